@@ -1,0 +1,64 @@
+"""One flow per stage of the programme; each runs its stage at `as_of`, then delivers the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+
+from flows.common import deliver_task, instant_or_now, stage_task
+
+
+def _run(stages: list[str], as_of: datetime | None, programme: str | None) -> dict[str, int]:
+    instant = instant_or_now(as_of)
+    changes = {stage: stage_task(stage, instant, programme) for stage in stages}
+    deliver_task(instant)
+    return changes
+
+
+@flow(name="lancement-appel")
+def launch_call_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
+    """Open the call for applications at its launch date."""
+    return _run(["lancement_appel"], as_of, programme)
+
+
+@flow(name="cloture-appel")
+def close_call_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
+    """At the deadline: admissibility of every application, report, jury convocation."""
+    return _run(["cloture_appel"], as_of, programme)
+
+
+@flow(name="selection-jury")
+def select_pilots_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
+    """At the jury meeting: rank the scored applications and select the pilots."""
+    return _run(["selection_jury"], as_of, programme)
+
+
+@flow(name="charte-et-lancement")
+def kickoff_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
+    """Remind unsigned charter parties; start pilots whose charter the three parties signed."""
+    return _run(["relances_charte", "lancement_pilotes"], as_of, programme)
+
+
+@flow(name="phases-et-jalons")
+def phases_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
+    """Phase transitions and milestone notices."""
+    return _run(["phases_jalons"], as_of, programme)
+
+
+@flow(name="sessions-formation")
+def training_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
+    """Invitations and reminders for training and co-production sessions."""
+    return _run(["sessions"], as_of, programme)
+
+
+@flow(name="livrables-prestataire")
+def deliverables_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
+    """Reminders and overdue notices for the consultancy's deliverables."""
+    return _run(["livrables"], as_of, programme)
+
+
+@flow(name="cloture-accompagnement")
+def closing_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
+    """Close each pilot after 12 months, and the programme after the last one."""
+    return _run(["cloture"], as_of, programme)

@@ -1,0 +1,199 @@
+"""Applications: submission before the deadline, versions, admissibility and partnership profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from models.clock import format_paris
+from models.context import Ctx, ensure_organisation
+from models.errors import Refused
+from models.forms import ApplicationForm, LeadKind, PartnerKind, length_warnings
+from models.outbox import Recipient, enqueue
+from models.register import Register
+from models.tables import Application, ApplicationStatus, ApplicationVersion, OrgKind
+from notifications.kinds import NoticeKind
+
+
+@dataclass(frozen=True)
+class Receipt:
+    receipt_number: str
+    version: int
+    lead_name: str
+    warnings: list[str]
+
+
+@dataclass
+class Admissibility:
+    admissible: bool
+    reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def recipients_of(form: ApplicationForm) -> list[Recipient]:
+    return [Recipient(p.courriel, p.nom) for p in form.contacts()]
+
+
+def form_of(session: Session, application: Application) -> ApplicationForm:
+    """The application's current version, as a form."""
+    version = session.exec(
+        select(ApplicationVersion).where(
+            ApplicationVersion.application_id == application.id,
+            ApplicationVersion.version == application.version,
+        )
+    ).one()
+    return ApplicationForm.model_validate(version.payload)
+
+
+def lead_kind(form: ApplicationForm, register: Register) -> OrgKind:
+    """What the lead really is, by its SIREN in the register, whatever the form declares."""
+    siren = form.collectivite_chef_de_file.siren
+    if register.epci(siren):
+        return OrgKind.EPCI
+    if register.commune(siren) or form.collectivite_chef_de_file.type == LeadKind.COMMUNE:
+        return OrgKind.COMMUNE
+    if form.collectivite_chef_de_file.type == LeadKind.BUSINESS_NETWORK:
+        return OrgKind.BUSINESS_NETWORK
+    return OrgKind.OTHER
+
+
+def assess(form: ApplicationForm, register: Register, reason: str) -> Admissibility:
+    """The call's admissibility rule: an EPCI of the register leads; the rest are warnings."""
+    lead = form.collectivite_chef_de_file
+    epci = register.epci(lead.siren)
+    if epci is None:
+        commune = register.commune(lead.siren)
+        if commune is not None:
+            why = f"la collectivité chef de file est une commune ({commune[0].name}, membre de {commune[1].name}), pas un EPCI"
+        elif lead.type == LeadKind.BUSINESS_NETWORK:
+            why = "la candidature est portée par un réseau d'entreprises seul, sans EPCI"
+        else:
+            why = f"le SIREN {lead.siren} n'est celui d'aucun EPCI du Nord ou du Pas-de-Calais au registre 2015"
+        return Admissibility(False, f"{reason} Motif : {why}.")
+    warnings = []
+    if _norm(epci.name) != _norm(lead.nom):
+        warnings.append(
+            f"Le nom déclaré « {lead.nom} » diffère de celui du registre « {epci.name} » (SIREN {epci.siren})."
+        )
+    for partner in form.partenaires:
+        if partner.type == PartnerKind.COMMUNE and partner.siren and not epci.has_commune(siren=partner.siren):
+            warnings.append(f"La commune partenaire « {partner.nom} » n'est pas membre de {epci.name}.")
+    return Admissibility(True, None, warnings)
+
+
+def partnership_profile(form: ApplicationForm) -> dict[str, bool | int]:
+    """The multi-partner shape the call values, computed for the jury."""
+    kinds = [p.type for p in form.partenaires]
+    return {
+        "communes": sum(1 for k in kinds if k == PartnerKind.COMMUNE),
+        "avec_communes": PartnerKind.COMMUNE in kinds,
+        "reseau_entreprises": PartnerKind.BUSINESS_NETWORK in kinds,
+        "ingenierie_territoriale": PartnerKind.DEVELOPMENT_AGENCY in kinds,
+        "partenaires": len(kinds),
+    }
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.lower().replace("'", " ").replace("-", " ").split())
+
+
+def submit(ctx: Ctx, form: ApplicationForm, *, at: datetime, submitted_by: str) -> Receipt:
+    """Record a submission (new application or new version) and queue its acknowledgement."""
+    call = ctx.definition.call
+    if at < call.launch:
+        raise Refused(
+            f"L'appel à candidature n'est pas encore ouvert : il ouvre le {format_paris(call.launch)}."
+        )
+    if at >= call.deadline:
+        raise Refused(
+            f"Candidature refusée : la date limite était le {format_paris(call.deadline)} "
+            f"(heure de Paris) ; elle a été reçue le {format_paris(at)}."
+        )
+    session = ctx.session
+    lead = form.collectivite_chef_de_file
+    kind = lead_kind(form, ctx.register)
+    organisation = ensure_organisation(session, kind, lead.nom, lead.siren)
+    warnings = length_warnings(form) + assess(form, ctx.register, call.inadmissible_reason).warnings
+    application = session.exec(
+        select(Application).where(
+            Application.programme_id == ctx.programme_id, Application.lead_siren == lead.siren
+        )
+    ).first()
+    if application is None:
+        count = session.exec(
+            select(func.count(col(Application.id))).where(Application.programme_id == ctx.programme_id)
+        ).one()
+        application = Application(
+            programme_id=ctx.programme_id,
+            receipt_number=f"{ctx.definition.slug.upper()}-{count + 1:04d}",
+            organisation_id=organisation.id or 0,
+            lead_name=lead.nom,
+            lead_siren=lead.siren,
+            lead_kind=kind,
+            first_submitted_at=at,
+            last_submitted_at=at,
+        )
+    else:
+        application.version += 1
+        application.last_submitted_at = at
+        application.lead_name = lead.nom
+    application.warnings = warnings
+    application.partnership = partnership_profile(form)
+    session.add(application)
+    session.flush()
+    session.add(
+        ApplicationVersion(
+            application_id=application.id or 0,
+            version=application.version,
+            submitted_at=at,
+            submitted_by=submitted_by,
+            payload=form.model_dump(mode="json"),
+            warnings=warnings,
+        )
+    )
+    enqueue(
+        session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.RECEIPT,
+        recipients=recipients_of(form), key=f"{application.receipt_number}:v{application.version}",
+        context={"candidature": application, "formulaire": form, "avertissements": warnings,
+                 "recu_le": at, "jury": ctx.definition.jury},
+        at=at,
+    )
+    ctx.audit(at, submitted_by, "candidature.deposee", "application", application.id,
+              f"Candidature {application.receipt_number} de {lead.nom}, version {application.version}.",
+              version=application.version, avertissements=warnings)
+    return Receipt(application.receipt_number, application.version, lead.nom, warnings)
+
+
+def log_refused(ctx: Ctx, form: ApplicationForm, *, at: datetime, submitted_by: str, reason: str) -> None:
+    """Keep a trace of a submission refused at the door (late or early): nothing else is stored."""
+    lead = form.collectivite_chef_de_file
+    ctx.audit(at, submitted_by, "candidature.refusee", "application", None,
+              f"Dépôt refusé pour {lead.nom} : {reason}", lead=lead.nom, siren=lead.siren, motif=reason)
+
+
+def close_call(ctx: Ctx, as_of: datetime) -> int:
+    """Decide the admissibility of every received application; returns how many were decided."""
+    session = ctx.session
+    applications = session.exec(
+        select(Application)
+        .where(Application.programme_id == ctx.programme_id, Application.status == ApplicationStatus.RECEIVED)
+        .order_by(col(Application.id))
+    ).all()
+    for application in applications:
+        form = form_of(session, application)
+        decision = assess(form, ctx.register, ctx.definition.call.inadmissible_reason)
+        application.status = ApplicationStatus.ADMISSIBLE if decision.admissible else ApplicationStatus.INADMISSIBLE
+        application.decided_at = as_of
+        application.decision_reason = decision.reason
+        session.add(application)
+        kind = NoticeKind.ADMISSIBLE if decision.admissible else NoticeKind.INADMISSIBLE
+        enqueue(session, programme=ctx.programme, definition=ctx.definition, kind=kind,
+                recipients=recipients_of(form), key=application.receipt_number,
+                context={"candidature": application, "jury": ctx.definition.jury}, at=as_of)
+        ctx.audit(as_of, "système", f"candidature.{application.status}", "application", application.id,
+                  f"Candidature {application.receipt_number} ({application.lead_name}) : "
+                  f"{'recevable' if decision.admissible else 'non recevable'}.",
+                  motif=decision.reason)
+    return len(applications)

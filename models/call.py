@@ -1,0 +1,68 @@
+"""The call for applications: its launch and its close at the deadline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from models import applications
+from models.context import Ctx
+from models.outbox import Recipient, enqueue
+from models.tables import Application, ApplicationStatus, AuditEntry, Stage
+from notifications.kinds import NoticeKind
+
+
+def organiser_team(ctx: Ctx) -> list[Recipient]:
+    return [Recipient(c.email, c.name) for c in ctx.definition.organiser.contacts]
+
+
+def manager(ctx: Ctx) -> list[Recipient]:
+    person = ctx.definition.organiser_manager()
+    return [Recipient(person.email, person.name)]
+
+
+def launch_call(ctx: Ctx, as_of: datetime) -> int:
+    """Open the call once its launch instant has come. Returns the number of changes (0 or 1)."""
+    programme = ctx.programme
+    if programme.stage != Stage.READY or as_of < ctx.definition.call.launch:
+        return 0
+    programme.stage = Stage.CALL_OPEN
+    programme.launched_at = ctx.definition.call.launch
+    ctx.session.add(programme)
+    enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.CALL_LAUNCHED,
+            recipients=organiser_team(ctx), key=programme.slug, context={}, at=as_of)
+    ctx.audit(as_of, "système", "appel.lance", "programme", programme.id,
+              f"Appel à candidature « {programme.title} » ouvert.")
+    return 1
+
+
+def close_call(ctx: Ctx, as_of: datetime) -> int:
+    """At the deadline: decide admissibility, report to the Cerdd, convene the jury."""
+    programme = ctx.programme
+    if programme.stage != Stage.CALL_OPEN or as_of < ctx.definition.call.deadline:
+        return 0
+    decided = applications.close_call(ctx, as_of)
+    programme.stage = Stage.CALL_CLOSED
+    programme.call_closed_at = ctx.definition.call.deadline
+    ctx.session.add(programme)
+    rows = ctx.session.exec(
+        select(Application).where(Application.programme_id == ctx.programme_id).order_by(col(Application.id))
+    ).all()
+    admissible = [a for a in rows if a.status == ApplicationStatus.ADMISSIBLE]
+    refused = ctx.session.exec(
+        select(AuditEntry).where(
+            AuditEntry.programme_id == ctx.programme_id,
+            AuditEntry.action == "candidature.refusee",
+        )
+    ).all()
+    context = {"candidatures": rows, "recevables": admissible, "refus_guichet": refused,
+               "jury": ctx.definition.jury}
+    enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.CALL_REPORT,
+            recipients=organiser_team(ctx), key=programme.slug, context=context, at=as_of)
+    jurors = [Recipient(m.email, m.juror) for m in ctx.definition.jury.members]
+    enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.JURY_CONVOCATION,
+            recipients=jurors, key=programme.slug, context=context, at=as_of)
+    ctx.audit(as_of, "système", "appel.clos", "programme", programme.id,
+              f"Appel clos : {decided} candidature(s) examinée(s), {len(admissible)} recevable(s).")
+    return 1 + decided

@@ -1,0 +1,137 @@
+"""Time as an input: instants, Paris wall-clock dates, ISO durations and the working-day calendar."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil.relativedelta import relativedelta
+
+PARIS = ZoneInfo("Europe/Paris")
+
+_DURATION = re.compile(r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$")
+
+
+class InstantError(ValueError):
+    """An instant or a duration that cannot be read; the message is French."""
+
+
+def utc(value: datetime) -> datetime:
+    """The same instant in UTC; a naive value is read as Paris time."""
+    if value.tzinfo is None:
+        value = localize(value)
+    return value.astimezone(UTC)
+
+
+def localize(naive: datetime) -> datetime:
+    """Attach Paris time to a naive wall-clock value.
+
+    In the autumn overlap the first (summer-time) occurrence is taken; a time that does not
+    exist (the spring gap) is refused rather than shifted silently.
+    """
+    aware = naive.replace(tzinfo=PARIS, fold=0)
+    round_trip = aware.astimezone(UTC).astimezone(PARIS).replace(tzinfo=None)
+    if round_trip != naive:
+        raise InstantError(
+            f"l'heure {naive:%d/%m/%Y %H:%M} n'existe pas à Paris (passage à l'heure d'été)"
+        )
+    return aware
+
+
+def parse_instant(text: str) -> datetime:
+    """Read an ISO 8601 instant; without a zone it is Paris time. Returns UTC."""
+    raw = text.strip()
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InstantError(
+            f"« {raw} » n'est pas une date ISO 8601 (exemple : 2015-05-07T11:59:59 ou 2015-05-07)"
+        ) from None
+    return utc(value)
+
+
+def paris(value: datetime) -> datetime:
+    return value.astimezone(PARIS)
+
+
+def format_paris(value: datetime, *, with_time: bool = True) -> str:
+    """French wall-clock rendering in Paris time, e.g. « jeudi 7 mai 2015 à 12h00 »."""
+    local = paris(value)
+    text = f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
+    if with_time:
+        text += f" à {local.hour}h{local.minute:02d}"
+    return text
+
+
+_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+_MONTHS = [
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+]  # fmt: skip
+
+
+def parse_duration(text: str) -> relativedelta:
+    """Read an ISO 8601 calendar duration (P3M, P2W, P1M15D); months are calendar months."""
+    match = _DURATION.match(text.strip()) if text else None
+    if not match or text.strip() == "P":
+        raise InstantError(f"« {text} » n'est pas une durée ISO 8601 (exemples : P3M, P2W, P10D)")
+    parts = {key: int(value) for key, value in match.groupdict().items() if value}
+    return relativedelta(**parts)
+
+
+def add_paris(start: datetime, offset: relativedelta, at: time | None = None) -> datetime:
+    """Add a calendar offset in Paris wall-clock time (months keep their day across DST)."""
+    local = paris(start).replace(tzinfo=None) + offset
+    if at is not None:
+        local = datetime.combine(local.date(), at)
+    return utc(local)
+
+
+class WorkingCalendar:
+    """French working days (public holidays from `holidays`) and a sending window."""
+
+    def __init__(self, country: str = "FR", send_at: time = time(9, 0)) -> None:
+        self.country = country
+        self.send_at = send_at
+
+    @lru_cache(maxsize=64)  # noqa: B019  (calendars live as long as the programme)
+    def _holidays(self, year: int) -> holidays.HolidayBase:
+        return holidays.country_holidays(self.country, years=year)
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self._holidays(day.year)
+
+    def holiday_name(self, day: date) -> str | None:
+        name = self._holidays(day.year).get(day)
+        return str(name) if name else None
+
+    def next_working_day(self, day: date) -> date:
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def shift_working_days(self, day: date, count: int) -> date:
+        """Move `count` working days (negative: backwards) from `day`."""
+        step = 1 if count >= 0 else -1
+        remaining = abs(count)
+        while remaining:
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def sending_instant(self, day: date) -> datetime:
+        """The instant a notice planned for `day` goes out: next working day, at the send hour."""
+        return utc(datetime.combine(self.next_working_day(day), self.send_at))
+
+    def before(self, anchor: datetime, working_days: int) -> datetime:
+        """Sending instant `working_days` working days before the anchor's Paris date."""
+        day = self.shift_working_days(paris(anchor).date(), -working_days)
+        return self.sending_instant(day)
+
+    def after(self, anchor: datetime, working_days: int) -> datetime:
+        day = self.shift_working_days(paris(anchor).date(), working_days)
+        return self.sending_instant(day)

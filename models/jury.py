@@ -1,0 +1,164 @@
+"""The jury: scores per juror and criterion, the weighted ranking, and the choice of 2 or 3 pilots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from models.applications import form_of, recipients_of
+from models.call import manager
+from models.context import Ctx
+from models.errors import InvalidInput, Refused
+from models.outbox import enqueue
+from models.pilots import all_parties
+from models.tables import Application, ApplicationStatus, JuryScore, Pilot, Stage
+from notifications.kinds import NoticeKind
+
+
+@dataclass(frozen=True)
+class Ranked:
+    application: Application
+    score: float | None
+    missing: int
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0
+
+
+def find_application(ctx: Ctx, reference: str) -> Application:
+    """An application by receipt number or by its lead's SIREN."""
+    application = ctx.session.exec(
+        select(Application).where(
+            Application.programme_id == ctx.programme_id,
+            (Application.receipt_number == reference) | (Application.lead_siren == reference),
+        )
+    ).first()
+    if application is None:
+        raise InvalidInput(f"Aucune candidature ne correspond à « {reference} » (numéro de récépissé ou SIREN).")
+    return application
+
+
+def record_score(ctx: Ctx, application: Application, *, juror: str, criterion: str, score: int,
+                 at: datetime, comment: str = "") -> bool:
+    """Record (or revise) one juror's score on one criterion, until the jury has decided."""
+    jury = ctx.definition.jury
+    if ctx.programme.stage != Stage.CALL_CLOSED:
+        raise Refused("Les notes du jury ne s'enregistrent qu'entre la clôture de l'appel et la sélection.")
+    jurors = {m.juror for m in jury.members}
+    if juror not in jurors:
+        raise InvalidInput(f"« {juror} » n'est pas membre du jury ({', '.join(sorted(jurors))}).")
+    criteria = {c.key for c in jury.criteria}
+    if criterion not in criteria:
+        raise InvalidInput(f"Critère inconnu « {criterion} » (critères : {', '.join(sorted(criteria))}).")
+    if not 0 <= score <= jury.scale_max:
+        raise InvalidInput(f"La note {score} sort du barème (0 à {jury.scale_max}).")
+    if application.status != ApplicationStatus.ADMISSIBLE:
+        raise Refused(f"La candidature {application.receipt_number} n'est pas recevable : elle ne se note pas.")
+    row = ctx.session.exec(select(JuryScore).where(
+        JuryScore.application_id == application.id, JuryScore.juror == juror,
+        JuryScore.criterion == criterion)).first()
+    if row is not None and row.score == score and row.comment == comment:
+        return False
+    if row is None:
+        row = JuryScore(application_id=application.id or 0, juror=juror, criterion=criterion,
+                        score=score, comment=comment, recorded_at=at)
+    else:
+        row.score, row.comment, row.recorded_at = score, comment, at
+    ctx.session.add(row)
+    ctx.audit(at, juror, "jury.note", "application", application.id,
+              f"{juror} note {application.receipt_number} sur « {criterion} » : {score}/{jury.scale_max}.")
+    return True
+
+
+def ranking(ctx: Ctx) -> list[Ranked]:
+    """Admissible applications by weighted mean score (best first); incomplete ones are flagged."""
+    jury = ctx.definition.jury
+    weights = {c.key: c.weight for c in jury.criteria}
+    applications = ctx.session.exec(select(Application).where(
+        Application.programme_id == ctx.programme_id,
+        col(Application.status).in_([ApplicationStatus.ADMISSIBLE, ApplicationStatus.SELECTED,
+                                     ApplicationStatus.NOT_SELECTED]),
+    ).order_by(col(Application.id))).all()
+    scores = ctx.session.exec(select(JuryScore).where(
+        col(JuryScore.application_id).in_([a.id for a in applications]))).all()
+    ranked = []
+    for application in applications:
+        own = [s for s in scores if s.application_id == application.id]
+        expected = len(jury.members) * len(weights)
+        if not own:
+            ranked.append(Ranked(application, None, expected))
+            continue
+        total = sum(s.score * weights[s.criterion] for s in own)
+        weight = sum(weights[s.criterion] for s in own)
+        ranked.append(Ranked(application, round(total / weight, 2), expected - len(own)))
+    return sorted(ranked, key=lambda r: (r.score is None, -(r.score or 0), r.application.id))
+
+
+def select_pilots(ctx: Ctx, as_of: datetime) -> int:
+    """At the jury meeting: choose the best admissible applications at or above the threshold.
+
+    The selection waits (and the Cerdd is told, once a day) while scores are missing or fewer than
+    the minimum number of pilots qualify: the jury must complete or revise its scores.
+    """
+    jury = ctx.definition.jury
+    programme = ctx.programme
+    if programme.stage != Stage.CALL_CLOSED or as_of < jury.meeting:
+        return 0
+    ranked = ranking(ctx)
+    incomplete = [r for r in ranked if not r.complete]
+    qualified = [r for r in ranked if r.complete and (r.score or 0) >= jury.threshold][: jury.pilots.max]
+    if incomplete or len(qualified) < jury.pilots.min:
+        reason = (
+            f"{len(incomplete)} candidature(s) n'ont pas toutes leurs notes" if incomplete else
+            f"seules {len(qualified)} candidature(s) atteignent le seuil de {jury.threshold}/{jury.scale_max}"
+        )
+        return enqueue(ctx.session, programme=programme, definition=ctx.definition,
+                       kind=NoticeKind.SELECTION_BLOCKED, recipients=manager(ctx),
+                       key=f"{programme.slug}:{as_of.date().isoformat()}",
+                       context={"motif": reason, "classement": ranked}, at=as_of)
+    chosen = {r.application.id for r in qualified}
+    for rank, entry in enumerate(ranked, start=1):
+        application = entry.application
+        form = form_of(ctx.session, application)
+        application.decided_at = as_of
+        if application.id in chosen:
+            application.status = ApplicationStatus.SELECTED
+            application.decision_reason = f"Retenue par le jury : note pondérée {entry.score}/{jury.scale_max}, rang {rank}."
+            pilot = Pilot(programme_id=ctx.programme_id, application_id=application.id or 0,
+                          organisation_id=application.organisation_id, name=application.lead_name,
+                          rank=rank, selected_at=as_of)
+            ctx.session.add(pilot)
+            ctx.session.flush()
+            enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.SELECTED,
+                    recipients=recipients_of(form), key=application.receipt_number,
+                    context={"candidature": application, "note": entry.score, "rang": rank}, at=as_of)
+            for party, recipients in all_parties(ctx, pilot).items():
+                enqueue(ctx.session, programme=programme, definition=ctx.definition,
+                        kind=NoticeKind.CHARTER_TO_SIGN, recipients=recipients,
+                        key=f"pilote-{pilot.id}:{party}",
+                        context={"pilote": pilot, "partie": party,
+                                 "charte": ctx.definition.accompaniment.charter,
+                                 "lancement": ctx.definition.accompaniment.kickoff}, at=as_of)
+        else:
+            application.status = ApplicationStatus.NOT_SELECTED
+            below = (entry.score or 0) < jury.threshold
+            application.decision_reason = (
+                f"Note pondérée {entry.score}/{jury.scale_max}, sous le seuil de {jury.threshold}." if below
+                else f"Note pondérée {entry.score}/{jury.scale_max}, rang {rank} : au-delà des "
+                     f"{jury.pilots.max} territoires pilotes."
+            )
+            enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.NOT_SELECTED,
+                    recipients=recipients_of(form), key=application.receipt_number,
+                    context={"candidature": application}, at=as_of)
+        ctx.session.add(application)
+        ctx.audit(as_of, "jury", f"candidature.{application.status}", "application", application.id,
+                  f"{application.lead_name} : {application.decision_reason}")
+    programme.stage = Stage.PILOTS_SELECTED
+    programme.selected_at = as_of
+    ctx.session.add(programme)
+    ctx.audit(as_of, "jury", "jury.selection", "programme", programme.id,
+              f"{len(chosen)} territoire(s) pilote(s) retenu(s).")
+    return 1 + len(ranked)

@@ -1,0 +1,140 @@
+"""Writing notices to the outbox, in the caller's transaction, at most once per deduplication key."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from models.programme import ProgrammeDefinition
+from models.tables import Notice, NoticeStatus, Programme
+from notifications.kinds import NoticeKind
+from notifications.render import render_notice
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+
+
+def message_id(dedup_key: str) -> str:
+    """A stable Message-ID: a redelivered notice carries the same one, so duplicates are detectable."""
+    digest = hashlib.sha256(dedup_key.encode()).hexdigest()[:32]
+    return f"<{digest}@transitions.cerdd.org>"
+
+
+def unique_recipients(recipients: list[Recipient]) -> list[Recipient]:
+    seen: dict[str, Recipient] = {}
+    for recipient in recipients:
+        seen.setdefault(recipient.email.lower(), recipient)
+    return list(seen.values())
+
+
+def enqueue(
+    session: Session,
+    *,
+    programme: Programme,
+    definition: ProgrammeDefinition,
+    kind: NoticeKind,
+    recipients: list[Recipient],
+    key: str,
+    context: dict[str, Any],
+    at: datetime,
+    deliver_after: datetime | None = None,
+) -> int:
+    """Render and queue one notice per recipient; returns how many were new.
+
+    The deduplication key is `kind:key:email`: asking twice for the same notice queues it once.
+    """
+    created = 0
+    for recipient in unique_recipients(recipients):
+        dedup_key = f"{kind.value}:{key}:{recipient.email.lower()}"
+        exists = session.exec(select(col(Notice.id)).where(Notice.dedup_key == dedup_key)).first()
+        if exists is not None:
+            continue
+        rendered = render_notice(
+            kind,
+            {
+                "programme": definition,
+                "destinataire": recipient,
+                "organisateur": definition.organiser,
+                **context,
+            },
+        )
+        session.add(
+            Notice(
+                dedup_key=dedup_key,
+                programme_id=programme.id,
+                kind=kind.value,
+                recipient_email=recipient.email,
+                recipient_name=recipient.name,
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                created_at=at,
+                deliver_after=deliver_after or at,
+                message_id=message_id(dedup_key),
+            )
+        )
+        created += 1
+    if created:
+        session.flush()
+    return created
+
+
+def claim(session: Session, *, as_of: datetime, now: datetime, limit: int, lease: timedelta) -> list[Notice]:
+    """Take a batch of notices due for delivery and lease them to this deliverer.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED so that two deliverers never take the same
+    notice; a lease that expired (a deliverer died mid-batch) makes its notices claimable again.
+    """
+    query = (
+        select(Notice)
+        .where(Notice.status == NoticeStatus.PENDING, Notice.deliver_after <= as_of)
+        .where(or_(col(Notice.claimed_until).is_(None), col(Notice.claimed_until) < now))
+        .order_by(col(Notice.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    batch = list(session.exec(query).all())
+    for notice in batch:
+        notice.claimed_until = now + lease
+        session.add(notice)
+    session.commit()
+    return batch
+
+
+def mark_sent(session: Session, notice: Notice, *, at: datetime) -> None:
+    notice.status = NoticeStatus.SENT
+    notice.sent_at = at
+    notice.attempts += 1
+    notice.claimed_until = None
+    notice.last_error = None
+    session.add(notice)
+    session.commit()
+
+
+def mark_failed(session: Session, notice: Notice, *, at: datetime, error: str, permanent: bool,
+                max_attempts: int, retry_in: timedelta) -> None:
+    """Record a failed attempt: retry later, or give up (dead letter) when permanent or exhausted."""
+    notice.attempts += 1
+    notice.last_error = error[:2000]
+    notice.claimed_until = None
+    if permanent or notice.attempts >= max_attempts:
+        notice.status = NoticeStatus.DEAD
+    else:
+        notice.deliver_after = at + retry_in
+    session.add(notice)
+    session.commit()
+
+
+def backoff(attempts: int, base: float = 60.0, cap: float = 6 * 3600.0) -> timedelta:
+    """Exponential backoff with full jitter (seconds): base·2^attempts, capped."""
+    return timedelta(seconds=random.uniform(0, min(cap, base * 2**attempts)))

@@ -1,0 +1,177 @@
+"""Pilots: the charter signed by its three parties, its reminders, and the kick-off."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from models.clock import add_paris, paris, parse_duration, utc
+from models.context import Ctx
+from models.errors import InvalidInput, Refused
+from models.outbox import Recipient, enqueue
+from models.reminders import due_now, plan
+from models.tables import (
+    Application,
+    CharterParty,
+    CharterSignature,
+    ConsultancyTask,
+    Milestone,
+    Pilot,
+    PilotPhase,
+    PilotStatus,
+    TrainingSession,
+)
+from notifications.kinds import NoticeKind
+
+PARTY_LABELS = {
+    CharterParty.TERRITORY: "le territoire",
+    CharterParty.ORGANISER: "le Cerdd",
+    CharterParty.CONSULTANCY: "le prestataire",
+}
+
+
+def pilots(ctx: Ctx, *statuses: str) -> list[Pilot]:
+    query = select(Pilot).where(Pilot.programme_id == ctx.programme_id)
+    if statuses:
+        query = query.where(col(Pilot.status).in_(statuses))
+    return list(ctx.session.exec(query.order_by(col(Pilot.rank))).all())
+
+
+def find_pilot(ctx: Ctx, reference: str) -> Pilot:
+    """A pilot by its lead's SIREN, receipt number or exact name."""
+    for pilot in pilots(ctx):
+        application = ctx.session.get(Application, pilot.application_id)
+        assert application is not None
+        if reference in (application.lead_siren, application.receipt_number, pilot.name):
+            return pilot
+    raise InvalidInput(f"Aucun territoire pilote ne correspond à « {reference} ».")
+
+
+def territory_contacts(ctx: Ctx, pilot: Pilot) -> list[Recipient]:
+    from models.applications import form_of, recipients_of
+
+    application = ctx.session.get(Application, pilot.application_id)
+    assert application is not None
+    return recipients_of(form_of(ctx.session, application))
+
+
+def consultancy_contacts(ctx: Ctx) -> list[Recipient]:
+    return [Recipient(c.email, c.name) for c in ctx.definition.consultancy.contacts]
+
+
+def all_parties(ctx: Ctx, pilot: Pilot) -> dict[str, list[Recipient]]:
+    """Who speaks for each party of the charter."""
+    organiser = ctx.definition.organiser
+    signatory = [c for c in organiser.contacts if c.name == organiser.signatory]
+    manager = ctx.definition.organiser_manager()
+    cerdd = [Recipient(c.email, c.name) for c in [*signatory, manager]]
+    return {
+        CharterParty.TERRITORY: territory_contacts(ctx, pilot),
+        CharterParty.ORGANISER: cerdd,
+        CharterParty.CONSULTANCY: consultancy_contacts(ctx),
+    }
+
+
+def signatures(ctx: Ctx, pilot: Pilot) -> dict[str, CharterSignature]:
+    rows = ctx.session.exec(select(CharterSignature).where(CharterSignature.pilot_id == pilot.id)).all()
+    return {row.party: row for row in rows}
+
+
+def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: datetime) -> bool:
+    """Record one party's signature; signing twice changes nothing."""
+    parties = ctx.definition.accompaniment.charter.parties
+    if party not in parties:
+        raise InvalidInput(f"Partie inconnue « {party} » (parties de la charte : {', '.join(parties)}).")
+    if pilot.status != PilotStatus.CHARTER_PENDING:
+        raise Refused(f"La charte de {pilot.name} est déjà signée par les trois parties.")
+    if at < pilot.selected_at:
+        raise Refused(f"{pilot.name} n'était pas encore retenu à cette date.")
+    if party in signatures(ctx, pilot):
+        return False
+    ctx.session.add(CharterSignature(pilot_id=pilot.id or 0, party=party, signatory=signatory, signed_at=at))
+    ctx.audit(at, signatory, "charte.signee", "pilot", pilot.id,
+              f"Charte de {pilot.name} signée pour {PARTY_LABELS.get(CharterParty(party), party)} par {signatory}.")
+    return True
+
+
+def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
+    """Remind each party that has not signed; past the signing date, the Cerdd's manager is copied."""
+    rule = ctx.definition.reminders.charter
+    charter = ctx.definition.accompaniment.charter
+    series = plan(ctx.calendar, charter.sign_by, rule.before, rule.after,
+                  escalate_after=ctx.definition.reminders.escalate_to_organiser)
+    sent = 0
+    for pilot in pilots(ctx, PilotStatus.CHARTER_PENDING):
+        reminder = due_now([p for p in series if p.at > pilot.selected_at], as_of)
+        if reminder is None:
+            continue
+        signed = signatures(ctx, pilot)
+        for party, recipients in all_parties(ctx, pilot).items():
+            if party in signed:
+                continue
+            if reminder.escalate:
+                from models.call import manager
+
+                recipients = [*recipients, *manager(ctx)]
+            sent += enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
+                            kind=NoticeKind.CHARTER_REMINDER, recipients=recipients,
+                            key=f"pilote-{pilot.id}:{party}:{reminder.index}",
+                            context={"pilote": pilot, "partie": party, "charte": charter,
+                                     "en_retard": reminder.overdue, "signees": sorted(signed)},
+                            at=as_of)
+    return sent
+
+
+def kickoff(ctx: Ctx, as_of: datetime) -> int:
+    """Start the accompaniment of every pilot whose charter all parties signed.
+
+    It starts at the planned kick-off, or at the last signature if that came later; its phases,
+    milestones, sessions and consultancy tasks are laid out from that instant.
+    """
+    accompaniment = ctx.definition.accompaniment
+    started = 0
+    for pilot in pilots(ctx, PilotStatus.CHARTER_PENDING):
+        signed = signatures(ctx, pilot)
+        if set(accompaniment.charter.parties) - set(signed):
+            continue
+        start = max([accompaniment.kickoff, *(s.signed_at for s in signed.values())])
+        if as_of < start:
+            continue
+        pilot.status = PilotStatus.ACTIVE
+        pilot.kickoff_at = start
+        pilot.ends_at = add_paris(start, parse_duration(accompaniment.duration))
+        ctx.session.add(pilot)
+        _lay_out(ctx, pilot, start)
+        recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
+        enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.KICKOFF,
+                recipients=recipients, key=f"pilote-{pilot.id}",
+                context={"pilote": pilot, "accompagnement": accompaniment}, at=as_of)
+        ctx.audit(as_of, "système", "pilote.lance", "pilot", pilot.id,
+                  f"Accompagnement de {pilot.name} lancé pour {accompaniment.duration}.")
+        started += 1
+    return started
+
+
+def _lay_out(ctx: Ctx, pilot: Pilot, start: datetime) -> None:
+    accompaniment = ctx.definition.accompaniment
+    pilot_id = pilot.id or 0
+    for position, phase in enumerate(accompaniment.phases, start=1):
+        ctx.session.add(PilotPhase(
+            pilot_id=pilot_id, key=phase.key, title=phase.title, position=position,
+            starts_at=add_paris(start, parse_duration(phase.start)),
+            ends_at=add_paris(start, parse_duration(phase.end))))
+    for milestone in accompaniment.milestones:
+        ctx.session.add(Milestone(pilot_id=pilot_id, key=milestone.key, title=milestone.title,
+                                  due_at=add_paris(start, parse_duration(milestone.at))))
+    for item in accompaniment.sessions:
+        day = paris(add_paris(start, parse_duration(item.at))).date()
+        begins = utc(datetime.combine(ctx.calendar.next_working_day(day), item.start_time))
+        ctx.session.add(TrainingSession(
+            pilot_id=pilot_id, key=item.key, title=item.title, location=item.location,
+            starts_at=begins, ends_at=begins + timedelta(hours=item.hours)))
+    for task in accompaniment.tasks:
+        ctx.session.add(ConsultancyTask(pilot_id=pilot_id, key=task.key, title=task.title,
+                                        due_at=add_paris(start, parse_duration(task.due))))
+    ctx.session.flush()
+

@@ -1,0 +1,267 @@
+"""The programme as data: `programmes/<slug>.yaml`, validated here. Dates are Paris time."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from models.clock import InstantError, WorkingCalendar, parse_duration, utc
+from models.documents import parse_mapping, read_text_file
+from models.errors import InvalidInput, french_errors, yaml_lines
+
+
+def _paris_instant(value: datetime) -> datetime:
+    try:
+        return utc(value)
+    except InstantError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _duration(value: str) -> str:
+    try:
+        parse_duration(value)
+    except InstantError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+Instant = Annotated[datetime, AfterValidator(_paris_instant)]
+"""A date-time written in Paris wall-clock time (or with an explicit offset), held in UTC."""
+Duration = Annotated[str, AfterValidator(_duration)]
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(Strict):
+    name: str = Field(min_length=1)
+    role: str = ""
+    email: EmailStr
+    phone: str = ""
+
+
+class Organiser(Strict):
+    name: str
+    full_name: str
+    phone: str
+    manager: EmailStr = Field(description="Receives the programme's reports and escalations.")
+    signatory: str
+    contacts: list[Person] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _manager_is_a_contact(self) -> Organiser:
+        if self.manager not in {c.email for c in self.contacts}:
+            raise ValueError(f"le responsable {self.manager} doit figurer parmi les contacts")
+        return self
+
+
+class Consultancy(Strict):
+    name: str
+    assumption: str = ""
+    signatory: str
+    contacts: list[Person] = Field(min_length=1)
+
+
+class Territory(Strict):
+    departements: list[str] = Field(min_length=1)
+    register_file: str = Field(description="Path of the EPCI register, relative to this file.")
+
+
+class Call(Strict):
+    launch: Instant
+    deadline: Instant
+    territory: Territory
+    inadmissible_reason: str = Field(min_length=1)
+    reference: str = ""
+
+
+class JuryMember(Strict):
+    body: str
+    juror: str
+    email: EmailStr
+
+
+class Criterion(Strict):
+    key: Key
+    label: str
+    weight: int = Field(ge=1, le=10)
+
+
+class PilotCount(Strict):
+    min: int = Field(ge=1)
+    max: int = Field(ge=1)
+
+
+class Jury(Strict):
+    meeting: Instant
+    assumption: str = ""
+    members: list[JuryMember] = Field(min_length=1)
+    scale_max: int = Field(default=5, ge=1, le=100)
+    criteria: list[Criterion] = Field(min_length=1)
+    threshold: float = Field(ge=0)
+    pilots: PilotCount
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Jury:
+        if self.pilots.min > self.pilots.max:
+            raise ValueError("pilots.min ne peut pas dépasser pilots.max")
+        if self.threshold > self.scale_max:
+            raise ValueError(f"le seuil {self.threshold} dépasse la note maximale {self.scale_max}")
+        _unique([c.key for c in self.criteria], "critère")
+        return self
+
+
+class Charter(Strict):
+    title: str
+    sign_by: Instant
+    parties: list[str] = Field(min_length=1)
+
+
+class Phase(Strict):
+    key: Key
+    title: str
+    start: Duration
+    end: Duration
+    aim: str = ""
+
+
+class MilestoneDef(Strict):
+    key: Key
+    title: str
+    at: Duration
+
+
+class SessionDef(Strict):
+    key: Key
+    title: str
+    at: Duration
+    start_time: time = time(9, 30)
+    hours: float = Field(gt=0, le=12)
+    location: str
+
+
+class TaskDef(Strict):
+    key: Key
+    title: str
+    due: Duration
+
+
+class Accompaniment(Strict):
+    kickoff: Instant
+    assumption: str = ""
+    duration: Duration
+    charter: Charter
+    phases: list[Phase] = Field(min_length=1)
+    milestones: list[MilestoneDef] = Field(min_length=1)
+    sessions: list[SessionDef] = Field(default_factory=list)
+    tasks: list[TaskDef] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> Accompaniment:
+        _unique([p.key for p in self.phases], "phase")
+        _unique([m.key for m in self.milestones], "jalon")
+        _unique([s.key for s in self.sessions], "session")
+        _unique([t.key for t in self.tasks], "tâche")
+        return self
+
+
+WorkingDays = Annotated[int, Field(ge=0, le=60)]
+
+
+class ReminderRule(Strict):
+    before: list[WorkingDays] = Field(default_factory=list)
+    after: list[WorkingDays] = Field(default_factory=list)
+
+
+class SessionRule(Strict):
+    invitation: WorkingDays
+    before: list[WorkingDays] = Field(default_factory=list)
+
+
+class CalendarDef(Strict):
+    country: str = "FR"
+    send_at: time = time(9, 0)
+
+
+class Reminders(Strict):
+    calendar: CalendarDef = CalendarDef()
+    charter: ReminderRule
+    session: SessionRule
+    task: ReminderRule
+    escalate_to_organiser: bool = True
+
+
+class ProgrammeDefinition(Strict):
+    slug: Key
+    title: str
+    organiser: Organiser
+    consultancy: Consultancy
+    call: Call
+    jury: Jury
+    accompaniment: Accompaniment
+    reminders: Reminders
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ProgrammeDefinition:
+        steps = [
+            ("call.launch", self.call.launch),
+            ("call.deadline", self.call.deadline),
+            ("jury.meeting", self.jury.meeting),
+            ("accompaniment.charter.sign_by", self.accompaniment.charter.sign_by),
+            ("accompaniment.kickoff", self.accompaniment.kickoff),
+        ]
+        for (name_a, a), (name_b, b) in zip(steps, steps[1:], strict=False):
+            if not a < b:
+                raise ValueError(f"{name_a} doit précéder {name_b}")
+        return self
+
+    def calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(self.reminders.calendar.country, self.reminders.calendar.send_at)
+
+    def organiser_manager(self) -> Person:
+        return next(c for c in self.organiser.contacts if c.email == self.organiser.manager)
+
+
+def _unique(keys: list[str], what: str) -> None:
+    seen = set()
+    for key in keys:
+        if key in seen:
+            raise ValueError(f"clé de {what} en double : {key}")
+        seen.add(key)
+
+
+def load_definition(path: Path) -> ProgrammeDefinition:
+    """Read and validate a programme file; a broken one is refused with every problem listed."""
+    text = read_text_file(path, "de programme")
+    raw = parse_mapping(text, path.name, "Programme")
+    try:
+        definition = ProgrammeDefinition.model_validate(raw)
+    except ValidationError as exc:
+        problems = french_errors(exc, yaml_lines(text))
+        raise InvalidInput(
+            f"Programme {path.name} refusé : {len(problems)} problème(s).", problems
+        ) from None
+    register = register_path(path, definition)
+    if not register.is_file():
+        raise InvalidInput(
+            f"Programme {path.name} refusé : call.territory.register_file désigne {register}, "
+            "fichier introuvable."
+        )
+    return definition
+
+
+def register_path(programme_file: Path, definition: ProgrammeDefinition) -> Path:
+    return (programme_file.parent / definition.call.territory.register_file).resolve()

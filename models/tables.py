@@ -1,0 +1,268 @@
+"""The programme's persistent state: one SQLModel table per domain entity.
+
+Status columns hold the French words users read (stable identifiers, shown as they are);
+timestamps are UTC and timezone-aware (see `UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.db import UTCDateTime
+
+
+def instant(*, nullable: bool = False, index: bool = False) -> Any:
+    """A timezone-aware UTC timestamp column."""
+    return Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index)
+    )
+
+
+def json_column(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+class Stage(StrEnum):
+    READY = "pret"
+    CALL_OPEN = "appel_ouvert"
+    CALL_CLOSED = "appel_clos"
+    PILOTS_SELECTED = "pilotes_selectionnes"
+    FINISHED = "termine"
+
+
+class OrgKind(StrEnum):
+    EPCI = "epci"
+    COMMUNE = "commune"
+    BUSINESS_NETWORK = "reseau_entreprises"
+    DEVELOPMENT_AGENCY = "agence_developpement"
+    ORGANISER = "cerdd"
+    CONSULTANCY = "prestataire"
+    JURY_BODY = "membre_jury"
+    OTHER = "autre"
+
+
+class ApplicationStatus(StrEnum):
+    RECEIVED = "recue"
+    ADMISSIBLE = "recevable"
+    INADMISSIBLE = "non_recevable"
+    SELECTED = "retenue"
+    NOT_SELECTED = "non_retenue"
+
+
+class PilotStatus(StrEnum):
+    CHARTER_PENDING = "charte_en_attente"
+    ACTIVE = "en_cours"
+    FINISHED = "termine"
+
+
+class CharterParty(StrEnum):
+    TERRITORY = "territoire"
+    ORGANISER = "cerdd"
+    CONSULTANCY = "prestataire"
+
+
+class NoticeStatus(StrEnum):
+    PENDING = "en_attente"
+    SENT = "envoye"
+    DEAD = "abandonne"
+
+
+class Programme(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True)
+    title: str
+    definition: dict[str, Any] = json_column(dict)
+    source: str = ""
+    stage: str = Stage.READY
+    loaded_at: datetime = instant()
+    launched_at: datetime | None = instant(nullable=True)
+    call_closed_at: datetime | None = instant(nullable=True)
+    selected_at: datetime | None = instant(nullable=True)
+    finished_at: datetime | None = instant(nullable=True)
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    name: str
+    siren: str | None = Field(default=None, unique=True, index=True)
+
+
+class Contact(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("organisation_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str
+    role: str = ""
+    email: str
+    phone: str = ""
+
+
+class Application(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("programme_id", "lead_siren"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    receipt_number: str = Field(unique=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    lead_name: str
+    lead_siren: str
+    lead_kind: str
+    status: str = ApplicationStatus.RECEIVED
+    version: int = 1
+    first_submitted_at: datetime = instant()
+    last_submitted_at: datetime = instant()
+    decided_at: datetime | None = instant(nullable=True)
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text))
+    warnings: list[str] = json_column(list)
+    partnership: dict[str, Any] = json_column(dict)
+
+
+class ApplicationVersion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("application_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    version: int
+    submitted_at: datetime = instant()
+    submitted_by: str
+    payload: dict[str, Any] = json_column(dict)
+    warnings: list[str] = json_column(list)
+
+
+class JuryScore(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    juror: str
+    criterion: str
+    score: int
+    comment: str = ""
+    recorded_at: datetime = instant()
+
+
+class Pilot(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    application_id: int = Field(foreign_key="application.id", unique=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    name: str
+    rank: int
+    status: str = PilotStatus.CHARTER_PENDING
+    selected_at: datetime = instant()
+    kickoff_at: datetime | None = instant(nullable=True)
+    ends_at: datetime | None = instant(nullable=True)
+    finished_at: datetime | None = instant(nullable=True)
+
+
+class CharterSignature(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("pilot_id", "party"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pilot_id: int = Field(foreign_key="pilot.id", index=True)
+    party: str
+    signatory: str
+    signed_at: datetime = instant()
+
+
+class PilotPhase(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("pilot_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pilot_id: int = Field(foreign_key="pilot.id", index=True)
+    key: str
+    title: str
+    position: int
+    starts_at: datetime = instant()
+    ends_at: datetime = instant()
+    started_at: datetime | None = instant(nullable=True)
+    completed_at: datetime | None = instant(nullable=True)
+
+
+class Milestone(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("pilot_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pilot_id: int = Field(foreign_key="pilot.id", index=True)
+    key: str
+    title: str
+    due_at: datetime = instant()
+    reached_at: datetime | None = instant(nullable=True)
+
+
+class TrainingSession(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("pilot_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pilot_id: int = Field(foreign_key="pilot.id", index=True)
+    key: str
+    title: str
+    location: str
+    starts_at: datetime = instant()
+    ends_at: datetime = instant()
+
+
+class Attendance(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("session_id", "person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="trainingsession.id", index=True)
+    person: str
+    organisation: str
+    present: bool
+    recorded_at: datetime = instant()
+
+
+class ConsultancyTask(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("pilot_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pilot_id: int = Field(foreign_key="pilot.id", index=True)
+    key: str
+    title: str
+    due_at: datetime = instant()
+    delivered_at: datetime | None = instant(nullable=True)
+
+
+class Notice(SQLModel, table=True):
+    """The outbox: a notice is written with the change that causes it, then delivered."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(unique=True)
+    programme_id: int | None = Field(default=None, foreign_key="programme.id", index=True)
+    kind: str = Field(index=True)
+    recipient_email: str
+    recipient_name: str
+    subject: str
+    body_text: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = instant()
+    deliver_after: datetime = instant(index=True)
+    status: str = Field(default=NoticeStatus.PENDING, index=True)
+    attempts: int = 0
+    claimed_until: datetime | None = instant(nullable=True)
+    sent_at: datetime | None = instant(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    message_id: str
+
+
+class AuditEntry(SQLModel, table=True):
+    """Every state change: when (programme instant), who, what."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int | None = Field(default=None, foreign_key="programme.id", index=True)
+    at: datetime = instant(index=True)
+    recorded_at: datetime = instant()
+    actor: str
+    action: str = Field(index=True)
+    entity: str
+    entity_id: int | None = None
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    details: dict[str, Any] = json_column(dict)

@@ -1,0 +1,68 @@
+"""Training and co-production sessions: invitations, reminders and attendance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from models.context import Ctx
+from models.errors import InvalidInput, Refused
+from models.outbox import enqueue
+from models.pilots import consultancy_contacts, pilots, territory_contacts
+from models.reminders import due_now, plan
+from models.tables import Attendance, Pilot, PilotStatus, TrainingSession
+from notifications.kinds import NoticeKind
+
+
+def sessions_of(ctx: Ctx, pilot: Pilot) -> list[TrainingSession]:
+    return list(ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)
+                                 .order_by(col(TrainingSession.starts_at))).all())
+
+
+def find_session(ctx: Ctx, pilot: Pilot, key: str) -> TrainingSession:
+    for item in sessions_of(ctx, pilot):
+        if item.key == key:
+            return item
+    known = ", ".join(s.key for s in sessions_of(ctx, pilot)) or "aucune"
+    raise InvalidInput(f"Session « {key} » inconnue pour {pilot.name} (sessions : {known}).")
+
+
+def notify(ctx: Ctx, as_of: datetime) -> int:
+    """Invite the pilot's people to each coming session, then remind them shortly before."""
+    rule = ctx.definition.reminders.session
+    sent = 0
+    for pilot in pilots(ctx, PilotStatus.ACTIVE):
+        for item in sessions_of(ctx, pilot):
+            if as_of >= item.starts_at:
+                continue
+            series = plan(ctx.calendar, item.starts_at, [rule.invitation, *rule.before], [])
+            reminder = due_now(series, as_of)
+            if reminder is None:
+                continue
+            kind = NoticeKind.SESSION_INVITATION if reminder.index == 1 else NoticeKind.SESSION_REMINDER
+            recipients = territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
+            sent += enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition, kind=kind,
+                            recipients=recipients, key=f"session-{item.id}:{reminder.index}",
+                            context={"pilote": pilot, "session": item}, at=as_of)
+    return sent
+
+
+def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisation: str,
+                      present: bool, at: datetime) -> bool:
+    """Record whether someone attended; correcting a record is allowed, repeating it changes nothing."""
+    if at < item.starts_at:
+        raise Refused(f"La session « {item.title} » n'a pas encore eu lieu : l'émargement attendra.")
+    row = ctx.session.exec(select(Attendance).where(
+        Attendance.session_id == item.id, Attendance.person == person)).first()
+    if row is not None and row.present == present and row.organisation == organisation:
+        return False
+    if row is None:
+        row = Attendance(session_id=item.id or 0, person=person, organisation=organisation,
+                         present=present, recorded_at=at)
+    else:
+        row.present, row.organisation, row.recorded_at = present, organisation, at
+    ctx.session.add(row)
+    ctx.audit(at, "cerdd", "session.emargement", "training_session", item.id,
+              f"{person} ({organisation}) {'présent(e)' if present else 'absent(e)'} à « {item.title} ».")
+    return True

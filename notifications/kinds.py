@@ -1,0 +1,50 @@
+"""The kinds of notice the programme sends; each has `<kind>.txt` and `<kind>.html` templates."""
+
+from enum import StrEnum
+
+
+class NoticeKind(StrEnum):
+    CALL_LAUNCHED = "appel_lance"
+    RECEIPT = "accuse_reception"
+    ADMISSIBLE = "candidature_recevable"
+    INADMISSIBLE = "candidature_non_recevable"
+    CALL_REPORT = "bilan_cloture"
+    JURY_CONVOCATION = "convocation_jury"
+    SELECTED = "decision_retenue"
+    NOT_SELECTED = "decision_non_retenue"
+    SELECTION_BLOCKED = "selection_bloquee"
+    CHARTER_TO_SIGN = "charte_a_signer"
+    CHARTER_REMINDER = "relance_charte"
+    KICKOFF = "lancement_accompagnement"
+    PHASE_STARTED = "debut_phase"
+    MILESTONE = "jalon_atteint"
+    SESSION_INVITATION = "invitation_session"
+    SESSION_REMINDER = "rappel_session"
+    TASK_REMINDER = "rappel_tache"
+    TASK_OVERDUE = "tache_en_retard"
+    PILOT_CLOSED = "fin_accompagnement"
+    PROGRAMME_CLOSED = "bilan_programme"
+
+
+LABELS: dict[NoticeKind, str] = {
+    NoticeKind.CALL_LAUNCHED: "Lancement de l'appel",
+    NoticeKind.RECEIPT: "Accusé de réception",
+    NoticeKind.ADMISSIBLE: "Candidature recevable",
+    NoticeKind.INADMISSIBLE: "Candidature non recevable",
+    NoticeKind.CALL_REPORT: "Bilan de clôture de l'appel",
+    NoticeKind.JURY_CONVOCATION: "Convocation du jury",
+    NoticeKind.SELECTED: "Décision : territoire retenu",
+    NoticeKind.NOT_SELECTED: "Décision : candidature non retenue",
+    NoticeKind.SELECTION_BLOCKED: "Sélection en attente",
+    NoticeKind.CHARTER_TO_SIGN: "Charte à signer",
+    NoticeKind.CHARTER_REMINDER: "Relance de signature de la charte",
+    NoticeKind.KICKOFF: "Lancement de l'accompagnement",
+    NoticeKind.PHASE_STARTED: "Début de phase",
+    NoticeKind.MILESTONE: "Jalon atteint",
+    NoticeKind.SESSION_INVITATION: "Invitation à une session",
+    NoticeKind.SESSION_REMINDER: "Rappel de session",
+    NoticeKind.TASK_REMINDER: "Rappel d'échéance (prestataire)",
+    NoticeKind.TASK_OVERDUE: "Livrable en retard",
+    NoticeKind.PILOT_CLOSED: "Fin de l'accompagnement",
+    NoticeKind.PROGRAMME_CLOSED: "Bilan du programme",
+}

@@ -1,0 +1,223 @@
+"""The `transitions` command: French messages, explicit instants, no traceback for users."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from models.errors import InvalidInput, TransitionsError, french_errors, yaml_lines
+from transitions.settings import PROJECT_ROOT, get_settings
+
+app = typer.Typer(help="Transitions : le dispositif du Cerdd, de l'appel à candidature à la fin des 12 mois.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+AtOption = Annotated[str | None, typer.Option(
+    "--at", help="Instant ISO 8601 (sans fuseau : heure de Paris). Par défaut : maintenant.")]
+ProgrammeOption = Annotated[str | None, typer.Option("--programme", help="Identifiant du programme.")]
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run a command body: a refusal becomes a French message and its exit code, never a traceback."""
+    try:
+        return action()
+    except TransitionsError as exc:
+        err.print(f"[bold red]Erreur :[/] {exc.message}", highlight=False)
+        for line in exc.details:
+            err.print(f"  - {line}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("Interrompu : les changements en cours ont été annulés.")
+        raise typer.Exit(130) from None
+    except Exception as exc:  # a bug: keep the details in a log, tell the user in French
+        log = PROJECT_ROOT / "var" / "erreurs.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(filename=log, level=logging.ERROR)
+        logging.getLogger("transitions").exception("unexpected error")
+        err.print(f"[bold red]Erreur interne inattendue[/] ({type(exc).__name__}). "
+                  f"Rien n'a été enregistré de l'opération en cours ; détails dans {log}.")
+        raise typer.Exit(70) from None
+
+
+def instant(text: str | None) -> datetime:
+    from models.clock import InstantError, parse_instant
+
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        return parse_instant(text)
+    except InstantError as exc:
+        raise InvalidInput(f"--at : {exc}.") from None
+
+
+def _database() -> str:
+    from models.db import migrate
+
+    url = get_settings().database_url
+    migrate(url)
+    return url
+
+
+@app.command()
+def init(
+    programme: Annotated[Path | None, typer.Option("--programme", help="Fichier YAML du programme.")] = None,
+    at: AtOption = None,
+) -> None:
+    """Crée ou met à jour la base et y charge le programme (par défaut : cerdd-2015)."""
+
+    def run() -> None:
+        from models.context import install_programme
+        from models.db import session_scope
+
+        settings = get_settings()
+        path = programme or settings.programmes_dir / f"{settings.default_programme}.yaml"
+        url = _database()
+        with session_scope(url) as session:
+            ctx, changed = install_programme(session, path, instant(at), "cli")
+            slug = ctx.programme.slug
+        word = "chargé" if changed else "déjà à jour"
+        out.print(f"Programme « {slug} » {word} dans {url}.")
+
+    guarded(run)
+
+
+@app.command()
+def tick(at: AtOption = None, programme: ProgrammeOption = None) -> None:
+    """Fait avancer le programme jusqu'à l'instant donné et envoie les avis dus."""
+
+    def run() -> None:
+        when = instant(at)
+        _database()
+        from transitions.runtime import run_tick
+
+        result = run_tick(when, programme)
+        done = {k: v for k, v in result.items() if v and not k.startswith(("type:", "envoyes", "echecs", "abandonnes"))}
+        out.print(f"Tick du {_paris(when)} : "
+                  + (", ".join(f"{k} ({v})" for k, v in done.items()) or "rien de nouveau")
+                  + f" ; {result.get('envoyes', 0)} avis envoyé(s).")
+
+    guarded(run)
+
+
+@app.command()
+def status(at: AtOption = None, programme: ProgrammeOption = None) -> None:
+    """Montre l'état du programme : étape, candidatures, pilotes, avis, prochaine échéance."""
+
+    def run() -> None:
+        from models.db import session_scope
+        from transitions.report import build_status, print_status
+
+        url = _database()
+        with session_scope(url) as session:
+            print_status(out, build_status(session, instant(at), programme))
+
+    guarded(run)
+
+
+@app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(help="Candidature au format YAML ou JSON.")],
+    at: AtOption = None,
+    by: Annotated[str | None, typer.Option("--par", help="Qui dépose (courriel) ; par défaut le 1er responsable.")] = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Dépose une candidature (ou une nouvelle version) et affiche son numéro de récépissé."""
+
+    def run() -> None:
+        from transitions.intake import submit_file
+
+        url = _database()
+        receipt = submit_file(url, file, instant(at), by, programme)
+        out.print(f"Candidature enregistrée : récépissé [bold]{receipt.receipt_number}[/], "
+                  f"version {receipt.version} ({receipt.lead_name}).")
+        for warning in receipt.warnings:
+            out.print(f"  [yellow]Attention :[/] {warning}", highlight=False)
+
+    guarded(run)
+
+
+@app.command()
+def schema(what: Annotated[str, typer.Argument(help="« application » : le formulaire de candidature.")]) -> None:
+    """Affiche le schéma JSON d'un fichier que l'on peut déposer."""
+
+    def run() -> None:
+        from models.forms import ApplicationForm
+
+        if what not in ("application", "candidature"):
+            raise InvalidInput(f"Schéma inconnu « {what} » : seul « application » existe.")
+        sys.stdout.write(json.dumps(ApplicationForm.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
+
+    guarded(run)
+
+
+@app.command()
+def applications(
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Exporte aussi en CSV (UTF-8, « ; »).")] = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Liste les candidatures, leur statut et leur motif."""
+
+    def run() -> None:
+        from models.db import session_scope
+        from transitions.report import application_rows, print_rows
+
+        url = _database()
+        with session_scope(url) as session:
+            rows = application_rows(session, programme)
+        print_rows(out, rows)
+        if csv_file is not None:
+            try:
+                with csv_file.open("w", encoding="utf-8-sig", newline="") as handle:
+                    writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["recepisse"],
+                                            delimiter=";")
+                    writer.writeheader()
+                    writer.writerows(rows)
+            except OSError as exc:
+                raise InvalidInput(f"Impossible d'écrire {csv_file} : {exc.strerror}.") from None
+            out.print(f"{len(rows)} candidature(s) exportée(s) dans {csv_file}.")
+
+    guarded(run)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Dossier où laisser la base et les avis (.eml).")] = Path("var/demo"),
+    replace: Annotated[bool, typer.Option("--remplacer", help="Efface une démonstration déjà présente dans ce dossier.")] = False,
+) -> None:
+    """Rejoue le programme 2015 de bout en bout en temps simulé, avec une distribution scriptée."""
+
+    def run() -> None:
+        from transitions.demo import run_demo
+
+        run_demo(out_dir, out, replace=replace)
+
+    guarded(run)
+
+
+def _paris(value: datetime) -> str:
+    from models.clock import format_paris
+
+    return format_paris(value)
+
+
+def validation_problems(exc: ValidationError, text: str) -> list[str]:
+    return french_errors(exc, yaml_lines(text))
+
+
+def main(argv: list[str] | None = None) -> Any:
+    from transitions.settings import configure_prefect
+
+    configure_prefect()
+    return app(argv, standalone_mode=True)

@@ -1,0 +1,123 @@
+"""French reports for Cerdd project managers: programme status, applications, demo summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session, col, select
+
+from models.accompaniment import Progress, progress
+from models.clock import format_paris
+from models.context import all_ctx, load_ctx
+from models.pilots import pilots
+from models.schedule import next_due
+from models.tables import Application, AuditEntry, Notice, NoticeStatus
+from notifications.kinds import LABELS, NoticeKind
+
+STAGE_LABELS = {
+    "pret": "prêt, appel pas encore lancé",
+    "appel_ouvert": "appel à candidature ouvert",
+    "appel_clos": "appel clos, en attente du jury",
+    "pilotes_selectionnes": "territoires pilotes sélectionnés, accompagnement",
+    "termine": "programme terminé",
+}
+
+
+@dataclass
+class Status:
+    as_of: datetime
+    programme: str
+    stage: str
+    applications: list[dict[str, str]]
+    refused_at_door: list[str]
+    progress: list[Progress]
+    notices: Counter[str]
+    pending_notices: int
+    dead_notices: int
+    next_due: datetime | None
+
+
+def application_rows(session: Session, slug: str | None = None) -> list[dict[str, str]]:
+    ctx = load_ctx(session, slug)
+    rows = session.exec(select(Application).where(Application.programme_id == ctx.programme_id)
+                        .order_by(col(Application.id))).all()
+    return [{
+        "recepisse": a.receipt_number,
+        "chef_de_file": a.lead_name,
+        "siren": a.lead_siren,
+        "nature": a.lead_kind,
+        "version": str(a.version),
+        "deposee_le": format_paris(a.last_submitted_at),
+        "statut": a.status,
+        "motif": a.decision_reason or "",
+        "avertissements": " | ".join(a.warnings),
+    } for a in rows]
+
+
+def build_status(session: Session, as_of: datetime, slug: str | None = None) -> Status:
+    ctx = load_ctx(session, slug)
+    refused = session.exec(select(AuditEntry).where(
+        AuditEntry.programme_id == ctx.programme_id, AuditEntry.action == "candidature.refusee")
+        .order_by(col(AuditEntry.at))).all()
+    notices = session.exec(select(Notice).where(Notice.programme_id == ctx.programme_id)).all()
+    due = next_due(session, as_of) if len(all_ctx(session)) == 1 else None
+    return Status(
+        as_of=as_of,
+        programme=f"{ctx.programme.slug} — {ctx.programme.title}",
+        stage=STAGE_LABELS.get(ctx.programme.stage, ctx.programme.stage),
+        applications=application_rows(session, ctx.programme.slug),
+        refused_at_door=[r.summary for r in refused],
+        progress=[progress(ctx, p, as_of) for p in pilots(ctx)],
+        notices=Counter(n.kind for n in notices if n.status == NoticeStatus.SENT),
+        pending_notices=sum(1 for n in notices if n.status == NoticeStatus.PENDING),
+        dead_notices=sum(1 for n in notices if n.status == NoticeStatus.DEAD),
+        next_due=due,
+    )
+
+
+def print_rows(console: Console, rows: list[dict[str, str]]) -> None:
+    if not rows:
+        console.print("Aucune candidature.")
+        return
+    table = Table("Récépissé", "Chef de file", "Version", "Statut", "Motif / avertissements")
+    for row in rows:
+        note = row["motif"] or row["avertissements"]
+        table.add_row(row["recepisse"], row["chef_de_file"], row["version"], row["statut"], note)
+    console.print(table)
+
+
+def print_status(console: Console, status: Status) -> None:
+    console.print(f"[bold]{status.programme}[/]", highlight=False)
+    console.print(f"Au {format_paris(status.as_of)} : {status.stage}.", highlight=False)
+    if status.next_due:
+        console.print(f"Prochaine échéance : {format_paris(status.next_due)}.")
+    counts = Counter(row["statut"] for row in status.applications)
+    console.print(f"\n[bold]Candidatures[/] : {len(status.applications)} reçue(s) "
+                  f"— {counts.get('recevable', 0) + counts.get('retenue', 0) + counts.get('non_retenue', 0)} "
+                  f"recevable(s), {counts.get('non_recevable', 0)} non recevable(s), "
+                  f"{len(status.refused_at_door)} refusée(s) au guichet.")
+    print_rows(console, status.applications)
+    for line in status.refused_at_door:
+        console.print(f"  Refus au guichet : {line}", highlight=False)
+    if status.progress:
+        console.print("\n[bold]Territoires pilotes[/]")
+        table = Table("Pilote", "Statut", "Durée écoulée", "Phases", "Jalons", "Sessions (présence)",
+                      "Livrables : à l'heure / en retard / non remis")
+        for p in status.progress:
+            attendance = f" ({p.attendance_percent} %)" if p.attendance_percent is not None else ""
+            table.add_row(p.pilot, p.status, f"{p.elapsed_percent} %", f"{p.phases_done}/{p.phases_total}",
+                          f"{p.milestones_reached}/{p.milestones_total}",
+                          f"{p.sessions_held}/{p.sessions_total}{attendance}",
+                          f"{p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} (sur {p.tasks_total})")
+        console.print(table)
+    console.print(f"\n[bold]Avis envoyés[/] : {sum(status.notices.values())} "
+                  f"(en attente : {status.pending_notices}, abandonnés : {status.dead_notices})")
+    table = Table("Type d'avis", "Envoyés")
+    for kind in NoticeKind:
+        if status.notices.get(kind.value):
+            table.add_row(LABELS[kind], str(status.notices[kind.value]))
+    console.print(table)
