@@ -66,7 +66,8 @@ def assess(form: ApplicationForm, register: Register, reason: str) -> Admissibil
     if epci is None:
         commune = register.commune(lead.siren)
         if commune is not None:
-            why = f"la collectivité chef de file est une commune ({commune[0].name}, membre de {commune[1].name}), pas un EPCI"
+            why = (f"la collectivité chef de file est une commune ({commune[0].name}, membre de "
+                   f"{commune[1].name}), pas un EPCI")
         elif lead.type == LeadKind.BUSINESS_NETWORK:
             why = "la candidature est portée par un réseau d'entreprises seul, sans EPCI"
         else:

@@ -79,7 +79,8 @@ def parse_duration(text: str) -> relativedelta:
     if not match or text.strip() == "P":
         raise InstantError(f"« {text} » n'est pas une durée ISO 8601 (exemples : P3M, P2W, P10D)")
     parts = {key: int(value) for key, value in match.groupdict().items() if value}
-    return relativedelta(**parts)
+    return relativedelta(years=parts.get("years", 0), months=parts.get("months", 0),
+                         weeks=parts.get("weeks", 0), days=parts.get("days", 0))
 
 
 def add_paris(start: datetime, offset: relativedelta, at: time | None = None) -> datetime:

@@ -126,7 +126,8 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
         application.decided_at = as_of
         if application.id in chosen:
             application.status = ApplicationStatus.SELECTED
-            application.decision_reason = f"Retenue par le jury : note pondérée {entry.score}/{jury.scale_max}, rang {rank}."
+            application.decision_reason = (
+                f"Retenue par le jury : note pondérée {entry.score}/{jury.scale_max}, rang {rank}.")
             pilot = Pilot(programme_id=ctx.programme_id, application_id=application.id or 0,
                           organisation_id=application.organisation_id, name=application.lead_name,
                           rank=rank, selected_at=as_of)

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
-from models.errors import InvalidInput, TransitionsError, french_errors, yaml_lines
+from models.errors import InvalidInput, TransitionsError
 from transitions.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(help="Transitions : le dispositif du Cerdd, de l'appel à candidature à la fin des 12 mois.",
@@ -130,7 +129,8 @@ def status(at: AtOption = None, programme: ProgrammeOption = None) -> None:
 def submit(
     file: Annotated[Path, typer.Argument(help="Candidature au format YAML ou JSON.")],
     at: AtOption = None,
-    by: Annotated[str | None, typer.Option("--par", help="Qui dépose (courriel) ; par défaut le 1er responsable.")] = None,
+    by: Annotated[str | None, typer.Option(
+        "--par", help="Qui dépose (courriel) ; par défaut le 1er responsable.")] = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Dépose une candidature (ou une nouvelle version) et affiche son numéro de récépissé."""
@@ -193,8 +193,10 @@ def applications(
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Dossier où laisser la base et les avis (.eml).")] = Path("var/demo"),
-    replace: Annotated[bool, typer.Option("--remplacer", help="Efface une démonstration déjà présente dans ce dossier.")] = False,
+    out_dir: Annotated[Path, typer.Option(
+        "--out", help="Dossier où laisser la base et les avis (.eml).")] = Path("var/demo"),
+    replace: Annotated[bool, typer.Option(
+        "--remplacer", help="Efface une démonstration déjà présente dans ce dossier.")] = False,
 ) -> None:
     """Rejoue le programme 2015 de bout en bout en temps simulé, avec une distribution scriptée."""
 
@@ -210,10 +212,6 @@ def _paris(value: datetime) -> str:
     from models.clock import format_paris
 
     return format_paris(value)
-
-
-def validation_problems(exc: ValidationError, text: str) -> list[str]:
-    return french_errors(exc, yaml_lines(text))
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -61,6 +61,11 @@ class Cast(_Strict):
     absent: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class Deliveries(_Strict):
+    default_days: int
+    late: dict[str, dict[str, int | None]] = Field(default_factory=dict)
+
+
 class DemoScript(_Strict):
     programme: str
     start: datetime
@@ -68,7 +73,7 @@ class DemoScript(_Strict):
     scores: list[Sitting]
     signatures: list[Signature]
     attendance: dict[str, Cast]
-    deliveries: dict[str, int | dict[str, int | None]]
+    deliveries: Deliveries
 
 
 @dataclass(order=True)
@@ -188,14 +193,13 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
                 for item in training.sessions_of(ctx, pilot) if cast else []:
                     add(item.ends_at + timedelta(hours=1), "émargement",
                         _attendance(url, pilot.id or 0, item.key, cast))  # type: ignore[arg-type]
-                delays = script.deliveries.get(siren, {})
-                default = script.deliveries.get("default_days", -2)
+                delays = script.deliveries.late.get(siren, {})
                 for task in deliverables.tasks_of(ctx, pilot):
-                    days = delays.get(task.key, default) if isinstance(delays, dict) else default
+                    days = delays.get(task.key, script.deliveries.default_days)
                     if days is None:
                         continue
-                    when = add_paris(task.due_at, parse_duration(f"P{abs(int(days))}D"))
-                    if int(days) < 0:
+                    when = add_paris(task.due_at, parse_duration(f"P{abs(days)}D"))
+                    if days < 0:
                         when = task.due_at - (when - task.due_at)
                     add(when, "livrable", _delivery(url, pilot.id or 0, task.key))
 

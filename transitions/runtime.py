@@ -16,7 +16,7 @@ def replay_settings() -> Iterator[None]:
     configure_prefect()
     from prefect.settings import temporary_settings
 
-    with temporary_settings(updates={"flows.heartbeat_frequency": None}):  # type: ignore[dict-item]
+    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
         yield
 
 

@@ -1,0 +1,94 @@
+"""Shared fixtures: quiet isolated Prefect, a fresh database per test (SQLite, and PostgreSQL
+when TEST_DATABASE_URL is set), the 2015 programme loaded at a chosen instant."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="transitions-prefect-")
+os.environ.pop("PREFECT_API_URL", None)
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "500")
+
+from transitions.settings import PROJECT_ROOT, configure_prefect, reset_settings  # noqa: E402
+
+configure_prefect()
+
+from sqlalchemy import text  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from models.clock import parse_instant  # noqa: E402
+from models.context import Ctx, install_programme, load_ctx  # noqa: E402
+from models.db import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
+
+PROGRAMME = PROJECT_ROOT / "programmes" / "cerdd-2015.yaml"
+EXAMPLES = PROJECT_ROOT / "examples"
+
+
+def at(text_value: str) -> datetime:
+    """An instant written in Paris time, as users write it."""
+    return parse_instant(text_value)
+
+
+def _reset_postgres(url: str) -> None:
+    with get_engine(url).begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated, empty database; the same test runs on SQLite and on PostgreSQL."""
+    if request.param == "postgres":
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            pytest.skip("TEST_DATABASE_URL n'est pas défini : pas de PostgreSQL pour ce test")
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path / 'transitions.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
+    reset_settings()
+    migrate(url)
+    yield url
+    dispose_engines()
+    reset_settings()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'transitions.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
+    reset_settings()
+    migrate(url)
+    yield url
+    dispose_engines()
+    reset_settings()
+
+
+@pytest.fixture
+def loaded(db_url: str) -> str:
+    """The 2015 programme installed, nothing else happened yet."""
+    with session_scope(db_url) as session:
+        install_programme(session, PROGRAMME, at("2015-04-01T09:00"), "test")
+    return db_url
+
+
+def ctx_of(session: Session) -> Ctx:
+    return load_ctx(session)
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One real Prefect test server for the whole session (started only by tests that need it)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,108 @@
+"""Submission, deadline, versions, admissibility: on SQLite and on PostgreSQL."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from models.applications import close_call as decide_admissibility
+from models.call import close_call, launch_call
+from models.errors import Refused
+from models.tables import Application, ApplicationVersion, AuditEntry, Notice
+from tests.conftest import EXAMPLES, at, ctx_of
+from transitions.intake import read_application, submit_form
+
+DEADLINE = at("2015-05-07T12:00")
+
+
+def _open(url: str) -> None:
+    from models.db import session_scope
+
+    with session_scope(url) as session:
+        launch_call(ctx_of(session), at("2015-04-02T09:00"))
+
+
+def test_deadline_is_exact_to_the_second(loaded: str) -> None:
+    _open(loaded)
+    form = read_application(EXAMPLES / "candidature-cu-arras.yaml")
+    receipt = submit_form(loaded, form, DEADLINE - timedelta(seconds=1), None)
+    assert (receipt.receipt_number, receipt.version) == ("CERDD-2015-0001", 1)
+    with pytest.raises(Refused, match=r"date limite était le jeudi 7 mai 2015 à 12h00"):
+        submit_form(loaded, form, DEADLINE, None)
+    with pytest.raises(Refused, match="pas encore ouvert"):
+        submit_form(loaded, form, at("2015-04-02T08:59"), None)
+    from models.db import session_scope
+
+    with session_scope(loaded) as session:
+        versions = session.exec(select(ApplicationVersion)).all()
+        refusals = session.exec(select(AuditEntry).where(AuditEntry.action == "candidature.refusee")).all()
+    assert len(versions) == 1
+    assert len(refusals) == 2
+
+
+def test_resubmission_keeps_the_receipt_and_acknowledges_each_version_once(loaded: str) -> None:
+    _open(loaded)
+    v1 = read_application(EXAMPLES / "candidature-ca-lens-lievin-v1.yaml")
+    v2 = read_application(EXAMPLES / "candidature-ca-lens-lievin-v2.yaml")
+    first = submit_form(loaded, v1, at("2015-04-16T15:40"), None)
+    second = submit_form(loaded, v2, at("2015-05-05T16:20"), None)
+    assert first.receipt_number == second.receipt_number
+    assert (first.version, second.version) == (1, 2)
+    from models.db import session_scope
+
+    with session_scope(loaded) as session:
+        acks = session.exec(select(Notice).where(Notice.kind == "accuse_reception")).all()
+        application = session.exec(select(Application)).one()
+    # One acknowledgement per version and per contact (operational lead and political referent).
+    assert sorted((n.subject, n.recipient_email) for n in acks) == sorted(
+        (f"Accusé de réception {first.receipt_number} (version {version})", email)
+        for version in (1, 2)
+        for email in ("n.haddad@agglo-lenslievin.example.org", "b.delcourt@agglo-lenslievin.example.org")
+    )
+    assert application.partnership["reseau_entreprises"] is True
+    assert application.version == 2
+
+
+def test_admissibility_at_the_deadline_with_the_calls_reason(loaded: str) -> None:
+    _open(loaded)
+    for name in ("candidature-commune-bethune.yaml", "candidature-reseau-entreprises.yaml",
+                 "candidature-cc-flandre-interieure.yaml"):
+        submit_form(loaded, read_application(EXAMPLES / name), at("2015-04-20T10:00"), None)
+    from models.db import session_scope
+
+    with session_scope(loaded) as session:
+        assert decide_admissibility(ctx_of(session), at("2015-05-06T10:00")) == 3  # direct rule call
+        session.rollback()
+    with session_scope(loaded) as session:
+        assert close_call(ctx_of(session), DEADLINE - timedelta(seconds=1)) == 0  # not yet
+        assert close_call(ctx_of(session), DEADLINE) == 4
+        assert close_call(ctx_of(session), DEADLINE) == 0  # idempotent
+    with session_scope(loaded) as session:
+        rows = {a.lead_name: a for a in session.exec(select(Application)).all()}
+        notices = session.exec(select(Notice)).all()
+    bethune = rows["Ville de Béthune"]
+    assert bethune.status == "non_recevable"
+    assert "une commune seule ou un réseau d'entreprises" in (bethune.decision_reason or "")
+    assert "Béthune, membre de CA de Béthune Bruay Noeux et Environs" in (bethune.decision_reason or "")
+    assert "réseau d'entreprises seul" in (rows["Réseau Entreprendre Durable Hainaut"].decision_reason or "")
+    assert rows["CC de Flandre Intérieure"].status == "recevable"
+    refused = [n for n in notices if n.kind == "candidature_non_recevable"]
+    assert {n.recipient_email for n in refused} == {
+        "s.petit@bethune.example.org", "o.gosselin@bethune.example.org", "m.dubois@red-hainaut.example.org"}
+    assert sum(1 for n in notices if n.kind == "convocation_jury") == 3
+
+
+def test_user_text_is_inert_in_html_notices(loaded: str) -> None:
+    _open(loaded)
+    form = read_application(EXAMPLES / "candidature-cu-arras.yaml")
+    hostile = form.model_copy(update={"collectivite_chef_de_file": form.collectivite_chef_de_file.model_copy(
+        update={"nom": "<script>alert(1)</script> {{ 7*7 }}"})})
+    submit_form(loaded, hostile, at("2015-04-20T10:00"), None)
+    from models.db import session_scope
+
+    with session_scope(loaded) as session:
+        notice = session.exec(select(Notice).where(Notice.kind == "accuse_reception")).first()
+    assert notice is not None
+    assert "<script>" not in notice.body_html
+    assert "&lt;script&gt;" in notice.body_html
+    assert "{{ 7*7 }}" in notice.body_text and "49" not in notice.body_text

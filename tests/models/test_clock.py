@@ -1,0 +1,44 @@
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from models.clock import InstantError, WorkingCalendar, format_paris, parse_duration, parse_instant
+
+
+def test_naive_instant_is_paris_time_in_summer_and_winter() -> None:
+    assert parse_instant("2015-05-07T12:00") == datetime(2015, 5, 7, 10, 0, tzinfo=UTC)
+    assert parse_instant("2015-01-07T12:00") == datetime(2015, 1, 7, 11, 0, tzinfo=UTC)
+    assert parse_instant("2015-05-07T12:00:00+00:00") == datetime(2015, 5, 7, 12, 0, tzinfo=UTC)
+
+
+def test_nonexistent_paris_time_is_refused_in_french() -> None:
+    with pytest.raises(InstantError, match="n'existe pas à Paris"):
+        parse_instant("2015-03-29T02:30")
+
+
+def test_garbage_instant_is_refused_with_an_example() -> None:
+    with pytest.raises(InstantError, match="ISO 8601"):
+        parse_instant("demain midi")
+
+
+def test_duration_parsing() -> None:
+    assert parse_duration("P1M15D").months == 1
+    assert parse_duration("P1M15D").days == 15
+    with pytest.raises(InstantError):
+        parse_duration("3 mois")
+
+
+def test_working_days_skip_weekends_and_french_holidays() -> None:
+    calendar = WorkingCalendar("FR", time(9, 0))
+    assert not calendar.is_working_day(date(2015, 5, 1))  # Fête du Travail
+    assert not calendar.is_working_day(date(2015, 5, 14))  # Ascension
+    assert not calendar.is_working_day(date(2015, 5, 9))  # Saturday
+    assert calendar.is_working_day(date(2015, 5, 12))
+    # Two working days before Monday 11 May 2015: Thursday 7 May (Friday 8 May is a holiday).
+    assert calendar.shift_working_days(date(2015, 5, 11), -2) == date(2015, 5, 6)
+    sent = calendar.before(parse_instant("2015-05-11T12:00"), 1)
+    assert sent == parse_instant("2015-05-07T09:00")
+
+
+def test_french_rendering_of_a_date() -> None:
+    assert format_paris(parse_instant("2015-05-07T12:00")) == "jeudi 7 mai 2015 à 12h00"

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+import pytest
+
+from models.errors import InvalidInput
+from models.programme import load_definition
+from tests.conftest import PROGRAMME, at
+
+
+def test_the_2015_programme_carries_the_call_dates() -> None:
+    definition = load_definition(PROGRAMME)
+    assert definition.call.launch == at("2015-04-02T09:00")
+    assert definition.call.deadline == at("2015-05-07T12:00")
+    assert [m.body for m in definition.jury.members][:2] == [
+        "DREAL Nord-Pas de Calais", "Conseil Régional Nord-Pas de Calais"]
+    assert (definition.jury.pilots.min, definition.jury.pilots.max) == (2, 3)
+    assert definition.accompaniment.charter.parties == ["territoire", "cerdd", "prestataire"]
+    assert len(definition.accompaniment.phases) == 5
+    assert {c.email for c in definition.organiser.contacts} == {
+        "ebertin@cerdd.org", "jclipovac@cerdd.org", "aboutonne@cerdd.org"}
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = PROGRAMME.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "programme.yaml"
+    path.write_text(text.replace(old, new).replace("../data/", f"{PROGRAMME.parent.parent}/data/"), encoding="utf-8")
+    return path
+
+
+def test_a_broken_field_is_named_with_its_line(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "  scale_max: 5", "  scale_max: cinq")
+    with pytest.raises(InvalidInput) as error:
+        load_definition(path)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "scale_max" in text)
+    assert error.value.details == [f"jury.scale_max (ligne {line}) : doit être un nombre entier"]
+
+
+def test_dates_out_of_order_are_refused(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "meeting: 2015-06-04T14:00:00", "meeting: 2015-05-01T14:00:00")
+    with pytest.raises(InvalidInput) as error:
+        load_definition(path)
+    assert "call.deadline doit précéder jury.meeting" in error.value.details[0]
+
+
+def test_unknown_field_and_bad_yaml_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput) as error:
+        load_definition(_broken(tmp_path, "slug: cerdd-2015", "slug: cerdd-2015\ncouleur: verte"))
+    assert error.value.details[0].startswith("couleur (ligne")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("slug: [", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="YAML est mal formé"):
+        load_definition(bad)
