@@ -50,10 +50,10 @@ def parse_mapping(text: str, name: str, what: str) -> dict[str, Any]:
             raw = yaml.load(text, Loader=_TextDatesLoader)  # noqa: S506  (a SafeLoader subclass)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            f"{what} {name} refusé : le JSON est mal formé (ligne {exc.lineno}, colonne {exc.colno})."
+            f"Fichier {what} {name} refusé : le JSON est mal formé (ligne {exc.lineno}, colonne {exc.colno})."
         ) from None
     except yaml.YAMLError as exc:
-        raise InvalidInput(f"{what} {name} refusé : {yaml_problem(exc)}.") from None
+        raise InvalidInput(f"Fichier {what} {name} refusé : {yaml_problem(exc)}.") from None
     if not isinstance(raw, dict):
-        raise InvalidInput(f"{what} {name} refusé : le fichier doit décrire un ensemble de champs.")
+        raise InvalidInput(f"Fichier {what} {name} refusé : le fichier doit décrire un ensemble de champs.")
     return raw

@@ -246,7 +246,7 @@ def _unique(keys: list[str], what: str) -> None:
 def load_definition(path: Path) -> ProgrammeDefinition:
     """Read and validate a programme file; a broken one is refused with every problem listed."""
     text = read_text_file(path, "de programme")
-    raw = parse_mapping(text, path.name, "Programme")
+    raw = parse_mapping(text, path.name, "de programme")
     try:
         definition = ProgrammeDefinition.model_validate(raw)
     except ValidationError as exc:

@@ -87,7 +87,7 @@ class Event:
 def load_script(path: Path) -> DemoScript:
     text = read_text_file(path, "de démonstration")
     try:
-        return DemoScript.model_validate(parse_mapping(text, path.name, "Script"))
+        return DemoScript.model_validate(parse_mapping(text, path.name, "de démonstration"))
     except ValidationError as exc:
         raise InvalidInput(f"Script {path.name} refusé.", french_errors(exc, yaml_lines(text))) from None
 

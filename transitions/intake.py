@@ -18,7 +18,7 @@ from models.forms import ApplicationForm
 def read_application(path: Path) -> ApplicationForm:
     """Parse and validate an application file; every problem is reported at once."""
     text = read_text_file(path, "de candidature")
-    raw = parse_mapping(text, path.name, "Candidature")
+    raw = parse_mapping(text, path.name, "de candidature")
     try:
         return ApplicationForm.model_validate(raw)
     except ValidationError as exc:

@@ -1,0 +1,113 @@
+"""The 2015 programme replayed end to end (`transitions demo`), on a real Prefect test server."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from sqlmodel import select
+
+from models.clock import WorkingCalendar, paris
+from models.db import dispose_engines, session_scope
+from models.tables import Application, AuditEntry, Notice, Pilot, Programme
+from tests.conftest import at
+from transitions.demo import run_demo
+from transitions.runtime import run_tick
+from transitions.settings import reset_settings
+
+pytestmark = pytest.mark.prefect
+
+REMINDERS = {"relance_charte", "invitation_session", "rappel_session", "rappel_tache", "tache_en_retard"}
+
+
+@pytest.fixture(scope="module")
+def replay(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    out = tmp_path_factory.mktemp("demo")
+    mp = pytest.MonkeyPatch()
+    for key in ("DATABASE_URL", "OUTBOX_DIR", "NOTICE_CHANNEL", "PREFECT_HOME"):
+        mp.setenv(key, "placeholder")  # restored after the module, whatever the demo sets
+    console = Console(file=io.StringIO(), width=200)
+    run_demo(out, console)
+    yield out, f"sqlite:///{out / 'transitions.db'}", console.file.getvalue()  # type: ignore[attr-defined]
+    mp.undo()
+    reset_settings()
+    dispose_engines()
+
+
+def test_three_pilots_reach_the_end_of_twelve_months(replay: tuple[Path, str, str]) -> None:
+    _, url, summary = replay
+    with session_scope(url) as session:
+        programme = session.exec(select(Programme)).one()
+        pilots = session.exec(select(Pilot).order_by(Pilot.rank)).all()
+    assert programme.stage == "termine"
+    assert [(p.name, p.status) for p in pilots] == [
+        ("CU d'Arras", "termine"), ("CA de Lens - Liévin", "termine"), ("CC de Flandre Intérieure", "termine")]
+    assert all(p.kickoff_at == at("2015-07-01T09:30") and p.ends_at == at("2016-07-01T09:30") for p in pilots)
+    assert "Territoires pilotes" in summary and "Bilan du programme" in summary
+
+
+def test_refused_applications_carry_their_reason(replay: tuple[Path, str, str]) -> None:
+    _, url, _ = replay
+    with session_scope(url) as session:
+        rows = {a.lead_name: a for a in session.exec(select(Application)).all()}
+        refused = session.exec(select(AuditEntry).where(AuditEntry.action == "candidature.refusee")).all()
+    assert "CC du Pays de Lumbres" not in rows
+    assert [r.details["lead"] for r in refused] == ["CC du Pays de Lumbres"]
+    assert "12h04" in refused[0].summary and "12h00" in refused[0].summary
+    assert rows["Ville de Béthune"].status == "non_recevable"
+    assert "non recevable" in (rows["Ville de Béthune"].decision_reason or "")
+    maubeuge = rows["CA Maubeuge Val de Sambre"]
+    assert maubeuge.status == "non_retenue"
+    assert "sous le seuil de 3.0" in (maubeuge.decision_reason or "")
+    assert rows["CA de Lens - Liévin"].version == 2
+
+
+def test_who_is_told_what_and_when(replay: tuple[Path, str, str]) -> None:
+    out, url, _ = replay
+    with session_scope(url) as session:
+        notices = session.exec(select(Notice)).all()
+    assert all(n.status == "envoye" for n in notices)
+    assert len(list((out / "outbox").glob("*.eml"))) == len(notices)
+    # Every pilot's people hear of each of the five milestones.
+    milestones = Counter(n.subject.split(" : ")[0] for n in notices if n.kind == "jalon_atteint")
+    assert set(milestones) == {"CU d'Arras", "CA de Lens - Liévin", "CC de Flandre Intérieure"}
+    by_pilot_and_recipient = Counter((n.subject.split(" : ")[0], n.recipient_email)
+                                     for n in notices if n.kind == "jalon_atteint")
+    assert set(by_pilot_and_recipient.values()) == {5}
+    # Flandre Intérieure signed late: its territory was reminded after the date, with the manager copied.
+    late = [n for n in notices if n.kind == "relance_charte" and "Retard" in n.subject]
+    assert {n.recipient_email for n in late} == {
+        "e.verhaeghe@ccfi.example.org", "p.vandenbussche@ccfi.example.org", "aboutonne@cerdd.org"}
+    assert {paris(n.created_at).isoformat() for n in late} == {"2015-06-30T09:00:00+02:00"}
+    # The refused commune is told why, at the deadline.
+    bethune = [n for n in notices if n.kind == "candidature_non_recevable" and "bethune" in n.recipient_email]
+    assert bethune and all(n.created_at == at("2015-05-07T12:00") for n in bethune)
+    assert "commune seule" in bethune[0].body_text
+
+
+def test_reminders_fall_on_french_working_days_at_nine(replay: tuple[Path, str, str]) -> None:
+    _, url, _ = replay
+    calendar = WorkingCalendar("FR")
+    with session_scope(url) as session:
+        reminders = [n for n in session.exec(select(Notice)).all() if n.kind in REMINDERS]
+    assert len(reminders) > 50
+    for notice in reminders:
+        local = paris(notice.created_at)
+        assert calendar.is_working_day(local.date()), notice.dedup_key
+        assert (local.hour, local.minute) == (9, 0), notice.dedup_key
+
+
+def test_ticking_again_after_the_end_sends_nothing(replay: tuple[Path, str, str], monkeypatch) -> None:
+    out, url, _ = replay
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("OUTBOX_DIR", str(out / "outbox"))
+    reset_settings()
+    with session_scope(url) as session:
+        before = len(session.exec(select(Notice)).all())
+    result = run_tick(at("2016-07-01T09:30"))
+    assert result["envoyes"] == 0
+    with session_scope(url) as session:
+        assert len(session.exec(select(Notice)).all()) == before

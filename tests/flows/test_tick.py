@@ -1,0 +1,51 @@
+"""The tick through a real Prefect test server: it advances what is due, and only once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from models.db import session_scope
+from models.tables import AuditEntry, Notice, Programme
+from tests.conftest import EXAMPLES, at
+from transitions.intake import read_application, submit_form
+from transitions.runtime import run_tick
+
+pytestmark = pytest.mark.prefect
+
+
+def _counts(url: str) -> tuple[int, int, str]:
+    with session_scope(url) as session:
+        notices = session.exec(select(func.count()).select_from(Notice)).one()
+        audit = session.exec(select(func.count()).select_from(AuditEntry)).one()
+        stage = session.exec(select(Programme.stage)).one()
+    return notices, audit, stage
+
+
+def test_tick_twice_for_the_same_instant_changes_nothing(prefect_server: None, loaded: str) -> None:
+    before_launch = run_tick(at("2015-04-02T08:59"))
+    assert before_launch["lancement_appel"] == 0
+    assert _counts(loaded)[2] == "pret"
+
+    first = run_tick(at("2015-04-02T09:00"))
+    assert first["lancement_appel"] == 1
+    assert first["envoyes"] == 3  # the Cerdd's three contacts
+    after_first = _counts(loaded)
+    assert after_first[2] == "appel_ouvert"
+
+    second = run_tick(at("2015-04-02T09:00"))
+    assert second["lancement_appel"] == 0
+    assert second["envoyes"] == 0
+    assert _counts(loaded) == after_first
+
+
+def test_tick_closes_the_call_and_delivers_eml_files(prefect_server: None, loaded: str, tmp_path) -> None:
+    run_tick(at("2015-04-02T09:00"))
+    submit_form(loaded, read_application(EXAMPLES / "candidature-commune-bethune.yaml"), at("2015-04-10T10:00"), None)
+    result = run_tick(at("2015-05-07T12:00"))
+    assert result["cloture_appel"] == 2  # the stage change and one decided application
+    files = sorted(p.name for p in (tmp_path / "outbox").glob("*.eml"))
+    assert any(name.endswith("candidature_non_recevable.eml") for name in files)
+    again = run_tick(at("2015-05-07T12:00"))
+    assert again["envoyes"] == 0
+    assert sorted(p.name for p in (tmp_path / "outbox").glob("*.eml")) == files

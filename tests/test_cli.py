@@ -1,0 +1,109 @@
+"""The CLI refuses bad input with a French message and a non-zero exit, and changes nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+from typer.testing import CliRunner
+
+from models.db import session_scope
+from models.tables import Application, ApplicationVersion, AuditEntry, Notice
+from tests.conftest import EXAMPLES
+from transitions.cli import app
+
+runner = CliRunner()
+
+
+def _state(url: str) -> tuple[int, ...]:
+    with session_scope(url) as session:
+        return tuple(session.exec(select(func.count()).select_from(t)).one()
+                     for t in (Application, ApplicationVersion, Notice, AuditEntry))
+
+
+@pytest.fixture
+def opened(loaded: str) -> str:
+    from models.call import launch_call
+    from tests.conftest import at, ctx_of
+
+    with session_scope(loaded) as session:
+        launch_call(ctx_of(session), at("2015-04-02T09:00"))
+    return loaded
+
+
+BAD_FILES = {
+    "vide.yaml": (b"", "est vide"),
+    "binaire.yaml": (b"\x89PNG\r\n\x1a\n\x00\x00", "fichier binaire"),
+    "latin1.yaml": ("motivations: été".encode("latin-1"), "pas encodé en UTF-8"),
+    "casse.yaml": (b"collectivite_chef_de_file: [", "YAML est mal formé (ligne"),
+    "liste.yaml": (b"- a\n- b\n", "ensemble de champs"),
+    "casse.json": (b'{"a": ', "JSON est mal formé"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_unreadable_files_are_refused_and_nothing_is_stored(opened: str, tmp_path: Path, name: str) -> None:
+    content, expected = BAD_FILES[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = _state(opened)
+    result = runner.invoke(app, ["submit", str(path), "--at", "2015-04-20T10:00"])
+    assert result.exit_code == 2
+    assert expected in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert _state(opened) == before
+
+
+def test_every_form_problem_is_reported_at_once_with_its_path(opened: str, tmp_path: Path) -> None:
+    text = (EXAMPLES / "candidature-cu-arras.yaml").read_text(encoding="utf-8")
+    text = text.replace('siren: "200033579"', 'siren: "200033578"').replace(
+        "courriel: claire.dufour@cu-arras.example.org", "courriel: claire.dufour-at-cu-arras").replace(
+        "point_contact_cerdd: Antoine Boutonné\n", "couleur: verte\n")
+    path = tmp_path / "candidature.yaml"
+    path.write_text(text, encoding="utf-8")
+    before = _state(opened)
+    result = runner.invoke(app, ["submit", str(path), "--at", "2015-04-20T10:00"])
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())
+    assert "4 problème(s)" in output
+    assert "collectivite_chef_de_file.siren (ligne 6)" in output and "clé de contrôle" in output
+    assert "responsables_operationnels[0].courriel" in output
+    assert "point_contact_cerdd" in output and "champ obligatoire manquant" in output
+    assert "couleur" in output and "champ inconnu" in output
+    assert _state(opened) == before
+
+
+def test_a_late_submission_states_the_deadline(opened: str) -> None:
+    result = runner.invoke(app, ["submit", str(EXAMPLES / "candidature-cu-arras.yaml"), "--at", "2015-05-07T12:00:00"])
+    assert result.exit_code == 4
+    assert "la date limite était le jeudi 7 mai 2015 à 12h00" in " ".join(result.output.split())
+
+
+def test_a_valid_submission_prints_its_receipt(opened: str) -> None:
+    result = runner.invoke(app, ["submit", str(EXAMPLES / "candidature-cu-arras.yaml"), "--at", "2015-05-07T11:59:59"])
+    assert result.exit_code == 0, result.output
+    assert "récépissé CERDD-2015-0001, version 1" in result.output
+
+
+def test_bad_instant_is_refused(opened: str) -> None:
+    result = runner.invoke(app, ["tick", "--at", "le 7 mai"])
+    assert result.exit_code == 2
+    assert "n'est pas une date ISO 8601" in " ".join(result.output.split())
+
+
+def test_nothing_loaded_is_explained(sqlite_url: str) -> None:
+    result = runner.invoke(app, ["submit", str(EXAMPLES / "candidature-cu-arras.yaml")])
+    assert result.exit_code == 3
+    assert "transitions init" in " ".join(result.output.split())
+
+
+def test_the_installed_command_shows_no_traceback(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run([str(Path(sys.executable).parent / "transitions"), "submit", str(tmp_path / "absent.yaml")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2
+    assert "n'existe pas" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
