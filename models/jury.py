@@ -12,7 +12,7 @@ from models.call import manager
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.outbox import enqueue
-from models.pilots import all_parties
+from models.pilots import all_parties, party_of
 from models.tables import Application, ApplicationStatus, JuryScore, Pilot, Stage
 from notifications.kinds import NoticeKind
 
@@ -140,7 +140,7 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
                 enqueue(ctx.session, programme=programme, definition=ctx.definition,
                         kind=NoticeKind.CHARTER_TO_SIGN, recipients=recipients,
                         key=f"pilote-{pilot.id}:{party}",
-                        context={"pilote": pilot, "partie": party,
+                        context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
                                  "charte": ctx.definition.accompaniment.charter,
                                  "lancement": ctx.definition.accompaniment.kickoff}, at=as_of)
         else:

@@ -136,5 +136,6 @@ def mark_failed(session: Session, notice: Notice, *, at: datetime, error: str, p
 
 
 def backoff(attempts: int, base: float = 60.0, cap: float = 6 * 3600.0) -> timedelta:
-    """Exponential backoff with full jitter (seconds): base·2^attempts, capped."""
-    return timedelta(seconds=random.uniform(0, min(cap, base * 2**attempts)))
+    """Exponential backoff with jitter: half of base·2^attempts (capped) plus up to as much again."""
+    window = min(cap, base * 2**attempts) / 2
+    return timedelta(seconds=window + random.uniform(0, window))

@@ -24,11 +24,16 @@ from models.tables import (
 )
 from notifications.kinds import NoticeKind
 
-PARTY_LABELS = {
-    CharterParty.TERRITORY: "le territoire",
-    CharterParty.ORGANISER: "le Cerdd",
-    CharterParty.CONSULTANCY: "le prestataire",
+PARTY_OF = {
+    CharterParty.TERRITORY: "du territoire",
+    CharterParty.ORGANISER: "du Cerdd",
+    CharterParty.CONSULTANCY: "du prestataire",
 }
+
+
+def party_of(party: str) -> str:
+    """« du territoire », « du Cerdd »… for a party key (the key itself when unknown)."""
+    return PARTY_OF[CharterParty(party)] if party in set(CharterParty) else party
 
 
 def pilots(ctx: Ctx, *statuses: str) -> list[Pilot]:
@@ -91,7 +96,7 @@ def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: date
         return False
     ctx.session.add(CharterSignature(pilot_id=pilot.id or 0, party=party, signatory=signatory, signed_at=at))
     ctx.audit(at, signatory, "charte.signee", "pilot", pilot.id,
-              f"Charte de {pilot.name} signée pour {PARTY_LABELS.get(CharterParty(party), party)} par {signatory}.")
+              f"Charte de {pilot.name} signée au nom {party_of(party)} par {signatory}.")
     return True
 
 
@@ -117,8 +122,9 @@ def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
             sent += enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
                             kind=NoticeKind.CHARTER_REMINDER, recipients=recipients,
                             key=f"pilote-{pilot.id}:{party}:{reminder.index}",
-                            context={"pilote": pilot, "partie": party, "charte": charter,
-                                     "en_retard": reminder.overdue, "signees": sorted(signed)},
+                            context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
+                                     "charte": charter, "en_retard": reminder.overdue,
+                                     "signees": sorted(signed)},
                             at=as_of)
     return sent
 

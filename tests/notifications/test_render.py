@@ -1,0 +1,28 @@
+"""Every notice kind renders in French, text and HTML, with a subject."""
+
+from __future__ import annotations
+
+from notifications.kinds import LABELS, NoticeKind
+from notifications.render import TEMPLATES_DIR
+
+
+def test_every_kind_has_its_two_templates_and_a_label() -> None:
+    for kind in NoticeKind:
+        assert (TEMPLATES_DIR / f"{kind.value}.txt").is_file(), kind
+        assert (TEMPLATES_DIR / f"{kind.value}.html").is_file(), kind
+        assert kind in LABELS
+
+
+def test_prefect_yaml_entrypoints_are_flows() -> None:
+    import importlib
+
+    import yaml
+    from prefect import Flow
+
+    from transitions.settings import PROJECT_ROOT
+
+    deployments = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
+    for deployment in deployments:
+        path, name = deployment["entrypoint"].split(":")
+        module = path.removesuffix(".py").replace("/", ".")
+        assert isinstance(getattr(importlib.import_module(module), name), Flow), deployment["name"]
