@@ -13,7 +13,7 @@ from models.errors import Refused
 from models.forms import ApplicationForm, LeadKind, PartnerKind, length_warnings
 from models.outbox import Recipient, enqueue
 from models.register import Register
-from models.tables import Application, ApplicationStatus, ApplicationVersion, OrgKind
+from models.tables import Application, ApplicationStatus, ApplicationVersion, Contact, OrgKind
 from notifications.kinds import NoticeKind
 
 
@@ -140,6 +140,7 @@ def submit(ctx: Ctx, form: ApplicationForm, *, at: datetime, submitted_by: str) 
         application.version += 1
         application.last_submitted_at = at
         application.lead_name = lead.nom
+    _record_contacts(session, organisation.id or 0, form)
     application.warnings = warnings
     application.partnership = partnership_profile(form)
     session.add(application)
@@ -165,6 +166,18 @@ def submit(ctx: Ctx, form: ApplicationForm, *, at: datetime, submitted_by: str) 
               f"Candidature {application.receipt_number} de {lead.nom}, version {application.version}.",
               version=application.version, avertissements=warnings)
     return Receipt(application.receipt_number, application.version, lead.nom, warnings)
+
+
+def _record_contacts(session: Session, organisation_id: int, form: ApplicationForm) -> None:
+    """Keep the organisation's directory of people up to date with the latest form."""
+    people = [*form.responsables_operationnels, *form.referents_politiques, *form.referents_techniques]
+    for person in people:
+        contact = session.exec(select(Contact).where(
+            Contact.organisation_id == organisation_id, Contact.email == person.courriel)).first()
+        contact = contact or Contact(organisation_id=organisation_id, email=person.courriel, name=person.nom)
+        contact.name, contact.role, contact.phone = person.nom, person.qualite, person.telephone or ""
+        session.add(contact)
+    session.flush()
 
 
 def log_refused(ctx: Ctx, form: ApplicationForm, *, at: datetime, submitted_by: str, reason: str) -> None:

@@ -8,7 +8,7 @@ from sqlmodel import select
 from models.applications import close_call as decide_admissibility
 from models.call import close_call, launch_call
 from models.errors import Refused
-from models.tables import Application, ApplicationVersion, AuditEntry, Notice
+from models.tables import Application, ApplicationVersion, AuditEntry, Contact, Notice
 from tests.conftest import EXAMPLES, at, ctx_of
 from transitions.intake import read_application, submit_form
 
@@ -61,6 +61,11 @@ def test_resubmission_keeps_the_receipt_and_acknowledges_each_version_once(loade
     )
     assert application.partnership["reseau_entreprises"] is True
     assert application.version == 2
+    with session_scope(loaded) as session:
+        contacts = session.exec(select(Contact)).all()
+    assert {c.email for c in contacts} == {"n.haddad@agglo-lenslievin.example.org",
+                                           "b.delcourt@agglo-lenslievin.example.org",
+                                           "j.marchand@agglo-lenslievin.example.org"}
 
 
 def test_admissibility_at_the_deadline_with_the_calls_reason(loaded: str) -> None:
