@@ -42,6 +42,17 @@ def _reset_postgres(url: str) -> None:
         connection.execute(text("CREATE SCHEMA public"))
 
 
+def _use_database(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the settings at `url` (outbox in tmp_path), migrate it, and clean up afterwards."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
+    reset_settings()
+    migrate(url)
+    yield url
+    dispose_engines()
+    reset_settings()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A migrated, empty database; the same test runs on SQLite and on PostgreSQL."""
@@ -52,25 +63,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
         _reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path / 'transitions.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
-    reset_settings()
-    migrate(url)
-    yield url
-    dispose_engines()
-    reset_settings()
+    yield from _use_database(url, tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'transitions.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
-    reset_settings()
-    migrate(url)
-    yield url
-    dispose_engines()
-    reset_settings()
+    yield from _use_database(url, tmp_path, monkeypatch)
 
 
 @pytest.fixture
