@@ -7,13 +7,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from models.attachments import Piece
 from models.clock import format_paris
 from models.context import Ctx, ensure_organisation
 from models.errors import Refused
 from models.forms import ApplicationForm, LeadKind, PartnerKind, length_warnings
 from models.outbox import Recipient, enqueue
 from models.register import Register
-from models.tables import Application, ApplicationStatus, ApplicationVersion, Contact, OrgKind
+from models.tables import Application, ApplicationFile, ApplicationStatus, ApplicationVersion, Contact, OrgKind
 from notifications.kinds import NoticeKind
 
 
@@ -100,7 +101,7 @@ def _norm(name: str) -> str:
     return " ".join(name.lower().replace("'", " ").replace("-", " ").split())
 
 
-def submit(ctx: Ctx, form: ApplicationForm, *, at: datetime, submitted_by: str) -> Receipt:
+def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime, submitted_by: str) -> Receipt:
     """Record a submission (new application or new version) and queue its acknowledgement."""
     call = ctx.definition.call
     if at < call.launch:
@@ -145,26 +146,31 @@ def submit(ctx: Ctx, form: ApplicationForm, *, at: datetime, submitted_by: str) 
     application.partnership = partnership_profile(form)
     session.add(application)
     session.flush()
-    session.add(
-        ApplicationVersion(
-            application_id=application.id or 0,
-            version=application.version,
-            submitted_at=at,
-            submitted_by=submitted_by,
-            payload=form.model_dump(mode="json"),
-            warnings=warnings,
-        )
+    version = ApplicationVersion(
+        application_id=application.id or 0,
+        version=application.version,
+        submitted_at=at,
+        submitted_by=submitted_by,
+        payload=form.model_dump(mode="json"),
+        warnings=warnings,
     )
+    session.add(version)
+    session.flush()
+    for piece in pieces:
+        session.add(ApplicationFile(version_id=version.id or 0, role=piece.role, filename=piece.filename,
+                                    media_type=piece.media_type, size=piece.size, sha256=piece.sha256,
+                                    content=piece.content))
     enqueue(
         session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.RECEIPT,
         recipients=recipients_of(form), key=f"{application.receipt_number}:v{application.version}",
         context={"candidature": application, "formulaire": form, "avertissements": warnings,
-                 "recu_le": at, "jury": ctx.definition.jury},
+                 "pieces": [p.describe() for p in pieces], "recu_le": at, "jury": ctx.definition.jury},
         at=at,
     )
     ctx.audit(at, submitted_by, "candidature.deposee", "application", application.id,
               f"Candidature {application.receipt_number} de {lead.nom}, version {application.version}.",
-              version=application.version, avertissements=warnings)
+              version=application.version, avertissements=warnings,
+              pieces={p.filename: p.sha256 for p in pieces})
     return Receipt(application.receipt_number, application.version, lead.nom, warnings)
 
 

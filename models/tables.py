@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.db import UTCDateTime
@@ -134,6 +134,33 @@ class ApplicationVersion(SQLModel, table=True):
     submitted_by: str
     payload: dict[str, Any] = json_column(dict)
     warnings: list[str] = json_column(list)
+
+
+class ApplicationFile(SQLModel, table=True):
+    """A file received with one version of an application; its bytes live in the database."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="applicationversion.id", index=True)
+    role: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Intent(SQLModel, table=True):
+    """An EPCI that said it would apply: it gets the reminders before the deadline until it submits."""
+
+    __table_args__ = (UniqueConstraint("programme_id", "siren"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    siren: str
+    name: str
+    contact_name: str
+    contact_email: str
+    declared_at: datetime = instant()
 
 
 class JuryScore(SQLModel, table=True):

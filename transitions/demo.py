@@ -134,7 +134,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     with session_scope(url) as session:
         ctx, _ = install_programme(session, (base / script.programme).resolve(), start, "démo")
         definition = ctx.definition
-    forms = {s.file: read_application((base / s.file).resolve()) for s in script.submissions}
+    received = {s.file: read_application((base / s.file).resolve()) for s in script.submissions}
     sequence = itertools.count()
     queue: list[Event] = []
 
@@ -144,7 +144,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     def do_submit(item: Submission) -> Callable[[datetime], None]:
         def act(_: datetime) -> None:
             try:
-                submit_form(url, forms[item.file], utc(item.at), None)
+                submit_form(url, received[item.file], utc(item.at), None)
             except Refused as exc:
                 console.print(f"  [yellow]{format_paris(utc(item.at))}[/] dépôt refusé : {exc.message}",
                               highlight=False)

@@ -10,7 +10,7 @@ from models.call import close_call, launch_call
 from models.errors import Refused
 from models.tables import Application, ApplicationVersion, AuditEntry, Contact, Notice
 from tests.conftest import EXAMPLES, at, ctx_of
-from transitions.intake import read_application, submit_form
+from transitions.intake import Submission, read_application, submit_form
 
 DEADLINE = at("2015-05-07T12:00")
 
@@ -99,10 +99,11 @@ def test_admissibility_at_the_deadline_with_the_calls_reason(loaded: str) -> Non
 
 def test_user_text_is_inert_in_html_notices(loaded: str) -> None:
     _open(loaded)
-    form = read_application(EXAMPLES / "candidature-cu-arras.yaml")
+    received = read_application(EXAMPLES / "candidature-cu-arras.yaml")
+    form = received.form
     hostile = form.model_copy(update={"collectivite_chef_de_file": form.collectivite_chef_de_file.model_copy(
         update={"nom": "<script>alert(1)</script> {{ 7*7 }}"})})
-    submit_form(loaded, hostile, at("2015-04-20T10:00"), None)
+    submit_form(loaded, Submission(hostile, received.pieces), at("2015-04-20T10:00"), None)
     from models.db import session_scope
 
     with session_scope(loaded) as session:

@@ -1,0 +1,130 @@
+"""The files sent with an application: the form itself (.doc and .pdf, as the call asks) and any
+complementary documents. Types are recognised by content, not by name."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.errors import InvalidInput
+from models.forms import ApplicationForm
+
+MAX_BYTES = 10 * 1024 * 1024
+
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+}
+WORD_PROCESSOR = {"doc", "docx", "odt"}
+LABELS = {"pdf": "PDF", "doc": "Word (.doc)", "docx": "Word (.docx)", "odt": "OpenDocument texte (.odt)",
+          "xls": "Excel (.xls)", "xlsx": "Excel (.xlsx)", "ods": "OpenDocument tableur (.ods)",
+          "png": "image PNG", "jpg": "image JPEG"}
+_ALIASES = {"jpeg": "jpg"}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One received file, with what it really is."""
+
+    role: str
+    filename: str
+    kind: str
+    size: int
+    sha256: str
+    content: bytes
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.kind]
+
+    def describe(self) -> str:
+        return f"{self.filename} ({LABELS[self.kind]}, {_size(self.size)})"
+
+
+def sniff(data: bytes) -> str | None:
+    """The file's real type from its first bytes (and, for zip-based formats, their contents)."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "doc"  # OLE2 container: .doc (or .xls, told apart by extension below)
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+                if "mimetype" in names:
+                    mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+                    return {MEDIA_TYPES["odt"]: "odt", MEDIA_TYPES["ods"]: "ods"}.get(mimetype)
+        except zipfile.BadZipFile:
+            return None
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+    return None
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} Mo" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} Ko"
+
+
+def read_pieces(form: ApplicationForm, base: Path) -> list[Piece]:
+    """Read every attachment named by the form, relative to `base`; report all problems at once."""
+    problems: list[str] = []
+    pieces: list[Piece] = []
+    for role, field, items in (("formulaire", "formulaire", form.formulaire),
+                               ("complementaire", "documents_complementaires", form.documents_complementaires)):
+        for index, item in enumerate(items):
+            where = f"{field}[{index}].fichier"
+            piece = _read_one(role, base / item.fichier, where, problems)
+            if piece is not None:
+                pieces.append(piece)
+    forms = [p for p in pieces if p.role == "formulaire"]
+    if not any(p.kind == "pdf" for p in forms):
+        problems.append("formulaire : joignez le formulaire en version PDF (l'appel demande .doc et .pdf)")
+    if not any(p.kind in WORD_PROCESSOR for p in forms):
+        problems.append("formulaire : joignez le formulaire en version traitement de texte (.doc, .docx ou .odt)")
+    if problems:
+        raise InvalidInput(f"Pièces jointes refusées : {len(problems)} problème(s). Rien n'a été enregistré.",
+                           problems)
+    return pieces
+
+
+def _read_one(role: str, path: Path, where: str, problems: list[str]) -> Piece | None:
+    if not path.is_file():
+        problems.append(f"{where} : le fichier {path.name} est introuvable ({path})")
+        return None
+    size = path.stat().st_size
+    if size == 0:
+        problems.append(f"{where} : le fichier {path.name} est vide")
+        return None
+    if size > MAX_BYTES:
+        problems.append(f"{where} : {path.name} pèse {_size(size)}, au-delà de la limite de {_size(MAX_BYTES)}")
+        return None
+    data = path.read_bytes()
+    kind = sniff(data)
+    extension = _ALIASES.get(path.suffix.lower().lstrip("."), path.suffix.lower().lstrip("."))
+    if kind == "doc" and extension == "xls":
+        kind = "xls"
+    allowed = ({"pdf"} | WORD_PROCESSOR) if role == "formulaire" else set(MEDIA_TYPES)
+    if kind is None or kind not in allowed:
+        accepted = ", ".join(sorted(allowed))
+        problems.append(f"{where} : {path.name} n'est pas d'un type accepté ({accepted})")
+        return None
+    if extension != kind:
+        problems.append(f"{where} : {path.name} porte l'extension .{extension} mais contient un fichier {LABELS[kind]}")
+        return None
+    return Piece(role, path.name, kind, size, hashlib.sha256(data).hexdigest(), data)
