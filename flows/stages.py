@@ -18,8 +18,8 @@ def _run(stages: list[str], as_of: datetime | None, programme: str | None) -> di
 
 @flow(name="lancement-appel")
 def launch_call_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
-    """Open the call for applications at its launch date."""
-    return _run(["lancement_appel"], as_of, programme)
+    """Open the call for applications at its launch date; remind announced EPCI before the deadline."""
+    return _run(["lancement_appel", "relances_appel"], as_of, programme)
 
 
 @flow(name="cloture-appel")

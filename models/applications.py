@@ -186,6 +186,27 @@ def _record_contacts(session: Session, organisation_id: int, form: ApplicationFo
     session.flush()
 
 
+@dataclass(frozen=True)
+class VersionSummary:
+    version: int
+    submitted_at: datetime
+    submitted_by: str
+    warnings: list[str]
+    files: list[str]
+
+
+def history(session: Session, application: Application) -> list[VersionSummary]:
+    """Every version of an application: who sent what, and when."""
+    versions = session.exec(select(ApplicationVersion).where(ApplicationVersion.application_id == application.id)
+                            .order_by(col(ApplicationVersion.version))).all()
+    files = session.exec(select(ApplicationFile).where(
+        col(ApplicationFile.version_id).in_([v.id for v in versions]))).all()
+    return [VersionSummary(v.version, v.submitted_at, v.submitted_by, v.warnings,
+                           [f"{f.filename} ({f.size} octets, sha256 {f.sha256[:12]}…)"
+                            for f in files if f.version_id == v.id])
+            for v in versions]
+
+
 def log_refused(ctx: Ctx, form: ApplicationForm, *, at: datetime, submitted_by: str, reason: str) -> None:
     """Keep a trace of a submission refused at the door (late or early): nothing else is stored."""
     lead = form.collectivite_chef_de_file

@@ -20,7 +20,8 @@ MAX_TEXT = 10_000
 MAX_SHORT = 300
 
 
-def _siren(value: str) -> str:
+def check_siren(value: str) -> str:
+    """The SIREN without spaces, if it has 9 digits and a valid Luhn key; a French ValueError otherwise."""
     digits = value.replace(" ", "")
     if not re.fullmatch(r"\d{9}", digits):
         raise ValueError("un numéro SIREN compte exactement 9 chiffres")
@@ -50,7 +51,7 @@ def _phone(value: str) -> str:
     return " ".join(compact[i : i + 2] for i in range(0, 10, 2))
 
 
-Siren = Annotated[str, AfterValidator(_siren)]
+Siren = Annotated[str, AfterValidator(check_siren)]
 Phone = Annotated[str, AfterValidator(_phone)]
 Short = Annotated[str, Field(min_length=1, max_length=MAX_SHORT)]
 Long = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]

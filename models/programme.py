@@ -198,6 +198,7 @@ class CalendarDef(Strict):
 
 class Reminders(Strict):
     calendar: CalendarDef = CalendarDef()
+    deadline: ReminderRule = ReminderRule(before=[5, 2])
     charter: ReminderRule
     session: SessionRule
     task: ReminderRule

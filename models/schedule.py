@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from models import accompaniment, call, deliverables, jury, pilots, training
+from models import accompaniment, call, deliverables, intents, jury, pilots, training
 from models.context import Ctx, all_ctx
 from models.reminders import plan
 from models.tables import ConsultancyTask, Milestone, PilotPhase, PilotStatus, Stage
@@ -16,6 +16,7 @@ StageFn = Callable[[Ctx, datetime], int]
 
 STAGES: dict[str, StageFn] = {
     "lancement_appel": call.launch_call,
+    "relances_appel": intents.remind,
     "cloture_appel": call.close_call,
     "selection_jury": jury.select_pilots,
     "relances_charte": pilots.charter_reminders,
@@ -49,7 +50,9 @@ def _planned(ctx: Ctx) -> list[datetime]:
     if stage == Stage.READY:
         return [definition.call.launch]
     if stage == Stage.CALL_OPEN:
-        return [definition.call.deadline]
+        rule = definition.reminders.deadline
+        reminders = plan(ctx.calendar, definition.call.deadline, rule.before, [])
+        return [definition.call.deadline, *(p.at for p in reminders)]
     if stage == Stage.CALL_CLOSED:
         return [definition.jury.meeting]
     if stage == Stage.FINISHED:

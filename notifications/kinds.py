@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class NoticeKind(StrEnum):
     CALL_LAUNCHED = "appel_lance"
+    DEADLINE_REMINDER = "rappel_date_limite"
     RECEIPT = "accuse_reception"
     ADMISSIBLE = "candidature_recevable"
     INADMISSIBLE = "candidature_non_recevable"
@@ -28,6 +29,7 @@ class NoticeKind(StrEnum):
 
 LABELS: dict[NoticeKind, str] = {
     NoticeKind.CALL_LAUNCHED: "Lancement de l'appel",
+    NoticeKind.DEADLINE_REMINDER: "Rappel de la date limite",
     NoticeKind.RECEIPT: "Accusé de réception",
     NoticeKind.ADMISSIBLE: "Candidature recevable",
     NoticeKind.INADMISSIBLE: "Candidature non recevable",

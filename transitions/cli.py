@@ -149,6 +149,30 @@ def submit(
 
 
 @app.command()
+def intention(
+    siren: Annotated[str, typer.Argument(help="SIREN de l'EPCI qui annonce sa candidature.")],
+    contact: Annotated[str, typer.Option("--contact", help="Nom de la personne à relancer.")],
+    courriel: Annotated[str, typer.Option("--courriel", help="Son adresse électronique.")],
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Enregistre qu'un EPCI prépare une candidature : il sera relancé avant la date limite."""
+
+    def run() -> None:
+        from models import intents
+        from models.context import load_ctx
+        from models.db import session_scope
+
+        url = _database()
+        with session_scope(url) as session:
+            changed = intents.declare(load_ctx(session, programme), siren=siren, contact_name=contact,
+                                      contact_email=courriel, at=instant(at))
+        out.print("Intention enregistrée." if changed else "Intention déjà enregistrée : rien de changé.")
+
+    guarded(run)
+
+
+@app.command()
 def schema(what: Annotated[str, typer.Argument(help="« application » : le formulaire de candidature.")]) -> None:
     """Affiche le schéma JSON d'un fichier que l'on peut déposer."""
 
@@ -165,16 +189,21 @@ def schema(what: Annotated[str, typer.Argument(help="« application » : le form
 @app.command()
 def applications(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Exporte aussi en CSV (UTF-8, « ; »).")] = None,
+    history: Annotated[str | None, typer.Option(
+        "--historique", help="Montre les versions d'une candidature (récépissé ou SIREN).")] = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Liste les candidatures, leur statut et leur motif."""
 
     def run() -> None:
         from models.db import session_scope
-        from transitions.report import application_rows, print_rows
+        from transitions.report import application_rows, print_history, print_rows
 
         url = _database()
         with session_scope(url) as session:
+            if history is not None:
+                print_history(out, session, history, programme)
+                return
             rows = application_rows(session, programme)
         print_rows(out, rows)
         if csv_file is not None:

@@ -33,6 +33,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Announcement(_Strict):
+    at: datetime
+    siren: str
+    contact: str
+    email: str
+
+
 class Submission(_Strict):
     at: datetime
     file: str
@@ -69,6 +76,7 @@ class Deliveries(_Strict):
 class DemoScript(_Strict):
     programme: str
     start: datetime
+    intents: list[Announcement] = Field(default_factory=list)
     submissions: list[Submission]
     scores: list[Sitting]
     signatures: list[Signature]
@@ -117,7 +125,7 @@ def prepare(out: Path, replace: bool) -> None:
 def run_demo(out: Path, console: Console, *, replace: bool = False, script_path: Path = SCRIPT) -> None:
     script = load_script(script_path)
     prepare(out, replace)
-    from models import applications, deliverables, jury, pilots, training
+    from models import applications, deliverables, intents, jury, pilots, training
     from models.context import install_programme, load_ctx
     from models.db import dispose_engines, migrate, session_scope
     from models.schedule import next_due
@@ -169,6 +177,15 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
                                     signatory=item.signatory, at=utc(item.at))
         return act
 
+    def do_announce(item: Announcement) -> Callable[[datetime], None]:
+        def act(_: datetime) -> None:
+            with session_scope(url) as session:
+                intents.declare(load_ctx(session), siren=item.siren, contact_name=item.contact,
+                                contact_email=item.email, at=utc(item.at))
+        return act
+
+    for announcement in script.intents:
+        add(announcement.at, "intention", do_announce(announcement))
     for item in script.submissions:
         add(item.at, "dépôt", do_submit(item))
     for sitting in script.scores:

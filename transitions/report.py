@@ -90,6 +90,20 @@ def print_rows(console: Console, rows: list[dict[str, str]]) -> None:
     console.print(table)
 
 
+def print_history(console: Console, session: Session, reference: str, slug: str | None = None) -> None:
+    from models.applications import history
+    from models.jury import find_application
+
+    application = find_application(load_ctx(session, slug), reference)
+    console.print(f"[bold]{application.receipt_number}[/] — {application.lead_name} : {application.status}"
+                  + (f" ({application.decision_reason})" if application.decision_reason else ""), highlight=False)
+    table = Table("Version", "Déposée le", "Par", "Pièces", "Avertissements")
+    for item in history(session, application):
+        table.add_row(str(item.version), format_paris(item.submitted_at), item.submitted_by,
+                      "\n".join(item.files), "\n".join(item.warnings))
+    console.print(table)
+
+
 def print_status(console: Console, status: Status) -> None:
     console.print(f"[bold]{status.programme}[/]", highlight=False)
     console.print(f"Au {format_paris(status.as_of)} : {status.stage}.", highlight=False)

@@ -20,7 +20,8 @@ from transitions.settings import reset_settings
 
 pytestmark = pytest.mark.prefect
 
-REMINDERS = {"relance_charte", "invitation_session", "rappel_session", "rappel_tache", "tache_en_retard"}
+REMINDERS = {"rappel_date_limite", "relance_charte", "invitation_session", "rappel_session", "rappel_tache",
+             "tache_en_retard"}
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +83,12 @@ def test_who_is_told_what_and_when(replay: tuple[Path, str, str]) -> None:
     assert {n.recipient_email for n in late} == {
         "e.verhaeghe@ccfi.example.org", "p.vandenbussche@ccfi.example.org", "aboutonne@cerdd.org"}
     assert {paris(n.created_at).isoformat() for n in late} == {"2015-06-30T09:00:00+02:00"}
+    # Announced EPCI that had not submitted are reminded 5 and 2 working days before the deadline.
+    deadline = sorted((n.recipient_email, paris(n.created_at).date().isoformat())
+                      for n in notices if n.kind == "rappel_date_limite")
+    assert deadline == [(email, day) for email in ("claire.dufour@cu-arras.example.org", "d.hochart@ccpl.example.org",
+                                                   "s.lemaire@agglo-boulonnais.example.org")
+                        for day in ("2015-04-29", "2015-05-05")]
     # The refused commune is told why, at the deadline.
     bethune = [n for n in notices if n.kind == "candidature_non_recevable" and "bethune" in n.recipient_email]
     assert bethune and all(n.created_at == at("2015-05-07T12:00") for n in bethune)

@@ -1,0 +1,81 @@
+"""EPCI that announced an application: reminded before the deadline until they submit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import EmailStr, TypeAdapter, ValidationError
+from sqlmodel import col, select
+
+from models.clock import format_paris
+from models.context import Ctx
+from models.errors import InvalidInput, Refused
+from models.forms import check_siren
+from models.outbox import Recipient, enqueue
+from models.reminders import due_now, plan
+from models.tables import Application, Intent, Stage
+from notifications.kinds import NoticeKind
+
+_EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
+
+
+def declare(ctx: Ctx, *, siren: str, contact_name: str, contact_email: str, at: datetime) -> bool:
+    """Record that an EPCI of the register intends to apply; declaring it again changes nothing."""
+    call = ctx.definition.call
+    if not call.launch <= at < call.deadline:
+        raise Refused(f"Une intention de candidater se déclare pendant l'appel, du {format_paris(call.launch)} "
+                      f"au {format_paris(call.deadline)}.")
+    try:
+        siren = check_siren(siren)
+        contact_email = _EMAIL.validate_python(contact_email)
+    except (ValueError, ValidationError) as exc:
+        message = (f"l'adresse « {contact_email} » n'est pas une adresse électronique valide"
+                   if isinstance(exc, ValidationError) else str(exc))
+        raise InvalidInput(f"Intention refusée : {message}.") from None
+    if not contact_name.strip():
+        raise InvalidInput("Intention refusée : le nom du contact est vide.")
+    epci = ctx.register.epci(siren)
+    if epci is None:
+        commune = ctx.register.commune(siren)
+        what = f"celui de la commune {commune[0].name}" if commune else "celui d'aucun EPCI du registre 2015"
+        raise InvalidInput(f"Intention refusée : seul un EPCI du Nord ou du Pas-de-Calais peut porter une candidature, "
+                           f"et le SIREN {siren} est {what}.")
+    existing = ctx.session.exec(select(Intent).where(Intent.programme_id == ctx.programme_id,
+                                                     Intent.siren == siren)).first()
+    if existing is not None:
+        if (existing.contact_name, existing.contact_email) == (contact_name, contact_email):
+            return False
+        existing.contact_name, existing.contact_email = contact_name, contact_email
+        ctx.session.add(existing)
+    else:
+        ctx.session.add(Intent(programme_id=ctx.programme_id, siren=siren, name=epci.name,
+                               contact_name=contact_name, contact_email=contact_email, declared_at=at))
+    ctx.audit(at, contact_email, "intention.declaree", "intent", None,
+              f"{epci.name} annonce sa candidature (contact : {contact_name}).")
+    return True
+
+
+def remind(ctx: Ctx, as_of: datetime) -> int:
+    """Before the deadline, remind each announced EPCI that has not submitted yet."""
+    call = ctx.definition.call
+    if ctx.programme.stage != Stage.CALL_OPEN or as_of >= call.deadline:
+        return 0
+    rule = ctx.definition.reminders.deadline
+    reminder = due_now(plan(ctx.calendar, call.deadline, rule.before, []), as_of)
+    if reminder is None:
+        return 0
+    submitted = set(ctx.session.exec(select(Application.lead_siren).where(
+        Application.programme_id == ctx.programme_id)).all())
+    intents = ctx.session.exec(select(Intent).where(Intent.programme_id == ctx.programme_id,
+                                                    Intent.declared_at < reminder.at)
+                               .order_by(col(Intent.id))).all()
+    sent = 0
+    for intent in intents:
+        if intent.siren in submitted:
+            continue
+        sent += enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
+                        kind=NoticeKind.DEADLINE_REMINDER,
+                        recipients=[Recipient(intent.contact_email, intent.contact_name)],
+                        key=f"intention-{intent.id}:{reminder.index}",
+                        context={"intention": intent, "appel": call}, at=as_of)
+    return sent
