@@ -107,3 +107,34 @@ def test_the_installed_command_shows_no_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "n'existe pas" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_wrong_types_are_named(opened: str, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(EXAMPLES / "pieces", tmp_path / "pieces")
+    text = (EXAMPLES / "candidature-cu-arras.yaml").read_text(encoding="utf-8")
+    text = text.replace("themes: [mobilite, habitat, alimentation]", "themes: velo").replace(
+        'telephone: "03 21 21 87 00"', "telephone: 12")
+    path = tmp_path / "candidature.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["submit", str(path), "--at", "2015-04-20T10:00"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert "themes (ligne" in output and "doit être une liste" in output
+    assert "collectivite_chef_de_file.telephone" in output and "doit être du texte" in output
+
+
+def test_markup_and_formulas_from_applicants_stay_inert_in_reports(opened: str, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(EXAMPLES / "pieces", tmp_path / "pieces")
+    text = (EXAMPLES / "candidature-cu-arras.yaml").read_text(encoding="utf-8")
+    text = text.replace("  nom: CU d'Arras", "  nom: \"=HYPERLINK(1) [red]rouge[/red] <b>\"")
+    path = tmp_path / "candidature.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert runner.invoke(app, ["submit", str(path), "--at", "2015-04-20T10:00"]).exit_code == 0
+    listing = runner.invoke(app, ["applications", "--csv", str(tmp_path / "export.csv")])
+    assert "[red]rouge[/red]" in " ".join(listing.output.split())
+    exported = (tmp_path / "export.csv").read_text(encoding="utf-8-sig")
+    assert ";'=HYPERLINK(1) [red]rouge[/red] <b>;" in exported

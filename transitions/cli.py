@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from models.errors import InvalidInput, TransitionsError
 from transitions.settings import PROJECT_ROOT, get_settings
@@ -33,9 +34,9 @@ def guarded(action: Callable[[], T]) -> T:
     try:
         return action()
     except TransitionsError as exc:
-        err.print(f"[bold red]Erreur :[/] {exc.message}", highlight=False)
+        err.print(f"[bold red]Erreur :[/] {escape(exc.message)}", highlight=False)
         for line in exc.details:
-            err.print(f"  - {line}", highlight=False)
+            err.print(f"  - {escape(line)}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("Interrompu : les changements en cours ont été annulés.")
@@ -141,9 +142,9 @@ def submit(
         url = _database()
         receipt = submit_file(url, file, instant(at), by, programme)
         out.print(f"Candidature enregistrée : récépissé [bold]{receipt.receipt_number}[/], "
-                  f"version {receipt.version} ({receipt.lead_name}).")
+                  f"version {receipt.version} ({escape(receipt.lead_name)}).", highlight=False)
         for warning in receipt.warnings:
-            out.print(f"  [yellow]Attention :[/] {warning}", highlight=False)
+            out.print(f"  [yellow]Attention :[/] {escape(warning)}", highlight=False)
 
     guarded(run)
 
@@ -212,7 +213,7 @@ def applications(
                     writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["recepisse"],
                                             delimiter=";")
                     writer.writeheader()
-                    writer.writerows(rows)
+                    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
             except OSError as exc:
                 raise InvalidInput(f"Impossible d'écrire {csv_file} : {exc.strerror}.") from None
             out.print(f"{len(rows)} candidature(s) exportée(s) dans {csv_file}.")
@@ -235,6 +236,11 @@ def demo(
         run_demo(out_dir, out, replace=replace)
 
     guarded(run)
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Text a spreadsheet shows as text: a leading =, +, - or @ would otherwise start a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _paris(value: datetime) -> str:

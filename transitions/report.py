@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, col, select
 
@@ -86,7 +87,7 @@ def print_rows(console: Console, rows: list[dict[str, str]]) -> None:
     table = Table("Récépissé", "Chef de file", "Version", "Statut", "Motif / avertissements")
     for row in rows:
         note = row["motif"] or row["avertissements"]
-        table.add_row(row["recepisse"], row["chef_de_file"], row["version"], row["statut"], note)
+        table.add_row(row["recepisse"], escape(row["chef_de_file"]), row["version"], row["statut"], escape(note))
     console.print(table)
 
 
@@ -95,17 +96,18 @@ def print_history(console: Console, session: Session, reference: str, slug: str 
     from models.jury import find_application
 
     application = find_application(load_ctx(session, slug), reference)
-    console.print(f"[bold]{application.receipt_number}[/] — {application.lead_name} : {application.status}"
-                  + (f" ({application.decision_reason})" if application.decision_reason else ""), highlight=False)
+    reason = f" ({application.decision_reason})" if application.decision_reason else ""
+    console.print(f"[bold]{application.receipt_number}[/] — {escape(application.lead_name)} : "
+                  f"{application.status}{escape(reason)}", highlight=False)
     table = Table("Version", "Déposée le", "Par", "Pièces", "Avertissements")
     for item in history(session, application):
-        table.add_row(str(item.version), format_paris(item.submitted_at), item.submitted_by,
-                      "\n".join(item.files), "\n".join(item.warnings))
+        table.add_row(str(item.version), format_paris(item.submitted_at), escape(item.submitted_by),
+                      escape("\n".join(item.files)), escape("\n".join(item.warnings)))
     console.print(table)
 
 
 def print_status(console: Console, status: Status) -> None:
-    console.print(f"[bold]{status.programme}[/]", highlight=False)
+    console.print(f"[bold]{escape(status.programme)}[/]", highlight=False)
     console.print(f"Au {format_paris(status.as_of)} : {status.stage}.", highlight=False)
     if status.next_due:
         console.print(f"Prochaine échéance : {format_paris(status.next_due)}.")
@@ -116,14 +118,14 @@ def print_status(console: Console, status: Status) -> None:
                   f"{len(status.refused_at_door)} refusée(s) au guichet.")
     print_rows(console, status.applications)
     for line in status.refused_at_door:
-        console.print(f"  Refus au guichet : {line}", highlight=False)
+        console.print(f"  Refus au guichet : {escape(line)}", highlight=False)
     if status.progress:
         console.print("\n[bold]Territoires pilotes[/]")
         table = Table("Pilote", "Statut", "Durée écoulée", "Phases", "Jalons", "Sessions (présence)",
                       "Livrables : à l'heure / en retard / non remis")
         for p in status.progress:
             attendance = f" ({p.attendance_percent} %)" if p.attendance_percent is not None else ""
-            table.add_row(p.pilot, p.status, f"{p.elapsed_percent} %", f"{p.phases_done}/{p.phases_total}",
+            table.add_row(escape(p.pilot), p.status, f"{p.elapsed_percent} %", f"{p.phases_done}/{p.phases_total}",
                           f"{p.milestones_reached}/{p.milestones_total}",
                           f"{p.sessions_held}/{p.sessions_total}{attendance}",
                           f"{p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} (sur {p.tasks_total})")
