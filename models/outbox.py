@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from models.errors import NotFound, Refused
 from models.programme import ProgrammeDefinition
 from models.tables import Notice, NoticeStatus, Programme
 from notifications.kinds import NoticeKind
@@ -139,3 +140,42 @@ def backoff(attempts: int, base: float = 60.0, cap: float = 6 * 3600.0) -> timed
     """Exponential backoff with jitter: half of base·2^attempts (capped) plus up to as much again."""
     window = min(cap, base * 2**attempts) / 2
     return timedelta(seconds=window + random.uniform(0, window))
+
+
+def alert_dead_letter(session: Session, notice: Notice, *, at: datetime) -> int:
+    """Tell the programme's manager that a notice was given up, once per notice."""
+    if notice.kind == NoticeKind.DEAD_LETTER.value or notice.programme_id is None:
+        return 0
+    programme = session.get(Programme, notice.programme_id)
+    if programme is None:
+        return 0
+    definition = ProgrammeDefinition.model_validate(programme.definition)
+    manager = definition.organiser_manager()
+    created = enqueue(session, programme=programme, definition=definition, kind=NoticeKind.DEAD_LETTER,
+                      recipients=[Recipient(manager.email, manager.name)], key=f"avis-{notice.id}",
+                      context={"avis": notice}, at=at)
+    session.commit()
+    return created
+
+
+def notices(session: Session, status: str | None = None, limit: int = 200) -> list[Notice]:
+    query = select(Notice).order_by(col(Notice.id).desc()).limit(limit)
+    if status is not None:
+        query = query.where(Notice.status == status)
+    return list(session.exec(query).all())
+
+
+def retry(session: Session, notice_id: int, *, at: datetime) -> Notice:
+    """Put a given-up (or waiting) notice back for delivery now, with a fresh attempt count."""
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(f"Aucun avis n°{notice_id} dans la boîte d'envoi.")
+    if notice.status == NoticeStatus.SENT:
+        raise Refused(f"L'avis n°{notice_id} a déjà été envoyé le {notice.sent_at:%d/%m/%Y %H:%M} (UTC) : "
+                      "le renvoyer ferait un doublon.")
+    notice.status = NoticeStatus.PENDING
+    notice.attempts = 0
+    notice.deliver_after = at
+    notice.claimed_until = None
+    session.add(notice)
+    return notice

@@ -9,7 +9,11 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session
 
 from models import outbox
+from models.errors import InvalidInput
+from models.tables import Notice
 from notifications.channels import Channel, DeliveryError, FileChannel
+from notifications.smtp import SmtpChannel
+from notifications.webhook import WebhookChannel
 from transitions.settings import Channel as ChannelName
 from transitions.settings import Settings
 
@@ -24,18 +28,39 @@ class DeliveryReport:
     by_kind: Counter[str] = field(default_factory=Counter)
 
 
-def open_channel(settings: Settings) -> Channel:
-    if settings.notice_channel == ChannelName.FILE:
-        return FileChannel(settings.outbox_dir, settings.notice_sender)
-    raise NotImplementedError(f"canal {settings.notice_channel} pas encore disponible")
+def open_channel(name: ChannelName, settings: Settings) -> Channel:
+    """A channel configured from the settings (secrets are read here and kept out of logs)."""
+    if name == ChannelName.SMTP:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        return SmtpChannel(host=settings.smtp_host, port=settings.smtp_port, sender=settings.notice_sender,
+                           timeout=settings.smtp_timeout, user=settings.smtp_user, password=password,
+                           starttls=settings.smtp_starttls, tls=settings.smtp_tls)
+    if name == ChannelName.WEBHOOK:
+        if not settings.webhook_url:
+            raise InvalidInput("Le canal webhook est choisi mais WEBHOOK_URL n'est pas défini.")
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        return WebhookChannel(url=settings.webhook_url, secret=secret, timeout=settings.webhook_timeout)
+    return FileChannel(settings.outbox_dir, settings.notice_sender)
 
 
 def deliver_due(session: Session, *, as_of: datetime, settings: Settings,
                 channel: Channel | None = None) -> DeliveryReport:
-    """Deliver every notice due at `as_of`, batch after batch, until none is left."""
+    """Deliver every notice due at `as_of`, batch after batch, until none is left.
+
+    Each notice goes through the channel its recipient is routed to (or `channel`, if given);
+    channels are opened at first use and closed at the end, so SMTP keeps one connection.
+    """
     report = DeliveryReport()
-    own = channel is None
-    channel = channel or open_channel(settings)
+    opened: dict[ChannelName, Channel] = {}
+
+    def channel_for(notice: Notice) -> Channel:
+        if channel is not None:
+            return channel
+        name = settings.channel_for(notice.recipient_email)
+        if name not in opened:
+            opened[name] = open_channel(name, settings)
+        return opened[name]
+
     try:
         while True:
             now = datetime.now(UTC)
@@ -45,17 +70,19 @@ def deliver_due(session: Session, *, as_of: datetime, settings: Settings,
                 return report
             for notice in batch:
                 try:
-                    channel.send(notice)
+                    channel_for(notice).send(notice)
                 except DeliveryError as exc:
                     outbox.mark_failed(session, notice, at=as_of, error=str(exc), permanent=exc.permanent,
                                        max_attempts=settings.delivery_max_attempts,
                                        retry_in=outbox.backoff(notice.attempts))
                     report.failed += 1
-                    report.dead += notice.status == outbox.NoticeStatus.DEAD
+                    if notice.status == outbox.NoticeStatus.DEAD:
+                        report.dead += 1
+                        outbox.alert_dead_letter(session, notice, at=as_of)
                     continue
                 outbox.mark_sent(session, notice, at=as_of)
                 report.sent += 1
                 report.by_kind[notice.kind] += 1
     finally:
-        if own:
-            channel.close()
+        for each in opened.values():
+            each.close()

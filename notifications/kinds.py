@@ -25,6 +25,7 @@ class NoticeKind(StrEnum):
     TASK_OVERDUE = "tache_en_retard"
     PILOT_CLOSED = "fin_accompagnement"
     PROGRAMME_CLOSED = "bilan_programme"
+    DEAD_LETTER = "avis_abandonne"
 
 
 LABELS: dict[NoticeKind, str] = {
@@ -49,4 +50,5 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.TASK_OVERDUE: "Livrable en retard",
     NoticeKind.PILOT_CLOSED: "Fin de l'accompagnement",
     NoticeKind.PROGRAMME_CLOSED: "Bilan du programme",
+    NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
 }

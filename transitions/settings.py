@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from enum import StrEnum
 from functools import lru_cache
@@ -32,7 +33,11 @@ class Settings(BaseSettings):
     programmes_dir: Path = PROJECT_ROOT / "programmes"
     default_programme: str = "cerdd-2015"
 
-    notice_channel: Channel = Channel.FILE
+    notice_channel: Channel = Field(default=Channel.FILE, description="Channel for recipients no route matches.")
+    notice_routes: dict[str, Channel] = Field(
+        default_factory=dict,
+        description='Recipient address patterns (fnmatch, in order) to channels, e.g. {"*@cerdd.org": "smtp"}.',
+    )
     outbox_dir: Path = PROJECT_ROOT / "var" / "outbox"
     notice_sender: str = "Cerdd - Transitions <transitions@cerdd.org>"
 
@@ -53,6 +58,14 @@ class Settings(BaseSettings):
 
     prefect_home: Path = PROJECT_ROOT / "var" / "prefect"
     prefect_logging_level: str = "WARNING"
+
+    def channel_for(self, email: str) -> Channel:
+        """The channel that carries notices to this address: first matching route, else the default."""
+        address = email.lower()
+        for pattern, channel in self.notice_routes.items():
+            if fnmatch.fnmatchcase(address, pattern.lower()):
+                return channel
+        return self.notice_channel
 
     @field_validator("smtp_password", "webhook_secret")
     @classmethod

@@ -63,10 +63,13 @@ def test_temporary_failure_is_retried_later_then_sent(loaded: str) -> None:
 def test_permanent_failure_is_dead_lettered_at_once(loaded: str) -> None:
     _launched(loaded)
     report = _deliver(loaded, Flaky(failures=1, permanent=True), LAUNCH)
-    assert (report.sent, report.dead) == (2, 1)
+    assert (report.sent, report.dead) == (3, 1)  # the two others, and the alert to the manager
     with session_scope(loaded) as session:
         dead = session.exec(select(Notice).where(Notice.status == "abandonne")).one()
+        alert = session.exec(select(Notice).where(Notice.kind == "avis_abandonne")).one()
     assert dead.last_error == "421 service indisponible"
+    assert (alert.recipient_email, alert.status) == ("aboutonne@cerdd.org", "envoye")
+    assert f"transitions outbox retry {dead.id}" in alert.body_text
 
 
 def test_a_deliverer_that_died_mid_batch_is_relieved_when_its_lease_expires(loaded: str) -> None:

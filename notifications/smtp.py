@@ -1,0 +1,82 @@
+"""SMTP delivery: one connection per batch, timeouts, STARTTLS or TLS, credentials never logged."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+
+from models.tables import Notice
+from notifications.channels import DeliveryError, build_email
+
+
+class SmtpChannel:
+    """Opens its connection at the first message and reuses it for the rest of the batch."""
+
+    name = "smtp"
+
+    def __init__(self, *, host: str, port: int, sender: str, timeout: float, user: str | None = None,
+                 password: str | None = None, starttls: bool = False, tls: bool = False) -> None:
+        self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+        self.user, self._password, self.starttls, self.tls = user, password, starttls, tls
+        self._client: smtplib.SMTP | None = None
+
+    def __repr__(self) -> str:  # never shows the password
+        return f"SmtpChannel({self.host}:{self.port}, user={self.user!r})"
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        client: smtplib.SMTP
+        if self.tls:
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                client.starttls(context=context)
+        if self.user and self._password is not None:
+            client.login(self.user, self._password)
+        return client
+
+    def send(self, notice: Notice) -> None:
+        message = build_email(notice, self.sender)
+        try:
+            if self._client is None:
+                self._client = self._connect()
+            self._client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = next(iter(exc.recipients.values()))
+            raise DeliveryError(_reply("destinataire refusé", code, reply), permanent=code >= 500) from None
+        except smtplib.SMTPAuthenticationError as exc:
+            self._reset()
+            raise DeliveryError(_reply("authentification SMTP refusée", exc.smtp_code, exc.smtp_error),
+                                permanent=False) from None
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500 or exc.smtp_code < 400:
+                raise DeliveryError(_reply("message refusé", exc.smtp_code, exc.smtp_error), permanent=True) from None
+            self._reset()
+            raise DeliveryError(_reply("refus temporaire", exc.smtp_code, exc.smtp_error)) from None
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            self._reset()
+            raise DeliveryError(f"serveur SMTP {self.host}:{self.port} injoignable : {exc.__class__.__name__} "
+                                f"{exc}".strip()) from None
+
+    def _reset(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+
+def _reply(what: str, code: int, reply: bytes | str) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return f"{what} ({code} {text})"
