@@ -11,7 +11,7 @@ from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.outbox import enqueue
 from models.pilots import consultancy_contacts, pilots
-from models.reminders import due_now, plan
+from models.reminders import Planned, due_now, plan_rule
 from models.tables import ConsultancyTask, Pilot, PilotStatus
 from notifications.kinds import NoticeKind
 
@@ -45,17 +45,20 @@ def deliver(ctx: Ctx, task: ConsultancyTask, *, at: datetime, by: str) -> bool:
     return True
 
 
+def series(ctx: Ctx, task: ConsultancyTask) -> list[Planned]:
+    """The reminders planned for a deliverable: before it is due, then while it is overdue."""
+    reminders = ctx.definition.reminders
+    return plan_rule(ctx.calendar, task.due_at, reminders.task, escalate_after=reminders.escalate_to_organiser)
+
+
 def remind(ctx: Ctx, as_of: datetime) -> int:
     """Before a deliverable is due, remind the consultancy; once overdue, copy the Cerdd's manager."""
-    rule = ctx.definition.reminders.task
-    escalate = ctx.definition.reminders.escalate_to_organiser
     sent = 0
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         for task in tasks_of(ctx, pilot):
             if task.delivered_at is not None:
                 continue
-            series = plan(ctx.calendar, task.due_at, rule.before, rule.after, escalate_after=escalate)
-            reminder = due_now([p for p in series if p.at >= (pilot.kickoff_at or p.at)], as_of)
+            reminder = due_now([p for p in series(ctx, task) if p.at >= (pilot.kickoff_at or p.at)], as_of)
             if reminder is None:
                 continue
             recipients = consultancy_contacts(ctx) + (manager(ctx) if reminder.escalate else [])

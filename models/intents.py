@@ -12,7 +12,7 @@ from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.forms import check_siren
 from models.outbox import Recipient, enqueue
-from models.reminders import due_now, plan
+from models.reminders import Planned, due_now, plan_rule
 from models.tables import Application, Intent, Stage
 from notifications.kinds import NoticeKind
 
@@ -55,13 +55,17 @@ def declare(ctx: Ctx, *, siren: str, contact_name: str, contact_email: str, at: 
     return True
 
 
+def series(ctx: Ctx) -> list[Planned]:
+    """The reminders planned before the call's deadline."""
+    return plan_rule(ctx.calendar, ctx.definition.call.deadline, ctx.definition.reminders.deadline)
+
+
 def remind(ctx: Ctx, as_of: datetime) -> int:
     """Before the deadline, remind each announced EPCI that has not submitted yet."""
     call = ctx.definition.call
     if ctx.programme.stage != Stage.CALL_OPEN or as_of >= call.deadline:
         return 0
-    rule = ctx.definition.reminders.deadline
-    reminder = due_now(plan(ctx.calendar, call.deadline, rule.before, []), as_of)
+    reminder = due_now(series(ctx), as_of)
     if reminder is None:
         return 0
     submitted = set(ctx.session.exec(select(Application.lead_siren).where(

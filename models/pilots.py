@@ -10,7 +10,7 @@ from models.clock import add_paris, paris, parse_duration, utc
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.outbox import Recipient, enqueue
-from models.reminders import due_now, plan
+from models.reminders import Planned, due_now, plan_rule
 from models.tables import (
     Application,
     CharterParty,
@@ -100,15 +100,20 @@ def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: date
     return True
 
 
+def charter_series(ctx: Ctx) -> list[Planned]:
+    """The reminders planned around the charter's signing date."""
+    reminders = ctx.definition.reminders
+    return plan_rule(ctx.calendar, ctx.definition.accompaniment.charter.sign_by, reminders.charter,
+                     escalate_after=reminders.escalate_to_organiser)
+
+
 def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
     """Remind each party that has not signed; past the signing date, the Cerdd's manager is copied."""
-    rule = ctx.definition.reminders.charter
     charter = ctx.definition.accompaniment.charter
-    series = plan(ctx.calendar, charter.sign_by, rule.before, rule.after,
-                  escalate_after=ctx.definition.reminders.escalate_to_organiser)
+    planned = charter_series(ctx)
     sent = 0
     for pilot in pilots(ctx, PilotStatus.CHARTER_PENDING):
-        reminder = due_now([p for p in series if p.at > pilot.selected_at], as_of)
+        reminder = due_now([p for p in planned if p.at > pilot.selected_at], as_of)
         if reminder is None:
             continue
         signed = signatures(ctx, pilot)

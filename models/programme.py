@@ -182,8 +182,18 @@ WorkingDays = Annotated[int, Field(ge=0, le=60)]
 
 
 class ReminderRule(Strict):
+    """Working-day offsets before and after an anchor date; optionally repeated, capped in number."""
+
     before: list[WorkingDays] = Field(default_factory=list)
     after: list[WorkingDays] = Field(default_factory=list)
+    repeat_every: WorkingDays | None = Field(default=None, ge=1)
+    max_count: int | None = Field(default=None, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ReminderRule:
+        if self.repeat_every is not None and self.max_count is None:
+            raise ValueError("repeat_every exige max_count : une relance répétée doit avoir un nombre maximal")
+        return self
 
 
 class SessionRule(Strict):
@@ -194,6 +204,15 @@ class SessionRule(Strict):
 class CalendarDef(Strict):
     country: str = "FR"
     send_at: time = time(9, 0)
+    sending_hours: tuple[time, time] = (time(8, 0), time(18, 0))
+
+    @model_validator(mode="after")
+    def _send_within_hours(self) -> CalendarDef:
+        start, end = self.sending_hours
+        if not start <= self.send_at < end:
+            raise ValueError(f"send_at ({self.send_at:%H:%M}) doit tomber dans sending_hours "
+                             f"({start:%H:%M}–{end:%H:%M})")
+        return self
 
 
 class Reminders(Strict):

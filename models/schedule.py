@@ -9,8 +9,7 @@ from sqlmodel import Session, select
 
 from models import accompaniment, call, deliverables, intents, jury, pilots, training
 from models.context import Ctx, all_ctx
-from models.reminders import plan
-from models.tables import ConsultancyTask, Milestone, PilotPhase, PilotStatus, Stage
+from models.tables import Milestone, PilotPhase, PilotStatus, Stage
 
 StageFn = Callable[[Ctx, datetime], int]
 
@@ -50,20 +49,15 @@ def _planned(ctx: Ctx) -> list[datetime]:
     if stage == Stage.READY:
         return [definition.call.launch]
     if stage == Stage.CALL_OPEN:
-        rule = definition.reminders.deadline
-        reminders = plan(ctx.calendar, definition.call.deadline, rule.before, [])
-        return [definition.call.deadline, *(p.at for p in reminders)]
+        return [definition.call.deadline, *(p.at for p in intents.series(ctx))]
     if stage == Stage.CALL_CLOSED:
         return [definition.jury.meeting]
     if stage == Stage.FINISHED:
         return []
-    rules = definition.reminders
     instants: list[datetime] = []
     for pilot in pilots.pilots(ctx, PilotStatus.CHARTER_PENDING, PilotStatus.ACTIVE):
         if pilot.status == PilotStatus.CHARTER_PENDING:
-            charter = definition.accompaniment.charter
-            instants += [p.at for p in plan(ctx.calendar, charter.sign_by, rules.charter.before,
-                                            rules.charter.after)]
+            instants += [p.at for p in pilots.charter_series(ctx)]
             instants.append(definition.accompaniment.kickoff)
             continue
         session = ctx.session
@@ -71,12 +65,10 @@ def _planned(ctx: Ctx) -> list[datetime]:
         instants += [p.starts_at for p in phases] + [p.ends_at for p in phases]
         instants += [m.due_at for m in session.exec(select(Milestone).where(Milestone.pilot_id == pilot.id))]
         for item in training.sessions_of(ctx, pilot):
-            instants += [p.at for p in plan(ctx.calendar, item.starts_at,
-                                            [rules.session.invitation, *rules.session.before], [])]
-        for task in session.exec(select(ConsultancyTask).where(ConsultancyTask.pilot_id == pilot.id)):
+            instants += [p.at for p in training.series(ctx, item)]
+        for task in deliverables.tasks_of(ctx, pilot):
             if task.delivered_at is None:
-                instants += [p.at for p in plan(ctx.calendar, task.due_at, rules.task.before,
-                                                rules.task.after)]
+                instants += [p.at for p in deliverables.series(ctx, task)]
         if pilot.ends_at:
             instants.append(pilot.ends_at)
     return instants

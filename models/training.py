@@ -10,7 +10,7 @@ from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.outbox import enqueue
 from models.pilots import consultancy_contacts, pilots, territory_contacts
-from models.reminders import due_now, plan
+from models.reminders import Planned, due_now, plan
 from models.tables import Attendance, Pilot, PilotStatus, TrainingSession
 from notifications.kinds import NoticeKind
 
@@ -28,16 +28,20 @@ def find_session(ctx: Ctx, pilot: Pilot, key: str) -> TrainingSession:
     raise InvalidInput(f"Session « {key} » inconnue pour {pilot.name} (sessions : {known}).")
 
 
+def series(ctx: Ctx, item: TrainingSession) -> list[Planned]:
+    """The invitation (first of the series), then the reminders before a session."""
+    rule = ctx.definition.reminders.session
+    return plan(ctx.calendar, item.starts_at, [rule.invitation, *rule.before], [])
+
+
 def notify(ctx: Ctx, as_of: datetime) -> int:
     """Invite the pilot's people to each coming session, then remind them shortly before."""
-    rule = ctx.definition.reminders.session
     sent = 0
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         for item in sessions_of(ctx, pilot):
             if as_of >= item.starts_at:
                 continue
-            series = plan(ctx.calendar, item.starts_at, [rule.invitation, *rule.before], [])
-            reminder = due_now(series, as_of)
+            reminder = due_now(series(ctx, item), as_of)
             if reminder is None:
                 continue
             kind = NoticeKind.SESSION_INVITATION if reminder.index == 1 else NoticeKind.SESSION_REMINDER
