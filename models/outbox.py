@@ -6,13 +6,14 @@ import hashlib
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from models.errors import NotFound, Refused
-from models.programme import ProgrammeDefinition
+from models.programme import ProgrammeDefinition, templates_path
 from models.tables import Notice, NoticeStatus, Programme
 from notifications.kinds import NoticeKind
 from notifications.render import render_notice
@@ -67,6 +68,7 @@ def enqueue(
                 "organisateur": definition.organiser,
                 **context,
             },
+            templates_path(Path(programme.source), definition),
         )
         session.add(
             Notice(

@@ -233,6 +233,8 @@ class ProgrammeDefinition(Strict):
     jury: Jury
     accompaniment: Accompaniment
     reminders: Reminders
+    templates_dir: str | None = Field(
+        default=None, description="Folder of notice templates overriding the defaults, relative to this file.")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> ProgrammeDefinition:
@@ -274,6 +276,16 @@ def load_definition(path: Path) -> ProgrammeDefinition:
         raise InvalidInput(
             f"Programme {path.name} refusé : {len(problems)} problème(s).", problems
         ) from None
+    overrides = templates_path(path, definition)
+    if overrides is not None:
+        from notifications.render import check_overrides
+
+        if not overrides.is_dir():
+            raise InvalidInput(f"Programme {path.name} refusé : templates_dir désigne {overrides}, "
+                               "dossier introuvable.")
+        problems = check_overrides(overrides)
+        if problems:
+            raise InvalidInput(f"Programme {path.name} refusé : modèles d'avis invalides dans {overrides}.", problems)
     register = register_path(path, definition)
     if not register.is_file():
         raise InvalidInput(
@@ -281,6 +293,12 @@ def load_definition(path: Path) -> ProgrammeDefinition:
             "fichier introuvable."
         )
     return definition
+
+
+def templates_path(programme_file: Path, definition: ProgrammeDefinition) -> Path | None:
+    if definition.templates_dir is None:
+        return None
+    return (programme_file.parent / definition.templates_dir).resolve()
 
 
 def register_path(programme_file: Path, definition: ProgrammeDefinition) -> Path:

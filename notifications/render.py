@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, select_autoescape
 
 from models.clock import format_paris
 from notifications.kinds import NoticeKind
@@ -23,6 +23,24 @@ class RenderedNotice:
     html: str
 
 
+def check_overrides(folder: Path) -> list[str]:
+    """Problems (in French) with a programme's template overrides: unknown names, Jinja syntax."""
+    known = {f"{kind.value}.{ext}" for kind in NoticeKind for ext in ("txt", "html")}
+    problems = []
+    env = environment(folder)
+    for path in sorted(folder.iterdir()):
+        if path.name not in known:
+            problems.append(f"{path.name} : aucun avis ne porte ce nom (attendu : <type>.txt ou <type>.html)")
+            continue
+        try:
+            env.parse(path.read_text(encoding="utf-8"))
+        except TemplateSyntaxError as exc:
+            problems.append(f"{path.name} (ligne {exc.lineno}) : modèle invalide, {exc.message}")
+        except UnicodeDecodeError:
+            problems.append(f"{path.name} : le fichier n'est pas encodé en UTF-8")
+    return problems
+
+
 def _date_fr(value: datetime, with_time: bool = True) -> str:
     return format_paris(value, with_time=with_time)
 
@@ -31,11 +49,13 @@ def _day_fr(value: datetime) -> str:
     return format_paris(value, with_time=False)
 
 
-@lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The one Jinja environment: HTML autoescaped, undefined variables are errors."""
+@lru_cache(maxsize=16)
+def environment(overrides: Path | None = None) -> Environment:
+    """The Jinja environment: HTML autoescaped, undefined variables are errors. A programme may
+    override any template with a file of the same name in its own folder."""
+    folders = [overrides, TEMPLATES_DIR] if overrides else [TEMPLATES_DIR]
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=FileSystemLoader(folders),
         autoescape=select_autoescape(["html"], default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -47,9 +67,9 @@ def environment() -> Environment:
     return env
 
 
-def render_notice(kind: NoticeKind, context: dict[str, Any]) -> RenderedNotice:
+def render_notice(kind: NoticeKind, context: dict[str, Any], overrides: Path | None = None) -> RenderedNotice:
     """Subject and text from `<kind>.txt` (its `subject` variable), HTML from `<kind>.html`."""
-    env = environment()
+    env = environment(overrides)
     text_module = env.get_template(f"{kind.value}.txt").make_module(context)
     subject = " ".join(str(getattr(text_module, "subject", "")).split())
     if not subject:

@@ -51,3 +51,41 @@ def test_unknown_field_and_bad_yaml_are_refused(tmp_path: Path) -> None:
     bad.write_text("slug: [", encoding="utf-8")
     with pytest.raises(InvalidInput, match="YAML est mal formé"):
         load_definition(bad)
+
+
+def _with_templates(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "modeles"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return _broken(tmp_path, "slug: cerdd-2015", "slug: cerdd-2015\ntemplates_dir: modeles")
+
+
+def test_a_programme_can_reword_a_notice(tmp_path: Path, db_url: str) -> None:
+    from sqlmodel import select
+
+    from models.call import launch_call
+    from models.context import install_programme
+    from models.db import session_scope
+    from models.tables import Notice
+
+    path = _with_templates(tmp_path, {"appel_lance.txt": (
+        "{% set subject %}C'est parti : {{ programme.title }}{% endset %}Bonjour {{ destinataire.name }}, "
+        "l'appel est ouvert.\n")})
+    with session_scope(db_url) as session:
+        ctx, _ = install_programme(session, path, at("2015-04-01T09:00"), "test")
+        launch_call(ctx, at("2015-04-02T09:00"))
+    with session_scope(db_url) as session:
+        notice = session.exec(select(Notice)).first()
+    assert notice is not None
+    assert notice.subject.startswith("C'est parti : Transitions économiques")
+    assert notice.body_text.endswith("l'appel est ouvert.\n")
+    assert "<!DOCTYPE html>" in notice.body_html  # the HTML twin keeps the default wording
+
+
+def test_broken_overrides_are_refused(tmp_path: Path) -> None:
+    path = _with_templates(tmp_path, {"appel_lance.txt": "{% if %}", "inconnu.txt": "x"})
+    with pytest.raises(InvalidInput) as error:
+        load_definition(path)
+    assert error.value.details[0].startswith("appel_lance.txt (ligne 1) : modèle invalide")
+    assert error.value.details[1].startswith("inconnu.txt : aucun avis ne porte ce nom")
