@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,7 +11,9 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from models.clock import PARIS
 from models.errors import NotFound, Refused
+from models.identifiers import message_id
 from models.programme import ProgrammeDefinition, templates_path
 from models.tables import Notice, NoticeStatus, Programme
 from notifications.kinds import NoticeKind
@@ -23,12 +24,6 @@ from notifications.render import render_notice
 class Recipient:
     email: str
     name: str
-
-
-def message_id(dedup_key: str) -> str:
-    """A stable Message-ID: a redelivered notice carries the same one, so duplicates are detectable."""
-    digest = hashlib.sha256(dedup_key.encode()).hexdigest()[:32]
-    return f"<{digest}@transitions.cerdd.org>"
 
 
 def unique_recipients(recipients: list[Recipient]) -> list[Recipient]:
@@ -83,6 +78,7 @@ def enqueue(
                 created_at=at,
                 deliver_after=deliver_after or at,
                 message_id=message_id(dedup_key),
+                digest=kind.value in definition.reminders.digest,
             )
         )
         created += 1
@@ -114,14 +110,41 @@ def claim(session: Session, *, as_of: datetime, now: datetime, limit: int, lease
     return batch
 
 
-def mark_sent(session: Session, notice: Notice, *, at: datetime) -> None:
-    notice.status = NoticeStatus.SENT
-    notice.sent_at = at
-    notice.attempts += 1
-    notice.claimed_until = None
-    notice.last_error = None
-    session.add(notice)
+def mark_sent(session: Session, group: list[Notice], *, at: datetime, digest_id: str | None = None) -> None:
+    """Record a successful hand-over of one notice, or of the notices a digest carried, together."""
+    for notice in group:
+        notice.status = NoticeStatus.SENT
+        notice.sent_at = at
+        notice.attempts += 1
+        notice.claimed_until = None
+        notice.last_error = None
+        notice.digest_id = digest_id
+        session.add(notice)
     session.commit()
+
+
+def group_for_delivery(batch: list[Notice]) -> list[list[Notice]]:
+    """Notices as they go out: digestible ones to the same person, for the same programme and Paris
+    day, travel together; every other notice alone. Order follows the first notice of each group."""
+    groups: dict[tuple[object, ...], list[Notice]] = {}
+    for notice in batch:
+        if notice.digest:
+            key: tuple[object, ...] = ("digest", notice.recipient_email.lower(), notice.programme_id,
+                                       notice.deliver_after.astimezone(PARIS).date())
+        else:
+            key = ("single", notice.id)
+        groups.setdefault(key, []).append(notice)
+    return list(groups.values())
+
+
+def digest_context(session: Session, group: list[Notice]) -> dict[str, Any]:
+    """What the digest template needs: the programme and its organiser, the recipient, the notices."""
+    programme = session.get(Programme, group[0].programme_id)
+    assert programme is not None
+    definition = ProgrammeDefinition.model_validate(programme.definition)
+    return {"programme": definition, "organisateur": definition.organiser,
+            "destinataire": Recipient(group[0].recipient_email, group[0].recipient_name),
+            "avis": group, "templates": templates_path(Path(programme.source), definition)}
 
 
 def mark_failed(session: Session, notice: Notice, *, at: datetime, error: str, permanent: bool,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlmodel import col, select
 
@@ -176,13 +176,18 @@ def _lay_out(ctx: Ctx, pilot: Pilot, start: datetime) -> None:
         ctx.session.add(Milestone(pilot_id=pilot_id, key=milestone.key, title=milestone.title,
                                   due_at=add_paris(start, parse_duration(milestone.at))))
     for item in accompaniment.sessions:
-        day = paris(add_paris(start, parse_duration(item.at))).date()
-        begins = utc(datetime.combine(ctx.calendar.next_working_day(day), item.start_time))
+        begins = _working_day_at(ctx, add_paris(start, parse_duration(item.at)), item.start_time)
         ctx.session.add(TrainingSession(
             pilot_id=pilot_id, key=item.key, title=item.title, location=item.location,
             starts_at=begins, ends_at=begins + timedelta(hours=item.hours)))
     for task in accompaniment.tasks:
         ctx.session.add(ConsultancyTask(pilot_id=pilot_id, key=task.key, title=task.title,
-                                        due_at=add_paris(start, parse_duration(task.due))))
+                                        due_at=_working_day_at(ctx, add_paris(start, parse_duration(task.due)),
+                                                               task.due_time)))
     ctx.session.flush()
 
+
+def _working_day_at(ctx: Ctx, instant: datetime, at: time) -> datetime:
+    """The first working day on or after the instant's Paris date, at the given hour."""
+    day = ctx.calendar.next_working_day(paris(instant).date())
+    return utc(datetime.combine(day, at))

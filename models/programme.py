@@ -157,6 +157,7 @@ class TaskDef(Strict):
     key: Key
     title: str
     due: Duration
+    due_time: time = Field(default=time(18, 0), description="Deadline hour on the due day (a working day).")
 
 
 class Accompaniment(Strict):
@@ -222,6 +223,21 @@ class Reminders(Strict):
     session: SessionRule
     task: ReminderRule
     escalate_to_organiser: bool = True
+    digest: list[str] = Field(
+        default_factory=lambda: ["rappel_date_limite", "relance_charte", "rappel_session", "rappel_tache",
+                                 "tache_en_retard"],
+        description="Notice kinds that a person receives grouped, one message per day.")
+
+    @model_validator(mode="after")
+    def _known_kinds(self) -> Reminders:
+        from notifications.kinds import NoticeKind
+
+        unknown = sorted(set(self.digest) - {k.value for k in NoticeKind})
+        if unknown:
+            raise ValueError(f"types d'avis inconnus dans digest : {', '.join(unknown)}")
+        if self.session.before and self.session.invitation <= max(self.session.before):
+            raise ValueError("session.invitation doit précéder (en jours ouvrés) chaque rappel de session.before")
+        return self
 
 
 class ProgrammeDefinition(Strict):

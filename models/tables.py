@@ -278,6 +278,8 @@ class Notice(SQLModel, table=True):
     sent_at: datetime | None = instant(nullable=True)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     message_id: str
+    digest: bool = Field(default=False, description="May be grouped with others into one daily message.")
+    digest_id: str | None = Field(default=None, description="Message-ID of the digest that carried it.")
 
 
 class AuditEntry(SQLModel, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from models import outbox
 from models.errors import InvalidInput
 from models.tables import Notice
 from notifications.channels import Channel, DeliveryError, FileChannel
+from notifications.render import build_digest
 from notifications.smtp import SmtpChannel
 from notifications.webhook import WebhookChannel
 from transitions.settings import Channel as ChannelName
@@ -23,6 +25,7 @@ LEASE = timedelta(minutes=5)
 @dataclass
 class DeliveryReport:
     sent: int = 0
+    messages: int = 0
     failed: int = 0
     dead: int = 0
     by_kind: Counter[str] = field(default_factory=Counter)
@@ -68,21 +71,30 @@ def deliver_due(session: Session, *, as_of: datetime, settings: Settings,
                                  lease=LEASE)
             if not batch:
                 return report
-            for notice in batch:
-                try:
-                    channel_for(notice).send(notice)
-                except DeliveryError as exc:
-                    outbox.mark_failed(session, notice, at=as_of, error=str(exc), permanent=exc.permanent,
-                                       max_attempts=settings.delivery_max_attempts,
-                                       retry_in=outbox.backoff(notice.attempts))
-                    report.failed += 1
-                    if notice.status == outbox.NoticeStatus.DEAD:
-                        report.dead += 1
-                        outbox.alert_dead_letter(session, notice, at=as_of)
-                    continue
-                outbox.mark_sent(session, notice, at=as_of)
-                report.sent += 1
-                report.by_kind[notice.kind] += 1
+            for group in outbox.group_for_delivery(batch):
+                _deliver_group(session, group, channel_for, as_of, settings, report)
     finally:
         for each in opened.values():
             each.close()
+
+
+def _deliver_group(session: Session, group: list[Notice], channel_for: Callable[[Notice], Channel],
+                   as_of: datetime, settings: Settings, report: DeliveryReport) -> None:
+    """Hand over one notice, or one digest of several; record the outcome for each notice."""
+    message = group[0] if len(group) == 1 else build_digest(group, outbox.digest_context(session, group), as_of)
+    try:
+        channel_for(message).send(message)
+    except DeliveryError as exc:
+        for notice in group:
+            outbox.mark_failed(session, notice, at=as_of, error=str(exc), permanent=exc.permanent,
+                               max_attempts=settings.delivery_max_attempts, retry_in=outbox.backoff(notice.attempts))
+            report.failed += 1
+            if notice.status == outbox.NoticeStatus.DEAD:
+                report.dead += 1
+                outbox.alert_dead_letter(session, notice, at=as_of)
+        return
+    outbox.mark_sent(session, group, at=as_of, digest_id=message.message_id if len(group) > 1 else None)
+    report.sent += len(group)
+    report.messages += 1
+    for notice in group:
+        report.by_kind[notice.kind] += 1

@@ -26,6 +26,7 @@ class NoticeKind(StrEnum):
     PILOT_CLOSED = "fin_accompagnement"
     PROGRAMME_CLOSED = "bilan_programme"
     DEAD_LETTER = "avis_abandonne"
+    DIGEST = "recapitulatif"
 
 
 LABELS: dict[NoticeKind, str] = {
@@ -51,4 +52,5 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.PILOT_CLOSED: "Fin de l'accompagnement",
     NoticeKind.PROGRAMME_CLOSED: "Bilan du programme",
     NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
+    NoticeKind.DIGEST: "Récapitulatif des rappels du jour",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -11,6 +12,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, select_autoescape
 
 from models.clock import format_paris
+from models.identifiers import message_id
+from models.tables import Notice
 from notifications.kinds import NoticeKind
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -21,6 +24,30 @@ class RenderedNotice:
     subject: str
     text: str
     html: str
+
+
+def core_text(body_text: str) -> str:
+    """A notice's text without its greeting and signature, to be listed inside a digest."""
+    lines = body_text.strip().splitlines()
+    if lines and lines[0].startswith("Bonjour"):
+        lines = lines[1:]
+    text = "\n".join(lines)
+    return text.split("\nBien cordialement,")[0].strip()
+
+
+def build_digest(group: list[Notice], context: dict[str, Any], at: datetime) -> Notice:
+    """One message listing several notices to the same person; its Message-ID derives from the
+    notices it carries, so a redelivered digest is recognisable as the same message."""
+    overrides = context.pop("templates", None)
+    items = [{"subject": n.subject, "text": core_text(n.body_text)} for n in group]
+    rendered = render_notice(NoticeKind.DIGEST, {**context, "elements": items, "jour": at}, overrides)
+    keys = "|".join(sorted(n.dedup_key for n in group))
+    key = f"{NoticeKind.DIGEST.value}:{hashlib.sha256(keys.encode()).hexdigest()[:24]}"
+    first = group[0]
+    return Notice(id=first.id, dedup_key=key, programme_id=first.programme_id, kind=NoticeKind.DIGEST.value,
+                  recipient_email=first.recipient_email, recipient_name=first.recipient_name,
+                  subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
+                  created_at=at, deliver_after=at, message_id=message_id(key))
 
 
 def check_overrides(folder: Path) -> list[str]:

@@ -71,7 +71,13 @@ def test_who_is_told_what_and_when(replay: tuple[Path, str, str]) -> None:
     with session_scope(url) as session:
         notices = session.exec(select(Notice)).all()
     assert all(n.status == "envoye" for n in notices)
-    assert len(list((out / "outbox").glob("*.eml"))) == len(notices)
+    # One .eml per message: a notice on its own, or a digest of a person's reminders of the day.
+    digests = {n.digest_id for n in notices if n.digest_id}
+    assert digests
+    assert len(list((out / "outbox").glob("*.eml"))) == sum(1 for n in notices if not n.digest_id) + len(digests)
+    for digest in digests:
+        carried = [n for n in notices if n.digest_id == digest]
+        assert len(carried) >= 2 and len({(n.recipient_email, paris(n.sent_at).date()) for n in carried}) == 1
     # Every pilot's people hear of each of the five milestones.
     milestones = Counter(n.subject.split(" : ")[0] for n in notices if n.kind == "jalon_atteint")
     assert set(milestones) == {"CU d'Arras", "CA de Lens - Liévin", "CC de Flandre Intérieure"}
@@ -105,6 +111,18 @@ def test_reminders_fall_on_french_working_days_at_nine(replay: tuple[Path, str, 
         local = paris(notice.created_at)
         assert calendar.is_working_day(local.date()), notice.dedup_key
         assert (local.hour, local.minute) == (9, 0), notice.dedup_key
+
+
+def test_sessions_and_deliverables_fall_on_working_days(replay: tuple[Path, str, str]) -> None:
+    from models.tables import ConsultancyTask, TrainingSession
+
+    _, url, _ = replay
+    calendar = WorkingCalendar("FR")
+    with session_scope(url) as session:
+        days = [paris(t.due_at) for t in session.exec(select(ConsultancyTask))]
+        days += [paris(s.starts_at) for s in session.exec(select(TrainingSession))]
+    assert len(days) == 3 * (6 + 5)
+    assert all(calendar.is_working_day(day.date()) for day in days)
 
 
 def test_ticking_again_after_the_end_sends_nothing(replay: tuple[Path, str, str], monkeypatch) -> None:

@@ -84,3 +84,25 @@ def test_a_deliverer_that_died_mid_batch_is_relieved_when_its_lease_expires(load
         again = outbox.claim(session, as_of=LAUNCH, now=now + timedelta(minutes=6), limit=10,
                              lease=timedelta(minutes=5))
     assert [n.message_id for n in again] == [n.message_id for n in claimed]  # same Message-ID
+
+
+def test_reminders_to_one_person_on_one_day_travel_as_one_digest(loaded: str) -> None:
+    from models.outbox import Recipient, enqueue
+    from notifications.kinds import NoticeKind
+
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        person = Recipient("cheffe@prestataire.example.org", "Cheffe")
+        for key in ("a", "b"):
+            enqueue(session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.DEADLINE_REMINDER,
+                    recipients=[person], key=key,
+                    context={"intention": {"name": f"EPCI {key}"}, "appel": ctx.definition.call}, at=LAUNCH)
+        launch_call(ctx, LAUNCH)  # not digestible: goes alone
+    channel = Flaky(failures=0)
+    report = _deliver(loaded, channel, LAUNCH)
+    assert (report.sent, report.messages) == (5, 4)  # 3 launch notices + 1 digest carrying 2 reminders
+    with session_scope(loaded) as session:
+        reminders = session.exec(select(Notice).where(Notice.kind == "rappel_date_limite")).all()
+    digest_ids = {n.digest_id for n in reminders}
+    assert len(digest_ids) == 1 and digest_ids <= set(channel.sent)
+    assert all(n.status == "envoye" for n in reminders)
