@@ -1,0 +1,188 @@
+"""Delivery against real servers on loopback, and what happens when they fail.
+
+After every fault, each notice ends delivered or dead-lettered: never lost, never silently doubled.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from models import outbox
+from models.call import launch_call
+from models.db import get_engine, session_scope
+from models.outbox import Recipient, enqueue
+from models.tables import Notice
+from notifications import deliver as deliver_module
+from notifications.deliver import DeliveryReport, deliver_due
+from notifications.kinds import NoticeKind
+from notifications.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
+from tests.conftest import at, ctx_of
+from tests.notifications.servers import HttpSink, SmtpSink, free_port, http_server, silent_server, smtp_server
+from transitions.settings import get_settings, reset_settings
+
+LAUNCH = at("2015-04-02T09:00")
+LATER = LAUNCH + timedelta(days=2)
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    reset_settings()
+
+
+def _launch(url: str) -> None:
+    with session_scope(url) as session:
+        launch_call(ctx_of(session), LAUNCH)  # three notices, one per Cerdd contact
+
+
+def _deliver(url: str, as_of: datetime = LAUNCH) -> DeliveryReport:
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        return deliver_due(session, as_of=as_of, settings=get_settings())
+
+
+def _notices(url: str) -> list[Notice]:
+    with session_scope(url) as session:
+        return list(session.exec(select(Notice).order_by(Notice.id)).all())  # type: ignore[arg-type]
+
+
+def _smtp(monkeypatch: pytest.MonkeyPatch, port: int, timeout: str = "2") -> None:
+    _use(monkeypatch, NOTICE_CHANNEL="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_TIMEOUT=timeout)
+
+
+def test_smtp_delivers_a_batch_over_one_connection(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sink = SmtpSink()
+    _launch(loaded)
+    with smtp_server(sink) as port:
+        _smtp(monkeypatch, port)
+        report = _deliver(loaded)
+    assert report.sent == 3 and sink.connections == 1
+    assert sorted(sink.message_ids()) == sorted(n.message_id for n in _notices(loaded))
+    message = sink.received[0]
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert "Appel à candidature ouvert" in str(message["Subject"])
+
+
+def test_refused_connection_is_retried_until_the_server_is_back(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _launch(loaded)
+    port = free_port()
+    _smtp(monkeypatch, port)
+    report = _deliver(loaded)
+    assert (report.sent, report.failed, report.dead) == (0, 3, 0)
+    assert all(n.status == "en_attente" and "injoignable" in (n.last_error or "") for n in _notices(loaded))
+    sink = SmtpSink()
+    with smtp_server(sink, port):
+        assert _deliver(loaded, LATER).sent == 3
+    assert all(n.status == "envoye" for n in _notices(loaded))
+    assert len(set(sink.message_ids())) == 3
+
+
+def test_smtp_4xx_is_retried_and_5xx_is_dead_lettered(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _launch(loaded)
+    sink = SmtpSink(replies=["451 4.3.0 Reessayez plus tard", "550 5.1.1 Boite inconnue"])
+    with smtp_server(sink) as port:
+        _smtp(monkeypatch, port)
+        first = _deliver(loaded)
+        assert (first.sent, first.failed, first.dead) == (2, 2, 1)  # 1 sent + the manager's alert
+        second = _deliver(loaded, LATER)
+        assert second.sent == 1
+    notices = _notices(loaded)
+    statuses = Counter(n.status for n in notices)
+    assert statuses == {"envoye": 3, "abandonne": 1}
+    dead = next(n for n in notices if n.status == "abandonne")
+    assert "550" in (dead.last_error or "")
+    alert = next(n for n in notices if n.kind == "avis_abandonne")
+    assert alert.recipient_email == "aboutonne@cerdd.org" and alert.status == "envoye"
+    assert len(sink.message_ids()) == len(set(sink.message_ids())) == 3
+
+
+def test_a_hung_smtp_server_times_out_and_nothing_is_lost(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _launch(loaded)
+    with silent_server() as port:
+        _smtp(monkeypatch, port, timeout="0.3")
+        report = _deliver(loaded)
+    assert (report.sent, report.failed) == (0, 3)
+    assert all(n.status == "en_attente" and n.attempts == 1 for n in _notices(loaded))
+
+
+def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id(
+        loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _launch(loaded)
+    sink = SmtpSink()
+    real_mark_sent = outbox.mark_sent
+    monkeypatch.setattr(deliver_module, "LEASE", timedelta(0))
+
+    def die(*args: object, **kwargs: object) -> None:
+        raise SystemExit("processus tué entre l'envoi et l'enregistrement")
+
+    with smtp_server(sink) as port:
+        _smtp(monkeypatch, port)
+        monkeypatch.setattr(outbox, "mark_sent", die)
+        with pytest.raises(SystemExit):
+            _deliver(loaded)
+        assert len(sink.received) == 1 and _notices(loaded)[0].status == "en_attente"
+        monkeypatch.setattr(outbox, "mark_sent", real_mark_sent)
+        assert _deliver(loaded, LATER).sent == 3
+    ids = sink.message_ids()
+    assert len(ids) == 4 and len(set(ids)) == 3  # one detectable duplicate, same Message-ID
+    assert all(n.status == "envoye" for n in _notices(loaded))
+
+
+def test_webhook_is_signed_and_carries_an_idempotency_key(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _launch(loaded)
+    sink = HttpSink()
+    with http_server(sink) as url:
+        _use(monkeypatch, NOTICE_CHANNEL="webhook", WEBHOOK_URL=url, WEBHOOK_SECRET="s3cret-partage")
+        assert _deliver(loaded).sent == 3
+    notices = {n.message_id: n for n in _notices(loaded)}
+    for headers, body in sink.requests:
+        assert headers[SIGNATURE_HEADER] == signature("s3cret-partage", body)
+        assert headers[IDEMPOTENCY_HEADER] in notices
+    assert {b["kind"] for b in sink.bodies()} == {"appel_lance"}
+
+
+def test_webhook_5xx_and_timeouts_are_retried_4xx_is_dead(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _launch(loaded)
+    sink = HttpSink(statuses=[503, 400])
+    with http_server(sink) as url:
+        _use(monkeypatch, NOTICE_CHANNEL="webhook", WEBHOOK_URL=url, WEBHOOK_TIMEOUT="0.5",
+             NOTICE_ROUTES='{"aboutonne@cerdd.org": "file"}', OUTBOX_DIR=str(get_settings().outbox_dir))
+        first = _deliver(loaded)
+        assert (first.failed, first.dead) == (2, 1)
+        sink.hang = 1.0
+        assert _deliver(loaded, LATER).failed == 1  # timed out: still waiting
+        sink.hang = 0.0
+        assert _deliver(loaded, LATER + timedelta(days=1)).sent == 1
+    statuses = Counter(n.status for n in _notices(loaded))
+    assert statuses == {"envoye": 3, "abandonne": 1}
+
+
+def test_two_deliverers_at_once_send_each_notice_once(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not loaded.startswith("postgresql"):
+        pytest.skip("deux livreurs simultanés : PostgreSQL seulement (SQLite n'en admet qu'un)")
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        for index in range(120):
+            enqueue(session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.CALL_LAUNCHED,
+                    recipients=[Recipient(f"epci{index}@example.org", f"EPCI {index}")], key=f"lot-{index}",
+                    context={}, at=LAUNCH)
+    sink = SmtpSink()
+    with smtp_server(sink) as port:
+        _smtp(monkeypatch, port)
+        monkeypatch.setenv("DELIVERY_BATCH_SIZE", "10")
+        reset_settings()
+        reports: list[DeliveryReport] = []
+        threads = [threading.Thread(target=lambda: reports.append(_deliver(loaded))) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    ids = sink.message_ids()
+    assert len(ids) == 120 and len(set(ids)) == 120
+    assert sum(r.sent for r in reports) == 120 and all(r.sent > 0 for r in reports)
+    assert all(n.status == "envoye" for n in _notices(loaded))
