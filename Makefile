@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/transitions demo --out $(DEMO_DIR) --remplacer
+	$(BIN)/transitions demo --out $(DEMO_DIR) --replace
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

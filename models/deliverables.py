@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -67,3 +68,29 @@ def remind(ctx: Ctx, as_of: datetime) -> int:
                             recipients=recipients, key=f"livrable-{task.id}:{reminder.index}",
                             context={"pilote": pilot, "livrable": task}, at=as_of)
     return sent
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    pilot: str
+    key: str
+    title: str
+    due_at: datetime
+    delivered_at: datetime | None
+    state: str
+
+
+def state_of(task: ConsultancyTask, as_of: datetime) -> str:
+    if task.delivered_at is not None:
+        return "remis en retard" if task.delivered_at > task.due_at else "remis"
+    return "en retard" if as_of >= task.due_at else "à venir"
+
+
+def deliverables(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[Deliverable]:
+    """Every deliverable of the consultancy, by due date, with its state at `as_of`."""
+    from models.pilots import find_pilot
+
+    chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref else pilots(ctx)
+    rows = [Deliverable(pilot.name, t.key, t.title, t.due_at, t.delivered_at, state_of(t, as_of))
+            for pilot in chosen for t in tasks_of(ctx, pilot)]
+    return sorted(rows, key=lambda row: (row.due_at, row.pilot))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from models.applications import form_of, recipients_of
@@ -163,3 +164,24 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
     ctx.audit(as_of, "jury", "jury.selection", "programme", programme.id,
               f"{len(chosen)} territoire(s) pilote(s) retenu(s).")
     return 1 + len(ranked)
+
+
+class ScoreSheet(BaseModel):
+    """One juror's sheet: for each application (receipt number or SIREN), a score per criterion."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    juror: str = Field(min_length=1)
+    notes: dict[str, dict[str, int]] = Field(min_length=1)
+    comments: dict[str, str] = Field(default_factory=dict)
+
+
+def record_sheet(ctx: Ctx, sheet: ScoreSheet, at: datetime) -> int:
+    """Record a whole sheet in the caller's transaction; returns the number of scores changed."""
+    changed = 0
+    for reference, scores in sheet.notes.items():
+        application = find_application(ctx, reference)
+        for criterion, score in scores.items():
+            changed += record_score(ctx, application, juror=sheet.juror, criterion=criterion, score=score,
+                                    at=at, comment=sheet.comments.get(reference, ""))
+    return changed

@@ -105,7 +105,7 @@ def prepare(out: Path, replace: bool) -> None:
     if (out / "transitions.db").exists():
         if not replace:
             raise InvalidInput(f"Le dossier {out} contient déjà une démonstration : choisissez un autre "
-                               "dossier ou ajoutez --remplacer.")
+                               "dossier ou ajoutez --replace.")
         for name in ("transitions.db", "transitions.db-wal", "transitions.db-shm"):
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / "outbox", ignore_errors=True)

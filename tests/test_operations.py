@@ -1,0 +1,72 @@
+"""A Cerdd project manager runs the programme from the command line, step by step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tests.conftest import EXAMPLES, PROGRAMME
+from transitions.cli import app
+
+pytestmark = pytest.mark.prefect
+runner = CliRunner()
+PILOTS = {"200033579": "CU d'Arras", "246200364": "CA de Lens - Liévin", "200040947": "CC de Flandre Intérieure"}
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "250"})  # one table row per line
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split())
+
+
+def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: str, tmp_path: Path) -> None:
+    run("init", "--programme", str(PROGRAMME), "--at", "2015-04-01T09:00")
+    assert "lancement_appel (1)" in run("tick", "--at", "2015-04-02T09:00")
+    for name in ("candidature-cu-arras.yaml", "candidature-ca-lens-lievin-v2.yaml",
+                 "candidature-cc-flandre-interieure.yaml", "candidature-ca-maubeuge-val-de-sambre.yaml"):
+        assert "récépissé CERDD-2015-" in run("submit", str(EXAMPLES / name), "--at", "2015-04-20T10:00")
+    run("tick", "--at", "2015-05-07T12:00")
+    grades = {"200033579": 5, "246200364": 4, "200040947": 4, "200043396": 2}
+    for juror in ("Représentant de la DREAL", "Représentant du Conseil Régional", "Emmanuel Bertin"):
+        sheet = tmp_path / f"{juror}.yaml"
+        notes = {siren: dict.fromkeys(("multi_partenariat", "portage", "ambition", "pistes", "besoins"), g)
+                 for siren, g in grades.items()}
+        sheet.write_text(yaml.safe_dump({"juror": juror, "notes": notes}, allow_unicode=True), encoding="utf-8")
+        assert "20 note(s) enregistrée(s)" in run("jury", "score", str(sheet), "--at", "2015-06-01T10:00")
+    assert "│ 1 │ CERDD-2015-0001 │ CU d'Arras │ 5.0 │ 0 │" in run("jury", "ranking")
+    run("tick", "--at", "2015-06-04T14:00")
+    listing = run("applications")
+    assert listing.count("retenue") == 4 and "non_retenue" in listing
+    for siren in PILOTS:
+        for party, who in (("territoire", "Élu"), ("cerdd", "Emmanuel Bertin"), ("prestataire", "Cheffe")):
+            run("sign", siren, "--party", party, "--signatory", who, "--at", "2015-06-20T10:00")
+    assert "la charte est complète" in run("sign", "200033579", "--party", "cerdd", "--signatory", "Emmanuel Bertin",
+                                           "--at", "2015-06-21T10:00")
+    run("tick", "--at", "2015-07-01T09:30")
+    status = run("status", "--at", "2015-07-01T09:30")
+    assert status.count("en_cours") == 3
+    run("attend", "200033579", "formation-1", "Claire Dufour", "--organisation", "CU d'Arras", "--at", "2015-08-03T13:00")
+    delivered = run("deliverable", "200033579", "methode", "--at", "2015-07-30T16:00")
+    assert "Remise enregistrée" in delivered and "(remis)" in delivered
+    tasks = run("tasks", "--pilot", "200033579", "--at", "2015-09-15T09:00")
+    assert "remis" in tasks and "en retard" in tasks  # the diagnostic was due on 1 September
+    ics = tmp_path / "agenda.ics"
+    assert "33 événements" in run("calendar", "--out", str(ics))
+    assert ics.read_bytes().count(b"BEGIN:VEVENT") == 33
+
+
+def test_operator_mistakes_get_french_messages(loaded: str) -> None:
+    cases = [
+        (["sign", "999999999", "--party", "cerdd", "--signatory", "X"], 2, "Aucun territoire pilote"),
+        (["jury", "score", "/nulle/part.yaml"], 2, "n'existe pas"),
+        (["outbox", "retry", "999"], 3, "Aucun avis n°999"),
+        (["tasks", "--at", "hier"], 2, "ISO 8601"),
+    ]
+    for args, code, message in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == code, (args, result.output)
+        assert message in " ".join(result.output.split())
+        assert "Traceback" not in result.output

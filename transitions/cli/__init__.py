@@ -1,0 +1,17 @@
+"""The `transitions` command: French messages, explicit instants, no traceback for users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transitions.cli import applications, jury, outbox, pilots, programme  # noqa: F401  (registers the commands)
+from transitions.cli.common import app
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> Any:
+    from transitions.settings import configure_prefect
+
+    configure_prefect()
+    return app(argv, standalone_mode=True)

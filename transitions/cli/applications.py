@@ -1,0 +1,117 @@
+"""Commands for the call: submit, announce, schema, applications."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from models.errors import InvalidInput
+from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out
+
+
+@app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(help="Candidature au format YAML ou JSON.")],
+    at: AtOption = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Qui dépose (courriel) ; par défaut le 1er responsable.")] = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Dépose une candidature (ou une nouvelle version) et affiche son numéro de récépissé."""
+
+    def run() -> None:
+        from transitions.intake import submit_file
+
+        url = database()
+        receipt = submit_file(url, file, instant(at), by, programme)
+        out.print(f"Candidature enregistrée : récépissé [bold]{receipt.receipt_number}[/], "
+                  f"version {receipt.version} ({escape(receipt.lead_name)}).", highlight=False)
+        for warning in receipt.warnings:
+            out.print(f"  [yellow]Attention :[/] {escape(warning)}", highlight=False)
+
+    guarded(run)
+
+
+@app.command()
+def announce(
+    siren: Annotated[str, typer.Argument(help="SIREN de l'EPCI qui annonce sa candidature.")],
+    contact: Annotated[str, typer.Option("--contact", help="Nom de la personne à relancer.")],
+    email: Annotated[str, typer.Option("--email", help="Son adresse électronique.")],
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Enregistre qu'un EPCI prépare une candidature : il sera relancé avant la date limite."""
+
+    def run() -> None:
+        from models import intents
+        from models.context import load_ctx
+        from models.db import session_scope
+
+        url = database()
+        with session_scope(url) as session:
+            changed = intents.declare(load_ctx(session, programme), siren=siren, contact_name=contact,
+                                      contact_email=email, at=instant(at))
+        out.print("Intention enregistrée." if changed else "Intention déjà enregistrée : rien de changé.")
+
+    guarded(run)
+
+
+@app.command()
+def schema(what: Annotated[str, typer.Argument(help="« application » : le formulaire de candidature.")]) -> None:
+    """Affiche le schéma JSON d'un fichier que l'on peut déposer."""
+
+    def run() -> None:
+        from models.forms import ApplicationForm
+
+        if what not in ("application", "candidature"):
+            raise InvalidInput(f"Schéma inconnu « {what} » : seul « application » existe.")
+        sys.stdout.write(json.dumps(ApplicationForm.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
+
+    guarded(run)
+
+
+@app.command()
+def applications(
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Exporte aussi en CSV (UTF-8, « ; »).")] = None,
+    history: Annotated[str | None, typer.Option(
+        "--history", help="Montre les versions d'une candidature (récépissé ou SIREN).")] = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Liste les candidatures, leur statut et leur motif."""
+
+    def run() -> None:
+        from models.db import session_scope
+        from transitions.report import application_rows, print_history, print_rows
+
+        url = database()
+        with session_scope(url) as session:
+            if history is not None:
+                print_history(out, session, history, programme)
+                return
+            rows = application_rows(session, programme)
+        print_rows(out, rows)
+        if csv_file is not None:
+            try:
+                with csv_file.open("w", encoding="utf-8-sig", newline="") as handle:
+                    writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["recepisse"],
+                                            delimiter=";")
+                    writer.writeheader()
+                    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+            except OSError as exc:
+                raise InvalidInput(f"Impossible d'écrire {csv_file} : {exc.strerror}.") from None
+            out.print(f"{len(rows)} candidature(s) exportée(s) dans {csv_file}.")
+
+    guarded(run)
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Text a spreadsheet shows as text: a leading =, +, - or @ would otherwise start a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+

@@ -1,0 +1,75 @@
+"""What every `transitions` command shares: the Typer app, options, instants, French errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from models.errors import InvalidInput, TransitionsError
+from transitions.settings import PROJECT_ROOT, get_settings
+
+app = typer.Typer(help="Transitions : le dispositif du Cerdd, de l'appel à candidature à la fin des 12 mois.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+AtOption = Annotated[str | None, typer.Option(
+    "--at", help="Instant ISO 8601 (sans fuseau : heure de Paris). Par défaut : maintenant.")]
+ProgrammeOption = Annotated[str | None, typer.Option("--programme", help="Identifiant du programme.")]
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run a command body: a refusal becomes a French message and its exit code, never a traceback."""
+    try:
+        return action()
+    except TransitionsError as exc:
+        err.print(f"[bold red]Erreur :[/] {escape(exc.message)}", highlight=False)
+        for line in exc.details:
+            err.print(f"  - {escape(line)}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("Interrompu : les changements en cours ont été annulés.")
+        raise typer.Exit(130) from None
+    except Exception as exc:  # a bug: keep the details in a log, tell the user in French
+        log = PROJECT_ROOT / "var" / "erreurs.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(filename=log, level=logging.ERROR)
+        logging.getLogger("transitions").exception("unexpected error")
+        err.print(f"[bold red]Erreur interne inattendue[/] ({type(exc).__name__}). "
+                  f"Rien n'a été enregistré de l'opération en cours ; détails dans {log}.")
+        raise typer.Exit(70) from None
+
+
+def instant(text: str | None) -> datetime:
+    from models.clock import InstantError, parse_instant
+
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        return parse_instant(text)
+    except InstantError as exc:
+        raise InvalidInput(f"--at : {exc}.") from None
+
+
+def paris_text(value: datetime) -> str:
+    from models.clock import format_paris
+
+    return format_paris(value)
+
+
+
+
+def database() -> str:
+    """The app database's URL, its schema brought up to date."""
+    from models.db import migrate
+
+    url = get_settings().database_url
+    migrate(url)
+    return url

@@ -1,0 +1,68 @@
+"""Jury commands: record a juror's score sheet, show the ranking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.markup import escape
+from rich.table import Table
+
+from models.errors import InvalidInput
+from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out
+
+jury_app = typer.Typer(help="Le jury : notes et classement.", no_args_is_help=True)
+app.add_typer(jury_app, name="jury")
+
+
+@jury_app.command("score")
+def score(
+    file: Annotated[Path, typer.Argument(help="Feuille de notes d'un juré (YAML ou JSON).")],
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Enregistre la feuille de notes d'un juré : tout ou rien."""
+
+    def run() -> None:
+        from models.context import load_ctx
+        from models.db import session_scope
+        from models.documents import parse_mapping, read_text_file
+        from models.errors import french_errors, yaml_lines
+        from models.jury import ScoreSheet, record_sheet
+
+        text = read_text_file(file, "de notes")
+        try:
+            sheet = ScoreSheet.model_validate(parse_mapping(text, file.name, "de notes"))
+        except ValidationError as exc:
+            raise InvalidInput(f"Feuille {file.name} refusée.", french_errors(exc, yaml_lines(text))) from None
+        url = database()
+        with session_scope(url) as session:
+            changed = record_sheet(load_ctx(session, programme), sheet, instant(at))
+        out.print(f"{changed} note(s) enregistrée(s) pour {escape(sheet.juror)}.", highlight=False)
+
+    guarded(run)
+
+
+@jury_app.command("ranking")
+def ranking(programme: ProgrammeOption = None) -> None:
+    """Classe les candidatures recevables par note pondérée."""
+
+    def run() -> None:
+        from models.context import load_ctx
+        from models.db import session_scope
+        from models.jury import ranking as rank
+
+        url = database()
+        with session_scope(url) as session:
+            ctx = load_ctx(session, programme)
+            rows = rank(ctx)
+            scale, threshold = ctx.definition.jury.scale_max, ctx.definition.jury.threshold
+        table = Table("Rang", "Récépissé", "Chef de file", f"Note /{scale} (seuil {threshold})", "Notes manquantes")
+        for index, row in enumerate(rows, start=1):
+            table.add_row(str(index), row.application.receipt_number, escape(row.application.lead_name),
+                          "—" if row.score is None else str(row.score), str(row.missing))
+        out.print(table if rows else "Aucune candidature recevable.")
+
+    guarded(run)

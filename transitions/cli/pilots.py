@@ -1,0 +1,155 @@
+"""Commands for the accompaniment: charter signatures, attendance, deliverables, calendar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from models.errors import InvalidInput
+from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out, paris_text
+
+PilotArgument = Annotated[str, typer.Argument(help="Territoire pilote : SIREN, récépissé ou nom exact.")]
+
+
+@app.command()
+def sign(
+    pilot: PilotArgument,
+    party: Annotated[str, typer.Option("--party", help="territoire, cerdd ou prestataire.")],
+    signatory: Annotated[str, typer.Option("--signatory", help="Nom du ou de la signataire.")],
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Enregistre la signature de la charte par une des trois parties."""
+
+    def run() -> None:
+        from models import pilots
+        from models.context import load_ctx
+        from models.db import session_scope
+
+        if not signatory.strip():
+            raise InvalidInput("Le nom du ou de la signataire est vide.")
+        url = database()
+        with session_scope(url) as session:
+            ctx = load_ctx(session, programme)
+            found = pilots.find_pilot(ctx, pilot)
+            changed = pilots.sign_charter(ctx, found, party=party, signatory=signatory, at=instant(at))
+            missing = set(ctx.definition.accompaniment.charter.parties) - set(pilots.signatures(ctx, found))
+            name = found.name
+        word = "enregistrée" if changed else "déjà enregistrée"
+        rest = f" ; reste à signer : {', '.join(sorted(missing))}." if missing else " ; la charte est complète."
+        out.print(f"Signature {word} pour {escape(name)}{rest}", highlight=False)
+
+    guarded(run)
+
+
+@app.command()
+def attend(
+    pilot: PilotArgument,
+    session_key: Annotated[str, typer.Argument(help="Clé de la session (ex. formation-1).")],
+    person: Annotated[str, typer.Argument(help="Nom de la personne.")],
+    organisation: Annotated[str, typer.Option("--organisation", help="Sa structure.")],
+    absent: Annotated[bool, typer.Option("--absent", help="La personne était absente.")] = False,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Émarge une personne (présente, ou absente avec --absent) à une session."""
+
+    def run() -> None:
+        from models import pilots, training
+        from models.context import load_ctx
+        from models.db import session_scope
+
+        url = database()
+        with session_scope(url) as session:
+            ctx = load_ctx(session, programme)
+            item = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
+            changed = training.record_attendance(ctx, item, person=person, organisation=organisation,
+                                                 present=not absent, at=instant(at))
+            title = item.title
+        state = "absente" if absent else "présente"
+        word = "enregistré" if changed else "déjà enregistré"
+        out.print(f"Émargement {word} : {escape(person)} {state} à « {escape(title)} ».", highlight=False)
+
+    guarded(run)
+
+
+@app.command()
+def deliverable(
+    pilot: PilotArgument,
+    key: Annotated[str, typer.Argument(help="Clé du livrable (ex. diagnostic).")],
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Enregistre la remise d'un livrable par le prestataire."""
+
+    def run() -> None:
+        from models import deliverables, pilots
+        from models.context import load_ctx
+        from models.db import session_scope
+
+        when = instant(at)
+        url = database()
+        with session_scope(url) as session:
+            ctx = load_ctx(session, programme)
+            task = deliverables.find_task(ctx, pilots.find_pilot(ctx, pilot), key)
+            changed = deliverables.deliver(ctx, task, at=when, by="prestataire")
+            state = deliverables.state_of(task, when)
+            title = task.title
+        word = "Remise enregistrée" if changed else "Remise déjà enregistrée"
+        out.print(f"{word} : « {escape(title)} » ({state}).", highlight=False)
+
+    guarded(run)
+
+
+@app.command()
+def tasks(
+    pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote.")] = None,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Liste les livrables du prestataire, leurs échéances et leur état."""
+
+    def run() -> None:
+        from models.context import load_ctx
+        from models.db import session_scope
+        from models.deliverables import deliverables
+
+        url = database()
+        with session_scope(url) as session:
+            rows = deliverables(load_ctx(session, programme), instant(at), pilot)
+        table = Table("Échéance", "Pilote", "Livrable", "État", "Remis le")
+        for row in rows:
+            table.add_row(paris_text(row.due_at), escape(row.pilot), escape(row.title), row.state,
+                          paris_text(row.delivered_at) if row.delivered_at else "")
+        out.print(table if rows else "Aucun livrable : aucun accompagnement n'a encore commencé.")
+
+    guarded(run)
+
+
+@app.command()
+def calendar(
+    file: Annotated[Path, typer.Option("--out", help="Fichier .ics à écrire.")],
+    programme: ProgrammeOption = None,
+) -> None:
+    """Exporte les sessions et les échéances des livrables au format iCalendar (.ics)."""
+
+    def run() -> None:
+        from datetime import UTC, datetime
+
+        from models.db import session_scope
+        from transitions.calendar_export import build_calendar
+
+        url = database()
+        with session_scope(url) as session:
+            data = build_calendar(session, programme, datetime.now(UTC))
+        try:
+            file.write_bytes(data)
+        except OSError as exc:
+            raise InvalidInput(f"Impossible d'écrire {file} : {exc.strerror}.") from None
+        out.print(f"Calendrier écrit dans {file} ({data.count(b'BEGIN:VEVENT')} événements).")
+
+    guarded(run)

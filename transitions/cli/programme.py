@@ -1,0 +1,87 @@
+"""Commands that run the programme: init, tick, status, demo."""
+
+from __future__ import annotations
+
+from datetime import datetime  # noqa: F401
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out, paris_text
+from transitions.settings import get_settings
+
+
+@app.command()
+def init(
+    programme: Annotated[Path | None, typer.Option("--programme", help="Fichier YAML du programme.")] = None,
+    at: AtOption = None,
+) -> None:
+    """Crée ou met à jour la base et y charge le programme (par défaut : cerdd-2015)."""
+
+    def run() -> None:
+        from models.context import install_programme
+        from models.db import session_scope
+
+        settings = get_settings()
+        path = programme or settings.programmes_dir / f"{settings.default_programme}.yaml"
+        url = database()
+        with session_scope(url) as session:
+            ctx, changed = install_programme(session, path, instant(at), "cli")
+            slug = ctx.programme.slug
+        word = "chargé" if changed else "déjà à jour"
+        out.print(f"Programme « {slug} » {word} dans {url}.")
+
+    guarded(run)
+
+
+@app.command()
+def tick(at: AtOption = None, programme: ProgrammeOption = None) -> None:
+    """Fait avancer le programme jusqu'à l'instant donné et envoie les avis dus."""
+
+    def run() -> None:
+        when = instant(at)
+        database()
+        from transitions.runtime import run_tick
+
+        result = run_tick(when, programme)
+        done = {k: v for k, v in result.items() if v and not k.startswith(("type:", "envoyes", "echecs", "abandonnes"))}
+        out.print(f"Tick du {paris_text(when)} : "
+                  + (", ".join(f"{k} ({v})" for k, v in done.items()) or "rien de nouveau")
+                  + f" ; {result.get('envoyes', 0)} avis envoyé(s).")
+
+    guarded(run)
+
+
+@app.command()
+def status(at: AtOption = None, programme: ProgrammeOption = None) -> None:
+    """Montre l'état du programme : étape, candidatures, pilotes, avis, prochaine échéance."""
+
+    def run() -> None:
+        from models.db import session_scope
+        from transitions.report import build_status, print_status
+
+        url = database()
+        with session_scope(url) as session:
+            print_status(out, build_status(session, instant(at), programme))
+
+    guarded(run)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option(
+        "--out", help="Dossier où laisser la base et les avis (.eml).")] = Path("var/demo"),
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Efface une démonstration déjà présente dans ce dossier.")] = False,
+) -> None:
+    """Rejoue le programme 2015 de bout en bout en temps simulé, avec une distribution scriptée."""
+
+    def run() -> None:
+        from transitions.demo import run_demo
+
+        run_demo(out_dir, out, replace=replace)
+
+    guarded(run)
+
+
