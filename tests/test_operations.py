@@ -48,7 +48,8 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     run("tick", "--at", "2015-07-01T09:30")
     status = run("status", "--at", "2015-07-01T09:30")
     assert status.count("en_cours") == 3
-    run("attend", "200033579", "formation-1", "Claire Dufour", "--organisation", "CU d'Arras", "--at", "2015-08-03T13:00")
+    run("attend", "200033579", "formation-1", "Claire Dufour", "--organisation", "CU d'Arras",
+        "--at", "2015-08-03T13:00")
     delivered = run("deliverable", "200033579", "methode", "--at", "2015-07-30T16:00")
     assert "Remise enregistrée" in delivered and "(remis)" in delivered
     tasks = run("tasks", "--pilot", "200033579", "--at", "2015-09-15T09:00")
