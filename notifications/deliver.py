@@ -37,7 +37,8 @@ def open_channel(name: ChannelName, settings: Settings) -> Channel:
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         return SmtpChannel(host=settings.smtp_host, port=settings.smtp_port, sender=settings.notice_sender,
                            timeout=settings.smtp_timeout, user=settings.smtp_user, password=password,
-                           starttls=settings.smtp_starttls, tls=settings.smtp_tls)
+                           starttls=settings.smtp_starttls, tls=settings.smtp_tls,
+                           ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None)
     if name == ChannelName.WEBHOOK:
         if not settings.webhook_url:
             raise InvalidInput("Le canal webhook est choisi mais WEBHOOK_URL n'est pas défini.")

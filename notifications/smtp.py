@@ -15,16 +15,18 @@ class SmtpChannel:
     name = "smtp"
 
     def __init__(self, *, host: str, port: int, sender: str, timeout: float, user: str | None = None,
-                 password: str | None = None, starttls: bool = False, tls: bool = False) -> None:
+                 password: str | None = None, starttls: bool = False, tls: bool = False,
+                 ca_file: str | None = None) -> None:
         self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
         self.user, self._password, self.starttls, self.tls = user, password, starttls, tls
+        self.ca_file = ca_file
         self._client: smtplib.SMTP | None = None
 
     def __repr__(self) -> str:  # never shows the password
         return f"SmtpChannel({self.host}:{self.port}, user={self.user!r})"
 
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=self.ca_file)
         client: smtplib.SMTP
         if self.tls:
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)

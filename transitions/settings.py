@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_tls: bool = False
     smtp_timeout: float = 10.0
+    smtp_ca_file: Path | None = Field(default=None, description="CA bundle to trust (a private relay's CA).")
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

@@ -186,3 +186,49 @@ def test_two_deliverers_at_once_send_each_notice_once(loaded: str, monkeypatch: 
     assert len(ids) == 120 and len(set(ids)) == 120
     assert sum(r.sent for r in reports) == 120 and all(r.sent > 0 for r in reports)
     assert all(n.status == "envoye" for n in _notices(loaded))
+
+
+def test_starttls_and_login_with_a_secret_that_never_shows(loaded: str, monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import ssl
+
+    import trustme
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"mot-de-passe-secret")
+
+    sink = SmtpSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, tls_context=server_context,
+                            require_starttls=True, authenticator=authenticate, auth_require_tls=True)
+    controller.start()
+    try:
+        _launch(loaded)
+        _use(monkeypatch, NOTICE_CHANNEL="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="true",
+             SMTP_USER="transitions", SMTP_PASSWORD="mot-de-passe-secret", SMTP_CA_FILE=str(ca_file))
+        assert _deliver(loaded).sent == 3
+        _use(monkeypatch, SMTP_PASSWORD="mauvais-secret", SMTP_TIMEOUT="1")
+        with session_scope(loaded) as session:
+            launch_call(ctx_of(session), LATER)  # nothing new: already launched
+            enqueue(session, programme=ctx_of(session).programme, definition=ctx_of(session).definition,
+                    kind=NoticeKind.CALL_LAUNCHED, recipients=[Recipient("x@example.org", "X")], key="auth",
+                    context={}, at=LATER)
+        report = _deliver(loaded, LATER)
+    finally:
+        controller.stop()
+    assert report.failed == 1
+    assert logins[0] == (b"transitions", b"mot-de-passe-secret")
+    failed = next(n for n in _notices(loaded) if n.status == "en_attente")  # kept for a retry
+    assert failed.last_error and "mauvais-secret" not in failed.last_error
+    assert "mauvais-secret" not in repr(get_settings())
+    assert len(sink.received) == 3
