@@ -66,8 +66,13 @@ def load_ctx(session: Session, slug: str | None = None) -> Ctx:
     return Ctx(session, programme, definition)
 
 
-def all_ctx(session: Session) -> list[Ctx]:
-    programmes = session.exec(select(Programme).order_by(Programme.id)).all()  # type: ignore[arg-type]
+def all_ctx(session: Session, *, lock: bool = False) -> list[Ctx]:
+    """Every loaded programme. With `lock`, PostgreSQL holds each programme row until the
+    transaction ends, so two ticks running at once advance a programme one after the other."""
+    query = select(Programme).order_by(Programme.id)  # type: ignore[arg-type]
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    programmes = session.exec(query).all()
     return [Ctx(session, p, ProgrammeDefinition.model_validate(p.definition)) for p in programmes]
 
 

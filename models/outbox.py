@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.clock import PARIS
@@ -65,7 +66,7 @@ def enqueue(
             },
             templates_path(Path(programme.source), definition),
         )
-        session.add(
+        notice = (
             Notice(
                 dedup_key=dedup_key,
                 programme_id=programme.id,
@@ -81,6 +82,11 @@ def enqueue(
                 digest=kind.value in definition.reminders.digest,
             )
         )
+        try:
+            with session.begin_nested():  # a concurrent writer may have queued the same key
+                session.add(notice)
+        except IntegrityError:
+            continue
         created += 1
     if created:
         session.flush()

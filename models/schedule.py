@@ -31,7 +31,8 @@ STAGES: dict[str, StageFn] = {
 def run_stage(session: Session, name: str, as_of: datetime, slug: str | None = None) -> int:
     """Run one stage for every loaded programme (or one); returns the number of changes."""
     function = STAGES[name]
-    return sum(function(ctx, as_of) for ctx in all_ctx(session) if slug in (None, ctx.programme.slug))
+    contexts = all_ctx(session, lock=True)
+    return sum(function(ctx, as_of) for ctx in contexts if slug in (None, ctx.programme.slug))
 
 
 def next_due(session: Session, after: datetime) -> datetime | None:

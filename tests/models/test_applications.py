@@ -112,3 +112,31 @@ def test_user_text_is_inert_in_html_notices(loaded: str) -> None:
     assert "<script>" not in notice.body_html
     assert "&lt;script&gt;" in notice.body_html
     assert "{{ 7*7 }}" in notice.body_text and "49" not in notice.body_text
+
+
+def test_two_ticks_at_once_advance_the_programme_once(loaded: str) -> None:
+    if not loaded.startswith("postgresql"):
+        pytest.skip("deux ticks simultanés : PostgreSQL seulement")
+    import threading
+
+    from models.db import session_scope
+    from models.schedule import run_stage
+
+    barrier = threading.Barrier(2)
+    changes: list[int] = []
+
+    def tick() -> None:
+        barrier.wait()
+        with session_scope(loaded) as session:
+            changes.append(run_stage(session, "lancement_appel", at("2015-04-02T09:00")))
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    with session_scope(loaded) as session:
+        launched = session.exec(select(AuditEntry).where(AuditEntry.action == "appel.lance")).all()
+        notices = session.exec(select(Notice)).all()
+    assert sorted(changes) == [0, 1]
+    assert len(launched) == 1 and len(notices) == 3
