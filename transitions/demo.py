@@ -122,7 +122,12 @@ def prepare(out: Path, replace: bool) -> None:
     configure_prefect()
 
 
-def run_demo(out: Path, console: Console, *, replace: bool = False, script_path: Path = SCRIPT) -> None:
+Tick = Callable[[datetime], object]
+
+
+def run_demo(out: Path, console: Console, *, replace: bool = False, script_path: Path = SCRIPT,
+             tick: Tick | None = None) -> None:
+    """Replay the script; `tick` (default: the Prefect tick flow) advances the programme at an instant."""
     script = load_script(script_path)
     prepare(out, replace)
     from models import applications, deliverables, intents, jury, pilots, training
@@ -227,7 +232,11 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
         TimeElapsedColumn(), console=console, transient=True,
     ) as bar:
-        from flows.tick import tick_flow
+        if tick is None:
+            from flows.tick import tick_flow
+
+            def tick(instant: datetime) -> object:
+                return tick_flow(as_of=instant)
 
         job = bar.add_task("Rejeu 2015", total=span)
         current = start
@@ -241,7 +250,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
             while queue and queue[0].at == instant:
                 event = heapq.heappop(queue)
                 event.act(event.at)
-            tick_flow(as_of=instant)
+            tick(instant)
             ticks += 1
             schedule_accompaniment()
             current = instant
