@@ -26,6 +26,22 @@ def stage_task(stage: str, as_of: datetime, programme: str | None = None) -> int
         return run_stage(session, stage, as_of, programme)
 
 
+@task(name="tableau-de-bord")
+def dashboard_task(as_of: datetime) -> None:
+    """Publish each programme's state to the Prefect UI, as a Markdown artifact keyed by programme."""
+    from prefect.artifacts import create_markdown_artifact
+
+    from models.context import all_ctx
+    from transitions.report import build_status, dashboard_markdown
+
+    with session_scope(get_settings().database_url) as session:
+        reports = {ctx.programme.slug: dashboard_markdown(build_status(session, as_of, ctx.programme.slug))
+                   for ctx in all_ctx(session)}
+    for slug, markdown in reports.items():
+        create_markdown_artifact(markdown=markdown, key=f"programme-{slug.replace('_', '-')}",
+                                 description=f"État du programme {slug}")
+
+
 @task(name="envoi-des-avis")
 def deliver_task(as_of: datetime) -> dict[str, int]:
     """Deliver every notice due at `as_of`; each outcome is recorded as it happens."""

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger
 
-from flows.common import deliver_task, instant_or_now, stage_task
+from flows.common import dashboard_task, deliver_task, instant_or_now, stage_task
 from models.schedule import STAGES
 
 
@@ -21,6 +21,8 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> di
     instant = instant_or_now(as_of)
     changes = {stage: stage_task(stage, instant, programme) for stage in STAGES}
     delivered = deliver_task(instant)
+    if any(changes.values()) or delivered["envoyes"]:
+        dashboard_task(instant)
     done = {k: v for k, v in changes.items() if v}
     get_run_logger().info("tick %s : %s ; avis %s", instant.isoformat(), done or "rien à faire", delivered)
     return {**changes, **delivered}

@@ -137,3 +137,36 @@ def print_status(console: Console, status: Status) -> None:
         if status.notices.get(kind.value):
             table.add_row(LABELS[kind], str(status.notices[kind.value]))
     console.print(table)
+
+
+def dashboard_markdown(status: Status) -> str:
+    """The programme's state as Markdown, for the Prefect UI (an artifact updated by each tick)."""
+    counts = Counter(row["statut"] for row in status.applications)
+    lines = [
+        f"# {status.programme}",
+        "",
+        f"Au {format_paris(status.as_of)} : **{status.stage}**."
+        + (f" Prochaine échéance : {format_paris(status.next_due)}." if status.next_due else ""),
+        "",
+        f"**Candidatures** : {len(status.applications)} reçue(s), "
+        + ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
+        + f" ; {len(status.refused_at_door)} refusée(s) au guichet.",
+        "",
+    ]
+    if status.progress:
+        lines += ["| Pilote | Statut | Durée écoulée | Phase en cours | Jalons | Sessions "
+                  "| Livrables (à l'heure / en retard / non remis) |",
+                  "|---|---|---|---|---|---|---|"]
+        for p in status.progress:
+            lines.append(f"| {_cell(p.pilot)} | {p.status} | {p.elapsed_percent} % | {_cell(p.current_phase or '—')} "
+                         f"| {p.milestones_reached}/{p.milestones_total} | {p.sessions_held}/{p.sessions_total} "
+                         f"| {p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} |")
+        lines.append("")
+    lines.append(f"**Avis** : {sum(status.notices.values())} envoyé(s), {status.pending_notices} en attente, "
+                 f"{status.dead_notices} abandonné(s).")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Applicant text made inert in a Markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")

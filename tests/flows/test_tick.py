@@ -49,3 +49,23 @@ def test_tick_closes_the_call_and_delivers_eml_files(prefect_server: None, loade
     again = run_tick(at("2015-05-07T12:00"))
     assert again["envoyes"] == 0
     assert sorted(p.name for p in (tmp_path / "outbox").glob("*.eml")) == files
+
+
+def test_tick_publishes_the_programme_dashboard_to_the_prefect_ui(prefect_server: None, loaded: str) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def dashboards() -> list:  # type: ignore[type-arg]
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["programme-cerdd-2015"])))
+        return sorted(found, key=lambda artifact: artifact.created)
+
+    before = len(asyncio.run(dashboards()))
+    run_tick(at("2015-04-02T09:00"))
+    run_tick(at("2015-04-02T09:00"))  # nothing new: no new version of the dashboard
+    artifacts = asyncio.run(dashboards())
+    assert len(artifacts) == before + 1
+    assert "**appel à candidature ouvert**" in str(artifacts[-1].data)
