@@ -27,6 +27,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/outbox.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

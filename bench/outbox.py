@@ -1,0 +1,92 @@
+"""Outbox throughput: queue N notices in the database and deliver them as .eml files, against a
+baseline that renders and writes the same messages with no database. Also peak Python memory.
+
+Usage: `.venv/bin/python bench/outbox.py [N]` (default 2000). Figures are ratios to the baseline
+measured in the same run, since the machine is shared.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+WORK = Path(tempfile.mkdtemp(prefix="transitions-bench-outbox-"))
+os.environ.update({"DATABASE_URL": f"sqlite:///{WORK / 'bench.db'}", "OUTBOX_DIR": str(WORK / "outbox"),
+                   "PREFECT_HOME": str(WORK / "prefect")})
+
+from sqlmodel import Session, delete  # noqa: E402
+
+from models.clock import parse_instant  # noqa: E402
+from models.context import install_programme  # noqa: E402
+from models.db import get_engine, migrate, session_scope  # noqa: E402
+from models.outbox import Recipient, enqueue  # noqa: E402
+from models.tables import Notice  # noqa: E402
+from notifications.channels import build_email  # noqa: E402
+from notifications.deliver import deliver_due  # noqa: E402
+from notifications.kinds import NoticeKind  # noqa: E402
+from notifications.render import render_notice  # noqa: E402
+from transitions.settings import PROJECT_ROOT, get_settings  # noqa: E402
+
+AT = parse_instant("2015-04-20T09:00")
+
+
+def baseline(count: int, definition, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        person = Recipient(f"epci{index}@example.org", f"EPCI {index}")
+        rendered = render_notice(NoticeKind.CALL_LAUNCHED, {"programme": definition, "destinataire": person,
+                                                            "organisateur": definition.organiser})
+        notice = Notice(id=index, dedup_key=str(index), kind="appel_lance", recipient_email=person.email,
+                        recipient_name=person.name, subject=rendered.subject, body_text=rendered.text,
+                        body_html=rendered.html, created_at=AT, deliver_after=AT, message_id=f"<{index}@b>")
+        (folder / f"{index}.eml").write_bytes(bytes(build_email(notice, "bench <b@example.org>")))
+
+
+def through_outbox(count: int, url: str) -> None:
+    with session_scope(url) as session:
+        session.exec(delete(Notice))  # type: ignore[call-overload]
+        from models.context import load_ctx
+
+        ctx = load_ctx(session)
+        for index in range(count):
+            enqueue(session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.CALL_LAUNCHED,
+                    recipients=[Recipient(f"epci{index}@example.org", f"EPCI {index}")], key=f"bench-{index}",
+                    context={}, at=AT)
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        report = deliver_due(session, as_of=AT, settings=get_settings())
+    assert report.sent == count, report
+
+
+def measure(action) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Seconds of one untraced run, then peak traced memory of a second run (tracemalloc is slow)."""
+    start = time.perf_counter()
+    action()
+    elapsed = time.perf_counter() - start
+    tracemalloc.start()
+    action()
+    peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+    tracemalloc.stop()
+    return elapsed, peak
+
+
+def main(count: int) -> None:
+    url = get_settings().database_url
+    migrate(url)
+    with session_scope(url) as session:
+        ctx, _ = install_programme(session, PROJECT_ROOT / "programmes" / "cerdd-2015.yaml", AT, "bench")
+        definition = ctx.definition
+    base_time, base_peak = measure(lambda: baseline(count, definition, WORK / "baseline"))
+    box_time, box_peak = measure(lambda: through_outbox(count, url))
+    print(f"{count} notices, rendered and written as .eml")
+    print(f"  render + write, no database (baseline): {base_time:6.2f} s  {count / base_time:7.0f}/s  "
+          f"peak {base_peak:5.1f} MiB   1.0x")
+    print(f"  queue in outbox + deliver (SQLite):     {box_time:6.2f} s  {count / box_time:7.0f}/s  "
+          f"peak {box_peak:5.1f} MiB   {box_time / base_time:.1f}x time, {box_peak / base_peak:.1f}x memory")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
