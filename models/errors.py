@@ -30,6 +30,12 @@ class NotFound(TransitionsError):
     exit_code = 3
 
 
+class Unavailable(TransitionsError):
+    """A service the command needs (the database, a server) cannot be reached; retry later."""
+
+    exit_code = 5
+
+
 class Refused(TransitionsError):
     """The input is well formed but the programme's rules refuse it (deadline, state)."""
 
@@ -91,7 +97,7 @@ def describe(error: Any) -> str:
         message = _MESSAGES.get(kind, error["msg"])
         ctx = error.get("ctx") or {}
         if kind in ("enum", "literal_error") and "expected" in ctx:
-            message += f" (attendu : {ctx['expected']})"
+            message += f" (attendu : {str(ctx['expected']).replace(' or ', ' ou ')})"
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             bound = next(iter(v for k, v in ctx.items()), None)
             message += f" (limite : {bound})"

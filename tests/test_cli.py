@@ -100,6 +100,21 @@ def test_nothing_loaded_is_explained(sqlite_url: str) -> None:
     assert "transitions init" in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize(("env", "code", "message"), [
+    ({"NOTICE_CHANNEL": "fax"}, 2, "NOTICE_CHANNEL : valeur non autorisée (attendu : 'file', 'smtp' ou 'webhook')"),
+    ({"DATABASE_URL": "n'importe quoi"}, 2, "DATABASE_URL n'est pas une adresse de base de données valide"),
+    ({"DATABASE_URL": "postgresql+psycopg://personne@127.0.0.1:1/x"}, 5, "La base de données est injoignable"),
+])
+def test_environment_problems_are_explained(tmp_path: Path, env: dict[str, str], code: int, message: str) -> None:
+    base = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": str(Path(sys.executable).parent),
+            "PREFECT_HOME": str(tmp_path / "prefect"), "COLUMNS": "200"}
+    done = subprocess.run([str(Path(sys.executable).parent / "transitions"), "status"], capture_output=True,
+                          text=True, env=base | env, timeout=120)
+    assert done.returncode == code, done.stderr
+    assert message in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr + done.stdout
+
+
 def test_the_installed_command_shows_no_traceback(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": str(Path(sys.executable).parent)}
     done = subprocess.run([str(Path(sys.executable).parent / "transitions"), "submit", str(tmp_path / "absent.yaml")],

@@ -11,7 +11,15 @@ __all__ = ["app", "main"]
 
 
 def main(argv: list[str] | None = None) -> Any:
+    import sys
+
+    import typer
+
+    from transitions.cli.common import guarded
     from transitions.settings import configure_prefect
 
-    configure_prefect()
+    try:
+        guarded(configure_prefect)  # reads the settings: a bad one is explained, not dumped
+    except typer.Exit as exit_:
+        sys.exit(exit_.exit_code)
     return app(argv, standalone_mode=True)

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from models.errors import InvalidInput, TransitionsError
+from models.errors import InvalidInput, TransitionsError, Unavailable
 from transitions.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(help="Transitions : le dispositif du Cerdd, de l'appel à candidature à la fin des 12 mois.",
@@ -28,7 +28,10 @@ ProgrammeOption = Annotated[str | None, typer.Option("--programme", help="Identi
 def guarded(action: Callable[[], T]) -> T:
     """Run a command body: a refusal becomes a French message and its exit code, never a traceback."""
     try:
-        return action()
+        try:
+            return action()
+        except Exception as exc:
+            raise translate(exc) from exc
     except TransitionsError as exc:
         err.print(f"[bold red]Erreur :[/] {escape(exc.message)}", highlight=False)
         for line in exc.details:
@@ -45,6 +48,25 @@ def guarded(action: Callable[[], T]) -> T:
         err.print(f"[bold red]Erreur interne inattendue[/] ({type(exc).__name__}). "
                   f"Rien n'a été enregistré de l'opération en cours ; détails dans {log}.")
         raise typer.Exit(70) from None
+
+
+def translate(exc: Exception) -> Exception:
+    """Environment problems a user can fix, told in French; anything else is left as it is."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from models.errors import french_errors
+
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        problems = [p.split(" : ", 1)[0].upper() + " : " + p.split(" : ", 1)[1] for p in french_errors(exc)]
+        return InvalidInput("Réglages invalides (variables d'environnement ou .env).", problems)
+    if isinstance(exc, ArgumentError):
+        return InvalidInput("DATABASE_URL n'est pas une adresse de base de données valide "
+                            "(exemples : sqlite:///var/transitions.db, postgresql+psycopg://hôte/base).")
+    if isinstance(exc, OperationalError):
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return Unavailable(f"La base de données est injoignable ou refuse l'accès : {reason}.")
+    return exc
 
 
 def instant(text: str | None) -> datetime:
