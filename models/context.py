@@ -90,8 +90,7 @@ def install_programme(session: Session, path: Path, at: datetime, actor: str) ->
             return Ctx(session, existing, definition), False
         if existing.stage != Stage.READY:
             before = ProgrammeDefinition.model_validate(existing.definition)
-            if (before.call, before.jury.meeting, before.accompaniment.kickoff) != (
-                definition.call, definition.jury.meeting, definition.accompaniment.kickoff):
+            if _calendar(before) != _calendar(definition):
                 raise InvalidInput(
                     f"Le programme « {definition.slug} » est déjà lancé : ses dates ne peuvent plus changer."
                 )
@@ -112,6 +111,13 @@ def install_programme(session: Session, path: Path, at: datetime, actor: str) ->
     ctx.audit(at, actor, "programme.charge", "programme", programme.id,
               f"Programme {definition.slug} chargé depuis {path.name}.")
     return ctx, True
+
+
+def _calendar(definition: ProgrammeDefinition) -> tuple[object, ...]:
+    """The dates applicants and pilots were given."""
+    accompaniment = definition.accompaniment
+    return (definition.call.launch, definition.call.deadline, definition.jury.meeting,
+            accompaniment.charter.sign_by, accompaniment.kickoff, accompaniment.duration)
 
 
 def ensure_organisation(session: Session, kind: str, name: str, siren: str | None) -> Organisation:

@@ -89,3 +89,24 @@ def test_broken_overrides_are_refused(tmp_path: Path) -> None:
         load_definition(path)
     assert error.value.details[0].startswith("appel_lance.txt (ligne 1) : modèle invalide")
     assert error.value.details[1].startswith("inconnu.txt : aucun avis ne porte ce nom")
+
+
+def test_reloading_a_programme(tmp_path: Path, db_url: str) -> None:
+    from models.call import launch_call
+    from models.context import install_programme
+    from models.db import session_scope
+
+    with session_scope(db_url) as session:
+        assert install_programme(session, PROGRAMME, at("2015-04-01T09:00"), "test")[1] is True
+        assert install_programme(session, PROGRAMME, at("2015-04-01T10:00"), "test")[1] is False  # unchanged
+    with session_scope(db_url) as session:
+        ctx, _ = install_programme(session, PROGRAMME, at("2015-04-01T10:00"), "test")
+        launch_call(ctx, at("2015-04-02T09:00"))
+    reworded = _broken(tmp_path, "title: Transitions économiques", "title: Transitions économiques (2015)")
+    with session_scope(db_url) as session:
+        assert install_programme(session, reworded, at("2015-04-03T09:00"), "test")[1] is True
+    moved = tmp_path / "moved.yaml"
+    moved.write_text(reworded.read_text(encoding="utf-8").replace(
+        "deadline: 2015-05-07T12:00:00", "deadline: 2015-05-14T12:00:00"), encoding="utf-8")
+    with session_scope(db_url) as session, pytest.raises(InvalidInput, match="déjà lancé : ses dates"):
+        install_programme(session, moved, at("2015-04-03T09:00"), "test")
