@@ -23,10 +23,13 @@ def tasks_of(ctx: Ctx, pilot: Pilot) -> list[ConsultancyTask]:
 
 
 def find_task(ctx: Ctx, pilot: Pilot, key: str) -> ConsultancyTask:
+    if pilot.status == PilotStatus.CHARTER_PENDING:
+        raise Refused(f"L'accompagnement de {pilot.name} n'a pas commencé : ses livrables seront planifiés "
+                      "à son lancement, une fois la charte signée par les trois parties.")
     for task in tasks_of(ctx, pilot):
         if task.key == key:
             return task
-    known = ", ".join(t.key for t in tasks_of(ctx, pilot)) or "aucune"
+    known = ", ".join(t.key for t in tasks_of(ctx, pilot)) or "aucun"
     raise InvalidInput(f"Livrable « {key} » inconnu pour {pilot.name} (livrables : {known}).")
 
 

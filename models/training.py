@@ -21,6 +21,9 @@ def sessions_of(ctx: Ctx, pilot: Pilot) -> list[TrainingSession]:
 
 
 def find_session(ctx: Ctx, pilot: Pilot, key: str) -> TrainingSession:
+    if pilot.status == PilotStatus.CHARTER_PENDING:
+        raise Refused(f"L'accompagnement de {pilot.name} n'a pas commencé : ses sessions seront planifiées "
+                      "à son lancement, une fois la charte signée par les trois parties.")
     for item in sessions_of(ctx, pilot):
         if item.key == key:
             return item
