@@ -1,0 +1,140 @@
+"""Jury selection, charter, kick-off, sessions and deliverables: the rules, instant by instant."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from sqlmodel import select
+
+from models import deliverables, jury, pilots, training
+from models.accompaniment import progress
+from models.call import close_call, launch_call
+from models.clock import paris
+from models.db import session_scope
+from models.schedule import STAGES, run_stage
+from models.tables import Notice, Pilot, Programme
+from tests.conftest import EXAMPLES, at, ctx_of
+from transitions.intake import read_application, submit_form
+
+JURY = EXAMPLES / "jury"
+TERRITORIES = ("candidature-cu-arras.yaml", "candidature-ca-lens-lievin-v2.yaml",
+               "candidature-cc-flandre-interieure.yaml")
+
+
+def _tick(url: str, instant: str) -> int:
+    changes = 0
+    for stage in STAGES:
+        with session_scope(url) as session:
+            changes += run_stage(session, stage, at(instant))
+    return changes
+
+
+def _closed(url: str) -> None:
+    with session_scope(url) as session:
+        launch_call(ctx_of(session), at("2015-04-02T09:00"))
+    for name in TERRITORIES:
+        submit_form(url, read_application(EXAMPLES / name), at("2015-04-20T10:00"), None)
+    with session_scope(url) as session:
+        close_call(ctx_of(session), at("2015-05-07T12:00"))
+
+
+def _score(url: str, *sheets: str) -> None:
+    for name in sheets:
+        sheet = jury.ScoreSheet.model_validate(yaml.safe_load((JURY / name).read_text(encoding="utf-8")))
+        with session_scope(url) as session:
+            jury.record_sheet(ctx_of(session), sheet, at("2015-06-01T10:00"))
+
+
+def _notices(url: str, kind: str) -> list[Notice]:
+    with session_scope(url) as session:
+        return list(session.exec(select(Notice).where(Notice.kind == kind)).all())
+
+
+def test_selection_waits_for_missing_scores_and_says_so_once_a_day(loaded: str) -> None:
+    _closed(loaded)
+    _score(loaded, "notes-dreal.yaml", "notes-region.yaml")  # the Cerdd's juror has not scored
+    _tick(loaded, "2015-06-04T14:00")
+    _tick(loaded, "2015-06-04T18:00")
+    _tick(loaded, "2015-06-05T09:00")
+    blocked = _notices(loaded, "selection_bloquee")
+    assert [paris(n.created_at).date().isoformat() for n in blocked] == ["2015-06-04", "2015-06-05"]
+    assert "3 candidature(s) n'ont pas toutes leurs notes" in blocked[0].body_text
+    _score(loaded, "notes-cerdd.yaml")
+    _tick(loaded, "2015-06-05T10:00")
+    with session_scope(loaded) as session:
+        assert session.exec(select(Programme.stage)).one() == "pilotes_selectionnes"
+        assert [p.name for p in session.exec(select(Pilot).order_by(Pilot.rank))] == [
+            "CU d'Arras", "CA de Lens - Liévin", "CC de Flandre Intérieure"]
+
+
+def test_a_late_signature_delays_the_kick_off_and_the_whole_schedule(loaded: str) -> None:
+    _closed(loaded)
+    _score(loaded, "notes-dreal.yaml", "notes-region.yaml", "notes-cerdd.yaml")
+    _tick(loaded, "2015-06-04T14:00")
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        arras = pilots.find_pilot(ctx, "200033579")
+        for party in ("territoire", "cerdd"):
+            pilots.sign_charter(ctx, arras, party=party, signatory="X", at=at("2015-06-10T10:00"))
+        assert not pilots.sign_charter(ctx, arras, party="cerdd", signatory="X", at=at("2015-06-11T10:00"))
+        with pytest.raises(Exception, match="Partie inconnue"):
+            pilots.sign_charter(ctx, arras, party="maire", signatory="X", at=at("2015-06-11T10:00"))
+    _tick(loaded, "2015-07-01T09:30")  # planned kick-off: the consultancy has not signed
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        arras = pilots.find_pilot(ctx, "200033579")
+        assert arras.status == "charte_en_attente"
+        pilots.sign_charter(ctx, arras, party="prestataire", signatory="Cheffe", at=at("2015-07-08T15:00"))
+    _tick(loaded, "2015-07-08T15:00")
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        arras = pilots.find_pilot(ctx, "200033579")
+        assert (arras.status, arras.kickoff_at, arras.ends_at) == (
+            "en_cours", at("2015-07-08T15:00"), at("2016-07-08T15:00"))
+        first = training.sessions_of(ctx, arras)[0]
+        # One month after the kick-off (Saturday 8 August) moves to Monday 10 August, 09:30.
+        assert first.starts_at == at("2015-08-10T09:30")
+        method = deliverables.find_task(ctx, arras, "methode")
+        assert method.due_at == at("2015-08-10T18:00")
+    reminded = _notices(loaded, "relance_charte")
+    assert {n.recipient_email for n in reminded if "Arras" in n.subject} == {
+        "cheffe-de-projet@prestataire.example.org", "aboutonne@cerdd.org"}
+
+
+def test_sessions_are_announced_then_recalled_and_progress_is_counted(loaded: str) -> None:
+    _closed(loaded)
+    _score(loaded, "notes-dreal.yaml", "notes-region.yaml", "notes-cerdd.yaml")
+    _tick(loaded, "2015-06-04T14:00")
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        for siren in ("200033579", "246200364", "200040947"):
+            pilot = pilots.find_pilot(ctx, siren)
+            for party in ("territoire", "cerdd", "prestataire"):
+                pilots.sign_charter(ctx, pilot, party=party, signatory="X", at=at("2015-06-10T10:00"))
+    _tick(loaded, "2015-07-01T09:30")
+    # Formation 1 on Monday 3 August 2015: invitation 15 working days before (Friday 10 July,
+    # 14 July being a holiday), reminder 2 working days before (Thursday 30 July).
+    for instant in ("2015-07-09T09:00", "2015-07-10T09:00", "2015-07-30T09:00", "2015-07-30T09:00"):
+        _tick(loaded, instant)
+    arras = [n for n in _notices(loaded, "invitation_session") + _notices(loaded, "rappel_session")
+             if "claire.dufour" in n.recipient_email and "fonctionnalité" in n.subject]
+    assert sorted((n.kind, paris(n.created_at).date().isoformat()) for n in arras) == [
+        ("invitation_session", "2015-07-10"), ("rappel_session", "2015-07-30")]
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        pilot = pilots.find_pilot(ctx, "200033579")
+        item = training.find_session(ctx, pilot, "formation-1")
+        training.record_attendance(ctx, item, person="A", organisation="CU", present=True, at=at("2015-08-03T13:00"))
+        training.record_attendance(ctx, item, person="B", organisation="CU", present=False, at=at("2015-08-03T13:00"))
+        deliverables.deliver(ctx, deliverables.find_task(ctx, pilot, "methode"), at=at("2015-08-03T17:59"),
+                             by="prestataire")
+        state = progress(ctx, pilot, at("2015-09-15T09:00"))
+    assert (state.sessions_held, state.attendance_percent) == (1, 50)
+    # The method was due Monday 3 August at 18:00 (1 August is a Saturday); the diagnostic on 1 September.
+    assert (state.tasks_on_time, state.tasks_late, state.tasks_overdue) == (1, 0, 1)
+    assert state.current_phase == "Développer une culture partagée"
+
+
+def test_nothing_happens_before_its_time(loaded: str) -> None:
+    assert _tick(loaded, "2015-04-02T08:59:59") == 0
+    assert _notices(loaded, "appel_lance") == []
