@@ -69,3 +69,14 @@ def test_tick_publishes_the_programme_dashboard_to_the_prefect_ui(prefect_server
     artifacts = asyncio.run(dashboards())
     assert len(artifacts) == before + 1
     assert "**appel à candidature ouvert**" in str(artifacts[-1].data)
+
+
+def test_each_stage_flow_runs_on_its_own(prefect_server: None, loaded: str) -> None:
+    from flows.stages import close_call_flow, launch_call_flow
+    from transitions.runtime import replay_settings
+
+    with replay_settings():
+        assert launch_call_flow(as_of=at("2015-04-02T09:00")) == {"lancement_appel": 1, "relances_appel": 0}
+        assert close_call_flow(as_of=at("2015-05-06T09:00")) == {"cloture_appel": 0}  # not yet
+        assert close_call_flow(as_of=at("2015-05-07T12:00")) == {"cloture_appel": 1}
+    assert _counts(loaded)[2] == "appel_clos"
