@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.tables import AuditEntry
 
@@ -36,3 +36,11 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def entries(session: Session, programme_id: int, *, limit: int = 50, action: str | None = None) -> list[AuditEntry]:
+    """The latest audit entries of a programme, newest first, optionally by action prefix."""
+    query = select(AuditEntry).where(AuditEntry.programme_id == programme_id)
+    if action:
+        query = query.where(col(AuditEntry.action).startswith(action))
+    return list(session.exec(query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)).all())

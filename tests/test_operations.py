@@ -54,6 +54,11 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     assert "Remise enregistrée" in delivered and "(remis)" in delivered
     tasks = run("tasks", "--pilot", "200033579", "--at", "2015-09-15T09:00")
     assert "remis" in tasks and "en retard" in tasks  # the diagnostic was due on 1 September
+    journal = run("audit", "--action", "charte", "--limit", "100")
+    assert journal.count("charte.signee") == 9 and "Charte de CU d'Arras signée au nom du territoire par Élu" in journal
+    report = tmp_path / "bilan.md"
+    run("status", "--at", "2015-09-15T09:00", "--markdown", str(report))
+    assert "| CU d'Arras | en_cours | 21 % | Développer une culture partagée |" in report.read_text(encoding="utf-8")
     ics = tmp_path / "agenda.ics"
     assert "33 événements" in run("calendar", "--out", str(ics))
     assert ics.read_bytes().count(b"BEGIN:VEVENT") == 33

@@ -135,7 +135,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     from models.db import dispose_engines, migrate, session_scope
     from models.schedule import next_due
     from transitions.intake import read_application, submit_form
-    from transitions.report import build_status, print_status
+    from transitions.report import build_status, dashboard_markdown, print_status
     from transitions.runtime import replay_settings
     from transitions.settings import get_settings
 
@@ -260,11 +260,12 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     with session_scope(url) as session:
         status = build_status(session, current, None)
     dispose_engines()
+    (out / "bilan.md").write_text(dashboard_markdown(status), encoding="utf-8")
     console.rule("Bilan de la démonstration")
     print_status(console, status)
     eml = len(list((out / "outbox").glob("*.eml")))
     console.print(f"\n{ticks} ticks rejoués en {elapsed:.1f} s. Base : {out / 'transitions.db'} ; "
-                  f"avis : {eml} fichiers .eml dans {out / 'outbox'}.", highlight=False)
+                  f"avis : {eml} fichiers .eml dans {out / 'outbox'} ; bilan : {out / 'bilan.md'}.", highlight=False)
 
 
 def _attendance(url: str, pilot_id: int, key: str, cast: Cast) -> Callable[[datetime], None]:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from models.errors import InvalidInput
 from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out, paris_text
 from transitions.settings import get_settings
 
@@ -54,16 +55,55 @@ def tick(at: AtOption = None, programme: ProgrammeOption = None) -> None:
 
 
 @app.command()
-def status(at: AtOption = None, programme: ProgrammeOption = None) -> None:
+def status(
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Écrit aussi le bilan en Markdown.")] = None,
+) -> None:
     """Montre l'état du programme : étape, candidatures, pilotes, avis, prochaine échéance."""
 
     def run() -> None:
         from models.db import session_scope
-        from transitions.report import build_status, print_status
+        from transitions.report import build_status, dashboard_markdown, print_status
 
         url = database()
         with session_scope(url) as session:
-            print_status(out, build_status(session, instant(at), programme))
+            report = build_status(session, instant(at), programme)
+        print_status(out, report)
+        if markdown is not None:
+            try:
+                markdown.write_text(dashboard_markdown(report), encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput(f"Impossible d'écrire {markdown} : {exc.strerror}.") from None
+            out.print(f"Bilan écrit dans {markdown}.")
+
+    guarded(run)
+
+
+@app.command()
+def audit(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre d'entrées, les plus récentes.")] = 50,
+    action: Annotated[str | None, typer.Option(
+        "--action", help="Filtre : début du nom d'action (ex. candidature).")] = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Montre le journal : chaque changement d'état, quand, par qui, quoi."""
+
+    def run() -> None:
+        from rich.markup import escape
+        from rich.table import Table
+
+        from models.audit import entries
+        from models.context import load_ctx
+        from models.db import session_scope
+
+        url = database()
+        with session_scope(url) as session:
+            rows = entries(session, load_ctx(session, programme).programme_id, limit=limit, action=action)
+        table = Table("Quand (programme)", "Qui", "Action", "Quoi")
+        for row in rows:
+            table.add_row(paris_text(row.at), escape(row.actor), row.action, escape(row.summary))
+        out.print(table if rows else "Journal vide.")
 
     guarded(run)
 
