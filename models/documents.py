@@ -21,12 +21,19 @@ _TextDatesLoader.yaml_implicit_resolvers = {
 }
 
 
+MAX_TEXT_FILE = 2 * 1024 * 1024
+"""A programme, an application or a score sheet is text: 2 MiB is far beyond any real one."""
+
+
 def read_text_file(path: Path, what: str) -> str:
     """Read a user's file as UTF-8 text, refusing in French what is not."""
     if not path.exists():
         raise InvalidInput(f"Le fichier {what} {path} n'existe pas.")
     if path.is_dir():
         raise InvalidInput(f"{path} est un dossier, pas un fichier {what}.")
+    if path.stat().st_size > MAX_TEXT_FILE:
+        raise InvalidInput(f"Le fichier {what} {path} est trop volumineux ({path.stat().st_size // 1024} Ko ; "
+                           f"limite {MAX_TEXT_FILE // 1024} Ko) : les pièces jointes se déposent à part.")
     data = path.read_bytes()
     if not data.strip():
         raise InvalidInput(f"Le fichier {what} {path} est vide.")

@@ -153,3 +153,38 @@ def test_markup_and_formulas_from_applicants_stay_inert_in_reports(opened: str, 
     assert "[red]rouge[/red]" in " ".join(listing.output.split())
     exported = (tmp_path / "export.csv").read_text(encoding="utf-8-sig")
     assert ";'=HYPERLINK(1) [red]rouge[/red] <b>;" in exported
+
+
+def test_an_oversized_file_is_refused_before_reading(opened: str, tmp_path: Path) -> None:
+    path = tmp_path / "enorme.yaml"
+    path.write_bytes(b"motivations: " + b"x" * (3 * 1024 * 1024))
+    result = runner.invoke(app, ["submit", str(path), "--at", "2015-04-20T10:00"])
+    assert result.exit_code == 2
+    assert "trop volumineux" in " ".join(result.output.split())
+
+
+def test_two_programmes_live_side_by_side(loaded: str, tmp_path: Path) -> None:
+    from tests.conftest import PROGRAMME
+
+    text = PROGRAMME.read_text(encoding="utf-8").replace("slug: cerdd-2015", "slug: cerdd-2016")
+    import re
+
+    text = re.sub(r"\b2016-(\d\d-\d\dT)", r"2017-\1", text)
+    text = re.sub(r"\b2015-(\d\d-\d\dT)", r"2016-\1", text).replace("../data/", f"{PROGRAMME.parent.parent}/data/")
+    path = tmp_path / "cerdd-2016.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert runner.invoke(app, ["init", "--programme", str(path)]).exit_code == 0
+    ambiguous = runner.invoke(app, ["submit", str(EXAMPLES / "candidature-cu-arras.yaml"), "--at", "2016-04-20T10:00"])
+    assert ambiguous.exit_code == 2
+    assert "Plusieurs programmes sont chargés (cerdd-2015, cerdd-2016) : précisez --programme" in " ".join(
+        ambiguous.output.split())
+    from models.call import launch_call
+    from models.context import load_ctx
+    from tests.conftest import at
+
+    with session_scope(loaded) as session:
+        launch_call(load_ctx(session, "cerdd-2016"), at("2016-04-02T09:00"))
+    done = runner.invoke(app, ["submit", str(EXAMPLES / "candidature-cu-arras.yaml"), "--at", "2016-04-20T10:00",
+                               "--programme", "cerdd-2016"])
+    assert done.exit_code == 0, done.output
+    assert "récépissé CERDD-2016-0001" in done.output

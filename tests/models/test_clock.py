@@ -42,3 +42,10 @@ def test_working_days_skip_weekends_and_french_holidays() -> None:
 
 def test_french_rendering_of_a_date() -> None:
     assert format_paris(parse_instant("2015-05-07T12:00")) == "jeudi 7 mai 2015 à 12h00"
+
+
+def test_the_autumn_hour_that_happens_twice_is_read_as_summer_time() -> None:
+    # 25 October 2015, 02:30 occurs twice in Paris; without an offset the first (UTC+2) is taken,
+    # and an explicit offset picks the second.
+    assert parse_instant("2015-10-25T02:30") == datetime(2015, 10, 25, 0, 30, tzinfo=UTC)
+    assert parse_instant("2015-10-25T02:30+01:00") == datetime(2015, 10, 25, 1, 30, tzinfo=UTC)
