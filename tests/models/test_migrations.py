@@ -29,3 +29,12 @@ def test_migrations_go_down_and_up_again(db_url: str) -> None:
     assert set(inspect(get_engine(db_url)).get_table_names()) <= {"alembic_version"}
     command.upgrade(config, "head")
     assert "notice" in inspect(get_engine(db_url)).get_table_names()
+
+
+def test_one_engine_per_url_and_plain_postgresql_urls_use_psycopg() -> None:
+    from models.db import dispose_engines
+
+    url = "postgresql://someone@127.0.0.1:1/nothing"
+    assert get_engine(url) is get_engine(url)
+    assert get_engine(url).dialect.driver == "psycopg"
+    dispose_engines()
