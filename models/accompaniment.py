@@ -99,12 +99,13 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
         for phase in phases:
             if phase.started_at is None and phase.starts_at <= as_of:
                 phase.started_at = phase.starts_at
-                recipients = territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
-                enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
-                        kind=NoticeKind.PHASE_STARTED, recipients=recipients,
-                        key=f"pilote-{pilot.id}:{phase.key}",
-                        context={"pilote": pilot, "phase": phase, "rang": phase.position,
-                                 "total": len(phases)}, at=as_of)
+                if phase.position > 1:  # the kick-off notice already announces the first phase
+                    enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
+                            kind=NoticeKind.PHASE_STARTED,
+                            recipients=territory_contacts(ctx, pilot) + consultancy_contacts(ctx),
+                            key=f"pilote-{pilot.id}:{phase.key}",
+                            context={"pilote": pilot, "phase": phase, "rang": phase.position,
+                                     "total": len(phases)}, at=as_of)
                 ctx.audit(as_of, "système", "phase.debut", "pilot", pilot.id,
                           f"{pilot.name} : début de la phase « {phase.title} ».")
                 changes += 1

@@ -60,7 +60,8 @@ def paris(value: datetime) -> datetime:
 def format_paris(value: datetime, *, with_time: bool = True) -> str:
     """French wall-clock rendering in Paris time, e.g. « jeudi 7 mai 2015 à 12h00 »."""
     local = paris(value)
-    text = f"{_WEEKDAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
+    day = "1er" if local.day == 1 else str(local.day)
+    text = f"{_WEEKDAYS[local.weekday()]} {day} {_MONTHS[local.month - 1]} {local.year}"
     if with_time:
         text += f" à {local.hour}h{local.minute:02d}"
     return text
@@ -71,6 +72,12 @@ _MONTHS = [
     "janvier", "février", "mars", "avril", "mai", "juin",
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 ]  # fmt: skip
+
+
+def format_number(value: float) -> str:
+    """A French decimal: 2.23 → « 2,23 », 3.0 → « 3 »."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
 
 
 def parse_duration(text: str) -> relativedelta:

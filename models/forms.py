@@ -85,6 +85,14 @@ class Theme(StrEnum):
     OTHER = "autre"
 
 
+THEME_LABELS = {
+    Theme.MOBILITY: "mobilité",
+    Theme.HOUSING: "habitat/habiter",
+    Theme.FOOD: "alimentation",
+    Theme.OTHER: "autre",
+}
+
+
 class Person(Form):
     nom: Short = Field(description="Nom et prénom")
     qualite: Short = Field(description="Qualité (fonction)")
@@ -147,6 +155,9 @@ class ApplicationForm(Form):
         default_factory=list, description="Le formulaire en version .doc et .pdf"
     )
     documents_complementaires: list[Attachment] = Field(default_factory=list)
+
+    def theme_labels(self) -> str:
+        return ", ".join(THEME_LABELS[theme] for theme in self.themes)
 
     def contacts(self) -> list[Person]:
         """Who hears about this application: the operational leads first."""

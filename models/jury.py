@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from models.applications import form_of, recipients_of
 from models.call import manager
+from models.clock import format_number
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.outbox import enqueue
@@ -114,7 +115,8 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
     if incomplete or len(qualified) < jury.pilots.min:
         reason = (
             f"{len(incomplete)} candidature(s) n'ont pas toutes leurs notes" if incomplete else
-            f"seules {len(qualified)} candidature(s) atteignent le seuil de {jury.threshold}/{jury.scale_max}"
+            f"seules {len(qualified)} candidature(s) atteignent le seuil de {format_number(jury.threshold)}/"
+            f"{jury.scale_max}"
         )
         return enqueue(ctx.session, programme=programme, definition=ctx.definition,
                        kind=NoticeKind.SELECTION_BLOCKED, recipients=manager(ctx),
@@ -128,7 +130,8 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
         if application.id in chosen:
             application.status = ApplicationStatus.SELECTED
             application.decision_reason = (
-                f"Retenue par le jury : note pondérée {entry.score}/{jury.scale_max}, rang {rank}.")
+                f"Retenue par le jury : note pondérée {format_number(entry.score or 0)}/{jury.scale_max}, "
+                f"rang {rank}.")
             pilot = Pilot(programme_id=ctx.programme_id, application_id=application.id or 0,
                           organisation_id=application.organisation_id, name=application.lead_name,
                           rank=rank, selected_at=as_of)
@@ -148,8 +151,9 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
             application.status = ApplicationStatus.NOT_SELECTED
             below = (entry.score or 0) < jury.threshold
             application.decision_reason = (
-                f"Note pondérée {entry.score}/{jury.scale_max}, sous le seuil de {jury.threshold}." if below
-                else f"Note pondérée {entry.score}/{jury.scale_max}, rang {rank} : au-delà des "
+                f"Note pondérée {format_number(entry.score or 0)}/{jury.scale_max}, sous le seuil de "
+                f"{format_number(jury.threshold)}." if below
+                else f"Note pondérée {format_number(entry.score or 0)}/{jury.scale_max}, rang {rank} : au-delà des "
                      f"{jury.pilots.max} territoires pilotes."
             )
             enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.NOT_SELECTED,

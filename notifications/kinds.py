@@ -52,5 +52,5 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.PILOT_CLOSED: "Fin de l'accompagnement",
     NoticeKind.PROGRAMME_CLOSED: "Bilan du programme",
     NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
-    NoticeKind.DIGEST: "Récapitulatif des rappels du jour",
+    NoticeKind.DIGEST: "Récapitulatif des avis du jour",
 }

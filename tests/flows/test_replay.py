@@ -62,7 +62,7 @@ def test_refused_applications_carry_their_reason(replay: tuple[Path, str, str]) 
     assert "non recevable" in (rows["Ville de Béthune"].decision_reason or "")
     maubeuge = rows["CA Maubeuge Val de Sambre"]
     assert maubeuge.status == "non_retenue"
-    assert "sous le seuil de 3.0" in (maubeuge.decision_reason or "")
+    assert (maubeuge.decision_reason or "").endswith("2,23/5, sous le seuil de 3.")
     assert rows["CA de Lens - Liévin"].version == 2
 
 

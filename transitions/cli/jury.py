@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
+from models.clock import format_number
 from models.errors import InvalidInput
 from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out
 
@@ -59,10 +60,11 @@ def ranking(programme: ProgrammeOption = None) -> None:
             ctx = load_ctx(session, programme)
             rows = rank(ctx)
             scale, threshold = ctx.definition.jury.scale_max, ctx.definition.jury.threshold
-        table = Table("Rang", "Récépissé", "Chef de file", f"Note /{scale} (seuil {threshold})", "Notes manquantes")
+        table = Table("Rang", "Récépissé", "Chef de file", f"Note /{scale} (seuil {format_number(threshold)})",
+                      "Notes manquantes")
         for index, row in enumerate(rows, start=1):
             table.add_row(str(index), row.application.receipt_number, escape(row.application.lead_name),
-                          "—" if row.score is None else str(row.score), str(row.missing))
+                          "—" if row.score is None else format_number(row.score), str(row.missing))
         out.print(table if rows else "Aucune candidature recevable.")
 
     guarded(run)
