@@ -95,9 +95,11 @@ def test_bad_instant_is_refused(opened: str) -> None:
 
 
 def test_nothing_loaded_is_explained(sqlite_url: str) -> None:
-    result = runner.invoke(app, ["submit", str(EXAMPLES / "candidature-cu-arras.yaml")])
-    assert result.exit_code == 3
-    assert "transitions init" in " ".join(result.output.split())
+    for args in (["submit", str(EXAMPLES / "candidature-cu-arras.yaml")], ["tick", "--at", "2015-04-02"],
+                 ["status"], ["tasks"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 3, (args, result.output)
+        assert "transitions init" in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize(("env", "code", "message"), [

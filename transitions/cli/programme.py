@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from models.errors import InvalidInput
+from models.context import all_ctx
+from models.errors import InvalidInput, NotFound
 from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out, paris_text
 from transitions.settings import get_settings
 
@@ -41,9 +42,16 @@ def tick(at: AtOption = None, programme: ProgrammeOption = None) -> None:
     """Fait avancer le programme jusqu'à l'instant donné et envoie les avis dus."""
 
     def run() -> None:
-        when = instant(at)
-        database()
+        from models.context import load_ctx
+        from models.db import session_scope
         from transitions.runtime import run_tick
+
+        when = instant(at)
+        with session_scope(database()) as session:
+            if programme is not None:
+                load_ctx(session, programme)  # an unknown programme is named before Prefect starts
+            elif not all_ctx(session):
+                raise NotFound("Aucun programme n'est chargé dans la base : lancez d'abord « transitions init ».")
 
         result = run_tick(when, programme)
         done = {k: v for k, v in result.items() if v and not k.startswith(("type:", "envoyes", "echecs", "abandonnes"))}
