@@ -210,3 +210,10 @@ def retry(session: Session, notice_id: int, *, at: datetime) -> Notice:
     notice.claimed_until = None
     session.add(notice)
     return notice
+
+
+def pending_with_prefix(session: Session, prefix: str) -> int:
+    """How many notices whose deduplication key starts with `prefix` are still waiting."""
+    rows = session.exec(select(col(Notice.id)).where(col(Notice.dedup_key).startswith(prefix),
+                                                     Notice.status == NoticeStatus.PENDING)).all()
+    return len(rows)

@@ -86,6 +86,10 @@ def test_a_valid_submission_prints_its_receipt(opened: str) -> None:
     result = runner.invoke(app, ["submit", str(EXAMPLES / "candidature-cu-arras.yaml"), "--at", "2015-05-07T11:59:59"])
     assert result.exit_code == 0, result.output
     assert "récépissé CERDD-2015-0001, version 1" in result.output
+    assert "Accusé de réception envoyé." in result.output
+    with session_scope(opened) as session:
+        acks = session.exec(select(Notice).where(Notice.kind == "accuse_reception")).all()
+    assert len(acks) == 3 and all(n.status == "envoye" for n in acks)  # Arras: 2 operational leads + 1 elected
 
 
 def test_bad_instant_is_refused(opened: str) -> None:

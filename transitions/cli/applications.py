@@ -21,19 +21,34 @@ def submit(
     at: AtOption = None,
     by: Annotated[str | None, typer.Option(
         "--by", help="Qui dépose (courriel) ; par défaut le 1er responsable.")] = None,
+    send: Annotated[bool, typer.Option(
+        "--send/--no-send", help="Envoie l'accusé de réception tout de suite (sinon au prochain envoi).")] = True,
     programme: ProgrammeOption = None,
 ) -> None:
     """Dépose une candidature (ou une nouvelle version) et affiche son numéro de récépissé."""
 
     def run() -> None:
+        from sqlmodel import Session
+
+        from models.db import get_engine
+        from models.outbox import pending_with_prefix
+        from notifications.deliver import deliver_due
         from transitions.intake import submit_file
+        from transitions.settings import get_settings
 
         url = database()
-        receipt = submit_file(url, file, instant(at), by, programme)
+        when = instant(at)
+        receipt = submit_file(url, file, when, by, programme)
         out.print(f"Candidature enregistrée : récépissé [bold]{receipt.receipt_number}[/], "
                   f"version {receipt.version} ({escape(receipt.lead_name)}).", highlight=False)
         for warning in receipt.warnings:
             out.print(f"  [yellow]Attention :[/] {escape(warning)}", highlight=False)
+        if send:  # the applicant should not wait for the next tick to know the file arrived
+            with Session(get_engine(url), expire_on_commit=False) as session:
+                deliver_due(session, as_of=when, settings=get_settings())
+                waiting = pending_with_prefix(session, f"accuse_reception:{receipt.receipt_number}:v{receipt.version}:")
+            out.print("Accusé de réception envoyé." if not waiting else
+                      f"Accusé de réception en attente pour {waiting} destinataire(s) : il sera réessayé.")
 
     guarded(run)
 

@@ -1,0 +1,15 @@
+"""Deliver the outbox between ticks, so that acknowledgements and alerts do not wait a day."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+
+from flows.common import deliver_task, instant_or_now
+
+
+@flow(name="envoi-avis")
+def deliver_flow(as_of: datetime | None = None) -> dict[str, int]:
+    """Send every notice due at `as_of` (default: now), with retries recorded in the outbox."""
+    return deliver_task(instant_or_now(as_of))
