@@ -1,0 +1,188 @@
+"""The demo's scripted cast (`demo/cerdd-2015.yaml`) and its timeline of actions.
+
+Each action goes through the same domain functions as the CLI, in its own transaction, at the
+instant the script gives; attendance sheets and deliveries are placed once each pilot has started,
+relative to its own sessions and due dates.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from rich.console import Console
+
+from models import deliverables, intents, jury, pilots, training
+from models.clock import format_paris, utc
+from models.context import load_ctx
+from models.db import session_scope
+from models.documents import parse_mapping, read_text_file
+from models.errors import InvalidInput, Refused, french_errors, yaml_lines
+from models.tables import Application, Pilot, PilotStatus
+from transitions.intake import Submission as Received
+from transitions.intake import read_application, submit_form
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Announcement(_Strict):
+    at: datetime
+    siren: str
+    contact: str
+    email: str
+
+
+class Submission(_Strict):
+    at: datetime
+    file: str
+
+
+class Sitting(jury.ScoreSheet):
+    at: datetime
+
+
+class Signature(_Strict):
+    pilot: str
+    party: str
+    signatory: str
+    at: datetime
+
+
+class Person(_Strict):
+    person: str
+    organisation: str
+
+
+class Cast(_Strict):
+    people: list[Person]
+    absent: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Deliveries(_Strict):
+    default_days: int
+    late: dict[str, dict[str, int | None]] = Field(default_factory=dict)
+
+
+class DemoScript(_Strict):
+    programme: str
+    start: datetime
+    intents: list[Announcement] = Field(default_factory=list)
+    submissions: list[Submission]
+    scores: list[Sitting]
+    signatures: list[Signature]
+    attendance: dict[str, Cast]
+    deliveries: Deliveries
+
+
+def load_script(path: Path) -> DemoScript:
+    text = read_text_file(path, "de démonstration")
+    try:
+        return DemoScript.model_validate(parse_mapping(text, path.name, "de démonstration"))
+    except ValidationError as exc:
+        raise InvalidInput(f"Script {path.name} refusé.", french_errors(exc, yaml_lines(text))) from None
+
+
+@dataclass(order=True)
+class _Event:
+    at: datetime
+    order: int
+    act: Callable[[datetime], None] = field(compare=False)
+
+
+class Timeline:
+    """The cast's actions in time order."""
+
+    def __init__(self, url: str, script: DemoScript, base: Path, console: Console) -> None:
+        self.url, self.script, self.console = url, script, console
+        self._queue: list[_Event] = []
+        self._order = itertools.count()
+        self._followed: set[int] = set()
+        self._received = {s.file: read_application((base / s.file).resolve()) for s in script.submissions}
+        for announcement in script.intents:
+            self._add(announcement.at, partial(self._announce, announcement))
+        for submission in script.submissions:
+            self._add(submission.at, partial(self._submit, submission, self._received[submission.file]))
+        for sitting in script.scores:
+            self._add(sitting.at, partial(self._score, sitting))
+        for signature in script.signatures:
+            self._add(signature.at, partial(self._sign, signature))
+
+    def next_at(self) -> datetime | None:
+        return self._queue[0].at if self._queue else None
+
+    def play(self, instant: datetime) -> None:
+        """Carry out every action due at this instant."""
+        while self._queue and self._queue[0].at == instant:
+            event = heapq.heappop(self._queue)
+            event.act(event.at)
+
+    def follow_pilots(self) -> None:
+        """Place the attendance sheets and deliveries of pilots that have just started."""
+        with session_scope(self.url) as session:
+            ctx = load_ctx(session)
+            for pilot in pilots.pilots(ctx, PilotStatus.ACTIVE):
+                if pilot.id in self._followed:
+                    continue
+                self._followed.add(pilot.id or 0)
+                application = session.get(Application, pilot.application_id)
+                assert application is not None
+                siren = application.lead_siren
+                cast = self.script.attendance.get(siren)
+                if cast is not None:
+                    for item in training.sessions_of(ctx, pilot):
+                        self._add(item.ends_at + timedelta(hours=1), partial(self._attend, pilot.id, item.key, cast))
+                late = self.script.deliveries.late.get(siren, {})
+                for task in deliverables.tasks_of(ctx, pilot):
+                    days = late.get(task.key, self.script.deliveries.default_days)
+                    if days is not None:
+                        self._add(task.due_at + timedelta(days=days), partial(self._deliver, pilot.id, task.key))
+
+    def _add(self, at: datetime, act: Callable[[datetime], None]) -> None:
+        heapq.heappush(self._queue, _Event(utc(at), next(self._order), act))
+
+    def _announce(self, item: Announcement, at: datetime) -> None:
+        with session_scope(self.url) as session:
+            intents.declare(load_ctx(session), siren=item.siren, contact_name=item.contact,
+                            contact_email=item.email, at=at)
+
+    def _submit(self, item: Submission, received: Received, at: datetime) -> None:
+        try:
+            submit_form(self.url, received, at, None)
+        except Refused as exc:
+            self.console.print(f"  [yellow]{format_paris(at)}[/] dépôt refusé : {exc.message}", highlight=False)
+
+    def _score(self, sitting: Sitting, at: datetime) -> None:
+        with session_scope(self.url) as session:
+            jury.record_sheet(load_ctx(session), sitting, at)
+
+    def _sign(self, item: Signature, at: datetime) -> None:
+        with session_scope(self.url) as session:
+            ctx = load_ctx(session)
+            pilots.sign_charter(ctx, pilots.find_pilot(ctx, item.pilot), party=item.party,
+                                signatory=item.signatory, at=at)
+
+    def _attend(self, pilot_id: int | None, key: str, cast: Cast, at: datetime) -> None:
+        with session_scope(self.url) as session:
+            ctx = load_ctx(session)
+            pilot = session.get(Pilot, pilot_id)
+            assert pilot is not None
+            item = training.find_session(ctx, pilot, key)
+            absent = set(cast.absent.get(key, []))
+            for person in cast.people:
+                training.record_attendance(ctx, item, person=person.person, organisation=person.organisation,
+                                           present=person.person not in absent, at=at)
+
+    def _deliver(self, pilot_id: int | None, key: str, at: datetime) -> None:
+        with session_scope(self.url) as session:
+            ctx = load_ctx(session)
+            pilot = session.get(Pilot, pilot_id)
+            assert pilot is not None
+            deliverables.deliver(ctx, deliverables.find_task(ctx, pilot, key), at=at, by="prestataire")
