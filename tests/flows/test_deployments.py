@@ -33,10 +33,10 @@ def test_prefect_yaml_deploys(prefect_server: None, tmp_path: Path) -> None:
             return {d.name: d for d in await client.read_deployments()}
 
     found = asyncio.run(deployments())
-    assert {"tick-quotidien", "envoi-avis", "cloture-appel", "selection-jury"} <= set(found)
-    tick = found["tick-quotidien"]
+    assert {"tick", "envoi-avis", "cloture-appel", "selection-jury"} <= set(found)
+    tick = found["tick"]
     schedule = tick.schedules[0].schedule  # type: ignore[attr-defined]
-    assert (schedule.cron, schedule.timezone) == ("0 9 * * 1-5", "Europe/Paris")
+    assert (schedule.cron, schedule.timezone) == ("0 8-18 * * 1-5", "Europe/Paris")
     limit = tick.global_concurrency_limit  # type: ignore[attr-defined]
     assert limit is not None and limit.limit == 1
     assert tick.concurrency_options.collision_strategy == "CANCEL_NEW"  # type: ignore[attr-defined]
