@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from models.errors import InvalidInput
-from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out
+from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out, write_csv
 
 
 @app.command()
@@ -112,21 +111,9 @@ def applications(
             rows = application_rows(session, programme)
         print_rows(out, rows)
         if csv_file is not None:
-            try:
-                with csv_file.open("w", encoding="utf-8-sig", newline="") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["recepisse"],
-                                            delimiter=";")
-                    writer.writeheader()
-                    writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
-            except OSError as exc:
-                raise InvalidInput(f"Impossible d'écrire {csv_file} : {exc.strerror}.") from None
+            write_csv(csv_file, rows, ["recepisse"])
             out.print(f"{len(rows)} candidature(s) exportée(s) dans {csv_file}.")
 
     guarded(run)
-
-
-def spreadsheet_safe(value: str) -> str:
-    """Text a spreadsheet shows as text: a leading =, +, - or @ would otherwise start a formula."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 

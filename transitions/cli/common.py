@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -95,3 +97,19 @@ def database() -> str:
     url = get_settings().database_url
     migrate(url)
     return url
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Text a spreadsheet shows as text: a leading =, +, - or @ would otherwise start a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], empty_header: list[str]) -> None:
+    """A CSV that opens right in a spreadsheet: UTF-8 with BOM, « ; » separators, inert formulas."""
+    try:
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else empty_header, delimiter=";")
+            writer.writeheader()
+            writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
+    except OSError as exc:
+        raise InvalidInput(f"Impossible d'écrire {path} : {exc.strerror}.") from None

@@ -10,7 +10,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from models.errors import InvalidInput
-from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out, paris_text
+from transitions.cli.common import (
+    AtOption,
+    ProgrammeOption,
+    app,
+    database,
+    guarded,
+    instant,
+    out,
+    paris_text,
+    write_csv,
+)
 
 PilotArgument = Annotated[str, typer.Argument(help="Territoire pilote : SIREN, récépissé ou nom exact.")]
 
@@ -108,6 +118,7 @@ def deliverable(
 @app.command()
 def tasks(
     pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote.")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Exporte aussi en CSV (UTF-8, « ; »).")] = None,
     at: AtOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
@@ -126,6 +137,12 @@ def tasks(
             table.add_row(paris_text(row.due_at), escape(row.pilot), escape(row.title), row.state,
                           paris_text(row.delivered_at) if row.delivered_at else "")
         out.print(table if rows else "Aucun livrable : aucun accompagnement n'a encore commencé.")
+        if csv_file is not None:
+            exported = [{"echeance": paris_text(r.due_at), "pilote": r.pilot, "cle": r.key, "livrable": r.title,
+                         "etat": r.state, "remis_le": paris_text(r.delivered_at) if r.delivered_at else ""}
+                        for r in rows]
+            write_csv(csv_file, exported, ["echeance"])
+            out.print(f"{len(rows)} livrable(s) exporté(s) dans {csv_file}.")
 
     guarded(run)
 
