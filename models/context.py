@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -45,6 +46,16 @@ class Ctx:
                      details=dict(details))
 
 
+def lock_for_update(session: Session, query: Any) -> Any:
+    """Make `query` lock what it reads until the transaction ends, on either database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return query.with_for_update()
+    if dialect == "sqlite" and not session.in_transaction():
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    return query
+
+
 def load_ctx(session: Session, slug: str | None = None) -> Ctx:
     """The programme named `slug`, or the only one loaded."""
     programmes = session.exec(select(Programme).order_by(Programme.id)).all()  # type: ignore[arg-type]
@@ -67,11 +78,12 @@ def load_ctx(session: Session, slug: str | None = None) -> Ctx:
 
 
 def all_ctx(session: Session, *, lock: bool = False) -> list[Ctx]:
-    """Every loaded programme. With `lock`, PostgreSQL holds each programme row until the
-    transaction ends, so two ticks running at once advance a programme one after the other."""
+    """Every loaded programme. With `lock`, the programmes are held until the transaction ends
+    (PostgreSQL: their rows; SQLite: the write lock), so two ticks running at once advance a
+    programme one after the other."""
     query = select(Programme).order_by(Programme.id)  # type: ignore[arg-type]
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    if lock:
+        query = lock_for_update(session, query)
     programmes = session.exec(query).all()
     return [Ctx(session, p, ProgrammeDefinition.model_validate(p.definition)) for p in programmes]
 

@@ -97,7 +97,8 @@ def claim(session: Session, *, as_of: datetime, now: datetime, limit: int, lease
     """Take a batch of notices due for delivery and lease them to this deliverer.
 
     On PostgreSQL the rows are locked with SKIP LOCKED so that two deliverers never take the same
-    notice; a lease that expired (a deliverer died mid-batch) makes its notices claimable again.
+    notice; on SQLite the claim takes the write lock first (BEGIN IMMEDIATE), so deliverers claim one
+    after the other. A lease that expired (a deliverer died mid-batch) makes its notices claimable again.
     """
     query = (
         select(Notice)
@@ -106,8 +107,12 @@ def claim(session: Session, *, as_of: datetime, now: datetime, limit: int, lease
         .order_by(col(Notice.id))
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    elif dialect == "sqlite":
+        session.commit()  # end any read transaction, then take the write lock before reading
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     batch = list(session.exec(query).all())
     for notice in batch:
         notice.claimed_until = now + lease

@@ -115,8 +115,6 @@ def test_user_text_is_inert_in_html_notices(loaded: str) -> None:
 
 
 def test_two_ticks_at_once_advance_the_programme_once(loaded: str) -> None:
-    if not loaded.startswith("postgresql"):
-        pytest.skip("deux ticks simultanés : PostgreSQL seulement")
     import threading
 
     from models.db import session_scope

@@ -163,8 +163,6 @@ def test_webhook_5xx_and_timeouts_are_retried_4xx_is_dead(loaded: str, monkeypat
 
 
 def test_two_deliverers_at_once_send_each_notice_once(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not loaded.startswith("postgresql"):
-        pytest.skip("deux livreurs simultanés : PostgreSQL seulement (SQLite n'en admet qu'un)")
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         for index in range(120):
