@@ -17,7 +17,7 @@ from models.errors import NotFound, Refused
 from models.identifiers import message_id
 from models.programme import ProgrammeDefinition, templates_path
 from models.tables import Notice, NoticeStatus, Programme
-from notifications.kinds import NoticeKind
+from notifications.kinds import CONTEXT, NoticeKind
 from notifications.render import render_notice
 
 
@@ -50,6 +50,9 @@ def enqueue(
 
     The deduplication key is `kind:key:email`: asking twice for the same notice queues it once.
     """
+    unexpected = set(context) - CONTEXT[kind]
+    if unexpected:  # a programming error: declare the variable in notifications.kinds.CONTEXT
+        raise ValueError(f"undeclared context for {kind.value}: {sorted(unexpected)}")
     created = 0
     for recipient in unique_recipients(recipients):
         dedup_key = f"{kind.value}:{key}:{recipient.email.lower()}"

@@ -54,3 +54,34 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
     NoticeKind.DIGEST: "Récapitulatif des avis du jour",
 }
+
+
+CONTEXT: dict[NoticeKind, frozenset[str]] = {
+    kind: frozenset(keys)
+    for kind, keys in {
+        NoticeKind.CALL_LAUNCHED: (),
+        NoticeKind.DEADLINE_REMINDER: ("intention", "appel"),
+        NoticeKind.RECEIPT: ("candidature", "formulaire", "avertissements", "pieces", "recu_le", "jury"),
+        NoticeKind.ADMISSIBLE: ("candidature", "jury"),
+        NoticeKind.INADMISSIBLE: ("candidature", "jury"),
+        NoticeKind.CALL_REPORT: ("candidatures", "recevables", "refus_guichet", "jury"),
+        NoticeKind.JURY_CONVOCATION: ("candidatures", "recevables", "refus_guichet", "jury"),
+        NoticeKind.SELECTED: ("candidature", "note", "rang"),
+        NoticeKind.NOT_SELECTED: ("candidature",),
+        NoticeKind.SELECTION_BLOCKED: ("motif", "classement"),
+        NoticeKind.CHARTER_TO_SIGN: ("pilote", "partie", "partie_libelle", "charte", "lancement"),
+        NoticeKind.CHARTER_REMINDER: ("pilote", "partie", "partie_libelle", "charte", "en_retard", "signees"),
+        NoticeKind.KICKOFF: ("pilote", "accompagnement"),
+        NoticeKind.PHASE_STARTED: ("pilote", "phase", "rang", "total"),
+        NoticeKind.MILESTONE: ("pilote", "jalon", "avancement"),
+        NoticeKind.SESSION_INVITATION: ("pilote", "session"),
+        NoticeKind.SESSION_REMINDER: ("pilote", "session"),
+        NoticeKind.TASK_REMINDER: ("pilote", "livrable"),
+        NoticeKind.TASK_OVERDUE: ("pilote", "livrable"),
+        NoticeKind.PILOT_CLOSED: ("pilote", "avancement"),
+        NoticeKind.PROGRAMME_CLOSED: ("bilans",),
+        NoticeKind.DEAD_LETTER: ("avis",),
+        NoticeKind.DIGEST: ("elements", "jour"),
+    }.items()
+}
+"""The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""

@@ -9,12 +9,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, meta, select_autoescape
 
 from models.clock import format_paris
 from models.identifiers import message_id
 from models.tables import Notice
-from notifications.kinds import NoticeKind
+from notifications.kinds import CONTEXT, NoticeKind
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -50,8 +50,13 @@ def build_digest(group: list[Notice], context: dict[str, Any], at: datetime) -> 
                   created_at=at, deliver_after=at, message_id=message_id(key))
 
 
+COMMON_VARIABLES = {"programme", "destinataire", "organisateur", "subject"}
+"""What every notice template receives, whatever its kind."""
+
+
 def check_overrides(folder: Path) -> list[str]:
-    """Problems (in French) with a programme's template overrides: unknown names, Jinja syntax."""
+    """Problems (in French) with a programme's template overrides: unknown names, Jinja syntax,
+    and variables the notice does not provide (see `notifications.kinds.CONTEXT`)."""
     known = {f"{kind.value}.{ext}" for kind in NoticeKind for ext in ("txt", "html")}
     problems = []
     env = environment(folder)
@@ -60,11 +65,17 @@ def check_overrides(folder: Path) -> list[str]:
             problems.append(f"{path.name} : aucun avis ne porte ce nom (attendu : <type>.txt ou <type>.html)")
             continue
         try:
-            env.parse(path.read_text(encoding="utf-8"))
+            tree = env.parse(path.read_text(encoding="utf-8"))
         except TemplateSyntaxError as exc:
             problems.append(f"{path.name} (ligne {exc.lineno}) : modèle invalide, {exc.message}")
+            continue
         except UnicodeDecodeError:
             problems.append(f"{path.name} : le fichier n'est pas encodé en UTF-8")
+            continue
+        provided = COMMON_VARIABLES | CONTEXT[NoticeKind(path.name.rsplit(".", 1)[0])]
+        for name in sorted(meta.find_undeclared_variables(tree) - provided):
+            problems.append(f"{path.name} : la variable « {name} » n'existe pas pour cet avis "
+                            f"(disponibles : {', '.join(sorted(provided))})")
     return problems
 
 

@@ -84,11 +84,14 @@ def test_a_programme_can_reword_a_notice(tmp_path: Path, db_url: str) -> None:
 
 
 def test_broken_overrides_are_refused(tmp_path: Path) -> None:
-    path = _with_templates(tmp_path, {"appel_lance.txt": "{% if %}", "inconnu.txt": "x"})
+    path = _with_templates(tmp_path, {"appel_lance.txt": "{% if %}", "inconnu.txt": "x",
+                                      "decision_retenue.html": "{{ candidature.lead_name }} {{ pilote.name }}"})
     with pytest.raises(InvalidInput) as error:
         load_definition(path)
     assert error.value.details[0].startswith("appel_lance.txt (ligne 1) : modèle invalide")
-    assert error.value.details[1].startswith("inconnu.txt : aucun avis ne porte ce nom")
+    assert error.value.details[1].startswith("decision_retenue.html : la variable « pilote » n'existe pas")
+    assert "candidature" in error.value.details[1]
+    assert error.value.details[2].startswith("inconnu.txt : aucun avis ne porte ce nom")
 
 
 def test_reloading_a_programme(tmp_path: Path, db_url: str) -> None:

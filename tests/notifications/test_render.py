@@ -26,3 +26,17 @@ def test_prefect_yaml_entrypoints_are_flows() -> None:
         path, name = deployment["entrypoint"].split(":")
         module = path.removesuffix(".py").replace("/", ".")
         assert isinstance(getattr(importlib.import_module(module), name), Flow), deployment["name"]
+
+
+def test_default_templates_use_only_the_variables_their_notice_provides() -> None:
+    from jinja2 import meta
+
+    from notifications.kinds import CONTEXT
+    from notifications.render import COMMON_VARIABLES, environment
+
+    env = environment()
+    for kind in NoticeKind:
+        for ext in ("txt", "html"):
+            source = (TEMPLATES_DIR / f"{kind.value}.{ext}").read_text(encoding="utf-8")
+            used = meta.find_undeclared_variables(env.parse(source))
+            assert used <= COMMON_VARIABLES | CONTEXT[kind], (kind, used - COMMON_VARIABLES - CONTEXT[kind])
