@@ -48,6 +48,15 @@ def prepare(out: Path, replace: bool) -> None:
 
 Tick = Callable[[datetime], object]
 
+MILESTONES = {
+    "lancement_appel": "l'appel à candidature est ouvert",
+    "cloture_appel": "l'appel est clos : recevabilité décidée, jury convoqué",
+    "selection_jury": "le jury a choisi les territoires pilotes",
+    "lancement_pilotes": "accompagnement lancé (charte signée par les trois parties)",
+    "cloture": "fin d'accompagnement",
+}
+"""Stages worth a line in the replay's log, as they happen."""
+
 
 def run_demo(out: Path, console: Console, *, replace: bool = False, script_path: Path = SCRIPT,
              tick: Tick | None = None) -> None:
@@ -94,8 +103,12 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
                 break
             current = min(planned)
             timeline.play(current)
-            tick(current)
+            result = tick(current)
             ticks += 1
+            if isinstance(result, dict):
+                for stage, label in MILESTONES.items():
+                    if result.get(stage):
+                        console.print(f"  {format_paris(current)} : {label}.", highlight=False)
             timeline.follow_pilots()
             bar.update(job, completed=min(span, (current - start).total_seconds()),
                        description=f"Rejeu 2015 — {format_paris(current, with_time=False)}")
