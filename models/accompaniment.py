@@ -13,6 +13,7 @@ from models.outbox import enqueue
 from models.pilots import all_parties, consultancy_contacts, pilots, territory_contacts
 from models.tables import (
     Attendance,
+    CharterParty,
     ConsultancyTask,
     Milestone,
     Pilot,
@@ -88,6 +89,44 @@ def progress(ctx: Ctx, pilot: Pilot, as_of: datetime) -> Progress:
         tasks_overdue=sum(1 for t in tasks if not t.delivered_at and t.due_at <= as_of),
         tasks_total=len(tasks),
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    """Something a pilot's parties must do or attend next."""
+
+    pilot: str
+    when: datetime
+    what: str
+    late: bool = False
+
+
+def next_steps(ctx: Ctx, pilot: Pilot, as_of: datetime) -> list[Step]:
+    """Missing charter signatures, the next session, and deliverables due next or overdue."""
+    from models.pilots import PARTY_OF, signatures
+
+    steps: list[Step] = []
+    if pilot.status == PilotStatus.CHARTER_PENDING:
+        charter = ctx.definition.accompaniment.charter
+        for party in sorted(set(charter.parties) - set(signatures(ctx, pilot))):
+            label = PARTY_OF.get(CharterParty(party), party) if party in set(CharterParty) else party
+            steps.append(Step(pilot.name, charter.sign_by, f"signature de la charte {label}", as_of > charter.sign_by))
+        return steps
+    if pilot.status != PilotStatus.ACTIVE:
+        return steps
+    coming = [s for s in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))
+              if s.starts_at > as_of]
+    if coming:
+        item = min(coming, key=lambda s: s.starts_at)
+        steps.append(Step(pilot.name, item.starts_at, f"session « {item.title} »"))
+    tasks = ctx.session.exec(select(ConsultancyTask).where(ConsultancyTask.pilot_id == pilot.id,
+                                                           col(ConsultancyTask.delivered_at).is_(None))).all()
+    steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »", True) for t in tasks if t.due_at <= as_of]
+    ahead = [t for t in tasks if t.due_at > as_of]
+    if ahead:
+        task = min(ahead, key=lambda t: t.due_at)
+        steps.append(Step(pilot.name, task.due_at, f"livrable « {task.title} »"))
+    return sorted(steps, key=lambda step: step.when)
 
 
 def advance(ctx: Ctx, as_of: datetime) -> int:

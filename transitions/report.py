@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, col, select
 
-from models.accompaniment import Progress, progress
+from models.accompaniment import Progress, Step, next_steps, progress
 from models.clock import format_paris
 from models.context import all_ctx, load_ctx
 from models.pilots import pilots
@@ -40,6 +40,7 @@ class Status:
     pending_notices: int
     dead_notices: int
     next_due: datetime | None
+    steps: list[Step]
 
 
 def application_rows(session: Session, slug: str | None = None) -> list[dict[str, str]]:
@@ -73,6 +74,7 @@ def build_status(session: Session, as_of: datetime, slug: str | None = None) -> 
         applications=application_rows(session, ctx.programme.slug),
         refused_at_door=[r.summary for r in refused],
         progress=[progress(ctx, p, as_of) for p in pilots(ctx)],
+        steps=sorted((step for p in pilots(ctx) for step in next_steps(ctx, p, as_of)), key=lambda s: s.when),
         notices=Counter(n.kind for n in notices if n.status == NoticeStatus.SENT),
         pending_notices=sum(1 for n in notices if n.status == NoticeStatus.PENDING),
         dead_notices=sum(1 for n in notices if n.status == NoticeStatus.DEAD),
@@ -130,6 +132,12 @@ def print_status(console: Console, status: Status) -> None:
                           f"{p.sessions_held}/{p.sessions_total}{attendance}",
                           f"{p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} (sur {p.tasks_total})")
         console.print(table)
+    if status.steps:
+        console.print("\n[bold]Prochaines étapes[/]")
+        for step in status.steps:
+            flag = " [red](en retard)[/]" if step.late else ""
+            console.print(f"  {format_paris(step.when)} — {escape(step.pilot)} : {escape(step.what)}{flag}",
+                          highlight=False)
     console.print(f"\n[bold]Avis envoyés[/] : {sum(status.notices.values())} "
                   f"(en attente : {status.pending_notices}, abandonnés : {status.dead_notices})")
     table = Table("Type d'avis", "Envoyés")
@@ -161,6 +169,11 @@ def dashboard_markdown(status: Status) -> str:
             lines.append(f"| {_cell(p.pilot)} | {p.status} | {p.elapsed_percent} % | {_cell(p.current_phase or '—')} "
                          f"| {p.milestones_reached}/{p.milestones_total} | {p.sessions_held}/{p.sessions_total} "
                          f"| {p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} |")
+        lines.append("")
+    if status.steps:
+        lines += ["**Prochaines étapes**", ""]
+        lines += [f"- {format_paris(s.when)} — {_cell(s.pilot)} : {_cell(s.what)}{' **(en retard)**' if s.late else ''}"
+                  for s in status.steps]
         lines.append("")
     lines.append(f"**Avis** : {sum(status.notices.values())} envoyé(s), {status.pending_notices} en attente, "
                  f"{status.dead_notices} abandonné(s).")

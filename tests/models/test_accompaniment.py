@@ -138,3 +138,29 @@ def test_sessions_are_announced_then_recalled_and_progress_is_counted(loaded: st
 def test_nothing_happens_before_its_time(loaded: str) -> None:
     assert _tick(loaded, "2015-04-02T08:59:59") == 0
     assert _notices(loaded, "appel_lance") == []
+
+
+def test_next_steps_name_missing_signatures_then_sessions_and_deliverables(loaded: str) -> None:
+    from models.accompaniment import next_steps
+
+    _closed(loaded)
+    _score(loaded, "notes-dreal.yaml", "notes-region.yaml", "notes-cerdd.yaml")
+    _tick(loaded, "2015-06-04T14:00")
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        arras = pilots.find_pilot(ctx, "200033579")
+        pilots.sign_charter(ctx, arras, party="cerdd", signatory="X", at=at("2015-06-10T10:00"))
+        steps = next_steps(ctx, arras, at("2015-06-29T10:00"))
+    assert [(s.what, s.late) for s in steps] == [("signature de la charte du prestataire", True),
+                                                 ("signature de la charte du territoire", True)]
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        arras = pilots.find_pilot(ctx, "200033579")
+        for party in ("territoire", "prestataire"):
+            pilots.sign_charter(ctx, arras, party=party, signatory="X", at=at("2015-06-30T10:00"))
+    _tick(loaded, "2015-07-01T09:30")
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        steps = next_steps(ctx, pilots.find_pilot(ctx, "200033579"), at("2015-08-04T10:00"))
+    assert [(paris(s.when).date().isoformat(), s.what.split(" « ")[0], s.late) for s in steps] == [
+        ("2015-08-03", "livrable", True), ("2015-09-01", "livrable", False), ("2015-10-01", "session", False)]
