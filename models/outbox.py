@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models.clock import PARIS
 from models.errors import NotFound, Refused
@@ -197,18 +197,29 @@ def alert_dead_letter(session: Session, notice: Notice, *, at: datetime) -> int:
     return created
 
 
-def notices(session: Session, status: str | None = None, limit: int = 200) -> list[Notice]:
+def notices(session: Session, status: str | None = None, limit: int = 200, *, kind: str | None = None,
+            recipient: str | None = None) -> list[Notice]:
+    """The latest notices, optionally by status, kind and recipient address."""
     query = select(Notice).order_by(col(Notice.id).desc()).limit(limit)
     if status is not None:
         query = query.where(Notice.status == status)
+    if kind is not None:
+        query = query.where(Notice.kind == kind)
+    if recipient is not None:
+        query = query.where(func.lower(Notice.recipient_email) == recipient.lower())
     return list(session.exec(query).all())
+
+
+def find_notice(session: Session, notice_id: int) -> Notice:
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(f"Aucun avis n°{notice_id} dans la boîte d'envoi.")
+    return notice
 
 
 def retry(session: Session, notice_id: int, *, at: datetime) -> Notice:
     """Put a given-up (or waiting) notice back for delivery now, with a fresh attempt count."""
-    notice = session.get(Notice, notice_id)
-    if notice is None:
-        raise NotFound(f"Aucun avis n°{notice_id} dans la boîte d'envoi.")
+    notice = find_notice(session, notice_id)
     if notice.status == NoticeStatus.SENT:
         raise Refused(f"L'avis n°{notice_id} a déjà été envoyé le {notice.sent_at:%d/%m/%Y %H:%M} (UTC) : "
                       "le renvoyer ferait un doublon.")

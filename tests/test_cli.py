@@ -194,3 +194,21 @@ def test_two_programmes_live_side_by_side(loaded: str, tmp_path: Path) -> None:
                                "--programme", "cerdd-2016"])
     assert done.exit_code == 0, done.output
     assert "récépissé CERDD-2016-0001" in done.output
+
+
+def test_outbox_shows_and_filters_what_was_sent(opened: str, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["submit", str(EXAMPLES / "candidature-cu-arras.yaml"), "--at", "2015-04-20T10:00"]
+                         ).exit_code == 0
+    listing = runner.invoke(app, ["outbox", "list", "--kind", "accuse_reception", "--to",
+                                  "Claire.Dufour@cu-arras.example.org"], env={"COLUMNS": "250"})
+    assert listing.exit_code == 0 and listing.output.count("accuse_reception") == 1
+    with session_scope(opened) as session:
+        notice = session.exec(select(Notice).where(Notice.recipient_email == "claire.dufour@cu-arras.example.org")
+                              ).one()
+    shown = runner.invoke(app, ["outbox", "show", str(notice.id), "--html", str(tmp_path / "avis.html")],
+                          env={"COLUMNS": "250"})
+    assert shown.exit_code == 0
+    assert "Objet : Accusé de réception CERDD-2015-0001 (version 1)" in shown.output
+    assert "Numéro de récépissé : CERDD-2015-0001" in shown.output
+    assert (tmp_path / "avis.html").read_text(encoding="utf-8") == notice.body_html
+    assert runner.invoke(app, ["outbox", "show", "9999"]).exit_code == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,6 +21,8 @@ STATUSES = ("en_attente", "envoye", "abandonne")
 def outbox_list(
     status: Annotated[str | None, typer.Option("--status", help="en_attente, envoye ou abandonne.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre maximal d'avis affichés.")] = 50,
+    kind: Annotated[str | None, typer.Option("--kind", help="Type d'avis (ex. accuse_reception).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Adresse du destinataire.")] = None,
 ) -> None:
     """Liste les avis, les plus récents d'abord."""
 
@@ -28,17 +31,50 @@ def outbox_list(
 
         from models import outbox
         from models.db import session_scope
+        from notifications.kinds import NoticeKind
 
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"Statut inconnu « {status} » (statuts : {', '.join(STATUSES)}).")
+        if kind is not None and kind not in {k.value for k in NoticeKind}:
+            raise InvalidInput(f"Type d'avis inconnu « {kind} » (types : {', '.join(k.value for k in NoticeKind)}).")
         url = database()
         with session_scope(url) as session:
-            rows = outbox.notices(session, status, limit)
+            rows = outbox.notices(session, status, limit, kind=kind, recipient=to)
         table = Table("N°", "Type", "Destinataire", "Objet", "Statut", "Essais", "Créé le", "Erreur")
         for n in rows:
             table.add_row(str(n.id), n.kind, escape(n.recipient_email), escape(n.subject), n.status,
                           str(n.attempts), paris_text(n.created_at), escape(n.last_error or ""))
         out.print(table if rows else "Aucun avis.")
+
+    guarded(run)
+
+
+@outbox_app.command("show")
+def outbox_show(
+    notice_id: Annotated[int, typer.Argument(help="Numéro de l'avis.")],
+    html: Annotated[Path | None, typer.Option("--html", help="Écrit aussi sa version HTML dans ce fichier.")] = None,
+) -> None:
+    """Montre un avis tel qu'il a été (ou sera) envoyé."""
+
+    def run() -> None:
+        from models import outbox
+        from models.db import session_scope
+
+        url = database()
+        with session_scope(url) as session:
+            notice = outbox.find_notice(session, notice_id)
+        sent = f"envoyé le {paris_text(notice.sent_at)}" if notice.sent_at else notice.status
+        out.print(f"[bold]Avis n°{notice.id}[/] ({notice.kind}, {sent})", highlight=False)
+        out.print(f"À : {escape(notice.recipient_name)} <{escape(notice.recipient_email)}>", highlight=False)
+        out.print(f"Objet : {escape(notice.subject)}", highlight=False)
+        out.print(f"Message-ID : {escape(notice.message_id)}\n", highlight=False)
+        out.print(escape(notice.body_text), highlight=False)
+        if html is not None:
+            try:
+                html.write_text(notice.body_html, encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput(f"Impossible d'écrire {html} : {exc.strerror}.") from None
+            out.print(f"Version HTML écrite dans {html}.")
 
     guarded(run)
 
