@@ -212,3 +212,7 @@ def test_outbox_shows_and_filters_what_was_sent(opened: str, tmp_path: Path) -> 
     assert "Numéro de récépissé : CERDD-2015-0001" in shown.output
     assert (tmp_path / "avis.html").read_text(encoding="utf-8") == notice.body_html
     assert runner.invoke(app, ["outbox", "show", "9999"]).exit_code == 3
+    content = runner.invoke(app, ["applications", "--show", "200033579"], env={"COLUMNS": "250"})
+    assert content.exit_code == 0
+    assert "Point contact technique du Cerdd : Antoine Boutonné" in content.output
+    assert "Thèmes : mobilité, habitat/habiter, alimentation" in content.output

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from models.accompaniment import Progress, Step, next_steps, progress
 from models.clock import format_paris
 from models.context import all_ctx, load_ctx
+from models.forms import Person
 from models.pilots import pilots
 from models.schedule import next_due
 from models.tables import Application, AuditEntry, Notice, NoticeStatus
@@ -106,6 +107,44 @@ def print_history(console: Console, session: Session, reference: str, slug: str 
         table.add_row(str(item.version), format_paris(item.submitted_at), escape(item.submitted_by),
                       escape("\n".join(item.files)), escape("\n".join(item.warnings)))
     console.print(table)
+
+
+def print_application(console: Console, session: Session, reference: str, slug: str | None = None) -> None:
+    """The current version of an application, section by section, as the jury reads it."""
+    from models.applications import form_of
+    from models.jury import find_application
+
+    application = find_application(load_ctx(session, slug), reference)
+    form = form_of(session, application)
+    lead = form.collectivite_chef_de_file
+
+    def people(title: str, persons: list[Person]) -> None:
+        console.print(f"\n[bold]{title}[/]")
+        for p in persons:
+            phone = f", {p.telephone}" if p.telephone else ""
+            console.print(f"  - {escape(p.nom)}, {escape(p.qualite)} — {escape(p.courriel)}{phone}", highlight=False)
+
+    console.print(f"[bold]{application.receipt_number}[/] — version {application.version}, "
+                  f"{format_paris(application.last_submitted_at)} — {application.status}", highlight=False)
+    console.print(f"\n[bold]Collectivité chef de file[/] : {escape(lead.nom)} (SIREN {lead.siren}), "
+                  f"{escape(lead.adresse)} — {escape(lead.courriel)}, {lead.telephone}", highlight=False)
+    people("Responsables opérationnels", form.responsables_operationnels)
+    people("Référents politiques", form.referents_politiques)
+    people("Référents techniques", form.referents_techniques)
+    console.print(f"\n[bold]Point contact technique du Cerdd[/] : {escape(form.point_contact_cerdd)}", highlight=False)
+    console.print("\n[bold]Partenaires[/]")
+    for partner in form.partenaires or []:
+        console.print(f"  - {escape(partner.nom)} ({partner.type.value})", highlight=False)
+    if not form.partenaires:
+        console.print("  aucun")
+    for title, text in (("Motivations", form.motivations), ("Thèmes : " + form.theme_labels(), form.pistes_de_travail),
+                        ("Partenaires potentiels et acteurs clefs", form.partenaires_potentiels),
+                        ("Principaux besoins identifiés", form.besoins)):
+        console.print(f"\n[bold]{escape(title)}[/]\n{escape(text)}", highlight=False)
+    if application.warnings:
+        console.print("\n[bold yellow]Points d'attention[/]")
+        for warning in application.warnings:
+            console.print(f"  - {escape(warning)}", highlight=False)
 
 
 def print_status(console: Console, status: Status) -> None:

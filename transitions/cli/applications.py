@@ -95,18 +95,23 @@ def applications(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Exporte aussi en CSV (UTF-8, « ; »).")] = None,
     history: Annotated[str | None, typer.Option(
         "--history", help="Montre les versions d'une candidature (récépissé ou SIREN).")] = None,
+    show: Annotated[str | None, typer.Option(
+        "--show", help="Montre le contenu d'une candidature, rubrique par rubrique (récépissé ou SIREN).")] = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Liste les candidatures, leur statut et leur motif."""
 
     def run() -> None:
         from models.db import session_scope
-        from transitions.report import application_rows, print_history, print_rows
+        from transitions.report import application_rows, print_application, print_history, print_rows
 
         url = database()
         with session_scope(url) as session:
             if history is not None:
                 print_history(out, session, history, programme)
+                return
+            if show is not None:
+                print_application(out, session, show, programme)
                 return
             rows = application_rows(session, programme)
         print_rows(out, rows)
