@@ -112,10 +112,6 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self._holidays(day.year)
 
-    def holiday_name(self, day: date) -> str | None:
-        name = self._holidays(day.year).get(day)
-        return str(name) if name else None
-
     def next_working_day(self, day: date) -> date:
         while not self.is_working_day(day):
             day += timedelta(days=1)

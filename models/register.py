@@ -9,13 +9,6 @@ from pathlib import Path
 
 from models.errors import InvalidInput
 
-NATURES = {
-    "CC": "communauté de communes",
-    "CA": "communauté d'agglomération",
-    "CU": "communauté urbaine",
-    "METRO": "métropole",
-}
-
 
 @dataclass(frozen=True)
 class Commune:
@@ -32,10 +25,6 @@ class Epci:
     nature: str
     population: int
     communes: tuple[Commune, ...] = field(repr=False)
-
-    @property
-    def nature_label(self) -> str:
-        return NATURES.get(self.nature, self.nature)
 
     def has_commune(self, *, siren: str | None = None, insee: str | None = None) -> bool:
         return any((siren and c.siren == siren) or (insee and c.insee == insee) for c in self.communes)

@@ -39,10 +39,8 @@ class OrgKind(StrEnum):
     EPCI = "epci"
     COMMUNE = "commune"
     BUSINESS_NETWORK = "reseau_entreprises"
-    DEVELOPMENT_AGENCY = "agence_developpement"
     ORGANISER = "cerdd"
     CONSULTANCY = "prestataire"
-    JURY_BODY = "membre_jury"
     OTHER = "autre"
 
 
