@@ -69,30 +69,26 @@ def enqueue(
             },
             templates_path(Path(programme.source), definition),
         )
-        notice = (
-            Notice(
-                dedup_key=dedup_key,
-                programme_id=programme.id,
-                kind=kind.value,
-                recipient_email=recipient.email,
-                recipient_name=recipient.name,
-                subject=rendered.subject,
-                body_text=rendered.text,
-                body_html=rendered.html,
-                created_at=at,
-                deliver_after=deliver_after or at,
-                message_id=message_id(dedup_key),
-                digest=kind.value in definition.reminders.digest,
-            )
+        notice = Notice(
+            dedup_key=dedup_key,
+            programme_id=programme.id,
+            kind=kind.value,
+            recipient_email=recipient.email,
+            recipient_name=recipient.name,
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            created_at=at,
+            deliver_after=deliver_after or at,
+            message_id=message_id(dedup_key),
+            digest=kind.value in definition.reminders.digest,
         )
         try:
-            with session.begin_nested():  # a concurrent writer may have queued the same key
+            with session.begin_nested():  # flushed here: a concurrent writer may have queued the same key
                 session.add(notice)
         except IntegrityError:
             continue
         created += 1
-    if created:
-        session.flush()
     return created
 
 
