@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
-from models import outbox
+from models import delivery
 from models.errors import InvalidInput
 from models.tables import Notice
 from notifications.channels import Channel, DeliveryError, FileChannel
@@ -68,11 +68,11 @@ def deliver_due(session: Session, *, as_of: datetime, settings: Settings,
     try:
         while True:
             now = datetime.now(UTC)
-            batch = outbox.claim(session, as_of=as_of, now=now, limit=settings.delivery_batch_size,
+            batch = delivery.claim(session, as_of=as_of, now=now, limit=settings.delivery_batch_size,
                                  lease=LEASE)
             if not batch:
                 return report
-            for group in outbox.group_for_delivery(batch):
+            for group in delivery.group_for_delivery(batch):
                 _deliver_group(session, group, channel_for, as_of, settings, report)
     finally:
         for each in opened.values():
@@ -82,19 +82,19 @@ def deliver_due(session: Session, *, as_of: datetime, settings: Settings,
 def _deliver_group(session: Session, group: list[Notice], channel_for: Callable[[Notice], Channel],
                    as_of: datetime, settings: Settings, report: DeliveryReport) -> None:
     """Hand over one notice, or one digest of several; record the outcome for each notice."""
-    message = group[0] if len(group) == 1 else build_digest(group, outbox.digest_context(session, group), as_of)
+    message = group[0] if len(group) == 1 else build_digest(group, delivery.digest_context(session, group), as_of)
     try:
         channel_for(message).send(message)
     except DeliveryError as exc:
         for notice in group:
-            outbox.mark_failed(session, notice, at=as_of, error=str(exc), permanent=exc.permanent,
-                               max_attempts=settings.delivery_max_attempts, retry_in=outbox.backoff(notice.attempts))
+            delivery.mark_failed(session, notice, at=as_of, error=str(exc), permanent=exc.permanent,
+                               max_attempts=settings.delivery_max_attempts, retry_in=delivery.backoff(notice.attempts))
             report.failed += 1
-            if notice.status == outbox.NoticeStatus.DEAD:
+            if notice.status == delivery.NoticeStatus.DEAD:
                 report.dead += 1
-                outbox.alert_dead_letter(session, notice, at=as_of)
+                delivery.alert_dead_letter(session, notice, at=as_of)
         return
-    outbox.mark_sent(session, group, at=as_of, digest_id=message.message_id if len(group) > 1 else None)
+    delivery.mark_sent(session, group, at=as_of, digest_id=message.message_id if len(group) > 1 else None)
     report.sent += len(group)
     report.messages += 1
     for notice in group:

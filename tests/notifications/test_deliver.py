@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from models import outbox
+from models import delivery
 from models.call import launch_call
 from models.db import get_engine, session_scope
 from models.tables import Notice
@@ -76,12 +76,12 @@ def test_a_deliverer_that_died_mid_batch_is_relieved_when_its_lease_expires(load
     _launched(loaded)
     now = datetime.now(UTC)
     with Session(get_engine(loaded), expire_on_commit=False) as session:
-        claimed = outbox.claim(session, as_of=LAUNCH, now=now, limit=10, lease=timedelta(minutes=5))
+        claimed = delivery.claim(session, as_of=LAUNCH, now=now, limit=10, lease=timedelta(minutes=5))
         assert len(claimed) == 3
         # The deliverer "dies" here: nothing recorded. Another one finds nothing while the lease holds.
-        assert outbox.claim(session, as_of=LAUNCH, now=now + timedelta(minutes=1), limit=10,
+        assert delivery.claim(session, as_of=LAUNCH, now=now + timedelta(minutes=1), limit=10,
                             lease=timedelta(minutes=5)) == []
-        again = outbox.claim(session, as_of=LAUNCH, now=now + timedelta(minutes=6), limit=10,
+        again = delivery.claim(session, as_of=LAUNCH, now=now + timedelta(minutes=6), limit=10,
                              lease=timedelta(minutes=5))
     assert [n.message_id for n in again] == [n.message_id for n in claimed]  # same Message-ID
 

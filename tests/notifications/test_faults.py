@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from models import outbox
+from models import delivery
 from models.call import launch_call
 from models.db import get_engine, session_scope
 from models.outbox import Recipient, enqueue
@@ -114,7 +114,7 @@ def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id(
         loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _launch(loaded)
     sink = SmtpSink()
-    real_mark_sent = outbox.mark_sent
+    real_mark_sent = delivery.mark_sent
     monkeypatch.setattr(deliver_module, "LEASE", timedelta(0))
 
     def die(*args: object, **kwargs: object) -> None:
@@ -122,11 +122,11 @@ def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id(
 
     with smtp_server(sink) as port:
         _smtp(monkeypatch, port)
-        monkeypatch.setattr(outbox, "mark_sent", die)
+        monkeypatch.setattr(delivery, "mark_sent", die)
         with pytest.raises(SystemExit):
             _deliver(loaded)
         assert len(sink.received) == 1 and _notices(loaded)[0].status == "en_attente"
-        monkeypatch.setattr(outbox, "mark_sent", real_mark_sent)
+        monkeypatch.setattr(delivery, "mark_sent", real_mark_sent)
         assert _deliver(loaded, LATER).sent == 3
     ids = sink.message_ids()
     assert len(ids) == 4 and len(set(ids)) == 3  # one detectable duplicate, same Message-ID
