@@ -10,10 +10,9 @@ from sqlmodel import col, select
 from models.call import manager
 from models.context import Ctx
 from models.outbox import enqueue
-from models.pilots import all_parties, consultancy_contacts, pilots, territory_contacts
+from models.pilots import all_parties, consultancy_contacts, party_of, pilots, signatures, territory_contacts
 from models.tables import (
     Attendance,
-    CharterParty,
     ConsultancyTask,
     Milestone,
     Pilot,
@@ -103,14 +102,12 @@ class Step:
 
 def next_steps(ctx: Ctx, pilot: Pilot, as_of: datetime) -> list[Step]:
     """Missing charter signatures, the next session, and deliverables due next or overdue."""
-    from models.pilots import PARTY_OF, signatures
-
     steps: list[Step] = []
     if pilot.status == PilotStatus.CHARTER_PENDING:
         charter = ctx.definition.accompaniment.charter
         for party in sorted(set(charter.parties) - set(signatures(ctx, pilot))):
-            label = PARTY_OF.get(CharterParty(party), party) if party in set(CharterParty) else party
-            steps.append(Step(pilot.name, charter.sign_by, f"signature de la charte {label}", as_of > charter.sign_by))
+            steps.append(Step(pilot.name, charter.sign_by, f"signature de la charte {party_of(party)}",
+                              as_of > charter.sign_by))
         return steps
     if pilot.status != PilotStatus.ACTIVE:
         return steps

@@ -11,7 +11,7 @@ from models.call import manager
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.outbox import enqueue
-from models.pilots import consultancy_contacts, pilots
+from models.pilots import consultancy_contacts, find_pilot, pilots
 from models.reminders import Planned, due_now, plan_rule
 from models.tables import ConsultancyTask, Pilot, PilotStatus
 from notifications.kinds import NoticeKind
@@ -91,8 +91,6 @@ def state_of(task: ConsultancyTask, as_of: datetime) -> str:
 
 def deliverables(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[Deliverable]:
     """Every deliverable of the consultancy, by due date, with its state at `as_of`."""
-    from models.pilots import find_pilot
-
     chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref else pilots(ctx)
     rows = [Deliverable(pilot.name, t.key, t.title, t.due_at, t.delivered_at, state_of(t, as_of))
             for pilot in chosen for t in tasks_of(ctx, pilot)]

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import col, select
 
+from models.applications import form_of, recipients_of
 from models.clock import add_paris, paris, parse_duration, utc
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
@@ -54,8 +55,6 @@ def find_pilot(ctx: Ctx, reference: str) -> Pilot:
 
 
 def territory_contacts(ctx: Ctx, pilot: Pilot) -> list[Recipient]:
-    from models.applications import form_of, recipients_of
-
     application = ctx.session.get(Application, pilot.application_id)
     assert application is not None
     return recipients_of(form_of(ctx.session, application))

@@ -19,6 +19,8 @@ from pydantic import (
 from models.clock import InstantError, WorkingCalendar, parse_duration, utc
 from models.documents import parse_mapping, read_text_file
 from models.errors import InvalidInput, french_errors, yaml_lines
+from notifications.kinds import NoticeKind
+from notifications.render import check_overrides
 
 
 def _paris_instant(value: datetime) -> datetime:
@@ -230,8 +232,6 @@ class Reminders(Strict):
 
     @model_validator(mode="after")
     def _known_kinds(self) -> Reminders:
-        from notifications.kinds import NoticeKind
-
         unknown = sorted(set(self.digest) - {k.value for k in NoticeKind})
         if unknown:
             raise ValueError(f"types d'avis inconnus dans digest : {', '.join(unknown)}")
@@ -294,8 +294,6 @@ def load_definition(path: Path) -> ProgrammeDefinition:
         ) from None
     overrides = templates_path(path, definition)
     if overrides is not None:
-        from notifications.render import check_overrides
-
         if not overrides.is_dir():
             raise InvalidInput(f"Programme {path.name} refusé : templates_dir désigne {overrides}, "
                                "dossier introuvable.")
