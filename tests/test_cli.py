@@ -216,3 +216,29 @@ def test_outbox_shows_and_filters_what_was_sent(opened: str, tmp_path: Path) -> 
     assert content.exit_code == 0
     assert "Point contact technique du Cerdd : Antoine Boutonné" in content.output
     assert "Thèmes : mobilité, habitat/habiter, alimentation" in content.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["submitt", "x"], "Commande inconnue « submitt ». Vouliez-vous dire « submit » ?"),
+    (["submit"], "Argument obligatoire manquant : FILE."),
+    (["tick", "--att", "x"], "Option inconnue : --att. Vouliez-vous dire --at ?"),
+    (["sign", "200033579", "--signatory", "X"], "Option obligatoire manquante : --party."),
+    (["outbox", "show", "abc"], "Valeur invalide pour NOTICE_ID : un nombre entier est attendu."),
+    (["jury", "ranking", "en-trop"], "Argument(s) en trop : en-trop."),
+])
+def test_usage_errors_are_french(tmp_path: Path, args: list[str], message: str) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": str(Path(sys.executable).parent),
+           "PREFECT_HOME": str(tmp_path / "prefect"), "COLUMNS": "200"}
+    done = subprocess.run([str(Path(sys.executable).parent / "transitions"), *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 2
+    assert message in done.stderr and "Aide : transitions" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_help_is_french(tmp_path: Path) -> None:
+    done = subprocess.run([str(Path(sys.executable).parent / "transitions"), "tick", "--help"], capture_output=True,
+                          text=True, env={"PATH": str(Path(sys.executable).parent), "COLUMNS": "200",
+                                          "PREFECT_HOME": str(tmp_path)}, timeout=120)
+    assert done.returncode == 0
+    assert "Affiche cette aide et quitte." in done.stdout and "Show this message" not in done.stdout

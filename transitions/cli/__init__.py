@@ -16,10 +16,11 @@ def main(argv: list[str] | None = None) -> Any:
     import typer
 
     from transitions.cli.common import guarded
+    from transitions.cli.french import run
     from transitions.settings import configure_prefect
 
     try:
         guarded(configure_prefect)  # reads the settings: a bad one is explained, not dumped
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
-    return app(argv, standalone_mode=True)
+    sys.exit(run(app, argv))

@@ -1,0 +1,119 @@
+"""French for the command line's own words: help panels, and usage errors (unknown command or
+option, missing argument, bad value), which Typer writes in English."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import typer
+import typer.rich_utils as rich_utils
+
+HELP_TEXT = "Affiche cette aide et quitte."
+
+_PANELS = {
+    "ARGUMENTS_PANEL_TITLE": "Arguments",
+    "OPTIONS_PANEL_TITLE": "Options",
+    "COMMANDS_PANEL_TITLE": "Commandes",
+    "ERRORS_PANEL_TITLE": "Erreur",
+    "DEFAULT_STRING": "[défaut : {}]",
+    "REQUIRED_LONG_STRING": "[obligatoire]",
+    "ENVVAR_STRING": "[variable d'environnement : {}]",
+    "ABORTED_TEXT": "Interrompu.",
+    "RICH_HELP": "Aide : [blue]{command_path} {help_option}[/]",
+}
+
+_VALUES = [
+    (re.compile(r"^Input should be a valid integer.*$"), "un nombre entier est attendu"),
+    (re.compile(r"^Input should be a valid number.*$"), "un nombre est attendu"),
+    (re.compile(r"^'?(.*?)'? is not a valid integer\.?$"), "« {0} » n'est pas un nombre entier"),
+    (re.compile(r"^'?(.*?)'? is not a valid float\.?$"), "« {0} » n'est pas un nombre"),
+    (re.compile(r"^'?(.*?)'? is not a valid boolean.*$"), "« {0} » n'est pas un booléen (true ou false)"),
+    (re.compile(r"^'?(.*?)'? is not one of (.*)\.?$"), "« {0} » n'est pas l'une des valeurs permises : {1}"),
+    (re.compile(r"^(.*?) is not in the range (.*)\.?$"), "{0} sort de l'intervalle permis {1}"),
+]
+
+
+def frenchify(command: Any) -> Any:
+    """Translate the help panels and every command's --help option, in place."""
+    for name, text in _PANELS.items():
+        setattr(rich_utils, name, text)
+    original = command.get_help_option
+
+    def french_help_option(ctx: Any) -> Any:
+        option = original(ctx)
+        if option is not None:
+            option.help = HELP_TEXT
+        return option
+
+    command.get_help_option = french_help_option  # the option is built lazily, per command
+    for sub in getattr(command, "commands", {}).values():
+        frenchify(sub)
+    return command
+
+
+def usage_error(exc: Exception) -> str:
+    """A usage error as a French sentence, with where to find help."""
+    kind = type(exc).__name__
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    param = getattr(exc, "param", None)
+    opts = list(getattr(param, "opts", None) or [])
+    is_argument = getattr(param, "param_type_name", "") == "argument"
+    param_name = str(getattr(param, "name", "") or "").upper() if is_argument or not opts else opts[0]
+    if kind == "MissingParameter":
+        what = "Argument obligatoire manquant" if is_argument else "Option obligatoire manquante"
+        text = f"{what} : {param_name or 'un paramètre'}."
+    elif kind == "NoSuchOption":
+        text = f"Option inconnue : {getattr(exc, 'option_name', '')}."
+        possibilities = getattr(exc, "possibilities", None)
+        if possibilities:
+            text += f" Vouliez-vous dire {' ou '.join(sorted(possibilities))} ?"
+    elif kind == "BadParameter":
+        hint = getattr(exc, "param_hint", None) or param_name or "un paramètre"
+        raw = getattr(exc, "message", message)
+        text = f"Valeur invalide pour {hint} : {_value(raw)}."
+    elif match := re.match(r"No such command '(.+?)'\.(?: Did you mean '(.+?)'\?)?", message):
+        text = f"Commande inconnue « {match.group(1)} »."
+        if match.group(2):
+            text += f" Vouliez-vous dire « {match.group(2)} » ?"
+    elif match := re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)", message):
+        text = f"Argument(s) en trop : {match.group(1)}."
+    else:
+        text = f"Commande mal formée : {message}"
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "transitions"
+    return f"{text}\nAide : {path} --help"
+
+
+def _value(message: str) -> str:
+    for pattern, french in _VALUES:
+        match = pattern.match(message.strip())
+        if match:
+            return french.format(*match.groups())
+    return message
+
+
+def run(app: typer.Typer, argv: list[str] | None) -> int:
+    """Run the app; usage errors are told in French. Returns the exit code."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    command = frenchify(typer.main.get_command(app))
+    try:
+        result = command.main(args=argv, prog_name="transitions", standalone_mode=False)
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            rich_utils.rich_format_error(exc)  # type: ignore[arg-type]  # prints the help
+            return 2
+        if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):
+            try:
+                text = usage_error(exc)
+            except Exception:  # an unexpected shape of error: its own words, rather than a traceback
+                text = str(exc.format_message())
+            Console(stderr=True).print(f"[bold red]Erreur :[/] {escape(text)}", highlight=False)
+            return int(exc.exit_code) or 2
+        if type(exc).__name__ == "Abort":
+            Console(stderr=True).print("Interrompu.")
+            return 1
+        raise
+    return result if isinstance(result, int) else 0
