@@ -38,15 +38,16 @@ def frenchify(command: Any) -> Any:
     """Translate the help panels and every command's --help option, in place."""
     for name, text in _PANELS.items():
         setattr(rich_utils, name, text)
-    original = command.get_help_option
+    original = getattr(command, "get_help_option", None)
+    if original is not None:  # the option is built lazily, per command
 
-    def french_help_option(ctx: Any) -> Any:
-        option = original(ctx)
-        if option is not None:
-            option.help = HELP_TEXT
-        return option
+        def french_help_option(ctx: Any) -> Any:
+            option = original(ctx)
+            if option is not None:
+                option.help = HELP_TEXT
+            return option
 
-    command.get_help_option = french_help_option  # the option is built lazily, per command
+        command.get_help_option = french_help_option
     for sub in getattr(command, "commands", {}).values():
         frenchify(sub)
     return command
