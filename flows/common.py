@@ -14,6 +14,20 @@ from notifications.deliver import deliver_due
 from transitions.settings import get_settings
 
 
+def run_name() -> str:
+    """Name a flow run after its instant, in Paris time, so the Prefect UI reads as a calendar."""
+    from prefect.runtime import flow_run
+
+    from models.clock import InstantError, paris, parse_instant
+
+    as_of = flow_run.parameters.get("as_of")
+    try:  # parameters of a deployment run arrive as ISO text
+        when = parse_instant(as_of) if isinstance(as_of, str) else instant_or_now(as_of)
+    except InstantError:
+        return f"{flow_run.flow_name} {as_of}"
+    return f"{flow_run.flow_name} {paris(when):%Y-%m-%d %H:%M}"
+
+
 def instant_or_now(as_of: datetime | None) -> datetime:
     """The flow's instant in UTC: given (naive means Paris time), or the current time."""
     return utc(as_of) if as_of is not None else datetime.now(UTC)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from prefect import flow
 
-from flows.common import deliver_task, instant_or_now, stage_task
+from flows.common import deliver_task, instant_or_now, run_name, stage_task
 
 
 def _run(stages: list[str], as_of: datetime | None, programme: str | None) -> dict[str, int]:
@@ -16,49 +16,49 @@ def _run(stages: list[str], as_of: datetime | None, programme: str | None) -> di
     return changes
 
 
-@flow(name="lancement-appel")
+@flow(name="lancement-appel", flow_run_name=run_name)
 def launch_call_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Open the call for applications at its launch date; remind announced EPCI before the deadline."""
     return _run(["lancement_appel", "relances_appel"], as_of, programme)
 
 
-@flow(name="cloture-appel")
+@flow(name="cloture-appel", flow_run_name=run_name)
 def close_call_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """At the deadline: admissibility of every application, report, jury convocation."""
     return _run(["cloture_appel"], as_of, programme)
 
 
-@flow(name="selection-jury")
+@flow(name="selection-jury", flow_run_name=run_name)
 def select_pilots_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """At the jury meeting: rank the scored applications and select the pilots."""
     return _run(["selection_jury"], as_of, programme)
 
 
-@flow(name="charte-et-lancement")
+@flow(name="charte-et-lancement", flow_run_name=run_name)
 def kickoff_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Remind unsigned charter parties; start pilots whose charter the three parties signed."""
     return _run(["relances_charte", "lancement_pilotes"], as_of, programme)
 
 
-@flow(name="phases-et-jalons")
+@flow(name="phases-et-jalons", flow_run_name=run_name)
 def phases_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Phase transitions and milestone notices."""
     return _run(["phases_jalons"], as_of, programme)
 
 
-@flow(name="sessions-formation")
+@flow(name="sessions-formation", flow_run_name=run_name)
 def training_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Invitations and reminders for training and co-production sessions."""
     return _run(["sessions"], as_of, programme)
 
 
-@flow(name="livrables-prestataire")
+@flow(name="livrables-prestataire", flow_run_name=run_name)
 def deliverables_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Reminders and overdue notices for the consultancy's deliverables."""
     return _run(["livrables"], as_of, programme)
 
 
-@flow(name="cloture-accompagnement")
+@flow(name="cloture-accompagnement", flow_run_name=run_name)
 def closing_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Close each pilot after 12 months, and the programme after the last one."""
     return _run(["cloture"], as_of, programme)

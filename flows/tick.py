@@ -11,11 +11,11 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger
 
-from flows.common import dashboard_task, deliver_task, instant_or_now, stage_task
+from flows.common import dashboard_task, deliver_task, instant_or_now, run_name, stage_task
 from models.schedule import STAGES
 
 
-@flow(name="tick")
+@flow(name="tick", flow_run_name=run_name)
 def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Advance the programme to `as_of` (default: now) and deliver what is due."""
     instant = instant_or_now(as_of)

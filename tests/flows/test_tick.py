@@ -80,3 +80,19 @@ def test_each_stage_flow_runs_on_its_own(prefect_server: None, loaded: str) -> N
         assert close_call_flow(as_of=at("2015-05-06T09:00")) == {"cloture_appel": 0}  # not yet
         assert close_call_flow(as_of=at("2015-05-07T12:00")) == {"cloture_appel": 1}
     assert _counts(loaded)[2] == "appel_clos"
+
+
+def test_flow_runs_are_named_after_their_instant(prefect_server: None, loaded: str) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    run_tick(at("2015-05-07T12:00"))
+
+    async def named() -> list:  # type: ignore[type-arg]
+        async with get_client() as client:
+            return await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["tick 2015-05-07 12:00"])))
+
+    assert asyncio.run(named())
