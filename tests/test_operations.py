@@ -39,7 +39,7 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     assert "│ 1 │ CERDD-2015-0001 │ CU d'Arras │ 5 │ 0 │" in run("jury", "ranking")
     run("tick", "--at", "2015-06-04T14:00")
     listing = run("applications")
-    assert listing.count("retenue") == 4 and "non_retenue" in listing
+    assert listing.count("retenue") == 4 and "non retenue" in listing
     for siren in PILOTS:
         for party, who in (("territoire", "Élu"), ("cerdd", "Emmanuel Bertin"), ("prestataire", "Cheffe")):
             run("sign", siren, "--party", party, "--signatory", who, "--at", "2015-06-20T10:00")
@@ -47,7 +47,7 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
                                            "--at", "2015-06-21T10:00")
     run("tick", "--at", "2015-07-01T09:30")
     status = run("status", "--at", "2015-07-01T09:30")
-    assert status.count("en_cours") == 3
+    assert status.count("en cours") == 3
     run("attend", "200033579", "formation-1", "Claire Dufour", "--organisation", "CU d'Arras",
         "--at", "2015-08-03T13:00")
     delivered = run("deliverable", "200033579", "methode", "--at", "2015-07-30T16:00")
@@ -61,7 +61,7 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     assert journal.count("charte.signee") == 9 and "Charte de CU d'Arras signée au nom du territoire par Élu" in journal
     report = tmp_path / "bilan.md"
     run("status", "--at", "2015-09-15T09:00", "--markdown", str(report))
-    assert "| CU d'Arras | en_cours | 21 % | Développer une culture partagée |" in report.read_text(encoding="utf-8")
+    assert "| CU d'Arras | en cours | 21 % | Développer une culture partagée |" in report.read_text(encoding="utf-8")
     ics = tmp_path / "agenda.ics"
     assert "33 événements" in run("calendar", "--out", str(ics))
     assert ics.read_bytes().count(b"BEGIN:VEVENT") == 33

@@ -35,4 +35,4 @@ def test_the_walk_through_runs_as_written(prefect_server: None, db_url: str, tmp
         assert result.exit_code == 0, (args, result.output)
     assert (tmp_path / "candidatures.csv").is_file() and (tmp_path / "accompagnement.ics").is_file()
     status = runner.invoke(app, ["status", "--at", "2015-09-01T09:00"], env={"COLUMNS": "250"}).output
-    assert "CU d'Arras" in status and "en_cours" in status
+    assert "CU d'Arras" in status and "en cours" in status

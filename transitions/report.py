@@ -29,6 +29,26 @@ STAGE_LABELS = {
 }
 
 
+STATUS_LABELS = {
+    "recue": "reçue",
+    "recevable": "recevable",
+    "non_recevable": "non recevable",
+    "retenue": "retenue",
+    "non_retenue": "non retenue",
+    "charte_en_attente": "charte en attente",
+    "en_cours": "en cours",
+    "termine": "terminé",
+    "en_attente": "en attente",
+    "envoye": "envoyé",
+    "abandonne": "abandonné",
+}
+
+
+def label(status: str) -> str:
+    """The word users read for a stored status."""
+    return STATUS_LABELS.get(status, status)
+
+
 @dataclass
 class Status:
     as_of: datetime
@@ -38,6 +58,7 @@ class Status:
     refused_at_door: list[str]
     progress: list[Progress]
     notices: Counter[str]
+    messages: int
     pending_notices: int
     dead_notices: int
     next_due: datetime | None
@@ -55,7 +76,7 @@ def application_rows(session: Session, slug: str | None = None) -> list[dict[str
         "nature": a.lead_kind,
         "version": str(a.version),
         "deposee_le": format_paris(a.last_submitted_at),
-        "statut": a.status,
+        "statut": label(a.status),
         "motif": a.decision_reason or "",
         "avertissements": " | ".join(a.warnings),
     } for a in rows]
@@ -77,6 +98,8 @@ def build_status(session: Session, as_of: datetime, slug: str | None = None) -> 
         progress=[progress(ctx, p, as_of) for p in pilots(ctx)],
         steps=sorted((step for p in pilots(ctx) for step in next_steps(ctx, p, as_of)), key=lambda s: s.when),
         notices=Counter(n.kind for n in notices if n.status == NoticeStatus.SENT),
+        messages=sum(1 for n in notices if n.status == NoticeStatus.SENT and not n.digest_id)
+        + len({n.digest_id for n in notices if n.digest_id}),
         pending_notices=sum(1 for n in notices if n.status == NoticeStatus.PENDING),
         dead_notices=sum(1 for n in notices if n.status == NoticeStatus.DEAD),
         next_due=due,
@@ -101,7 +124,7 @@ def print_history(console: Console, session: Session, reference: str, slug: str 
     application = find_application(load_ctx(session, slug), reference)
     reason = f" ({application.decision_reason})" if application.decision_reason else ""
     console.print(f"[bold]{application.receipt_number}[/] — {escape(application.lead_name)} : "
-                  f"{application.status}{escape(reason)}", highlight=False)
+                  f"{label(application.status)}{escape(reason)}", highlight=False)
     table = Table("Version", "Déposée le", "Par", "Pièces", "Avertissements")
     for item in history(session, application):
         table.add_row(str(item.version), format_paris(item.submitted_at), escape(item.submitted_by),
@@ -125,7 +148,7 @@ def print_application(console: Console, session: Session, reference: str, slug: 
             console.print(f"  - {escape(p.nom)}, {escape(p.qualite)} — {escape(p.courriel)}{phone}", highlight=False)
 
     console.print(f"[bold]{application.receipt_number}[/] — version {application.version}, "
-                  f"{format_paris(application.last_submitted_at)} — {application.status}", highlight=False)
+                  f"{format_paris(application.last_submitted_at)} — {label(application.status)}", highlight=False)
     console.print(f"\n[bold]Collectivité chef de file[/] : {escape(lead.nom)} (SIREN {lead.siren}), "
                   f"{escape(lead.adresse)} — {escape(lead.courriel)}, {lead.telephone}", highlight=False)
     people("Responsables opérationnels", form.responsables_operationnels)
@@ -154,8 +177,8 @@ def print_status(console: Console, status: Status) -> None:
         console.print(f"Prochaine échéance : {format_paris(status.next_due)}.")
     counts = Counter(row["statut"] for row in status.applications)
     console.print(f"\n[bold]Candidatures[/] : {len(status.applications)} reçue(s) "
-                  f"— {counts.get('recevable', 0) + counts.get('retenue', 0) + counts.get('non_retenue', 0)} "
-                  f"recevable(s), {counts.get('non_recevable', 0)} non recevable(s), "
+                  f"— {counts['recevable'] + counts['retenue'] + counts['non retenue']} "
+                  f"recevable(s), {counts['non recevable']} non recevable(s), "
                   f"{len(status.refused_at_door)} refusée(s) au guichet.")
     print_rows(console, status.applications)
     for line in status.refused_at_door:
@@ -166,8 +189,8 @@ def print_status(console: Console, status: Status) -> None:
                       "Livrables : à l'heure / en retard / non remis")
         for p in status.progress:
             attendance = f" ({p.attendance_percent} %)" if p.attendance_percent is not None else ""
-            table.add_row(escape(p.pilot), p.status, f"{p.elapsed_percent} %", f"{p.phases_done}/{p.phases_total}",
-                          f"{p.milestones_reached}/{p.milestones_total}",
+            table.add_row(escape(p.pilot), label(p.status), f"{p.elapsed_percent} %",
+                          f"{p.phases_done}/{p.phases_total}", f"{p.milestones_reached}/{p.milestones_total}",
                           f"{p.sessions_held}/{p.sessions_total}{attendance}",
                           f"{p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} (sur {p.tasks_total})")
         console.print(table)
@@ -177,7 +200,7 @@ def print_status(console: Console, status: Status) -> None:
             flag = " [red](en retard)[/]" if step.late else ""
             console.print(f"  {format_paris(step.when)} — {escape(step.pilot)} : {escape(step.what)}{flag}",
                           highlight=False)
-    console.print(f"\n[bold]Avis envoyés[/] : {sum(status.notices.values())} "
+    console.print(f"\n[bold]Avis envoyés[/] : {sum(status.notices.values())} en {status.messages} message(s) "
                   f"(en attente : {status.pending_notices}, abandonnés : {status.dead_notices})")
     table = Table("Type d'avis", "Envoyés")
     for kind in NoticeKind:
@@ -205,8 +228,9 @@ def dashboard_markdown(status: Status) -> str:
                   "| Livrables (à l'heure / en retard / non remis) |",
                   "|---|---|---|---|---|---|---|"]
         for p in status.progress:
-            lines.append(f"| {_cell(p.pilot)} | {p.status} | {p.elapsed_percent} % | {_cell(p.current_phase or '—')} "
-                         f"| {p.milestones_reached}/{p.milestones_total} | {p.sessions_held}/{p.sessions_total} "
+            lines.append(f"| {_cell(p.pilot)} | {label(p.status)} | {p.elapsed_percent} % "
+                         f"| {_cell(p.current_phase or '—')} | {p.milestones_reached}/{p.milestones_total} "
+                         f"| {p.sessions_held}/{p.sessions_total} "
                          f"| {p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} |")
         lines.append("")
     if status.steps:
@@ -214,7 +238,8 @@ def dashboard_markdown(status: Status) -> str:
         lines += [f"- {format_paris(s.when)} — {_cell(s.pilot)} : {_cell(s.what)}{' **(en retard)**' if s.late else ''}"
                   for s in status.steps]
         lines.append("")
-    lines.append(f"**Avis** : {sum(status.notices.values())} envoyé(s), {status.pending_notices} en attente, "
+    lines.append(f"**Avis** : {sum(status.notices.values())} envoyé(s) en {status.messages} message(s), "
+                 f"{status.pending_notices} en attente, "
                  f"{status.dead_notices} abandonné(s).")
     return "\n".join(lines) + "\n"
 

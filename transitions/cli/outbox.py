@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from models.errors import InvalidInput
 from transitions.cli.common import AtOption, app, database, guarded, instant, out, paris_text
+from transitions.report import label
 from transitions.settings import get_settings
 
 outbox_app = typer.Typer(help="La boîte d'envoi des avis : consulter, relancer, envoyer.", no_args_is_help=True)
@@ -42,7 +43,7 @@ def outbox_list(
             rows = outbox.notices(session, status, limit, kind=kind, recipient=to)
         table = Table("N°", "Type", "Destinataire", "Objet", "Statut", "Essais", "Créé le", "Erreur")
         for n in rows:
-            table.add_row(str(n.id), n.kind, escape(n.recipient_email), escape(n.subject), n.status,
+            table.add_row(str(n.id), n.kind, escape(n.recipient_email), escape(n.subject), label(n.status),
                           str(n.attempts), paris_text(n.created_at), escape(n.last_error or ""))
         out.print(table if rows else "Aucun avis.")
 
@@ -63,7 +64,7 @@ def outbox_show(
         url = database()
         with session_scope(url) as session:
             notice = outbox.find_notice(session, notice_id)
-        sent = f"envoyé le {paris_text(notice.sent_at)}" if notice.sent_at else notice.status
+        sent = f"envoyé le {paris_text(notice.sent_at)}" if notice.sent_at else label(notice.status)
         out.print(f"[bold]Avis n°{notice.id}[/] ({notice.kind}, {sent})", highlight=False)
         out.print(f"À : {escape(notice.recipient_name)} <{escape(notice.recipient_email)}>", highlight=False)
         out.print(f"Objet : {escape(notice.subject)}", highlight=False)
