@@ -30,8 +30,8 @@ def close_call_flow(as_of: datetime | None = None, programme: str | None = None)
 
 @flow(name="selection-jury", flow_run_name=run_name)
 def select_pilots_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
-    """At the jury meeting: rank the scored applications and select the pilots."""
-    return _run(["selection_jury"], as_of, programme)
+    """Remind jurors with scores missing; at the meeting, rank the applications and select the pilots."""
+    return _run(["relances_jury", "selection_jury"], as_of, programme)
 
 
 @flow(name="charte-et-lancement", flow_run_name=run_name)

@@ -13,8 +13,9 @@ from models.call import manager
 from models.clock import format_number
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
-from models.outbox import enqueue
+from models.outbox import Recipient, enqueue
 from models.pilots import all_parties, party_of
+from models.reminders import Planned, due_now, plan_rule
 from models.tables import Application, ApplicationStatus, JuryScore, Pilot, Stage
 from notifications.kinds import NoticeKind
 
@@ -97,6 +98,45 @@ def ranking(ctx: Ctx) -> list[Ranked]:
         weight = sum(weights[s.criterion] for s in own)
         ranked.append(Ranked(application, round(total / weight, 2), expected - len(own)))
     return sorted(ranked, key=lambda r: (r.score is None, -(r.score or 0), r.application.id))
+
+
+def series(ctx: Ctx) -> list[Planned]:
+    """The reminders planned before the jury meets."""
+    return plan_rule(ctx.calendar, ctx.definition.jury.meeting, ctx.definition.reminders.jury)
+
+
+def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
+    """For each juror, the admissible applications they have not fully scored (receipt numbers)."""
+    jury = ctx.definition.jury
+    criteria = {c.key for c in jury.criteria}
+    admissible = ctx.session.exec(select(Application).where(
+        Application.programme_id == ctx.programme_id, Application.status == ApplicationStatus.ADMISSIBLE)
+        .order_by(col(Application.id))).all()
+    scores = ctx.session.exec(select(JuryScore).where(
+        col(JuryScore.application_id).in_([a.id for a in admissible]))).all()
+    done = {(s.juror, s.application_id, s.criterion) for s in scores}
+    return {member.juror: [a.receipt_number for a in admissible
+                           if any((member.juror, a.id, c) not in done for c in criteria)]
+            for member in jury.members}
+
+
+def remind(ctx: Ctx, as_of: datetime) -> int:
+    """Before the meeting, remind each juror who has applications left to score."""
+    if ctx.programme.stage != Stage.CALL_CLOSED or as_of >= ctx.definition.jury.meeting:
+        return 0
+    reminder = due_now(series(ctx), as_of)
+    if reminder is None:
+        return 0
+    sent = 0
+    members = {m.juror: m for m in ctx.definition.jury.members}
+    for juror, missing in missing_scores(ctx).items():
+        if missing:
+            member = members[juror]
+            sent += enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
+                            kind=NoticeKind.JURY_REMINDER, recipients=[Recipient(member.email, member.juror)],
+                            key=f"{ctx.programme.slug}:{reminder.index}",
+                            context={"jury": ctx.definition.jury, "a_noter": missing}, at=as_of)
+    return sent
 
 
 def select_pilots(ctx: Ctx, as_of: datetime) -> int:

@@ -221,6 +221,7 @@ class CalendarDef(Strict):
 class Reminders(Strict):
     calendar: CalendarDef = CalendarDef()
     deadline: ReminderRule = ReminderRule(before=[5, 2])
+    jury: ReminderRule = ReminderRule(before=[3, 1])
     charter: ReminderRule
     session: SessionRule
     task: ReminderRule

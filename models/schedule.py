@@ -17,6 +17,7 @@ STAGES: dict[str, StageFn] = {
     "lancement_appel": call.launch_call,
     "relances_appel": intents.remind,
     "cloture_appel": call.close_call,
+    "relances_jury": jury.remind,
     "selection_jury": jury.select_pilots,
     "relances_charte": pilots.charter_reminders,
     "lancement_pilotes": pilots.kickoff,
@@ -52,7 +53,7 @@ def _planned(ctx: Ctx) -> list[datetime]:
     if stage == Stage.CALL_OPEN:
         return [definition.call.deadline, *(p.at for p in intents.series(ctx))]
     if stage == Stage.CALL_CLOSED:
-        return [definition.jury.meeting]
+        return [definition.jury.meeting, *(p.at for p in jury.series(ctx))]
     if stage == Stage.FINISHED:
         return []
     instants: list[datetime] = []

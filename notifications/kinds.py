@@ -11,6 +11,7 @@ class NoticeKind(StrEnum):
     INADMISSIBLE = "candidature_non_recevable"
     CALL_REPORT = "bilan_cloture"
     JURY_CONVOCATION = "convocation_jury"
+    JURY_REMINDER = "rappel_jury"
     SELECTED = "decision_retenue"
     NOT_SELECTED = "decision_non_retenue"
     SELECTION_BLOCKED = "selection_bloquee"
@@ -37,6 +38,7 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.INADMISSIBLE: "Candidature non recevable",
     NoticeKind.CALL_REPORT: "Bilan de clôture de l'appel",
     NoticeKind.JURY_CONVOCATION: "Convocation du jury",
+    NoticeKind.JURY_REMINDER: "Rappel aux jurés",
     NoticeKind.SELECTED: "Décision : territoire retenu",
     NoticeKind.NOT_SELECTED: "Décision : candidature non retenue",
     NoticeKind.SELECTION_BLOCKED: "Sélection en attente",
@@ -66,6 +68,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.INADMISSIBLE: ("candidature", "jury"),
         NoticeKind.CALL_REPORT: ("candidatures", "recevables", "refus_guichet", "jury"),
         NoticeKind.JURY_CONVOCATION: ("candidatures", "recevables", "refus_guichet", "jury"),
+        NoticeKind.JURY_REMINDER: ("jury", "a_noter"),
         NoticeKind.SELECTED: ("candidature", "note", "rang"),
         NoticeKind.NOT_SELECTED: ("candidature",),
         NoticeKind.SELECTION_BLOCKED: ("motif", "classement"),

@@ -20,7 +20,7 @@ from transitions.settings import reset_settings
 
 pytestmark = pytest.mark.prefect
 
-REMINDERS = {"rappel_date_limite", "relance_charte", "invitation_session", "rappel_session", "rappel_tache",
+REMINDERS = {"rappel_date_limite", "rappel_jury", "relance_charte", "invitation_session", "rappel_session", "rappel_tache",
              "tache_en_retard"}
 
 
@@ -95,6 +95,11 @@ def test_who_is_told_what_and_when(replay: tuple[Path, str, str]) -> None:
     assert deadline == [(email, day) for email in ("claire.dufour@cu-arras.example.org", "d.hochart@ccpl.example.org",
                                                    "s.lemaire@agglo-boulonnais.example.org")
                         for day in ("2015-04-29", "2015-05-05")]
+    # Jurors are reminded 3 and 1 working days before the meeting while they have scores missing.
+    jurors = sorted((n.recipient_email, paris(n.created_at).date().isoformat())
+                    for n in notices if n.kind == "rappel_jury")
+    assert jurors == [("ebertin@cerdd.org", "2015-06-01"), ("ebertin@cerdd.org", "2015-06-03"),
+                      ("jury-dreal@example.org", "2015-06-01"), ("jury-region@example.org", "2015-06-01")]
     # The refused commune is told why, at the deadline.
     bethune = [n for n in notices if n.kind == "candidature_non_recevable" and "bethune" in n.recipient_email]
     assert bethune and all(n.created_at == at("2015-05-07T12:00") for n in bethune)

@@ -164,3 +164,15 @@ def test_next_steps_name_missing_signatures_then_sessions_and_deliverables(loade
         steps = next_steps(ctx, pilots.find_pilot(ctx, "200033579"), at("2015-08-04T10:00"))
     assert [(paris(s.when).date().isoformat(), s.what.split(" « ")[0], s.late) for s in steps] == [
         ("2015-08-03", "livrable", True), ("2015-09-01", "livrable", False), ("2015-10-01", "session", False)]
+
+
+def test_jurors_with_scores_missing_are_reminded(loaded: str) -> None:
+    _closed(loaded)
+    _score(loaded, "notes-dreal.yaml")
+    for instant in ("2015-05-29T09:00", "2015-06-01T09:00", "2015-06-01T09:00", "2015-06-03T09:00"):
+        _tick(loaded, instant)
+    reminders = _notices(loaded, "rappel_jury")
+    assert sorted((n.recipient_email, paris(n.created_at).date().isoformat()) for n in reminders) == [
+        ("ebertin@cerdd.org", "2015-06-01"), ("ebertin@cerdd.org", "2015-06-03"),
+        ("jury-region@example.org", "2015-06-01"), ("jury-region@example.org", "2015-06-03")]
+    assert "CERDD-2015-0001" in reminders[0].body_text and "3 candidature(s) à noter" in reminders[0].subject
