@@ -20,8 +20,8 @@ from transitions.settings import reset_settings
 
 pytestmark = pytest.mark.prefect
 
-REMINDERS = {"rappel_date_limite", "rappel_jury", "relance_charte", "invitation_session", "rappel_session", "rappel_tache",
-             "tache_en_retard"}
+REMINDERS = {"rappel_date_limite", "rappel_jury", "relance_charte", "invitation_session", "rappel_session",
+             "rappel_tache", "tache_en_retard"}
 
 
 @pytest.fixture(scope="module")
