@@ -37,6 +37,9 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
         sheet.write_text(yaml.safe_dump({"juror": juror, "notes": notes}, allow_unicode=True), encoding="utf-8")
         assert "20 note(s) enregistrée(s)" in run("jury", "score", str(sheet), "--at", "2015-06-01T10:00")
     assert "│ 1 │ CERDD-2015-0001 │ CU d'Arras │ 5 │ 0 │" in run("jury", "ranking")
+    assert "(4 candidature(s))" in run("jury", "dossier", "--out", str(tmp_path / "dossier.md"))
+    dossier = (tmp_path / "dossier.md").read_text(encoding="utf-8")
+    assert dossier.count("\n## CERDD-2015-") == 4 and "### Points d'attention" in dossier  # Maubeuge's short texts
     run("tick", "--at", "2015-06-04T14:00")
     listing = run("applications")
     assert listing.count("retenue") == 4 and "non retenue" in listing

@@ -247,3 +247,47 @@ def dashboard_markdown(status: Status) -> str:
 def _cell(text: str) -> str:
     """Applicant text made inert in a Markdown table cell."""
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+
+
+def jury_dossier(session: Session, slug: str | None = None) -> tuple[str, int]:
+    """The jury's reading file in Markdown (criteria, then every admissible application in full),
+    and how many applications it holds."""
+    from models.applications import form_of
+    from models.clock import format_number
+    from models.tables import ApplicationStatus
+
+    ctx = load_ctx(session, slug)
+    jury = ctx.definition.jury
+    applications = session.exec(select(Application).where(
+        Application.programme_id == ctx.programme_id,
+        col(Application.status).in_([ApplicationStatus.ADMISSIBLE, ApplicationStatus.SELECTED,
+                                     ApplicationStatus.NOT_SELECTED])).order_by(col(Application.id))).all()
+    lines = [f"# Dossier du jury — {ctx.programme.title}", "",
+             f"Réunion du jury : {format_paris(jury.meeting)}. Barème de 0 à {jury.scale_max} par critère ; "
+             f"seuil {format_number(jury.threshold)} ; {jury.pilots.min} à {jury.pilots.max} territoires pilotes.", "",
+             "## Critères", ""]
+    lines += [f"- {c.label} (coefficient {c.weight}, clé `{c.key}`)" for c in jury.criteria]
+    for application in applications:
+        form = form_of(session, application)
+        lead = form.collectivite_chef_de_file
+        profile = application.partnership
+        lines += ["", f"## {application.receipt_number} — {_text(lead.nom)}", "",
+                  f"SIREN {lead.siren} ; version {application.version} du "
+                  f"{format_paris(application.last_submitted_at)}.",
+                  "", f"**Partenariat** : {profile.get('communes', 0)} commune(s), réseau d'entreprises : "
+                  f"{'oui' if profile.get('reseau_entreprises') else 'non'}, ingénierie territoriale : "
+                  f"{'oui' if profile.get('ingenierie_territoriale') else 'non'}.", ""]
+        lines += [f"- {_text(p.nom)} ({p.type.value})" for p in form.partenaires] or ["- aucun partenaire"]
+        for title, text in (("Motivations", form.motivations),
+                            (f"Thèmes et pistes de travail ({form.theme_labels()})", form.pistes_de_travail),
+                            ("Partenaires potentiels et acteurs clefs", form.partenaires_potentiels),
+                            ("Principaux besoins identifiés", form.besoins)):
+            lines += ["", f"### {title}", "", _text(text)]
+        if application.warnings:
+            lines += ["", "### Points d'attention", ""] + [f"- {_text(w)}" for w in application.warnings]
+    return "\n".join(lines) + "\n", len(applications)
+
+
+def _text(text: str) -> str:
+    """Applicant text made inert in Markdown: no HTML, no headings or links of its own."""
+    return text.replace("<", "&lt;").replace("#", "\\#").replace("[", "\\[")

@@ -46,6 +46,29 @@ def score(
     guarded(run)
 
 
+@jury_app.command("dossier")
+def dossier(
+    file: Annotated[Path, typer.Option("--out", help="Fichier Markdown à écrire.")],
+    programme: ProgrammeOption = None,
+) -> None:
+    """Écrit le dossier du jury : les critères, puis chaque candidature recevable en entier."""
+
+    def run() -> None:
+        from models.db import session_scope
+        from transitions.report import jury_dossier
+
+        url = database()
+        with session_scope(url) as session:
+            text, count = jury_dossier(session, programme)
+        try:
+            file.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"Impossible d'écrire {file} : {exc.strerror}.") from None
+        out.print(f"Dossier du jury écrit dans {file} ({count} candidature(s)).")
+
+    guarded(run)
+
+
 @jury_app.command("ranking")
 def ranking(programme: ProgrammeOption = None) -> None:
     """Classe les candidatures recevables par note pondérée."""
