@@ -14,7 +14,15 @@ from models.errors import Refused
 from models.forms import ApplicationForm, LeadKind, PartnerKind, length_warnings
 from models.outbox import Recipient, enqueue
 from models.register import Register
-from models.tables import Application, ApplicationFile, ApplicationStatus, ApplicationVersion, Contact, OrgKind
+from models.tables import (
+    Application,
+    ApplicationFile,
+    ApplicationStatus,
+    ApplicationVersion,
+    Contact,
+    OrgKind,
+    Stage,
+)
 from notifications.kinds import NoticeKind
 
 
@@ -113,6 +121,8 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
             f"Candidature refusée : la date limite était le {format_paris(call.deadline)} "
             f"(heure de Paris) ; elle a été reçue le {format_paris(at)}."
         )
+    if ctx.programme.stage not in (Stage.READY, Stage.CALL_OPEN):
+        raise Refused("L'appel est clos : la recevabilité des candidatures a déjà été décidée.")
     session = ctx.session
     lead = form.collectivite_chef_de_file
     kind = lead_kind(form, ctx.register)
@@ -137,6 +147,9 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
             first_submitted_at=at,
             last_submitted_at=at,
         )
+    elif at < application.last_submitted_at:
+        raise Refused(f"Une version plus récente de la candidature {application.receipt_number} a été déposée "
+                      f"le {format_paris(application.last_submitted_at)} : celle-ci ne peut pas la remplacer.")
     else:
         application.version += 1
         application.last_submitted_at = at

@@ -138,3 +138,18 @@ def test_two_ticks_at_once_advance_the_programme_once(loaded: str) -> None:
         notices = session.exec(select(Notice)).all()
     assert sorted(changes) == [0, 1]
     assert len(launched) == 1 and len(notices) == 3
+
+
+def test_no_submission_after_the_close_nor_older_than_the_last_version(loaded: str) -> None:
+    _open(loaded)
+    v1 = read_application(EXAMPLES / "candidature-ca-lens-lievin-v1.yaml")
+    v2 = read_application(EXAMPLES / "candidature-ca-lens-lievin-v2.yaml")
+    submit_form(loaded, v2, at("2015-05-05T16:20"), None)
+    with pytest.raises(Refused, match="Une version plus récente .* mardi 5 mai 2015 à 16h20"):
+        submit_form(loaded, v1, at("2015-04-16T15:40"), None)
+    from models.db import session_scope
+
+    with session_scope(loaded) as session:
+        close_call(ctx_of(session), DEADLINE)
+    with pytest.raises(Refused, match="L'appel est clos"):
+        submit_form(loaded, read_application(EXAMPLES / "candidature-cu-arras.yaml"), at("2015-05-06T10:00"), None)
