@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -129,7 +129,8 @@ class Jury(Strict):
 class Charter(Strict):
     title: str
     sign_by: Instant
-    parties: list[str] = Field(min_length=1)
+    parties: list[Literal["territoire", "cerdd", "prestataire"]] = Field(
+        min_length=1, description="Who signs: the call names the territory, the Cerdd and its consultancy.")
 
 
 class Phase(Strict):
