@@ -32,7 +32,10 @@ def init(
             ctx, changed = install_programme(session, path, instant(at), "cli")
             slug = ctx.programme.slug
         word = "chargé" if changed else "déjà à jour"
-        out.print(f"Programme « {slug} » {word} dans {url}.")
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(url).render_as_string(hide_password=True)  # never print a password
+        out.print(f"Programme « {slug} » {word} dans {shown}.")
 
     guarded(run)
 
