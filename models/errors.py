@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -154,3 +156,28 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     where = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark else ""
     return f"le YAML est mal formé{where}"
+
+
+_OS_REASONS = {
+    errno.ENOENT: "le dossier n'existe pas",
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.EISDIR: "c'est un dossier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.EEXIST: "un fichier de ce nom existe déjà",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the system refused a file operation, in French."""
+    return _OS_REASONS.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file for the user, refusing in French when the system does."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"Impossible d'écrire {path} : {os_reason(exc)}.") from None

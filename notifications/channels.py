@@ -8,6 +8,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
+from models.errors import os_reason
 from models.tables import Notice
 
 
@@ -63,7 +64,7 @@ class FileChannel:
             temporary.write_bytes(bytes(build_email(notice, self.sender)))
             os.replace(temporary, target)
         except OSError as exc:
-            raise DeliveryError(f"écriture impossible dans {self.directory} : {exc.strerror}") from exc
+            raise DeliveryError(f"écriture impossible dans {self.directory} : {os_reason(exc)}") from exc
 
     def close(self) -> None:
         return None

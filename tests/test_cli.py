@@ -242,3 +242,35 @@ def test_help_is_french(tmp_path: Path) -> None:
                                           "PREFECT_HOME": str(tmp_path)}, timeout=120)
     assert done.returncode == 0
     assert "Affiche cette aide et quitte." in done.stdout and "Show this message" not in done.stdout
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (["calendar", "--out", "/nonexistent/dossier/agenda.ics"], 2),
+    (["status", "--markdown", "/nonexistent/dossier/bilan.md"], 2),
+    (["jury", "dossier", "--out", "/nonexistent/dossier/jury.md"], 2),
+    (["applications", "--csv", "/nonexistent/dossier/c.csv"], 2),
+    (["applications", "--history", "CERDD-2015-9999"], 2),
+    (["applications", "--show", "123456789"], 2),
+    (["announce", "200033579", "--contact", " ", "--email", "a@example.org", "--at", "2015-04-10"], 2),
+    (["attend", "200033579", "formation-1", "X", "--organisation", "Y"], 2),
+    (["deliverable", "200033579", "methode"], 2),
+    (["tasks", "--pilot", "nobody"], 2),
+    (["init", "--programme", "/nonexistent.yaml"], 2),
+    (["outbox", "retry", "1", "--at", "2015-04-03"], 4),
+    (["demo", "--out", "/proc/transitions-demo"], 2),
+])
+def test_bad_operator_input_never_shows_a_traceback(opened: str, args: list[str], code: int) -> None:
+    from models.db import session_scope as scope
+
+    with scope(opened) as session:  # one notice already sent, for the retry case
+        notice = session.exec(select(Notice)).first()
+        assert notice is not None
+        notice.status = "envoye"
+        session.add(notice)
+    before = _state(opened)
+    result = runner.invoke(app, args)
+    assert result.exit_code == code, (args, result.output)
+    assert result.output.startswith("Erreur :"), result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert _state(opened) == before

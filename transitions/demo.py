@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from models.clock import add_paris, format_paris, parse_duration, utc
-from models.errors import InvalidInput
+from models.errors import InvalidInput, os_reason
 from transitions.settings import PROJECT_ROOT, configure_prefect, reset_settings
 
 SCRIPT = PROJECT_ROOT / "demo" / "cerdd-2015.yaml"
@@ -36,7 +36,7 @@ def prepare(out: Path, replace: bool) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InvalidInput(f"Impossible de créer le dossier {out} : {exc.strerror}.") from None
+        raise InvalidInput(f"Impossible de créer le dossier {out} : {os_reason(exc)}.") from None
     os.environ["DATABASE_URL"] = f"sqlite:///{(out / 'transitions.db').resolve()}"
     os.environ["OUTBOX_DIR"] = str((out / "outbox").resolve())
     os.environ["NOTICE_CHANNEL"] = "file"

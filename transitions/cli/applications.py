@@ -114,9 +114,10 @@ def applications(
                 print_application(out, session, show, programme)
                 return
             rows = application_rows(session, programme)
+        if csv_file is not None:  # written first: a refusal then comes before any listing
+            write_csv(csv_file, rows, ["recepisse"])
         print_rows(out, rows)
         if csv_file is not None:
-            write_csv(csv_file, rows, ["recepisse"])
             out.print(f"{len(rows)} candidature(s) exportée(s) dans {csv_file}.")
 
     guarded(run)

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from models.errors import InvalidInput, TransitionsError, Unavailable
+from models.errors import InvalidInput, TransitionsError, Unavailable, os_reason
 from transitions.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(help="Transitions : le dispositif du Cerdd, de l'appel à candidature à la fin des 12 mois.",
@@ -112,4 +112,4 @@ def write_csv(path: Path, rows: list[dict[str, str]], empty_header: list[str]) -
             writer.writeheader()
             writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     except OSError as exc:
-        raise InvalidInput(f"Impossible d'écrire {path} : {exc.strerror}.") from None
+        raise InvalidInput(f"Impossible d'écrire {path} : {os_reason(exc)}.") from None

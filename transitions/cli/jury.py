@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from models.clock import format_number
-from models.errors import InvalidInput
+from models.errors import InvalidInput, write_text
 from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out
 
 jury_app = typer.Typer(help="Le jury : notes et classement.", no_args_is_help=True)
@@ -60,10 +60,7 @@ def dossier(
         url = database()
         with session_scope(url) as session:
             text, count = jury_dossier(session, programme)
-        try:
-            file.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InvalidInput(f"Impossible d'écrire {file} : {exc.strerror}.") from None
+        write_text(file, text)
         out.print(f"Dossier du jury écrit dans {file} ({count} candidature(s)).")
 
     guarded(run)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from models.errors import InvalidInput
+from models.errors import InvalidInput, write_text
 from transitions.cli.common import AtOption, app, database, guarded, instant, out, paris_text
 from transitions.report import label
 from transitions.settings import get_settings
@@ -71,10 +71,7 @@ def outbox_show(
         out.print(f"Message-ID : {escape(notice.message_id)}\n", highlight=False)
         out.print(escape(notice.body_text), highlight=False)
         if html is not None:
-            try:
-                html.write_text(notice.body_html, encoding="utf-8")
-            except OSError as exc:
-                raise InvalidInput(f"Impossible d'écrire {html} : {exc.strerror}.") from None
+            write_text(html, notice.body_html)
             out.print(f"Version HTML écrite dans {html}.")
 
     guarded(run)

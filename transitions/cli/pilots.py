@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from models.errors import InvalidInput
+from models.errors import InvalidInput, os_reason
 from transitions.cli.common import (
     AtOption,
     ProgrammeOption,
@@ -132,16 +132,17 @@ def tasks(
         url = database()
         with session_scope(url) as session:
             rows = deliverables(load_ctx(session, programme), instant(at), pilot)
+        if csv_file is not None:  # written first: a refusal then comes before any listing
+            exported = [{"echeance": paris_text(r.due_at), "pilote": r.pilot, "cle": r.key, "livrable": r.title,
+                         "etat": r.state, "remis_le": paris_text(r.delivered_at) if r.delivered_at else ""}
+                        for r in rows]
+            write_csv(csv_file, exported, ["echeance"])
         table = Table("Échéance", "Pilote", "Livrable", "État", "Remis le")
         for row in rows:
             table.add_row(paris_text(row.due_at), escape(row.pilot), escape(row.title), row.state,
                           paris_text(row.delivered_at) if row.delivered_at else "")
         out.print(table if rows else "Aucun livrable : aucun accompagnement n'a encore commencé.")
         if csv_file is not None:
-            exported = [{"echeance": paris_text(r.due_at), "pilote": r.pilot, "cle": r.key, "livrable": r.title,
-                         "etat": r.state, "remis_le": paris_text(r.delivered_at) if r.delivered_at else ""}
-                        for r in rows]
-            write_csv(csv_file, exported, ["echeance"])
             out.print(f"{len(rows)} livrable(s) exporté(s) dans {csv_file}.")
 
     guarded(run)
@@ -166,7 +167,7 @@ def calendar(
         try:
             file.write_bytes(data)
         except OSError as exc:
-            raise InvalidInput(f"Impossible d'écrire {file} : {exc.strerror}.") from None
+            raise InvalidInput(f"Impossible d'écrire {file} : {os_reason(exc)}.") from None
         out.print(f"Calendrier écrit dans {file} ({data.count(b'BEGIN:VEVENT')} événements).")
 
     guarded(run)

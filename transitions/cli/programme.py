@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from models.context import all_ctx
-from models.errors import InvalidInput, NotFound
+from models.errors import NotFound, write_text
 from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out, paris_text
 from transitions.settings import get_settings
 
@@ -80,12 +80,10 @@ def status(
         url = database()
         with session_scope(url) as session:
             report = build_status(session, instant(at), programme)
+        if markdown is not None:
+            write_text(markdown, dashboard_markdown(report))
         print_status(out, report)
         if markdown is not None:
-            try:
-                markdown.write_text(dashboard_markdown(report), encoding="utf-8")
-            except OSError as exc:
-                raise InvalidInput(f"Impossible d'écrire {markdown} : {exc.strerror}.") from None
             out.print(f"Bilan écrit dans {markdown}.")
 
     guarded(run)
