@@ -67,7 +67,8 @@ def translate(exc: Exception) -> Exception:
                             "(exemples : sqlite:///var/transitions.db, postgresql+psycopg://hôte/base).")
     if isinstance(exc, OperationalError):
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        return Unavailable(f"La base de données est injoignable ou refuse l'accès : {reason}.")
+        return Unavailable(f"La base de données est injoignable ou refuse l'accès ; réessayez plus tard ou "
+                           f"vérifiez DATABASE_URL (détail technique : {reason}).")
     return exc
 
 
