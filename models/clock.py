@@ -90,6 +90,23 @@ def parse_duration(text: str) -> relativedelta:
                          weeks=parts.get("weeks", 0), days=parts.get("days", 0))
 
 
+def format_duration(text: str) -> str:
+    """An ISO duration in French words: P12M → « 12 mois », P1M15D → « 1 mois et 15 jours »."""
+    parse_duration(text)  # refuses what is not a duration
+    match = _DURATION.match(text.strip())
+    assert match is not None
+    words = {"years": ("an", "ans"), "months": ("mois", "mois"), "weeks": ("semaine", "semaines"),
+             "days": ("jour", "jours")}
+    parts = []
+    for unit, value in match.groupdict().items():
+        if value and int(value):
+            one, many = words[unit]
+            parts.append(f"{int(value)} {one if int(value) == 1 else many}")
+    if not parts:
+        return "0 jour"
+    return " et ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else parts[0]
+
+
 def add_paris(start: datetime, offset: relativedelta, at: time | None = None) -> datetime:
     """Add a calendar offset in Paris wall-clock time (months keep their day across DST)."""
     local = paris(start).replace(tzinfo=None) + offset

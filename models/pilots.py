@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from sqlmodel import col, select
 
 from models.applications import form_of, recipients_of
-from models.clock import add_paris, paris, parse_duration, utc
+from models.clock import add_paris, format_duration, paris, parse_duration, utc
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.outbox import Recipient, enqueue
@@ -158,7 +158,7 @@ def kickoff(ctx: Ctx, as_of: datetime) -> int:
                 recipients=recipients, key=f"pilote-{pilot.id}",
                 context={"pilote": pilot, "accompagnement": accompaniment}, at=as_of)
         ctx.audit(as_of, "système", "pilote.lance", "pilot", pilot.id,
-                  f"Accompagnement de {pilot.name} lancé pour {accompaniment.duration}.")
+                  f"Accompagnement de {pilot.name} lancé pour {format_duration(accompaniment.duration)}.")
         started += 1
     return started
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, meta, select_autoescape
 
-from models.clock import format_paris
+from models.clock import format_duration, format_paris
 from models.identifiers import message_id
 from models.tables import Notice
 from notifications.kinds import CONTEXT, NoticeKind
@@ -102,6 +102,7 @@ def environment(overrides: Path | None = None) -> Environment:
     )
     env.filters["date_fr"] = _date_fr
     env.filters["jour_fr"] = _day_fr
+    env.filters["duree_fr"] = format_duration
     return env
 
 

@@ -49,3 +49,12 @@ def test_the_autumn_hour_that_happens_twice_is_read_as_summer_time() -> None:
     # and an explicit offset picks the second.
     assert parse_instant("2015-10-25T02:30") == datetime(2015, 10, 25, 0, 30, tzinfo=UTC)
     assert parse_instant("2015-10-25T02:30+01:00") == datetime(2015, 10, 25, 1, 30, tzinfo=UTC)
+
+
+def test_durations_in_french_words() -> None:
+    from models.clock import format_duration
+
+    assert format_duration("P12M") == "12 mois"
+    assert format_duration("P1M15D") == "1 mois et 15 jours"
+    assert format_duration("P1Y2M1D") == "1 an, 2 mois et 1 jour"
+    assert format_duration("P2W") == "2 semaines"
