@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from prefect import task
+from prefect.states import State
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from models.clock import utc
@@ -33,9 +35,23 @@ def instant_or_now(as_of: datetime | None) -> datetime:
     return utc(as_of) if as_of is not None else datetime.now(UTC)
 
 
-@task(name="etape", task_run_name="{stage}")
+def _database_hiccup(task: object, task_run: object, state: State) -> bool:
+    """Retry a stage only when the database dropped out; a bug or a refusal would fail again."""
+    try:
+        state.result()
+    except OperationalError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="etape", task_run_name="{stage}", retries=2, retry_delay_seconds=[2, 10],
+      retry_condition_fn=_database_hiccup)
 def stage_task(stage: str, as_of: datetime, programme: str | None = None) -> int:
-    """Run one stage of the programme in its own transaction; returns the number of changes."""
+    """Run one stage of the programme in its own transaction; returns the number of changes.
+
+    A retry is safe: the stage is idempotent and its transaction was rolled back."""
     with session_scope(get_settings().database_url) as session:
         return run_stage(session, stage, as_of, programme)
 

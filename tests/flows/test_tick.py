@@ -96,3 +96,37 @@ def test_flow_runs_are_named_after_their_instant(prefect_server: None, loaded: s
                 flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["tick 2015-05-07 12:00"])))
 
     assert asyncio.run(named())
+
+
+def test_a_stage_is_retried_when_the_database_drops_out_and_only_then(
+        prefect_server: None, loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect import flow
+    from sqlalchemy.exc import OperationalError
+
+    from flows import common
+    from transitions.runtime import replay_settings
+
+    calls: list[str] = []
+    real = common.run_stage
+
+    def flaky(session, stage, as_of, programme=None):  # type: ignore[no-untyped-def]
+        calls.append(stage)
+        if len(calls) == 1:
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+        if stage == "bug":
+            raise ValueError("a bug is not retried")
+        return real(session, stage, as_of, programme)
+
+    monkeypatch.setattr(common, "run_stage", flaky)
+    fast = common.stage_task.with_options(retry_delay_seconds=0)
+
+    @flow
+    def one(stage: str) -> int:
+        return fast(stage, at("2015-04-02T09:00"))
+
+    with replay_settings():
+        assert one("lancement_appel") == 1
+        assert calls == ["lancement_appel", "lancement_appel"]
+        with pytest.raises(ValueError):
+            one("bug")
+    assert calls == ["lancement_appel", "lancement_appel", "bug"]
