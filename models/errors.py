@@ -95,6 +95,8 @@ def describe(error: Any) -> str:
     kind = error["type"]
     if kind in ("value_error", "assertion_error"):
         message = str(error.get("ctx", {}).get("error", error["msg"]))
+        if message.startswith("value is not a valid email address") or "@-sign" in message:
+            message = _email_problem(message)
     else:
         message = _MESSAGES.get(kind, error["msg"])
         ctx = error.get("ctx") or {}
@@ -108,6 +110,23 @@ def describe(error: Any) -> str:
             if limit is not None:
                 message += f" (limite : {limit})"
     return message
+
+
+def _email_problem(message: str) -> str:
+    """email-validator's reasons, in French."""
+    if "must have an @-sign" in message:
+        why = "il manque le @"
+    elif "should have a period" in message:
+        why = "le domaine après le @ est incomplet (il manque un point)"
+    elif "invalid characters" in message:
+        why = "elle contient des caractères non permis"
+    elif "before the @-sign" in message:
+        why = "la partie avant le @ n'est pas valide"
+    elif "after the @-sign" in message:
+        why = "la partie après le @ n'est pas valide"
+    else:
+        why = "elle n'est pas bien formée"
+    return f"adresse électronique invalide : {why}"
 
 
 def french_errors(exc: ValidationError, lines: dict[tuple[Any, ...], int] | None = None) -> list[str]:

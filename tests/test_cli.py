@@ -70,7 +70,8 @@ def test_every_form_problem_is_reported_at_once_with_its_path(opened: str, tmp_p
     output = " ".join(result.output.split())
     assert "4 problème(s)" in output
     assert "collectivite_chef_de_file.siren (ligne 6)" in output and "clé de contrôle" in output
-    assert "responsables_operationnels[0].courriel" in output
+    assert "responsables_operationnels[0].courriel (ligne 13) : adresse électronique invalide : il manque le @" \
+        in output
     assert "point_contact_cerdd" in output and "champ obligatoire manquant" in output
     assert "couleur" in output and "champ inconnu" in output
     assert _state(opened) == before
