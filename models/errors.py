@@ -77,6 +77,13 @@ _MESSAGES = {
     "greater_than": "valeur trop petite",
     "less_than": "valeur trop grande",
     "url_parsing": "n'est pas une adresse web valide",
+    "string_pattern_mismatch": "format non permis (lettres minuscules, chiffres, tirets)",
+    "tuple_type": "doit être une liste",
+    "set_type": "doit être une liste",
+    "json_invalid": "JSON invalide",
+    "uuid_parsing": "n'est pas un identifiant valide",
+    "date_from_datetime_inexact": "doit être une date sans heure",
+    "time_delta_parsing": "n'est pas une durée valide",
 }
 
 
@@ -98,7 +105,7 @@ def describe(error: Any) -> str:
         if message.startswith("value is not a valid email address") or "@-sign" in message:
             message = _email_problem(message)
     else:
-        message = _MESSAGES.get(kind, error["msg"])
+        message = _MESSAGES.get(kind) or f"valeur invalide ({error['msg']})"
         ctx = error.get("ctx") or {}
         if kind in ("enum", "literal_error") and "expected" in ctx:
             message += f" (attendu : {str(ctx['expected']).replace(' or ', ' ou ')})"
