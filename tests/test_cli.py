@@ -275,3 +275,21 @@ def test_bad_operator_input_never_shows_a_traceback(opened: str, args: list[str]
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert _state(opened) == before
+
+
+def test_outbox_retry_then_deliver(opened: str, tmp_path: Path) -> None:
+    with session_scope(opened) as session:
+        notice = session.exec(select(Notice)).first()
+        assert notice is not None
+        notice.status, notice.attempts, notice.last_error = "abandonne", 6, "550 boîte inconnue"
+        session.add(notice)
+        notice_id = notice.id
+    listing = runner.invoke(app, ["outbox", "list", "--status", "abandonne"], env={"COLUMNS": "250"})
+    assert listing.exit_code == 0 and "550 boîte inconnue" in listing.output
+    retried = runner.invoke(app, ["outbox", "retry", str(notice_id), "--at", "2015-04-03T09:00"])
+    assert retried.exit_code == 0 and f"Avis n°{notice_id} remis en envoi" in retried.output
+    delivered = runner.invoke(app, ["outbox", "deliver", "--at", "2015-04-03T09:00"])
+    assert delivered.exit_code == 0 and "3 avis envoyé(s), 0 échec(s)" in delivered.output
+    with session_scope(opened) as session:
+        assert {n.status for n in session.exec(select(Notice))} == {"envoye"}
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3

@@ -82,6 +82,21 @@ def test_each_stage_flow_runs_on_its_own(prefect_server: None, loaded: str) -> N
     assert _counts(loaded)[2] == "appel_clos"
 
 
+def test_the_delivery_flow_sends_what_is_due(prefect_server: None, loaded: str, tmp_path) -> None:
+    from flows.delivery import deliver_flow
+    from models.call import launch_call
+    from models.db import session_scope
+    from tests.conftest import ctx_of
+    from transitions.runtime import replay_settings
+
+    with session_scope(loaded) as session:
+        launch_call(ctx_of(session), at("2015-04-02T09:00"))
+    with replay_settings():
+        assert deliver_flow(as_of=at("2015-04-02T09:00"))["envoyes"] == 3
+        assert deliver_flow(as_of=at("2015-04-02T09:00"))["envoyes"] == 0
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
+
+
 def test_flow_runs_are_named_after_their_instant(prefect_server: None, loaded: str) -> None:
     import asyncio
 
