@@ -23,20 +23,22 @@ def build_calendar(session: Session, slug: str | None, stamp: datetime) -> bytes
     calendar.add("x-wr-calname", f"{ctx.definition.organiser.name} — {ctx.programme.title}")
     for pilot in pilots(ctx):
         for item in sessions_of(ctx, pilot):
-            event = Event()
-            event.add("uid", f"session-{item.id}@transitions.cerdd.org")
-            event.add("dtstamp", stamp.astimezone(UTC))
-            event.add("dtstart", item.starts_at)
-            event.add("dtend", item.ends_at)
-            event.add("summary", f"{pilot.name} : {item.title}")
-            event.add("location", item.location)
-            calendar.add_component(event)
+            calendar.add_component(_event(f"session-{item.id}", stamp, item.starts_at, item.ends_at,
+                                          f"{pilot.name} : {item.title}", item.location))
         for task in tasks_of(ctx, pilot):
-            event = Event()
-            event.add("uid", f"livrable-{task.id}@transitions.cerdd.org")
-            event.add("dtstamp", stamp.astimezone(UTC))
-            event.add("dtstart", task.due_at)
-            event.add("dtend", task.due_at)
-            event.add("summary", f"Échéance prestataire — {pilot.name} : {task.title}")
-            calendar.add_component(event)
+            calendar.add_component(_event(f"livrable-{task.id}", stamp, task.due_at, task.due_at,
+                                          f"Échéance prestataire — {pilot.name} : {task.title}"))
     return calendar.to_ical()
+
+
+def _event(uid: str, stamp: datetime, start: datetime, end: datetime, summary: str,
+           location: str | None = None) -> Event:
+    event = Event()
+    event.add("uid", f"{uid}@transitions.cerdd.org")
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", summary)
+    if location:
+        event.add("location", location)
+    return event

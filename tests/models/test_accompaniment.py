@@ -45,6 +45,13 @@ def _score(url: str, *sheets: str) -> None:
             jury.record_sheet(ctx_of(session), sheet, at("2015-06-01T10:00"))
 
 
+def _selected(url: str) -> None:
+    """The call closed, all three jurors scored, the jury met: three pilots await their charter."""
+    _closed(url)
+    _score(url, "notes-dreal.yaml", "notes-region.yaml", "notes-cerdd.yaml")
+    _tick(url, "2015-06-04T14:00")
+
+
 def _notices(url: str, kind: str) -> list[Notice]:
     with session_scope(url) as session:
         return list(session.exec(select(Notice).where(Notice.kind == kind)).all())
@@ -68,9 +75,7 @@ def test_selection_waits_for_missing_scores_and_says_so_once_a_day(loaded: str) 
 
 
 def test_a_late_signature_delays_the_kick_off_and_the_whole_schedule(loaded: str) -> None:
-    _closed(loaded)
-    _score(loaded, "notes-dreal.yaml", "notes-region.yaml", "notes-cerdd.yaml")
-    _tick(loaded, "2015-06-04T14:00")
+    _selected(loaded)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, "200033579")
@@ -102,9 +107,7 @@ def test_a_late_signature_delays_the_kick_off_and_the_whole_schedule(loaded: str
 
 
 def test_sessions_are_announced_then_recalled_and_progress_is_counted(loaded: str) -> None:
-    _closed(loaded)
-    _score(loaded, "notes-dreal.yaml", "notes-region.yaml", "notes-cerdd.yaml")
-    _tick(loaded, "2015-06-04T14:00")
+    _selected(loaded)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         for siren in ("200033579", "246200364", "200040947"):
@@ -143,9 +146,7 @@ def test_nothing_happens_before_its_time(loaded: str) -> None:
 def test_next_steps_name_missing_signatures_then_sessions_and_deliverables(loaded: str) -> None:
     from models.accompaniment import next_steps
 
-    _closed(loaded)
-    _score(loaded, "notes-dreal.yaml", "notes-region.yaml", "notes-cerdd.yaml")
-    _tick(loaded, "2015-06-04T14:00")
+    _selected(loaded)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, "200033579")

@@ -11,7 +11,17 @@ import typer
 from rich.markup import escape
 
 from models.errors import InvalidInput
-from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out, write_csv
+from transitions.cli.common import (
+    AtOption,
+    ProgrammeOption,
+    app,
+    database,
+    guarded,
+    instant,
+    out,
+    programme_ctx,
+    write_csv,
+)
 
 
 @app.command()
@@ -64,12 +74,9 @@ def announce(
 
     def run() -> None:
         from models import intents
-        from models.context import load_ctx
-        from models.db import session_scope
 
-        url = database()
-        with session_scope(url) as session:
-            changed = intents.declare(load_ctx(session, programme), siren=siren, contact_name=contact,
+        with programme_ctx(programme) as ctx:
+            changed = intents.declare(ctx, siren=siren, contact_name=contact,
                                       contact_email=email, at=instant(at))
         out.print("Intention enregistrée." if changed else "Intention déjà enregistrée : rien de changé.")
 

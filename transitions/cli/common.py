@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,6 +16,9 @@ from rich.markup import escape
 
 from models.errors import InvalidInput, TransitionsError, Unavailable, os_reason
 from transitions.settings import PROJECT_ROOT, get_settings
+
+if TYPE_CHECKING:
+    from models.context import Ctx
 
 app = typer.Typer(help="Transitions : le dispositif du Cerdd, de l'appel à candidature à la fin des 12 mois.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -89,6 +93,16 @@ def paris_text(value: datetime) -> str:
     return format_paris(value)
 
 
+
+
+@contextmanager
+def programme_ctx(programme: str | None) -> Iterator[Ctx]:
+    """The programme (named, or the only one) in one transaction, the schema brought up to date first."""
+    from models.context import load_ctx
+    from models.db import session_scope
+
+    with session_scope(database()) as session:
+        yield load_ctx(session, programme)
 
 
 def database() -> str:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from models.clock import format_number
 from models.errors import InvalidInput, write_text
-from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out
+from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out, programme_ctx
 
 jury_app = typer.Typer(help="Le jury : notes et classement.", no_args_is_help=True)
 app.add_typer(jury_app, name="jury")
@@ -27,8 +27,6 @@ def score(
     """Enregistre la feuille de notes d'un juré : tout ou rien."""
 
     def run() -> None:
-        from models.context import load_ctx
-        from models.db import session_scope
         from models.documents import parse_mapping, read_text_file
         from models.errors import french_errors, yaml_lines
         from models.jury import ScoreSheet, record_sheet
@@ -38,9 +36,8 @@ def score(
             sheet = ScoreSheet.model_validate(parse_mapping(text, file.name, "de notes"))
         except ValidationError as exc:
             raise InvalidInput(f"Feuille {file.name} refusée.", french_errors(exc, yaml_lines(text))) from None
-        url = database()
-        with session_scope(url) as session:
-            changed = record_sheet(load_ctx(session, programme), sheet, instant(at))
+        with programme_ctx(programme) as ctx:
+            changed = record_sheet(ctx, sheet, instant(at))
         out.print(f"{changed} note(s) enregistrée(s) pour {escape(sheet.juror)}.", highlight=False)
 
     guarded(run)
@@ -71,13 +68,9 @@ def ranking(programme: ProgrammeOption = None) -> None:
     """Classe les candidatures recevables par note pondérée."""
 
     def run() -> None:
-        from models.context import load_ctx
-        from models.db import session_scope
         from models.jury import ranking as rank
 
-        url = database()
-        with session_scope(url) as session:
-            ctx = load_ctx(session, programme)
+        with programme_ctx(programme) as ctx:
             rows = rank(ctx)
             scale, threshold = ctx.definition.jury.scale_max, ctx.definition.jury.threshold
         table = Table("Rang", "Récépissé", "Chef de file", f"Note /{scale} (seuil {format_number(threshold)})",

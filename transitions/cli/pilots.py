@@ -19,6 +19,7 @@ from transitions.cli.common import (
     instant,
     out,
     paris_text,
+    programme_ctx,
     write_csv,
 )
 
@@ -37,14 +38,10 @@ def sign(
 
     def run() -> None:
         from models import pilots
-        from models.context import load_ctx
-        from models.db import session_scope
 
         if not signatory.strip():
             raise InvalidInput("Le nom du ou de la signataire est vide.")
-        url = database()
-        with session_scope(url) as session:
-            ctx = load_ctx(session, programme)
+        with programme_ctx(programme) as ctx:
             found = pilots.find_pilot(ctx, pilot)
             changed = pilots.sign_charter(ctx, found, party=party, signatory=signatory, at=instant(at))
             missing = set(ctx.definition.accompaniment.charter.parties) - set(pilots.signatures(ctx, found))
@@ -70,12 +67,8 @@ def attend(
 
     def run() -> None:
         from models import pilots, training
-        from models.context import load_ctx
-        from models.db import session_scope
 
-        url = database()
-        with session_scope(url) as session:
-            ctx = load_ctx(session, programme)
+        with programme_ctx(programme) as ctx:
             item = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
             changed = training.record_attendance(ctx, item, person=person, organisation=organisation,
                                                  present=not absent, at=instant(at))
@@ -98,13 +91,9 @@ def deliverable(
 
     def run() -> None:
         from models import deliverables, pilots
-        from models.context import load_ctx
-        from models.db import session_scope
 
         when = instant(at)
-        url = database()
-        with session_scope(url) as session:
-            ctx = load_ctx(session, programme)
+        with programme_ctx(programme) as ctx:
             task = deliverables.find_task(ctx, pilots.find_pilot(ctx, pilot), key)
             changed = deliverables.deliver(ctx, task, at=when, by="prestataire")
             state = deliverables.state_of(task, when)
@@ -125,13 +114,10 @@ def tasks(
     """Liste les livrables du prestataire, leurs échéances et leur état."""
 
     def run() -> None:
-        from models.context import load_ctx
-        from models.db import session_scope
         from models.deliverables import deliverables
 
-        url = database()
-        with session_scope(url) as session:
-            rows = deliverables(load_ctx(session, programme), instant(at), pilot)
+        with programme_ctx(programme) as ctx:
+            rows = deliverables(ctx, instant(at), pilot)
         if csv_file is not None:  # written first: a refusal then comes before any listing
             exported = [{"echeance": paris_text(r.due_at), "pilote": r.pilot, "cle": r.key, "livrable": r.title,
                          "etat": r.state, "remis_le": paris_text(r.delivered_at) if r.delivered_at else ""}

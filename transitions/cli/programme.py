@@ -10,7 +10,17 @@ import typer
 
 from models.context import all_ctx
 from models.errors import NotFound, write_text
-from transitions.cli.common import AtOption, ProgrammeOption, app, database, guarded, instant, out, paris_text
+from transitions.cli.common import (
+    AtOption,
+    ProgrammeOption,
+    app,
+    database,
+    guarded,
+    instant,
+    out,
+    paris_text,
+    programme_ctx,
+)
 from transitions.settings import get_settings
 
 
@@ -103,12 +113,9 @@ def audit(
         from rich.table import Table
 
         from models.audit import entries
-        from models.context import load_ctx
-        from models.db import session_scope
 
-        url = database()
-        with session_scope(url) as session:
-            rows = entries(session, load_ctx(session, programme).programme_id, limit=limit, action=action)
+        with programme_ctx(programme) as ctx:
+            rows = entries(ctx.session, ctx.programme_id, limit=limit, action=action)
         table = Table("Quand (programme)", "Qui", "Action", "Quoi")
         for row in rows:
             table.add_row(paris_text(row.at), escape(row.actor), row.action, escape(row.summary))
