@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from models.call import manager
 from models.context import Ctx
-from models.outbox import enqueue
+from models.outbox import Recipient, enqueue
 from models.pilots import all_parties, consultancy_contacts, party_of, pilots, signatures, territory_contacts
 from models.tables import (
     Attendance,
@@ -130,15 +130,16 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
     """Start and complete the phases whose dates have come; mark milestones reached and say so."""
     changes = 0
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
+        people: list[Recipient] = []  # read from the application once per pilot, when first needed
         phases = ctx.session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id)
                                   .order_by(col(PilotPhase.position))).all()
         for phase in phases:
             if phase.started_at is None and phase.starts_at <= as_of:
                 phase.started_at = phase.starts_at
                 if phase.position > 1:  # the kick-off notice already announces the first phase
+                    people = people or territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
                     enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
-                            kind=NoticeKind.PHASE_STARTED,
-                            recipients=territory_contacts(ctx, pilot) + consultancy_contacts(ctx),
+                            kind=NoticeKind.PHASE_STARTED, recipients=people,
                             key=f"pilote-{pilot.id}:{phase.key}",
                             context={"pilote": pilot, "phase": phase, "rang": phase.position,
                                      "total": len(phases)}, at=as_of)
@@ -155,13 +156,14 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
         milestones = ctx.session.exec(select(Milestone).where(
             Milestone.pilot_id == pilot.id, col(Milestone.reached_at).is_(None),
             Milestone.due_at <= as_of).order_by(col(Milestone.due_at))).all()
+        everyone: list[Recipient] = []
         for milestone in milestones:
             milestone.reached_at = milestone.due_at
             ctx.session.add(milestone)
             ctx.session.flush()
-            recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
+            everyone = everyone or [r for group in all_parties(ctx, pilot).values() for r in group]
             enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
-                    kind=NoticeKind.MILESTONE, recipients=recipients,
+                    kind=NoticeKind.MILESTONE, recipients=everyone,
                     key=f"pilote-{pilot.id}:{milestone.key}",
                     context={"pilote": pilot, "jalon": milestone,
                              "avancement": progress(ctx, pilot, as_of)}, at=as_of)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlmodel import Session, select
 
 from models import audit
 from models.clock import WorkingCalendar
+from models.db import lock_for_update
 from models.errors import InvalidInput, NotFound
 from models.programme import ProgrammeDefinition, load_definition, register_path
 from models.register import Register, load_register
@@ -44,16 +44,6 @@ class Ctx:
         audit.record(self.session, programme_id=self.programme_id, at=at, actor=actor,
                      action=action, entity=entity, entity_id=entity_id, summary=summary,
                      details=dict(details))
-
-
-def lock_for_update(session: Session, query: Any) -> Any:
-    """Make `query` lock what it reads until the transaction ends, on either database."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return query.with_for_update()
-    if dialect == "sqlite" and not session.in_transaction():
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-    return query
 
 
 def load_ctx(session: Session, slug: str | None = None) -> Ctx:

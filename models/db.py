@@ -77,6 +77,22 @@ def dispose_engines() -> None:
     _engines.clear()
 
 
+def lock_for_update(session: Session, query: Any, *, skip_locked: bool = False) -> Any:
+    """Make `query` hold what it reads until the transaction ends, on either database.
+
+    PostgreSQL locks the rows (`skip_locked`: rows another transaction holds are left out);
+    SQLite has no row locks, so a transaction that has not started yet takes the database's write
+    lock before reading (BEGIN IMMEDIATE), and a second writer waits for the first to commit: call
+    it first in the transaction.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return query.with_for_update(skip_locked=skip_locked)
+    if dialect == "sqlite" and not session.in_transaction():
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    return query
+
+
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A session whose changes are committed together, or not at all."""

@@ -12,6 +12,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from models.clock import PARIS
+from models.db import lock_for_update
 from models.outbox import Recipient, enqueue
 from models.programme import ProgrammeDefinition, templates_path
 from models.tables import Notice, NoticeStatus, Programme
@@ -32,13 +33,8 @@ def claim(session: Session, *, as_of: datetime, now: datetime, limit: int, lease
         .order_by(col(Notice.id))
         .limit(limit)
     )
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    elif dialect == "sqlite":
-        session.commit()  # end any read transaction, then take the write lock before reading
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-    batch = list(session.exec(query).all())
+    session.commit()  # the claim opens its own transaction, so that it can take the lock first
+    batch = list(session.exec(lock_for_update(session, query, skip_locked=True)).all())
     for notice in batch:
         notice.claimed_until = now + lease
         session.add(notice)
@@ -73,14 +69,15 @@ def group_for_delivery(batch: list[Notice]) -> list[list[Notice]]:
     return list(groups.values())
 
 
-def digest_context(session: Session, group: list[Notice]) -> dict[str, Any]:
-    """What the digest template needs: the programme and its organiser, the recipient, the notices."""
+def digest_context(session: Session, group: list[Notice]) -> tuple[dict[str, Any], Path | None]:
+    """What the digest template needs (the programme, its organiser, the recipient), and the
+    programme's template overrides."""
     programme = session.get(Programme, group[0].programme_id)
     assert programme is not None
     definition = ProgrammeDefinition.model_validate(programme.definition)
-    return {"programme": definition, "organisateur": definition.organiser,
-            "destinataire": Recipient(group[0].recipient_email, group[0].recipient_name),
-            "templates": templates_path(Path(programme.source), definition)}
+    context = {"programme": definition, "organisateur": definition.organiser,
+               "destinataire": Recipient(group[0].recipient_email, group[0].recipient_name)}
+    return context, templates_path(Path(programme.source), definition)
 
 
 def mark_failed(session: Session, notice: Notice, *, at: datetime, error: str, permanent: bool,

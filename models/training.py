@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
-from models.outbox import enqueue
+from models.outbox import Recipient, enqueue
 from models.pilots import consultancy_contacts, pilots, territory_contacts
 from models.reminders import Planned, due_now, plan
 from models.tables import Attendance, Pilot, PilotStatus, TrainingSession
@@ -41,6 +41,7 @@ def notify(ctx: Ctx, as_of: datetime) -> int:
     """Invite the pilot's people to each coming session, then remind them shortly before."""
     sent = 0
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
+        recipients: list[Recipient] = []  # read from the application once per pilot, when first needed
         for item in sessions_of(ctx, pilot):
             if as_of >= item.starts_at:
                 continue
@@ -48,7 +49,7 @@ def notify(ctx: Ctx, as_of: datetime) -> int:
             if reminder is None:
                 continue
             kind = NoticeKind.SESSION_INVITATION if reminder.index == 1 else NoticeKind.SESSION_REMINDER
-            recipients = territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
+            recipients = recipients or territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
             sent += enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition, kind=kind,
                             recipients=recipients, key=f"session-{item.id}:{reminder.index}",
                             context={"pilote": pilot, "session": item}, at=as_of)

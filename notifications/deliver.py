@@ -82,7 +82,11 @@ def deliver_due(session: Session, *, as_of: datetime, settings: Settings,
 def _deliver_group(session: Session, group: list[Notice], channel_for: Callable[[Notice], Channel],
                    as_of: datetime, settings: Settings, report: DeliveryReport) -> None:
     """Hand over one notice, or one digest of several; record the outcome for each notice."""
-    message = group[0] if len(group) == 1 else build_digest(group, delivery.digest_context(session, group), as_of)
+    if len(group) == 1:
+        message = group[0]
+    else:
+        context, overrides = delivery.digest_context(session, group)
+        message = build_digest(group, context, as_of, overrides)
     try:
         channel_for(message).send(message)
     except DeliveryError as exc:

@@ -35,10 +35,10 @@ def core_text(body_text: str) -> str:
     return text.split("\nBien cordialement,")[0].strip()
 
 
-def build_digest(group: list[Notice], context: dict[str, Any], at: datetime) -> Notice:
+def build_digest(group: list[Notice], context: dict[str, Any], at: datetime,
+                 overrides: Path | None = None) -> Notice:
     """One message listing several notices to the same person; its Message-ID derives from the
     notices it carries, so a redelivered digest is recognisable as the same message."""
-    overrides = context.pop("templates", None)
     items = [{"subject": n.subject, "text": core_text(n.body_text)} for n in group]
     rendered = render_notice(NoticeKind.DIGEST, {**context, "elements": items, "jour": at}, overrides)
     keys = "|".join(sorted(n.dedup_key for n in group))

@@ -149,19 +149,16 @@ def test_announced_epci_are_reminded_until_they_submit(loaded: str) -> None:
     ]
 
 
-def test_an_announcement_must_come_from_an_epci_during_the_call(loaded: str) -> None:
+@pytest.mark.parametrize(("siren", "email", "when", "error", "message"), [
+    ("216209106", "x@example.org", "2015-04-10T10:00", InvalidInput, "commune Béthune"),
+    ("200033578", "x@example.org", "2015-04-10T10:00", InvalidInput, "clé de contrôle"),
+    ("200033579", "x-at-example", "2015-04-10T10:00", InvalidInput, "adresse électronique valide"),
+    ("200033579", "x@example.org", "2015-05-07T12:00", Refused, "pendant l'appel"),
+])
+def test_an_announcement_must_come_from_an_epci_during_the_call(
+        loaded: str, siren: str, email: str, when: str, error: type[Exception], message: str) -> None:
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         launch_call(ctx, at("2015-04-02T09:00"))
-        with pytest.raises(InvalidInput, match="commune Béthune"):
-            intents.declare(ctx, siren="216209106", contact_name="X", contact_email="x@example.org",
-                            at=at("2015-04-10T10:00"))
-        with pytest.raises(InvalidInput, match="clé de contrôle"):
-            intents.declare(ctx, siren="200033578", contact_name="X", contact_email="x@example.org",
-                            at=at("2015-04-10T10:00"))
-        with pytest.raises(InvalidInput, match="adresse électronique valide"):
-            intents.declare(ctx, siren="200033579", contact_name="X", contact_email="x-at-example",
-                            at=at("2015-04-10T10:00"))
-        with pytest.raises(Refused, match="pendant l'appel"):
-            intents.declare(ctx, siren="200033579", contact_name="X", contact_email="x@example.org",
-                            at=at("2015-05-07T12:00"))
+        with pytest.raises(error, match=message):
+            intents.declare(ctx, siren=siren, contact_name="X", contact_email=email, at=at(when))
