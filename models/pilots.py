@@ -85,6 +85,8 @@ def signatures(ctx: Ctx, pilot: Pilot) -> dict[str, CharterSignature]:
 def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: datetime) -> bool:
     """Record one party's signature; signing twice changes nothing."""
     parties = ctx.definition.accompaniment.charter.parties
+    if not signatory.strip():
+        raise InvalidInput("Le nom du ou de la signataire est vide.")
     if party not in parties:
         raise InvalidInput(f"Partie inconnue « {party} » (parties de la charte : {', '.join(parties)}).")
     if pilot.status != PilotStatus.CHARTER_PENDING:

@@ -59,6 +59,8 @@ def notify(ctx: Ctx, as_of: datetime) -> int:
 def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisation: str,
                       present: bool, at: datetime) -> bool:
     """Record whether someone attended; correcting a record is allowed, repeating it changes nothing."""
+    if not person.strip() or not organisation.strip():
+        raise InvalidInput("Émargement refusé : le nom de la personne et celui de sa structure sont obligatoires.")
     if at < item.starts_at:
         raise Refused(f"La session « {item.title} » n'a pas encore eu lieu : l'émargement attendra.")
     row = ctx.session.exec(select(Attendance).where(

@@ -256,6 +256,7 @@ def test_help_is_french(tmp_path: Path) -> None:
     (["attend", "200033579", "formation-1", "X", "--organisation", "Y"], 2),
     (["deliverable", "200033579", "methode"], 2),
     (["tasks", "--pilot", "nobody"], 2),
+    (["sign", "200033579", "--party", "cerdd", "--signatory", " "], 2),
     (["init", "--programme", "/nonexistent.yaml"], 2),
     (["outbox", "retry", "1", "--at", "2015-04-03"], 4),
     (["demo", "--out", "/proc/transitions-demo"], 2),

@@ -11,6 +11,7 @@ from models.accompaniment import progress
 from models.call import close_call, launch_call
 from models.clock import paris
 from models.db import session_scope
+from models.errors import InvalidInput
 from models.schedule import STAGES, run_stage
 from models.tables import Notice, Pilot, Programme
 from tests.conftest import EXAMPLES, at, ctx_of
@@ -127,6 +128,9 @@ def test_sessions_are_announced_then_recalled_and_progress_is_counted(loaded: st
         ctx = ctx_of(session)
         pilot = pilots.find_pilot(ctx, "200033579")
         item = training.find_session(ctx, pilot, "formation-1")
+        with pytest.raises(InvalidInput, match="nom de la personne et celui de sa structure"):
+            training.record_attendance(ctx, item, person=" ", organisation="CU", present=True,
+                                       at=at("2015-08-03T13:00"))
         training.record_attendance(ctx, item, person="A", organisation="CU", present=True, at=at("2015-08-03T13:00"))
         training.record_attendance(ctx, item, person="B", organisation="CU", present=False, at=at("2015-08-03T13:00"))
         deliverables.deliver(ctx, deliverables.find_task(ctx, pilot, "methode"), at=at("2015-08-03T17:59"),

@@ -39,8 +39,6 @@ def sign(
     def run() -> None:
         from models import pilots
 
-        if not signatory.strip():
-            raise InvalidInput("Le nom du ou de la signataire est vide.")
         with programme_ctx(programme) as ctx:
             found = pilots.find_pilot(ctx, pilot)
             changed = pilots.sign_charter(ctx, found, party=party, signatory=signatory, at=instant(at))
