@@ -23,11 +23,11 @@ from sqlmodel import Session, delete  # noqa: E402
 from models.clock import parse_instant  # noqa: E402
 from models.context import install_programme  # noqa: E402
 from models.db import get_engine, migrate, session_scope  # noqa: E402
+from models.notices import NoticeKind  # noqa: E402
 from models.outbox import Recipient, enqueue  # noqa: E402
 from models.tables import Notice  # noqa: E402
 from notifications.channels import build_email  # noqa: E402
 from notifications.deliver import deliver_due  # noqa: E402
-from notifications.kinds import NoticeKind  # noqa: E402
 from notifications.render import render_notice  # noqa: E402
 from transitions.settings import PROJECT_ROOT, get_settings  # noqa: E402
 

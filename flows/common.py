@@ -1,4 +1,4 @@
-"""Prefect tasks shared by the flows: run one domain stage, deliver the outbox."""
+"""Prefect tasks shared by the flows: run one domain stage, deliver the outbox, publish the dashboard."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from prefect import task
 from prefect.states import State
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
 
+from flows.plain import deliver_now, run_one_stage
 from models.clock import utc
-from models.db import get_engine, session_scope
-from models.schedule import run_stage
-from notifications.deliver import deliver_due
+from models.db import session_scope
+from models.stages import StageName
+from notifications.deliver import DeliveryReport
 from transitions.settings import get_settings
 
 
@@ -48,12 +48,11 @@ def _database_hiccup(task: object, task_run: object, state: State) -> bool:
 
 @task(name="etape", task_run_name="{stage}", retries=2, retry_delay_seconds=[2, 10],
       retry_condition_fn=_database_hiccup)
-def stage_task(stage: str, as_of: datetime, programme: str | None = None) -> int:
+def stage_task(stage: StageName, as_of: datetime, programme: str | None = None) -> int:
     """Run one stage of the programme in its own transaction; returns the number of changes.
 
     A retry is safe: the stage is idempotent and its transaction was rolled back."""
-    with session_scope(get_settings().database_url) as session:
-        return run_stage(session, stage, as_of, programme)
+    return run_one_stage(stage, as_of, programme)
 
 
 @task(name="tableau-de-bord")
@@ -62,7 +61,8 @@ def dashboard_task(as_of: datetime) -> None:
     from prefect.artifacts import create_markdown_artifact
 
     from models.context import all_ctx
-    from transitions.report import build_status, dashboard_markdown
+    from models.status import build_status
+    from notifications.dashboard import dashboard_markdown
 
     with session_scope(get_settings().database_url) as session:
         reports = {ctx.programme.slug: dashboard_markdown(build_status(session, as_of, ctx.programme.slug))
@@ -73,10 +73,6 @@ def dashboard_task(as_of: datetime) -> None:
 
 
 @task(name="envoi-des-avis")
-def deliver_task(as_of: datetime) -> dict[str, int]:
+def deliver_task(as_of: datetime) -> DeliveryReport:
     """Deliver every notice due at `as_of`; each outcome is recorded as it happens."""
-    settings = get_settings()
-    with Session(get_engine(settings.database_url), expire_on_commit=False) as session:
-        report = deliver_due(session, as_of=as_of, settings=settings)
-    return {"envoyes": report.sent, "echecs": report.failed, "abandonnes": report.dead,
-            **{f"type:{kind}": count for kind, count in report.by_kind.items()}}
+    return deliver_now(as_of)

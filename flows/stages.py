@@ -7,11 +7,12 @@ from datetime import datetime
 from prefect import flow
 
 from flows.common import deliver_task, instant_or_now, run_name, stage_task
+from models.stages import StageName as S
 
 
-def _run(stages: list[str], as_of: datetime | None, programme: str | None) -> dict[str, int]:
+def _run(stages: list[S], as_of: datetime | None, programme: str | None) -> dict[str, int]:
     instant = instant_or_now(as_of)
-    changes = {stage: stage_task(stage, instant, programme) for stage in stages}
+    changes = {str(stage): stage_task(stage, instant, programme) for stage in stages}
     deliver_task(instant)
     return changes
 
@@ -19,46 +20,46 @@ def _run(stages: list[str], as_of: datetime | None, programme: str | None) -> di
 @flow(name="lancement-appel", flow_run_name=run_name)
 def launch_call_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Open the call for applications at its launch date; remind announced EPCI before the deadline."""
-    return _run(["lancement_appel", "relances_appel"], as_of, programme)
+    return _run([S.LAUNCH_CALL, S.CALL_REMINDERS], as_of, programme)
 
 
 @flow(name="cloture-appel", flow_run_name=run_name)
 def close_call_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """At the deadline: admissibility of every application, report, jury convocation."""
-    return _run(["cloture_appel"], as_of, programme)
+    return _run([S.CLOSE_CALL], as_of, programme)
 
 
 @flow(name="selection-jury", flow_run_name=run_name)
 def select_pilots_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Remind jurors with scores missing; at the meeting, rank the applications and select the pilots."""
-    return _run(["relances_jury", "selection_jury"], as_of, programme)
+    return _run([S.JURY_REMINDERS, S.SELECT_PILOTS], as_of, programme)
 
 
 @flow(name="charte-et-lancement", flow_run_name=run_name)
 def kickoff_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Remind unsigned charter parties; start pilots whose charter the three parties signed."""
-    return _run(["relances_charte", "lancement_pilotes"], as_of, programme)
+    return _run([S.CHARTER_REMINDERS, S.KICKOFF], as_of, programme)
 
 
 @flow(name="phases-et-jalons", flow_run_name=run_name)
 def phases_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Phase transitions and milestone notices."""
-    return _run(["phases_jalons"], as_of, programme)
+    return _run([S.PHASES], as_of, programme)
 
 
 @flow(name="sessions-formation", flow_run_name=run_name)
 def training_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Invitations and reminders for training and co-production sessions."""
-    return _run(["sessions"], as_of, programme)
+    return _run([S.SESSIONS], as_of, programme)
 
 
 @flow(name="livrables-prestataire", flow_run_name=run_name)
 def deliverables_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Reminders and overdue notices for the consultancy's deliverables."""
-    return _run(["livrables"], as_of, programme)
+    return _run([S.DELIVERABLES], as_of, programme)
 
 
 @flow(name="cloture-accompagnement", flow_run_name=run_name)
 def closing_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Close each pilot after 12 months, and the programme after the last one."""
-    return _run(["cloture"], as_of, programme)
+    return _run([S.CLOSING], as_of, programme)

@@ -9,19 +9,19 @@ from sqlmodel import col, select
 
 from models.call import manager
 from models.context import Ctx
-from models.outbox import Recipient, enqueue
+from models.notices import NoticeKind, Recipient
 from models.pilots import all_parties, consultancy_contacts, party_of, pilots, signatures, territory_contacts
+from models.stages import StageName, stage
 from models.tables import (
     Attendance,
-    ConsultancyTask,
+    Deliverable,
     Milestone,
     Pilot,
     PilotPhase,
     PilotStatus,
-    Stage,
+    ProgrammeState,
     TrainingSession,
 )
-from notifications.kinds import NoticeKind
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def progress(ctx: Ctx, pilot: Pilot, as_of: datetime) -> Progress:
     sessions = session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)).all()
     attendance = session.exec(select(Attendance).where(
         col(Attendance.session_id).in_([s.id for s in sessions]))).all()
-    tasks = session.exec(select(ConsultancyTask).where(ConsultancyTask.pilot_id == pilot.id)).all()
+    tasks = session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id)).all()
     elapsed = 0
     if pilot.kickoff_at and pilot.ends_at:
         span = (pilot.ends_at - pilot.kickoff_at).total_seconds()
@@ -116,8 +116,8 @@ def next_steps(ctx: Ctx, pilot: Pilot, as_of: datetime) -> list[Step]:
     if coming:
         item = min(coming, key=lambda s: s.starts_at)
         steps.append(Step(pilot.name, item.starts_at, f"session « {item.title} »"))
-    tasks = ctx.session.exec(select(ConsultancyTask).where(ConsultancyTask.pilot_id == pilot.id,
-                                                           col(ConsultancyTask.delivered_at).is_(None))).all()
+    tasks = ctx.session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id,
+                                                           col(Deliverable.delivered_at).is_(None))).all()
     steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »", True) for t in tasks if t.due_at <= as_of]
     ahead = [t for t in tasks if t.due_at > as_of]
     if ahead:
@@ -126,6 +126,28 @@ def next_steps(ctx: Ctx, pilot: Pilot, as_of: datetime) -> list[Step]:
     return sorted(steps, key=lambda step: step.when)
 
 
+def _active(ctx: Ctx) -> list[Pilot]:
+    if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
+        return []
+    return pilots(ctx, PilotStatus.ACTIVE)
+
+
+def planned_advance(ctx: Ctx) -> list[datetime]:
+    """Each active pilot's phase starts and ends, and milestone dates."""
+    instants: list[datetime] = []
+    for pilot in _active(ctx):
+        phases = ctx.session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id)).all()
+        instants += [p.starts_at for p in phases] + [p.ends_at for p in phases]
+        instants += [m.due_at for m in ctx.session.exec(select(Milestone).where(Milestone.pilot_id == pilot.id))]
+    return instants
+
+
+def planned_close(ctx: Ctx) -> list[datetime]:
+    """Each active pilot's end."""
+    return [pilot.ends_at for pilot in _active(ctx) if pilot.ends_at]
+
+
+@stage(StageName.PHASES, planned=planned_advance)
 def advance(ctx: Ctx, as_of: datetime) -> int:
     """Start and complete the phases whose dates have come; mark milestones reached and say so."""
     changes = 0
@@ -138,8 +160,7 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
                 phase.started_at = phase.starts_at
                 if phase.position > 1:  # the kick-off notice already announces the first phase
                     people = people or territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
-                    enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
-                            kind=NoticeKind.PHASE_STARTED, recipients=people,
+                    ctx.notify(NoticeKind.PHASE_STARTED, recipients=people,
                             key=f"pilote-{pilot.id}:{phase.key}",
                             context={"pilote": pilot, "phase": phase, "rang": phase.position,
                                      "total": len(phases)}, at=as_of)
@@ -162,8 +183,7 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
             ctx.session.add(milestone)
             ctx.session.flush()
             everyone = everyone or [r for group in all_parties(ctx, pilot).values() for r in group]
-            enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
-                    kind=NoticeKind.MILESTONE, recipients=everyone,
+            ctx.notify(NoticeKind.MILESTONE, recipients=everyone,
                     key=f"pilote-{pilot.id}:{milestone.key}",
                     context={"pilote": pilot, "jalon": milestone,
                              "avancement": progress(ctx, pilot, as_of)}, at=as_of)
@@ -173,6 +193,7 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
     return changes
 
 
+@stage(StageName.CLOSING, planned=planned_close)
 def close(ctx: Ctx, as_of: datetime) -> int:
     """End each pilot's accompaniment after its duration; end the programme with the last one."""
     changes = 0
@@ -184,21 +205,19 @@ def close(ctx: Ctx, as_of: datetime) -> int:
         ctx.session.add(pilot)
         ctx.session.flush()
         recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
-        enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
-                kind=NoticeKind.PILOT_CLOSED, recipients=recipients, key=f"pilote-{pilot.id}",
+        ctx.notify(NoticeKind.PILOT_CLOSED, recipients=recipients, key=f"pilote-{pilot.id}",
                 context={"pilote": pilot, "avancement": progress(ctx, pilot, as_of)}, at=as_of)
         ctx.audit(as_of, "système", "pilote.termine", "pilot", pilot.id,
                   f"Fin de l'accompagnement de {pilot.name}.")
         changes += 1
     every = pilots(ctx)
     programme = ctx.programme
-    if (programme.stage == Stage.PILOTS_SELECTED and every
+    if (programme.state == ProgrammeState.PILOTS_SELECTED and every
             and all(p.status == PilotStatus.FINISHED for p in every)):
-        programme.stage = Stage.FINISHED
+        programme.state = ProgrammeState.FINISHED
         programme.finished_at = max(p.finished_at for p in every if p.finished_at)
         ctx.session.add(programme)
-        enqueue(ctx.session, programme=programme, definition=ctx.definition,
-                kind=NoticeKind.PROGRAMME_CLOSED, recipients=manager(ctx), key=programme.slug,
+        ctx.notify(NoticeKind.PROGRAMME_CLOSED, recipients=manager(ctx), key=programme.slug,
                 context={"bilans": [progress(ctx, p, as_of) for p in every]}, at=as_of)
         ctx.audit(as_of, "système", "programme.termine", "programme", programme.id,
                   f"Programme {programme.slug} terminé : {len(every)} territoire(s) accompagné(s).")

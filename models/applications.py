@@ -12,7 +12,7 @@ from models.clock import format_paris
 from models.context import Ctx, ensure_organisation
 from models.errors import Refused
 from models.forms import ApplicationForm, LeadKind, PartnerKind, length_warnings
-from models.outbox import Recipient, enqueue
+from models.notices import NoticeKind, Recipient
 from models.register import Register
 from models.tables import (
     Application,
@@ -21,9 +21,8 @@ from models.tables import (
     ApplicationVersion,
     Contact,
     OrgKind,
-    Stage,
+    ProgrammeState,
 )
-from notifications.kinds import NoticeKind
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
             f"Candidature refusée : la date limite était le {format_paris(call.deadline)} "
             f"(heure de Paris) ; elle a été reçue le {format_paris(at)}."
         )
-    if ctx.programme.stage not in (Stage.READY, Stage.CALL_OPEN):
+    if ctx.programme.state not in (ProgrammeState.READY, ProgrammeState.CALL_OPEN):
         raise Refused("L'appel est clos : la recevabilité des candidatures a déjà été décidée.")
     session = ctx.session
     lead = form.collectivite_chef_de_file
@@ -173,8 +172,7 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
         session.add(ApplicationFile(version_id=version.id or 0, role=piece.role, filename=piece.filename,
                                     media_type=piece.media_type, size=piece.size, sha256=piece.sha256,
                                     content=piece.content))
-    enqueue(
-        session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.RECEIPT,
+    ctx.notify(NoticeKind.RECEIPT,
         recipients=recipients_of(form), key=f"{application.receipt_number}:v{application.version}",
         context={"candidature": application, "formulaire": form, "avertissements": warnings,
                  "pieces": [p.describe() for p in pieces], "recu_le": at, "jury": ctx.definition.jury},
@@ -227,7 +225,7 @@ def log_refused(ctx: Ctx, form: ApplicationForm, *, at: datetime, submitted_by: 
               f"Dépôt refusé pour {lead.nom} : {reason}", lead=lead.nom, siren=lead.siren, motif=reason)
 
 
-def close_call(ctx: Ctx, as_of: datetime) -> int:
+def decide_admissibility(ctx: Ctx, as_of: datetime) -> int:
     """Decide the admissibility of every received application; returns how many were decided."""
     session = ctx.session
     applications = session.exec(
@@ -243,7 +241,7 @@ def close_call(ctx: Ctx, as_of: datetime) -> int:
         application.decision_reason = decision.reason
         session.add(application)
         kind = NoticeKind.ADMISSIBLE if decision.admissible else NoticeKind.INADMISSIBLE
-        enqueue(session, programme=ctx.programme, definition=ctx.definition, kind=kind,
+        ctx.notify(kind,
                 recipients=recipients_of(form), key=application.receipt_number,
                 context={"candidature": application, "jury": ctx.definition.jury}, at=as_of)
         ctx.audit(as_of, "système", f"candidature.{application.status}", "application", application.id,

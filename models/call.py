@@ -8,9 +8,9 @@ from sqlmodel import col, select
 
 from models import applications
 from models.context import Ctx
-from models.outbox import Recipient, enqueue
-from models.tables import Application, ApplicationStatus, AuditEntry, Stage
-from notifications.kinds import NoticeKind
+from models.notices import NoticeKind, Recipient
+from models.stages import StageName, stage
+from models.tables import Application, ApplicationStatus, AuditEntry, ProgrammeState
 
 
 def organiser_team(ctx: Ctx) -> list[Recipient]:
@@ -22,28 +22,40 @@ def manager(ctx: Ctx) -> list[Recipient]:
     return [Recipient(person.email, person.name)]
 
 
+def planned_launch(ctx: Ctx) -> list[datetime]:
+    """The call's launch, until it is open."""
+    return [ctx.definition.call.launch] if ctx.programme.state == ProgrammeState.READY else []
+
+
+def planned_close(ctx: Ctx) -> list[datetime]:
+    """The call's deadline, while it is open."""
+    return [ctx.definition.call.deadline] if ctx.programme.state == ProgrammeState.CALL_OPEN else []
+
+
+@stage(StageName.LAUNCH_CALL, planned=planned_launch)
 def launch_call(ctx: Ctx, as_of: datetime) -> int:
     """Open the call once its launch instant has come. Returns the number of changes (0 or 1)."""
     programme = ctx.programme
-    if programme.stage != Stage.READY or as_of < ctx.definition.call.launch:
+    if programme.state != ProgrammeState.READY or as_of < ctx.definition.call.launch:
         return 0
-    programme.stage = Stage.CALL_OPEN
+    programme.state = ProgrammeState.CALL_OPEN
     programme.launched_at = ctx.definition.call.launch
     ctx.session.add(programme)
-    enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.CALL_LAUNCHED,
+    ctx.notify(NoticeKind.CALL_LAUNCHED,
             recipients=organiser_team(ctx), key=programme.slug, context={}, at=as_of)
     ctx.audit(as_of, "système", "appel.lance", "programme", programme.id,
               f"Appel à candidature « {programme.title} » ouvert.")
     return 1
 
 
+@stage(StageName.CLOSE_CALL, planned=planned_close)
 def close_call(ctx: Ctx, as_of: datetime) -> int:
     """At the deadline: decide admissibility, report to the Cerdd, convene the jury."""
     programme = ctx.programme
-    if programme.stage != Stage.CALL_OPEN or as_of < ctx.definition.call.deadline:
+    if programme.state != ProgrammeState.CALL_OPEN or as_of < ctx.definition.call.deadline:
         return 0
-    decided = applications.close_call(ctx, as_of)
-    programme.stage = Stage.CALL_CLOSED
+    decided = applications.decide_admissibility(ctx, as_of)
+    programme.state = ProgrammeState.CALL_CLOSED
     programme.call_closed_at = ctx.definition.call.deadline
     ctx.session.add(programme)
     rows = ctx.session.exec(
@@ -58,10 +70,10 @@ def close_call(ctx: Ctx, as_of: datetime) -> int:
     ).all()
     context = {"candidatures": rows, "recevables": admissible, "refus_guichet": refused,
                "jury": ctx.definition.jury}
-    enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.CALL_REPORT,
+    ctx.notify(NoticeKind.CALL_REPORT,
             recipients=organiser_team(ctx), key=programme.slug, context=context, at=as_of)
     jurors = [Recipient(m.email, m.juror) for m in ctx.definition.jury.members]
-    enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.JURY_CONVOCATION,
+    ctx.notify(NoticeKind.JURY_CONVOCATION,
             recipients=jurors, key=programme.slug, context=context, at=as_of)
     ctx.audit(as_of, "système", "appel.clos", "programme", programme.id,
               f"Appel clos : {decided} candidature(s) examinée(s), {len(admissible)} recevable(s).")

@@ -1,10 +1,14 @@
-"""Loading a programme (its row, its validated definition, its register) for domain functions."""
+"""A programme as domain functions see it (its row, its validated definition, its stored register,
+the renderer its notices are written with), and installing a programme into the database."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from functools import cached_property
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -12,32 +16,71 @@ from models import audit
 from models.clock import WorkingCalendar
 from models.db import lock_for_update
 from models.errors import InvalidInput, NotFound
-from models.programme import ProgrammeDefinition, load_definition, register_path
-from models.register import Register, load_register
-from models.tables import Organisation, OrgKind, Programme, Stage
+from models.notices import NoticeKind, Recipient, Renderer
+from models.outbox import enqueue
+from models.programme import ProgrammeDefinition
+from models.register import Register, parse_register
+from models.tables import Organisation, OrgKind, Programme, ProgrammeState, RegisterSnapshot
+
+
+@dataclass(frozen=True)
+class ProgrammeBundle:
+    """Everything a programme needs at run time, read from its files once by the shell: the
+    validated definition, the file it came from (a name, for information), the register's CSV
+    text and the template overrides (name → source)."""
+
+    definition: ProgrammeDefinition
+    source: str
+    register_name: str
+    register_csv: str
+    templates: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def register_sha256(self) -> str:
+        return hashlib.sha256(self.register_csv.encode("utf-8")).hexdigest()
 
 
 @dataclass
 class Ctx:
-    """A programme as the domain functions see it, inside one session."""
+    """A programme as the domain functions see it, inside one session.
+
+    `renderer` writes the notices a domain function asks for (`notify`); read-only uses may
+    leave it out.
+    """
 
     session: Session
     programme: Programme
     definition: ProgrammeDefinition
+    renderer: Renderer | None = None
 
     @property
     def programme_id(self) -> int:
         assert self.programme.id is not None
         return self.programme.id
 
-    @property
+    @cached_property
     def calendar(self) -> WorkingCalendar:
+        """French working days and the sending hours (built once per context)."""
         return self.definition.calendar()
 
-    @property
+    @cached_property
     def register(self) -> Register:
-        path = register_path(Path(self.programme.source), self.definition)
-        return load_register(path, tuple(self.definition.call.territory.departements))
+        """The register of EPCI stored when the programme was installed."""
+        sha = self.programme.register_sha256
+        if sha is None:
+            raise NotFound(f"Le programme « {self.programme.slug} » n'a pas de registre des EPCI : "
+                           "réinstallez-le avec « transitions init ».")
+        departements = tuple(self.definition.call.territory.departements)
+        return parse_register(sha, departements, lambda: _snapshot_text(self.session, sha))
+
+    def notify(self, kind: NoticeKind, recipients: list[Recipient], *, key: str, context: dict[str, Any],
+               at: datetime, deliver_after: datetime | None = None) -> int:
+        """Queue a notice to each recipient in this transaction (see `models.outbox.enqueue`)."""
+        if self.renderer is None:  # a programming error: a writing command must give one
+            raise RuntimeError("this context was loaded without a renderer: it cannot queue notices")
+        return enqueue(self.session, programme=self.programme, definition=self.definition,
+                       renderer=self.renderer, kind=kind, recipients=recipients, key=key, context=context,
+                       at=at, deliver_after=deliver_after)
 
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: int | None,
               summary: str, **details: object) -> None:
@@ -46,8 +89,18 @@ class Ctx:
                      details=dict(details))
 
 
-def load_ctx(session: Session, slug: str | None = None) -> Ctx:
-    """The programme named `slug`, or the only one loaded."""
+def _snapshot_text(session: Session, sha: str) -> str:
+    snapshot = session.get(RegisterSnapshot, sha)
+    if snapshot is None:
+        raise NotFound(f"Le registre des EPCI {sha[:12]}… manque dans la base.")
+    return snapshot.content
+
+
+def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | None = None) -> Ctx:
+    """The programme named `slug`, or the only one loaded.
+
+    Raises NotFound when none (or not that one) is loaded, InvalidInput when several are and
+    none is named."""
     programmes = session.exec(select(Programme).order_by(Programme.id)).all()  # type: ignore[arg-type]
     if not programmes:
         raise NotFound(
@@ -64,10 +117,10 @@ def load_ctx(session: Session, slug: str | None = None) -> Ctx:
             raise NotFound(f"Le programme « {slug} » n'est pas chargé dans la base.")
         programme = found[0]
     definition = ProgrammeDefinition.model_validate(programme.definition)
-    return Ctx(session, programme, definition)
+    return Ctx(session, programme, definition, renderer)
 
 
-def all_ctx(session: Session, *, lock: bool = False) -> list[Ctx]:
+def all_ctx(session: Session, *, lock: bool = False, renderer: Renderer | None = None) -> list[Ctx]:
     """Every loaded programme. With `lock`, the programmes are held until the transaction ends
     (PostgreSQL: their rows; SQLite: the write lock), so two ticks running at once advance a
     programme one after the other."""
@@ -75,43 +128,51 @@ def all_ctx(session: Session, *, lock: bool = False) -> list[Ctx]:
     if lock:
         query = lock_for_update(session, query)
     programmes = session.exec(query).all()
-    return [Ctx(session, p, ProgrammeDefinition.model_validate(p.definition)) for p in programmes]
+    return [Ctx(session, p, ProgrammeDefinition.model_validate(p.definition), renderer) for p in programmes]
 
 
-def install_programme(session: Session, path: Path, at: datetime, actor: str) -> tuple[Ctx, bool]:
-    """Load a programme file into the database; reloading an unchanged file changes nothing.
+def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, actor: str) -> tuple[Ctx, bool]:
+    """Store a programme (definition, register, wording) in the database; installing the same
+    bundle again changes nothing. Returns the programme's context and whether anything changed.
 
-    Once the call is launched, only a file with the same dates may replace the definition
-    (wording and reminder rules can evolve; the calendar the applicants were given cannot).
+    Once the call is launched, only a definition with the same dates may replace it (wording and
+    reminder rules can evolve; the calendar the applicants were given cannot): InvalidInput otherwise.
     """
-    definition = load_definition(path)
+    definition = bundle.definition
     data = definition.model_dump(mode="json")
+    sha = bundle.register_sha256
+    if session.get(RegisterSnapshot, sha) is None:
+        session.add(RegisterSnapshot(sha256=sha, name=bundle.register_name, content=bundle.register_csv))
+        session.flush()
+    templates = dict(bundle.templates)
     existing = session.exec(select(Programme).where(Programme.slug == definition.slug)).first()
     if existing is not None:
-        if existing.definition == data and existing.source == str(path.resolve()):
+        if existing.definition == data and existing.templates == templates and existing.register_sha256 == sha:
             return Ctx(session, existing, definition), False
-        if existing.stage != Stage.READY:
+        if existing.state != ProgrammeState.READY:
             before = ProgrammeDefinition.model_validate(existing.definition)
             if _calendar(before) != _calendar(definition):
                 raise InvalidInput(
                     f"Le programme « {definition.slug} » est déjà lancé : ses dates ne peuvent plus changer."
                 )
         existing.definition = data
-        existing.source = str(path.resolve())
+        existing.source = bundle.source
+        existing.templates = templates
+        existing.register_sha256 = sha
         existing.title = definition.title
         ctx = Ctx(session, existing, definition)
         ctx.audit(at, actor, "programme.mis_a_jour", "programme", existing.id,
-                  f"Définition du programme {definition.slug} mise à jour depuis {path.name}.")
+                  f"Définition du programme {definition.slug} mise à jour depuis {bundle.source}.")
         return ctx, True
-    programme = Programme(slug=definition.slug, title=definition.title, definition=data,
-                          source=str(path.resolve()), loaded_at=at)
+    programme = Programme(slug=definition.slug, title=definition.title, definition=data, source=bundle.source,
+                          templates=templates, register_sha256=sha, loaded_at=at)
     session.add(programme)
     session.flush()
     ctx = Ctx(session, programme, definition)
     ensure_organisation(session, OrgKind.ORGANISER, definition.organiser.name, None)
     ensure_organisation(session, OrgKind.CONSULTANCY, definition.consultancy.name, None)
     ctx.audit(at, actor, "programme.charge", "programme", programme.id,
-              f"Programme {definition.slug} chargé depuis {path.name}.")
+              f"Programme {definition.slug} chargé depuis {bundle.source}.")
     return ctx, True
 
 

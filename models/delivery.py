@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_
@@ -13,10 +12,10 @@ from sqlmodel import Session, col, select
 
 from models.clock import PARIS
 from models.db import lock_for_update
-from models.outbox import Recipient, enqueue
-from models.programme import ProgrammeDefinition, templates_path
+from models.notices import NoticeKind, Recipient, Renderer
+from models.outbox import enqueue
+from models.programme import ProgrammeDefinition
 from models.tables import Notice, NoticeStatus, Programme
-from notifications.kinds import NoticeKind
 
 
 def claim(session: Session, *, as_of: datetime, now: datetime, limit: int, lease: timedelta) -> list[Notice]:
@@ -69,15 +68,15 @@ def group_for_delivery(batch: list[Notice]) -> list[list[Notice]]:
     return list(groups.values())
 
 
-def digest_context(session: Session, group: list[Notice]) -> tuple[dict[str, Any], Path | None]:
-    """What the digest template needs (the programme, its organiser, the recipient), and the
-    programme's template overrides."""
+def digest_context(session: Session, group: list[Notice]) -> tuple[Programme, dict[str, Any]]:
+    """The programme of a digest's notices, and what the digest template needs (the programme's
+    definition, its organiser, the recipient)."""
     programme = session.get(Programme, group[0].programme_id)
     assert programme is not None
     definition = ProgrammeDefinition.model_validate(programme.definition)
     context = {"programme": definition, "organisateur": definition.organiser,
                "destinataire": Recipient(group[0].recipient_email, group[0].recipient_name)}
-    return context, templates_path(Path(programme.source), definition)
+    return programme, context
 
 
 def mark_failed(session: Session, notice: Notice, *, at: datetime, error: str, permanent: bool,
@@ -100,7 +99,7 @@ def backoff(attempts: int, base: float = 60.0, cap: float = 6 * 3600.0) -> timed
     return timedelta(seconds=window + random.uniform(0, window))
 
 
-def alert_dead_letter(session: Session, notice: Notice, *, at: datetime) -> int:
+def alert_dead_letter(session: Session, notice: Notice, *, at: datetime, renderer: Renderer) -> int:
     """Tell the programme's manager that a notice was given up (again, if it dies again after a retry)."""
     if notice.kind == NoticeKind.DEAD_LETTER.value or notice.programme_id is None:
         return 0
@@ -109,7 +108,8 @@ def alert_dead_letter(session: Session, notice: Notice, *, at: datetime) -> int:
         return 0
     definition = ProgrammeDefinition.model_validate(programme.definition)
     manager = definition.organiser_manager()
-    created = enqueue(session, programme=programme, definition=definition, kind=NoticeKind.DEAD_LETTER,
+    created = enqueue(session, programme=programme, definition=definition, renderer=renderer,
+                      kind=NoticeKind.DEAD_LETTER,
                       recipients=[Recipient(manager.email, manager.name)],
                       key=f"avis-{notice.id}:{at.isoformat()}",
                       context={"avis": notice}, at=at)

@@ -11,10 +11,10 @@ from models.clock import format_paris
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.forms import check_siren
-from models.outbox import Recipient, enqueue
+from models.notices import NoticeKind, Recipient
 from models.reminders import Planned, due_now, plan_rule
-from models.tables import Application, Intent, Stage
-from notifications.kinds import NoticeKind
+from models.stages import StageName, stage
+from models.tables import Application, Intent, ProgrammeState
 
 _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
 
@@ -60,10 +60,16 @@ def series(ctx: Ctx) -> list[Planned]:
     return plan_rule(ctx.calendar, ctx.definition.call.deadline, ctx.definition.reminders.deadline)
 
 
+def planned(ctx: Ctx) -> list[datetime]:
+    """The deadline reminders, while the call is open."""
+    return [p.at for p in series(ctx)] if ctx.programme.state == ProgrammeState.CALL_OPEN else []
+
+
+@stage(StageName.CALL_REMINDERS, planned=planned)
 def remind(ctx: Ctx, as_of: datetime) -> int:
     """Before the deadline, remind each announced EPCI that has not submitted yet."""
     call = ctx.definition.call
-    if ctx.programme.stage != Stage.CALL_OPEN or as_of >= call.deadline:
+    if ctx.programme.state != ProgrammeState.CALL_OPEN or as_of >= call.deadline:
         return 0
     reminder = due_now(series(ctx), as_of)
     if reminder is None:
@@ -77,8 +83,7 @@ def remind(ctx: Ctx, as_of: datetime) -> int:
     for intent in intents:
         if intent.siren in submitted:
             continue
-        sent += enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
-                        kind=NoticeKind.DEADLINE_REMINDER,
+        sent += ctx.notify(NoticeKind.DEADLINE_REMINDER,
                         recipients=[Recipient(intent.contact_email, intent.contact_name)],
                         key=f"intention-{intent.id}:{reminder.index}",
                         context={"intention": intent, "appel": call}, at=as_of)

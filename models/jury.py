@@ -13,11 +13,11 @@ from models.call import manager
 from models.clock import format_number
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
-from models.outbox import Recipient, enqueue
+from models.notices import NoticeKind, Recipient
 from models.pilots import all_parties, party_of
 from models.reminders import Planned, due_now, plan_rule
-from models.tables import Application, ApplicationStatus, JuryScore, Pilot, Stage
-from notifications.kinds import NoticeKind
+from models.stages import StageName, stage
+from models.tables import Application, ApplicationStatus, JuryScore, Pilot, ProgrammeState
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def record_score(ctx: Ctx, application: Application, *, juror: str, criterion: s
                  at: datetime, comment: str = "") -> bool:
     """Record (or revise) one juror's score on one criterion, until the jury has decided."""
     jury = ctx.definition.jury
-    if ctx.programme.stage != Stage.CALL_CLOSED:
+    if ctx.programme.state != ProgrammeState.CALL_CLOSED:
         raise Refused("Les notes du jury ne s'enregistrent qu'entre la clôture de l'appel et la sélection.")
     jurors = {m.juror for m in jury.members}
     if juror not in jurors:
@@ -120,9 +120,20 @@ def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
             for member in jury.members}
 
 
+def planned_reminders(ctx: Ctx) -> list[datetime]:
+    """The jurors' reminders, once the call is closed."""
+    return [p.at for p in series(ctx)] if ctx.programme.state == ProgrammeState.CALL_CLOSED else []
+
+
+def planned_meeting(ctx: Ctx) -> list[datetime]:
+    """The jury's meeting, once the call is closed."""
+    return [ctx.definition.jury.meeting] if ctx.programme.state == ProgrammeState.CALL_CLOSED else []
+
+
+@stage(StageName.JURY_REMINDERS, planned=planned_reminders)
 def remind(ctx: Ctx, as_of: datetime) -> int:
     """Before the meeting, remind each juror who has applications left to score."""
-    if ctx.programme.stage != Stage.CALL_CLOSED or as_of >= ctx.definition.jury.meeting:
+    if ctx.programme.state != ProgrammeState.CALL_CLOSED or as_of >= ctx.definition.jury.meeting:
         return 0
     reminder = due_now(series(ctx), as_of)
     if reminder is None:
@@ -132,13 +143,13 @@ def remind(ctx: Ctx, as_of: datetime) -> int:
     for juror, missing in missing_scores(ctx).items():
         if missing:
             member = members[juror]
-            sent += enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
-                            kind=NoticeKind.JURY_REMINDER, recipients=[Recipient(member.email, member.juror)],
+            sent += ctx.notify(NoticeKind.JURY_REMINDER, recipients=[Recipient(member.email, member.juror)],
                             key=f"{ctx.programme.slug}:{reminder.index}",
                             context={"jury": ctx.definition.jury, "a_noter": missing}, at=as_of)
     return sent
 
 
+@stage(StageName.SELECT_PILOTS, planned=planned_meeting)
 def select_pilots(ctx: Ctx, as_of: datetime) -> int:
     """At the jury meeting: choose the best admissible applications at or above the threshold.
 
@@ -147,7 +158,7 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
     """
     jury = ctx.definition.jury
     programme = ctx.programme
-    if programme.stage != Stage.CALL_CLOSED or as_of < jury.meeting:
+    if programme.state != ProgrammeState.CALL_CLOSED or as_of < jury.meeting:
         return 0
     ranked = ranking(ctx)
     incomplete = [r for r in ranked if not r.complete]
@@ -158,8 +169,7 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
             f"seules {len(qualified)} candidature(s) atteignent le seuil de {format_number(jury.threshold)}/"
             f"{jury.scale_max}"
         )
-        return enqueue(ctx.session, programme=programme, definition=ctx.definition,
-                       kind=NoticeKind.SELECTION_BLOCKED, recipients=manager(ctx),
+        return ctx.notify(NoticeKind.SELECTION_BLOCKED, recipients=manager(ctx),
                        key=f"{programme.slug}:{as_of.date().isoformat()}",
                        context={"motif": reason, "classement": ranked}, at=as_of)
     chosen = {r.application.id for r in qualified}
@@ -177,12 +187,11 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
                           rank=rank, selected_at=as_of)
             ctx.session.add(pilot)
             ctx.session.flush()
-            enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.SELECTED,
+            ctx.notify(NoticeKind.SELECTED,
                     recipients=recipients_of(form), key=application.receipt_number,
                     context={"candidature": application, "note": entry.score, "rang": rank}, at=as_of)
             for party, recipients in all_parties(ctx, pilot).items():
-                enqueue(ctx.session, programme=programme, definition=ctx.definition,
-                        kind=NoticeKind.CHARTER_TO_SIGN, recipients=recipients,
+                ctx.notify(NoticeKind.CHARTER_TO_SIGN, recipients=recipients,
                         key=f"pilote-{pilot.id}:{party}",
                         context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
                                  "charte": ctx.definition.accompaniment.charter,
@@ -196,13 +205,13 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
                 else f"Note pondérée {format_number(entry.score or 0)}/{jury.scale_max}, rang {rank} : au-delà des "
                      f"{jury.pilots.max} territoires pilotes."
             )
-            enqueue(ctx.session, programme=programme, definition=ctx.definition, kind=NoticeKind.NOT_SELECTED,
+            ctx.notify(NoticeKind.NOT_SELECTED,
                     recipients=recipients_of(form), key=application.receipt_number,
                     context={"candidature": application}, at=as_of)
         ctx.session.add(application)
         ctx.audit(as_of, "jury", f"candidature.{application.status}", "application", application.id,
                   f"{application.lead_name} : {application.decision_reason}")
-    programme.stage = Stage.PILOTS_SELECTED
+    programme.state = ProgrammeState.PILOTS_SELECTED
     programme.selected_at = as_of
     ctx.session.add(programme)
     ctx.audit(as_of, "jury", "jury.selection", "programme", programme.id,

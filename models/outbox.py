@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -13,23 +12,9 @@ from sqlmodel import Session, col, func, select
 from models.clock import format_paris
 from models.errors import NotFound, Refused
 from models.identifiers import message_id
-from models.programme import ProgrammeDefinition, templates_path
+from models.notices import CONTEXT, NoticeKind, Recipient, Renderer, unique_recipients
+from models.programme import ProgrammeDefinition
 from models.tables import Notice, NoticeStatus, Programme
-from notifications.kinds import CONTEXT, NoticeKind
-from notifications.render import render_notice
-
-
-@dataclass(frozen=True)
-class Recipient:
-    email: str
-    name: str
-
-
-def unique_recipients(recipients: list[Recipient]) -> list[Recipient]:
-    seen: dict[str, Recipient] = {}
-    for recipient in recipients:
-        seen.setdefault(recipient.email.lower(), recipient)
-    return list(seen.values())
 
 
 def enqueue(
@@ -37,6 +22,7 @@ def enqueue(
     *,
     programme: Programme,
     definition: ProgrammeDefinition,
+    renderer: Renderer,
     kind: NoticeKind,
     recipients: list[Recipient],
     key: str,
@@ -44,12 +30,14 @@ def enqueue(
     at: datetime,
     deliver_after: datetime | None = None,
 ) -> int:
-    """Render and queue one notice per recipient; returns how many were new.
+    """Render (with `renderer` and the programme's own wording) and queue one notice per
+    recipient; returns how many were new.
 
     The deduplication key is `kind:key:email`: asking twice for the same notice queues it once.
+    Raises ValueError for a context variable the kind does not declare (a programming error).
     """
     unexpected = set(context) - CONTEXT[kind]
-    if unexpected:  # a programming error: declare the variable in notifications.kinds.CONTEXT
+    if unexpected:  # a programming error: declare the variable in models.notices.CONTEXT
         raise ValueError(f"undeclared context for {kind.value}: {sorted(unexpected)}")
     created = 0
     for recipient in unique_recipients(recipients):
@@ -57,15 +45,10 @@ def enqueue(
         exists = session.exec(select(col(Notice.id)).where(Notice.dedup_key == dedup_key)).first()
         if exists is not None:
             continue
-        rendered = render_notice(
+        rendered = renderer(
             kind,
-            {
-                "programme": definition,
-                "destinataire": recipient,
-                "organisateur": definition.organiser,
-                **context,
-            },
-            templates_path(Path(programme.source), definition),
+            {"programme": definition, "destinataire": recipient, "organisateur": definition.organiser, **context},
+            templates_of(programme),
         )
         notice = Notice(
             dedup_key=dedup_key,
@@ -76,6 +59,7 @@ def enqueue(
             subject=rendered.subject,
             body_text=rendered.text,
             body_html=rendered.html,
+            core_text=rendered.core_text,
             created_at=at,
             deliver_after=deliver_after or at,
             message_id=message_id(dedup_key),
@@ -88,6 +72,11 @@ def enqueue(
             continue
         created += 1
     return created
+
+
+def templates_of(programme: Programme) -> Mapping[str, str]:
+    """The programme's own wording (template name → source), stored when it was installed."""
+    return programme.templates or {}
 
 
 def notices(session: Session, status: str | None = None, limit: int = 200, *, kind: str | None = None,

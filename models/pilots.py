@@ -10,20 +10,21 @@ from models.applications import form_of, recipients_of
 from models.clock import add_paris, format_duration, paris, parse_duration, utc
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
-from models.outbox import Recipient, enqueue
+from models.notices import NoticeKind, Recipient
 from models.reminders import Planned, due_now, plan_rule
+from models.stages import StageName, stage
 from models.tables import (
     Application,
     CharterParty,
     CharterSignature,
-    ConsultancyTask,
+    Deliverable,
     Milestone,
     Pilot,
     PilotPhase,
     PilotStatus,
+    ProgrammeState,
     TrainingSession,
 )
-from notifications.kinds import NoticeKind
 
 PARTY_OF = {
     CharterParty.TERRITORY: "du territoire",
@@ -108,6 +109,23 @@ def charter_series(ctx: Ctx) -> list[Planned]:
                      escalate_after=reminders.escalate_to_organiser)
 
 
+def _awaiting_charter(ctx: Ctx) -> list[Pilot]:
+    if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
+        return []
+    return pilots(ctx, PilotStatus.CHARTER_PENDING)
+
+
+def planned_reminders(ctx: Ctx) -> list[datetime]:
+    """The charter reminders, while a pilot's charter awaits signatures."""
+    return [p.at for p in charter_series(ctx)] if _awaiting_charter(ctx) else []
+
+
+def planned_kickoff(ctx: Ctx) -> list[datetime]:
+    """The planned kick-off, while a pilot's charter awaits signatures."""
+    return [ctx.definition.accompaniment.kickoff] if _awaiting_charter(ctx) else []
+
+
+@stage(StageName.CHARTER_REMINDERS, planned=planned_reminders)
 def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
     """Remind each party that has not signed; past the signing date, the Cerdd's manager is copied."""
     charter = ctx.definition.accompaniment.charter
@@ -125,8 +143,7 @@ def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
                 from models.call import manager
 
                 recipients = [*recipients, *manager(ctx)]
-            sent += enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition,
-                            kind=NoticeKind.CHARTER_REMINDER, recipients=recipients,
+            sent += ctx.notify(NoticeKind.CHARTER_REMINDER, recipients=recipients,
                             key=f"pilote-{pilot.id}:{party}:{reminder.index}",
                             context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
                                      "charte": charter, "en_retard": reminder.overdue,
@@ -135,6 +152,7 @@ def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
     return sent
 
 
+@stage(StageName.KICKOFF, planned=planned_kickoff)
 def kickoff(ctx: Ctx, as_of: datetime) -> int:
     """Start the accompaniment of every pilot whose charter all parties signed.
 
@@ -156,7 +174,7 @@ def kickoff(ctx: Ctx, as_of: datetime) -> int:
         ctx.session.add(pilot)
         _lay_out(ctx, pilot, start)
         recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
-        enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.KICKOFF,
+        ctx.notify(NoticeKind.KICKOFF,
                 recipients=recipients, key=f"pilote-{pilot.id}",
                 context={"pilote": pilot, "accompagnement": accompaniment}, at=as_of)
         ctx.audit(as_of, "système", "pilote.lance", "pilot", pilot.id,
@@ -182,7 +200,7 @@ def _lay_out(ctx: Ctx, pilot: Pilot, start: datetime) -> None:
             pilot_id=pilot_id, key=item.key, title=item.title, location=item.location,
             starts_at=begins, ends_at=begins + timedelta(hours=item.hours)))
     for task in accompaniment.tasks:
-        ctx.session.add(ConsultancyTask(pilot_id=pilot_id, key=task.key, title=task.title,
+        ctx.session.add(Deliverable(pilot_id=pilot_id, key=task.key, title=task.title,
                                         due_at=_working_day_at(ctx, add_paris(start, parse_duration(task.due)),
                                                                task.due_time)))
     ctx.session.flush()

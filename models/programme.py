@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -12,15 +11,11 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
-    ValidationError,
     model_validator,
 )
 
 from models.clock import InstantError, WorkingCalendar, parse_duration, utc
-from models.documents import parse_mapping, read_text_file
-from models.errors import InvalidInput, french_errors, yaml_lines
-from notifications.kinds import NoticeKind
-from notifications.render import check_overrides
+from models.notices import NoticeKind
 
 
 def _paris_instant(value: datetime) -> datetime:
@@ -269,6 +264,7 @@ class ProgrammeDefinition(Strict):
         return self
 
     def calendar(self) -> WorkingCalendar:
+        """A new working-day calendar for this programme (`Ctx.calendar` keeps one per context)."""
         return WorkingCalendar(self.reminders.calendar.country, self.reminders.calendar.send_at)
 
     def organiser_manager(self) -> Person:
@@ -281,41 +277,3 @@ def _unique(keys: list[str], what: str) -> None:
         if key in seen:
             raise ValueError(f"clé de {what} en double : {key}")
         seen.add(key)
-
-
-def load_definition(path: Path) -> ProgrammeDefinition:
-    """Read and validate a programme file; a broken one is refused with every problem listed."""
-    text = read_text_file(path, "de programme")
-    raw = parse_mapping(text, path.name, "de programme")
-    try:
-        definition = ProgrammeDefinition.model_validate(raw)
-    except ValidationError as exc:
-        problems = french_errors(exc, yaml_lines(text))
-        raise InvalidInput(
-            f"Programme {path.name} refusé : {len(problems)} problème(s).", problems
-        ) from None
-    overrides = templates_path(path, definition)
-    if overrides is not None:
-        if not overrides.is_dir():
-            raise InvalidInput(f"Programme {path.name} refusé : templates_dir désigne {overrides}, "
-                               "dossier introuvable.")
-        problems = check_overrides(overrides)
-        if problems:
-            raise InvalidInput(f"Programme {path.name} refusé : modèles d'avis invalides dans {overrides}.", problems)
-    register = register_path(path, definition)
-    if not register.is_file():
-        raise InvalidInput(
-            f"Programme {path.name} refusé : call.territory.register_file désigne {register}, "
-            "fichier introuvable."
-        )
-    return definition
-
-
-def templates_path(programme_file: Path, definition: ProgrammeDefinition) -> Path | None:
-    if definition.templates_dir is None:
-        return None
-    return (programme_file.parent / definition.templates_dir).resolve()
-
-
-def register_path(programme_file: Path, definition: ProgrammeDefinition) -> Path:
-    return (programme_file.parent / definition.call.territory.register_file).resolve()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 from models.errors import InvalidInput
 
@@ -42,14 +42,22 @@ class Register:
         return self.communes.get(siren)
 
 
-@lru_cache(maxsize=8)
-def load_register(path: Path, departements: tuple[str, ...] = ("59", "62")) -> Register:
-    """Read the semicolon-separated register; only communes of the given départements count."""
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle, delimiter=";"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"Le registre des EPCI {path} est illisible : {exc}.") from None
+_parsed: dict[tuple[str, tuple[str, ...]], Register] = {}
+
+
+def parse_register(sha256: str, departements: tuple[str, ...], content: Callable[[], str]) -> Register:
+    """The register whose CSV text has this SHA-256, parsed once per process (`content` is
+    called only the first time); only communes of the given départements count."""
+    key = (sha256, departements)
+    if key not in _parsed:
+        _parsed[key] = read_register(content(), departements)
+    return _parsed[key]
+
+
+def read_register(text: str, departements: tuple[str, ...] = ("59", "62")) -> Register:
+    """Read the semicolon-separated register (columns siren, nom, nature, ptot, insee, siren_com,
+    nom_com, ptot_com); InvalidInput when a column is missing or a number is not one."""
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     members: dict[str, list[Commune]] = {}
     heads: dict[str, dict[str, str]] = {}
     try:
@@ -60,11 +68,11 @@ def load_register(path: Path, departements: tuple[str, ...] = ("59", "62")) -> R
             members.setdefault(row["siren"], []).append(
                 Commune(row["insee"], row["siren_com"], row["nom_com"], int(row["ptot_com"]))
             )
-    except (KeyError, ValueError) as exc:
-        raise InvalidInput(f"Le registre des EPCI {path} est mal formé : {exc}.") from None
-    epcis = {
-        siren: Epci(siren, row["nom"], row["nature"], int(row["ptot"]), tuple(members[siren]))
-        for siren, row in heads.items()
-    }
+        epcis = {
+            siren: Epci(siren, row["nom"], row["nature"], int(row["ptot"]), tuple(members[siren]))
+            for siren, row in heads.items()
+        }
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise InvalidInput(f"Le registre des EPCI est mal formé : {exc}.") from None
     communes = {c.siren: (c, epci) for epci in epcis.values() for c in epci.communes}
     return Register(epcis, communes)

@@ -27,7 +27,7 @@ def json_column(default: Any) -> Any:
     return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
 
 
-class Stage(StrEnum):
+class ProgrammeState(StrEnum):
     READY = "pret"
     CALL_OPEN = "appel_ouvert"
     CALL_CLOSED = "appel_clos"
@@ -70,13 +70,53 @@ class NoticeStatus(StrEnum):
     DEAD = "abandonne"
 
 
+STATE_LABELS: dict[str, str] = {
+    "pret": "prêt, appel pas encore lancé",
+    "appel_ouvert": "appel à candidature ouvert",
+    "appel_clos": "appel clos, en attente du jury",
+    "pilotes_selectionnes": "territoires pilotes sélectionnés, accompagnement",
+    "termine": "programme terminé",
+}
+
+
+STATUS_LABELS: dict[str, str] = {
+    "recue": "reçue",
+    "recevable": "recevable",
+    "non_recevable": "non recevable",
+    "retenue": "retenue",
+    "non_retenue": "non retenue",
+    "charte_en_attente": "charte en attente",
+    "en_cours": "en cours",
+    "termine": "terminé",
+    "en_attente": "en attente",
+    "envoye": "envoyé",
+    "abandonne": "abandonné",
+}
+
+
+def label(status: str) -> str:
+    """The word users read for a stored status."""
+    return STATUS_LABELS.get(status, status)
+
+
+class RegisterSnapshot(SQLModel, table=True):
+    """The register of EPCI a programme was installed with (CSV text), stored by its SHA-256 so
+    that nothing at run time reads a file path recorded in the database."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    name: str
+    content: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class Programme(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True, index=True)
     title: str
     definition: dict[str, Any] = json_column(dict)
-    source: str = ""
-    stage: str = Stage.READY
+    source: str = Field(default="", description="File name the programme was installed from (information only).")
+    templates: dict[str, str] = json_column(dict)
+    register_sha256: str | None = Field(default=None, foreign_key="registersnapshot.sha256")
+    state: str = ProgrammeState.READY
     loaded_at: datetime = instant()
     launched_at: datetime | None = instant(nullable=True)
     call_closed_at: datetime | None = instant(nullable=True)
@@ -245,7 +285,7 @@ class Attendance(SQLModel, table=True):
     recorded_at: datetime = instant()
 
 
-class ConsultancyTask(SQLModel, table=True):
+class Deliverable(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("pilot_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -268,6 +308,8 @@ class Notice(SQLModel, table=True):
     subject: str
     body_text: str = Field(sa_column=Column(Text, nullable=False))
     body_html: str = Field(sa_column=Column(Text, nullable=False))
+    core_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""),
+                           description="The text without greeting and signature, as a digest lists it.")
     created_at: datetime = instant()
     deliver_after: datetime = instant(index=True)
     status: str = Field(default=NoticeStatus.PENDING, index=True)

@@ -8,11 +8,11 @@ from sqlmodel import col, select
 
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
-from models.outbox import Recipient, enqueue
+from models.notices import NoticeKind, Recipient
 from models.pilots import consultancy_contacts, pilots, territory_contacts
 from models.reminders import Planned, due_now, plan
-from models.tables import Attendance, Pilot, PilotStatus, TrainingSession
-from notifications.kinds import NoticeKind
+from models.stages import StageName, stage
+from models.tables import Attendance, Pilot, PilotStatus, ProgrammeState, TrainingSession
 
 
 def sessions_of(ctx: Ctx, pilot: Pilot) -> list[TrainingSession]:
@@ -37,7 +37,16 @@ def series(ctx: Ctx, item: TrainingSession) -> list[Planned]:
     return plan(ctx.calendar, item.starts_at, [rule.invitation, *rule.before], [])
 
 
-def notify(ctx: Ctx, as_of: datetime) -> int:
+def planned(ctx: Ctx) -> list[datetime]:
+    """Each active pilot's session invitations and reminders."""
+    if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
+        return []
+    return [p.at for pilot in pilots(ctx, PilotStatus.ACTIVE) for item in sessions_of(ctx, pilot)
+            for p in series(ctx, item)]
+
+
+@stage(StageName.SESSIONS, planned=planned)
+def invite_and_remind(ctx: Ctx, as_of: datetime) -> int:
     """Invite the pilot's people to each coming session, then remind them shortly before."""
     sent = 0
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
@@ -50,7 +59,7 @@ def notify(ctx: Ctx, as_of: datetime) -> int:
                 continue
             kind = NoticeKind.SESSION_INVITATION if reminder.index == 1 else NoticeKind.SESSION_REMINDER
             recipients = recipients or territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
-            sent += enqueue(ctx.session, programme=ctx.programme, definition=ctx.definition, kind=kind,
+            sent += ctx.notify(kind,
                             recipients=recipients, key=f"session-{item.id}:{reminder.index}",
                             context={"pilote": pilot, "session": item}, at=as_of)
     return sent

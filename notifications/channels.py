@@ -1,4 +1,4 @@
-"""Delivery channels. Each turns an outbox row into a message and hands it over, or raises."""
+"""Delivery channels. Each hands a `Message` over (as an e-mail, a file or a webhook call), or raises."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
-from models.errors import os_reason
-from models.tables import Notice
+from models.wording import os_reason
+from notifications.message import Message
 
 
 class DeliveryError(Exception):
@@ -23,28 +23,29 @@ class DeliveryError(Exception):
 class Channel(Protocol):
     name: str
 
-    def send(self, notice: Notice) -> None: ...
+    def send(self, message: Message) -> None: ...
 
     def close(self) -> None: ...
 
 
-def build_email(notice: Notice, sender: str) -> EmailMessage:
-    """The notice as a MIME message: plain text first, HTML alternative, stable Message-ID."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = f"{notice.recipient_name} <{notice.recipient_email}>"
-    message["Subject"] = notice.subject
-    message["Date"] = format_datetime(notice.created_at)
-    message["Message-ID"] = notice.message_id
-    message["X-Transitions-Kind"] = notice.kind
-    message["X-Transitions-Key"] = notice.dedup_key
-    message.set_content(notice.body_text, charset="utf-8")
-    message.add_alternative(notice.body_html, subtype="html", charset="utf-8")
-    return message
-
-
-def eml_name(notice: Notice) -> str:
-    return f"{notice.created_at:%Y%m%d-%H%M}-{notice.id:05d}-{notice.kind}.eml"
+def build_email(message: Message, sender: str) -> EmailMessage:
+    """The message in MIME: plain text first, HTML alternative, stable Message-ID."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = f"{message.recipient.name} <{message.recipient.email}>"
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = message.message_id
+    email["X-Transitions-Kind"] = message.kind
+    email["X-Transitions-Key"] = message.key
+    for name, value in message.headers:
+        email[name] = value
+    email.set_content(message.text, charset="utf-8")
+    email.add_alternative(message.html, subtype="html", charset="utf-8")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        email.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+    return email
 
 
 class FileChannel:
@@ -57,11 +58,11 @@ class FileChannel:
         self.sender = sender
         directory.mkdir(parents=True, exist_ok=True)
 
-    def send(self, notice: Notice) -> None:
-        target = self.directory / eml_name(notice)
+    def send(self, message: Message) -> None:
+        target = self.directory / f"{message.stem}.eml"
         temporary = target.with_suffix(".tmp")
         try:
-            temporary.write_bytes(bytes(build_email(notice, self.sender)))
+            temporary.write_bytes(bytes(build_email(message, self.sender)))
             os.replace(temporary, target)
         except OSError as exc:
             raise DeliveryError(f"écriture impossible dans {self.directory} : {os_reason(exc)}") from exc

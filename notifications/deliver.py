@@ -1,25 +1,33 @@
-"""Deliver the outbox: claim a batch, hand each notice to its channel, record each outcome."""
+"""Deliver the outbox: claim a batch, hand each message to its channel, record each outcome."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from models import delivery
-from models.errors import InvalidInput
+from models.outbox import templates_of
 from models.tables import Notice
-from notifications.channels import Channel, DeliveryError, FileChannel
-from notifications.render import build_digest
-from notifications.smtp import SmtpChannel
-from notifications.webhook import WebhookChannel
-from transitions.settings import Channel as ChannelName
-from transitions.settings import Settings
+from notifications.channels import DeliveryError
+from notifications.message import Message, digest_message, single_message
+from notifications.render import render_notice
 
-LEASE = timedelta(minutes=5)
+if TYPE_CHECKING:
+    from notifications.routing import Channels
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How hard delivery tries: attempts before a notice is given up, notices claimed per batch,
+    and how long a claim (lease) protects a batch from other deliverers."""
+
+    max_attempts: int = 6
+    batch_size: int = 200
+    lease: timedelta = timedelta(minutes=5)
 
 
 @dataclass
@@ -31,72 +39,47 @@ class DeliveryReport:
     by_kind: Counter[str] = field(default_factory=Counter)
 
 
-def open_channel(name: ChannelName, settings: Settings) -> Channel:
-    """A channel configured from the settings (secrets are read here and kept out of logs)."""
-    if name == ChannelName.SMTP:
-        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-        return SmtpChannel(host=settings.smtp_host, port=settings.smtp_port, sender=settings.notice_sender,
-                           timeout=settings.smtp_timeout, user=settings.smtp_user, password=password,
-                           starttls=settings.smtp_starttls, tls=settings.smtp_tls,
-                           ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None)
-    if name == ChannelName.WEBHOOK:
-        if not settings.webhook_url:
-            raise InvalidInput("Le canal webhook est choisi mais WEBHOOK_URL n'est pas défini.")
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        return WebhookChannel(url=settings.webhook_url, secret=secret, timeout=settings.webhook_timeout)
-    return FileChannel(settings.outbox_dir, settings.notice_sender)
-
-
-def deliver_due(session: Session, *, as_of: datetime, settings: Settings,
-                channel: Channel | None = None) -> DeliveryReport:
+def deliver_due(session: Session, *, as_of: datetime, channels: Channels,
+                policy: DeliveryPolicy = DeliveryPolicy()) -> DeliveryReport:
     """Deliver every notice due at `as_of`, batch after batch, until none is left.
 
-    Each notice goes through the channel its recipient is routed to (or `channel`, if given);
-    channels are opened at first use and closed at the end, so SMTP keeps one connection.
+    Each message goes through the channel its recipient is routed to; the channels are closed
+    at the end, so SMTP keeps one connection for the whole run.
     """
     report = DeliveryReport()
-    opened: dict[ChannelName, Channel] = {}
-
-    def channel_for(notice: Notice) -> Channel:
-        if channel is not None:
-            return channel
-        name = settings.channel_for(notice.recipient_email)
-        if name not in opened:
-            opened[name] = open_channel(name, settings)
-        return opened[name]
-
     try:
         while True:
             now = datetime.now(UTC)
-            batch = delivery.claim(session, as_of=as_of, now=now, limit=settings.delivery_batch_size,
-                                 lease=LEASE)
+            batch = delivery.claim(session, as_of=as_of, now=now, limit=policy.batch_size, lease=policy.lease)
             if not batch:
                 return report
             for group in delivery.group_for_delivery(batch):
-                _deliver_group(session, group, channel_for, as_of, settings, report)
+                _deliver_group(session, group, channels, as_of, policy, report)
     finally:
-        for each in opened.values():
-            each.close()
+        channels.close()
 
 
-def _deliver_group(session: Session, group: list[Notice], channel_for: Callable[[Notice], Channel],
-                   as_of: datetime, settings: Settings, report: DeliveryReport) -> None:
-    """Hand over one notice, or one digest of several; record the outcome for each notice."""
+def _message(session: Session, group: list[Notice], as_of: datetime) -> Message:
     if len(group) == 1:
-        message = group[0]
-    else:
-        context, overrides = delivery.digest_context(session, group)
-        message = build_digest(group, context, as_of, overrides)
+        return single_message(group[0])
+    programme, context = delivery.digest_context(session, group)
+    return digest_message(group, context, as_of, templates_of(programme))
+
+
+def _deliver_group(session: Session, group: list[Notice], channels: Channels, as_of: datetime,
+                   policy: DeliveryPolicy, report: DeliveryReport) -> None:
+    """Hand over one notice, or one digest of several; record the outcome for each notice."""
+    message = _message(session, group, as_of)
     try:
-        channel_for(message).send(message)
+        channels.for_address(message.recipient.email).send(message)
     except DeliveryError as exc:
         for notice in group:
             delivery.mark_failed(session, notice, at=as_of, error=str(exc), permanent=exc.permanent,
-                               max_attempts=settings.delivery_max_attempts, retry_in=delivery.backoff(notice.attempts))
+                                 max_attempts=policy.max_attempts, retry_in=delivery.backoff(notice.attempts))
             report.failed += 1
             if notice.status == delivery.NoticeStatus.DEAD:
                 report.dead += 1
-                delivery.alert_dead_letter(session, notice, at=as_of)
+                delivery.alert_dead_letter(session, notice, at=as_of, renderer=render_notice)
         return
     delivery.mark_sent(session, group, at=as_of, digest_id=message.message_id if len(group) > 1 else None)
     report.sent += len(group)

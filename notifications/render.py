@@ -1,82 +1,41 @@
-"""Render a notice (subject, plain text, HTML) from its kind's templates. Pure: no I/O but reading templates."""
+"""Render a notice (subject, plain text, HTML, core text) from its kind's templates.
+
+Pure: no I/O but reading the packaged templates. A programme's own wording arrives as a mapping
+of template names to sources (stored with the programme in the database), and every template
+runs in Jinja's sandbox, so a programme file cannot reach beyond the values it is given.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateSyntaxError, meta, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    DictLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    meta,
+    select_autoescape,
+)
+from jinja2.sandbox import SandboxedEnvironment
 
 from models.clock import format_duration, format_paris
-from models.identifiers import message_id
-from models.tables import Notice
-from notifications.kinds import CONTEXT, NoticeKind
+from models.notices import COMMON_VARIABLES, CONTEXT, NoticeKind, RenderedNotice
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-
-@dataclass(frozen=True)
-class RenderedNotice:
-    subject: str
-    text: str
-    html: str
+OVERRIDABLE = frozenset(f"{kind.value}.{ext}" for kind in NoticeKind for ext in ("txt", "html"))
+"""The template names a programme may override: `<kind>.txt` and `<kind>.html`."""
 
 
-def core_text(body_text: str) -> str:
-    """A notice's text without its greeting and signature, to be listed inside a digest."""
-    lines = body_text.strip().splitlines()
-    if lines and lines[0].startswith("Bonjour"):
-        lines = lines[1:]
-    text = "\n".join(lines)
-    return text.split("\nBien cordialement,")[0].strip()
-
-
-def build_digest(group: list[Notice], context: dict[str, Any], at: datetime,
-                 overrides: Path | None = None) -> Notice:
-    """One message listing several notices to the same person; its Message-ID derives from the
-    notices it carries, so a redelivered digest is recognisable as the same message."""
-    items = [{"subject": n.subject, "text": core_text(n.body_text)} for n in group]
-    rendered = render_notice(NoticeKind.DIGEST, {**context, "elements": items, "jour": at}, overrides)
-    keys = "|".join(sorted(n.dedup_key for n in group))
-    key = f"{NoticeKind.DIGEST.value}:{hashlib.sha256(keys.encode()).hexdigest()[:24]}"
-    first = group[0]
-    return Notice(id=first.id, dedup_key=key, programme_id=first.programme_id, kind=NoticeKind.DIGEST.value,
-                  recipient_email=first.recipient_email, recipient_name=first.recipient_name,
-                  subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
-                  created_at=at, deliver_after=at, message_id=message_id(key))
-
-
-COMMON_VARIABLES = {"programme", "destinataire", "organisateur", "subject"}
-"""What every notice template receives, whatever its kind."""
-
-
-def check_overrides(folder: Path) -> list[str]:
-    """Problems (in French) with a programme's template overrides: unknown names, Jinja syntax,
-    and variables the notice does not provide (see `notifications.kinds.CONTEXT`)."""
-    known = {f"{kind.value}.{ext}" for kind in NoticeKind for ext in ("txt", "html")}
-    problems = []
-    env = environment(folder)
-    for path in sorted(folder.iterdir()):
-        if path.name not in known:
-            problems.append(f"{path.name} : aucun avis ne porte ce nom (attendu : <type>.txt ou <type>.html)")
-            continue
-        try:
-            tree = env.parse(path.read_text(encoding="utf-8"))
-        except TemplateSyntaxError as exc:
-            problems.append(f"{path.name} (ligne {exc.lineno}) : modèle invalide, {exc.message}")
-            continue
-        except UnicodeDecodeError:
-            problems.append(f"{path.name} : le fichier n'est pas encodé en UTF-8")
-            continue
-        provided = COMMON_VARIABLES | CONTEXT[NoticeKind(path.name.rsplit(".", 1)[0])]
-        for name in sorted(meta.find_undeclared_variables(tree) - provided):
-            problems.append(f"{path.name} : la variable « {name} » n'existe pas pour cet avis "
-                            f"(disponibles : {', '.join(sorted(provided))})")
-    return problems
+class RenderError(Exception):
+    """A notice that cannot be rendered (a template problem); the message says which and why."""
 
 
 def _date_fr(value: datetime, with_time: bool = True) -> str:
@@ -87,13 +46,13 @@ def _day_fr(value: datetime) -> str:
     return format_paris(value, with_time=False)
 
 
-@lru_cache(maxsize=16)
-def environment(overrides: Path | None = None) -> Environment:
-    """The Jinja environment: HTML autoescaped, undefined variables are errors. A programme may
-    override any template with a file of the same name in its own folder."""
-    folders = [overrides, TEMPLATES_DIR] if overrides else [TEMPLATES_DIR]
-    env = Environment(
-        loader=FileSystemLoader(folders),
+@lru_cache(maxsize=32)
+def _environment(overrides: tuple[tuple[str, str], ...]) -> SandboxedEnvironment:
+    loaders: list[Any] = [FileSystemLoader(TEMPLATES_DIR)]
+    if overrides:
+        loaders.insert(0, DictLoader(dict(overrides)))
+    env = SandboxedEnvironment(
+        loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(["html"], default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -106,12 +65,54 @@ def environment(overrides: Path | None = None) -> Environment:
     return env
 
 
-def render_notice(kind: NoticeKind, context: dict[str, Any], overrides: Path | None = None) -> RenderedNotice:
-    """Subject and text from `<kind>.txt` (its `subject` variable), HTML from `<kind>.html`."""
+def environment(overrides: Mapping[str, str] | None = None) -> SandboxedEnvironment:
+    """The sandboxed Jinja environment: HTML autoescaped, undefined variables are errors; a
+    programme's overrides come first, the packaged templates after them."""
+    return _environment(tuple(sorted((overrides or {}).items())))
+
+
+def render_notice(kind: NoticeKind, context: Mapping[str, Any],
+                  overrides: Mapping[str, str] | None = None) -> RenderedNotice:
+    """Subject and text from `<kind>.txt` (its `subject` variable), HTML from `<kind>.html`; the
+    core text is the text template's `body` block (the whole text if an override has none).
+
+    Raises `RenderError` when a template is broken or refers to a value that is not there.
+    """
     env = environment(overrides)
-    text_module = env.get_template(f"{kind.value}.txt").make_module(context)
-    subject = " ".join(str(getattr(text_module, "subject", "")).split())
-    if not subject:
-        raise ValueError(f"template {kind.value}.txt sets no subject")
-    html = env.get_template(f"{kind.value}.html").render(context | {"subject": subject})
-    return RenderedNotice(subject=subject, text=str(text_module).strip() + "\n", html=html)
+    try:
+        text_template = env.get_template(f"{kind.value}.txt")
+        text_module = text_template.make_module(dict(context))
+        subject = " ".join(str(getattr(text_module, "subject", "")).split())
+        if not subject:
+            raise RenderError(f"le modèle {kind.value}.txt ne définit pas d'objet (subject)")
+        text = str(text_module).strip() + "\n"
+        if "body" in text_template.blocks:
+            block = text_template.blocks["body"](text_template.new_context(dict(context)))
+            core = "".join(block).strip()
+        else:
+            core = text.strip()
+        html = env.get_template(f"{kind.value}.html").render({**context, "subject": subject})
+    except TemplateError as exc:
+        raise RenderError(f"avis {kind.value} impossible à rédiger : {exc.message or type(exc).__name__}") from exc
+    return RenderedNotice(subject=subject, text=text, html=html, core_text=core)
+
+
+def check_overrides(templates: Mapping[str, str]) -> list[str]:
+    """Problems (in French) with a programme's template overrides: unknown names, Jinja syntax,
+    and variables the notice does not provide (see `models.notices.CONTEXT`)."""
+    problems = []
+    env = environment()
+    for name, source in sorted(templates.items()):
+        if name not in OVERRIDABLE:
+            problems.append(f"{name} : aucun avis ne porte ce nom (attendu : <type>.txt ou <type>.html)")
+            continue
+        try:
+            tree = env.parse(source)
+        except TemplateSyntaxError as exc:
+            problems.append(f"{name} (ligne {exc.lineno}) : modèle invalide, {exc.message}")
+            continue
+        provided = COMMON_VARIABLES | CONTEXT[NoticeKind(name.rsplit(".", 1)[0])]
+        for variable in sorted(meta.find_undeclared_variables(tree) - provided):
+            problems.append(f"{name} : la variable « {variable} » n'existe pas pour cet avis "
+                            f"(disponibles : {', '.join(sorted(provided))})")
+    return problems

@@ -5,8 +5,8 @@ from __future__ import annotations
 import smtplib
 import ssl
 
-from models.tables import Notice
 from notifications.channels import DeliveryError, build_email
+from notifications.message import Message
 
 
 class SmtpChannel:
@@ -38,12 +38,12 @@ class SmtpChannel:
             client.login(self.user, self._password)
         return client
 
-    def send(self, notice: Notice) -> None:
-        message = build_email(notice, self.sender)
+    def send(self, message: Message) -> None:
+        email = build_email(message, self.sender)
         try:
             if self._client is None:
                 self._client = self._connect()
-            self._client.send_message(message)
+            self._client.send_message(email)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             raise DeliveryError(_reply("destinataire refusé", code, reply), permanent=code >= 500) from None

@@ -8,24 +8,24 @@ import json
 
 import httpx
 
-from models.tables import Notice
 from notifications.channels import DeliveryError
+from notifications.message import Message
 
 SIGNATURE_HEADER = "X-Transitions-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 TEMPORARY_STATUSES = {408, 425, 429}
 
 
-def payload(notice: Notice) -> bytes:
+def payload(message: Message) -> bytes:
     body = {
-        "id": notice.message_id,
-        "kind": notice.kind,
-        "key": notice.dedup_key,
-        "recipient": {"email": notice.recipient_email, "name": notice.recipient_name},
-        "subject": notice.subject,
-        "text": notice.body_text,
-        "html": notice.body_html,
-        "created_at": notice.created_at.isoformat(),
+        "id": message.message_id,
+        "kind": message.kind,
+        "key": message.key,
+        "recipient": {"email": message.recipient.email, "name": message.recipient.name},
+        "subject": message.subject,
+        "text": message.text,
+        "html": message.html,
+        "created_at": message.created_at.isoformat(),
     }
     return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
@@ -48,9 +48,9 @@ class WebhookChannel:
     def __repr__(self) -> str:
         return f"WebhookChannel({self.url})"
 
-    def send(self, notice: Notice) -> None:
-        body = payload(notice)
-        headers = {"Content-Type": "application/json; charset=utf-8", IDEMPOTENCY_HEADER: notice.message_id}
+    def send(self, message: Message) -> None:
+        body = payload(message)
+        headers = {"Content-Type": "application/json; charset=utf-8", IDEMPOTENCY_HEADER: message.message_id}
         if self._secret:
             headers[SIGNATURE_HEADER] = signature(self._secret, body)
         try:

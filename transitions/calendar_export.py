@@ -8,7 +8,7 @@ from icalendar import Calendar, Event
 from sqlmodel import Session
 
 from models.context import load_ctx
-from models.deliverables import tasks_of
+from models.deliverables import deliverables_of
 from models.pilots import pilots
 from models.training import sessions_of
 
@@ -25,7 +25,7 @@ def build_calendar(session: Session, slug: str | None, stamp: datetime) -> bytes
         for item in sessions_of(ctx, pilot):
             calendar.add_component(_event(f"session-{item.id}", stamp, item.starts_at, item.ends_at,
                                           f"{pilot.name} : {item.title}", item.location))
-        for task in tasks_of(ctx, pilot):
+        for task in deliverables_of(ctx, pilot):
             calendar.add_component(_event(f"livrable-{task.id}", stamp, task.due_at, task.due_at,
                                           f"Échéance prestataire — {pilot.name} : {task.title}"))
     return calendar.to_ical()

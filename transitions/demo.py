@@ -13,15 +13,20 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from models.clock import add_paris, format_paris, parse_duration, utc
-from models.errors import InvalidInput, os_reason
-from transitions.settings import PROJECT_ROOT, configure_prefect, reset_settings
+from models.errors import InvalidInput
+from models.stages import StageName
+from models.wording import os_reason
+from transitions.prefect_env import configure_prefect
+from transitions.settings import get_settings, reset_settings
 
-SCRIPT = PROJECT_ROOT / "demo" / "cerdd-2015.yaml"
+if TYPE_CHECKING:
+    from flows.plain import TickResult
 
 
 def prepare(out: Path, replace: bool) -> None:
@@ -40,45 +45,45 @@ def prepare(out: Path, replace: bool) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{(out / 'transitions.db').resolve()}"
     os.environ["OUTBOX_DIR"] = str((out / "outbox").resolve())
     os.environ["NOTICE_CHANNEL"] = "file"
+    os.environ["DATA_DIR"] = str(out.resolve())
     if not os.environ.get("PREFECT_API_URL"):
         os.environ["PREFECT_HOME"] = str((out / ".prefect").resolve())
     reset_settings()
     configure_prefect()
 
 
-Tick = Callable[[datetime], object]
+Tick = Callable[[datetime], "TickResult"]
 
-MILESTONES = {
-    "lancement_appel": "l'appel à candidature est ouvert",
-    "cloture_appel": "l'appel est clos : recevabilité décidée, jury convoqué",
-    "selection_jury": "le jury a choisi les territoires pilotes",
-    "lancement_pilotes": "accompagnement lancé (charte signée par les trois parties)",
-    "cloture": "fin d'accompagnement",
-}
+MILESTONES = (StageName.LAUNCH_CALL, StageName.CLOSE_CALL, StageName.SELECT_PILOTS, StageName.KICKOFF,
+              StageName.CLOSING)
 """Stages worth a line in the replay's log, as they happen."""
 
 
-def run_demo(out: Path, console: Console, *, replace: bool = False, script_path: Path = SCRIPT,
+def run_demo(out: Path, console: Console, *, replace: bool = False, script_path: Path | None = None,
              tick: Tick | None = None) -> None:
-    """Replay the script; `tick` (default: the Prefect tick flow) advances the programme at an instant."""
+    """Replay the script (default: the embedded 2015 one); `tick` (default: the Prefect tick flow)
+    advances the programme at an instant."""
     from transitions.demo_script import load_script
+    from transitions.programmes import load_programme
 
+    script_path = script_path or get_settings().demo_script
     script = load_script(script_path)
+    bundle = load_programme((script_path.parent / script.programme).resolve())
     prepare(out, replace)
     from models.context import install_programme
     from models.db import dispose_engines, migrate, session_scope
     from models.schedule import next_due
+    from models.stages import LABELS
     from transitions.demo_script import Timeline
     from transitions.report import build_status, dashboard_markdown, print_status
     from transitions.runtime import replay_settings
-    from transitions.settings import get_settings
 
     url = get_settings().database_url
     started = time.perf_counter()
     migrate(url)
     start = utc(script.start)
     with session_scope(url) as session:
-        ctx, _ = install_programme(session, (script_path.parent / script.programme).resolve(), start, "démo")
+        ctx, _ = install_programme(session, bundle, start, "démo")
         accompaniment = ctx.definition.accompaniment
     timeline = Timeline(url, script, script_path.parent, console)
     span = (add_paris(accompaniment.kickoff, parse_duration(accompaniment.duration)) - start).total_seconds()
@@ -90,7 +95,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
         if tick is None:
             from flows.tick import tick_flow
 
-            def tick(instant: datetime) -> object:
+            def tick(instant: datetime) -> TickResult:
                 return tick_flow(as_of=instant)
 
         job = bar.add_task("Rejeu 2015", total=span)
@@ -105,10 +110,9 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
             timeline.play(current)
             result = tick(current)
             ticks += 1
-            if isinstance(result, dict):
-                for stage, label in MILESTONES.items():
-                    if result.get(stage):
-                        console.print(f"  {format_paris(current)} : {label}.", highlight=False)
+            for stage in MILESTONES:
+                if result.changes.get(stage):
+                    console.print(f"  {format_paris(current)} : {LABELS[stage]}.", highlight=False)
             timeline.follow_pilots()
             bar.update(job, completed=min(span, (current - start).total_seconds()),
                        description=f"Rejeu 2015 — {format_paris(current, with_time=False)}")

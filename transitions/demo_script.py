@@ -15,18 +15,19 @@ from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
 from models import deliverables, intents, jury, pilots, training
 from models.clock import format_paris, utc
 from models.context import load_ctx
 from models.db import session_scope
-from models.documents import parse_mapping, read_text_file
-from models.errors import InvalidInput, Refused, french_errors, yaml_lines
+from models.errors import Refused
 from models.tables import Application, Pilot, PilotStatus
+from notifications.render import render_notice
 from transitions.intake import Submission as Received
 from transitions.intake import read_application, submit_form
+from transitions.userfiles import load_model
 
 
 class _Strict(BaseModel):
@@ -83,11 +84,9 @@ class DemoScript(_Strict):
 
 
 def load_script(path: Path) -> DemoScript:
-    text = read_text_file(path, "de démonstration")
-    try:
-        return DemoScript.model_validate(parse_mapping(text, path.name, "de démonstration"))
-    except ValidationError as exc:
-        raise InvalidInput(f"Script {path.name} refusé.", french_errors(exc, yaml_lines(text))) from None
+    """Read and validate the replay's script (InvalidInput listing every problem)."""
+    script, _ = load_model(path, DemoScript, "de démonstration", refusal=f"Script {path.name} refusé")
+    return script
 
 
 @dataclass(order=True)
@@ -127,7 +126,7 @@ class Timeline:
     def follow_pilots(self) -> None:
         """Place the attendance sheets and deliveries of pilots that have just started."""
         with session_scope(self.url) as session:
-            ctx = load_ctx(session)
+            ctx = load_ctx(session, renderer=render_notice)
             for pilot in pilots.pilots(ctx, PilotStatus.ACTIVE):
                 if pilot.id in self._followed:
                     continue
@@ -140,7 +139,7 @@ class Timeline:
                     for item in training.sessions_of(ctx, pilot):
                         self._add(item.ends_at + timedelta(hours=1), partial(self._attend, pilot.id, item.key, cast))
                 late = self.script.deliveries.late.get(siren, {})
-                for task in deliverables.tasks_of(ctx, pilot):
+                for task in deliverables.deliverables_of(ctx, pilot):
                     days = late.get(task.key, self.script.deliveries.default_days)
                     if days is not None:
                         self._add(task.due_at + timedelta(days=days), partial(self._deliver, pilot.id, task.key))
@@ -150,7 +149,7 @@ class Timeline:
 
     def _announce(self, item: Announcement, at: datetime) -> None:
         with session_scope(self.url) as session:
-            intents.declare(load_ctx(session), siren=item.siren, contact_name=item.contact,
+            intents.declare(load_ctx(session, renderer=render_notice), siren=item.siren, contact_name=item.contact,
                             contact_email=item.email, at=at)
 
     def _submit(self, item: Submission, received: Received, at: datetime) -> None:
@@ -161,17 +160,17 @@ class Timeline:
 
     def _score(self, sitting: Sitting, at: datetime) -> None:
         with session_scope(self.url) as session:
-            jury.record_sheet(load_ctx(session), sitting, at)
+            jury.record_sheet(load_ctx(session, renderer=render_notice), sitting, at)
 
     def _sign(self, item: Signature, at: datetime) -> None:
         with session_scope(self.url) as session:
-            ctx = load_ctx(session)
+            ctx = load_ctx(session, renderer=render_notice)
             pilots.sign_charter(ctx, pilots.find_pilot(ctx, item.pilot), party=item.party,
                                 signatory=item.signatory, at=at)
 
     def _attend(self, pilot_id: int | None, key: str, cast: Cast, at: datetime) -> None:
         with session_scope(self.url) as session:
-            ctx = load_ctx(session)
+            ctx = load_ctx(session, renderer=render_notice)
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
             item = training.find_session(ctx, pilot, key)
@@ -182,7 +181,7 @@ class Timeline:
 
     def _deliver(self, pilot_id: int | None, key: str, at: datetime) -> None:
         with session_scope(self.url) as session:
-            ctx = load_ctx(session)
+            ctx = load_ctx(session, renderer=render_notice)
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
-            deliverables.deliver(ctx, deliverables.find_task(ctx, pilot, key), at=at, by="prestataire")
+            deliverables.deliver(ctx, deliverables.find_deliverable(ctx, pilot, key), at=at, by="prestataire")

@@ -6,15 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from models.applications import Receipt, log_refused, submit
 from models.attachments import Piece, read_pieces
 from models.context import load_ctx
 from models.db import session_scope
-from models.documents import parse_mapping, read_text_file
-from models.errors import InvalidInput, Refused, french_errors, yaml_lines
+from models.errors import Refused
 from models.forms import ApplicationForm
+from notifications.render import render_notice
+from transitions.userfiles import load_model
 
 
 @dataclass(frozen=True)
@@ -27,14 +26,7 @@ class Submission:
 
 def read_application(path: Path) -> Submission:
     """Parse and validate an application file, then its attachments (paths relative to the file)."""
-    text = read_text_file(path, "de candidature")
-    raw = parse_mapping(text, path.name, "de candidature")
-    try:
-        form = ApplicationForm.model_validate(raw)
-    except ValidationError as exc:
-        problems = french_errors(exc, yaml_lines(text) if not path.name.endswith(".json") else None)
-        raise InvalidInput(f"Candidature {path.name} refusée : {len(problems)} problème(s). "
-                           "Rien n'a été enregistré.", problems) from None
+    form, _ = load_model(path, ApplicationForm, "de candidature", refusal=f"Candidature {path.name} refusée")
     return Submission(form, read_pieces(form, path.parent))
 
 
@@ -45,10 +37,11 @@ def submit_form(url: str, submission: Submission, at: datetime, by: str | None,
     submitted_by = by or form.responsables_operationnels[0].courriel
     try:
         with session_scope(url) as session:
-            return submit(load_ctx(session, programme), form, submission.pieces, at=at, submitted_by=submitted_by)
+            ctx = load_ctx(session, programme, renderer=render_notice)
+            return submit(ctx, form, submission.pieces, at=at, submitted_by=submitted_by)
     except Refused as exc:
         with session_scope(url) as session:
-            log_refused(load_ctx(session, programme), form, at=at, submitted_by=submitted_by,
+            log_refused(load_ctx(session, programme, renderer=render_notice), form, at=at, submitted_by=submitted_by,
                         reason=exc.message)
         raise
 

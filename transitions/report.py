@@ -1,109 +1,25 @@
-"""French reports for Cerdd project managers: programme status, applications, demo summary."""
+"""French reports for Cerdd project managers in the terminal: programme status, applications,
+an application's history and content, the jury's reading file."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, col, select
 
-from models.accompaniment import Progress, Step, next_steps, progress
 from models.clock import format_paris
-from models.context import all_ctx, load_ctx
+from models.context import load_ctx
 from models.forms import Person
-from models.pilots import pilots
-from models.schedule import next_due
-from models.tables import Application, AuditEntry, Notice, NoticeStatus
-from notifications.kinds import LABELS, NoticeKind
+from models.notices import LABELS, NoticeKind
+from models.status import Status, application_rows, build_status
+from models.tables import Application, label
+from notifications.dashboard import dashboard_markdown
 
-STAGE_LABELS = {
-    "pret": "prêt, appel pas encore lancé",
-    "appel_ouvert": "appel à candidature ouvert",
-    "appel_clos": "appel clos, en attente du jury",
-    "pilotes_selectionnes": "territoires pilotes sélectionnés, accompagnement",
-    "termine": "programme terminé",
-}
-
-
-STATUS_LABELS = {
-    "recue": "reçue",
-    "recevable": "recevable",
-    "non_recevable": "non recevable",
-    "retenue": "retenue",
-    "non_retenue": "non retenue",
-    "charte_en_attente": "charte en attente",
-    "en_cours": "en cours",
-    "termine": "terminé",
-    "en_attente": "en attente",
-    "envoye": "envoyé",
-    "abandonne": "abandonné",
-}
-
-
-def label(status: str) -> str:
-    """The word users read for a stored status."""
-    return STATUS_LABELS.get(status, status)
-
-
-@dataclass
-class Status:
-    as_of: datetime
-    programme: str
-    stage: str
-    applications: list[dict[str, str]]
-    refused_at_door: list[str]
-    progress: list[Progress]
-    notices: Counter[str]
-    messages: int
-    pending_notices: int
-    dead_notices: int
-    next_due: datetime | None
-    steps: list[Step]
-
-
-def application_rows(session: Session, slug: str | None = None) -> list[dict[str, str]]:
-    ctx = load_ctx(session, slug)
-    rows = session.exec(select(Application).where(Application.programme_id == ctx.programme_id)
-                        .order_by(col(Application.id))).all()
-    return [{
-        "recepisse": a.receipt_number,
-        "chef_de_file": a.lead_name,
-        "siren": a.lead_siren,
-        "nature": a.lead_kind,
-        "version": str(a.version),
-        "deposee_le": format_paris(a.last_submitted_at),
-        "statut": label(a.status),
-        "motif": a.decision_reason or "",
-        "avertissements": " | ".join(a.warnings),
-    } for a in rows]
-
-
-def build_status(session: Session, as_of: datetime, slug: str | None = None) -> Status:
-    ctx = load_ctx(session, slug)
-    refused = session.exec(select(AuditEntry).where(
-        AuditEntry.programme_id == ctx.programme_id, AuditEntry.action == "candidature.refusee")
-        .order_by(col(AuditEntry.at))).all()
-    notices = session.exec(select(Notice).where(Notice.programme_id == ctx.programme_id)).all()
-    due = next_due(session, as_of) if len(all_ctx(session)) == 1 else None
-    return Status(
-        as_of=as_of,
-        programme=f"{ctx.programme.slug} — {ctx.programme.title}",
-        stage=STAGE_LABELS.get(ctx.programme.stage, ctx.programme.stage),
-        applications=application_rows(session, ctx.programme.slug),
-        refused_at_door=[r.summary for r in refused],
-        progress=[progress(ctx, p, as_of) for p in pilots(ctx)],
-        steps=sorted((step for p in pilots(ctx) for step in next_steps(ctx, p, as_of)), key=lambda s: s.when),
-        notices=Counter(n.kind for n in notices if n.status == NoticeStatus.SENT),
-        messages=sum(1 for n in notices if n.status == NoticeStatus.SENT and not n.digest_id)
-        + len({n.digest_id for n in notices if n.digest_id}),
-        pending_notices=sum(1 for n in notices if n.status == NoticeStatus.PENDING),
-        dead_notices=sum(1 for n in notices if n.status == NoticeStatus.DEAD),
-        next_due=due,
-    )
+__all__ = ["application_rows", "build_status", "dashboard_markdown", "jury_dossier", "print_application",
+           "print_history", "print_rows", "print_status"]
 
 
 def print_rows(console: Console, rows: list[dict[str, str]]) -> None:
@@ -207,46 +123,6 @@ def print_status(console: Console, status: Status) -> None:
         if status.notices.get(kind.value):
             table.add_row(LABELS[kind], str(status.notices[kind.value]))
     console.print(table)
-
-
-def dashboard_markdown(status: Status) -> str:
-    """The programme's state as Markdown, for the Prefect UI (an artifact updated by each tick)."""
-    counts = Counter(row["statut"] for row in status.applications)
-    lines = [
-        f"# {status.programme}",
-        "",
-        f"Au {format_paris(status.as_of)} : **{status.stage}**."
-        + (f" Prochaine échéance : {format_paris(status.next_due)}." if status.next_due else ""),
-        "",
-        f"**Candidatures** : {len(status.applications)} reçue(s), "
-        + ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
-        + f" ; {len(status.refused_at_door)} refusée(s) au guichet.",
-        "",
-    ]
-    if status.progress:
-        lines += ["| Pilote | Statut | Durée écoulée | Phase en cours | Jalons | Sessions "
-                  "| Livrables (à l'heure / en retard / non remis) |",
-                  "|---|---|---|---|---|---|---|"]
-        for p in status.progress:
-            lines.append(f"| {_cell(p.pilot)} | {label(p.status)} | {p.elapsed_percent} % "
-                         f"| {_cell(p.current_phase or '—')} | {p.milestones_reached}/{p.milestones_total} "
-                         f"| {p.sessions_held}/{p.sessions_total} "
-                         f"| {p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} |")
-        lines.append("")
-    if status.steps:
-        lines += ["**Prochaines étapes**", ""]
-        lines += [f"- {format_paris(s.when)} — {_cell(s.pilot)} : {_cell(s.what)}{' **(en retard)**' if s.late else ''}"
-                  for s in status.steps]
-        lines.append("")
-    lines.append(f"**Avis** : {sum(status.notices.values())} envoyé(s) en {status.messages} message(s), "
-                 f"{status.pending_notices} en attente, "
-                 f"{status.dead_notices} abandonné(s).")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    """Applicant text made inert in a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
 
 
 def jury_dossier(session: Session, slug: str | None = None) -> tuple[str, int]:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from transitions.settings import configure_prefect
+from transitions.prefect_env import configure_prefect
+
+if TYPE_CHECKING:
+    from flows.plain import TickResult
 
 
 @contextmanager
@@ -20,7 +24,8 @@ def replay_settings() -> Iterator[None]:
         yield
 
 
-def run_tick(as_of: datetime, programme: str | None = None) -> dict[str, int]:
+def run_tick(as_of: datetime, programme: str | None = None) -> TickResult:
+    """One tick flow run at `as_of`, on the Prefect server the environment names (or a temporary one)."""
     with replay_settings():
         from flows.tick import tick_flow
 

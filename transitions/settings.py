@@ -1,18 +1,27 @@
-"""The application's settings, read once from the environment (prefix-free names, `.env` allowed)."""
+"""The application's settings, read once from the environment (prefix-free names, `.env` allowed).
+
+A leaf: imports nothing of the project, so every layer may be handed a `Settings`.
+"""
 
 from __future__ import annotations
 
-import fnmatch
-import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
+SOURCE_ROOT = PACKAGE_DIR.parent
+"""The checkout, when running from one (an editable install); irrelevant in a wheel."""
+
+
+def packaged_defaults() -> Path:
+    """Where the embedded defaults (programmes/, data/, demo/, examples/) are: copied into the
+    package when a wheel is built, or the checkout itself in development."""
+    packaged = PACKAGE_DIR / "defaults"
+    return packaged if (packaged / "programmes").is_dir() else SOURCE_ROOT
 
 
 class Channel(StrEnum):
@@ -26,11 +35,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    database_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'transitions.db'}",
-        description="SQLAlchemy URL of the app database (SQLite file by default).",
-    )
-    programmes_dir: Path = PROJECT_ROOT / "programmes"
+    data_dir: Path = Field(default=Path("var"), description="Where this installation keeps its state: "
+                           "the SQLite database, the outbox files, Prefect's home, the error log.")
+    defaults_dir: Path = Field(default_factory=packaged_defaults, description="Folder holding the embedded "
+                               "defaults: programmes/, data/, demo/, examples/.")
+    database_url: str = Field(default="", description="SQLAlchemy URL of the app database "
+                              "(default: SQLite file transitions.db in data_dir).")
+    programmes_dir: Path = Field(default=None, validate_default=False,  # type: ignore[assignment]  # filled by _derived_paths
+                                 description="Programme files (default: defaults_dir/programmes).")
     default_programme: str = "cerdd-2015"
 
     notice_channel: Channel = Field(default=Channel.FILE, description="Channel for recipients no route matches.")
@@ -38,7 +50,8 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Recipient address patterns (fnmatch, in order) to channels, e.g. {"*@cerdd.org": "smtp"}.',
     )
-    outbox_dir: Path = PROJECT_ROOT / "var" / "outbox"
+    outbox_dir: Path = Field(default=None, validate_default=False,  # type: ignore[assignment]  # filled by _derived_paths
+                             description="The file channel's folder (default: data_dir/outbox).")
     notice_sender: str = "Cerdd - Transitions <transitions@cerdd.org>"
 
     smtp_host: str = "127.0.0.1"
@@ -57,16 +70,29 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=6, ge=1)
     delivery_batch_size: int = Field(default=200, ge=1)
 
-    prefect_home: Path = PROJECT_ROOT / "var" / "prefect"
+    prefect_home: Path = Field(default=None, validate_default=False,  # type: ignore[assignment]  # filled by _derived_paths
+                               description="Prefect's home (default: data_dir/prefect).")
     prefect_logging_level: str = "WARNING"
 
-    def channel_for(self, email: str) -> Channel:
-        """The channel that carries notices to this address: first matching route, else the default."""
-        address = email.lower()
-        for pattern, channel in self.notice_routes.items():
-            if fnmatch.fnmatchcase(address, pattern.lower()):
-                return channel
-        return self.notice_channel
+    @model_validator(mode="after")
+    def _derived_paths(self) -> Settings:
+        """Paths left unset follow data_dir and defaults_dir (made absolute once, here)."""
+        self.data_dir = self.data_dir.resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'transitions.db'}"
+        self.programmes_dir = (self.programmes_dir or self.defaults_dir / "programmes").resolve()
+        self.outbox_dir = (self.outbox_dir or self.data_dir / "outbox").resolve()
+        self.prefect_home = (self.prefect_home or self.data_dir / "prefect").resolve()
+        return self
+
+    @property
+    def error_log(self) -> Path:
+        """Where unexpected errors are written in full (never the source tree)."""
+        return self.data_dir / "erreurs.log"
+
+    @property
+    def demo_script(self) -> Path:
+        return self.defaults_dir / "demo" / "cerdd-2015.yaml"
 
     @field_validator("smtp_password", "webhook_secret")
     @classmethod
@@ -84,26 +110,3 @@ def get_settings() -> Settings:
 def reset_settings() -> None:
     """Forget the cached settings (after the environment changed, in tests and the demo)."""
     get_settings.cache_clear()
-
-
-def configure_prefect(settings: Settings | None = None) -> None:
-    """Set Prefect's environment before `import prefect`: quiet, offline, isolated home.
-
-    Values already present in the environment win, so an operator can point the CLI at a real
-    Prefect server with PREFECT_API_URL.
-    """
-    settings = settings or get_settings()
-    defaults = {
-        "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
-        "PREFECT_LOGGING_LEVEL": settings.prefect_logging_level,
-        "PREFECT_LOGGING_CONFIG_PATH": str(PACKAGE_DIR / "logging.yml"),
-        "PREFECT_HOME": str(settings.prefect_home),
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "500",
-        "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
-        "PREFECT_CLI_PROMPT": "false",
-    }
-    for key, value in defaults.items():
-        os.environ.setdefault(key, value)
-    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)

@@ -43,7 +43,7 @@ def test_three_pilots_reach_the_end_of_twelve_months(replay: tuple[Path, str, st
     with session_scope(url) as session:
         programme = session.exec(select(Programme)).one()
         pilots = session.exec(select(Pilot).order_by(Pilot.rank)).all()
-    assert programme.stage == "termine"
+    assert programme.state == "termine"
     assert [(p.name, p.status) for p in pilots] == [
         ("CU d'Arras", "termine"), ("CA de Lens - Liévin", "termine"), ("CC de Flandre Intérieure", "termine")]
     assert all(p.kickoff_at == at("2015-07-01T09:30") and p.ends_at == at("2016-07-01T09:30") for p in pilots)
@@ -119,12 +119,12 @@ def test_reminders_fall_on_french_working_days_at_nine(replay: tuple[Path, str, 
 
 
 def test_sessions_and_deliverables_fall_on_working_days(replay: tuple[Path, str, str]) -> None:
-    from models.tables import ConsultancyTask, TrainingSession
+    from models.tables import Deliverable, TrainingSession
 
     _, url, _ = replay
     calendar = WorkingCalendar("FR")
     with session_scope(url) as session:
-        days = [paris(t.due_at) for t in session.exec(select(ConsultancyTask))]
+        days = [paris(t.due_at) for t in session.exec(select(Deliverable))]
         days += [paris(s.starts_at) for s in session.exec(select(TrainingSession))]
     assert len(days) == 3 * (6 + 5)
     assert all(calendar.is_working_day(day.date()) for day in days)

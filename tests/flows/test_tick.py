@@ -18,7 +18,7 @@ def _counts(url: str) -> tuple[int, int, str]:
     with session_scope(url) as session:
         notices = session.exec(select(func.count()).select_from(Notice)).one()
         audit = session.exec(select(func.count()).select_from(AuditEntry)).one()
-        stage = session.exec(select(Programme.stage)).one()
+        stage = session.exec(select(Programme.state)).one()
     return notices, audit, stage
 
 

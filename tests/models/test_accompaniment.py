@@ -70,7 +70,7 @@ def test_selection_waits_for_missing_scores_and_says_so_once_a_day(loaded: str) 
     _score(loaded, "notes-cerdd.yaml")
     _tick(loaded, "2015-06-05T10:00")
     with session_scope(loaded) as session:
-        assert session.exec(select(Programme.stage)).one() == "pilotes_selectionnes"
+        assert session.exec(select(Programme.state)).one() == "pilotes_selectionnes"
         assert [p.name for p in session.exec(select(Pilot).order_by(Pilot.rank))] == [
             "CU d'Arras", "CA de Lens - Liévin", "CC de Flandre Intérieure"]
 
@@ -100,7 +100,7 @@ def test_a_late_signature_delays_the_kick_off_and_the_whole_schedule(loaded: str
         first = training.sessions_of(ctx, arras)[0]
         # One month after the kick-off (Saturday 8 August) moves to Monday 10 August, 09:30.
         assert first.starts_at == at("2015-08-10T09:30")
-        method = deliverables.find_task(ctx, arras, "methode")
+        method = deliverables.find_deliverable(ctx, arras, "methode")
         assert method.due_at == at("2015-08-10T18:00")
     reminded = _notices(loaded, "relance_charte")
     assert {n.recipient_email for n in reminded if "Arras" in n.subject} == {
@@ -133,7 +133,7 @@ def test_sessions_are_announced_then_recalled_and_progress_is_counted(loaded: st
                                        at=at("2015-08-03T13:00"))
         training.record_attendance(ctx, item, person="A", organisation="CU", present=True, at=at("2015-08-03T13:00"))
         training.record_attendance(ctx, item, person="B", organisation="CU", present=False, at=at("2015-08-03T13:00"))
-        deliverables.deliver(ctx, deliverables.find_task(ctx, pilot, "methode"), at=at("2015-08-03T17:59"),
+        deliverables.deliver(ctx, deliverables.find_deliverable(ctx, pilot, "methode"), at=at("2015-08-03T17:59"),
                              by="prestataire")
         state = progress(ctx, pilot, at("2015-09-15T09:00"))
     assert (state.sessions_held, state.attendance_percent) == (1, 50)

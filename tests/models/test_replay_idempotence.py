@@ -45,7 +45,7 @@ def test_every_tick_of_the_replay_is_idempotent(tmp_path: Path, monkeypatch: pyt
     run_demo(tmp_path / "demo", Console(file=io.StringIO()), tick=tick_twice)
     url = get_settings().database_url
     with session_scope(url) as session:
-        assert session.exec(select(Programme.stage)).one() == "termine"
+        assert session.exec(select(Programme.state)).one() == "termine"
     dispose_engines()
     reset_settings()
     assert len(second_runs) > 70

@@ -87,8 +87,8 @@ def test_a_deliverer_that_died_mid_batch_is_relieved_when_its_lease_expires(load
 
 
 def test_reminders_to_one_person_on_one_day_travel_as_one_digest(loaded: str) -> None:
+    from models.notices import NoticeKind
     from models.outbox import Recipient, enqueue
-    from notifications.kinds import NoticeKind
 
     with session_scope(loaded) as session:
         ctx = ctx_of(session)

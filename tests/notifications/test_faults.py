@@ -15,11 +15,11 @@ from sqlmodel import Session, select
 from models import delivery
 from models.call import launch_call
 from models.db import get_engine, session_scope
+from models.notices import NoticeKind
 from models.outbox import Recipient, enqueue
 from models.tables import Notice
 from notifications import deliver as deliver_module
 from notifications.deliver import DeliveryReport, deliver_due
-from notifications.kinds import NoticeKind
 from notifications.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
 from tests.conftest import at, ctx_of
 from tests.notifications.servers import HttpSink, SmtpSink, free_port, http_server, silent_server, smtp_server

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifications.kinds import LABELS, NoticeKind
+from models.notices import LABELS, NoticeKind
 from notifications.render import TEMPLATES_DIR
 
 
@@ -31,7 +31,7 @@ def test_prefect_yaml_entrypoints_are_flows() -> None:
 def test_default_templates_use_only_the_variables_their_notice_provides() -> None:
     from jinja2 import meta
 
-    from notifications.kinds import CONTEXT
+    from models.notices import CONTEXT
     from notifications.render import COMMON_VARIABLES, environment
 
     env = environment()

@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> Any:
 
     from transitions.cli.common import guarded
     from transitions.cli.french import run
-    from transitions.settings import configure_prefect
+    from transitions.prefect_env import configure_prefect
 
     try:
         guarded(configure_prefect)  # reads the settings: a bad one is explained, not dumped

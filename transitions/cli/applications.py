@@ -15,8 +15,8 @@ from transitions.cli.common import (
     AtOption,
     ProgrammeOption,
     app,
+    command,
     database,
-    guarded,
     instant,
     out,
     programme_ctx,
@@ -24,7 +24,7 @@ from transitions.cli.common import (
 )
 
 
-@app.command()
+@command(app)
 def submit(
     file: Annotated[Path, typer.Argument(help="Candidature au format YAML ou JSON.")],
     at: AtOption = None,
@@ -35,34 +35,32 @@ def submit(
     programme: ProgrammeOption = None,
 ) -> None:
     """Dépose une candidature (ou une nouvelle version) et affiche son numéro de récépissé."""
+    from sqlmodel import Session
 
-    def run() -> None:
-        from sqlmodel import Session
+    from models.db import get_engine
+    from models.outbox import pending_with_prefix
+    from notifications.deliver import deliver_due
+    from notifications.routing import from_settings
+    from transitions.intake import submit_file
+    from transitions.settings import get_settings
 
-        from models.db import get_engine
-        from models.outbox import pending_with_prefix
-        from notifications.deliver import deliver_due
-        from transitions.intake import submit_file
-        from transitions.settings import get_settings
-
-        url = database()
-        when = instant(at)
-        receipt = submit_file(url, file, when, by, programme)
-        out.print(f"Candidature enregistrée : récépissé [bold]{receipt.receipt_number}[/], "
-                  f"version {receipt.version} ({escape(receipt.lead_name)}).", highlight=False)
-        for warning in receipt.warnings:
-            out.print(f"  [yellow]Attention :[/] {escape(warning)}", highlight=False)
-        if send:  # the applicant should not wait for the next tick to know the file arrived
-            with Session(get_engine(url), expire_on_commit=False) as session:
-                deliver_due(session, as_of=when, settings=get_settings())
-                waiting = pending_with_prefix(session, f"accuse_reception:{receipt.receipt_number}:v{receipt.version}:")
-            out.print("Accusé de réception envoyé." if not waiting else
-                      f"Accusé de réception en attente pour {waiting} destinataire(s) : il sera réessayé.")
-
-    guarded(run)
+    url = database()
+    when = instant(at)
+    receipt = submit_file(url, file, when, by, programme)
+    out.print(f"Candidature enregistrée : récépissé [bold]{receipt.receipt_number}[/], "
+              f"version {receipt.version} ({escape(receipt.lead_name)}).", highlight=False)
+    for warning in receipt.warnings:
+        out.print(f"  [yellow]Attention :[/] {escape(warning)}", highlight=False)
+    if send:  # the applicant should not wait for the next tick to know the file arrived
+        with Session(get_engine(url), expire_on_commit=False) as session:
+            channels, policy = from_settings(get_settings())
+            deliver_due(session, as_of=when, channels=channels, policy=policy)
+            waiting = pending_with_prefix(session, f"accuse_reception:{receipt.receipt_number}:v{receipt.version}:")
+        out.print("Accusé de réception envoyé." if not waiting else
+                  f"Accusé de réception en attente pour {waiting} destinataire(s) : il sera réessayé.")
 
 
-@app.command()
+@command(app)
 def announce(
     siren: Annotated[str, typer.Argument(help="SIREN de l'EPCI qui annonce sa candidature.")],
     contact: Annotated[str, typer.Option("--contact", help="Nom de la personne à relancer.")],
@@ -71,33 +69,25 @@ def announce(
     programme: ProgrammeOption = None,
 ) -> None:
     """Enregistre qu'un EPCI prépare une candidature : il sera relancé avant la date limite."""
+    from models import intents
 
-    def run() -> None:
-        from models import intents
-
-        with programme_ctx(programme) as ctx:
-            changed = intents.declare(ctx, siren=siren, contact_name=contact,
-                                      contact_email=email, at=instant(at))
-        out.print("Intention enregistrée." if changed else "Intention déjà enregistrée : rien de changé.")
-
-    guarded(run)
+    with programme_ctx(programme) as ctx:
+        changed = intents.declare(ctx, siren=siren, contact_name=contact,
+                                  contact_email=email, at=instant(at))
+    out.print("Intention enregistrée." if changed else "Intention déjà enregistrée : rien de changé.")
 
 
-@app.command()
+@command(app)
 def schema(what: Annotated[str, typer.Argument(help="« application » : le formulaire de candidature.")]) -> None:
     """Affiche le schéma JSON d'un fichier que l'on peut déposer."""
+    from models.forms import ApplicationForm
 
-    def run() -> None:
-        from models.forms import ApplicationForm
-
-        if what not in ("application", "candidature"):
-            raise InvalidInput(f"Schéma inconnu « {what} » : seul « application » existe.")
-        sys.stdout.write(json.dumps(ApplicationForm.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
-
-    guarded(run)
+    if what not in ("application", "candidature"):
+        raise InvalidInput(f"Schéma inconnu « {what} » : seul « application » existe.")
+    sys.stdout.write(json.dumps(ApplicationForm.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
 
 
-@app.command()
+@command(app)
 def applications(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Exporte aussi en CSV (UTF-8, « ; »).")] = None,
     history: Annotated[str | None, typer.Option(
@@ -107,26 +97,22 @@ def applications(
     programme: ProgrammeOption = None,
 ) -> None:
     """Liste les candidatures, leur statut et leur motif."""
+    from models.db import session_scope
+    from transitions.report import application_rows, print_application, print_history, print_rows
 
-    def run() -> None:
-        from models.db import session_scope
-        from transitions.report import application_rows, print_application, print_history, print_rows
-
-        url = database()
-        with session_scope(url) as session:
-            if history is not None:
-                print_history(out, session, history, programme)
-                return
-            if show is not None:
-                print_application(out, session, show, programme)
-                return
-            rows = application_rows(session, programme)
-        if csv_file is not None:  # written first: a refusal then comes before any listing
-            write_csv(csv_file, rows, ["recepisse"])
-        print_rows(out, rows)
-        if csv_file is not None:
-            out.print(f"{len(rows)} candidature(s) exportée(s) dans {csv_file}.")
-
-    guarded(run)
+    url = database()
+    with session_scope(url) as session:
+        if history is not None:
+            print_history(out, session, history, programme)
+            return
+        if show is not None:
+            print_application(out, session, show, programme)
+            return
+        rows = application_rows(session, programme)
+    if csv_file is not None:  # written first: a refusal then comes before any listing
+        write_csv(csv_file, rows, ["recepisse"])
+    print_rows(out, rows)
+    if csv_file is not None:
+        out.print(f"{len(rows)} candidature(s) exportée(s) dans {csv_file}.")
 
 

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from models.errors import InvalidInput, TransitionsError, Unavailable, os_reason
-from transitions.settings import PROJECT_ROOT, get_settings
+from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Unavailable
+from models.wording import os_reason
+from transitions.settings import get_settings
 
 if TYPE_CHECKING:
     from models.context import Ctx
@@ -31,6 +33,33 @@ AtOption = Annotated[str | None, typer.Option(
 ProgrammeOption = Annotated[str | None, typer.Option("--programme", help="Identifiant du programme.")]
 
 
+EXIT_CODES: dict[type[TransitionsError], int] = {InvalidInput: 2, NotFound: 3, Refused: 4, Unavailable: 5}
+"""The exit code of each refusal (README, « Exit codes »); 70 is an internal error."""
+
+
+def exit_code(exc: TransitionsError) -> int:
+    return next((code for kind, code in EXIT_CODES.items() if isinstance(exc, kind)), 1)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def command(typer_app: typer.Typer, name: str | None = None, **options: Any) -> Callable[[F], F]:
+    """Register a command on `typer_app`, its body guarded: refusals become a French message and
+    their exit code, never a traceback (see `guarded`). Commands import heavy modules in their
+    body, so that `--help` and light commands start fast."""
+
+    def register(function: F) -> F:
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return guarded(lambda: function(*args, **kwargs))
+
+        typer_app.command(name, **options)(run)
+        return function
+
+    return register
+
+
 def guarded(action: Callable[[], T]) -> T:
     """Run a command body: a refusal becomes a French message and its exit code, never a traceback."""
     try:
@@ -42,18 +71,34 @@ def guarded(action: Callable[[], T]) -> T:
         err.print(f"[bold red]Erreur :[/] {escape(exc.message)}", highlight=False)
         for line in exc.details:
             err.print(f"  - {escape(line)}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
+        raise typer.Exit(exit_code(exc)) from None
     except KeyboardInterrupt:
         err.print("Interrompu : les changements en cours ont été annulés.")
         raise typer.Exit(130) from None
     except Exception as exc:  # a bug: keep the details in a log, tell the user in French
-        log = PROJECT_ROOT / "var" / "erreurs.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        logging.basicConfig(filename=log, level=logging.ERROR)
-        logging.getLogger("transitions").exception("unexpected error")
+        log = _log_internal_error()
+        where = f"détails dans {log}" if log else "le journal d'erreurs n'a pas pu être écrit"
         err.print(f"[bold red]Erreur interne inattendue[/] ({type(exc).__name__}). "
-                  f"Rien n'a été enregistré de l'opération en cours ; détails dans {log}.")
+                  f"L'opération en cours a été annulée ; {where}.")
         raise typer.Exit(70) from None
+
+
+def _log_internal_error() -> Path | None:
+    """Append the current exception's traceback to the error log in the data directory."""
+    try:
+        log = get_settings().error_log
+        log.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log, encoding="utf-8")
+    except Exception:  # the settings or the folder are the problem: nowhere to write
+        return None
+    logger = logging.getLogger("transitions.erreurs")
+    logger.addHandler(handler)
+    try:
+        logger.exception("unexpected error")
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    return log
 
 
 def translate(exc: Exception) -> Exception:
@@ -61,7 +106,7 @@ def translate(exc: Exception) -> Exception:
     from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError, OperationalError
 
-    from models.errors import french_errors
+    from transitions.userfiles import french_errors
 
     if isinstance(exc, ValidationError) and exc.title == "Settings":
         problems = [p.split(" : ", 1)[0].upper() + " : " + p.split(" : ", 1)[1] for p in french_errors(exc)]
@@ -100,9 +145,10 @@ def programme_ctx(programme: str | None) -> Iterator[Ctx]:
     """The programme (named, or the only one) in one transaction, the schema brought up to date first."""
     from models.context import load_ctx
     from models.db import session_scope
+    from notifications.render import render_notice
 
     with session_scope(database()) as session:
-        yield load_ctx(session, programme)
+        yield load_ctx(session, programme, renderer=render_notice)
 
 
 def database() -> str:

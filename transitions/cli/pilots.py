@@ -9,13 +9,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from models.errors import InvalidInput, os_reason
+from models.errors import InvalidInput
+from models.wording import os_reason
 from transitions.cli.common import (
     AtOption,
     ProgrammeOption,
     app,
+    command,
     database,
-    guarded,
     instant,
     out,
     paris_text,
@@ -26,7 +27,7 @@ from transitions.cli.common import (
 PilotArgument = Annotated[str, typer.Argument(help="Territoire pilote : SIREN, récépissé ou nom exact.")]
 
 
-@app.command()
+@command(app)
 def sign(
     pilot: PilotArgument,
     party: Annotated[str, typer.Option("--party", help="territoire, cerdd ou prestataire.")],
@@ -35,23 +36,19 @@ def sign(
     programme: ProgrammeOption = None,
 ) -> None:
     """Enregistre la signature de la charte par une des trois parties."""
+    from models import pilots
 
-    def run() -> None:
-        from models import pilots
-
-        with programme_ctx(programme) as ctx:
-            found = pilots.find_pilot(ctx, pilot)
-            changed = pilots.sign_charter(ctx, found, party=party, signatory=signatory, at=instant(at))
-            missing = set(ctx.definition.accompaniment.charter.parties) - set(pilots.signatures(ctx, found))
-            name = found.name
-        word = "enregistrée" if changed else "déjà enregistrée"
-        rest = f" ; reste à signer : {', '.join(sorted(missing))}." if missing else " ; la charte est complète."
-        out.print(f"Signature {word} pour {escape(name)}{rest}", highlight=False)
-
-    guarded(run)
+    with programme_ctx(programme) as ctx:
+        found = pilots.find_pilot(ctx, pilot)
+        changed = pilots.sign_charter(ctx, found, party=party, signatory=signatory, at=instant(at))
+        missing = set(ctx.definition.accompaniment.charter.parties) - set(pilots.signatures(ctx, found))
+        name = found.name
+    word = "enregistrée" if changed else "déjà enregistrée"
+    rest = f" ; reste à signer : {', '.join(sorted(missing))}." if missing else " ; la charte est complète."
+    out.print(f"Signature {word} pour {escape(name)}{rest}", highlight=False)
 
 
-@app.command()
+@command(app)
 def attend(
     pilot: PilotArgument,
     session_key: Annotated[str, typer.Argument(help="Clé de la session (ex. formation-1).")],
@@ -62,23 +59,19 @@ def attend(
     programme: ProgrammeOption = None,
 ) -> None:
     """Émarge une personne (présente, ou absente avec --absent) à une session."""
+    from models import pilots, training
 
-    def run() -> None:
-        from models import pilots, training
-
-        with programme_ctx(programme) as ctx:
-            item = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
-            changed = training.record_attendance(ctx, item, person=person, organisation=organisation,
-                                                 present=not absent, at=instant(at))
-            title = item.title
-        state = "absente" if absent else "présente"
-        word = "enregistré" if changed else "déjà enregistré"
-        out.print(f"Émargement {word} : {escape(person)} {state} à « {escape(title)} ».", highlight=False)
-
-    guarded(run)
+    with programme_ctx(programme) as ctx:
+        item = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
+        changed = training.record_attendance(ctx, item, person=person, organisation=organisation,
+                                             present=not absent, at=instant(at))
+        title = item.title
+    state = "absente" if absent else "présente"
+    word = "enregistré" if changed else "déjà enregistré"
+    out.print(f"Émargement {word} : {escape(person)} {state} à « {escape(title)} ».", highlight=False)
 
 
-@app.command()
+@command(app)
 def deliverable(
     pilot: PilotArgument,
     key: Annotated[str, typer.Argument(help="Clé du livrable (ex. diagnostic).")],
@@ -86,23 +79,19 @@ def deliverable(
     programme: ProgrammeOption = None,
 ) -> None:
     """Enregistre la remise d'un livrable par le prestataire."""
+    from models import deliverables, pilots
 
-    def run() -> None:
-        from models import deliverables, pilots
-
-        when = instant(at)
-        with programme_ctx(programme) as ctx:
-            task = deliverables.find_task(ctx, pilots.find_pilot(ctx, pilot), key)
-            changed = deliverables.deliver(ctx, task, at=when, by="prestataire")
-            state = deliverables.state_of(task, when)
-            title = task.title
-        word = "Remise enregistrée" if changed else "Remise déjà enregistrée"
-        out.print(f"{word} : « {escape(title)} » ({state}).", highlight=False)
-
-    guarded(run)
+    when = instant(at)
+    with programme_ctx(programme) as ctx:
+        task = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, pilot), key)
+        changed = deliverables.deliver(ctx, task, at=when, by="prestataire")
+        state = deliverables.state_of(task, when)
+        title = task.title
+    word = "Remise enregistrée" if changed else "Remise déjà enregistrée"
+    out.print(f"{word} : « {escape(title)} » ({state}).", highlight=False)
 
 
-@app.command()
+@command(app)
 def tasks(
     pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote.")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Exporte aussi en CSV (UTF-8, « ; »).")] = None,
@@ -110,48 +99,40 @@ def tasks(
     programme: ProgrammeOption = None,
 ) -> None:
     """Liste les livrables du prestataire, leurs échéances et leur état."""
+    from models.deliverables import deliverables
 
-    def run() -> None:
-        from models.deliverables import deliverables
-
-        with programme_ctx(programme) as ctx:
-            rows = deliverables(ctx, instant(at), pilot)
-        if csv_file is not None:  # written first: a refusal then comes before any listing
-            exported = [{"echeance": paris_text(r.due_at), "pilote": r.pilot, "cle": r.key, "livrable": r.title,
-                         "etat": r.state, "remis_le": paris_text(r.delivered_at) if r.delivered_at else ""}
-                        for r in rows]
-            write_csv(csv_file, exported, ["echeance"])
-        table = Table("Échéance", "Pilote", "Livrable", "État", "Remis le")
-        for row in rows:
-            table.add_row(paris_text(row.due_at), escape(row.pilot), escape(row.title), row.state,
-                          paris_text(row.delivered_at) if row.delivered_at else "")
-        out.print(table if rows else "Aucun livrable : aucun accompagnement n'a encore commencé.")
-        if csv_file is not None:
-            out.print(f"{len(rows)} livrable(s) exporté(s) dans {csv_file}.")
-
-    guarded(run)
+    with programme_ctx(programme) as ctx:
+        rows = deliverables(ctx, instant(at), pilot)
+    if csv_file is not None:  # written first: a refusal then comes before any listing
+        exported = [{"echeance": paris_text(r.due_at), "pilote": r.pilot, "cle": r.key, "livrable": r.title,
+                     "etat": r.state, "remis_le": paris_text(r.delivered_at) if r.delivered_at else ""}
+                    for r in rows]
+        write_csv(csv_file, exported, ["echeance"])
+    table = Table("Échéance", "Pilote", "Livrable", "État", "Remis le")
+    for row in rows:
+        table.add_row(paris_text(row.due_at), escape(row.pilot), escape(row.title), row.state,
+                      paris_text(row.delivered_at) if row.delivered_at else "")
+    out.print(table if rows else "Aucun livrable : aucun accompagnement n'a encore commencé.")
+    if csv_file is not None:
+        out.print(f"{len(rows)} livrable(s) exporté(s) dans {csv_file}.")
 
 
-@app.command()
+@command(app)
 def calendar(
     file: Annotated[Path, typer.Option("--out", help="Fichier .ics à écrire.")],
     programme: ProgrammeOption = None,
 ) -> None:
     """Exporte les sessions et les échéances des livrables au format iCalendar (.ics)."""
+    from datetime import UTC, datetime
 
-    def run() -> None:
-        from datetime import UTC, datetime
+    from models.db import session_scope
+    from transitions.calendar_export import build_calendar
 
-        from models.db import session_scope
-        from transitions.calendar_export import build_calendar
-
-        url = database()
-        with session_scope(url) as session:
-            data = build_calendar(session, programme, datetime.now(UTC))
-        try:
-            file.write_bytes(data)
-        except OSError as exc:
-            raise InvalidInput(f"Impossible d'écrire {file} : {os_reason(exc)}.") from None
-        out.print(f"Calendrier écrit dans {file} ({data.count(b'BEGIN:VEVENT')} événements).")
-
-    guarded(run)
+    url = database()
+    with session_scope(url) as session:
+        data = build_calendar(session, programme, datetime.now(UTC))
+    try:
+        file.write_bytes(data)
+    except OSError as exc:
+        raise InvalidInput(f"Impossible d'écrire {file} : {os_reason(exc)}.") from None
+    out.print(f"Calendrier écrit dans {file} ({data.count(b'BEGIN:VEVENT')} événements).")

@@ -9,97 +9,87 @@ from typing import Annotated
 import typer
 
 from models.context import all_ctx
-from models.errors import NotFound, write_text
+from models.errors import NotFound
 from transitions.cli.common import (
     AtOption,
     ProgrammeOption,
     app,
+    command,
     database,
-    guarded,
     instant,
     out,
     paris_text,
     programme_ctx,
 )
 from transitions.settings import get_settings
+from transitions.userfiles import write_text
 
 
-@app.command()
+@command(app)
 def init(
     programme: Annotated[Path | None, typer.Option("--programme", help="Fichier YAML du programme.")] = None,
     at: AtOption = None,
 ) -> None:
     """Crée ou met à jour la base et y charge le programme (par défaut : cerdd-2015)."""
+    from models.context import install_programme
+    from models.db import session_scope
+    from transitions.programmes import load_programme
 
-    def run() -> None:
-        from models.context import install_programme
-        from models.db import session_scope
+    settings = get_settings()
+    path = programme or settings.programmes_dir / f"{settings.default_programme}.yaml"
+    bundle = load_programme(path)
+    url = database()
+    with session_scope(url) as session:
+        ctx, changed = install_programme(session, bundle, instant(at), "cli")
+        slug = ctx.programme.slug
+    word = "chargé" if changed else "déjà à jour"
+    from sqlalchemy.engine import make_url
 
-        settings = get_settings()
-        path = programme or settings.programmes_dir / f"{settings.default_programme}.yaml"
-        url = database()
-        with session_scope(url) as session:
-            ctx, changed = install_programme(session, path, instant(at), "cli")
-            slug = ctx.programme.slug
-        word = "chargé" if changed else "déjà à jour"
-        from sqlalchemy.engine import make_url
-
-        shown = make_url(url).render_as_string(hide_password=True)  # never print a password
-        out.print(f"Programme « {slug} » {word} dans {shown}.")
-
-    guarded(run)
+    shown = make_url(url).render_as_string(hide_password=True)  # never print a password
+    out.print(f"Programme « {slug} » {word} dans {shown}.")
 
 
-@app.command()
+@command(app)
 def tick(at: AtOption = None, programme: ProgrammeOption = None) -> None:
     """Fait avancer le programme jusqu'à l'instant donné et envoie les avis dus."""
+    from models.context import load_ctx
+    from models.db import session_scope
+    from transitions.runtime import run_tick
 
-    def run() -> None:
-        from models.context import load_ctx
-        from models.db import session_scope
-        from transitions.runtime import run_tick
+    when = instant(at)
+    with session_scope(database()) as session:
+        if programme is not None:
+            load_ctx(session, programme)  # an unknown programme is named before Prefect starts
+        elif not all_ctx(session):
+            raise NotFound("Aucun programme n'est chargé dans la base : lancez d'abord « transitions init ».")
 
-        when = instant(at)
-        with session_scope(database()) as session:
-            if programme is not None:
-                load_ctx(session, programme)  # an unknown programme is named before Prefect starts
-            elif not all_ctx(session):
-                raise NotFound("Aucun programme n'est chargé dans la base : lancez d'abord « transitions init ».")
-
-        result = run_tick(when, programme)
-        done = {k: v for k, v in result.items() if v and not k.startswith(("type:", "envoyes", "echecs", "abandonnes"))}
-        out.print(f"Tick du {paris_text(when)} : "
-                  + (", ".join(f"{k} ({v})" for k, v in done.items()) or "rien de nouveau")
-                  + f" ; {result.get('envoyes', 0)} avis envoyé(s).")
-
-    guarded(run)
+    result = run_tick(when, programme)
+    out.print(f"Tick du {paris_text(when)} : "
+              + (", ".join(f"{k} ({v})" for k, v in result.changed.items()) or "rien de nouveau")
+              + f" ; {result.delivery.sent} avis envoyé(s).")
 
 
-@app.command()
+@command(app)
 def status(
     at: AtOption = None,
     programme: ProgrammeOption = None,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Écrit aussi le bilan en Markdown.")] = None,
 ) -> None:
     """Montre l'état du programme : étape, candidatures, pilotes, avis, prochaine échéance."""
+    from models.db import session_scope
+    from transitions.report import build_status, dashboard_markdown, print_status
 
-    def run() -> None:
-        from models.db import session_scope
-        from transitions.report import build_status, dashboard_markdown, print_status
-
-        url = database()
-        with session_scope(url) as session:
-            report = build_status(session, instant(at), programme)
-        if markdown is not None:
-            write_text(markdown, dashboard_markdown(report))
-        print_status(out, report)
-        if markdown is not None:
-            out.print(f"Bilan écrit dans {markdown}.")
-
-    guarded(run)
+    url = database()
+    with session_scope(url) as session:
+        report = build_status(session, instant(at), programme)
+    if markdown is not None:
+        write_text(markdown, dashboard_markdown(report))
+    print_status(out, report)
+    if markdown is not None:
+        out.print(f"Bilan écrit dans {markdown}.")
 
 
-@app.command()
+@command(app)
 def audit(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre d'entrées, les plus récentes.")] = 50,
     action: Annotated[str | None, typer.Option(
@@ -107,24 +97,20 @@ def audit(
     programme: ProgrammeOption = None,
 ) -> None:
     """Montre le journal : chaque changement d'état, quand, par qui, quoi."""
+    from rich.markup import escape
+    from rich.table import Table
 
-    def run() -> None:
-        from rich.markup import escape
-        from rich.table import Table
+    from models.audit import entries
 
-        from models.audit import entries
-
-        with programme_ctx(programme) as ctx:
-            rows = entries(ctx.session, ctx.programme_id, limit=limit, action=action)
-        table = Table("Quand (programme)", "Qui", "Action", "Quoi")
-        for row in rows:
-            table.add_row(paris_text(row.at), escape(row.actor), row.action, escape(row.summary))
-        out.print(table if rows else "Journal vide.")
-
-    guarded(run)
+    with programme_ctx(programme) as ctx:
+        rows = entries(ctx.session, ctx.programme_id, limit=limit, action=action)
+    table = Table("Quand (programme)", "Qui", "Action", "Quoi")
+    for row in rows:
+        table.add_row(paris_text(row.at), escape(row.actor), row.action, escape(row.summary))
+    out.print(table if rows else "Journal vide.")
 
 
-@app.command()
+@command(app)
 def demo(
     out_dir: Annotated[Path, typer.Option(
         "--out", help="Dossier où laisser la base et les avis (.eml).")] = Path("var/demo"),
@@ -132,12 +118,8 @@ def demo(
         "--replace", help="Efface une démonstration déjà présente dans ce dossier.")] = False,
 ) -> None:
     """Rejoue le programme 2015 de bout en bout en temps simulé, avec une distribution scriptée."""
+    from transitions.demo import run_demo
 
-    def run() -> None:
-        from transitions.demo import run_demo
-
-        run_demo(out_dir, out, replace=replace)
-
-    guarded(run)
+    run_demo(out_dir, out, replace=replace)
 
 

@@ -1,6 +1,16 @@
-"""The kinds of notice the programme sends; each has `<kind>.txt` and `<kind>.html` templates."""
+"""The notice vocabulary the domain speaks: kinds, their French labels, the variables each kind's
+templates receive, and the renderer the domain is given to turn a notice into text.
 
+The domain decides *that* a notice is due and *what* it says (its kind and context); how it reads
+(Jinja templates, `notifications.render`) is injected, so `models` imports nothing above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Protocol
 
 
 class NoticeKind(StrEnum):
@@ -22,8 +32,8 @@ class NoticeKind(StrEnum):
     MILESTONE = "jalon_atteint"
     SESSION_INVITATION = "invitation_session"
     SESSION_REMINDER = "rappel_session"
-    TASK_REMINDER = "rappel_tache"
-    TASK_OVERDUE = "tache_en_retard"
+    DELIVERABLE_REMINDER = "rappel_tache"
+    DELIVERABLE_OVERDUE = "tache_en_retard"
     PILOT_CLOSED = "fin_accompagnement"
     PROGRAMME_CLOSED = "bilan_programme"
     DEAD_LETTER = "avis_abandonne"
@@ -49,8 +59,8 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.MILESTONE: "Jalon atteint",
     NoticeKind.SESSION_INVITATION: "Invitation à une session",
     NoticeKind.SESSION_REMINDER: "Rappel de session",
-    NoticeKind.TASK_REMINDER: "Rappel d'échéance (prestataire)",
-    NoticeKind.TASK_OVERDUE: "Livrable en retard",
+    NoticeKind.DELIVERABLE_REMINDER: "Rappel d'échéance (prestataire)",
+    NoticeKind.DELIVERABLE_OVERDUE: "Livrable en retard",
     NoticeKind.PILOT_CLOSED: "Fin de l'accompagnement",
     NoticeKind.PROGRAMME_CLOSED: "Bilan du programme",
     NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
@@ -79,8 +89,8 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.MILESTONE: ("pilote", "jalon", "avancement"),
         NoticeKind.SESSION_INVITATION: ("pilote", "session"),
         NoticeKind.SESSION_REMINDER: ("pilote", "session"),
-        NoticeKind.TASK_REMINDER: ("pilote", "livrable"),
-        NoticeKind.TASK_OVERDUE: ("pilote", "livrable"),
+        NoticeKind.DELIVERABLE_REMINDER: ("pilote", "livrable"),
+        NoticeKind.DELIVERABLE_OVERDUE: ("pilote", "livrable"),
         NoticeKind.PILOT_CLOSED: ("pilote", "avancement"),
         NoticeKind.PROGRAMME_CLOSED: ("bilans",),
         NoticeKind.DEAD_LETTER: ("avis",),
@@ -88,3 +98,42 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""
+
+
+COMMON_VARIABLES = frozenset({"programme", "destinataire", "organisateur", "subject"})
+"""What every notice template receives, whatever its kind."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person a notice is addressed to: the stored address, and the name shown beside it."""
+
+    email: str
+    name: str
+
+
+def unique_recipients(recipients: list[Recipient]) -> list[Recipient]:
+    """Recipients without repeats (addresses compared case-insensitively), first one kept."""
+    seen: dict[str, Recipient] = {}
+    for recipient in recipients:
+        seen.setdefault(recipient.email.lower(), recipient)
+    return list(seen.values())
+
+
+@dataclass(frozen=True)
+class RenderedNotice:
+    """A notice as people read it: subject, plain text, HTML, and the core text (without greeting
+    and signature) that a digest lists."""
+
+    subject: str
+    text: str
+    html: str
+    core_text: str
+
+
+class Renderer(Protocol):
+    """Turns a notice kind and its context into text; `overrides` maps template file names
+    (`<kind>.txt`, `<kind>.html`) to a programme's own wording, stored with the programme."""
+
+    def __call__(self, kind: NoticeKind, context: Mapping[str, Any],
+                 overrides: Mapping[str, str]) -> RenderedNotice: ...

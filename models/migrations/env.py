@@ -1,19 +1,21 @@
-"""Alembic environment: the engine comes from `models.db.migrate` or from DATABASE_URL."""
+"""Alembic environment: the engine comes from `models.db.migrate`, or (for developers running
+`alembic` by hand) from DATABASE_URL."""
 
 from __future__ import annotations
+
+import os
 
 from alembic import context
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers the tables on the metadata)
 from models.db import get_engine
-from transitions.settings import get_settings
 
 target_metadata = SQLModel.metadata
 
 
 def run_migrations() -> None:
-    engine = context.config.attributes.get("engine") or get_engine(get_settings().database_url)
+    engine = context.config.attributes.get("engine") or get_engine(os.environ["DATABASE_URL"])
     with engine.begin() as connection:
         context.configure(
             connection=connection,
