@@ -131,7 +131,8 @@ def all_ctx(session: Session, *, lock: bool = False, renderer: Renderer | None =
     return [Ctx(session, p, ProgrammeDefinition.model_validate(p.definition), renderer) for p in programmes]
 
 
-def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, actor: str) -> tuple[Ctx, bool]:
+def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, actor: str, *,
+                      renderer: Renderer | None = None) -> tuple[Ctx, bool]:
     """Store a programme (definition, register, wording) in the database; installing the same
     bundle again changes nothing. Returns the programme's context and whether anything changed.
 
@@ -148,7 +149,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
     existing = session.exec(select(Programme).where(Programme.slug == definition.slug)).first()
     if existing is not None:
         if existing.definition == data and existing.templates == templates and existing.register_sha256 == sha:
-            return Ctx(session, existing, definition), False
+            return Ctx(session, existing, definition, renderer), False
         if existing.state != ProgrammeState.READY:
             before = ProgrammeDefinition.model_validate(existing.definition)
             if _calendar(before) != _calendar(definition):
@@ -160,7 +161,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
         existing.templates = templates
         existing.register_sha256 = sha
         existing.title = definition.title
-        ctx = Ctx(session, existing, definition)
+        ctx = Ctx(session, existing, definition, renderer)
         ctx.audit(at, actor, "programme.mis_a_jour", "programme", existing.id,
                   f"Définition du programme {definition.slug} mise à jour depuis {bundle.source}.")
         return ctx, True
@@ -168,7 +169,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
                           templates=templates, register_sha256=sha, loaded_at=at)
     session.add(programme)
     session.flush()
-    ctx = Ctx(session, programme, definition)
+    ctx = Ctx(session, programme, definition, renderer)
     ensure_organisation(session, OrgKind.ORGANISER, definition.organiser.name, None)
     ensure_organisation(session, OrgKind.CONSULTANCY, definition.consultancy.name, None)
     ctx.audit(at, actor, "programme.charge", "programme", programme.id,

@@ -16,7 +16,8 @@ os.environ.pop("PREFECT_API_URL", None)
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "500")
 
-from transitions.settings import PROJECT_ROOT, configure_prefect, reset_settings  # noqa: E402
+from transitions.prefect_env import configure_prefect  # noqa: E402
+from transitions.settings import SOURCE_ROOT, reset_settings  # noqa: E402
 
 configure_prefect()
 
@@ -26,7 +27,10 @@ from sqlmodel import Session  # noqa: E402
 from models.clock import parse_instant  # noqa: E402
 from models.context import Ctx, install_programme, load_ctx  # noqa: E402
 from models.db import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
+from notifications.render import render_notice  # noqa: E402
+from transitions.programmes import load_programme  # noqa: E402
 
+PROJECT_ROOT = SOURCE_ROOT
 PROGRAMME = PROJECT_ROOT / "programmes" / "cerdd-2015.yaml"
 EXAMPLES = PROJECT_ROOT / "examples"
 
@@ -76,12 +80,13 @@ def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
 def loaded(db_url: str) -> str:
     """The 2015 programme installed, nothing else happened yet."""
     with session_scope(db_url) as session:
-        install_programme(session, PROGRAMME, at("2015-04-01T09:00"), "test")
+        install_programme(session, load_programme(PROGRAMME), at("2015-04-01T09:00"), "test")
     return db_url
 
 
 def ctx_of(session: Session) -> Ctx:
-    return load_ctx(session)
+    """The only programme, able to queue notices."""
+    return load_ctx(session, renderer=render_notice)
 
 
 @pytest.fixture(scope="session")

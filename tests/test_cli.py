@@ -177,8 +177,12 @@ def test_two_programmes_live_side_by_side(loaded: str, tmp_path: Path) -> None:
     import re
 
     text = re.sub(r"\b2016-(\d\d-\d\dT)", r"2017-\1", text)
-    text = re.sub(r"\b2015-(\d\d-\d\dT)", r"2016-\1", text).replace("../data/", f"{PROGRAMME.parent.parent}/data/")
-    path = tmp_path / "cerdd-2016.yaml"
+    text = re.sub(r"\b2015-(\d\d-\d\dT)", r"2016-\1", text)
+    import shutil
+
+    shutil.copytree(PROGRAMME.parent.parent / "data", tmp_path / "data")
+    (tmp_path / "programmes").mkdir()
+    path = tmp_path / "programmes" / "cerdd-2016.yaml"
     path.write_text(text, encoding="utf-8")
     assert runner.invoke(app, ["init", "--programme", str(path)]).exit_code == 0
     ambiguous = runner.invoke(app, ["submit", str(EXAMPLES / "candidature-cu-arras.yaml"), "--at", "2016-04-20T10:00"])
@@ -187,10 +191,11 @@ def test_two_programmes_live_side_by_side(loaded: str, tmp_path: Path) -> None:
         ambiguous.output.split())
     from models.call import launch_call
     from models.context import load_ctx
+    from notifications.render import render_notice
     from tests.conftest import at
 
     with session_scope(loaded) as session:
-        launch_call(load_ctx(session, "cerdd-2016"), at("2016-04-02T09:00"))
+        launch_call(load_ctx(session, "cerdd-2016", renderer=render_notice), at("2016-04-02T09:00"))
     done = runner.invoke(app, ["submit", str(EXAMPLES / "candidature-cu-arras.yaml"), "--at", "2016-04-20T10:00",
                                "--programme", "cerdd-2016"])
     assert done.exit_code == 0, done.output

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, PROJECT_ROOT
 from transitions.cli import app
-from transitions.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.prefect
 

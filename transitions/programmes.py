@@ -52,7 +52,7 @@ def _read_templates(folder: Path, name: str) -> dict[str, str]:
     templates: dict[str, str] = {}
     for entry in sorted(folder.iterdir()):
         if entry.name not in OVERRIDABLE:
-            problems.append(f"{entry.name} : aucun avis ne porte ce nom (attendu : <type>.txt ou <type>.html)")
+            templates[entry.name] = ""  # named as unknown by check_overrides, in order
             continue
         if entry.is_symlink() or not entry.is_file() or entry.stat().st_size > MAX_TEXT_FILE:
             problems.append(f"{entry.name} : doit être un fichier ordinaire de moins de {MAX_TEXT_FILE // 1024} Ko")

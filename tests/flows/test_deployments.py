@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from transitions.settings import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.prefect
 

@@ -138,6 +138,6 @@ def test_ticking_again_after_the_end_sends_nothing(replay: tuple[Path, str, str]
     with session_scope(url) as session:
         before = len(session.exec(select(Notice)).all())
     result = run_tick(at("2016-07-01T09:30"))
-    assert result["envoyes"] == 0
+    assert result.delivery.sent == 0
     with session_scope(url) as session:
         assert len(session.exec(select(Notice)).all()) == before

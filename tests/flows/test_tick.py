@@ -24,18 +24,18 @@ def _counts(url: str) -> tuple[int, int, str]:
 
 def test_tick_twice_for_the_same_instant_changes_nothing(prefect_server: None, loaded: str) -> None:
     before_launch = run_tick(at("2015-04-02T08:59"))
-    assert before_launch["lancement_appel"] == 0
+    assert before_launch.changes["lancement_appel"] == 0
     assert _counts(loaded)[2] == "pret"
 
     first = run_tick(at("2015-04-02T09:00"))
-    assert first["lancement_appel"] == 1
-    assert first["envoyes"] == 3  # the Cerdd's three contacts
+    assert first.changes["lancement_appel"] == 1
+    assert first.delivery.sent == 3  # the Cerdd's three contacts
     after_first = _counts(loaded)
     assert after_first[2] == "appel_ouvert"
 
     second = run_tick(at("2015-04-02T09:00"))
-    assert second["lancement_appel"] == 0
-    assert second["envoyes"] == 0
+    assert second.changes["lancement_appel"] == 0
+    assert second.delivery.sent == 0
     assert _counts(loaded) == after_first
 
 
@@ -43,11 +43,11 @@ def test_tick_closes_the_call_and_delivers_eml_files(prefect_server: None, loade
     run_tick(at("2015-04-02T09:00"))
     submit_form(loaded, read_application(EXAMPLES / "candidature-commune-bethune.yaml"), at("2015-04-10T10:00"), None)
     result = run_tick(at("2015-05-07T12:00"))
-    assert result["cloture_appel"] == 2  # the stage change and one decided application
+    assert result.changes["cloture_appel"] == 2  # the stage change and one decided application
     files = sorted(p.name for p in (tmp_path / "outbox").glob("*.eml"))
     assert any(name.endswith("candidature_non_recevable.eml") for name in files)
     again = run_tick(at("2015-05-07T12:00"))
-    assert again["envoyes"] == 0
+    assert again.delivery.sent == 0
     assert sorted(p.name for p in (tmp_path / "outbox").glob("*.eml")) == files
 
 
@@ -92,8 +92,8 @@ def test_the_delivery_flow_sends_what_is_due(prefect_server: None, loaded: str, 
     with session_scope(loaded) as session:
         launch_call(ctx_of(session), at("2015-04-02T09:00"))
     with replay_settings():
-        assert deliver_flow(as_of=at("2015-04-02T09:00"))["envoyes"] == 3
-        assert deliver_flow(as_of=at("2015-04-02T09:00"))["envoyes"] == 0
+        assert deliver_flow(as_of=at("2015-04-02T09:00")).sent == 3
+        assert deliver_flow(as_of=at("2015-04-02T09:00")).sent == 0
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
 
 
@@ -122,17 +122,17 @@ def test_a_stage_is_retried_when_the_database_drops_out_and_only_then(
     from transitions.runtime import replay_settings
 
     calls: list[str] = []
-    real = common.run_stage
+    real = common.run_one_stage
 
-    def flaky(session, stage, as_of, programme=None):  # type: ignore[no-untyped-def]
+    def flaky(stage, as_of, programme=None):  # type: ignore[no-untyped-def]
         calls.append(stage)
         if len(calls) == 1:
             raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
         if stage == "bug":
             raise ValueError("a bug is not retried")
-        return real(session, stage, as_of, programme)
+        return real(stage, as_of, programme)
 
-    monkeypatch.setattr(common, "run_stage", flaky)
+    monkeypatch.setattr(common, "run_one_stage", flaky)
     fast = common.stage_task.with_options(retry_delay_seconds=0)
 
     @flow

@@ -6,13 +6,14 @@ import pytest
 import yaml
 from sqlmodel import select
 
+from flows.plain import run_one_stage
 from models import deliverables, jury, pilots, training
 from models.accompaniment import progress
 from models.call import close_call, launch_call
 from models.clock import paris
 from models.db import session_scope
 from models.errors import InvalidInput
-from models.schedule import STAGES, run_stage
+from models.schedule import STAGES
 from models.tables import Notice, Pilot, Programme
 from tests.conftest import EXAMPLES, at, ctx_of
 from transitions.intake import read_application, submit_form
@@ -25,8 +26,7 @@ TERRITORIES = ("candidature-cu-arras.yaml", "candidature-ca-lens-lievin-v2.yaml"
 def _tick(url: str, instant: str) -> int:
     changes = 0
     for stage in STAGES:
-        with session_scope(url) as session:
-            changes += run_stage(session, stage, at(instant))
+        changes += run_one_stage(stage.name, at(instant))
     return changes
 
 

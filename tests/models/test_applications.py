@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from models.applications import close_call as decide_admissibility
+from models.applications import decide_admissibility
 from models.call import close_call, launch_call
 from models.errors import Refused
 from models.tables import Application, ApplicationVersion, AuditEntry, Contact, Notice
@@ -119,6 +119,7 @@ def test_two_ticks_at_once_advance_the_programme_once(loaded: str) -> None:
 
     from models.db import session_scope
     from models.schedule import run_stage
+    from notifications.render import render_notice
 
     barrier = threading.Barrier(2)
     changes: list[int] = []
@@ -126,7 +127,7 @@ def test_two_ticks_at_once_advance_the_programme_once(loaded: str) -> None:
     def tick() -> None:
         barrier.wait()
         with session_scope(loaded) as session:
-            changes.append(run_stage(session, "lancement_appel", at("2015-04-02T09:00")))
+            changes.append(run_stage(session, "lancement_appel", at("2015-04-02T09:00"), renderer=render_notice))
 
     threads = [threading.Thread(target=tick) for _ in range(2)]
     for thread in threads:

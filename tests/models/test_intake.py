@@ -18,6 +18,7 @@ from models.db import session_scope
 from models.errors import InvalidInput, Refused
 from models.schedule import run_stage
 from models.tables import ApplicationFile, Notice
+from notifications.render import render_notice
 from tests.conftest import EXAMPLES, at, ctx_of
 from transitions.cli import app
 from transitions.intake import read_application, submit_form
@@ -83,10 +84,10 @@ def test_name_differing_from_register_and_foreign_commune_are_warnings(tmp_path:
         data["partenaires"].append({"nom": "Lens", "type": "commune", "siren": "216204982"})
 
     from models.applications import assess
-    from models.register import load_register
+    from models.register import read_register
     from tests.conftest import PROJECT_ROOT
 
-    register = load_register((PROJECT_ROOT / "data" / "epci-npdc-2015.csv").resolve(), ("59", "62"))
+    register = read_register((PROJECT_ROOT / "data" / "epci-npdc-2015.csv").read_text(encoding="utf-8"), ("59", "62"))
     decision = assess(read_application(_copy_example(tmp_path, change)).form, register, "motif")
     assert decision.admissible
     assert decision.warnings == [
@@ -134,7 +135,7 @@ def test_announced_epci_are_reminded_until_they_submit(loaded: str) -> None:
 
     def tick(instant: str) -> int:
         with session_scope(loaded) as session:
-            return run_stage(session, "relances_appel", at(instant))
+            return run_stage(session, "relances_appel", at(instant), renderer=render_notice)
 
     # 5 working days before Thursday 7 May 2015 is Wednesday 29 April (Friday 1 May is a holiday).
     assert [tick("2015-04-28T09:00"), tick("2015-04-29T09:00"), tick("2015-04-29T09:00")] == [0, 2, 0]

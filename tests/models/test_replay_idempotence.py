@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
-from models.db import dispose_engines, get_engine, session_scope
-from models.schedule import STAGES, run_stage
+from flows.plain import TickResult, run_tick_plain
+from models.db import dispose_engines, session_scope
 from models.tables import AuditEntry, Notice, Programme
-from notifications.deliver import deliver_due
 from transitions.demo import run_demo
 from transitions.settings import get_settings, reset_settings
 
@@ -29,18 +28,13 @@ def test_every_tick_of_the_replay_is_idempotent(tmp_path: Path, monkeypatch: pyt
             return (session.exec(select(func.count()).select_from(Notice)).one(),
                     session.exec(select(func.count()).select_from(AuditEntry)).one())
 
-    def tick_twice(instant: datetime) -> None:
+    def tick_twice(instant: datetime) -> TickResult:
         url = get_settings().database_url
-        for attempt in (1, 2):
-            before = counts(url)
-            changes = 0
-            for stage in STAGES:
-                with session_scope(url) as session:
-                    changes += run_stage(session, stage, instant)
-            with Session(get_engine(url), expire_on_commit=False) as session:
-                sent = deliver_due(session, as_of=instant, settings=get_settings()).sent
-            if attempt == 2:
-                second_runs.append((instant, changes, sent, counts(url) != before))
+        first = run_tick_plain(instant)
+        before = counts(url)
+        second = run_tick_plain(instant)
+        second_runs.append((instant, sum(second.changes.values()), second.delivery.sent, counts(url) != before))
+        return first
 
     run_demo(tmp_path / "demo", Console(file=io.StringIO()), tick=tick_twice)
     url = get_settings().database_url

@@ -12,8 +12,8 @@ from models.db import get_engine, session_scope
 from models.tables import Notice
 from notifications.channels import DeliveryError
 from notifications.deliver import DeliveryReport, deliver_due
+from notifications.routing import Channels
 from tests.conftest import at, ctx_of
-from transitions.settings import get_settings
 
 LAUNCH = at("2015-04-02T09:00")
 
@@ -44,7 +44,7 @@ def _launched(url: str) -> None:
 
 def _deliver(url: str, channel: Flaky, as_of: datetime) -> DeliveryReport:
     with Session(get_engine(url), expire_on_commit=False) as session:
-        return deliver_due(session, as_of=as_of, settings=get_settings(), channel=channel)
+        return deliver_due(session, as_of=as_of, channels=Channels.single(channel))
 
 
 def test_temporary_failure_is_retried_later_then_sent(loaded: str) -> None:
@@ -87,14 +87,13 @@ def test_a_deliverer_that_died_mid_batch_is_relieved_when_its_lease_expires(load
 
 
 def test_reminders_to_one_person_on_one_day_travel_as_one_digest(loaded: str) -> None:
-    from models.notices import NoticeKind
-    from models.outbox import Recipient, enqueue
+    from models.notices import NoticeKind, Recipient
 
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         person = Recipient("cheffe@prestataire.example.org", "Cheffe")
         for key in ("a", "b"):
-            enqueue(session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.DEADLINE_REMINDER,
+            ctx.notify(NoticeKind.DEADLINE_REMINDER,
                     recipients=[person], key=key,
                     context={"intention": {"name": f"EPCI {key}"}, "appel": ctx.definition.call}, at=LAUNCH)
         launch_call(ctx, LAUNCH)  # not digestible: goes alone

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,11 +16,10 @@ from sqlmodel import Session, select
 from models import delivery
 from models.call import launch_call
 from models.db import get_engine, session_scope
-from models.notices import NoticeKind
-from models.outbox import Recipient, enqueue
+from models.notices import NoticeKind, Recipient
 from models.tables import Notice
-from notifications import deliver as deliver_module
 from notifications.deliver import DeliveryReport, deliver_due
+from notifications.routing import from_settings
 from notifications.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
 from tests.conftest import at, ctx_of
 from tests.notifications.servers import HttpSink, SmtpSink, free_port, http_server, silent_server, smtp_server
@@ -40,9 +40,12 @@ def _launch(url: str) -> None:
         launch_call(ctx_of(session), LAUNCH)  # three notices, one per Cerdd contact
 
 
-def _deliver(url: str, as_of: datetime = LAUNCH) -> DeliveryReport:
+def _deliver(url: str, as_of: datetime = LAUNCH, lease: timedelta | None = None) -> DeliveryReport:
     with Session(get_engine(url), expire_on_commit=False) as session:
-        return deliver_due(session, as_of=as_of, settings=get_settings())
+        channels, policy = from_settings(get_settings())
+        if lease is not None:
+            policy = replace(policy, lease=lease)
+        return deliver_due(session, as_of=as_of, channels=channels, policy=policy)
 
 
 def _notices(url: str) -> list[Notice]:
@@ -115,7 +118,6 @@ def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id(
     _launch(loaded)
     sink = SmtpSink()
     real_mark_sent = delivery.mark_sent
-    monkeypatch.setattr(deliver_module, "LEASE", timedelta(0))
 
     def die(*args: object, **kwargs: object) -> None:
         raise SystemExit("processus tué entre l'envoi et l'enregistrement")
@@ -124,7 +126,7 @@ def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id(
         _smtp(monkeypatch, port)
         monkeypatch.setattr(delivery, "mark_sent", die)
         with pytest.raises(SystemExit):
-            _deliver(loaded)
+            _deliver(loaded, lease=timedelta(0))
         assert len(sink.received) == 1 and _notices(loaded)[0].status == "en_attente"
         monkeypatch.setattr(delivery, "mark_sent", real_mark_sent)
         assert _deliver(loaded, LATER).sent == 3
@@ -166,7 +168,7 @@ def test_two_deliverers_at_once_send_each_notice_once(loaded: str, monkeypatch: 
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         for index in range(120):
-            enqueue(session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.CALL_LAUNCHED,
+            ctx.notify(NoticeKind.CALL_LAUNCHED,
                     recipients=[Recipient(f"epci{index}@example.org", f"EPCI {index}")], key=f"lot-{index}",
                     context={}, at=LAUNCH)
     sink = SmtpSink()
@@ -218,8 +220,7 @@ def test_starttls_and_login_with_a_secret_that_never_shows(loaded: str, monkeypa
         _use(monkeypatch, SMTP_PASSWORD="mauvais-secret", SMTP_TIMEOUT="1")
         with session_scope(loaded) as session:
             launch_call(ctx_of(session), LATER)  # nothing new: already launched
-            enqueue(session, programme=ctx_of(session).programme, definition=ctx_of(session).definition,
-                    kind=NoticeKind.CALL_LAUNCHED, recipients=[Recipient("x@example.org", "X")], key="auth",
+            ctx_of(session).notify(NoticeKind.CALL_LAUNCHED, recipients=[Recipient("x@example.org", "X")], key="auth",
                     context={}, at=LATER)
         report = _deliver(loaded, LATER)
     finally:

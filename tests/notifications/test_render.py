@@ -19,7 +19,7 @@ def test_prefect_yaml_entrypoints_are_flows() -> None:
     import yaml
     from prefect import Flow
 
-    from transitions.settings import PROJECT_ROOT
+    from tests.conftest import PROJECT_ROOT
 
     deployments = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
     for deployment in deployments:

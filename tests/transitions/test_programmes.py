@@ -1,10 +1,19 @@
+"""Reading a programme's files: validation with lines, confinement, overrides, reinstalling."""
+
+import shutil
 from pathlib import Path
 
 import pytest
 
 from models.errors import InvalidInput
-from models.programme import load_definition
+from models.programme import ProgrammeDefinition
+from notifications.render import render_notice
 from tests.conftest import PROGRAMME, at
+from transitions.programmes import load_programme
+
+
+def load_definition(path: Path) -> ProgrammeDefinition:
+    return load_programme(path).definition
 
 
 def test_the_2015_programme_carries_the_call_dates() -> None:
@@ -23,8 +32,11 @@ def test_the_2015_programme_carries_the_call_dates() -> None:
 def _broken(tmp_path: Path, old: str, new: str) -> Path:
     text = PROGRAMME.read_text(encoding="utf-8")
     assert old in text
-    path = tmp_path / "programme.yaml"
-    path.write_text(text.replace(old, new).replace("../data/", f"{PROGRAMME.parent.parent}/data/"), encoding="utf-8")
+    (tmp_path / "programmes").mkdir(exist_ok=True)
+    if not (tmp_path / "data").exists():
+        shutil.copytree(PROGRAMME.parent.parent / "data", tmp_path / "data")
+    path = tmp_path / "programmes" / "programme.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
     return path
 
 
@@ -54,8 +66,8 @@ def test_unknown_field_and_bad_yaml_are_refused(tmp_path: Path) -> None:
 
 
 def _with_templates(tmp_path: Path, files: dict[str, str]) -> Path:
-    folder = tmp_path / "modeles"
-    folder.mkdir()
+    folder = tmp_path / "programmes" / "modeles"
+    folder.mkdir(parents=True)
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return _broken(tmp_path, "slug: cerdd-2015", "slug: cerdd-2015\ntemplates_dir: modeles")
@@ -73,7 +85,8 @@ def test_a_programme_can_reword_a_notice(tmp_path: Path, db_url: str) -> None:
         "{% set subject %}C'est parti : {{ programme.title }}{% endset %}Bonjour {{ destinataire.name }}, "
         "l'appel est ouvert.\n")})
     with session_scope(db_url) as session:
-        ctx, _ = install_programme(session, path, at("2015-04-01T09:00"), "test")
+        ctx, _ = install_programme(session, load_programme(path), at("2015-04-01T09:00"), "test",
+                                   renderer=render_notice)
         launch_call(ctx, at("2015-04-02T09:00"))
     with session_scope(db_url) as session:
         notice = session.exec(select(Notice)).first()
@@ -100,16 +113,52 @@ def test_reloading_a_programme(tmp_path: Path, db_url: str) -> None:
     from models.db import session_scope
 
     with session_scope(db_url) as session:
-        assert install_programme(session, PROGRAMME, at("2015-04-01T09:00"), "test")[1] is True
-        assert install_programme(session, PROGRAMME, at("2015-04-01T10:00"), "test")[1] is False  # unchanged
+        assert install_programme(session, load_programme(PROGRAMME), at("2015-04-01T09:00"), "test")[1] is True
+        unchanged = install_programme(session, load_programme(PROGRAMME), at("2015-04-01T10:00"), "test")
+        assert unchanged[1] is False
     with session_scope(db_url) as session:
-        ctx, _ = install_programme(session, PROGRAMME, at("2015-04-01T10:00"), "test")
+        ctx, _ = install_programme(session, load_programme(PROGRAMME), at("2015-04-01T10:00"), "test",
+                                   renderer=render_notice)
         launch_call(ctx, at("2015-04-02T09:00"))
     reworded = _broken(tmp_path, "title: Transitions économiques", "title: Transitions économiques (2015)")
     with session_scope(db_url) as session:
-        assert install_programme(session, reworded, at("2015-04-03T09:00"), "test")[1] is True
-    moved = tmp_path / "moved.yaml"
+        assert install_programme(session, load_programme(reworded), at("2015-04-03T09:00"), "test")[1] is True
+    moved = reworded.parent / "moved.yaml"
     moved.write_text(reworded.read_text(encoding="utf-8").replace(
         "deadline: 2015-05-07T12:00:00", "deadline: 2015-05-14T12:00:00"), encoding="utf-8")
     with session_scope(db_url) as session, pytest.raises(InvalidInput, match="déjà lancé : ses dates"):
-        install_programme(session, moved, at("2015-04-03T09:00"), "test")
+        install_programme(session, load_programme(moved), at("2015-04-03T09:00"), "test")
+
+
+def test_files_outside_the_programme_folder_are_refused(tmp_path: Path) -> None:
+    outside = _broken(tmp_path, "slug: cerdd-2015", "slug: cerdd-2015\ntemplates_dir: /etc")
+    with pytest.raises(InvalidInput, match="templates_dir doit désigner un chemin à l'intérieur"):
+        load_programme(outside)
+    escaping = _broken(tmp_path, "../data/epci-npdc-2015.csv", "../../../../../etc/passwd")
+    with pytest.raises(InvalidInput, match="register_file doit désigner un chemin à l'intérieur"):
+        load_programme(escaping)
+
+
+def test_the_register_and_the_wording_live_in_the_database(tmp_path: Path, db_url: str) -> None:
+    """Once installed, the programme runs with its files gone: nothing reads a path stored in a row."""
+    from models.call import launch_call
+    from models.context import install_programme, load_ctx
+    from models.db import session_scope
+    from notifications.render import render_notice
+
+    path = _with_templates(tmp_path, {"appel_lance.txt": (
+        "{% set subject %}Ouvert : {{ programme.title }}{% endset %}Bonjour {{ destinataire.name }}.\n")})
+    with session_scope(db_url) as session:
+        install_programme(session, load_programme(path), at("2015-04-01T09:00"), "test")
+    shutil.rmtree(tmp_path / "programmes")
+    shutil.rmtree(tmp_path / "data")
+    with session_scope(db_url) as session:
+        ctx = load_ctx(session, renderer=render_notice)
+        assert ctx.register.epci("200033579") is not None  # CU d'Arras, from the stored register
+        launch_call(ctx, at("2015-04-02T09:00"))
+    from sqlmodel import select
+
+    from models.tables import Notice
+
+    with session_scope(db_url) as session:
+        assert {n.subject[:8] for n in session.exec(select(Notice))} == {"Ouvert :"}
