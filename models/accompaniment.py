@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from models.call import manager
 from models.context import Ctx
 from models.notices import NoticeKind, Recipient
-from models.pilots import all_parties, consultancy_contacts, party_of, pilots, signatures, territory_contacts
+from models.pilots import party_of, pilots, signatures
+from models.recipients import all_parties, consultancy_contacts, manager, territory_contacts
 from models.stages import StageName, stage
 from models.tables import (
     Attendance,
@@ -161,9 +161,9 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
                 if phase.position > 1:  # the kick-off notice already announces the first phase
                     people = people or territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
                     ctx.notify(NoticeKind.PHASE_STARTED, recipients=people,
-                            key=f"pilote-{pilot.id}:{phase.key}",
-                            context={"pilote": pilot, "phase": phase, "rang": phase.position,
-                                     "total": len(phases)}, at=as_of)
+                               key=f"pilote-{pilot.id}:{phase.key}",
+                               context={"pilote": pilot, "phase": phase, "rang": phase.position,
+                                        "total": len(phases)}, at=as_of)
                 ctx.audit(as_of, "système", "phase.debut", "pilot", pilot.id,
                           f"{pilot.name} : début de la phase « {phase.title} ».")
                 changes += 1
@@ -184,9 +184,9 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
             ctx.session.flush()
             everyone = everyone or [r for group in all_parties(ctx, pilot).values() for r in group]
             ctx.notify(NoticeKind.MILESTONE, recipients=everyone,
-                    key=f"pilote-{pilot.id}:{milestone.key}",
-                    context={"pilote": pilot, "jalon": milestone,
-                             "avancement": progress(ctx, pilot, as_of)}, at=as_of)
+                       key=f"pilote-{pilot.id}:{milestone.key}",
+                       context={"pilote": pilot, "jalon": milestone,
+                                "avancement": progress(ctx, pilot, as_of)}, at=as_of)
             ctx.audit(as_of, "système", "jalon.atteint", "pilot", pilot.id,
                       f"{pilot.name} : jalon « {milestone.title} » atteint.")
             changes += 1
@@ -206,7 +206,7 @@ def close(ctx: Ctx, as_of: datetime) -> int:
         ctx.session.flush()
         recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
         ctx.notify(NoticeKind.PILOT_CLOSED, recipients=recipients, key=f"pilote-{pilot.id}",
-                context={"pilote": pilot, "avancement": progress(ctx, pilot, as_of)}, at=as_of)
+                   context={"pilote": pilot, "avancement": progress(ctx, pilot, as_of)}, at=as_of)
         ctx.audit(as_of, "système", "pilote.termine", "pilot", pilot.id,
                   f"Fin de l'accompagnement de {pilot.name}.")
         changes += 1
@@ -218,7 +218,7 @@ def close(ctx: Ctx, as_of: datetime) -> int:
         programme.finished_at = max(p.finished_at for p in every if p.finished_at)
         ctx.session.add(programme)
         ctx.notify(NoticeKind.PROGRAMME_CLOSED, recipients=manager(ctx), key=programme.slug,
-                context={"bilans": [progress(ctx, p, as_of) for p in every]}, at=as_of)
+                   context={"bilans": [progress(ctx, p, as_of) for p in every]}, at=as_of)
         ctx.audit(as_of, "système", "programme.termine", "programme", programme.id,
                   f"Programme {programme.slug} terminé : {len(every)} territoire(s) accompagné(s).")
         changes += 1

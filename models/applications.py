@@ -12,7 +12,8 @@ from models.clock import format_paris
 from models.context import Ctx, ensure_organisation
 from models.errors import Refused
 from models.forms import ApplicationForm, LeadKind, PartnerKind, length_warnings
-from models.notices import NoticeKind, Recipient
+from models.notices import NoticeKind
+from models.recipients import applicants
 from models.register import Register
 from models.tables import (
     Application,
@@ -38,10 +39,6 @@ class Admissibility:
     admissible: bool
     reason: str | None = None
     warnings: list[str] = field(default_factory=list)
-
-
-def recipients_of(form: ApplicationForm) -> list[Recipient]:
-    return [Recipient(p.courriel, p.nom) for p in form.contacts()]
 
 
 def form_of(session: Session, application: Application) -> ApplicationForm:
@@ -173,11 +170,11 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
                                     media_type=piece.media_type, size=piece.size, sha256=piece.sha256,
                                     content=piece.content))
     ctx.notify(NoticeKind.RECEIPT,
-        recipients=recipients_of(form), key=f"{application.receipt_number}:v{application.version}",
-        context={"candidature": application, "formulaire": form, "avertissements": warnings,
-                 "pieces": [p.describe() for p in pieces], "recu_le": at, "jury": ctx.definition.jury},
-        at=at,
-    )
+               recipients=applicants(form), key=f"{application.receipt_number}:v{application.version}",
+               context={"candidature": application, "formulaire": form, "avertissements": warnings,
+                        "pieces": [p.describe() for p in pieces], "recu_le": at, "jury": ctx.definition.jury},
+               at=at,
+               )
     ctx.audit(at, submitted_by, "candidature.deposee", "application", application.id,
               f"Candidature {application.receipt_number} de {lead.nom}, version {application.version}.",
               version=application.version, avertissements=warnings,
@@ -242,8 +239,8 @@ def decide_admissibility(ctx: Ctx, as_of: datetime) -> int:
         session.add(application)
         kind = NoticeKind.ADMISSIBLE if decision.admissible else NoticeKind.INADMISSIBLE
         ctx.notify(kind,
-                recipients=recipients_of(form), key=application.receipt_number,
-                context={"candidature": application, "jury": ctx.definition.jury}, at=as_of)
+                   recipients=applicants(form), key=application.receipt_number,
+                   context={"candidature": application, "jury": ctx.definition.jury}, at=as_of)
         ctx.audit(as_of, "système", f"candidature.{application.status}", "application", application.id,
                   f"Candidature {application.receipt_number} ({application.lead_name}) : "
                   f"{'recevable' if decision.admissible else 'non recevable'}.",

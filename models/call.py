@@ -8,18 +8,10 @@ from sqlmodel import col, select
 
 from models import applications
 from models.context import Ctx
-from models.notices import NoticeKind, Recipient
+from models.notices import NoticeKind
+from models.recipients import jurors, organiser_team
 from models.stages import StageName, stage
 from models.tables import Application, ApplicationStatus, AuditEntry, ProgrammeState
-
-
-def organiser_team(ctx: Ctx) -> list[Recipient]:
-    return [Recipient(c.email, c.name) for c in ctx.definition.organiser.contacts]
-
-
-def manager(ctx: Ctx) -> list[Recipient]:
-    person = ctx.definition.organiser_manager()
-    return [Recipient(person.email, person.name)]
 
 
 def planned_launch(ctx: Ctx) -> list[datetime]:
@@ -42,7 +34,7 @@ def launch_call(ctx: Ctx, as_of: datetime) -> int:
     programme.launched_at = ctx.definition.call.launch
     ctx.session.add(programme)
     ctx.notify(NoticeKind.CALL_LAUNCHED,
-            recipients=organiser_team(ctx), key=programme.slug, context={}, at=as_of)
+               recipients=organiser_team(ctx), key=programme.slug, context={}, at=as_of)
     ctx.audit(as_of, "système", "appel.lance", "programme", programme.id,
               f"Appel à candidature « {programme.title} » ouvert.")
     return 1
@@ -71,10 +63,9 @@ def close_call(ctx: Ctx, as_of: datetime) -> int:
     context = {"candidatures": rows, "recevables": admissible, "refus_guichet": refused,
                "jury": ctx.definition.jury}
     ctx.notify(NoticeKind.CALL_REPORT,
-            recipients=organiser_team(ctx), key=programme.slug, context=context, at=as_of)
-    jurors = [Recipient(m.email, m.juror) for m in ctx.definition.jury.members]
+               recipients=organiser_team(ctx), key=programme.slug, context=context, at=as_of)
     ctx.notify(NoticeKind.JURY_CONVOCATION,
-            recipients=jurors, key=programme.slug, context=context, at=as_of)
+               recipients=jurors(ctx), key=programme.slug, context=context, at=as_of)
     ctx.audit(as_of, "système", "appel.clos", "programme", programme.id,
               f"Appel clos : {decided} candidature(s) examinée(s), {len(admissible)} recevable(s).")
     return 1 + decided

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from models.call import manager
 from models.context import Ctx
 from models.errors import NotFound, Refused
 from models.notices import NoticeKind
-from models.pilots import consultancy_contacts, find_pilot, pilots
+from models.pilots import find_pilot, pilots
+from models.recipients import consultancy_contacts, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import Deliverable, Pilot, PilotStatus, ProgrammeState
@@ -79,8 +79,8 @@ def remind(ctx: Ctx, as_of: datetime) -> int:
             recipients = consultancy_contacts(ctx) + (manager(ctx) if reminder.escalate else [])
             kind = NoticeKind.DELIVERABLE_OVERDUE if reminder.overdue else NoticeKind.DELIVERABLE_REMINDER
             sent += ctx.notify(kind,
-                            recipients=recipients, key=f"livrable-{task.id}:{reminder.index}",
-                            context={"pilote": pilot, "livrable": task}, at=as_of)
+                               recipients=recipients, key=f"livrable-{task.id}:{reminder.index}",
+                               context={"pilote": pilot, "livrable": task}, at=as_of)
     return sent
 
 

@@ -93,7 +93,9 @@ THEME_LABELS = {
 }
 
 
-class Person(Form):
+class Representative(Form):
+    """A person the application names (lead, referent, contact): form « Nom, qualité, courriel »."""
+
     nom: Short = Field(description="Nom et prénom")
     qualite: Short = Field(description="Qualité (fonction)")
     courriel: EmailStr
@@ -117,7 +119,7 @@ class Partner(Form):
     nom: Short
     type: PartnerKind
     siren: Siren | None = None
-    contact: Person | None = None
+    contact: Representative | None = None
 
 
 class Attachment(Form):
@@ -129,11 +131,11 @@ class ApplicationForm(Form):
     """Formulaire de candidature au dispositif « Transitions économiques des territoires »."""
 
     collectivite_chef_de_file: Lead
-    responsables_operationnels: list[Person] = Field(
+    responsables_operationnels: list[Representative] = Field(
         min_length=1, description="Noms et qualités des responsables « opérationnels »"
     )
-    referents_politiques: list[Person] = Field(min_length=1, description="Référent(s) politique(s)")
-    referents_techniques: list[Person] = Field(
+    referents_politiques: list[Representative] = Field(min_length=1, description="Référent(s) politique(s)")
+    referents_techniques: list[Representative] = Field(
         min_length=1, description="Référent(s) technique(s) interne(s) voire externe(s)"
     )
     point_contact_cerdd: Short = Field(description="Le « point contact » technique du Cerdd")
@@ -159,7 +161,7 @@ class ApplicationForm(Form):
     def theme_labels(self) -> str:
         return ", ".join(THEME_LABELS[theme] for theme in self.themes)
 
-    def contacts(self) -> list[Person]:
+    def contacts(self) -> list[Representative]:
         """Who hears about this application: the operational leads first."""
         return [*self.responsables_operationnels, *self.referents_politiques]
 

@@ -84,7 +84,7 @@ def remind(ctx: Ctx, as_of: datetime) -> int:
         if intent.siren in submitted:
             continue
         sent += ctx.notify(NoticeKind.DEADLINE_REMINDER,
-                        recipients=[Recipient(intent.contact_email, intent.contact_name)],
-                        key=f"intention-{intent.id}:{reminder.index}",
-                        context={"intention": intent, "appel": call}, at=as_of)
+                           recipients=[Recipient(intent.contact_email, intent.contact_name)],
+                           key=f"intention-{intent.id}:{reminder.index}",
+                           context={"intention": intent, "appel": call}, at=as_of)
     return sent

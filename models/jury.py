@@ -8,13 +8,13 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
-from models.applications import form_of, recipients_of
-from models.call import manager
+from models.applications import form_of
 from models.clock import format_number
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.notices import NoticeKind, Recipient
-from models.pilots import all_parties, party_of
+from models.pilots import party_of
+from models.recipients import all_parties, applicants, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import Application, ApplicationStatus, JuryScore, Pilot, ProgrammeState
@@ -144,8 +144,8 @@ def remind(ctx: Ctx, as_of: datetime) -> int:
         if missing:
             member = members[juror]
             sent += ctx.notify(NoticeKind.JURY_REMINDER, recipients=[Recipient(member.email, member.juror)],
-                            key=f"{ctx.programme.slug}:{reminder.index}",
-                            context={"jury": ctx.definition.jury, "a_noter": missing}, at=as_of)
+                               key=f"{ctx.programme.slug}:{reminder.index}",
+                               context={"jury": ctx.definition.jury, "a_noter": missing}, at=as_of)
     return sent
 
 
@@ -170,8 +170,8 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
             f"{jury.scale_max}"
         )
         return ctx.notify(NoticeKind.SELECTION_BLOCKED, recipients=manager(ctx),
-                       key=f"{programme.slug}:{as_of.date().isoformat()}",
-                       context={"motif": reason, "classement": ranked}, at=as_of)
+                          key=f"{programme.slug}:{as_of.date().isoformat()}",
+                          context={"motif": reason, "classement": ranked}, at=as_of)
     chosen = {r.application.id for r in qualified}
     for rank, entry in enumerate(ranked, start=1):
         application = entry.application
@@ -188,14 +188,14 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
             ctx.session.add(pilot)
             ctx.session.flush()
             ctx.notify(NoticeKind.SELECTED,
-                    recipients=recipients_of(form), key=application.receipt_number,
-                    context={"candidature": application, "note": entry.score, "rang": rank}, at=as_of)
+                       recipients=applicants(form), key=application.receipt_number,
+                       context={"candidature": application, "note": entry.score, "rang": rank}, at=as_of)
             for party, recipients in all_parties(ctx, pilot).items():
                 ctx.notify(NoticeKind.CHARTER_TO_SIGN, recipients=recipients,
-                        key=f"pilote-{pilot.id}:{party}",
-                        context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
-                                 "charte": ctx.definition.accompaniment.charter,
-                                 "lancement": ctx.definition.accompaniment.kickoff}, at=as_of)
+                           key=f"pilote-{pilot.id}:{party}",
+                           context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
+                                    "charte": ctx.definition.accompaniment.charter,
+                                    "lancement": ctx.definition.accompaniment.kickoff}, at=as_of)
         else:
             application.status = ApplicationStatus.NOT_SELECTED
             below = (entry.score or 0) < jury.threshold
@@ -206,8 +206,8 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
                      f"{jury.pilots.max} territoires pilotes."
             )
             ctx.notify(NoticeKind.NOT_SELECTED,
-                    recipients=recipients_of(form), key=application.receipt_number,
-                    context={"candidature": application}, at=as_of)
+                       recipients=applicants(form), key=application.receipt_number,
+                       context={"candidature": application}, at=as_of)
         ctx.session.add(application)
         ctx.audit(as_of, "jury", f"candidature.{application.status}", "application", application.id,
                   f"{application.lead_name} : {application.decision_reason}")

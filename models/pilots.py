@@ -6,11 +6,11 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import col, select
 
-from models.applications import form_of, recipients_of
 from models.clock import add_paris, format_duration, paris, parse_duration, utc
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
-from models.notices import NoticeKind, Recipient
+from models.notices import NoticeKind
+from models.recipients import all_parties, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import (
@@ -53,29 +53,6 @@ def find_pilot(ctx: Ctx, reference: str) -> Pilot:
         if reference in (application.lead_siren, application.receipt_number, pilot.name):
             return pilot
     raise InvalidInput(f"Aucun territoire pilote ne correspond à « {reference} ».")
-
-
-def territory_contacts(ctx: Ctx, pilot: Pilot) -> list[Recipient]:
-    application = ctx.session.get(Application, pilot.application_id)
-    assert application is not None
-    return recipients_of(form_of(ctx.session, application))
-
-
-def consultancy_contacts(ctx: Ctx) -> list[Recipient]:
-    return [Recipient(c.email, c.name) for c in ctx.definition.consultancy.contacts]
-
-
-def all_parties(ctx: Ctx, pilot: Pilot) -> dict[str, list[Recipient]]:
-    """Who speaks for each party of the charter."""
-    organiser = ctx.definition.organiser
-    signatory = [c for c in organiser.contacts if c.name == organiser.signatory]
-    manager = ctx.definition.organiser_manager()
-    cerdd = [Recipient(c.email, c.name) for c in [*signatory, manager]]
-    return {
-        CharterParty.TERRITORY: territory_contacts(ctx, pilot),
-        CharterParty.ORGANISER: cerdd,
-        CharterParty.CONSULTANCY: consultancy_contacts(ctx),
-    }
 
 
 def signatures(ctx: Ctx, pilot: Pilot) -> dict[str, CharterSignature]:
@@ -140,15 +117,13 @@ def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
             if party in signed:
                 continue
             if reminder.escalate:
-                from models.call import manager
-
                 recipients = [*recipients, *manager(ctx)]
             sent += ctx.notify(NoticeKind.CHARTER_REMINDER, recipients=recipients,
-                            key=f"pilote-{pilot.id}:{party}:{reminder.index}",
-                            context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
-                                     "charte": charter, "en_retard": reminder.overdue,
-                                     "signees": sorted(signed)},
-                            at=as_of)
+                               key=f"pilote-{pilot.id}:{party}:{reminder.index}",
+                               context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
+                                        "charte": charter, "en_retard": reminder.overdue,
+                                        "signees": sorted(signed)},
+                               at=as_of)
     return sent
 
 
@@ -175,8 +150,8 @@ def kickoff(ctx: Ctx, as_of: datetime) -> int:
         _lay_out(ctx, pilot, start)
         recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
         ctx.notify(NoticeKind.KICKOFF,
-                recipients=recipients, key=f"pilote-{pilot.id}",
-                context={"pilote": pilot, "accompagnement": accompaniment}, at=as_of)
+                   recipients=recipients, key=f"pilote-{pilot.id}",
+                   context={"pilote": pilot, "accompagnement": accompaniment}, at=as_of)
         ctx.audit(as_of, "système", "pilote.lance", "pilot", pilot.id,
                   f"Accompagnement de {pilot.name} lancé pour {format_duration(accompaniment.duration)}.")
         started += 1

@@ -43,7 +43,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Person(Strict):
+class StaffMember(Strict):
+    """Someone of the Cerdd or the consultancy, named in the programme file."""
+
     name: str = Field(min_length=1)
     role: str = ""
     email: EmailStr
@@ -56,7 +58,7 @@ class Organiser(Strict):
     phone: str
     manager: EmailStr = Field(description="Receives the programme's reports and escalations.")
     signatory: str
-    contacts: list[Person] = Field(min_length=1)
+    contacts: list[StaffMember] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _manager_is_a_contact(self) -> Organiser:
@@ -69,7 +71,7 @@ class Consultancy(Strict):
     name: str
     assumption: str = ""
     signatory: str
-    contacts: list[Person] = Field(min_length=1)
+    contacts: list[StaffMember] = Field(min_length=1)
 
 
 class Territory(Strict):
@@ -267,7 +269,7 @@ class ProgrammeDefinition(Strict):
         """A new working-day calendar for this programme (`Ctx.calendar` keeps one per context)."""
         return WorkingCalendar(self.reminders.calendar.country, self.reminders.calendar.send_at)
 
-    def organiser_manager(self) -> Person:
+    def organiser_manager(self) -> StaffMember:
         return next(c for c in self.organiser.contacts if c.email == self.organiser.manager)
 
 

@@ -9,7 +9,8 @@ from sqlmodel import col, select
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.notices import NoticeKind, Recipient
-from models.pilots import consultancy_contacts, pilots, territory_contacts
+from models.pilots import pilots
+from models.recipients import consultancy_contacts, territory_contacts
 from models.reminders import Planned, due_now, plan
 from models.stages import StageName, stage
 from models.tables import Attendance, Pilot, PilotStatus, ProgrammeState, TrainingSession
@@ -60,8 +61,8 @@ def invite_and_remind(ctx: Ctx, as_of: datetime) -> int:
             kind = NoticeKind.SESSION_INVITATION if reminder.index == 1 else NoticeKind.SESSION_REMINDER
             recipients = recipients or territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
             sent += ctx.notify(kind,
-                            recipients=recipients, key=f"session-{item.id}:{reminder.index}",
-                            context={"pilote": pilot, "session": item}, at=as_of)
+                               recipients=recipients, key=f"session-{item.id}:{reminder.index}",
+                               context={"pilote": pilot, "session": item}, at=as_of)
     return sent
 
 

@@ -84,6 +84,72 @@ def loaded(db_url: str) -> str:
     return db_url
 
 
+LAUNCH = at("2015-04-02T09:00")
+TERRITORIES = ("candidature-cu-arras.yaml", "candidature-ca-lens-lievin-v2.yaml",
+               "candidature-cc-flandre-interieure.yaml")
+JURY_SHEETS = ("notes-dreal.yaml", "notes-region.yaml", "notes-cerdd.yaml")
+
+
+def open_call(url: str) -> None:
+    """The call opens on 2 April 2015 (three notices queued, one per Cerdd contact)."""
+    from models.call import launch_call
+
+    with session_scope(url) as session:
+        launch_call(ctx_of(session), LAUNCH)
+
+
+def close_call_with_territories(url: str) -> None:
+    """Three EPCI apply, the call closes: three admissible applications, the jury convened."""
+    from models.call import close_call
+    from transitions.intake import read_application, submit_form
+
+    open_call(url)
+    for name in TERRITORIES:
+        submit_form(url, read_application(EXAMPLES / name), at("2015-04-20T10:00"), None)
+    with session_scope(url) as session:
+        close_call(ctx_of(session), at("2015-05-07T12:00"))
+
+
+def score(url: str, *sheets: str) -> None:
+    """Record the example jurors' sheets (examples/jury/)."""
+    from models import jury
+    from transitions.userfiles import load_model
+
+    for name in sheets:
+        sheet, _ = load_model(EXAMPLES / "jury" / name, jury.ScoreSheet, "de notes")
+        with session_scope(url) as session:
+            jury.record_sheet(ctx_of(session), sheet, at("2015-06-01T10:00"))
+
+
+def select_three_pilots(url: str) -> None:
+    """The call closed, all three jurors scored, the jury met: three pilots await their charter."""
+    from flows.plain import run_one_stage
+    from models.schedule import STAGES
+
+    close_call_with_territories(url)
+    score(url, *JURY_SHEETS)
+    for stage in STAGES:
+        run_one_stage(stage.name, at("2015-06-04T14:00"))
+
+
+@pytest.fixture
+def opened(loaded: str) -> str:
+    open_call(loaded)
+    return loaded
+
+
+@pytest.fixture
+def closed(loaded: str) -> str:
+    close_call_with_territories(loaded)
+    return loaded
+
+
+@pytest.fixture
+def selected(loaded: str) -> str:
+    select_three_pilots(loaded)
+    return loaded
+
+
 def ctx_of(session: Session) -> Ctx:
     """The only programme, able to queue notices."""
     return load_ctx(session, renderer=render_notice)

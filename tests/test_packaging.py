@@ -4,6 +4,7 @@ programme from the defaults the wheel carries, reading nothing from the source t
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -18,9 +19,12 @@ pytestmark = pytest.mark.prefect
 
 
 def test_a_wheel_installed_elsewhere_runs_the_demo(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a clean copy: no stale build/ of the checkout ends up in the wheel
+    shutil.copytree(PROJECT_ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "var", "build", "*.egg-info", "__pycache__", ".mypy_cache", ".ruff_cache"))
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(wheels), str(PROJECT_ROOT)], check=True, cwd=tmp_path, capture_output=True)
+                    "--wheel-dir", str(wheels), str(source)], check=True, cwd=tmp_path, capture_output=True)
     wheel = next(wheels.glob("transitions-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "transitions/defaults/programmes/cerdd-2015.yaml" in names

@@ -57,13 +57,13 @@ class Signature(_Strict):
     at: datetime
 
 
-class Person(_Strict):
+class Attendee(_Strict):
     person: str
     organisation: str
 
 
 class Cast(_Strict):
-    people: list[Person]
+    people: list[Attendee]
     absent: dict[str, list[str]] = Field(default_factory=dict)
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from models.clock import format_paris
 from models.context import load_ctx
-from models.forms import Person
+from models.forms import Representative
 from models.notices import LABELS, NoticeKind
 from models.status import Status, application_rows, build_status
 from models.tables import Application, label
@@ -57,7 +57,7 @@ def print_application(console: Console, session: Session, reference: str, slug: 
     form = form_of(session, application)
     lead = form.collectivite_chef_de_file
 
-    def people(title: str, persons: list[Person]) -> None:
+    def people(title: str, persons: list[Representative]) -> None:
         console.print(f"\n[bold]{title}[/]")
         for p in persons:
             phone = f", {p.telephone}" if p.telephone else ""

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 from sqlmodel import select
 
 from flows.plain import run_one_stage
-from models import deliverables, jury, pilots, training
+from models import deliverables, pilots, training
 from models.accompaniment import progress
-from models.call import close_call, launch_call
 from models.clock import paris
 from models.db import session_scope
 from models.errors import InvalidInput
 from models.schedule import STAGES
 from models.tables import Notice, Pilot, Programme
-from tests.conftest import EXAMPLES, at, ctx_of
-from transitions.intake import read_application, submit_form
-
-JURY = EXAMPLES / "jury"
-TERRITORIES = ("candidature-cu-arras.yaml", "candidature-ca-lens-lievin-v2.yaml",
-               "candidature-cc-flandre-interieure.yaml")
+from tests.conftest import at, close_call_with_territories, ctx_of, score, select_three_pilots
 
 
 def _tick(url: str, instant: str) -> int:
@@ -30,27 +23,10 @@ def _tick(url: str, instant: str) -> int:
     return changes
 
 
-def _closed(url: str) -> None:
-    with session_scope(url) as session:
-        launch_call(ctx_of(session), at("2015-04-02T09:00"))
-    for name in TERRITORIES:
-        submit_form(url, read_application(EXAMPLES / name), at("2015-04-20T10:00"), None)
-    with session_scope(url) as session:
-        close_call(ctx_of(session), at("2015-05-07T12:00"))
 
 
-def _score(url: str, *sheets: str) -> None:
-    for name in sheets:
-        sheet = jury.ScoreSheet.model_validate(yaml.safe_load((JURY / name).read_text(encoding="utf-8")))
-        with session_scope(url) as session:
-            jury.record_sheet(ctx_of(session), sheet, at("2015-06-01T10:00"))
 
 
-def _selected(url: str) -> None:
-    """The call closed, all three jurors scored, the jury met: three pilots await their charter."""
-    _closed(url)
-    _score(url, "notes-dreal.yaml", "notes-region.yaml", "notes-cerdd.yaml")
-    _tick(url, "2015-06-04T14:00")
 
 
 def _notices(url: str, kind: str) -> list[Notice]:
@@ -59,15 +35,15 @@ def _notices(url: str, kind: str) -> list[Notice]:
 
 
 def test_selection_waits_for_missing_scores_and_says_so_once_a_day(loaded: str) -> None:
-    _closed(loaded)
-    _score(loaded, "notes-dreal.yaml", "notes-region.yaml")  # the Cerdd's juror has not scored
+    close_call_with_territories(loaded)
+    score(loaded, "notes-dreal.yaml", "notes-region.yaml")  # the Cerdd's juror has not scored
     _tick(loaded, "2015-06-04T14:00")
     _tick(loaded, "2015-06-04T18:00")
     _tick(loaded, "2015-06-05T09:00")
     blocked = _notices(loaded, "selection_bloquee")
     assert [paris(n.created_at).date().isoformat() for n in blocked] == ["2015-06-04", "2015-06-05"]
     assert "3 candidature(s) n'ont pas toutes leurs notes" in blocked[0].body_text
-    _score(loaded, "notes-cerdd.yaml")
+    score(loaded, "notes-cerdd.yaml")
     _tick(loaded, "2015-06-05T10:00")
     with session_scope(loaded) as session:
         assert session.exec(select(Programme.state)).one() == "pilotes_selectionnes"
@@ -76,7 +52,7 @@ def test_selection_waits_for_missing_scores_and_says_so_once_a_day(loaded: str) 
 
 
 def test_a_late_signature_delays_the_kick_off_and_the_whole_schedule(loaded: str) -> None:
-    _selected(loaded)
+    select_three_pilots(loaded)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, "200033579")
@@ -108,7 +84,7 @@ def test_a_late_signature_delays_the_kick_off_and_the_whole_schedule(loaded: str
 
 
 def test_sessions_are_announced_then_recalled_and_progress_is_counted(loaded: str) -> None:
-    _selected(loaded)
+    select_three_pilots(loaded)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         for siren in ("200033579", "246200364", "200040947"):
@@ -150,7 +126,7 @@ def test_nothing_happens_before_its_time(loaded: str) -> None:
 def test_next_steps_name_missing_signatures_then_sessions_and_deliverables(loaded: str) -> None:
     from models.accompaniment import next_steps
 
-    _selected(loaded)
+    select_three_pilots(loaded)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, "200033579")
@@ -172,8 +148,8 @@ def test_next_steps_name_missing_signatures_then_sessions_and_deliverables(loade
 
 
 def test_jurors_with_scores_missing_are_reminded(loaded: str) -> None:
-    _closed(loaded)
-    _score(loaded, "notes-dreal.yaml")
+    close_call_with_territories(loaded)
+    score(loaded, "notes-dreal.yaml")
     for instant in ("2015-05-29T09:00", "2015-06-01T09:00", "2015-06-01T09:00", "2015-06-03T09:00"):
         _tick(loaded, instant)
     reminders = _notices(loaded, "rappel_jury")

@@ -6,24 +6,19 @@ import pytest
 from sqlmodel import select
 
 from models.applications import decide_admissibility
-from models.call import close_call, launch_call
+from models.call import close_call
 from models.errors import Refused
 from models.tables import Application, ApplicationVersion, AuditEntry, Contact, Notice
-from tests.conftest import EXAMPLES, at, ctx_of
+from tests.conftest import EXAMPLES, at, ctx_of, open_call
 from transitions.intake import Submission, read_application, submit_form
 
 DEADLINE = at("2015-05-07T12:00")
 
 
-def _open(url: str) -> None:
-    from models.db import session_scope
-
-    with session_scope(url) as session:
-        launch_call(ctx_of(session), at("2015-04-02T09:00"))
 
 
 def test_deadline_is_exact_to_the_second(loaded: str) -> None:
-    _open(loaded)
+    open_call(loaded)
     form = read_application(EXAMPLES / "candidature-cu-arras.yaml")
     receipt = submit_form(loaded, form, DEADLINE - timedelta(seconds=1), None)
     assert (receipt.receipt_number, receipt.version) == ("CERDD-2015-0001", 1)
@@ -41,7 +36,7 @@ def test_deadline_is_exact_to_the_second(loaded: str) -> None:
 
 
 def test_resubmission_keeps_the_receipt_and_acknowledges_each_version_once(loaded: str) -> None:
-    _open(loaded)
+    open_call(loaded)
     v1 = read_application(EXAMPLES / "candidature-ca-lens-lievin-v1.yaml")
     v2 = read_application(EXAMPLES / "candidature-ca-lens-lievin-v2.yaml")
     first = submit_form(loaded, v1, at("2015-04-16T15:40"), None)
@@ -69,7 +64,7 @@ def test_resubmission_keeps_the_receipt_and_acknowledges_each_version_once(loade
 
 
 def test_admissibility_at_the_deadline_with_the_calls_reason(loaded: str) -> None:
-    _open(loaded)
+    open_call(loaded)
     for name in ("candidature-commune-bethune.yaml", "candidature-reseau-entreprises.yaml",
                  "candidature-cc-flandre-interieure.yaml"):
         submit_form(loaded, read_application(EXAMPLES / name), at("2015-04-20T10:00"), None)
@@ -98,7 +93,7 @@ def test_admissibility_at_the_deadline_with_the_calls_reason(loaded: str) -> Non
 
 
 def test_user_text_is_inert_in_html_notices(loaded: str) -> None:
-    _open(loaded)
+    open_call(loaded)
     received = read_application(EXAMPLES / "candidature-cu-arras.yaml")
     form = received.form
     hostile = form.model_copy(update={"collectivite_chef_de_file": form.collectivite_chef_de_file.model_copy(
@@ -142,7 +137,7 @@ def test_two_ticks_at_once_advance_the_programme_once(loaded: str) -> None:
 
 
 def test_no_submission_after_the_close_nor_older_than_the_last_version(loaded: str) -> None:
-    _open(loaded)
+    open_call(loaded)
     v1 = read_application(EXAMPLES / "candidature-ca-lens-lievin-v1.yaml")
     v2 = read_application(EXAMPLES / "candidature-ca-lens-lievin-v2.yaml")
     submit_form(loaded, v2, at("2015-05-05T16:20"), None)

@@ -13,7 +13,7 @@ from models.tables import Notice
 from notifications.channels import DeliveryError
 from notifications.deliver import DeliveryReport, deliver_due
 from notifications.routing import Channels
-from tests.conftest import at, ctx_of
+from tests.conftest import at, ctx_of, open_call
 
 LAUNCH = at("2015-04-02T09:00")
 
@@ -37,9 +37,6 @@ class Flaky:
         return None
 
 
-def _launched(url: str) -> None:
-    with session_scope(url) as session:
-        launch_call(ctx_of(session), LAUNCH)  # queues 3 notices
 
 
 def _deliver(url: str, channel: Flaky, as_of: datetime) -> DeliveryReport:
@@ -48,7 +45,7 @@ def _deliver(url: str, channel: Flaky, as_of: datetime) -> DeliveryReport:
 
 
 def test_temporary_failure_is_retried_later_then_sent(loaded: str) -> None:
-    _launched(loaded)
+    open_call(loaded)
     channel = Flaky(failures=3)
     report = _deliver(loaded, channel, LAUNCH)
     assert (report.sent, report.failed, report.dead) == (0, 3, 0)
@@ -61,7 +58,7 @@ def test_temporary_failure_is_retried_later_then_sent(loaded: str) -> None:
 
 
 def test_permanent_failure_is_dead_lettered_at_once(loaded: str) -> None:
-    _launched(loaded)
+    open_call(loaded)
     report = _deliver(loaded, Flaky(failures=1, permanent=True), LAUNCH)
     assert (report.sent, report.dead) == (3, 1)  # the two others, and the alert to the manager
     with session_scope(loaded) as session:
@@ -73,7 +70,7 @@ def test_permanent_failure_is_dead_lettered_at_once(loaded: str) -> None:
 
 
 def test_a_deliverer_that_died_mid_batch_is_relieved_when_its_lease_expires(loaded: str) -> None:
-    _launched(loaded)
+    open_call(loaded)
     now = datetime.now(UTC)
     with Session(get_engine(loaded), expire_on_commit=False) as session:
         claimed = delivery.claim(session, as_of=LAUNCH, now=now, limit=10, lease=timedelta(minutes=5))

@@ -21,7 +21,7 @@ from models.tables import Notice
 from notifications.deliver import DeliveryReport, deliver_due
 from notifications.routing import from_settings
 from notifications.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
-from tests.conftest import at, ctx_of
+from tests.conftest import at, ctx_of, open_call
 from tests.notifications.servers import HttpSink, SmtpSink, free_port, http_server, silent_server, smtp_server
 from transitions.settings import get_settings, reset_settings
 
@@ -35,9 +35,6 @@ def _use(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
     reset_settings()
 
 
-def _launch(url: str) -> None:
-    with session_scope(url) as session:
-        launch_call(ctx_of(session), LAUNCH)  # three notices, one per Cerdd contact
 
 
 def _deliver(url: str, as_of: datetime = LAUNCH, lease: timedelta | None = None) -> DeliveryReport:
@@ -59,7 +56,7 @@ def _smtp(monkeypatch: pytest.MonkeyPatch, port: int, timeout: str = "2") -> Non
 
 def test_smtp_delivers_a_batch_over_one_connection(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
     sink = SmtpSink()
-    _launch(loaded)
+    open_call(loaded)
     with smtp_server(sink) as port:
         _smtp(monkeypatch, port)
         report = _deliver(loaded)
@@ -72,7 +69,7 @@ def test_smtp_delivers_a_batch_over_one_connection(loaded: str, monkeypatch: pyt
 
 
 def test_refused_connection_is_retried_until_the_server_is_back(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _launch(loaded)
+    open_call(loaded)
     port = free_port()
     _smtp(monkeypatch, port)
     report = _deliver(loaded)
@@ -86,7 +83,7 @@ def test_refused_connection_is_retried_until_the_server_is_back(loaded: str, mon
 
 
 def test_smtp_4xx_is_retried_and_5xx_is_dead_lettered(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _launch(loaded)
+    open_call(loaded)
     sink = SmtpSink(replies=["451 4.3.0 Reessayez plus tard", "550 5.1.1 Boite inconnue"])
     with smtp_server(sink) as port:
         _smtp(monkeypatch, port)
@@ -105,7 +102,7 @@ def test_smtp_4xx_is_retried_and_5xx_is_dead_lettered(loaded: str, monkeypatch: 
 
 
 def test_a_hung_smtp_server_times_out_and_nothing_is_lost(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _launch(loaded)
+    open_call(loaded)
     with silent_server() as port:
         _smtp(monkeypatch, port, timeout="0.3")
         report = _deliver(loaded)
@@ -115,7 +112,7 @@ def test_a_hung_smtp_server_times_out_and_nothing_is_lost(loaded: str, monkeypat
 
 def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id(
         loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _launch(loaded)
+    open_call(loaded)
     sink = SmtpSink()
     real_mark_sent = delivery.mark_sent
 
@@ -136,7 +133,7 @@ def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id(
 
 
 def test_webhook_is_signed_and_carries_an_idempotency_key(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _launch(loaded)
+    open_call(loaded)
     sink = HttpSink()
     with http_server(sink) as url:
         _use(monkeypatch, NOTICE_CHANNEL="webhook", WEBHOOK_URL=url, WEBHOOK_SECRET="s3cret-partage")
@@ -149,7 +146,7 @@ def test_webhook_is_signed_and_carries_an_idempotency_key(loaded: str, monkeypat
 
 
 def test_webhook_5xx_and_timeouts_are_retried_4xx_is_dead(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _launch(loaded)
+    open_call(loaded)
     sink = HttpSink(statuses=[503, 400])
     with http_server(sink) as url:
         _use(monkeypatch, NOTICE_CHANNEL="webhook", WEBHOOK_URL=url, WEBHOOK_TIMEOUT="0.5",
@@ -213,7 +210,7 @@ def test_starttls_and_login_with_a_secret_that_never_shows(loaded: str, monkeypa
                             require_starttls=True, authenticator=authenticate, auth_require_tls=True)
     controller.start()
     try:
-        _launch(loaded)
+        open_call(loaded)
         _use(monkeypatch, NOTICE_CHANNEL="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_STARTTLS="true",
              SMTP_USER="transitions", SMTP_PASSWORD="mot-de-passe-secret", SMTP_CA_FILE=str(ca_file))
         assert _deliver(loaded).sent == 3

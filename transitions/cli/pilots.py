@@ -83,16 +83,16 @@ def deliverable(
 
     when = instant(at)
     with programme_ctx(programme) as ctx:
-        task = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, pilot), key)
-        changed = deliverables.deliver(ctx, task, at=when, by="prestataire")
-        state = deliverables.state_of(task, when)
-        title = task.title
+        item = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, pilot), key)
+        changed = deliverables.deliver(ctx, item, at=when, by="prestataire")
+        state = deliverables.state_of(item, when)
+        title = item.title
     word = "Remise enregistrée" if changed else "Remise déjà enregistrée"
     out.print(f"{word} : « {escape(title)} » ({state}).", highlight=False)
 
 
-@command(app)
-def tasks(
+@command(app, "deliverables")
+def list_deliverables(
     pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote.")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Exporte aussi en CSV (UTF-8, « ; »).")] = None,
     at: AtOption = None,
@@ -108,13 +108,16 @@ def tasks(
                      "etat": r.state, "remis_le": paris_text(r.delivered_at) if r.delivered_at else ""}
                     for r in rows]
         write_csv(csv_file, exported, ["echeance"])
-    table = Table("Échéance", "Pilote", "Livrable", "État", "Remis le")
+    table = Table("Échéance", "Pilote", "Clé", "Livrable", "État", "Remis le")
     for row in rows:
-        table.add_row(paris_text(row.due_at), escape(row.pilot), escape(row.title), row.state,
+        table.add_row(paris_text(row.due_at), escape(row.pilot), escape(row.key), escape(row.title), row.state,
                       paris_text(row.delivered_at) if row.delivered_at else "")
     out.print(table if rows else "Aucun livrable : aucun accompagnement n'a encore commencé.")
     if csv_file is not None:
         out.print(f"{len(rows)} livrable(s) exporté(s) dans {csv_file}.")
+
+
+command(app, "tasks", hidden=True, help="Ancien nom de « deliverables ».")(list_deliverables)
 
 
 @command(app)

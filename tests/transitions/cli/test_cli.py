@@ -24,16 +24,6 @@ def _state(url: str) -> tuple[int, ...]:
                      for t in (Application, ApplicationVersion, Notice, AuditEntry))
 
 
-@pytest.fixture
-def opened(loaded: str) -> str:
-    from models.call import launch_call
-    from tests.conftest import at, ctx_of
-
-    with session_scope(loaded) as session:
-        launch_call(ctx_of(session), at("2015-04-02T09:00"))
-    return loaded
-
-
 BAD_FILES = {
     "vide.yaml": (b"", "est vide"),
     "binaire.yaml": (b"\x89PNG\r\n\x1a\n\x00\x00", "fichier binaire"),

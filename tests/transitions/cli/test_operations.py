@@ -55,8 +55,9 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
         "--at", "2015-08-03T13:00")
     delivered = run("deliverable", "200033579", "methode", "--at", "2015-07-30T16:00")
     assert "Remise enregistrée" in delivered and "(remis)" in delivered
-    tasks = run("tasks", "--pilot", "200033579", "--at", "2015-09-15T09:00", "--csv", str(tmp_path / "livrables.csv"))
-    assert "remis" in tasks and "en retard" in tasks  # the diagnostic was due on 1 September
+    listed = run("deliverables", "--pilot", "200033579", "--at", "2015-09-15T09:00",
+                 "--csv", str(tmp_path / "livrables.csv"))
+    assert "remis" in listed and "en retard" in listed  # the diagnostic was due on 1 September
     exported = (tmp_path / "livrables.csv").read_text(encoding="utf-8-sig").splitlines()
     assert exported[0] == "echeance;pilote;cle;livrable;etat;remis_le" and len(exported) == 7
     assert ";CU d'Arras;diagnostic;Diagnostic des acteurs et des ressources du territoire;en retard;" in exported[2]

@@ -1,0 +1,63 @@
+"""Who receives what: the people behind each party of the programme, as notice recipients.
+
+Sources: the programme file (the Cerdd's team and manager, the consultancy, the jury) and each
+application's form (the territory's operational leads and referents)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from models.forms import ApplicationForm
+from models.notices import Recipient
+from models.tables import CharterParty, Pilot
+
+if TYPE_CHECKING:
+    from models.context import Ctx
+
+
+def organiser_team(ctx: Ctx) -> list[Recipient]:
+    """Every contact of the Cerdd named in the programme file."""
+    return [Recipient(c.email, c.name) for c in ctx.definition.organiser.contacts]
+
+
+def manager(ctx: Ctx) -> list[Recipient]:
+    """The Cerdd's manager of the programme: reports, escalations, alerts."""
+    person = ctx.definition.organiser_manager()
+    return [Recipient(person.email, person.name)]
+
+
+def jurors(ctx: Ctx) -> list[Recipient]:
+    """Every member of the jury (call, « le jury »)."""
+    return [Recipient(m.email, m.juror) for m in ctx.definition.jury.members]
+
+
+def consultancy_contacts(ctx: Ctx) -> list[Recipient]:
+    return [Recipient(c.email, c.name) for c in ctx.definition.consultancy.contacts]
+
+
+def applicants(form: ApplicationForm) -> list[Recipient]:
+    """The people an application names as contacts (form, « responsables » and « référents »)."""
+    return [Recipient(p.courriel, p.nom) for p in form.contacts()]
+
+
+def territory_contacts(ctx: Ctx, pilot: Pilot) -> list[Recipient]:
+    """The pilot territory's people, from its application's current version."""
+    from models.applications import form_of  # applications queues notices to applicants: a cycle
+    from models.tables import Application
+
+    application = ctx.session.get(Application, pilot.application_id)
+    assert application is not None
+    return applicants(form_of(ctx.session, application))
+
+
+def all_parties(ctx: Ctx, pilot: Pilot) -> dict[str, list[Recipient]]:
+    """Who speaks for each party of the charter (call: territory, Cerdd, consultancy)."""
+    organiser = ctx.definition.organiser
+    signatory = [c for c in organiser.contacts if c.name == organiser.signatory]
+    chief = ctx.definition.organiser_manager()
+    cerdd = [Recipient(c.email, c.name) for c in [*signatory, chief]]
+    return {
+        CharterParty.TERRITORY: territory_contacts(ctx, pilot),
+        CharterParty.ORGANISER: cerdd,
+        CharterParty.CONSULTANCY: consultancy_contacts(ctx),
+    }
