@@ -23,13 +23,15 @@ from sqlmodel import Session, delete  # noqa: E402
 from models.clock import parse_instant  # noqa: E402
 from models.context import install_programme  # noqa: E402
 from models.db import get_engine, migrate, session_scope  # noqa: E402
-from models.notices import NoticeKind  # noqa: E402
-from models.outbox import Recipient, enqueue  # noqa: E402
+from models.notices import NoticeKind, Recipient  # noqa: E402
 from models.tables import Notice  # noqa: E402
 from notifications.channels import build_email  # noqa: E402
 from notifications.deliver import deliver_due  # noqa: E402
+from notifications.message import single_message  # noqa: E402
 from notifications.render import render_notice  # noqa: E402
-from transitions.settings import PROJECT_ROOT, get_settings  # noqa: E402
+from notifications.routing import from_settings  # noqa: E402
+from transitions.programmes import load_programme  # noqa: E402
+from transitions.settings import get_settings  # noqa: E402
 
 AT = parse_instant("2015-04-20T09:00")
 
@@ -42,8 +44,10 @@ def baseline(count: int, definition, folder: Path) -> None:  # type: ignore[no-u
                                                             "organisateur": definition.organiser})
         notice = Notice(id=index, dedup_key=str(index), kind="appel_lance", recipient_email=person.email,
                         recipient_name=person.name, subject=rendered.subject, body_text=rendered.text,
-                        body_html=rendered.html, created_at=AT, deliver_after=AT, message_id=f"<{index}@b>")
-        (folder / f"{index}.eml").write_bytes(bytes(build_email(notice, "bench <b@example.org>")))
+                        body_html=rendered.html, core_text=rendered.core_text, created_at=AT, deliver_after=AT,
+                        message_id=f"<{index}@b>")
+        message = single_message(notice)
+        (folder / f"{index}.eml").write_bytes(bytes(build_email(message, "bench <b@example.org>")))
 
 
 def through_outbox(count: int, url: str) -> None:
@@ -51,13 +55,13 @@ def through_outbox(count: int, url: str) -> None:
         session.exec(delete(Notice))  # type: ignore[call-overload]
         from models.context import load_ctx
 
-        ctx = load_ctx(session)
+        ctx = load_ctx(session, renderer=render_notice)
         for index in range(count):
-            enqueue(session, programme=ctx.programme, definition=ctx.definition, kind=NoticeKind.CALL_LAUNCHED,
-                    recipients=[Recipient(f"epci{index}@example.org", f"EPCI {index}")], key=f"bench-{index}",
-                    context={}, at=AT)
+            ctx.notify(NoticeKind.CALL_LAUNCHED, [Recipient(f"epci{index}@example.org", f"EPCI {index}")],
+                       key=f"bench-{index}", context={}, at=AT)
+    channels, policy = from_settings(get_settings())
     with Session(get_engine(url), expire_on_commit=False) as session:
-        report = deliver_due(session, as_of=AT, settings=get_settings())
+        report = deliver_due(session, as_of=AT, channels=channels, policy=policy)
     assert report.sent == count, report
 
 
@@ -77,7 +81,8 @@ def main(count: int) -> None:
     url = get_settings().database_url
     migrate(url)
     with session_scope(url) as session:
-        ctx, _ = install_programme(session, PROJECT_ROOT / "programmes" / "cerdd-2015.yaml", AT, "bench")
+        ctx, _ = install_programme(session, load_programme(get_settings().programmes_dir / "cerdd-2015.yaml"), AT,
+                                   "bench")
         definition = ctx.definition
     base_time, base_peak = measure(lambda: baseline(count, definition, WORK / "baseline"))
     box_time, box_peak = measure(lambda: through_outbox(count, url))

@@ -18,15 +18,16 @@ os.environ.update({"DATABASE_URL": f"sqlite:///{WORK / 'bench.db'}", "OUTBOX_DIR
                    "PREFECT_HOME": str(WORK / "prefect")})
 os.environ.pop("PREFECT_API_URL", None)
 
-from transitions.settings import PROJECT_ROOT, configure_prefect, get_settings  # noqa: E402
+from transitions.prefect_env import configure_prefect  # noqa: E402
+from transitions.settings import get_settings  # noqa: E402
 
 configure_prefect()
 
+from flows.plain import run_tick_plain  # noqa: E402
 from models.clock import parse_instant  # noqa: E402
 from models.context import install_programme  # noqa: E402
 from models.db import migrate, session_scope  # noqa: E402
-from models.schedule import STAGES, run_stage  # noqa: E402
-from notifications.deliver import deliver_due  # noqa: E402
+from transitions.programmes import load_programme  # noqa: E402
 
 
 def main(rounds: int) -> None:
@@ -34,16 +35,11 @@ def main(rounds: int) -> None:
     migrate(url)
     as_of = parse_instant("2015-04-10T09:00")
     with session_scope(url) as session:
-        install_programme(session, PROJECT_ROOT / "programmes" / "cerdd-2015.yaml", as_of, "bench")
-        for stage in STAGES:
-            run_stage(session, stage, as_of)
+        install_programme(session, load_programme(get_settings().programmes_dir / "cerdd-2015.yaml"), as_of, "bench")
+    run_tick_plain(as_of)
 
     def plain() -> None:
-        for stage in STAGES:
-            with session_scope(url) as session:
-                run_stage(session, stage, as_of)
-        with session_scope(url) as session:
-            deliver_due(session, as_of=as_of, settings=get_settings())
+        run_tick_plain(as_of)
 
     from transitions.runtime import replay_settings
 
