@@ -9,6 +9,7 @@ each promise separately, so that a broken promise does not hide the others. The 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,7 @@ def harness() -> Iterator[Harness]:
         else:
             os.environ[key] = value
     reset_settings()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 _outcomes: dict[Case, Outcome] = {}
