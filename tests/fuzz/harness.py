@@ -134,11 +134,12 @@ class Harness:
         self.url = f"sqlite:///{self.db}"
         self._dumps: dict[str, dict[str, str]] = {}
         os.environ.update({"DATABASE_URL": self.url, "OUTBOX_DIR": str(work / "outbox"), "COLUMNS": "200",
+                           "DATA_DIR": str(work / "var"),
                            "PREFECT_HOME": os.environ.get("PREFECT_HOME") or str(work / "prefect")})
         os.environ.pop("PREFECT_API_URL", None)
-        from transitions.settings import PROJECT_ROOT, reset_settings
+        from transitions.settings import SOURCE_ROOT, reset_settings
 
-        assert PROJECT_ROOT == ROOT, f"the product imported is {PROJECT_ROOT}, not this worktree ({ROOT})"
+        assert SOURCE_ROOT == ROOT, f"the product imported is {SOURCE_ROOT}, not this checkout ({ROOT})"
         reset_settings()
 
     # -- prepared databases --------------------------------------------------------------------
@@ -187,18 +188,10 @@ class Harness:
 
     def _advance(self, when: str) -> None:
         """What a tick does, without Prefect: every stage at that instant, then the outbox."""
+        from flows.plain import run_tick_plain
         from models.clock import parse_instant
-        from models.db import session_scope
-        from models.schedule import STAGES, run_stage
-        from notifications.deliver import deliver_due
-        from transitions.settings import get_settings
 
-        as_of = parse_instant(when)
-        for stage in STAGES:
-            with session_scope(self.url) as session:
-                run_stage(session, stage, as_of)
-        with session_scope(self.url) as session:
-            deliver_due(session, as_of=as_of, settings=get_settings())
+        run_tick_plain(parse_instant(when))
 
     def _save(self, name: str) -> None:
         from models.db import dispose_engines
