@@ -66,10 +66,10 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     from transitions.demo_script import load_script
     from transitions.programmes import load_programme
 
+    prepare(out, replace)  # first: the demo's own settings replace the environment's
     script_path = script_path or get_settings().demo_script
     script = load_script(script_path)
     bundle = load_programme((script_path.parent / script.programme).resolve())
-    prepare(out, replace)
     from models.context import install_programme
     from models.db import dispose_engines, migrate, session_scope
     from models.schedule import next_due
