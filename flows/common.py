@@ -31,8 +31,31 @@ def run_name() -> str:
 
 
 def instant_or_now(as_of: datetime | None) -> datetime:
-    """The flow's instant in UTC: given (naive means Paris time), or the current time."""
-    return utc(as_of) if as_of is not None else datetime.now(UTC)
+    """The flow's instant in UTC: given (naive means Paris time); else, for a deployment run, the
+    instant it was scheduled for (a late run acts for its own instant, so catch-up happens in
+    order); else the current time."""
+    if as_of is not None:
+        return utc(as_of)
+    scheduled = scheduled_instant()
+    return scheduled if scheduled is not None else datetime.now(UTC)
+
+
+def deployment_run() -> bool:
+    """Whether this flow run was created from a deployment (schedule, trigger, UI) rather than
+    called directly (CLI, replay, tests)."""
+    from prefect.runtime import deployment
+
+    return deployment.id is not None
+
+
+def scheduled_instant() -> datetime | None:
+    """The scheduled start of this deployment run, in UTC (None outside a deployment run)."""
+    if not deployment_run():
+        return None
+    from prefect.runtime import flow_run
+
+    when = flow_run.scheduled_start_time
+    return utc(datetime.fromisoformat(str(when))) if when is not None else None
 
 
 def _database_hiccup(task: object, task_run: object, state: State) -> bool:
@@ -48,28 +71,64 @@ def _database_hiccup(task: object, task_run: object, state: State) -> bool:
 
 @task(name="etape", task_run_name="{stage}", retries=2, retry_delay_seconds=[2, 10],
       retry_condition_fn=_database_hiccup)
-def stage_task(stage: StageName, as_of: datetime, programme: str | None = None) -> int:
+def stage_task(stage: StageName, as_of: datetime, programme: str | None = None,
+               only: list[str] | None = None) -> int:
     """Run one stage of the programme in its own transaction; returns the number of changes.
 
-    A retry is safe: the stage is idempotent and its transaction was rolled back."""
-    return run_one_stage(stage, as_of, programme)
+    A retry is safe: the stage is idempotent and its transaction was rolled back. The facts it
+    committed are then announced as Prefect events."""
+    from flows.events import bookmark, publish_since
+
+    before = bookmark()
+    changes = run_one_stage(stage, as_of, programme, only=only)
+    if changes:
+        publish_since(before)
+    return changes
+
+
+def artifact_key(*parts: str) -> str:
+    """A stable artifact key: lowercase letters, digits and dashes only (Prefect's rule)."""
+    text = "-".join(parts).lower()
+    return "".join(c if c.isascii() and c.isalnum() else "-" for c in text).strip("-")
 
 
 @task(name="tableau-de-bord")
 def dashboard_task(as_of: datetime) -> None:
-    """Publish each programme's state to the Prefect UI, as a Markdown artifact keyed by programme."""
-    from prefect.artifacts import create_markdown_artifact
+    """Publish each programme's state to the Prefect UI: the status as Markdown, a table of its
+    pilots, a progress bar per pilot (share of its 12 months) and a link to the latest report
+    (written under the data directory). Keys are stable: each tick adds a version."""
+    from prefect.artifacts import (
+        create_link_artifact,
+        create_markdown_artifact,
+        create_progress_artifact,
+        create_table_artifact,
+    )
 
     from models.context import all_ctx
-    from models.status import build_status
+    from models.status import build_status, pilot_rows
     from notifications.dashboard import dashboard_markdown
 
-    with session_scope(get_settings().database_url) as session:
-        reports = {ctx.programme.slug: dashboard_markdown(build_status(session, as_of, ctx.programme.slug))
-                   for ctx in all_ctx(session)}
-    for slug, markdown in reports.items():
-        create_markdown_artifact(markdown=markdown, key=f"programme-{slug.replace('_', '-')}",
+    settings = get_settings()
+    with session_scope(settings.database_url) as session:
+        states = {ctx.programme.slug: build_status(session, as_of, ctx.programme.slug) for ctx in all_ctx(session)}
+        tables = {slug: pilot_rows(session, as_of, slug) for slug in states}
+    folder = settings.data_dir / "rapports"
+    folder.mkdir(parents=True, exist_ok=True)
+    for slug, status in states.items():
+        markdown = dashboard_markdown(status)
+        report = folder / f"bilan-{slug}.md"
+        report.write_text(markdown, encoding="utf-8")
+        create_markdown_artifact(markdown=markdown, key=artifact_key("programme", slug),
                                  description=f"État du programme {slug}")
+        if tables[slug]:
+            create_table_artifact(table=tables[slug], key=artifact_key("pilotes", slug),
+                                  description=f"Territoires pilotes du programme {slug}")
+        for progress in status.progress:
+            create_progress_artifact(progress=float(progress.elapsed_percent),
+                                     key=artifact_key("avancement", slug, progress.pilot),
+                                     description=f"{progress.pilot} : part écoulée des 12 mois d'accompagnement")
+        create_link_artifact(link=report.resolve().as_uri(), link_text=f"Dernier bilan du programme {slug}",
+                             key=artifact_key("rapport", slug), description="Bilan écrit par le dernier tick")
 
 
 @task(name="envoi-des-avis")

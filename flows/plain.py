@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models.db import get_engine, session_scope
-from models.schedule import STAGES, run_stage
+from models.schedule import STAGES, record_tick, run_stage, runnable
 from models.stages import StageName
 from notifications.deliver import DeliveryReport, deliver_due
 from notifications.render import render_notice
@@ -24,6 +24,9 @@ class TickResult:
 
     changes: dict[StageName, int] = field(default_factory=dict)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    programmes: list[str] = field(default_factory=list)
+    held_back: list[tuple[str, datetime]] = field(default_factory=list)
+    """Live programmes too far behind to be caught up by a scheduled run: (slug, last tick)."""
 
     @property
     def changed(self) -> dict[StageName, int]:
@@ -32,11 +35,28 @@ class TickResult:
 
 
 def run_one_stage(stage: StageName, as_of: datetime, programme: str | None = None,
-                  settings: Settings | None = None) -> int:
+                  settings: Settings | None = None, only: list[str] | None = None) -> int:
     """Run one stage in its own transaction; returns the number of changes."""
     settings = settings or get_settings()
     with session_scope(settings.database_url) as session:
-        return run_stage(session, stage, as_of, programme, renderer=render_notice)
+        return run_stage(session, stage, as_of, programme, renderer=render_notice, only=only)
+
+
+def plan_tick(as_of: datetime, programme: str | None = None, settings: Settings | None = None, *,
+              live_only: bool = False) -> TickResult:
+    """Which programmes a tick at `as_of` advances (live ones only for a scheduled run), and which
+    live ones are held back because they are days behind."""
+    settings = settings or get_settings()
+    with session_scope(settings.database_url) as session:
+        allowed, behind = runnable(session, as_of, programme, live_only=live_only)
+    return TickResult(programmes=allowed, held_back=behind)
+
+
+def finish_tick(result: TickResult, as_of: datetime, settings: Settings | None = None) -> None:
+    """Record the instant the programmes were advanced to."""
+    settings = settings or get_settings()
+    with session_scope(settings.database_url) as session:
+        record_tick(session, as_of, result.programmes)
 
 
 def deliver_now(as_of: datetime, settings: Settings | None = None) -> DeliveryReport:
@@ -47,10 +67,12 @@ def deliver_now(as_of: datetime, settings: Settings | None = None) -> DeliveryRe
         return deliver_due(session, as_of=as_of, channels=channels, policy=policy)
 
 
-def run_tick_plain(as_of: datetime, programme: str | None = None, settings: Settings | None = None) -> TickResult:
+def run_tick_plain(as_of: datetime, programme: str | None = None, settings: Settings | None = None, *,
+                   live_only: bool = False) -> TickResult:
     """Every stage at `as_of`, in order, then delivery: the tick flow's work without Prefect."""
-    result = TickResult()
+    result = plan_tick(as_of, programme, settings, live_only=live_only)
     for each in STAGES:
-        result.changes[each.name] = run_one_stage(each.name, as_of, programme, settings)
+        result.changes[each.name] = run_one_stage(each.name, as_of, programme, settings, result.programmes)
     result.delivery = deliver_now(as_of, settings)
+    finish_tick(result, as_of, settings)
     return result

@@ -1,32 +1,68 @@
 """The tick: for an instant, run every stage that has something due, then deliver the outbox.
 
-Scheduled every working hour in production (prefect.yaml), it catches up after downtime;
-replayed with explicit instants, it drives the whole programme in simulated time. Running it
-twice for the same instant changes nothing and sends nothing twice.
+Called with an explicit `as_of` it drives the programme in simulated time (the replay, the CLI).
+Run from its deployment it acts for the instant it was scheduled for, only on live programmes,
+and then puts the programme's next instants on Prefect's calendar as scheduled runs named for
+what they do, so the UI's upcoming runs read as the programme's agenda. Running it twice for the
+same instant changes nothing and sends nothing twice.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 
-from flows.common import dashboard_task, deliver_task, instant_or_now, run_name, stage_task
-from flows.plain import TickResult
+from flows.common import dashboard_task, deliver_task, deployment_run, instant_or_now, run_name, stage_task
+from flows.plain import TickResult, finish_tick, plan_tick
 from models.clock import format_paris
-from models.schedule import STAGES
+from models.db import session_scope
+from models.schedule import STAGES, agenda
+from transitions.settings import get_settings
+
+TICK_DEPLOYMENT = "tick/tick"
+AGENDA_LENGTH = 10
+"""How many of the programme's next instants are put on Prefect's calendar after each run."""
 
 
-@flow(name="tick", flow_run_name=run_name)
+@task(name="agenda")
+def schedule_agenda_task(after: datetime) -> int:
+    """Create one scheduled run of the tick deployment per coming instant of the live programmes
+    (idempotent: one run per instant, whatever the number of ticks that ask)."""
+    from prefect.deployments import run_deployment
+
+    with session_scope(get_settings().database_url) as session:
+        coming = agenda(session, after, limit=AGENDA_LENGTH)
+    by_instant: dict[datetime, list[str]] = {}
+    for due in coming:
+        by_instant.setdefault(due.at, []).append(f"{due.what} ({due.programme})")
+    for at, names in by_instant.items():
+        run_deployment(TICK_DEPLOYMENT, scheduled_time=at, timeout=0, as_subflow=False,
+                       idempotency_key=f"tick:{at.isoformat()}",
+                       flow_run_name=f"{' ; '.join(names)} — {format_paris(at)}")
+    return len(by_instant)
+
+
+@flow(name="tick", flow_run_name=run_name,
+      description="Fait avancer les programmes jusqu'à l'instant donné et envoie les avis dus.")
 def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> TickResult:
-    """Advance the programme to `as_of` (default: now) and deliver what is due."""
+    """Advance the programmes to `as_of` (default: the scheduled instant, or now) and deliver what is due."""
+    scheduled = deployment_run() and as_of is None
     instant = instant_or_now(as_of)
-    result = TickResult()
+    logger = get_run_logger()
+    result = plan_tick(instant, programme, live_only=scheduled)
+    for slug, last in result.held_back:
+        logger.warning("programme %s : dernier tick le %s, plus de 3 jours de retard ; rien n'est envoyé "
+                       "en rafale : lancez « transitions rattrapage --programme %s » pour rattraper.",
+                       slug, format_paris(last), slug)
     for each in STAGES:
-        result.changes[each.name] = stage_task(each.name, instant, programme)
+        result.changes[each.name] = stage_task(each.name, instant, programme, result.programmes)
     result.delivery = deliver_task(instant)
+    finish_tick(result, instant)
     if result.changed or result.delivery.sent:
         dashboard_task(instant)
+    if scheduled:
+        schedule_agenda_task(instant)
     done = ", ".join(f"{name} ({count})" for name, count in result.changed.items()) or "rien à faire"
-    get_run_logger().info("tick du %s : %s ; %d avis envoyé(s)", format_paris(instant), done, result.delivery.sent)
+    logger.info("tick du %s : %s ; %d avis envoyé(s)", format_paris(instant), done, result.delivery.sent)
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models.tables import AuditEntry
 
@@ -44,3 +44,15 @@ def entries(session: Session, programme_id: int, *, limit: int = 50, action: str
     if action:
         query = query.where(col(AuditEntry.action).startswith(action))
     return list(session.exec(query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)).all())
+
+
+def last_id(session: Session) -> int:
+    """The id of the newest audit entry (0 when there is none): a bookmark for `since`."""
+    newest = session.exec(select(func.max(AuditEntry.id))).one()
+    return int(newest or 0)
+
+
+def since(session: Session, after_id: int) -> list[AuditEntry]:
+    """The audit entries recorded after the bookmark `after_id`, oldest first (committed facts)."""
+    return list(session.exec(select(AuditEntry).where(col(AuditEntry.id) > after_id)
+                             .order_by(col(AuditEntry.id))).all())

@@ -172,7 +172,32 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
         return ctx.notify(NoticeKind.SELECTION_BLOCKED, recipients=manager(ctx),
                           key=f"{programme.slug}:{as_of.date().isoformat()}",
                           context={"motif": reason, "classement": ranked}, at=as_of)
-    chosen = {r.application.id for r in qualified}
+    if jury.decision == "secretariat":
+        return request_decision(ctx, ranked, [r.application for r in qualified], as_of)
+    return apply_selection(ctx, ranked, {r.application.id for r in qualified}, as_of)
+
+
+def request_decision(ctx: Ctx, ranked: list[Ranked], proposed: list[Application], as_of: datetime) -> int:
+    """Ask the jury's secretary, once, to confirm the proposal or depart from it (Prefect form or
+    `transitions jury decide`); the Cerdd's manager is told with the ranking."""
+    programme = ctx.programme
+    created = ctx.notify(NoticeKind.DECISION_REQUESTED, recipients=manager(ctx), key=programme.slug,
+                         context={"classement": ranked, "proposition": proposed, "jury": ctx.definition.jury},
+                         at=as_of)
+    if created:
+        ctx.audit(as_of, "système", "jury.decision_attendue", "programme", programme.id,
+                  "Proposition du jury : " + (", ".join(a.lead_name for a in proposed) or "aucune")
+                  + " ; décision du ou de la secrétaire du jury attendue.",
+                  proposition=[a.lead_siren for a in proposed])
+    return created
+
+
+def apply_selection(ctx: Ctx, ranked: list[Ranked], chosen: set[int | None], as_of: datetime, *,
+                    actor: str = "jury", rationale: str = "") -> int:
+    """Record the jury's choice: the chosen applications become pilots with a charter to sign,
+    the others are told they were not retained; returns the number of changes."""
+    jury = ctx.definition.jury
+    programme = ctx.programme
     for rank, entry in enumerate(ranked, start=1):
         application = entry.application
         form = form_of(ctx.session, application)
@@ -214,8 +239,8 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
     programme.state = ProgrammeState.PILOTS_SELECTED
     programme.selected_at = as_of
     ctx.session.add(programme)
-    ctx.audit(as_of, "jury", "jury.selection", "programme", programme.id,
-              f"{len(chosen)} territoire(s) pilote(s) retenu(s).")
+    ctx.audit(as_of, actor, "jury.selection", "programme", programme.id,
+              f"{len(chosen)} territoire(s) pilote(s) retenu(s)." + (f" Motif : {rationale}" if rationale else ""))
     return 1 + len(ranked)
 
 

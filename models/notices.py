@@ -25,6 +25,7 @@ class NoticeKind(StrEnum):
     SELECTED = "decision_retenue"
     NOT_SELECTED = "decision_non_retenue"
     SELECTION_BLOCKED = "selection_bloquee"
+    DECISION_REQUESTED = "decision_attendue"
     CHARTER_TO_SIGN = "charte_a_signer"
     CHARTER_REMINDER = "relance_charte"
     KICKOFF = "lancement_accompagnement"
@@ -52,6 +53,7 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.SELECTED: "Décision : territoire retenu",
     NoticeKind.NOT_SELECTED: "Décision : candidature non retenue",
     NoticeKind.SELECTION_BLOCKED: "Sélection en attente",
+    NoticeKind.DECISION_REQUESTED: "Décision du jury à confirmer",
     NoticeKind.CHARTER_TO_SIGN: "Charte à signer",
     NoticeKind.CHARTER_REMINDER: "Relance de signature de la charte",
     NoticeKind.KICKOFF: "Lancement de l'accompagnement",
@@ -82,6 +84,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.SELECTED: ("candidature", "note", "rang"),
         NoticeKind.NOT_SELECTED: ("candidature",),
         NoticeKind.SELECTION_BLOCKED: ("motif", "classement"),
+        NoticeKind.DECISION_REQUESTED: ("classement", "proposition", "jury"),
         NoticeKind.CHARTER_TO_SIGN: ("pilote", "partie", "partie_libelle", "charte", "lancement"),
         NoticeKind.CHARTER_REMINDER: ("pilote", "partie", "partie_libelle", "charte", "en_retard", "signees"),
         NoticeKind.KICKOFF: ("pilote", "accompagnement"),

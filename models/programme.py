@@ -112,6 +112,9 @@ class Jury(Strict):
     criteria: list[Criterion] = Field(min_length=1)
     threshold: float = Field(ge=0)
     pilots: PilotCount
+    decision: Literal["automatique", "secretariat"] = Field(
+        default="automatique", description="secretariat: at the meeting the ranking is only a proposal, which the "
+        "jury's secretary confirms or departs from (with a rationale); automatique: the ranking decides.")
 
     @model_validator(mode="after")
     def _coherent(self) -> Jury:

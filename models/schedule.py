@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 # Importing the concept modules registers their stages (see models.stages).
 from models import accompaniment, call, deliverables, intents, jury, pilots, training  # noqa: F401
-from models.context import all_ctx
+from models.context import Ctx, all_ctx
 from models.notices import Renderer
-from models.stages import REGISTRY, Stage, StageName
+from models.stages import AGENDA, REGISTRY, Stage, StageName
+from models.tables import ProgrammeMode
 
 
 def _ordered() -> tuple[Stage, ...]:
@@ -24,13 +27,19 @@ STAGES: tuple[Stage, ...] = _ordered()
 """Every stage, in the order a tick runs them."""
 
 
+MAX_BACKLOG = timedelta(days=3)
+"""A live programme whose last tick is older than this, with work planned in between, is not
+caught up by a scheduled run (it would send a burst): someone must ask for it."""
+
+
 def run_stage(session: Session, name: StageName | str, as_of: datetime, slug: str | None = None, *,
-              renderer: Renderer) -> int:
-    """Run one stage for every loaded programme (or the one named `slug`), each programme locked
-    for the transaction; returns the number of changes."""
+              renderer: Renderer, only: Collection[str] | None = None) -> int:
+    """Run one stage for every loaded programme (or the one named `slug`, or those in `only`),
+    each programme locked for the transaction; returns the number of changes."""
     function = REGISTRY[StageName(name)].run
     contexts = all_ctx(session, lock=True, renderer=renderer)
-    return sum(function(ctx, as_of) for ctx in contexts if slug in (None, ctx.programme.slug))
+    return sum(function(ctx, as_of) for ctx in contexts
+               if slug in (None, ctx.programme.slug) and (only is None or ctx.programme.slug in only))
 
 
 def next_due(session: Session, after: datetime) -> datetime | None:
@@ -38,3 +47,60 @@ def next_due(session: Session, after: datetime) -> datetime | None:
     later = [instant for ctx in all_ctx(session) for each in STAGES for instant in each.planned(ctx)
              if instant > after]
     return min(later) if later else None
+
+
+@dataclass(frozen=True)
+class Due:
+    """A planned instant of one programme and what happens then (French)."""
+
+    at: datetime
+    programme: str
+    what: str
+
+
+def agenda(session: Session, after: datetime, *, limit: int = 10, live_only: bool = True) -> list[Due]:
+    """The next `limit` instants (strictly after `after`) at which programmes have work, with
+    what is due then; by default live programmes only (a replay is driven by hand)."""
+    found: dict[tuple[str, datetime], list[str]] = {}
+    for ctx in all_ctx(session):
+        if live_only and ctx.programme.mode != ProgrammeMode.LIVE:
+            continue
+        for each in STAGES:
+            for instant in each.planned(ctx):
+                if instant > after:
+                    names = found.setdefault((ctx.programme.slug, instant), [])
+                    if AGENDA[each.name] not in names:
+                        names.append(AGENDA[each.name])
+    ordered = sorted(found.items(), key=lambda item: (item[0][1], item[0][0]))[:limit]
+    return [Due(at, slug, ", ".join(names)) for (slug, at), names in ordered]
+
+
+def runnable(session: Session, now: datetime, slug: str | None = None, *, live_only: bool) -> tuple[
+        list[str], list[tuple[str, datetime]]]:
+    """Programmes a tick at `now` may advance, and the live ones held back because they are more
+    than MAX_BACKLOG behind with work planned in between (their slug and last tick)."""
+    allowed: list[str] = []
+    behind: list[tuple[str, datetime]] = []
+    for ctx in all_ctx(session):
+        programme = ctx.programme
+        if slug not in (None, programme.slug) or (live_only and programme.mode != ProgrammeMode.LIVE):
+            continue
+        last = programme.last_tick_at
+        if live_only and last is not None and now - last > MAX_BACKLOG and _work_between(ctx, last, now):
+            behind.append((programme.slug, last))
+            continue
+        allowed.append(programme.slug)
+    return allowed, behind
+
+
+def _work_between(ctx: Ctx, start: datetime, end: datetime) -> bool:
+    return any(start < instant <= end for each in STAGES for instant in each.planned(ctx))
+
+
+def record_tick(session: Session, as_of: datetime, slugs: Collection[str]) -> None:
+    """Remember the latest instant each programme was advanced to."""
+    for ctx in all_ctx(session):
+        programme = ctx.programme
+        if programme.slug in slugs and (programme.last_tick_at is None or as_of > programme.last_tick_at):
+            programme.last_tick_at = as_of
+            session.add(programme)

@@ -49,6 +49,21 @@ LABELS: dict[StageName, str] = {
 }
 """What each stage does, in French, as the replay's log and the reports say it."""
 
+AGENDA: dict[StageName, str] = {
+    StageName.LAUNCH_CALL: "ouverture de l'appel",
+    StageName.CALL_REMINDERS: "rappels de la date limite",
+    StageName.CLOSE_CALL: "clôture de l'appel",
+    StageName.JURY_REMINDERS: "rappels aux jurés",
+    StageName.SELECT_PILOTS: "jury",
+    StageName.CHARTER_REMINDERS: "relances de la charte",
+    StageName.KICKOFF: "lancement des pilotes",
+    StageName.PHASES: "phases et jalons",
+    StageName.SESSIONS: "sessions",
+    StageName.DELIVERABLES: "livrables dus",
+    StageName.CLOSING: "fin d'accompagnement",
+}
+"""Short French names of what a stage does at a planned instant: the names of scheduled runs."""
+
 StageFn = Callable[["Ctx", datetime], int]
 PlannedFn = Callable[["Ctx"], list[datetime]]
 

@@ -76,3 +76,22 @@ def build_status(session: Session, as_of: datetime, slug: str | None = None) -> 
         dead_notices=sum(1 for n in notices if n.status == NoticeStatus.DEAD),
         next_due=due,
     )
+
+
+def pilot_rows(session: Session, as_of: datetime, slug: str | None = None) -> list[dict[str, str]]:
+    """One row of French text per pilot (headers in French, instants in Paris time), for tables."""
+    ctx = load_ctx(session, slug)
+    rows = []
+    for pilot in pilots(ctx):
+        figures = progress(ctx, pilot, as_of)
+        rows.append({
+            "Territoire pilote": pilot.name,
+            "Statut": label(pilot.status),
+            "Lancement": format_paris(pilot.kickoff_at) if pilot.kickoff_at else "—",
+            "Fin prévue": format_paris(pilot.ends_at) if pilot.ends_at else "—",
+            "Durée écoulée": f"{figures.elapsed_percent} %",
+            "Jalons atteints": f"{figures.milestones_reached}/{figures.milestones_total}",
+            "Sessions tenues": f"{figures.sessions_held}/{figures.sessions_total}",
+            "Livrables non remis en retard": str(figures.tasks_overdue),
+        })
+    return rows

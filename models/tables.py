@@ -35,6 +35,14 @@ class ProgrammeState(StrEnum):
     FINISHED = "termine"
 
 
+class ProgrammeMode(StrEnum):
+    """A live programme acts at the real time (scheduled runs); a replay or simulation only when
+    someone drives it with explicit instants."""
+
+    LIVE = "direct"
+    REPLAY = "rejeu"
+
+
 class OrgKind(StrEnum):
     EPCI = "epci"
     COMMUNE = "commune"
@@ -117,6 +125,8 @@ class Programme(SQLModel, table=True):
     templates: dict[str, str] = json_column(dict)
     register_sha256: str | None = Field(default=None, foreign_key="registersnapshot.sha256")
     state: str = ProgrammeState.READY
+    mode: str = Field(default=ProgrammeMode.LIVE, description="direct (real time) or rejeu (replay/simulation).")
+    last_tick_at: datetime | None = instant(nullable=True)
     loaded_at: datetime = instant()
     launched_at: datetime | None = instant(nullable=True)
     call_closed_at: datetime | None = instant(nullable=True)

@@ -124,12 +124,15 @@ def score(url: str, *sheets: str) -> None:
 def select_three_pilots(url: str) -> None:
     """The call closed, all three jurors scored, the jury met: three pilots await their charter."""
     from flows.plain import run_one_stage
+    from models.decision import DecisionForm, decide_from_form
     from models.schedule import STAGES
 
     close_call_with_territories(url)
     score(url, *JURY_SHEETS)
     for stage in STAGES:
         run_one_stage(stage.name, at("2015-06-04T14:00"))
+    with session_scope(url) as session:  # the jury's secretary confirms the proposal
+        decide_from_form(ctx_of(session), DecisionForm(secretaire="Emmanuel Bertin"), at("2015-06-04T14:00"))
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from models import deliverables, intents, jury, pilots, training
 from models.clock import format_paris, utc
 from models.context import load_ctx
 from models.db import session_scope
+from models.decision import DecisionForm, decide_from_form
 from models.errors import Refused
 from models.tables import Application, Pilot, PilotStatus
 from notifications.render import render_notice
@@ -57,6 +58,13 @@ class Signature(_Strict):
     at: datetime
 
 
+class Decision(_Strict):
+    """The jury secretary's answer to the decision form, as a person would give it."""
+
+    at: datetime
+    form: DecisionForm
+
+
 class Attendee(_Strict):
     person: str
     organisation: str
@@ -78,6 +86,7 @@ class DemoScript(_Strict):
     intents: list[Announcement] = Field(default_factory=list)
     submissions: list[Submission]
     scores: list[Sitting]
+    decisions: list[Decision] = Field(default_factory=list)
     signatures: list[Signature]
     attendance: dict[str, Cast]
     deliveries: Deliveries
@@ -111,6 +120,8 @@ class Timeline:
             self._add(submission.at, partial(self._submit, submission, self._received[submission.file]))
         for sitting in script.scores:
             self._add(sitting.at, partial(self._score, sitting))
+        for decision in script.decisions:
+            self._add(decision.at, partial(self._decide, decision))
         for signature in script.signatures:
             self._add(signature.at, partial(self._sign, signature))
 
@@ -161,6 +172,10 @@ class Timeline:
     def _score(self, sitting: Sitting, at: datetime) -> None:
         with session_scope(self.url) as session:
             jury.record_sheet(load_ctx(session, renderer=render_notice), sitting, at)
+
+    def _decide(self, item: Decision, at: datetime) -> None:
+        with session_scope(self.url) as session:
+            decide_from_form(load_ctx(session, renderer=render_notice), item.form, at)
 
     def _sign(self, item: Signature, at: datetime) -> None:
         with session_scope(self.url) as session:

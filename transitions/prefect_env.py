@@ -5,19 +5,50 @@ A leaf beside the settings: imports nothing of the project but them.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from transitions.settings import PACKAGE_DIR, Settings, get_settings
+
+STARTUP_TIMEOUT = "180"
+"""Seconds Prefect's temporary server may take to start: a loaded 2-core machine misses the
+default 20 s (PREFECT-NOTES); `PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS` overrides it."""
+
+
+def server_file(settings: Settings | None = None) -> Path:
+    """Where `transitions serve` writes the address of the Prefect server it runs or joined."""
+    return (settings or get_settings()).data_dir / "serveur-prefect.json"
+
+
+def running_server(settings: Settings | None = None) -> str | None:
+    """The API URL of a server `transitions serve` announced on this machine, if it answers."""
+    path = server_file(settings)
+    try:
+        api_url = str(json.loads(path.read_text(encoding="utf-8"))["api_url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    import httpx
+
+    try:
+        answered = httpx.get(f"{api_url}/health", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        answered = False
+    return api_url if answered else None
 
 
 def configure_prefect(settings: Settings | None = None) -> None:
     """Set Prefect's environment before `import prefect`: quiet, offline, isolated home.
 
     Values already present in the environment win, so an operator can point the CLI at a real
-    Prefect server with PREFECT_API_URL.
+    Prefect server with PREFECT_API_URL; without it, a server announced by `transitions serve`
+    on this machine is joined, and only then does Prefect start a temporary one.
     """
     settings = settings or get_settings()
+    if not os.environ.get("PREFECT_API_URL"):
+        joined = running_server(settings)
+        if joined:
+            os.environ["PREFECT_API_URL"] = joined
     defaults = {
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -28,6 +59,7 @@ def configure_prefect(settings: Settings | None = None) -> None:
         "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "500",
         "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
         "PREFECT_CLI_PROMPT": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": STARTUP_TIMEOUT,
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)

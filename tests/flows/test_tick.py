@@ -124,13 +124,13 @@ def test_a_stage_is_retried_when_the_database_drops_out_and_only_then(
     calls: list[str] = []
     real = common.run_one_stage
 
-    def flaky(stage, as_of, programme=None):  # type: ignore[no-untyped-def]
+    def flaky(stage, as_of, programme=None, only=None):  # type: ignore[no-untyped-def]
         calls.append(stage)
         if len(calls) == 1:
             raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
         if stage == "bug":
             raise ValueError("a bug is not retried")
-        return real(stage, as_of, programme)
+        return real(stage, as_of, programme, only=only)
 
     monkeypatch.setattr(common, "run_one_stage", flaky)
     fast = common.stage_task.with_options(retry_delay_seconds=0)

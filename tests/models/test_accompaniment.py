@@ -10,6 +10,7 @@ from models import deliverables, pilots, training
 from models.accompaniment import progress
 from models.clock import paris
 from models.db import session_scope
+from models.decision import DecisionForm, decide_from_form
 from models.errors import InvalidInput
 from models.schedule import STAGES
 from models.tables import Notice, Pilot, Programme
@@ -45,6 +46,13 @@ def test_selection_waits_for_missing_scores_and_says_so_once_a_day(loaded: str) 
     assert "3 candidature(s) n'ont pas toutes leurs notes" in blocked[0].body_text
     score(loaded, "notes-cerdd.yaml")
     _tick(loaded, "2015-06-05T10:00")
+    requested = _notices(loaded, "decision_attendue")  # the ranking is now a proposal for the secretary
+    assert len(requested) == 1 and "CU d'Arras" in requested[0].body_text
+    _tick(loaded, "2015-06-05T11:00")
+    assert len(_notices(loaded, "decision_attendue")) == 1  # asked once
+    with session_scope(loaded) as session:
+        assert session.exec(select(Programme.state)).one() == "appel_clos"
+        decide_from_form(ctx_of(session), DecisionForm(secretaire="Emmanuel Bertin"), at("2015-06-05T11:30"))
     with session_scope(loaded) as session:
         assert session.exec(select(Programme.state)).one() == "pilotes_selectionnes"
         assert [p.name for p in session.exec(select(Pilot).order_by(Pilot.rank))] == [

@@ -37,6 +37,7 @@ def submit(
     """Dépose une candidature (ou une nouvelle version) et affiche son numéro de récépissé."""
     from sqlmodel import Session
 
+    from flows.events import bookmark, publish_since
     from models.db import get_engine
     from models.outbox import pending_with_prefix
     from notifications.deliver import deliver_due
@@ -46,7 +47,9 @@ def submit(
 
     url = database()
     when = instant(at)
+    before = bookmark()
     receipt = submit_file(url, file, when, by, programme)
+    publish_since(before, only_with_server=True)
     out.print(f"Candidature enregistrée : récépissé [bold]{receipt.receipt_number}[/], "
               f"version {receipt.version} ({escape(receipt.lead_name)}).", highlight=False)
     for warning in receipt.warnings:

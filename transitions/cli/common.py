@@ -143,12 +143,16 @@ def paris_text(value: datetime) -> str:
 @contextmanager
 def programme_ctx(programme: str | None) -> Iterator[Ctx]:
     """The programme (named, or the only one) in one transaction, the schema brought up to date first."""
+    from flows.events import bookmark, publish_since
     from models.context import load_ctx
     from models.db import session_scope
     from notifications.render import render_notice
 
-    with session_scope(database()) as session:
+    url = database()
+    before = bookmark()
+    with session_scope(url) as session:
         yield load_ctx(session, programme, renderer=render_notice)
+    publish_since(before, only_with_server=True)  # after the commit: a trigger may react at once
 
 
 def database() -> str:

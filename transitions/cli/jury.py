@@ -63,3 +63,30 @@ def ranking(programme: ProgrammeOption = None) -> None:
         table.add_row(str(index), row.application.receipt_number, escape(row.application.lead_name),
                       "—" if row.score is None else format_number(row.score), str(row.missing))
     out.print(table if rows else "Aucune candidature recevable.")
+
+
+@command(jury_app, "decide")
+def decide(
+    secretary: Annotated[str, typer.Option("--secretary", help="Nom du ou de la secrétaire du jury.")],
+    confirm: Annotated[bool, typer.Option("--confirm", help="Confirme la proposition du classement.")] = False,
+    select: Annotated[str | None, typer.Option(
+        "--select", help="Sinon : SIREN ou récépissés des territoires retenus, séparés par des virgules.")] = None,
+    rationale: Annotated[str, typer.Option(
+        "--rationale", help="Motif (obligatoire pour s'écarter de la proposition).")] = "",
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Enregistre la décision du jury : confirme la proposition du classement, ou s'en écarte avec un motif."""
+    from models.decision import decide as record
+    from models.errors import InvalidInput
+    from models.pilots import pilots
+
+    if confirm == (select is not None):
+        raise InvalidInput("Choisissez soit --confirm (la proposition du jury), soit --select (d'autres territoires).")
+    chosen = None if select is None else select.split(",")
+    with programme_ctx(programme) as ctx:
+        changed = record(ctx, chosen=chosen, rationale=rationale, by=secretary, at=instant(at))
+        retained = [p.name for p in pilots(ctx)]
+    word = "enregistrée" if changed else "déjà enregistrée"
+    out.print(f"Décision du jury {word} : {escape(', '.join(retained))}.", highlight=False)
+

@@ -16,9 +16,9 @@ runner = CliRunner()
 PILOTS = {"200033579": "CU d'Arras", "246200364": "CA de Lens - Liévin", "200040947": "CC de Flandre Intérieure"}
 
 
-def run(*args: str) -> str:
+def run(*args: str, expect: int = 0) -> str:
     result = runner.invoke(app, list(args), env={"COLUMNS": "250"})  # one table row per line
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == expect, result.output
     return " ".join(result.output.split())
 
 
@@ -41,6 +41,13 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     dossier = (tmp_path / "dossier.md").read_text(encoding="utf-8")
     assert dossier.count("\n## CERDD-2015-") == 4 and "### Points d'attention" in dossier  # Maubeuge's short texts
     run("tick", "--at", "2015-06-04T14:00")
+    assert "Choisissez soit --confirm" in run("jury", "decide", "--secretary", "Emmanuel Bertin", expect=2)
+    assert "un motif est obligatoire" in run("jury", "decide", "--secretary", "Emmanuel Bertin", "--select",
+                                            "200033579,246200364", "--at", "2015-06-04T14:10", expect=2)
+    assert "Décision du jury enregistrée" in run("jury", "decide", "--secretary", "Emmanuel Bertin", "--confirm",
+                                                 "--at", "2015-06-04T14:15")
+    assert "déjà décidé" in run("jury", "decide", "--secretary", "Emmanuel Bertin", "--confirm", "--at",
+                                "2015-06-04T14:20", expect=4)
     listing = run("applications")
     assert listing.count("retenue") == 4 and "non retenue" in listing
     for siren in PILOTS:

@@ -1,0 +1,62 @@
+"""Domain facts announced as Prefect events, after their transaction committed.
+
+Every audit entry (application submitted, admissibility decided, score recorded, pilots selected,
+charter signed, pilot started, attendance recorded, deliverable handed in…) becomes an event
+`transitions.<action>` about its resource (`transitions.<entity>.<id>`), occurring at the
+programme instant it records. Deployment triggers react to them (prefect.yaml: the kick-off runs
+when a charter signature arrives). Events are best-effort: the tick reconciles whatever one missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from models import audit
+from models.db import session_scope
+from models.tables import AuditEntry
+from transitions.settings import get_settings
+
+log = logging.getLogger("transitions.evenements")
+
+
+def event_of(entry: AuditEntry) -> dict[str, object]:
+    """The Prefect event for one audit entry (keyword arguments of `emit_event`)."""
+    return {
+        "event": f"transitions.{entry.action}",
+        "resource": {"prefect.resource.id": f"transitions.{entry.entity}.{entry.entity_id or 0}",
+                     "prefect.resource.name": entry.summary[:200],
+                     "transitions.programme": str(entry.programme_id or 0)},
+        "occurred": entry.at,
+        "payload": {"acteur": entry.actor, "resume": entry.summary, "instant": entry.at.isoformat()},
+    }
+
+
+def bookmark() -> int:
+    """The newest committed fact now: publish what comes after it with `publish_since`."""
+    with session_scope(get_settings().database_url) as session:
+        return audit.last_id(session)
+
+
+def publish_since(after_id: int, *, only_with_server: bool = False) -> int:
+    """Emit one event per fact committed after the bookmark; returns how many were emitted.
+
+    With `only_with_server`, nothing is emitted unless a Prefect server is configured
+    (PREFECT_API_URL): a command line should not start a temporary server just to announce facts.
+    """
+    if only_with_server and not os.environ.get("PREFECT_API_URL"):
+        return 0
+    with session_scope(get_settings().database_url) as session:
+        facts = audit.since(session, after_id)
+    if not facts:
+        return 0
+    from prefect.events import emit_event
+
+    emitted = 0
+    for entry in facts:
+        try:
+            if emit_event(**event_of(entry)) is not None:  # type: ignore[arg-type]
+                emitted += 1
+        except Exception:  # best-effort: the tick reconciles; never fail the change that happened
+            log.warning("événement non émis pour l'entrée d'audit %s", entry.id, exc_info=True)
+    return emitted

@@ -1,0 +1,108 @@
+"""The jury's decision as a human step: at the meeting the ranking is only a proposal; the jury's
+secretary confirms it or departs from it with a rationale, and the decision is recorded, audited
+and notified exactly once (programme file: `jury.decision: secretariat`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from models.clock import format_number, format_paris
+from models.context import Ctx
+from models.errors import InvalidInput, Refused
+from models.jury import Ranked, apply_selection, find_application, ranking
+from models.tables import Application, ApplicationStatus, ProgrammeState
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What the ranking proposes: the qualified applications (best first, at most the maximum
+    number of pilots), or why no proposal can be made."""
+
+    ranked: list[Ranked]
+    proposed: list[Application]
+    blocked: str | None
+
+    def describe(self, scale_max: int) -> str:
+        """The proposal in French, one line per ranked application."""
+        lines = [f"{rank}. {r.application.lead_name} ({r.application.lead_siren}) : "
+                 + (f"{format_number(r.score)}/{scale_max}" if r.score is not None else "non notée")
+                 + (" — proposée" if r.application in self.proposed else "")
+                 for rank, r in enumerate(self.ranked, start=1)]
+        head = f"Décision impossible : {self.blocked}." if self.blocked else "Proposition du jury :"
+        return "\n".join([head, *lines])
+
+
+def proposal(ctx: Ctx) -> Proposal:
+    """The jury's proposal from the current scores (call: 2 or 3 pilots at or above the threshold)."""
+    jury = ctx.definition.jury
+    ranked = ranking(ctx)
+    incomplete = [r for r in ranked if not r.complete]
+    qualified = [r for r in ranked if r.complete and (r.score or 0) >= jury.threshold][: jury.pilots.max]
+    blocked = None
+    if incomplete:
+        blocked = f"{len(incomplete)} candidature(s) n'ont pas toutes leurs notes"
+    elif len(qualified) < jury.pilots.min:
+        blocked = (f"seules {len(qualified)} candidature(s) atteignent le seuil de "
+                   f"{format_number(jury.threshold)}/{jury.scale_max}")
+    return Proposal(ranked, [r.application for r in qualified], blocked)
+
+
+def decide(ctx: Ctx, *, chosen: list[str] | None, rationale: str, by: str, at: datetime) -> int:
+    """Record the decision of the jury's secretary `by`: `chosen` (SIREN or receipt numbers) or
+    None to confirm the proposal. Returns the number of changes (0 if already decided the same way).
+
+    Raises Refused before the meeting, after a decision, or while scores are missing;
+    InvalidInput for an unknown, inadmissible or repeated application, a number of pilots outside
+    the call's 2–3, or a departure from the proposal without a rationale.
+    """
+    jury = ctx.definition.jury
+    programme = ctx.programme
+    if not by.strip():
+        raise InvalidInput("Décision refusée : le nom du ou de la secrétaire du jury est obligatoire.")
+    if programme.state == ProgrammeState.PILOTS_SELECTED or programme.state == ProgrammeState.FINISHED:
+        raise Refused("Le jury a déjà décidé : sa décision ne se rejoue pas.")
+    if programme.state != ProgrammeState.CALL_CLOSED or at < jury.meeting:
+        raise Refused(f"Le jury se réunit le {format_paris(jury.meeting)} : sa décision se prend à partir de "
+                      "cette date.")
+    current = proposal(ctx)
+    if current.blocked and any(not r.complete for r in current.ranked):
+        raise Refused(f"Décision impossible : {current.blocked}. Complétez d'abord les notes.")
+    if chosen is None:
+        if current.blocked:
+            raise Refused(f"Pas de proposition à confirmer : {current.blocked}. Choisissez les territoires "
+                          "et motivez la décision.")
+        picked = list(current.proposed)
+    else:
+        picked = [find_application(ctx, reference.strip()) for reference in chosen if reference.strip()]
+    if len({a.id for a in picked}) != len(picked):
+        raise InvalidInput("Décision refusée : un territoire est cité deux fois.")
+    for application in picked:
+        if application.status != ApplicationStatus.ADMISSIBLE:
+            raise InvalidInput(f"Décision refusée : la candidature de {application.lead_name} n'est pas recevable.")
+    if not jury.pilots.min <= len(picked) <= jury.pilots.max:
+        raise InvalidInput(f"Décision refusée : l'appel retient de {jury.pilots.min} à {jury.pilots.max} "
+                           f"territoires pilotes ({len(picked)} choisi(s)).")
+    departs = {a.id for a in picked} != {a.id for a in current.proposed}
+    if departs and not rationale.strip():
+        raise InvalidInput("Décision refusée : elle s'écarte de la proposition du jury, un motif est obligatoire.")
+    note = rationale.strip() or "proposition du jury confirmée"
+    return apply_selection(ctx, current.ranked, {a.id for a in picked}, at, actor=by.strip(), rationale=note)
+
+
+class DecisionForm(BaseModel):
+    """What the jury's secretary answers (the Prefect UI form of `decision-jury`, the replay, the CLI)."""
+
+    secretaire: str = Field(title="Secrétaire du jury", description="Nom de la personne qui enregistre la décision.")
+    confirmer: bool = Field(default=True, title="Confirmer la proposition du classement")
+    territoires: str = Field(default="", title="Sinon, territoires retenus",
+                             description="SIREN ou récépissés des territoires retenus, séparés par des virgules.")
+    motif: str = Field(default="", title="Motif", description="Obligatoire pour s'écarter de la proposition.")
+
+
+def decide_from_form(ctx: Ctx, form: DecisionForm, at: datetime) -> int:
+    """Record the decision a secretary gave in the form (see `decide` for the rules and refusals)."""
+    chosen = None if form.confirmer else [part for part in form.territoires.split(",") if part.strip()]
+    return decide(ctx, chosen=chosen, rationale=form.motif, by=form.secretaire, at=at)
