@@ -10,7 +10,8 @@ from flows.common import deliver_task, instant_or_now, run_name
 from notifications.deliver import DeliveryReport
 
 
-@flow(name="envoi-avis", flow_run_name=run_name)
+@flow(name="envoi-avis", flow_run_name=run_name,
+      description="Distribue les avis en attente (accusés, relances, alertes) avec reprises.")
 def deliver_flow(as_of: datetime | None = None) -> DeliveryReport:
     """Send every notice due at `as_of` (default: now), with retries recorded in the outbox."""
     return deliver_task(instant_or_now(as_of))

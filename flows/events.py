@@ -20,13 +20,14 @@ from transitions.settings import get_settings
 log = logging.getLogger("transitions.evenements")
 
 
-def event_of(entry: AuditEntry) -> dict[str, object]:
-    """The Prefect event for one audit entry (keyword arguments of `emit_event`)."""
+def event_of(entry: AuditEntry, programme: str) -> dict[str, object]:
+    """The Prefect event for one audit entry of the programme `programme` (its slug), as keyword
+    arguments of `emit_event`."""
     return {
         "event": f"transitions.{entry.action}",
         "resource": {"prefect.resource.id": f"transitions.{entry.entity}.{entry.entity_id or 0}",
                      "prefect.resource.name": entry.summary[:200],
-                     "transitions.programme": str(entry.programme_id or 0)},
+                     "transitions.programme": programme},
         "occurred": entry.at,
         "payload": {"acteur": entry.actor, "resume": entry.summary, "instant": entry.at.isoformat()},
     }
@@ -53,9 +54,9 @@ def publish_since(after_id: int, *, only_with_server: bool = False) -> int:
     from prefect.events import emit_event
 
     emitted = 0
-    for entry in facts:
+    for entry, slug in facts:
         try:
-            if emit_event(**event_of(entry)) is not None:  # type: ignore[arg-type]
+            if emit_event(**event_of(entry, slug)) is not None:  # type: ignore[arg-type]
                 emitted += 1
         except Exception:  # best-effort: the tick reconciles; never fail the change that happened
             log.warning("événement non émis pour l'entrée d'audit %s", entry.id, exc_info=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from models.tables import AuditEntry
+from models.tables import AuditEntry, Programme
 
 
 def record(
@@ -52,7 +52,9 @@ def last_id(session: Session) -> int:
     return int(newest or 0)
 
 
-def since(session: Session, after_id: int) -> list[AuditEntry]:
-    """The audit entries recorded after the bookmark `after_id`, oldest first (committed facts)."""
-    return list(session.exec(select(AuditEntry).where(col(AuditEntry.id) > after_id)
-                             .order_by(col(AuditEntry.id))).all())
+def since(session: Session, after_id: int) -> list[tuple[AuditEntry, str]]:
+    """The audit entries recorded after the bookmark `after_id`, oldest first (committed facts),
+    each with its programme's slug."""
+    slugs = {p.id: p.slug for p in session.exec(select(Programme)).all()}
+    entries = session.exec(select(AuditEntry).where(col(AuditEntry.id) > after_id).order_by(col(AuditEntry.id)))
+    return [(entry, slugs.get(entry.programme_id, "")) for entry in entries.all()]

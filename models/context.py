@@ -20,7 +20,7 @@ from models.notices import NoticeKind, Recipient, Renderer
 from models.outbox import enqueue
 from models.programme import ProgrammeDefinition
 from models.register import Register, parse_register
-from models.tables import Organisation, OrgKind, Programme, ProgrammeState, RegisterSnapshot
+from models.tables import Organisation, OrgKind, Programme, ProgrammeMode, ProgrammeState, RegisterSnapshot
 
 
 @dataclass(frozen=True)
@@ -132,13 +132,16 @@ def all_ctx(session: Session, *, lock: bool = False, renderer: Renderer | None =
 
 
 def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, actor: str, *,
-                      renderer: Renderer | None = None) -> tuple[Ctx, bool]:
+                      renderer: Renderer | None = None, mode: str = ProgrammeMode.LIVE) -> tuple[Ctx, bool]:
     """Store a programme (definition, register, wording) in the database; installing the same
     bundle again changes nothing. Returns the programme's context and whether anything changed.
 
     Once the call is launched, only a definition with the same dates may replace it (wording and
     reminder rules can evolve; the calendar the applicants were given cannot): InvalidInput otherwise.
+    `mode` is « direct » (scheduled runs advance it) or « rejeu » (only explicit instants do).
     """
+    if mode not in set(ProgrammeMode):
+        raise InvalidInput(f"Mode « {mode} » inconnu : « direct » ou « rejeu ».")
     definition = bundle.definition
     data = definition.model_dump(mode="json")
     sha = bundle.register_sha256
@@ -148,8 +151,15 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
     templates = dict(bundle.templates)
     existing = session.exec(select(Programme).where(Programme.slug == definition.slug)).first()
     if existing is not None:
+        moved = existing.mode != mode
+        if moved:
+            existing.mode = mode
+            session.add(existing)
+            audit.record(session, programme_id=existing.id, at=at, actor=actor, action="programme.mode",
+                         entity="programme", entity_id=existing.id,
+                         summary=f"Programme {existing.slug} en mode {mode}.")
         if existing.definition == data and existing.templates == templates and existing.register_sha256 == sha:
-            return Ctx(session, existing, definition, renderer), False
+            return Ctx(session, existing, definition, renderer), moved
         if existing.state != ProgrammeState.READY:
             before = ProgrammeDefinition.model_validate(existing.definition)
             if _calendar(before) != _calendar(definition):
@@ -166,7 +176,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
                   f"Définition du programme {definition.slug} mise à jour depuis {bundle.source}.")
         return ctx, True
     programme = Programme(slug=definition.slug, title=definition.title, definition=data, source=bundle.source,
-                          templates=templates, register_sha256=sha, loaded_at=at)
+                          templates=templates, register_sha256=sha, loaded_at=at, mode=mode)
     session.add(programme)
     session.flush()
     ctx = Ctx(session, programme, definition, renderer)

@@ -83,7 +83,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     migrate(url)
     start = utc(script.start)
     with session_scope(url) as session:
-        ctx, _ = install_programme(session, bundle, start, "démo")
+        ctx, _ = install_programme(session, bundle, start, "démo", mode="rejeu")
         accompaniment = ctx.definition.accompaniment
     timeline = Timeline(url, script, script_path.parent, console)
     span = (add_paris(accompaniment.kickoff, parse_duration(accompaniment.duration)) - start).total_seconds()

@@ -28,6 +28,9 @@ from transitions.userfiles import write_text
 @command(app)
 def init(
     programme: Annotated[Path | None, typer.Option("--programme", help="Fichier YAML du programme.")] = None,
+    mode: Annotated[str, typer.Option(
+        "--mode", help="direct (le service Prefect le fait avancer à ses instants) ou rejeu (seulement avec --at).",
+    )] = "direct",
     at: AtOption = None,
 ) -> None:
     """Crée ou met à jour la base et y charge le programme (par défaut : cerdd-2015)."""
@@ -40,13 +43,13 @@ def init(
     bundle = load_programme(path)
     url = database()
     with session_scope(url) as session:
-        ctx, changed = install_programme(session, bundle, instant(at), "cli")
+        ctx, changed = install_programme(session, bundle, instant(at), "cli", mode=mode)
         slug = ctx.programme.slug
     word = "chargé" if changed else "déjà à jour"
     from sqlalchemy.engine import make_url
 
     shown = make_url(url).render_as_string(hide_password=True)  # never print a password
-    out.print(f"Programme « {slug} » {word} dans {shown}.")
+    out.print(f"Programme « {slug} » ({ctx.programme.mode}) {word} dans {shown}.")
 
 
 @command(app)

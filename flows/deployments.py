@@ -1,0 +1,80 @@
+"""The deployments `transitions serve` runs in one process (the same as prefect.yaml declares for
+a work pool): the tick on the programme's own instants (an hourly safety net in office hours),
+delivery every quarter of an hour, one deployment per stage, the jury's decision, and the
+triggers that react to domain events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.events import DeploymentEventTrigger
+
+from flows.decision import jury_decision_flow
+from flows.delivery import deliver_flow
+from flows.stages import (
+    close_call_flow,
+    closing_flow,
+    deliverables_flow,
+    kickoff_flow,
+    launch_call_flow,
+    phases_flow,
+    select_pilots_flow,
+    training_flow,
+)
+from flows.tick import tick_flow
+
+PARIS = "Europe/Paris"
+TAGS = ["transitions", "cerdd"]
+
+
+def _cron(expression: str) -> dict[str, Any]:
+    return {"cron": expression, "timezone": PARIS}
+
+
+def signature_trigger() -> DeploymentEventTrigger:
+    """A charter signature starts the kick-off stage at once, for the instant it was recorded."""
+    return DeploymentEventTrigger(
+        name="signature de charte", expect={"transitions.charte.signee"},
+        match={"prefect.resource.id": "transitions.pilot.*"},
+        parameters={"as_of": "{{ event.occurred }}", "programme": "{{ event.resource['transitions.programme'] }}"})
+
+
+def decision_trigger() -> DeploymentEventTrigger:
+    """The jury's meeting asks for a decision: the decision flow opens its form at once."""
+    return DeploymentEventTrigger(
+        name="décision attendue", expect={"transitions.jury.decision_attendue"},
+        match={"prefect.resource.id": "transitions.programme.*"},
+        parameters={"programme": "{{ event.resource['transitions.programme'] }}"})
+
+
+def deployments() -> list[Any]:
+    """Every deployment, with French descriptions and tags."""
+    from prefect.schedules import Schedule
+
+    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+    stages = [
+        (launch_call_flow, "lancement-appel"), (close_call_flow, "cloture-appel"),
+        (select_pilots_flow, "selection-jury"), (phases_flow, "phases-et-jalons"),
+        (training_flow, "sessions-formation"), (deliverables_flow, "livrables-prestataire"),
+        (closing_flow, "cloture-accompagnement"),
+    ]
+    return [
+        tick_flow.to_deployment(
+            name="tick", tags=TAGS, concurrency_limit=one_at_a_time,
+            schedules=[Schedule(**_cron("0 8-18 * * 1-5"))],
+            description="Fait avancer les programmes en direct à leurs instants (rattrape une panne courte) ; "
+                        "filet de sécurité chaque heure ouvrée."),
+        deliver_flow.to_deployment(
+            name="envoi-avis", tags=TAGS, concurrency_limit=one_at_a_time,
+            schedules=[Schedule(**_cron("*/15 8-17 * * 1-5"))],
+            description="Distribue les avis en attente (accusés, relances, alertes) avec reprises."),
+        kickoff_flow.to_deployment(
+            name="charte-et-lancement", tags=TAGS, triggers=[signature_trigger()],
+            description="Relance les signataires de la charte ; lance les pilotes dont la charte est signée par "
+                        "les trois parties, dès la dernière signature."),
+        jury_decision_flow.to_deployment(
+            name="decision-jury", tags=TAGS, triggers=[decision_trigger()],
+            description="Propose le classement du jury et attend la décision de son ou sa secrétaire."),
+        *(flow.to_deployment(name=name, tags=TAGS, description=flow.description or "") for flow, name in stages),
+    ]

@@ -1,0 +1,55 @@
+"""Running for real on Prefect: `serve` (server, deployments, agenda) and `rattrapage` (catching a
+live programme up after days of downtime, in order, on purpose)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from transitions.cli.common import AtOption, ProgrammeOption, app, command, database, instant, out, paris_text
+
+
+@command(app)
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute du serveur Prefect.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port du serveur Prefect.")] = 4200,
+) -> None:
+    """Lance (ou rejoint, avec PREFECT_API_URL) un serveur Prefect et sert les flux : tick aux instants du
+    programme, envoi des avis, décision du jury, réactions aux signatures."""
+    from transitions.serve import serve as run
+
+    run(host, port, out)
+
+
+@command(app)
+def rattrapage(
+    until: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Rattrape un programme en direct resté en retard : un tick à chacun de ses instants manqués, dans l'ordre."""
+    from models.db import session_scope
+    from models.schedule import next_due
+    from transitions.runtime import run_tick
+
+    end = instant(until)
+    url = database()
+    ticks = 0
+    with session_scope(url) as session:
+        from models.context import load_ctx
+
+        ctx = load_ctx(session, programme)
+        current = ctx.programme.last_tick_at or ctx.definition.call.launch
+        slug = ctx.programme.slug
+    while True:
+        with session_scope(url) as session:
+            due = next_due(session, current)
+        if due is None or due > end:
+            break
+        result = run_tick(due, slug)
+        ticks += 1
+        current = due
+        out.print(f"  {paris_text(due)} : " + (", ".join(f"{k} ({v})" for k, v in result.changed.items())
+                                               or "rien de nouveau") + f" ; {result.delivery.sent} avis envoyé(s).")
+    run_tick(end, slug)
+    out.print(f"Programme « {slug} » rattrapé jusqu'au {paris_text(end)} en {ticks + 1} tick(s).")
