@@ -39,4 +39,16 @@ def test_prefect_yaml_deploys(prefect_server: None, tmp_path: Path) -> None:
     assert (schedule.cron, schedule.timezone) == ("0 8-18 * * 1-5", "Europe/Paris")
     limit = tick.global_concurrency_limit  # type: ignore[attr-defined]
     assert limit is not None and limit.limit == 1
-    assert tick.concurrency_options.collision_strategy == "CANCEL_NEW"  # type: ignore[attr-defined]
+    assert tick.concurrency_options.collision_strategy == "ENQUEUE"  # type: ignore[attr-defined]
+    assert {"charte-et-lancement", "decision-jury"} <= set(found)
+    french = {"tick": "Fait avancer", "envoi-avis": "Distribue", "decision-jury": "Propose le classement"}
+    for name, start in french.items():
+        assert found[name].description.startswith(start), name  # type: ignore[attr-defined]
+        assert "transitions" in found[name].tags  # type: ignore[attr-defined]
+
+    async def triggers() -> list[object]:
+        async with get_client() as client:
+            return list(await client.read_automations())
+
+    automations = {a.name: a for a in asyncio.run(triggers())}  # type: ignore[attr-defined]
+    assert any("charte-et-lancement" in name for name in automations), sorted(automations)
