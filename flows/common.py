@@ -22,6 +22,9 @@ def run_name() -> str:
 
     from models.clock import InstantError, paris, parse_instant
 
+    current = flow_run.name
+    if current and " — " in current:  # a run the agenda named for what it does keeps its name
+        return str(current)
     as_of = flow_run.parameters.get("as_of")
     try:  # parameters of a deployment run arrive as ISO text
         when = parse_instant(as_of) if isinstance(as_of, str) else instant_or_now(as_of)
