@@ -57,8 +57,8 @@ class SmtpChannel:
                                     channel_down=True) from None
             except (TimeoutError, smtplib.SMTPException, OSError) as exc:
                 client.close()
-                raise DeliveryError(f"authentification SMTP impossible sur {self.host}:{self.port} : "
-                                    f"{exc.__class__.__name__}", channel_down=True) from None
+                raise DeliveryError(f"authentification SMTP refusée ou interrompue par {self.host}:{self.port} "
+                                    f"({exc.__class__.__name__})", channel_down=True) from None
         return client
 
     def send(self, message: Message) -> None:
