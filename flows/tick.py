@@ -28,5 +28,8 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> Ti
     if result.changed or result.delivery.sent:
         dashboard_task(instant)
     done = ", ".join(f"{name} ({count})" for name, count in result.changed.items()) or "rien à faire"
-    get_run_logger().info("tick du %s : %s ; %d avis envoyé(s)", format_paris(instant), done, result.delivery.sent)
+    logger = get_run_logger()
+    logger.info("tick du %s : %s ; %d avis envoyé(s)", format_paris(instant), done, result.delivery.sent)
+    for line in result.delivery.warnings():  # a channel down, notices set aside: said, not raised
+        logger.warning("%s", line)
     return result
