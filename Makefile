@@ -29,6 +29,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/kill.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -65,4 +65,6 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> Ti
         schedule_agenda_task(instant)
     done = ", ".join(f"{name} ({count})" for name, count in result.changed.items()) or "rien à faire"
     logger.info("tick du %s : %s ; %d avis envoyé(s)", format_paris(instant), done, result.delivery.sent)
+    for line in result.delivery.warnings():  # a channel down, notices set aside: said, not raised
+        logger.warning("%s", line)
     return result

@@ -118,9 +118,11 @@ def add_paris(start: datetime, offset: relativedelta, at: time | None = None) ->
 class WorkingCalendar:
     """French working days (public holidays from `holidays`) and a sending window."""
 
-    def __init__(self, country: str = "FR", send_at: time = time(9, 0)) -> None:
+    def __init__(self, country: str = "FR", send_at: time = time(9, 0),
+                 hours: tuple[time, time] = (time(8, 0), time(18, 0))) -> None:
         self.country = country
         self.send_at = send_at
+        self.hours = hours
 
     @lru_cache(maxsize=64)  # noqa: B019  (calendars live as long as the programme)
     def _holidays(self, year: int) -> holidays.HolidayBase:
@@ -148,6 +150,23 @@ class WorkingCalendar:
         """The instant a notice planned for `day` goes out: next working day, at the send hour."""
         return utc(datetime.combine(self.next_working_day(day), self.send_at))
 
+    def may_send(self, instant: datetime) -> bool:
+        """Whether a notice may leave at `instant`: a working day, within the sending hours (Paris)."""
+        local = paris(instant)
+        start, end = self.hours
+        return self.is_working_day(local.date()) and start <= local.time() < end
+
+    def next_sending(self, instant: datetime) -> datetime:
+        """`instant` itself when a notice may leave then; otherwise the sending time (`send_at`) of
+        the same day if the sending hours have not begun yet, else of the next working day."""
+        if self.may_send(instant):
+            return instant
+        local = paris(instant)
+        day = local.date()
+        if not (self.is_working_day(day) and local.time() < self.hours[0]):
+            day = self.next_working_day(day + timedelta(days=1))
+        return self.sending_instant(day)
+
     def before(self, anchor: datetime, working_days: int) -> datetime:
         """Sending instant `working_days` working days before the anchor's Paris date."""
         day = self.shift_working_days(paris(anchor).date(), -working_days)
@@ -156,3 +175,10 @@ class WorkingCalendar:
     def after(self, anchor: datetime, working_days: int) -> datetime:
         day = self.shift_working_days(paris(anchor).date(), working_days)
         return self.sending_instant(day)
+
+
+@lru_cache(maxsize=16)
+def working_calendar(country: str = "FR", send_at: time = time(9, 0),
+                     hours: tuple[time, time] = (time(8, 0), time(18, 0))) -> WorkingCalendar:
+    """One shared calendar per set of rules (its holidays computed once per year)."""
+    return WorkingCalendar(country, send_at, hours)

@@ -1,21 +1,28 @@
-"""Delivery bookkeeping for the outbox: claiming batches under a lease, grouping digests,
-recording each outcome, backing off, and alerting the manager about dead letters."""
+"""Delivery bookkeeping for the outbox: claiming batches under a lease, grouping digests (and
+recording each digest's identity before anything leaves), recording each outcome, backing off,
+expiring notices that no longer make sense, and alerting the manager about dead letters."""
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from models.clock import PARIS
+from models.addresses import redact
 from models.db import lock_for_update
+from models.identifiers import digest_key, message_id
 from models.notices import NoticeKind, Recipient, Renderer
 from models.outbox import enqueue
 from models.programme import ProgrammeDefinition
 from models.tables import Notice, NoticeStatus, Programme
+
+MAX_AGE = timedelta(days=5)
+"""Default time after which a notice still failing temporarily is given up (like Postfix)."""
 
 
 def claim(session: Session, *, as_of: datetime, now: datetime, limit: int, lease: timedelta) -> list[Notice]:
@@ -24,21 +31,85 @@ def claim(session: Session, *, as_of: datetime, now: datetime, limit: int, lease
     On PostgreSQL the rows are locked with SKIP LOCKED so that two deliverers never take the same
     notice; on SQLite the claim takes the write lock first (BEGIN IMMEDIATE), so deliverers claim one
     after the other. A lease that expired (a deliverer died mid-batch) makes its notices claimable again.
+    A digest recorded on a claimed notice brings every other waiting notice of that digest along,
+    even past `limit`, so that a redelivered digest carries exactly the same notices.
     """
+    claimable = or_(col(Notice.claimed_until).is_(None), col(Notice.claimed_until) < now)
     query = (
         select(Notice)
         .where(Notice.status == NoticeStatus.PENDING, Notice.deliver_after <= as_of)
-        .where(or_(col(Notice.claimed_until).is_(None), col(Notice.claimed_until) < now))
+        .where(claimable)
         .order_by(col(Notice.id))
         .limit(limit)
     )
     session.commit()  # the claim opens its own transaction, so that it can take the lock first
     batch = list(session.exec(lock_for_update(session, query, skip_locked=True)).all())
+    digests = {n.digest_id for n in batch if n.digest_id}
+    if digests:
+        taken = {n.id for n in batch}
+        mates = select(Notice).where(col(Notice.digest_id).in_(digests), Notice.status == NoticeStatus.PENDING,
+                                     claimable).order_by(col(Notice.id))
+        batch += [n for n in session.exec(lock_for_update(session, mates, skip_locked=True)).all()
+                  if n.id not in taken]
     for notice in batch:
         notice.claimed_until = now + lease
         session.add(notice)
     session.commit()
     return batch
+
+
+def expire(session: Session, batch: list[Notice], *, at: datetime) -> list[Notice]:
+    """Record as expired the notices of `batch` that no longer make sense at `at` (see
+    `models.notices.WORTH_SENDING_UNTIL`); returns the others. A notice already part of a
+    recorded digest (which may have left before a crash) goes with its digest."""
+    keep, expired = [], []
+    for notice in batch:
+        if notice.expires_at is not None and notice.expires_at <= at and not notice.digest_id:
+            notice.status = NoticeStatus.EXPIRED
+            notice.claimed_until = None
+            notice.last_error = None
+            session.add(notice)
+            expired.append(notice)
+        else:
+            keep.append(notice)
+    if expired:
+        session.commit()
+    return keep
+
+
+def group_for_delivery(batch: list[Notice]) -> list[list[Notice]]:
+    """Notices as they go out: those whose digest was already recorded travel together again;
+    other digestible ones to the same person, for the same programme, travel together (whatever
+    day each was planned for: the digest says which); every other notice alone. Order follows the
+    first notice of each group."""
+    groups: dict[tuple[object, ...], list[Notice]] = {}
+    for notice in batch:
+        if notice.digest_id:
+            key: tuple[object, ...] = ("recorded", notice.digest_id)
+        elif notice.digest:
+            key = ("digest", notice.recipient_email.lower(), notice.programme_id)
+        else:
+            key = ("single", notice.id)
+        groups.setdefault(key, []).append(notice)
+    return list(groups.values())
+
+
+def plan_groups(session: Session, batch: list[Notice]) -> list[list[Notice]]:
+    """Group a claimed batch (`group_for_delivery`) and record each new digest's Message-ID on its
+    notices before anything is sent: after a crash, the redelivery regroups the same notices
+    under the same Message-ID."""
+    groups = group_for_delivery(batch)
+    changed = False
+    for group in groups:
+        if len(group) > 1 and not group[0].digest_id:
+            identity = message_id(digest_key([n.dedup_key for n in group]))
+            for notice in group:
+                notice.digest_id = identity
+                session.add(notice)
+            changed = True
+    if changed:
+        session.commit()
+    return groups
 
 
 def mark_sent(session: Session, group: list[Notice], *, at: datetime, digest_id: str | None = None) -> None:
@@ -54,20 +125,6 @@ def mark_sent(session: Session, group: list[Notice], *, at: datetime, digest_id:
     session.commit()
 
 
-def group_for_delivery(batch: list[Notice]) -> list[list[Notice]]:
-    """Notices as they go out: digestible ones to the same person, for the same programme and Paris
-    day, travel together; every other notice alone. Order follows the first notice of each group."""
-    groups: dict[tuple[object, ...], list[Notice]] = {}
-    for notice in batch:
-        if notice.digest:
-            key: tuple[object, ...] = ("digest", notice.recipient_email.lower(), notice.programme_id,
-                                       notice.deliver_after.astimezone(PARIS).date())
-        else:
-            key = ("single", notice.id)
-        groups.setdefault(key, []).append(notice)
-    return list(groups.values())
-
-
 def digest_context(session: Session, group: list[Notice]) -> tuple[Programme, dict[str, Any]]:
     """The programme of a digest's notices, and what the digest template needs (the programme's
     definition, its organiser, the recipient)."""
@@ -79,39 +136,72 @@ def digest_context(session: Session, group: list[Notice]) -> tuple[Programme, di
     return programme, context
 
 
-def mark_failed(session: Session, notice: Notice, *, at: datetime, error: str, permanent: bool,
-                max_attempts: int, retry_in: timedelta) -> None:
-    """Record a failed attempt: retry later, or give up (dead letter) when permanent or exhausted."""
-    notice.attempts += 1
-    notice.last_error = error[:2000]
-    notice.claimed_until = None
-    if permanent or notice.attempts >= max_attempts:
-        notice.status = NoticeStatus.DEAD
-    else:
-        notice.deliver_after = at + retry_in
-    session.add(notice)
+def age(notice: Notice, at: datetime) -> timedelta:
+    """How long the notice has been due: since its planned sending time (or creation)."""
+    return at - (notice.planned_at or notice.created_at)
+
+
+def mark_failed(session: Session, group: list[Notice], *, at: datetime, error: str, permanent: bool,
+                max_age: timedelta, retry_in: timedelta, counted: bool = True) -> list[Notice]:
+    """Record a failed hand-over of one message (one notice, or a digest's notices): retry the
+    group later, together, or give it up (dead letter) when the failure is permanent or the
+    notice has been due longer than `max_age`. `counted=False` records a notice that was not
+    even tried (its channel failed for the whole run): no attempt counted, still due, still
+    leased until `release` at the end of the run (so the run does not claim it again).
+
+    The error is stored without credentials (`models.addresses.redact`). Returns the notices
+    given up now."""
+    dead = []
+    for notice in group:
+        if counted:
+            notice.attempts += 1
+            notice.claimed_until = None
+        notice.last_error = redact(error)[:2000]
+        notice.digest_id = None  # nothing was accepted: the next attempt may regroup
+        if permanent or age(notice, at) >= max_age:
+            notice.status = NoticeStatus.DEAD
+            dead.append(notice)
+        elif counted:
+            notice.deliver_after = at + retry_in
+        session.add(notice)
+    session.commit()
+    return dead
+
+
+def release(session: Session, notices: list[Notice]) -> None:
+    """End this run's lease on notices it left untried: the next run may claim them at once."""
+    for notice in notices:
+        if notice.status == NoticeStatus.PENDING:
+            notice.claimed_until = None
+            session.add(notice)
     session.commit()
 
 
-def backoff(attempts: int, base: float = 60.0, cap: float = 6 * 3600.0) -> timedelta:
-    """Exponential backoff with jitter: half of base·2^attempts (capped) plus up to as much again."""
-    window = min(cap, base * 2**attempts) / 2
+def backoff(attempts: int, base: float = 60.0, cap: float = 3600.0) -> timedelta:
+    """Exponential backoff with jitter: half of base·2^attempts (capped at one hour) plus up to as
+    much again, so an outage is retried at least hourly until the notice is too old."""
+    window = min(cap, base * 2 ** min(attempts, 32)) / 2
     return timedelta(seconds=window + random.uniform(0, window))
 
 
-def alert_dead_letter(session: Session, notice: Notice, *, at: datetime, renderer: Renderer) -> int:
-    """Tell the programme's manager that a notice was given up (again, if it dies again after a retry)."""
-    if notice.kind == NoticeKind.DEAD_LETTER.value or notice.programme_id is None:
-        return 0
-    programme = session.get(Programme, notice.programme_id)
-    if programme is None:
-        return 0
-    definition = ProgrammeDefinition.model_validate(programme.definition)
-    manager = definition.organiser_manager()
-    created = enqueue(session, programme=programme, definition=definition, renderer=renderer,
-                      kind=NoticeKind.DEAD_LETTER,
-                      recipients=[Recipient(manager.email, manager.name)],
-                      key=f"avis-{notice.id}:{at.isoformat()}",
-                      context={"avis": notice}, at=at)
+def alert_dead_letters(session: Session, dead: list[Notice], *, at: datetime, renderer: Renderer) -> int:
+    """Tell each programme's manager, in one message per run, which notices were given up (alerts
+    themselves are never alerted about). Returns how many alerts were queued."""
+    by_programme: dict[int, list[Notice]] = defaultdict(list)
+    for notice in dead:
+        if notice.kind != NoticeKind.DEAD_LETTER.value and notice.programme_id is not None:
+            by_programme[notice.programme_id].append(notice)
+    created = 0
+    for programme_id, notices in sorted(by_programme.items()):
+        programme = session.get(Programme, programme_id)
+        if programme is None:
+            continue
+        definition = ProgrammeDefinition.model_validate(programme.definition)
+        manager = definition.organiser_manager()
+        ids = ",".join(str(n.id) for n in sorted(notices, key=lambda n: n.id or 0))
+        created += enqueue(session, programme=programme, definition=definition, renderer=renderer,
+                           kind=NoticeKind.DEAD_LETTER, recipients=[Recipient(manager.email, manager.name)],
+                           key=f"lot-{at.isoformat()}-{hashlib.sha256(ids.encode()).hexdigest()[:12]}",
+                           context={"avis": sorted(notices, key=lambda n: n.id or 0)}, at=at)
     session.commit()
     return created

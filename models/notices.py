@@ -7,8 +7,9 @@ The domain decides *that* a notice is due and *what* it says (its kind and conte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -97,10 +98,33 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.PILOT_CLOSED: ("pilote", "avancement"),
         NoticeKind.PROGRAMME_CLOSED: ("bilans",),
         NoticeKind.DEAD_LETTER: ("avis",),
-        NoticeKind.DIGEST: ("elements", "jour"),
+        NoticeKind.DIGEST: ("elements", "jour", "jours"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""
+
+
+WORTH_SENDING_UNTIL: dict[NoticeKind, Callable[[Mapping[str, Any]], datetime]] = {
+    NoticeKind.DEADLINE_REMINDER: lambda c: c["appel"].deadline,
+    NoticeKind.JURY_CONVOCATION: lambda c: c["jury"].meeting,
+    NoticeKind.JURY_REMINDER: lambda c: c["jury"].meeting,
+    NoticeKind.SESSION_INVITATION: lambda c: c["session"].starts_at,
+    NoticeKind.SESSION_REMINDER: lambda c: c["session"].starts_at,
+    NoticeKind.DELIVERABLE_REMINDER: lambda c: c["livrable"].due_at,
+}
+"""Until when a notice of each kind is worth sending, read from its context: a reminder of a session
+means nothing once the session has begun. A notice still waiting after that instant is recorded as
+expired instead of being sent. Kinds not listed stay worth sending (until given up)."""
+
+IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT})
+"""Direct answers to a person's own action, sent at once whatever the day or hour; every other
+kind waits for a working day within the programme's sending hours."""
+
+
+def worth_sending_until(kind: NoticeKind, context: Mapping[str, Any]) -> datetime | None:
+    """The instant after which a notice of `kind` with this context no longer makes sense, if any."""
+    until = WORTH_SENDING_UNTIL.get(kind)
+    return until(context) if until is not None else None
 
 
 COMMON_VARIABLES = frozenset({"programme", "destinataire", "organisateur", "subject"})

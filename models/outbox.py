@@ -12,7 +12,15 @@ from sqlmodel import Session, col, func, select
 from models.clock import format_paris
 from models.errors import NotFound, Refused
 from models.identifiers import message_id
-from models.notices import CONTEXT, NoticeKind, Recipient, Renderer, unique_recipients
+from models.notices import (
+    CONTEXT,
+    IMMEDIATE,
+    NoticeKind,
+    Recipient,
+    Renderer,
+    unique_recipients,
+    worth_sending_until,
+)
 from models.programme import ProgrammeDefinition
 from models.tables import Notice, NoticeStatus, Programme
 
@@ -34,11 +42,18 @@ def enqueue(
     recipient; returns how many were new.
 
     The deduplication key is `kind:key:email`: asking twice for the same notice queues it once.
+    Apart from the kinds in `IMMEDIATE` (answers to a person's own action), a notice waits for a
+    working day within the programme's sending hours (`WorkingCalendar.next_sending`); it expires
+    at the instant its kind declares (`models.notices.WORTH_SENDING_UNTIL`).
     Raises ValueError for a context variable the kind does not declare (a programming error).
     """
     unexpected = set(context) - CONTEXT[kind]
     if unexpected:  # a programming error: declare the variable in models.notices.CONTEXT
         raise ValueError(f"undeclared context for {kind.value}: {sorted(unexpected)}")
+    leaves = deliver_after or at
+    if kind not in IMMEDIATE:
+        leaves = definition.calendar().next_sending(leaves)
+    expires_at = worth_sending_until(kind, context)
     created = 0
     for recipient in unique_recipients(recipients):
         dedup_key = f"{kind.value}:{key}:{recipient.email.lower()}"
@@ -61,7 +76,9 @@ def enqueue(
             body_html=rendered.html,
             core_text=rendered.core_text,
             created_at=at,
-            deliver_after=deliver_after or at,
+            deliver_after=leaves,
+            planned_at=leaves,
+            expires_at=expires_at,
             message_id=message_id(dedup_key),
             digest=kind.value in definition.reminders.digest,
         )
@@ -100,17 +117,41 @@ def find_notice(session: Session, notice_id: int) -> Notice:
 
 
 def retry(session: Session, notice_id: int, *, at: datetime) -> Notice:
-    """Put a given-up (or waiting) notice back for delivery now, with a fresh attempt count."""
+    """Put a given-up (or waiting, or expired) notice back for delivery now, with a fresh attempt
+    count and a fresh age (it is given up again only `DELIVERY_MAX_AGE` from now)."""
     notice = find_notice(session, notice_id)
     if notice.status == NoticeStatus.SENT:
         sent = format_paris(notice.sent_at) if notice.sent_at else "?"
         raise Refused(f"L'avis n°{notice_id} a déjà été envoyé le {sent} : le renvoyer ferait un doublon.")
+    _put_back(session, notice, at)
+    return notice
+
+
+def retry_all(session: Session, *, at: datetime, kind: str | None = None,
+              since: datetime | None = None) -> list[Notice]:
+    """Put every given-up notice back (optionally only those of one kind, or created at or after
+    `since`), as `retry` does one; returns them."""
+    query = select(Notice).where(Notice.status == NoticeStatus.DEAD).order_by(col(Notice.id))
+    if kind is not None:
+        query = query.where(Notice.kind == kind)
+    if since is not None:
+        query = query.where(Notice.created_at >= since)
+    dead = list(session.exec(query).all())
+    for notice in dead:
+        _put_back(session, notice, at)
+    return dead
+
+
+def _put_back(session: Session, notice: Notice, at: datetime) -> None:
     notice.status = NoticeStatus.PENDING
     notice.attempts = 0
     notice.deliver_after = at
+    notice.planned_at = at  # its age, for giving up, counts from now
     notice.claimed_until = None
+    notice.digest_id = None
+    if notice.expires_at is not None and notice.expires_at <= at:
+        notice.expires_at = None  # put back on purpose: the manager wants it sent anyway
     session.add(notice)
-    return notice
 
 
 def pending_with_prefix(session: Session, prefix: str) -> int:

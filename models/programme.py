@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.clock import InstantError, WorkingCalendar, parse_duration, utc
+from models.clock import InstantError, WorkingCalendar, parse_duration, utc, working_calendar
 from models.notices import NoticeKind
 
 
@@ -269,8 +269,9 @@ class ProgrammeDefinition(Strict):
         return self
 
     def calendar(self) -> WorkingCalendar:
-        """A new working-day calendar for this programme (`Ctx.calendar` keeps one per context)."""
-        return WorkingCalendar(self.reminders.calendar.country, self.reminders.calendar.send_at)
+        """The working-day calendar of this programme (shared by every programme with the same rules)."""
+        calendar = self.reminders.calendar
+        return working_calendar(calendar.country, calendar.send_at, calendar.sending_hours)
 
     def organiser_manager(self) -> StaffMember:
         return next(c for c in self.organiser.contacts if c.email == self.organiser.manager)

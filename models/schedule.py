@@ -6,14 +6,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 # Importing the concept modules registers their stages (see models.stages).
 from models import accompaniment, call, deliverables, intents, jury, pilots, training  # noqa: F401
 from models.context import Ctx, all_ctx
 from models.notices import Renderer
 from models.stages import AGENDA, REGISTRY, Stage, StageName
-from models.tables import ProgrammeMode
+from models.tables import Notice, NoticeStatus, ProgrammeMode
 
 
 def _ordered() -> tuple[Stage, ...]:
@@ -43,9 +43,14 @@ def run_stage(session: Session, name: StageName | str, as_of: datetime, slug: st
 
 
 def next_due(session: Session, after: datetime) -> datetime | None:
-    """The first instant after `after` at which a tick has something to do, if any is planned."""
+    """The first instant after `after` at which a tick has something to do, if any is planned:
+    a stage, or a notice waiting for its sending time (a working day, within sending hours)."""
     later = [instant for ctx in all_ctx(session) for each in STAGES for instant in each.planned(ctx)
              if instant > after]
+    waiting = session.exec(select(func.min(col(Notice.deliver_after)))
+                           .where(Notice.status == NoticeStatus.PENDING, Notice.deliver_after > after)).one()
+    if waiting is not None:
+        later.append(waiting)
     return min(later) if later else None
 
 

@@ -76,6 +76,7 @@ class NoticeStatus(StrEnum):
     PENDING = "en_attente"
     SENT = "envoye"
     DEAD = "abandonne"
+    EXPIRED = "expire"
 
 
 STATE_LABELS: dict[str, str] = {
@@ -99,6 +100,7 @@ STATUS_LABELS: dict[str, str] = {
     "en_attente": "en attente",
     "envoye": "envoyé",
     "abandonne": "abandonné",
+    "expire": "expiré",
 }
 
 
@@ -322,6 +324,10 @@ class Notice(SQLModel, table=True):
                            description="The text without greeting and signature, as a digest lists it.")
     created_at: datetime = instant()
     deliver_after: datetime = instant(index=True)
+    planned_at: datetime | None = instant(nullable=True)
+    """When it was first due to leave (its working-day sending time); retries move deliver_after, not this."""
+    expires_at: datetime | None = instant(nullable=True)
+    """After this instant the notice no longer makes sense (the session started…): recorded as expired."""
     status: str = Field(default=NoticeStatus.PENDING, index=True)
     attempts: int = 0
     claimed_until: datetime | None = instant(nullable=True)
@@ -329,7 +335,8 @@ class Notice(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     message_id: str
     digest: bool = Field(default=False, description="May be grouped with others into one daily message.")
-    digest_id: str | None = Field(default=None, description="Message-ID of the digest that carried it.")
+    digest_id: str | None = Field(default=None, description="Message-ID of the digest that carries it, "
+                                  "recorded when claimed so that a redelivery regroups the same notices.")
 
 
 class AuditEntry(SQLModel, table=True):

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import re
+from email import policy
+from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Protocol
 
+from models.addresses import deliverable_address, header_text, mailbox
 from models.wording import os_reason
 from notifications.message import Message
 
 
 class DeliveryError(Exception):
-    """A failed hand-over; `permanent` failures are not retried."""
+    """A failed hand-over; `permanent` failures are not retried. `channel_down` failures (server
+    unreachable, login refused) concern the channel, not the message: the rest of the run leaves
+    that channel alone and its notices wait, untried, for the next run."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, channel_down: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.channel_down = channel_down
 
 
 class Channel(Protocol):
@@ -28,18 +37,90 @@ class Channel(Protocol):
     def close(self) -> None: ...
 
 
+HEADERS = policy.default.clone(refold_source="none")
+"""The standard policy, except that headers written here are never refolded by the library: its
+folder adds a space where it splits an encoded word, so accents would not survive a long name or
+subject. We fold ourselves (`encode_mailbox`, `encode_text`)."""
+
+_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+$")
+
+
+def _encoded_word(text: str) -> str:
+    return "=?utf-8?b?" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "?="
+
+
+def _fold(header: str, tokens: list[str]) -> str:
+    """Tokens joined by single spaces, lines broken (at those spaces) before 76 characters."""
+    lines, line = [], f"{header}:"
+    for token in tokens:
+        if len(line) + 1 + len(token) > 76 and line != f"{header}:":
+            lines.append(line)
+            line = " " + token
+        else:
+            line += " " + token
+    lines.append(line)
+    return "\n".join(lines)[len(header) + 2:]
+
+
+def encode_mailbox(header: str, box: Address) -> str:
+    """A mailbox as header text a parser reads back exactly: a short ASCII name quoted as needed;
+    otherwise plain words kept and each run of other words (accents, quotes, commas…) one RFC 2047
+    encoded word, so that no decoder, strict or lenient, adds or loses a space."""
+    name = box.display_name
+    if not name or (name.isascii() and len(name) <= 60):
+        return formataddr((name, box.addr_spec))
+    tokens: list[str] = []
+    run: list[str] = []
+    for word in name.split(" "):
+        if word and _ATOM.match(word) and not word.startswith("=?"):
+            if run:
+                tokens.append(_encoded_word(" ".join(run)))
+                run = []
+            tokens.append(word)
+        else:
+            run.append(word)
+    if run:
+        tokens.append(_encoded_word(" ".join(run)))
+    return _fold(header, [*tokens, f"<{box.addr_spec}>"])
+
+
+def encode_text(header: str, text: str) -> str:
+    """Unstructured header text (a subject): as it is when short and ASCII, otherwise RFC 2047
+    encoded words split on character boundaries, which every decoder joins back exactly."""
+    if text.isascii() and len(header) + 2 + len(text) <= 76:
+        return text
+    return Header(text, "utf-8", header_name=header).encode(linesep="\n")
+
+
+def sender_mailbox(sender: str) -> Address:
+    """The sender setting (`Name <address>` or a bare address) as a header mailbox."""
+    name, address = parseaddr(sender)
+    return Address(display_name=header_text(name), addr_spec=deliverable_address(address or sender))
+
+
 def build_email(message: Message, sender: str) -> EmailMessage:
-    """The message in MIME: plain text first, HTML alternative, stable Message-ID."""
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = f"{message.recipient.name} <{message.recipient.email}>"
-    email["Subject"] = message.subject
+    """The message in MIME: plain text first, HTML alternative, stable Message-ID.
+
+    Addresses are built as `email.headerregistry.Address` objects (display name and the stored
+    address), never by joining text, so a name with quotes, commas or angle brackets stays a name
+    and the one recipient is the stored address. Every header is one line (control characters in
+    names or subjects become spaces) and encoded so that `email.policy.default` reads back exactly
+    the rendered text. Adds `Auto-Submitted: auto-generated` (RFC 3834). Raises ValueError for
+    an address no channel can carry (see `models.addresses.deliverable_address`)."""
+    email = EmailMessage(policy=HEADERS)
+    email.set_raw("From", encode_mailbox("From", sender_mailbox(sender)))
+    email.set_raw("To", encode_mailbox("To", mailbox(message.recipient.name, message.recipient.email)))
+    email.set_raw("Subject", encode_text("Subject", header_text(message.subject)))
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = message.message_id
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, no loops
+    email["X-Auto-Response-Suppress"] = "All"
     email["X-Transitions-Kind"] = message.kind
-    email["X-Transitions-Key"] = message.key
+    email["X-Transitions-Key"] = header_text(message.key)
+    if message.notices:
+        email["X-Transitions-Notices"] = " ".join(str(n) for n in message.notices)
     for name, value in message.headers:
-        email[name] = value
+        email[name] = header_text(value)
     email.set_content(message.text, charset="utf-8")
     email.add_alternative(message.html, subtype="html", charset="utf-8")
     for attachment in message.attachments:

@@ -1,42 +1,74 @@
-"""Deliver the outbox: claim a batch, hand each message to its channel, record each outcome."""
+"""Deliver the outbox: claim a batch, hand each message to its channel, record each outcome.
+
+No notice can stop the others: whatever goes wrong while one message is built, rendered,
+serialised or handed over dead-letters that message's notices (with the reason) and the batch
+goes on; the manager gets one alert per run listing them. A channel that cannot be reached or
+logged in to fails once, and its notices wait, untried, for the next run."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from models import delivery
+from models.addresses import redact
+from models.errors import TransitionsError
 from models.outbox import templates_of
-from models.tables import Notice
-from notifications.channels import DeliveryError
+from models.tables import Notice, NoticeStatus
+from notifications.channels import Channel, DeliveryError
 from notifications.message import Message, digest_message, single_message
 from notifications.render import render_notice
 
 if TYPE_CHECKING:
     from notifications.routing import Channels
 
+log = logging.getLogger("transitions.delivery")
+
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    """How hard delivery tries: attempts before a notice is given up, notices claimed per batch,
-    and how long a claim (lease) protects a batch from other deliverers."""
+    """How hard delivery tries: how long a notice failing temporarily is retried before it is given
+    up (measured in time, not attempts), notices claimed per batch, and how long a claim (lease)
+    protects a batch from other deliverers."""
 
-    max_attempts: int = 6
+    max_age: timedelta = delivery.MAX_AGE
     batch_size: int = 200
     lease: timedelta = timedelta(minutes=5)
 
 
 @dataclass
 class DeliveryReport:
+    """What a run did. `failed` counts attempts that failed; `deferred`, notices left untried
+    because their channel was down; `set_aside`, one French line per notice given up in this run."""
+
     sent: int = 0
     messages: int = 0
     failed: int = 0
     dead: int = 0
+    expired: int = 0
+    deferred: int = 0
     by_kind: Counter[str] = field(default_factory=Counter)
+    set_aside: list[str] = field(default_factory=list)
+    channels_down: dict[str, str] = field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """French lines for the person running delivery: what was set aside, what waits and why."""
+        lines = []
+        if self.set_aside:
+            lines.append(f"{len(self.set_aside)} avis mis de côté (abandonnés), le responsable du programme "
+                         "en est averti : " + " ; ".join(self.set_aside))
+        for name, reason in sorted(self.channels_down.items()):
+            lines.append(f"Canal {name} indisponible ({reason}) : ses avis restent en attente et seront "
+                         "réessayés au prochain envoi.")
+        if self.expired:
+            lines.append(f"{self.expired} avis expiré(s) (plus d'actualité), non envoyé(s).")
+        return lines
 
 
 def deliver_due(session: Session, *, as_of: datetime, channels: Channels,
@@ -47,16 +79,28 @@ def deliver_due(session: Session, *, as_of: datetime, channels: Channels,
     at the end, so SMTP keeps one connection for the whole run.
     """
     report = DeliveryReport()
+    dead: list[Notice] = []
+    untried: list[Notice] = []
     try:
         while True:
             now = datetime.now(UTC)
             batch = delivery.claim(session, as_of=as_of, now=now, limit=policy.batch_size, lease=policy.lease)
             if not batch:
-                return report
-            for group in delivery.group_for_delivery(batch):
-                _deliver_group(session, group, channels, as_of, policy, report)
+                if not dead:
+                    return report
+                delivery.alert_dead_letters(session, dead, at=as_of, renderer=render_notice)
+                dead = []
+                continue
+            live = delivery.expire(session, batch, at=as_of)
+            report.expired += len(batch) - len(live)
+            for group in delivery.plan_groups(session, live):
+                dead += _deliver_group(session, group, channels, as_of, policy, report, untried)
     finally:
-        channels.close()
+        try:
+            if untried:
+                delivery.release(session, untried)
+        finally:
+            channels.close()
 
 
 def _message(session: Session, group: list[Notice], as_of: datetime) -> Message:
@@ -67,22 +111,55 @@ def _message(session: Session, group: list[Notice], as_of: datetime) -> Message:
 
 
 def _deliver_group(session: Session, group: list[Notice], channels: Channels, as_of: datetime,
-                   policy: DeliveryPolicy, report: DeliveryReport) -> None:
-    """Hand over one notice, or one digest of several; record the outcome for each notice."""
-    message = _message(session, group, as_of)
+                   policy: DeliveryPolicy, report: DeliveryReport, untried: list[Notice]) -> list[Notice]:
+    """Hand over one notice, or one digest of several; record the outcome for each notice.
+    Returns the notices given up."""
+    name = channels.name_for(group[0].recipient_email)
+    if name in report.channels_down:
+        return _failed(session, group, as_of, policy, report, report.channels_down[name], counted=False,
+                       untried=untried)
     try:
-        channels.for_address(message.recipient.email).send(message)
+        channel: Channel = channels.for_address(group[0].recipient_email)
+    except TransitionsError as exc:  # a channel chosen without what it needs
+        report.channels_down[name] = exc.message
+        return _failed(session, group, as_of, policy, report, exc.message)
+    try:
+        message = _message(session, group, as_of)
+        channel.send(message)
+    except SQLAlchemyError:
+        raise  # the database, not this message: stop the run, the leases protect the batch
     except DeliveryError as exc:
-        for notice in group:
-            delivery.mark_failed(session, notice, at=as_of, error=str(exc), permanent=exc.permanent,
-                                 max_attempts=policy.max_attempts, retry_in=delivery.backoff(notice.attempts))
-            report.failed += 1
-            if notice.status == delivery.NoticeStatus.DEAD:
-                report.dead += 1
-                delivery.alert_dead_letter(session, notice, at=as_of, renderer=render_notice)
-        return
+        reason = redact(str(exc))
+        if exc.channel_down:
+            report.channels_down[name] = reason
+        return _failed(session, group, as_of, policy, report, reason, permanent=exc.permanent)
+    except ValueError as exc:  # an address or a header no channel can carry
+        return _failed(session, group, as_of, policy, report,
+                       f"avis impossible à envoyer à « {group[0].recipient_email} » : {exc}", permanent=True)
+    except Exception as exc:  # anything else about this one message: set it aside, go on
+        log.warning("notice(s) %s set aside", [n.id for n in group], exc_info=True)
+        return _failed(session, group, as_of, policy, report,
+                       f"avis impossible à préparer ou à envoyer : {type(exc).__name__} : {exc}", permanent=True)
     delivery.mark_sent(session, group, at=as_of, digest_id=message.message_id if len(group) > 1 else None)
     report.sent += len(group)
     report.messages += 1
     for notice in group:
         report.by_kind[notice.kind] += 1
+    return []
+
+
+def _failed(session: Session, group: list[Notice], as_of: datetime, policy: DeliveryPolicy,
+            report: DeliveryReport, reason: str, *, permanent: bool = False, counted: bool = True,
+            untried: list[Notice] | None = None) -> list[Notice]:
+    retry_in = delivery.backoff(max(n.attempts for n in group))
+    dead = delivery.mark_failed(session, group, at=as_of, error=redact(reason), permanent=permanent,
+                                max_age=policy.max_age, retry_in=retry_in, counted=counted)
+    if counted:
+        report.failed += len(group)
+    else:
+        report.deferred += len(group) - len(dead)
+        if untried is not None:
+            untried.extend(n for n in group if n.status == NoticeStatus.PENDING)
+    report.dead += len(dead)
+    report.set_aside += [f"n°{n.id} ({n.kind}, {n.recipient_email}) : {n.last_error}" for n in dead]
+    return dead

@@ -3,13 +3,13 @@ several. Channels never see a database row."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from models.identifiers import message_id
+from models.clock import paris
+from models.identifiers import digest_key, message_id
 from models.notices import NoticeKind, Recipient
 from notifications.render import render_notice
 
@@ -27,6 +27,8 @@ class OutboxNotice(Protocol):
     body_html: str
     core_text: str
     created_at: datetime
+    deliver_after: datetime
+    planned_at: datetime | None
     message_id: str
 
 
@@ -57,6 +59,8 @@ class Message:
     stem: str
     headers: tuple[tuple[str, str], ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    notices: tuple[int, ...] = ()
+    """The outbox numbers of the notices it carries (header X-Transitions-Notices)."""
 
 
 def single_message(notice: OutboxNotice) -> Message:
@@ -67,22 +71,33 @@ def single_message(notice: OutboxNotice) -> Message:
         message_id=notice.message_id, kind=notice.kind, key=notice.dedup_key,
         created_at=notice.created_at,
         stem=f"{notice.created_at:%Y%m%d-%H%M}-{notice.id or 0:05d}-{notice.kind}",
+        notices=(notice.id,) if notice.id is not None else (),
     )
 
 
 def digest_message(group: Sequence[OutboxNotice], context: Mapping[str, Any], at: datetime,
                    overrides: Mapping[str, str] | None = None) -> Message:
-    """One message listing several notices to the same person, from each notice's stored core
-    text; its Message-ID derives from the notices it carries, so a redelivered digest is the
-    same message."""
-    items = [{"subject": n.subject, "text": n.core_text} for n in group]
-    rendered = render_notice(NoticeKind.DIGEST, {**context, "elements": items, "jour": at}, overrides)
-    keys = "|".join(sorted(n.dedup_key for n in group))
-    key = f"{NoticeKind.DIGEST.value}:{hashlib.sha256(keys.encode()).hexdigest()[:24]}"
-    first = group[0]
+    """One message listing several notices to the same person, each once, from each notice's
+    stored core text. Everything in it derives from the notices it carries, not from the moment
+    it leaves: its Message-ID (from their sorted keys), its Date (the latest day they concern)
+    and its subject (how many, and the days they were planned for), so a redelivered digest is
+    the same message, and one that leaves after an outage says which days it covers.
+    `at` is kept for callers; it does not change the message."""
+    unique = list({n.dedup_key: n for n in group}.values())
+    planned = {n.dedup_key: n.planned_at or n.deliver_after for n in unique}
+    unique.sort(key=lambda n: (planned[n.dedup_key], n.id or 0))
+    days = sorted({paris(when).date() for when in planned.values()})
+    noon = {day: max(w for w in planned.values() if paris(w).date() == day) for day in days}
+    items = [{"subject": n.subject, "text": n.core_text, "jour": planned[n.dedup_key]} for n in unique]
+    rendered = render_notice(NoticeKind.DIGEST, {**context, "elements": items, "jour": noon[days[0]],
+                                                 "jours": [noon[d] for d in days]}, overrides)
+    key = digest_key([n.dedup_key for n in unique])
+    first = unique[0]
+    dated = max(planned.values())
     return Message(
         recipient=Recipient(first.recipient_email, first.recipient_name),
         subject=rendered.subject, text=rendered.text, html=rendered.html,
-        message_id=message_id(key), kind=NoticeKind.DIGEST.value, key=key, created_at=at,
-        stem=f"{at:%Y%m%d-%H%M}-{first.id or 0:05d}-{NoticeKind.DIGEST.value}",
+        message_id=message_id(key), kind=NoticeKind.DIGEST.value, key=key, created_at=dated,
+        stem=f"{dated:%Y%m%d-%H%M}-{min(n.id or 0 for n in unique):05d}-{NoticeKind.DIGEST.value}",
+        notices=tuple(sorted(n.id for n in unique if n.id is not None)),
     )

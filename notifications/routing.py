@@ -77,6 +77,6 @@ def from_settings(settings: Settings) -> tuple[Channels, DeliveryPolicy]:
                                                    ChannelName.FILE: file}
     channels = Channels(factories, default=settings.notice_channel,
                         routes={pattern: str(name) for pattern, name in settings.notice_routes.items()})
-    policy = DeliveryPolicy(max_attempts=settings.delivery_max_attempts, batch_size=settings.delivery_batch_size,
+    policy = DeliveryPolicy(max_age=settings.delivery_max_age, batch_size=settings.delivery_batch_size,
                             lease=timedelta(minutes=5))
     return channels, policy

@@ -1,16 +1,20 @@
-"""SMTP delivery: one connection per batch, timeouts, STARTTLS or TLS, credentials never logged."""
+"""SMTP delivery: one connection per run, timeouts, STARTTLS or TLS, credentials never logged.
+
+The envelope recipient is the stored address itself (never read back from a header), and a
+failure to reach or log in to the server fails the channel once for the run, not each notice."""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
 
-from notifications.channels import DeliveryError, build_email
+from models.addresses import deliverable_address
+from notifications.channels import DeliveryError, build_email, sender_mailbox
 from notifications.message import Message
 
 
 class SmtpChannel:
-    """Opens its connection at the first message and reuses it for the rest of the batch."""
+    """Opens its connection at the first message and reuses it for the rest of the run."""
 
     name = "smtp"
 
@@ -25,32 +29,49 @@ class SmtpChannel:
     def __repr__(self) -> str:  # never shows the password
         return f"SmtpChannel({self.host}:{self.port}, user={self.user!r})"
 
+    def _context(self) -> ssl.SSLContext:
+        """Only built when TLS is used: a CA file matters to nothing else."""
+        return ssl.create_default_context(cafile=self.ca_file)
+
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context(cafile=self.ca_file)
         client: smtplib.SMTP
-        if self.tls:
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-        else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.starttls:
-                client.starttls(context=context)
+        try:
+            if self.tls:
+                client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context())
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.starttls:
+                    client.starttls(context=self._context())
+        except ssl.SSLError as exc:
+            raise DeliveryError(f"connexion TLS au serveur SMTP {self.host}:{self.port} impossible : "
+                                f"{exc.reason or exc.__class__.__name__}", channel_down=True) from None
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"serveur SMTP {self.host}:{self.port} injoignable : {exc.__class__.__name__} "
+                                f"{exc}".strip(), channel_down=True) from None
         if self.user and self._password is not None:
-            client.login(self.user, self._password)
+            try:
+                client.login(self.user, self._password)
+            except smtplib.SMTPAuthenticationError as exc:
+                client.close()
+                raise DeliveryError(_reply("authentification SMTP refusée", exc.smtp_code, exc.smtp_error),
+                                    channel_down=True) from None
+            except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+                client.close()
+                raise DeliveryError(f"authentification SMTP refusée ou interrompue par {self.host}:{self.port} "
+                                    f"({exc.__class__.__name__})", channel_down=True) from None
         return client
 
     def send(self, message: Message) -> None:
-        email = build_email(message, self.sender)
+        email = build_email(message, self.sender)  # ValueError for an address no channel can carry
+        envelope_from = sender_mailbox(self.sender).addr_spec
+        envelope_to = deliverable_address(message.recipient.email)
+        if self._client is None:
+            self._client = self._connect()
         try:
-            if self._client is None:
-                self._client = self._connect()
-            self._client.send_message(email)
+            refused = self._client.send_message(email, from_addr=envelope_from, to_addrs=[envelope_to])
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             raise DeliveryError(_reply("destinataire refusé", code, reply), permanent=code >= 500) from None
-        except smtplib.SMTPAuthenticationError as exc:
-            self._reset()
-            raise DeliveryError(_reply("authentification SMTP refusée", exc.smtp_code, exc.smtp_error),
-                                permanent=False) from None
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code >= 500 or exc.smtp_code < 400:
                 raise DeliveryError(_reply("message refusé", exc.smtp_code, exc.smtp_error), permanent=True) from None
@@ -60,6 +81,9 @@ class SmtpChannel:
             self._reset()
             raise DeliveryError(f"serveur SMTP {self.host}:{self.port} injoignable : {exc.__class__.__name__} "
                                 f"{exc}".strip()) from None
+        if refused:  # one recipient only: refused means not delivered
+            code, reply = next(iter(refused.values()))
+            raise DeliveryError(_reply("destinataire refusé", code, reply), permanent=code >= 500)
 
     def _reset(self) -> None:
         client, self._client = self._client, None

@@ -8,6 +8,7 @@ import json
 
 import httpx
 
+from models.addresses import redact_url
 from notifications.channels import DeliveryError
 from notifications.message import Message
 
@@ -42,11 +43,12 @@ class WebhookChannel:
 
     def __init__(self, *, url: str, secret: str | None, timeout: float) -> None:
         self.url = url
+        self.shown_url = redact_url(url)  # what errors and logs show: no credentials
         self._secret = secret
         self._client = httpx.Client(timeout=timeout)
 
     def __repr__(self) -> str:
-        return f"WebhookChannel({self.url})"
+        return f"WebhookChannel({self.shown_url})"
 
     def send(self, message: Message) -> None:
         body = payload(message)
@@ -56,14 +58,15 @@ class WebhookChannel:
         try:
             response = self._client.post(self.url, content=body, headers=headers)
         except httpx.TimeoutException:
-            raise DeliveryError(f"le webhook {self.url} n'a pas répondu à temps") from None
+            raise DeliveryError(f"le webhook {self.shown_url} n'a pas répondu à temps", channel_down=True) from None
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"webhook {self.url} injoignable : {exc.__class__.__name__}") from None
+            raise DeliveryError(f"webhook {self.shown_url} injoignable : {exc.__class__.__name__}",
+                                channel_down=True) from None
         if response.is_success:
             return
         status = response.status_code
         permanent = 400 <= status < 500 and status not in TEMPORARY_STATUSES
-        raise DeliveryError(f"le webhook {self.url} a répondu {status}", permanent=permanent)
+        raise DeliveryError(f"le webhook {self.shown_url} a répondu {status}", permanent=permanent)
 
     def close(self) -> None:
         self._client.close()

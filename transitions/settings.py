@@ -5,11 +5,15 @@ A leaf: imports nothing of the project, so every layer may be handed a `Settings
 
 from __future__ import annotations
 
+import ssl
+from datetime import timedelta
+from email.utils import parseaddr
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -63,11 +67,13 @@ class Settings(BaseSettings):
     smtp_timeout: float = 10.0
     smtp_ca_file: Path | None = Field(default=None, description="CA bundle to trust (a private relay's CA).")
 
-    webhook_url: str | None = None
+    webhook_url: str | None = Field(default=None, validate_default=True,
+                                    description="Where the webhook channel POSTs (http or https).")
     webhook_secret: SecretStr | None = None
     webhook_timeout: float = 10.0
 
-    delivery_max_attempts: int = Field(default=6, ge=1)
+    delivery_max_age: timedelta = Field(default=timedelta(days=5), description="How long a notice failing "
+                                        "temporarily is retried before it is given up (ISO 8601: P5D, PT12H).")
     delivery_batch_size: int = Field(default=200, ge=1)
 
     prefect_home: Path = Field(default=None, validate_default=False,  # type: ignore[assignment]  # filled by _derived_paths
@@ -93,6 +99,58 @@ class Settings(BaseSettings):
     @property
     def demo_script(self) -> Path:
         return self.defaults_dir / "demo" / "cerdd-2015.yaml"
+
+    @field_validator("notice_sender")
+    @classmethod
+    def _sender_is_an_address(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        if "@" not in address or any(ord(c) < 32 for c in value) or not address.split("@")[0].isascii():
+            raise ValueError("l'expéditeur doit être une adresse, éventuellement précédée d'un nom : "
+                             "« Cerdd - Transitions <transitions@cerdd.org> »")
+        return value
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _readable_ca_file(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        try:
+            ssl.create_default_context(cafile=str(value))
+        except FileNotFoundError:
+            raise ValueError(f"le fichier {value} n'existe pas") from None
+        except PermissionError:
+            raise ValueError(f"le fichier {value} n'est pas lisible (accès refusé)") from None
+        except IsADirectoryError:
+            raise ValueError(f"{value} est un dossier, pas un fichier de certificats") from None
+        except (ssl.SSLError, OSError, ValueError):
+            raise ValueError(f"le fichier {value} ne contient pas de certificat d'autorité (PEM) lisible") from None
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():
+            chosen = {info.data.get("notice_channel"), *(info.data.get("notice_routes") or {}).values()}
+            if Channel.WEBHOOK in chosen:
+                raise ValueError("le canal webhook est choisi (NOTICE_CHANNEL ou NOTICE_ROUTES) mais "
+                                 "WEBHOOK_URL n'est pas défini")
+            return None
+        try:  # the value itself is never repeated: it may hold credentials
+            parts = urlsplit(value.strip())
+            parts.port  # noqa: B018  (raises on a malformed port)
+        except ValueError:
+            raise ValueError("l'adresse du webhook est mal formée (exemple : https://hote.example.org/avis)") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("l'adresse du webhook doit commencer par http:// ou https:// et nommer un hôte "
+                             "(exemple : https://hote.example.org/avis)")
+        return value.strip()
+
+    @field_validator("delivery_max_age")
+    @classmethod
+    def _positive_age(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("la durée doit être positive (exemples : P5D, PT12H)")
+        return value
 
     @field_validator("smtp_password", "webhook_secret")
     @classmethod

@@ -29,6 +29,8 @@ class SmtpSink:
 
     replies: list[str] = field(default_factory=list)
     received: list[email.message.EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    """(MAIL FROM, RCPT TO) of each accepted message, as the server saw them."""
     connections: int = 0
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,  # noqa: N802
@@ -41,6 +43,7 @@ class SmtpSink:
         if self.replies:
             return self.replies.pop(0)
         self.received.append(email.message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
 
     def message_ids(self) -> list[str]:

@@ -15,12 +15,12 @@ from transitions.userfiles import write_text
 
 outbox_app = typer.Typer(help="La boîte d'envoi des avis : consulter, relancer, envoyer.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
-STATUSES = ("en_attente", "envoye", "abandonne")
+STATUSES = ("en_attente", "envoye", "abandonne", "expire")
 
 
 @command(outbox_app, "list")
 def outbox_list(
-    status: Annotated[str | None, typer.Option("--status", help="en_attente, envoye ou abandonne.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="en_attente, envoye, abandonne ou expire.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre maximal d'avis affichés.")] = 50,
     kind: Annotated[str | None, typer.Option("--kind", help="Type d'avis (ex. accuse_reception).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Adresse du destinataire.")] = None,
@@ -71,16 +71,41 @@ def outbox_show(
 
 @command(outbox_app, "retry")
 def outbox_retry(
-    notice_id: Annotated[int, typer.Argument(help="Numéro de l'avis.")],
+    notice_id: Annotated[int | None, typer.Argument(help="Numéro de l'avis.")] = None,
+    all_dead: Annotated[bool, typer.Option("--all", help="Tous les avis abandonnés.")] = False,
+    kind: Annotated[str | None, typer.Option("--kind", help="Avec --all : seulement ce type d'avis.")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="Avec --all : seulement les avis créés depuis cette date (ISO 8601).")] = None,
     at: AtOption = None,
 ) -> None:
-    """Remet un avis abandonné (ou en attente) en envoi, avec un compteur d'essais à zéro."""
+    """Remet un avis abandonné (ou en attente, ou expiré) en envoi, ou tous les avis abandonnés avec --all."""
     from models import outbox
     from models.db import session_scope
+    from models.notices import NoticeKind
 
+    if (notice_id is None) == (not all_dead):
+        raise InvalidInput("Donnez soit le numéro d'un avis, soit --all (pas les deux).")
+    if not all_dead and (kind is not None or since is not None):
+        raise InvalidInput("--kind et --since ne servent qu'avec --all.")
+    if kind is not None and kind not in {k.value for k in NoticeKind}:
+        raise InvalidInput(f"Type d'avis inconnu « {kind} » (types : {', '.join(k.value for k in NoticeKind)}).")
+    when = instant(at)
     url = database()
+    if notice_id is None:
+        from_date = None
+        if since is not None:
+            try:
+                from_date = instant(since)
+            except InvalidInput:
+                raise InvalidInput(f"--since : « {since} » n'est pas une date ISO 8601 (exemple : 2015-05-07).") \
+                    from None
+        with session_scope(url) as session:
+            count = len(outbox.retry_all(session, at=when, kind=kind, since=from_date))
+        out.print(f"{count} avis abandonné(s) remis en envoi." if count
+                  else "Aucun avis abandonné à remettre en envoi.")
+        return
     with session_scope(url) as session:
-        notice = outbox.retry(session, notice_id, at=instant(at))
+        notice = outbox.retry(session, notice_id, at=when)
         subject = notice.subject
     out.print(f"Avis n°{notice_id} remis en envoi : {escape(subject)}.", highlight=False)
 
@@ -92,6 +117,8 @@ def outbox_deliver(at: AtOption = None) -> None:
 
     database()
     report = deliver_now(instant(at))
-    out.print(f"{report.sent} avis envoyé(s), {report.failed} échec(s) dont {report.dead} abandonné(s).")
-
-
+    out.print(f"{report.sent} avis envoyé(s), {report.failed} échec(s) dont {report.dead} abandonné(s)"
+              + (f", {report.deferred} en attente d'un canal indisponible" if report.deferred else "") + ".",
+              highlight=False)
+    for line in report.warnings():
+        out.print(f"Attention : {escape(line)}", highlight=False)

@@ -69,7 +69,9 @@ def tick(at: AtOption = None, programme: ProgrammeOption = None) -> None:
     result = run_tick(when, programme)
     out.print(f"Tick du {paris_text(when)} : "
               + (", ".join(f"{k} ({v})" for k, v in result.changed.items()) or "rien de nouveau")
-              + f" ; {result.delivery.sent} avis envoyé(s).")
+              + f" ; {result.delivery.sent} avis envoyé(s).", highlight=False)
+    for line in result.delivery.warnings():
+        out.print(f"Attention : {line}", highlight=False, markup=False)
 
 
 @command(app)
