@@ -167,6 +167,7 @@ class Harness:
         self._cli("jury", "score", str(EXAMPLES / "jury" / "notes-region.yaml"), "--at", "2015-06-02T10:00")
         self._cli("jury", "score", str(EXAMPLES / "jury" / "notes-cerdd.yaml"), "--at", "2015-06-03T14:00")
         self._advance("2015-06-04T14:00")
+        self._cli("jury", "decide", "--secretary", "Emmanuel Bertin", "--confirm", "--at", "2015-06-04T14:30")
         for party, who, when in (("territoire", "Jean-Marc Lefebvre", "2015-06-12T11:00"),
                                  ("cerdd", "Emmanuel Bertin", "2015-06-15T09:30"),
                                  ("prestataire", "Cheffe de projet du prestataire", "2015-06-16T14:00")):
