@@ -113,7 +113,7 @@ def _deliverables(ctx: Ctx, as_of: datetime) -> list[Row]:
             rows.append({"siren": p.siren, "pilote": p.name, "cle": d.key, "livrable": d.title, "echeance": d.start,
                          "remis_le": d.done_at, "etat_code": d.state, "etat": item_label(d.state),
                          "jours_de_retard": late_days})
-    return sorted(rows, key=lambda r: (r["echeance"], r["pilote"]))  # type: ignore[return-value,arg-type]
+    return sorted(rows, key=lambda r: (str(r["echeance"]), str(r["pilote"])))
 
 
 def _notices(ctx: Ctx, as_of: datetime) -> list[Row]:
