@@ -70,11 +70,12 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     script_path = script_path or get_settings().demo_script
     script = load_script(script_path)
     bundle = load_programme((script_path.parent / script.programme).resolve())
-    from models.context import install_programme
+    from models.context import install_programme, load_ctx
     from models.db import dispose_engines, migrate, session_scope
     from models.schedule import next_due
     from models.stages import LABELS
     from transitions.demo_script import Timeline
+    from transitions.html_export import write_report
     from transitions.report import build_status, dashboard_markdown, print_status
     from transitions.runtime import replay_settings
 
@@ -119,10 +120,12 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     elapsed = time.perf_counter() - started
     with session_scope(url) as session:
         status = build_status(session, current, None)
+        write_report(load_ctx(session), current, out / "rapport.html")
     dispose_engines()
     (out / "bilan.md").write_text(dashboard_markdown(status), encoding="utf-8")
     console.rule("Bilan de la démonstration")
     print_status(console, status)
     eml = len(list((out / "outbox").glob("*.eml")))
     console.print(f"\n{ticks} ticks rejoués en {elapsed:.1f} s. Base : {out / 'transitions.db'} ; "
-                  f"avis : {eml} fichiers .eml dans {out / 'outbox'} ; bilan : {out / 'bilan.md'}.", highlight=False)
+                  f"avis : {eml} fichiers .eml dans {out / 'outbox'} ; bilan : {out / 'bilan.md'} ; "
+                  f"rapport : {out / 'rapport.html'}.", highlight=False)

@@ -40,9 +40,9 @@ def _sample(ctx: Ctx, session: Session, kind: NoticeKind) -> dict[str, Any]:
         "session": session.exec(select(TrainingSession)).first(),
         "livrable": session.exec(select(Deliverable)).first(), "bilans": [progress],
         "avis": [session.exec(select(Notice)).first()], "elements": [{"subject": "Objet", "text": "Texte"}],
-        "jour": now, "jours": [now], "proposition": [application], "intention": Intent(programme_id=ctx.programme_id, siren="200033579", name="CU d'Arras",
-                                          contact_name="Claire Dufour", contact_email="c@example.org",
-                                          declared_at=now),
+        "jour": now, "jours": [now], "proposition": [application],
+        "intention": Intent(programme_id=ctx.programme_id, siren="200033579", name="CU d'Arras",
+                            contact_name="Claire Dufour", contact_email="c@example.org", declared_at=now),
         "appel": definition.call,
     }
     return {"programme": definition, "organisateur": definition.organiser,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from transitions.cli import applications, jury, outbox, pilots, programme, service  # noqa: F401  (registers the commands)
+from transitions.cli import (  # noqa: F401  (registers the commands)
+    applications,
+    jury,
+    outbox,
+    pilots,
+    programme,
+    reports,
+    service,
+)
 from transitions.cli.common import app
 
 __all__ = ["app", "main"]

@@ -22,6 +22,7 @@ from transitions.cli.common import (
     programme_ctx,
     write_csv,
 )
+from transitions.cli.listing import Column, JsonOption, print_json, print_list
 
 
 @command(app)
@@ -97,11 +98,12 @@ def applications(
         "--history", help="Montre les versions d'une candidature (récépissé ou SIREN).")] = None,
     show: Annotated[str | None, typer.Option(
         "--show", help="Montre le contenu d'une candidature, rubrique par rubrique (récépissé ou SIREN).")] = None,
+    as_json: JsonOption = False,
     programme: ProgrammeOption = None,
 ) -> None:
     """Liste les candidatures, leur statut et leur motif."""
     from models.db import session_scope
-    from transitions.report import application_rows, print_application, print_history, print_rows
+    from transitions.report import application_rows, print_application, print_history
 
     url = database()
     with session_scope(url) as session:
@@ -112,9 +114,21 @@ def applications(
             print_application(out, session, show, programme)
             return
         rows = application_rows(session, programme)
+        if as_json:
+            from datetime import UTC, datetime
+
+            from models.context import load_ctx
+            from transitions.exports import export_rows
+
+            print_json(export_rows(load_ctx(session, programme), "applications", datetime.now(UTC))[0])
+            return
     if csv_file is not None:  # written first: a refusal then comes before any listing
         write_csv(csv_file, rows, ["recepisse"])
-    print_rows(out, rows)
+    columns = [Column("Récépissé", "recepisse", 15), Column("Chef de file", "chef_de_file", 12, ratio=1),
+               Column("Version", "version", 7, drop=1, justify="right"), Column("Statut", "statut", 13),
+               Column("Motif / avertissements", "note", 12, ratio=2)]
+    print_list(out, columns, [{**row, "note": row["motif"] or row["avertissements"]} for row in rows],
+               empty="Aucune candidature.", whole="Texte complet : --show RÉCÉPISSÉ, ou --json.")
     if csv_file is not None:
         out.print(f"{len(rows)} candidature(s) exportée(s) dans {csv_file}.")
 

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from models.errors import InvalidInput
 from transitions.cli.common import AtOption, app, command, database, instant, out, paris_text
+from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
 from transitions.report import label
 from transitions.userfiles import write_text
 
@@ -24,9 +25,9 @@ def outbox_list(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre maximal d'avis affichés.")] = 50,
     kind: Annotated[str | None, typer.Option("--kind", help="Type d'avis (ex. accuse_reception).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Adresse du destinataire.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Liste les avis, les plus récents d'abord."""
-    from rich.table import Table
 
     from models import outbox
     from models.db import session_scope
@@ -39,11 +40,19 @@ def outbox_list(
     url = database()
     with session_scope(url) as session:
         rows = outbox.notices(session, status, limit, kind=kind, recipient=to)
-    table = Table("N°", "Type", "Destinataire", "Objet", "Statut", "Essais", "Créé le", "Erreur")
-    for n in rows:
-        table.add_row(str(n.id), n.kind, escape(n.recipient_email), escape(n.subject), label(n.status),
-                      str(n.attempts), paris_text(n.created_at), escape(n.last_error or ""))
-    out.print(table if rows else "Aucun avis.")
+    if as_json:
+        print_json([{"numero": n.id, "type_code": n.kind, "destinataire": n.recipient_email, "nom": n.recipient_name,
+                     "objet": n.subject, "statut_code": n.status, "statut": label(n.status), "essais": n.attempts,
+                     "cree_le": n.created_at, "envoye_le": n.sent_at, "erreur": n.last_error or ""} for n in rows])
+        return
+    columns = [Column("N°", "id", 3, justify="right"), Column("Statut", "statut", 9), Column("Type", "type", 10),
+               Column("Destinataire", "to", 14, ratio=1), Column("Objet", "objet", 16, ratio=2),
+               Column("Essais", "essais", 6, drop=5, justify="right"), Column("Créé le", "cree", 16, drop=4),
+               Column("Erreur", "erreur", 12, drop=3, ratio=2)]
+    print_list(out, columns, [{"id": str(n.id), "statut": label(n.status), "type": n.kind, "to": n.recipient_email,
+                               "objet": n.subject, "essais": str(n.attempts), "cree": short_instant(n.created_at),
+                               "erreur": n.last_error or ""} for n in rows],
+               empty="Aucun avis.", whole="Texte complet : transitions outbox show N°, ou --json.")
 
 
 @command(outbox_app, "show")
@@ -62,7 +71,10 @@ def outbox_show(
     out.print(f"[bold]Avis n°{notice.id}[/] ({notice.kind}, {sent})", highlight=False)
     out.print(f"À : {escape(notice.recipient_name)} <{escape(notice.recipient_email)}>", highlight=False)
     out.print(f"Objet : {escape(notice.subject)}", highlight=False)
-    out.print(f"Message-ID : {escape(notice.message_id)}\n", highlight=False)
+    out.print(f"Message-ID : {escape(notice.message_id)}", highlight=False)
+    if notice.last_error:
+        out.print(f"Dernière erreur ({notice.attempts} essai(s)) : {escape(notice.last_error)}", highlight=False)
+    out.print("")
     out.print(escape(notice.body_text), highlight=False)
     if html is not None:
         write_text(html, notice.body_html)

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from models.errors import InvalidInput
 from models.wording import os_reason
@@ -23,6 +22,7 @@ from transitions.cli.common import (
     programme_ctx,
     write_csv,
 )
+from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_day
 
 PilotArgument = Annotated[str, typer.Argument(help="Territoire pilote : SIREN, récépissé ou nom exact.")]
 
@@ -96,6 +96,7 @@ def list_deliverables(
     pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote.")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Exporte aussi en CSV (UTF-8, « ; »).")] = None,
     at: AtOption = None,
+    as_json: JsonOption = False,
     programme: ProgrammeOption = None,
 ) -> None:
     """Liste les livrables du prestataire, leurs échéances et leur état."""
@@ -108,11 +109,16 @@ def list_deliverables(
                      "etat": r.state, "remis_le": paris_text(r.delivered_at) if r.delivered_at else ""}
                     for r in rows]
         write_csv(csv_file, exported, ["echeance"])
-    table = Table("Échéance", "Pilote", "Clé", "Livrable", "État", "Remis le")
-    for row in rows:
-        table.add_row(paris_text(row.due_at), escape(row.pilot), escape(row.key), escape(row.title), row.state,
-                      paris_text(row.delivered_at) if row.delivered_at else "")
-    out.print(table if rows else "Aucun livrable : aucun accompagnement n'a encore commencé.")
+    if as_json:
+        print_json([{"pilote": r.pilot, "cle": r.key, "livrable": r.title, "echeance": r.due_at,
+                     "remis_le": r.delivered_at, "etat": r.state} for r in rows])
+        return
+    columns = [Column("Échéance", "echeance", 10), Column("Pilote", "pilote", 10, max_width=26, ratio=1),
+               Column("Clé", "cle", 12), Column("Livrable", "livrable", 12, ratio=2),
+               Column("État", "etat", 9), Column("Remis le", "remis_le", 10, drop=1)]
+    print_list(out, columns, [{"echeance": short_day(r.due_at), "pilote": r.pilot, "cle": r.key, "livrable": r.title,
+                               "etat": r.state, "remis_le": short_day(r.delivered_at)} for r in rows],
+               empty="Aucun livrable : aucun accompagnement n'a encore commencé.", whole="Texte complet : --json.")
     if csv_file is not None:
         out.print(f"{len(rows)} livrable(s) exporté(s) dans {csv_file}.")
 

@@ -21,6 +21,7 @@ from transitions.cli.common import (
     paris_text,
     programme_ctx,
 )
+from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
 from transitions.settings import get_settings
 from transitions.userfiles import write_text
 
@@ -99,20 +100,23 @@ def audit(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre d'entrées, les plus récentes.")] = 50,
     action: Annotated[str | None, typer.Option(
         "--action", help="Filtre : début du nom d'action (ex. candidature).")] = None,
+    as_json: JsonOption = False,
     programme: ProgrammeOption = None,
 ) -> None:
     """Montre le journal : chaque changement d'état, quand, par qui, quoi."""
-    from rich.markup import escape
-    from rich.table import Table
-
     from models.audit import entries
 
     with programme_ctx(programme) as ctx:
         rows = entries(ctx.session, ctx.programme_id, limit=limit, action=action)
-    table = Table("Quand (programme)", "Qui", "Action", "Quoi")
-    for row in rows:
-        table.add_row(paris_text(row.at), escape(row.actor), row.action, escape(row.summary))
-    out.print(table if rows else "Journal vide.")
+    if as_json:
+        print_json([{"numero": r.id, "quand": r.at, "enregistre_le": r.recorded_at, "qui": r.actor,
+                     "action": r.action, "entite": r.entity, "entite_id": r.entity_id, "resume": r.summary}
+                    for r in rows])
+        return
+    columns = [Column("Quand (programme)", "quand", 16), Column("Qui", "qui", 8, max_width=24, drop=1, ratio=1),
+               Column("Action", "action", 12, max_width=24), Column("Quoi", "quoi", 16, ratio=3)]
+    print_list(out, columns, [{"quand": short_instant(r.at), "qui": r.actor, "action": r.action, "quoi": r.summary}
+                              for r in rows], empty="Journal vide.", whole="Texte complet : --json.")
 
 
 @command(app)

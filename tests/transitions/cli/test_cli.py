@@ -146,7 +146,8 @@ def test_markup_and_formulas_from_applicants_stay_inert_in_reports(opened: str, 
     path = tmp_path / "candidature.yaml"
     path.write_text(text, encoding="utf-8")
     assert runner.invoke(app, ["submit", str(path), "--at", "2015-04-20T10:00"]).exit_code == 0
-    listing = runner.invoke(app, ["applications", "--csv", str(tmp_path / "export.csv")])
+    listing = runner.invoke(app, ["applications", "--csv", str(tmp_path / "export.csv")],
+                            env={"COLUMNS": "250"})  # wide enough for the name to show whole
     assert "[red]rouge[/red]" in " ".join(listing.output.split())
     exported = (tmp_path / "export.csv").read_text(encoding="utf-8-sig")
     assert ";'=HYPERLINK(1) [red]rouge[/red] <b>;" in exported

@@ -1,0 +1,88 @@
+"""Reports and exports: the HTML progress report, spreadsheets for analysis, the sessions list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from models.errors import InvalidInput
+from transitions.cli.common import AtOption, ProgrammeOption, app, command, instant, out, programme_ctx
+from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
+
+EXPORT_KINDS = ("applications", "scores", "ranking", "pilots", "sessions", "attendance", "deliverables", "notices",
+                "audit")
+
+
+@command(app)
+def report(
+    file: Annotated[Path, typer.Option("--out", help="Fichier HTML à écrire (un seul fichier autonome).")],
+    at: AtOption = None,
+    pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote (SIREN).")] = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Écrit le rapport d'avancement en HTML : appel, jury, frise de chaque pilote, avis."""
+    from transitions.html_export import write_report
+
+    when = instant(at)
+    with programme_ctx(programme) as ctx:
+        pilots = write_report(ctx, when, file, pilot)
+    out.print(f"Rapport écrit dans {escape(str(file))} ({pilots} territoire(s) pilote(s)).", highlight=False)
+
+
+@command(app)
+def export(
+    kind: Annotated[str, typer.Argument(help="Quoi : " + ", ".join(EXPORT_KINDS) + ".")],
+    file: Annotated[Path, typer.Option("--out", help="Fichier à écrire (.csv ou .xlsx).")],
+    file_format: Annotated[str | None, typer.Option(
+        "--format", help="csv (UTF-8, « ; », pour Excel en français) ou xlsx ; par défaut selon l'extension.")] = None,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Exporte des faits pour un tableur : une ligne par fait, dates ISO 8601, codes et libellés à part."""
+    from transitions.exports import export as write_export
+
+    chosen = file_format or ("xlsx" if file.suffix.lower() == ".xlsx" else "csv")
+    if chosen not in ("csv", "xlsx"):
+        raise InvalidInput(f"Format inconnu « {chosen} » (formats : csv, xlsx).")
+    if kind not in EXPORT_KINDS:
+        raise InvalidInput(f"Export inconnu « {kind} » (exports : {', '.join(EXPORT_KINDS)}).")
+    with programme_ctx(programme) as ctx:
+        count = write_export(ctx, kind, instant(at), file, chosen)
+    out.print(f"{count} ligne(s) exportée(s) dans {escape(str(file))}.", highlight=False)
+
+
+SESSION_COLUMNS = [
+    Column("Date", "date", 16), Column("Pilote", "pilote", 10, max_width=26, ratio=1),
+    Column("Clé", "cle", 12), Column("Session", "session", 12, ratio=2),
+    Column("État", "etat", 7, drop=2), Column("Présents", "presence", 8, drop=1, justify="right"),
+    Column("Lieu", "lieu", 12, drop=3, ratio=1),
+]
+
+
+@command(app)
+def sessions(
+    pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote.")] = None,
+    at: AtOption = None,
+    as_json: JsonOption = False,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Liste les sessions de chaque pilote avec leur clé (pour « attend »), leur date et la présence."""
+    from models.report_data import pilot_views
+
+    with programme_ctx(programme) as ctx:
+        views = pilot_views(ctx, instant(at), pilot)
+    items = sorted(((p, s) for p in views for s in p.sessions), key=lambda ps: (ps[1].start, ps[0].name))
+    if as_json:
+        print_json([{"siren": p.siren, "pilote": p.name, "cle": s.key, "session": s.title, "lieu": s.location,
+                     "debut": s.start, "fin": s.end, "etat_code": s.state, "etat": s.state_label,
+                     "presents": s.present, "absents": s.absent} for p, s in items])
+        return
+    print_list(out, SESSION_COLUMNS, [
+        {"date": short_instant(s.start), "pilote": p.name, "cle": s.key, "session": s.title, "etat": s.state_label,
+         "lieu": s.location, "presence": f"{s.present}/{s.present + s.absent}" if s.present + s.absent else ""}
+        for p, s in items],
+        empty="Aucune session : aucun accompagnement n'a encore commencé.",
+        whole="Texte complet : --json.")
