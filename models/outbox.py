@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,12 +29,14 @@ def enqueue(
     context: dict[str, Any],
     at: datetime,
     deliver_after: datetime | None = None,
+    calendar: Callable[[Recipient], str] | None = None,
 ) -> int:
     """Render (with `renderer` and the programme's own wording) and queue one notice per
     recipient; returns how many were new.
 
     The deduplication key is `kind:key:email`: asking twice for the same notice queues it once.
     Raises ValueError for a context variable the kind does not declare (a programming error).
+    `calendar`, if given, writes each recipient's iCalendar part (stored with the notice).
     """
     unexpected = set(context) - CONTEXT[kind]
     if unexpected:  # a programming error: declare the variable in models.notices.CONTEXT
@@ -63,7 +65,8 @@ def enqueue(
             created_at=at,
             deliver_after=deliver_after or at,
             message_id=message_id(dedup_key),
-            digest=kind.value in definition.reminders.digest,
+            digest=kind.value in definition.reminders.digest and calendar is None,
+            calendar=calendar(recipient) if calendar is not None else None,
         )
         try:
             with session.begin_nested():  # flushed here: a concurrent writer may have queued the same key

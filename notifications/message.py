@@ -28,6 +28,7 @@ class OutboxNotice(Protocol):
     core_text: str
     created_at: datetime
     message_id: str
+    calendar: str | None
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Message:
     stem: str
     headers: tuple[tuple[str, str], ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    calendar: str | None = None
+    """iCalendar text (RFC 5546, its METHOD inside) sent as a text/calendar alternative part."""
 
 
 def single_message(notice: OutboxNotice) -> Message:
@@ -67,6 +70,7 @@ def single_message(notice: OutboxNotice) -> Message:
         message_id=notice.message_id, kind=notice.kind, key=notice.dedup_key,
         created_at=notice.created_at,
         stem=f"{notice.created_at:%Y%m%d-%H%M}-{notice.id or 0:05d}-{notice.kind}",
+        calendar=notice.calendar,
     )
 
 
