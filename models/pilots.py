@@ -127,8 +127,8 @@ def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
     for pilot in pilots(ctx, PilotStatus.CHARTER_PENDING):
         deadline = sign_by(ctx, pilot)
         signed = signatures(ctx, pilot)
-        if as_of >= deadline:
-            missing = [party_of(p) for p in charter.parties if p not in signed]
+        missing = [party_of(p) for p in charter.parties if p not in signed]
+        if as_of >= deadline and missing:
             sent += ctx.notify(NoticeKind.CHARTER_EXPIRED, recipients=manager(ctx),
                                key=_deadline_key(ctx, pilot),
                                context={"pilote": pilot, "charte": charter, "echeance": deadline,
@@ -231,6 +231,7 @@ def _offer_place(ctx: Ctx, application: Application, rank: int, score: float, *,
     from models.applications import form_of
     from models.clock import format_number
     from models.recipients import applicants
+    from models.wording import of_territory
 
     jury = ctx.definition.jury
     charter = ctx.definition.accompaniment.charter
@@ -238,8 +239,8 @@ def _offer_place(ctx: Ctx, application: Application, rank: int, score: float, *,
     application.status = ApplicationStatus.SELECTED
     application.decided_at = at
     application.decision_reason = (
-        f"Retenue après le retrait de {replaced.name} : note pondérée {format_number(score)}/{jury.scale_max}, "
-        f"rang {rank}.")
+        f"Retenue après le retrait {of_territory(replaced.name)} : note pondérée "
+        f"{format_number(score)}/{jury.scale_max}, rang {rank}.")
     ctx.session.add(application)
     successor = Pilot(programme_id=ctx.programme_id, application_id=application.id or 0,
                       organisation_id=application.organisation_id, name=application.lead_name, rank=rank,

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from transitions.cli import applications, jury, outbox, pilots, programme  # noqa: F401  (registers the commands)
+from transitions.cli import (  # noqa: F401  (registers the commands)
+    accompaniment,
+    applications,
+    jury,
+    outbox,
+    pilots,
+    programme,
+)
 from transitions.cli.common import app
 
 __all__ = ["app", "main"]
