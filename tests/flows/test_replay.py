@@ -94,7 +94,8 @@ def test_who_is_told_what_and_when(replay: tuple[Path, str, str]) -> None:
     missed = sorted((n.recipient_email, n.subject, paris(n.created_at).date().isoformat())
                     for n in notices if n.kind == "jalon_en_retard")
     assert missed == [
-        ("aboutonne@cerdd.org", "Jalon non atteint : « Culture partagée installée » (CA de Lens - Liévin)", "2015-09-01"),
+        ("aboutonne@cerdd.org", "Jalon non atteint : « Culture partagée installée » (CA de Lens - Liévin)",
+         "2015-09-01"),
         ("aboutonne@cerdd.org", "Jalon non atteint : « Projets pilotes co-élaborés » (CA de Lens - Liévin)",
          "2016-05-01"),
         ("aboutonne@cerdd.org", "Jalon non atteint : « Ressources mobilisées et résultats diffusés » "
