@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from models.context import Ctx
 from models.notices import NoticeKind, Recipient
-from models.pilots import party_of, pilots, signatures
+from models.pilots import party_of, pilots, sign_by, signatures
 from models.recipients import all_parties, consultancy_contacts, manager, territory_contacts
 from models.stages import StageName, stage
 from models.tables import (
@@ -20,6 +20,7 @@ from models.tables import (
     PilotPhase,
     PilotStatus,
     ProgrammeState,
+    SessionStatus,
     TrainingSession,
 )
 
@@ -55,39 +56,60 @@ class Progress:
 
 
 def progress(ctx: Ctx, pilot: Pilot, as_of: datetime) -> Progress:
+    """The pilot's figures at `as_of`, from the facts recorded by then (attendance, deliveries,
+    reviews, milestones reached); facts timestamped later are ignored."""
+    from models.training import held_at
+
     session = ctx.session
     phases = session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id)
                           .order_by(col(PilotPhase.position))).all()
     milestones = session.exec(select(Milestone).where(Milestone.pilot_id == pilot.id)).all()
-    sessions = session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)).all()
+    sessions = [s for s in session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))
+                if s.status != SessionStatus.CANCELLED]
     attendance = session.exec(select(Attendance).where(
-        col(Attendance.session_id).in_([s.id for s in sessions]))).all()
+        col(Attendance.session_id).in_([s.id for s in sessions]), col(Attendance.recorded_at) <= as_of)).all()
     tasks = session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id)).all()
     elapsed = 0
     if pilot.kickoff_at and pilot.ends_at:
         span = (pilot.ends_at - pilot.kickoff_at).total_seconds()
         elapsed = max(0, min(100, round(100 * (as_of - pilot.kickoff_at).total_seconds() / span)))
-    current = next((p.title for p in phases if p.started_at and not p.completed_at), None)
+
+    def delivered(t: Deliverable) -> datetime | None:
+        return t.delivered_at if t.delivered_at and t.delivered_at <= as_of else None
+
+    current = next((p.title for p in phases if p.started_at and p.started_at <= as_of
+                    and not (p.completed_at and p.completed_at <= as_of)), None)
     return Progress(
         pilot=pilot.name,
-        status=pilot.status,
+        status=status_at(pilot, as_of),
         kickoff_at=pilot.kickoff_at,
         ends_at=pilot.ends_at,
         elapsed_percent=elapsed,
         current_phase=current,
-        phases_done=sum(1 for p in phases if p.completed_at),
+        phases_done=sum(1 for p in phases if p.completed_at and p.completed_at <= as_of),
         phases_total=len(phases),
-        milestones_reached=sum(1 for m in milestones if m.reached_at),
+        milestones_reached=sum(1 for m in milestones if m.reached_at and m.reached_at <= as_of),
         milestones_total=len(milestones),
-        sessions_held=sum(1 for s in sessions if s.ends_at <= as_of),
+        sessions_held=sum(1 for s in sessions if held_at(ctx, s, as_of)),
         sessions_total=len(sessions),
         attendance_present=sum(1 for a in attendance if a.present),
         attendance_recorded=len(attendance),
-        tasks_on_time=sum(1 for t in tasks if t.delivered_at and t.delivered_at <= t.due_at),
-        tasks_late=sum(1 for t in tasks if t.delivered_at and t.delivered_at > t.due_at),
-        tasks_overdue=sum(1 for t in tasks if not t.delivered_at and t.due_at <= as_of),
+        tasks_on_time=sum(1 for t in tasks if (d := delivered(t)) and d <= t.due_at),
+        tasks_late=sum(1 for t in tasks if (d := delivered(t)) and d > t.due_at),
+        tasks_overdue=sum(1 for t in tasks if not delivered(t) and t.due_at <= as_of),
         tasks_total=len(tasks),
     )
+
+
+def status_at(pilot: Pilot, as_of: datetime) -> str:
+    """The pilot's status as it was at `as_of`."""
+    if pilot.withdrawn_at and pilot.withdrawn_at <= as_of:
+        return PilotStatus.WITHDRAWN
+    if pilot.finished_at and pilot.finished_at <= as_of:
+        return PilotStatus.FINISHED
+    if pilot.kickoff_at and pilot.kickoff_at <= as_of:
+        return PilotStatus.ACTIVE
+    return PilotStatus.CHARTER_PENDING
 
 
 @dataclass(frozen=True)
@@ -103,21 +125,25 @@ class Step:
 def next_steps(ctx: Ctx, pilot: Pilot, as_of: datetime) -> list[Step]:
     """Missing charter signatures, the next session, and deliverables due next or overdue."""
     steps: list[Step] = []
-    if pilot.status == PilotStatus.CHARTER_PENDING:
+    state = status_at(pilot, as_of)
+    if state == PilotStatus.CHARTER_PENDING:
+        if as_of < pilot.selected_at:
+            return steps
         charter = ctx.definition.accompaniment.charter
-        for party in sorted(set(charter.parties) - set(signatures(ctx, pilot))):
-            steps.append(Step(pilot.name, charter.sign_by, f"signature de la charte {party_of(party)}",
-                              as_of > charter.sign_by))
+        deadline = sign_by(ctx, pilot)
+        signed = {party for party, row in signatures(ctx, pilot).items() if row.signed_at <= as_of}
+        for party in sorted(set(charter.parties) - signed):
+            steps.append(Step(pilot.name, deadline, f"signature de la charte {party_of(party)}", as_of > deadline))
         return steps
-    if pilot.status != PilotStatus.ACTIVE:
+    if state != PilotStatus.ACTIVE:
         return steps
     coming = [s for s in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))
-              if s.starts_at > as_of]
+              if s.starts_at > as_of and s.status != SessionStatus.CANCELLED]
     if coming:
         item = min(coming, key=lambda s: s.starts_at)
         steps.append(Step(pilot.name, item.starts_at, f"session « {item.title} »"))
-    tasks = ctx.session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id,
-                                                           col(Deliverable.delivered_at).is_(None))).all()
+    tasks = [t for t in ctx.session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id))
+             if not (t.delivered_at and t.delivered_at <= as_of)]
     steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »", True) for t in tasks if t.due_at <= as_of]
     ahead = [t for t in tasks if t.due_at > as_of]
     if ahead:
@@ -174,21 +200,73 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
                 changes += 1
             ctx.session.add(phase)
         ctx.session.flush()
-        milestones = ctx.session.exec(select(Milestone).where(
-            Milestone.pilot_id == pilot.id, col(Milestone.reached_at).is_(None),
-            Milestone.due_at <= as_of).order_by(col(Milestone.due_at))).all()
-        everyone: list[Recipient] = []
-        for milestone in milestones:
-            milestone.reached_at = milestone.due_at
+        changes += _milestones(ctx, pilot, as_of)
+    return changes
+
+
+def requirements_met(ctx: Ctx, pilot: Pilot, milestone: Milestone,
+                     as_of: datetime) -> tuple[list[str], list[str], datetime | None]:
+    """What a milestone requires that is achieved by `as_of`, what is missing, and when the last
+    requirement was met (None while something is missing)."""
+    from models.training import held_at
+
+    definition = next((m for m in ctx.definition.accompaniment.milestones if m.key == milestone.key), None)
+    if definition is None or definition.requires.empty():  # no facts declared: reached at its date
+        return [], [], milestone.due_at if milestone.due_at <= as_of else None
+    needs = definition.requires
+    done: list[tuple[str, datetime | None]] = []
+    tasks = {t.key: t for t in ctx.session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id))}
+    for key in needs.deliverables_accepted:
+        task = tasks.get(key)
+        when = task.accepted_at if task and task.accepted_at and task.accepted_at <= as_of else None
+        done.append((f"livrable « {task.title if task else key} » accepté", when))
+    items = {s.key: s for s in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))}
+    for key in needs.sessions_held:
+        item = items.get(key)
+        held = held_at(ctx, item, as_of) if item else None
+        done.append((f"session « {item.title if item else key} » tenue", held))
+    phases = {p.key: p for p in ctx.session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id))}
+    for key in needs.phases_done:
+        phase = phases.get(key)
+        ended = phase.completed_at if phase and phase.completed_at and phase.completed_at <= as_of else None
+        done.append((f"phase « {phase.title if phase else key} » terminée", ended))
+    achieved = [what for what, when in done if when]
+    missing = [what for what, when in done if not when]
+    last = max((when for _, when in done if when), default=None) if not missing else None
+    return achieved, missing, last
+
+
+def _milestones(ctx: Ctx, pilot: Pilot, as_of: datetime) -> int:
+    """Reach each milestone whose facts are recorded (late if after its date); once its date has
+    passed without them, tell the Cerdd's manager once."""
+    changes = 0
+    everyone: list[Recipient] = []
+    milestones = ctx.session.exec(select(Milestone).where(
+        Milestone.pilot_id == pilot.id, col(Milestone.reached_at).is_(None)).order_by(col(Milestone.due_at))).all()
+    for milestone in milestones:
+        achieved, missing, reached = requirements_met(ctx, pilot, milestone, as_of)
+        if reached is not None:
+            milestone.reached_at = max(reached, pilot.kickoff_at or reached)
             ctx.session.add(milestone)
             ctx.session.flush()
+            late = milestone.reached_at > milestone.due_at
             everyone = everyone or [r for group in all_parties(ctx, pilot).values() for r in group]
-            ctx.notify(NoticeKind.MILESTONE, recipients=everyone,
-                       key=f"pilote-{pilot.id}:{milestone.key}",
-                       context={"pilote": pilot, "jalon": milestone,
+            ctx.notify(NoticeKind.MILESTONE, recipients=everyone, key=f"pilote-{pilot.id}:{milestone.key}",
+                       context={"pilote": pilot, "jalon": milestone, "acquis": achieved, "en_retard": late,
                                 "avancement": progress(ctx, pilot, as_of)}, at=as_of)
             ctx.audit(as_of, "système", "jalon.atteint", "pilot", pilot.id,
-                      f"{pilot.name} : jalon « {milestone.title} » atteint.")
+                      f"{pilot.name} : jalon « {milestone.title} » atteint{' en retard' if late else ''}.")
+            changes += 1
+        elif milestone.missed_at is None and milestone.due_at <= as_of:
+            milestone.missed_at = milestone.due_at
+            ctx.session.add(milestone)
+            ctx.session.flush()
+            ctx.notify(NoticeKind.MILESTONE_LATE, recipients=manager(ctx), key=f"pilote-{pilot.id}:{milestone.key}",
+                       context={"pilote": pilot, "jalon": milestone, "manquants": missing, "acquis": achieved},
+                       at=as_of)
+            ctx.audit(as_of, "système", "jalon.en_retard", "pilot", pilot.id,
+                      f"{pilot.name} : jalon « {milestone.title} » non atteint à sa date ; manque : "
+                      f"{', '.join(missing)}.")
             changes += 1
     return changes
 
@@ -212,14 +290,15 @@ def close(ctx: Ctx, as_of: datetime) -> int:
         changes += 1
     every = pilots(ctx)
     programme = ctx.programme
-    if (programme.state == ProgrammeState.PILOTS_SELECTED and every
-            and all(p.status == PilotStatus.FINISHED for p in every)):
+    ended = [p for p in every if p.status == PilotStatus.FINISHED]
+    if (programme.state == ProgrammeState.PILOTS_SELECTED and ended
+            and all(p.status in (PilotStatus.FINISHED, PilotStatus.WITHDRAWN) for p in every)):
         programme.state = ProgrammeState.FINISHED
-        programme.finished_at = max(p.finished_at for p in every if p.finished_at)
+        programme.finished_at = max(p.finished_at for p in ended if p.finished_at)
         ctx.session.add(programme)
         ctx.notify(NoticeKind.PROGRAMME_CLOSED, recipients=manager(ctx), key=programme.slug,
-                   context={"bilans": [progress(ctx, p, as_of) for p in every]}, at=as_of)
+                   context={"bilans": [progress(ctx, p, as_of) for p in ended]}, at=as_of)
         ctx.audit(as_of, "système", "programme.termine", "programme", programme.id,
-                  f"Programme {programme.slug} terminé : {len(every)} territoire(s) accompagné(s).")
+                  f"Programme {programme.slug} terminé : {len(ended)} territoire(s) accompagné(s).")
         changes += 1
     return changes

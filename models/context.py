@@ -4,7 +4,7 @@ the renderer its notices are written with), and installing a programme into the 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -74,13 +74,15 @@ class Ctx:
         return parse_register(sha, departements, lambda: _snapshot_text(self.session, sha))
 
     def notify(self, kind: NoticeKind, recipients: list[Recipient], *, key: str, context: dict[str, Any],
-               at: datetime, deliver_after: datetime | None = None) -> int:
-        """Queue a notice to each recipient in this transaction (see `models.outbox.enqueue`)."""
+               at: datetime, deliver_after: datetime | None = None,
+               calendar: Callable[[Recipient], str] | None = None) -> int:
+        """Queue a notice to each recipient in this transaction (see `models.outbox.enqueue`);
+        `calendar` writes each recipient's iCalendar part."""
         if self.renderer is None:  # a programming error: a writing command must give one
             raise RuntimeError("this context was loaded without a renderer: it cannot queue notices")
         return enqueue(self.session, programme=self.programme, definition=self.definition,
                        renderer=self.renderer, kind=kind, recipients=recipients, key=key, context=context,
-                       at=at, deliver_after=deliver_after)
+                       at=at, deliver_after=deliver_after, calendar=calendar)
 
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: int | None,
               summary: str, **details: object) -> None:

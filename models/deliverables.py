@@ -1,15 +1,18 @@
-"""The consultancy's deliverables per pilot: due dates, reminders, overdue notices, delivery."""
+"""The consultancy's deliverables per pilot: due dates (changed only with a reason), reminders and
+overdue notices following the current due date, delivery, and the Cerdd's review (accepted, or
+returned for rework with a comment)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlmodel import col, select
 
+from models.clock import format_paris, paris, utc
 from models.context import Ctx
-from models.errors import NotFound, Refused
-from models.notices import NoticeKind
+from models.errors import InvalidInput, NotFound, Refused
+from models.notices import NoticeKind, Recipient
 from models.pilots import find_pilot, pilots
 from models.recipients import consultancy_contacts, manager
 from models.reminders import Planned, due_now, plan_rule
@@ -35,19 +38,106 @@ def find_deliverable(ctx: Ctx, pilot: Pilot, key: str) -> Deliverable:
     raise NotFound(f"Livrable « {key} » inconnu pour {pilot.name} (livrables : {known}).")
 
 
-def deliver(ctx: Ctx, task: Deliverable, *, at: datetime, by: str) -> bool:
-    """Mark a deliverable as handed in; handing it in twice changes nothing."""
+def _pilot_of(ctx: Ctx, task: Deliverable) -> Pilot:
     pilot = ctx.session.get(Pilot, task.pilot_id)
     assert pilot is not None
+    return pilot
+
+
+def deliver(ctx: Ctx, task: Deliverable, *, at: datetime, by: str) -> bool:
+    """Mark a deliverable as handed in (again, after a return); handing it in twice changes nothing."""
+    pilot = _pilot_of(ctx, task)
     if pilot.status == PilotStatus.CHARTER_PENDING or (pilot.kickoff_at and at < pilot.kickoff_at):
         raise Refused(f"L'accompagnement de {pilot.name} n'a pas commencé à cette date.")
-    if task.delivered_at is not None:
+    if task.delivered_at is not None or task.accepted_at is not None:
         return False
+    if task.returned_at is not None and at < task.returned_at:
+        raise Refused(f"« {task.title} » a été renvoyé pour reprise le {format_paris(task.returned_at)}.")
     task.delivered_at = at
     ctx.session.add(task)
     late = " (en retard)" if at > task.due_at else ""
+    again = " de nouveau" if task.returned_at else ""
     ctx.audit(at, by, "livrable.remis", "deliverable", task.id,
-              f"{pilot.name} : livrable « {task.title} » remis{late}.")
+              f"{pilot.name} : livrable « {task.title} » remis{again}{late}.")
+    return True
+
+
+def _reviewable(ctx: Ctx, task: Deliverable, at: datetime) -> Pilot:
+    pilot = _pilot_of(ctx, task)
+    if task.accepted_at is not None:
+        raise Refused(f"« {task.title} » ({pilot.name}) est déjà accepté.")
+    if task.delivered_at is None:
+        raise Refused(f"« {task.title} » ({pilot.name}) n'a pas été remis : rien à examiner.")
+    if at < task.delivered_at:
+        raise Refused(f"« {task.title} » n'a été remis que le {format_paris(task.delivered_at)}.")
+    return pilot
+
+
+def _people(ctx: Ctx) -> list[Recipient]:
+    return consultancy_contacts(ctx) + manager(ctx)
+
+
+def accept(ctx: Ctx, task: Deliverable, *, at: datetime, by: str = "cerdd") -> bool:
+    """The Cerdd accepts a deliverable handed in; accepting twice changes nothing."""
+    if task.accepted_at is not None:
+        return False
+    pilot = _reviewable(ctx, task, at)
+    task.accepted_at = at
+    ctx.session.add(task)
+    ctx.session.flush()
+    ctx.notify(NoticeKind.DELIVERABLE_ACCEPTED, recipients=_people(ctx), key=f"livrable-{task.id}",
+               context={"pilote": pilot, "livrable": task}, at=at)
+    ctx.audit(at, by, "livrable.accepte", "deliverable", task.id, f"{pilot.name} : « {task.title} » accepté.")
+    return True
+
+
+def return_for_rework(ctx: Ctx, task: Deliverable, *, comment: str, at: datetime, due: datetime | None = None,
+                      by: str = "cerdd") -> bool:
+    """The Cerdd returns a deliverable for rework with a comment, optionally with a new due date
+    (otherwise the Cerdd's default: ten working days); reminders follow the new revision."""
+    if not comment.strip():
+        raise InvalidInput("Retour refusé : le commentaire est obligatoire (ce qu'il faut reprendre).")
+    pilot = _reviewable(ctx, task, at)
+    if due is None:
+        due = utc(datetime.combine(ctx.calendar.shift_working_days(paris(at).date(), 10), time(18)))
+    if due <= at:
+        raise InvalidInput(f"La nouvelle échéance ({format_paris(due)}) doit être postérieure au {format_paris(at)}.")
+    task.delivered_at = None
+    task.returned_at = at
+    task.review_comment = comment
+    task.due_at = due
+    task.revision += 1
+    ctx.session.add(task)
+    ctx.session.flush()
+    ctx.notify(NoticeKind.DELIVERABLE_RETURNED, recipients=_people(ctx), key=f"livrable-{task.id}:{task.revision}",
+               context={"pilote": pilot, "livrable": task, "commentaire": comment}, at=at)
+    ctx.audit(at, by, "livrable.a_reprendre", "deliverable", task.id,
+              f"{pilot.name} : « {task.title} » à reprendre avant le {format_paris(due)} : {comment}",
+              commentaire=comment, revision=task.revision)
+    return True
+
+
+def postpone(ctx: Ctx, task: Deliverable, *, to: datetime, reason: str, at: datetime, by: str = "cerdd") -> bool:
+    """Change a deliverable's due date, for a stated reason (recorded in the audit log)."""
+    if not reason.strip():
+        raise InvalidInput("Report refusé : le motif est obligatoire.")
+    pilot = _pilot_of(ctx, task)
+    if task.accepted_at is not None or task.delivered_at is not None:
+        raise Refused(f"« {task.title} » ({pilot.name}) est déjà remis : son échéance ne change plus.")
+    if to == task.due_at:
+        return False
+    if to <= at:
+        raise InvalidInput(f"La nouvelle échéance ({format_paris(to)}) doit être postérieure au {format_paris(at)}.")
+    before = task.due_at
+    task.due_at = to
+    task.revision += 1
+    ctx.session.add(task)
+    ctx.session.flush()
+    ctx.notify(NoticeKind.DELIVERABLE_POSTPONED, recipients=_people(ctx), key=f"livrable-{task.id}:{task.revision}",
+               context={"pilote": pilot, "livrable": task, "ancienne_echeance": before, "motif": reason}, at=at)
+    ctx.audit(at, by, "livrable.reporte", "deliverable", task.id,
+              f"{pilot.name} : « {task.title} » reporté du {format_paris(before)} au {format_paris(to)} : {reason}.",
+              motif=reason, revision=task.revision)
     return True
 
 
@@ -62,7 +152,7 @@ def planned(ctx: Ctx) -> list[datetime]:
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
     return [p.at for pilot in pilots(ctx, PilotStatus.ACTIVE) for item in deliverables_of(ctx, pilot)
-            if item.delivered_at is None for p in series(ctx, item)]
+            if item.delivered_at is None and item.accepted_at is None for p in series(ctx, item)]
 
 
 @stage(StageName.DELIVERABLES, planned=planned)
@@ -71,15 +161,16 @@ def remind(ctx: Ctx, as_of: datetime) -> int:
     sent = 0
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         for task in deliverables_of(ctx, pilot):
-            if task.delivered_at is not None:
+            if task.delivered_at is not None or task.accepted_at is not None:
                 continue
-            reminder = due_now([p for p in series(ctx, task) if p.at >= (pilot.kickoff_at or p.at)], as_of)
+            since = max(x for x in (pilot.kickoff_at, task.returned_at) if x is not None) if pilot.kickoff_at else None
+            reminder = due_now([p for p in series(ctx, task) if since is None or p.at >= since], as_of)
             if reminder is None:
                 continue
             recipients = consultancy_contacts(ctx) + (manager(ctx) if reminder.escalate else [])
             kind = NoticeKind.DELIVERABLE_OVERDUE if reminder.overdue else NoticeKind.DELIVERABLE_REMINDER
             sent += ctx.notify(kind,
-                               recipients=recipients, key=f"livrable-{task.id}:{reminder.index}",
+                               recipients=recipients, key=f"livrable-{task.id}:{task.revision}:{reminder.index}",
                                context={"pilote": pilot, "livrable": task}, at=as_of)
     return sent
 
@@ -97,9 +188,15 @@ class DeliverableView:
 
 
 def state_of(task: Deliverable, as_of: datetime) -> str:
-    """remis, remis en retard, en retard or à venir, at `as_of`."""
-    if task.delivered_at is not None:
-        return "remis en retard" if task.delivered_at > task.due_at else "remis"
+    """accepté, remis (en relecture), à reprendre, en retard or à venir, at `as_of` (facts recorded
+    after `as_of` are ignored)."""
+    late = task.delivered_at is not None and task.delivered_at > task.due_at
+    if task.accepted_at is not None and task.accepted_at <= as_of:
+        return "accepté" + (" (remis en retard)" if late else "")
+    if task.delivered_at is not None and task.delivered_at <= as_of:
+        return ("remis en retard" if late else "remis") + ", en relecture"
+    if task.returned_at is not None and task.returned_at <= as_of:
+        return "à reprendre" + (", en retard" if as_of >= task.due_at else "")
     return "en retard" if as_of >= task.due_at else "à venir"
 
 

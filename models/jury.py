@@ -13,8 +13,8 @@ from models.clock import format_number
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.notices import NoticeKind, Recipient
-from models.pilots import party_of
-from models.recipients import all_parties, applicants, manager
+from models.pilots import notify_charter_to_sign, sign_by
+from models.recipients import applicants, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import Application, ApplicationStatus, JuryScore, Pilot, ProgrammeState
@@ -214,13 +214,9 @@ def apply_selection(ctx: Ctx, ranked: list[Ranked], chosen: set[int | None], as_
             ctx.session.flush()
             ctx.notify(NoticeKind.SELECTED,
                        recipients=applicants(form), key=application.receipt_number,
-                       context={"candidature": application, "note": entry.score, "rang": rank}, at=as_of)
-            for party, recipients in all_parties(ctx, pilot).items():
-                ctx.notify(NoticeKind.CHARTER_TO_SIGN, recipients=recipients,
-                           key=f"pilote-{pilot.id}:{party}",
-                           context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
-                                    "charte": ctx.definition.accompaniment.charter,
-                                    "lancement": ctx.definition.accompaniment.kickoff}, at=as_of)
+                       context={"candidature": application, "note": entry.score, "rang": rank,
+                                "echeance": sign_by(ctx, pilot), "remplace": None}, at=as_of)
+            notify_charter_to_sign(ctx, pilot, as_of)
         else:
             application.status = ApplicationStatus.NOT_SELECTED
             below = (entry.score or 0) < jury.threshold

@@ -37,6 +37,15 @@ class NoticeKind(StrEnum):
     DELIVERABLE_REMINDER = "rappel_tache"
     DELIVERABLE_OVERDUE = "tache_en_retard"
     PILOT_CLOSED = "fin_accompagnement"
+    SESSION_UPDATED = "session_modifiee"
+    SESSION_CANCELLED = "session_annulee"
+    MILESTONE_LATE = "jalon_en_retard"
+    CHARTER_EXPIRED = "charte_non_signee"
+    CHARTER_EXTENDED = "charte_prolongee"
+    PILOT_WITHDRAWN = "pilote_retire"
+    DELIVERABLE_ACCEPTED = "livrable_accepte"
+    DELIVERABLE_RETURNED = "livrable_a_reprendre"
+    DELIVERABLE_POSTPONED = "livrable_reporte"
     PROGRAMME_CLOSED = "bilan_programme"
     DEAD_LETTER = "avis_abandonne"
     DIGEST = "recapitulatif"
@@ -65,6 +74,15 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.DELIVERABLE_REMINDER: "Rappel d'échéance (prestataire)",
     NoticeKind.DELIVERABLE_OVERDUE: "Livrable en retard",
     NoticeKind.PILOT_CLOSED: "Fin de l'accompagnement",
+    NoticeKind.SESSION_UPDATED: "Session déplacée (mise à jour d'agenda)",
+    NoticeKind.SESSION_CANCELLED: "Session annulée",
+    NoticeKind.MILESTONE_LATE: "Jalon en retard (alerte)",
+    NoticeKind.CHARTER_EXPIRED: "Charte non signée à la date (décision à prendre)",
+    NoticeKind.CHARTER_EXTENDED: "Délai de signature prolongé",
+    NoticeKind.PILOT_WITHDRAWN: "Territoire retiré du programme",
+    NoticeKind.DELIVERABLE_ACCEPTED: "Livrable accepté",
+    NoticeKind.DELIVERABLE_RETURNED: "Livrable à reprendre",
+    NoticeKind.DELIVERABLE_POSTPONED: "Échéance de livrable reportée",
     NoticeKind.PROGRAMME_CLOSED: "Bilan du programme",
     NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
     NoticeKind.DIGEST: "Récapitulatif des avis du jour",
@@ -82,16 +100,26 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.CALL_REPORT: ("candidatures", "recevables", "refus_guichet", "jury"),
         NoticeKind.JURY_CONVOCATION: ("candidatures", "recevables", "refus_guichet", "jury"),
         NoticeKind.JURY_REMINDER: ("jury", "a_noter"),
-        NoticeKind.SELECTED: ("candidature", "note", "rang"),
+        NoticeKind.SELECTED: ("candidature", "note", "rang", "echeance", "remplace"),
         NoticeKind.NOT_SELECTED: ("candidature",),
         NoticeKind.SELECTION_BLOCKED: ("motif", "classement"),
         NoticeKind.DECISION_REQUESTED: ("classement", "proposition", "jury"),
-        NoticeKind.CHARTER_TO_SIGN: ("pilote", "partie", "partie_libelle", "charte", "lancement"),
-        NoticeKind.CHARTER_REMINDER: ("pilote", "partie", "partie_libelle", "charte", "en_retard", "signees"),
+        NoticeKind.CHARTER_TO_SIGN: ("pilote", "partie", "partie_libelle", "charte", "lancement", "echeance"),
+        NoticeKind.CHARTER_REMINDER: ("pilote", "partie", "partie_libelle", "charte", "en_retard", "signees",
+                                      "echeance"),
         NoticeKind.KICKOFF: ("pilote", "accompagnement"),
         NoticeKind.PHASE_STARTED: ("pilote", "phase", "rang", "total"),
-        NoticeKind.MILESTONE: ("pilote", "jalon", "avancement"),
+        NoticeKind.MILESTONE: ("pilote", "jalon", "avancement", "acquis", "en_retard"),
         NoticeKind.SESSION_INVITATION: ("pilote", "session"),
+        NoticeKind.SESSION_UPDATED: ("pilote", "session", "motif", "ancienne_date", "ancien_lieu"),
+        NoticeKind.SESSION_CANCELLED: ("pilote", "session", "motif"),
+        NoticeKind.MILESTONE_LATE: ("pilote", "jalon", "manquants", "acquis"),
+        NoticeKind.CHARTER_EXPIRED: ("pilote", "charte", "echeance", "manquantes"),
+        NoticeKind.CHARTER_EXTENDED: ("pilote", "charte", "echeance", "motif"),
+        NoticeKind.PILOT_WITHDRAWN: ("pilote", "motif", "remplacant"),
+        NoticeKind.DELIVERABLE_ACCEPTED: ("pilote", "livrable"),
+        NoticeKind.DELIVERABLE_RETURNED: ("pilote", "livrable", "commentaire"),
+        NoticeKind.DELIVERABLE_POSTPONED: ("pilote", "livrable", "ancienne_echeance", "motif"),
         NoticeKind.SESSION_REMINDER: ("pilote", "session"),
         NoticeKind.DELIVERABLE_REMINDER: ("pilote", "livrable"),
         NoticeKind.DELIVERABLE_OVERDUE: ("pilote", "livrable"),

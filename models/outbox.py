@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ def enqueue(
     context: dict[str, Any],
     at: datetime,
     deliver_after: datetime | None = None,
+    calendar: Callable[[Recipient], str] | None = None,
 ) -> int:
     """Render (with `renderer` and the programme's own wording) and queue one notice per
     recipient; returns how many were new.
@@ -46,6 +47,7 @@ def enqueue(
     working day within the programme's sending hours (`WorkingCalendar.next_sending`); it expires
     at the instant its kind declares (`models.notices.WORTH_SENDING_UNTIL`).
     Raises ValueError for a context variable the kind does not declare (a programming error).
+    `calendar`, if given, writes each recipient's iCalendar part (stored with the notice).
     """
     unexpected = set(context) - CONTEXT[kind]
     if unexpected:  # a programming error: declare the variable in models.notices.CONTEXT
@@ -80,7 +82,8 @@ def enqueue(
             planned_at=leaves,
             expires_at=expires_at,
             message_id=message_id(dedup_key),
-            digest=kind.value in definition.reminders.digest,
+            digest=kind.value in definition.reminders.digest and calendar is None,
+            calendar=calendar(recipient) if calendar is not None else None,
         )
         try:
             with session.begin_nested():  # flushed here: a concurrent writer may have queued the same key

@@ -1,4 +1,5 @@
-"""Pilots: the charter signed by its three parties, its reminders, and the kick-off."""
+"""Pilots: the charter signed by its three parties, its reminders and deadline (extended, or the
+pilot withdrawn and its place offered to the next application), and the kick-off."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import col, select
 
-from models.clock import add_paris, format_duration, paris, parse_duration, utc
+from models.clock import add_paris, format_duration, format_paris, paris, parse_duration, utc
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
 from models.notices import NoticeKind
@@ -15,6 +16,7 @@ from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import (
     Application,
+    ApplicationStatus,
     CharterParty,
     CharterSignature,
     Deliverable,
@@ -23,8 +25,10 @@ from models.tables import (
     PilotPhase,
     PilotStatus,
     ProgrammeState,
+    SessionStatus,
     TrainingSession,
 )
+from models.wording import with_article
 
 PARTY_OF = {
     CharterParty.TERRITORY: "du territoire",
@@ -67,6 +71,8 @@ def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: date
         raise InvalidInput("Le nom du ou de la signataire est vide.")
     if party not in parties:
         raise InvalidInput(f"Partie inconnue « {party} » (parties de la charte : {', '.join(parties)}).")
+    if pilot.status == PilotStatus.WITHDRAWN:
+        raise Refused(f"{pilot.name} a été retiré{_e(pilot)} du programme : la charte ne se signe plus.")
     if pilot.status != PilotStatus.CHARTER_PENDING:
         raise Refused(f"La charte de {pilot.name} est déjà signée par les trois parties.")
     if at < pilot.selected_at:
@@ -79,10 +85,15 @@ def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: date
     return True
 
 
-def charter_series(ctx: Ctx) -> list[Planned]:
-    """The reminders planned around the charter's signing date."""
+def sign_by(ctx: Ctx, pilot: Pilot) -> datetime:
+    """The pilot's signing deadline: the programme's, unless extended or offered later."""
+    return pilot.sign_by or ctx.definition.accompaniment.charter.sign_by
+
+
+def charter_series(ctx: Ctx, pilot: Pilot) -> list[Planned]:
+    """The reminders planned around the pilot's signing deadline."""
     reminders = ctx.definition.reminders
-    return plan_rule(ctx.calendar, ctx.definition.accompaniment.charter.sign_by, reminders.charter,
+    return plan_rule(ctx.calendar, sign_by(ctx, pilot), reminders.charter,
                      escalate_after=reminders.escalate_to_organiser)
 
 
@@ -93,8 +104,9 @@ def _awaiting_charter(ctx: Ctx) -> list[Pilot]:
 
 
 def planned_reminders(ctx: Ctx) -> list[datetime]:
-    """The charter reminders, while a pilot's charter awaits signatures."""
-    return [p.at for p in charter_series(ctx)] if _awaiting_charter(ctx) else []
+    """The charter reminders and the deadline of each pilot whose charter awaits signatures."""
+    return [at for pilot in _awaiting_charter(ctx)
+            for at in [*(p.at for p in charter_series(ctx, pilot)), sign_by(ctx, pilot)]]
 
 
 def planned_kickoff(ctx: Ctx) -> list[datetime]:
@@ -102,29 +114,157 @@ def planned_kickoff(ctx: Ctx) -> list[datetime]:
     return [ctx.definition.accompaniment.kickoff] if _awaiting_charter(ctx) else []
 
 
+def _deadline_key(ctx: Ctx, pilot: Pilot) -> str:
+    return f"pilote-{pilot.id}:{sign_by(ctx, pilot).strftime('%Y%m%dT%H%M')}"
+
+
 @stage(StageName.CHARTER_REMINDERS, planned=planned_reminders)
 def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
-    """Remind each party that has not signed; past the signing date, the Cerdd's manager is copied."""
+    """Remind each party that has not signed; past the signing date, the Cerdd's manager is copied,
+    and told once per deadline that a decision is due (extend the deadline or withdraw the pilot)."""
     charter = ctx.definition.accompaniment.charter
-    planned = charter_series(ctx)
     sent = 0
     for pilot in pilots(ctx, PilotStatus.CHARTER_PENDING):
-        reminder = due_now([p for p in planned if p.at > pilot.selected_at], as_of)
+        deadline = sign_by(ctx, pilot)
+        signed = signatures(ctx, pilot)
+        missing = [party_of(p) for p in charter.parties if p not in signed]
+        if as_of >= deadline and missing:
+            sent += ctx.notify(NoticeKind.CHARTER_EXPIRED, recipients=manager(ctx),
+                               key=_deadline_key(ctx, pilot),
+                               context={"pilote": pilot, "charte": charter, "echeance": deadline,
+                                        "manquantes": missing}, at=as_of)
+        reminder = due_now([p for p in charter_series(ctx, pilot) if p.at > pilot.selected_at], as_of)
         if reminder is None:
             continue
-        signed = signatures(ctx, pilot)
         for party, recipients in all_parties(ctx, pilot).items():
             if party in signed:
                 continue
             if reminder.escalate:
                 recipients = [*recipients, *manager(ctx)]
             sent += ctx.notify(NoticeKind.CHARTER_REMINDER, recipients=recipients,
-                               key=f"pilote-{pilot.id}:{party}:{reminder.index}",
+                               key=f"{_deadline_key(ctx, pilot)}:{party}:{reminder.index}",
                                context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
                                         "charte": charter, "en_retard": reminder.overdue,
-                                        "signees": sorted(signed)},
+                                        "signees": sorted(signed), "echeance": deadline},
                                at=as_of)
     return sent
+
+
+def extend_charter(ctx: Ctx, pilot: Pilot, *, to: datetime, reason: str, at: datetime, by: str = "cerdd") -> bool:
+    """Give a pilot whose charter is not fully signed a new signing deadline (a reason is required);
+    its parties are told, and reminders follow the new date."""
+    if not reason.strip():
+        raise InvalidInput("Prolongation refusée : le motif est obligatoire.")
+    if pilot.status != PilotStatus.CHARTER_PENDING:
+        raise Refused(f"La charte de {pilot.name} n'attend plus de signature : rien à prolonger.")
+    if to <= at:
+        raise InvalidInput(f"La nouvelle date ({format_paris(to)}) doit être postérieure au {format_paris(at)}.")
+    if pilot.sign_by == to:
+        return False
+    before = sign_by(ctx, pilot)
+    pilot.sign_by = to
+    ctx.session.add(pilot)
+    ctx.session.flush()
+    recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
+    ctx.notify(NoticeKind.CHARTER_EXTENDED, recipients=recipients, key=_deadline_key(ctx, pilot),
+               context={"pilote": pilot, "charte": ctx.definition.accompaniment.charter, "echeance": to,
+                        "motif": reason}, at=at)
+    ctx.audit(at, by, "charte.prolongee", "pilot", pilot.id,
+              f"Charte de {pilot.name} : date de signature reportée du {format_paris(before)} "
+              f"au {format_paris(to)} ({reason}).", motif=reason)
+    return True
+
+
+def withdraw(ctx: Ctx, pilot: Pilot, *, reason: str, at: datetime, by: str = "cerdd") -> Pilot | None:
+    """Withdraw a pilot from the programme (its parties are told) and offer its place to the next
+    admissible application of the ranking above the threshold that was not selected, while the
+    jury's maximum allows; returns the new pilot, if any. Withdrawing twice changes nothing."""
+    from models.jury import ranking  # the jury module imports this one
+
+    if not reason.strip():
+        raise InvalidInput("Retrait refusé : le motif est obligatoire.")
+    if pilot.status == PilotStatus.WITHDRAWN:
+        return None
+    if pilot.status == PilotStatus.FINISHED:
+        raise Refused(f"L'accompagnement de {pilot.name} est terminé : il ne peut plus être retiré.")
+    if at < pilot.selected_at:
+        raise Refused(f"{pilot.name} n'était pas encore retenu{_e(pilot)} à cette date.")
+    pilot.status = PilotStatus.WITHDRAWN
+    pilot.withdrawn_at = at
+    pilot.withdraw_reason = reason
+    ctx.session.add(pilot)
+    for item in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)):
+        if item.status != SessionStatus.CANCELLED and item.starts_at > at:
+            item.status = SessionStatus.CANCELLED
+            item.cancel_reason = "Territoire retiré du programme"
+            ctx.session.add(item)
+    ctx.session.flush()
+    ctx.audit(at, by, "pilote.retire", "pilot", pilot.id, f"{pilot.name} retiré{_e(pilot)} du programme : {reason}.",
+              motif=reason)
+    jury = ctx.definition.jury
+    taken = {p.application_id for p in pilots(ctx)}
+    remaining = len(pilots(ctx, PilotStatus.CHARTER_PENDING, PilotStatus.ACTIVE, PilotStatus.FINISHED))
+    successor: Pilot | None = None
+    if remaining < jury.pilots.max:
+        ranked = ranking(ctx)
+        for rank, entry in enumerate(ranked, start=1):
+            application = entry.application
+            if (application.id in taken or application.status != ApplicationStatus.NOT_SELECTED
+                    or not entry.complete or (entry.score or 0) < jury.threshold):
+                continue
+            successor = _offer_place(ctx, application, rank, entry.score or 0, replaced=pilot, at=at)
+            break
+    recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
+    ctx.notify(NoticeKind.PILOT_WITHDRAWN, recipients=recipients, key=f"pilote-{pilot.id}",
+               context={"pilote": pilot, "motif": reason, "remplacant": successor}, at=at)
+    return successor
+
+
+def _e(pilot: Pilot) -> str:
+    from models.wording import agreement
+
+    return agreement(pilot.name)
+
+
+def _offer_place(ctx: Ctx, application: Application, rank: int, score: float, *, replaced: Pilot,
+                 at: datetime) -> Pilot:
+    from models.applications import form_of
+    from models.clock import format_number
+    from models.recipients import applicants
+    from models.wording import of_territory
+
+    jury = ctx.definition.jury
+    charter = ctx.definition.accompaniment.charter
+    deadline = utc(datetime.combine(ctx.calendar.shift_working_days(paris(at).date(), charter.extension), time(18)))
+    application.status = ApplicationStatus.SELECTED
+    application.decided_at = at
+    application.decision_reason = (
+        f"Retenue après le retrait {of_territory(replaced.name)} : note pondérée "
+        f"{format_number(score)}/{jury.scale_max}, rang {rank}.")
+    ctx.session.add(application)
+    successor = Pilot(programme_id=ctx.programme_id, application_id=application.id or 0,
+                      organisation_id=application.organisation_id, name=application.lead_name, rank=rank,
+                      selected_at=at, sign_by=deadline)
+    ctx.session.add(successor)
+    ctx.session.flush()
+    ctx.notify(NoticeKind.SELECTED, recipients=applicants(form_of(ctx.session, application)),
+               key=application.receipt_number,
+               context={"candidature": application, "note": score, "rang": rank, "echeance": deadline,
+                        "remplace": replaced}, at=at)
+    notify_charter_to_sign(ctx, successor, at)
+    ctx.audit(at, "cerdd", "candidature.retenue", "application", application.id,
+              f"{application.lead_name} : {application.decision_reason}")
+    return successor
+
+
+def notify_charter_to_sign(ctx: Ctx, pilot: Pilot, at: datetime) -> None:
+    """Ask each party to sign the pilot's charter before its deadline."""
+    accompaniment = ctx.definition.accompaniment
+    for party, recipients in all_parties(ctx, pilot).items():
+        ctx.notify(NoticeKind.CHARTER_TO_SIGN, recipients=recipients, key=f"pilote-{pilot.id}:{party}",
+                   context={"pilote": pilot, "partie": party, "partie_libelle": party_of(party),
+                            "charte": accompaniment.charter, "echeance": sign_by(ctx, pilot),
+                            "lancement": max(accompaniment.kickoff, sign_by(ctx, pilot))}, at=at)
 
 
 @stage(StageName.KICKOFF, planned=planned_kickoff)
@@ -169,16 +309,35 @@ def _lay_out(ctx: Ctx, pilot: Pilot, start: datetime) -> None:
     for milestone in accompaniment.milestones:
         ctx.session.add(Milestone(pilot_id=pilot_id, key=milestone.key, title=milestone.title,
                                   due_at=add_paris(start, parse_duration(milestone.at))))
+    # Pilots started before this one: each moves this pilot's sessions by one more `stagger`.
+    earlier = sum(1 for p in pilots(ctx) if p.id != pilot.id and p.kickoff_at is not None)
+    territory = with_article(pilot.name)
     for item in accompaniment.sessions:
-        begins = _working_day_at(ctx, add_paris(start, parse_duration(item.at)), item.start_time)
+        offset = parse_duration(item.at)
+        if item.stagger:
+            offset += parse_duration(item.stagger) * earlier
+        place = item.place.format(territoire=territory)
+        begins = _working_day_at(ctx, add_paris(start, offset), item.start_time)
+        while slot_taken(ctx, place, begins, begins + timedelta(hours=item.hours)):
+            begins = _working_day_at(ctx, begins + timedelta(days=1), item.start_time)
         ctx.session.add(TrainingSession(
-            pilot_id=pilot_id, key=item.key, title=item.title, location=item.location,
+            pilot_id=pilot_id, key=item.key, title=item.title, location=place, audience=item.audience,
             starts_at=begins, ends_at=begins + timedelta(hours=item.hours)))
+        ctx.session.flush()
     for task in accompaniment.tasks:
         ctx.session.add(Deliverable(pilot_id=pilot_id, key=task.key, title=task.title,
                                         due_at=_working_day_at(ctx, add_paris(start, parse_duration(task.due)),
                                                                task.due_time)))
     ctx.session.flush()
+
+
+def slot_taken(ctx: Ctx, place: str, starts: datetime, ends: datetime, *, besides: int | None = None) -> bool:
+    """Whether a planned session of the programme already holds this place at that time."""
+    rows = ctx.session.exec(select(TrainingSession).join(Pilot, col(Pilot.id) == TrainingSession.pilot_id).where(
+        Pilot.programme_id == ctx.programme_id, TrainingSession.location == place,
+        TrainingSession.status == SessionStatus.PLANNED,
+        col(TrainingSession.starts_at) < ends, col(TrainingSession.ends_at) > starts)).all()
+    return any(row.id != besides for row in rows)
 
 
 def _working_day_at(ctx: Ctx, instant: datetime, at: time) -> datetime:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from itertools import combinations
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -14,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.clock import InstantError, WorkingCalendar, parse_duration, utc, working_calendar
+from models.clock import InstantError, WorkingCalendar, add_paris, paris, parse_duration, utc, working_calendar
 from models.notices import NoticeKind
 
 
@@ -87,6 +88,9 @@ class Call(Strict):
     reference: str = ""
 
 
+WorkingDaysOffset = Annotated[int, Field(ge=1, le=60)]
+
+
 class JuryMember(Strict):
     body: str
     juror: str
@@ -106,6 +110,7 @@ class PilotCount(Strict):
 
 class Jury(Strict):
     meeting: Instant
+    place: str = Field(default="", description="Where the jury meets (named in the convocation).")
     assumption: str = ""
     members: list[JuryMember] = Field(min_length=1)
     scale_max: int = Field(default=5, ge=1, le=100)
@@ -129,6 +134,8 @@ class Jury(Strict):
 class Charter(Strict):
     title: str
     sign_by: Instant
+    extension: WorkingDaysOffset = Field(
+        default=10, description="Working days a place offered after a withdrawal leaves to sign the charter.")
     parties: list[Literal["territoire", "cerdd", "prestataire"]] = Field(
         min_length=1, description="Who signs: the call names the territory, the Cerdd and its consultancy.")
 
@@ -141,19 +148,47 @@ class Phase(Strict):
     aim: str = ""
 
 
+class Requirements(Strict):
+    """The facts that make a milestone reached: deliverables accepted by the Cerdd, sessions held
+    (attendance recorded), phases done."""
+
+    deliverables_accepted: list[Key] = Field(default_factory=list)
+    sessions_held: list[Key] = Field(default_factory=list)
+    phases_done: list[Key] = Field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not (self.deliverables_accepted or self.sessions_held or self.phases_done)
+
+
 class MilestoneDef(Strict):
     key: Key
     title: str
     at: Duration
+    requires: Requirements = Requirements()
 
 
 class SessionDef(Strict):
+    """A session laid out for each pilot, `at` after its kick-off (first working day, `start_time`);
+    each pilot after the first is moved by `stagger` more (the consultancy runs them all), and a
+    slot already taken at the same place moves it to the next working day. `place` may name the
+    pilot with `{territoire}` (« Siège de {territoire} » → « Siège de la CU d'Arras »)."""
+
     key: Key
     title: str
     at: Duration
     start_time: time = time(9, 30)
     hours: float = Field(gt=0, le=12)
-    location: str
+    place: str = Field(min_length=1)
+    audience: str = ""
+    stagger: Duration | None = None
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> SessionDef:
+        try:
+            self.place.format(territoire="x")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"lieu « {self.place} » : seul {{territoire}} peut y figurer") from None
+        return self
 
 
 class TaskDef(Strict):
@@ -179,7 +214,27 @@ class Accompaniment(Strict):
         _unique([m.key for m in self.milestones], "jalon")
         _unique([s.key for s in self.sessions], "session")
         _unique([t.key for t in self.tasks], "tâche")
+        known = {"deliverables_accepted": {t.key for t in self.tasks},
+                 "sessions_held": {s.key for s in self.sessions}, "phases_done": {p.key for p in self.phases}}
+        for milestone in self.milestones:
+            for field_name, keys in known.items():
+                for key in getattr(milestone.requires, field_name):
+                    if key not in keys:
+                        raise ValueError(f"jalon {milestone.key} : requires.{field_name} nomme « {key} », "
+                                         "qui n'existe pas")
+        self._sessions_apart()
         return self
+
+    def _sessions_apart(self) -> None:
+        """No two sessions of one pilot overlap at the same place (from the nominal kick-off)."""
+        slots = []
+        for item in self.sessions:
+            day = paris(add_paris(self.kickoff, parse_duration(item.at))).date()
+            start = datetime.combine(day, item.start_time)
+            slots.append((item, start, start + timedelta(hours=item.hours)))
+        for (a, a_start, a_end), (b, b_start, b_end) in combinations(slots, 2):
+            if a.place == b.place and a_start < b_end and b_start < a_end:
+                raise ValueError(f"les sessions {a.key} et {b.key} se chevauchent au même lieu ({a.place})")
 
 
 WorkingDays = Annotated[int, Field(ge=0, le=60)]

@@ -44,7 +44,7 @@ def application_rows(session: Session, slug: str | None = None) -> list[dict[str
         "recepisse": a.receipt_number,
         "chef_de_file": a.lead_name,
         "siren": a.lead_siren,
-        "nature": a.lead_kind,
+        "nature": label(a.lead_kind),
         "version": str(a.version),
         "deposee_le": format_paris(a.last_submitted_at),
         "statut": label(a.status),

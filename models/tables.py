@@ -64,6 +64,12 @@ class PilotStatus(StrEnum):
     CHARTER_PENDING = "charte_en_attente"
     ACTIVE = "en_cours"
     FINISHED = "termine"
+    WITHDRAWN = "retire"
+
+
+class SessionStatus(StrEnum):
+    PLANNED = "prevue"
+    CANCELLED = "annulee"
 
 
 class CharterParty(StrEnum):
@@ -97,6 +103,20 @@ STATUS_LABELS: dict[str, str] = {
     "charte_en_attente": "charte en attente",
     "en_cours": "en cours",
     "termine": "terminé",
+    "retire": "retiré du programme",
+    "prevue": "prévue",
+    "annulee": "annulée",
+    "epci": "EPCI",
+    "commune": "commune",
+    "reseau_entreprises": "réseau d'entreprises",
+    "cerdd": "Cerdd",
+    "prestataire": "prestataire",
+    "autre": "autre",
+    "territoire": "territoire",
+    "agence_developpement": "agence de développement",
+    "chambre_consulaire": "chambre consulaire",
+    "acteur_social": "acteur social",
+    "entreprise": "entreprise",
     "en_attente": "en attente",
     "envoye": "envoyé",
     "abandonne": "abandonné",
@@ -237,6 +257,9 @@ class Pilot(SQLModel, table=True):
     kickoff_at: datetime | None = instant(nullable=True)
     ends_at: datetime | None = instant(nullable=True)
     finished_at: datetime | None = instant(nullable=True)
+    sign_by: datetime | None = instant(nullable=True)
+    withdrawn_at: datetime | None = instant(nullable=True)
+    withdraw_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class CharterSignature(SQLModel, table=True):
@@ -272,6 +295,7 @@ class Milestone(SQLModel, table=True):
     title: str
     due_at: datetime = instant()
     reached_at: datetime | None = instant(nullable=True)
+    missed_at: datetime | None = instant(nullable=True)
 
 
 class TrainingSession(SQLModel, table=True):
@@ -284,6 +308,11 @@ class TrainingSession(SQLModel, table=True):
     location: str
     starts_at: datetime = instant()
     ends_at: datetime = instant()
+    audience: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    sequence: int = Field(default=0, description="RFC 5545 SEQUENCE: raised by each reschedule or cancellation.")
+    status: str = Field(default=SessionStatus.PLANNED)
+    cancel_reason: str | None = Field(default=None, sa_column=Column(Text))
+    invited_at: datetime | None = instant(nullable=True)
 
 
 class Attendance(SQLModel, table=True):
@@ -306,6 +335,10 @@ class Deliverable(SQLModel, table=True):
     title: str
     due_at: datetime = instant()
     delivered_at: datetime | None = instant(nullable=True)
+    accepted_at: datetime | None = instant(nullable=True)
+    returned_at: datetime | None = instant(nullable=True)
+    review_comment: str | None = Field(default=None, sa_column=Column(Text))
+    revision: int = Field(default=0, description="Raised when the due date changes or the work is returned.")
 
 
 class Notice(SQLModel, table=True):
@@ -337,6 +370,8 @@ class Notice(SQLModel, table=True):
     digest: bool = Field(default=False, description="May be grouped with others into one daily message.")
     digest_id: str | None = Field(default=None, description="Message-ID of the digest that carries it, "
                                   "recorded when claimed so that a redelivery regroups the same notices.")
+    calendar: str | None = Field(default=None, sa_column=Column(Text),
+                                 description="iCalendar text (RFC 5546) sent as a text/calendar part.")
 
 
 class AuditEntry(SQLModel, table=True):

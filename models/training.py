@@ -1,19 +1,24 @@
-"""Training and co-production sessions: invitations, reminders and attendance."""
+"""Training and co-production sessions: invitations with their calendar part, reminders,
+reschedules and cancellations that update the invitees' calendars, and attendance."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import col, select
 
+from models.clock import format_paris, paris
 from models.context import Ctx
 from models.errors import InvalidInput, Refused
+from models.invitations import invitation
 from models.notices import NoticeKind, Recipient
-from models.pilots import pilots
-from models.recipients import consultancy_contacts, territory_contacts
+from models.pilots import find_pilot, pilots, slot_taken
+from models.recipients import consultancy_contacts, manager, territory_contacts
 from models.reminders import Planned, due_now, plan
 from models.stages import StageName, stage
-from models.tables import Attendance, Pilot, PilotStatus, ProgrammeState, TrainingSession
+from models.tables import Attendance, Pilot, PilotStatus, ProgrammeState, SessionStatus, TrainingSession, label
 
 
 def sessions_of(ctx: Ctx, pilot: Pilot) -> list[TrainingSession]:
@@ -43,27 +48,131 @@ def planned(ctx: Ctx) -> list[datetime]:
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
     return [p.at for pilot in pilots(ctx, PilotStatus.ACTIVE) for item in sessions_of(ctx, pilot)
-            for p in series(ctx, item)]
+            if item.status == SessionStatus.PLANNED for p in series(ctx, item)]
+
+
+def invitees(ctx: Ctx, pilot: Pilot) -> list[Recipient]:
+    """Who is invited to a pilot's sessions: the territory's people and the consultancy."""
+    return territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
+
+
+def _calendar_of(ctx: Ctx, pilot: Pilot, item: TrainingSession, at: datetime) -> Callable[[Recipient], str]:
+    organiser = manager(ctx)[0]
+
+    def write(person: Recipient) -> str:
+        return invitation(item, pilot.name, organiser=organiser, attendee=person, stamp=at)
+
+    return write
 
 
 @stage(StageName.SESSIONS, planned=planned)
 def invite_and_remind(ctx: Ctx, as_of: datetime) -> int:
-    """Invite the pilot's people to each coming session, then remind them shortly before."""
+    """Invite the pilot's people to each coming session (with its calendar event), then remind
+    them shortly before; a session already announced is not announced again after a reschedule
+    (its update did it), but its reminders follow the new date."""
     sent = 0
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         recipients: list[Recipient] = []  # read from the application once per pilot, when first needed
         for item in sessions_of(ctx, pilot):
-            if as_of >= item.starts_at:
+            if as_of >= item.starts_at or item.status != SessionStatus.PLANNED:
                 continue
             reminder = due_now(series(ctx, item), as_of)
             if reminder is None:
                 continue
-            kind = NoticeKind.SESSION_INVITATION if reminder.index == 1 else NoticeKind.SESSION_REMINDER
-            recipients = recipients or territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
-            sent += ctx.notify(kind,
-                               recipients=recipients, key=f"session-{item.id}:{reminder.index}",
+            recipients = recipients or invitees(ctx, pilot)
+            if reminder.index == 1:
+                if item.invited_at is not None:
+                    continue
+                item.invited_at = as_of
+                ctx.session.add(item)
+                sent += ctx.notify(NoticeKind.SESSION_INVITATION, recipients=recipients,
+                                   key=f"session-{item.id}:{item.sequence}", context={"pilote": pilot, "session": item},
+                                   at=as_of, calendar=_calendar_of(ctx, pilot, item, as_of))
+                continue
+            sent += ctx.notify(NoticeKind.SESSION_REMINDER,
+                               recipients=recipients, key=f"session-{item.id}:{item.sequence}:{reminder.index}",
                                context={"pilote": pilot, "session": item}, at=as_of)
     return sent
+
+
+def _changeable(ctx: Ctx, item: TrainingSession, at: datetime) -> Pilot:
+    pilot = ctx.session.get(Pilot, item.pilot_id)
+    assert pilot is not None
+    if pilot.status != PilotStatus.ACTIVE:
+        raise Refused(f"L'accompagnement de {pilot.name} n'est pas en cours : ses sessions ne changent plus.")
+    if item.status == SessionStatus.CANCELLED:
+        raise Refused(f"La session « {item.title} » est annulée.")
+    if at >= item.starts_at:
+        raise Refused(f"La session « {item.title} » a commencé le {format_paris(item.starts_at)} : "
+                      "elle ne peut plus être déplacée ni annulée.")
+    return pilot
+
+
+def reschedule(ctx: Ctx, item: TrainingSession, *, to: datetime, reason: str, at: datetime,
+               place: str | None = None, by: str = "cerdd") -> bool:
+    """Move a session (same length) to `to`, optionally to another place, for a stated reason.
+    People already invited receive an update of their calendar event (same UID, higher SEQUENCE);
+    reminders follow the new date. Moving it where it already is changes nothing."""
+    if not reason.strip():
+        raise InvalidInput("Déplacement refusé : le motif est obligatoire.")
+    pilot = _changeable(ctx, item, at)
+    place = (place or item.location).strip()
+    if to == item.starts_at and place == item.location:
+        return False
+    if to <= at:
+        raise InvalidInput(f"La nouvelle date ({format_paris(to)}) doit être postérieure au {format_paris(at)}.")
+    if not ctx.calendar.is_working_day(paris(to).date()):
+        raise InvalidInput(f"Le {format_paris(to, with_time=False)} n'est pas un jour ouvré.")
+    length = item.ends_at - item.starts_at
+    if slot_taken(ctx, place, to, to + length, besides=item.id):
+        raise Refused(f"{place} accueille déjà une session du programme le {format_paris(to)} : "
+                      "choisissez une autre heure ou un autre lieu.")
+    before, before_place = item.starts_at, item.location
+    item.starts_at, item.ends_at, item.location = to, to + length, place
+    item.sequence += 1
+    ctx.session.add(item)
+    ctx.session.flush()
+    if item.invited_at is not None:
+        ctx.notify(NoticeKind.SESSION_UPDATED, recipients=invitees(ctx, pilot),
+                   key=f"session-{item.id}:{item.sequence}",
+                   context={"pilote": pilot, "session": item, "motif": reason, "ancienne_date": before,
+                            "ancien_lieu": before_place}, at=at, calendar=_calendar_of(ctx, pilot, item, at))
+    ctx.audit(at, by, "session.deplacee", "training_session", item.id,
+              f"{pilot.name} : « {item.title} » déplacée du {format_paris(before)} ({before_place}) au "
+              f"{format_paris(to)} ({place}) : {reason}.", motif=reason, sequence=item.sequence)
+    return True
+
+
+def cancel(ctx: Ctx, item: TrainingSession, *, reason: str, at: datetime, by: str = "cerdd") -> bool:
+    """Cancel a session for a stated reason; people already invited receive the cancellation of
+    their calendar event (METHOD:CANCEL). Cancelling twice changes nothing."""
+    if not reason.strip():
+        raise InvalidInput("Annulation refusée : le motif est obligatoire.")
+    if item.status == SessionStatus.CANCELLED:
+        return False
+    pilot = _changeable(ctx, item, at)
+    item.status = SessionStatus.CANCELLED
+    item.cancel_reason = reason
+    item.sequence += 1
+    ctx.session.add(item)
+    ctx.session.flush()
+    if item.invited_at is not None:
+        ctx.notify(NoticeKind.SESSION_CANCELLED, recipients=invitees(ctx, pilot), key=f"session-{item.id}",
+                   context={"pilote": pilot, "session": item, "motif": reason}, at=at,
+                   calendar=_calendar_of(ctx, pilot, item, at))
+    ctx.audit(at, by, "session.annulee", "training_session", item.id,
+              f"{pilot.name} : « {item.title} » du {format_paris(item.starts_at)} annulée : {reason}.", motif=reason)
+    return True
+
+
+def held_at(ctx: Ctx, item: TrainingSession, as_of: datetime) -> datetime | None:
+    """When the session counts as held: its first attendance record, if recorded by `as_of`."""
+    if item.status == SessionStatus.CANCELLED:
+        return None
+    first = ctx.session.exec(select(Attendance.recorded_at).where(
+        Attendance.session_id == item.id, col(Attendance.recorded_at) <= as_of)
+        .order_by(col(Attendance.recorded_at))).first()
+    return first
 
 
 def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisation: str,
@@ -71,6 +180,8 @@ def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisat
     """Record whether someone attended; correcting a record is allowed, repeating it changes nothing."""
     if not person.strip() or not organisation.strip():
         raise InvalidInput("Émargement refusé : le nom de la personne et celui de sa structure sont obligatoires.")
+    if item.status == SessionStatus.CANCELLED:
+        raise Refused(f"La session « {item.title} » a été annulée : pas d'émargement.")
     if at < item.starts_at:
         raise Refused(f"La session « {item.title} » n'a pas encore eu lieu : l'émargement attendra.")
     row = ctx.session.exec(select(Attendance).where(
@@ -86,3 +197,36 @@ def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisat
     ctx.audit(at, "cerdd", "session.emargement", "training_session", item.id,
               f"{person} ({organisation}) {'présent(e)' if present else 'absent(e)'} à « {item.title} ».")
     return True
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session as the list shows it."""
+
+    pilot: str
+    key: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    state: str
+    sequence: int
+
+
+def session_rows(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[SessionView]:
+    """Every session of the pilots (or of one), by date, with its state at `as_of`."""
+    chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref else pilots(ctx)
+    rows = []
+    for pilot in chosen:
+        for item in sessions_of(ctx, pilot):
+            if item.status == SessionStatus.CANCELLED:
+                state = f"annulée ({item.cancel_reason})"
+            elif held_at(ctx, item, as_of):
+                state = "tenue"
+            elif item.ends_at <= as_of:
+                state = "passée, émargement attendu"
+            else:
+                state = label(item.status) + (" (déplacée)" if item.sequence else "")
+            rows.append(SessionView(pilot.name, item.key, item.title, item.starts_at, item.ends_at, item.location,
+                                    state, item.sequence))
+    return sorted(rows, key=lambda row: (row.starts_at, row.pilot))

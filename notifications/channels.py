@@ -123,6 +123,11 @@ def build_email(message: Message, sender: str) -> EmailMessage:
         email[name] = header_text(value)
     email.set_content(message.text, charset="utf-8")
     email.add_alternative(message.html, subtype="html", charset="utf-8")
+    if message.calendar:  # RFC 6047: the invitation as a text/calendar alternative with its METHOD
+        method = next((line.split(":", 1)[1].strip() for line in message.calendar.splitlines()
+                       if line.startswith("METHOD:")), "PUBLISH")
+        email.add_alternative(message.calendar, subtype="calendar", charset="utf-8", cte="base64",
+                              params={"method": method})
     for attachment in message.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         email.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)

@@ -19,7 +19,7 @@ def dashboard_markdown(status: Status) -> str:
         + (f" Prochaine échéance : {format_paris(status.next_due)}." if status.next_due else ""),
         "",
         f"**Candidatures** : {len(status.applications)} reçue(s), "
-        + ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
+        + ", ".join(f"{count} {_plural(state, count)}" for state, count in sorted(counts.items()))
         + f" ; {len(status.refused_at_door)} refusée(s) au guichet.",
         "",
     ]
@@ -42,6 +42,13 @@ def dashboard_markdown(status: Status) -> str:
                  f"{status.pending_notices} en attente, "
                  f"{status.dead_notices} abandonné(s).")
     return "\n".join(lines) + "\n"
+
+
+def _plural(words: str, count: int) -> str:
+    """« 3 retenues », « 2 non recevables »: the status agrees with its count."""
+    if count < 2:
+        return words
+    return " ".join(w if w in ("non",) or w.endswith(("s", "x")) else w + "s" for w in words.split())
 
 
 def _cell(text: str) -> str:

@@ -30,6 +30,7 @@ class OutboxNotice(Protocol):
     deliver_after: datetime
     planned_at: datetime | None
     message_id: str
+    calendar: str | None
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     notices: tuple[int, ...] = ()
     """The outbox numbers of the notices it carries (header X-Transitions-Notices)."""
+    calendar: str | None = None
+    """iCalendar text (RFC 5546, its METHOD inside) sent as a text/calendar alternative part."""
 
 
 def single_message(notice: OutboxNotice) -> Message:
@@ -72,6 +75,7 @@ def single_message(notice: OutboxNotice) -> Message:
         created_at=notice.created_at,
         stem=f"{notice.created_at:%Y%m%d-%H%M}-{notice.id or 0:05d}-{notice.kind}",
         notices=(notice.id,) if notice.id is not None else (),
+        calendar=notice.calendar,
     )
 
 

@@ -25,8 +25,10 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
-from models.clock import format_duration, format_paris
+from models.clock import format_duration, format_number, format_paris, paris
 from models.notices import COMMON_VARIABLES, CONTEXT, NoticeKind, RenderedNotice
+from models.tables import label
+from models.wording import agreement, of_territory, with_article
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -46,6 +48,15 @@ def _day_fr(value: datetime) -> str:
     return format_paris(value, with_time=False)
 
 
+def _hour_fr(value: datetime) -> str:
+    local = paris(value)
+    return f"{local.hour}h{local.minute:02d}"
+
+
+def _capitalize_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 @lru_cache(maxsize=32)
 def _environment(overrides: tuple[tuple[str, str], ...]) -> SandboxedEnvironment:
     loaders: list[Any] = [FileSystemLoader(TEMPLATES_DIR)]
@@ -62,6 +73,13 @@ def _environment(overrides: tuple[tuple[str, str], ...]) -> SandboxedEnvironment
     env.filters["date_fr"] = _date_fr
     env.filters["jour_fr"] = _day_fr
     env.filters["duree_fr"] = format_duration
+    env.filters["heure_fr"] = _hour_fr
+    env.filters["nombre_fr"] = format_number
+    env.filters["avec_article"] = with_article  # « la CU d'Arras »
+    env.filters["de_territoire"] = of_territory  # « de la CU d'Arras »
+    env.filters["accord"] = agreement  # « retenu{{ nom|accord }} » → « retenue »
+    env.filters["libelle"] = label  # the French word for a stored code
+    env.filters["capitalize_first"] = _capitalize_first
     return env
 
 

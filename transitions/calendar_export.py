@@ -1,44 +1,66 @@
-"""An iCalendar file of the accompaniment: training sessions and deliverables' due dates."""
+"""An iCalendar file of the accompaniment (METHOD:PUBLISH): training sessions and deliverables'
+due dates, for every pilot or one, or for one person's own sessions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 from sqlmodel import Session
 
 from models.context import load_ctx
 from models.deliverables import deliverables_of
-from models.pilots import pilots
-from models.training import sessions_of
+from models.errors import InvalidInput
+from models.invitations import DOMAIN, PRODID, session_event, session_uid
+from models.notices import Recipient
+from models.pilots import find_pilot, pilots
+from models.recipients import manager
+from models.tables import PilotStatus
+from models.training import invitees, sessions_of
 
 
-def build_calendar(session: Session, slug: str | None, stamp: datetime) -> bytes:
-    """Sessions as events with their place; deliverables as events at their due hour. UIDs are
-    stable, so re-importing the file updates a calendar instead of duplicating it."""
+def build_calendar(session: Session, slug: str | None, stamp: datetime, *, pilot: str | None = None,
+                   person: str | None = None) -> bytes:
+    """Sessions as timed events with their place, end and SEQUENCE (cancelled ones marked so);
+    deliverables as one-hour events ending at their due hour. UIDs are stable, so re-importing the
+    file updates a calendar instead of duplicating it. `person` (an e-mail address) keeps the
+    sessions that person is invited to, with their own invitation's UID."""
     ctx = load_ctx(session, slug)
     calendar = Calendar()
-    calendar.add("prodid", "-//Cerdd//Transitions//FR")
+    calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", f"{ctx.definition.organiser.name} — {ctx.programme.title}")
-    for pilot in pilots(ctx):
-        for item in sessions_of(ctx, pilot):
-            calendar.add_component(_event(f"session-{item.id}", stamp, item.starts_at, item.ends_at,
-                                          f"{pilot.name} : {item.title}", item.location))
-        for task in deliverables_of(ctx, pilot):
-            calendar.add_component(_event(f"livrable-{task.id}", stamp, task.due_at, task.due_at,
-                                          f"Échéance prestataire — {pilot.name} : {task.title}"))
+    chosen = [find_pilot(ctx, pilot)] if pilot else pilots(ctx)
+    organiser = manager(ctx)[0]
+    found = False
+    for each in chosen:
+        if each.status == PilotStatus.CHARTER_PENDING:
+            continue
+        attendee: Recipient | None = None
+        if person is not None:
+            attendee = next((r for r in invitees(ctx, each) if r.email.lower() == person.strip().lower()), None)
+            if attendee is None:
+                continue
+        found = True
+        for item in sessions_of(ctx, each):
+            uid = f"session-{item.id}@{DOMAIN}"
+            if attendee is not None:
+                uid = session_uid(item, attendee.email)
+            calendar.add_component(session_event(item, summary=f"{each.name} : {item.title}", organiser=organiser,
+                                                 attendee=attendee, stamp=stamp, uid=uid))
+        if person is not None:
+            continue
+        for task in deliverables_of(ctx, each):
+            event = Event()
+            event.add("uid", f"livrable-{task.id}@{DOMAIN}")
+            event.add("dtstamp", stamp.astimezone(UTC))
+            event.add("dtstart", (task.due_at - timedelta(hours=1)).astimezone(UTC))
+            event.add("dtend", task.due_at.astimezone(UTC))
+            event.add("sequence", task.revision)
+            event.add("summary", f"Échéance prestataire — {each.name} : {task.title}")
+            event.add("transp", "TRANSPARENT")
+            calendar.add_component(event)
+    if person is not None and not found:
+        raise InvalidInput(f"{person} n'est invité(e) à aucune session d'un accompagnement commencé.")
     return calendar.to_ical()
-
-
-def _event(uid: str, stamp: datetime, start: datetime, end: datetime, summary: str,
-           location: str | None = None) -> Event:
-    event = Event()
-    event.add("uid", f"{uid}@transitions.cerdd.org")
-    event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("dtstart", start)
-    event.add("dtend", end)
-    event.add("summary", summary)
-    if location:
-        event.add("location", location)
-    return event

@@ -1,8 +1,9 @@
 """The demo's scripted cast (`demo/cerdd-2015.yaml`) and its timeline of actions.
 
 Each action goes through the same domain functions as the CLI, in its own transaction, at the
-instant the script gives; attendance sheets and deliveries are placed once each pilot has started,
-relative to its own sessions and due dates.
+instant the script gives; attendance sheets, session changes, deliveries and reviews are placed
+once each pilot has started, relative to its own sessions and due dates (and follow them when
+they move).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import heapq
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -19,12 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
 from models import deliverables, intents, jury, pilots, training
-from models.clock import format_paris, utc
+from models.clock import add_paris, format_paris, paris, parse_duration, utc
 from models.context import load_ctx
 from models.db import session_scope
 from models.decision import DecisionForm, decide_from_form
 from models.errors import Refused
-from models.tables import Application, Pilot, PilotStatus
+from models.tables import Application, Pilot, PilotStatus, SessionStatus
 from notifications.render import render_notice
 from transitions.intake import Submission as Received
 from transitions.intake import read_application, submit_form
@@ -80,6 +81,32 @@ class Deliveries(_Strict):
     late: dict[str, dict[str, int | None]] = Field(default_factory=dict)
 
 
+class Withdrawal(_Strict):
+    at: datetime
+    pilot: str
+    reason: str
+
+
+class SessionChange(_Strict):
+    pilot: str
+    session: str
+    days_before: int = Field(ge=1)
+    reason: str
+    move_by: str | None = None
+    place: str | None = None
+    cancel: bool = False
+
+
+class Rework(_Strict):
+    comment: str
+    redeliver_days: int = Field(ge=1)
+
+
+class Reviews(_Strict):
+    default_days: int = Field(ge=0)
+    returned: dict[str, dict[str, Rework]] = Field(default_factory=dict)
+
+
 class DemoScript(_Strict):
     programme: str
     start: datetime
@@ -88,8 +115,11 @@ class DemoScript(_Strict):
     scores: list[Sitting]
     decisions: list[Decision] = Field(default_factory=list)
     signatures: list[Signature]
+    withdrawals: list[Withdrawal] = Field(default_factory=list)
     attendance: dict[str, Cast]
+    session_changes: list[SessionChange] = Field(default_factory=list)
     deliveries: Deliveries
+    reviews: Reviews = Reviews(default_days=1)
 
 
 def load_script(path: Path) -> DemoScript:
@@ -124,6 +154,9 @@ class Timeline:
             self._add(decision.at, partial(self._decide, decision))
         for signature in script.signatures:
             self._add(signature.at, partial(self._sign, signature))
+        for withdrawal in script.withdrawals:
+            self._add(withdrawal.at, partial(self._withdraw, withdrawal))
+        self._returned: set[tuple[int | None, str]] = set()
 
     def next_at(self) -> datetime | None:
         return self._queue[0].at if self._queue else None
@@ -149,6 +182,11 @@ class Timeline:
                 if cast is not None:
                     for item in training.sessions_of(ctx, pilot):
                         self._add(item.ends_at + timedelta(hours=1), partial(self._attend, pilot.id, item.key, cast))
+                for change in self.script.session_changes:
+                    if change.pilot == siren:
+                        item = training.find_session(ctx, pilot, change.session)
+                        day = ctx.calendar.shift_working_days(paris(item.starts_at).date(), -change.days_before)
+                        self._add(utc(datetime.combine(day, time(10))), partial(self._change, pilot.id, change))
                 late = self.script.deliveries.late.get(siren, {})
                 for task in deliverables.deliverables_of(ctx, pilot):
                     days = late.get(task.key, self.script.deliveries.default_days)
@@ -183,12 +221,36 @@ class Timeline:
             pilots.sign_charter(ctx, pilots.find_pilot(ctx, item.pilot), party=item.party,
                                 signatory=item.signatory, at=at)
 
+    def _withdraw(self, item: Withdrawal, at: datetime) -> None:
+        with session_scope(self.url) as session:
+            ctx = load_ctx(session, renderer=render_notice)
+            successor = pilots.withdraw(ctx, pilots.find_pilot(ctx, item.pilot), reason=item.reason, at=at)
+            if successor is not None:
+                self.console.print(f"  {format_paris(at)} : place offerte à {successor.name}.", highlight=False)
+
+    def _change(self, pilot_id: int | None, change: SessionChange, at: datetime) -> None:
+        with session_scope(self.url) as session:
+            ctx = load_ctx(session, renderer=render_notice)
+            pilot = session.get(Pilot, pilot_id)
+            assert pilot is not None
+            item = training.find_session(ctx, pilot, change.session)
+            if change.cancel:
+                training.cancel(ctx, item, reason=change.reason, at=at)
+            else:
+                to = add_paris(item.starts_at, parse_duration(change.move_by or "P0D"))
+                training.reschedule(ctx, item, to=to, place=change.place, reason=change.reason, at=at)
+
     def _attend(self, pilot_id: int | None, key: str, cast: Cast, at: datetime) -> None:
         with session_scope(self.url) as session:
             ctx = load_ctx(session, renderer=render_notice)
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
             item = training.find_session(ctx, pilot, key)
+            if item.status == SessionStatus.CANCELLED:
+                return
+            if at < item.ends_at:  # the session was moved: the sheet follows it
+                self._add(item.ends_at + timedelta(hours=1), partial(self._attend, pilot_id, key, cast))
+                return
             absent = set(cast.absent.get(key, []))
             for person in cast.people:
                 training.record_attendance(ctx, item, person=person.person, organisation=person.organisation,
@@ -199,4 +261,25 @@ class Timeline:
             ctx = load_ctx(session, renderer=render_notice)
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
+            application = session.get(Application, pilot.application_id)
+            assert application is not None
+            siren = application.lead_siren
+            if pilot.status != PilotStatus.ACTIVE:
+                return
             deliverables.deliver(ctx, deliverables.find_deliverable(ctx, pilot, key), at=at, by="prestataire")
+        day = ctx.calendar.next_working_day(paris(at).date() + timedelta(days=self.script.reviews.default_days))
+        self._add(utc(datetime.combine(day, time(10))), partial(self._review, pilot_id, siren, key))
+
+    def _review(self, pilot_id: int | None, siren: str, key: str, at: datetime) -> None:
+        rework = self.script.reviews.returned.get(siren, {}).get(key)
+        with session_scope(self.url) as session:
+            ctx = load_ctx(session, renderer=render_notice)
+            pilot = session.get(Pilot, pilot_id)
+            assert pilot is not None
+            task = deliverables.find_deliverable(ctx, pilot, key)
+            if rework is not None and (pilot_id, key) not in self._returned:
+                self._returned.add((pilot_id, key))
+                deliverables.return_for_rework(ctx, task, comment=rework.comment, at=at)
+                self._add(at + timedelta(days=rework.redeliver_days), partial(self._deliver, pilot_id, key))
+                return
+            deliverables.accept(ctx, task, at=at)

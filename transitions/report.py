@@ -73,7 +73,7 @@ def print_application(console: Console, session: Session, reference: str, slug: 
     console.print(f"\n[bold]Point contact technique du Cerdd[/] : {escape(form.point_contact_cerdd)}", highlight=False)
     console.print("\n[bold]Partenaires[/]")
     for partner in form.partenaires or []:
-        console.print(f"  - {escape(partner.nom)} ({partner.type.value})", highlight=False)
+        console.print(f"  - {escape(partner.nom)} ({label(partner.type.value)})", highlight=False)
     if not form.partenaires:
         console.print("  aucun")
     for title, text in (("Motivations", form.motivations), ("Thèmes : " + form.theme_labels(), form.pistes_de_travail),
@@ -153,7 +153,7 @@ def jury_dossier(session: Session, slug: str | None = None) -> tuple[str, int]:
                   "", f"**Partenariat** : {profile.get('communes', 0)} commune(s), réseau d'entreprises : "
                   f"{'oui' if profile.get('reseau_entreprises') else 'non'}, ingénierie territoriale : "
                   f"{'oui' if profile.get('ingenierie_territoriale') else 'non'}.", ""]
-        lines += [f"- {_text(p.nom)} ({p.type.value})" for p in form.partenaires] or ["- aucun partenaire"]
+        lines += [f"- {_text(p.nom)} ({label(p.type.value)})" for p in form.partenaires] or ["- aucun partenaire"]
         for title, text in (("Motivations", form.motivations),
                             (f"Thèmes et pistes de travail ({form.theme_labels()})", form.pistes_de_travail),
                             ("Partenaires potentiels et acteurs clefs", form.partenaires_potentiels),

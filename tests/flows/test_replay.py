@@ -45,9 +45,12 @@ def test_three_pilots_reach_the_end_of_twelve_months(replay: tuple[Path, str, st
         pilots = session.exec(select(Pilot).order_by(Pilot.rank)).all()
     assert programme.state == "termine"
     assert [(p.name, p.status) for p in pilots] == [
-        ("CU d'Arras", "termine"), ("CA de Lens - Liévin", "termine"), ("CC de Flandre Intérieure", "termine")]
-    assert all(p.kickoff_at == at("2015-07-01T09:30") and p.ends_at == at("2016-07-01T09:30") for p in pilots)
+        ("CU d'Arras", "termine"), ("CA de Lens - Liévin", "termine"), ("CC de Flandre Intérieure", "retire"),
+        ("CA Maubeuge Val de Sambre", "termine")]
+    assert all(p.kickoff_at == at("2015-07-01T09:30") and p.ends_at == at("2016-07-01T09:30") for p in pilots[:2])
+    assert (pilots[3].kickoff_at, pilots[3].ends_at) == (at("2015-07-10T11:00"), at("2016-07-10T11:00"))
     assert "Territoires pilotes" in summary and "Bilan du programme" in summary
+    assert "place offerte à CA Maubeuge Val de Sambre" in summary
 
 
 def test_refused_applications_carry_their_reason(replay: tuple[Path, str, str]) -> None:
@@ -61,8 +64,9 @@ def test_refused_applications_carry_their_reason(replay: tuple[Path, str, str]) 
     assert rows["Ville de Béthune"].status == "non_recevable"
     assert "non recevable" in (rows["Ville de Béthune"].decision_reason or "")
     maubeuge = rows["CA Maubeuge Val de Sambre"]
-    assert maubeuge.status == "non_retenue"
-    assert (maubeuge.decision_reason or "").endswith("2,23/5, sous le seuil de 3.")
+    assert maubeuge.status == "retenue"
+    assert maubeuge.decision_reason == ("Retenue après le retrait de la CC de Flandre Intérieure : note pondérée "
+                                        "3,27/5, rang 4.")
     assert rows["CA de Lens - Liévin"].version == 2
 
 
@@ -78,17 +82,43 @@ def test_who_is_told_what_and_when(replay: tuple[Path, str, str]) -> None:
     for digest in digests:
         carried = [n for n in notices if n.digest_id == digest]
         assert len(carried) >= 2 and len({(n.recipient_email, paris(n.sent_at).date()) for n in carried}) == 1
-    # Every pilot's people hear of each of the five milestones.
-    milestones = Counter(n.subject.split(" : ")[0] for n in notices if n.kind == "jalon_atteint")
-    assert set(milestones) == {"CU d'Arras", "CA de Lens - Liévin", "CC de Flandre Intérieure"}
-    by_pilot_and_recipient = Counter((n.subject.split(" : ")[0], n.recipient_email)
-                                     for n in notices if n.kind == "jalon_atteint")
-    assert set(by_pilot_and_recipient.values()) == {5}
-    # Flandre Intérieure signed late: its territory was reminded after the date, with the manager copied.
+    # Milestones come from facts: Arras reaches all five; Lens reaches « culture partagée » late
+    # (its diagnostic came 8 days late) and misses « projets pilotes » (its workshop was cancelled);
+    # Maubeuge misses « diffusion » (the final report never came). Each miss is told the manager once.
+    reached = Counter(n.subject.split(" : ")[0] for n in notices
+                      if n.kind == "jalon_atteint" and n.recipient_email == "aboutonne@cerdd.org")
+    assert reached == {"CU d'Arras": 5, "CA de Lens - Liévin": 4, "CA Maubeuge Val de Sambre": 4}
+    assert [n.subject for n in notices if n.kind == "jalon_atteint" and "(en retard)" in n.subject
+            and n.recipient_email == "aboutonne@cerdd.org"] == [
+        "CA de Lens - Liévin : jalon « Culture partagée installée » atteint (en retard)"]
+    missed = sorted((n.recipient_email, n.subject, paris(n.created_at).date().isoformat())
+                    for n in notices if n.kind == "jalon_en_retard")
+    assert missed == [
+        ("aboutonne@cerdd.org", "Jalon non atteint : « Culture partagée installée » (CA de Lens - Liévin)",
+         "2015-09-01"),
+        ("aboutonne@cerdd.org", "Jalon non atteint : « Projets pilotes co-élaborés » (CA de Lens - Liévin)",
+         "2016-05-01"),
+        ("aboutonne@cerdd.org", "Jalon non atteint : « Ressources mobilisées et résultats diffusés » "
+                                "(CA Maubeuge Val de Sambre)", "2016-06-25")]
+    # Flandre Intérieure never signed: reminded after the date (manager copied), the manager asked
+    # to decide, the pilot withdrawn and its place offered to Maubeuge, next in the ranking.
     late = [n for n in notices if n.kind == "relance_charte" and "Retard" in n.subject]
     assert {n.recipient_email for n in late} == {
         "e.verhaeghe@ccfi.example.org", "p.vandenbussche@ccfi.example.org", "aboutonne@cerdd.org"}
-    assert {paris(n.created_at).isoformat() for n in late} == {"2015-06-30T09:00:00+02:00"}
+    assert {paris(n.created_at).isoformat() for n in late} == {"2015-06-30T09:00:00+02:00",
+                                                                "2015-07-03T09:00:00+02:00"}
+    assert [(n.recipient_email, n.subject) for n in notices if n.kind == "charte_non_signee"] == [
+        ("aboutonne@cerdd.org", "Décision à prendre : charte non signée — CC de Flandre Intérieure")]
+    withdrawn = [n for n in notices if n.kind == "pilote_retire"]
+    assert {n.recipient_email for n in withdrawn} >= {"p.vandenbussche@ccfi.example.org", "aboutonne@cerdd.org"}
+    assert all(n.created_at == at("2015-07-06T10:00") for n in withdrawn)
+    offered = [n for n in notices if n.kind in ("decision_retenue", "charte_a_signer") and "amvs" in n.recipient_email]
+    assert {n.kind for n in offered} == {"decision_retenue", "charte_a_signer"}
+    # One deliverable returned for rework, handed in again, then accepted.
+    returned = [n for n in notices if n.kind == "livrable_a_reprendre"]
+    assert {n.recipient_email for n in returned} == {"cheffe-de-projet@prestataire.example.org",
+                                                     "aboutonne@cerdd.org"}
+    assert all("Note d'opportunités" in n.subject and "CU d'Arras" in n.subject for n in returned)
     # Announced EPCI that had not submitted are reminded 5 and 2 working days before the deadline.
     deadline = sorted((n.recipient_email, paris(n.created_at).date().isoformat())
                       for n in notices if n.kind == "rappel_date_limite")
@@ -126,7 +156,7 @@ def test_sessions_and_deliverables_fall_on_working_days(replay: tuple[Path, str,
     with session_scope(url) as session:
         days = [paris(t.due_at) for t in session.exec(select(Deliverable))]
         days += [paris(s.starts_at) for s in session.exec(select(TrainingSession))]
-    assert len(days) == 3 * (6 + 5)
+    assert len(days) == 3 * (6 + 5)  # Arras, Lens and Maubeuge; Flandre never started
     assert all(calendar.is_working_day(day.date()) for day in days)
 
 
@@ -137,7 +167,44 @@ def test_ticking_again_after_the_end_sends_nothing(replay: tuple[Path, str, str]
     reset_settings()
     with session_scope(url) as session:
         before = len(session.exec(select(Notice)).all())
-    result = run_tick(at("2016-07-01T09:30"))
+    result = run_tick(at("2016-07-10T11:00"))
     assert result.delivery.sent == 0
     with session_scope(url) as session:
         assert len(session.exec(select(Notice)).all()) == before
+
+
+def test_a_moved_and_a_cancelled_session_reach_the_invitees_as_calendar_updates(replay: tuple[Path, str, str]) -> None:
+    """Arras's second training moves by six days, Lens's project workshop is cancelled: each
+    invitee's .eml carries a text/calendar part with the same UID as the invitation, a higher
+    SEQUENCE, and METHOD:REQUEST (update) or METHOD:CANCEL."""
+    import email
+
+    from icalendar import Calendar
+
+    out, url, _ = replay
+    by_kind: dict[str, dict[str, object]] = {}
+    for path in sorted((out / "outbox").glob("*.eml")):
+        parsed = email.message_from_bytes(path.read_bytes())
+        parts = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
+        if not parts:
+            continue
+        payload = parts[0].get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        event = Calendar.from_ical(payload).walk("VEVENT")[0]
+        kind = str(parsed["X-Transitions-Kind"])
+        by_kind.setdefault(kind, {})[f"{parsed['To']}|{event['uid']}"] = (
+            parts[0].get_param("method"), int(event["sequence"]), event.decoded("dtstart"), str(event["status"]))
+    invitations, updates, cancellations = (by_kind["invitation_session"], by_kind["session_modifiee"],
+                                           by_kind["session_annulee"])
+    assert len(updates) == 4 and len(cancellations) == 3  # every invitee of those two sessions
+    for key, (method, sequence, start, _status) in updates.items():
+        assert key in invitations and (method, sequence) == ("REQUEST", 1)
+        assert start == at("2015-10-07T09:30") and invitations[key][2] == at("2015-10-01T09:30")  # type: ignore[index]
+    for key, (method, sequence, _start, status) in cancellations.items():
+        assert key in invitations and (method, sequence, status) == ("CANCEL", 1, "CANCELLED")
+    # Each pilot has its own calendar: no two pilots' sessions share a slot.
+    with session_scope(url) as session:
+        from models.tables import TrainingSession
+
+        slots = [(s.starts_at, s.location) for s in session.exec(select(TrainingSession))]
+    assert len(slots) == len(set(slots)) == 15

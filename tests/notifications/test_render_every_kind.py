@@ -44,6 +44,10 @@ def _sample(ctx: Ctx, session: Session, kind: NoticeKind) -> dict[str, Any]:
         "intention": Intent(programme_id=ctx.programme_id, siren="200033579", name="CU d'Arras",
                             contact_name="Claire Dufour", contact_email="c@example.org", declared_at=now),
         "appel": definition.call,
+        "echeance": definition.accompaniment.charter.sign_by, "remplace": None, "acquis": ["session tenue"],
+        "manquants": ["livrable « Diagnostic » accepté"],
+        "ancienne_date": now, "ancien_lieu": "Siège", "manquantes": ["du territoire"], "remplacant": pilot,
+        "commentaire": "Compléter le diagnostic", "ancienne_echeance": now,
     }
     return {"programme": definition, "organisateur": definition.organiser,
             "destinataire": Recipient("claire@example.org", "Claire <Dufour> & Cie"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from transitions.cli import (  # noqa: F401  (registers the commands)
+    accompaniment,
     applications,
     jury,
     outbox,

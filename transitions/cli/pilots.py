@@ -71,26 +71,6 @@ def attend(
     out.print(f"Émargement {word} : {escape(person)} {state} à « {escape(title)} ».", highlight=False)
 
 
-@command(app)
-def deliverable(
-    pilot: PilotArgument,
-    key: Annotated[str, typer.Argument(help="Clé du livrable (ex. diagnostic).")],
-    at: AtOption = None,
-    programme: ProgrammeOption = None,
-) -> None:
-    """Enregistre la remise d'un livrable par le prestataire."""
-    from models import deliverables, pilots
-
-    when = instant(at)
-    with programme_ctx(programme) as ctx:
-        item = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, pilot), key)
-        changed = deliverables.deliver(ctx, item, at=when, by="prestataire")
-        state = deliverables.state_of(item, when)
-        title = item.title
-    word = "Remise enregistrée" if changed else "Remise déjà enregistrée"
-    out.print(f"{word} : « {escape(title)} » ({state}).", highlight=False)
-
-
 @command(app, "deliverables")
 def list_deliverables(
     pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote.")] = None,
@@ -129,6 +109,9 @@ command(app, "tasks", hidden=True, help="Ancien nom de « deliverables ».")(lis
 @command(app)
 def calendar(
     file: Annotated[Path, typer.Option("--out", help="Fichier .ics à écrire.")],
+    pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote.")] = None,
+    person: Annotated[str | None, typer.Option(
+        "--person", help="Adresse e-mail : les sessions de cette personne seulement.")] = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Exporte les sessions et les échéances des livrables au format iCalendar (.ics)."""
@@ -139,7 +122,7 @@ def calendar(
 
     url = database()
     with session_scope(url) as session:
-        data = build_calendar(session, programme, datetime.now(UTC))
+        data = build_calendar(session, programme, datetime.now(UTC), pilot=pilot, person=person)
     try:
         file.write_bytes(data)
     except OSError as exc:

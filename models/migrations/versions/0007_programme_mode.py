@@ -1,7 +1,7 @@
 """a programme is live or a replay; the instant of its last tick
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 01:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import models.db
 
 revision: str = '0007'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -61,13 +61,28 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     run("attend", "200033579", "formation-1", "Claire Dufour", "--organisation", "CU d'Arras",
         "--at", "2015-08-03T13:00")
     delivered = run("deliverable", "200033579", "methode", "--at", "2015-07-30T16:00")
-    assert "Remise enregistrée" in delivered and "(remis)" in delivered
+    assert "Remise enregistrée" in delivered and "(remis, en relecture)" in delivered
+    returned = run("deliverable", "return", "200033579", "methode", "--comment", "Détailler le calendrier",
+                   "--due", "2015-08-10T18:00", "--at", "2015-07-31T10:00")
+    assert "à reprendre avant le lundi 10 août 2015 à 18h00" in returned
+    assert "Remise enregistrée" in run("deliverable", "hand-in", "200033579", "methode", "--at", "2015-08-05T10:00")
+    assert "accepté" in run("deliverable", "accept", "200033579", "methode", "--at", "2015-08-06T10:00")
+    assert "mardi 15 septembre 2015" in run("deliverable", "postpone", "200033579", "diagnostic", "--to",
+                                            "2015-09-15T18:00", "--reason", "Entretiens décalés", "--at",
+                                            "2015-08-20T10:00")
+    moved = run("session", "reschedule", "200033579", "formation-2", "--to", "2015-10-07T14:00",
+                "--reason", "Salle prise", "--at", "2015-09-20T10:00")
+    assert "Session déplacée" in moved and "mercredi 7 octobre 2015 à 14h00" in moved
+    assert "annulée" in run("session", "cancel", "246200364", "formation-2", "--reason", "Élus indisponibles",
+                            "--at", "2015-09-20T10:00")
+    sessions = run("sessions", "--pilot", "200033579", "--at", "2015-09-01T09:00")
+    assert "formation-2" in sessions and "prévue (déplacée)" in sessions and "tenue" in sessions
     listed = run("deliverables", "--pilot", "200033579", "--at", "2015-09-15T09:00",
                  "--csv", str(tmp_path / "livrables.csv"))
-    assert "remis" in listed and "en retard" in listed  # the diagnostic was due on 1 September
+    assert "accepté" in listed and "à venir" in listed  # the diagnostic now due on 15 September
     exported = (tmp_path / "livrables.csv").read_text(encoding="utf-8-sig").splitlines()
     assert exported[0] == "echeance;pilote;cle;livrable;etat;remis_le" and len(exported) == 7
-    assert ";CU d'Arras;diagnostic;Diagnostic des acteurs et des ressources du territoire;en retard;" in exported[2]
+    assert ";CU d'Arras;diagnostic;Diagnostic des acteurs et des ressources du territoire;à venir;" in exported[2]
     journal = run("audit", "--action", "charte", "--limit", "100")
     assert journal.count("charte.signee") == 9 and "Charte de CU d'Arras signée au nom du territoire par Élu" in journal
     report = tmp_path / "bilan.md"
@@ -75,7 +90,9 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     assert "| CU d'Arras | en cours | 21 % | Développer une culture partagée |" in report.read_text(encoding="utf-8")
     ics = tmp_path / "agenda.ics"
     assert "33 événements" in run("calendar", "--out", str(ics))
-    assert ics.read_bytes().count(b"BEGIN:VEVENT") == 33
+    assert ics.read_bytes().count(b"BEGIN:VEVENT") == 33 and b"METHOD:PUBLISH" in ics.read_bytes()
+    assert "11 événements" in run("calendar", "--out", str(ics), "--pilot", "200033579")
+    assert "5 événements" in run("calendar", "--out", str(ics), "--person", "claire.dufour@cu-arras.example.org")
 
 
 def test_operator_mistakes_get_french_messages(loaded: str) -> None:

@@ -1,0 +1,65 @@
+"""Calendar invitations (iCalendar, RFC 5545, with the RFC 5546 methods): one event per session
+and person, whose UID never changes, so that an update (same UID, higher SEQUENCE) or a
+cancellation (METHOD:CANCEL) replaces the event in the person's calendar."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from models.notices import Recipient
+from models.tables import SessionStatus, TrainingSession
+
+PRODID = "-//Cerdd//Transitions//FR"
+DOMAIN = "transitions.cerdd.org"
+
+
+def session_uid(item: TrainingSession, email: str) -> str:
+    """The event's UID for this session and this person: stable across reschedules."""
+    person = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:12]
+    return f"session-{item.id}-{person}@{DOMAIN}"
+
+
+def session_event(item: TrainingSession, *, summary: str, organiser: Recipient, attendee: Recipient | None,
+                  stamp: datetime, uid: str, description: str = "") -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", item.starts_at.astimezone(UTC))
+    event.add("dtend", item.ends_at.astimezone(UTC))
+    event.add("sequence", item.sequence)
+    event.add("summary", summary)
+    event.add("location", item.location)
+    if description:
+        event.add("description", description)
+    cancelled = item.status == SessionStatus.CANCELLED
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    chair = vCalAddress(f"mailto:{organiser.email}")
+    chair.params["cn"] = vText(organiser.name)
+    event.add("organizer", chair)
+    if attendee is not None:
+        person = vCalAddress(f"mailto:{attendee.email}")
+        person.params["cn"] = vText(attendee.name)
+        person.params["role"] = vText("REQ-PARTICIPANT")
+        person.params["partstat"] = vText("NEEDS-ACTION")
+        person.params["rsvp"] = vText("TRUE")
+        event.add("attendee", person)
+    return event
+
+
+def invitation(item: TrainingSession, pilot_name: str, *, organiser: Recipient, attendee: Recipient,
+               stamp: datetime) -> str:
+    """The iCalendar text of an invitation, an update (REQUEST) or a cancellation (CANCEL)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if item.status == SessionStatus.CANCELLED else "REQUEST")
+    description = item.audience and f"Public attendu : {item.audience}"
+    if item.cancel_reason:
+        description = f"Session annulée : {item.cancel_reason}"
+    calendar.add_component(session_event(item, summary=f"{pilot_name} : {item.title}", organiser=organiser,
+                                         attendee=attendee, stamp=stamp, uid=session_uid(item, attendee.email),
+                                         description=description))
+    return calendar.to_ical().decode("utf-8")

@@ -1,0 +1,204 @@
+"""Commands for the year of a pilot: sessions moved or cancelled, the charter's deadline and a
+pilot's withdrawal, deliverables handed in and reviewed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from typer.core import TyperGroup
+
+from transitions.cli.common import AtOption, ProgrammeOption, app, command, instant, out, paris_text, programme_ctx
+from transitions.cli.pilots import PilotArgument
+
+ReasonOption = Annotated[str, typer.Option("--reason", help="Motif (obligatoire, consigné au journal).")]
+KeyArgument = Annotated[str, typer.Argument(help="Clé (ex. formation-2, diagnostic).")]
+
+session_app = typer.Typer(help="Les sessions : déplacer, annuler.", no_args_is_help=True)
+charter_app = typer.Typer(help="La charte : prolonger le délai de signature.", no_args_is_help=True)
+pilot_app = typer.Typer(help="Un territoire pilote : le retirer du programme.", no_args_is_help=True)
+
+
+class _HandInByDefault(TyperGroup):
+    """`transitions deliverable PILOT KEY` (without a subcommand) still records a hand-in."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["hand-in", *args]
+        return super().parse_args(ctx, args)
+
+
+deliverable_app = typer.Typer(cls=_HandInByDefault, no_args_is_help=True,
+                              help="Les livrables : remise, acceptation, retour pour reprise, report.")
+app.add_typer(session_app, name="session")
+app.add_typer(charter_app, name="charter")
+app.add_typer(pilot_app, name="pilot")
+app.add_typer(deliverable_app, name="deliverable")
+
+
+@command(app, "sessions")
+def list_sessions(
+    pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote.")] = None,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Liste les sessions des pilotes : date, lieu, état, clé."""
+    from models.training import session_rows
+
+    with programme_ctx(programme) as ctx:
+        rows = session_rows(ctx, instant(at), pilot)
+    table = Table("Date", "Fin", "Pilote", "Clé", "Session", "Lieu", "État")
+    for row in rows:
+        table.add_row(paris_text(row.starts_at), paris_text(row.ends_at).rsplit(" à ", 1)[-1], escape(row.pilot),
+                      escape(row.key), escape(row.title), escape(row.place), escape(row.state))
+    out.print(table if rows else "Aucune session : aucun accompagnement n'a encore commencé.")
+
+
+@command(session_app, "reschedule")
+def reschedule(
+    pilot: PilotArgument,
+    session_key: KeyArgument,
+    to: Annotated[str, typer.Option("--to", help="Nouvelle date et heure (ISO 8601, heure de Paris).")],
+    reason: ReasonOption,
+    place: Annotated[str | None, typer.Option("--place", help="Nouveau lieu (par défaut : le même).")] = None,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Déplace une session : les invités reçoivent la mise à jour de leur agenda."""
+    from models import pilots, training
+
+    with programme_ctx(programme) as ctx:
+        item = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
+        changed = training.reschedule(ctx, item, to=instant(to), place=place, reason=reason, at=instant(at))
+        text = f"« {item.title} » : {paris_text(item.starts_at)}, {item.location}"
+    word = "déplacée" if changed else "déjà à cette date et à ce lieu"
+    out.print(f"Session {word} — {escape(text)}.", highlight=False)
+
+
+@command(session_app, "cancel")
+def cancel(
+    pilot: PilotArgument,
+    session_key: KeyArgument,
+    reason: ReasonOption,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Annule une session : les invités reçoivent l'annulation de leur agenda."""
+    from models import pilots, training
+
+    with programme_ctx(programme) as ctx:
+        item = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
+        changed = training.cancel(ctx, item, reason=reason, at=instant(at))
+        title = item.title
+    out.print(f"Session « {escape(title)} » {'annulée' if changed else 'déjà annulée'}.", highlight=False)
+
+
+@command(charter_app, "extend")
+def extend(
+    pilot: PilotArgument,
+    to: Annotated[str, typer.Option("--to", help="Nouvelle date limite de signature (heure de Paris).")],
+    reason: ReasonOption,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Prolonge le délai de signature de la charte d'un pilote."""
+    from models import pilots
+
+    with programme_ctx(programme) as ctx:
+        found = pilots.find_pilot(ctx, pilot)
+        changed = pilots.extend_charter(ctx, found, to=instant(to), reason=reason, at=instant(at))
+        text = f"{found.name} : charte à signer avant le {paris_text(pilots.sign_by(ctx, found))}"
+    out.print(f"{escape(text)}{'' if changed else ' (inchangé)'}.", highlight=False)
+
+
+@command(pilot_app, "withdraw")
+def withdraw(
+    pilot: PilotArgument,
+    reason: ReasonOption,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Retire un pilote du programme ; sa place va à la candidature suivante du classement."""
+    from models import pilots
+
+    with programme_ctx(programme) as ctx:
+        found = pilots.find_pilot(ctx, pilot)
+        successor = pilots.withdraw(ctx, found, reason=reason, at=instant(at))
+        name = found.name
+        taken = successor.name if successor else None
+    out.print(f"{escape(name)} : retiré(e) du programme.", highlight=False)
+    out.print(f"Place proposée à {escape(taken)} (charte à signer)." if taken
+              else "Aucune candidature suivante au-dessus du seuil : la place reste vacante.", highlight=False)
+
+
+def _deliverable(ctx: Any, pilot: str, key: str) -> Any:
+    from models import deliverables, pilots
+
+    return deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, pilot), key)
+
+
+@command(deliverable_app, "hand-in")
+def hand_in(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, programme: ProgrammeOption = None) -> None:
+    """Enregistre la remise d'un livrable par le prestataire."""
+    from models import deliverables
+
+    when = instant(at)
+    with programme_ctx(programme) as ctx:
+        item = _deliverable(ctx, pilot, key)
+        changed = deliverables.deliver(ctx, item, at=when, by="prestataire")
+        state, title = deliverables.state_of(item, when), item.title
+    word = "Remise enregistrée" if changed else "Remise déjà enregistrée"
+    out.print(f"{word} : « {escape(title)} » ({state}).", highlight=False)
+
+
+@command(deliverable_app, "accept")
+def accept(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, programme: ProgrammeOption = None) -> None:
+    """Le Cerdd accepte un livrable remis."""
+    from models import deliverables
+
+    with programme_ctx(programme) as ctx:
+        item = _deliverable(ctx, pilot, key)
+        changed = deliverables.accept(ctx, item, at=instant(at))
+        title = item.title
+    out.print(f"« {escape(title)} » {'accepté' if changed else 'déjà accepté'}.", highlight=False)
+
+
+@command(deliverable_app, "return")
+def return_(
+    pilot: PilotArgument,
+    key: KeyArgument,
+    comment: Annotated[str, typer.Option("--comment", help="Ce qu'il faut reprendre.")],
+    due: Annotated[str | None, typer.Option("--due", help="Nouvelle échéance (par défaut : 10 jours ouvrés).")] = None,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Le Cerdd renvoie un livrable pour reprise, avec un commentaire."""
+    from models import deliverables
+
+    with programme_ctx(programme) as ctx:
+        item = _deliverable(ctx, pilot, key)
+        deliverables.return_for_rework(ctx, item, comment=comment, at=instant(at),
+                                       due=instant(due) if due else None)
+        text = f"« {item.title} » à reprendre avant le {paris_text(item.due_at)}"
+    out.print(f"{escape(text)}.", highlight=False)
+
+
+@command(deliverable_app, "postpone")
+def postpone(
+    pilot: PilotArgument,
+    key: KeyArgument,
+    to: Annotated[str, typer.Option("--to", help="Nouvelle échéance (heure de Paris).")],
+    reason: ReasonOption,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Reporte l'échéance d'un livrable (motif obligatoire)."""
+    from models import deliverables
+
+    with programme_ctx(programme) as ctx:
+        item = _deliverable(ctx, pilot, key)
+        changed = deliverables.postpone(ctx, item, to=instant(to), reason=reason, at=instant(at))
+        text = f"« {item.title} » : échéance le {paris_text(item.due_at)}"
+    out.print(f"{escape(text)}{'' if changed else ' (inchangée)'}.", highlight=False)
