@@ -18,6 +18,7 @@ from models import deliverables, jury, pilots, training
 from models.accompaniment import next_steps, progress
 from models.clock import paris
 from models.db import session_scope
+from models.decision import DecisionForm, decide_from_form
 from models.errors import InvalidInput, Refused
 from models.schedule import STAGES
 from models.tables import Notice, Pilot, TrainingSession
@@ -228,6 +229,8 @@ def test_an_unsigned_charter_is_escalated_then_the_pilot_withdrawn_and_its_place
                 siren: {c.key: mark for c in ctx.definition.jury.criteria} for siren, mark in marks.items()})
             jury.record_sheet(ctx, sheet, at("2015-06-01T10:00"))
     _tick("2015-06-04T14:00")
+    with session_scope(loaded) as session:  # the jury's secretary confirms the proposal
+        decide_from_form(ctx_of(session), DecisionForm(secretaire="Emmanuel Bertin"), at("2015-06-04T14:30"))
     _sign(loaded, ARRAS, LENS)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from typer.core import TyperGroup
 
 from transitions.cli.common import AtOption, ProgrammeOption, app, command, instant, out, paris_text, programme_ctx
@@ -36,24 +35,6 @@ app.add_typer(session_app, name="session")
 app.add_typer(charter_app, name="charter")
 app.add_typer(pilot_app, name="pilot")
 app.add_typer(deliverable_app, name="deliverable")
-
-
-@command(app, "sessions")
-def list_sessions(
-    pilot: Annotated[str | None, typer.Option("--pilot", help="Un seul territoire pilote.")] = None,
-    at: AtOption = None,
-    programme: ProgrammeOption = None,
-) -> None:
-    """Liste les sessions des pilotes : date, lieu, état, clé."""
-    from models.training import session_rows
-
-    with programme_ctx(programme) as ctx:
-        rows = session_rows(ctx, instant(at), pilot)
-    table = Table("Date", "Fin", "Pilote", "Clé", "Session", "Lieu", "État")
-    for row in rows:
-        table.add_row(paris_text(row.starts_at), paris_text(row.ends_at).rsplit(" à ", 1)[-1], escape(row.pilot),
-                      escape(row.key), escape(row.title), escape(row.place), escape(row.state))
-    out.print(table if rows else "Aucune session : aucun accompagnement n'a encore commencé.")
 
 
 @command(session_app, "reschedule")

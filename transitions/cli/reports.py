@@ -71,17 +71,22 @@ def sessions(
 ) -> None:
     """Liste les sessions de chaque pilote avec leur clé (pour « attend »), leur date et la présence."""
     from models.report_data import pilot_views
+    from models.training import session_rows
 
     with programme_ctx(programme) as ctx:
-        views = pilot_views(ctx, instant(at), pilot)
+        when = instant(at)
+        views = pilot_views(ctx, when, pilot)
+        states = {(row.pilot, row.key): row.state for row in session_rows(ctx, when, pilot)}
     items = sorted(((p, s) for p in views for s in p.sessions), key=lambda ps: (ps[1].start, ps[0].name))
     if as_json:
         print_json([{"siren": p.siren, "pilote": p.name, "cle": s.key, "session": s.title, "lieu": s.location,
-                     "debut": s.start, "fin": s.end, "etat_code": s.state, "etat": s.state_label,
+                     "debut": s.start, "fin": s.end, "etat_code": s.state,
+                     "etat": states.get((p.name, s.key), s.state_label),
                      "presents": s.present, "absents": s.absent} for p, s in items])
         return
     print_list(out, SESSION_COLUMNS, [
-        {"date": short_instant(s.start), "pilote": p.name, "cle": s.key, "session": s.title, "etat": s.state_label,
+        {"date": short_instant(s.start), "pilote": p.name, "cle": s.key, "session": s.title,
+         "etat": states.get((p.name, s.key), s.state_label),
          "lieu": s.location, "presence": f"{s.present}/{s.present + s.absent}" if s.present + s.absent else ""}
         for p, s in items],
         empty="Aucune session : aucun accompagnement n'a encore commencé.",
