@@ -15,6 +15,7 @@ from models.recipients import consultancy_contacts, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import Deliverable, Pilot, PilotStatus, ProgrammeState
+from models.text import visible
 
 
 def deliverables_of(ctx: Ctx, pilot: Pilot) -> list[Deliverable]:
@@ -32,7 +33,7 @@ def find_deliverable(ctx: Ctx, pilot: Pilot, key: str) -> Deliverable:
         if task.key == key:
             return task
     known = ", ".join(t.key for t in deliverables_of(ctx, pilot)) or "aucun"
-    raise NotFound(f"Livrable « {key} » inconnu pour {pilot.name} (livrables : {known}).")
+    raise NotFound(f"Livrable « {visible(key)[:80]} » inconnu pour {pilot.name} (livrables : {known}).")
 
 
 def deliver(ctx: Ctx, task: Deliverable, *, at: datetime, by: str) -> bool:

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from models.clock import add_paris, format_duration, paris, parse_duration, utc
 from models.context import Ctx
-from models.errors import InvalidInput, Refused
+from models.errors import InvalidInput, NotFound, Refused
 from models.notices import NoticeKind
 from models.recipients import all_parties, manager
 from models.reminders import Planned, due_now, plan_rule
@@ -25,6 +25,7 @@ from models.tables import (
     ProgrammeState,
     TrainingSession,
 )
+from models.text import require_line, visible
 
 PARTY_OF = {
     CharterParty.TERRITORY: "du territoire",
@@ -52,7 +53,7 @@ def find_pilot(ctx: Ctx, reference: str) -> Pilot:
         assert application is not None
         if reference in (application.lead_siren, application.receipt_number, pilot.name):
             return pilot
-    raise InvalidInput(f"Aucun territoire pilote ne correspond à « {reference} ».")
+    raise NotFound(f"Aucun territoire pilote ne correspond à « {visible(reference)[:80]} ».")
 
 
 def signatures(ctx: Ctx, pilot: Pilot) -> dict[str, CharterSignature]:
@@ -63,10 +64,9 @@ def signatures(ctx: Ctx, pilot: Pilot) -> dict[str, CharterSignature]:
 def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: datetime) -> bool:
     """Record one party's signature; signing twice changes nothing."""
     parties = ctx.definition.accompaniment.charter.parties
-    if not signatory.strip():
-        raise InvalidInput("Le nom du ou de la signataire est vide.")
+    signatory = require_line(signatory, "Nom du ou de la signataire (--signatory)")
     if party not in parties:
-        raise InvalidInput(f"Partie inconnue « {party} » (parties de la charte : {', '.join(parties)}).")
+        raise InvalidInput(f"Partie inconnue « {visible(party)[:40]} » (parties de la charte : {', '.join(parties)}).")
     if pilot.status != PilotStatus.CHARTER_PENDING:
         raise Refused(f"La charte de {pilot.name} est déjà signée par les trois parties.")
     if at < pilot.selected_at:

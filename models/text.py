@@ -64,3 +64,20 @@ def visible(text: str) -> str:
     (line feeds and tabulations kept), so nothing from an input file acts on the terminal."""
     return _SHOWN.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
                       text)
+
+
+def require_line(value: str, field: str, *, max_length: int = 300) -> str:
+    """A single line typed for `field` (a CLI option, a web form's input), stripped; InvalidInput
+    naming the field when it is empty, too long or holds a control character."""
+    from models.errors import InvalidInput
+
+    text = value.strip()
+    if not text:
+        raise InvalidInput(f"{field} : la valeur est vide.")
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} : texte trop long ({len(text)} caractères ; limite {max_length}).")
+    try:
+        single_line(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{field} : {exc}.") from None
+    return text

@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models.context import Ctx
-from models.errors import InvalidInput, Refused
+from models.errors import NotFound, Refused
 from models.notices import NoticeKind, Recipient
 from models.pilots import pilots
 from models.recipients import consultancy_contacts, territory_contacts
 from models.reminders import Planned, due_now, plan
 from models.stages import StageName, stage
 from models.tables import Attendance, Pilot, PilotStatus, ProgrammeState, TrainingSession
+from models.text import require_line, visible
 
 
 def sessions_of(ctx: Ctx, pilot: Pilot) -> list[TrainingSession]:
@@ -29,7 +30,7 @@ def find_session(ctx: Ctx, pilot: Pilot, key: str) -> TrainingSession:
         if item.key == key:
             return item
     known = ", ".join(s.key for s in sessions_of(ctx, pilot)) or "aucune"
-    raise InvalidInput(f"Session « {key} » inconnue pour {pilot.name} (sessions : {known}).")
+    raise NotFound(f"Session « {visible(key)[:80]} » inconnue pour {pilot.name} (sessions : {known}).")
 
 
 def series(ctx: Ctx, item: TrainingSession) -> list[Planned]:
@@ -69,8 +70,8 @@ def invite_and_remind(ctx: Ctx, as_of: datetime) -> int:
 def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisation: str,
                       present: bool, at: datetime) -> bool:
     """Record whether someone attended; correcting a record is allowed, repeating it changes nothing."""
-    if not person.strip() or not organisation.strip():
-        raise InvalidInput("Émargement refusé : le nom de la personne et celui de sa structure sont obligatoires.")
+    person = require_line(person, "Émargement refusé : nom de la personne")
+    organisation = require_line(organisation, "Émargement refusé : structure (--organisation)")
     if at < item.starts_at:
         raise Refused(f"La session « {item.title} » n'a pas encore eu lieu : l'émargement attendra.")
     row = ctx.session.exec(select(Attendance).where(

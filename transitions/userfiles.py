@@ -186,17 +186,18 @@ def read_text_file(path: Path, what: str, *, hidden: bool = False) -> str:
         ) from None
 
 
-def read_confined(folder: Path, relative: str, limit: int) -> bytes | None:
+def read_confined(folder: Path, relative: str, limit: int, *, base: Path | None = None) -> bytes | None:
     """A file named by a person, read on their behalf: `relative` must lead, once every symbolic
     link is resolved, to a regular file inside `folder`. Returns at most `limit + 1` bytes (the
-    caller tells « too large » from the length), or None whatever the reason it cannot be read
+    caller tells « too large » from the length); `relative` is read from `base` (default:
+    `folder`). None whatever the reason it cannot be read
     (outside, missing, a folder, a FIFO or a device, a name too long...): the answer never tells
     whether something exists outside `folder`."""
     if not relative or "\x00" in relative or relative.startswith(("/", "\\", "~")) or ":" in relative[:3]:
         return None
     try:
         root = Path(os.path.realpath(folder))
-        target = Path(os.path.realpath(root / relative))
+        target = Path(os.path.realpath((base or folder) / relative))
         if target == root or not target.is_relative_to(root):
             return None
         fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_NOCTTY", 0))
@@ -301,8 +302,9 @@ def parse_document(text: str, name: str, what: str) -> tuple[dict[str, Any], dic
         except (RecursionError, ValueError):
             raise InvalidInput(f"{head} : le JSON est mal formé.") from None
     else:
-        loader = _StrictLoader(text)
+        loader = None
         try:
+            loader = _StrictLoader(text)
             node = loader.get_single_node()
             raw = loader.construct_document(node) if node is not None else None
         except yaml.YAMLError as exc:
@@ -310,7 +312,8 @@ def parse_document(text: str, name: str, what: str) -> tuple[dict[str, Any], dic
         except (RecursionError, ValueError, TypeError):
             raise InvalidInput(f"{head} : le YAML est mal formé.") from None
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
         lines = _node_lines(node) if node is not None else {}
     if not isinstance(raw, dict):
         raise InvalidInput(f"{head} : le fichier doit décrire un ensemble de champs.")
@@ -469,7 +472,10 @@ def _nearest_line(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> in
 def yaml_lines(text: str) -> dict[tuple[Any, ...], int]:
     """Map each path of a YAML document to its 1-based line, to point users at their mistake.
     Composed by the strict loader: aliases are refused, never expanded."""
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.YAMLError:
+        return {}
     try:
         node = loader.get_single_node()
     except (yaml.YAMLError, RecursionError, ValueError):
@@ -498,6 +504,9 @@ def _node_lines(root: yaml.Node) -> dict[tuple[Any, ...], int]:
 def yaml_problem(exc: yaml.YAMLError) -> str:
     if isinstance(exc, _Refusal):
         return exc.message + _where(exc.problem_mark)
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"caractère non permis (U+{exc.character:04X}) en position {exc.position}" if isinstance(
+            exc.character, int) else "le fichier contient un caractère non permis"
     mark = getattr(exc, "problem_mark", None)
     where = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark else ""
     return f"le YAML est mal formé{where}"

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from models.errors import InvalidInput
 from transitions.cli.common import (
@@ -17,9 +16,12 @@ from transitions.cli.common import (
     app,
     command,
     database,
+    escape,
     instant,
+    line_option,
     out,
     programme_ctx,
+    saved,
     write_csv,
 )
 
@@ -33,6 +35,8 @@ def submit(
     send: Annotated[bool, typer.Option(
         "--send/--no-send", help="Envoie l'accusé de réception tout de suite (sinon au prochain envoi).")] = True,
     programme: ProgrammeOption = None,
+    pieces: Annotated[Path | None, typer.Option(
+        "--pieces", help="Dossier des pièces jointes (par défaut : celui du fichier de candidature).")] = None,
 ) -> None:
     """Dépose une candidature (ou une nouvelle version) et affiche son numéro de récépissé."""
     from sqlmodel import Session
@@ -46,7 +50,9 @@ def submit(
 
     url = database()
     when = instant(at)
-    receipt = submit_file(url, file, when, by, programme)
+    receipt = submit_file(url, file, when, by, programme, pieces)
+    saved(f"la candidature est enregistrée (récépissé {receipt.receipt_number}, version {receipt.version}), "
+          "l'accusé de réception partira à la prochaine distribution")
     out.print(f"Candidature enregistrée : récépissé [bold]{receipt.receipt_number}[/], "
               f"version {receipt.version} ({escape(receipt.lead_name)}).", highlight=False)
     for warning in receipt.warnings:
@@ -71,6 +77,7 @@ def announce(
     """Enregistre qu'un EPCI prépare une candidature : il sera relancé avant la date limite."""
     from models import intents
 
+    contact = line_option(contact, "Intention refusée : nom du contact (--contact)")
     with programme_ctx(programme) as ctx:
         changed = intents.declare(ctx, siren=siren, contact_name=contact,
                                   contact_email=email, at=instant(at))

@@ -6,11 +6,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from models.clock import format_number
-from transitions.cli.common import AtOption, ProgrammeOption, app, command, database, instant, out, programme_ctx
+from transitions.cli.common import (
+    AtOption,
+    ProgrammeOption,
+    app,
+    command,
+    database,
+    escape,
+    instant,
+    out,
+    programme_ctx,
+)
 from transitions.userfiles import write_text
 
 jury_app = typer.Typer(help="Le jury : notes et classement.", no_args_is_help=True)

@@ -6,10 +6,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from models.errors import InvalidInput
-from transitions.cli.common import AtOption, app, command, database, instant, out, paris_text
+from transitions.cli.common import (
+    MAX_COUNT,
+    AtOption,
+    app,
+    command,
+    database,
+    escape,
+    instant,
+    out,
+    paris_text,
+    saved,
+)
 from transitions.report import label
 from transitions.userfiles import write_text
 
@@ -21,7 +31,8 @@ STATUSES = ("en_attente", "envoye", "abandonne")
 @command(outbox_app, "list")
 def outbox_list(
     status: Annotated[str | None, typer.Option("--status", help="en_attente, envoye ou abandonne.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre maximal d'avis affichés.")] = 50,
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, max=MAX_COUNT, help="Nombre maximal d'avis affichés.")] = 50,
     kind: Annotated[str | None, typer.Option("--kind", help="Type d'avis (ex. accuse_reception).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Adresse du destinataire.")] = None,
 ) -> None:
@@ -48,7 +59,7 @@ def outbox_list(
 
 @command(outbox_app, "show")
 def outbox_show(
-    notice_id: Annotated[int, typer.Argument(help="Numéro de l'avis.")],
+    notice_id: Annotated[int, typer.Argument(min=1, max=MAX_COUNT, help="Numéro de l'avis.")],
     html: Annotated[Path | None, typer.Option("--html", help="Écrit aussi sa version HTML dans ce fichier.")] = None,
 ) -> None:
     """Montre un avis tel qu'il a été (ou sera) envoyé."""
@@ -71,7 +82,7 @@ def outbox_show(
 
 @command(outbox_app, "retry")
 def outbox_retry(
-    notice_id: Annotated[int, typer.Argument(help="Numéro de l'avis.")],
+    notice_id: Annotated[int, typer.Argument(min=1, max=MAX_COUNT, help="Numéro de l'avis.")],
     at: AtOption = None,
 ) -> None:
     """Remet un avis abandonné (ou en attente) en envoi, avec un compteur d'essais à zéro."""
@@ -90,8 +101,10 @@ def outbox_deliver(at: AtOption = None) -> None:
     """Envoie maintenant les avis dus à l'instant donné."""
     from flows.plain import deliver_now
 
+    when = instant(at)
     database()
-    report = deliver_now(instant(at))
+    saved("les avis déjà envoyés sont enregistrés comme tels ; les autres repartiront à la prochaine distribution")
+    report = deliver_now(when)
     out.print(f"{report.sent} avis envoyé(s), {report.failed} échec(s) dont {report.dead} abandonné(s).")
 
 

@@ -11,6 +11,7 @@ import typer
 from models.context import all_ctx
 from models.errors import NotFound
 from transitions.cli.common import (
+    MAX_COUNT,
     AtOption,
     ProgrammeOption,
     app,
@@ -20,6 +21,7 @@ from transitions.cli.common import (
     out,
     paris_text,
     programme_ctx,
+    saved,
 )
 from transitions.settings import get_settings
 from transitions.userfiles import write_text
@@ -63,6 +65,7 @@ def tick(at: AtOption = None, programme: ProgrammeOption = None) -> None:
         elif not all_ctx(session):
             raise NotFound("Aucun programme n'est chargé dans la base : lancez d'abord « transitions init ».")
 
+    saved("chaque étape terminée avant l'erreur est enregistrée ; les autres reprendront au prochain tick")
     result = run_tick(when, programme)
     out.print(f"Tick du {paris_text(when)} : "
               + (", ".join(f"{k} ({v})" for k, v in result.changed.items()) or "rien de nouveau")
@@ -91,16 +94,17 @@ def status(
 
 @command(app)
 def audit(
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre d'entrées, les plus récentes.")] = 50,
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, max=MAX_COUNT, help="Nombre d'entrées, les plus récentes.")] = 50,
     action: Annotated[str | None, typer.Option(
         "--action", help="Filtre : début du nom d'action (ex. candidature).")] = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Montre le journal : chaque changement d'état, quand, par qui, quoi."""
-    from rich.markup import escape
     from rich.table import Table
 
     from models.audit import entries
+    from transitions.cli.common import escape
 
     with programme_ctx(programme) as ctx:
         rows = entries(ctx.session, ctx.programme_id, limit=limit, action=action)
