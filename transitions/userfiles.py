@@ -256,8 +256,10 @@ _JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_BRACKETS = re.compile(r"[\[\]{}]")
 
 
-def _json_depth(text: str) -> int:
-    """The deepest nesting of a JSON text, without parsing it (strings left out)."""
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of brackets in a JSON or YAML text, without parsing it (double-quoted
+    strings left out). For YAML it may overestimate (a bracket in plain text counts), which only
+    matters past MAX_DEPTH unclosed brackets; it spares the parser's slow scan of deep flows."""
     depth = deepest = 0
     for bracket in _JSON_BRACKETS.findall(_JSON_STRINGS.sub("", text)):
         depth += 1 if bracket in "[{" else -1
@@ -290,7 +292,7 @@ def parse_document(text: str, name: str, what: str) -> tuple[dict[str, Any], dic
     head = f"Fichier {what} {visible(name)} refusé"
     lines: dict[tuple[Any, ...], int] | None = None
     if name.lower().endswith(".json"):
-        if _json_depth(text) > MAX_DEPTH:
+        if _bracket_depth(text) > MAX_DEPTH:
             raise InvalidInput(f"{head} : le fichier est imbriqué sur plus de {MAX_DEPTH} niveaux.")
         try:
             raw: Any = json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int,
@@ -302,6 +304,8 @@ def parse_document(text: str, name: str, what: str) -> tuple[dict[str, Any], dic
         except (RecursionError, ValueError):
             raise InvalidInput(f"{head} : le JSON est mal formé.") from None
     else:
+        if _bracket_depth(text) > MAX_DEPTH:
+            raise InvalidInput(f"{head} : le fichier est imbriqué sur plus de {MAX_DEPTH} niveaux.")
         loader = None
         try:
             loader = _StrictLoader(text)

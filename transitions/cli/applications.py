@@ -107,6 +107,10 @@ def applications(
     from models.db import session_scope
     from transitions.report import application_rows, print_application, print_history, print_rows
 
+    if history is not None and show is not None:
+        raise InvalidInput("Choisissez --history ou --show, pas les deux.")
+    if csv_file is not None and (history is not None or show is not None):
+        raise InvalidInput("--csv exporte la liste des candidatures : il ne se combine pas avec --history ou --show.")
     url = database()
     with session_scope(url) as session:
         if history is not None:

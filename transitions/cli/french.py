@@ -26,6 +26,10 @@ _PANELS = {
 }
 
 _VALUES = [
+    (re.compile(r"^Input should be greater than or equal to (.*?)\.?$"), "la valeur doit être au moins {0}"),
+    (re.compile(r"^Input should be less than or equal to (.*?)\.?$"), "la valeur doit être au plus {0}"),
+    (re.compile(r"^Input should be greater than (.*?)\.?$"), "la valeur doit dépasser {0}"),
+    (re.compile(r"^Input should be less than (.*?)\.?$"), "la valeur doit être inférieure à {0}"),
     (re.compile(r"^Input should be a valid integer.*$"), "un nombre entier est attendu"),
     (re.compile(r"^Input should be a valid number.*$"), "un nombre est attendu"),
     (re.compile(r"^'?(.*?)'? is not a valid integer\.?$"), "« {0} » n'est pas un nombre entier"),

@@ -40,10 +40,18 @@ def init(
     settings = get_settings()
     path = programme or settings.programmes_dir / f"{settings.default_programme}.yaml"
     bundle = load_programme(path)
+    when = instant(at)
     url = database()
-    with session_scope(url) as session:
-        ctx, changed = install_programme(session, bundle, instant(at), "cli")
-        slug = ctx.programme.slug
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with session_scope(url) as session:
+            ctx, changed = install_programme(session, bundle, when, "cli")
+            slug = ctx.programme.slug
+    except IntegrityError:  # another init installed it at the same moment: now it is there
+        with session_scope(url) as session:
+            ctx, changed = install_programme(session, bundle, when, "cli")
+            slug = ctx.programme.slug
     word = "chargé" if changed else "déjà à jour"
     from sqlalchemy.engine import make_url
 
