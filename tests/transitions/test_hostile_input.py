@@ -443,3 +443,31 @@ def test_simultaneous_first_submissions_get_distinct_receipt_numbers(db_url: str
         thread.join(timeout=120)
     assert not errors, errors
     assert sorted(receipts) == [f"CERDD-2015-{n:04d}" for n in range(1, len(names) + 1)]
+
+
+@pytest.mark.prefect
+def test_an_internal_error_inside_a_flow_is_one_french_line(
+        prefect_server: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    import flows.common
+    from transitions.cli import main
+    from transitions.settings import reset_settings
+
+    assert runner.invoke(app, ["init", "--at", "2015-04-01T09:00"]).exit_code == 0
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise KeyError("panne dans une étape")
+
+    monkeypatch.setattr(flows.common, "run_one_stage", broken)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "donnees"))
+    reset_settings()
+    capfd.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["tick", "--at", "2015-04-02T09:00"])
+    captured = capfd.readouterr()
+    said = [line for line in (captured.out + captured.err).splitlines() if line.strip()]
+    assert exit_.value.code == 70
+    assert len(said) == 1 and said[0].startswith("Erreur interne inattendue (KeyError). Chaque étape terminée "
+                                                 "avant l'erreur est enregistrée"), said
+    assert "Traceback" not in captured.err
+    assert "panne dans une étape" in (tmp_path / "donnees" / "erreurs.log").read_text(encoding="utf-8")

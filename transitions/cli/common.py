@@ -116,6 +116,7 @@ def _log_internal_error() -> Path | None:
     except Exception:  # the settings or the folder are the problem: nowhere to write
         return None
     logger = logging.getLogger("transitions.erreurs")
+    logger.propagate = False  # to the log file only: Prefect's console handler would print the traceback
     logger.addHandler(handler)
     try:
         logger.exception("unexpected error")
