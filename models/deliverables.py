@@ -106,7 +106,7 @@ def state_of(task: Deliverable, as_of: datetime) -> str:
 
 def deliverables(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[DeliverableView]:
     """Every deliverable of the consultancy, by due date, with its state at `as_of`."""
-    chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref else pilots(ctx)
+    chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref is not None else pilots(ctx)
     rows = [DeliverableView(pilot.name, t.key, t.title, t.due_at, t.delivered_at, state_of(t, as_of))
             for pilot in chosen for t in deliverables_of(ctx, pilot)]
     return sorted(rows, key=lambda row: (row.due_at, row.pilot))

@@ -111,3 +111,58 @@ def test_special_files_are_refused_without_reading_forever(harness: Harness, tmp
         pytest.fail(f"submit {path} did not answer within 5 s")
     assert done.returncode == 2, (done.returncode, done.stderr[-500:])
     assert "Traceback" not in done.stderr
+
+
+def _commands() -> list[tuple[list[str], object]]:
+    """Every command of the CLI (path, click command), `demo` left out (it replays a whole programme)."""
+    import typer
+
+    from transitions.cli import app
+
+    found: list[tuple[list[str], object]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        subs = getattr(command, "commands", None)
+        if subs:
+            for name, sub in sorted(subs.items()):
+                walk(sub, [*path, name])
+        elif path != ["demo"]:
+            found.append((path, command))
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+ABSURD = ["", "\x1b[31m\u202e" + "x" * 5000, str(2**64), "-1", "0001-01-01T00:00"]
+
+
+def test_every_command_refuses_missing_empty_and_absurd_values(harness: Harness) -> None:
+    """Each parameter of each command, left out (when required), empty or absurd, the others valid:
+    a French message, a non-zero exit other than 70 (none when the value is optional and absurd
+    only in appearance), no traceback, and the database unchanged."""
+    import click
+
+    good = {"at": "2015-07-02T10:00", "party": "cerdd", "signatory": "X", "organisation": "Y", "contact": "Z",
+            "email": "z@example.org", "out_dir": "demo", "file": "sortie.txt", "what": "application",
+            "session_key": "formation-1", "person": "Claire Dufour", "key": "diagnostic", "notice_id": "1"}
+    problems, runs = [], 0
+    for path, command in _commands():
+        params = [p for p in command.params if not getattr(p, "is_flag", False)]  # type: ignore[attr-defined]
+        for param in params:
+            for value in ([None] if param.required else []) + ABSURD:
+                argv = list(path)
+                for other in params:
+                    if other is param:
+                        if value is not None:
+                            argv += [value] if isinstance(other, click.Argument) else [other.opts[0], value]
+                    elif other.required:
+                        given = good.get(str(other.name), "200033579")
+                        argv += [given] if isinstance(other, click.Argument) else [other.opts[0], given]
+                outcome = harness.run("pilots", argv, {})
+                runs += 1
+                found = outcome.problems(expect_refusal=value in (None, "", ABSURD[1]))
+                found.pop("slow", None)
+                if found:
+                    problems.append((argv[:8], {k: v[:160] for k, v in found.items()}))
+    assert runs > 200
+    assert not problems, problems[:10]

@@ -162,7 +162,8 @@ def test_attachments_outside_the_folder_are_refused_alike_whether_they_exist_or_
         assert result.exit_code == 2, (given, result.output)
         assert _state(opened) == before
         answers[given] = "".join(result.output.split()).replace(given[:120], "<fichier>")
-    assert len(set(answers.values())) == 1, "\n".join(sorted(set(answers.values())))  # one message: nothing tells what exists outside
+    # One message: nothing tells what exists outside.
+    assert len(set(answers.values())) == 1, "\n".join(sorted(set(answers.values())))
     assert "estintrouvableouinaccessibleparmilespiècesdelacandidature" in answers["lien.pdf"]
 
 

@@ -16,6 +16,7 @@ from transitions.cli.common import (
     database,
     escape,
     instant,
+    line_option,
     out,
     paris_text,
     saved,
@@ -43,6 +44,8 @@ def outbox_list(
     from models.db import session_scope
     from models.notices import NoticeKind
 
+    if to is not None:
+        to = line_option(to, "--to")
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"Statut inconnu « {status} » (statuts : {', '.join(STATUSES)}).")
     if kind is not None and kind not in {k.value for k in NoticeKind}:

@@ -18,6 +18,7 @@ from transitions.cli.common import (
     command,
     database,
     instant,
+    line_option,
     out,
     paris_text,
     programme_ctx,
@@ -114,6 +115,8 @@ def audit(
     from models.audit import entries
     from transitions.cli.common import escape
 
+    if action is not None:
+        action = line_option(action, "--action")
     with programme_ctx(programme) as ctx:
         rows = entries(ctx.session, ctx.programme_id, limit=limit, action=action)
     table = Table("Quand (programme)", "Qui", "Action", "Quoi")
