@@ -113,37 +113,48 @@ def _job_main(args: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def special_files(work: Path, templates: Path, timeout: float) -> list[dict[str, Any]]:
-    """A FIFO and /dev/zero as each command's input file, each in its own process with 2 GiB at most."""
+    """A FIFO, /dev/zero and an alias bomb as each command's input file, one process at a time
+    with 2 GiB at most; each reports the command's own time (imports excluded) and its peak memory."""
     fifo = work / "entree.yaml"
     os.mkfifo(fifo)
-    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
-            "from transitions.cli import main; main(sys.argv[1:])")
+    bomb = work / "bombe.yaml"
+    levels = ["a0: &a0 [" + ", ".join(["x"] * 9) + "]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    bomb.write_text("\n".join(levels) + "\n", encoding="utf-8")  # 9**9 strings once expanded
+    code = ("import resource, sys, time; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+            "from transitions.cli import main; started = time.perf_counter()\n"
+            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "try:\n    main(sys.argv[1:])\nfinally:\n"
+            "    print(f'@@ {time.perf_counter() - started:.3f} "
+            "{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} {base}', file=sys.stderr)")
     commands = {"submit": ["submit", "{}", "--at", "2015-04-25T10:00", "--no-send"],
                 "jury score": ["jury", "score", "{}", "--at", "2015-06-02T10:00"],
                 "init --programme": ["init", "--programme", "{}", "--at", "2015-07-02T10:00"]}
-    running = []
+    results = []
     for name, argv in commands.items():
-        for special in (str(fifo), "/dev/zero"):
-            db = work / f"special-{len(running)}.db"
+        for special in (str(fifo), "/dev/zero", str(bomb)):
+            db = work / f"special-{len(results)}.db"
             shutil.copyfile(templates / ("open.db" if name == "submit" else "pilots.db"), db)
             env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{db}",
                    "OUTBOX_DIR": str(work / "outbox"), "PREFECT_HOME": str(work / "prefect-special")}
             command = [sys.executable, "-c", code, *(a.format(special) for a in argv)]
+            label = f"transitions {' '.join(a.format(special) for a in argv)}"
             started = time.perf_counter()
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                       cwd=work)
-            running.append((f"transitions {' '.join(a.format(special) for a in argv)}", process, started))
-    results = []
-    for label, process, started in running:
-        try:
-            stdout, stderr = process.communicate(timeout=max(1.0, timeout - (time.perf_counter() - started)))
-            results.append({"case": label, "exit": process.returncode, "seconds": time.perf_counter() - started,
-                            "output": " ".join((stdout + stderr).split())[-300:]})
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            results.append({"case": label, "exit": None, "seconds": time.perf_counter() - started,
-                            "output": f"no answer after {timeout:.0f} s (killed)"})
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=work,
+                                      timeout=timeout * 3)  # imports included
+            except subprocess.TimeoutExpired:
+                results.append({"case": label, "exit": None, "seconds": time.perf_counter() - started,
+                                "command_seconds": None, "peak_mb": None, "extra_mb": None,
+                                "output": f"no answer after {timeout * 3:.0f} s (killed)"})
+                continue
+            lines = [line for line in done.stderr.splitlines() if not line.startswith("@@ ")]
+            measure = [line.split() for line in done.stderr.splitlines() if line.startswith("@@ ")]
+            results.append({"case": label, "exit": done.returncode, "seconds": time.perf_counter() - started,
+                            "command_seconds": float(measure[0][1]) if measure else None,
+                            "peak_mb": int(measure[0][2]) / 1024 if measure else None,
+                            "extra_mb": (int(measure[0][2]) - int(measure[0][3])) / 1024 if measure else None,
+                            "output": " ".join((done.stdout + "\n".join(lines)).split())[-300:]})
     return results
 
 
@@ -198,9 +209,16 @@ def report(total: dict[str, Any], special: list[dict[str, Any]], options: argpar
         lines += ["## Slowest case", "", f"{slow['seconds']:.2f} s, exit {slow['exit']}: `{slow['case']}`", ""]
     if special:
         lines += ["## Special files as input (one process each, 2 GiB address space at most)", "",
-                  "| command | exit | seconds | output (end) |", "| --- | ---: | ---: | --- |"]
+                  "A FIFO, /dev/zero and a 9^9 alias bomb (about 500 bytes). Seconds: the process (Python and "
+                  "imports included), then the command alone; peak: the process's maximum resident memory, and "
+                  "how much the command added to the peak the imports had reached.", "",
+                  "| command | exit | process s | command s | peak MB | added by the command MB | output (end) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
         for row in special:
-            lines.append(f"| `{row['case']}` | {row['exit']} | {row['seconds']:.1f} | "
+            command_s = "—" if row["command_seconds"] is None else f"{row['command_seconds']:.2f}"
+            peak = "—" if row["peak_mb"] is None else f"{row['peak_mb']:.0f}"
+            extra = "—" if row["extra_mb"] is None else f"{row['extra_mb']:.0f}"
+            lines.append(f"| `{row['case']}` | {row['exit']} | {row['seconds']:.1f} | {command_s} | {peak} | {extra} | "
                          f"{row['output'].replace('|', '/')[:200]} |")
         lines.append("")
     lines += ["## First offending inputs per category", ""]

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, select
 from models.attachments import Piece
 from models.clock import format_paris
 from models.context import Ctx, ensure_organisation
+from models.db import lock_for_update
 from models.errors import Refused
 from models.forms import ApplicationForm, LeadKind, PartnerKind, length_warnings
 from models.notices import NoticeKind
@@ -22,6 +23,7 @@ from models.tables import (
     ApplicationVersion,
     Contact,
     OrgKind,
+    Programme,
     ProgrammeState,
 )
 
@@ -120,10 +122,12 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
     if ctx.programme.state not in (ProgrammeState.READY, ProgrammeState.CALL_OPEN):
         raise Refused("L'appel est clos : la recevabilité des candidatures a déjà été décidée.")
     session = ctx.session
+    # The programme's lock: two submissions at once take receipt numbers (and versions) in turn.
+    session.exec(lock_for_update(session, select(Programme).where(Programme.id == ctx.programme_id))).one()
     lead = form.collectivite_chef_de_file
     kind = lead_kind(form, ctx.register)
     organisation = ensure_organisation(session, kind, lead.nom, lead.siren)
-    warnings = length_warnings(form) + assess(form, ctx.register, call.inadmissible_reason).warnings
+    warnings = form.merged + length_warnings(form) + assess(form, ctx.register, call.inadmissible_reason).warnings
     application = session.exec(
         select(Application).where(
             Application.programme_id == ctx.programme_id, Application.lead_siren == lead.siren

@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from models.errors import InvalidInput
 from models.forms import ApplicationForm
+from models.text import visible
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -66,9 +68,11 @@ def sniff(data: bytes) -> str | None:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
                 if "mimetype" in names:
-                    mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+                    with archive.open("mimetype") as member:  # at most 100 bytes: no zip bomb
+                        mimetype = member.read(100).decode("ascii", "replace").strip()
                     return {MEDIA_TYPES["odt"]: "odt", MEDIA_TYPES["ods"]: "ods"}.get(mimetype)
-        except zipfile.BadZipFile:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError, OSError,
+                EOFError):
             return None
         if "word/document.xml" in names:
             return "docx"
@@ -81,15 +85,23 @@ def _size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} Mo" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} Ko"
 
 
-def read_pieces(form: ApplicationForm, base: Path) -> list[Piece]:
-    """Read every attachment named by the form, relative to `base`; report all problems at once."""
+def check_pieces(form: ApplicationForm, files: Mapping[str, bytes]) -> list[Piece]:
+    """Check every attachment the form names against the bytes received for it (`files`: the
+    form's `fichier` → content; a name missing from it was not received or could not be read,
+    with one message whatever the reason). The same checks for a file read from disk and for an
+    upload. Reports all problems at once."""
     problems: list[str] = []
     pieces: list[Piece] = []
     for role, field, items in (("formulaire", "formulaire", form.formulaire),
                                ("complementaire", "documents_complementaires", form.documents_complementaires)):
         for index, item in enumerate(items):
             where = f"{field}[{index}].fichier"
-            piece = _read_one(role, base / item.fichier, where, problems)
+            data = files.get(item.fichier)
+            if data is None:
+                problems.append(f"{where} : le fichier « {visible(item.fichier)[:120]} » est introuvable ou "
+                                "inaccessible parmi les pièces de la candidature")
+                continue
+            piece = _check_one(role, item.fichier, data, where, problems)
             if piece is not None:
                 pieces.append(piece)
     forms = [p for p in pieces if p.role == "formulaire"]
@@ -103,28 +115,26 @@ def read_pieces(form: ApplicationForm, base: Path) -> list[Piece]:
     return pieces
 
 
-def _read_one(role: str, path: Path, where: str, problems: list[str]) -> Piece | None:
-    if not path.is_file():
-        problems.append(f"{where} : le fichier {path.name} est introuvable ({path})")
-        return None
-    size = path.stat().st_size
+def _check_one(role: str, given: str, data: bytes, where: str, problems: list[str]) -> Piece | None:
+    name = visible(PurePosixPath(given.replace("\\", "/")).name)[:120]
+    size = len(data)
     if size == 0:
-        problems.append(f"{where} : le fichier {path.name} est vide")
+        problems.append(f"{where} : le fichier {name} est vide")
         return None
     if size > MAX_BYTES:
-        problems.append(f"{where} : {path.name} pèse {_size(size)}, au-delà de la limite de {_size(MAX_BYTES)}")
+        problems.append(f"{where} : {name} dépasse la limite de {_size(MAX_BYTES)}")
         return None
-    data = path.read_bytes()
     kind = sniff(data)
-    extension = _ALIASES.get(path.suffix.lower().lstrip("."), path.suffix.lower().lstrip("."))
+    suffix = PurePosixPath(name).suffix.lower().lstrip(".")
+    extension = _ALIASES.get(suffix, suffix)
     if kind == "doc" and extension == "xls":
         kind = "xls"
     allowed = ({"pdf"} | WORD_PROCESSOR) if role == "formulaire" else set(MEDIA_TYPES)
     if kind is None or kind not in allowed:
         accepted = ", ".join(sorted(allowed))
-        problems.append(f"{where} : {path.name} n'est pas d'un type accepté ({accepted})")
+        problems.append(f"{where} : {name} n'est pas d'un type accepté ({accepted})")
         return None
     if extension != kind:
-        problems.append(f"{where} : {path.name} porte l'extension .{extension} mais contient un fichier {LABELS[kind]}")
+        problems.append(f"{where} : {name} porte l'extension .{extension} mais contient un fichier {LABELS[kind]}")
         return None
-    return Piece(role, path.name, kind, size, hashlib.sha256(data).hexdigest(), data)
+    return Piece(role, name, kind, size, hashlib.sha256(data).hexdigest(), data)

@@ -12,7 +12,12 @@ from dateutil.relativedelta import relativedelta
 
 PARIS = ZoneInfo("Europe/Paris")
 
-_DURATION = re.compile(r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?$")
+_DURATION = re.compile(r"^P(?:(?P<years>[0-9]{1,4})Y)?(?:(?P<months>[0-9]{1,4})M)?(?:(?P<weeks>[0-9]{1,4})W)?"
+                       r"(?:(?P<days>[0-9]{1,5})D)?$")
+MAX_DURATION_DAYS = 10 * 366
+"""A programme's offsets stay within ten years."""
+YEARS = (2000, 2100)
+"""The years an instant may fall in: the programme's, with a wide margin either side."""
 
 
 class InstantError(ValueError):
@@ -41,16 +46,27 @@ def localize(naive: datetime) -> datetime:
     return aware
 
 
+def check_year(value: datetime) -> datetime:
+    """`value` if it falls in YEARS (2000–2100); InstantError otherwise (far dates overflow)."""
+    low, high = YEARS
+    if not low <= value.year <= high:
+        raise InstantError(f"la date {value.date().isoformat()} sort des années permises ({low} à {high})")
+    return value
+
+
 def parse_instant(text: str) -> datetime:
-    """Read an ISO 8601 instant; without a zone it is Paris time. Returns UTC."""
+    """Read an ISO 8601 instant; without a zone it is Paris time, between 2000 and 2100. Returns UTC."""
     raw = text.strip()
+    shown = "".join(c if c.isprintable() else "?" for c in raw)[:60]
+    if not raw.isascii() or len(raw) > 40:
+        raise InstantError(f"« {shown} » n'est pas une date ISO 8601 (exemple : 2015-05-07T11:59:59 ou 2015-05-07)")
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise InstantError(
-            f"« {raw} » n'est pas une date ISO 8601 (exemple : 2015-05-07T11:59:59 ou 2015-05-07)"
+            f"« {shown} » n'est pas une date ISO 8601 (exemple : 2015-05-07T11:59:59 ou 2015-05-07)"
         ) from None
-    return utc(value)
+    return utc(check_year(value))
 
 
 def paris(value: datetime) -> datetime:
@@ -84,8 +100,12 @@ def parse_duration(text: str) -> relativedelta:
     """Read an ISO 8601 calendar duration (P3M, P2W, P1M15D); months are calendar months."""
     match = _DURATION.match(text.strip()) if text else None
     if not match or text.strip() == "P":
+        text = "".join(c if c.isprintable() else "?" for c in text)[:40]
         raise InstantError(f"« {text} » n'est pas une durée ISO 8601 (exemples : P3M, P2W, P10D)")
     parts = {key: int(value) for key, value in match.groupdict().items() if value}
+    days = parts.get("years", 0) * 366 + parts.get("months", 0) * 31 + parts.get("weeks", 0) * 7 + parts.get("days", 0)
+    if days > MAX_DURATION_DAYS:
+        raise InstantError(f"« {text} » est une durée trop longue (dix ans au plus)")
     return relativedelta(years=parts.get("years", 0), months=parts.get("months", 0),
                          weeks=parts.get("weeks", 0), days=parts.get("days", 0))
 
@@ -113,6 +133,13 @@ def add_paris(start: datetime, offset: relativedelta, at: time | None = None) ->
     if at is not None:
         local = datetime.combine(local.date(), at)
     return utc(local)
+
+
+def check_country(code: str) -> str:
+    """A country whose public holidays are known (`holidays`), for the working-day calendar."""
+    if code not in holidays.list_supported_countries():
+        raise ValueError(f"pays « {code} » inconnu du calendrier des jours fériés (exemple : FR)")
+    return code
 
 
 class WorkingCalendar:

@@ -105,12 +105,36 @@ def session_scope(url: str) -> Iterator[Session]:
             raise
 
 
+MIGRATION_LOCK = 20150402
+"""PostgreSQL advisory lock key held while the schema is migrated (see migrations/env.py)."""
+
+
+@contextmanager
+def _sqlite_file_lock(url: str) -> Iterator[None]:
+    """Two processes migrating one SQLite file take turns (a lock file beside it)."""
+    import fcntl
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        yield
+        return
+    path = Path(f"{parsed.database}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(url: str) -> None:
-    """Bring the schema to the newest Alembic revision."""
+    """Bring the schema to the newest Alembic revision; commands started at once migrate in turn."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = get_engine(url)
-    command.upgrade(config, "head")
+    with _sqlite_file_lock(url):
+        command.upgrade(config, "head")

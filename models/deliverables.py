@@ -18,6 +18,7 @@ from models.recipients import consultancy_contacts, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import Deliverable, Pilot, PilotStatus, ProgrammeState
+from models.text import visible
 
 
 def deliverables_of(ctx: Ctx, pilot: Pilot) -> list[Deliverable]:
@@ -35,7 +36,7 @@ def find_deliverable(ctx: Ctx, pilot: Pilot, key: str) -> Deliverable:
         if task.key == key:
             return task
     known = ", ".join(t.key for t in deliverables_of(ctx, pilot)) or "aucun"
-    raise NotFound(f"Livrable « {key} » inconnu pour {pilot.name} (livrables : {known}).")
+    raise NotFound(f"Livrable « {visible(key)[:80]} » inconnu pour {pilot.name} (livrables : {known}).")
 
 
 def _pilot_of(ctx: Ctx, task: Deliverable) -> Pilot:
@@ -202,7 +203,7 @@ def state_of(task: Deliverable, as_of: datetime) -> str:
 
 def deliverables(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[DeliverableView]:
     """Every deliverable of the consultancy, by due date, with its state at `as_of`."""
-    chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref else pilots(ctx)
+    chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref is not None else pilots(ctx)
     rows = [DeliverableView(pilot.name, t.key, t.title, t.due_at, t.delivered_at, state_of(t, as_of))
             for pilot in chosen for t in deliverables_of(ctx, pilot)]
     return sorted(rows, key=lambda row: (row.due_at, row.pilot))

@@ -11,7 +11,18 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
+
+from models.text import multi_line, single_line, visible
 
 LINE_WIDTH = 120
 """Characters per line of the original Word form, to turn « 10 à 15 lignes » into text length."""
@@ -21,12 +32,20 @@ MAX_SHORT = 300
 
 
 def check_siren(value: str) -> str:
-    """The SIREN without spaces, if it has 9 digits and a valid Luhn key; a French ValueError otherwise."""
-    digits = value.replace(" ", "")
-    if not re.fullmatch(r"\d{9}", digits):
+    """The SIREN as 9 ASCII digits, spaces of any kind removed (a pasted U+00A0 or U+202F too),
+    with a valid Luhn key and not all zeros; a French ValueError otherwise. The one normalisation
+    of a SIREN, wherever one is typed."""
+    if not isinstance(value, str):
+        raise ValueError("un numéro SIREN s'écrit comme un texte de 9 chiffres (entre guillemets en YAML)")
+    if re.search(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]", value):
+        raise ValueError("un numéro SIREN ne contient pas de caractère de contrôle")
+    digits = "".join(value.split())
+    if not re.fullmatch(r"[0-9]{9}", digits):
         raise ValueError("un numéro SIREN compte exactement 9 chiffres")
     if not luhn_ok(digits):
         raise ValueError(f"le numéro SIREN {digits} est invalide (clé de contrôle fausse)")
+    if digits == "000000000":
+        raise ValueError("le numéro SIREN 000000000 n'existe pas")
     return digits
 
 
@@ -43,18 +62,19 @@ def luhn_ok(digits: str) -> bool:
 
 
 def _phone(value: str) -> str:
+    single_line(value)
     compact = re.sub(r"[\s.\-()]", "", value)
     if compact.startswith("+33"):
         compact = "0" + compact[3:]
-    if not re.fullmatch(r"0[1-9]\d{8}", compact):
-        raise ValueError(f"« {value} » n'est pas un numéro de téléphone français (10 chiffres)")
+    if not re.fullmatch(r"0[1-9][0-9]{8}", compact):
+        raise ValueError(f"« {visible(value)[:40]} » n'est pas un numéro de téléphone français (10 chiffres)")
     return " ".join(compact[i : i + 2] for i in range(0, 10, 2))
 
 
-Siren = Annotated[str, AfterValidator(check_siren)]
+Siren = Annotated[str, BeforeValidator(check_siren)]
 Phone = Annotated[str, AfterValidator(_phone)]
-Short = Annotated[str, Field(min_length=1, max_length=MAX_SHORT)]
-Long = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+Short = Annotated[str, Field(min_length=1, max_length=MAX_SHORT), BeforeValidator(single_line)]
+Long = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), BeforeValidator(multi_line)]
 
 
 class Form(BaseModel):
@@ -124,7 +144,7 @@ class Partner(Form):
 
 class Attachment(Form):
     fichier: Short = Field(description="Chemin du fichier, relatif au fichier de candidature")
-    description: str = Field(default="", max_length=MAX_SHORT)
+    description: Annotated[str, Field(max_length=MAX_SHORT), BeforeValidator(single_line)] = ""
 
 
 class ApplicationForm(Form):
@@ -157,6 +177,43 @@ class ApplicationForm(Form):
         default_factory=list, description="Le formulaire en version .doc et .pdf"
     )
     documents_complementaires: list[Attachment] = Field(default_factory=list)
+    _merged: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _merge_duplicates(self) -> ApplicationForm:
+        """The same partner (SIREN, or name and type) or the same person (e-mail) listed twice in one
+        list is kept once, and the applicant is told (`merged`); the same file joined twice is refused."""
+        for field in ("responsables_operationnels", "referents_politiques", "referents_techniques"):
+            people: list[Representative] = getattr(self, field)
+            kept: dict[str, Representative] = {}
+            for person in people:
+                if person.courriel.lower() in kept:
+                    self._merged.append(f"{FIELD_LABELS[field]} : {person.nom} ({person.courriel}) figure deux fois ; "
+                                        "une seule fois retenu(e).")
+                else:
+                    kept[person.courriel.lower()] = person
+            if len(kept) < len(people):
+                object.__setattr__(self, field, list(kept.values()))
+        partners: dict[tuple[str, ...], Partner] = {}
+        for partner in self.partenaires:
+            identity = (partner.siren,) if partner.siren else (" ".join(partner.nom.lower().split()), partner.type)
+            if identity in partners:
+                self._merged.append(f"Partenaires : « {partner.nom} » figure deux fois ; une seule fois retenu.")
+            else:
+                partners[identity] = partner
+        if len(partners) < len(self.partenaires):
+            object.__setattr__(self, "partenaires", list(partners.values()))
+        seen: set[str] = set()
+        for item in [*self.formulaire, *self.documents_complementaires]:
+            if item.fichier in seen:
+                raise ValueError(f"le fichier « {visible(item.fichier)[:80]} » est joint deux fois")
+            seen.add(item.fichier)
+        return self
+
+    @property
+    def merged(self) -> list[str]:
+        """Duplicates merged while reading the form, one French sentence each (for the acknowledgement)."""
+        return list(self._merged)
 
     def theme_labels(self) -> str:
         return ", ".join(THEME_LABELS[theme] for theme in self.themes)
@@ -165,6 +222,12 @@ class ApplicationForm(Form):
         """Who hears about this application: the operational leads first."""
         return [*self.responsables_operationnels, *self.referents_politiques]
 
+
+FIELD_LABELS = {
+    "responsables_operationnels": "Responsables opérationnels",
+    "referents_politiques": "Référents politiques",
+    "referents_techniques": "Référents techniques",
+}
 
 GUIDED_FIELDS = {
     "motivations": "Motivations",

@@ -15,6 +15,7 @@ from models.notices import NoticeKind, Recipient
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import Application, Intent, ProgrammeState
+from models.text import require_line, visible
 
 _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
 
@@ -29,11 +30,10 @@ def declare(ctx: Ctx, *, siren: str, contact_name: str, contact_email: str, at: 
         siren = check_siren(siren)
         contact_email = _EMAIL.validate_python(contact_email)
     except (ValueError, ValidationError) as exc:
-        message = (f"l'adresse « {contact_email} » n'est pas une adresse électronique valide"
+        message = (f"l'adresse « {visible(contact_email)[:80]} » n'est pas une adresse électronique valide"
                    if isinstance(exc, ValidationError) else str(exc))
         raise InvalidInput(f"Intention refusée : {message}.") from None
-    if not contact_name.strip():
-        raise InvalidInput("Intention refusée : le nom du contact est vide.")
+    contact_name = require_line(contact_name, "Intention refusée : nom du contact (--contact)")
     epci = ctx.register.epci(siren)
     if epci is None:
         commune = ctx.register.commune(siren)

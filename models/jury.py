@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlmodel import col, select
 
 from models.applications import form_of
 from models.clock import format_number
 from models.context import Ctx
-from models.errors import InvalidInput, Refused
+from models.errors import InvalidInput, NotFound, Refused
 from models.notices import NoticeKind, Recipient
 from models.pilots import notify_charter_to_sign, sign_by
 from models.recipients import applicants, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import Application, ApplicationStatus, JuryScore, Pilot, ProgrammeState
+from models.text import multi_line, single_line, visible
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ def find_application(ctx: Ctx, reference: str) -> Application:
         )
     ).first()
     if application is None:
-        raise InvalidInput(f"Aucune candidature ne correspond à « {reference} » (numéro de récépissé ou SIREN).")
+        raise NotFound(f"Aucune candidature ne correspond à « {visible(reference)[:80]} » "
+                       "(numéro de récépissé ou SIREN).")
     return application
 
 
@@ -52,10 +55,10 @@ def record_score(ctx: Ctx, application: Application, *, juror: str, criterion: s
         raise Refused("Les notes du jury ne s'enregistrent qu'entre la clôture de l'appel et la sélection.")
     jurors = {m.juror for m in jury.members}
     if juror not in jurors:
-        raise InvalidInput(f"« {juror} » n'est pas membre du jury ({', '.join(sorted(jurors))}).")
+        raise InvalidInput(f"« {visible(juror)[:80]} » n'est pas membre du jury ({', '.join(sorted(jurors))}).")
     criteria = {c.key for c in jury.criteria}
     if criterion not in criteria:
-        raise InvalidInput(f"Critère inconnu « {criterion} » (critères : {', '.join(sorted(criteria))}).")
+        raise InvalidInput(f"Critère inconnu « {visible(criterion)[:80]} » (critères : {', '.join(sorted(criteria))}).")
     if not 0 <= score <= jury.scale_max:
         raise InvalidInput(f"La note {score} sort du barème (0 à {jury.scale_max}).")
     if application.status != ApplicationStatus.ADMISSIBLE:
@@ -240,14 +243,20 @@ def apply_selection(ctx: Ctx, ranked: list[Ranked], chosen: set[int | None], as_
     return 1 + len(ranked)
 
 
+SheetKey = Annotated[str, Field(min_length=1, max_length=60), BeforeValidator(single_line)]
+Score = Annotated[int, Field(strict=True)]
+"""A score is written as a whole number: no `true`, `"5"`, `5.0` or `0x5`."""
+
+
 class ScoreSheet(BaseModel):
     """One juror's sheet: for each application (receipt number or SIREN), a score per criterion."""
 
     model_config = ConfigDict(extra="forbid")
 
-    juror: str = Field(min_length=1)
-    notes: dict[str, dict[str, int]] = Field(min_length=1)
-    comments: dict[str, str] = Field(default_factory=dict)
+    juror: Annotated[str, Field(min_length=1, max_length=200), BeforeValidator(single_line)]
+    notes: dict[SheetKey, dict[SheetKey, Score]] = Field(min_length=1)
+    comments: dict[SheetKey, Annotated[str, Field(max_length=10_000), BeforeValidator(multi_line)]] = Field(
+        default_factory=dict)
 
 
 def record_sheet(ctx: Ctx, sheet: ScoreSheet, at: datetime) -> int:

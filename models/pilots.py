@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from models.clock import add_paris, format_duration, format_paris, paris, parse_duration, utc
 from models.context import Ctx
-from models.errors import InvalidInput, Refused
+from models.errors import InvalidInput, NotFound, Refused
 from models.notices import NoticeKind
 from models.recipients import all_parties, manager
 from models.reminders import Planned, due_now, plan_rule
@@ -28,6 +28,7 @@ from models.tables import (
     SessionStatus,
     TrainingSession,
 )
+from models.text import require_line, visible
 from models.wording import with_article
 
 PARTY_OF = {
@@ -56,7 +57,7 @@ def find_pilot(ctx: Ctx, reference: str) -> Pilot:
         assert application is not None
         if reference in (application.lead_siren, application.receipt_number, pilot.name):
             return pilot
-    raise InvalidInput(f"Aucun territoire pilote ne correspond à « {reference} ».")
+    raise NotFound(f"Aucun territoire pilote ne correspond à « {visible(reference)[:80]} ».")
 
 
 def signatures(ctx: Ctx, pilot: Pilot) -> dict[str, CharterSignature]:
@@ -67,10 +68,9 @@ def signatures(ctx: Ctx, pilot: Pilot) -> dict[str, CharterSignature]:
 def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: datetime) -> bool:
     """Record one party's signature; signing twice changes nothing."""
     parties = ctx.definition.accompaniment.charter.parties
-    if not signatory.strip():
-        raise InvalidInput("Le nom du ou de la signataire est vide.")
+    signatory = require_line(signatory, "Nom du ou de la signataire (--signatory)")
     if party not in parties:
-        raise InvalidInput(f"Partie inconnue « {party} » (parties de la charte : {', '.join(parties)}).")
+        raise InvalidInput(f"Partie inconnue « {visible(party)[:40]} » (parties de la charte : {', '.join(parties)}).")
     if pilot.status == PilotStatus.WITHDRAWN:
         raise Refused(f"{pilot.name} a été retiré{_e(pilot)} du programme : la charte ne se signe plus.")
     if pilot.status != PilotStatus.CHARTER_PENDING:

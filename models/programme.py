@@ -9,18 +9,39 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     model_validator,
 )
 
-from models.clock import InstantError, WorkingCalendar, add_paris, paris, parse_duration, utc, working_calendar
+from models.clock import (
+    InstantError,
+    WorkingCalendar,
+    add_paris,
+    check_country,
+    check_year,
+    paris,
+    parse_duration,
+    utc,
+    working_calendar,
+)
 from models.notices import NoticeKind
+from models.text import multi_line, single_line
+
+
+def _written(value: object) -> object:
+    """Dates and hours are written as text (ISO 8601), never as a number of seconds."""
+    if not isinstance(value, str | datetime | time):
+        raise ValueError("doit être écrite comme un texte ISO 8601 (exemple : 2015-04-02T09:00)")
+    return value
 
 
 def _paris_instant(value: datetime) -> datetime:
     try:
+        check_year(value)
         return utc(value)
     except InstantError as exc:
         raise ValueError(str(exc)) from None
@@ -34,10 +55,18 @@ def _duration(value: str) -> str:
     return value
 
 
-Instant = Annotated[datetime, AfterValidator(_paris_instant)]
+Instant = Annotated[datetime, BeforeValidator(_written), AfterValidator(_paris_instant)]
 """A date-time written in Paris wall-clock time (or with an explicit offset), held in UTC."""
 Duration = Annotated[str, AfterValidator(_duration)]
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
+Line = Annotated[str, Field(max_length=300), BeforeValidator(single_line)]
+"""One line of text: a name, a title, a role."""
+Name = Annotated[str, Field(min_length=1, max_length=300), BeforeValidator(single_line)]
+Paragraph = Annotated[str, Field(max_length=5000), BeforeValidator(multi_line)]
+Hour = Annotated[time, BeforeValidator(_written)]
+Count = Annotated[int, Field(strict=True)]
+"""Numbers are written as numbers: no `true`, no `"3"`."""
+Number = Annotated[float, Field(strict=True)]
 
 
 class Strict(BaseModel):
@@ -47,75 +76,76 @@ class Strict(BaseModel):
 class StaffMember(Strict):
     """Someone of the Cerdd or the consultancy, named in the programme file."""
 
-    name: str = Field(min_length=1)
-    role: str = ""
+    name: Name
+    role: Line = ""
     email: EmailStr
-    phone: str = ""
+    phone: Line = ""
 
 
 class Organiser(Strict):
-    name: str
-    full_name: str
-    phone: str
+    name: Name
+    full_name: Name
+    phone: Line
     manager: EmailStr = Field(description="Receives the programme's reports and escalations.")
-    signatory: str
+    signatory: Name
     contacts: list[StaffMember] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _manager_is_a_contact(self) -> Organiser:
+        _unique([c.email.lower() for c in self.contacts], "contact (adresse)")
         if self.manager not in {c.email for c in self.contacts}:
             raise ValueError(f"le responsable {self.manager} doit figurer parmi les contacts")
         return self
 
 
 class Consultancy(Strict):
-    name: str
-    assumption: str = ""
-    signatory: str
+    name: Name
+    assumption: Paragraph = ""
+    signatory: Name
     contacts: list[StaffMember] = Field(min_length=1)
 
 
 class Territory(Strict):
-    departements: list[str] = Field(min_length=1)
-    register_file: str = Field(description="Path of the EPCI register, relative to this file.")
+    departements: list[Annotated[str, Field(pattern=r"^[0-9][0-9AB]$")]] = Field(min_length=1)
+    register_file: Name = Field(description="Path of the EPCI register, relative to this file.")
 
 
 class Call(Strict):
     launch: Instant
     deadline: Instant
     territory: Territory
-    inadmissible_reason: str = Field(min_length=1)
-    reference: str = ""
+    inadmissible_reason: Paragraph = Field(min_length=1)
+    reference: Line = ""
 
 
 WorkingDaysOffset = Annotated[int, Field(ge=1, le=60)]
 
 
 class JuryMember(Strict):
-    body: str
-    juror: str
+    body: Name
+    juror: Name
     email: EmailStr
 
 
 class Criterion(Strict):
     key: Key
-    label: str
-    weight: int = Field(ge=1, le=10)
+    label: Name
+    weight: Count = Field(ge=1, le=10)
 
 
 class PilotCount(Strict):
-    min: int = Field(ge=1)
-    max: int = Field(ge=1)
+    min: Count = Field(ge=1, le=10)
+    max: Count = Field(ge=1, le=10)
 
 
 class Jury(Strict):
     meeting: Instant
-    place: str = Field(default="", description="Where the jury meets (named in the convocation).")
-    assumption: str = ""
+    place: Paragraph = Field(default="", description="Where the jury meets (named in the convocation).")
+    assumption: Paragraph = ""
     members: list[JuryMember] = Field(min_length=1)
-    scale_max: int = Field(default=5, ge=1, le=100)
+    scale_max: Count = Field(default=5, ge=1, le=100)
     criteria: list[Criterion] = Field(min_length=1)
-    threshold: float = Field(ge=0)
+    threshold: Number = Field(ge=0)
     pilots: PilotCount
     decision: Literal["automatique", "secretariat"] = Field(
         default="automatique", description="secretariat: at the meeting the ranking is only a proposal, which the "
@@ -128,11 +158,13 @@ class Jury(Strict):
         if self.threshold > self.scale_max:
             raise ValueError(f"le seuil {self.threshold} dépasse la note maximale {self.scale_max}")
         _unique([c.key for c in self.criteria], "critère")
+        _unique([m.juror for m in self.members], "membre du jury (nom)")
+        _unique([m.email.lower() for m in self.members], "membre du jury (adresse)")
         return self
 
 
 class Charter(Strict):
-    title: str
+    title: Name
     sign_by: Instant
     extension: WorkingDaysOffset = Field(
         default=10, description="Working days a place offered after a withdrawal leaves to sign the charter.")
@@ -142,10 +174,10 @@ class Charter(Strict):
 
 class Phase(Strict):
     key: Key
-    title: str
+    title: Name
     start: Duration
     end: Duration
-    aim: str = ""
+    aim: Paragraph = ""
 
 
 class Requirements(Strict):
@@ -162,7 +194,7 @@ class Requirements(Strict):
 
 class MilestoneDef(Strict):
     key: Key
-    title: str
+    title: Name
     at: Duration
     requires: Requirements = Requirements()
 
@@ -174,12 +206,12 @@ class SessionDef(Strict):
     pilot with `{territoire}` (« Siège de {territoire} » → « Siège de la CU d'Arras »)."""
 
     key: Key
-    title: str
+    title: Name
     at: Duration
-    start_time: time = time(9, 30)
-    hours: float = Field(gt=0, le=12)
-    place: str = Field(min_length=1)
-    audience: str = ""
+    start_time: Hour = time(9, 30)
+    hours: Number = Field(gt=0, le=12)
+    place: Name
+    audience: Paragraph = ""
     stagger: Duration | None = None
 
     @model_validator(mode="after")
@@ -193,14 +225,14 @@ class SessionDef(Strict):
 
 class TaskDef(Strict):
     key: Key
-    title: str
+    title: Name
     due: Duration
-    due_time: time = Field(default=time(18, 0), description="Deadline hour on the due day (a working day).")
+    due_time: Hour = Field(default=time(18, 0), description="Deadline hour on the due day (a working day).")
 
 
 class Accompaniment(Strict):
     kickoff: Instant
-    assumption: str = ""
+    assumption: Paragraph = ""
     duration: Duration
     charter: Charter
     phases: list[Phase] = Field(min_length=1)
@@ -237,7 +269,7 @@ class Accompaniment(Strict):
                 raise ValueError(f"les sessions {a.key} et {b.key} se chevauchent au même lieu ({a.place})")
 
 
-WorkingDays = Annotated[int, Field(ge=0, le=60)]
+WorkingDays = Annotated[int, Field(strict=True, ge=0, le=60)]
 
 
 class ReminderRule(Strict):
@@ -246,7 +278,7 @@ class ReminderRule(Strict):
     before: list[WorkingDays] = Field(default_factory=list)
     after: list[WorkingDays] = Field(default_factory=list)
     repeat_every: WorkingDays | None = Field(default=None, ge=1)
-    max_count: int | None = Field(default=None, ge=1, le=50)
+    max_count: Count | None = Field(default=None, ge=1, le=50)
 
     @model_validator(mode="after")
     def _bounded(self) -> ReminderRule:
@@ -261,9 +293,9 @@ class SessionRule(Strict):
 
 
 class CalendarDef(Strict):
-    country: str = "FR"
-    send_at: time = time(9, 0)
-    sending_hours: tuple[time, time] = (time(8, 0), time(18, 0))
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(check_country)] = "FR"
+    send_at: Hour = time(9, 0)
+    sending_hours: tuple[Hour, Hour] = (time(8, 0), time(18, 0))
 
     @model_validator(mode="after")
     def _send_within_hours(self) -> CalendarDef:
@@ -281,8 +313,8 @@ class Reminders(Strict):
     charter: ReminderRule
     session: SessionRule
     task: ReminderRule
-    escalate_to_organiser: bool = True
-    digest: list[str] = Field(
+    escalate_to_organiser: StrictBool = True
+    digest: list[Line] = Field(
         default_factory=lambda: ["rappel_date_limite", "relance_charte", "rappel_session", "rappel_tache",
                                  "tache_en_retard"],
         description="Notice kinds that a person receives grouped, one message per day.")
@@ -299,14 +331,14 @@ class Reminders(Strict):
 
 class ProgrammeDefinition(Strict):
     slug: Key
-    title: str
+    title: Name
     organiser: Organiser
     consultancy: Consultancy
     call: Call
     jury: Jury
     accompaniment: Accompaniment
     reminders: Reminders
-    templates_dir: str | None = Field(
+    templates_dir: Name | None = Field(
         default=None, description="Folder of notice templates overriding the defaults, relative to this file.")
 
     @model_validator(mode="after")

@@ -57,22 +57,40 @@ def parse_register(sha256: str, departements: tuple[str, ...], content: Callable
 def read_register(text: str, departements: tuple[str, ...] = ("59", "62")) -> Register:
     """Read the semicolon-separated register (columns siren, nom, nature, ptot, insee, siren_com,
     nom_com, ptot_com); InvalidInput when a column is missing or a number is not one."""
-    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    columns = ("siren", "nom", "nature", "ptot", "insee", "siren_com", "nom_com", "ptot_com")
+    try:
+        reader = csv.DictReader(io.StringIO(text), delimiter=";")
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInput(f"Le registre des EPCI est mal formé : colonne(s) manquante(s) : {', '.join(missing)}.")
+        rows = list(reader)
+    except csv.Error:
+        raise InvalidInput("Le registre des EPCI est mal formé : ce n'est pas un CSV séparé par « ; ».") from None
     members: dict[str, list[Commune]] = {}
     heads: dict[str, dict[str, str]] = {}
-    try:
-        for row in rows:
+    for line, row in enumerate(rows, start=2):
+        try:
             if not row["insee"].startswith(departements):
                 continue
             heads.setdefault(row["siren"], row)
             members.setdefault(row["siren"], []).append(
-                Commune(row["insee"], row["siren_com"], row["nom_com"], int(row["ptot_com"]))
+                Commune(row["insee"], row["siren_com"], row["nom_com"], _count(row["ptot_com"]))
             )
-        epcis = {
-            siren: Epci(siren, row["nom"], row["nature"], int(row["ptot"]), tuple(members[siren]))
-            for siren, row in heads.items()
-        }
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise InvalidInput(f"Le registre des EPCI est mal formé : {exc}.") from None
+            _count(row["ptot"])
+        except (KeyError, ValueError, TypeError, AttributeError):
+            raise InvalidInput(f"Le registre des EPCI est mal formé (ligne {line}) : valeur manquante ou "
+                               "population qui n'est pas un nombre.") from None
+    epcis = {
+        siren: Epci(siren, row["nom"], row["nature"], _count(row["ptot"]), tuple(members[siren]))
+        for siren, row in heads.items()
+    }
+    if not epcis:
+        raise InvalidInput(f"Le registre des EPCI ne compte aucun EPCI des départements {', '.join(departements)}.")
     communes = {c.siren: (c, epci) for epci in epcis.values() for c in epci.communes}
     return Register(epcis, communes)
+
+
+def _count(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        raise ValueError(text)
+    return int(text)

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from models.clock import format_paris, paris
 from models.context import Ctx
-from models.errors import InvalidInput, Refused
+from models.errors import InvalidInput, NotFound, Refused
 from models.invitations import invitation
 from models.notices import NoticeKind, Recipient
 from models.pilots import find_pilot, pilots, slot_taken
@@ -19,6 +19,7 @@ from models.recipients import consultancy_contacts, manager, territory_contacts
 from models.reminders import Planned, due_now, plan
 from models.stages import StageName, stage
 from models.tables import Attendance, Pilot, PilotStatus, ProgrammeState, SessionStatus, TrainingSession, label
+from models.text import require_line, visible
 
 
 def sessions_of(ctx: Ctx, pilot: Pilot) -> list[TrainingSession]:
@@ -34,7 +35,7 @@ def find_session(ctx: Ctx, pilot: Pilot, key: str) -> TrainingSession:
         if item.key == key:
             return item
     known = ", ".join(s.key for s in sessions_of(ctx, pilot)) or "aucune"
-    raise InvalidInput(f"Session « {key} » inconnue pour {pilot.name} (sessions : {known}).")
+    raise NotFound(f"Session « {visible(key)[:80]} » inconnue pour {pilot.name} (sessions : {known}).")
 
 
 def series(ctx: Ctx, item: TrainingSession) -> list[Planned]:
@@ -178,8 +179,8 @@ def held_at(ctx: Ctx, item: TrainingSession, as_of: datetime) -> datetime | None
 def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisation: str,
                       present: bool, at: datetime) -> bool:
     """Record whether someone attended; correcting a record is allowed, repeating it changes nothing."""
-    if not person.strip() or not organisation.strip():
-        raise InvalidInput("Émargement refusé : le nom de la personne et celui de sa structure sont obligatoires.")
+    person = require_line(person, "Émargement refusé : nom de la personne")
+    organisation = require_line(organisation, "Émargement refusé : structure (--organisation)")
     if item.status == SessionStatus.CANCELLED:
         raise Refused(f"La session « {item.title} » a été annulée : pas d'émargement.")
     if at < item.starts_at:

@@ -3,13 +3,17 @@ into a `ProgrammeBundle` the domain stores in the database."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 
 from models.context import ProgrammeBundle
 from models.errors import InvalidInput
 from models.programme import ProgrammeDefinition
+from models.register import read_register
+from models.text import visible
+from models.wording import os_reason
 from notifications.render import OVERRIDABLE, check_overrides
-from transitions.userfiles import MAX_TEXT_FILE, load_model, read_text_file
+from transitions.userfiles import MAX_TEXT_FILE, load_model, read_confined
 
 
 def load_programme(path: Path) -> ProgrammeBundle:
@@ -20,31 +24,47 @@ def load_programme(path: Path) -> ProgrammeBundle:
     `programmes/`): no absolute path or symbolic link leads elsewhere. Raises InvalidInput.
     """
     definition, _ = load_model(path, ProgrammeDefinition, "de programme", refusal=f"Programme {path.name} refusé")
-    folder = path.resolve().parent
-    register = _inside(folder, definition.call.territory.register_file, path.name, "call.territory.register_file",
-                       root=folder.parent)
-    if not register.is_file():
+    folder = Path(os.path.realpath(path)).parent
+    register_file = definition.call.territory.register_file
+    data = read_confined(folder.parent, register_file, MAX_TEXT_FILE * 8, base=folder)
+    if data is None or len(data) > MAX_TEXT_FILE * 8:
         raise InvalidInput(f"Programme {path.name} refusé : call.territory.register_file désigne "
-                           f"« {definition.call.territory.register_file} », fichier introuvable.")
-    register_csv = read_text_file(register, "de registre")
+                           f"« {visible(register_file)[:80]} », fichier introuvable ou inaccessible dans "
+                           f"{folder.parent.name}/ (un fichier ordinaire de moins de {MAX_TEXT_FILE * 8 // 1024} Ko).")
+    try:
+        register_csv = data.decode("utf-8-sig")
+        if "\x00" in register_csv:
+            raise UnicodeDecodeError("utf-8", data, 0, 1, "nul")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"Programme {path.name} refusé : le registre {visible(register_file)[:80]} n'est pas "
+                           "un texte UTF-8.") from None
+    try:
+        read_register(register_csv, tuple(definition.call.territory.departements))
+    except InvalidInput as exc:
+        raise InvalidInput(f"Programme {path.name} refusé : {exc.message}") from None
+    register_name = PurePosixPath(register_file).name
     templates: dict[str, str] = {}
     if definition.templates_dir is not None:
-        overrides = _inside(folder, definition.templates_dir, path.name, "templates_dir")
-        if not overrides.is_dir():
+        overrides = _inside(folder, definition.templates_dir)
+        if overrides is None or not os.path.isdir(overrides):
             raise InvalidInput(f"Programme {path.name} refusé : templates_dir désigne "
-                               f"« {definition.templates_dir} », dossier introuvable.")
-        templates = _read_templates(overrides, path.name)
-    return ProgrammeBundle(definition=definition, source=path.name, register_name=register.name,
+                               f"« {visible(definition.templates_dir)[:80]} », dossier introuvable ou hors du "
+                               "dossier du programme.")
+        try:
+            templates = _read_templates(overrides, path.name)
+        except OSError as exc:
+            raise InvalidInput(f"Programme {path.name} refusé : templates_dir illisible ({os_reason(exc)}).") from None
+    return ProgrammeBundle(definition=definition, source=path.name, register_name=register_name,
                            register_csv=register_csv, templates=templates)
 
 
-def _inside(folder: Path, relative: str, name: str, field: str, root: Path | None = None) -> Path:
-    """`relative` resolved against `folder`, refused if it leads outside `root` (default: `folder`)."""
-    target = (folder / relative).resolve()
-    if not target.is_relative_to(root or folder):
-        where = "du dossier du programme" if root is None else f"de {(root or folder).name}/"
-        raise InvalidInput(f"Programme {name} refusé : {field} doit désigner un chemin à l'intérieur {where}.")
-    return target
+def _inside(folder: Path, relative: str) -> Path | None:
+    """`relative` resolved against `folder`, or None if it leads outside it (or cannot be resolved)."""
+    try:
+        target = Path(os.path.realpath(folder / relative))
+    except (OSError, ValueError):
+        return None
+    return target if target.is_relative_to(folder) else None
 
 
 def _read_templates(folder: Path, name: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, col, select
 
@@ -17,6 +16,7 @@ from models.notices import LABELS, NoticeKind
 from models.status import Status, application_rows, build_status
 from models.tables import Application, label
 from notifications.dashboard import dashboard_markdown
+from transitions.cli.common import escape
 
 __all__ = ["application_rows", "build_status", "dashboard_markdown", "jury_dossier", "print_application",
            "print_history", "print_rows", "print_status"]

@@ -227,7 +227,9 @@ def mutate_tree(draw: Any, doc: Doc, required: dict[Path_, set[str]], special: A
         items = get(doc.tree, path)
         index = draw(st.integers(0, len(items) - 1))
         items.insert(index, copy(items[index]))
-        bad = path[-1:] in {("partenaires",), ("formulaire",), ("members",), ("criteria",)}
+        # The same partner twice is merged with a warning (issue 8's decision); the same file, juror
+        # or criterion twice is refused.
+        bad = path[-1:] in {("formulaire",), ("members",), ("criteria",)}
         doc.notes.append(f"{dotted(path)}[{index}] en double{'' if bad else ' (peut-être valide)'}")
         doc.mark(path, bad)
 
@@ -422,10 +424,9 @@ def _siren_special(draw: Any, doc: Doc) -> None:
         doc.notes.append(f"collectivite_chef_de_file.siren := {spaced!r} (peut-être valide)")
         return
     partners = [p for p in tree.get("partenaires") or [] if isinstance(p, dict)]
-    if choice == "same_partner" and partners:
+    if choice == "same_partner" and partners:  # merged, with a warning in the acknowledgement
         tree["partenaires"].append(copy(partners[0]))
-        doc.notes.append("partenaires : le premier partenaire en double")
-        doc.mark(("partenaires",))
+        doc.notes.append("partenaires : le premier partenaire en double (fusionné avec un avertissement)")
         return
     value = draw(st.sampled_from(BAD_SIRENS))
     if choice == "partner" and partners:

@@ -3,7 +3,7 @@ in French, with a non-zero exit, no traceback, and the database unchanged.
 
 Each target's cases are generated once (derandomized: the same cases on every run) and checked for
 each promise separately, so that a broken promise does not hide the others. The longer run is
-`python bench/fuzz.py`; known failures are listed in bench/FUZZ-RESULTS.md.
+`python bench/fuzz.py`; its last results are in bench/FUZZ-RESULTS.md.
 """
 
 from __future__ import annotations
@@ -28,24 +28,6 @@ FUZZ = settings(max_examples=EXAMPLES_PER_TARGET, deadline=None, derandomize=Tru
                 suppress_health_check=list(HealthCheck))
 
 CHECKS = ["traceback", "french", "refused", "database", "bounded"]
-
-# What fails today (issue 8), per (target, check); see bench/FUZZ-RESULTS.md for the inputs.
-KNOWN: dict[tuple[str, str], str] = {
-    ("application", "traceback"): "issue 8: an integer of 4,300+ digits (ValueError) or nesting 1,000+ deep "
-                                  "(RecursionError) exits 70",
-    ("application", "refused"): "issue 8: the same partner twice, partner SIREN 000000000, duplicate YAML/JSON keys "
-                                "are accepted",
-    ("application", "database"): "issue 8: the accepted bad applications above are stored",
-    ("programme", "traceback"): "issue 8: --at/launch 0001-01-01T00:00 or 9999-12-31T23:59:59-12:00 (OverflowError), "
-                                "4,300+ digit integers (ValueError), deep nesting (RecursionError) exit 70",
-    ("programme", "refused"): "issue 8: duplicate keys, register_file outside/not a register, bools for ints, "
-                              "P999999999Y are accepted",
-    ("programme", "database"): "issue 8: the accepted bad programmes above are installed",
-    ("cli", "traceback"): "issue 8: --limit/ID >= 2**63, --at 0001-01-01T00:00, file names > 255 chars exit 70",
-    ("cli", "french"): "issue 8: click's 'requires an argument', 'Got unexpected extra argument(s) ()', "
-                       "'No such command', pydantic 'Input should be…', 'File name too long' stay English",
-}
-
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
@@ -96,9 +78,7 @@ def _params() -> list[object]:
     params = []
     for target in TARGETS:
         for promise in CHECKS:
-            marks = [pytest.mark.xfail(strict=False, reason=KNOWN[target, promise])] if (target, promise) in KNOWN \
-                else []
-            params.append(pytest.param(target, promise, marks=marks, id=f"{target}-{promise}"))
+            params.append(pytest.param(target, promise, id=f"{target}-{promise}"))
     return params
 
 
@@ -112,7 +92,6 @@ def test_hostile_input_is_refused_cleanly(harness: Harness, target: str, promise
     property_()
 
 
-@pytest.mark.xfail(strict=False, reason="issue 8: a FIFO hangs; /dev/zero is read until memory runs out (exit 70)")
 @pytest.mark.parametrize("special", ["fifo", "dev_zero"])
 def test_special_files_are_refused_without_reading_forever(harness: Harness, tmp_path: Path, special: str) -> None:
     """A FIFO or /dev/zero given as an application: refused at once, not read until memory runs out."""
@@ -132,3 +111,58 @@ def test_special_files_are_refused_without_reading_forever(harness: Harness, tmp
         pytest.fail(f"submit {path} did not answer within 5 s")
     assert done.returncode == 2, (done.returncode, done.stderr[-500:])
     assert "Traceback" not in done.stderr
+
+
+def _commands() -> list[tuple[list[str], object]]:
+    """Every command of the CLI (path, click command), `demo` left out (it replays a whole programme)."""
+    import typer
+
+    from transitions.cli import app
+
+    found: list[tuple[list[str], object]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        subs = getattr(command, "commands", None)
+        if subs:
+            for name, sub in sorted(subs.items()):
+                walk(sub, [*path, name])
+        elif path != ["demo"]:
+            found.append((path, command))
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+ABSURD = ["", "\x1b[31m\u202e" + "x" * 5000, str(2**64), "-1", "0001-01-01T00:00"]
+
+
+def test_every_command_refuses_missing_empty_and_absurd_values(harness: Harness) -> None:
+    """Each parameter of each command, left out (when required), empty or absurd, the others valid:
+    a French message, a non-zero exit other than 70 (none when the value is optional and absurd
+    only in appearance), no traceback, and the database unchanged."""
+    import click
+
+    good = {"at": "2015-07-02T10:00", "party": "cerdd", "signatory": "X", "organisation": "Y", "contact": "Z",
+            "email": "z@example.org", "out_dir": "demo", "file": "sortie.txt", "what": "application",
+            "session_key": "formation-1", "person": "Claire Dufour", "key": "diagnostic", "notice_id": "1"}
+    problems, runs = [], 0
+    for path, command in _commands():
+        params = [p for p in command.params if not getattr(p, "is_flag", False)]  # type: ignore[attr-defined]
+        for param in params:
+            for value in ([None] if param.required else []) + ABSURD:
+                argv = list(path)
+                for other in params:
+                    if other is param:
+                        if value is not None:
+                            argv += [value] if isinstance(other, click.Argument) else [other.opts[0], value]
+                    elif other.required:
+                        given = good.get(str(other.name), "200033579")
+                        argv += [given] if isinstance(other, click.Argument) else [other.opts[0], given]
+                outcome = harness.run("pilots", argv, {})
+                runs += 1
+                found = outcome.problems(expect_refusal=value in (None, "", ABSURD[1]))
+                found.pop("slow", None)
+                if found:
+                    problems.append((argv[:8], {k: v[:160] for k, v in found.items()}))
+    assert runs > 200
+    assert not problems, problems[:10]

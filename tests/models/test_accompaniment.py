@@ -112,7 +112,7 @@ def test_sessions_are_announced_then_recalled_and_progress_is_counted(loaded: st
         ctx = ctx_of(session)
         pilot = pilots.find_pilot(ctx, "200033579")
         item = training.find_session(ctx, pilot, "formation-1")
-        with pytest.raises(InvalidInput, match="nom de la personne et celui de sa structure"):
+        with pytest.raises(InvalidInput, match="nom de la personne"):
             training.record_attendance(ctx, item, person=" ", organisation="CU", present=True,
                                        at=at("2015-08-03T13:00"))
         training.record_attendance(ctx, item, person="A", organisation="CU", present=True, at=at("2015-08-03T13:00"))

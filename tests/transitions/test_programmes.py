@@ -132,11 +132,14 @@ def test_reloading_a_programme(tmp_path: Path, db_url: str) -> None:
 
 def test_files_outside_the_programme_folder_are_refused(tmp_path: Path) -> None:
     outside = _broken(tmp_path, "slug: cerdd-2015", "slug: cerdd-2015\ntemplates_dir: /etc")
-    with pytest.raises(InvalidInput, match="templates_dir doit désigner un chemin à l'intérieur"):
+    with pytest.raises(InvalidInput, match="templates_dir désigne « /etc », dossier introuvable ou hors du dossier"):
         load_programme(outside)
-    escaping = _broken(tmp_path, "../data/epci-npdc-2015.csv", "../../../../../etc/passwd")
-    with pytest.raises(InvalidInput, match="register_file doit désigner un chemin à l'intérieur"):
-        load_programme(escaping)
+    for target in ("../../../../../etc/passwd", "/etc/passwd", "../../../../../etc/absent"):
+        escaping = _broken(tmp_path, "../data/epci-npdc-2015.csv", target)
+        with pytest.raises(InvalidInput) as error:  # the same words whether the outside file exists or not
+            load_programme(escaping)
+        assert error.value.message.endswith("fichier introuvable ou inaccessible dans "
+                                            f"{tmp_path.name}/ (un fichier ordinaire de moins de 4096 Ko).")
 
 
 def test_the_register_and_the_wording_live_in_the_database(tmp_path: Path, db_url: str) -> None:

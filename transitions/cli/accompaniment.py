@@ -6,10 +6,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
-from transitions.cli.common import AtOption, ProgrammeOption, app, command, instant, out, paris_text, programme_ctx
+from transitions.cli.common import (
+    AtOption,
+    ProgrammeOption,
+    app,
+    command,
+    escape,
+    instant,
+    out,
+    paris_text,
+    programme_ctx,
+)
 from transitions.cli.pilots import PilotArgument
 
 ReasonOption = Annotated[str, typer.Option("--reason", help="Motif (obligatoire, consigné au journal).")]

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from models.errors import InvalidInput
 from transitions.cli.common import (
@@ -17,9 +16,12 @@ from transitions.cli.common import (
     app,
     command,
     database,
+    escape,
     instant,
+    line_option,
     out,
     programme_ctx,
+    saved,
     write_csv,
 )
 from transitions.cli.listing import Column, JsonOption, print_json, print_list
@@ -34,6 +36,8 @@ def submit(
     send: Annotated[bool, typer.Option(
         "--send/--no-send", help="Envoie l'accusé de réception tout de suite (sinon au prochain envoi).")] = True,
     programme: ProgrammeOption = None,
+    pieces: Annotated[Path | None, typer.Option(
+        "--pieces", help="Dossier des pièces jointes (par défaut : celui du fichier de candidature).")] = None,
 ) -> None:
     """Dépose une candidature (ou une nouvelle version) et affiche son numéro de récépissé."""
     from sqlmodel import Session
@@ -49,7 +53,9 @@ def submit(
     url = database()
     when = instant(at)
     before = bookmark()
-    receipt = submit_file(url, file, when, by, programme)
+    receipt = submit_file(url, file, when, by, programme, pieces)
+    saved(f"la candidature est enregistrée (récépissé {receipt.receipt_number}, version {receipt.version}), "
+          "l'accusé de réception partira à la prochaine distribution")
     publish_since(before, only_with_server=True)
     out.print(f"Candidature enregistrée : récépissé [bold]{receipt.receipt_number}[/], "
               f"version {receipt.version} ({escape(receipt.lead_name)}).", highlight=False)
@@ -75,6 +81,7 @@ def announce(
     """Enregistre qu'un EPCI prépare une candidature : il sera relancé avant la date limite."""
     from models import intents
 
+    contact = line_option(contact, "Intention refusée : nom du contact (--contact)")
     with programme_ctx(programme) as ctx:
         changed = intents.declare(ctx, siren=siren, contact_name=contact,
                                   contact_email=email, at=instant(at))
@@ -105,6 +112,10 @@ def applications(
     from models.db import session_scope
     from transitions.report import application_rows, print_application, print_history
 
+    if history is not None and show is not None:
+        raise InvalidInput("Choisissez --history ou --show, pas les deux.")
+    if csv_file is not None and (history is not None or show is not None):
+        raise InvalidInput("--csv exporte la liste des candidatures : il ne se combine pas avec --history ou --show.")
     url = database()
     with session_scope(url) as session:
         if history is not None:

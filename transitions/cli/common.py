@@ -7,15 +7,17 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as markup_escape
 
 from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Unavailable
+from models.text import visible
 from models.wording import os_reason
 from transitions.settings import get_settings
 
@@ -31,6 +33,22 @@ T = TypeVar("T")
 AtOption = Annotated[str | None, typer.Option(
     "--at", help="Instant ISO 8601 (sans fuseau : heure de Paris). Par défaut : maintenant.")]
 ProgrammeOption = Annotated[str | None, typer.Option("--programme", help="Identifiant du programme.")]
+MAX_COUNT = 1_000_000
+"""The largest number an integer option or a notice number accepts."""
+
+
+def escape(text: str) -> str:
+    """Text from a person or a file, safe to print: no rich markup, no terminal control sequence."""
+    return markup_escape(visible(text))
+
+
+_saved: ContextVar[str | None] = ContextVar("saved", default=None)
+
+
+def saved(what: str) -> None:
+    """Say what the current command has already stored for good, so that an internal error later
+    on tells the truth (e.g. « la candidature est enregistrée, … »)."""
+    _saved.set(what)
 
 
 EXIT_CODES: dict[type[TransitionsError], int] = {InvalidInput: 2, NotFound: 3, Refused: 4, Unavailable: 5}
@@ -62,6 +80,7 @@ def command(typer_app: typer.Typer, name: str | None = None, **options: Any) -> 
 
 def guarded(action: Callable[[], T]) -> T:
     """Run a command body: a refusal becomes a French message and its exit code, never a traceback."""
+    token = _saved.set(None)
     try:
         try:
             return action()
@@ -75,12 +94,17 @@ def guarded(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         err.print("Interrompu : les changements en cours ont été annulés.")
         raise typer.Exit(130) from None
-    except Exception as exc:  # a bug: keep the details in a log, tell the user in French
+    except Exception as exc:  # a bug: keep the details in a log, tell the user in French, on one line
         log = _log_internal_error()
         where = f"détails dans {log}" if log else "le journal d'erreurs n'a pas pu être écrit"
-        err.print(f"[bold red]Erreur interne inattendue[/] ({type(exc).__name__}). "
-                  f"L'opération en cours a été annulée ; {where}.")
+        done = _saved.get()
+        state = (f"{done[:1].upper()}{done[1:]}" if done
+                 else "Rien n'a été enregistré de l'opération en cours")
+        err.print(f"[bold red]Erreur interne inattendue[/] ({type(exc).__name__}). {escape(state)} ; {where}.",
+                  highlight=False, soft_wrap=True)
         raise typer.Exit(70) from None
+    finally:
+        _saved.reset(token)
 
 
 def _log_internal_error() -> Path | None:
@@ -92,6 +116,7 @@ def _log_internal_error() -> Path | None:
     except Exception:  # the settings or the folder are the problem: nowhere to write
         return None
     logger = logging.getLogger("transitions.erreurs")
+    logger.propagate = False  # to the log file only: Prefect's console handler would print the traceback
     logger.addHandler(handler)
     try:
         logger.exception("unexpected error")
@@ -114,6 +139,16 @@ def translate(exc: Exception) -> Exception:
     if isinstance(exc, ArgumentError):
         return InvalidInput("DATABASE_URL n'est pas une adresse de base de données valide "
                             "(exemples : sqlite:///var/transitions.db, postgresql+psycopg://hôte/base).")
+    if isinstance(exc, RuntimeError) and "ephemeral Prefect API server" in str(exc):
+        import os
+
+        seconds = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "?")
+        return Unavailable(f"Le serveur Prefect temporaire n'a pas démarré dans le délai permis ({seconds} s) : "
+                           "réessayez, augmentez PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ou indiquez un "
+                           "serveur Prefect avec PREFECT_API_URL.")
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return InvalidInput(f"Le système refuse l'opération : {os_reason(exc)}"
+                            + (f" ({visible(str(exc.filename))[:200]})." if exc.filename else "."))
     if isinstance(exc, OperationalError):
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         return Unavailable(f"La base de données est injoignable ou refuse l'accès ; réessayez plus tard ou "
@@ -130,6 +165,13 @@ def instant(text: str | None) -> datetime:
         return parse_instant(text)
     except InstantError as exc:
         raise InvalidInput(f"--at : {exc}.") from None
+
+
+def line_option(value: str, option: str) -> str:
+    """A one-line text option (a name, an organisation), checked before anything is looked up."""
+    from models.text import require_line
+
+    return require_line(value, option)
 
 
 def paris_text(value: datetime) -> str:

@@ -9,6 +9,8 @@ from typing import Any
 import typer
 import typer.rich_utils as rich_utils
 
+from models.text import visible
+
 HELP_TEXT = "Affiche cette aide et quitte."
 
 _PANELS = {
@@ -24,13 +26,27 @@ _PANELS = {
 }
 
 _VALUES = [
+    (re.compile(r"^Input should be greater than or equal to (.*?)\.?$"), "la valeur doit être au moins {0}"),
+    (re.compile(r"^Input should be less than or equal to (.*?)\.?$"), "la valeur doit être au plus {0}"),
+    (re.compile(r"^Input should be greater than (.*?)\.?$"), "la valeur doit dépasser {0}"),
+    (re.compile(r"^Input should be less than (.*?)\.?$"), "la valeur doit être inférieure à {0}"),
     (re.compile(r"^Input should be a valid integer.*$"), "un nombre entier est attendu"),
     (re.compile(r"^Input should be a valid number.*$"), "un nombre est attendu"),
     (re.compile(r"^'?(.*?)'? is not a valid integer\.?$"), "« {0} » n'est pas un nombre entier"),
     (re.compile(r"^'?(.*?)'? is not a valid float\.?$"), "« {0} » n'est pas un nombre"),
     (re.compile(r"^'?(.*?)'? is not a valid boolean.*$"), "« {0} » n'est pas un booléen (true ou false)"),
     (re.compile(r"^'?(.*?)'? is not one of (.*)\.?$"), "« {0} » n'est pas l'une des valeurs permises : {1}"),
-    (re.compile(r"^(.*?) is not in the range (.*)\.?$"), "{0} sort de l'intervalle permis {1}"),
+    (re.compile(r"^(.*?) is not in the range (.*?)\.?$"), "{0} sort de l'intervalle permis {1}"),
+    (re.compile(r"^'?(.*?)'? is not a valid (?:path|file|directory).*$"), "« {0} » n'est pas un chemin valide"),
+]
+_USAGE = [
+    (re.compile(r"^Option '(.+?)' requires an argument\.?$"), "L'option {0} attend une valeur."),
+    (re.compile(r"^Option '(.+?)' requires (\d+) arguments\.?$"), "L'option {0} attend {1} valeurs."),
+    (re.compile(r"^Option '(.+?)' does not take a value\.?$"), "L'option {0} ne prend pas de valeur."),
+    (re.compile(r"^Missing command\.?$"), "Commande manquante."),
+    (re.compile(r"^No such command '(.*?)'\.(?: Did you mean '(.+?)'\?)?$", re.DOTALL), "Commande inconnue « {0} »."),
+    (re.compile(r"^Got unexpected extra arguments? \((.*)\)$", re.DOTALL), "Argument(s) en trop : « {0} »."),
+    (re.compile(r"^Got unexpected extra argument\(s\) \((.*)\)$", re.DOTALL), "Argument(s) en trop : « {0} »."),
 ]
 
 
@@ -65,22 +81,22 @@ def usage_error(exc: Exception) -> str:
         what = "Argument obligatoire manquant" if is_argument else "Option obligatoire manquante"
         text = f"{what} : {param_name or 'un paramètre'}."
     elif kind == "NoSuchOption":
-        text = f"Option inconnue : {getattr(exc, 'option_name', '')}."
+        text = f"Option inconnue : {visible(str(getattr(exc, 'option_name', '')))}."
         possibilities = getattr(exc, "possibilities", None)
         if possibilities:
             text += f" Vouliez-vous dire {' ou '.join(sorted(possibilities))} ?"
     elif kind == "BadParameter":
         hint = getattr(exc, "param_hint", None) or param_name or "un paramètre"
         raw = getattr(exc, "message", message)
-        text = f"Valeur invalide pour {hint} : {_value(raw)}."
-    elif match := re.match(r"No such command '(.+?)'\.(?: Did you mean '(.+?)'\?)?", message):
-        text = f"Commande inconnue « {match.group(1)} »."
-        if match.group(2):
-            text += f" Vouliez-vous dire « {match.group(2)} » ?"
-    elif match := re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)", message):
-        text = f"Argument(s) en trop : {match.group(1)}."
+        text = f"Valeur invalide pour {visible(str(hint))} : {_value(raw)}."
     else:
-        text = f"Commande mal formée : {message}"
+        text = "Commande mal formée."
+        for pattern, french in _USAGE:
+            if match := pattern.match(message.strip()):
+                text = french.format(*(visible(g or "") for g in match.groups()))
+                if pattern.pattern.startswith("^No such command") and match.group(2):
+                    text += f" Vouliez-vous dire « {match.group(2)} » ?"
+                break
     ctx = getattr(exc, "ctx", None)
     path = ctx.command_path if ctx is not None else "transitions"
     return f"{text}\nAide : {path} --help"
@@ -90,8 +106,8 @@ def _value(message: str) -> str:
     for pattern, french in _VALUES:
         match = pattern.match(message.strip())
         if match:
-            return french.format(*match.groups())
-    return message
+            return french.format(*(visible(g)[:80] for g in match.groups()))
+    return "valeur refusée"
 
 
 def run(app: typer.Typer, argv: list[str] | None) -> int:
@@ -109,8 +125,8 @@ def run(app: typer.Typer, argv: list[str] | None) -> int:
         if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):
             try:
                 text = usage_error(exc)
-            except Exception:  # an unexpected shape of error: its own words, rather than a traceback
-                text = str(exc.format_message())
+            except Exception:  # an unexpected shape of error: a French sentence, rather than a traceback
+                text = "Commande mal formée.\nAide : transitions --help"
             Console(stderr=True).print(f"[bold red]Erreur :[/] {escape(text)}", highlight=False)
             return int(exc.exit_code) or 2
         if type(exc).__name__ == "Abort":

@@ -6,11 +6,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from models.clock import format_number
 from models.report_data import JuryLine, JuryView
-from transitions.cli.common import AtOption, ProgrammeOption, app, command, database, instant, out, programme_ctx
+from transitions.cli.common import (
+    AtOption,
+    ProgrammeOption,
+    app,
+    command,
+    database,
+    escape,
+    instant,
+    out,
+    programme_ctx,
+)
 from transitions.cli.listing import Column, JsonOption, print_json, print_list
 from transitions.userfiles import write_text
 

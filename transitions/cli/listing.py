@@ -11,10 +11,16 @@ from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as markup_escape
 from rich.table import Table
 
 from models.clock import paris
+from models.text import visible
+
+
+def escape(text: str) -> str:
+    """Text from a person or a file, safe to print: no rich markup, no terminal control sequence."""
+    return markup_escape(visible(text))
 
 JsonOption = Annotated[bool, typer.Option(
     "--json", help="Écrit la liste complète en JSON (dates ISO 8601, heure de Paris), pour les scripts.")]

@@ -6,10 +6,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from models.errors import InvalidInput
-from transitions.cli.common import AtOption, app, command, database, instant, out, paris_text
+from transitions.cli.common import (
+    MAX_COUNT,
+    AtOption,
+    app,
+    command,
+    database,
+    escape,
+    instant,
+    line_option,
+    out,
+    paris_text,
+    saved,
+)
 from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
 from transitions.report import label
 from transitions.userfiles import write_text
@@ -22,7 +33,8 @@ STATUSES = ("en_attente", "envoye", "abandonne", "expire")
 @command(outbox_app, "list")
 def outbox_list(
     status: Annotated[str | None, typer.Option("--status", help="en_attente, envoye, abandonne ou expire.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre maximal d'avis affichés.")] = 50,
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, max=MAX_COUNT, help="Nombre maximal d'avis affichés.")] = 50,
     kind: Annotated[str | None, typer.Option("--kind", help="Type d'avis (ex. accuse_reception).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Adresse du destinataire.")] = None,
     as_json: JsonOption = False,
@@ -33,6 +45,8 @@ def outbox_list(
     from models.db import session_scope
     from models.notices import NoticeKind
 
+    if to is not None:
+        to = line_option(to, "--to")
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"Statut inconnu « {status} » (statuts : {', '.join(STATUSES)}).")
     if kind is not None and kind not in {k.value for k in NoticeKind}:
@@ -57,7 +71,7 @@ def outbox_list(
 
 @command(outbox_app, "show")
 def outbox_show(
-    notice_id: Annotated[int, typer.Argument(help="Numéro de l'avis.")],
+    notice_id: Annotated[int, typer.Argument(min=1, max=MAX_COUNT, help="Numéro de l'avis.")],
     html: Annotated[Path | None, typer.Option("--html", help="Écrit aussi sa version HTML dans ce fichier.")] = None,
 ) -> None:
     """Montre un avis tel qu'il a été (ou sera) envoyé."""
@@ -83,7 +97,7 @@ def outbox_show(
 
 @command(outbox_app, "retry")
 def outbox_retry(
-    notice_id: Annotated[int | None, typer.Argument(help="Numéro de l'avis.")] = None,
+    notice_id: Annotated[int | None, typer.Argument(min=1, max=MAX_COUNT, help="Numéro de l'avis.")] = None,
     all_dead: Annotated[bool, typer.Option("--all", help="Tous les avis abandonnés.")] = False,
     kind: Annotated[str | None, typer.Option("--kind", help="Avec --all : seulement ce type d'avis.")] = None,
     since: Annotated[str | None, typer.Option(
@@ -127,8 +141,10 @@ def outbox_deliver(at: AtOption = None) -> None:
     """Envoie maintenant les avis dus à l'instant donné."""
     from flows.plain import deliver_now
 
+    when = instant(at)
     database()
-    report = deliver_now(instant(at))
+    saved("les avis déjà envoyés sont enregistrés comme tels ; les autres repartiront à la prochaine distribution")
+    report = deliver_now(when)
     out.print(f"{report.sent} avis envoyé(s), {report.failed} échec(s) dont {report.dead} abandonné(s)"
               + (f", {report.deferred} en attente d'un canal indisponible" if report.deferred else "") + ".",
               highlight=False)

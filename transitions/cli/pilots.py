@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from models.errors import InvalidInput
 from models.wording import os_reason
@@ -16,7 +15,9 @@ from transitions.cli.common import (
     app,
     command,
     database,
+    escape,
     instant,
+    line_option,
     out,
     paris_text,
     programme_ctx,
@@ -38,6 +39,7 @@ def sign(
     """Enregistre la signature de la charte par une des trois parties."""
     from models import pilots
 
+    signatory = line_option(signatory, "Nom du ou de la signataire (--signatory)")
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
         changed = pilots.sign_charter(ctx, found, party=party, signatory=signatory, at=instant(at))
@@ -61,6 +63,8 @@ def attend(
     """Émarge une personne (présente, ou absente avec --absent) à une session."""
     from models import pilots, training
 
+    person = line_option(person, "Émargement refusé : nom de la personne")
+    organisation = line_option(organisation, "Émargement refusé : structure (--organisation)")
     with programme_ctx(programme) as ctx:
         item = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
         changed = training.record_attendance(ctx, item, person=person, organisation=organisation,

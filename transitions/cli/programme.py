@@ -11,15 +11,18 @@ import typer
 from models.context import all_ctx
 from models.errors import NotFound
 from transitions.cli.common import (
+    MAX_COUNT,
     AtOption,
     ProgrammeOption,
     app,
     command,
     database,
     instant,
+    line_option,
     out,
     paris_text,
     programme_ctx,
+    saved,
 )
 from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
 from transitions.settings import get_settings
@@ -42,10 +45,18 @@ def init(
     settings = get_settings()
     path = programme or settings.programmes_dir / f"{settings.default_programme}.yaml"
     bundle = load_programme(path)
+    when = instant(at)
     url = database()
-    with session_scope(url) as session:
-        ctx, changed = install_programme(session, bundle, instant(at), "cli", mode=mode)
-        slug = ctx.programme.slug
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with session_scope(url) as session:
+            ctx, changed = install_programme(session, bundle, when, "cli", mode=mode)
+            slug = ctx.programme.slug
+    except IntegrityError:  # another init installed it at the same moment: now it is there
+        with session_scope(url) as session:
+            ctx, changed = install_programme(session, bundle, when, "cli", mode=mode)
+            slug = ctx.programme.slug
     word = "chargé" if changed else "déjà à jour"
     from sqlalchemy.engine import make_url
 
@@ -67,6 +78,7 @@ def tick(at: AtOption = None, programme: ProgrammeOption = None) -> None:
         elif not all_ctx(session):
             raise NotFound("Aucun programme n'est chargé dans la base : lancez d'abord « transitions init ».")
 
+    saved("chaque étape terminée avant l'erreur est enregistrée ; les autres reprendront au prochain tick")
     result = run_tick(when, programme)
     out.print(f"Tick du {paris_text(when)} : "
               + (", ".join(f"{k} ({v})" for k, v in result.changed.items()) or "rien de nouveau")
@@ -97,7 +109,8 @@ def status(
 
 @command(app)
 def audit(
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre d'entrées, les plus récentes.")] = 50,
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, max=MAX_COUNT, help="Nombre d'entrées, les plus récentes.")] = 50,
     action: Annotated[str | None, typer.Option(
         "--action", help="Filtre : début du nom d'action (ex. candidature).")] = None,
     as_json: JsonOption = False,
@@ -106,6 +119,8 @@ def audit(
     """Montre le journal : chaque changement d'état, quand, par qui, quoi."""
     from models.audit import entries
 
+    if action is not None:
+        action = line_option(action, "--action")
     with programme_ctx(programme) as ctx:
         rows = entries(ctx.session, ctx.programme_id, limit=limit, action=action)
     if as_json:

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from models.errors import InvalidInput
-from transitions.cli.common import AtOption, ProgrammeOption, app, command, instant, out, programme_ctx
+from transitions.cli.common import AtOption, ProgrammeOption, app, command, escape, instant, out, programme_ctx
 from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
 
 EXPORT_KINDS = ("applications", "scores", "ranking", "pilots", "sessions", "attendance", "deliverables", "notices",

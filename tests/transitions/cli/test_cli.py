@@ -12,10 +12,12 @@ from typer.testing import CliRunner
 
 from models.db import session_scope
 from models.tables import Application, ApplicationVersion, AuditEntry, Notice
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, PROJECT_ROOT
 from transitions.cli import app
 
 runner = CliRunner()
+COMMAND_ENV = {"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(PROJECT_ROOT)}
+"""The installed command, running this checkout's code."""
 
 
 def _state(url: str) -> tuple[int, ...]:
@@ -103,7 +105,7 @@ def test_nothing_loaded_is_explained(sqlite_url: str) -> None:
     ({"DATABASE_URL": "postgresql+psycopg://personne@127.0.0.1:1/x"}, 5, "La base de données est injoignable"),
 ])
 def test_environment_problems_are_explained(tmp_path: Path, env: dict[str, str], code: int, message: str) -> None:
-    base = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": str(Path(sys.executable).parent),
+    base = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **COMMAND_ENV,
             "PREFECT_HOME": str(tmp_path / "prefect"), "COLUMNS": "200"}
     done = subprocess.run([str(Path(sys.executable).parent / "transitions"), "status"], capture_output=True,
                           text=True, env=base | env, timeout=120)
@@ -113,7 +115,7 @@ def test_environment_problems_are_explained(tmp_path: Path, env: dict[str, str],
 
 
 def test_the_installed_command_shows_no_traceback(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": str(Path(sys.executable).parent)}
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **COMMAND_ENV}
     done = subprocess.run([str(Path(sys.executable).parent / "transitions"), "submit", str(tmp_path / "absent.yaml")],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2
@@ -221,10 +223,10 @@ def test_outbox_shows_and_filters_what_was_sent(opened: str, tmp_path: Path) -> 
     (["tick", "--att", "x"], "Option inconnue : --att. Vouliez-vous dire --at ?"),
     (["sign", "200033579", "--signatory", "X"], "Option obligatoire manquante : --party."),
     (["outbox", "show", "abc"], "Valeur invalide pour NOTICE_ID : un nombre entier est attendu."),
-    (["jury", "ranking", "en-trop"], "Argument(s) en trop : en-trop."),
+    (["jury", "ranking", "en-trop"], "Argument(s) en trop : « en-trop »."),
 ])
 def test_usage_errors_are_french(tmp_path: Path, args: list[str], message: str) -> None:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": str(Path(sys.executable).parent),
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **COMMAND_ENV,
            "PREFECT_HOME": str(tmp_path / "prefect"), "COLUMNS": "200"}
     done = subprocess.run([str(Path(sys.executable).parent / "transitions"), *args], capture_output=True,
                           text=True, env=env, timeout=120)
@@ -235,7 +237,7 @@ def test_usage_errors_are_french(tmp_path: Path, args: list[str], message: str) 
 
 def test_help_is_french(tmp_path: Path) -> None:
     done = subprocess.run([str(Path(sys.executable).parent / "transitions"), "tick", "--help"], capture_output=True,
-                          text=True, env={"PATH": str(Path(sys.executable).parent), "COLUMNS": "200",
+                          text=True, env={**COMMAND_ENV, "COLUMNS": "200",
                                           "PREFECT_HOME": str(tmp_path)}, timeout=120)
     assert done.returncode == 0
     assert "Affiche cette aide et quitte." in done.stdout and "Show this message" not in done.stdout
@@ -246,12 +248,12 @@ def test_help_is_french(tmp_path: Path) -> None:
     (["status", "--markdown", "/nonexistent/dossier/bilan.md"], 2),
     (["jury", "dossier", "--out", "/nonexistent/dossier/jury.md"], 2),
     (["applications", "--csv", "/nonexistent/dossier/c.csv"], 2),
-    (["applications", "--history", "CERDD-2015-9999"], 2),
-    (["applications", "--show", "123456789"], 2),
+    (["applications", "--history", "CERDD-2015-9999"], 3),
+    (["applications", "--show", "123456789"], 3),
     (["announce", "200033579", "--contact", " ", "--email", "a@example.org", "--at", "2015-04-10"], 2),
-    (["attend", "200033579", "formation-1", "X", "--organisation", "Y"], 2),
-    (["deliverable", "200033579", "methode"], 2),
-    (["tasks", "--pilot", "nobody"], 2),
+    (["attend", "200033579", "formation-1", "X", "--organisation", "Y"], 3),
+    (["deliverable", "200033579", "methode"], 3),
+    (["tasks", "--pilot", "nobody"], 3),
     (["sign", "200033579", "--party", "cerdd", "--signatory", " "], 2),
     (["init", "--programme", "/nonexistent.yaml"], 2),
     (["outbox", "retry", "1", "--at", "2015-04-03"], 4),

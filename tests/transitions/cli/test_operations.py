@@ -97,7 +97,7 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
 
 def test_operator_mistakes_get_french_messages(loaded: str) -> None:
     cases = [
-        (["sign", "999999999", "--party", "cerdd", "--signatory", "X"], 2, "Aucun territoire pilote"),
+        (["sign", "999999999", "--party", "cerdd", "--signatory", "X"], 3, "Aucun territoire pilote"),
         (["jury", "score", "/nulle/part.yaml"], 2, "n'existe pas"),
         (["outbox", "retry", "999"], 3, "Aucun avis n°999"),
         (["tasks", "--at", "hier"], 2, "ISO 8601"),
