@@ -119,6 +119,8 @@ def calendar(
     programme: ProgrammeOption = None,
 ) -> None:
     """Exporte les sessions et les échéances des livrables au format iCalendar (.ics)."""
+    pilot = None if pilot is None else line_option(pilot, "--pilot")
+    person = None if person is None else line_option(person, "--person")
     from datetime import UTC, datetime
 
     from models.db import session_scope

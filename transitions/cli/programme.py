@@ -61,7 +61,7 @@ def init(
     from sqlalchemy.engine import make_url
 
     shown = make_url(url).render_as_string(hide_password=True)  # never print a password
-    out.print(f"Programme « {slug} » ({ctx.programme.mode}) {word} dans {shown}.")
+    out.print(f"Programme « {slug} » {word} dans {shown} (mode {ctx.programme.mode}).")
 
 
 @command(app)

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from models.errors import InvalidInput
-from transitions.cli.common import AtOption, ProgrammeOption, app, command, escape, instant, out, programme_ctx
+from transitions.cli.common import (
+    AtOption,
+    ProgrammeOption,
+    app,
+    command,
+    escape,
+    instant,
+    line_option,
+    out,
+    programme_ctx,
+)
 from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
 
 EXPORT_KINDS = ("applications", "scores", "ranking", "pilots", "sessions", "attendance", "deliverables", "notices",
@@ -23,6 +33,7 @@ def report(
     programme: ProgrammeOption = None,
 ) -> None:
     """Écrit le rapport d'avancement en HTML : appel, jury, frise de chaque pilote, avis."""
+    pilot = None if pilot is None else line_option(pilot, "--pilot")
     from transitions.html_export import write_report
 
     when = instant(at)
@@ -69,6 +80,7 @@ def sessions(
     programme: ProgrammeOption = None,
 ) -> None:
     """Liste les sessions de chaque pilote avec leur clé (pour « attend »), leur date et la présence."""
+    pilot = None if pilot is None else line_option(pilot, "--pilot")
     from models.report_data import pilot_views
     from models.training import session_rows
 

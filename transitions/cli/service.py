@@ -17,8 +17,16 @@ def serve(
 ) -> None:
     """Lance (ou rejoint, avec PREFECT_API_URL) un serveur Prefect et sert les flux : tick aux instants du
     programme, envoi des avis, décision du jury, réactions aux signatures."""
+    import ipaddress
+
+    from models.errors import InvalidInput
     from transitions.serve import serve as run
 
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            raise InvalidInput(f"--host : « {host[:60]} » n'est pas une adresse IP (ex. 127.0.0.1).") from None
     run(host, port, out)
 
 
