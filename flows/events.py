@@ -60,4 +60,11 @@ def publish_since(after_id: int, *, only_with_server: bool = False) -> int:
                 emitted += 1
         except Exception:  # best-effort: the tick reconciles; never fail the change that happened
             log.warning("événement non émis pour l'entrée d'audit %s", entry.id, exc_info=True)
+    if only_with_server and emitted:  # a command line exits next: send the events before it does
+        from prefect.events.worker import EventsWorker
+
+        try:
+            EventsWorker.drain_all(timeout=10)
+        except Exception:
+            log.warning("événements peut-être non transmis au serveur Prefect", exc_info=True)
     return emitted
