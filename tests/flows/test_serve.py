@@ -138,6 +138,14 @@ def test_the_programme_runs_on_prefect_by_itself(service: dict[str, Any]) -> Non
     from transitions.intake import read_application, submit_form
     from transitions.programmes import load_programme
 
+    def registered() -> bool:  # the service registers its deployments once its server is up
+        try:
+            _api(service, lambda client: client.read_deployment_by_name("tick/tick"))
+        except Exception:
+            return False
+        return True
+
+    _wait("le déploiement du tick", registered, service, 240)
     now = datetime.now(UTC)
     meeting = paris(now + timedelta(seconds=75)).replace(tzinfo=None, microsecond=0)
     path = _shifted_programme(service["folder"], meeting)
@@ -162,14 +170,6 @@ def test_the_programme_runs_on_prefect_by_itself(service: dict[str, Any]) -> Non
     run_tick_plain(datetime.now(UTC))  # the last tick before the service takes over
 
     # The operator asks the service for a tick now: it puts the meeting on Prefect's calendar.
-    def registered() -> bool:  # the service registers its deployments once its server is up
-        try:
-            _api(service, lambda client: client.read_deployment_by_name("tick/tick"))
-        except Exception:
-            return False
-        return True
-
-    _wait("le déploiement du tick", registered, service, 240)
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
