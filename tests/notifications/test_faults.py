@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlmodel import Session, select
 
 from models import delivery
 from models.call import launch_call
-from models.db import get_engine, session_scope
+from models.db import session_scope
 from models.notices import NoticeKind, Recipient
-from models.tables import Notice
-from notifications.deliver import DeliveryReport, deliver_due
-from notifications.routing import from_settings
+from notifications.deliver import DeliveryReport
 from notifications.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
 from tests.conftest import at, ctx_of, open_call
+from tests.notifications.outbox_helpers import all_notices as _notices
+from tests.notifications.outbox_helpers import deliver as _deliver
 from tests.notifications.servers import HttpSink, SmtpSink, free_port, http_server, silent_server, smtp_server
 from transitions.settings import get_settings, reset_settings
 
@@ -33,21 +31,6 @@ def _use(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     reset_settings()
-
-
-
-
-def _deliver(url: str, as_of: datetime = LAUNCH, lease: timedelta | None = None) -> DeliveryReport:
-    with Session(get_engine(url), expire_on_commit=False) as session:
-        channels, policy = from_settings(get_settings())
-        if lease is not None:
-            policy = replace(policy, lease=lease)
-        return deliver_due(session, as_of=as_of, channels=channels, policy=policy)
-
-
-def _notices(url: str) -> list[Notice]:
-    with session_scope(url) as session:
-        return list(session.exec(select(Notice).order_by(Notice.id)).all())  # type: ignore[arg-type]
 
 
 def _smtp(monkeypatch: pytest.MonkeyPatch, port: int, timeout: str = "2") -> None:

@@ -3,25 +3,22 @@ against a real SMTP server on loopback, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 
 import pytest
-from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from models import delivery
 from models.addresses import header_text
-from models.db import get_engine, session_scope
+from models.db import session_scope
 from models.notices import NoticeKind, Recipient
-from models.tables import Notice
 from notifications import deliver as deliver_module
-from notifications.deliver import DeliveryReport, deliver_due
-from notifications.routing import from_settings
 from tests.conftest import at, ctx_of
+from tests.notifications.outbox_helpers import all_notices as _notices
+from tests.notifications.outbox_helpers import deliver as _deliver
 from tests.notifications.servers import SmtpSink, smtp_server
-from transitions.settings import get_settings, reset_settings
+from transitions.settings import reset_settings
 
 LAUNCH = at("2015-04-02T09:00")  # a Thursday
 HOSTILE = {
@@ -38,19 +35,6 @@ def _smtp(monkeypatch: pytest.MonkeyPatch, port: int, **extra: str) -> None:
                        "SMTP_TIMEOUT": "2", **extra}.items():
         monkeypatch.setenv(key, value)
     reset_settings()
-
-
-def _deliver(url: str, as_of: datetime = LAUNCH, lease: timedelta | None = None) -> DeliveryReport:
-    with Session(get_engine(url), expire_on_commit=False) as session:
-        channels, policy = from_settings(get_settings())
-        if lease is not None:
-            policy = replace(policy, lease=lease)
-        return deliver_due(session, as_of=as_of, channels=channels, policy=policy)
-
-
-def _notices(url: str) -> list[Notice]:
-    with session_scope(url) as session:
-        return list(session.exec(select(Notice).order_by(Notice.id)).all())  # type: ignore[arg-type]
 
 
 def _queue(url: str, people: dict[str, str], kind: NoticeKind = NoticeKind.CALL_LAUNCHED,
