@@ -5,14 +5,17 @@ triggers that react to domain events."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.events import DeploymentEventTrigger
+from prefect.events.schemas.automations import Posture
 
 from flows.decision import jury_decision_flow
 from flows.delivery import deliver_flow
 from flows.stages import (
+    attendance_flow,
     close_call_flow,
     closing_flow,
     deliverables_flow,
@@ -25,6 +28,9 @@ from flows.stages import (
 from flows.tick import tick_flow
 
 PARIS = "Europe/Paris"
+ATTENDANCE_WAIT = timedelta(days=1)
+"""How long the `rappel-presences` trigger waits for attendance after a session ends (the domain's
+`models.training.ATTENDANCE_GRACE`)."""
 TAGS = ["transitions", "cerdd"]
 
 
@@ -32,12 +38,18 @@ def _cron(expression: str) -> dict[str, Any]:
     return {"cron": expression, "timezone": PARIS}
 
 
+SIGNATURE_PARAMETERS = {"as_of": "{{ event.payload['instant'] }}",
+                        "programme": "{{ event.resource['transitions.programme'] }}"}
+"""The kick-off's parameters from a signature event. The instant is the ISO text the event's
+payload carries (flows/events.py), not `event.occurred`: Prefect renders a lone `{{ … }}` with
+`| tojson`, which fails on a datetime (the run was never created: « InvalidJinja »)."""
+
+
 def signature_trigger() -> DeploymentEventTrigger:
     """A charter signature starts the kick-off stage at once, for the instant it was recorded."""
     return DeploymentEventTrigger(
         name="signature de charte", expect={"transitions.charte.signee"},
-        match={"prefect.resource.id": "transitions.pilot.*"},
-        parameters={"as_of": "{{ event.occurred }}", "programme": "{{ event.resource['transitions.programme'] }}"})
+        match={"prefect.resource.id": "transitions.pilot.*"}, parameters=dict(SIGNATURE_PARAMETERS))
 
 
 def decision_trigger() -> DeploymentEventTrigger:
@@ -45,6 +57,18 @@ def decision_trigger() -> DeploymentEventTrigger:
     return DeploymentEventTrigger(
         name="décision attendue", expect={"transitions.jury.decision_attendue"},
         match={"prefect.resource.id": "transitions.programme.*"},
+        parameters={"programme": "{{ event.resource['transitions.programme'] }}"})
+
+
+def attendance_trigger() -> DeploymentEventTrigger:
+    """Proactive: a session ended (`transitions.session.terminee`, announced by the tick) and no
+    attendance was recorded for it (`transitions.session.emargement`, same resource) within a day:
+    the manager is reminded. The run acts at its own start; the flow checks the database again."""
+    return DeploymentEventTrigger(
+        name="émargement manquant", posture=Posture.Proactive,
+        after={"transitions.session.terminee"}, expect={"transitions.session.emargement"},
+        for_each={"prefect.resource.id"}, match={"prefect.resource.id": "transitions.training_session.*"},
+        threshold=1, within=ATTENDANCE_WAIT,
         parameters={"programme": "{{ event.resource['transitions.programme'] }}"})
 
 
@@ -76,5 +100,8 @@ def deployments() -> list[Any]:
         jury_decision_flow.to_deployment(
             name="decision-jury", tags=TAGS, triggers=[decision_trigger()],
             description="Propose le classement du jury et attend la décision de son ou sa secrétaire."),
+        attendance_flow.to_deployment(
+            name="rappel-presences", tags=TAGS, triggers=[attendance_trigger()],
+            description="Un jour après la fin d'une session sans émargement, le rappelle au Cerdd (une fois)."),
         *(flow.to_deployment(name=name, tags=TAGS, description=flow.description or "") for flow, name in stages),
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 
+from flows.plain import EndedSession
 from models import audit
 from models.db import session_scope
 from models.tables import AuditEntry
@@ -63,8 +64,43 @@ def publish_since(after_id: int, *, only_with_server: bool = False) -> int:
     if only_with_server and emitted:  # a command line exits next: send the events before it does
         from prefect.events.worker import EventsWorker
 
+        # Prefect's queue logs « Still processing items… » in English while it drains: not for users.
+        logging.getLogger("EventsWorker").setLevel(logging.ERROR)
         try:
             EventsWorker.drain_all(timeout=10)
         except Exception:
             log.warning("événements peut-être non transmis au serveur Prefect", exc_info=True)
+    return emitted
+
+
+SESSION_ENDED = "transitions.session.terminee"
+"""Announced by the tick for each session of a live programme whose end it passed: the start of the
+`rappel-presences` trigger's wait for `transitions.session.emargement` on the same session."""
+
+
+def ended_session_event(item: EndedSession) -> dict[str, object]:
+    """The event for a session that ended, about the same resource as its attendance records."""
+    return {
+        "event": SESSION_ENDED,
+        "resource": {"prefect.resource.id": f"transitions.training_session.{item.id}",
+                     "prefect.resource.name": f"{item.pilot} : {item.title}"[:200],
+                     "transitions.programme": item.programme},
+        "occurred": item.ends_at,
+        "payload": {"instant": item.ends_at.isoformat(), "pilote": item.pilot, "session": item.title},
+    }
+
+
+def publish_ended_sessions(ended: list[EndedSession]) -> int:
+    """Emit one `transitions.session.terminee` event per session (best-effort); returns how many."""
+    if not ended:
+        return 0
+    from prefect.events import emit_event
+
+    emitted = 0
+    for item in ended:
+        try:
+            if emit_event(**ended_session_event(item)) is not None:  # type: ignore[arg-type]
+                emitted += 1
+        except Exception:  # best-effort: the reminder is also reachable by running the deployment
+            log.warning("événement de fin de session non émis (session %s)", item.id, exc_info=True)
     return emitted

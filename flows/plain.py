@@ -76,3 +76,47 @@ def run_tick_plain(as_of: datetime, programme: str | None = None, settings: Sett
     result.delivery = deliver_now(as_of, settings)
     finish_tick(result, as_of, settings)
     return result
+
+
+def remind_attendance(as_of: datetime, programme: str | None = None, settings: Settings | None = None) -> int:
+    """Remind the Cerdd's manager of sessions ended a day ago or more with no attendance recorded
+    (`models.training.attendance_reminders`), each programme locked; returns how many sessions
+    were reminded of for the first time."""
+    from models.context import all_ctx
+    from models.training import attendance_reminders
+
+    settings = settings or get_settings()
+    with session_scope(settings.database_url) as session:
+        return sum(attendance_reminders(ctx, as_of) for ctx in all_ctx(session, lock=True, renderer=render_notice)
+                   if programme in (None, ctx.programme.slug))
+
+
+@dataclass(frozen=True)
+class EndedSession:
+    """A session that ended since its programme's last tick, as an event announces it."""
+
+    id: int
+    title: str
+    pilot: str
+    ends_at: datetime
+    programme: str
+
+
+def sessions_ended(until: datetime, programmes: list[str], settings: Settings | None = None) -> list[EndedSession]:
+    """The sessions of the live programmes among `programmes` that ended after their programme's
+    last tick and by `until` (call it before the tick is recorded)."""
+    from models.context import all_ctx
+    from models.tables import Pilot, ProgrammeMode
+    from models.training import ended_between
+
+    settings = settings or get_settings()
+    found: list[EndedSession] = []
+    with session_scope(settings.database_url) as session:
+        for ctx in all_ctx(session):
+            if ctx.programme.slug not in programmes or ctx.programme.mode != ProgrammeMode.LIVE:
+                continue
+            for item in ended_between(ctx, ctx.programme.last_tick_at, until):
+                pilot = session.get(Pilot, item.pilot_id)
+                found.append(EndedSession(item.id or 0, item.title, pilot.name if pilot else "", item.ends_at,
+                                          ctx.programme.slug))
+    return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow
+from prefect import flow, task
 
 from flows.common import deliver_task, instant_or_now, run_name, stage_task
 from models.stages import StageName as S
@@ -71,3 +71,23 @@ def deliverables_flow(as_of: datetime | None = None, programme: str | None = Non
 def closing_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
     """Close each pilot after 12 months, and the programme after the last one."""
     return _run([S.CLOSING], as_of, programme)
+
+
+@task(name="rappel-emargements")
+def attendance_task(as_of: datetime, programme: str | None) -> int:
+    """Remind the Cerdd's manager of sessions held a day ago or more with no attendance recorded."""
+    from flows.plain import remind_attendance
+
+    return remind_attendance(as_of, programme)
+
+
+@flow(name="rappel-presences", flow_run_name=run_name,
+      description="Rappelle au Cerdd les émargements non saisis un jour après la fin d'une session.")
+def attendance_flow(as_of: datetime | None = None, programme: str | None = None) -> dict[str, int]:
+    """Remind the Cerdd's manager of every session that ended a day ago or more without any attendance
+    recorded (once per session), then deliver. Triggered a day after a session ends with no
+    attendance event (prefect.yaml, proactive trigger); idempotent, so running it by hand is safe."""
+    instant = instant_or_now(as_of)
+    reminded = attendance_task(instant, programme)
+    deliver_task(instant)
+    return {"rappels": reminded}

@@ -43,6 +43,16 @@ def schedule_agenda_task(after: datetime) -> int:
     return len(by_instant)
 
 
+@task(name="sessions-terminees")
+def ended_sessions_task(until: datetime, programmes: list[str]) -> int:
+    """Announce the sessions of live programmes that ended since their last tick (events that start
+    the wait of the `rappel-presences` trigger); call it before the tick is recorded."""
+    from flows.events import publish_ended_sessions
+    from flows.plain import sessions_ended
+
+    return publish_ended_sessions(sessions_ended(until, programmes))
+
+
 @flow(name="tick", flow_run_name=run_name,
       description="Fait avancer les programmes jusqu'à l'instant donné et envoie les avis dus.")
 def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> TickResult:
@@ -58,6 +68,8 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> Ti
     for each in STAGES:
         result.changes[each.name] = stage_task(each.name, instant, programme, result.programmes)
     result.delivery = deliver_task(instant)
+    if scheduled:
+        ended_sessions_task(instant, result.programmes)
     finish_tick(result, instant)
     if result.changed or result.delivery.sent:
         dashboard_task(instant)

@@ -48,6 +48,7 @@ class NoticeKind(StrEnum):
     DELIVERABLE_POSTPONED = "livrable_reporte"
     PROGRAMME_CLOSED = "bilan_programme"
     DEAD_LETTER = "avis_abandonne"
+    ATTENDANCE_MISSING = "presences_a_saisir"
     DIGEST = "recapitulatif"
 
 
@@ -85,6 +86,7 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.DELIVERABLE_POSTPONED: "Échéance de livrable reportée",
     NoticeKind.PROGRAMME_CLOSED: "Bilan du programme",
     NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
+    NoticeKind.ATTENDANCE_MISSING: "Émargement à saisir (rappel)",
     NoticeKind.DIGEST: "Récapitulatif des avis du jour",
 }
 
@@ -126,6 +128,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.PILOT_CLOSED: ("pilote", "avancement"),
         NoticeKind.PROGRAMME_CLOSED: ("bilans",),
         NoticeKind.DEAD_LETTER: ("avis",),
+        NoticeKind.ATTENDANCE_MISSING: ("pilote", "session", "depuis", "siren"),
         NoticeKind.DIGEST: ("elements", "jour", "jours"),
     }.items()
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -18,7 +18,16 @@ from models.pilots import find_pilot, pilots, slot_taken
 from models.recipients import consultancy_contacts, manager, territory_contacts
 from models.reminders import Planned, due_now, plan
 from models.stages import StageName, stage
-from models.tables import Attendance, Pilot, PilotStatus, ProgrammeState, SessionStatus, TrainingSession, label
+from models.tables import (
+    Application,
+    Attendance,
+    Pilot,
+    PilotStatus,
+    ProgrammeState,
+    SessionStatus,
+    TrainingSession,
+    label,
+)
 from models.text import require_line, visible
 
 
@@ -174,6 +183,42 @@ def held_at(ctx: Ctx, item: TrainingSession, as_of: datetime) -> datetime | None
         Attendance.session_id == item.id, col(Attendance.recorded_at) <= as_of)
         .order_by(col(Attendance.recorded_at))).first()
     return first
+
+
+ATTENDANCE_GRACE = timedelta(days=1)
+"""How long after a session ends its attendance may wait before the Cerdd's manager is reminded
+(the `rappel-presences` deployment's proactive trigger waits as long: prefect.yaml)."""
+
+
+def ended_between(ctx: Ctx, start: datetime | None, end: datetime) -> list[TrainingSession]:
+    """The sessions of active pilots, not cancelled, whose end lies in (`start`, `end`] (from the
+    beginning when `start` is None), earliest first."""
+    query = (select(TrainingSession).join(Pilot, col(Pilot.id) == TrainingSession.pilot_id)
+             .where(Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE,
+                    TrainingSession.status != SessionStatus.CANCELLED, col(TrainingSession.ends_at) <= end))
+    if start is not None:
+        query = query.where(col(TrainingSession.ends_at) > start)
+    return list(ctx.session.exec(query.order_by(col(TrainingSession.ends_at))).all())
+
+
+def attendance_reminders(ctx: Ctx, as_of: datetime, grace: timedelta = ATTENDANCE_GRACE) -> int:
+    """Remind the Cerdd's manager, once per session, of every session that ended at least `grace`
+    before `as_of` with no attendance recorded by then; returns the number of sessions reminded of
+    for the first time (0 when run again: the outbox keeps one notice per session)."""
+    reminded = 0
+    for item in ended_between(ctx, None, as_of - grace):
+        if held_at(ctx, item, as_of) is not None:
+            continue
+        pilot = ctx.session.get(Pilot, item.pilot_id)
+        application = ctx.session.get(Application, pilot.application_id) if pilot is not None else None
+        if pilot is None or application is None:
+            continue
+        days = (as_of - item.ends_at).days
+        queued = ctx.notify(NoticeKind.ATTENDANCE_MISSING, recipients=manager(ctx), key=f"session-{item.id}",
+                            context={"pilote": pilot, "session": item, "siren": application.lead_siren,
+                                     "depuis": f"{days} jour{'s' if days > 1 else ''}"}, at=as_of)
+        reminded += 1 if queued else 0
+    return reminded
 
 
 def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisation: str,

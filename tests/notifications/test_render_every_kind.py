@@ -48,6 +48,7 @@ def _sample(ctx: Ctx, session: Session, kind: NoticeKind) -> dict[str, Any]:
         "manquants": ["livrable « Diagnostic » accepté"],
         "ancienne_date": now, "ancien_lieu": "Siège", "manquantes": ["du territoire"], "remplacant": pilot,
         "commentaire": "Compléter le diagnostic", "ancienne_echeance": now,
+        "depuis": "1 jour", "siren": "200033579",
     }
     return {"programme": definition, "organisateur": definition.organiser,
             "destinataire": Recipient("claire@example.org", "Claire <Dufour> & Cie"),
