@@ -1,7 +1,8 @@
 """Running for real: `transitions serve` starts a Prefect server on loopback and serves the
 deployments; a scheduled run at the programme's own instant (the jury's meeting) executes, the
-suspended jury decision is resumed through the API with the secretary's input. The database and
-the outbox show it. (The kick-off fired by signature events is not covered yet.)"""
+suspended jury decision is resumed through the API with the secretary's input; three charter
+signatures recorded on the command line start the pilot at once through the signature event's
+trigger. The database and the outbox show it."""
 
 from __future__ import annotations
 
@@ -20,14 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from models.clock import paris
+from models.clock import paris, parse_instant
 from tests.conftest import EXAMPLES, JURY_SHEETS, PROGRAMME, PROJECT_ROOT, TERRITORIES
 
 pytestmark = pytest.mark.prefect
 
 MEETING_2015 = datetime(2015, 6, 4, 14, 0)
+ARRAS = "200033579"
 
 
 def _free_port() -> int:
@@ -215,6 +217,51 @@ def test_the_programme_runs_on_prefect_by_itself(service: dict[str, Any]) -> Non
     assert decision is not None and "Emmanuel Bertin" in _audit_of_selection(url)
     # Delivered at the next working-day sending time (issue 9), not necessarily during the test.
     assert decision.deliver_after >= decision.created_at
+
+    # The charter signed by its three parties on the command line: the third signature's event
+    # starts the pilot at once (trigger → charte-et-lancement), not the next tick.
+    kickoff = paris_to_utc(meeting + timedelta(seconds=40))
+    while datetime.now(UTC) <= kickoff + timedelta(seconds=2):  # signed after the planned kick-off
+        time.sleep(1)
+    for party, signatory in (("territoire", "Jean-Marc Lefebvre"), ("cerdd", "Emmanuel Bertin"),
+                             ("prestataire", "Cheffe de projet du prestataire")):
+        done = subprocess.run([sys.executable, "-c", "from transitions.cli import main; main()", "sign", ARRAS,
+                               "--party", party, "--signatory", signatory], cwd=PROJECT_ROOT, env=service["env"],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and "Still processing" not in done.stderr, done.stdout + done.stderr
+    last_signature = _last_signature(url)
+
+    def started() -> list[Any]:
+        return [r for r in _runs(service, "charte-et-lancement") if r.state and r.state.is_completed()
+                and parse_instant(str(r.parameters.get("as_of"))) == last_signature]
+
+    _wait("le lancement déclenché par la troisième signature", started, service, 180)
+    with session_scope(url) as session:
+        from models.tables import AuditEntry, Pilot
+
+        pilot = session.exec(select(Pilot).where(Pilot.name == "CU d'Arras")).one()
+        launches = session.exec(select(AuditEntry).where(AuditEntry.action == "pilote.lance",
+                                                         AuditEntry.entity_id == pilot.id)).all()
+        kickoff_notices = session.exec(select(Notice).where(
+            col(Notice.dedup_key).startswith(f"lancement_accompagnement:pilote-{pilot.id}:"))).all()
+    assert pilot.status == "en_cours" and pilot.kickoff_at == last_signature
+    assert [entry.at for entry in launches] == [last_signature]  # once, at the signature's instant
+    recipients = [n.recipient_email for n in kickoff_notices]
+    assert recipients and len(recipients) == len(set(recipients)), recipients
+
+
+def paris_to_utc(wall: datetime) -> datetime:
+    from models.clock import utc
+
+    return utc(wall)
+
+
+def _last_signature(url: str) -> datetime:
+    from models.db import session_scope
+    from models.tables import CharterSignature
+
+    with session_scope(url) as session:
+        return max(row.signed_at for row in session.exec(select(CharterSignature)).all())
 
 
 def _audit_of_selection(url: str) -> str:
