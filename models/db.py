@@ -128,8 +128,49 @@ def _sqlite_file_lock(url: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _script_heads() -> set[str]:
+    """The head revisions of the migration scripts, read from their `revision` / `down_revision`
+    lines without importing Alembic or the scripts (an empty set if a line cannot be read)."""
+    import re
+
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found = re.search(r"^revision(?:: str)? = ['\"]([^'\"]+)['\"]", text, re.MULTILINE)
+        down = re.search(r"^down_revision(?:: [^=]+)? = (.+)$", text, re.MULTILINE)
+        if found is None or down is None:
+            return set()
+        revisions.add(found.group(1))
+        parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    return revisions - parents
+
+
+def _up_to_date(url: str) -> bool:
+    """Whether the database is already at the scripts' heads: the common case, checked in a few
+    milliseconds instead of loading Alembic and every script (~0.35 s per command)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    heads = _script_heads()
+    if not heads:
+        return False
+    try:
+        with get_engine(url).connect() as connection:
+            stored = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    except ProgrammingError:  # PostgreSQL: no version table yet
+        return False
+    except OperationalError:  # SQLite: no version table yet; PostgreSQL: unreachable (said as before)
+        if make_url(url).get_backend_name() == "sqlite":
+            return False
+        raise
+    return stored == heads
+
+
 def migrate(url: str) -> None:
     """Bring the schema to the newest Alembic revision; commands started at once migrate in turn."""
+    if _up_to_date(url):
+        return
     from alembic import command
     from alembic.config import Config
 

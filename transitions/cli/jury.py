@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from models.clock import format_number
-from models.report_data import JuryLine, JuryView
 from transitions.cli.common import (
     AtOption,
     ProgrammeOption,
@@ -22,6 +21,9 @@ from transitions.cli.common import (
 )
 from transitions.cli.listing import Column, JsonOption, print_json, print_list
 from transitions.userfiles import write_text
+
+if TYPE_CHECKING:
+    from models.report_data import JuryLine, JuryView
 
 jury_app = typer.Typer(help="Le jury : notes et classement.", no_args_is_help=True)
 app.add_typer(jury_app, name="jury")

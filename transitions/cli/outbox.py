@@ -22,8 +22,14 @@ from transitions.cli.common import (
     saved,
 )
 from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
-from transitions.report import label
 from transitions.userfiles import write_text
+
+
+def label(code: str) -> str:
+    """The French label of a stored code (models.tables.label), imported when first needed."""
+    from models.tables import label as french
+
+    return french(code)
 
 outbox_app = typer.Typer(help="La boîte d'envoi des avis : consulter, relancer, envoyer.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from models.context import all_ctx
 from models.errors import NotFound
 from transitions.cli.common import (
     MAX_COUNT,
@@ -67,7 +66,7 @@ def init(
 @command(app)
 def tick(at: AtOption = None, programme: ProgrammeOption = None) -> None:
     """Fait avancer le programme jusqu'à l'instant donné et envoie les avis dus."""
-    from models.context import load_ctx
+    from models.context import all_ctx, load_ctx
     from models.db import session_scope
     from transitions.runtime import run_tick
 
