@@ -135,9 +135,16 @@ def add_paris(start: datetime, offset: relativedelta, at: time | None = None) ->
     return utc(local)
 
 
+@lru_cache(maxsize=1)
+def _supported_countries() -> frozenset[str]:
+    """`holidays.list_supported_countries()` once per process: it costs ~20 ms, and every
+    programme loaded (each stage of a tick loads them) validates its country."""
+    return frozenset(holidays.list_supported_countries())
+
+
 def check_country(code: str) -> str:
     """A country whose public holidays are known (`holidays`), for the working-day calendar."""
-    if code not in holidays.list_supported_countries():
+    if code not in _supported_countries():
         raise ValueError(f"pays « {code} » inconnu du calendrier des jours fériés (exemple : FR)")
     return code
 
