@@ -98,8 +98,11 @@ def artifact_key(*parts: str) -> str:
 @task(name="tableau-de-bord")
 def dashboard_task(as_of: datetime) -> None:
     """Publish each programme's state to the Prefect UI: the status as Markdown, a table of its
-    pilots, a progress bar per pilot (share of its 12 months) and a link to the latest report
-    (written under the data directory). Keys are stable: each tick adds a version."""
+    pilots, a progress bar per pilot (share of its 12 months), and links to the latest HTML
+    progress report and bilan, written under the data directory (`rapports/rapport-<slug>.html`,
+    `rapports/bilan-<slug>.md`, replaced by each publication). Keys are stable (`programme-<slug>`,
+    `pilotes-<slug>`, `avancement-<slug>-<pilote>`, `rapport-<slug>`, `bilan-<slug>`): each tick
+    adds a version."""
     from prefect.artifacts import (
         create_link_artifact,
         create_markdown_artifact,
@@ -108,13 +111,17 @@ def dashboard_task(as_of: datetime) -> None:
     )
 
     from models.context import all_ctx
+    from models.report_data import report_data
     from models.status import build_status, pilot_rows
     from notifications.dashboard import dashboard_markdown
+    from notifications.html_report import render_report
 
     settings = get_settings()
     with session_scope(settings.database_url) as session:
-        states = {ctx.programme.slug: build_status(session, as_of, ctx.programme.slug) for ctx in all_ctx(session)}
+        contexts = all_ctx(session)
+        states = {ctx.programme.slug: build_status(session, as_of, ctx.programme.slug) for ctx in contexts}
         tables = {slug: pilot_rows(session, as_of, slug) for slug in states}
+        pages = {ctx.programme.slug: render_report(report_data(ctx, as_of), datetime.now(UTC)) for ctx in contexts}
     folder = settings.data_dir / "rapports"
     folder.mkdir(parents=True, exist_ok=True)
     for slug, status in states.items():
@@ -130,8 +137,14 @@ def dashboard_task(as_of: datetime) -> None:
             create_progress_artifact(progress=float(progress.elapsed_percent),
                                      key=artifact_key("avancement", slug, progress.pilot),
                                      description=f"{progress.pilot} : part écoulée des 12 mois d'accompagnement")
+        page = folder / f"rapport-{slug}.html"
+        page.write_text(pages[slug], encoding="utf-8")
+        create_link_artifact(link=page.resolve().as_uri(), link_text=f"Rapport d'avancement du programme {slug}",
+                             key=artifact_key("rapport", slug),
+                             description="Rapport HTML (entonnoir, jury, pilotes) du dernier tick qui a changé "
+                                         "quelque chose")
         create_link_artifact(link=report.resolve().as_uri(), link_text=f"Dernier bilan du programme {slug}",
-                             key=artifact_key("rapport", slug), description="Bilan écrit par le dernier tick")
+                             key=artifact_key("bilan", slug), description="Bilan en Markdown écrit par le dernier tick")
 
 
 @task(name="envoi-des-avis")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import func, select
 
@@ -69,6 +71,23 @@ def test_tick_publishes_the_programme_dashboard_to_the_prefect_ui(prefect_server
     artifacts = asyncio.run(dashboards())
     assert len(artifacts) == before + 1
     assert "**appel à candidature ouvert**" in str(artifacts[-1].data)
+
+    async def links() -> dict[str, object]:
+        async with get_client() as client:
+            found = await client.read_latest_artifacts()
+        return {artifact.key: artifact for artifact in found if artifact.key}
+
+    latest = asyncio.run(links())
+    report = str(latest["rapport-cerdd-2015"].data)  # type: ignore[attr-defined]
+    # A link artifact is stored as a Markdown link: [text](file:///…/rapports/rapport-cerdd-2015.html)
+    import re
+    from urllib.parse import unquote, urlparse
+
+    uri = re.search(r"\((file://[^)]+)\)", report)
+    assert uri is not None and uri.group(1).endswith("/rapports/rapport-cerdd-2015.html"), report
+    page = Path(unquote(urlparse(uri.group(1)).path)).read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Rapport d'avancement" in page
+    assert "bilan-cerdd-2015.md)" in str(latest["bilan-cerdd-2015"].data)  # type: ignore[attr-defined]
 
 
 def test_each_stage_flow_runs_on_its_own(prefect_server: None, loaded: str) -> None:
