@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -174,9 +174,14 @@ class ApplicationForm(Form):
     )
     besoins: Long = Field(description="Principaux besoins identifiés (10 à 15 lignes)")
     formulaire: list[Attachment] = Field(
-        default_factory=list, description="Le formulaire en version .doc et .pdf"
+        default_factory=list,
+        description="Le formulaire lui-même, en deux versions au moins : PDF, et traitement de texte "
+                    "(.doc, .docx ou .odt) ; chaque fichier est vérifié par son contenu",
     )
-    documents_complementaires: list[Attachment] = Field(default_factory=list)
+    documents_complementaires: list[Attachment] = Field(
+        default_factory=list,
+        description="Pièces complémentaires : PDF, traitement de texte (.doc, .docx, .odt), tableur (.xls, .xlsx, "
+                    ".ods) ou image (.png, .jpg), 10 Mio au plus chacune")
     _merged: list[str] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
@@ -252,3 +257,48 @@ def length_warnings(form: ApplicationForm) -> list[str]:
                 f"{label} : environ {lines} ligne(s), le formulaire en demande {low} à {high}."
             )
     return warnings
+
+
+TITLES: dict[str, str] = {
+    "ApplicationForm": "Formulaire de candidature", "Lead": "Collectivité chef de file", "Partner": "Partenaire",
+    "Representative": "Personne", "Attachment": "Pièce jointe", "LeadKind": "Type de chef de file",
+    "PartnerKind": "Type de partenaire", "Theme": "Thème",
+    "collectivite_chef_de_file": "Collectivité chef de file",
+    "responsables_operationnels": "Responsables opérationnels",
+    "referents_politiques": "Référents politiques", "referents_techniques": "Référents techniques",
+    "point_contact_cerdd": "Point contact du Cerdd", "partenaires": "Partenaires", "motivations": "Motivations",
+    "themes": "Thèmes", "pistes_de_travail": "Pistes de travail", "partenaires_potentiels": "Partenaires potentiels",
+    "besoins": "Besoins", "formulaire": "Formulaire", "documents_complementaires": "Documents complémentaires",
+    "nom": "Nom", "qualite": "Qualité", "courriel": "Courriel", "telephone": "Téléphone", "type": "Type",
+    "siren": "SIREN", "adresse": "Adresse", "contact": "Contact", "fichier": "Fichier", "description": "Description",
+}
+"""French titles of the form's models and fields in its JSON Schema (pydantic derives English-looking
+ones from the Python names: « Qualite », « ApplicationForm »)."""
+
+DESCRIPTIONS: dict[str, str] = {
+    "Representative": "Une personne que la candidature nomme (responsable, référent, contact) : nom, qualité, "
+                      "courriel, téléphone.",
+    "Attachment": "Un fichier joint, placé à côté du fichier de candidature.",
+    "PartnerKind": "commune, reseau_entreprises, agence_developpement, chambre_consulaire, acteur_social, "
+                   "entreprise ou autre",
+}
+
+
+def application_schema() -> dict[str, Any]:
+    """The JSON Schema of `ApplicationForm` in French: titles from `TITLES`, model descriptions from
+    `DESCRIPTIONS` where the class's docstring is for developers."""
+    schema = ApplicationForm.model_json_schema()
+
+    def french(node: dict[str, Any], name: str) -> None:
+        if name in TITLES:
+            node["title"] = TITLES[name]
+        if name in DESCRIPTIONS:
+            node["description"] = DESCRIPTIONS[name]
+        for field, sub in node.get("properties", {}).items():
+            if field in TITLES:
+                sub["title"] = TITLES[field]
+
+    french(schema, "ApplicationForm")
+    for name, definition in schema.get("$defs", {}).items():
+        french(definition, name)
+    return schema

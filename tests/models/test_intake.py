@@ -121,6 +121,17 @@ def test_schema_command_prints_the_form_schema() -> None:
     assert result.exit_code == 0
     schema = json.loads(result.output)
     assert "collectivite_chef_de_file" in schema["required"]
+    # In French: every title (pydantic would say « Qualite », « ApplicationForm », « Pistes De Travail »)
+    from models.forms import TITLES
+
+    titles = [schema["title"], *(d["title"] for d in schema["$defs"].values())]
+    for node in [schema, *schema["$defs"].values()]:
+        titles += [field["title"] for field in node.get("properties", {}).values()]
+    assert set(titles) <= set(TITLES.values()), set(titles) - set(TITLES.values())
+    assert schema["$defs"]["Representative"]["description"].startswith("Une personne")
+    # The rule the checks apply (models/attachments.py): a PDF and a .doc, .docx or .odt version.
+    rule = schema["properties"]["formulaire"]["description"]
+    assert all(kind in rule for kind in ("PDF", ".doc", ".docx", ".odt"))
 
 
 def test_announced_epci_are_reminded_until_they_submit(loaded: str) -> None:

@@ -46,6 +46,23 @@ app.add_typer(pilot_app, name="pilot")
 app.add_typer(deliverable_app, name="deliverable")
 
 
+def _session(ctx: Any, pilot: str, key: str) -> Any:
+    from models import pilots, training
+
+    return training.find_session(ctx, pilots.find_pilot(ctx, pilot), key)
+
+
+def _deliverable(ctx: Any, pilot: str, key: str) -> Any:
+    from models import deliverables, pilots
+
+    return deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, pilot), key)
+
+
+def _said(text: str, changed: bool, unchanged: str) -> None:
+    """One line: `text`, followed by `unchanged` when asking again changed nothing."""
+    out.print(f"{escape(text)}{'' if changed else unchanged}.", highlight=False)
+
+
 @command(session_app, "reschedule")
 def reschedule(
     pilot: PilotArgument,
@@ -57,10 +74,10 @@ def reschedule(
     programme: ProgrammeOption = None,
 ) -> None:
     """Déplace une session : les invités reçoivent la mise à jour de leur agenda."""
-    from models import pilots, training
+    from models import training
 
     with programme_ctx(programme) as ctx:
-        item = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
+        item = _session(ctx, pilot, session_key)
         changed = training.reschedule(ctx, item, to=instant(to), place=place, reason=reason, at=instant(at))
         text = f"« {item.title} » : {paris_text(item.starts_at)}, {item.location}"
     word = "déplacée" if changed else "déjà à cette date et à ce lieu"
@@ -76,10 +93,10 @@ def cancel(
     programme: ProgrammeOption = None,
 ) -> None:
     """Annule une session : les invités reçoivent l'annulation de leur agenda."""
-    from models import pilots, training
+    from models import training
 
     with programme_ctx(programme) as ctx:
-        item = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
+        item = _session(ctx, pilot, session_key)
         changed = training.cancel(ctx, item, reason=reason, at=instant(at))
         title = item.title
     out.print(f"Session « {escape(title)} » {'annulée' if changed else 'déjà annulée'}.", highlight=False)
@@ -100,7 +117,7 @@ def extend(
         found = pilots.find_pilot(ctx, pilot)
         changed = pilots.extend_charter(ctx, found, to=instant(to), reason=reason, at=instant(at))
         text = f"{found.name} : charte à signer avant le {paris_text(pilots.sign_by(ctx, found))}"
-    out.print(f"{escape(text)}{'' if changed else ' (inchangé)'}.", highlight=False)
+    _said(text, changed, " (inchangé)")
 
 
 @command(pilot_app, "withdraw")
@@ -121,12 +138,6 @@ def withdraw(
     out.print(f"{escape(name)} : retiré(e) du programme.", highlight=False)
     out.print(f"Place proposée à {escape(taken)} (charte à signer)." if taken
               else "Aucune candidature suivante au-dessus du seuil : la place reste vacante.", highlight=False)
-
-
-def _deliverable(ctx: Any, pilot: str, key: str) -> Any:
-    from models import deliverables, pilots
-
-    return deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, pilot), key)
 
 
 @command(deliverable_app, "hand-in")
@@ -152,7 +163,7 @@ def accept(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, programm
         item = _deliverable(ctx, pilot, key)
         changed = deliverables.accept(ctx, item, at=instant(at))
         title = item.title
-    out.print(f"« {escape(title)} » {'accepté' if changed else 'déjà accepté'}.", highlight=False)
+    _said(f"« {title} » {'accepté' if changed else 'déjà accepté'}", True, "")
 
 
 @command(deliverable_app, "return")
@@ -172,7 +183,7 @@ def return_(
         deliverables.return_for_rework(ctx, item, comment=comment, at=instant(at),
                                        due=instant(due) if due else None)
         text = f"« {item.title} » à reprendre avant le {paris_text(item.due_at)}"
-    out.print(f"{escape(text)}.", highlight=False)
+    _said(text, True, "")
 
 
 @command(deliverable_app, "postpone")
@@ -191,4 +202,4 @@ def postpone(
         item = _deliverable(ctx, pilot, key)
         changed = deliverables.postpone(ctx, item, to=instant(to), reason=reason, at=instant(at))
         text = f"« {item.title} » : échéance le {paris_text(item.due_at)}"
-    out.print(f"{escape(text)}{'' if changed else ' (inchangée)'}.", highlight=False)
+    _said(text, changed, " (inchangée)")

@@ -91,11 +91,11 @@ def announce(
 @command(app)
 def schema(what: Annotated[str, typer.Argument(help="« application » : le formulaire de candidature.")]) -> None:
     """Affiche le schéma JSON d'un fichier que l'on peut déposer."""
-    from models.forms import ApplicationForm
+    from models.forms import application_schema
 
     if what not in ("application", "candidature"):
         raise InvalidInput(f"Schéma inconnu « {what} » : seul « application » existe.")
-    sys.stdout.write(json.dumps(ApplicationForm.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json.dumps(application_schema(), ensure_ascii=False, indent=2) + "\n")
 
 
 @command(app)

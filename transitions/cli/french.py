@@ -50,10 +50,35 @@ _USAGE = [
 ]
 
 
+_TYPES = {"str": "texte", "int": "entier", "float": "nombre", "path": "chemin", "datetime": "date-heure",
+          "list": "liste", "bool": "oui|non", "range": "borné"}
+_TYPE_WORD = re.compile(r"\b(" + "|".join(_TYPES) + r")\b", re.IGNORECASE)
+
+
+def french_type(shown: str | None) -> str | None:
+    """A parameter's type as the help shows it, in French: `<str>` → `<texte>`, `<int>` → `<entier>`,
+    `<path>` → `<chemin>` (choices, which are values people type, are kept)."""
+    if shown is None:
+        return None
+    return _TYPE_WORD.sub(lambda match: _TYPES[match.group(1).lower()], shown)
+
+
+def _french_types(command: Any) -> None:
+    for param in getattr(command, "params", []):
+        original = getattr(param, "display_type_rich", None)
+        if original is None:
+            continue
+        if getattr(param, "is_flag", False):  # a switch takes no value: no type to show
+            param.display_type_rich = lambda ctx: None
+        else:
+            param.display_type_rich = lambda ctx, shown=original: french_type(shown(ctx=ctx))
+
+
 def frenchify(command: Any) -> Any:
-    """Translate the help panels and every command's --help option, in place."""
+    """Translate the help panels, every command's --help option and the parameters' types, in place."""
     for name, text in _PANELS.items():
         setattr(rich_utils, name, text)
+    _french_types(command)
     original = getattr(command, "get_help_option", None)
     if original is not None:  # the option is built lazily, per command
 
@@ -61,6 +86,7 @@ def frenchify(command: Any) -> Any:
             option = original(ctx)
             if option is not None:
                 option.help = HELP_TEXT
+                option.display_type_rich = lambda ctx: None  # a switch: no « <bool> »
             return option
 
         command.get_help_option = french_help_option

@@ -292,3 +292,31 @@ def test_outbox_retry_then_deliver(opened: str, tmp_path: Path) -> None:
     with session_scope(opened) as session:
         assert {n.status for n in session.exec(select(Notice))} == {"envoye"}
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
+
+
+def _command_paths(command: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    subs = getattr(command, "commands", {})
+    found = [prefix]
+    for name, sub in subs.items():
+        found += _command_paths(sub, (*prefix, name))
+    return found
+
+
+def test_every_help_names_types_in_french(capsys: pytest.CaptureFixture[str]) -> None:
+    """No « <str> », « <int> », « <path> », « <bool> » (nor TEXT, INTEGER) in any command's help."""
+    import re
+
+    import typer
+
+    from transitions.cli import app
+    from transitions.cli.french import run
+
+    english = re.compile(r"<(?:str|int|float|path|bool|datetime)\b|\b(?:TEXT|INTEGER|FLOAT|PATH|BOOLEAN)\b|range>")
+    paths = _command_paths(typer.main.get_command(app))
+    assert len(paths) > 30
+    for path in paths:
+        assert run(app, [*path, "--help"]) == 0
+        shown = capsys.readouterr().out
+        assert "Usage: transitions" in shown and not english.search(shown), (path, english.findall(shown))
+    run(app, ["outbox", "list", "--help"])
+    assert "<entier borné>" in capsys.readouterr().out
