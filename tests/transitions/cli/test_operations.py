@@ -86,8 +86,18 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     journal = run("audit", "--action", "charte", "--limit", "100")
     assert journal.count("charte.signee") == 9 and "Charte de CU d'Arras signée au nom du territoire par Élu" in journal
     report = tmp_path / "bilan.md"
-    run("status", "--at", "2015-09-15T09:00", "--markdown", str(report))
-    assert "| CU d'Arras | en cours | 21 % | Développer une culture partagée |" in report.read_text(encoding="utf-8")
+    terminal = run("status", "--at", "2015-09-15T09:00", "--markdown", str(report))
+    markdown = report.read_text(encoding="utf-8")
+    assert "| CU d'Arras | en cours | 21 % | Développer une culture partagée |" in markdown
+    # The Markdown carries the facts the terminal shows: each application, each kind of notice sent.
+    import re
+
+    from models.notices import LABELS
+
+    receipts = set(re.findall(r"CERDD-2015-\d{4}", terminal))
+    assert receipts and receipts <= set(re.findall(r"CERDD-2015-\d{4}", markdown))
+    kinds = [name for name in LABELS.values() if name in terminal]
+    assert kinds and all(f"| {name} |" in markdown for name in kinds), kinds
     ics = tmp_path / "agenda.ics"
     assert "33 événements" in run("calendar", "--out", str(ics))
     assert ics.read_bytes().count(b"BEGIN:VEVENT") == 33 and b"METHOD:PUBLISH" in ics.read_bytes()
