@@ -249,6 +249,12 @@ def test_the_programme_runs_on_prefect_by_itself(service: dict[str, Any]) -> Non
     recipients = [n.recipient_email for n in kickoff_notices]
     assert recipients and len(recipients) == len(set(recipients)), recipients
 
+    # The attendance reminder's proactive trigger is registered as declared (it fires a day later).
+    automations = {a.name: a for a in _api(service, lambda client: client.read_automations())}
+    waiting = automations["émargement manquant"].trigger
+    assert (waiting.posture.value, waiting.within, waiting.after, waiting.expect) == (
+        "Proactive", timedelta(days=1), {"transitions.session.terminee"}, {"transitions.session.emargement"})
+
 
 def paris_to_utc(wall: datetime) -> datetime:
     from models.clock import utc

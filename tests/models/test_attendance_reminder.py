@@ -64,3 +64,16 @@ def test_a_cancelled_session_needs_no_attendance(loaded: str) -> None:
         training.cancel(ctx, item, reason="Salle indisponible", at=first.starts_at - 3 * training.ATTENDANCE_GRACE)
     remind_attendance(first.ends_at + 2 * training.ATTENDANCE_GRACE)
     assert not [n for n in _reminders(loaded) if first.title in n.subject and "Arras" in n.subject]
+
+
+def test_the_sessions_ended_between_two_ticks_are_those_a_tick_announces(loaded: str) -> None:
+    _started(loaded)
+    first = _first_session(loaded)
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        before = training.ended_between(ctx, None, first.ends_at - timedelta(seconds=1))
+        upto = training.ended_between(ctx, first.ends_at - timedelta(seconds=1), first.ends_at)
+        later = training.ended_between(ctx, first.ends_at, first.ends_at + timedelta(hours=1))
+    assert first.id not in [s.id for s in before]
+    assert first.id in [s.id for s in upto]  # (start, end]: announced by exactly one tick
+    assert first.id not in [s.id for s in later]
