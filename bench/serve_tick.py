@@ -98,6 +98,24 @@ class Service:
             time.sleep(0.5)
         raise SystemExit("transitions serve n'a pas démarré à temps")
 
+    def settle(self, api_url: str, seconds: float = 240) -> None:
+        """Wait until the service has registered its deployments and its start-up tick is over: a
+        running service is settled; its start-up is not what a command line pays."""
+        import httpx
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                registered = httpx.get(f"{api_url}/deployments/name/tick/tick", timeout=5).status_code == 200
+                busy = httpx.post(f"{api_url}/flow_runs/count", timeout=5, json={"flow_runs": {"state": {
+                    "type": {"any_": ["PENDING", "RUNNING"]}}}}).json()
+                if registered and busy == 0:
+                    time.sleep(2)
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(1)
+
     def stop(self) -> None:
         children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True,
                                   text=True).stdout.split()
@@ -151,6 +169,7 @@ def measure(runs: int, quick: bool) -> list[dict[str, Any]]:
         service = Service(work, env)
         try:
             api_url = service.wait()
+            service.settle(api_url)
             times = []
             for instant in INSTANTS[:runs]:
                 seconds, done = _timed([*CLI, "tick", "--at", instant], env)
