@@ -141,7 +141,8 @@ def build(url: str, pilots: int, *, until: datetime = DEFAULT_UNTIL, step: timed
           extra: float = 0.25, verbose: bool = False) -> National:
     """Build the national programme of `pilots` pilots in the (migrated or empty) database `url`,
     ticked weekly from the kick-off to `until` (Paris working-day ticks at 09:00)."""
-    from models import jury, pilots as pilot_rules
+    from models import jury
+    from models import pilots as pilot_rules
     from models.call import close_call, launch_call
     from models.decision import DecisionForm, decide_from_form
     from notifications.deliver import DeliveryPolicy, deliver_due
