@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, event
+from sqlalchemy import DateTime, Engine, event, text
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -126,6 +129,43 @@ def _sqlite_file_lock(url: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*['\"]?([0-9A-Za-z_]+|None)['\"]?", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def head_revisions() -> frozenset[str]:
+    """The newest revision(s) of models/migrations, read from the files' `revision` and
+    `down_revision` lines without importing Alembic (a revision no other names as its parent)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
+        if "revision" in found:
+            revisions.add(found["revision"])
+            if found.get("down_revision") not in (None, "None"):
+                parents.add(found["down_revision"])
+    return frozenset(revisions - parents)
+
+
+def schema_revision(url: str) -> str | None:
+    """The revision the database's schema is at (Alembic's `alembic_version`), None if it has none."""
+    try:
+        with get_engine(url).connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
+def ensure_schema(url: str) -> None:
+    """Migrate only when needed: one query reads the schema's revision and, when it is the single
+    head of the migration files, Alembic is not even imported (every command calls this)."""
+    heads = head_revisions()
+    if len(heads) == 1 and schema_revision(url) in heads:
+        return
+    migrate(url)
 
 
 def migrate(url: str) -> None:
