@@ -13,7 +13,7 @@ from models import accompaniment, call, deliverables, intents, jury, pilots, tra
 from models.context import Ctx, all_ctx
 from models.notices import Renderer
 from models.stages import AGENDA, REGISTRY, Stage, StageName
-from models.tables import Notice, NoticeStatus, ProgrammeMode
+from models.tables import AuditEntry, Notice, NoticeStatus, ProgrammeMode
 
 
 def _ordered() -> tuple[Stage, ...]:
@@ -102,10 +102,40 @@ def _work_between(ctx: Ctx, start: datetime, end: datetime) -> bool:
     return any(start < instant <= end for each in STAGES for instant in each.planned(ctx))
 
 
-def record_tick(session: Session, as_of: datetime, slugs: Collection[str]) -> None:
-    """Remember the latest instant each programme was advanced to."""
+def audit_mark(session: Session) -> int:
+    """The newest audit entry's id (0 when none): every fact is audited in its own transaction,
+    so a newer entry than a tick saw means the facts changed since that tick began."""
+    return int(session.exec(select(func.max(col(AuditEntry.id)))).one() or 0)
+
+
+def due_stages(session: Session, as_of: datetime, slugs: Collection[str]) -> dict[StageName, list[str]]:
+    """For each stage, the programmes (among `slugs`) for which it may have something to do at
+    `as_of`: every stage when the programme was never ticked or a fact was recorded since its
+    last tick began (`Programme.audit_seen`); otherwise only the stages with a planned instant in
+    (last tick, as_of]. A stage's work is a function of the facts and of the instant, and its
+    `planned` instants are every instant at which that work changes (the replay already jumps
+    from one to the next): with the facts unchanged, a stage with no planned instant in the
+    window would change nothing. Returns only stages with at least one programme."""
+    mark = audit_mark(session)
+    due: dict[StageName, list[str]] = {}
     for ctx in all_ctx(session):
         programme = ctx.programme
-        if programme.slug in slugs and (programme.last_tick_at is None or as_of > programme.last_tick_at):
+        if programme.slug not in slugs:
+            continue
+        last = programme.last_tick_at
+        everything = last is None or programme.audit_seen is None or mark > programme.audit_seen
+        for each in STAGES:
+            if everything or any(last < instant <= as_of for instant in each.planned(ctx)):  # type: ignore[operator]
+                due.setdefault(each.name, []).append(programme.slug)
+    return due
+
+
+def record_tick(session: Session, as_of: datetime, slugs: Collection[str], *, seen: int | None = None) -> None:
+    """Remember the latest instant each programme was advanced to and, with `seen`, the newest
+    audit entry when the tick began (`audit_mark`)."""
+    for ctx in all_ctx(session):
+        programme = ctx.programme
+        if programme.slug in slugs and (programme.last_tick_at is None or as_of >= programme.last_tick_at):
             programme.last_tick_at = as_of
+            programme.audit_seen = seen
             session.add(programme)

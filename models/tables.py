@@ -149,6 +149,9 @@ class Programme(SQLModel, table=True):
     state: str = ProgrammeState.READY
     mode: str = Field(default=ProgrammeMode.LIVE, description="direct (real time) or rejeu (replay/simulation).")
     last_tick_at: datetime | None = instant(nullable=True)
+    audit_seen: int | None = Field(default=None, description=(
+        "The newest audit entry when the last tick began: a newer one means facts changed since, "
+        "so the next tick runs every stage (see models.schedule.due_stages)."))
     loaded_at: datetime = instant()
     launched_at: datetime | None = instant(nullable=True)
     call_closed_at: datetime | None = instant(nullable=True)
