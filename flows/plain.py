@@ -70,7 +70,7 @@ def finish_tick(result: TickResult, as_of: datetime, settings: Settings | None =
     """Record the instant the programmes were advanced to."""
     settings = settings or get_settings()
     with session_scope(settings.database_url) as session:
-        record_tick(session, as_of, result.programmes, seen=result.seen)
+        record_tick(session, as_of, result.programmes, seen=result.seen, replan=bool(result.due))
 
 
 def deliver_now(as_of: datetime, settings: Settings | None = None) -> DeliveryReport:

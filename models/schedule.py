@@ -115,7 +115,9 @@ def due_stages(session: Session, as_of: datetime, slugs: Collection[str]) -> dic
     (last tick, as_of]. A stage's work is a function of the facts and of the instant, and its
     `planned` instants are every instant at which that work changes (the replay already jumps
     from one to the next): with the facts unchanged, a stage with no planned instant in the
-    window would change nothing. Returns only stages with at least one programme."""
+    window would change nothing. The first planned instant after the last tick is kept with the
+    programme (`Programme.next_due_at`, see `record_tick`): before it, nothing is re-planned.
+    Returns only stages with at least one programme."""
     mark = audit_mark(session)
     due: dict[StageName, list[str]] = {}
     for ctx in all_ctx(session):
@@ -124,18 +126,25 @@ def due_stages(session: Session, as_of: datetime, slugs: Collection[str]) -> dic
             continue
         last = programme.last_tick_at
         everything = last is None or programme.audit_seen is None or mark > programme.audit_seen
+        if not everything and (programme.next_due_at is None or as_of < programme.next_due_at):
+            continue  # the stored next instant: nothing planned has come, no need to plan again
         for each in STAGES:
             if everything or any(last < instant <= as_of for instant in each.planned(ctx)):  # type: ignore[operator]
                 due.setdefault(each.name, []).append(programme.slug)
     return due
 
 
-def record_tick(session: Session, as_of: datetime, slugs: Collection[str], *, seen: int | None = None) -> None:
-    """Remember the latest instant each programme was advanced to and, with `seen`, the newest
-    audit entry when the tick began (`audit_mark`)."""
+def record_tick(session: Session, as_of: datetime, slugs: Collection[str], *, seen: int | None = None,
+                replan: bool = True) -> None:
+    """Remember the latest instant each programme was advanced to, with `seen` the newest audit
+    entry when the tick began (`audit_mark`), and the first planned instant after `as_of`
+    (`replan=False` keeps the stored one: the tick ran no stage and no fact changed)."""
     for ctx in all_ctx(session):
         programme = ctx.programme
         if programme.slug in slugs and (programme.last_tick_at is None or as_of >= programme.last_tick_at):
             programme.last_tick_at = as_of
             programme.audit_seen = seen
+            if replan or seen is None:
+                later = [instant for each in STAGES for instant in each.planned(ctx) if instant > as_of]
+                programme.next_due_at = min(later) if later else None
             session.add(programme)
