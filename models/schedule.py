@@ -45,8 +45,17 @@ def run_stage(session: Session, name: StageName | str, as_of: datetime, slug: st
 def next_due(session: Session, after: datetime) -> datetime | None:
     """The first instant after `after` at which a tick has something to do, if any is planned:
     a stage, or a notice waiting for its sending time (a working day, within sending hours)."""
-    later = [instant for ctx in all_ctx(session) for each in STAGES for instant in each.planned(ctx)
-             if instant > after]
+    mark = audit_mark(session)
+    later: list[datetime] = []
+    for ctx in all_ctx(session):
+        programme = ctx.programme
+        if (programme.audit_seen is not None and programme.audit_seen == mark and programme.last_tick_at is not None
+                and programme.last_tick_at <= after
+                and (programme.next_due_at is None or programme.next_due_at > after)):
+            # No fact since the last tick, which planned its next instant: that is the answer.
+            later += [programme.next_due_at] if programme.next_due_at is not None else []
+            continue
+        later += [instant for each in STAGES for instant in each.planned(ctx) if instant > after]
     waiting = session.exec(select(func.min(col(Notice.deliver_after)))
                            .where(Notice.status == NoticeStatus.PENDING, Notice.deliver_after > after)).one()
     if waiting is not None:
