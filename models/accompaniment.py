@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from models.context import Ctx
 from models.notices import NoticeKind, Recipient
@@ -250,28 +250,60 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
     return changes
 
 
-def requirements_met(ctx: Ctx, pilot: Pilot, milestone: Milestone,
-                     as_of: datetime) -> tuple[list[str], list[str], datetime | None]:
-    """What a milestone requires that is achieved by `as_of`, what is missing, and when the last
-    requirement was met (None while something is missing)."""
-    from models.training import held_at
+@dataclass
+class PilotFacts:
+    """A pilot's deliverables, sessions (with when each was held by `as_of`) and phases, read in
+    four queries, for checking all its milestones."""
 
+    tasks: dict[str, Deliverable]
+    items: dict[str, TrainingSession]
+    held: dict[int, datetime]
+    phases: dict[str, PilotPhase]
+
+    @classmethod
+    def read(cls, ctx: Ctx, pilot: Pilot, as_of: datetime) -> PilotFacts:
+        session = ctx.session
+        tasks = {t.key: t for t in session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id))}
+        items = {s.key: s for s in session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))}
+        held: dict[int, datetime] = {}
+        for session_id, first in session.exec(
+                select(Attendance.session_id, func.min(Attendance.recorded_at))
+                .join(TrainingSession, col(TrainingSession.id) == Attendance.session_id)
+                .where(TrainingSession.pilot_id == pilot.id, col(Attendance.recorded_at) <= as_of)
+                .group_by(col(Attendance.session_id))):
+            held[session_id] = first
+        phases = {p.key: p for p in session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id))}
+        return cls(tasks, items, held, phases)
+
+    def held_at(self, item: TrainingSession) -> datetime | None:
+        """As `models.training.held_at`: the first attendance recorded by then, unless cancelled."""
+        if item.status == SessionStatus.CANCELLED or item.id is None:
+            return None
+        return self.held.get(item.id)
+
+
+def requirements_met(ctx: Ctx, pilot: Pilot, milestone: Milestone, as_of: datetime,
+                     facts: PilotFacts | None = None) -> tuple[list[str], list[str], datetime | None]:
+    """What a milestone requires that is achieved by `as_of`, what is missing, and when the last
+    requirement was met (None while something is missing). `facts`: the pilot's, read once for
+    all its milestones (`PilotFacts.read`)."""
     definition = next((m for m in ctx.definition.accompaniment.milestones if m.key == milestone.key), None)
     if definition is None or definition.requires.empty():  # no facts declared: reached at its date
         return [], [], milestone.due_at if milestone.due_at <= as_of else None
     needs = definition.requires
+    facts = facts or PilotFacts.read(ctx, pilot, as_of)
     done: list[tuple[str, datetime | None]] = []
-    tasks = {t.key: t for t in ctx.session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id))}
+    tasks = facts.tasks
     for key in needs.deliverables_accepted:
         task = tasks.get(key)
         when = task.accepted_at if task and task.accepted_at and task.accepted_at <= as_of else None
         done.append((f"livrable « {task.title if task else key} » accepté", when))
-    items = {s.key: s for s in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))}
+    items = facts.items
     for key in needs.sessions_held:
         item = items.get(key)
-        held = held_at(ctx, item, as_of) if item else None
+        held = facts.held_at(item) if item else None
         done.append((f"session « {item.title if item else key} » tenue", held))
-    phases = {p.key: p for p in ctx.session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id))}
+    phases = facts.phases
     for key in needs.phases_done:
         phase = phases.get(key)
         ended = phase.completed_at if phase and phase.completed_at and phase.completed_at <= as_of else None
@@ -289,8 +321,9 @@ def _milestones(ctx: Ctx, pilot: Pilot, as_of: datetime) -> int:
     everyone: list[Recipient] = []
     milestones = ctx.session.exec(select(Milestone).where(
         Milestone.pilot_id == pilot.id, col(Milestone.reached_at).is_(None)).order_by(col(Milestone.due_at))).all()
+    facts = PilotFacts.read(ctx, pilot, as_of) if milestones else None
     for milestone in milestones:
-        achieved, missing, reached = requirements_met(ctx, pilot, milestone, as_of)
+        achieved, missing, reached = requirements_met(ctx, pilot, milestone, as_of, facts)
         if reached is not None:
             milestone.reached_at = max(reached, pilot.kickoff_at or reached)
             ctx.session.add(milestone)
