@@ -395,9 +395,12 @@ def _outbox_summary(path: Path) -> str:
 
     with sqlite3.connect(path) as connection:
         notices = connection.execute("SELECT count(*) FROM notice").fetchone()[0]
-        messages = connection.execute("SELECT count(DISTINCT message_id) FROM notice WHERE message_id IS NOT NULL"
-                                      ).fetchone()[0]
-    return f"{notices} notices in {messages} messages"
+        singles = connection.execute("SELECT count(*) FROM notice WHERE digest_id IS NULL").fetchone()[0]
+        digests = connection.execute("SELECT count(DISTINCT digest_id) FROM notice").fetchone()[0]
+        pilots = connection.execute("SELECT name, status FROM pilot ORDER BY name").fetchall()
+    eml = len(list((path.parent / "outbox").glob("*.eml")))
+    return (f"{notices} notices in {singles + digests} messages ({eml} .eml files); pilots: "
+            + ", ".join(f"{name} {status}" for name, status in pilots))
 
 
 def bench_status_cold(demo_db: Path, rounds: int) -> None:
