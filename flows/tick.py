@@ -49,7 +49,7 @@ def schedule_agenda_task(after: datetime) -> int:
       description="Fait avancer les programmes jusqu'à l'instant donné et envoie les avis dus.")
 def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> TickResult:
     """Advance the programmes to `as_of` (default: the scheduled instant, or now) and deliver what is due."""
-    scheduled = deployment_run() and as_of is None
+    scheduled = as_of is None and deployment_run()  # an explicit instant never asks the API
     instant = instant_or_now(as_of)
     logger = get_run_logger()
     result = plan_tick(instant, programme, live_only=scheduled)
