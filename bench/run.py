@@ -559,9 +559,11 @@ def bench_serve_tick() -> None:
     if done.returncode != 0:
         FIGURES.append(Figure("bench/serve_tick.py", float("nan"), "", note=f"failed: {done.stderr[-300:]}"))
         return
-    for record in json.loads(done.stdout.strip().splitlines()[-1] if done.stdout.strip().startswith("[") is False
-                             else done.stdout):
-        add(Figure(**record))
+    text = done.stdout.strip()
+    records = json.loads(text if text.startswith("[") else text.splitlines()[-1])  # the JSON list, or its last line
+    fields = set(Figure.__dataclass_fields__)
+    for record in records:
+        add(Figure(**{key: value for key, value in record.items() if key in fields}))
 
 
 def bench_outbox_script() -> None:
