@@ -113,7 +113,7 @@ def dashboard_task(as_of: datetime) -> None:
     from models.context import all_ctx
     from models.report_data import report_data
     from models.status import build_status, pilot_rows
-    from notifications.dashboard import dashboard_markdown
+    from notifications.dashboard import dashboard_markdown, shown_pilots
     from notifications.html_report import render_report
 
     settings = get_settings()
@@ -133,7 +133,7 @@ def dashboard_task(as_of: datetime) -> None:
         if tables[slug]:
             create_table_artifact(table=tables[slug], key=artifact_key("pilotes", slug),
                                   description=f"Territoires pilotes du programme {slug}")
-        for progress in status.progress:
+        for progress in shown_pilots(status)[0]:  # bounded: a national programme has 1,000 pilots
             create_progress_artifact(progress=float(progress.elapsed_percent),
                                      key=artifact_key("avancement", slug, progress.pilot),
                                      description=f"{progress.pilot} : part écoulée des 12 mois d'accompagnement")

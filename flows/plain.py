@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models.db import get_engine, session_scope
-from models.schedule import STAGES, record_tick, run_stage, runnable
+from models.schedule import STAGES, audit_mark, due_stages, record_tick, run_stage, runnable
 from models.stages import StageName
 from notifications.deliver import DeliveryReport, deliver_due
 from notifications.render import render_notice
@@ -27,6 +27,18 @@ class TickResult:
     programmes: list[str] = field(default_factory=list)
     held_back: list[tuple[str, datetime]] = field(default_factory=list)
     """Live programmes too far behind to be caught up by a scheduled run: (slug, last tick)."""
+    due: dict[StageName, list[str]] = field(default_factory=dict)
+    """The stages with something to do, and for which programmes (`models.schedule.due_stages`)."""
+    seen: int | None = None
+    """The newest audit entry when the tick began."""
+
+    def stage_programmes(self, stage: StageName, *, every_stage: bool = False) -> list[str]:
+        """The programmes `stage` runs for, given what the earlier stages of this tick did: those
+        it is due for, or every programme once an earlier stage changed something (a change, such
+        as a pilot's kick-off, plans new instants that may already have come)."""
+        if every_stage or any(self.changes.values()):
+            return list(self.programmes)
+        return list(self.due.get(stage, []))
 
     @property
     def changed(self) -> dict[StageName, int]:
@@ -48,15 +60,17 @@ def plan_tick(as_of: datetime, programme: str | None = None, settings: Settings 
     live ones are held back because they are days behind."""
     settings = settings or get_settings()
     with session_scope(settings.database_url) as session:
+        seen = audit_mark(session)
         allowed, behind = runnable(session, as_of, programme, live_only=live_only)
-    return TickResult(programmes=allowed, held_back=behind)
+        due = due_stages(session, as_of, allowed)
+    return TickResult(programmes=allowed, held_back=behind, due=due, seen=seen)
 
 
 def finish_tick(result: TickResult, as_of: datetime, settings: Settings | None = None) -> None:
     """Record the instant the programmes were advanced to."""
     settings = settings or get_settings()
     with session_scope(settings.database_url) as session:
-        record_tick(session, as_of, result.programmes)
+        record_tick(session, as_of, result.programmes, seen=result.seen, replan=bool(result.due))
 
 
 def deliver_now(as_of: datetime, settings: Settings | None = None) -> DeliveryReport:
@@ -68,11 +82,13 @@ def deliver_now(as_of: datetime, settings: Settings | None = None) -> DeliveryRe
 
 
 def run_tick_plain(as_of: datetime, programme: str | None = None, settings: Settings | None = None, *,
-                   live_only: bool = False) -> TickResult:
-    """Every stage at `as_of`, in order, then delivery: the tick flow's work without Prefect."""
+                   live_only: bool = False, every_stage: bool = False) -> TickResult:
+    """Every stage due at `as_of`, in order, then delivery: the tick flow's work without Prefect.
+    With `every_stage`, each stage runs whether due or not (the reference the tests compare with)."""
     result = plan_tick(as_of, programme, settings, live_only=live_only)
     for each in STAGES:
-        result.changes[each.name] = run_one_stage(each.name, as_of, programme, settings, result.programmes)
+        only = result.stage_programmes(each.name, every_stage=every_stage)
+        result.changes[each.name] = run_one_stage(each.name, as_of, programme, settings, only) if only else 0
     result.delivery = deliver_now(as_of, settings)
     finish_tick(result, as_of, settings)
     return result

@@ -1,4 +1,6 @@
 """The tick: for an instant, run every stage that has something due, then deliver the outbox.
+Stages with nothing due (`models.schedule.due_stages`) are not run at all, so an idle tick
+costs the question « what is due? » and one delivery task.
 
 Called with an explicit `as_of` it drives the programme in simulated time (the replay, the CLI).
 Run from its deployment it acts for the instant it was scheduled for, only on live programmes,
@@ -57,7 +59,7 @@ def ended_sessions_task(until: datetime, programmes: list[str]) -> int:
       description="Fait avancer les programmes jusqu'à l'instant donné et envoie les avis dus.")
 def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> TickResult:
     """Advance the programmes to `as_of` (default: the scheduled instant, or now) and deliver what is due."""
-    scheduled = deployment_run() and as_of is None
+    scheduled = as_of is None and deployment_run()  # an explicit instant never asks the API
     instant = instant_or_now(as_of)
     logger = get_run_logger()
     result = plan_tick(instant, programme, live_only=scheduled)
@@ -65,8 +67,9 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> Ti
         logger.warning("programme %s : dernier tick le %s, plus de 3 jours de retard ; rien n'est envoyé "
                        "en rafale : lancez « transitions rattrapage --programme %s » pour rattraper.",
                        slug, format_paris(last), slug)
-    for each in STAGES:
-        result.changes[each.name] = stage_task(each.name, instant, programme, result.programmes)
+    for each in STAGES:  # only the stages with something due run, each as a task
+        due = result.stage_programmes(each.name)
+        result.changes[each.name] = stage_task(each.name, instant, programme, due) if due else 0
     result.delivery = deliver_task(instant)
     if scheduled:
         ended_sessions_task(instant, result.programmes)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from models.context import Ctx
 from models.notices import NoticeKind, Recipient
@@ -58,47 +59,72 @@ class Progress:
 def progress(ctx: Ctx, pilot: Pilot, as_of: datetime) -> Progress:
     """The pilot's figures at `as_of`, from the facts recorded by then (attendance, deliveries,
     reviews, milestones reached); facts timestamped later are ignored."""
-    from models.training import held_at
+    return progress_of(ctx, [pilot], as_of)[0]
 
+
+def progress_of(ctx: Ctx, chosen: list[Pilot], as_of: datetime) -> list[Progress]:
+    """`progress` of each pilot of `chosen` (in that order), from five queries whatever their
+    number: phases, milestones, sessions, attendance and deliverables of all of them at once."""
     session = ctx.session
-    phases = session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id)
-                          .order_by(col(PilotPhase.position))).all()
-    milestones = session.exec(select(Milestone).where(Milestone.pilot_id == pilot.id)).all()
-    sessions = [s for s in session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))
-                if s.status != SessionStatus.CANCELLED]
-    attendance = session.exec(select(Attendance).where(
-        col(Attendance.session_id).in_([s.id for s in sessions]), col(Attendance.recorded_at) <= as_of)).all()
-    tasks = session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id)).all()
-    elapsed = 0
-    if pilot.kickoff_at and pilot.ends_at:
-        span = (pilot.ends_at - pilot.kickoff_at).total_seconds()
-        elapsed = max(0, min(100, round(100 * (as_of - pilot.kickoff_at).total_seconds() / span)))
+    ids = [p.id for p in chosen]
+    if not ids:
+        return []
+    phases: dict[int, list[PilotPhase]] = defaultdict(list)
+    for phase in session.exec(select(PilotPhase).where(col(PilotPhase.pilot_id).in_(ids))
+                              .order_by(col(PilotPhase.pilot_id), col(PilotPhase.position))):
+        phases[phase.pilot_id].append(phase)
+    milestones: dict[int, list[Milestone]] = defaultdict(list)
+    for milestone in session.exec(select(Milestone).where(col(Milestone.pilot_id).in_(ids))):
+        milestones[milestone.pilot_id].append(milestone)
+    sessions: dict[int, list[TrainingSession]] = defaultdict(list)
+    for item in session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids))):
+        if item.status != SessionStatus.CANCELLED:
+            sessions[item.pilot_id].append(item)
+    attendance: dict[int, list[Attendance]] = defaultdict(list)
+    for row, owner in session.exec(select(Attendance, TrainingSession.pilot_id)
+                                   .join(TrainingSession, col(TrainingSession.id) == Attendance.session_id)
+                                   .where(col(TrainingSession.pilot_id).in_(ids),
+                                          TrainingSession.status != SessionStatus.CANCELLED,
+                                          col(Attendance.recorded_at) <= as_of)):
+        attendance[owner].append(row)
+    tasks: dict[int, list[Deliverable]] = defaultdict(list)
+    for task in session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))):
+        tasks[task.pilot_id].append(task)
 
     def delivered(t: Deliverable) -> datetime | None:
         return t.delivered_at if t.delivered_at and t.delivered_at <= as_of else None
 
-    current = next((p.title for p in phases if p.started_at and p.started_at <= as_of
-                    and not (p.completed_at and p.completed_at <= as_of)), None)
-    return Progress(
-        pilot=pilot.name,
-        status=status_at(pilot, as_of),
-        kickoff_at=pilot.kickoff_at,
-        ends_at=pilot.ends_at,
-        elapsed_percent=elapsed,
-        current_phase=current,
-        phases_done=sum(1 for p in phases if p.completed_at and p.completed_at <= as_of),
-        phases_total=len(phases),
-        milestones_reached=sum(1 for m in milestones if m.reached_at and m.reached_at <= as_of),
-        milestones_total=len(milestones),
-        sessions_held=sum(1 for s in sessions if held_at(ctx, s, as_of)),
-        sessions_total=len(sessions),
-        attendance_present=sum(1 for a in attendance if a.present),
-        attendance_recorded=len(attendance),
-        tasks_on_time=sum(1 for t in tasks if (d := delivered(t)) and d <= t.due_at),
-        tasks_late=sum(1 for t in tasks if (d := delivered(t)) and d > t.due_at),
-        tasks_overdue=sum(1 for t in tasks if not delivered(t) and t.due_at <= as_of),
-        tasks_total=len(tasks),
-    )
+    found: list[Progress] = []
+    for pilot in chosen:
+        key = pilot.id or 0
+        held = {a.session_id for a in attendance[key]}
+        elapsed = 0
+        if pilot.kickoff_at and pilot.ends_at:
+            span = (pilot.ends_at - pilot.kickoff_at).total_seconds()
+            elapsed = max(0, min(100, round(100 * (as_of - pilot.kickoff_at).total_seconds() / span)))
+        current = next((p.title for p in phases[key] if p.started_at and p.started_at <= as_of
+                        and not (p.completed_at and p.completed_at <= as_of)), None)
+        found.append(Progress(
+            pilot=pilot.name,
+            status=status_at(pilot, as_of),
+            kickoff_at=pilot.kickoff_at,
+            ends_at=pilot.ends_at,
+            elapsed_percent=elapsed,
+            current_phase=current,
+            phases_done=sum(1 for p in phases[key] if p.completed_at and p.completed_at <= as_of),
+            phases_total=len(phases[key]),
+            milestones_reached=sum(1 for m in milestones[key] if m.reached_at and m.reached_at <= as_of),
+            milestones_total=len(milestones[key]),
+            sessions_held=sum(1 for s in sessions[key] if s.id in held),
+            sessions_total=len(sessions[key]),
+            attendance_present=sum(1 for a in attendance[key] if a.present),
+            attendance_recorded=len(attendance[key]),
+            tasks_on_time=sum(1 for t in tasks[key] if (d := delivered(t)) and d <= t.due_at),
+            tasks_late=sum(1 for t in tasks[key] if (d := delivered(t)) and d > t.due_at),
+            tasks_overdue=sum(1 for t in tasks[key] if not delivered(t) and t.due_at <= as_of),
+            tasks_total=len(tasks[key]),
+        ))
+    return found
 
 
 def status_at(pilot: Pilot, as_of: datetime) -> str:
@@ -124,32 +150,52 @@ class Step:
 
 def next_steps(ctx: Ctx, pilot: Pilot, as_of: datetime) -> list[Step]:
     """Missing charter signatures, the next session, and deliverables due next or overdue."""
-    steps: list[Step] = []
-    state = status_at(pilot, as_of)
-    if state == PilotStatus.CHARTER_PENDING:
-        if as_of < pilot.selected_at:
-            return steps
-        charter = ctx.definition.accompaniment.charter
-        deadline = sign_by(ctx, pilot)
-        signed = {party for party, row in signatures(ctx, pilot).items() if row.signed_at <= as_of}
-        for party in sorted(set(charter.parties) - signed):
-            steps.append(Step(pilot.name, deadline, f"signature de la charte {party_of(party)}", as_of > deadline))
-        return steps
-    if state != PilotStatus.ACTIVE:
-        return steps
-    coming = [s for s in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))
-              if s.starts_at > as_of and s.status != SessionStatus.CANCELLED]
-    if coming:
-        item = min(coming, key=lambda s: s.starts_at)
-        steps.append(Step(pilot.name, item.starts_at, f"session « {item.title} »"))
-    tasks = [t for t in ctx.session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id))
-             if not (t.delivered_at and t.delivered_at <= as_of)]
-    steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »", True) for t in tasks if t.due_at <= as_of]
-    ahead = [t for t in tasks if t.due_at > as_of]
-    if ahead:
-        task = min(ahead, key=lambda t: t.due_at)
-        steps.append(Step(pilot.name, task.due_at, f"livrable « {task.title} »"))
-    return sorted(steps, key=lambda step: step.when)
+    return next_steps_of(ctx, [pilot], as_of)
+
+
+def next_steps_of(ctx: Ctx, chosen: list[Pilot], as_of: datetime) -> list[Step]:
+    """`next_steps` of every pilot of `chosen`, sorted by instant: the active pilots' sessions
+    and deliverables come from two queries whatever their number."""
+    own: dict[int, list[Step]] = defaultdict(list)
+    active: list[Pilot] = []
+    for pilot in chosen:
+        steps = own[pilot.id or 0]
+        state = status_at(pilot, as_of)
+        if state == PilotStatus.CHARTER_PENDING:
+            if as_of < pilot.selected_at:
+                continue
+            charter = ctx.definition.accompaniment.charter
+            deadline = sign_by(ctx, pilot)
+            signed = {party for party, row in signatures(ctx, pilot).items() if row.signed_at <= as_of}
+            steps += [Step(pilot.name, deadline, f"signature de la charte {party_of(party)}", as_of > deadline)
+                      for party in sorted(set(charter.parties) - signed)]
+        elif state == PilotStatus.ACTIVE:
+            active.append(pilot)
+    ids = [p.id for p in active]
+    coming: dict[int, list[TrainingSession]] = defaultdict(list)
+    tasks: dict[int, list[Deliverable]] = defaultdict(list)
+    if ids:
+        for item in ctx.session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids))):
+            if item.starts_at > as_of and item.status != SessionStatus.CANCELLED:
+                coming[item.pilot_id].append(item)
+        for task in ctx.session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))
+                                     .order_by(col(Deliverable.id))):
+            if not (task.delivered_at and task.delivered_at <= as_of):
+                tasks[task.pilot_id].append(task)
+    for pilot in active:
+        key = pilot.id or 0
+        steps = own[key]
+        if coming[key]:
+            item = min(coming[key], key=lambda s: s.starts_at)
+            steps.append(Step(pilot.name, item.starts_at, f"session « {item.title} »"))
+        steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »", True) for t in tasks[key] if t.due_at <= as_of]
+        ahead = [t for t in tasks[key] if t.due_at > as_of]
+        if ahead:
+            task = min(ahead, key=lambda t: t.due_at)
+            steps.append(Step(pilot.name, task.due_at, f"livrable « {task.title} »"))
+    # Each pilot's steps sorted, pilots in their order, then all by instant (stable: ties keep it).
+    return sorted((step for pilot in chosen for step in sorted(own[pilot.id or 0], key=lambda s: s.when)),
+                  key=lambda step: step.when)
 
 
 def _active(ctx: Ctx) -> list[Pilot]:
@@ -204,28 +250,60 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
     return changes
 
 
-def requirements_met(ctx: Ctx, pilot: Pilot, milestone: Milestone,
-                     as_of: datetime) -> tuple[list[str], list[str], datetime | None]:
-    """What a milestone requires that is achieved by `as_of`, what is missing, and when the last
-    requirement was met (None while something is missing)."""
-    from models.training import held_at
+@dataclass
+class PilotFacts:
+    """A pilot's deliverables, sessions (with when each was held by `as_of`) and phases, read in
+    four queries, for checking all its milestones."""
 
+    tasks: dict[str, Deliverable]
+    items: dict[str, TrainingSession]
+    held: dict[int, datetime]
+    phases: dict[str, PilotPhase]
+
+    @classmethod
+    def read(cls, ctx: Ctx, pilot: Pilot, as_of: datetime) -> PilotFacts:
+        session = ctx.session
+        tasks = {t.key: t for t in session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id))}
+        items = {s.key: s for s in session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))}
+        held: dict[int, datetime] = {}
+        for session_id, first in session.exec(
+                select(Attendance.session_id, func.min(Attendance.recorded_at))
+                .join(TrainingSession, col(TrainingSession.id) == Attendance.session_id)
+                .where(TrainingSession.pilot_id == pilot.id, col(Attendance.recorded_at) <= as_of)
+                .group_by(col(Attendance.session_id))):
+            held[session_id] = first
+        phases = {p.key: p for p in session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id))}
+        return cls(tasks, items, held, phases)
+
+    def held_at(self, item: TrainingSession) -> datetime | None:
+        """As `models.training.held_at`: the first attendance recorded by then, unless cancelled."""
+        if item.status == SessionStatus.CANCELLED or item.id is None:
+            return None
+        return self.held.get(item.id)
+
+
+def requirements_met(ctx: Ctx, pilot: Pilot, milestone: Milestone, as_of: datetime,
+                     facts: PilotFacts | None = None) -> tuple[list[str], list[str], datetime | None]:
+    """What a milestone requires that is achieved by `as_of`, what is missing, and when the last
+    requirement was met (None while something is missing). `facts`: the pilot's, read once for
+    all its milestones (`PilotFacts.read`)."""
     definition = next((m for m in ctx.definition.accompaniment.milestones if m.key == milestone.key), None)
     if definition is None or definition.requires.empty():  # no facts declared: reached at its date
         return [], [], milestone.due_at if milestone.due_at <= as_of else None
     needs = definition.requires
+    facts = facts or PilotFacts.read(ctx, pilot, as_of)
     done: list[tuple[str, datetime | None]] = []
-    tasks = {t.key: t for t in ctx.session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id))}
+    tasks = facts.tasks
     for key in needs.deliverables_accepted:
         task = tasks.get(key)
         when = task.accepted_at if task and task.accepted_at and task.accepted_at <= as_of else None
         done.append((f"livrable « {task.title if task else key} » accepté", when))
-    items = {s.key: s for s in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))}
+    items = facts.items
     for key in needs.sessions_held:
         item = items.get(key)
-        held = held_at(ctx, item, as_of) if item else None
+        held = facts.held_at(item) if item else None
         done.append((f"session « {item.title if item else key} » tenue", held))
-    phases = {p.key: p for p in ctx.session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id))}
+    phases = facts.phases
     for key in needs.phases_done:
         phase = phases.get(key)
         ended = phase.completed_at if phase and phase.completed_at and phase.completed_at <= as_of else None
@@ -243,8 +321,9 @@ def _milestones(ctx: Ctx, pilot: Pilot, as_of: datetime) -> int:
     everyone: list[Recipient] = []
     milestones = ctx.session.exec(select(Milestone).where(
         Milestone.pilot_id == pilot.id, col(Milestone.reached_at).is_(None)).order_by(col(Milestone.due_at))).all()
+    facts = PilotFacts.read(ctx, pilot, as_of) if milestones else None
     for milestone in milestones:
-        achieved, missing, reached = requirements_met(ctx, pilot, milestone, as_of)
+        achieved, missing, reached = requirements_met(ctx, pilot, milestone, as_of, facts)
         if reached is not None:
             milestone.reached_at = max(reached, pilot.kickoff_at or reached)
             ctx.session.add(milestone)
@@ -297,7 +376,7 @@ def close(ctx: Ctx, as_of: datetime) -> int:
         programme.finished_at = max(p.finished_at for p in ended if p.finished_at)
         ctx.session.add(programme)
         ctx.notify(NoticeKind.PROGRAMME_CLOSED, recipients=manager(ctx), key=programme.slug,
-                   context={"bilans": [progress(ctx, p, as_of) for p in ended]}, at=as_of)
+                   context={"bilans": progress_of(ctx, ended, as_of)}, at=as_of)
         ctx.audit(as_of, "système", "programme.termine", "programme", programme.id,
                   f"Programme {programme.slug} terminé : {len(ended)} territoire(s) accompagné(s).")
         changes += 1

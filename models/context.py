@@ -4,6 +4,7 @@ the renderer its notices are written with), and installing a programme into the 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -118,8 +119,7 @@ def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | 
         if not found:
             raise NotFound(f"Le programme « {slug} » n'est pas chargé dans la base.")
         programme = found[0]
-    definition = ProgrammeDefinition.model_validate(programme.definition)
-    return Ctx(session, programme, definition, renderer)
+    return Ctx(session, programme, definition_of(programme), renderer)
 
 
 def all_ctx(session: Session, *, lock: bool = False, renderer: Renderer | None = None) -> list[Ctx]:
@@ -130,7 +130,23 @@ def all_ctx(session: Session, *, lock: bool = False, renderer: Renderer | None =
     if lock:
         query = lock_for_update(session, query)
     programmes = session.exec(query).all()
-    return [Ctx(session, p, ProgrammeDefinition.model_validate(p.definition), renderer) for p in programmes]
+    return [Ctx(session, p, definition_of(p), renderer) for p in programmes]
+
+
+_DEFINITIONS: dict[str, ProgrammeDefinition] = {}
+
+
+def definition_of(programme: Programme) -> ProgrammeDefinition:
+    """The programme's validated definition; validated once per process for the same stored JSON
+    (a tick reads its programmes several times: validation, e-mail addresses included, is the
+    costliest part of an idle tick). Treat the result as read-only."""
+    key = json.dumps(programme.definition, sort_keys=True, default=str)
+    found = _DEFINITIONS.get(key)
+    if found is None:
+        if len(_DEFINITIONS) > 32:
+            _DEFINITIONS.clear()
+        found = _DEFINITIONS[key] = ProgrammeDefinition.model_validate(programme.definition)
+    return found
 
 
 def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, actor: str, *,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, event
+from sqlalchemy import DateTime, Engine, event, text
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -128,48 +131,49 @@ def _sqlite_file_lock(url: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _script_heads() -> set[str]:
-    """The head revisions of the migration scripts, read from their `revision` / `down_revision`
-    lines without importing Alembic or the scripts (an empty set if a line cannot be read)."""
-    import re
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*['\"]?([0-9A-Za-z_]+|None)['\"]?", re.MULTILINE)
 
+
+@lru_cache(maxsize=1)
+def head_revisions() -> frozenset[str]:
+    """The newest revision(s) of models/migrations, read from the files' `revision` and
+    `down_revision` lines without importing Alembic (a revision no other names as its parent)."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        found = re.search(r"^revision(?:: str)? = ['\"]([^'\"]+)['\"]", text, re.MULTILINE)
-        down = re.search(r"^down_revision(?:: [^=]+)? = (.+)$", text, re.MULTILINE)
-        if found is None or down is None:
-            return set()
-        revisions.add(found.group(1))
-        parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
-    return revisions - parents
+        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
+        if "revision" in found:
+            revisions.add(found["revision"])
+            if found.get("down_revision") not in (None, "None"):
+                parents.add(found["down_revision"])
+    return frozenset(revisions - parents)
 
 
-def _up_to_date(url: str) -> bool:
-    """Whether the database is already at the scripts' heads: the common case, checked in a few
-    milliseconds instead of loading Alembic and every script (~0.35 s per command)."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    heads = _script_heads()
-    if not heads:
-        return False
+def schema_revision(url: str) -> str | None:
+    """The revision the database's schema is at (Alembic's `alembic_version`), None if it has none."""
     try:
         with get_engine(url).connect() as connection:
-            stored = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
-    except ProgrammingError:  # PostgreSQL: no version table yet
-        return False
-    except OperationalError:  # SQLite: no version table yet; PostgreSQL: unreachable (said as before)
-        if make_url(url).get_backend_name() == "sqlite":
-            return False
-        raise
-    return stored == heads
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
+def _at_head(url: str) -> bool:
+    """Whether the schema is already at the single head of the migration files (one query)."""
+    heads = head_revisions()
+    return len(heads) == 1 and schema_revision(url) in heads
+
+
+def ensure_schema(url: str) -> None:
+    """Migrate only when needed: one query reads the schema's revision and, when it is the single
+    head of the migration files, Alembic is not even imported (every command calls this)."""
+    migrate(url)
 
 
 def migrate(url: str) -> None:
     """Bring the schema to the newest Alembic revision; commands started at once migrate in turn."""
-    if _up_to_date(url):
+    if _at_head(url):
         return
     from alembic import command
     from alembic.config import Config

@@ -112,8 +112,11 @@ def plan_groups(session: Session, batch: list[Notice]) -> list[list[Notice]]:
     return groups
 
 
-def mark_sent(session: Session, group: list[Notice], *, at: datetime, digest_id: str | None = None) -> None:
-    """Record a successful hand-over of one notice, or of the notices a digest carried, together."""
+def mark_sent(session: Session, group: list[Notice], *, at: datetime, digest_id: str | None = None,
+              commit: bool = True) -> None:
+    """Record a successful hand-over of one notice, or of the notices a digest carried, together;
+    `commit=False` leaves the commit to the caller (several outcomes written in one transaction:
+    until then the notices stay leased, so a deliverer that dies sends them again, same Message-ID)."""
     for notice in group:
         notice.status = NoticeStatus.SENT
         notice.sent_at = at
@@ -122,7 +125,8 @@ def mark_sent(session: Session, group: list[Notice], *, at: datetime, digest_id:
         notice.last_error = None
         notice.digest_id = digest_id
         session.add(notice)
-    session.commit()
+    if commit:
+        session.commit()
 
 
 def digest_context(session: Session, group: list[Notice]) -> tuple[Programme, dict[str, Any]]:

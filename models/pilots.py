@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from models.clock import add_paris, format_duration, format_paris, paris, parse_duration, utc
 from models.context import Ctx
@@ -310,7 +310,9 @@ def _lay_out(ctx: Ctx, pilot: Pilot, start: datetime) -> None:
         ctx.session.add(Milestone(pilot_id=pilot_id, key=milestone.key, title=milestone.title,
                                   due_at=add_paris(start, parse_duration(milestone.at))))
     # Pilots started before this one: each moves this pilot's sessions by one more `stagger`.
-    earlier = sum(1 for p in pilots(ctx) if p.id != pilot.id and p.kickoff_at is not None)
+    earlier = ctx.session.exec(select(func.count()).select_from(Pilot).where(
+        Pilot.programme_id == ctx.programme_id, col(Pilot.id) != pilot.id,
+        col(Pilot.kickoff_at).is_not(None))).one()
     territory = with_article(pilot.name)
     for item in accompaniment.sessions:
         offset = parse_duration(item.at)

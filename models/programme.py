@@ -134,8 +134,10 @@ class Criterion(Strict):
 
 
 class PilotCount(Strict):
-    min: Count = Field(ge=1, le=10)
-    max: Count = Field(ge=1, le=10)
+    """How many pilots the jury retains; up to 10,000 for a national programme (issue 10)."""
+
+    min: Count = Field(ge=1, le=10_000)
+    max: Count = Field(ge=1, le=10_000)
 
 
 class Jury(Strict):

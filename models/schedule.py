@@ -13,7 +13,7 @@ from models import accompaniment, call, deliverables, intents, jury, pilots, tra
 from models.context import Ctx, all_ctx
 from models.notices import Renderer
 from models.stages import AGENDA, REGISTRY, Stage, StageName
-from models.tables import Notice, NoticeStatus, ProgrammeMode
+from models.tables import AuditEntry, Notice, NoticeStatus, ProgrammeMode
 
 
 def _ordered() -> tuple[Stage, ...]:
@@ -45,8 +45,17 @@ def run_stage(session: Session, name: StageName | str, as_of: datetime, slug: st
 def next_due(session: Session, after: datetime) -> datetime | None:
     """The first instant after `after` at which a tick has something to do, if any is planned:
     a stage, or a notice waiting for its sending time (a working day, within sending hours)."""
-    later = [instant for ctx in all_ctx(session) for each in STAGES for instant in each.planned(ctx)
-             if instant > after]
+    mark = audit_mark(session)
+    later: list[datetime] = []
+    for ctx in all_ctx(session):
+        programme = ctx.programme
+        if (programme.audit_seen is not None and programme.audit_seen == mark and programme.last_tick_at is not None
+                and programme.last_tick_at <= after
+                and (programme.next_due_at is None or programme.next_due_at > after)):
+            # No fact since the last tick, which planned its next instant: that is the answer.
+            later += [programme.next_due_at] if programme.next_due_at is not None else []
+            continue
+        later += [instant for each in STAGES for instant in each.planned(ctx) if instant > after]
     waiting = session.exec(select(func.min(col(Notice.deliver_after)))
                            .where(Notice.status == NoticeStatus.PENDING, Notice.deliver_after > after)).one()
     if waiting is not None:
@@ -102,10 +111,49 @@ def _work_between(ctx: Ctx, start: datetime, end: datetime) -> bool:
     return any(start < instant <= end for each in STAGES for instant in each.planned(ctx))
 
 
-def record_tick(session: Session, as_of: datetime, slugs: Collection[str]) -> None:
-    """Remember the latest instant each programme was advanced to."""
+def audit_mark(session: Session) -> int:
+    """The newest audit entry's id (0 when none): every fact is audited in its own transaction,
+    so a newer entry than a tick saw means the facts changed since that tick began."""
+    return int(session.exec(select(func.max(col(AuditEntry.id)))).one() or 0)
+
+
+def due_stages(session: Session, as_of: datetime, slugs: Collection[str]) -> dict[StageName, list[str]]:
+    """For each stage, the programmes (among `slugs`) for which it may have something to do at
+    `as_of`: every stage when the programme was never ticked or a fact was recorded since its
+    last tick began (`Programme.audit_seen`); otherwise only the stages with a planned instant in
+    (last tick, as_of]. A stage's work is a function of the facts and of the instant, and its
+    `planned` instants are every instant at which that work changes (the replay already jumps
+    from one to the next): with the facts unchanged, a stage with no planned instant in the
+    window would change nothing. The first planned instant after the last tick is kept with the
+    programme (`Programme.next_due_at`, see `record_tick`): before it, nothing is re-planned.
+    Returns only stages with at least one programme."""
+    mark = audit_mark(session)
+    due: dict[StageName, list[str]] = {}
     for ctx in all_ctx(session):
         programme = ctx.programme
-        if programme.slug in slugs and (programme.last_tick_at is None or as_of > programme.last_tick_at):
+        if programme.slug not in slugs:
+            continue
+        last = programme.last_tick_at
+        everything = last is None or programme.audit_seen is None or mark > programme.audit_seen
+        if not everything and (programme.next_due_at is None or as_of < programme.next_due_at):
+            continue  # the stored next instant: nothing planned has come, no need to plan again
+        for each in STAGES:
+            if everything or any(last < instant <= as_of for instant in each.planned(ctx)):  # type: ignore[operator]
+                due.setdefault(each.name, []).append(programme.slug)
+    return due
+
+
+def record_tick(session: Session, as_of: datetime, slugs: Collection[str], *, seen: int | None = None,
+                replan: bool = True) -> None:
+    """Remember the latest instant each programme was advanced to, with `seen` the newest audit
+    entry when the tick began (`audit_mark`), and the first planned instant after `as_of`
+    (`replan=False` keeps the stored one: the tick ran no stage and no fact changed)."""
+    for ctx in all_ctx(session):
+        programme = ctx.programme
+        if programme.slug in slugs and (programme.last_tick_at is None or as_of >= programme.last_tick_at):
             programme.last_tick_at = as_of
+            programme.audit_seen = seen
+            if replan or seen is None:
+                later = [instant for each in STAGES for instant in each.planned(ctx) if instant > as_of]
+                programme.next_due_at = min(later) if later else None
             session.add(programme)

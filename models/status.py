@@ -7,9 +7,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from models.accompaniment import Progress, Step, next_steps, progress
+from models.accompaniment import Progress, Step, next_steps_of, progress_of
 from models.clock import format_paris
 from models.context import all_ctx, load_ctx
 from models.pilots import pilots
@@ -59,21 +59,30 @@ def build_status(session: Session, as_of: datetime, slug: str | None = None) -> 
     refused = session.exec(select(AuditEntry).where(
         AuditEntry.programme_id == ctx.programme_id, AuditEntry.action == "candidature.refusee")
         .order_by(col(AuditEntry.at))).all()
-    notices = session.exec(select(Notice).where(Notice.programme_id == ctx.programme_id)).all()
+    by_state: Counter[tuple[str, str]] = Counter()
+    for kind, state, count in session.exec(
+            select(Notice.kind, Notice.status, func.count()).where(Notice.programme_id == ctx.programme_id)
+            .group_by(col(Notice.kind), col(Notice.status))):
+        by_state[(kind, state)] = count
+    singles = session.exec(select(func.count()).select_from(Notice).where(
+        Notice.programme_id == ctx.programme_id, Notice.status == NoticeStatus.SENT,
+        col(Notice.digest_id).is_(None))).one()
+    digests = session.exec(select(func.count(func.distinct(Notice.digest_id)))  # a digest is one message
+                           .where(Notice.programme_id == ctx.programme_id)).one()
     due = next_due(session, as_of) if len(all_ctx(session)) == 1 else None
+    everyone = pilots(ctx)
     return Status(
         as_of=as_of,
         programme=f"{ctx.programme.slug} — {ctx.programme.title}",
         stage=STATE_LABELS.get(ctx.programme.state, ctx.programme.state),
         applications=application_rows(session, ctx.programme.slug),
         refused_at_door=[r.summary for r in refused],
-        progress=[progress(ctx, p, as_of) for p in pilots(ctx)],
-        steps=sorted((step for p in pilots(ctx) for step in next_steps(ctx, p, as_of)), key=lambda s: s.when),
-        notices=Counter(n.kind for n in notices if n.status == NoticeStatus.SENT),
-        messages=sum(1 for n in notices if n.status == NoticeStatus.SENT and not n.digest_id)
-        + len({n.digest_id for n in notices if n.digest_id}),
-        pending_notices=sum(1 for n in notices if n.status == NoticeStatus.PENDING),
-        dead_notices=sum(1 for n in notices if n.status == NoticeStatus.DEAD),
+        progress=progress_of(ctx, everyone, as_of),
+        steps=next_steps_of(ctx, everyone, as_of),
+        notices=Counter({kind: count for (kind, state), count in by_state.items() if state == NoticeStatus.SENT}),
+        messages=int(singles) + int(digests),
+        pending_notices=sum(count for (_, state), count in by_state.items() if state == NoticeStatus.PENDING),
+        dead_notices=sum(count for (_, state), count in by_state.items() if state == NoticeStatus.DEAD),
         next_due=due,
     )
 
@@ -82,8 +91,8 @@ def pilot_rows(session: Session, as_of: datetime, slug: str | None = None) -> li
     """One row of French text per pilot (headers in French, instants in Paris time), for tables."""
     ctx = load_ctx(session, slug)
     rows = []
-    for pilot in pilots(ctx):
-        figures = progress(ctx, pilot, as_of)
+    chosen = pilots(ctx)
+    for pilot, figures in zip(chosen, progress_of(ctx, chosen, as_of), strict=True):
         rows.append({
             "Territoire pilote": pilot.name,
             "Statut": label(pilot.status),

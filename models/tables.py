@@ -149,6 +149,12 @@ class Programme(SQLModel, table=True):
     state: str = ProgrammeState.READY
     mode: str = Field(default=ProgrammeMode.LIVE, description="direct (real time) or rejeu (replay/simulation).")
     last_tick_at: datetime | None = instant(nullable=True)
+    audit_seen: int | None = Field(default=None, description=(
+        "The newest audit entry when the last tick began: a newer one means facts changed since, "
+        "so the next tick runs every stage (see models.schedule.due_stages)."))
+    next_due_at: datetime | None = instant(nullable=True)
+    """The first planned instant after the last tick (None: nothing planned), valid while no fact
+    is newer than `audit_seen`: until then a tick before it has nothing to do."""
     loaded_at: datetime = instant()
     launched_at: datetime | None = instant(nullable=True)
     call_closed_at: datetime | None = instant(nullable=True)

@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
+from models.accompaniment import Progress
 from models.clock import format_paris
 from models.notices import LABELS, NoticeKind
 from models.status import Status
 from models.tables import label
+
+SHOWN_PILOTS = 25
+"""Beyond this many pilots (a national programme), the dashboard shows the late ones and those
+with the nearest step first, and totals for the others, so its size stays bounded."""
+SHOWN_STEPS = 20
+SHOWN_APPLICATIONS = 60
+
+
+def shown_pilots(status: Status) -> tuple[list[Progress], list[Progress]]:
+    """The pilots the dashboard lists (all of them up to SHOWN_PILOTS; beyond, those with overdue
+    deliverables first, then by their next step) and the others, counted in totals."""
+    if len(status.progress) <= SHOWN_PILOTS:
+        return list(status.progress), []
+    first_step: dict[str, datetime] = {}
+    for step in status.steps:
+        first_step.setdefault(step.pilot, step.when)
+    far = datetime.max.replace(tzinfo=status.as_of.tzinfo)
+    ordered = sorted(status.progress, key=lambda p: (-p.tasks_overdue, first_step.get(p.pilot, far)))
+    return ordered[:SHOWN_PILOTS], ordered[SHOWN_PILOTS:]
 
 
 def dashboard_markdown(status: Status) -> str:
@@ -32,27 +53,44 @@ def dashboard_markdown(status: Status) -> str:
     if status.applications:
         lines += ["| Récépissé | Chef de file | Version | Statut | Motif / avertissements |", "|---|---|---|---|---|"]
         lines += [f"| {row['recepisse']} | {_cell(row['chef_de_file'])} | {row['version']} | {row['statut']} "
-                  f"| {_cell(row['motif'] or row['avertissements']) or '—'} |" for row in status.applications]
+                  f"| {_cell(row['motif'] or row['avertissements']) or '—'} |"
+                  for row in status.applications[:SHOWN_APPLICATIONS]]
+        if len(status.applications) > SHOWN_APPLICATIONS:  # bounded: `transitions applications` lists them all
+            lines.append(f"| … | {len(status.applications) - SHOWN_APPLICATIONS} autres candidatures | | | |")
         lines.append("")
     if status.refused_at_door:
         lines += [f"- Refus au guichet : {_cell(line)}" for line in status.refused_at_door]
         lines.append("")
-    if status.progress:
+    shown, others = shown_pilots(status)
+    if shown:
         lines += ["| Pilote | Statut | Durée écoulée | Phase en cours | Phases | Jalons | Sessions (présence) "
                   "| Livrables (à l'heure / en retard / non remis, sur le total) |",
                   "|---|---|---|---|---|---|---|---|"]
-        for p in status.progress:
+        for p in shown:
             attendance = f" ({p.attendance_percent} %)" if p.attendance_percent is not None else ""
             lines.append(f"| {_cell(p.pilot)} | {label(p.status)} | {p.elapsed_percent} % "
                          f"| {_cell(p.current_phase or '—')} | {p.phases_done}/{p.phases_total} "
                          f"| {p.milestones_reached}/{p.milestones_total} "
                          f"| {p.sessions_held}/{p.sessions_total}{attendance} "
                          f"| {p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} (sur {p.tasks_total}) |")
+        if others:
+            lines.append(f"| {len(others)} autres pilotes | — | — | — "
+                         f"| {sum(p.phases_done for p in others)}/{sum(p.phases_total for p in others)} "
+                         f"| {sum(p.milestones_reached for p in others)}/{sum(p.milestones_total for p in others)} "
+                         f"| {sum(p.sessions_held for p in others)}/{sum(p.sessions_total for p in others)} "
+                         f"| {sum(p.tasks_on_time for p in others)} / {sum(p.tasks_late for p in others)} / "
+                         f"{sum(p.tasks_overdue for p in others)} (sur {sum(p.tasks_total for p in others)}) |")
         lines.append("")
-    if status.steps:
+    steps = status.steps
+    if others:  # bounded: what is late first, then the nearest
+        steps = sorted(steps, key=lambda s: (not s.late, s.when))
+    if steps:
         lines += ["**Prochaines étapes**", ""]
+        listed = steps[:SHOWN_STEPS] if others else steps
         lines += [f"- {format_paris(s.when)} — {_cell(s.pilot)} : {_cell(s.what)}{' **(en retard)**' if s.late else ''}"
-                  for s in status.steps]
+                  for s in listed]
+        if len(listed) < len(steps):
+            lines.append(f"- … et {len(steps) - len(listed)} autres étapes.")
         lines.append("")
     lines.append(f"**Avis** : {sum(status.notices.values())} envoyé(s) en {status.messages} message(s), "
                  f"{status.pending_notices} en attente, "

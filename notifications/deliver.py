@@ -71,6 +71,12 @@ class DeliveryReport:
         return lines
 
 
+RECORD_EVERY = 50
+"""Messages handed over whose outcome is written in one commit (a commit per message cost more
+than the SMTP exchange itself). A deliverer killed in between leaves at most this many accepted
+messages unrecorded: still leased, they are sent again with the same Message-ID."""
+
+
 def deliver_due(session: Session, *, as_of: datetime, channels: Channels,
                 policy: DeliveryPolicy = DeliveryPolicy()) -> DeliveryReport:
     """Deliver every notice due at `as_of`, batch after batch, until none is left.
@@ -93,8 +99,15 @@ def deliver_due(session: Session, *, as_of: datetime, channels: Channels,
                 continue
             live = delivery.expire(session, batch, at=as_of)
             report.expired += len(batch) - len(live)
+            unrecorded = 0
             for group in delivery.plan_groups(session, live):
+                before = report.messages
                 dead += _deliver_group(session, group, channels, as_of, policy, report, untried)
+                unrecorded += report.messages - before
+                if unrecorded >= RECORD_EVERY:
+                    session.commit()
+                    unrecorded = 0
+            session.commit()
     finally:
         try:
             if untried:
@@ -140,7 +153,8 @@ def _deliver_group(session: Session, group: list[Notice], channels: Channels, as
         log.warning("notice(s) %s set aside", [n.id for n in group], exc_info=True)
         return _failed(session, group, as_of, policy, report,
                        f"avis impossible à préparer ou à envoyer : {type(exc).__name__} : {exc}", permanent=True)
-    delivery.mark_sent(session, group, at=as_of, digest_id=message.message_id if len(group) > 1 else None)
+    delivery.mark_sent(session, group, at=as_of, digest_id=message.message_id if len(group) > 1 else None,
+                       commit=False)
     report.sent += len(group)
     report.messages += 1
     for notice in group:

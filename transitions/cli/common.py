@@ -198,11 +198,11 @@ def programme_ctx(programme: str | None) -> Iterator[Ctx]:
 
 
 def database() -> str:
-    """The app database's URL, its schema brought up to date."""
-    from models.db import migrate
+    """The app database's URL, its schema brought up to date (read cheaply when it already is)."""
+    from models.db import ensure_schema
 
     url = get_settings().database_url
-    migrate(url)
+    ensure_schema(url)
     return url
 
 
