@@ -18,7 +18,7 @@ from models.pilots import notify_charter_to_sign, sign_by
 from models.recipients import applicants, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
-from models.tables import Application, ApplicationStatus, JuryScore, Pilot, ProgrammeState
+from models.tables import Application, ApplicationStatus, ConflictOfInterest, JuryScore, Pilot, ProgrammeState
 from models.text import multi_line, single_line, visible
 
 
@@ -27,6 +27,8 @@ class Ranked:
     application: Application
     score: float | None
     missing: int
+    excluded: tuple[str, ...] = ()
+    """Jurors whose scores do not count (declared conflict of interest)."""
 
     @property
     def complete(self) -> bool:
@@ -90,16 +92,19 @@ def ranking(ctx: Ctx) -> list[Ranked]:
     ).order_by(col(Application.id))).all()
     scores = ctx.session.exec(select(JuryScore).where(
         col(JuryScore.application_id).in_([a.id for a in applications]))).all()
+    declared = ctx.session.exec(select(ConflictOfInterest).where(
+        col(ConflictOfInterest.application_id).in_([a.id for a in applications]))).all()
     ranked = []
     for application in applications:
-        own = [s for s in scores if s.application_id == application.id]
-        expected = len(jury.members) * len(weights)
+        excluded = tuple(sorted(c.juror for c in declared if c.application_id == application.id))
+        own = [s for s in scores if s.application_id == application.id and s.juror not in excluded]
+        expected = (len(jury.members) - len(excluded)) * len(weights)
         if not own:
-            ranked.append(Ranked(application, None, expected))
+            ranked.append(Ranked(application, None, expected, excluded))
             continue
         total = sum(s.score * weights[s.criterion] for s in own)
         weight = sum(weights[s.criterion] for s in own)
-        ranked.append(Ranked(application, round(total / weight, 2), expected - len(own)))
+        ranked.append(Ranked(application, round(total / weight, 2), expected - len(own), excluded))
     return sorted(ranked, key=lambda r: (r.score is None, -(r.score or 0), r.application.id))
 
 

@@ -46,6 +46,7 @@ class NoticeKind(StrEnum):
     DELIVERABLE_ACCEPTED = "livrable_accepte"
     DELIVERABLE_RETURNED = "livrable_a_reprendre"
     DELIVERABLE_POSTPONED = "livrable_reporte"
+    DUE_DATE_REQUESTED = "demande_report"
     PROGRAMME_CLOSED = "bilan_programme"
     DEAD_LETTER = "avis_abandonne"
     DIGEST = "recapitulatif"
@@ -83,6 +84,7 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.DELIVERABLE_ACCEPTED: "Livrable accepté",
     NoticeKind.DELIVERABLE_RETURNED: "Livrable à reprendre",
     NoticeKind.DELIVERABLE_POSTPONED: "Échéance de livrable reportée",
+    NoticeKind.DUE_DATE_REQUESTED: "Nouvelle échéance demandée (décision à prendre)",
     NoticeKind.PROGRAMME_CLOSED: "Bilan du programme",
     NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
     NoticeKind.DIGEST: "Récapitulatif des avis du jour",
@@ -120,6 +122,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.DELIVERABLE_ACCEPTED: ("pilote", "livrable"),
         NoticeKind.DELIVERABLE_RETURNED: ("pilote", "livrable", "commentaire"),
         NoticeKind.DELIVERABLE_POSTPONED: ("pilote", "livrable", "ancienne_echeance", "motif"),
+        NoticeKind.DUE_DATE_REQUESTED: ("pilote", "livrable", "demande", "motif"),
         NoticeKind.SESSION_REMINDER: ("pilote", "session"),
         NoticeKind.DELIVERABLE_REMINDER: ("pilote", "livrable"),
         NoticeKind.DELIVERABLE_OVERDUE: ("pilote", "livrable"),
