@@ -219,7 +219,7 @@ class Portal:
     def error_html(self, status: int, message: str, details: list[str] | None = None,
                    back: str | None = None) -> bytes:
         return self.env.get_template("erreur.html").render(
-            title=TITLES.get(status, "Erreur"), status=status, message=message, details=details or [],
+            title=TITLES.get(status, "Erreur"), status=status, texte=message, message=None, details=details or [],
             back=back, programme_title=None).encode("utf-8")
 
 
