@@ -31,6 +31,7 @@ from models.tables import (
     Attendance,
     AuditEntry,
     CharterSignature,
+    ConflictOfInterest,
     Deliverable,
     JuryScore,
     Milestone,
@@ -242,6 +243,9 @@ def scores_at(session: Session, ctx: Ctx, as_of: datetime,
     rows = session.exec(select(JuryScore).where(col(JuryScore.application_id).in_(list(by_id)),
                                                 JuryScore.recorded_at <= as_of)
                         .order_by(col(JuryScore.application_id), col(JuryScore.juror), col(JuryScore.id))).all()
+    conflicted = {(c.application_id, c.juror) for c in session.exec(select(ConflictOfInterest).where(
+        col(ConflictOfInterest.application_id).in_(list(by_id)), ConflictOfInterest.declared_at <= as_of)).all()}
+    rows = [s for s in rows if (s.application_id, s.juror) not in conflicted]  # their scores do not count
     return [ScoreFact(by_id[s.application_id].receipt, by_id[s.application_id].name, s.juror,
                       bodies.get(s.juror, ""), s.criterion,
                       criteria[s.criterion].label if s.criterion in criteria else s.criterion,

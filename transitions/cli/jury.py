@@ -97,6 +97,10 @@ def ranking(
                    Column("Notes manquantes", "manque", 9, justify="right")]
         print_list(out, columns, table_rows, empty="Aucune candidature recevable.",
                    whole="Détail : --detail ; texte complet : --json.")
+        for r in listed:
+            if r.excluded:
+                out.print(f"Conflit d'intérêts déclaré sur {r.application.receipt_number} : notes de "
+                          f"{escape(', '.join(r.excluded))} exclues.", highlight=False)
         return
     jurors = {juror: f"J{index}" for index, (juror, _) in enumerate(view.jurors, start=1)}
     out.print(f"Barème 0 à {scale}, seuil {threshold}, {view.pilots_min} à {view.pilots_max} pilotes. Jurés : "

@@ -29,8 +29,9 @@ def portal_secret() -> str:
     """PORTAL_SECRET, or a French refusal (exit 2) saying how to set one."""
     from transitions.settings import get_settings
 
+    settings = get_settings()  # invalid settings are explained by the command's guard
     try:
-        return get_settings().require_portal_secret()
+        return settings.require_portal_secret()
     except ValueError as exc:
         raise InvalidInput(f"{exc}.") from None
 
