@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +24,10 @@ from sqlmodel import Session, select
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
 from models.forms import check_siren
+from models.notices import NoticeKind, Recipient
 from models.pilots import find_pilot
-from models.tables import CharterParty, PortalFormUse, PortalGrant
+from models.recipients import all_parties
+from models.tables import Application, CharterParty, Pilot, PilotStatus, PortalFormUse, PortalGrant
 from models.text import visible
 
 LINK_SALT = "transitions.lien-personnel"
@@ -212,3 +216,70 @@ def use_form_token(session: Session, secret: str, token: str | None, bearer: Bea
             session.flush()
     except IntegrityError:
         raise FormReplayed("Ce formulaire a déjà été envoyé : il n'est pas pris en compte une seconde fois.") from None
+
+
+# --- Links in notices ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """What a notice's link needs: the secret, the portal's public address, the validity in days."""
+
+    secret: str
+    base_url: str
+    days: int
+
+
+_provider: Callable[[], LinkSettings | None] | None = None
+JURY_KINDS = frozenset({NoticeKind.JURY_CONVOCATION, NoticeKind.JURY_REMINDER})
+
+
+def configure(provider: Callable[[], LinkSettings | None] | None) -> None:
+    """Install how notices find the portal's settings (the shell reads them; None: no links)."""
+    global _provider
+    _provider = provider
+
+
+def bearer_for(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any]) -> Bearer | None:
+    """Whose page a notice's recipient should reach from it: a juror for the jury's notices, the
+    recipient's party of the pilot the notice is about (the consultancy: every pilot); None when
+    the notice is about no pilot, or the recipient speaks for none of its parties."""
+    email = recipient.email.lower()
+    if kind in JURY_KINDS:
+        members = {m.email.lower() for m in ctx.definition.jury.members}
+        return Bearer(JUROR, email=email) if email in members else None
+    pilot = context.get("pilote")
+    application = context.get("candidature")
+    if not isinstance(pilot, Pilot) and isinstance(application, Application):
+        pilot = ctx.session.exec(select(Pilot).where(Pilot.application_id == application.id)).first()
+    if not isinstance(pilot, Pilot) or pilot.status == PilotStatus.WITHDRAWN:
+        return None
+    lead = ctx.session.get(Application, pilot.application_id)
+    assert lead is not None
+    for party, people in all_parties(ctx, pilot).items():
+        if email in {p.email.lower() for p in people}:
+            return consultancy_bearer() if party == CharterParty.CONSULTANCY else Bearer(party, siren=lead.lead_siren)
+    return None
+
+
+def notice_link(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any],
+                at: datetime) -> str | None:
+    """The personal link a notice carries to its recipient's page (current version, valid from the
+    notice's instant), or None without portal settings or without a page for this recipient."""
+    settings = _provider() if _provider is not None else None
+    if settings is None:
+        return None
+    bearer = bearer_for(ctx, kind, recipient, context)
+    if bearer is None:
+        return None
+    token = current_link(ctx, bearer, secret=settings.secret, at=at, days=settings.days)
+    return settings.base_url.rstrip("/") + home_path(bearer, token)
+
+
+def home_path(bearer: Bearer, token: str) -> str:
+    """The path of the bearer's own page on the portal (the token is a path segment, never a query
+    string, which proxies log and browsers send on more readily)."""
+    if bearer.role == JUROR:
+        return f"/l/{token}/jury"
+    if bearer.every_pilot:
+        return f"/l/{token}/prestataire"
+    return f"/l/{token}/{bearer.role}/{bearer.siren}"

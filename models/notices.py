@@ -158,8 +158,9 @@ def worth_sending_until(kind: NoticeKind, context: Mapping[str, Any]) -> datetim
     return until(context) if until is not None else None
 
 
-COMMON_VARIABLES = frozenset({"programme", "destinataire", "organisateur", "subject"})
-"""What every notice template receives, whatever its kind."""
+COMMON_VARIABLES = frozenset({"programme", "destinataire", "organisateur", "subject", "lien"})
+"""What every notice template receives, whatever its kind (`lien`: the recipient's personal link
+to the portal, or None; a digest has none)."""
 
 
 @dataclass(frozen=True)
