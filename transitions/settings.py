@@ -80,6 +80,7 @@ class Settings(BaseSettings):
                                             "forms (at least 32 characters; without it there is no portal).")
     portal_base_url: str = Field(default="http://127.0.0.1:8000", description="The portal's public address, "
                                  "as people reach it (https://… behind a reverse proxy).")
+    portal_port: int = Field(default=8000, ge=1, le=65535, description="Where `transitions serve` runs the portal.")
     portal_link_days: int = Field(default=120, ge=1, le=800, description="How long a personal link is valid.")
 
     prefect_home: Path = Field(default=None, validate_default=False,  # type: ignore[assignment]  # filled by _derived_paths

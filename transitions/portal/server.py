@@ -68,6 +68,19 @@ def run(host: str, port: int) -> None:
     build_server(host, port).run()
 
 
+def start_beside(host: str, console: Any) -> threading.Thread | None:
+    """`transitions serve`: the portal on `host`:PORTAL_PORT in a thread, if PORTAL_SECRET is set."""
+    from transitions.settings import get_settings
+
+    settings = get_settings()
+    if settings.portal_secret is None:
+        console.print("Portail non lancé : PORTAL_SECRET n'est pas défini.", highlight=False)
+        return None
+    console.print(f"Portail sur http://{host}:{settings.portal_port} (liens personnels : transitions link).",
+                  highlight=False)
+    return start_in_thread(host, settings.portal_port)
+
+
 def start_in_thread(host: str, port: int) -> threading.Thread:
     """Serve the portal in a background thread (beside `transitions serve`'s deployments)."""
     server = build_server(host, port)
