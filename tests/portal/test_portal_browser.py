@@ -33,7 +33,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 SCREENSHOTS = PROJECT_ROOT / "var" / "captures"
 PDF = b"%PDF-1.4\n% livrable de test\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium introuvable : installez le paquet Debian « chromium »")
+pytestmark = pytest.mark.skipif(CHROMIUM is None,
+                                reason="Chromium introuvable : installez le paquet Debian « chromium »")
 
 
 def _free_port() -> int:
