@@ -290,3 +290,57 @@ def test_the_token_never_appears_in_the_audit_log(selected: str, client_for) -> 
         text = " ".join(f"{e.summary} {e.details}" for e in session.exec(select(AuditEntry)).all())
         assert pilot_bearer(ctx_of(session), ARRAS, "territoire").subject in text
     assert token not in text and token[:20] not in text
+
+
+def test_the_cerdd_decides_a_due_date_request_on_its_page(started: str, client_for) -> None:  # noqa: ANN001
+    client = client_for(started)
+    _, consultancy_path = link(started, consultancy(), when="2015-07-01T10:00")
+    form = form_ending(client.get(consultancy_path).text, f"{ARRAS}/livrable/diagnostic/report")
+    client.post(form.action, data={**form.hidden, "echeance": "2015-09-15", "motif": "Entretiens décalés"})
+    _, lens_path = link(started, territory(LENS, "cerdd"), when="2015-07-01T10:00")
+    assert "/demande/" not in client.get(lens_path).text  # another pilot's Cerdd link shows it, cannot decide it
+    _, path = link(started, territory(party="cerdd"), when="2015-07-01T10:00")
+    decision = form_ending(client.get(path).text, "/demande/1")
+    assert_french_refusal(client.post(lens_path + "/demande/1", data={**decision.hidden, "decision": "accorder"}),
+                          404, "n'existe pas pour ce territoire")
+    assert_french_refusal(client.post(decision.action, data={**decision.hidden, "decision": "peut-être"}), 422,
+                          "accorder ou de refuser")
+    done = client.post(decision.action, data={**decision.hidden, "decision": "accorder"})
+    assert done.status_code == 303, done.text
+    with session_scope(started) as session:
+        request, = session.exec(select(DueDateRequest)).all()
+        task = session.get(Deliverable, request.deliverable_id)
+        assert request.status == "accordee" and task is not None and task.due_at == at("2015-09-15T18:00")
+    assert len(audits(started, "livrable.report_decide")) == 1 and len(notices(started, "livrable_reporte")) >= 1
+    assert "accordée" in client.get(path).text
+
+
+def test_an_internal_error_is_a_french_page_without_details(selected: str, client_for, clock: Clock) -> None:  # noqa: ANN001
+    from fastapi.testclient import TestClient
+
+    from tests.portal.conftest import SECRET
+    from transitions.portal.app import create_app
+
+    def broken() -> object:
+        raise RuntimeError("horloge cassée /l/secret-token")
+
+    _, path = link(selected, territory())
+    client = TestClient(create_app(selected, SECRET, clock=broken), raise_server_exceptions=False)  # type: ignore[arg-type]
+    answer = client.get(path)
+    assert_french_refusal(answer, 500, "Erreur interne inattendue")
+    assert "horloge" not in answer.text and "RuntimeError" not in answer.text
+
+
+def test_the_server_log_masks_tokens(tmp_path) -> None:  # noqa: ANN001
+    import logging.config
+
+    from transitions.portal.server import log_config
+
+    log = tmp_path / "erreurs.log"
+    logging.config.dictConfig(log_config(str(log)))
+    try:
+        raise RuntimeError("échec sur /l/eyJnIjoxLCJzIjoi.abc/territoire/200033579")
+    except RuntimeError:
+        logging.getLogger("transitions.portail").exception("erreur sur %s", "/l/eyJnIjoxLCJzIjoi.abc/jury")
+    text = log.read_text(encoding="utf-8")
+    assert "eyJnIjoxLCJzIjoi" not in text and text.count("/l/***") == 3

@@ -152,3 +152,10 @@ def test_a_conflict_of_interest_by_either_door(closed: str, secret: None, client
         assert [(r.application_id, r.reason, r.declared_at) for r in rows] == [
             (rows[0].application_id, "Élu", at("2015-06-01T10:00"))] * 2
     assert "Représentant de la DREAL, Représentant du Conseil Régional" in cli("jury", "ranking")
+
+
+def test_the_portal_command_refuses_to_start_without_a_secret(selected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PORTAL_SECRET", raising=False)
+    reset_settings()
+    assert "PORTAL_SECRET n'est pas défini" in cli("portal", expect=2)
+    assert "n'est pas une adresse IP" in cli("portal", "--host", "exemple", expect=2)

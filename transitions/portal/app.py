@@ -48,6 +48,7 @@ from models.tables import (
     ApplicationVersion,
     CharterParty,
     Deliverable,
+    DueDateRequest,
     JuryScore,
     Pilot,
     PilotStatus,
@@ -85,6 +86,7 @@ DONE = {
     "notes": "Vos notes sont enregistrées (brouillon : pensez à soumettre votre feuille avant la réunion du jury).",
     "conflit": "Votre conflit d'intérêts est enregistré : vos notes sur cette candidature ne comptent pas.",
     "soumis": "Votre feuille de notes est soumise. Merci !",
+    "decision": "Votre décision est enregistrée ; le prestataire en est informé si l'échéance change.",
 }
 """The confirmations a page shows after an action (chosen by key: nothing typed is reflected)."""
 
@@ -176,10 +178,11 @@ class Portal:
             yield ctx, links.read_link(ctx, token, secret=self.secret, now=self.now())
 
     @contextmanager
-    def acting(self, token: str, form_token: str | None, form: str,
+    def acting(self, token: str, form_token: str | None, form: str | Callable[[Ctx], str],
                allowed: Callable[[Bearer], bool]) -> Iterator[tuple[Ctx, Bearer, datetime]]:
-        """One transaction: the link checked, the person allowed, the form's token spent, then the
-        caller's action; all committed together, or nothing."""
+        """One transaction: the link checked, the person allowed, the form's token spent (`form`:
+        the form's name, or how to find it once the link is checked), then the caller's action;
+        all committed together, or nothing."""
         before = self._bookmark()
         with session_scope(self.database_url) as session:
             _write_lock(session)
@@ -188,7 +191,8 @@ class Portal:
             bearer = links.read_link(ctx, token, secret=self.secret, now=now)
             if not allowed(bearer):
                 raise links.LinkForbidden("Ce lien personnel ne donne pas accès à cette page.")
-            links.use_form_token(session, self.secret, form_token, bearer, form, now)
+            name = form(ctx) if callable(form) else form
+            links.use_form_token(session, self.secret, form_token, bearer, name, now)
             yield ctx, bearer, now
         self._publish(before)
 
@@ -322,7 +326,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         log.error("erreur interne du portail (%s)", type(exc).__name__, exc_info=exc)
         return HTMLResponse(portal.error_html(500, "Erreur interne inattendue : rien n'a été enregistré de "
                                               "l'opération en cours. Réessayez plus tard ou prévenez le Cerdd."),
-                            status_code=500)
+                            status_code=500, headers=SECURITY_HEADERS)  # outside the middleware that adds them
 
     @app.get("/sante", response_class=PlainTextResponse)
     def health() -> PlainTextResponse:
@@ -374,12 +378,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     @app.post("/l/{token}/{party}/{siren}/charte")
     async def sign(token: str, party: str, siren: str, request: Request) -> Response:
         form = await request.form()
-        with session_scope(database_url) as session:  # the pilot's id names the form
-            ctx = load_ctx(session, programme)
-            pilot_id = _pilot_of(ctx, siren).id if party in set(CharterParty) else None
-        if pilot_id is None:
-            raise NotFound("Cette page n'existe pas.")
-        with portal.acting(token, _field(form, "jeton"), f"charte:{pilot_id}:{party}",
+        with portal.acting(token, _field(form, "jeton"), lambda ctx: f"charte:{_pilot_of(ctx, siren).id}:{party}",
                            lambda b: _can_sign(b, party, siren)) as (ctx, _bearer, now):
             pilot = _pilot_of(ctx, siren)
             if _field(form, "lu") != "oui":
@@ -395,10 +394,8 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     @app.post("/l/{token}/territoire/{siren}/session/{key}")
     async def answer(token: str, siren: str, key: str, request: Request) -> Response:
         form = await request.form()
-        with session_scope(database_url) as session:
-            ctx = load_ctx(session, programme)
-            item_id = find_session(ctx, _pilot_of(ctx, siren), key).id
-        with portal.acting(token, _field(form, "jeton"), f"reponse:{item_id}",
+        with portal.acting(token, _field(form, "jeton"),
+                           lambda ctx: f"reponse:{find_session(ctx, _pilot_of(ctx, siren), key).id}",
                            lambda b: _can_sign(b, CharterParty.TERRITORY, siren)) as (ctx, _bearer, now):
             pilot = _pilot_of(ctx, siren)
             item = find_session(ctx, pilot, key)
@@ -445,7 +442,29 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                                **_common(ctx, token, fait), pilot=pilot, maintenant=now,
                                charte=_charter(portal, ctx, bearer, pilot, CharterParty.ORGANISER),
                                lignes=pilot_rows(ctx.session, now, ctx.programme.slug),
-                               demandes=_requests(ctx), base=f"/l/{token}/cerdd/{siren}")
+                               demandes=[{**row, "jeton": portal.form(bearer, f"decision:{row['demande'].id}"),
+                                          "sien": row["pilote"] is not None and row["pilote"].id == pilot.id}
+                                         for row in _requests(ctx)],
+                               base=f"/l/{token}/cerdd/{siren}")
+
+    @app.post("/l/{token}/cerdd/{siren}/demande/{number}")
+    async def decide(token: str, siren: str, number: int, request: Request) -> Response:
+        form = await request.form()
+
+        def form_name(ctx: Ctx) -> str:
+            found = ctx.session.get(DueDateRequest, number)
+            task = ctx.session.get(Deliverable, found.deliverable_id) if found else None
+            if task is None or task.pilot_id != _pilot_of(ctx, siren).id:
+                raise NotFound("Cette demande de report n'existe pas pour ce territoire.")
+            return f"decision:{number}"
+
+        with portal.acting(token, _field(form, "jeton"), form_name,
+                           lambda b: _can_sign(b, CharterParty.ORGANISER, siren)) as (ctx, _b, now):
+            choice = _field(form, "decision")
+            if choice not in ("accorder", "refuser"):
+                raise InvalidInput("Choisissez d'accorder ou de refuser la demande. Rien n'a été enregistré.")
+            participation.decide_due_date(ctx, number, grant=choice == "accorder", at=now)
+        return RedirectResponse(f"/l/{token}/cerdd/{siren}?fait=decision#demandes", status_code=303)
 
     # --- the consultancy ---------------------------------------------------------------------
 
@@ -488,9 +507,8 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise InvalidInput("Choisissez le fichier du livrable. Rien n'a été enregistré.")
         data = await upload.read(MAX_BYTES + 1)
-        with session_scope(database_url) as session:
-            task_id = _consultancy_task(load_ctx(session, programme), siren, key).id
-        with portal.acting(token, _field(form, "jeton"), f"remise:{task_id}", _consultant(siren)) as (ctx, _b, now):
+        with portal.acting(token, _field(form, "jeton"), lambda ctx: f"remise:{_consultancy_task(ctx, siren, key).id}",
+                           _consultant(siren)) as (ctx, _b, now):
             task = _consultancy_task(ctx, siren, key)
             changed = participation.hand_in_file(ctx, task, filename=upload.filename, data=data, at=now,
                                                  by="prestataire")
@@ -500,9 +518,8 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     @app.post("/l/{token}/prestataire/{siren}/livrable/{key}/report")
     async def ask_due(token: str, siren: str, key: str, request: Request) -> Response:
         form = await request.form()
-        with session_scope(database_url) as session:
-            task_id = _consultancy_task(load_ctx(session, programme), siren, key).id
-        with portal.acting(token, _field(form, "jeton"), f"report:{task_id}", _consultant(siren)) as (ctx, _b, now):
+        with portal.acting(token, _field(form, "jeton"), lambda ctx: f"report:{_consultancy_task(ctx, siren, key).id}",
+                           _consultant(siren)) as (ctx, _b, now):
             task = _consultancy_task(ctx, siren, key)
             participation.request_due_date(ctx, task, to=_paris_input(_field(form, "echeance"), "18:00"),
                                            reason=_field(form, "motif", multiline=True), at=now)
@@ -573,10 +590,10 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     @app.post("/l/{token}/jury/conflit/{receipt}")
     async def conflict(token: str, receipt: str, request: Request) -> Response:
         form = await request.form()
-        with session_scope(database_url) as session:
-            application_id = find_application(load_ctx(session, programme), receipt).id
-        with portal.acting(token, _field(form, "jeton"), f"conflit:{application_id}", _is_juror) as (ctx, bearer, now):
+        with portal.acting(token, _field(form, "jeton"), lambda ctx: f"conflit:{find_application(ctx, receipt).id}",
+                           _is_juror) as (ctx, bearer, now):
             application = find_application(ctx, receipt)
+            application_id = application.id
             participation.declare_conflict(ctx, application, juror=_juror_name(ctx, bearer),
                                            reason=_field(form, "motif", multiline=True), at=now)
         return RedirectResponse(f"/l/{token}/jury?fait=conflit#candidature-{application_id}", status_code=303)

@@ -22,6 +22,13 @@ class RedactTokens(logging.Filter):
         return True
 
 
+class RedactingFormatter(logging.Formatter):
+    """Masks tokens in the whole formatted record, traceback included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return TOKEN_IN_PATH.sub("/l/***", super().format(record))
+
+
 def log_config(error_log: str | None) -> dict[str, Any]:
     """uvicorn's logging: its errors (tokens redacted) to stderr and, if given, the error log; the
     access log off."""
@@ -35,7 +42,8 @@ def log_config(error_log: str | None) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"redact": {"()": RedactTokens}},
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s : %(message)s"}},
+        "formatters": {"plain": {"()": RedactingFormatter,
+                                 "format": "%(asctime)s %(levelname)s %(name)s : %(message)s"}},
         "handlers": handlers,
         "loggers": {
             "uvicorn": {"handlers": names[:1], "level": "INFO", "propagate": False},
