@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,7 +18,9 @@ from models.db import session_scope
 from models.links import Bearer, consultancy_bearer, issue_link, juror_bearer, pilot_bearer
 from tests.conftest import at, ctx_of
 from transitions.portal.app import create_app
+from transitions.portal.server import build_server
 from transitions.portal.urls import home_path
+from transitions.settings import reset_settings
 
 SECRET = "Tq8v2Lm9Xr4Wz7Kp1Nc6Hb3Jd5Fs0Gy8Ue2"
 ARRAS = "200033579"
@@ -69,3 +77,40 @@ def client_for(clock: Clock):  # noqa: ANN201
     yield make
     for client in clients:
         client.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iterator[Any]:
+    """Start the portal for a database with uvicorn in a thread; yields a function giving its base URL."""
+    import threading
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    reset_settings()
+    servers: list[Any] = []
+
+    def start(url: str) -> str:
+        port = _free_port()
+        server = build_server("127.0.0.1", port, app=create_app(url, SECRET, clock=clock))
+        server.install_signal_handlers = lambda: None
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/sante", timeout=1).status_code == 200:
+                    return base
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("le portail n'a pas démarré")
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -7,24 +7,18 @@ outbox show it; axe-core finds no serious violation on any page; screenshots go 
 from __future__ import annotations
 
 import shutil
-import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlmodel import select
 
 from models.db import session_scope
 from models.tables import CharterSignature, ConflictOfInterest, DeliverableFile, JuryScore, Notice, SessionAnswer
 from tests.conftest import PROJECT_ROOT, at
-from tests.portal.conftest import ARRAS, SECRET, Clock, consultancy, juror, link, territory
+from tests.portal.conftest import ARRAS, Clock, consultancy, juror, link, territory
 from tests.portal.helpers import audits, start_arras
-from transitions.portal.app import create_app
-from transitions.portal.server import build_server
-from transitions.settings import reset_settings
 
 AXE = PROJECT_ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and Path(p).exists()), None)
@@ -35,43 +29,6 @@ PDF = b"%PDF-1.4\n% livrable de test\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None,
                                 reason="Chromium introuvable : installez le paquet Debian « chromium »")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iterator[Any]:
-    """Start the portal for a database with uvicorn in a thread; yields a function giving its base URL."""
-    import threading
-
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    reset_settings()
-    servers: list[Any] = []
-
-    def start(url: str) -> str:
-        port = _free_port()
-        server = build_server("127.0.0.1", port, app=create_app(url, SECRET, clock=clock))
-        server.install_signal_handlers = lambda: None
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/sante", timeout=1).status_code == 200:
-                    return base
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError("le portail n'a pas démarré")
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _check(page: Any, name: str) -> None:
@@ -111,7 +68,8 @@ def test_territory_and_consultancy_in_chromium(selected: str, serve: Any, browse
     page.get_by_label("Qualité (fonction)").fill("Président")
     page.get_by_label("J'ai lu la charte").check()
     page.get_by_role("button", name="Signer la charte").dblclick()  # the impatient signatory
-    page.wait_for_load_state("load")
+    # the browser keeps the second submission's answer: « déjà envoyé » (409) or the confirmation
+    page.locator("[role=status], .erreur").first.wait_for()
     page.goto(base + path)
     assert "Frédéric Leturque (Président)" in page.content()
     with session_scope(selected) as session:
