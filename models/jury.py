@@ -114,7 +114,8 @@ def series(ctx: Ctx) -> list[Planned]:
 
 
 def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
-    """For each juror, the admissible applications they have not fully scored (receipt numbers)."""
+    """For each juror, the admissible applications they have not fully scored (receipt numbers),
+    leaving out those they declared a conflict of interest on."""
     jury = ctx.definition.jury
     criteria = {c.key for c in jury.criteria}
     admissible = ctx.session.exec(select(Application).where(
@@ -123,8 +124,10 @@ def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
     scores = ctx.session.exec(select(JuryScore).where(
         col(JuryScore.application_id).in_([a.id for a in admissible]))).all()
     done = {(s.juror, s.application_id, s.criterion) for s in scores}
-    return {member.juror: [a.receipt_number for a in admissible
-                           if any((member.juror, a.id, c) not in done for c in criteria)]
+    conflicted = {(c.juror, c.application_id) for c in ctx.session.exec(select(ConflictOfInterest).where(
+        col(ConflictOfInterest.application_id).in_([a.id for a in admissible]))).all()}
+    return {member.juror: [a.receipt_number for a in admissible if (member.juror, a.id) not in conflicted
+                           and any((member.juror, a.id, c) not in done for c in criteria)]
             for member in jury.members}
 
 

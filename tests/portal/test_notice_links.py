@@ -66,3 +66,28 @@ def test_jury_notices_carry_the_jurors_link(loaded: str, portal_settings: None, 
 def test_without_a_secret_notices_carry_no_link(selected: str) -> None:
     notices = _notices(selected, "charte_a_signer")
     assert notices and not any("/l/" in n.body_text or "page personnelle" in n.body_text for n in notices)
+
+
+def test_late_jurors_are_reminded_with_their_link_and_a_conflict_is_not_late(
+        loaded: str, portal_settings: None) -> None:
+    from flows.plain import run_one_stage
+    from models.jury import find_application, missing_scores
+    from models.participation import declare_conflict
+    from models.stages import StageName
+    from tests.conftest import at, ctx_of
+
+    close_call_with_territories(loaded)
+    score(loaded, "notes-dreal.yaml")  # the Region's juror is late; Emmanuel Bertin (Cerdd) is in conflict
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        for reference in ("CERDD-2015-0001", "CERDD-2015-0002", "CERDD-2015-0003"):
+            declare_conflict(ctx, find_application(ctx, reference), juror="Emmanuel Bertin",
+                             reason="", at=at("2015-05-20T11:00"))
+        missing = missing_scores(ctx)
+    assert missing["Emmanuel Bertin"] == [] and missing["Représentant de la DREAL"] == []
+    assert missing["Représentant du Conseil Régional"]
+    for day in ("2015-05-28T09:00", "2015-06-01T09:00", "2015-06-02T09:00", "2015-06-03T09:00"):
+        run_one_stage(StageName.JURY_REMINDERS, at(day))
+    reminders = _notices(loaded, "rappel_jury")
+    assert reminders and {n.recipient_email for n in reminders} == {"jury-region@example.org"}
+    assert all(LINK.search(n.body_text).group(1).endswith("/jury") for n in reminders)  # type: ignore[union-attr]
