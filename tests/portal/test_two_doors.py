@@ -151,7 +151,10 @@ def test_a_conflict_of_interest_by_either_door(closed: str, secret: None, client
         rows = session.exec(select(ConflictOfInterest).order_by(ConflictOfInterest.id)).all()
         assert [(r.application_id, r.reason, r.declared_at) for r in rows] == [
             (rows[0].application_id, "Élu", at("2015-06-01T10:00"))] * 2
-    assert "Représentant de la DREAL, Représentant du Conseil Régional" in cli("jury", "ranking")
+    assert "Représentant de la DREAL, Représentant du Conseil Régional exclues" in cli("jury", "ranking")
+    detail = cli("jury", "ranking", "--detail")
+    assert "Conflit d'intérêts : notes de Représentant de la DREAL, Représentant du Conseil Régional exclues" in detail
+    assert "sur 0 note(s) / 5" in detail  # one juror left on CERDD-2015-0001: 5 scores expected, none given
 
 
 def test_the_portal_command_refuses_to_start_without_a_secret(selected: str, monkeypatch: pytest.MonkeyPatch) -> None:

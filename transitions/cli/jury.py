@@ -110,6 +110,8 @@ def ranking(
         out.print(f"\n[bold]{line.rank}. {line.application.receipt} — {escape(line.application.name)}[/] : "
                   f"{'—' if line.score is None else format_number(line.score)}/{scale} sur {line.count} note(s) "
                   f"/ {line.expected} ; {line.application.status_label}.{flag}", highlight=False)
+        if line.excluded:
+            out.print(f"Conflit d'intérêts : notes de {escape(', '.join(line.excluded))} exclues.", highlight=False)
         columns = [Column("Critère", "critere", 10, ratio=1), Column("Coef.", "coef", 5, justify="right")]
         columns += [Column(code, code, 4, justify="right") for code in jurors.values()]
         columns += [Column("Moy. (n)", "moy", 9, justify="right"), Column("Écart", "ecart", 5, drop=1)]
@@ -137,7 +139,7 @@ def _line_json(view: JuryView, line: JuryLine) -> dict[str, object]:
             "chef_de_file": line.application.name, "note_ponderee": line.score, "nb_notes": line.count,
             "notes_attendues": line.expected, "seuil": view.threshold, "decision_code": line.application.status,
             "decision": line.application.status_label, "a_surveiller": line.near_tie,
-            "ecarts_entre_jures": line.divergent,
+            "ecarts_entre_jures": line.divergent, "conflits_d_interets": line.excluded,
             "notes": {juror: {key: line.scores[(juror, key)] for key, _, _ in view.criteria}
                       for juror, _ in view.jurors},
             "moyennes_par_critere": {k: {"moyenne": m, "nb_notes": n} for k, (m, n) in line.criterion_means.items()},
