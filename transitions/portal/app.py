@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -677,7 +677,7 @@ def _requests(ctx: Ctx) -> list[dict[str, Any]]:
 
 def _common(ctx: Ctx, token: str, fait: str | None) -> dict[str, Any]:
     return {"programme_title": ctx.programme.title, "organisateur": ctx.definition.organiser,
-            "message": DONE.get(fait or ""), "token": token, "time": time}
+            "message": DONE.get(fait or ""), "token": token}
 
 
 __all__ = ["create_app", "http_status"]
