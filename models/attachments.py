@@ -34,6 +34,14 @@ LABELS = {"pdf": "PDF", "doc": "Word (.doc)", "docx": "Word (.docx)", "odt": "Op
 _ALIASES = {"jpeg": "jpg"}
 
 
+class FileRefused(InvalidInput):
+    """An uploaded file refused: too large (`too_large`), or empty or of a type not accepted."""
+
+    def __init__(self, message: str, *, too_large: bool) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
 @dataclass(frozen=True)
 class Piece:
     """One received file, with what it really is."""
@@ -115,7 +123,19 @@ def check_pieces(form: ApplicationForm, files: Mapping[str, bytes]) -> list[Piec
     return pieces
 
 
-def _check_one(role: str, given: str, data: bytes, where: str, problems: list[str]) -> Piece | None:
+def check_upload(filename: str, data: bytes, *, allowed: frozenset[str] | set[str], field: str) -> Piece:
+    """One uploaded file (a deliverable handed in on the portal), checked by the attachments' rules:
+    not empty, at most MAX_BYTES, its type recognised by content among `allowed` and agreeing with
+    its extension. InvalidInput (French, naming `field`) otherwise."""
+    problems: list[str] = []
+    piece = _check_one("livrable", filename or "fichier", data, field, problems, allowed=set(allowed))
+    if piece is None:
+        raise FileRefused(f"Fichier refusé : {problems[0]}. Rien n'a été enregistré.", too_large=len(data) > MAX_BYTES)
+    return piece
+
+
+def _check_one(role: str, given: str, data: bytes, where: str, problems: list[str],
+               allowed: set[str] | None = None) -> Piece | None:
     name = visible(PurePosixPath(given.replace("\\", "/")).name)[:120]
     size = len(data)
     if size == 0:
@@ -129,7 +149,8 @@ def _check_one(role: str, given: str, data: bytes, where: str, problems: list[st
     extension = _ALIASES.get(suffix, suffix)
     if kind == "doc" and extension == "xls":
         kind = "xls"
-    allowed = ({"pdf"} | WORD_PROCESSOR) if role == "formulaire" else set(MEDIA_TYPES)
+    if allowed is None:
+        allowed = ({"pdf"} | WORD_PROCESSOR) if role == "formulaire" else set(MEDIA_TYPES)
     if kind is None or kind not in allowed:
         accepted = ", ".join(sorted(allowed))
         problems.append(f"{where} : {name} n'est pas d'un type accepté ({accepted})")

@@ -81,9 +81,12 @@ class Ctx:
         `calendar` writes each recipient's iCalendar part."""
         if self.renderer is None:  # a programming error: a writing command must give one
             raise RuntimeError("this context was loaded without a renderer: it cannot queue notices")
+        from models.links import notice_link  # links build on this module
+
         return enqueue(self.session, programme=self.programme, definition=self.definition,
                        renderer=self.renderer, kind=kind, recipients=recipients, key=key, context=context,
-                       at=at, deliver_after=deliver_after, calendar=calendar)
+                       at=at, deliver_after=deliver_after, calendar=calendar,
+                       linker=lambda person: notice_link(self, kind, person, context, at))
 
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: int | None,
               summary: str, **details: object) -> None:

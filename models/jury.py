@@ -18,7 +18,7 @@ from models.pilots import notify_charter_to_sign, sign_by
 from models.recipients import applicants, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
-from models.tables import Application, ApplicationStatus, JuryScore, Pilot, ProgrammeState
+from models.tables import Application, ApplicationStatus, ConflictOfInterest, JuryScore, Pilot, ProgrammeState
 from models.text import multi_line, single_line, visible
 
 
@@ -27,6 +27,8 @@ class Ranked:
     application: Application
     score: float | None
     missing: int
+    excluded: tuple[str, ...] = ()
+    """Jurors whose scores do not count (declared conflict of interest)."""
 
     @property
     def complete(self) -> bool:
@@ -90,16 +92,19 @@ def ranking(ctx: Ctx) -> list[Ranked]:
     ).order_by(col(Application.id))).all()
     scores = ctx.session.exec(select(JuryScore).where(
         col(JuryScore.application_id).in_([a.id for a in applications]))).all()
+    declared = ctx.session.exec(select(ConflictOfInterest).where(
+        col(ConflictOfInterest.application_id).in_([a.id for a in applications]))).all()
     ranked = []
     for application in applications:
-        own = [s for s in scores if s.application_id == application.id]
-        expected = len(jury.members) * len(weights)
+        excluded = tuple(sorted(c.juror for c in declared if c.application_id == application.id))
+        own = [s for s in scores if s.application_id == application.id and s.juror not in excluded]
+        expected = (len(jury.members) - len(excluded)) * len(weights)
         if not own:
-            ranked.append(Ranked(application, None, expected))
+            ranked.append(Ranked(application, None, expected, excluded))
             continue
         total = sum(s.score * weights[s.criterion] for s in own)
         weight = sum(weights[s.criterion] for s in own)
-        ranked.append(Ranked(application, round(total / weight, 2), expected - len(own)))
+        ranked.append(Ranked(application, round(total / weight, 2), expected - len(own), excluded))
     return sorted(ranked, key=lambda r: (r.score is None, -(r.score or 0), r.application.id))
 
 
@@ -109,7 +114,8 @@ def series(ctx: Ctx) -> list[Planned]:
 
 
 def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
-    """For each juror, the admissible applications they have not fully scored (receipt numbers)."""
+    """For each juror, the admissible applications they have not fully scored (receipt numbers),
+    leaving out those they declared a conflict of interest on."""
     jury = ctx.definition.jury
     criteria = {c.key for c in jury.criteria}
     admissible = ctx.session.exec(select(Application).where(
@@ -118,8 +124,10 @@ def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
     scores = ctx.session.exec(select(JuryScore).where(
         col(JuryScore.application_id).in_([a.id for a in admissible]))).all()
     done = {(s.juror, s.application_id, s.criterion) for s in scores}
-    return {member.juror: [a.receipt_number for a in admissible
-                           if any((member.juror, a.id, c) not in done for c in criteria)]
+    conflicted = {(c.juror, c.application_id) for c in ctx.session.exec(select(ConflictOfInterest).where(
+        col(ConflictOfInterest.application_id).in_([a.id for a in admissible]))).all()}
+    return {member.juror: [a.receipt_number for a in admissible if (member.juror, a.id) not in conflicted
+                           and any((member.juror, a.id, c) not in done for c in criteria)]
             for member in jury.members}
 
 

@@ -46,6 +46,7 @@ class NoticeKind(StrEnum):
     DELIVERABLE_ACCEPTED = "livrable_accepte"
     DELIVERABLE_RETURNED = "livrable_a_reprendre"
     DELIVERABLE_POSTPONED = "livrable_reporte"
+    DUE_DATE_REQUESTED = "demande_report"
     PROGRAMME_CLOSED = "bilan_programme"
     DEAD_LETTER = "avis_abandonne"
     ATTENDANCE_MISSING = "presences_a_saisir"
@@ -84,6 +85,7 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.DELIVERABLE_ACCEPTED: "Livrable accepté",
     NoticeKind.DELIVERABLE_RETURNED: "Livrable à reprendre",
     NoticeKind.DELIVERABLE_POSTPONED: "Échéance de livrable reportée",
+    NoticeKind.DUE_DATE_REQUESTED: "Nouvelle échéance demandée (décision à prendre)",
     NoticeKind.PROGRAMME_CLOSED: "Bilan du programme",
     NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
     NoticeKind.ATTENDANCE_MISSING: "Émargement à saisir (rappel)",
@@ -122,6 +124,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.DELIVERABLE_ACCEPTED: ("pilote", "livrable"),
         NoticeKind.DELIVERABLE_RETURNED: ("pilote", "livrable", "commentaire"),
         NoticeKind.DELIVERABLE_POSTPONED: ("pilote", "livrable", "ancienne_echeance", "motif"),
+        NoticeKind.DUE_DATE_REQUESTED: ("pilote", "livrable", "demande", "motif"),
         NoticeKind.SESSION_REMINDER: ("pilote", "session"),
         NoticeKind.DELIVERABLE_REMINDER: ("pilote", "livrable"),
         NoticeKind.DELIVERABLE_OVERDUE: ("pilote", "livrable"),
@@ -158,8 +161,9 @@ def worth_sending_until(kind: NoticeKind, context: Mapping[str, Any]) -> datetim
     return until(context) if until is not None else None
 
 
-COMMON_VARIABLES = frozenset({"programme", "destinataire", "organisateur", "subject"})
-"""What every notice template receives, whatever its kind."""
+COMMON_VARIABLES = frozenset({"programme", "destinataire", "organisateur", "subject", "lien"})
+"""What every notice template receives, whatever its kind (`lien`: the recipient's personal link
+to the portal, or None; a digest has none)."""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ def enqueue(
     at: datetime,
     deliver_after: datetime | None = None,
     calendar: Callable[[Recipient], str] | None = None,
+    linker: Callable[[Recipient], str | None] | None = None,
 ) -> int:
     """Render (with `renderer` and the programme's own wording) and queue one notice per
     recipient; returns how many were new.
@@ -47,7 +48,8 @@ def enqueue(
     working day within the programme's sending hours (`WorkingCalendar.next_sending`); it expires
     at the instant its kind declares (`models.notices.WORTH_SENDING_UNTIL`).
     Raises ValueError for a context variable the kind does not declare (a programming error).
-    `calendar`, if given, writes each recipient's iCalendar part (stored with the notice).
+    `calendar`, if given, writes each recipient's iCalendar part (stored with the notice);
+    `linker`, if given, each recipient's personal link to the portal (the templates' `lien`).
     """
     unexpected = set(context) - CONTEXT[kind]
     if unexpected:  # a programming error: declare the variable in models.notices.CONTEXT
@@ -62,11 +64,9 @@ def enqueue(
         exists = session.exec(select(col(Notice.id)).where(Notice.dedup_key == dedup_key)).first()
         if exists is not None:
             continue
-        rendered = renderer(
-            kind,
-            {"programme": definition, "destinataire": recipient, "organisateur": definition.organiser, **context},
-            templates_of(programme),
-        )
+        common = {"programme": definition, "destinataire": recipient, "organisateur": definition.organiser,
+                  "lien": linker(recipient) if linker is not None else None}
+        rendered = renderer(kind, {**common, **context}, templates_of(programme))
         notice = Notice(
             dedup_key=dedup_key,
             programme_id=programme.id,

@@ -65,10 +65,16 @@ def signatures(ctx: Ctx, pilot: Pilot) -> dict[str, CharterSignature]:
     return {row.party: row for row in rows}
 
 
-def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: datetime) -> bool:
-    """Record one party's signature; signing twice changes nothing."""
+def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: datetime, role: str = "",
+                 channel: str = "cli") -> bool:
+    """Record one party's signature (the signatory's name and role, the channel: « cli » or
+    « portail »); the audit entry records the SHA-256 of the charter's text as signed
+    (`models.participation.charter_text`). Signing twice changes nothing."""
+    from models.participation import charter_sha256  # participation builds on this module
+
     parties = ctx.definition.accompaniment.charter.parties
     signatory = require_line(signatory, "Nom du ou de la signataire (--signatory)")
+    role = require_line(role, "Qualité du ou de la signataire (--role)") if role.strip() else ""
     if party not in parties:
         raise InvalidInput(f"Partie inconnue « {visible(party)[:40]} » (parties de la charte : {', '.join(parties)}).")
     if pilot.status == PilotStatus.WITHDRAWN:
@@ -79,9 +85,13 @@ def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: date
         raise Refused(f"{pilot.name} n'était pas encore retenu à cette date.")
     if party in signatures(ctx, pilot):
         return False
-    ctx.session.add(CharterSignature(pilot_id=pilot.id or 0, party=party, signatory=signatory, signed_at=at))
+    ctx.session.add(CharterSignature(pilot_id=pilot.id or 0, party=party, signatory=signatory, role=role,
+                                     channel=channel, signed_at=at))
+    ctx.session.flush()
+    quality = f" ({role})" if role else ""
     ctx.audit(at, signatory, "charte.signee", "pilot", pilot.id,
-              f"Charte de {pilot.name} signée au nom {party_of(party)} par {signatory}.")
+              f"Charte de {pilot.name} signée au nom {party_of(party)} par {signatory}{quality}.",
+              partie=party, qualite=role, canal=channel, charte_sha256=charter_sha256(ctx, pilot))
     return True
 
 

@@ -31,6 +31,7 @@ from models.tables import (
     Attendance,
     AuditEntry,
     CharterSignature,
+    ConflictOfInterest,
     Deliverable,
     JuryScore,
     Milestone,
@@ -214,6 +215,7 @@ class JuryLine:
     expected: int
     rank: int = 0
     near_tie: str = ""
+    excluded: list[str] = field(default_factory=list)  # jurors in conflict of interest: scores left out
 
     @property
     def missing(self) -> int:
@@ -242,6 +244,9 @@ def scores_at(session: Session, ctx: Ctx, as_of: datetime,
     rows = session.exec(select(JuryScore).where(col(JuryScore.application_id).in_(list(by_id)),
                                                 JuryScore.recorded_at <= as_of)
                         .order_by(col(JuryScore.application_id), col(JuryScore.juror), col(JuryScore.id))).all()
+    conflicted = {(c.application_id, c.juror) for c in session.exec(select(ConflictOfInterest).where(
+        col(ConflictOfInterest.application_id).in_(list(by_id)), ConflictOfInterest.declared_at <= as_of)).all()}
+    rows = [s for s in rows if (s.application_id, s.juror) not in conflicted]  # their scores do not count
     return [ScoreFact(by_id[s.application_id].receipt, by_id[s.application_id].name, s.juror,
                       bodies.get(s.juror, ""), s.criterion,
                       criteria[s.criterion].label if s.criterion in criteria else s.criterion,
@@ -260,9 +265,13 @@ def jury_view(ctx: Ctx, as_of: datetime, applications: list[ApplicationFact],
                     meeting=jury.meeting,
                     decided=any(a.status in (ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
                                 for a in applications))
+    declared = ctx.session.exec(select(ConflictOfInterest).where(
+        col(ConflictOfInterest.application_id).in_([a.id for a in applications]),
+        ConflictOfInterest.declared_at <= as_of)).all()
     for application in applications:
         if application.status not in JURY_STATUSES:
             continue
+        excluded = sorted(c.juror for c in declared if c.application_id == application.id)
         own = {(s.juror, s.criterion): s.score for s in scores if s.receipt == application.receipt}
         grid: dict[tuple[str, str], int | None] = {(m.juror, c.key): own.get((m.juror, c.key))
                                                    for m in jury.members for c in jury.criteria}
@@ -284,7 +293,7 @@ def jury_view(ctx: Ctx, as_of: datetime, applications: list[ApplicationFact],
         view.lines.append(JuryLine(
             application=application, scores=grid, criterion_means=by_criterion, juror_means=by_juror,
             divergent=divergent, score=round(sum(v * weights[k] for k, v in given_all) / weight, 2) if weight else None,
-            count=len(given_all), expected=len(grid)))
+            count=len(given_all), expected=len(grid) - len(excluded) * len(jury.criteria), excluded=excluded))
     view.lines.sort(key=lambda line: (line.score is None, -(line.score or 0), line.application.id))
     for rank, line in enumerate(view.lines, start=1):
         line.rank = rank

@@ -275,6 +275,8 @@ class CharterSignature(SQLModel, table=True):
     pilot_id: int = Field(foreign_key="pilot.id", index=True)
     party: str
     signatory: str
+    role: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    channel: str = Field(default="cli", sa_column=Column(Text, nullable=False, server_default="cli"))
     signed_at: datetime = instant()
 
 
@@ -393,3 +395,89 @@ class AuditEntry(SQLModel, table=True):
     entity_id: int | None = None
     summary: str = Field(sa_column=Column(Text, nullable=False))
     details: dict[str, Any] = json_column(dict)
+
+
+class PortalGrant(SQLModel, table=True):
+    """Who may hold a personal link to the portal, and the link's current version: issuing a new
+    link raises the version, so every older link is revoked (see `models.links`)."""
+
+    __table_args__ = (UniqueConstraint("programme_id", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    subject: str = Field(description="territoire:SIREN, cerdd:SIREN, prestataire:SIREN, prestataire:* or jure:EMAIL.")
+    version: int = 1
+    issued_at: datetime = instant()
+
+
+class PortalFormUse(SQLModel, table=True):
+    """A portal form's one-time token (nonce), stored when the form is accepted: a replay is refused."""
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    subject: str
+    used_at: datetime = instant()
+
+
+class SessionAnswer(SQLModel, table=True):
+    """A pilot territory's answer to a session invitation: attending or not, and who will come."""
+
+    __table_args__ = (UniqueConstraint("session_id", "respondent"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="trainingsession.id", index=True)
+    respondent: str
+    attending: bool
+    people: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    answered_at: datetime = instant()
+
+
+class ConflictOfInterest(SQLModel, table=True):
+    """A juror's declared conflict of interest on an application: their scores on it do not count."""
+
+    __table_args__ = (UniqueConstraint("application_id", "juror"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    juror: str
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    declared_at: datetime = instant()
+
+
+class JurySubmission(SQLModel, table=True):
+    """A juror's score sheet submitted as final (before the jury meets)."""
+
+    __table_args__ = (UniqueConstraint("programme_id", "juror"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    juror: str
+    submitted_at: datetime = instant()
+
+
+class DeliverableFile(SQLModel, table=True):
+    """The file handed in with a deliverable (one per revision); its bytes live in the database."""
+
+    __table_args__ = (UniqueConstraint("deliverable_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deliverable_id: int = Field(foreign_key="deliverable.id", index=True)
+    revision: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_at: datetime = instant()
+
+
+class DueDateRequest(SQLModel, table=True):
+    """The consultancy asks the Cerdd for a new due date, with a reason; the Cerdd grants or refuses."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    deliverable_id: int = Field(foreign_key="deliverable.id", index=True)
+    requested_due: datetime = instant()
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    requested_at: datetime = instant()
+    requested_by: str
+    status: str = "en_attente"
+    decided_at: datetime | None = instant(nullable=True)

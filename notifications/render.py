@@ -25,12 +25,29 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
+from models import links
 from models.clock import format_duration, format_number, format_paris, paris
+from models.links import LinkSettings
 from models.notices import COMMON_VARIABLES, CONTEXT, NoticeKind, RenderedNotice
 from models.tables import label
 from models.wording import agreement, of_territory, with_article
+from transitions.settings import get_settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def portal_link_settings() -> LinkSettings | None:
+    """The portal's settings for the links notices carry, read when a notice is queued; None
+    (no link) when PORTAL_SECRET is not set or the settings cannot be read."""
+    try:
+        settings = get_settings()
+        secret = settings.require_portal_secret()
+    except ValueError:
+        return None
+    return LinkSettings(secret, settings.portal_base_url, settings.portal_link_days)
+
+
+links.configure(portal_link_settings)  # every process that queues a notice renders it with this module
 
 OVERRIDABLE = frozenset(f"{kind.value}.{ext}" for kind in NoticeKind for ext in ("txt", "html"))
 """The template names a programme may override: `<kind>.txt` and `<kind>.html`."""

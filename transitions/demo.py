@@ -129,3 +129,59 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     console.print(f"\n{ticks} ticks rejoués en {elapsed:.1f} s. Base : {out / 'transitions.db'} ; "
                   f"avis : {eml} fichiers .eml dans {out / 'outbox'} ; bilan : {out / 'bilan.md'} ; "
                   f"rapport : {out / 'rapport.html'}.", highlight=False)
+    portal_links(out, url, console)
+
+
+DEMO_PORTAL = "http://127.0.0.1:8000"
+
+
+def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]:
+    """One personal link per party (territory, Cerdd, consultancy, juror) on the demo's database,
+    signed with a demo-only secret kept in the demo's folder (`.env`, read when the portal is
+    started from there), and the command that opens the portal. Links are issued at the real
+    time, so they are valid now (the replay's own notices were issued in 2015)."""
+    import secrets
+    import sys
+    from datetime import UTC
+
+    from models import links
+    from models.context import load_ctx
+    from models.db import dispose_engines, session_scope
+    from models.pilots import pilots
+    from models.tables import Application, PilotStatus
+
+    secret = secrets.token_urlsafe(48)
+    settings = (f"DATABASE_URL={url}\nDATA_DIR={out.resolve()}\nPORTAL_SECRET={secret}\n"
+                f"PORTAL_BASE_URL={DEMO_PORTAL}\n")
+    env_file = out / ".env"
+    env_file.write_text(settings, encoding="utf-8")
+    env_file.chmod(0o600)
+    now = datetime.now(UTC)
+    days = get_settings().portal_link_days
+    found: list[tuple[str, str]] = []
+    with session_scope(url) as session:
+        ctx = load_ctx(session)
+        chosen = [p for p in pilots(ctx) if p.status != PilotStatus.WITHDRAWN][:1]
+        bearers: list[tuple[str, links.Bearer]] = []
+        if chosen:
+            application = session.get(Application, chosen[0].application_id)
+            assert application is not None
+            bearers += [(f"territoire ({chosen[0].name})", links.Bearer("territoire", siren=application.lead_siren)),
+                        (f"Cerdd ({chosen[0].name})", links.Bearer("cerdd", siren=application.lead_siren))]
+        bearers.append(("prestataire (tous les pilotes)", links.consultancy_bearer()))
+        member = ctx.definition.jury.members[0]
+        bearers.append((f"juré ({member.juror})", links.Bearer(links.JUROR, email=member.email.lower())))
+        for label, bearer in bearers:
+            token = links.issue_link(ctx, bearer, secret=secret, at=now, days=days, by="démo")
+            found.append((label, DEMO_PORTAL + links.home_path(bearer, token)))
+    dispose_engines()
+    command = Path(sys.executable).with_name("transitions")
+    program = str(command) if command.exists() else "transitions"
+    lines = [f"  {label} : {link}" for label, link in found]
+    (out / "liens-portail.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    console.print(f"\nPortail sur la base de la démonstration : cd {out.resolve()} && {program} portal\n"
+                  f"(secret de démonstration dans {env_file}) ; un lien personnel par partie, valable {days} jours "
+                  f"(aussi dans {out / 'liens-portail.txt'}) :", highlight=False)
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+    return found

@@ -85,6 +85,9 @@ def serve(host: str, port: int, console: Console, *, start_tick: bool = True) ->
 
         if start_tick:
             threading.Thread(target=first_tick, args=(console,), daemon=True).start()
+        from transitions.portal.server import start_beside
+
+        start_beside(host, console)
         prefect_serve(*deployments(), print_starting_message=False)
     finally:
         marker.unlink(missing_ok=True)

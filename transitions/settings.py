@@ -76,6 +76,13 @@ class Settings(BaseSettings):
                                         "temporarily is retried before it is given up (ISO 8601: P5D, PT12H).")
     delivery_batch_size: int = Field(default=200, ge=1)
 
+    portal_secret: SecretStr | None = Field(default=None, description="Signs the portal's personal links and "
+                                            "forms (at least 32 characters; without it there is no portal).")
+    portal_base_url: str = Field(default="http://127.0.0.1:8000", description="The portal's public address, "
+                                 "as people reach it (https://… behind a reverse proxy).")
+    portal_port: int = Field(default=8000, ge=1, le=65535, description="Where `transitions serve` runs the portal.")
+    portal_link_days: int = Field(default=120, ge=1, le=800, description="How long a personal link is valid.")
+
     prefect_home: Path = Field(default=None, validate_default=False,  # type: ignore[assignment]  # filled by _derived_paths
                                description="Prefect's home (default: data_dir/prefect).")
     prefect_logging_level: str = "WARNING"
@@ -152,12 +159,47 @@ class Settings(BaseSettings):
             raise ValueError("la durée doit être positive (exemples : P5D, PT12H)")
         return value
 
+    @field_validator("portal_secret")
+    @classmethod
+    def _strong_portal_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        secret = value.get_secret_value().strip()
+        lowered = secret.lower()
+        if any(word in lowered for word in PLACEHOLDERS) or len(set(secret)) < 8:
+            raise ValueError("ce secret est une valeur d'exemple : tirez-en un au hasard "
+                             "(python -c \"import secrets; print(secrets.token_urlsafe(48))\")")
+        if len(secret) < 32:
+            raise ValueError(f"ce secret est trop court ({len(secret)} caractères) : il en faut au moins 32")
+        return SecretStr(secret)
+
+    @field_validator("portal_base_url")
+    @classmethod
+    def _portal_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("l'adresse du portail doit commencer par http:// ou https:// et nommer un hôte "
+                             "(exemple : https://transitions.cerdd.org)")
+        return value.strip().rstrip("/")
+
+    def require_portal_secret(self) -> str:
+        """The portal's secret; ValueError with a French message when it is not set."""
+        if self.portal_secret is None:
+            raise ValueError("PORTAL_SECRET n'est pas défini : le portail et les liens personnels ont besoin "
+                             "d'un secret d'au moins 32 caractères tiré au hasard")
+        return self.portal_secret.get_secret_value()
+
     @field_validator("smtp_password", "webhook_secret")
     @classmethod
     def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in {"changethis", "changeme"}:
             raise ValueError("ce secret est une valeur d'exemple : définissez-en un vrai")
         return value
+
+
+PLACEHOLDERS = ("changeme", "changethis", "change-me", "change_me", "secret", "placeholder", "example",
+                "exemple", "xxxx", "todo", "password", "motdepasse")
+"""Words that give a secret away as an example value."""
 
 
 @lru_cache(maxsize=1)

@@ -126,7 +126,7 @@ def _commands() -> list[tuple[list[str], object]]:
         if subs:
             for name, sub in sorted(subs.items()):
                 walk(sub, [*path, name])
-        elif path not in (["demo"], ["serve"]):  # they run for long: a whole replay, a service
+        elif path not in (["demo"], ["serve"], ["portal"]):  # they run for long: a whole replay, services
             found.append((path, command))
 
     walk(typer.main.get_command(app), [])

@@ -14,7 +14,17 @@ from models.applications import form_of
 from models.context import Ctx
 from models.db import session_scope
 from models.notices import CONTEXT, NoticeKind, Recipient
-from models.tables import Application, Deliverable, Intent, Milestone, Notice, Pilot, PilotPhase, TrainingSession
+from models.tables import (
+    Application,
+    Deliverable,
+    DueDateRequest,
+    Intent,
+    Milestone,
+    Notice,
+    Pilot,
+    PilotPhase,
+    TrainingSession,
+)
 from notifications.render import render_notice
 from tests.conftest import at, ctx_of, select_three_pilots
 
@@ -49,6 +59,8 @@ def _sample(ctx: Ctx, session: Session, kind: NoticeKind) -> dict[str, Any]:
         "ancienne_date": now, "ancien_lieu": "Siège", "manquantes": ["du territoire"], "remplacant": pilot,
         "commentaire": "Compléter le diagnostic", "ancienne_echeance": now,
         "depuis": "1 jour", "siren": "200033579",
+        "demande": DueDateRequest(id=7, deliverable_id=1, requested_due=now, reason="Entretiens décalés",
+                                  requested_at=now, requested_by="prestataire"),
     }
     return {"programme": definition, "organisateur": definition.organiser,
             "destinataire": Recipient("claire@example.org", "Claire <Dufour> & Cie"),

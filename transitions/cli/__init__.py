@@ -10,6 +10,7 @@ from transitions.cli import (  # noqa: F401  (registers the commands)
     jury,
     outbox,
     pilots,
+    portal,
     programme,
     reports,
     service,

@@ -99,6 +99,10 @@ def ranking(
                    Column("Notes manquantes", "manque", 9, justify="right")]
         print_list(out, columns, table_rows, empty="Aucune candidature recevable.",
                    whole="Détail : --detail ; texte complet : --json.")
+        for r in listed:
+            if r.excluded:
+                out.print(f"Conflit d'intérêts déclaré sur {r.application.receipt_number} : notes de "
+                          f"{escape(', '.join(r.excluded))} exclues.", highlight=False)
         return
     jurors = {juror: f"J{index}" for index, (juror, _) in enumerate(view.jurors, start=1)}
     out.print(f"Barème 0 à {scale}, seuil {threshold}, {view.pilots_min} à {view.pilots_max} pilotes. Jurés : "
@@ -108,6 +112,8 @@ def ranking(
         out.print(f"\n[bold]{line.rank}. {line.application.receipt} — {escape(line.application.name)}[/] : "
                   f"{'—' if line.score is None else format_number(line.score)}/{scale} sur {line.count} note(s) "
                   f"/ {line.expected} ; {line.application.status_label}.{flag}", highlight=False)
+        if line.excluded:
+            out.print(f"Conflit d'intérêts : notes de {escape(', '.join(line.excluded))} exclues.", highlight=False)
         columns = [Column("Critère", "critere", 10, ratio=1), Column("Coef.", "coef", 5, justify="right")]
         columns += [Column(code, code, 4, justify="right") for code in jurors.values()]
         columns += [Column("Moy. (n)", "moy", 9, justify="right"), Column("Écart", "ecart", 5, drop=1)]
@@ -135,7 +141,7 @@ def _line_json(view: JuryView, line: JuryLine) -> dict[str, object]:
             "chef_de_file": line.application.name, "note_ponderee": line.score, "nb_notes": line.count,
             "notes_attendues": line.expected, "seuil": view.threshold, "decision_code": line.application.status,
             "decision": line.application.status_label, "a_surveiller": line.near_tie,
-            "ecarts_entre_jures": line.divergent,
+            "ecarts_entre_jures": line.divergent, "conflits_d_interets": line.excluded,
             "notes": {juror: {key: line.scores[(juror, key)] for key, _, _ in view.criteria}
                       for juror, _ in view.jurors},
             "moyennes_par_critere": {k: {"moyenne": m, "nb_notes": n} for k, (m, n) in line.criterion_means.items()},

@@ -33,6 +33,7 @@ def sign(
     pilot: PilotArgument,
     party: Annotated[str, typer.Option("--party", help="territoire, cerdd ou prestataire.")],
     signatory: Annotated[str, typer.Option("--signatory", help="Nom du ou de la signataire.")],
+    role: Annotated[str, typer.Option("--role", help="Qualité du ou de la signataire (ex. Président).")] = "",
     at: AtOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
@@ -42,7 +43,7 @@ def sign(
     signatory = line_option(signatory, "Nom du ou de la signataire (--signatory)")
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
-        changed = pilots.sign_charter(ctx, found, party=party, signatory=signatory, at=instant(at))
+        changed = pilots.sign_charter(ctx, found, party=party, signatory=signatory, role=role, at=instant(at))
         missing = set(ctx.definition.accompaniment.charter.parties) - set(pilots.signatures(ctx, found))
         name = found.name
     word = "enregistrée" if changed else "déjà enregistrée"

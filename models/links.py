@@ -1,0 +1,285 @@
+"""Personal links to the portal instead of accounts: who the bearer is (a pilot's party, a juror,
+the consultancy), signed expiring tokens naming them, revocation by version, and one-time form
+tokens (CSRF and replay protection).
+
+A token is `itsdangerous`-signed JSON {g: programme id, s: subject, v: version, e: expiry (Unix
+seconds)}; the version is stored in `PortalGrant`, so issuing a new link (`issue_link`) revokes
+every older one, while a notice carrying a link (`current_link`) reuses the current version.
+Expiry is checked against the instant given by the caller (the portal's clock), not the machine's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from models.context import Ctx
+from models.errors import InvalidInput, NotFound, Refused
+from models.forms import check_siren
+from models.notices import NoticeKind, Recipient
+from models.pilots import find_pilot
+from models.recipients import all_parties
+from models.tables import Application, CharterParty, Pilot, PilotStatus, PortalFormUse, PortalGrant
+from models.text import visible
+
+LINK_SALT = "transitions.lien-personnel"
+FORM_SALT = "transitions.formulaire"
+FORM_LIFETIME = timedelta(hours=12)
+"""How long a form stays valid after its page was shown."""
+
+JUROR = "jure"
+CONSULTANCY = "prestataire"
+ALL_PILOTS = "*"
+ROLES = (CharterParty.TERRITORY.value, CharterParty.ORGANISER.value, CharterParty.CONSULTANCY.value, JUROR)
+ROLE_LABELS = {"territoire": "le territoire", "cerdd": "le Cerdd", "prestataire": "le prestataire", "jure": "le jury"}
+
+
+class LinkRefused(Refused):
+    """A personal link or a form that cannot be honoured; `reason` says why (for the HTTP status)."""
+
+    reason = "invalide"
+
+
+class LinkInvalid(LinkRefused):
+    reason = "invalide"
+
+
+class LinkExpired(LinkRefused):
+    reason = "expire"
+
+
+class LinkRevoked(LinkRefused):
+    reason = "revoque"
+
+
+class LinkForbidden(LinkRefused):
+    reason = "interdit"
+
+
+class FormInvalid(LinkRefused):
+    reason = "formulaire"
+
+
+class FormReplayed(LinkRefused):
+    reason = "rejoue"
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """Who holds a link: `role` is territoire, cerdd or prestataire (for the pilot `siren`, or for
+    every pilot when the consultancy's `siren` is « * »), or jure (with `email`)."""
+
+    role: str
+    siren: str | None = None
+    email: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"{self.role}:{self.email if self.role == JUROR else self.siren}"
+
+    @property
+    def every_pilot(self) -> bool:
+        return self.role == CONSULTANCY and self.siren == ALL_PILOTS
+
+    @classmethod
+    def from_subject(cls, subject: str) -> Bearer:
+        role, _, rest = subject.partition(":")
+        if role not in ROLES or not rest:
+            raise LinkInvalid("Ce lien n'est pas valide.")
+        return cls(role, email=rest) if role == JUROR else cls(role, siren=rest)
+
+
+def pilot_bearer(ctx: Ctx, siren: str, party: str) -> Bearer:
+    """The bearer for one party of a pilot; InvalidInput for an unknown party or a bad SIREN,
+    NotFound when no pilot has this SIREN."""
+    if party not in (CharterParty.TERRITORY, CharterParty.ORGANISER, CharterParty.CONSULTANCY):
+        raise InvalidInput(f"Partie inconnue « {visible(party)[:40]} » (territoire, cerdd ou prestataire).")
+    siren = check_siren(siren)
+    find_pilot(ctx, siren)
+    return Bearer(party, siren=siren)
+
+
+def juror_bearer(ctx: Ctx, email: str) -> Bearer:
+    """The bearer for a member of the jury, by e-mail address (case-insensitive); NotFound otherwise."""
+    wanted = email.strip().lower()
+    for member in ctx.definition.jury.members:
+        if member.email.lower() == wanted:
+            return Bearer(JUROR, email=member.email.lower())
+    raise NotFound(f"« {visible(email)[:80]} » n'est l'adresse d'aucun membre du jury.")
+
+
+def consultancy_bearer() -> Bearer:
+    """The consultancy, for every pilot."""
+    return Bearer(CONSULTANCY, siren=ALL_PILOTS)
+
+
+def _grant(ctx: Ctx, subject: str) -> PortalGrant | None:
+    return ctx.session.exec(select(PortalGrant).where(PortalGrant.programme_id == ctx.programme_id,
+                                                      PortalGrant.subject == subject)).first()
+
+
+def _sign(ctx: Ctx, secret: str, grant: PortalGrant, expires: datetime) -> str:
+    payload = {"g": ctx.programme_id, "s": grant.subject, "v": grant.version, "e": int(expires.timestamp())}
+    return URLSafeSerializer(secret, salt=LINK_SALT).dumps(payload)
+
+
+def issue_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: int, by: str = "cerdd") -> str:
+    """A new personal link for `bearer`, valid `days` days from `at`; every older link of the same
+    bearer is revoked (its version is left behind). Audited (the token itself is never stored)."""
+    grant = _grant(ctx, bearer.subject)
+    if grant is None:
+        grant = PortalGrant(programme_id=ctx.programme_id, subject=bearer.subject, version=1, issued_at=at)
+    else:
+        grant.version += 1
+        grant.issued_at = at
+    ctx.session.add(grant)
+    ctx.session.flush()
+    ctx.audit(at, by, "lien.emis", "portal_grant", grant.id,
+              f"Lien personnel n° {grant.version} émis pour {bearer.subject} ; les liens précédents sont révoqués.",
+              sujet=bearer.subject, version=grant.version)
+    return _sign(ctx, secret, grant, at + timedelta(days=days))
+
+
+def current_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: int) -> str:
+    """A link for `bearer` at its current version (created at version 1 if none was issued): what a
+    notice carries. Revokes nothing."""
+    grant = _grant(ctx, bearer.subject)
+    if grant is None:
+        grant = PortalGrant(programme_id=ctx.programme_id, subject=bearer.subject, version=1, issued_at=at)
+        ctx.session.add(grant)
+        ctx.session.flush()
+    return _sign(ctx, secret, grant, at + timedelta(days=days))
+
+
+def read_link(ctx: Ctx, token: str, *, secret: str, now: datetime) -> Bearer:
+    """The bearer a token names, checked: signature (LinkInvalid), programme (LinkInvalid), expiry
+    at `now` (LinkExpired), version still current (LinkRevoked)."""
+    try:
+        payload = URLSafeSerializer(secret, salt=LINK_SALT).loads(token)
+        programme, subject, version, expires = payload["g"], payload["s"], payload["v"], payload["e"]
+        if not (isinstance(subject, str) and isinstance(version, int) and isinstance(expires, int)):
+            raise TypeError
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise LinkInvalid("Ce lien n'est pas valide : il a peut-être été mal copié. Utilisez le lien complet "
+                          "reçu par courriel, ou demandez-en un nouveau au Cerdd.") from None
+    if programme != ctx.programme_id:
+        raise LinkInvalid("Ce lien n'est pas valide pour ce programme.")
+    if now.timestamp() > expires:
+        raise LinkExpired("Ce lien a expiré : demandez-en un nouveau au Cerdd.")
+    grant = _grant(ctx, subject)
+    if grant is None or grant.version != version:
+        raise LinkRevoked("Ce lien a été remplacé par un lien plus récent : utilisez le dernier lien reçu, "
+                          "ou demandez-en un nouveau au Cerdd.")
+    return Bearer.from_subject(subject)
+
+
+def form_token(secret: str, bearer: Bearer, form: str, now: datetime) -> str:
+    """A one-time token for one form shown to `bearer` (its hidden CSRF field)."""
+    payload = {"s": bearer.subject, "f": form, "n": secrets.token_urlsafe(18),
+               "e": int((now + FORM_LIFETIME).timestamp())}
+    return URLSafeSerializer(secret, salt=FORM_SALT).dumps(payload)
+
+
+def use_form_token(session: Session, secret: str, token: str | None, bearer: Bearer, form: str,
+                   now: datetime) -> None:
+    """Check a form's token and spend it in the current transaction: FormInvalid when missing,
+    tampered, for another person or form, or expired; FormReplayed when already spent (the
+    action it came with is then not done again)."""
+    if not token:
+        raise FormInvalid("Le formulaire est incomplet (jeton de sécurité manquant) : rechargez la page et "
+                          "recommencez. Rien n'a été enregistré.")
+    try:
+        payload = URLSafeSerializer(secret, salt=FORM_SALT).loads(token)
+        subject, name, nonce, expires = payload["s"], payload["f"], payload["n"], payload["e"]
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise FormInvalid("Le jeton de sécurité du formulaire n'est pas valide : rechargez la page et recommencez. "
+                          "Rien n'a été enregistré.") from None
+    if subject != bearer.subject or name != form:
+        raise FormInvalid("Ce formulaire ne correspond pas à cette page : rechargez la page et recommencez. "
+                          "Rien n'a été enregistré.")
+    if not isinstance(expires, int) or now.timestamp() > expires:
+        raise FormInvalid("Ce formulaire a expiré : rechargez la page et recommencez. Rien n'a été enregistré.")
+    digest = hashlib.sha256(str(nonce).encode("utf-8")).hexdigest()
+    if session.get(PortalFormUse, digest) is not None:
+        raise FormReplayed("Ce formulaire a déjà été envoyé : il n'est pas pris en compte une seconde fois.")
+    try:
+        with session.begin_nested():
+            session.add(PortalFormUse(nonce=digest, subject=bearer.subject, used_at=now))
+            session.flush()
+    except IntegrityError:
+        raise FormReplayed("Ce formulaire a déjà été envoyé : il n'est pas pris en compte une seconde fois.") from None
+
+
+# --- Links in notices ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """What a notice's link needs: the secret, the portal's public address, the validity in days."""
+
+    secret: str
+    base_url: str
+    days: int
+
+
+_provider: Callable[[], LinkSettings | None] | None = None
+JURY_KINDS = frozenset({NoticeKind.JURY_CONVOCATION, NoticeKind.JURY_REMINDER})
+
+
+def configure(provider: Callable[[], LinkSettings | None] | None) -> None:
+    """Install how notices find the portal's settings (the shell reads them; None: no links)."""
+    global _provider
+    _provider = provider
+
+
+def bearer_for(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any]) -> Bearer | None:
+    """Whose page a notice's recipient should reach from it: a juror for the jury's notices, the
+    recipient's party of the pilot the notice is about (the consultancy: every pilot); None when
+    the notice is about no pilot, or the recipient speaks for none of its parties."""
+    email = recipient.email.lower()
+    if kind in JURY_KINDS:
+        members = {m.email.lower() for m in ctx.definition.jury.members}
+        return Bearer(JUROR, email=email) if email in members else None
+    pilot = context.get("pilote")
+    application = context.get("candidature")
+    if not isinstance(pilot, Pilot) and isinstance(application, Application):
+        pilot = ctx.session.exec(select(Pilot).where(Pilot.application_id == application.id)).first()
+    if not isinstance(pilot, Pilot) or pilot.status == PilotStatus.WITHDRAWN:
+        return None
+    lead = ctx.session.get(Application, pilot.application_id)
+    assert lead is not None
+    for party, people in all_parties(ctx, pilot).items():
+        if email in {p.email.lower() for p in people}:
+            return consultancy_bearer() if party == CharterParty.CONSULTANCY else Bearer(party, siren=lead.lead_siren)
+    return None
+
+
+def notice_link(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any],
+                at: datetime) -> str | None:
+    """The personal link a notice carries to its recipient's page (current version, valid from the
+    notice's instant), or None without portal settings or without a page for this recipient."""
+    settings = _provider() if _provider is not None else None
+    if settings is None:
+        return None
+    bearer = bearer_for(ctx, kind, recipient, context)
+    if bearer is None:
+        return None
+    token = current_link(ctx, bearer, secret=settings.secret, at=at, days=settings.days)
+    return settings.base_url.rstrip("/") + home_path(bearer, token)
+
+
+def home_path(bearer: Bearer, token: str) -> str:
+    """The path of the bearer's own page on the portal (the token is a path segment, never a query
+    string, which proxies log and browsers send on more readily)."""
+    if bearer.role == JUROR:
+        return f"/l/{token}/jury"
+    if bearer.every_pilot:
+        return f"/l/{token}/prestataire"
+    return f"/l/{token}/{bearer.role}/{bearer.siren}"

@@ -1,0 +1,80 @@
+"""Reading the portal's pages as a browser would: its forms, their hidden fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from sqlmodel import func, select
+
+from flows.plain import run_one_stage
+from models.db import session_scope
+from models.pilots import find_pilot, sign_charter
+from models.schedule import STAGES
+from models.tables import AuditEntry, Notice
+from tests.conftest import at, ctx_of
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    hidden: dict[str, str] = field(default_factory=dict)
+
+
+class _Forms(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+        self._current: Form | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._current = Form(values.get("action", ""), values.get("method", "get"))
+            self.forms.append(self._current)
+        elif tag == "input" and values.get("type") == "hidden" and self._current is not None:
+            self._current.hidden[values["name"]] = values.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._current = None
+
+
+def forms(html: str) -> list[Form]:
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms
+
+
+def form_ending(html: str, suffix: str) -> Form:
+    """The page's only form whose action ends with `suffix`."""
+    found = [f for f in forms(html) if f.action.endswith(suffix)]
+    assert len(found) == 1, [f.action for f in forms(html)]
+    return found[0]
+
+
+def count(url: str, model: type, *where: object) -> int:
+    with session_scope(url) as session:
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def audits(url: str, action: str) -> list[AuditEntry]:
+    with session_scope(url) as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.action == action)).all())
+
+
+def notices(url: str, kind: str) -> list[Notice]:
+    with session_scope(url) as session:
+        return list(session.exec(select(Notice).where(Notice.kind == kind)).all())
+
+
+def start_arras(url: str) -> None:
+    """All three parties sign the CU d'Arras's charter; the accompaniment starts on 1 July 2015."""
+    with session_scope(url) as session:
+        ctx = ctx_of(session)
+        pilot = find_pilot(ctx, "200033579")
+        for party in ("territoire", "cerdd", "prestataire"):
+            sign_charter(ctx, pilot, party=party, signatory="Quelqu'un", at=at("2015-06-20T10:00"))
+    for stage in STAGES:
+        run_one_stage(stage.name, at("2015-07-01T09:30"))

@@ -1,0 +1,93 @@
+"""Each notice to a person carries a personal link to their page when the portal is configured:
+it opens that person's page, and a link issued later by hand replaces it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from models.db import session_scope
+from models.tables import Notice
+from tests.conftest import close_call_with_territories, score, select_three_pilots
+from tests.portal.conftest import ARRAS, SECRET, link, territory
+from transitions.settings import reset_settings
+
+BASE = "https://portail.cerdd.example.org"
+LINK = re.compile(re.escape(BASE) + r"(/l/[A-Za-z0-9_.\-]+/[a-z]+(?:/[0-9*]+)?)")
+
+
+def _notices(url: str, kind: str) -> list[Notice]:
+    with session_scope(url) as session:
+        return list(session.exec(select(Notice).where(Notice.kind == kind)).all())
+
+
+@pytest.fixture
+def portal_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_SECRET", SECRET)
+    monkeypatch.setenv("PORTAL_BASE_URL", BASE)
+    reset_settings()
+
+
+def test_notices_carry_a_personal_link_that_opens_the_page(loaded: str, portal_settings: None, client_for) -> None:  # noqa: ANN001
+    select_three_pilots(loaded)
+    client = client_for(loaded)
+    to_sign = _notices(loaded, "charte_a_signer")
+    paths: list[str] = []
+    for notice in to_sign:
+        found = LINK.search(notice.body_text)
+        assert found, notice.body_text
+        assert f'href="{BASE}{found.group(1)}"' in notice.body_html
+        paths.append(found.group(1))
+    territory_path = next(p for p in paths if p.endswith(f"/territoire/{ARRAS}"))
+    assert any(p.endswith(f"/cerdd/{ARRAS}") for p in paths)
+    assert any(p.endswith("/prestataire") for p in paths)
+    assert client.get(territory_path).status_code == 200
+    # everyone of a party gets the same version: a second notice does not revoke the first one's link
+    assert len({p for p in paths if p.endswith(f"/territoire/{ARRAS}")}) == 1
+    link(loaded, territory())  # the Cerdd sends a new link by hand: the notice's link stops working
+    assert client.get(territory_path).status_code == 410
+
+
+def test_jury_notices_carry_the_jurors_link(loaded: str, portal_settings: None, client_for, clock) -> None:  # noqa: ANN001
+    from tests.conftest import at
+
+    close_call_with_territories(loaded)
+    score(loaded, "notes-dreal.yaml")
+    convocations = _notices(loaded, "convocation_jury")
+    juror_links = [LINK.search(n.body_text) for n in convocations if n.recipient_email.startswith("jury-")]
+    assert juror_links and all(m and m.group(1).endswith("/jury") for m in juror_links)
+    clock.now = at("2015-06-01T10:00")
+    page = client_for(loaded).get(juror_links[0].group(1))  # type: ignore[union-attr]
+    assert page.status_code == 200 and "feuille de notes" in page.text
+
+
+def test_without_a_secret_notices_carry_no_link(selected: str) -> None:
+    notices = _notices(selected, "charte_a_signer")
+    assert notices and not any("/l/" in n.body_text or "page personnelle" in n.body_text for n in notices)
+
+
+def test_late_jurors_are_reminded_with_their_link_and_a_conflict_is_not_late(
+        loaded: str, portal_settings: None) -> None:
+    from flows.plain import run_one_stage
+    from models.jury import find_application, missing_scores
+    from models.participation import declare_conflict
+    from models.stages import StageName
+    from tests.conftest import at, ctx_of
+
+    close_call_with_territories(loaded)
+    score(loaded, "notes-dreal.yaml")  # the Region's juror is late; Emmanuel Bertin (Cerdd) is in conflict
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        for reference in ("CERDD-2015-0001", "CERDD-2015-0002", "CERDD-2015-0003"):
+            declare_conflict(ctx, find_application(ctx, reference), juror="Emmanuel Bertin",
+                             reason="", at=at("2015-05-20T11:00"))
+        missing = missing_scores(ctx)
+    assert missing["Emmanuel Bertin"] == [] and missing["Représentant de la DREAL"] == []
+    assert missing["Représentant du Conseil Régional"]
+    for day in ("2015-05-28T09:00", "2015-06-01T09:00", "2015-06-02T09:00", "2015-06-03T09:00"):
+        run_one_stage(StageName.JURY_REMINDERS, at(day))
+    reminders = _notices(loaded, "rappel_jury")
+    assert reminders and {n.recipient_email for n in reminders} == {"jury-region@example.org"}
+    assert all(LINK.search(n.body_text).group(1).endswith("/jury") for n in reminders)  # type: ignore[union-attr]

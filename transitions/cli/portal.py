@@ -1,0 +1,204 @@
+"""Commands for the portal and what people do on it: personal links (`link`), running the portal
+(`portal`), and the CLI's door to the same acts (invitation answers, due-date requests and the
+Cerdd's decision, conflicts of interest, submitted score sheets)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from models.errors import InvalidInput
+from transitions.cli.accompaniment import KeyArgument, ReasonOption, deliverable_app, session_app
+from transitions.cli.common import (
+    AtOption,
+    ProgrammeOption,
+    app,
+    command,
+    escape,
+    instant,
+    out,
+    paris_text,
+    programme_ctx,
+)
+from transitions.cli.jury import jury_app
+from transitions.cli.pilots import PilotArgument
+
+
+def portal_secret() -> str:
+    """PORTAL_SECRET, or a French refusal (exit 2) saying how to set one."""
+    from transitions.settings import get_settings
+
+    settings = get_settings()  # invalid settings are explained by the command's guard
+    try:
+        return settings.require_portal_secret()
+    except ValueError as exc:
+        raise InvalidInput(f"{exc}.") from None
+
+
+@command(app)
+def link(
+    pilot: Annotated[str | None, typer.Option("--pilot", help="SIREN du territoire pilote.")] = None,
+    party: Annotated[str | None, typer.Option("--party", help="territoire, cerdd ou prestataire.")] = None,
+    juror: Annotated[str | None, typer.Option("--juror", help="Adresse électronique d'un membre du jury.")] = None,
+    consultancy: Annotated[bool, typer.Option("--consultancy", help="Le prestataire, pour tous les pilotes.")] = False,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Émet un nouveau lien personnel vers le portail (les liens précédents de la même personne cessent de
+    fonctionner) et l'affiche, pour le renvoyer à la main."""
+    from models import links
+    from transitions.settings import get_settings
+
+    chosen = [name for name, given in (("--pilot", pilot is not None), ("--juror", juror is not None),
+                                       ("--consultancy", consultancy)) if given]
+    if len(chosen) != 1:
+        raise InvalidInput("Indiquez soit --pilot SIREN --party territoire|cerdd|prestataire, soit --juror ADRESSE, "
+                           "soit --consultancy.")
+    if pilot is not None and party is None:
+        raise InvalidInput("--pilot demande --party territoire, cerdd ou prestataire.")
+    if pilot is None and party is not None:
+        raise InvalidInput("--party ne s'utilise qu'avec --pilot.")
+    secret = portal_secret()
+    settings = get_settings()
+    when = instant(at)
+    with programme_ctx(programme) as ctx:
+        if pilot is not None and party is not None:
+            bearer = links.pilot_bearer(ctx, pilot, party)
+        elif juror is not None:
+            bearer = links.juror_bearer(ctx, juror)
+        else:
+            bearer = links.consultancy_bearer()
+        token = links.issue_link(ctx, bearer, secret=secret, at=when, days=settings.portal_link_days)
+    from transitions.portal.urls import page_url
+
+    out.print(f"Lien personnel pour {escape(bearer.subject)}, valable {settings.portal_link_days} jours "
+              "(les liens précédents ne fonctionnent plus) :", highlight=False)
+    out.print(page_url(settings.portal_base_url, bearer, token), highlight=False, soft_wrap=True)
+
+
+@command(app)
+def portal(
+    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute du portail.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port du portail.")] = 8000,
+) -> None:
+    """Lance le portail web (pages personnelles des territoires, du prestataire, des jurés et du Cerdd)."""
+    import ipaddress
+
+    from transitions.cli.common import database
+    from transitions.portal.server import run
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            raise InvalidInput(f"--host : « {host[:60]} » n'est pas une adresse IP (ex. 127.0.0.1).") from None
+    portal_secret()
+    database()
+    out.print(f"Portail en service sur http://{host}:{port} (Ctrl-C pour arrêter).", highlight=False)
+    run(host, port)
+
+
+@command(session_app, "answer")
+def answer(
+    pilot: PilotArgument,
+    session_key: KeyArgument,
+    attending: Annotated[bool, typer.Option("--present/--absent", help="Le territoire viendra, ou non.")],
+    people: Annotated[str, typer.Option("--people", help="Qui viendra (noms séparés par des virgules).")] = "",
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Enregistre la réponse du territoire à l'invitation à une session."""
+    from models import participation, pilots, training
+
+    with programme_ctx(programme) as ctx:
+        found = pilots.find_pilot(ctx, pilot)
+        item = training.find_session(ctx, found, session_key)
+        changed = participation.answer_invitation(ctx, found, item, attending=attending,
+                                                  people="\n".join(p.strip() for p in people.split(",")),
+                                                  at=instant(at))
+        title = item.title
+    word = "enregistrée" if changed else "déjà enregistrée"
+    out.print(f"Réponse {word} pour « {escape(title)} » : {'présent' if attending else 'absent'}.", highlight=False)
+
+
+@command(deliverable_app, "ask")
+def ask(
+    pilot: PilotArgument,
+    key: KeyArgument,
+    to: Annotated[str, typer.Option("--to", help="Échéance demandée (heure de Paris).")],
+    reason: ReasonOption,
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Le prestataire demande une nouvelle échéance (motif obligatoire) ; le Cerdd décidera."""
+    from models import deliverables, participation, pilots
+
+    with programme_ctx(programme) as ctx:
+        item = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, pilot), key)
+        request = participation.request_due_date(ctx, item, to=instant(to), reason=reason, at=instant(at))
+        number, title = request.id, item.title
+    out.print(f"Demande n° {number} enregistrée pour « {escape(title)} » : le Cerdd décidera "
+              f"(transitions deliverable grant {number} ou refuse {number}).", highlight=False)
+
+
+@command(deliverable_app, "requests")
+def requests(programme: ProgrammeOption = None) -> None:
+    """Les demandes de nouvelle échéance et leur état."""
+    from models import participation
+    from models.tables import Deliverable, Pilot
+
+    with programme_ctx(programme) as ctx:
+        rows = []
+        for request in participation.due_date_requests(ctx):
+            task = ctx.session.get(Deliverable, request.deliverable_id)
+            pilot = ctx.session.get(Pilot, task.pilot_id) if task else None
+            rows.append(f"n° {request.id} · {pilot.name if pilot else '?'} · {task.key if task else '?'} · "
+                        f"au {paris_text(request.requested_due)} · {request.status} · {request.reason}")
+    if not rows:
+        out.print("Aucune demande de nouvelle échéance.")
+    for row in rows:
+        out.print(escape(row), highlight=False)
+
+
+def _decide(number: int, grant: bool, at: str | None, programme: str | None) -> None:
+    from models import participation
+
+    with programme_ctx(programme) as ctx:
+        changed = participation.decide_due_date(ctx, number, grant=grant, at=instant(at))
+    verdict = "accordée" if grant else "refusée"
+    out.print(f"Demande n° {number} {verdict}." if changed else f"La demande n° {number} était déjà décidée.")
+
+
+NumberArgument = Annotated[int, typer.Argument(min=1, max=1_000_000, help="Numéro de la demande.")]
+
+
+@command(deliverable_app, "grant")
+def grant(number: NumberArgument, at: AtOption = None, programme: ProgrammeOption = None) -> None:
+    """Le Cerdd accorde une demande de nouvelle échéance : l'échéance change, avec le motif de la demande."""
+    _decide(number, True, at, programme)
+
+
+@command(deliverable_app, "refuse")
+def refuse(number: NumberArgument, at: AtOption = None, programme: ProgrammeOption = None) -> None:
+    """Le Cerdd refuse une demande de nouvelle échéance."""
+    _decide(number, False, at, programme)
+
+
+@command(jury_app, "conflict")
+def conflict(
+    juror: Annotated[str, typer.Option("--juror", help="Nom du juré (tel que dans le programme).")],
+    application: Annotated[str, typer.Argument(help="Candidature : récépissé ou SIREN.")],
+    reason: Annotated[str, typer.Option("--reason", help="Motif du conflit d'intérêts.")] = "",
+    at: AtOption = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Enregistre un conflit d'intérêts déclaré par un juré : ses notes sur la candidature ne comptent pas."""
+    from models import jury, participation
+
+    with programme_ctx(programme) as ctx:
+        found = jury.find_application(ctx, application)
+        changed = participation.declare_conflict(ctx, found, juror=juror, reason=reason, at=instant(at))
+        number = found.receipt_number
+    out.print(f"Conflit d'intérêts {'enregistré' if changed else 'déjà enregistré'} : {escape(juror)} sur {number}.",
+              highlight=False)
