@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 from sqlalchemy import select as sa_select
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from models.db import session_scope
 from models.jury import find_application
@@ -82,6 +82,40 @@ def started(selected: str, clock: Clock) -> str:
 def scoring(closed: str, clock: Clock) -> str:
     clock.now = at("2015-06-01T10:00")
     return closed
+
+
+# --- 0. A juror taken off the jury keeps every application's attachments --------------------------
+# transitions/portal/app.py piece(): only `bearer.role == JUROR` is checked, not that the bearer is
+# still a member of the jury (_juror_name, which jury_page, save_scores, conflict and submit call).
+# Once the Cerdd replaces a juror (programme re-installed with another member), the old link gets
+# 403 on the jury page but still downloads every admissible application's files by number.
+
+def test_a_juror_taken_off_the_jury_cannot_download_attachments(scoring: str, http) -> None:  # noqa: ANN001
+    import dataclasses
+
+    from models.context import install_programme
+    from models.programme import ProgrammeDefinition
+    from models.tables import ApplicationFile
+    from tests.conftest import PROGRAMME
+    from transitions.programmes import load_programme
+
+    client = http(scoring)
+    _, path = link(scoring, juror("jury-region@example.org"), when="2015-05-20T10:00")
+    with session_scope(scoring) as session:
+        file_id = min(row.id or 0 for row in session.exec(select(ApplicationFile)).all())
+    expect(client.get(f"{path}/piece/{file_id}").status_code == 200, "le juré doit d'abord voir la pièce")
+    bundle = load_programme(PROGRAMME)
+    data = bundle.definition.model_dump(mode="json")
+    for member in data["jury"]["members"]:
+        if member["email"] == "jury-region@example.org":
+            member["email"] = "nouveau-juré-region@example.org"
+    with session_scope(scoring) as session:  # the Cerdd replaces the Region's juror
+        install_programme(session, dataclasses.replace(bundle, definition=ProgrammeDefinition.model_validate(data)),
+                          at("2015-05-25T10:00"), "test")
+    refused(client.get(path), 403, "n'est plus celui d'un membre du jury")
+    answer = client.get(f"{path}/piece/{file_id}")
+    expect(answer.status_code == 403 and b"PK" not in answer.content[:4],
+           f"HTTP {answer.status_code}, {len(answer.content)} octets de la pièce envoyés à un ancien juré")
 
 
 # --- 1. Control characters in multi-line fields: a 500 instead of a French 422 ----------------------
