@@ -280,3 +280,29 @@ def test_a_conflict_reason_over_the_limit_is_refused_not_truncated(scoring: str,
     before = snapshot(scoring)
     refused(client.post(form.action, data={**form.hidden, "motif": "é" * 2500}), 422, "")
     unchanged(scoring, before)
+
+
+# --- 10. A second, different decision on a due-date request is dropped but reported as recorded ------
+# transitions/portal/app.py decide() ignores decide_due_date()'s False (« already decided »): the
+# Cerdd's second tab refuses a request the first tab granted, nothing changes, and the page says
+# « Votre décision est enregistrée ». It should say the request was already decided (409).
+
+def test_a_second_decision_from_another_tab_is_not_reported_as_recorded(started: str, http) -> None:  # noqa: ANN001
+    from models.tables import DueDateRequest
+
+    client = http(started)
+    _, consultancy_path = link(started, consultancy(), when="2015-07-01T10:00")
+    ask = form_ending(client.get(consultancy_path).text, f"{ARRAS}/livrable/diagnostic/report")
+    expect(client.post(ask.action, data={**ask.hidden, "echeance": "2015-09-15", "motif": "Entretiens"})
+           .status_code == 303, "la demande de report doit être enregistrée")
+    _, path = link(started, territory(party="cerdd"), when="2015-07-01T10:00")
+    first, second = (form_ending(client.get(path).text, "/demande/1") for _ in range(2))
+    expect(client.post(first.action, data={**first.hidden, "decision": "accorder"}).status_code == 303,
+           "la première décision doit être enregistrée")
+    before = snapshot(started)
+    answer = client.post(second.action, data={**second.hidden, "decision": "refuser"})
+    with session_scope(started) as session:
+        request = session.exec(select(DueDateRequest)).one()
+        expect(request.status == "accordee", request.status)
+    refused(answer, 409, "déjà")
+    unchanged(started, before)
