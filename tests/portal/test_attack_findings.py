@@ -21,7 +21,6 @@ from tests.portal.conftest import ARRAS, Clock, consultancy, juror, link, territ
 from tests.portal.helpers import form_ending, start_arras
 
 HEADERS = {"content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options"}
-PDF = b"%PDF-1.4\n% livrable\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 def snapshot(url: str) -> dict[str, str]:
