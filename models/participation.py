@@ -38,7 +38,7 @@ from models.tables import (
     SessionStatus,
     TrainingSession,
 )
-from models.text import multi_line, require_line, visible
+from models.text import require_line, require_text, visible
 
 DELIVERABLE_TYPES = frozenset({"pdf", "doc", "docx", "odt", "xls", "xlsx", "ods"})
 """What a deliverable may be handed in as (recognised by content)."""
@@ -94,9 +94,7 @@ def answer_invitation(ctx: Ctx, pilot: Pilot, item: TrainingSession, *, attendin
     if at >= item.starts_at:
         raise Refused(f"La session « {item.title} » a commencé le {format_paris(item.starts_at)} : "
                       "la réponse n'est plus possible.")
-    people = multi_line(people).strip()
-    if len(people) > 2000:
-        raise InvalidInput("La liste des participants dépasse 2 000 caractères.")
+    people = require_text(people, "Participants", max_length=2000, required=False)
     if attending and not people:
         raise InvalidInput("Indiquez qui viendra (un nom par ligne).")
     if not attending:
@@ -158,7 +156,7 @@ def request_due_date(ctx: Ctx, task: Deliverable, *, to: datetime, reason: str, 
                      by: str = "prestataire") -> DueDateRequest:
     """The consultancy asks for a new due date with a reason; the Cerdd's manager is told and
     decides (`decide_due_date`). Asking again while a request waits replaces nothing: Refused."""
-    reason = multi_line(reason).strip()
+    reason = require_text(reason, "Motif de la demande", max_length=2000, required=False)
     if not reason:
         raise InvalidInput("Demande refusée : le motif est obligatoire.")
     if task.delivered_at is not None or task.accepted_at is not None:
@@ -254,7 +252,7 @@ def declare_conflict(ctx: Ctx, application: Application, *, juror: str, reason: 
         raise Refused(f"La candidature {application.receipt_number} n'est pas recevable.")
     if submitted_at(ctx, juror) is not None:
         raise Refused("Votre feuille de notes est déjà soumise : elle ne change plus.")
-    reason = multi_line(reason).strip()[:2000]
+    reason = require_text(reason, "Motif du conflit d'intérêts", max_length=2000, required=False)
     if ctx.session.exec(select(ConflictOfInterest).where(ConflictOfInterest.application_id == application.id,
                                                          ConflictOfInterest.juror == juror)).first():
         return False

@@ -81,3 +81,21 @@ def require_line(value: str, field: str, *, max_length: int = 300) -> str:
     except ValueError as exc:
         raise InvalidInput(f"{field} : {exc}.") from None
     return text
+
+
+def require_text(value: str, field: str, *, max_length: int = 2000, required: bool = True) -> str:
+    """Several lines typed for `field` (a reason, a list of names), CRLF made LF and stripped;
+    InvalidInput naming the field and the character when it holds a control character or a bidi
+    override, when it is longer than `max_length` characters (refused, never cut), or empty while
+    `required`."""
+    from models.errors import InvalidInput
+
+    try:
+        text = multi_line(value).strip()
+    except ValueError as exc:
+        raise InvalidInput(f"{field} : {exc}.") from None
+    if required and not text:
+        raise InvalidInput(f"{field} : la valeur est vide.")
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} : texte trop long ({len(text)} caractères ; limite {max_length}).")
+    return text

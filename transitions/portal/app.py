@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session, col, select
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -89,6 +93,20 @@ DONE = {
     "decision": "Votre décision est enregistrée ; le prestataire en est informé si l'échéance change.",
 }
 """The confirmations a page shows after an action (chosen by key: nothing typed is reflected)."""
+
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+"""A row number in a path: beyond SQL's BIGINT it names nothing (404, not an overflow)."""
+
+SCORE = re.compile(r"[0-9]{1,3}")
+"""A score as typed: ASCII digits only (not « ² », « ٣ » or « ４ »), three at most."""
+
+FORM_ERRORS = (
+    ("Field exceeded maximum size", 413, "Un champ du formulaire est trop long (plus de 1 Mo). Rien n'a été enregistré."),
+    ("Part exceeded maximum size", 413, "Un champ du formulaire est trop long (plus de 1 Mo). Rien n'a été enregistré."),
+    ("Too many fields", 413, "Le formulaire compte trop de champs. Rien n'a été enregistré."),
+    ("Too many files", 422, "Un seul fichier est accepté par envoi. Rien n'a été enregistré."),
+)
+"""Starlette's form-parsing refusals (HTTPException 400 with an English detail) in French."""
 
 STATUS = {"invalide": 403, "interdit": 403, "expire": 410, "revoque": 410, "formulaire": 400, "rejoue": 409}
 
@@ -213,6 +231,21 @@ class Portal:
         except Exception:  # the facts are committed; an event lost is not worth an error page
             log.warning("événements Prefect non publiés", exc_info=True)
 
+    def check(self, token: str, allowed: Callable[[Bearer], bool]) -> None:
+        """Refuse a bad, expired or revoked link, or a person without access, before the request's
+        body is read (`acting` checks again in its transaction)."""
+        with session_scope(self.database_url) as session:
+            ctx = load_ctx(session, self.programme, renderer=render_notice)
+            bearer = links.read_link(ctx, token, secret=self.secret, now=self.now())
+            if not allowed(bearer):
+                raise links.LinkForbidden("Ce lien personnel ne donne pas accès à cette page.")
+
+    async def form_of(self, request: Request, token: str, allowed: Callable[[Bearer], bool],
+                      **limits: Any) -> FormData:
+        """The posted form, parsed only once the link is known good (a refused link costs no parse)."""
+        self.check(token, allowed)
+        return await request.form(**limits)
+
     def form(self, bearer: Bearer, name: str) -> str:
         return links.form_token(self.secret, bearer, name, self.now())
 
@@ -309,6 +342,9 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        if any(e["loc"] and e["loc"][0] == "path" for e in exc.errors()):  # not a number, or beyond any row
+            return HTMLResponse(portal.error_html(404, "Cette page n'existe pas. Utilisez le lien personnel reçu "
+                                                  "par courriel."), status_code=404)
         fields = sorted({str(e["loc"][-1]) for e in exc.errors()})
         return HTMLResponse(portal.error_html(422, "Le formulaire est incomplet : rechargez la page et recommencez. "
                                               "Rien n'a été enregistré.", [f"champ : {f}" for f in fields],
@@ -319,6 +355,11 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         status = exc.status_code
         text = {404: "Cette page n'existe pas. Utilisez le lien personnel reçu par courriel.",
                 405: "Cette action n'est pas permise sur cette page."}.get(status, "La requête est refusée.")
+        if status == 400:
+            detail = str(exc.detail)
+            status, text = next(((code, french) for start, code, french in FORM_ERRORS if detail.startswith(start)),
+                                (400, "Le formulaire reçu est mal formé ou incomplet (envoi interrompu ?) : "
+                                      "rechargez la page et recommencez. Rien n'a été enregistré."))
         return HTMLResponse(portal.error_html(status, text), status_code=status)
 
     @app.exception_handler(Exception)
@@ -377,7 +418,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
 
     @app.post("/l/{token}/{party}/{siren}/charte")
     async def sign(token: str, party: str, siren: str, request: Request) -> Response:
-        form = await request.form()
+        form = await portal.form_of(request, token, lambda b: _can_sign(b, party, siren))
         with portal.acting(token, _field(form, "jeton"), lambda ctx: f"charte:{_pilot_of(ctx, siren).id}:{party}",
                            lambda b: _can_sign(b, party, siren)) as (ctx, _bearer, now):
             pilot = _pilot_of(ctx, siren)
@@ -393,7 +434,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
 
     @app.post("/l/{token}/territoire/{siren}/session/{key}")
     async def answer(token: str, siren: str, key: str, request: Request) -> Response:
-        form = await request.form()
+        form = await portal.form_of(request, token, lambda b: _can_sign(b, CharterParty.TERRITORY, siren))
         with portal.acting(token, _field(form, "jeton"),
                            lambda ctx: f"reponse:{find_session(ctx, _pilot_of(ctx, siren), key).id}",
                            lambda b: _can_sign(b, CharterParty.TERRITORY, siren)) as (ctx, _bearer, now):
@@ -448,8 +489,8 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                                base=f"/l/{token}/cerdd/{siren}")
 
     @app.post("/l/{token}/cerdd/{siren}/demande/{number}")
-    async def decide(token: str, siren: str, number: int, request: Request) -> Response:
-        form = await request.form()
+    async def decide(token: str, siren: str, number: RowId, request: Request) -> Response:
+        form = await portal.form_of(request, token, lambda b: _can_sign(b, CharterParty.ORGANISER, siren))
 
         def form_name(ctx: Ctx) -> str:
             found = ctx.session.get(DueDateRequest, number)
@@ -463,7 +504,9 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             choice = _field(form, "decision")
             if choice not in ("accorder", "refuser"):
                 raise InvalidInput("Choisissez d'accorder ou de refuser la demande. Rien n'a été enregistré.")
-            participation.decide_due_date(ctx, number, grant=choice == "accorder", at=now)
+            if not participation.decide_due_date(ctx, number, grant=choice == "accorder", at=now):
+                raise Refused("Cette demande de report est déjà décidée (sans doute depuis un autre onglet) : "
+                              "votre décision n'a pas été prise en compte. Rechargez la page pour voir la décision.")
         return RedirectResponse(f"/l/{token}/cerdd/{siren}?fait=decision#demandes", status_code=303)
 
     # --- the consultancy ---------------------------------------------------------------------
@@ -502,7 +545,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
 
     @app.post("/l/{token}/prestataire/{siren}/livrable/{key}/remise")
     async def hand_in(token: str, siren: str, key: str, request: Request) -> Response:
-        form = await request.form(max_files=1, max_fields=10)
+        form = await portal.form_of(request, token, _consultant(siren), max_files=1, max_fields=10)
         upload = form.get("fichier")
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise InvalidInput("Choisissez le fichier du livrable. Rien n'a été enregistré.")
@@ -517,7 +560,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
 
     @app.post("/l/{token}/prestataire/{siren}/livrable/{key}/report")
     async def ask_due(token: str, siren: str, key: str, request: Request) -> Response:
-        form = await request.form()
+        form = await portal.form_of(request, token, _consultant(siren))
         with portal.acting(token, _field(form, "jeton"), lambda ctx: f"report:{_consultancy_task(ctx, siren, key).id}",
                            _consultant(siren)) as (ctx, _b, now):
             task = _consultancy_task(ctx, siren, key)
@@ -562,7 +605,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
 
     @app.post("/l/{token}/jury/notes")
     async def save_scores(token: str, request: Request) -> Response:
-        form = await request.form(max_fields=2000)
+        form = await portal.form_of(request, token, _is_juror, max_fields=2000)
         with portal.acting(token, _field(form, "jeton"), "notes", _is_juror) as (ctx, bearer, now):
             juror = _juror_name(ctx, bearer)
             jury = ctx.definition.jury
@@ -577,7 +620,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                     value = _field(form, name)
                     if value in ("", "na"):
                         score = None
-                    elif value.isdigit() and 0 <= int(value) <= jury.scale_max:
+                    elif SCORE.fullmatch(value) and 0 <= int(value) <= jury.scale_max:
                         score = int(value)
                     else:
                         raise InvalidInput(f"Note hors barème pour « {criterion.label} » "
@@ -589,7 +632,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
 
     @app.post("/l/{token}/jury/conflit/{receipt}")
     async def conflict(token: str, receipt: str, request: Request) -> Response:
-        form = await request.form()
+        form = await portal.form_of(request, token, _is_juror)
         with portal.acting(token, _field(form, "jeton"), lambda ctx: f"conflit:{find_application(ctx, receipt).id}",
                            _is_juror) as (ctx, bearer, now):
             application = find_application(ctx, receipt)
@@ -600,16 +643,17 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
 
     @app.post("/l/{token}/jury/soumettre")
     async def submit(token: str, request: Request) -> Response:
-        form = await request.form()
+        form = await portal.form_of(request, token, _is_juror)
         with portal.acting(token, _field(form, "jeton"), "soumettre", _is_juror) as (ctx, bearer, now):
             participation.submit_sheet(ctx, _juror_name(ctx, bearer), at=now)
         return RedirectResponse(f"/l/{token}/jury?fait=soumis", status_code=303)
 
     @app.get("/l/{token}/jury/piece/{file_id}")
-    def piece(token: str, file_id: int) -> Response:
+    def piece(token: str, file_id: RowId) -> Response:
         with portal.reading(token) as (ctx, bearer):
             if bearer.role != links.JUROR:
                 raise links.LinkForbidden("Ce lien personnel ne donne pas accès à ce document.")
+            _juror_name(ctx, bearer)  # a juror taken off the jury reads nothing more
             row = ctx.session.get(ApplicationFile, file_id)
             version = ctx.session.get(ApplicationVersion, row.version_id) if row else None
             application = ctx.session.get(Application, version.application_id) if version else None
@@ -620,6 +664,9 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         return Response(content, media_type=media,
                         headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
+    for route in app.routes:  # RFC 9110 §9.3.2: what answers GET answers HEAD (probes, link scanners)
+        if isinstance(route, APIRoute) and "GET" in route.methods:
+            route.methods.add("HEAD")
     return app
 
 
@@ -631,6 +678,9 @@ def _field(form: Any, name: str, *, multiline: bool = False) -> str:
         raise InvalidInput(f"Le champ « {name} » attend du texte. Rien n'a été enregistré.")
     if len(value) > 10_000:
         raise InvalidInput(f"Le champ « {name} » est trop long. Rien n'a été enregistré.")
+    if "\ufffd" in value:  # what Starlette makes of bytes that are not UTF-8
+        raise InvalidInput(f"Le champ « {name} » contient des caractères illisibles (texte qui n'est pas en "
+                           "UTF-8) : retapez-le. Rien n'a été enregistré.")
     return value if multiline else value.strip()
 
 
