@@ -22,8 +22,8 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
@@ -100,9 +100,10 @@ RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 SCORE = re.compile(r"[0-9]{1,3}")
 """A score as typed: ASCII digits only (not « ² », « ٣ » or « ４ »), three at most."""
 
+_TOO_LONG = "Un champ du formulaire est trop long (plus de 1 Mo). Rien n'a été enregistré."
 FORM_ERRORS = (
-    ("Field exceeded maximum size", 413, "Un champ du formulaire est trop long (plus de 1 Mo). Rien n'a été enregistré."),
-    ("Part exceeded maximum size", 413, "Un champ du formulaire est trop long (plus de 1 Mo). Rien n'a été enregistré."),
+    ("Field exceeded maximum size", 413, _TOO_LONG),
+    ("Part exceeded maximum size", 413, _TOO_LONG),
     ("Too many fields", 413, "Le formulaire compte trop de champs. Rien n'a été enregistré."),
     ("Too many files", 422, "Un seul fichier est accepté par envoi. Rien n'a été enregistré."),
 )
@@ -665,7 +666,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                         headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
     for route in app.routes:  # RFC 9110 §9.3.2: what answers GET answers HEAD (probes, link scanners)
-        if isinstance(route, APIRoute) and "GET" in route.methods:
+        if isinstance(route, APIRoute) and route.methods and "GET" in route.methods:
             route.methods.add("HEAD")
     return app
 
