@@ -162,3 +162,26 @@ def test_the_portal_command_refuses_to_start_without_a_secret(selected: str, mon
     reset_settings()
     assert "PORTAL_SECRET n'est pas défini" in cli("portal", expect=2)
     assert "n'est pas une adresse IP" in cli("portal", "--host", "exemple", expect=2)
+
+
+def test_control_characters_are_refused_by_the_command_line_too(selected: str, secret: None) -> None:
+    """The portal's 422 (test_portal_hostile) is exit 2 on the command line: the same domain check
+    names the field and the character, and nothing is recorded."""
+    start_arras(selected)
+    answer = cli("session", "answer", ARRAS, "formation-2", "--present", "--people", "Claire \x1b[31mDufour",
+                 "--at", "2015-07-02T10:00", expect=2)
+    assert "Participants" in answer and "séquence d'échappement du terminal non permis (U+001B)" in answer
+    ask = cli("deliverable", "ask", ARRAS, "diagnostic", "--to", "2015-09-15T18:00", "--reason", "Entretiens\x00",
+              "--at", "2015-07-02T10:00", expect=2)
+    assert "Motif de la demande" in ask and "caractère nul non permis (U+0000)" in ask
+    with session_scope(selected) as session:
+        assert session.exec(select(SessionAnswer)).all() == []
+        assert session.exec(select(DueDateRequest)).all() == []
+
+
+def test_a_conflict_reason_with_a_bidi_override_is_refused_on_the_command_line(closed: str, secret: None) -> None:
+    out = cli("jury", "conflict", "--juror", "Représentant du Conseil Régional", "CERDD-2015-0001", "--reason",
+              "Élu \u202ede la CU", "--at", "2015-06-01T10:00", expect=2)
+    assert "Motif du conflit d'intérêts" in out and "inversion du sens d'écriture non permis (U+202E)" in out
+    with session_scope(closed) as session:
+        assert session.exec(select(ConflictOfInterest)).all() == []
