@@ -15,6 +15,13 @@ from models.forms import ApplicationForm
 from models.text import visible
 
 MAX_BYTES = 10 * 1024 * 1024
+MAX_UNZIPPED = 50 * 1024 * 1024
+"""The largest declared uncompressed size of a .docx/.odt/.xlsx/.ods (all its entries together)."""
+MAX_RATIO = 100
+"""The largest declared compression ratio of such a file, once it unpacks to more than 1 MiB
+(text compresses about 5 to 20 times; a zip bomb thousands of times)."""
+MAX_ENTRIES = 10_000
+ZIPPED = frozenset({"docx", "odt", "xlsx", "ods"})
 
 MEDIA_TYPES = {
     "pdf": "application/pdf",
@@ -89,6 +96,28 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def zip_problem(data: bytes) -> str | None:
+    """Why a zip-based document (`data`, already recognised by `sniff`) is refused as a zip bomb,
+    read from its central directory only (nothing is decompressed): more than MAX_ENTRIES entries,
+    more than MAX_UNZIPPED declared uncompressed, or a declared ratio above MAX_RATIO once over 1 MiB.
+    None when it is acceptable."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError, OSError,
+            EOFError):
+        return "l'archive est illisible"
+    if len(entries) > MAX_ENTRIES:
+        return f"l'archive compte {len(entries)} éléments (limite {MAX_ENTRIES})"
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_UNZIPPED:
+        return f"une fois décompressé, il occuperait {_size(unpacked)} (limite {_size(MAX_UNZIPPED)})"
+    if unpacked > 1024 * 1024 and unpacked > MAX_RATIO * len(data):
+        return (f"son taux de compression ({unpacked // max(1, len(data))} pour 1) est celui d'une "
+                f"« bombe de décompression » (limite {MAX_RATIO} pour 1)")
+    return None
+
+
 def _size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} Mo" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} Ko"
 
@@ -157,5 +186,9 @@ def _check_one(role: str, given: str, data: bytes, where: str, problems: list[st
         return None
     if extension != kind:
         problems.append(f"{where} : {name} porte l'extension .{extension} mais contient un fichier {LABELS[kind]}")
+        return None
+    bomb = zip_problem(data) if kind in ZIPPED else None
+    if bomb:
+        problems.append(f"{where} : {name} est refusé : {bomb}")
         return None
     return Piece(role, name, kind, size, hashlib.sha256(data).hexdigest(), data)

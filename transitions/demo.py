@@ -135,6 +135,15 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
 DEMO_PORTAL = "http://127.0.0.1:8000"
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path` readable and writable by its owner only (0600), from its
+    creation: never readable by others, even for an instant, even when the file existed."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write(text)
+
+
 def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]:
     """One personal link per party (territory, Cerdd, consultancy, juror) on the demo's database,
     signed with a demo-only secret kept in the demo's folder (`.env`, read when the portal is
@@ -154,8 +163,7 @@ def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]
     settings = (f"DATABASE_URL={url}\nDATA_DIR={out.resolve()}\nPORTAL_SECRET={secret}\n"
                 f"PORTAL_BASE_URL={DEMO_PORTAL}\n")
     env_file = out / ".env"
-    env_file.write_text(settings, encoding="utf-8")
-    env_file.chmod(0o600)
+    write_private(env_file, settings)
     now = datetime.now(UTC)
     days = get_settings().portal_link_days
     found: list[tuple[str, str]] = []
@@ -178,7 +186,7 @@ def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]
     command = Path(sys.executable).with_name("transitions")
     program = str(command) if command.exists() else "transitions"
     lines = [f"  {label} : {link}" for label, link in found]
-    (out / "liens-portail.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_private(out / "liens-portail.txt", "\n".join(lines) + "\n")  # personal links are bearer credentials
     console.print(f"\nPortail sur la base de la démonstration : cd {out.resolve()} && {program} portal\n"
                   f"(secret de démonstration dans {env_file}) ; un lien personnel par partie, valable {days} jours "
                   f"(aussi dans {out / 'liens-portail.txt'}) :", highlight=False)

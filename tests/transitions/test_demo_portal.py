@@ -17,6 +17,7 @@ def test_the_demo_leaves_working_personal_links(replayed: tuple[Path, str]) -> N
     settings = dict(line.split("=", 1) for line in (out / ".env").read_text(encoding="utf-8").splitlines())
     assert settings["DATABASE_URL"] == url and len(settings["PORTAL_SECRET"]) >= 32
     assert (out / ".env").stat().st_mode & 0o077 == 0  # the demo's secret is readable by its owner only
+    assert (out / "liens-portail.txt").stat().st_mode & 0o077 == 0  # and so are its personal links
     client = TestClient(create_app(url, settings["PORTAL_SECRET"]))  # the real clock: links issued now
     titles = []
     for line in lines:

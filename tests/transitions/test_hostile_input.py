@@ -198,6 +198,36 @@ def test_attachment_checks_take_bytes() -> None:
     assert [p.kind for p in check_pieces(form, files)] == ["docx", "pdf", "pdf"]
 
 
+def _zipped(kind: str, members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        if kind == "odt":
+            archive.writestr("mimetype", "application/vnd.oasis.opendocument.text", zipfile.ZIP_STORED)
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("kind", "member", "size", "words"), [
+    ("docx", "word/document.xml", 60 * 1024 * 1024, "une fois décompressé, il occuperait 60.0 Mo (limite 50.0 Mo)"),
+    ("odt", "content.xml", 4 * 1024 * 1024, "« bombe de décompression » (limite 100 pour 1)"),
+], ids=["60-Mo-decompresses", "taux-de-compression"])
+def test_a_zip_bomb_posing_as_a_document_is_refused_unread(kind: str, member: str, size: int, words: str) -> None:
+    from models.attachments import FileRefused, check_upload, zip_problem
+
+    bomb = _zipped(kind, {member: b"\0" * size})
+    assert len(bomb) < 100 * 1024
+    with pytest.raises(FileRefused) as refused:
+        check_upload(f"livrable.{kind}", bomb, allowed={"docx", "odt"}, field="fichier")
+    assert words in refused.value.message and f"livrable.{kind}" in refused.value.message
+    ordinary = _zipped(kind, {member: ("<p>Diagnostic du territoire, version 2.</p>\n" * 2000).encode()})
+    assert zip_problem(ordinary) is None  # text compresses well, yet far from a bomb
+    assert check_upload(f"livrable.{kind}", ordinary, allowed={"docx", "odt"}, field="fichier").kind == kind
+
+
 # -- strict types, SIREN, duplicates ---------------------------------------------------------------
 
 
