@@ -17,7 +17,7 @@ from models.pilots import find_pilot, pilots
 from models.recipients import consultancy_contacts, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
-from models.tables import Deliverable, Pilot, PilotStatus, ProgrammeState
+from models.tables import Deliverable, DueDateRequest, Pilot, PilotStatus, ProgrammeState
 from models.text import visible
 
 
@@ -45,8 +45,13 @@ def _pilot_of(ctx: Ctx, task: Deliverable) -> Pilot:
     return pilot
 
 
+MOOT = "sans_objet"
+"""The state of a due-date request still waiting when its deliverable is handed in: nothing left to decide."""
+
+
 def deliver(ctx: Ctx, task: Deliverable, *, at: datetime, by: str) -> bool:
-    """Mark a deliverable as handed in (again, after a return); handing it in twice changes nothing."""
+    """Mark a deliverable as handed in (again, after a return); handing it in twice changes nothing.
+    A request for a new due date still waiting for the Cerdd is closed as moot (`MOOT`)."""
     pilot = _pilot_of(ctx, task)
     if pilot.status == PilotStatus.CHARTER_PENDING or (pilot.kickoff_at and at < pilot.kickoff_at):
         raise Refused(f"L'accompagnement de {pilot.name} n'a pas commencé à cette date.")
@@ -60,6 +65,13 @@ def deliver(ctx: Ctx, task: Deliverable, *, at: datetime, by: str) -> bool:
     again = " de nouveau" if task.returned_at else ""
     ctx.audit(at, by, "livrable.remis", "deliverable", task.id,
               f"{pilot.name} : livrable « {task.title} » remis{again}{late}.")
+    for request in ctx.session.exec(select(DueDateRequest).where(DueDateRequest.deliverable_id == task.id,
+                                                                 DueDateRequest.status == "en_attente")).all():
+        request.status, request.decided_at = MOOT, at
+        ctx.session.add(request)
+        ctx.audit(at, by, "livrable.report_sans_objet", "deliverable", task.id,
+                  f"{pilot.name} : la demande de report n° {request.id} de « {task.title} » est sans objet "
+                  "(livrable remis).", demande=request.id)
     return True
 
 

@@ -315,6 +315,30 @@ def test_the_cerdd_decides_a_due_date_request_on_its_page(started: str, client_f
     assert "accordée" in client.get(path).text
 
 
+def test_a_request_waiting_when_its_deliverable_is_handed_in_is_closed(started: str, client_for) -> None:  # noqa: ANN001
+    client = client_for(started)
+    _, consultancy_path = link(started, consultancy(), when="2015-07-01T10:00")
+    page = client.get(consultancy_path).text
+    ask = form_ending(page, f"{ARRAS}/livrable/diagnostic/report")
+    client.post(ask.action, data={**ask.hidden, "echeance": "2015-09-15", "motif": "Entretiens décalés"})
+    _, path = link(started, territory(party="cerdd"), when="2015-07-01T10:00")
+    decision = form_ending(client.get(path).text, "/demande/1")  # the Cerdd's page, opened before the hand-in
+    hand_in = form_ending(page, f"{ARRAS}/livrable/diagnostic/remise")
+    done = client.post(hand_in.action, data=hand_in.hidden,
+                       files={"fichier": ("diagnostic.pdf", PDF, "application/pdf")})
+    assert done.status_code == 303, done.text
+    with session_scope(started) as session:
+        request, = session.exec(select(DueDateRequest)).all()
+        task = session.get(Deliverable, request.deliverable_id)
+        assert request.status == "sans_objet" and request.decided_at == at("2015-07-02T10:00")
+        assert task is not None and task.due_at != at("2015-09-15T18:00")
+    assert len(audits(started, "livrable.report_sans_objet")) == 1
+    cerdd = client.get(path).text
+    assert "/demande/" not in cerdd and "sans objet : livrable remis" in cerdd  # nothing left to grant
+    assert_french_refusal(client.post(decision.action, data={**decision.hidden, "decision": "accorder"}), 409,
+                          "déjà décidée")
+
+
 def test_an_internal_error_is_a_french_page_without_details(selected: str, client_for, clock: Clock) -> None:  # noqa: ANN001
     from fastapi.testclient import TestClient
 
