@@ -93,11 +93,14 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
         TimeElapsedColumn(), console=console, transient=True,
     ) as bar:
+        publish: Callable[..., object] | None = None
         if tick is None:
-            from flows.tick import tick_flow
+            from flows.tick import dashboard_flow, tick_flow
 
-            def tick(instant: datetime) -> TickResult:
-                return tick_flow(as_of=instant)
+            def tick(instant: datetime) -> TickResult:  # the dashboard once, at the end
+                return tick_flow(as_of=instant, publish=False)
+
+            publish = dashboard_flow
 
         job = bar.add_task("Rejeu 2015", total=span)
         current = start
@@ -117,6 +120,8 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
             timeline.follow_pilots()
             bar.update(job, completed=min(span, (current - start).total_seconds()),
                        description=f"Rejeu 2015 — {format_paris(current, with_time=False)}")
+        if publish is not None:
+            publish(as_of=current)
     elapsed = time.perf_counter() - started
     with session_scope(url) as session:
         status = build_status(session, current, None)
