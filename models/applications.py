@@ -189,10 +189,15 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
 def _record_contacts(session: Session, organisation_id: int, form: ApplicationForm) -> None:
     """Keep the organisation's directory of people up to date with the latest form."""
     people = [*form.responsables_operationnels, *form.referents_politiques, *form.referents_techniques]
+    known: dict[str, Contact] = {}  # one query for the organisation's directory, not one per person
+    for row in session.exec(select(Contact).where(Contact.organisation_id == organisation_id)
+                            .order_by(col(Contact.id))).all():
+        known.setdefault(row.email, row)
     for person in people:
-        contact = session.exec(select(Contact).where(
-            Contact.organisation_id == organisation_id, Contact.email == person.courriel)).first()
-        contact = contact or Contact(organisation_id=organisation_id, email=person.courriel, name=person.nom)
+        contact = known.get(person.courriel)
+        if contact is None:
+            contact = known[person.courriel] = Contact(organisation_id=organisation_id, email=person.courriel,
+                                                       name=person.nom)
         contact.name, contact.role, contact.phone = person.nom, person.qualite, person.telephone or ""
         session.add(contact)
     session.flush()

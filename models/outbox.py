@@ -58,11 +58,13 @@ def enqueue(
     if kind not in IMMEDIATE:
         leaves = definition.calendar().next_sending(leaves)
     expires_at = worth_sending_until(kind, context)
+    keyed = {f"{kind.value}:{key}:{recipient.email.lower()}": recipient for recipient in unique_recipients(recipients)}
+    keys, queued = list(keyed), set[str]()
+    for start in range(0, len(keys), 500):  # one query for up to 500 recipients' keys, not one each
+        queued.update(session.exec(select(Notice.dedup_key).where(col(Notice.dedup_key).in_(keys[start:start + 500]))))
     created = 0
-    for recipient in unique_recipients(recipients):
-        dedup_key = f"{kind.value}:{key}:{recipient.email.lower()}"
-        exists = session.exec(select(col(Notice.id)).where(Notice.dedup_key == dedup_key)).first()
-        if exists is not None:
+    for dedup_key, recipient in keyed.items():
+        if dedup_key in queued:
             continue
         common = {"programme": definition, "destinataire": recipient, "organisateur": definition.organiser,
                   "lien": linker(recipient) if linker is not None else None}

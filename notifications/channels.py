@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 import re
+import sys
 from email import policy
+from email.contentmanager import _encode_text  # type: ignore[attr-defined]
+from email.generator import BytesGenerator
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 from typing import Protocol
 
@@ -114,19 +119,12 @@ def _set_ascii(email: EmailMessage, name: str, value: str) -> None:
         email[name] = value
 
 
-def build_email(message: Message, sender: str) -> EmailMessage:
-    """The message in MIME: plain text first, HTML alternative, stable Message-ID.
-
-    Addresses are built as `email.headerregistry.Address` objects (display name and the stored
-    address), never by joining text, so a name with quotes, commas or angle brackets stays a name
-    and the one recipient is the stored address. Every header is one line (control characters in
-    names or subjects become spaces) and encoded so that `email.policy.default` reads back exactly
-    the rendered text. Adds `Auto-Submitted: auto-generated` (RFC 3834). Raises ValueError for
-    an address no channel can carry (see `models.addresses.deliverable_address`)."""
+def _headers(message: Message, sender: str) -> EmailMessage:
+    """The message's own headers (everything but MIME-Version and the Content-* headers), in order."""
     email = EmailMessage(policy=HEADERS)
     email.set_raw("From", _from_header(sender))
     email.set_raw("To", encode_mailbox("To", mailbox(message.recipient.name, message.recipient.email)))
-    email.set_raw("Subject", encode_text("Subject", header_text(message.subject)))
+    email.set_raw("Subject", _subject(header_text(message.subject)))
     # Short ASCII values the code writes itself go in raw (parsing them back into header objects
     # was a tenth of the delivery's time); anything people typed goes through the policy.
     _set_ascii(email, "Date", format_datetime(message.created_at))
@@ -139,6 +137,16 @@ def build_email(message: Message, sender: str) -> EmailMessage:
         email["X-Transitions-Notices"] = " ".join(str(n) for n in message.notices)
     for name, value in message.headers:
         email[name] = header_text(value)
+    return email
+
+
+@lru_cache(maxsize=256)
+def _subject(text: str) -> str:
+    """The Subject header's text: one subject is usually sent to many recipients."""
+    return encode_text("Subject", text)
+
+
+def _add_body(email: EmailMessage, message: Message) -> None:
     email.set_content(message.text, charset="utf-8")
     email.add_alternative(message.html, subtype="html", charset="utf-8")
     if message.calendar:  # RFC 6047: the invitation as a text/calendar alternative with its METHOD
@@ -149,7 +157,88 @@ def build_email(message: Message, sender: str) -> EmailMessage:
     for attachment in message.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         email.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+
+
+def build_email(message: Message, sender: str) -> EmailMessage:
+    """The message in MIME: plain text first, HTML alternative, stable Message-ID.
+
+    Addresses are built as `email.headerregistry.Address` objects (display name and the stored
+    address), never by joining text, so a name with quotes, commas or angle brackets stays a name
+    and the one recipient is the stored address. Every header is one line (control characters in
+    names or subjects become spaces) and encoded so that `email.policy.default` reads back exactly
+    the rendered text. Adds `Auto-Submitted: auto-generated` (RFC 3834). Raises ValueError for
+    an address no channel can carry (see `models.addresses.deliverable_address`)."""
+    email = _headers(message, sender)
+    _add_body(email, message)
     return email
+
+
+_METHOD = re.compile(r"^[A-Z][A-Z-]{0,30}$")
+
+
+def _calendar_method(calendar: str) -> str:
+    return next((line.split(":", 1)[1].strip() for line in calendar.splitlines()
+                 if line.startswith("METHOD:")), "PUBLISH")
+
+
+def _text_part(text: str, headers: list[str], cte: str | None, nl: str) -> tuple[list[str], str]:
+    """One text part as `set_content` encodes it (same heuristics: 7bit, 8bit, quoted-printable
+    or base64), its header lines given with `{cte}` where the transfer encoding goes."""
+    chosen, payload = _encode_text(text, "utf-8", cte, HEADERS)
+    body = nl.join(_LINES.split(payload))
+    return [line.format(cte=chosen) for line in headers], body
+
+
+_LINES = re.compile(r"\r\n|\r|\n")
+
+
+def _body_bytes(message: Message, linesep: str) -> bytes:
+    """MIME-Version, Content-Type and the parts, as `bytes(build_email(...))` writes them after
+    the message's own headers, without building the MIME tree: `set_content`'s header objects
+    were most of the message's cost. Messages with attachments or an unusual calendar METHOD take
+    the library's path."""
+    method = _calendar_method(message.calendar) if message.calendar else None
+    if message.attachments or (method is not None and not _METHOD.match(method)):
+        part = EmailMessage(policy=HEADERS)
+        _add_body(part, message)
+        out = BytesIO()
+        BytesGenerator(out, mangle_from_=False, policy=HEADERS.clone(linesep=linesep)).flatten(part)
+        return out.getvalue()
+    parts = [
+        _text_part(message.text, ['Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: {cte}"],
+                   None, linesep),
+        _text_part(message.html, ['Content-Type: text/html; charset="utf-8"', "Content-Transfer-Encoding: {cte}",
+                                  "MIME-Version: 1.0"], None, linesep),
+    ]
+    if message.calendar:
+        parts.append(_text_part(message.calendar, [
+            "Content-Transfer-Encoding: {cte}",
+            f'Content-Type: text/calendar; charset="utf-8"; method="{method}"', "MIME-Version: 1.0"],
+            "base64", linesep))
+    boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
+    if any(boundary in body for _, body in parts):  # as unlikely as it is, the library handles it
+        part = EmailMessage(policy=HEADERS)
+        _add_body(part, message)
+        out = BytesIO()
+        BytesGenerator(out, mangle_from_=False, policy=HEADERS.clone(linesep=linesep)).flatten(part)
+        return out.getvalue()
+    nl = linesep
+    rendered = [nl.join(headers) + nl + nl + body for headers, body in parts]
+    text = (f"MIME-Version: 1.0{nl}Content-Type: multipart/alternative;{nl} boundary=\"{boundary}\"{nl}{nl}"
+            f"--{boundary}{nl}" + f"{nl}--{boundary}{nl}".join(rendered) + f"{nl}--{boundary}--{nl}")
+    return text.encode("utf-8", "surrogateescape")
+
+
+def email_bytes(message: Message, sender: str, *, linesep: str = "\n") -> bytes:
+    """`build_email(message, sender)` serialised (RFC 5322 bytes, lines ending with `linesep`:
+    "\r\n" on the wire), built without flattening the whole message each time: the headers are
+    folded as `bytes(build_email(...))` folds them, followed by the body, encoded once for every
+    message with the same parts. Only the multipart boundary may differ from `build_email`'s (it is
+    random there). Raises ValueError like `build_email`."""
+    email = _headers(message, sender)
+    fold = HEADERS.clone(linesep=linesep).fold_binary
+    head = b"".join(fold(name, value) for name, value in email.raw_items())
+    return head + _body_bytes(message, linesep)
 
 
 class FileChannel:
@@ -166,7 +255,7 @@ class FileChannel:
         target = self.directory / f"{message.stem}.eml"
         temporary = target.with_suffix(".tmp")
         try:
-            temporary.write_bytes(bytes(build_email(message, self.sender)))
+            temporary.write_bytes(email_bytes(message, self.sender))
             os.replace(temporary, target)
         except OSError as exc:
             raise DeliveryError(f"écriture impossible dans {self.directory} : {os_reason(exc)}") from exc

@@ -7,6 +7,7 @@ Pure: renders a `ReportData` (models.report_data) with the packaged template `re
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def iso(value: datetime | None) -> str:
     return paris(value).isoformat(timespec="minutes") if value else ""
 
 
+@lru_cache(maxsize=1)
 def _environment() -> Environment:
+    """Built once per process: compiling the report's templates cost more than rendering them."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(

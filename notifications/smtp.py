@@ -9,7 +9,7 @@ import smtplib
 import ssl
 
 from models.addresses import deliverable_address
-from notifications.channels import DeliveryError, build_email, sender_mailbox
+from notifications.channels import DeliveryError, email_bytes, sender_mailbox
 from notifications.message import Message
 
 
@@ -62,13 +62,15 @@ class SmtpChannel:
         return client
 
     def send(self, message: Message) -> None:
-        email = build_email(message, self.sender)  # ValueError for an address no channel can carry
+        # Serialised once, with the wire's line ends (send_message would copy and flatten the
+        # message again); ValueError for an address no channel can carry.
+        data = email_bytes(message, self.sender, linesep="\r\n")
         envelope_from = sender_mailbox(self.sender).addr_spec
         envelope_to = deliverable_address(message.recipient.email)
         if self._client is None:
             self._client = self._connect()
         try:
-            refused = self._client.send_message(email, from_addr=envelope_from, to_addrs=[envelope_to])
+            refused = self._client.sendmail(envelope_from, [envelope_to], data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             raise DeliveryError(_reply("destinataire refusé", code, reply), permanent=code >= 500) from None

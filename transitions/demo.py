@@ -11,6 +11,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,15 +90,24 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     timeline = Timeline(url, script, script_path.parent, console)
     span = (add_paris(accompaniment.kickoff, parse_duration(accompaniment.duration)) - start).total_seconds()
     ticks = 0
-    with replay_settings(), Progress(
+    with ExitStack() as stack, replay_settings(), Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
         TimeElapsedColumn(), console=console, transient=True,
     ) as bar:
+        publish: Callable[..., object] | None = None
         if tick is None:
-            from flows.tick import tick_flow
+            from prefect.context import SyncClientContext
 
-            def tick(instant: datetime) -> TickResult:
-                return tick_flow(as_of=instant)
+            from flows.tick import dashboard_flow, tick_flow
+
+            # One API client for every flow and task run of the replay: otherwise each run opens
+            # its own (a new connection and TLS context, a version check: ~40 ms a run).
+            stack.enter_context(SyncClientContext.get_or_create())
+
+            def tick(instant: datetime) -> TickResult:  # the dashboard once, at the end
+                return tick_flow(as_of=instant, publish=False)
+
+            publish = dashboard_flow
 
         job = bar.add_task("Rejeu 2015", total=span)
         current = start
@@ -117,6 +127,8 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
             timeline.follow_pilots()
             bar.update(job, completed=min(span, (current - start).total_seconds()),
                        description=f"Rejeu 2015 — {format_paris(current, with_time=False)}")
+        if publish is not None:
+            publish(as_of=current)
     elapsed = time.perf_counter() - started
     with session_scope(url) as session:
         status = build_status(session, current, None)
