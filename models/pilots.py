@@ -10,6 +10,7 @@ from sqlmodel import col, func, select
 from models.clock import add_paris, format_duration, format_paris, paris, parse_duration, utc
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
+from models.forms import siren_or_reference
 from models.notices import NoticeKind
 from models.recipients import all_parties, manager
 from models.reminders import Planned, due_now, plan_rule
@@ -51,7 +52,9 @@ def pilots(ctx: Ctx, *statuses: str) -> list[Pilot]:
 
 
 def find_pilot(ctx: Ctx, reference: str) -> Pilot:
-    """A pilot by its lead's SIREN, receipt number or exact name."""
+    """A pilot by its lead's SIREN, receipt number or exact name; InvalidInput for a malformed
+    SIREN (digits only, bad key or length), NotFound when nothing matches."""
+    reference = siren_or_reference(reference)
     for pilot in pilots(ctx):
         application = ctx.session.get(Application, pilot.application_id)
         assert application is not None

@@ -105,9 +105,27 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     assert "5 événements" in run("calendar", "--out", str(ics), "--person", "claire.dufour@cu-arras.example.org")
 
 
-def test_operator_mistakes_get_french_messages(loaded: str) -> None:
+def test_operator_mistakes_get_french_messages(loaded: str, monkeypatch: pytest.MonkeyPatch,
+                                               request: pytest.FixtureRequest) -> None:
+    from transitions.settings import reset_settings
+
+    monkeypatch.setenv("PORTAL_SECRET", "k3Jx9QvT2mLw8RbZ5nYc7HdF4sGp6AeU")
+    reset_settings()
+    request.addfinalizer(reset_settings)
     cases = [
-        (["sign", "999999999", "--party", "cerdd", "--signatory", "X"], 3, "Aucun territoire pilote"),
+        (["sign", "999999998", "--party", "cerdd", "--signatory", "X"], 3, "Aucun territoire pilote"),
+        # A SIREN with a wrong key is said malformed (exit 2) by every command taking one, like announce.
+        (["sign", "999999999", "--party", "cerdd", "--signatory", "X"], 2,
+         "Le numéro SIREN 999999999 est invalide (clé de contrôle fausse)."),
+        (["link", "--pilot", "200033578", "--party", "territoire"], 2,
+         "Le numéro SIREN 200033578 est invalide (clé de contrôle fausse)."),
+        (["link", "--pilot", "20003357", "--party", "territoire"], 2, "exactement 9 chiffres"),
+        (["link", "--pilot", "CU d'Arras", "--party", "territoire"], 2, "--pilot attend le numéro SIREN"),
+        (["link", "--pilot", "123456782", "--party", "territoire"], 3, "Aucun territoire pilote"),
+        (["sessions", "--pilot", "200033578"], 2, "Le numéro SIREN 200033578 est invalide"),
+        (["deliverables", "--pilot", "200 033 578"], 2, "Le numéro SIREN 200033578 est invalide"),
+        (["applications", "--show", "200033578"], 2, "Le numéro SIREN 200033578 est invalide"),
+        (["applications", "--history", "123456782"], 3, "Aucune candidature ne correspond"),
         (["jury", "score", "/nulle/part.yaml"], 2, "n'existe pas"),
         (["outbox", "retry", "999"], 3, "Aucun avis n°999"),
         (["tasks", "--at", "hier"], 2, "ISO 8601"),
