@@ -38,6 +38,18 @@ PARTY_OF = {
     CharterParty.CONSULTANCY: "du prestataire",
 }
 
+PARTY_NAME = {
+    CharterParty.TERRITORY: "le territoire",
+    CharterParty.ORGANISER: "le Cerdd",
+    CharterParty.CONSULTANCY: "le prestataire",
+}
+"""Each party of the charter as a sentence names it."""
+
+
+def party_name(party: str) -> str:
+    """« le territoire », « le Cerdd », « le prestataire » for a party key (the key itself when unknown)."""
+    return PARTY_NAME[CharterParty(party)] if party in set(CharterParty) else party
+
 
 def party_of(party: str) -> str:
     """« du territoire », « du Cerdd »… for a party key (the key itself when unknown)."""
