@@ -249,7 +249,8 @@ def test_help_is_french(tmp_path: Path) -> None:
     (["jury", "dossier", "--out", "/nonexistent/dossier/jury.md"], 2),
     (["applications", "--csv", "/nonexistent/dossier/c.csv"], 2),
     (["applications", "--history", "CERDD-2015-9999"], 3),
-    (["applications", "--show", "123456789"], 3),
+    (["applications", "--show", "123456782"], 3),
+    (["applications", "--show", "123456789"], 2),  # a SIREN with a wrong key is said malformed
     (["announce", "200033579", "--contact", " ", "--email", "a@example.org", "--at", "2015-04-10"], 2),
     (["attend", "200033579", "formation-1", "X", "--organisation", "Y"], 3),
     (["deliverable", "200033579", "methode"], 3),
