@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from models.errors import InvalidInput
 from models.text import multi_line, single_line, visible
 
 LINE_WIDTH = 120
@@ -47,6 +48,20 @@ def check_siren(value: str) -> str:
     if digits == "000000000":
         raise ValueError("le numéro SIREN 000000000 n'existe pas")
     return digits
+
+
+def siren_or_reference(reference: str) -> str:
+    """A reference typed where a SIREN or another key (receipt number, name) is accepted: when it is
+    written with digits only (spaces allowed), it is meant as a SIREN and returned normalised by
+    `check_siren`; a malformed one raises InvalidInput (« Le numéro SIREN … est invalide … »), so it
+    is said malformed rather than unknown. Any other reference is returned as typed."""
+    if isinstance(reference, str) and re.fullmatch(r"[0-9\s]+", reference) and reference.strip():
+        try:
+            return check_siren(reference)
+        except ValueError as exc:
+            message = str(exc)
+            raise InvalidInput(f"{message[:1].upper()}{message[1:]}.") from None
+    return reference
 
 
 def luhn_ok(digits: str) -> bool:

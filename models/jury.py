@@ -13,6 +13,7 @@ from models.applications import form_of
 from models.clock import format_number
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
+from models.forms import siren_or_reference
 from models.notices import NoticeKind, Recipient
 from models.pilots import notify_charter_to_sign, sign_by
 from models.recipients import applicants, manager
@@ -36,7 +37,9 @@ class Ranked:
 
 
 def find_application(ctx: Ctx, reference: str) -> Application:
-    """An application by receipt number or by its lead's SIREN."""
+    """An application by receipt number or by its lead's SIREN; InvalidInput for a malformed SIREN,
+    NotFound when nothing matches."""
+    reference = siren_or_reference(reference)
     application = ctx.session.exec(
         select(Application).where(
             Application.programme_id == ctx.programme_id,

@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
-from models.forms import check_siren
+from models.forms import siren_or_reference
 from models.notices import NoticeKind, Recipient
 from models.pilots import find_pilot
 from models.recipients import all_parties
@@ -102,7 +102,10 @@ def pilot_bearer(ctx: Ctx, siren: str, party: str) -> Bearer:
     NotFound when no pilot has this SIREN."""
     if party not in (CharterParty.TERRITORY, CharterParty.ORGANISER, CharterParty.CONSULTANCY):
         raise InvalidInput(f"Partie inconnue « {visible(party)[:40]} » (territoire, cerdd ou prestataire).")
-    siren = check_siren(siren)
+    siren = siren_or_reference(siren)
+    if not siren.isdigit():
+        raise InvalidInput(f"--pilot attend le numéro SIREN du territoire pilote (9 chiffres), "
+                           f"pas « {visible(siren)[:40]} ».")
     find_pilot(ctx, siren)
     return Bearer(party, siren=siren)
 

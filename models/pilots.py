@@ -10,6 +10,7 @@ from sqlmodel import col, func, select
 from models.clock import add_paris, format_duration, format_paris, paris, parse_duration, utc
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
+from models.forms import siren_or_reference
 from models.notices import NoticeKind
 from models.recipients import all_parties, manager
 from models.reminders import Planned, due_now, plan_rule
@@ -37,6 +38,18 @@ PARTY_OF = {
     CharterParty.CONSULTANCY: "du prestataire",
 }
 
+PARTY_NAME = {
+    CharterParty.TERRITORY: "le territoire",
+    CharterParty.ORGANISER: "le Cerdd",
+    CharterParty.CONSULTANCY: "le prestataire",
+}
+"""Each party of the charter as a sentence names it."""
+
+
+def party_name(party: str) -> str:
+    """« le territoire », « le Cerdd », « le prestataire » for a party key (the key itself when unknown)."""
+    return PARTY_NAME[CharterParty(party)] if party in set(CharterParty) else party
+
 
 def party_of(party: str) -> str:
     """« du territoire », « du Cerdd »… for a party key (the key itself when unknown)."""
@@ -51,7 +64,9 @@ def pilots(ctx: Ctx, *statuses: str) -> list[Pilot]:
 
 
 def find_pilot(ctx: Ctx, reference: str) -> Pilot:
-    """A pilot by its lead's SIREN, receipt number or exact name."""
+    """A pilot by its lead's SIREN, receipt number or exact name; InvalidInput for a malformed
+    SIREN (digits only, bad key or length), NotFound when nothing matches."""
+    reference = siren_or_reference(reference)
     for pilot in pilots(ctx):
         application = ctx.session.get(Application, pilot.application_id)
         assert application is not None

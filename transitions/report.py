@@ -22,15 +22,34 @@ __all__ = ["application_rows", "build_status", "dashboard_markdown", "jury_dossi
            "print_history", "print_rows", "print_status"]
 
 
+NOTE_WIDTH = 30
+"""Characters of a reason surely shown whole beside the other columns at 80 columns."""
+
+
 def print_rows(console: Console, rows: list[dict[str, str]]) -> None:
     if not rows:
         console.print("Aucune candidature.")
         return
-    table = Table("Récépissé", "Chef de file", "Version", "Statut", "Motif / avertissements")
+    """The applications, one line each at any width: the reason or warnings are cut with « … » (the
+    first of several warnings, with how many more), and a line after the table says where to read
+    them whole (`transitions applications --show RÉCÉPISSÉ`)."""
+    others = {"Récépissé": "recepisse", "Chef de file": "chef_de_file", "Version": "version", "Statut": "statut"}
+    natural = {h: max([len(h)] + [len(row[k]) for row in rows]) for h, k in others.items()}
+    room = max(12, console.width - sum(natural.values()) - 3 * (len(others) + 1) - 1)
+    table = Table()
+    for header in others:
+        table.add_column(header, min_width=min(natural[header], 12))
+    table.add_column("Motif / avertissements", no_wrap=True, overflow="ellipsis", max_width=room)
+    shortened = False
     for row in rows:
-        note = row["motif"] or row["avertissements"]
+        lines = (row["motif"] or row["avertissements"]).splitlines()
+        note = lines[0] + (f" (+{len(lines) - 1})" if len(lines) > 1 else "") if lines else ""
+        shortened = shortened or len(lines) > 1 or len(note) > NOTE_WIDTH
         table.add_row(row["recepisse"], escape(row["chef_de_file"]), row["version"], row["statut"], escape(note))
     console.print(table)
+    if shortened:
+        console.print("Motifs et avertissements complets : transitions applications --show RÉCÉPISSÉ.",
+                      highlight=False)
 
 
 def print_history(console: Console, session: Session, reference: str, slug: str | None = None) -> None:

@@ -23,6 +23,7 @@ from transitions.settings import get_settings
 
 if TYPE_CHECKING:
     from models.context import Ctx
+    from models.stages import StageName
 
 app = typer.Typer(help="Transitions : le dispositif du Cerdd, de l'appel à candidature à la fin des 12 mois.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -180,6 +181,14 @@ def paris_text(value: datetime) -> str:
     return format_paris(value)
 
 
+def changes_text(changed: dict[StageName, int], sent: int) -> str:
+    """A tick's outcome in French: each stage that did something by its French name and its count of
+    changes (« relances de la charte (16), phases et jalons (1) »), or « aucune étape à jouer », then
+    the notices sent. Stage names come from `models.stages.AGENDA`."""
+    from models.stages import AGENDA
+
+    stages = ", ".join(f"{AGENDA.get(key, key)} ({count})" for key, count in changed.items()) or "aucune étape à jouer"
+    return f"{stages} ; {sent} avis envoyé(s)"
 
 
 @contextmanager

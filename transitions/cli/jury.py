@@ -118,9 +118,9 @@ def ranking(
         columns += [Column(code, code, 4, justify="right") for code in jurors.values()]
         columns += [Column("Moy. (n)", "moy", 9, justify="right"), Column("Écart", "ecart", 5, drop=1)]
         cells = []
-        for key, _, weight in view.criteria:
+        for key, label, weight in view.criteria:
             mean, count = line.criterion_means[key]
-            row = {"critere": key, "coef": str(weight), "moy": f"{format_number(mean) if mean is not None else '—'}"
+            row = {"critere": label, "coef": str(weight), "moy": f"{format_number(mean) if mean is not None else '—'}"
                    f" ({count})", "ecart": "écart" if key in line.divergent else ""}
             for juror, code in jurors.items():
                 value = line.scores[(juror, key)]

@@ -44,10 +44,11 @@ def sign(
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
         changed = pilots.sign_charter(ctx, found, party=party, signatory=signatory, role=role, at=instant(at))
-        missing = set(ctx.definition.accompaniment.charter.parties) - set(pilots.signatures(ctx, found))
+        signed = set(pilots.signatures(ctx, found))
+        missing = [pilots.party_name(p) for p in ctx.definition.accompaniment.charter.parties if p not in signed]
         name = found.name
     word = "enregistrée" if changed else "déjà enregistrée"
-    rest = f" ; reste à signer : {', '.join(sorted(missing))}." if missing else " ; la charte est complète."
+    rest = f" ; reste à signer : {', '.join(missing)}." if missing else " ; la charte est complète."
     out.print(f"Signature {word} pour {escape(name)}{rest}", highlight=False)
 
 

@@ -4,7 +4,7 @@ Cerdd's decision, conflicts of interest, submitted score sheets)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,6 +24,10 @@ from transitions.cli.common import (
 from transitions.cli.jury import jury_app
 from transitions.cli.pilots import PilotArgument
 
+if TYPE_CHECKING:
+    from models.context import Ctx
+    from models.links import Bearer
+
 
 def portal_secret() -> str:
     """PORTAL_SECRET, or a French refusal (exit 2) saying how to set one."""
@@ -34,6 +38,24 @@ def portal_secret() -> str:
         return settings.require_portal_secret()
     except ValueError as exc:
         raise InvalidInput(f"{exc}.") from None
+
+
+def _holder(ctx: Ctx, bearer: Bearer) -> str:
+    """Who a link is for, in French: « le territoire CU d'Arras (SIREN 200033579) », « le prestataire
+    (tous les pilotes) », « le juré Anne Martin (anne.martin@…) »."""
+    from models import links, pilots
+
+    if bearer.role == links.JUROR:
+        names = [m.juror for m in ctx.definition.jury.members if m.email.lower() == bearer.email]
+        return f"le juré {names[0]} ({bearer.email})" if names else f"le juré {bearer.email}"
+    if bearer.every_pilot:
+        return "le prestataire (tous les pilotes)"
+    assert bearer.siren is not None
+    name = pilots.find_pilot(ctx, bearer.siren).name
+    label = links.ROLE_LABELS.get(bearer.role, bearer.role)
+    if bearer.role == "territoire":
+        return f"{label} {name} (SIREN {bearer.siren})"
+    return f"{label}, pilote {name} (SIREN {bearer.siren})"
 
 
 @command(app)
@@ -70,9 +92,10 @@ def link(
         else:
             bearer = links.consultancy_bearer()
         token = links.issue_link(ctx, bearer, secret=secret, at=when, days=settings.portal_link_days)
+        holder = _holder(ctx, bearer)
     from transitions.portal.urls import page_url
 
-    out.print(f"Lien personnel pour {escape(bearer.subject)}, valable {settings.portal_link_days} jours "
+    out.print(f"Lien personnel pour {escape(holder)}, valable {settings.portal_link_days} jours "
               "(les liens précédents ne fonctionnent plus) :", highlight=False)
     out.print(page_url(settings.portal_base_url, bearer, token), highlight=False, soft_wrap=True)
 

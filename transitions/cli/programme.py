@@ -14,6 +14,7 @@ from transitions.cli.common import (
     AtOption,
     ProgrammeOption,
     app,
+    changes_text,
     command,
     database,
     instant,
@@ -79,9 +80,8 @@ def tick(at: AtOption = None, programme: ProgrammeOption = None) -> None:
 
     saved("chaque étape terminée avant l'erreur est enregistrée ; les autres reprendront au prochain tick")
     result = run_tick(when, programme)
-    out.print(f"Tick du {paris_text(when)} : "
-              + (", ".join(f"{k} ({v})" for k, v in result.changed.items()) or "rien de nouveau")
-              + f" ; {result.delivery.sent} avis envoyé(s).", highlight=False)
+    out.print(f"Tick du {paris_text(when)} : {changes_text(result.changed, result.delivery.sent)}.",
+              highlight=False)
     for line in result.delivery.warnings():
         out.print(f"Attention : {line}", highlight=False, markup=False)
 

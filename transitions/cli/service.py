@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from transitions.cli.common import AtOption, ProgrammeOption, app, command, database, instant, out, paris_text
+from transitions.cli.common import (
+    AtOption,
+    ProgrammeOption,
+    app,
+    changes_text,
+    command,
+    database,
+    instant,
+    out,
+    paris_text,
+)
 
 
 @command(app)
@@ -57,7 +67,6 @@ def rattrapage(
         result = run_tick(due, slug)
         ticks += 1
         current = due
-        out.print(f"  {paris_text(due)} : " + (", ".join(f"{k} ({v})" for k, v in result.changed.items())
-                                               or "rien de nouveau") + f" ; {result.delivery.sent} avis envoyé(s).")
+        out.print(f"  {paris_text(due)} : {changes_text(result.changed, result.delivery.sent)}.", highlight=False)
     run_tick(end, slug)
     out.print(f"Programme « {slug} » rattrapé jusqu'au {paris_text(end)} en {ticks + 1} tick(s).")

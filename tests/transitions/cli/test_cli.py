@@ -249,7 +249,8 @@ def test_help_is_french(tmp_path: Path) -> None:
     (["jury", "dossier", "--out", "/nonexistent/dossier/jury.md"], 2),
     (["applications", "--csv", "/nonexistent/dossier/c.csv"], 2),
     (["applications", "--history", "CERDD-2015-9999"], 3),
-    (["applications", "--show", "123456789"], 3),
+    (["applications", "--show", "123456782"], 3),
+    (["applications", "--show", "123456789"], 2),  # a SIREN with a wrong key is said malformed
     (["announce", "200033579", "--contact", " ", "--email", "a@example.org", "--at", "2015-04-10"], 2),
     (["attend", "200033579", "formation-1", "X", "--organisation", "Y"], 3),
     (["deliverable", "200033579", "methode"], 3),
@@ -320,3 +321,22 @@ def test_every_help_names_types_in_french(capsys: pytest.CaptureFixture[str]) ->
         assert "Usage: transitions" in shown and not english.search(shown), (path, english.findall(shown))
     run(app, ["outbox", "list", "--help"])
     assert "<entier borné>" in capsys.readouterr().out
+
+
+def test_prefect_background_queues_do_not_print_english_at_exit(tmp_path: Path) -> None:
+    # « EventsWorker - Still processing items: 21 items remaining... » was printed after a tick on a
+    # temporary server; the CLI's logging configuration silences those queues, not our flows' loggers.
+    probe = ("import logging, os\n"
+             "from transitions.prefect_env import configure_prefect\n"
+             "configure_prefect()\n"
+             "from prefect.logging.configuration import setup_logging\n"
+             "setup_logging()\n"
+             "for name in ('EventsWorker', 'APILogWorker', 'prefect.flow_runs', 'prefect.task_runs'):\n"
+             "    print(name, logging.getLogger(name).isEnabledFor(logging.WARNING))\n")
+    env = {**COMMAND_ENV, "HOME": str(tmp_path), "TRANSITIONS_DATA_DIR": str(tmp_path / "var")}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    enabled = dict(line.split() for line in done.stdout.splitlines())
+    assert enabled == {"EventsWorker": "False", "APILogWorker": "False",
+                       "prefect.flow_runs": "True", "prefect.task_runs": "True"}, done.stdout

@@ -22,9 +22,17 @@ def run(*args: str, expect: int = 0) -> str:
     return " ".join(result.output.split())
 
 
-def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: str, tmp_path: Path) -> None:
+def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    from transitions.settings import reset_settings
+
+    monkeypatch.setenv("PORTAL_SECRET", "k3Jx9QvT2mLw8RbZ5nYc7HdF4sGp6AeU")
+    reset_settings()
+    request.addfinalizer(reset_settings)
     run("init", "--programme", str(PROGRAMME), "--at", "2015-04-01T09:00")
-    assert "lancement_appel (1)" in run("tick", "--at", "2015-04-02T09:00")
+    assert "ouverture de l'appel (1)" in run("tick", "--at", "2015-04-02T09:00")
+    # The same instant again: nothing to play, said without contradicting the count of notices.
+    assert ": aucune étape à jouer ; 0 avis envoyé(s)." in run("tick", "--at", "2015-04-02T09:00")
     for name in ("candidature-cu-arras.yaml", "candidature-ca-lens-lievin-v2.yaml",
                  "candidature-cc-flandre-interieure.yaml", "candidature-ca-maubeuge-val-de-sambre.yaml"):
         assert "récépissé CERDD-2015-" in run("submit", str(EXAMPLES / name), "--at", "2015-04-20T10:00")
@@ -37,6 +45,8 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
         sheet.write_text(yaml.safe_dump({"juror": juror, "notes": notes}, allow_unicode=True), encoding="utf-8")
         assert "20 note(s) enregistrée(s)" in run("jury", "score", str(sheet), "--at", "2015-06-01T10:00")
     assert "│ 1 │ CERDD-2015-0001 │ CU d'Arras │ 5 │ 0 │" in run("jury", "ranking")
+    detail = run("jury", "ranking", "--detail")
+    assert "Candidature multi-partenariale" in detail and "multi_partenariat" not in detail
     assert "(4 candidature(s))" in run("jury", "dossier", "--out", str(tmp_path / "dossier.md"))
     dossier = (tmp_path / "dossier.md").read_text(encoding="utf-8")
     assert dossier.count("\n## CERDD-2015-") == 4 and "### Points d'attention" in dossier  # Maubeuge's short texts
@@ -50,11 +60,22 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
                                 "2015-06-04T14:20", expect=4)
     listing = run("applications")
     assert listing.count("retenue") == 4 and "non retenue" in listing
+    assert "reste à signer : le Cerdd, le prestataire." in run(
+        "sign", "200033579", "--party", "territoire", "--signatory", "Élu", "--at", "2015-06-20T09:00")
     for siren in PILOTS:
         for party, who in (("territoire", "Élu"), ("cerdd", "Emmanuel Bertin"), ("prestataire", "Cheffe")):
             run("sign", siren, "--party", party, "--signatory", who, "--at", "2015-06-20T10:00")
     assert "la charte est complète" in run("sign", "200033579", "--party", "cerdd", "--signatory", "Emmanuel Bertin",
                                            "--at", "2015-06-21T10:00")
+    # Personal links name their holder in words, not as an internal subject (« territoire:200033579 »).
+    assert "Lien personnel pour le territoire CU d'Arras (SIREN 200033579)," in run(
+        "link", "--pilot", "200033579", "--party", "territoire", "--at", "2015-06-22T10:00")
+    assert "Lien personnel pour le Cerdd, pilote CU d'Arras (SIREN 200033579)," in run(
+        "link", "--pilot", "200 033 579", "--party", "cerdd", "--at", "2015-06-22T10:00")
+    assert "Lien personnel pour le prestataire (tous les pilotes)," in run(
+        "link", "--consultancy", "--at", "2015-06-22T10:00")
+    assert "Lien personnel pour le juré Représentant de la DREAL (jury-dreal@example.org)," in run(
+        "link", "--juror", "Jury-DREAL@example.org", "--at", "2015-06-22T10:00")
     run("tick", "--at", "2015-07-01T09:30")
     status = run("status", "--at", "2015-07-01T09:30")
     assert status.count("en cours") == 3
@@ -105,9 +126,27 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     assert "5 événements" in run("calendar", "--out", str(ics), "--person", "claire.dufour@cu-arras.example.org")
 
 
-def test_operator_mistakes_get_french_messages(loaded: str) -> None:
+def test_operator_mistakes_get_french_messages(loaded: str, monkeypatch: pytest.MonkeyPatch,
+                                               request: pytest.FixtureRequest) -> None:
+    from transitions.settings import reset_settings
+
+    monkeypatch.setenv("PORTAL_SECRET", "k3Jx9QvT2mLw8RbZ5nYc7HdF4sGp6AeU")
+    reset_settings()
+    request.addfinalizer(reset_settings)
     cases = [
-        (["sign", "999999999", "--party", "cerdd", "--signatory", "X"], 3, "Aucun territoire pilote"),
+        (["sign", "999999998", "--party", "cerdd", "--signatory", "X"], 3, "Aucun territoire pilote"),
+        # A SIREN with a wrong key is said malformed (exit 2) by every command taking one, like announce.
+        (["sign", "999999999", "--party", "cerdd", "--signatory", "X"], 2,
+         "Le numéro SIREN 999999999 est invalide (clé de contrôle fausse)."),
+        (["link", "--pilot", "200033578", "--party", "territoire"], 2,
+         "Le numéro SIREN 200033578 est invalide (clé de contrôle fausse)."),
+        (["link", "--pilot", "20003357", "--party", "territoire"], 2, "exactement 9 chiffres"),
+        (["link", "--pilot", "CU d'Arras", "--party", "territoire"], 2, "--pilot attend le numéro SIREN"),
+        (["link", "--pilot", "123456782", "--party", "territoire"], 3, "Aucun territoire pilote"),
+        (["sessions", "--pilot", "200033578"], 2, "Le numéro SIREN 200033578 est invalide"),
+        (["deliverables", "--pilot", "200 033 578"], 2, "Le numéro SIREN 200033578 est invalide"),
+        (["applications", "--show", "200033578"], 2, "Le numéro SIREN 200033578 est invalide"),
+        (["applications", "--history", "123456782"], 3, "Aucune candidature ne correspond"),
         (["jury", "score", "/nulle/part.yaml"], 2, "n'existe pas"),
         (["outbox", "retry", "999"], 3, "Aucun avis n°999"),
         (["tasks", "--at", "hier"], 2, "ISO 8601"),
