@@ -40,3 +40,33 @@ def test_a_later_pilots_charter_states_its_own_terms(selected: str) -> None:
     assert "21 juillet" not in original
     with session_scope(selected) as session:  # the same pilot state gives the same words
         assert charter_sha256(ctx_of(session), find_pilot(ctx_of(session), FLANDRE)) == stable
+
+
+def _text(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_a_withdrawn_pilots_pages_say_so_offer_nothing_and_show_nothing_late(selected: str, client_for,  # noqa: ANN001
+                                                                              clock) -> None:  # noqa: ANN001
+    _withdraw_flandre(selected)
+    clock.now = at("2015-07-08T10:00")  # after the signing deadline of 26 June: nothing shown late
+    _, own = link(selected, territory(FLANDRE), when="2015-07-07T09:00")
+    _, cerdd = link(selected, territory(FLANDRE, "cerdd"), when="2015-07-07T09:00")
+    _, firm = link(selected, consultancy(), when="2015-07-07T09:00")
+    client = client_for(selected)
+    pages = {path: client.get(path) for path in (own, cerdd, firm)}
+    for path, answer in pages.items():
+        assert answer.status_code == 200, answer.text
+        own_part = answer.text.split(f'<section aria-labelledby="pilote-{FLANDRE}">')[-1].split("</section>")[0]
+        words = " ".join(_text(own_part).split()).split("Les territoires pilotes au")[0]  # not the overview
+        assert "La CC de Flandre Intérieure s'est retirée du programme le lundi 6 juillet 2015" in words, path
+        assert "Délibération non obtenue" in words
+        assert "En retard" not in words and "charte en attente" not in words
+        assert "Signer la charte" not in words
+    territory_words = " ".join(_text(pages[own].text).split())
+    assert "État : retiré du programme" in territory_words and "Plus rien n'est attendu" in territory_words
+    assert "seront planifié" not in territory_words
+    assert "<form" not in pages[own].text
+    firm_block = _text(pages[firm].text.split(f'<section aria-labelledby="pilote-{FLANDRE}">')[1])
+    assert "Aucun livrable : le territoire s'est retiré du programme" in " ".join(firm_block.split())
+    assert "Le Cerdd : charte de la CC de Flandre Intérieure" in _text(pages[cerdd].text)

@@ -42,7 +42,7 @@ from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Una
 from models.forms import FIELD_LABELS
 from models.jury import find_application
 from models.links import Bearer
-from models.pilots import pilots, sign_by, sign_charter, signatures
+from models.pilots import pilots, sign_by, sign_charter, signatures, withdrawal_of
 from models.report_data import pilot_views
 from models.status import pilot_rows
 from models.tables import (
@@ -61,6 +61,7 @@ from models.tables import (
 )
 from models.text import visible
 from models.training import find_session, sessions_of
+from models.wording import agreement, of_territory, with_article
 from notifications.render import render_notice
 from transitions.portal.urls import home_path
 
@@ -277,6 +278,10 @@ def _environment() -> Environment:
     env.filters["etat"] = label
     env.filters["visible"] = visible
     env.filters["iso_jour"] = lambda value: paris(value).date().isoformat()
+    env.filters["de_territoire"] = of_territory
+    env.filters["Article"] = lambda name: (lambda phrase: phrase[:1].upper() + phrase[1:])(with_article(name))
+    env.filters["article"] = with_article
+    env.filters["accord"] = agreement
     return env
 
 
@@ -311,6 +316,7 @@ def _charter(portal: Portal, ctx: Ctx, bearer: Bearer, pilot: Pilot, party: str)
         "partie": party,
         "partie_libelle": participation.party_label(party),
         "a_signer": party in parties and party not in signed and pilot.status == PilotStatus.CHARTER_PENDING,
+        "retrait": withdrawal_of(ctx, pilot, portal.now()),
         "jeton": portal.form(bearer, f"charte:{pilot.id}:{party}"),
     }
 
@@ -480,7 +486,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                 raise links.LinkForbidden("Ce lien personnel ne donne pas accès à cette page.")
             pilot = _pilot_of(ctx, siren)
             now = portal.now()
-            return portal.page("cerdd.html", title=f"Le Cerdd : charte de {pilot.name} et vue d'ensemble",
+            return portal.page("cerdd.html", title=f"Le Cerdd : charte {of_territory(pilot.name)} et vue d'ensemble",
                                **_common(ctx, token, fait), pilot=pilot, maintenant=now,
                                charte=_charter(portal, ctx, bearer, pilot, CharterParty.ORGANISER),
                                lignes=pilot_rows(ctx.session, now, ctx.programme.slug),
