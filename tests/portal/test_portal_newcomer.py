@@ -10,7 +10,7 @@ from models.db import session_scope
 from models.participation import charter_sha256, charter_text
 from models.pilots import extend_charter, find_pilot, withdraw
 from tests.conftest import at, ctx_of
-from tests.portal.conftest import ARRAS, consultancy, link, territory
+from tests.portal.conftest import ARRAS, consultancy, juror, link, territory
 
 FLANDRE, MAUBEUGE = "200040947", "200043396"
 
@@ -70,3 +70,19 @@ def test_a_withdrawn_pilots_pages_say_so_offer_nothing_and_show_nothing_late(sel
     firm_block = _text(pages[firm].text.split(f'<section aria-labelledby="pilote-{FLANDRE}">')[1])
     assert "Aucun livrable : le territoire s'est retiré du programme" in " ".join(firm_block.split())
     assert "Le Cerdd : charte de la CC de Flandre Intérieure" in _text(pages[cerdd].text)
+
+
+def test_after_the_meeting_the_juror_reads_the_applications_own_scores_and_the_decision(
+        selected: str, client_for) -> None:  # noqa: ANN001
+    _, path = link(selected, juror(), when="2015-06-05T09:00")
+    answer = client_for(selected).get(path)
+    assert answer.status_code == 200
+    words = " ".join(_text(answer.text).split())
+    assert "Jury : feuille de notes de : Représentant de la DREAL" in words and "la feuille de notes de" not in words
+    assert "Les notes ne s'enregistrent plus" in words
+    assert "Territoires retenus comme pilotes : " in words
+    retained = words.split("Territoires retenus comme pilotes : ")[1].split(".")[0]
+    assert set(retained.split(", ")) == {"CU d'Arras", "CA de Lens - Liévin", "CC de Flandre Intérieure"}
+    assert len(re.findall(r"\(CERDD-2015-\d+\) Décision du jury : retenue —", words)) == 3
+    assert re.search(r"\(\d+\) \d+/\d+", words), "the juror's own scores, read-only"
+    assert "<select" not in answer.text and "<form" not in answer.text  # nothing to change

@@ -285,6 +285,17 @@ def _environment() -> Environment:
     return env
 
 
+JUDGED = (ApplicationStatus.ADMISSIBLE, ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
+"""The applications a juror scored: admissible, then selected or not by the jury's decision."""
+DECIDED = (ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
+
+
+def _decision_by(application: Application, now: datetime) -> str | None:
+    """The jury's decision on the application if recorded by `now` (retenue, non_retenue)."""
+    decided = application.decided_at is not None and application.decided_at <= now
+    return application.status if decided and application.status in DECIDED else None
+
+
 def _can_sign(bearer: Bearer, party: str, siren: str) -> bool:
     if bearer.role != party:
         return False
@@ -589,7 +600,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             conflicted = {c.application_id for c in participation.conflicts(ctx, juror)}
             applications = ctx.session.exec(select(Application).where(
                 Application.programme_id == ctx.programme_id,
-                Application.status == ApplicationStatus.ADMISSIBLE).order_by(col(Application.id))).all()
+                col(Application.status).in_(JUDGED)).order_by(col(Application.id))).all()
             scores = {(s.application_id, s.criterion): s for s in ctx.session.exec(
                 select(JuryScore).where(JuryScore.juror == juror)).all()}
             entries = []
@@ -597,10 +608,12 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                 entries.append({"app": application, "form": form_of(ctx.session, application),
                                 "pieces": _pieces(ctx.session, application), "conflit": application.id in conflicted,
                                 "notes": {c.key: scores.get((application.id or 0, c.key)) for c in jury.criteria},
+                                "decision": _decision_by(application, now),
                                 "jeton_conflit": portal.form(bearer, f"conflit:{application.id}")})
             submitted = participation.submitted_at(ctx, juror)
             open_ = (ctx.programme.state == "appel_clos" and now < jury.meeting and submitted is None)
-            return portal.page("jury.html", title=f"Jury : la feuille de notes de {juror}",
+            retained = [e["app"].lead_name for e in entries if e["decision"] == ApplicationStatus.SELECTED]
+            return portal.page("jury.html", title=f"Jury : feuille de notes de : {juror}", retenues=retained,
                                **_common(ctx, token, fait), juror=juror, jury=jury, candidatures=entries,
                                soumise=submitted, ouverte=open_, maintenant=now, labels=FIELD_LABELS,
                                jeton_notes=portal.form(bearer, "notes"),
