@@ -612,7 +612,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                                 "jeton_conflit": portal.form(bearer, f"conflit:{application.id}")})
             submitted = participation.submitted_at(ctx, juror)
             open_ = (ctx.programme.state == "appel_clos" and now < jury.meeting and submitted is None)
-            retained = [e["app"].lead_name for e in entries if e["decision"] == ApplicationStatus.SELECTED]
+            retained = [a.lead_name for a in applications if _decision_by(a, now) == ApplicationStatus.SELECTED]
             return portal.page("jury.html", title=f"Jury : feuille de notes de : {juror}", retenues=retained,
                                **_common(ctx, token, fait), juror=juror, jury=jury, candidatures=entries,
                                soumise=submitted, ouverte=open_, maintenant=now, labels=FIELD_LABELS,
