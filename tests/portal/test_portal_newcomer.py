@@ -86,3 +86,9 @@ def test_after_the_meeting_the_juror_reads_the_applications_own_scores_and_the_d
     assert len(re.findall(r"\(CERDD-2015-\d+\) Décision du jury : retenue —", words)) == 3
     assert re.search(r"\(\d+\) \d+/\d+", words), "the juror's own scores, read-only"
     assert "<select" not in answer.text and "<form" not in answer.text  # nothing to change
+
+
+def test_the_favicon_is_answered_without_error(selected: str, client_for) -> None:  # noqa: ANN001
+    answer = client_for(selected).get("/favicon.ico")
+    assert answer.status_code == 204 and answer.content == b""
+    assert {"content-security-policy", "x-content-type-options", "referrer-policy"} <= set(answer.headers)

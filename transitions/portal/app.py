@@ -402,6 +402,11 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         return Response((STATIC / "portail.css").read_bytes(), media_type="text/css; charset=utf-8",
                         headers={"cache-control": "public, max-age=3600"})
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        """No icon: 204, so browsers stop asking and log no error (the security headers are added)."""
+        return Response(status_code=204, headers={"cache-control": "public, max-age=86400"})
+
     @app.get("/", response_class=HTMLResponse)
     def root() -> HTMLResponse:
         return HTMLResponse(portal.error_html(404, "Ce portail s'ouvre avec le lien personnel reçu par courriel. "
