@@ -92,3 +92,31 @@ def test_the_favicon_is_answered_without_error(selected: str, client_for) -> Non
     answer = client_for(selected).get("/favicon.ico")
     assert answer.status_code == 204 and answer.content == b""
     assert {"content-security-policy", "x-content-type-options", "referrer-policy"} <= set(answer.headers)
+
+
+def test_past_sessions_show_held_or_cancelled_and_the_attendance(selected: str, client_for,  # noqa: ANN001
+                                                                   clock) -> None:  # noqa: ANN001
+    from models import training
+    from tests.portal.helpers import start_arras
+
+    start_arras(selected)
+    with session_scope(selected) as session:
+        ctx = ctx_of(session)
+        arras = find_pilot(ctx, ARRAS)
+        first, second = training.sessions_of(ctx, arras)[:2]
+        training.record_attendance(ctx, first, person="Claire Dufour", organisation="CU d'Arras", present=True,
+                                   at=first.ends_at)
+        training.record_attendance(ctx, first, person="Jean Martin", organisation="CU d'Arras", present=False,
+                                   at=first.ends_at)
+        training.cancel(ctx, second, reason="Salle indisponible", at=first.ends_at)
+        first_key, second_key, clock.now = first.key, second.key, second.ends_at
+    _, own = link(selected, territory(), when="2015-07-01T09:00")
+    page = client_for(selected).get(own).text
+
+    def block(key: str) -> str:
+        part = page.split(f'<section id="session-{key}"')[1].split("</section>")[0]
+        return " ".join(_text(part).split())
+
+    assert "— tenue ." in block(first_key)
+    assert "Présences relevées : 1 présent (Claire Dufour), 1 absent." in block(first_key)
+    assert "— annulée (Salle indisponible)" in block(second_key) and "Présences" not in block(second_key)

@@ -50,6 +50,7 @@ from models.tables import (
     ApplicationFile,
     ApplicationStatus,
     ApplicationVersion,
+    Attendance,
     CharterParty,
     Deliverable,
     DueDateRequest,
@@ -290,6 +291,16 @@ JUDGED = (ApplicationStatus.ADMISSIBLE, ApplicationStatus.SELECTED, ApplicationS
 DECIDED = (ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
 
 
+def _attendance(ctx: Ctx, session_ids: list[int], now: datetime) -> dict[int, list[Attendance]]:
+    """The attendance recorded by `now` for each of these sessions, by session id, names sorted."""
+    found: dict[int, list[Attendance]] = {}
+    for row in ctx.session.exec(select(Attendance).where(col(Attendance.session_id).in_(session_ids),
+                                                         col(Attendance.recorded_at) <= now)
+                                .order_by(col(Attendance.person))):
+        found.setdefault(row.session_id, []).append(row)
+    return found
+
+
 def _decision_by(application: Application, now: datetime) -> str | None:
     """The jury's decision on the application if recorded by `now` (retenue, non_retenue)."""
     decided = application.decided_at is not None and application.decided_at <= now
@@ -429,7 +440,9 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             now = portal.now()
             view = pilot_views(ctx, now, siren)[0]
             answers = participation.answers_of(ctx, pilot)
+            marks = _attendance(ctx, [item.id or 0 for item in sessions_of(ctx, pilot)], now)
             sessions = [{"item": item, "reponse": answers.get(item.id or 0),
+                         "passee": item.ends_at <= now, "presences": marks.get(item.id or 0, []),
                          "ouverte": item.status == SessionStatus.PLANNED and item.starts_at > now,
                          "jeton": portal.form(bearer, f"reponse:{item.id}")}
                         for item in sessions_of(ctx, pilot)]
