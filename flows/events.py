@@ -65,15 +65,44 @@ def publish_since(after_id: int, *, only_with_server: bool = False) -> int:
         except Exception:  # best-effort: the tick reconciles; never fail the change that happened
             log.warning("événement non émis pour l'entrée d'audit %s", entry.id, exc_info=True)
     if only_with_server and emitted:  # a command line exits next: send the events before it does
-        from prefect.events.worker import EventsWorker
+        drain_events(timeout=10)
+    return emitted
 
-        # Prefect's queue logs « Still processing items… » in English while it drains: not for users.
-        logging.getLogger("EventsWorker").setLevel(logging.ERROR)
+
+def drain_events(timeout: float = 10) -> bool:
+    """Wait (at most `timeout` seconds) until Prefect's events worker has sent what was emitted;
+    returns whether it finished. Works from a plain command line and from inside a running event
+    loop (the portal's routes): Prefect's `EventsWorker.drain_all` returns a coroutine there,
+    which nobody would await, so the drain then runs in a worker thread without a loop."""
+    import asyncio
+    import threading
+
+    from prefect.events.worker import EventsWorker
+
+    # Prefect's queue logs « Still processing items… » in English while it drains: not for users.
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
+    outcome: list[bool] = []
+
+    def drain() -> None:
         try:
-            EventsWorker.drain_all(timeout=10)
+            result = EventsWorker.drain_all(timeout=timeout)
+            if asyncio.iscoroutine(result):  # not expected without a running loop; never leave it unawaited
+                result.close()
+                raise RuntimeError("drain_all returned a coroutine outside an event loop")
+            outcome.append(not result[1])
         except Exception:
             log.warning("événements peut-être non transmis au serveur Prefect", exc_info=True)
-    return emitted
+            outcome.append(False)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop in this thread: drain here
+        drain()
+    else:
+        worker = threading.Thread(target=drain, name="transitions-drain-events", daemon=True)
+        worker.start()
+        worker.join(timeout + 1)
+    return bool(outcome and outcome[0])
 
 
 SESSION_ENDED = "transitions.session.terminee"

@@ -46,21 +46,27 @@ DELIVERABLE_TYPES = frozenset({"pdf", "doc", "docx", "odt", "xls", "xlsx", "ods"
 
 def charter_text(ctx: Ctx, pilot: Pilot) -> str:
     """The charter's text as the parties read and sign it (its SHA-256 is recorded with each
-    signature): built from the programme's definition, so both doors sign the same words."""
+    signature): built from the programme's definition and the pilot's own signing deadline (a
+    replacement pilot has a later one), so both doors sign the same words. It names no calendar
+    start date: the accompaniment starts when the last of the three parties signs, which holds for
+    original and replacement pilots alike. The text depends only on the pilot's name and deadline,
+    so it is stable while the pilot's state does not change those."""
     definition = ctx.definition
     charter = definition.accompaniment.charter
-    accompaniment = definition.accompaniment
     lines = [
         f"Charte « {charter.title} »",
         "",
-        f"Entre {pilot.name} (le territoire), le {definition.organiser.name} ({definition.organiser.full_name}) "
-        f"et {definition.consultancy.name} (le prestataire), dans le cadre du programme « {definition.title} ».",
+        "Entre les trois parties :",
+        f"- le territoire : {pilot.name} ;",
+        f"- le {definition.organiser.name} : {definition.organiser.full_name} ;",
+        f"- le prestataire : {definition.consultancy.name} ;",
+        f"dans le cadre du programme « {definition.title} ».",
         "",
         "1. Objet. Les trois parties s'engagent réciproquement à conduire ensemble l'accompagnement du "
         "territoire pilote ; l'implication active de chacune est la condition de réussite de la démarche.",
-        f"2. Durée. L'accompagnement commence le {format_paris(accompaniment.kickoff, with_time=False)} "
-        "lorsque les trois parties ont signé, pour la durée prévue par le programme.",
-        "3. Étapes : " + " ; ".join(phase.title for phase in accompaniment.phases) + ".",
+        "2. Durée. L'accompagnement commence à la date de la dernière des trois signatures, "
+        "pour la durée prévue par le programme.",
+        "3. Étapes : " + " ; ".join(phase.title for phase in definition.accompaniment.phases) + ".",
         "4. Le territoire mobilise ses élus, ses services et ses partenaires, participe aux sessions de "
         "formation et de co-production, et répond aux invitations.",
         "5. Le prestataire remet ses livrables aux échéances convenues ; toute nouvelle échéance est "

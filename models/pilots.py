@@ -3,6 +3,7 @@ pilot withdrawn and its place offered to the next application), and the kick-off
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlmodel import col, func, select
@@ -243,6 +244,26 @@ def withdraw(ctx: Ctx, pilot: Pilot, *, reason: str, at: datetime, by: str = "ce
     ctx.notify(NoticeKind.PILOT_WITHDRAWN, recipients=recipients, key=f"pilote-{pilot.id}",
                context={"pilote": pilot, "motif": reason, "remplacant": successor}, at=at)
     return successor
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A pilot's withdrawal as its pages tell it: when, why, and the pilot offered its place."""
+
+    at: datetime
+    reason: str
+    successor: str | None
+
+
+def withdrawal_of(ctx: Ctx, pilot: Pilot, as_of: datetime | None = None) -> Withdrawal | None:
+    """The pilot's withdrawal recorded by `as_of` (any time if None), or None. Its successor is the
+    pilot whose place was offered by the withdrawal itself (`withdraw` selects it at the same
+    instant); None when no application could take the place."""
+    if pilot.withdrawn_at is None or (as_of is not None and pilot.withdrawn_at > as_of):
+        return None
+    successor = next((p.name for p in pilots(ctx) if p.id != pilot.id and p.selected_at == pilot.withdrawn_at),
+                     None)
+    return Withdrawal(pilot.withdrawn_at, pilot.withdraw_reason or "", successor)
 
 
 def _e(pilot: Pilot) -> str:

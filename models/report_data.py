@@ -351,6 +351,10 @@ class SignatureFact:
     signed_at: datetime
 
 
+PARTY_NAMES = {"territoire": "le territoire", "cerdd": "le Cerdd", "prestataire": "le prestataire"}
+"""A charter party's code as a person reads it."""
+
+
 @dataclass
 class PilotView:
     id: int
@@ -376,10 +380,13 @@ class PilotView:
     @property
     def late(self) -> list[TimelineItem]:
         """What is late at the instant, the oldest first (a charter not signed by its date included)."""
+        if self.status == PilotStatus.WITHDRAWN:  # a withdrawn territory owes nothing any more
+            return []
         items = [i for i in self.milestones + self.deliverables if i.late]
         if self.missing_parties and self.sign_by is not None and self.sign_by < self.as_of:
             items.append(TimelineItem("charte", "charte", "Signature de la charte ("
-                                      + ", ".join(self.missing_parties) + ")", self.sign_by, None, None, "en_retard"))
+                                      + ", ".join(PARTY_NAMES.get(p, p) for p in self.missing_parties) + ")",
+                                      self.sign_by, None, None, "en_retard"))
         return sorted(items, key=lambda i: i.start)
 
     @property
@@ -402,7 +409,7 @@ def pilot_views(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list
         charter = ctx.definition.accompaniment.charter
         if view.status == PilotStatus.CHARTER_PENDING:
             view.missing_parties = sorted(set(charter.parties) - {s.party for s in view.signatures})
-            view.sign_by = charter.sign_by
+            view.sign_by = pilot.sign_by or charter.sign_by
         views.append(view)
     return views
 
@@ -414,7 +421,9 @@ def _at(value: datetime | None, as_of: datetime) -> datetime | None:
 def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of: datetime) -> PilotView:
     kickoff = _at(pilot.kickoff_at, as_of)
     finished = _at(pilot.finished_at, as_of)
-    status = (PilotStatus.FINISHED if finished else PilotStatus.ACTIVE if kickoff else PilotStatus.CHARTER_PENDING)
+    withdrawn = _at(pilot.withdrawn_at, as_of)
+    status = (PilotStatus.WITHDRAWN if withdrawn else PilotStatus.FINISHED if finished
+              else PilotStatus.ACTIVE if kickoff else PilotStatus.CHARTER_PENDING)
     signatures = [SignatureFact(s.party, s.signatory, s.signed_at) for s in session.exec(
         select(CharterSignature).where(CharterSignature.pilot_id == pilot.id, CharterSignature.signed_at <= as_of)
         .order_by(col(CharterSignature.signed_at)))]

@@ -36,6 +36,8 @@ def _check(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"portail-{name}.png"), full_page=True)
     assert page.evaluate("document.documentElement.lang") == "fr"
+    ids = page.evaluate("() => [...document.querySelectorAll('[id]')].map(e => e.id)")
+    assert sorted({i for i in ids if ids.count(i) > 1}) == [], (name, "identifiants en double")
     page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
     violations = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
@@ -128,7 +130,7 @@ def test_juror_in_chromium(closed: str, serve: Any, browser: Any, clock: Clock) 
     _, path = link(closed, juror(), when="2015-05-20T10:00")
     page = browser
     page.goto(base + path)
-    assert page.locator("h1").inner_text() == "Jury : la feuille de notes de Représentant de la DREAL"
+    assert page.locator("h1").inner_text() == "Jury : feuille de notes de : Représentant de la DREAL"
     _check(page, "jury")
     first = page.locator("section.candidature").nth(0)
     for select_box in first.locator("select").all():
@@ -150,3 +152,30 @@ def test_juror_in_chromium(closed: str, serve: Any, browser: Any, clock: Clock) 
         assert conflict.juror == "Représentant de la DREAL" and conflict.reason == "Élu communautaire"
         assert not session.exec(select(Notice).where(Notice.kind == "demande_report")).all()
     assert len(audits(closed, "jury.note")) == 5 and len(audits(closed, "jury.conflit")) == 1
+
+
+def test_after_the_meeting_and_a_withdrawal_in_chromium(selected: str, serve: Any, browser: Any,
+                                                        clock: Clock) -> None:
+    """The juror's read-only page after the meeting, a withdrawn pilot's page, and the consultancy's
+    page with one charter per pilot (folded, unique ids)."""
+    from models.pilots import find_pilot, withdraw
+    from tests.conftest import ctx_of
+
+    with session_scope(selected) as session:
+        ctx = ctx_of(session)
+        withdraw(ctx, find_pilot(ctx, "200040947"), reason="Délibération non obtenue", at=at("2015-07-06T10:00"))
+    clock.now = at("2015-07-08T10:00")
+    base = serve(selected)
+    page = browser
+    _, juror_path = link(selected, juror(), when="2015-07-07T09:00")
+    page.goto(base + juror_path)
+    assert "Territoires retenus comme pilotes" in page.locator("#decision").inner_text()
+    _check(page, "jury-apres-reunion")
+    _, withdrawn_path = link(selected, territory("200040947"), when="2015-07-07T09:00")
+    page.goto(base + withdrawn_path)
+    assert "s'est retirée du programme" in page.locator(".retrait").inner_text()
+    _check(page, "territoire-retire")
+    _, consultancy_path = link(selected, consultancy(), when="2015-07-07T09:00")
+    page.goto(base + consultancy_path)
+    assert page.locator("details > summary").count() == 3
+    _check(page, "prestataire-trois-chartes")

@@ -222,7 +222,7 @@ def test_a_juror_scores_declares_a_conflict_and_submits(scoring: str, client_for
     client = client_for(scoring)
     _, path = link(scoring, juror(), when="2015-05-20T10:00")
     page = client.get(path).text
-    assert "Jury : la feuille de notes de Représentant de la DREAL" in page and "Pièces jointes" in page
+    assert "Jury : feuille de notes de : Représentant de la DREAL" in page and "Pièces jointes" in page
     with session_scope(scoring) as session:
         ctx = ctx_of(session)
         arras, lens = find_application(ctx, ARRAS), find_application(ctx, LENS)

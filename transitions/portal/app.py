@@ -42,7 +42,7 @@ from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Una
 from models.forms import FIELD_LABELS
 from models.jury import find_application
 from models.links import Bearer
-from models.pilots import pilots, sign_by, sign_charter, signatures
+from models.pilots import pilots, sign_by, sign_charter, signatures, withdrawal_of
 from models.report_data import pilot_views
 from models.status import pilot_rows
 from models.tables import (
@@ -50,6 +50,7 @@ from models.tables import (
     ApplicationFile,
     ApplicationStatus,
     ApplicationVersion,
+    Attendance,
     CharterParty,
     Deliverable,
     DueDateRequest,
@@ -61,6 +62,7 @@ from models.tables import (
 )
 from models.text import visible
 from models.training import find_session, sessions_of
+from models.wording import agreement, of_territory, with_article
 from notifications.render import render_notice
 from transitions.portal.urls import home_path
 
@@ -277,7 +279,32 @@ def _environment() -> Environment:
     env.filters["etat"] = label
     env.filters["visible"] = visible
     env.filters["iso_jour"] = lambda value: paris(value).date().isoformat()
+    env.filters["de_territoire"] = of_territory
+    env.filters["Article"] = lambda name: (lambda phrase: phrase[:1].upper() + phrase[1:])(with_article(name))
+    env.filters["article"] = with_article
+    env.filters["accord"] = agreement
     return env
+
+
+JUDGED = (ApplicationStatus.ADMISSIBLE, ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
+"""The applications a juror scored: admissible, then selected or not by the jury's decision."""
+DECIDED = (ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
+
+
+def _attendance(ctx: Ctx, session_ids: list[int], now: datetime) -> dict[int, list[Attendance]]:
+    """The attendance recorded by `now` for each of these sessions, by session id, names sorted."""
+    found: dict[int, list[Attendance]] = {}
+    for row in ctx.session.exec(select(Attendance).where(col(Attendance.session_id).in_(session_ids),
+                                                         col(Attendance.recorded_at) <= now)
+                                .order_by(col(Attendance.person))):
+        found.setdefault(row.session_id, []).append(row)
+    return found
+
+
+def _decision_by(application: Application, now: datetime) -> str | None:
+    """The jury's decision on the application if recorded by `now` (retenue, non_retenue)."""
+    decided = application.decided_at is not None and application.decided_at <= now
+    return application.status if decided and application.status in DECIDED else None
 
 
 def _can_sign(bearer: Bearer, party: str, siren: str) -> bool:
@@ -311,6 +338,7 @@ def _charter(portal: Portal, ctx: Ctx, bearer: Bearer, pilot: Pilot, party: str)
         "partie": party,
         "partie_libelle": participation.party_label(party),
         "a_signer": party in parties and party not in signed and pilot.status == PilotStatus.CHARTER_PENDING,
+        "retrait": withdrawal_of(ctx, pilot, portal.now()),
         "jeton": portal.form(bearer, f"charte:{pilot.id}:{party}"),
     }
 
@@ -385,6 +413,11 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         return Response((STATIC / "portail.css").read_bytes(), media_type="text/css; charset=utf-8",
                         headers={"cache-control": "public, max-age=3600"})
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        """No icon: 204, so browsers stop asking and log no error (the security headers are added)."""
+        return Response(status_code=204, headers={"cache-control": "public, max-age=86400"})
+
     @app.get("/", response_class=HTMLResponse)
     def root() -> HTMLResponse:
         return HTMLResponse(portal.error_html(404, "Ce portail s'ouvre avec le lien personnel reçu par courriel. "
@@ -407,7 +440,9 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             now = portal.now()
             view = pilot_views(ctx, now, siren)[0]
             answers = participation.answers_of(ctx, pilot)
+            marks = _attendance(ctx, [item.id or 0 for item in sessions_of(ctx, pilot)], now)
             sessions = [{"item": item, "reponse": answers.get(item.id or 0),
+                         "passee": item.ends_at <= now, "presences": marks.get(item.id or 0, []),
                          "ouverte": item.status == SessionStatus.PLANNED and item.starts_at > now,
                          "jeton": portal.form(bearer, f"reponse:{item.id}")}
                         for item in sessions_of(ctx, pilot)]
@@ -480,7 +515,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                 raise links.LinkForbidden("Ce lien personnel ne donne pas accès à cette page.")
             pilot = _pilot_of(ctx, siren)
             now = portal.now()
-            return portal.page("cerdd.html", title=f"Le Cerdd : charte de {pilot.name} et vue d'ensemble",
+            return portal.page("cerdd.html", title=f"Le Cerdd : charte {of_territory(pilot.name)} et vue d'ensemble",
                                **_common(ctx, token, fait), pilot=pilot, maintenant=now,
                                charte=_charter(portal, ctx, bearer, pilot, CharterParty.ORGANISER),
                                lignes=pilot_rows(ctx.session, now, ctx.programme.slug),
@@ -583,7 +618,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             conflicted = {c.application_id for c in participation.conflicts(ctx, juror)}
             applications = ctx.session.exec(select(Application).where(
                 Application.programme_id == ctx.programme_id,
-                Application.status == ApplicationStatus.ADMISSIBLE).order_by(col(Application.id))).all()
+                col(Application.status).in_(JUDGED)).order_by(col(Application.id))).all()
             scores = {(s.application_id, s.criterion): s for s in ctx.session.exec(
                 select(JuryScore).where(JuryScore.juror == juror)).all()}
             entries = []
@@ -591,10 +626,12 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                 entries.append({"app": application, "form": form_of(ctx.session, application),
                                 "pieces": _pieces(ctx.session, application), "conflit": application.id in conflicted,
                                 "notes": {c.key: scores.get((application.id or 0, c.key)) for c in jury.criteria},
+                                "decision": _decision_by(application, now),
                                 "jeton_conflit": portal.form(bearer, f"conflit:{application.id}")})
             submitted = participation.submitted_at(ctx, juror)
             open_ = (ctx.programme.state == "appel_clos" and now < jury.meeting and submitted is None)
-            return portal.page("jury.html", title=f"Jury : la feuille de notes de {juror}",
+            retained = [a.lead_name for a in applications if _decision_by(a, now) == ApplicationStatus.SELECTED]
+            return portal.page("jury.html", title=f"Jury : feuille de notes de : {juror}", retenues=retained,
                                **_common(ctx, token, fait), juror=juror, jury=jury, candidatures=entries,
                                soumise=submitted, ouverte=open_, maintenant=now, labels=FIELD_LABELS,
                                jeton_notes=portal.form(bearer, "notes"),
