@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from models.db import dispose_engines
+from transitions.cli import app
 from transitions.portal.app import create_app
+from transitions.settings import reset_settings
 
 
 def test_the_demo_leaves_working_personal_links(replayed: tuple[Path, str]) -> None:
@@ -27,3 +33,25 @@ def test_the_demo_leaves_working_personal_links(replayed: tuple[Path, str]) -> N
         assert page.status_code == 200, page.text
         titles.append(page.text.split("<h1>")[1].split("</h1>")[0])
     assert titles[0].endswith("votre année d'accompagnement") and titles[3].startswith("Jury")
+
+
+def test_a_link_for_a_withdrawn_territory_says_it_has_withdrawn(replayed: tuple[Path, str], tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Cerdd may still resend a withdrawn territory its link (its page tells the story), but is warned."""
+    out, _ = replayed
+    copy = tmp_path / "copie.db"  # a link revokes the previous one: the shared replay stays untouched
+    shutil.copy(out / "transitions.db", copy)
+    settings = dict(line.split("=", 1) for line in (out / ".env").read_text(encoding="utf-8").splitlines())
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{copy}")
+    monkeypatch.setenv("PORTAL_SECRET", settings["PORTAL_SECRET"])
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    reset_settings()
+    try:
+        withdrawn = CliRunner().invoke(app, ["link", "--pilot", "200040947", "--party", "territoire"])
+        active = CliRunner().invoke(app, ["link", "--pilot", "200033579", "--party", "territoire"])
+    finally:
+        dispose_engines()
+        reset_settings()
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert "s'est retiré du programme le lundi 6 juillet 2015" in withdrawn.output
+    assert active.exit_code == 0 and "retiré" not in active.output

@@ -93,11 +93,26 @@ def link(
             bearer = links.consultancy_bearer()
         token = links.issue_link(ctx, bearer, secret=secret, at=when, days=settings.portal_link_days)
         holder = _holder(ctx, bearer)
+        withdrawn = _withdrawal_note(ctx, pilot) if pilot is not None else None
     from transitions.portal.urls import page_url
 
     out.print(f"Lien personnel pour {escape(holder)}, valable {settings.portal_link_days} jours "
               "(les liens précédents ne fonctionnent plus) :", highlight=False)
     out.print(page_url(settings.portal_base_url, bearer, token), highlight=False, soft_wrap=True)
+    if withdrawn:
+        out.print(withdrawn, highlight=False)
+
+
+def _withdrawal_note(ctx: Ctx, reference: str) -> str | None:
+    """A warning when the pilot has withdrawn: its page says so and offers no action any more."""
+    from models.clock import format_paris
+    from models.pilots import find_pilot, withdrawal_of
+
+    withdrawal = withdrawal_of(ctx, find_pilot(ctx, reference))
+    if withdrawal is None:
+        return None
+    return (f"Attention : ce territoire s'est retiré du programme le {format_paris(withdrawal.at)} ; "
+            "sa page l'indique et n'offre plus aucune action.")
 
 
 @command(app)
