@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, func, select
 
@@ -206,12 +207,19 @@ def _active(ctx: Ctx) -> list[Pilot]:
 
 def planned_advance(ctx: Ctx) -> list[datetime]:
     """Each active pilot's phase starts and ends, and milestone dates."""
-    instants: list[datetime] = []
-    for pilot in _active(ctx):
-        phases = ctx.session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id)).all()
-        instants += [p.starts_at for p in phases] + [p.ends_at for p in phases]
-        instants += [m.due_at for m in ctx.session.exec(select(Milestone).where(Milestone.pilot_id == pilot.id))]
+    if not _active(ctx):
+        return []
+    active = _active_of(ctx)
+    phases = ctx.session.exec(select(PilotPhase).join(Pilot).where(*active)).all()
+    instants = [p.starts_at for p in phases] + [p.ends_at for p in phases]
+    instants += [m.due_at for m in ctx.session.exec(select(Milestone).join(Pilot).where(*active))]
     return instants
+
+
+def _active_of(ctx: Ctx) -> tuple[Any, ...]:
+    """The conditions selecting this programme's active pilots (for a join on Pilot): one query
+    for all of them, not one per pilot."""
+    return (Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE)
 
 
 def planned_close(ctx: Ctx) -> list[datetime]:
@@ -223,10 +231,20 @@ def planned_close(ctx: Ctx) -> list[datetime]:
 def advance(ctx: Ctx, as_of: datetime) -> int:
     """Start and complete the phases whose dates have come; mark milestones reached and say so."""
     changes = 0
-    for pilot in pilots(ctx, PilotStatus.ACTIVE):
+    active = pilots(ctx, PilotStatus.ACTIVE)
+    # Every active pilot's facts and open milestones in a few queries for the stage, not a few per
+    # pilot. The rows are the session's own objects (its identity map): a phase completed below is
+    # seen completed by the same pilot's milestones.
+    facts = PilotFacts.read_all(ctx, as_of) if active else {}
+    open_milestones: dict[int, list[Milestone]] = {}
+    for milestone in (ctx.session.exec(select(Milestone).join(Pilot).where(
+            *_active_of(ctx), col(Milestone.reached_at).is_(None)).order_by(col(Milestone.due_at)))
+            if active else []):
+        open_milestones.setdefault(milestone.pilot_id, []).append(milestone)
+    for pilot in active:
         people: list[Recipient] = []  # read from the application once per pilot, when first needed
-        phases = ctx.session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id)
-                                  .order_by(col(PilotPhase.position))).all()
+        own = facts.get(pilot.id or 0) or PilotFacts({}, {}, {}, {})
+        phases = sorted(own.phases.values(), key=lambda p: p.position)
         for phase in phases:
             if phase.started_at is None and phase.starts_at <= as_of:
                 phase.started_at = phase.starts_at
@@ -246,7 +264,7 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
                 changes += 1
             ctx.session.add(phase)
         ctx.session.flush()
-        changes += _milestones(ctx, pilot, as_of)
+        changes += _milestones(ctx, pilot, as_of, open_milestones.get(pilot.id or 0, []), own)
     return changes
 
 
@@ -274,6 +292,31 @@ class PilotFacts:
             held[session_id] = first
         phases = {p.key: p for p in session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id))}
         return cls(tasks, items, held, phases)
+
+    @classmethod
+    def read_all(cls, ctx: Ctx, as_of: datetime) -> dict[int, PilotFacts]:
+        """`read` for every active pilot of the programme at once (four queries in all), by pilot id;
+        a pilot without any of these rows is absent."""
+        session, active = ctx.session, _active_of(ctx)
+        out: dict[int, PilotFacts] = {}
+
+        def of(pilot_id: int) -> PilotFacts:
+            return out.setdefault(pilot_id, cls({}, {}, {}, {}))
+
+        for task in session.exec(select(Deliverable).join(Pilot).where(*active)):
+            of(task.pilot_id).tasks[task.key] = task
+        for item in session.exec(select(TrainingSession).join(Pilot).where(*active)):
+            of(item.pilot_id).items[item.key] = item
+        for pilot_id, session_id, first in session.exec(
+                select(TrainingSession.pilot_id, Attendance.session_id, func.min(Attendance.recorded_at))
+                .join(TrainingSession, col(TrainingSession.id) == Attendance.session_id)
+                .join(Pilot, col(Pilot.id) == TrainingSession.pilot_id)
+                .where(*active, col(Attendance.recorded_at) <= as_of)
+                .group_by(col(TrainingSession.pilot_id), col(Attendance.session_id))):
+            of(pilot_id).held[session_id] = first
+        for phase in session.exec(select(PilotPhase).join(Pilot).where(*active)):
+            of(phase.pilot_id).phases[phase.key] = phase
+        return out
 
     def held_at(self, item: TrainingSession) -> datetime | None:
         """As `models.training.held_at`: the first attendance recorded by then, unless cancelled."""
@@ -314,14 +357,12 @@ def requirements_met(ctx: Ctx, pilot: Pilot, milestone: Milestone, as_of: dateti
     return achieved, missing, last
 
 
-def _milestones(ctx: Ctx, pilot: Pilot, as_of: datetime) -> int:
-    """Reach each milestone whose facts are recorded (late if after its date); once its date has
-    passed without them, tell the Cerdd's manager once."""
+def _milestones(ctx: Ctx, pilot: Pilot, as_of: datetime, milestones: list[Milestone], facts: PilotFacts) -> int:
+    """Reach each of the pilot's open `milestones` (by date) whose facts (`facts`, the pilot's) are
+    recorded (late if after its date); once its date has passed without them, tell the Cerdd's
+    manager once."""
     changes = 0
     everyone: list[Recipient] = []
-    milestones = ctx.session.exec(select(Milestone).where(
-        Milestone.pilot_id == pilot.id, col(Milestone.reached_at).is_(None)).order_by(col(Milestone.due_at))).all()
-    facts = PilotFacts.read(ctx, pilot, as_of) if milestones else None
     for milestone in milestones:
         achieved, missing, reached = requirements_met(ctx, pilot, milestone, as_of, facts)
         if reached is not None:

@@ -157,6 +157,7 @@ class WorkingCalendar:
         self.country = country
         self.send_at = send_at
         self.hours = hours
+        self._shifted: dict[tuple[date, int], datetime] = {}
 
     @lru_cache(maxsize=64)  # noqa: B019  (calendars live as long as the programme)
     def _holidays(self, year: int) -> holidays.HolidayBase:
@@ -203,12 +204,21 @@ class WorkingCalendar:
 
     def before(self, anchor: datetime, working_days: int) -> datetime:
         """Sending instant `working_days` working days before the anchor's Paris date."""
-        day = self.shift_working_days(paris(anchor).date(), -working_days)
-        return self.sending_instant(day)
+        return self._shifted_sending(paris(anchor).date(), -working_days)
 
     def after(self, anchor: datetime, working_days: int) -> datetime:
-        day = self.shift_working_days(paris(anchor).date(), working_days)
-        return self.sending_instant(day)
+        """Sending instant `working_days` working days after the anchor's Paris date."""
+        return self._shifted_sending(paris(anchor).date(), working_days)
+
+    def _shifted_sending(self, day: date, count: int) -> datetime:
+        """`sending_instant(shift_working_days(day, count))`, memoised: a pure function of the date
+        (the calendar's rules never change), asked for every reminder of every series at each tick."""
+        found = self._shifted.get((day, count))
+        if found is None:
+            if len(self._shifted) >= 100_000:  # bounded: a long-lived process sees new dates every day
+                self._shifted.clear()
+            found = self._shifted[(day, count)] = self.sending_instant(self.shift_working_days(day, count))
+        return found
 
 
 @lru_cache(maxsize=16)

@@ -36,6 +36,17 @@ def sessions_of(ctx: Ctx, pilot: Pilot) -> list[TrainingSession]:
                                  .order_by(col(TrainingSession.starts_at))).all())
 
 
+def active_sessions(ctx: Ctx) -> dict[int, list[TrainingSession]]:
+    """Every active pilot's sessions, by pilot id then start, in one query (a stage walking every
+    pilot reads them once, not once per pilot)."""
+    by_pilot: dict[int, list[TrainingSession]] = {}
+    for item in ctx.session.exec(select(TrainingSession).join(Pilot).where(
+            Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE)
+            .order_by(col(TrainingSession.starts_at), col(TrainingSession.id))):
+        by_pilot.setdefault(item.pilot_id, []).append(item)
+    return by_pilot
+
+
 def find_session(ctx: Ctx, pilot: Pilot, key: str) -> TrainingSession:
     if pilot.status == PilotStatus.CHARTER_PENDING:
         raise Refused(f"L'accompagnement de {pilot.name} n'a pas commencé : ses sessions seront planifiées "
@@ -57,7 +68,8 @@ def planned(ctx: Ctx) -> list[datetime]:
     """Each active pilot's session invitations and reminders."""
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
-    return [p.at for pilot in pilots(ctx, PilotStatus.ACTIVE) for item in sessions_of(ctx, pilot)
+    items = active_sessions(ctx)
+    return [p.at for pilot in pilots(ctx, PilotStatus.ACTIVE) for item in items.get(pilot.id or 0, [])
             if item.status == SessionStatus.PLANNED for p in series(ctx, item)]
 
 
@@ -81,9 +93,10 @@ def invite_and_remind(ctx: Ctx, as_of: datetime) -> int:
     them shortly before; a session already announced is not announced again after a reschedule
     (its update did it), but its reminders follow the new date."""
     sent = 0
+    items = active_sessions(ctx)
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         recipients: list[Recipient] = []  # read from the application once per pilot, when first needed
-        for item in sessions_of(ctx, pilot):
+        for item in items.get(pilot.id or 0, []):
             if as_of >= item.starts_at or item.status != SessionStatus.PLANNED:
                 continue
             reminder = due_now(series(ctx, item), as_of)
