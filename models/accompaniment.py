@@ -210,9 +210,11 @@ def planned_advance(ctx: Ctx) -> list[datetime]:
     if not _active(ctx):
         return []
     active = _active_of(ctx)
-    phases = ctx.session.exec(select(PilotPhase).join(Pilot).where(*active)).all()
-    instants = [p.starts_at for p in phases] + [p.ends_at for p in phases]
-    instants += [m.due_at for m in ctx.session.exec(select(Milestone).join(Pilot).where(*active))]
+    instants: list[datetime] = []
+    for starts_at, ends_at in ctx.session.exec(select(PilotPhase.starts_at, PilotPhase.ends_at).join(Pilot)
+                                               .where(*active)):
+        instants += [starts_at, ends_at]
+    instants += ctx.session.exec(select(Milestone.due_at).join(Pilot).where(*active)).all()
     return instants
 
 

@@ -167,17 +167,23 @@ def postpone(ctx: Ctx, task: Deliverable, *, to: datetime, reason: str, at: date
 
 def series(ctx: Ctx, task: Deliverable) -> list[Planned]:
     """The reminders planned for a deliverable: before it is due, then while it is overdue."""
+    return _series_at(ctx, task.due_at)
+
+
+def _series_at(ctx: Ctx, due_at: datetime) -> list[Planned]:
     reminders = ctx.definition.reminders
-    return plan_rule(ctx.calendar, task.due_at, reminders.task, escalate_after=reminders.escalate_to_organiser)
+    return plan_rule(ctx.calendar, due_at, reminders.task, escalate_after=reminders.escalate_to_organiser)
 
 
 def planned(ctx: Ctx) -> list[datetime]:
     """Each active pilot's reminders for the deliverables not handed in yet."""
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
-    tasks = active_deliverables(ctx)
-    return [p.at for pilot in pilots(ctx, PilotStatus.ACTIVE) for item in tasks.get(pilot.id or 0, [])
-            if item.delivered_at is None and item.accepted_at is None for p in series(ctx, item)]
+    # Only the due dates, in one query: no row objects to build for a list of instants.
+    due = ctx.session.exec(select(Deliverable.due_at).join(Pilot).where(
+        Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE,
+        col(Deliverable.delivered_at).is_(None), col(Deliverable.accepted_at).is_(None))).all()
+    return [p.at for due_at in due for p in _series_at(ctx, due_at)]
 
 
 @stage(StageName.DELIVERABLES, planned=planned)

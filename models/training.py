@@ -60,17 +60,23 @@ def find_session(ctx: Ctx, pilot: Pilot, key: str) -> TrainingSession:
 
 def series(ctx: Ctx, item: TrainingSession) -> list[Planned]:
     """The invitation (first of the series), then the reminders before a session."""
+    return _series_at(ctx, item.starts_at)
+
+
+def _series_at(ctx: Ctx, starts_at: datetime) -> list[Planned]:
     rule = ctx.definition.reminders.session
-    return plan(ctx.calendar, item.starts_at, [rule.invitation, *rule.before], [])
+    return plan(ctx.calendar, starts_at, [rule.invitation, *rule.before], [])
 
 
 def planned(ctx: Ctx) -> list[datetime]:
     """Each active pilot's session invitations and reminders."""
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
-    items = active_sessions(ctx)
-    return [p.at for pilot in pilots(ctx, PilotStatus.ACTIVE) for item in items.get(pilot.id or 0, [])
-            if item.status == SessionStatus.PLANNED for p in series(ctx, item)]
+    # Only the start instants, in one query: no row objects to build for a list of instants.
+    starts = ctx.session.exec(select(TrainingSession.starts_at).join(Pilot).where(
+        Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE,
+        TrainingSession.status == SessionStatus.PLANNED)).all()
+    return [p.at for starts_at in starts for p in _series_at(ctx, starts_at)]
 
 
 def invitees(ctx: Ctx, pilot: Pilot) -> list[Recipient]:
