@@ -165,14 +165,10 @@ def _at_head(url: str) -> bool:
     return len(heads) == 1 and schema_revision(url) in heads
 
 
-def ensure_schema(url: str) -> None:
-    """Migrate only when needed: one query reads the schema's revision and, when it is the single
-    head of the migration files, Alembic is not even imported (every command calls this)."""
-    migrate(url)
-
-
 def migrate(url: str) -> None:
-    """Bring the schema to the newest Alembic revision; commands started at once migrate in turn."""
+    """Bring the schema to the newest Alembic revision; commands started at once migrate in turn.
+    When the schema is already at the single head of the migration files (one query reads its
+    revision), Alembic is not even imported: every command calls this."""
     if _at_head(url):
         return
     from alembic import command

@@ -46,13 +46,13 @@ app.add_typer(pilot_app, name="pilot")
 app.add_typer(deliverable_app, name="deliverable")
 
 
-def _session(ctx: Any, pilot: str, key: str) -> Any:
+def pilot_session(ctx: Any, pilot: str, key: str) -> Any:
     from models import pilots, training
 
     return training.find_session(ctx, pilots.find_pilot(ctx, pilot), key)
 
 
-def _deliverable(ctx: Any, pilot: str, key: str) -> Any:
+def pilot_deliverable(ctx: Any, pilot: str, key: str) -> Any:
     from models import deliverables, pilots
 
     return deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, pilot), key)
@@ -77,7 +77,7 @@ def reschedule(
     from models import training
 
     with programme_ctx(programme) as ctx:
-        item = _session(ctx, pilot, session_key)
+        item = pilot_session(ctx, pilot, session_key)
         changed = training.reschedule(ctx, item, to=instant(to), place=place, reason=reason, at=instant(at))
         text = f"« {item.title} » : {paris_text(item.starts_at)}, {item.location}"
     word = "déplacée" if changed else "déjà à cette date et à ce lieu"
@@ -96,7 +96,7 @@ def cancel(
     from models import training
 
     with programme_ctx(programme) as ctx:
-        item = _session(ctx, pilot, session_key)
+        item = pilot_session(ctx, pilot, session_key)
         changed = training.cancel(ctx, item, reason=reason, at=instant(at))
         title = item.title
     out.print(f"Session « {escape(title)} » {'annulée' if changed else 'déjà annulée'}.", highlight=False)
@@ -147,7 +147,7 @@ def hand_in(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, program
 
     when = instant(at)
     with programme_ctx(programme) as ctx:
-        item = _deliverable(ctx, pilot, key)
+        item = pilot_deliverable(ctx, pilot, key)
         changed = deliverables.deliver(ctx, item, at=when, by="prestataire")
         state, title = deliverables.state_of(item, when), item.title
     word = "Remise enregistrée" if changed else "Remise déjà enregistrée"
@@ -160,7 +160,7 @@ def accept(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, programm
     from models import deliverables
 
     with programme_ctx(programme) as ctx:
-        item = _deliverable(ctx, pilot, key)
+        item = pilot_deliverable(ctx, pilot, key)
         changed = deliverables.accept(ctx, item, at=instant(at))
         title = item.title
     _said(f"« {title} » {'accepté' if changed else 'déjà accepté'}", True, "")
@@ -179,7 +179,7 @@ def return_(
     from models import deliverables
 
     with programme_ctx(programme) as ctx:
-        item = _deliverable(ctx, pilot, key)
+        item = pilot_deliverable(ctx, pilot, key)
         deliverables.return_for_rework(ctx, item, comment=comment, at=instant(at),
                                        due=instant(due) if due else None)
         text = f"« {item.title} » à reprendre avant le {paris_text(item.due_at)}"
@@ -199,7 +199,7 @@ def postpone(
     from models import deliverables
 
     with programme_ctx(programme) as ctx:
-        item = _deliverable(ctx, pilot, key)
+        item = pilot_deliverable(ctx, pilot, key)
         changed = deliverables.postpone(ctx, item, to=instant(to), reason=reason, at=instant(at))
         text = f"« {item.title} » : échéance le {paris_text(item.due_at)}"
     _said(text, changed, " (inchangée)")

@@ -208,10 +208,10 @@ def programme_ctx(programme: str | None) -> Iterator[Ctx]:
 
 def database() -> str:
     """The app database's URL, its schema brought up to date (read cheaply when it already is)."""
-    from models.db import ensure_schema
+    from models.db import migrate
 
     url = get_settings().database_url
-    ensure_schema(url)
+    migrate(url)
     return url
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from models.errors import InvalidInput
-from transitions.cli.accompaniment import KeyArgument, ReasonOption, deliverable_app, session_app
+from transitions.cli.accompaniment import KeyArgument, ReasonOption, deliverable_app, pilot_deliverable, session_app
 from transitions.cli.common import (
     AtOption,
     ProgrammeOption,
@@ -170,10 +170,10 @@ def ask(
     programme: ProgrammeOption = None,
 ) -> None:
     """Le prestataire demande une nouvelle échéance (motif obligatoire) ; le Cerdd décidera."""
-    from models import deliverables, participation, pilots
+    from models import participation
 
     with programme_ctx(programme) as ctx:
-        item = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, pilot), key)
+        item = pilot_deliverable(ctx, pilot, key)
         request = participation.request_due_date(ctx, item, to=instant(to), reason=reason, at=instant(at))
         number, title = request.id, item.title
     out.print(f"Demande n° {number} enregistrée pour « {escape(title)} » : le Cerdd décidera "
