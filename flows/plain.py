@@ -4,13 +4,15 @@ directly to measure and check the domain alone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from sqlmodel import Session
 
 from models.db import get_engine, session_scope
-from models.schedule import STAGES, audit_mark, due_stages, record_tick, run_stage, runnable
+from models.schedule import STAGES, audit_mark, due_stages, next_due, record_tick, run_stage, runnable
 from models.stages import StageName
 from notifications.deliver import DeliveryReport, deliver_due
 from notifications.render import render_notice
@@ -92,6 +94,51 @@ def run_tick_plain(as_of: datetime, programme: str | None = None, settings: Sett
     result.delivery = deliver_now(as_of, settings)
     finish_tick(result, as_of, settings)
     return result
+
+
+@runtime_checkable  # a flow parameter's type: Prefect builds its schema, which needs isinstance
+class ReplayScript(Protocol):
+    """What a replay plays between its ticks (the shell's scripted cast, `transitions.demo_script`)."""
+
+    def next_at(self) -> datetime | None:
+        """The instant (UTC) of the script's next action, None when it has none left."""
+
+    def play(self, instant: datetime) -> None:
+        """Carry out every action due at `instant`, before the tick at that instant."""
+
+    def ticked(self, instant: datetime, result: TickResult) -> None:
+        """Called after the tick at `instant`: actions may follow from what it did (a pilot that
+        started), progress may be shown."""
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay did: how many ticks ran, and the last instant (UTC; the start if none ran)."""
+
+    ticks: int
+    last: datetime
+
+
+def replay_ticks(script: ReplayScript, start: datetime,
+                 tick: Callable[[datetime], TickResult] = run_tick_plain,
+                 settings: Settings | None = None) -> Replayed:
+    """Drive the programmes from `start` (UTC) through simulated time: at each instant, the earlier
+    of the next planned one (`models.schedule.next_due`) and the script's next action, play the
+    script's actions, then `tick` there; until neither has anything planned. The replay flow
+    (`flows/replay.py`) passes its tick task; tests and `bench/` pass plain ticks."""
+    url = (settings or get_settings()).database_url
+    current, ticks = start, 0
+    while True:
+        with session_scope(url) as session:
+            due = next_due(session, current)
+        planned = [x for x in (due, script.next_at()) if x is not None]
+        if not planned:
+            return Replayed(ticks, current)
+        current = min(planned)
+        script.play(current)
+        result = tick(current)
+        ticks += 1
+        script.ticked(current, result)
 
 
 def remind_attendance(as_of: datetime, programme: str | None = None, settings: Settings | None = None) -> int:

@@ -57,12 +57,12 @@ def ended_sessions_task(until: datetime, programmes: list[str]) -> int:
 
 @flow(name="tick", flow_run_name=run_name,
       description="Fait avancer les programmes jusqu'à l'instant donné et envoie les avis dus.")
-def tick_flow(as_of: datetime | None = None, programme: str | None = None, publish: bool = True) -> TickResult:
+def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> TickResult:
     """Advance the programmes to `as_of` (default: the scheduled instant, or now) and deliver what is due.
 
     A tick that changed something publishes the dashboard (`dashboard_task`: artifacts, HTML
-    report); `publish=False` leaves it alone: a replay publishes its final state once
-    (`dashboard_flow`) instead of rendering the report at each of its ~150 instants."""
+    report). The replay (`transitions demo`) does not run this flow: it is one flow run of its own
+    (`flows/replay.py`), one task per tick, and publishes its final state once."""
     scheduled = as_of is None and deployment_run()  # an explicit instant never asks the API
     instant = instant_or_now(as_of)
     logger = get_run_logger()
@@ -78,7 +78,7 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None, publi
     if scheduled:
         ended_sessions_task(instant, result.programmes)
     finish_tick(result, instant)
-    if publish and (result.changed or result.delivery.sent):
+    if result.changed or result.delivery.sent:
         dashboard_task(instant)
     if scheduled:
         schedule_agenda_task(instant)
@@ -88,9 +88,3 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None, publi
         logger.warning("%s", line)
     return result
 
-
-@flow(name="tableau-de-bord", flow_run_name=run_name,
-      description="Publie l'état des programmes à l'instant donné (tableau de bord, rapport HTML, bilan).")
-def dashboard_flow(as_of: datetime) -> None:
-    """Publish the dashboard of every programme as it stands at `as_of` (see `dashboard_task`)."""
-    dashboard_task(instant_or_now(as_of))

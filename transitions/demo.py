@@ -1,8 +1,9 @@
 """`transitions demo`: the 2015 programme replayed end to end in simulated time.
 
 The scripted cast acts at its instants (submissions, scores, signatures, attendance, deliveries);
-between them the replay jumps straight to the next instant at which something is due, and runs
-the tick flow there, exactly as the daily scheduled tick would have.
+between them the replay jumps straight to the next instant at which something is due, and ticks
+there, doing what the scheduled tick would have. Through Prefect the whole replay is one flow run
+(« rejeu », `flows/replay.py`) with one task per tick, named after its instant.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from transitions.prefect_env import configure_prefect
 from transitions.settings import get_settings, reset_settings
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from flows.plain import TickResult
+    from transitions.demo_script import Timeline
 
 
 def prepare(out: Path, replace: bool) -> None:
@@ -60,10 +64,42 @@ MILESTONES = (StageName.LAUNCH_CALL, StageName.CLOSE_CALL, StageName.SELECT_PILO
 """Stages worth a line in the replay's log, as they happen."""
 
 
+class _Cast:
+    """The scripted cast as the replay sees it (`flows.plain.ReplayScript`): the timeline's actions,
+    and after each tick a line per milestone stage that happened, the pilots just started followed,
+    the progress bar moved. Slots, no `__dict__`: Prefect stores this flow parameter as its
+    placeholder `<_Cast>` instead of walking the timeline to serialise it."""
+
+    __slots__ = ("bar", "console", "job", "span", "start", "timeline")
+
+    def __init__(self, timeline: Timeline, console: Console, bar: Progress, job: TaskID, start: datetime,
+                 span: float) -> None:
+        self.timeline, self.console, self.bar, self.job, self.start, self.span = (
+            timeline, console, bar, job, start, span)
+
+    def next_at(self) -> datetime | None:
+        return self.timeline.next_at()
+
+    def play(self, instant: datetime) -> None:
+        self.timeline.play(instant)
+
+    def ticked(self, instant: datetime, result: TickResult) -> None:
+        from models.stages import LABELS
+
+        for stage in MILESTONES:
+            if result.changes.get(stage):
+                self.console.print(f"  {format_paris(instant)} : {LABELS[stage]}.", highlight=False)
+        self.timeline.follow_pilots()
+        self.bar.update(self.job, completed=min(self.span, (instant - self.start).total_seconds()),
+                        description=f"Rejeu 2015 — {format_paris(instant, with_time=False)}")
+
+
 def run_demo(out: Path, console: Console, *, replace: bool = False, script_path: Path | None = None,
              tick: Tick | None = None) -> None:
-    """Replay the script (default: the embedded 2015 one); `tick` (default: the Prefect tick flow)
-    advances the programme at an instant."""
+    """Replay the script (default: the embedded 2015 one). By default the replay is one Prefect flow
+    run (`flows.replay.replay_flow`, « rejeu »: one task per tick, then the dashboard); with
+    `tick` (e.g. `flows.plain.run_tick_plain`), the same loop calls it at each instant, without
+    Prefect, and publishes nothing."""
     from transitions.demo_script import load_script
     from transitions.programmes import load_programme
 
@@ -71,10 +107,9 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     script_path = script_path or get_settings().demo_script
     script = load_script(script_path)
     bundle = load_programme((script_path.parent / script.programme).resolve())
+    from flows.plain import replay_ticks
     from models.context import install_programme, load_ctx
     from models.db import dispose_engines, migrate, session_scope
-    from models.schedule import next_due
-    from models.stages import LABELS
     from transitions.demo_script import Timeline
     from transitions.html_export import write_report
     from transitions.report import build_status, dashboard_markdown, print_status
@@ -89,46 +124,23 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
         accompaniment = ctx.definition.accompaniment
     timeline = Timeline(url, script, script_path.parent, console)
     span = (add_paris(accompaniment.kickoff, parse_duration(accompaniment.duration)) - start).total_seconds()
-    ticks = 0
     with ExitStack() as stack, replay_settings(), Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
         TimeElapsedColumn(), console=console, transient=True,
     ) as bar:
-        publish: Callable[..., object] | None = None
+        cast = _Cast(timeline, console, bar, bar.add_task("Rejeu 2015", total=span), start, span)
         if tick is None:
             from prefect.context import SyncClientContext
 
-            from flows.tick import dashboard_flow, tick_flow
+            from flows.replay import replay_flow
 
-            # One API client for every flow and task run of the replay: otherwise each run opens
-            # its own (a new connection and TLS context, a version check: ~40 ms a run).
+            # One API client for the flow run and its task runs (a new connection, TLS context
+            # and version check otherwise).
             stack.enter_context(SyncClientContext.get_or_create())
-
-            def tick(instant: datetime) -> TickResult:  # the dashboard once, at the end
-                return tick_flow(as_of=instant, publish=False)
-
-            publish = dashboard_flow
-
-        job = bar.add_task("Rejeu 2015", total=span)
-        current = start
-        while True:
-            with session_scope(url) as session:
-                due = next_due(session, current)
-            planned = [x for x in (due, timeline.next_at()) if x is not None]
-            if not planned:
-                break
-            current = min(planned)
-            timeline.play(current)
-            result = tick(current)
-            ticks += 1
-            for stage in MILESTONES:
-                if result.changes.get(stage):
-                    console.print(f"  {format_paris(current)} : {LABELS[stage]}.", highlight=False)
-            timeline.follow_pilots()
-            bar.update(job, completed=min(span, (current - start).total_seconds()),
-                       description=f"Rejeu 2015 — {format_paris(current, with_time=False)}")
-        if publish is not None:
-            publish(as_of=current)
+            replayed = replay_flow(cast, start)  # one flow run, one task per tick, the dashboard once
+        else:
+            replayed = replay_ticks(cast, start, tick)
+    current, ticks = replayed.last, replayed.ticks
     elapsed = time.perf_counter() - started
     with session_scope(url) as session:
         status = build_status(session, current, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,94 @@ def test_a_moved_and_a_cancelled_session_reach_the_invitees_as_calendar_updates(
 
         slots = [(s.starts_at, s.location) for s in session.exec(select(TrainingSession))]
     assert len(slots) == len(set(slots)) == 15
+
+
+def _every_row(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in key order, but what the real clock writes: when an audit entry
+    was written (`recorded_at`), and the personal links the demo issues after the replay, now
+    (`lien.emis` entries, `portalgrant.issued_at`)."""
+    from sqlalchemy import MetaData, create_engine
+
+    engine = create_engine(url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    rows: dict[str, list[tuple[object, ...]]] = {}
+    with engine.connect() as connection:
+        for name, table in sorted(metadata.tables.items()):
+            if name == "alembic_version":
+                continue
+            columns = [c for c in table.columns if c.name not in ("recorded_at", "issued_at")]
+            found = connection.execute(table.select().with_only_columns(*columns)
+                                       .order_by(*table.primary_key.columns)).all()
+            if name == "auditentry":
+                at_index = [c.name for c in columns].index("at")
+                found = [tuple(None if i == at_index and "lien.emis" in row else v for i, v in enumerate(row))
+                         for row in found]
+            rows[name] = [tuple(row) for row in found]
+    engine.dispose()
+    return rows
+
+
+def test_the_replay_through_prefect_is_the_plain_replay_in_one_flow_run(
+        replay: tuple[Path, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One `rejeu` flow run whose task runs are one `tick <instant in Paris time>` per instant, then
+    the dashboard; and exactly the plain replay's database: every notice (key, recipients, dates,
+    subject, bodies, status), audit entry, application, pilot, milestone, session and deliverable."""
+    import asyncio
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import TaskRunSort
+
+    from flows.plain import TickResult, run_tick_plain
+
+    _, url, summary = replay
+    for key in ("DATABASE_URL", "OUTBOX_DIR", "NOTICE_CHANNEL", "PREFECT_HOME", "DATA_DIR"):
+        monkeypatch.setenv(key, "placeholder")
+    instants: list[datetime] = []
+
+    def plain(instant: datetime) -> TickResult:
+        instants.append(instant)
+        return run_tick_plain(instant)
+
+    plain_console = Console(file=io.StringIO(), width=200)
+    run_demo(tmp_path / "plain", plain_console, tick=plain)
+    dispose_engines()
+    reset_settings()
+    prefect_rows, plain_rows = _every_row(url), _every_row(f"sqlite:///{tmp_path / 'plain' / 'transitions.db'}")
+    assert len(prefect_rows["notice"]) > 400 and len(prefect_rows["auditentry"]) > 200
+    for table, rows in plain_rows.items():
+        assert prefect_rows[table] == rows, table
+    # The console tells the same story (milestone lines, the summary), up to the timings and paths.
+    def story(text: str) -> str:
+        return text.split(" ticks rejoués")[0].rsplit("\n", 1)[0]
+
+    assert "accompagnement lancé" in story(summary)
+    assert story(summary) == story(plain_console.file.getvalue())  # type: ignore[attr-defined]
+    assert f"{len(instants)} ticks rejoués" in summary
+
+    async def runs() -> tuple[list[object], list[object]]:
+        async with get_client() as client:
+            flow_runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["rejeu"])))
+            found: list[object] = []
+            while len(found) % 200 == 0:  # the API answers at most 200 rows a page
+                page = await client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[r.id for r in flow_runs])),
+                    sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=200, offset=len(found))
+                found += page
+                if not page:
+                    break
+        return flow_runs, found
+
+    deadline = time.monotonic() + 60
+    while True:  # the server records task runs from their events, a moment after they ran
+        flow_runs, task_runs = asyncio.run(runs())
+        if len(task_runs) >= len(instants) + 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert [(r.name, r.state_type.value) for r in flow_runs] == [("rejeu 2015-04-01 09:00", "COMPLETED")]
+    names = [r.name for r in task_runs]  # type: ignore[attr-defined]
+    assert names[:-1] == [f"tick {paris(instant):%Y-%m-%d %H:%M}" for instant in instants]
+    assert names[-1].startswith("tableau-de-bord")
+    assert len(instants) > 150 and "tick 2015-05-07 12:00" in names
