@@ -125,7 +125,8 @@ def replay_ticks(script: ReplayScript, start: datetime,
     """Drive the programmes from `start` (UTC) through simulated time: at each instant, the earlier
     of the next planned one (`models.schedule.next_due`) and the script's next action, play the
     script's actions, then `tick` there; until neither has anything planned. The replay flow
-    (`flows/replay.py`) passes its tick task; tests and `bench/` pass plain ticks."""
+    (`flows/replay.py`) passes its tick task; the tests' replays (`transitions.demo.run_demo(…,
+    tick=run_tick_plain)`) pass plain ticks."""
     url = (settings or get_settings()).database_url
     current, ticks = start, 0
     while True:

@@ -66,9 +66,11 @@ def replay_flow(script: ReplayScript, start: datetime) -> Replayed:
     (`script.ticked`); then publish the final state once (`dashboard_task`). Returns how many
     ticks ran and the last instant.
 
-    `script` is not JSON: parameters are not validated (`validate_parameters=False`), and the
-    run's stored parameter is Prefect's placeholder for what it cannot serialise (`<TypeName>`)
-    unless the object says otherwise. A failing tick fails the task and the flow (raised here)."""
+    `script` is not JSON: parameters are not validated (`validate_parameters=False`). Prefect
+    stores what FastAPI's `jsonable_encoder` makes of each parameter (an object's `__dict__`,
+    walked recursively) or, when that fails, the placeholder `<TypeName>`: give an object without
+    `__dict__` (the demo's has `__slots__`, stored as `<_Cast>`). A failing tick fails its task
+    and the flow (raised to the caller)."""
     replayed = replay_ticks(script, utc(start), replay_tick_task)
     dashboard_task(replayed.last)
     return replayed
