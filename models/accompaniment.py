@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from models.context import Ctx
+from models.history import History
 from models.notices import NoticeKind, Recipient
 from models.pilots import party_of, pilots, sign_by, signatures
 from models.recipients import all_parties, consultancy_contacts, manager, territory_contacts
@@ -77,19 +78,21 @@ def progress_of(ctx: Ctx, chosen: list[Pilot], as_of: datetime) -> list[Progress
     milestones: dict[int, list[Milestone]] = defaultdict(list)
     for milestone in session.exec(select(Milestone).where(col(Milestone.pilot_id).in_(ids))):
         milestones[milestone.pilot_id].append(milestone)
+    past = History(session, ctx.programme_id, as_of)  # a session cancelled, a due date moved later: undone
     sessions: dict[int, list[TrainingSession]] = defaultdict(list)
-    for item in session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids))):
+    for item in past.all(session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids)))):
         if item.status != SessionStatus.CANCELLED:
             sessions[item.pilot_id].append(item)
+    counted = {item.id for rows in sessions.values() for item in rows}
     attendance: dict[int, list[Attendance]] = defaultdict(list)
     for row, owner in session.exec(select(Attendance, TrainingSession.pilot_id)
                                    .join(TrainingSession, col(TrainingSession.id) == Attendance.session_id)
                                    .where(col(TrainingSession.pilot_id).in_(ids),
-                                          TrainingSession.status != SessionStatus.CANCELLED,
                                           col(Attendance.recorded_at) <= as_of)):
-        attendance[owner].append(row)
+        if row.session_id in counted:
+            attendance[owner].append(row)
     tasks: dict[int, list[Deliverable]] = defaultdict(list)
-    for task in session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))):
+    for task in past.all(session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids)))):
         tasks[task.pilot_id].append(task)
 
     def delivered(t: Deliverable) -> datetime | None:

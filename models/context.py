@@ -59,6 +59,16 @@ class Ctx:
         assert self.programme.id is not None
         return self.programme.id
 
+    def present(self, real: datetime) -> datetime:
+        """The programme's current instant for an action that carries none of its own (a web page):
+        `real` (the real time, UTC) for a live programme; for a replayed one (`ProgrammeMode.REPLAY`)
+        its last tick, the replay's present, so that what is recorded stays in the programme's
+        own time line (a signature on the 2015 demo is dated 2016, not the day the page is opened)."""
+        programme = self.programme
+        if programme.mode == ProgrammeMode.REPLAY and programme.last_tick_at is not None:
+            return programme.last_tick_at
+        return real
+
     @cached_property
     def calendar(self) -> WorkingCalendar:
         """French working days and the sending hours (built once per context)."""

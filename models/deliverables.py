@@ -9,6 +9,7 @@ from datetime import datetime, time
 
 from sqlmodel import col, select
 
+from models import history
 from models.clock import format_paris, paris, utc
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
@@ -126,6 +127,7 @@ def return_for_rework(ctx: Ctx, task: Deliverable, *, comment: str, at: datetime
         due = utc(datetime.combine(ctx.calendar.shift_working_days(paris(at).date(), 10), time(18)))
     if due <= at:
         raise InvalidInput(f"La nouvelle échéance ({format_paris(due)}) doit être postérieure au {format_paris(at)}.")
+    previous = history.before(task, "delivered_at", "returned_at", "review_comment", "due_at", "revision")
     task.delivered_at = None
     task.returned_at = at
     task.review_comment = comment
@@ -137,7 +139,7 @@ def return_for_rework(ctx: Ctx, task: Deliverable, *, comment: str, at: datetime
                context={"pilote": pilot, "livrable": task, "commentaire": comment}, at=at)
     ctx.audit(at, by, "livrable.a_reprendre", "deliverable", task.id,
               f"{pilot.name} : « {task.title} » à reprendre avant le {format_paris(due)} : {comment}",
-              commentaire=comment, revision=task.revision)
+              commentaire=comment, revision=task.revision, avant=previous)
     return True
 
 
@@ -153,6 +155,7 @@ def postpone(ctx: Ctx, task: Deliverable, *, to: datetime, reason: str, at: date
     if to <= at:
         raise InvalidInput(f"La nouvelle échéance ({format_paris(to)}) doit être postérieure au {format_paris(at)}.")
     before = task.due_at
+    previous = history.before(task, "due_at", "revision")
     task.due_at = to
     task.revision += 1
     ctx.session.add(task)
@@ -161,7 +164,7 @@ def postpone(ctx: Ctx, task: Deliverable, *, to: datetime, reason: str, at: date
                context={"pilote": pilot, "livrable": task, "ancienne_echeance": before, "motif": reason}, at=at)
     ctx.audit(at, by, "livrable.reporte", "deliverable", task.id,
               f"{pilot.name} : « {task.title} » reporté du {format_paris(before)} au {format_paris(to)} : {reason}.",
-              motif=reason, revision=task.revision)
+              motif=reason, revision=task.revision, avant=previous)
     return True
 
 
@@ -232,9 +235,15 @@ def state_of(task: Deliverable, as_of: datetime) -> str:
     return "en retard" if as_of >= task.due_at else "à venir"
 
 
+def _delivered(task: Deliverable, as_of: datetime) -> datetime | None:
+    return task.delivered_at if task.delivered_at is not None and task.delivered_at <= as_of else None
+
+
 def deliverables(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[DeliverableView]:
-    """Every deliverable of the consultancy, by due date, with its state at `as_of`."""
+    """Every deliverable of the consultancy, by due date, with its due date, hand-in and state as they
+    stood at `as_of` (`models.history`: later postponements and returns undone, later facts ignored)."""
     chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref is not None else pilots(ctx)
-    rows = [DeliverableView(pilot.name, t.key, t.title, t.due_at, t.delivered_at, state_of(t, as_of))
-            for pilot in chosen for t in deliverables_of(ctx, pilot)]
+    past = history.History(ctx.session, ctx.programme_id, as_of)  # a later postponement or return undone
+    rows = [DeliverableView(pilot.name, t.key, t.title, t.due_at, _delivered(t, as_of), state_of(t, as_of))
+            for pilot in chosen for t in past.all(deliverables_of(ctx, pilot))]
     return sorted(rows, key=lambda row: (row.due_at, row.pilot))

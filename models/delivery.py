@@ -14,9 +14,10 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from models.addresses import redact
+from models.clock import WorkingCalendar
 from models.db import lock_for_update
 from models.identifiers import digest_key, message_id
-from models.notices import NoticeKind, Recipient, Renderer
+from models.notices import IMMEDIATE, NoticeKind, Recipient, Renderer
 from models.outbox import enqueue
 from models.programme import ProgrammeDefinition
 from models.tables import Notice, NoticeStatus, Programme
@@ -153,9 +154,14 @@ def mark_failed(session: Session, group: list[Notice], *, at: datetime, error: s
     even tried (its channel failed for the whole run): no attempt counted, still due, still
     leased until `release` at the end of the run (so the run does not claim it again).
 
+    A retry keeps the sending rules the notice was queued under: unless its kind leaves at once
+    (the receipt), it is moved to the programme's next sending time (working days, sending hours),
+    so a message held back by a night-time outage does not leave at 3 a.m. or on a Sunday.
+
     The error is stored without credentials (`models.addresses.redact`). Returns the notices
     given up now."""
     dead = []
+    calendars: dict[int, WorkingCalendar] = {}
     for notice in group:
         if counted:
             notice.attempts += 1
@@ -166,10 +172,23 @@ def mark_failed(session: Session, group: list[Notice], *, at: datetime, error: s
             notice.status = NoticeStatus.DEAD
             dead.append(notice)
         elif counted:
-            notice.deliver_after = at + retry_in
+            notice.deliver_after = _retry_instant(session, notice, at + retry_in, calendars)
         session.add(notice)
     session.commit()
     return dead
+
+
+def _retry_instant(session: Session, notice: Notice, instant: datetime,
+                   calendars: dict[int, WorkingCalendar]) -> datetime:
+    """`instant`, moved to the next sending time of the notice's programme when its kind waits for one."""
+    if notice.programme_id is None or notice.kind in {kind.value for kind in IMMEDIATE}:
+        return instant
+    if notice.programme_id not in calendars:
+        programme = session.get(Programme, notice.programme_id)
+        if programme is None:
+            return instant
+        calendars[notice.programme_id] = ProgrammeDefinition.model_validate(programme.definition).calendar()
+    return calendars[notice.programme_id].next_sending(instant)
 
 
 def release(session: Session, notices: list[Notice]) -> None:

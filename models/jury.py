@@ -19,7 +19,15 @@ from models.pilots import notify_charter_to_sign, sign_by
 from models.recipients import applicants, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
-from models.tables import Application, ApplicationStatus, ConflictOfInterest, JuryScore, Pilot, ProgrammeState
+from models.tables import (
+    Application,
+    ApplicationStatus,
+    ConflictOfInterest,
+    JuryScore,
+    JurySubmission,
+    Pilot,
+    ProgrammeState,
+)
 from models.text import multi_line, single_line, visible
 
 
@@ -84,8 +92,20 @@ def record_score(ctx: Ctx, application: Application, *, juror: str, criterion: s
     return True
 
 
+def submitted_jurors(ctx: Ctx) -> set[str]:
+    """Jurors who submitted their sheet as final (on the portal): a criterion they left
+    without a score is « non applicable » for them, not missing."""
+    return set(ctx.session.exec(select(JurySubmission.juror).where(
+        JurySubmission.programme_id == ctx.programme_id)).all())
+
+
 def ranking(ctx: Ctx) -> list[Ranked]:
-    """Admissible applications by weighted mean score (best first); incomplete ones are flagged."""
+    """Admissible applications by weighted mean score (best first); incomplete ones are flagged.
+
+    The mean is weighted by the criteria's weights over the scores that count: a juror with a
+    declared conflict of interest is left out, and a criterion a juror marked « non applicable »
+    on a submitted sheet carries no score and no weight (it is not missing either). `missing`
+    counts the scores still expected from jurors who have not submitted their sheet."""
     jury = ctx.definition.jury
     weights = {c.key: c.weight for c in jury.criteria}
     applications = ctx.session.exec(select(Application).where(
@@ -97,17 +117,20 @@ def ranking(ctx: Ctx) -> list[Ranked]:
         col(JuryScore.application_id).in_([a.id for a in applications]))).all()
     declared = ctx.session.exec(select(ConflictOfInterest).where(
         col(ConflictOfInterest.application_id).in_([a.id for a in applications]))).all()
+    final = submitted_jurors(ctx)
     ranked = []
     for application in applications:
         excluded = tuple(sorted(c.juror for c in declared if c.application_id == application.id))
         own = [s for s in scores if s.application_id == application.id and s.juror not in excluded]
-        expected = (len(jury.members) - len(excluded)) * len(weights)
+        pending = [m.juror for m in jury.members if m.juror not in excluded and m.juror not in final]
+        missing = sum(1 for juror in pending for key in weights
+                      if not any(s.juror == juror and s.criterion == key for s in own))
         if not own:
-            ranked.append(Ranked(application, None, expected, excluded))
+            ranked.append(Ranked(application, None, missing, excluded))
             continue
         total = sum(s.score * weights[s.criterion] for s in own)
         weight = sum(weights[s.criterion] for s in own)
-        ranked.append(Ranked(application, round(total / weight, 2), expected - len(own), excluded))
+        ranked.append(Ranked(application, round(total / weight, 2), missing, excluded))
     return sorted(ranked, key=lambda r: (r.score is None, -(r.score or 0), r.application.id))
 
 
@@ -118,7 +141,8 @@ def series(ctx: Ctx) -> list[Planned]:
 
 def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
     """For each juror, the admissible applications they have not fully scored (receipt numbers),
-    leaving out those they declared a conflict of interest on."""
+    leaving out those they declared a conflict of interest on; a juror who submitted their sheet
+    has nothing missing (blanks there are « non applicable »)."""
     jury = ctx.definition.jury
     criteria = {c.key for c in jury.criteria}
     admissible = ctx.session.exec(select(Application).where(
@@ -129,8 +153,10 @@ def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
     done = {(s.juror, s.application_id, s.criterion) for s in scores}
     conflicted = {(c.juror, c.application_id) for c in ctx.session.exec(select(ConflictOfInterest).where(
         col(ConflictOfInterest.application_id).in_([a.id for a in admissible]))).all()}
-    return {member.juror: [a.receipt_number for a in admissible if (member.juror, a.id) not in conflicted
-                           and any((member.juror, a.id, c) not in done for c in criteria)]
+    final = submitted_jurors(ctx)
+    return {member.juror: [] if member.juror in final else
+            [a.receipt_number for a in admissible if (member.juror, a.id) not in conflicted
+             and any((member.juror, a.id, c) not in done for c in criteria)]
             for member in jury.members}
 
 

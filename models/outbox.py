@@ -66,8 +66,9 @@ def enqueue(
     for dedup_key, recipient in keyed.items():
         if dedup_key in queued:
             continue
+        link = linker(recipient) if linker is not None else None
         common = {"programme": definition, "destinataire": recipient, "organisateur": definition.organiser,
-                  "lien": linker(recipient) if linker is not None else None}
+                  "lien": link}
         rendered = renderer(kind, {**common, **context}, templates_of(programme))
         notice = Notice(
             dedup_key=dedup_key,
@@ -86,6 +87,7 @@ def enqueue(
             message_id=message_id(dedup_key),
             digest=kind.value in definition.reminders.digest and calendar is None,
             calendar=calendar(recipient) if calendar is not None else None,
+            link=link,
         )
         try:
             with session.begin_nested():  # flushed here: a concurrent writer may have queued the same key

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from models.accompaniment import Progress
 from models.context import Ctx
+from models.history import History
 from models.notices import LABELS as NOTICE_LABELS
 from models.notices import NoticeKind
 from models.pilots import pilots
@@ -42,6 +43,7 @@ from models.tables import (
     PilotStatus,
     Programme,
     ProgrammeState,
+    SessionStatus,
     TrainingSession,
     label,
 )
@@ -66,6 +68,7 @@ ITEM_LABELS: dict[str, str] = {
     "en_retard": "en retard",
     "manque": "manqué",
     "tenue": "tenue",
+    "annulee": "annulée",
     "remis": "remis à l'heure",
     "remis_en_retard": "remis en retard",
     "charte_en_attente": "charte en attente",
@@ -444,19 +447,22 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
             state = "a_venir"
         milestones.append(TimelineItem("jalon", m.key, m.title, m.due_at, None, reached, state))
     sessions = []
-    rows = session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)
-                        .order_by(col(TrainingSession.starts_at))).all()
+    past = History(session, pilot.programme_id, as_of)  # later moves, cancellations, postponements undone
+    rows = sorted(past.all(session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))),
+                  key=lambda row: (row.starts_at, row.id or 0))
     marks = session.exec(select(Attendance).where(col(Attendance.session_id).in_([s.id for s in rows]),
                                                   Attendance.recorded_at <= as_of)).all()
     for s in rows:
         own = [a for a in marks if a.session_id == s.id]
-        held = s.ends_at <= as_of
+        cancelled = s.status == SessionStatus.CANCELLED
+        held = s.ends_at <= as_of and not cancelled
         sessions.append(TimelineItem("session", s.key, s.title, s.starts_at, s.ends_at, s.ends_at if held else None,
-                                     "tenue" if held else "a_venir", present=sum(1 for a in own if a.present),
+                                     "annulee" if cancelled else "tenue" if held else "a_venir",
+                                     present=sum(1 for a in own if a.present),
                                      absent=sum(1 for a in own if not a.present), location=s.location))
     deliverables = []
-    for d in session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id)
-                          .order_by(col(Deliverable.due_at))):
+    for d in sorted(past.all(session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id))),
+                    key=lambda row: (row.due_at, row.id or 0)):
         delivered = _at(d.delivered_at, as_of)
         if delivered:
             state = "remis_en_retard" if delivered > d.due_at else "remis"

@@ -380,6 +380,9 @@ class Notice(SQLModel, table=True):
                                   "recorded when claimed so that a redelivery regroups the same notices.")
     calendar: str | None = Field(default=None, sa_column=Column(Text),
                                  description="iCalendar text (RFC 5546) sent as a text/calendar part.")
+    link: str | None = Field(default=None, sa_column=Column(Text),
+                             description="The recipient's personal link to the portal the notice carries "
+                                         "(its footer): a digest lists it beside the notice's core text.")
 
 
 class AuditEntry(SQLModel, table=True):

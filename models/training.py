@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
+from models import history
 from models.clock import format_paris, paris
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
@@ -157,6 +158,7 @@ def reschedule(ctx: Ctx, item: TrainingSession, *, to: datetime, reason: str, at
         raise Refused(f"{place} accueille déjà une session du programme le {format_paris(to)} : "
                       "choisissez une autre heure ou un autre lieu.")
     before, before_place = item.starts_at, item.location
+    previous = history.before(item, "starts_at", "ends_at", "location", "sequence")
     item.starts_at, item.ends_at, item.location = to, to + length, place
     item.sequence += 1
     ctx.session.add(item)
@@ -168,7 +170,7 @@ def reschedule(ctx: Ctx, item: TrainingSession, *, to: datetime, reason: str, at
                             "ancien_lieu": before_place}, at=at, calendar=_calendar_of(ctx, pilot, item, at))
     ctx.audit(at, by, "session.deplacee", "training_session", item.id,
               f"{pilot.name} : « {item.title} » déplacée du {format_paris(before)} ({before_place}) au "
-              f"{format_paris(to)} ({place}) : {reason}.", motif=reason, sequence=item.sequence)
+              f"{format_paris(to)} ({place}) : {reason}.", motif=reason, sequence=item.sequence, avant=previous)
     return True
 
 
@@ -180,6 +182,7 @@ def cancel(ctx: Ctx, item: TrainingSession, *, reason: str, at: datetime, by: st
     if item.status == SessionStatus.CANCELLED:
         return False
     pilot = _changeable(ctx, item, at)
+    previous = history.before(item, "status", "cancel_reason", "sequence")
     item.status = SessionStatus.CANCELLED
     item.cancel_reason = reason
     item.sequence += 1
@@ -190,7 +193,8 @@ def cancel(ctx: Ctx, item: TrainingSession, *, reason: str, at: datetime, by: st
                    context={"pilote": pilot, "session": item, "motif": reason}, at=at,
                    calendar=_calendar_of(ctx, pilot, item, at))
     ctx.audit(at, by, "session.annulee", "training_session", item.id,
-              f"{pilot.name} : « {item.title} » du {format_paris(item.starts_at)} annulée : {reason}.", motif=reason)
+              f"{pilot.name} : « {item.title} » du {format_paris(item.starts_at)} annulée : {reason}.", motif=reason,
+              avant=previous)
     return True
 
 
@@ -279,11 +283,13 @@ class SessionView:
 
 
 def session_rows(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[SessionView]:
-    """Every session of the pilots (or of one), by date, with its state at `as_of`."""
+    """Every session of the pilots (or of one), by date, with its date, place and state as they stood
+    at `as_of` (`models.history`: later moves and cancellations undone)."""
     chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref else pilots(ctx)
+    past = history.History(ctx.session, ctx.programme_id, as_of)  # a later move or cancellation undone
     rows = []
     for pilot in chosen:
-        for item in sessions_of(ctx, pilot):
+        for item in past.all(sessions_of(ctx, pilot)):
             if item.status == SessionStatus.CANCELLED:
                 state = f"annulée ({item.cancel_reason})"
             elif held_at(ctx, item, as_of):

@@ -26,6 +26,7 @@ class OutboxNotice(Protocol):
     body_text: str
     body_html: str
     core_text: str
+    link: str | None
     created_at: datetime
     deliver_after: datetime
     planned_at: datetime | None
@@ -86,15 +87,21 @@ def digest_message(group: Sequence[OutboxNotice], context: Mapping[str, Any], at
     it leaves: its Message-ID (from their sorted keys), its Date (the latest day they concern)
     and its subject (how many, and the days they were planned for), so a redelivered digest is
     the same message, and one that leaves after an outage says which days it covers.
+    The personal links the notices carry (`Notice.link`) come with them: once in the footer when
+    every notice carries the same one, otherwise each under its own notice (a manager's notices
+    about several pilots lead to several pages).
     `at` is kept for callers; it does not change the message."""
     unique = list({n.dedup_key: n for n in group}.values())
     planned = {n.dedup_key: n.planned_at or n.deliver_after for n in unique}
     unique.sort(key=lambda n: (planned[n.dedup_key], n.id or 0))
     days = sorted({paris(when).date() for when in planned.values()})
     noon = {day: max(w for w in planned.values() if paris(w).date() == day) for day in days}
-    items = [{"subject": n.subject, "text": n.core_text, "jour": planned[n.dedup_key]} for n in unique]
+    links = {n.link for n in unique if n.link}
+    shared = next(iter(links)) if len(links) == 1 and all(n.link for n in unique) else None
+    items = [{"subject": n.subject, "text": n.core_text, "jour": planned[n.dedup_key],
+              "lien": None if shared else n.link} for n in unique]
     rendered = render_notice(NoticeKind.DIGEST, {**context, "elements": items, "jour": noon[days[0]],
-                                                 "jours": [noon[d] for d in days]}, overrides)
+                                                 "jours": [noon[d] for d in days], "lien": shared}, overrides)
     key = digest_key([n.dedup_key for n in unique])
     first = unique[0]
     dated = max(planned.values())

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     delivery_max_age: timedelta = Field(default=timedelta(days=5), description="How long a notice failing "
                                         "temporarily is retried before it is given up (ISO 8601: P5D, PT12H).")
     delivery_batch_size: int = Field(default=200, ge=1)
+    delivery_max_attempts: str | None = Field(default=None, exclude=True, description=(
+        "Removed (a count of attempts gave up after minutes during an outage): refused with a message "
+        "naming DELIVERY_MAX_AGE, rather than silently ignored."))
 
     portal_secret: SecretStr | None = Field(default=None, description="Signs the portal's personal links and "
                                             "forms (at least 32 characters; without it there is no portal).")
@@ -106,6 +109,15 @@ class Settings(BaseSettings):
     @property
     def demo_script(self) -> Path:
         return self.defaults_dir / "demo" / "cerdd-2015.yaml"
+
+    @field_validator("delivery_max_attempts")
+    @classmethod
+    def _removed_max_attempts(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("ce réglage n'existe plus : un avis en échec temporaire est réessayé pendant "
+                             "DELIVERY_MAX_AGE (par défaut P5D, cinq jours), quel que soit le nombre d'essais ; "
+                             "retirez DELIVERY_MAX_ATTEMPTS et réglez DELIVERY_MAX_AGE si besoin")
+        return value
 
     @field_validator("notice_sender")
     @classmethod

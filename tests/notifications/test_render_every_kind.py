@@ -49,7 +49,8 @@ def _sample(ctx: Ctx, session: Session, kind: NoticeKind) -> dict[str, Any]:
         "jalon": session.exec(select(Milestone)).first(), "avancement": progress,
         "session": session.exec(select(TrainingSession)).first(),
         "livrable": session.exec(select(Deliverable)).first(), "bilans": [progress],
-        "avis": [session.exec(select(Notice)).first()], "elements": [{"subject": "Objet", "text": "Texte"}],
+        "avis": [session.exec(select(Notice)).first()], "elements": [
+            {"subject": "Objet", "text": "Texte", "lien": "https://portail.example.org/l/x/territoire/200033579"}],
         "jour": now, "jours": [now], "proposition": [application],
         "intention": Intent(programme_id=ctx.programme_id, siren="200033579", name="CU d'Arras",
                             contact_name="Claire Dufour", contact_email="c@example.org", declared_at=now),

@@ -91,3 +91,31 @@ def test_late_jurors_are_reminded_with_their_link_and_a_conflict_is_not_late(
     reminders = _notices(loaded, "rappel_jury")
     assert reminders and {n.recipient_email for n in reminders} == {"jury-region@example.org"}
     assert all(LINK.search(n.body_text).group(1).endswith("/jury") for n in reminders)  # type: ignore[union-attr]
+
+
+def test_a_digest_keeps_the_links_of_the_notices_it_carries(loaded: str, portal_settings: None) -> None:
+    """Digested notices lose their own footer: the digest shows the one link they share in its
+    footer, or each notice's link under it when they lead to different pages."""
+    from models.delivery import digest_context
+    from notifications.message import digest_message
+    from tests.conftest import at
+
+    select_three_pilots(loaded)
+    to_sign = _notices(loaded, "charte_a_signer")
+    assert all(n.link and n.link in n.body_text for n in to_sign)  # stored as the footer shows it
+    with session_scope(loaded) as session:
+        notices = list(session.exec(select(Notice).where(Notice.kind == "charte_a_signer")).all())
+        by_person: dict[str, list[Notice]] = {}
+        for notice in notices:
+            by_person.setdefault(notice.recipient_email, []).append(notice)
+        # the Cerdd's manager signs for every pilot: one notice per pilot, one page per pilot
+        several = next(group for group in by_person.values() if len({n.link for n in group}) > 1)
+        _, context = digest_context(session, several)
+        message = digest_message(several, context, at("2015-06-05T09:00"))
+        for notice in several:
+            assert notice.link and notice.link in message.text and f'href="{notice.link}"' in (message.html or "")
+        assert message.text.count("page personnelle") == 0 and message.text.count("Votre page pour cet avis") == len(
+            {n.link for n in several})
+        one = [several[0], several[0].model_copy(update={"id": None, "dedup_key": several[0].dedup_key + ":bis"})]
+        shared = digest_message(one, context, at("2015-06-05T09:00"))
+        assert shared.text.count(several[0].link or "?") == 1 and "page personnelle" in shared.text

@@ -7,6 +7,7 @@ import hashlib
 import html
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from models.attachments import MAX_BYTES
@@ -30,6 +31,7 @@ from models.tables import (
 from tests.conftest import at, ctx_of
 from tests.portal.conftest import ARRAS, LENS, SECRET, Clock, consultancy, juror, link, territory
 from tests.portal.helpers import audits, count, form_ending, notices, start_arras
+from transitions.portal.app import create_app
 
 PDF = b"%PDF-1.4\n% livrable\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 HEADERS = {"content-security-policy", "x-content-type-options", "referrer-policy"}
@@ -368,3 +370,27 @@ def test_the_server_log_masks_tokens(tmp_path) -> None:  # noqa: ANN001
         logging.getLogger("transitions.portail").exception("erreur sur %s", "/l/eyJnIjoxLCJzIjoi.abc/jury")
     text = log.read_text(encoding="utf-8")
     assert "eyJnIjoxLCJzIjoi" not in text and text.count("/l/***") == 3
+
+
+@pytest.mark.parametrize("mode", ["rejeu", "direct"])
+def test_a_replayed_programme_is_acted_on_at_its_last_tick(selected: str, mode: str) -> None:
+    """Opened on a replayed programme (the demo), the portal checks links against the real time but
+    dates what people do at the replay's present, its last tick; a live programme acts now."""
+    from datetime import UTC, datetime
+
+    last_tick = at("2015-06-08T09:00")
+    with session_scope(selected) as session:
+        programme = ctx_of(session).programme
+        programme.mode, programme.last_tick_at = mode, last_tick
+        session.add(programme)
+    real = datetime.now(UTC)
+    _, path = link(selected, territory(), when=real.isoformat(), days=2)  # valid now, not in 2015
+    with TestClient(create_app(selected, SECRET), follow_redirects=False) as client:
+        page = client.get(path).text
+        assert ("Programme rejoué" in page and "lundi 8 juin 2015" in page) is (mode == "rejeu")
+        assert client.post(path + "/charte", data=sign_form(page)).status_code == 303
+    entry, = audits(selected, "charte.signee")
+    if mode == "rejeu":
+        assert entry.at == last_tick
+    else:
+        assert abs((entry.at - real).total_seconds()) < 60

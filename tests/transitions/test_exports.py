@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from models.clock import paris
 from models.context import load_ctx
 from models.db import session_scope
+from models.history import History
 from models.tables import (
     Application,
     Attendance,
@@ -73,7 +74,8 @@ def test_exports_hold_the_facts_of_the_database_at_the_instant(replayed: tuple[P
         scores = session.exec(select(JuryScore).where(JuryScore.recorded_at <= when)).all()
         pilots = session.exec(select(Pilot).where(Pilot.selected_at <= when)).all()
         started = [p.id for p in pilots if p.kickoff_at and p.kickoff_at <= when]
-        deliverables = session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(started))).all()
+        past = History(session, ctx.programme_id, when)  # a due date moved after `when` is shown as it was
+        deliverables = past.all(session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(started))).all())
         sessions = session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(started))).all()
         attendance = session.exec(select(Attendance).where(Attendance.recorded_at <= when)).all()
         notices = session.exec(select(Notice).where(Notice.created_at <= when)).all()

@@ -2,8 +2,11 @@
 a one-time signed token, every action one transaction calling the domain functions the command
 line calls, every refusal a French page with its HTTP status.
 
-`create_app(database_url, secret, clock=…)`: `clock` gives the instant of every web action (the
-real time by default; tests living in 2015 inject theirs).
+`create_app(database_url, secret, clock=…)`: `clock` gives the instant of every web action (tests
+living in 2015 inject theirs). By default links and forms are checked against the real time, and
+web actions happen at the programme's present (`Ctx.present`): the real time for a live
+programme, the last tick for a replayed one (the 2015 demo's portal acts at the end of its
+replay, not in the year it is opened).
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from models.tables import (
     JuryScore,
     Pilot,
     PilotStatus,
+    ProgrammeMode,
     SessionStatus,
     label,
 )
@@ -188,9 +192,16 @@ class Portal:
     programme: str | None
     env: Environment
     publish_events: bool
+    fixed_clock: bool = False
+    """A clock was injected: it gives every instant, the programme's present included."""
 
     def now(self) -> datetime:
+        """The instant links and forms are checked against (their expiry is real time)."""
         return self.clock().astimezone(UTC)
+
+    def present(self, ctx: Ctx) -> datetime:
+        """The instant of a web action on this programme: what it records and how pages read."""
+        return self.now() if self.fixed_clock else ctx.present(self.now())
 
     @contextmanager
     def reading(self, token: str) -> Iterator[tuple[Ctx, Bearer]]:
@@ -214,7 +225,7 @@ class Portal:
                 raise links.LinkForbidden("Ce lien personnel ne donne pas accès à cette page.")
             name = form(ctx) if callable(form) else form
             links.use_form_token(session, self.secret, form_token, bearer, name, now)
-            yield ctx, bearer, now
+            yield ctx, bearer, self.present(ctx)
         self._publish(before)
 
     def _bookmark(self) -> int | None:
@@ -338,7 +349,7 @@ def _charter(portal: Portal, ctx: Ctx, bearer: Bearer, pilot: Pilot, party: str)
         "partie": party,
         "partie_libelle": participation.party_label(party),
         "a_signer": party in parties and party not in signed and pilot.status == PilotStatus.CHARTER_PENDING,
-        "retrait": withdrawal_of(ctx, pilot, portal.now()),
+        "retrait": withdrawal_of(ctx, pilot, portal.present(ctx)),
         "jeton": portal.form(bearer, f"charte:{pilot.id}:{party}"),
     }
 
@@ -357,7 +368,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     if len(secret) < 32:
         raise ValueError("le secret du portail doit compter au moins 32 caractères")
     portal = Portal(database_url, secret, clock or (lambda: datetime.now(UTC)), programme, _environment(),
-                    publish_events)
+                    publish_events, fixed_clock=clock is not None)
     app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(LimitBody, render_error=lambda status, text: portal.error_html(status, text))
     app.state.portal = portal
@@ -437,7 +448,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             if not _can_sign(bearer, CharterParty.TERRITORY, siren):
                 raise links.LinkForbidden("Ce lien personnel ne donne pas accès à la page de ce territoire.")
             pilot = _pilot_of(ctx, siren)
-            now = portal.now()
+            now = portal.present(ctx)
             view = pilot_views(ctx, now, siren)[0]
             answers = participation.answers_of(ctx, pilot)
             marks = _attendance(ctx, [item.id or 0 for item in sessions_of(ctx, pilot)], now)
@@ -514,7 +525,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             if not _can_sign(bearer, CharterParty.ORGANISER, siren):
                 raise links.LinkForbidden("Ce lien personnel ne donne pas accès à cette page.")
             pilot = _pilot_of(ctx, siren)
-            now = portal.now()
+            now = portal.present(ctx)
             return portal.page("cerdd.html", title=f"Le Cerdd : charte {of_territory(pilot.name)} et vue d'ensemble",
                                **_common(ctx, token, fait), pilot=pilot, maintenant=now,
                                charte=_charter(portal, ctx, bearer, pilot, CharterParty.ORGANISER),
@@ -553,7 +564,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         with portal.reading(token) as (ctx, bearer):
             if bearer.role != CharterParty.CONSULTANCY or not (bearer.every_pilot or bearer.siren == siren):
                 raise links.LinkForbidden("Ce lien personnel ne donne pas accès à cette page.")
-            now = portal.now()
+            now = portal.present(ctx)
             chosen = [_pilot_of(ctx, siren)] if siren else pilots(ctx)
             blocks = []
             for pilot in chosen:
@@ -613,7 +624,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             if bearer.role != links.JUROR:
                 raise links.LinkForbidden("Ce lien personnel ne donne pas accès à la page du jury.")
             juror = _juror_name(ctx, bearer)
-            now = portal.now()
+            now = portal.present(ctx)
             jury = ctx.definition.jury
             conflicted = {c.application_id for c in participation.conflicts(ctx, juror)}
             applications = ctx.session.exec(select(Application).where(
@@ -764,8 +775,10 @@ def _requests(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 def _common(ctx: Ctx, token: str, fait: str | None) -> dict[str, Any]:
+    replayed = ctx.programme.mode == ProgrammeMode.REPLAY
     return {"programme_title": ctx.programme.title, "organisateur": ctx.definition.organiser,
-            "message": DONE.get(fait or ""), "token": token}
+            "message": DONE.get(fait or ""), "token": token,
+            "rejeu": ctx.programme.last_tick_at if replayed else None}
 
 
 __all__ = ["create_app", "http_status"]

@@ -97,6 +97,9 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     assert "annulée" in run("session", "cancel", "246200364", "formation-2", "--reason", "Élus indisponibles",
                             "--at", "2015-09-20T10:00")
     sessions = run("sessions", "--pilot", "200033579", "--at", "2015-09-01T09:00")
+    assert "formation-2" in sessions and "tenue" in sessions
+    assert "déplacée" not in sessions  # moved on 20 September: not yet on 1 September
+    sessions = run("sessions", "--pilot", "200033579", "--at", "2015-09-21T09:00")
     assert "formation-2" in sessions and "prévue (déplacée)" in sessions and "tenue" in sessions
     listed = run("deliverables", "--pilot", "200033579", "--at", "2015-09-15T09:00",
                  "--csv", str(tmp_path / "livrables.csv"))
