@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlmodel import Session, col, func, select
 
 # Importing the concept modules registers their stages (see models.stages).
@@ -76,11 +76,20 @@ class _Ticked:
                 and (after is None or self.last_tick_at <= after))
 
 
+# The statements an idle tick runs, built once (building a statement costs more than running it).
+_PROGRAMMES: Any = select(Programme.id, Programme.slug, Programme.mode, Programme.last_tick_at,  # type: ignore[call-overload]
+                          Programme.audit_seen).order_by(col(Programme.id))
+_AUDIT_MARK: Any = select(func.max(col(AuditEntry.id)))
+_DUE: Any = (select(Programme.slug, PlannedEvent.stage).distinct().join(Programme)
+             .where(col(PlannedEvent.programme_id).in_(bindparam("programme_ids", expanding=True)),
+                    col(PlannedEvent.due_at) > col(Programme.last_tick_at),
+                    col(PlannedEvent.due_at) <= bindparam("as_of")))
+_RECORD: Any = (update(Programme.__table__).where(Programme.__table__.c.id == bindparam("programme_id"))  # type: ignore[attr-defined]
+                .values(last_tick_at=bindparam("as_of"), audit_seen=bindparam("seen")))
+
+
 def _programmes(session: Session, *, lock: bool = False) -> list[_Ticked]:
-    query: Any = select(Programme.id, Programme.slug, Programme.mode, Programme.last_tick_at,
-                        Programme.audit_seen).order_by(col(Programme.id))
-    if lock:
-        query = lock_for_update(session, query)
+    query = lock_for_update(session, _PROGRAMMES) if lock else _PROGRAMMES
     return [_Ticked(*row) for row in session.exec(query).all()]
 
 
@@ -153,18 +162,19 @@ def agenda(session: Session, after: datetime, *, limit: int = 10, live_only: boo
                             .where(col(PlannedEvent.programme_id).in_(current), PlannedEvent.due_at > after)
                             .order_by(col(PlannedEvent.due_at), col(Programme.slug))
                             .limit(limit * len(STAGES))).all()
-        for slug, instant, name in rows:
-            found.setdefault((slug, instant), set()).add(StageName(name))
+        for slug, instant, stage in rows:
+            found.setdefault((slug, instant), set()).add(StageName(stage))
     ordered = sorted(found.items(), key=lambda item: (item[0][1], item[0][0]))[:limit]
     return [Due(at, slug, ", ".join(AGENDA[name] for name in sorted(names, key=_RANK.__getitem__)))
             for (slug, at), names in ordered]
 
 
-def runnable(session: Session, now: datetime, slug: str | None = None, *, live_only: bool) -> tuple[
-        list[str], list[tuple[str, datetime]]]:
+def runnable(session: Session, now: datetime, slug: str | None = None, *, live_only: bool,
+             mark: int | None = None) -> tuple[list[str], list[tuple[str, datetime]]]:
     """Programmes a tick at `now` may advance, and the live ones held back because they are more
-    than MAX_BACKLOG behind with work planned in between (their slug and last tick)."""
-    mark = audit_mark(session) if live_only else 0
+    than MAX_BACKLOG behind with work planned in between (their slug and last tick); `mark` is
+    `audit_mark(session)` when the caller already read it."""
+    mark = audit_mark(session) if mark is None else mark
     allowed: list[str] = []
     behind: list[tuple[str, datetime]] = []
     for programme in _programmes(session):
@@ -192,19 +202,18 @@ def _work_between(session: Session, programme: _Ticked, mark: int, start: dateti
 def audit_mark(session: Session) -> int:
     """The newest audit entry's id (0 when none): every fact is audited in its own transaction,
     so a newer entry than a tick saw means the facts changed since that tick began."""
-    return int(session.exec(select(func.max(col(AuditEntry.id)))).one() or 0)
+    return int(session.exec(_AUDIT_MARK).one() or 0)
 
 
 def due_query(as_of: datetime, programme_ids: Collection[int]) -> Any:
     """The statement `due_stages` runs for the programmes whose rows are current: each distinct
     (programme's slug, stage) with a planned instant in (the programme's last tick, `as_of`],
     through the primary key's index (programme, instant)."""
-    return (select(Programme.slug, PlannedEvent.stage).distinct().join(Programme)
-            .where(col(PlannedEvent.programme_id).in_(programme_ids),
-                   col(PlannedEvent.due_at) > col(Programme.last_tick_at), PlannedEvent.due_at <= as_of))
+    return _DUE.params(programme_ids=list(programme_ids), as_of=as_of)
 
 
-def due_stages(session: Session, as_of: datetime, slugs: Collection[str]) -> dict[StageName, list[str]]:
+def due_stages(session: Session, as_of: datetime, slugs: Collection[str], *,
+               mark: int | None = None) -> dict[StageName, list[str]]:
     """For each stage (in tick order), the programmes (among `slugs`, in programme order) for
     which it may have something to do at `as_of`: every stage when the programme was never
     ticked or a fact was recorded since its last tick began (`Programme.audit_seen`); otherwise
@@ -213,13 +222,15 @@ def due_stages(session: Session, as_of: datetime, slugs: Collection[str]) -> dic
     of the facts and of the instant, and its `planned` instants are every instant at which that
     work changes (the replay already jumps from one to the next): with the facts unchanged, a
     stage with no planned instant in the window would change nothing.
-    Returns only stages with at least one programme."""
-    mark = audit_mark(session)
+    `mark` is `audit_mark(session)` when the caller already read it. Returns only stages with at
+    least one programme."""
+    mark = audit_mark(session) if mark is None else mark
     chosen = [programme for programme in _programmes(session) if programme.slug in slugs]
     quiet = [programme.id for programme in chosen if programme.current(mark)]
     found: set[tuple[str, StageName]] = set()
     if quiet:
-        found = {(slug, StageName(name)) for slug, name in session.exec(due_query(as_of, quiet)).all()}
+        found = {(slug, StageName(name)) for slug, name in session.exec(
+            _DUE, params={"programme_ids": quiet, "as_of": as_of}).all()}
     due: dict[StageName, list[str]] = {}
     for each in STAGES:
         for programme in chosen:
@@ -257,5 +268,4 @@ def record_tick(session: Session, as_of: datetime, slugs: Collection[str], *, se
             continue
         if replan or seen is None or programme.audit_seen is None:
             write_plan(_ctx(session, programme.id), as_of)
-        session.exec(update(Programme).where(col(Programme.id) == programme.id)
-                        .values(last_tick_at=as_of, audit_seen=seen))
+        session.connection().execute(_RECORD, {"programme_id": programme.id, "as_of": as_of, "seen": seen})

@@ -18,8 +18,7 @@ from models import deliverables, pilots, training
 from models.clock import parse_instant
 from models.context import all_ctx
 from models.db import dispose_engines, session_scope
-from models.schedule import (MAX_BACKLOG, STAGES, agenda, audit_mark, due_stages, next_due, planned_by_stages,
-                             runnable)
+from models.schedule import MAX_BACKLOG, STAGES, agenda, audit_mark, due_stages, next_due, planned_by_stages, runnable
 from models.stages import AGENDA, StageName
 from models.tables import Notice, NoticeStatus, PlannedEvent, Programme, ProgrammeMode
 from tests.conftest import ctx_of
@@ -171,3 +170,29 @@ def test_the_2015_replay_reads_from_the_rows_what_planning_gives(
     dispose_engines()
     reset_settings()
     assert len(checked) > 70
+
+
+def test_an_existing_database_fills_its_rows_at_its_next_tick(loaded: str) -> None:
+    """Migration 0010 forgets what the last tick saw: the next tick runs every stage and writes the rows."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from models.db import MIGRATIONS_DIR, get_engine
+
+    launch = parse_instant("2015-04-02T09:00")
+    run_tick_plain(launch)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = get_engine(loaded)
+    command.downgrade(config, "0009")
+    with get_engine(loaded).begin() as connection:  # as a tick of the code before 0010 left it
+        connection.execute(text("UPDATE programme SET audit_seen = (SELECT max(id) FROM auditentry)"))
+    command.upgrade(config, "head")
+    with session_scope(loaded) as session:
+        assert _rows(session) == set() and not _current(session)
+        assert list(due_stages(session, launch, ["cerdd-2015"])) == list(StageName)
+        assert next_due(session, launch) == _next_due_by_planning(session, launch)
+    run_tick_plain(launch)
+    with session_scope(loaded) as session:
+        assert _current(session) and _rows(session) == _planned_after(session, launch) != set()
