@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 # Importing the concept modules registers their stages (see models.stages).
@@ -76,15 +77,18 @@ class _Ticked:
                 and (after is None or self.last_tick_at <= after))
 
 
-# The statements an idle tick runs, built once (building a statement costs more than running it).
-_PROGRAMMES: Any = select(Programme.id, Programme.slug, Programme.mode, Programme.last_tick_at,  # type: ignore[call-overload]
-                          Programme.audit_seen).order_by(col(Programme.id))
-_AUDIT_MARK: Any = select(func.max(col(AuditEntry.id)))
-_DUE: Any = (select(Programme.slug, PlannedEvent.stage).distinct().join(Programme)
-             .where(col(PlannedEvent.programme_id).in_(bindparam("programme_ids", expanding=True)),
-                    col(PlannedEvent.due_at) > col(Programme.last_tick_at),
-                    col(PlannedEvent.due_at) <= bindparam("as_of")))
-_RECORD: Any = (update(Programme.__table__).where(Programme.__table__.c.id == bindparam("programme_id"))  # type: ignore[attr-defined]
+# The statements an idle tick runs: built once (building a statement costs more than running it),
+# on the tables rather than the ORM classes (no ORM machinery for a few columns).
+_PROGRAMME: Any = Programme.__table__  # type: ignore[attr-defined]
+_PLANNED: Any = PlannedEvent.__table__  # type: ignore[attr-defined]
+_PROGRAMMES: Any = sa_select(_PROGRAMME.c.id, _PROGRAMME.c.slug, _PROGRAMME.c.mode, _PROGRAMME.c.last_tick_at,
+                             _PROGRAMME.c.audit_seen).order_by(_PROGRAMME.c.id)
+_AUDIT_MARK: Any = sa_select(func.max(AuditEntry.__table__.c.id))  # type: ignore[attr-defined]
+_DUE: Any = (sa_select(_PROGRAMME.c.slug, _PLANNED.c.stage).distinct()
+             .join_from(_PLANNED, _PROGRAMME, _PLANNED.c.programme_id == _PROGRAMME.c.id)
+             .where(_PLANNED.c.programme_id.in_(bindparam("programme_ids", expanding=True)),
+                    _PLANNED.c.due_at > _PROGRAMME.c.last_tick_at, _PLANNED.c.due_at <= bindparam("as_of")))
+_RECORD: Any = (update(_PROGRAMME).where(_PROGRAMME.c.id == bindparam("programme_id"))
                 .values(last_tick_at=bindparam("as_of"), audit_seen=bindparam("seen")))
 
 
@@ -202,7 +206,7 @@ def _work_between(session: Session, programme: _Ticked, mark: int, start: dateti
 def audit_mark(session: Session) -> int:
     """The newest audit entry's id (0 when none): every fact is audited in its own transaction,
     so a newer entry than a tick saw means the facts changed since that tick began."""
-    return int(session.exec(_AUDIT_MARK).one() or 0)
+    return int(session.exec(_AUDIT_MARK).scalar() or 0)
 
 
 def due_query(as_of: datetime, programme_ids: Collection[int]) -> Any:
