@@ -63,13 +63,14 @@ def plan_tick(as_of: datetime, programme: str | None = None, settings: Settings 
     settings = settings or get_settings()
     with session_scope(settings.database_url) as session:
         seen = audit_mark(session)
-        allowed, behind = runnable(session, as_of, programme, live_only=live_only)
-        due = due_stages(session, as_of, allowed)
+        allowed, behind = runnable(session, as_of, programme, live_only=live_only, mark=seen)
+        due = due_stages(session, as_of, allowed, mark=seen)
     return TickResult(programmes=allowed, held_back=behind, due=due, seen=seen)
 
 
 def finish_tick(result: TickResult, as_of: datetime, settings: Settings | None = None) -> None:
-    """Record the instant the programmes were advanced to."""
+    """Record the instant the programmes were advanced to and, when a stage was due, re-plan their
+    stored planned instants (`models.schedule.record_tick`)."""
     settings = settings or get_settings()
     with session_scope(settings.database_url) as session:
         record_tick(session, as_of, result.programmes, seen=result.seen, replan=bool(result.due))

@@ -1,6 +1,8 @@
 """The tick: for an instant, run every stage that has something due, then deliver the outbox.
-Stages with nothing due (`models.schedule.due_stages`) are not run at all, so an idle tick
-costs the question « what is due? » and one delivery task.
+Stages with nothing due (`models.schedule.due_stages`: one indexed query on the stored planned
+instants while no fact changed) are not run at all, so an idle tick costs the question « what is
+due? » and one delivery task; a tick that ran something re-plans and stores the programme's
+instants when it is recorded (`finish_tick`).
 
 Called with an explicit `as_of` it drives the programme in simulated time (the replay, the CLI).
 Run from its deployment it acts for the instant it was scheduled for, only on live programmes,

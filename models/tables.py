@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.db import UTCDateTime
@@ -153,8 +153,8 @@ class Programme(SQLModel, table=True):
         "The newest audit entry when the last tick began: a newer one means facts changed since, "
         "so the next tick runs every stage (see models.schedule.due_stages)."))
     next_due_at: datetime | None = instant(nullable=True)
-    """The first planned instant after the last tick (None: nothing planned), valid while no fact
-    is newer than `audit_seen`: until then a tick before it has nothing to do."""
+    """The first of the programme's `PlannedEvent` rows, as the last re-planning tick wrote them
+    (None: nothing planned): a copy for whoever reads the programme row; the tick reads the rows."""
     loaded_at: datetime = instant()
     launched_at: datetime | None = instant(nullable=True)
     call_closed_at: datetime | None = instant(nullable=True)
@@ -352,6 +352,8 @@ class Deliverable(SQLModel, table=True):
 class Notice(SQLModel, table=True):
     """The outbox: a notice is written with the change that causes it, then delivered."""
 
+    __table_args__ = (Index("ix_notice_status_deliver_after", "status", "deliver_after"),)
+
     id: int | None = Field(default=None, primary_key=True)
     dedup_key: str = Field(unique=True)
     programme_id: int | None = Field(default=None, foreign_key="programme.id", index=True)
@@ -383,6 +385,21 @@ class Notice(SQLModel, table=True):
     link: str | None = Field(default=None, sa_column=Column(Text),
                              description="The recipient's personal link to the portal the notice carries "
                                          "(its footer): a digest lists it beside the notice's core text.")
+
+
+class PlannedEvent(SQLModel, table=True):
+    """An instant at which a stage of a programme has work, as the stage's `planned` function gave
+    it at the programme's last re-planning tick (`models.schedule.record_tick`, which rewrites a
+    programme's rows from every stage's `planned`; nothing else plans). Only instants after that
+    tick are kept, one row per (programme, instant, stage): the tick, `next_due` and the agenda
+    read these rows through the primary key's index (programme, instant) instead of planning.
+    Valid while no fact is newer than `Programme.audit_seen`."""
+
+    __tablename__ = "planned_event"
+
+    programme_id: int = Field(foreign_key="programme.id", primary_key=True)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    stage: str = Field(primary_key=True, description="The stage's name (a `models.stages.StageName` value).")
 
 
 class AuditEntry(SQLModel, table=True):
