@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from sqlmodel import Session
 
 from models.db import get_engine, session_scope
-from models.schedule import STAGES, audit_mark, due_stages, next_due, record_tick, run_stage, runnable
+from models.schedule import (
+    STAGES,
+    next_due,
+    plan,
+    record_tick,
+    run_stage,
+)
 from models.stages import StageName
 from notifications.deliver import DeliveryReport, deliver_due
 from notifications.render import render_notice
@@ -33,6 +39,9 @@ class TickResult:
     """The stages with something to do, and for which programmes (`models.schedule.due_stages`)."""
     seen: int | None = None
     """The newest audit entry when the tick began."""
+    recorded: bool = False
+    """Nothing was due, no stage nor notice: the tick was recorded with its plan, in one transaction
+    (`plan_tick(…, record_idle=True)`); it runs no stage, delivers nothing and is not finished again."""
 
     def stage_programmes(self, stage: StageName, *, every_stage: bool = False) -> list[str]:
         """The programmes `stage` runs for, given what the earlier stages of this tick did: those
@@ -57,15 +66,18 @@ def run_one_stage(stage: StageName, as_of: datetime, programme: str | None = Non
 
 
 def plan_tick(as_of: datetime, programme: str | None = None, settings: Settings | None = None, *,
-              live_only: bool = False) -> TickResult:
-    """Which programmes a tick at `as_of` advances (live ones only for a scheduled run), and which
-    live ones are held back because they are days behind."""
+              live_only: bool = False, record_idle: bool = False) -> TickResult:
+    """Which programmes a tick at `as_of` advances (live ones only for a scheduled run), which live
+    ones are held back because they are days behind, and which stages are due for them.
+
+    With `record_idle`, a tick with nothing to do (no stage due, no notice waiting to leave) is
+    recorded right here, in the transaction that found it idle, which holds the programmes' lock
+    from its start (`TickResult.recorded`): an idle tick is one short transaction instead of three."""
     settings = settings or get_settings()
     with session_scope(settings.database_url) as session:
-        seen = audit_mark(session)
-        allowed, behind = runnable(session, as_of, programme, live_only=live_only, mark=seen)
-        due = due_stages(session, as_of, allowed, mark=seen)
-    return TickResult(programmes=allowed, held_back=behind, due=due, seen=seen)
+        found = plan(session, as_of, programme, live_only=live_only, record_idle=record_idle, now=datetime.now(UTC))
+    return TickResult(programmes=found.programmes, held_back=found.held_back, due=found.due, seen=found.seen,
+                      recorded=found.recorded)
 
 
 def finish_tick(result: TickResult, as_of: datetime, settings: Settings | None = None) -> None:
@@ -88,7 +100,9 @@ def run_tick_plain(as_of: datetime, programme: str | None = None, settings: Sett
                    live_only: bool = False, every_stage: bool = False) -> TickResult:
     """Every stage due at `as_of`, in order, then delivery: the tick flow's work without Prefect.
     With `every_stage`, each stage runs whether due or not (the reference the tests compare with)."""
-    result = plan_tick(as_of, programme, settings, live_only=live_only)
+    result = plan_tick(as_of, programme, settings, live_only=live_only, record_idle=not every_stage)
+    if result.recorded:
+        return result
     for each in STAGES:
         only = result.stage_programmes(each.name, every_stage=every_stage)
         result.changes[each.name] = run_one_stage(each.name, as_of, programme, settings, only) if only else 0

@@ -68,7 +68,9 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> Ti
     scheduled = as_of is None and deployment_run()  # an explicit instant never asks the API
     instant = instant_or_now(as_of)
     logger = get_run_logger()
-    result = plan_tick(instant, programme, live_only=scheduled)
+    # A scheduled run announces the sessions ended since the last tick before recording it: it
+    # keeps the three steps; an explicit instant records an idle tick with its plan.
+    result = plan_tick(instant, programme, live_only=scheduled, record_idle=not scheduled)
     for slug, last in result.held_back:
         logger.warning("programme %s : dernier tick le %s, plus de 3 jours de retard ; rien n'est envoyé "
                        "en rafale : lancez « transitions rattrapage --programme %s » pour rattraper.",
@@ -76,10 +78,11 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> Ti
     for each in STAGES:  # only the stages with something due run, each as a task
         due = result.stage_programmes(each.name)
         result.changes[each.name] = stage_task(each.name, instant, programme, due) if due else 0
-    result.delivery = deliver_task(instant)
-    if scheduled:
-        ended_sessions_task(instant, result.programmes)
-    finish_tick(result, instant)
+    if not result.recorded:  # an idle tick, already recorded: no notice was waiting to leave
+        result.delivery = deliver_task(instant)
+        if scheduled:
+            ended_sessions_task(instant, result.programmes)
+        finish_tick(result, instant)
     if result.changed or result.delivery.sent:
         dashboard_task(instant)
     if scheduled:

@@ -23,7 +23,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 # Importing the concept modules registers their stages (see models.stages).
-from models import accompaniment, call, deliverables, intents, jury, pilots, training  # noqa: F401
+from models import accompaniment, call, deliverables, delivery, intents, jury, pilots, training  # noqa: F401
 from models.context import Ctx, all_ctx, definition_of
 from models.db import lock_for_update
 from models.notices import Renderer
@@ -92,9 +92,44 @@ _RECORD: Any = (update(_PROGRAMME).where(_PROGRAMME.c.id == bindparam("programme
                 .values(last_tick_at=bindparam("as_of"), audit_seen=bindparam("seen")))
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a tick at an instant has to do (`plan`)."""
+
+    programmes: list[str]
+    """The programmes it advances (slugs)."""
+    held_back: list[tuple[str, datetime]]
+    """Live programmes too far behind to be caught up by a scheduled run: (slug, last tick)."""
+    due: dict[StageName, list[str]]
+    """The stages with something to do, and for which programmes (`due_stages`)."""
+    seen: int
+    """The newest audit entry when the tick began (`audit_mark`)."""
+    recorded: bool
+    """Nothing was due (no stage, no notice waiting to leave) and the tick was recorded with its plan."""
+
+
+def plan(session: Session, as_of: datetime, slug: str | None = None, *, live_only: bool, record_idle: bool,
+         now: datetime) -> Plan:
+    """Plan a tick at `as_of`: the programmes it may advance (`runnable`; live ones only with
+    `live_only`) and the stages due for them (`due_stages`), from one read of the programmes.
+
+    With `record_idle`, the transaction holds the programmes' lock from its start (SQLite: the
+    write lock; PostgreSQL: their rows) and a tick with nothing to do, no stage due and no notice
+    waiting to leave at `now` (`models.delivery.waiting`), is recorded here (`record_tick`,
+    nothing re-planned): an idle tick is one short transaction."""
+    read = _programmes(session, lock=record_idle)
+    seen = audit_mark(session)
+    allowed, behind = runnable(session, as_of, slug, live_only=live_only, mark=seen, read=read)
+    due = due_stages(session, as_of, allowed, mark=seen, read=read)
+    idle = record_idle and not due and not delivery.waiting(session, as_of=as_of, now=now)
+    if idle:
+        record_tick(session, as_of, allowed, seen=seen, replan=False, locked=read)
+    return Plan(allowed, behind, due, seen, idle)
+
+
 def _programmes(session: Session, *, lock: bool = False) -> list[_Ticked]:
     query = lock_for_update(session, _PROGRAMMES) if lock else _PROGRAMMES
-    return [_Ticked(*row) for row in session.exec(query).all()]
+    return [_Ticked(*row) for row in session.connection().execute(query).all()]
 
 
 def _ctx(session: Session, programme_id: int) -> Ctx:
@@ -174,14 +209,15 @@ def agenda(session: Session, after: datetime, *, limit: int = 10, live_only: boo
 
 
 def runnable(session: Session, now: datetime, slug: str | None = None, *, live_only: bool,
-             mark: int | None = None) -> tuple[list[str], list[tuple[str, datetime]]]:
+             mark: int | None = None, read: list[_Ticked] | None = None,
+             ) -> tuple[list[str], list[tuple[str, datetime]]]:
     """Programmes a tick at `now` may advance, and the live ones held back because they are more
     than MAX_BACKLOG behind with work planned in between (their slug and last tick); `mark` is
-    `audit_mark(session)` when the caller already read it."""
+    `audit_mark(session)` and `read` the programmes' columns when the caller already read them."""
     mark = audit_mark(session) if mark is None else mark
     allowed: list[str] = []
     behind: list[tuple[str, datetime]] = []
-    for programme in _programmes(session):
+    for programme in _programmes(session) if read is None else read:
         if slug not in (None, programme.slug) or (live_only and programme.mode != ProgrammeMode.LIVE):
             continue
         last = programme.last_tick_at
@@ -206,7 +242,7 @@ def _work_between(session: Session, programme: _Ticked, mark: int, start: dateti
 def audit_mark(session: Session) -> int:
     """The newest audit entry's id (0 when none): every fact is audited in its own transaction,
     so a newer entry than a tick saw means the facts changed since that tick began."""
-    return int(session.exec(_AUDIT_MARK).scalar() or 0)
+    return int(session.connection().execute(_AUDIT_MARK).scalar() or 0)
 
 
 def due_query(as_of: datetime, programme_ids: Collection[int]) -> Any:
@@ -217,7 +253,7 @@ def due_query(as_of: datetime, programme_ids: Collection[int]) -> Any:
 
 
 def due_stages(session: Session, as_of: datetime, slugs: Collection[str], *,
-               mark: int | None = None) -> dict[StageName, list[str]]:
+               mark: int | None = None, read: list[_Ticked] | None = None) -> dict[StageName, list[str]]:
     """For each stage (in tick order), the programmes (among `slugs`, in programme order) for
     which it may have something to do at `as_of`: every stage when the programme was never
     ticked or a fact was recorded since its last tick began (`Programme.audit_seen`); otherwise
@@ -226,15 +262,15 @@ def due_stages(session: Session, as_of: datetime, slugs: Collection[str], *,
     of the facts and of the instant, and its `planned` instants are every instant at which that
     work changes (the replay already jumps from one to the next): with the facts unchanged, a
     stage with no planned instant in the window would change nothing.
-    `mark` is `audit_mark(session)` when the caller already read it. Returns only stages with at
-    least one programme."""
+    `mark` is `audit_mark(session)` and `read` the programmes' columns when the caller already read
+    them. Returns only stages with at least one programme."""
     mark = audit_mark(session) if mark is None else mark
-    chosen = [programme for programme in _programmes(session) if programme.slug in slugs]
+    chosen = [programme for programme in (_programmes(session) if read is None else read) if programme.slug in slugs]
     quiet = [programme.id for programme in chosen if programme.current(mark)]
     found: set[tuple[str, StageName]] = set()
     if quiet:
-        found = {(slug, StageName(name)) for slug, name in session.exec(
-            _DUE, params={"programme_ids": quiet, "as_of": as_of}).all()}
+        found = {(slug, StageName(name)) for slug, name in session.connection().execute(
+            _DUE, {"programme_ids": quiet, "as_of": as_of}).all()}
     due: dict[StageName, list[str]] = {}
     for each in STAGES:
         for programme in chosen:
@@ -260,14 +296,15 @@ def write_plan(ctx: Ctx, as_of: datetime) -> list[tuple[StageName, datetime]]:
 
 
 def record_tick(session: Session, as_of: datetime, slugs: Collection[str], *, seen: int | None = None,
-                replan: bool = True) -> None:
+                replan: bool = True, locked: list[_Ticked] | None = None) -> None:
     """Remember the latest instant each programme among `slugs` was advanced to, with `seen` the
     newest audit entry when the tick began (`audit_mark`), the programmes locked; and re-plan
     their `PlannedEvent` rows after `as_of` (`write_plan`), unless `replan` is False: the tick ran
     no stage and no fact changed, so the rows stay current (a programme whose rows were never
     written, `audit_seen` None, is re-planned all the same). An instant before a programme's last
-    tick changes nothing for it."""
-    for programme in _programmes(session, lock=True):
+    tick changes nothing for it. `locked`: the programmes' columns as `plan` read them, holding
+    their lock (`lock_programmes`) in this transaction."""
+    for programme in _programmes(session, lock=True) if locked is None else locked:
         if programme.slug not in slugs or (programme.last_tick_at is not None and as_of < programme.last_tick_at):
             continue
         if replan or seen is None or programme.audit_seen is None:

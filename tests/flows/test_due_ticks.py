@@ -110,3 +110,29 @@ def test_a_year_of_20_pilots_sends_the_same_notices_as_ticking_every_stage(
     assert due_only[0] == reference[0]
     assert due_only[1] == reference[1]
     assert due_only[2] > 100  # stages with nothing due were really left out, many times
+
+
+def test_an_idle_tick_is_recorded_with_its_plan_unless_a_notice_waits(loaded: str) -> None:
+    """A tick with no stage due and no notice waiting is one transaction: planned and recorded
+    together, nothing delivered; a notice waiting to leave makes it a full tick that delivers it."""
+    from models.notices import NoticeKind, Recipient
+    from models.schedule import next_due
+    from tests.conftest import at
+
+    launch = at("2015-04-02T09:00")
+    assert run_tick_plain(launch).changes  # the call opens
+    with session_scope(loaded) as session:
+        coming = next_due(session, launch)
+    assert coming is not None and coming > launch + timedelta(hours=3)
+    after = run_tick_plain(launch + timedelta(minutes=30))  # the launch's own facts: every stage once more
+    assert not after.recorded and not after.changed
+    idle = run_tick_plain(launch + timedelta(hours=1))
+    assert idle.recorded and not idle.due and idle.delivery.sent == 0
+    with session_scope(loaded) as session:
+        assert ctx_of(session).programme.last_tick_at == launch + timedelta(hours=1)
+        ctx_of(session).notify(NoticeKind.CALL_LAUNCHED, recipients=[Recipient("epci@example.org", "EPCI")],
+                               key="en-attente", context={}, at=launch + timedelta(hours=1))
+    busy = run_tick_plain(launch + timedelta(hours=2))
+    assert not busy.recorded and busy.delivery.sent == 1
+    with session_scope(loaded) as session:
+        assert ctx_of(session).programme.last_tick_at == launch + timedelta(hours=2)
