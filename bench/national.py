@@ -138,9 +138,15 @@ def _form(template: dict[str, Any], index: int) -> Any:
 
 
 def build(url: str, pilots: int, *, until: datetime = DEFAULT_UNTIL, step: timedelta = timedelta(days=7),
-          extra: float = 0.25, verbose: bool = False) -> National:
+          extra: float = 0.25, capacity: int | None = None, verbose: bool = False) -> National:
     """Build the national programme of `pilots` pilots in the (migrated or empty) database `url`,
-    ticked weekly from the kick-off to `until` (Paris working-day ticks at 09:00)."""
+    ticked weekly from the kick-off to `until` (Paris working-day ticks at 09:00).
+
+    `capacity` (default `pilots`) sizes the programme for more pilots than are built here, so that
+    `bench.multiply.multiply` can copy it `capacity // pilots` times: the jury's maximum is
+    `capacity`, the register holds every EPCI of the copies, and the applications below the
+    threshold take the EPCI numbered from `capacity` on (where a build of `capacity` pilots puts
+    them)."""
     from models import jury
     from models import pilots as pilot_rules
     from models.call import close_call, launch_call
@@ -157,7 +163,17 @@ def build(url: str, pilots: int, *, until: datetime = DEFAULT_UNTIL, step: timed
 
     migrate(url)
     count = max(pilots + 2, round(pilots * (1 + extra)))
-    bundle = ProgrammeBundle(definition(pilots), "national (généré)", "registre-national.csv", register_csv(count))
+    capacity = capacity or pilots
+    if capacity < pilots:
+        raise ValueError(f"capacity {capacity} < pilots {pilots}")
+    copies = -(-capacity // pilots)
+    register = max(count, capacity + copies * (count - pilots))
+
+    def number(position: int) -> int:  # the EPCI of the position-th application
+        return position if position < pilots else capacity + position - pilots
+
+    bundle = ProgrammeBundle(definition(capacity), "national (généré)", "registre-national.csv",
+                             register_csv(register))
     with session_scope(url) as session:
         install_programme(session, bundle, INSTALLED, "bench")
         launch_call(load_ctx(session, renderer=render_notice), LAUNCH)
@@ -169,7 +185,7 @@ def build(url: str, pilots: int, *, until: datetime = DEFAULT_UNTIL, step: timed
         with session_scope(url) as session:
             ctx = load_ctx(session, renderer=render_notice)
             for index in range(first, min(count, first + 200)):
-                form = _form(template, index)
+                form = _form(template, number(index))
                 submit(ctx, form, submission.pieces, at=SUBMITTED + timedelta(seconds=index),
                        submitted_by=form.responsables_operationnels[0].courriel)
     say(f"{count} applications submitted")
@@ -179,7 +195,8 @@ def build(url: str, pilots: int, *, until: datetime = DEFAULT_UNTIL, step: timed
         ctx = load_ctx(session, renderer=render_notice)
         criteria = [c.key for c in ctx.definition.jury.criteria]
         for member in ctx.definition.jury.members:
-            notes = {epci_siren(index): dict.fromkeys(criteria, 5 if index < pilots else 2) for index in range(count)}
+            notes = {epci_siren(number(index)): dict.fromkeys(criteria, 5 if index < pilots else 2)
+                     for index in range(count)}
             jury.record_sheet(ctx, jury.ScoreSheet(juror=member.juror, notes=notes), SCORED)
     say("scored")
     _tick(url, MEETING)

@@ -7,6 +7,9 @@ folded in. A missed target gets a profile (function, share of the time, ours or 
 
 Usage: `.venv/bin/python bench/run.py [--rounds 3] [--pilots 100,1000] [--national-10000 PG_URL]
 [--skip replay,smtp,...]`. The machine may be shared: compare ratios within one run.
+`--national-10000 PG_URL` adds the ticks at 1,000 and 10,000 pilots on PostgreSQL (`bench_national_pg`:
+100 pilots built through the product, multiplied with SQL by bench/multiply.py; 5–9 min on 2 shared
+cores); `--pilots '' --skip submit,smtp,prefect,replay,status,serve,outbox` runs it alone.
 """
 
 from __future__ import annotations
@@ -237,7 +240,7 @@ def bench_national(sizes: list[int], rounds: int) -> dict[int, Path]:
 
         seconds = median_time(busy_tick, rounds, fresh)
         queued = _notices_since(f"sqlite:///{work}", later)
-        floor = _render_and_queue(work, path, queued, later, rounds)
+        floor = _render_and_queue(f"sqlite:///{work}", fresh, queued, later, rounds)
         busy[size] = (seconds, queued, floor)
         use_database(url)
     small, large = min(sizes), max(sizes)
@@ -286,8 +289,9 @@ def _notices_since(url: str, instant: datetime) -> int:
                                 .where(col(Notice.created_at) >= instant)).one())
 
 
-def _render_and_queue(work: Path, source: Path, count: int, instant: datetime, rounds: int) -> float:
-    """Floor of a busy tick: render and queue `count` task reminders (one transaction), nothing else."""
+def _render_and_queue(url: str, fresh: Callable[[], Any], count: int, instant: datetime, rounds: int) -> float:
+    """Floor of a busy tick: render and queue `count` task reminders (one transaction), nothing else,
+    in the database `url` that `fresh` restores before each round."""
     from sqlmodel import select
 
     from models.context import load_ctx
@@ -298,12 +302,7 @@ def _render_and_queue(work: Path, source: Path, count: int, instant: datetime, r
 
     count = max(count, 1)
 
-    def fresh() -> None:
-        copy_sqlite(source, work)
-        use_database(f"sqlite:///{work}")
-
     def queue() -> None:
-        url = f"sqlite:///{work}"
         with session_scope(url) as session:
             ctx = load_ctx(session, renderer=render_notice)
             rows = session.exec(select(Deliverable, Pilot).join(Pilot).limit(count)).all()
@@ -668,9 +667,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pilots", default="100,1000", help="sizes of the national programme (SQLite)")
     parser.add_argument("--national-10000", metavar="PG_URL", default=None,
-                        help="also the idle and busy ticks at 10,000 pilots on this PostgreSQL (slow)")
-    parser.add_argument("--skip", default="", help="comma-separated: national,prefect,replay,status,submit,smtp,"
-                                                  "serve,outbox")
+                        help="also the idle and busy ticks at 1,000 and 10,000 pilots on this PostgreSQL "
+                             "(its database is emptied; about 10 min)")
+    parser.add_argument("--skip", default="", help="comma-separated: national,national-pg,prefect,replay,status,"
+                                                  "submit,smtp,serve,outbox")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -685,12 +685,9 @@ def main() -> None:
     steps: list[tuple[str, Callable[[], Any]]] = []
     sizes = [int(s) for s in args.pilots.split(",") if s]
 
-    def national() -> None:
-        built.update(bench_national(sizes, args.rounds))
-        if args.national_10000:
-            bench_national_pg(args.national_10000, args.rounds)
-
-    steps.append(("national", national))
+    steps.append(("national", lambda: built.update(bench_national(sizes, args.rounds)) if sizes else None))
+    if args.national_10000:
+        steps.append(("national-pg", lambda: bench_national_pg(args.national_10000, args.rounds)))
     steps.append(("submit", lambda: bench_submit(args.rounds)))
     steps.append(("smtp", lambda: bench_delivery(500, args.rounds)))
     steps.append(("prefect", lambda: bench_prefect_tick(built, args.rounds) if built else None))
@@ -716,25 +713,160 @@ def main() -> None:
     shutil.rmtree(WORK, ignore_errors=True)
 
 
-def bench_national_pg(url: str, rounds: int) -> None:
-    """Idle tick at 10,000 pilots on PostgreSQL against the indexed floor (reported, not a target)."""
-    from sqlalchemy import text
+PG_BASE = 100
+"""Pilots built through the product's functions before `bench.multiply` copies them (x10, x10)."""
 
+
+def _pg_database(url: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _pg_clone(url: str, target: str) -> str:
+    """A fresh copy of the database of `url` named `target` (CREATE DATABASE … TEMPLATE, file
+    copy); returns its URL. Every connection to the source is closed first."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from models.db import dispose_engines
+
+    dispose_engines()
+    admin = create_engine(_pg_database(url, "postgres"), isolation_level="AUTOCOMMIT")
+    source = make_url(url).database
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{target}"'))
+            connection.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY FILE_COPY'))
+    finally:
+        admin.dispose()
+    return _pg_database(url, target)
+
+
+def _pg_drop(url: str, name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from models.db import dispose_engines
+
+    dispose_engines()
+    admin = create_engine(_pg_database(url, "postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        admin.dispose()
+
+
+DUE_INDEXES = {"bench_due_deliverable": ("deliverable", "due_at"), "bench_due_milestone": ("milestone", "due_at"),
+               "bench_due_session": ("trainingsession", "starts_at")}
+"""Indexes the floor's query needs and the schema lacks (due dates and session starts are not
+indexed): created for the indexed floor, dropped after it."""
+
+
+def _interleaved(actions: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
+    """Median seconds of each action, run in turn round after round (so load drifts hit all alike)."""
+    samples: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(rounds):
+        for name, action in actions.items():
+            start = time.perf_counter()
+            action()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def bench_national_pg(url: str, rounds: int) -> None:
+    """Idle and busy ticks at 1,000 and 10,000 pilots on PostgreSQL, each beside its floor.
+
+    The programme is built through the product's functions at PG_BASE pilots (sized for 10,000),
+    then multiplied with set-based SQL (bench/multiply.py): x10, busy tick measured, a copy of the
+    database kept, x10 again, busy tick measured; then the idle ticks of both sizes and their
+    floors, interleaved. tests/flows/test_multiplied_programme.py checks that a multiplied
+    programme ticks like one the product built. The database of `url` is emptied; copies named
+    after it (`…_busy`, `…_1000`) are dropped at the end."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from bench.multiply import multiply
     from bench.national import build
     from flows.plain import run_tick_plain
     from models.db import get_engine
+    from transitions.settings import get_settings
 
     with get_engine(url).begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
-    say("building the national programme: 10000 pilots (PostgreSQL)")
-    made = build(url, 10_000, step=timedelta(days=28))
-    use_database(url)
-    run_tick_plain(made.reached)
-    idle = median_time(lambda: run_tick_plain(made.reached), rounds)
-    floor = median_time(due_floor(url, made.reached), max(rounds, 5))
-    add(Figure.against("idle tick, 10000 pilots (PostgreSQL)", idle, "s", "indexed SQL query of what is due",
-                       floor, limit=5.0, target="reported (≤ 5x)"))
+    say(f"building the national programme: {PG_BASE} pilots through the product, sized for 10000 (PostgreSQL)")
+    made = build(url, PG_BASE, step=timedelta(days=28), capacity=10_000)
+    say(f"  built in {made.seconds:.1f} s")
+    name = make_url(url).database
+    busy_name, small_name = f"{name}_busy", f"{name}_1000"
+    busy_url = _pg_database(url, busy_name)
+    instant, later = made.reached, made.reached + timedelta(days=7)
+    sizes = (1_000, 10_000)
+    urls = {sizes[0]: _pg_database(url, small_name), sizes[1]: url}
+    pilots = PG_BASE
+    try:
+        for size in sizes:
+            grown = multiply(url, size // pilots)
+            pilots = grown.pilots
+            say(f"  multiplied to {grown.pilots} pilots, {grown.applications} applications "
+                f"({grown.rows} rows) in {grown.seconds:.1f} s")
+            use_database(url)
+            run_tick_plain(instant)  # nothing left to do at this instant (checked by the idle figures below)
+            if size == sizes[0]:
+                _pg_clone(url, small_name)
+
+            def fresh() -> None:
+                _pg_clone(url, busy_name)
+                use_database(busy_url)
+
+            def profiled() -> None:
+                run_tick_plain(later)
+
+            seconds = median_time(profiled, rounds, fresh)
+            queued = _notices_since(busy_url, later)
+            floor = _render_and_queue(busy_url, fresh, queued, later, rounds)
+            add(Figure.against(f"busy tick, {size} pilots ({queued} notices queued, PostgreSQL)", seconds, "s",
+                               f"rendering and queueing {queued} notices alone", floor, limit=2.0, target="≤ 2x",
+                               note=f"a week after the last tick; fresh copy of the database each round; "
+                                    f"{PG_BASE} pilots built through the product, multiplied with SQL"),
+                profiled if size == sizes[0] else None, fresh)  # a missed target: the smaller one profiled
+            _pg_drop(url, busy_name)
+        use_database(url)
+        settings = {size: get_settings().model_copy(update={"database_url": urls[size]}) for size in sizes}
+        for size in sizes:
+            run_tick_plain(instant, settings=settings[size])  # warm each engine
+        def tick_at(size: int) -> Callable[[], Any]:
+            return lambda: run_tick_plain(instant, settings=settings[size])
+
+        ticks = _interleaved({f"tick {size}": tick_at(size) for size in sizes}, max(rounds, 15))
+        plain_floors = _interleaved({f"floor {size}": due_floor(urls[size], instant) for size in sizes},
+                                    max(rounds, 15))
+        for size in sizes:
+            with get_engine(urls[size]).begin() as connection:
+                for index, (table, column) in DUE_INDEXES.items():
+                    connection.execute(text(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({column})"))
+                connection.execute(text("ANALYZE deliverable, milestone, trainingsession"))
+        floors = _interleaved({f"floor {size}": due_floor(urls[size], instant) for size in sizes}, max(rounds, 15))
+        for size in sizes:
+            with get_engine(urls[size]).begin() as connection:
+                for index in DUE_INDEXES:
+                    connection.execute(text(f"DROP INDEX IF EXISTS {index}"))
+        for size in sizes:
+            add(Figure.against(f"idle tick, {size} pilots (PostgreSQL)", ticks[f"tick {size}"], "s",
+                               "indexed SQL query of what is due", floors[f"floor {size}"], limit=5.0,
+                               target="≤ 5x the indexed SQL floor",
+                               note=f"the floor with indexes on deliverable.due_at, milestone.due_at and "
+                                    f"trainingsession.starts_at made for it; without them (the schema as it is) "
+                                    f"{plain_floors[f'floor {size}'] * 1000:.3g} ms"),
+                tick_at(size) if size == sizes[1] else None)
+        add(Figure.against(f"idle tick, {sizes[1]} vs {sizes[0]} pilots (PostgreSQL)", ticks[f"tick {sizes[1]}"],
+                           "s", f"idle tick, {sizes[0]} pilots (PostgreSQL)", ticks[f"tick {sizes[0]}"], limit=1.5,
+                           target="≤ 1.5x", note="the two databases ticked in turn, round after round"))
+    finally:
+        _pg_drop(url, busy_name)
+        _pg_drop(url, small_name)
+        use_database(url)
 
 
 if __name__ == "__main__":
