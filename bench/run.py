@@ -757,7 +757,6 @@ def _pg_drop(url: str, name: str) -> None:
         admin.dispose()
 
 
-
 def _interleaved(actions: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
     """Median seconds of each action, run in turn round after round (so load drifts hit all alike)."""
     samples: dict[str, list[float]] = {name: [] for name in actions}
