@@ -10,9 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, event, text
+from sqlalchemy import DateTime, Engine, Table, event, text
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -94,6 +94,40 @@ def lock_for_update(session: Session, query: Any, *, skip_locked: bool = False) 
     if dialect == "sqlite" and not session.in_transaction():
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     return query
+
+
+def insert_new_rows(session: Session, table: Table, rows: list[dict[str, Any]], *, unique: str) -> int:
+    """Insert `rows` (column → value) into `table` in one statement, leaving out any whose
+    `unique` column holds a value already there (a concurrent transaction's included: PostgreSQL
+    waits for it to end), without an error: the transaction goes on. Returns how many were
+    inserted. What the session holds is flushed first; the rows become no objects in it.
+
+    PostgreSQL and SQLite: INSERT … ON CONFLICT (`unique`) DO NOTHING, no savepoint. Elsewhere,
+    one savepoint per row.
+    """
+    if not rows:
+        return 0
+    session.flush()
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":  # each dialect's module only where it runs
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            statement: Any = postgresql_insert(table).on_conflict_do_nothing(index_elements=[unique])
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=[unique])
+        return len(session.connection().execute(statement.returning(table.c[unique]), rows).all())
+    created = 0
+    for row in rows:
+        try:
+            with session.begin_nested():
+                session.connection().execute(table.insert(), [row])
+        except IntegrityError:
+            continue
+        created += 1
+    return created
 
 
 @contextmanager

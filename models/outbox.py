@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from models.clock import format_paris
+from models.db import insert_new_rows
 from models.errors import NotFound, Refused
 from models.identifiers import message_id
 from models.notices import (
@@ -62,38 +62,33 @@ def enqueue(
     keys, queued = list(keyed), set[str]()
     for start in range(0, len(keys), 500):  # one query for up to 500 recipients' keys, not one each
         queued.update(session.exec(select(Notice.dedup_key).where(col(Notice.dedup_key).in_(keys[start:start + 500]))))
-    created = 0
+    rows: list[dict[str, Any]] = []
     for dedup_key, recipient in keyed.items():
         if dedup_key in queued:
             continue
         common = {"programme": definition, "destinataire": recipient, "organisateur": definition.organiser,
                   "lien": linker(recipient) if linker is not None else None}
         rendered = renderer(kind, {**common, **context}, templates_of(programme))
-        notice = Notice(
-            dedup_key=dedup_key,
-            programme_id=programme.id,
-            kind=kind.value,
-            recipient_email=recipient.email,
-            recipient_name=recipient.name,
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
-            core_text=rendered.core_text,
-            created_at=at,
-            deliver_after=leaves,
-            planned_at=leaves,
-            expires_at=expires_at,
-            message_id=message_id(dedup_key),
-            digest=kind.value in definition.reminders.digest and calendar is None,
-            calendar=calendar(recipient) if calendar is not None else None,
-        )
-        try:
-            with session.begin_nested():  # flushed here: a concurrent writer may have queued the same key
-                session.add(notice)
-        except IntegrityError:
-            continue
-        created += 1
-    return created
+        rows.append({
+            "dedup_key": dedup_key,
+            "programme_id": programme.id,
+            "kind": kind.value,
+            "recipient_email": recipient.email,
+            "recipient_name": recipient.name,
+            "subject": rendered.subject,
+            "body_text": rendered.text,
+            "body_html": rendered.html,
+            "core_text": rendered.core_text,
+            "created_at": at,
+            "deliver_after": leaves,
+            "planned_at": leaves,
+            "expires_at": expires_at,
+            "message_id": message_id(dedup_key),
+            "digest": kind.value in definition.reminders.digest and calendar is None,
+            "calendar": calendar(recipient) if calendar is not None else None,
+        })
+    # One INSERT for them all; a key a concurrent writer queued since it was read is left out.
+    return insert_new_rows(session, Notice.__table__, rows, unique="dedup_key")  # type: ignore[attr-defined]
 
 
 def templates_of(programme: Programme) -> Mapping[str, str]:
