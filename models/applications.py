@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
 from models.attachments import Piece
@@ -122,17 +123,22 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
     if ctx.programme.state not in (ProgrammeState.READY, ProgrammeState.CALL_OPEN):
         raise Refused("L'appel est clos : la recevabilité des candidatures a déjà été décidée.")
     session = ctx.session
-    # The programme's lock: two submissions at once take receipt numbers (and versions) in turn.
-    session.exec(lock_for_update(session, select(Programme).where(Programme.id == ctx.programme_id))).one()
+    # The programme's lock: two submissions at once take receipt numbers (and versions) in turn
+    # (its id alone: the row is locked all the same, its definition not read again).
+    session.exec(lock_for_update(session, select(Programme.id).where(Programme.id == ctx.programme_id))).one()
     lead = form.collectivite_chef_de_file
     kind = lead_kind(form, ctx.register)
     organisation = ensure_organisation(session, kind, lead.nom, lead.siren)
     warnings = form.merged + length_warnings(form) + assess(form, ctx.register, call.inadmissible_reason).warnings
+    # Everything is read before anything changes, then written in few round trips (a flush is a
+    # unit-of-work pass): the application, its contacts, the version and the audit entry in one
+    # flush (two for a new application), the files in one INSERT, the notices in another.
     application = session.exec(
         select(Application).where(
             Application.programme_id == ctx.programme_id, Application.lead_siren == lead.siren
         )
     ).first()
+    contacts = _directory(session, organisation.id or 0)
     if application is None:
         count = session.exec(
             select(func.count(col(Application.id))).where(Application.programme_id == ctx.programme_id)
@@ -154,11 +160,12 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
         application.version += 1
         application.last_submitted_at = at
         application.lead_name = lead.nom
-    _record_contacts(session, organisation.id or 0, form)
+    _record_contacts(session, organisation.id or 0, form, contacts)
     application.warnings = warnings
     application.partnership = partnership_profile(form)
     session.add(application)
-    session.flush()
+    if application.id is None:
+        session.flush()
     version = ApplicationVersion(
         application_id=application.id or 0,
         version=application.version,
@@ -168,31 +175,39 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
         warnings=warnings,
     )
     session.add(version)
+    ctx.audit(at, submitted_by, "candidature.deposee", "application", application.id,
+              f"Candidature {application.receipt_number} de {lead.nom}, version {application.version}.",
+              version=application.version, avertissements=warnings,
+              pieces={p.filename: p.sha256 for p in pieces})
     session.flush()
-    for piece in pieces:
-        session.add(ApplicationFile(version_id=version.id or 0, role=piece.role, filename=piece.filename,
-                                    media_type=piece.media_type, size=piece.size, sha256=piece.sha256,
-                                    content=piece.content))
+    if pieces:  # one multi-row INSERT; nothing reads them back as objects in this transaction
+        session.execute(insert(ApplicationFile), [
+            {"version_id": version.id, "role": piece.role, "filename": piece.filename,
+             "media_type": piece.media_type, "size": piece.size, "sha256": piece.sha256, "content": piece.content}
+            for piece in pieces])
     ctx.notify(NoticeKind.RECEIPT,
                recipients=applicants(form), key=f"{application.receipt_number}:v{application.version}",
                context={"candidature": application, "formulaire": form, "avertissements": warnings,
                         "pieces": [p.describe() for p in pieces], "recu_le": at, "jury": ctx.definition.jury},
                at=at,
                )
-    ctx.audit(at, submitted_by, "candidature.deposee", "application", application.id,
-              f"Candidature {application.receipt_number} de {lead.nom}, version {application.version}.",
-              version=application.version, avertissements=warnings,
-              pieces={p.filename: p.sha256 for p in pieces})
     return Receipt(application.receipt_number, application.version, lead.nom, warnings)
 
 
-def _record_contacts(session: Session, organisation_id: int, form: ApplicationForm) -> None:
-    """Keep the organisation's directory of people up to date with the latest form."""
-    people = [*form.responsables_operationnels, *form.referents_politiques, *form.referents_techniques]
-    known: dict[str, Contact] = {}  # one query for the organisation's directory, not one per person
+def _directory(session: Session, organisation_id: int) -> dict[str, Contact]:
+    """The organisation's directory of people by e-mail address (one query, not one per person)."""
+    known: dict[str, Contact] = {}
     for row in session.exec(select(Contact).where(Contact.organisation_id == organisation_id)
                             .order_by(col(Contact.id))).all():
         known.setdefault(row.email, row)
+    return known
+
+
+def _record_contacts(session: Session, organisation_id: int, form: ApplicationForm,
+                     known: dict[str, Contact]) -> None:
+    """Keep the organisation's directory of people (`known`, see `_directory`) up to date with
+    the latest form; the changes are flushed with the submission's next flush."""
+    people = [*form.responsables_operationnels, *form.referents_politiques, *form.referents_techniques]
     for person in people:
         contact = known.get(person.courriel)
         if contact is None:
@@ -200,7 +215,6 @@ def _record_contacts(session: Session, organisation_id: int, form: ApplicationFo
                                                        name=person.nom)
         contact.name, contact.role, contact.phone = person.nom, person.qualite, person.telephone or ""
         session.add(contact)
-    session.flush()
 
 
 @dataclass(frozen=True)

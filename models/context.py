@@ -102,12 +102,17 @@ def _snapshot_text(session: Session, sha: str) -> str:
     return snapshot.content
 
 
-def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | None = None) -> Ctx:
-    """The programme named `slug`, or the only one loaded.
+def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | None = None,
+             lock: bool = False) -> Ctx:
+    """The programme named `slug`, or the only one loaded. With `lock`, the programmes are held
+    until the transaction ends, as `all_ctx` holds them.
 
     Raises NotFound when none (or not that one) is loaded, InvalidInput when several are and
     none is named."""
-    programmes = session.exec(select(Programme).order_by(Programme.id)).all()  # type: ignore[arg-type]
+    query = select(Programme).order_by(Programme.id)  # type: ignore[arg-type]
+    if lock:
+        query = lock_for_update(session, query)
+    programmes = session.exec(query).all()
     if not programmes:
         raise NotFound(
             "Aucun programme n'est chargé dans la base : lancez d'abord « transitions init »."
