@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from models.attachments import Piece
 from models.clock import format_paris
 from models.context import Ctx, ensure_organisation
-from models.db import lock_for_update
+from models.db import lock_row
 from models.errors import Refused
 from models.forms import ApplicationForm, LeadKind, PartnerKind, length_warnings
 from models.notices import NoticeKind
@@ -123,9 +123,8 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
     if ctx.programme.state not in (ProgrammeState.READY, ProgrammeState.CALL_OPEN):
         raise Refused("L'appel est clos : la recevabilité des candidatures a déjà été décidée.")
     session = ctx.session
-    # The programme's lock: two submissions at once take receipt numbers (and versions) in turn
-    # (its id alone: the row is locked all the same, its definition not read again).
-    session.exec(lock_for_update(session, select(Programme.id).where(Programme.id == ctx.programme_id))).one()
+    # The programme's lock: two submissions at once take receipt numbers (and versions) in turn.
+    lock_row(session, Programme.id, ctx.programme_id)
     lead = form.collectivite_chef_de_file
     kind = lead_kind(form, ctx.register)
     organisation = ensure_organisation(session, kind, lead.nom, lead.siren)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Table, event, text
+from sqlalchemy import DateTime, Engine, Table, event, select, text
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.types import TypeDecorator
@@ -94,6 +94,16 @@ def lock_for_update(session: Session, query: Any, *, skip_locked: bool = False) 
     if dialect == "sqlite" and not session.in_transaction():
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     return query
+
+
+def lock_row(session: Session, key_column: Any, key: object) -> None:
+    """Hold the row whose primary key `key_column` (e.g. `Programme.id`) is `key` until the
+    transaction ends, as `lock_for_update` holds what a query reads: PostgreSQL locks the row
+    (SELECT of its key FOR UPDATE); SQLite takes the database's write lock if the transaction
+    has not started yet, and otherwise reads nothing (a query would lock nothing more)."""
+    if session.get_bind().dialect.name == "sqlite" and session.in_transaction():
+        return
+    session.execute(lock_for_update(session, select(key_column).where(key_column == key))).one()
 
 
 def insert_new_rows(session: Session, table: Table, rows: list[dict[str, Any]], *, unique: str) -> int:
