@@ -212,8 +212,10 @@ def _record_contacts(session: Session, organisation_id: int, form: ApplicationFo
         if contact is None:
             contact = known[person.courriel] = Contact(organisation_id=organisation_id, email=person.courriel,
                                                        name=person.nom)
-        contact.name, contact.role, contact.phone = person.nom, person.qualite, person.telephone or ""
-        session.add(contact)
+        latest = (person.nom, person.qualite, person.telephone or "")
+        if contact.id is None or (contact.name, contact.role, contact.phone) != latest:
+            contact.name, contact.role, contact.phone = latest  # an unchanged contact stays out of the flush
+            session.add(contact)
 
 
 @dataclass(frozen=True)
