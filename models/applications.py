@@ -127,7 +127,6 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
     lock_row(session, Programme.id, ctx.programme_id)
     lead = form.collectivite_chef_de_file
     kind = lead_kind(form, ctx.register)
-    organisation = ensure_organisation(session, kind, lead.nom, lead.siren)
     warnings = form.merged + length_warnings(form) + assess(form, ctx.register, call.inadmissible_reason).warnings
     # Everything is read before anything changes, then written in few round trips (a flush is a
     # unit-of-work pass): the application, its contacts, the version and the audit entry in one
@@ -137,7 +136,10 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
             Application.programme_id == ctx.programme_id, Application.lead_siren == lead.siren
         )
     ).first()
-    contacts = _directory(session, organisation.id or 0)
+    # The lead's organisation (by its SIREN): a known application's since its first version.
+    organisation_id = (application.organisation_id if application is not None
+                       else ensure_organisation(session, kind, lead.nom, lead.siren).id or 0)
+    contacts = _directory(session, organisation_id)
     if application is None:
         count = session.exec(
             select(func.count(col(Application.id))).where(Application.programme_id == ctx.programme_id)
@@ -145,7 +147,7 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
         application = Application(
             programme_id=ctx.programme_id,
             receipt_number=f"{ctx.definition.slug.upper()}-{count + 1:04d}",
-            organisation_id=organisation.id or 0,
+            organisation_id=organisation_id,
             lead_name=lead.nom,
             lead_siren=lead.siren,
             lead_kind=kind,
@@ -159,7 +161,7 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
         application.version += 1
         application.last_submitted_at = at
         application.lead_name = lead.nom
-    _record_contacts(session, organisation.id or 0, form, contacts)
+    _record_contacts(session, organisation_id, form, contacts)
     application.warnings = warnings
     application.partnership = partnership_profile(form)
     session.add(application)
