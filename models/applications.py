@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
 from models.attachments import Piece
@@ -181,8 +180,8 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
               version=application.version, avertissements=warnings,
               pieces={p.filename: p.sha256 for p in pieces})
     session.flush()
-    if pieces:  # one multi-row INSERT; nothing reads them back as objects in this transaction
-        session.execute(insert(ApplicationFile), [
+    if pieces:  # one INSERT for them all, no row objects: nothing reads them back in this transaction
+        session.connection().execute(ApplicationFile.__table__.insert(), [  # type: ignore[attr-defined]
             {"version_id": version.id, "role": piece.role, "filename": piece.filename,
              "media_type": piece.media_type, "size": piece.size, "sha256": piece.sha256, "content": piece.content}
             for piece in pieces])

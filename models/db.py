@@ -120,15 +120,8 @@ def insert_new_rows(session: Session, table: Table, rows: list[dict[str, Any]], 
     session.flush()
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":  # each dialect's module only where it runs
-            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-            statement: Any = postgresql_insert(table).on_conflict_do_nothing(index_elements=[unique])
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=[unique])
-        return len(session.connection().execute(statement.returning(table.c[unique]), rows).all())
+        # The keys inserted, not the row count: PostgreSQL's driver counts no executemany.
+        return len(session.connection().execute(_insert_or_skip(dialect, table, unique), rows).all())
     created = 0
     for row in rows:
         try:
@@ -138,6 +131,21 @@ def insert_new_rows(session: Session, table: Table, rows: list[dict[str, Any]], 
             continue
         created += 1
     return created
+
+
+@lru_cache(maxsize=16)
+def _insert_or_skip(dialect: str, table: Table, unique: str) -> Any:
+    """INSERT INTO `table` … ON CONFLICT (`unique`) DO NOTHING RETURNING `unique`, built once per
+    table and dialect."""
+    if dialect == "postgresql":  # each dialect's module only where it runs
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        statement: Any = postgresql_insert(table).on_conflict_do_nothing(index_elements=[unique])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=[unique])
+    return statement.returning(table.c[unique])
 
 
 @contextmanager
