@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from models.attachments import Piece
@@ -107,6 +108,12 @@ def _norm(name: str) -> str:
     return " ".join(name.lower().replace("'", " ").replace("-", " ").split())
 
 
+# A submission's queries, built once (see `models.context._PROGRAMMES`).
+_APPLICATION_OF_LEAD = select(Application).where(Application.programme_id == bindparam("programme"),
+                                                 Application.lead_siren == bindparam("siren"))
+_DIRECTORY = select(Contact).where(Contact.organisation_id == bindparam("organisation")).order_by(col(Contact.id))
+
+
 def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime, submitted_by: str) -> Receipt:
     """Record a submission (new application or new version) and queue its acknowledgement."""
     call = ctx.definition.call
@@ -130,11 +137,8 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
     # Everything is read before anything changes, then written in few round trips (a flush is a
     # unit-of-work pass): the application, its contacts, the version and the audit entry in one
     # flush (two for a new application), the files in one INSERT, the notices in another.
-    application = session.exec(
-        select(Application).where(
-            Application.programme_id == ctx.programme_id, Application.lead_siren == lead.siren
-        )
-    ).first()
+    application = session.exec(_APPLICATION_OF_LEAD,
+                               params={"programme": ctx.programme_id, "siren": lead.siren}).first()
     # The lead's organisation (by its SIREN): a known application's since its first version.
     organisation_id = (application.organisation_id if application is not None
                        else ensure_organisation(session, kind, lead.nom, lead.siren).id or 0)
@@ -197,8 +201,7 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
 def _directory(session: Session, organisation_id: int) -> dict[str, Contact]:
     """The organisation's directory of people by e-mail address (one query, not one per person)."""
     known: dict[str, Contact] = {}
-    for row in session.exec(select(Contact).where(Contact.organisation_id == organisation_id)
-                            .order_by(col(Contact.id))).all():
+    for row in session.exec(_DIRECTORY, params={"organisation": organisation_id}).all():
         known.setdefault(row.email, row)
     return known
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from models.clock import format_paris
@@ -23,6 +24,9 @@ from models.notices import (
 )
 from models.programme import ProgrammeDefinition
 from models.tables import Notice, NoticeStatus, Programme
+
+_QUEUED = select(Notice.dedup_key).where(col(Notice.dedup_key).in_(bindparam("keys", expanding=True)))
+"""The deduplication keys among `keys` already queued (built once, see `models.context._PROGRAMMES`)."""
 
 
 def enqueue(
@@ -61,7 +65,7 @@ def enqueue(
     keyed = {f"{kind.value}:{key}:{recipient.email.lower()}": recipient for recipient in unique_recipients(recipients)}
     keys, queued = list(keyed), set[str]()
     for start in range(0, len(keys), 500):  # one query for up to 500 recipients' keys, not one each
-        queued.update(session.exec(select(Notice.dedup_key).where(col(Notice.dedup_key).in_(keys[start:start + 500]))))
+        queued.update(session.exec(_QUEUED, params={"keys": keys[start:start + 500]}))
     rows: list[dict[str, Any]] = []
     for dedup_key, recipient in keyed.items():
         if dedup_key in queued:
