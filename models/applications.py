@@ -136,7 +136,8 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
     warnings = form.merged + length_warnings(form) + assess(form, ctx.register, call.inadmissible_reason).warnings
     # Everything is read before anything changes, then written in few round trips (a flush is a
     # unit-of-work pass): the application, its contacts, the version and the audit entry in one
-    # flush (two for a new application), the files in one INSERT, the notices in another.
+    # flush (a new application is flushed first, for its id), the files in one INSERT, the
+    # notices in another.
     application = session.exec(_APPLICATION_OF_LEAD,
                                params={"programme": ctx.programme_id, "siren": lead.siren}).first()
     # The lead's organisation (by its SIREN): a known application's since its first version.
