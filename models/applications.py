@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from models.attachments import Piece
 from models.clock import format_paris
 from models.context import Ctx, ensure_organisation
-from models.db import lock_for_update
+from models.db import lock_row
 from models.errors import Refused
 from models.forms import ApplicationForm, LeadKind, PartnerKind, length_warnings
 from models.notices import NoticeKind
@@ -107,6 +108,12 @@ def _norm(name: str) -> str:
     return " ".join(name.lower().replace("'", " ").replace("-", " ").split())
 
 
+# A submission's queries, built once (see `models.context._PROGRAMMES`).
+_APPLICATION_OF_LEAD = select(Application).where(Application.programme_id == bindparam("programme"),
+                                                 Application.lead_siren == bindparam("siren"))
+_DIRECTORY = select(Contact).where(Contact.organisation_id == bindparam("organisation")).order_by(col(Contact.id))
+
+
 def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime, submitted_by: str) -> Receipt:
     """Record a submission (new application or new version) and queue its acknowledgement."""
     call = ctx.definition.call
@@ -123,16 +130,20 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
         raise Refused("L'appel est clos : la recevabilité des candidatures a déjà été décidée.")
     session = ctx.session
     # The programme's lock: two submissions at once take receipt numbers (and versions) in turn.
-    session.exec(lock_for_update(session, select(Programme).where(Programme.id == ctx.programme_id))).one()
+    lock_row(session, Programme.id, ctx.programme_id)
     lead = form.collectivite_chef_de_file
     kind = lead_kind(form, ctx.register)
-    organisation = ensure_organisation(session, kind, lead.nom, lead.siren)
     warnings = form.merged + length_warnings(form) + assess(form, ctx.register, call.inadmissible_reason).warnings
-    application = session.exec(
-        select(Application).where(
-            Application.programme_id == ctx.programme_id, Application.lead_siren == lead.siren
-        )
-    ).first()
+    # Everything is read before anything changes, then written in few round trips (a flush is a
+    # unit-of-work pass): the application, its contacts, the version and the audit entry in one
+    # flush (a new application is flushed first, for its id), the files in one INSERT, the
+    # notices in another.
+    application = session.exec(_APPLICATION_OF_LEAD,
+                               params={"programme": ctx.programme_id, "siren": lead.siren}).first()
+    # The lead's organisation (by its SIREN): a known application's since its first version.
+    organisation_id = (application.organisation_id if application is not None
+                       else ensure_organisation(session, kind, lead.nom, lead.siren).id or 0)
+    contacts = _directory(session, organisation_id)
     if application is None:
         count = session.exec(
             select(func.count(col(Application.id))).where(Application.programme_id == ctx.programme_id)
@@ -140,7 +151,7 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
         application = Application(
             programme_id=ctx.programme_id,
             receipt_number=f"{ctx.definition.slug.upper()}-{count + 1:04d}",
-            organisation_id=organisation.id or 0,
+            organisation_id=organisation_id,
             lead_name=lead.nom,
             lead_siren=lead.siren,
             lead_kind=kind,
@@ -154,11 +165,12 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
         application.version += 1
         application.last_submitted_at = at
         application.lead_name = lead.nom
-    _record_contacts(session, organisation.id or 0, form)
+    _record_contacts(session, organisation_id, form, contacts)
     application.warnings = warnings
     application.partnership = partnership_profile(form)
     session.add(application)
-    session.flush()
+    if application.id is None:
+        session.flush()
     version = ApplicationVersion(
         application_id=application.id or 0,
         version=application.version,
@@ -168,39 +180,47 @@ def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime
         warnings=warnings,
     )
     session.add(version)
+    ctx.audit(at, submitted_by, "candidature.deposee", "application", application.id,
+              f"Candidature {application.receipt_number} de {lead.nom}, version {application.version}.",
+              version=application.version, avertissements=warnings,
+              pieces={p.filename: p.sha256 for p in pieces})
     session.flush()
-    for piece in pieces:
-        session.add(ApplicationFile(version_id=version.id or 0, role=piece.role, filename=piece.filename,
-                                    media_type=piece.media_type, size=piece.size, sha256=piece.sha256,
-                                    content=piece.content))
+    if pieces:  # one INSERT for them all, no row objects: nothing reads them back in this transaction
+        session.connection().execute(ApplicationFile.__table__.insert(), [  # type: ignore[attr-defined]
+            {"version_id": version.id, "role": piece.role, "filename": piece.filename,
+             "media_type": piece.media_type, "size": piece.size, "sha256": piece.sha256, "content": piece.content}
+            for piece in pieces])
     ctx.notify(NoticeKind.RECEIPT,
                recipients=applicants(form), key=f"{application.receipt_number}:v{application.version}",
                context={"candidature": application, "formulaire": form, "avertissements": warnings,
                         "pieces": [p.describe() for p in pieces], "recu_le": at, "jury": ctx.definition.jury},
                at=at,
                )
-    ctx.audit(at, submitted_by, "candidature.deposee", "application", application.id,
-              f"Candidature {application.receipt_number} de {lead.nom}, version {application.version}.",
-              version=application.version, avertissements=warnings,
-              pieces={p.filename: p.sha256 for p in pieces})
     return Receipt(application.receipt_number, application.version, lead.nom, warnings)
 
 
-def _record_contacts(session: Session, organisation_id: int, form: ApplicationForm) -> None:
-    """Keep the organisation's directory of people up to date with the latest form."""
-    people = [*form.responsables_operationnels, *form.referents_politiques, *form.referents_techniques]
-    known: dict[str, Contact] = {}  # one query for the organisation's directory, not one per person
-    for row in session.exec(select(Contact).where(Contact.organisation_id == organisation_id)
-                            .order_by(col(Contact.id))).all():
+def _directory(session: Session, organisation_id: int) -> dict[str, Contact]:
+    """The organisation's directory of people by e-mail address (one query, not one per person)."""
+    known: dict[str, Contact] = {}
+    for row in session.exec(_DIRECTORY, params={"organisation": organisation_id}).all():
         known.setdefault(row.email, row)
+    return known
+
+
+def _record_contacts(session: Session, organisation_id: int, form: ApplicationForm,
+                     known: dict[str, Contact]) -> None:
+    """Keep the organisation's directory of people (`known`, see `_directory`) up to date with
+    the latest form; the changes are flushed with the submission's next flush."""
+    people = [*form.responsables_operationnels, *form.referents_politiques, *form.referents_techniques]
     for person in people:
         contact = known.get(person.courriel)
         if contact is None:
             contact = known[person.courriel] = Contact(organisation_id=organisation_id, email=person.courriel,
                                                        name=person.nom)
-        contact.name, contact.role, contact.phone = person.nom, person.qualite, person.telephone or ""
-        session.add(contact)
-    session.flush()
+        latest = (person.nom, person.qualite, person.telephone or "")
+        if contact.id is None or (contact.name, contact.role, contact.phone) != latest:
+            contact.name, contact.role, contact.phone = latest  # an unchanged contact stays out of the flush
+            session.add(contact)
 
 
 @dataclass(frozen=True)

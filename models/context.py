@@ -112,12 +112,19 @@ def _snapshot_text(session: Session, sha: str) -> str:
     return snapshot.content
 
 
-def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | None = None) -> Ctx:
-    """The programme named `slug`, or the only one loaded.
+_PROGRAMMES = select(Programme).order_by(Programme.id)  # type: ignore[arg-type]
+"""Every loaded programme, in order. A query every command runs is built once: SQLAlchemy keeps
+its cache key and ORM compile state on the statement, about half of a small query's cost."""
+
+
+def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | None = None,
+             lock: bool = False) -> Ctx:
+    """The programme named `slug`, or the only one loaded. With `lock`, the programmes are held
+    until the transaction ends, as `all_ctx` holds them.
 
     Raises NotFound when none (or not that one) is loaded, InvalidInput when several are and
     none is named."""
-    programmes = session.exec(select(Programme).order_by(Programme.id)).all()  # type: ignore[arg-type]
+    programmes = session.exec(lock_for_update(session, _PROGRAMMES) if lock else _PROGRAMMES).all()
     if not programmes:
         raise NotFound(
             "Aucun programme n'est chargé dans la base : lancez d'abord « transitions init »."
@@ -139,10 +146,7 @@ def all_ctx(session: Session, *, lock: bool = False, renderer: Renderer | None =
     """Every loaded programme. With `lock`, the programmes are held until the transaction ends
     (PostgreSQL: their rows; SQLite: the write lock), so two ticks running at once advance a
     programme one after the other."""
-    query = select(Programme).order_by(Programme.id)  # type: ignore[arg-type]
-    if lock:
-        query = lock_for_update(session, query)
-    programmes = session.exec(query).all()
+    programmes = session.exec(lock_for_update(session, _PROGRAMMES) if lock else _PROGRAMMES).all()
     return [Ctx(session, p, definition_of(p), renderer) for p in programmes]
 
 

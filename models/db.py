@@ -10,9 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, event, text
+from sqlalchemy import DateTime, Engine, Table, event, select, text
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -94,6 +94,58 @@ def lock_for_update(session: Session, query: Any, *, skip_locked: bool = False) 
     if dialect == "sqlite" and not session.in_transaction():
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     return query
+
+
+def lock_row(session: Session, key_column: Any, key: object) -> None:
+    """Hold the row whose primary key `key_column` (e.g. `Programme.id`) is `key` until the
+    transaction ends, as `lock_for_update` holds what a query reads: PostgreSQL locks the row
+    (SELECT of its key FOR UPDATE); SQLite takes the database's write lock if the transaction
+    has not started yet, and otherwise reads nothing (a query would lock nothing more)."""
+    if session.get_bind().dialect.name == "sqlite" and session.in_transaction():
+        return
+    session.execute(lock_for_update(session, select(key_column).where(key_column == key))).one()
+
+
+def insert_new_rows(session: Session, table: Table, rows: list[dict[str, Any]], *, unique: str) -> int:
+    """Insert `rows` (column → value) into `table` in one statement, leaving out any whose
+    `unique` column holds a value already there (a concurrent transaction's included: PostgreSQL
+    waits for it to end), without an error: the transaction goes on. Returns how many were
+    inserted. What the session holds is flushed first; the rows become no objects in it.
+
+    PostgreSQL and SQLite: INSERT … ON CONFLICT (`unique`) DO NOTHING, no savepoint. Elsewhere,
+    one savepoint per row.
+    """
+    if not rows:
+        return 0
+    session.flush()
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        # The keys inserted, not the row count: PostgreSQL's driver counts no executemany.
+        return len(session.connection().execute(_insert_or_skip(dialect, table, unique), rows).all())
+    created = 0
+    for row in rows:
+        try:
+            with session.begin_nested():
+                session.connection().execute(table.insert(), [row])
+        except IntegrityError:
+            continue
+        created += 1
+    return created
+
+
+@lru_cache(maxsize=16)
+def _insert_or_skip(dialect: str, table: Table, unique: str) -> Any:
+    """INSERT INTO `table` … ON CONFLICT (`unique`) DO NOTHING RETURNING `unique`, built once per
+    table and dialect."""
+    if dialect == "postgresql":  # each dialect's module only where it runs
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        statement: Any = postgresql_insert(table).on_conflict_do_nothing(index_elements=[unique])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=[unique])
+    return statement.returning(table.c[unique])
 
 
 @contextmanager

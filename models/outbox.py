@@ -6,10 +6,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from models.clock import format_paris
+from models.db import insert_new_rows
 from models.errors import NotFound, Refused
 from models.identifiers import message_id
 from models.notices import (
@@ -23,6 +24,9 @@ from models.notices import (
 )
 from models.programme import ProgrammeDefinition
 from models.tables import Notice, NoticeStatus, Programme
+
+_QUEUED = select(Notice.dedup_key).where(col(Notice.dedup_key).in_(bindparam("keys", expanding=True)))
+"""The deduplication keys among `keys` already queued (built once, see `models.context._PROGRAMMES`)."""
 
 
 def enqueue(
@@ -61,8 +65,8 @@ def enqueue(
     keyed = {f"{kind.value}:{key}:{recipient.email.lower()}": recipient for recipient in unique_recipients(recipients)}
     keys, queued = list(keyed), set[str]()
     for start in range(0, len(keys), 500):  # one query for up to 500 recipients' keys, not one each
-        queued.update(session.exec(select(Notice.dedup_key).where(col(Notice.dedup_key).in_(keys[start:start + 500]))))
-    created = 0
+        queued.update(session.exec(_QUEUED, params={"keys": keys[start:start + 500]}))
+    rows: list[dict[str, Any]] = []
     for dedup_key, recipient in keyed.items():
         if dedup_key in queued:
             continue
@@ -70,32 +74,27 @@ def enqueue(
         common = {"programme": definition, "destinataire": recipient, "organisateur": definition.organiser,
                   "lien": link}
         rendered = renderer(kind, {**common, **context}, templates_of(programme))
-        notice = Notice(
-            dedup_key=dedup_key,
-            programme_id=programme.id,
-            kind=kind.value,
-            recipient_email=recipient.email,
-            recipient_name=recipient.name,
-            subject=rendered.subject,
-            body_text=rendered.text,
-            body_html=rendered.html,
-            core_text=rendered.core_text,
-            created_at=at,
-            deliver_after=leaves,
-            planned_at=leaves,
-            expires_at=expires_at,
-            message_id=message_id(dedup_key),
-            digest=kind.value in definition.reminders.digest and calendar is None,
-            calendar=calendar(recipient) if calendar is not None else None,
-            link=link,
-        )
-        try:
-            with session.begin_nested():  # flushed here: a concurrent writer may have queued the same key
-                session.add(notice)
-        except IntegrityError:
-            continue
-        created += 1
-    return created
+        rows.append({
+            "dedup_key": dedup_key,
+            "programme_id": programme.id,
+            "kind": kind.value,
+            "recipient_email": recipient.email,
+            "recipient_name": recipient.name,
+            "subject": rendered.subject,
+            "body_text": rendered.text,
+            "body_html": rendered.html,
+            "core_text": rendered.core_text,
+            "created_at": at,
+            "deliver_after": leaves,
+            "planned_at": leaves,
+            "expires_at": expires_at,
+            "message_id": message_id(dedup_key),
+            "digest": kind.value in definition.reminders.digest and calendar is None,
+            "calendar": calendar(recipient) if calendar is not None else None,
+            "link": link,
+        })
+    # One INSERT for them all; a key a concurrent writer queued since it was read is left out.
+    return insert_new_rows(session, Notice.__table__, rows, unique="dedup_key")  # type: ignore[attr-defined]
 
 
 def templates_of(programme: Programme) -> Mapping[str, str]:

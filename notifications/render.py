@@ -7,7 +7,7 @@ runs in Jinja's sandbox, so a programme file cannot reach beyond the values it i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from jinja2 import (
     meta,
     select_autoescape,
 )
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from models import links
@@ -116,20 +117,55 @@ def render_notice(kind: NoticeKind, context: Mapping[str, Any],
     env = environment(overrides)
     try:
         text_template = env.get_template(f"{kind.value}.txt")
-        text_module = text_template.make_module(dict(context))
-        subject = " ".join(str(getattr(text_module, "subject", "")).split())
+        text_context = text_template.new_context(dict(context))
+        body = _tee_block(text_context, "body")  # the core text, kept as the whole text is rendered
+        text = "".join(text_template.root_render_func(text_context)).strip() + "\n"
+        subject = " ".join(str(text_context.get_exported().get("subject", "")).split())
         if not subject:
             raise RenderError(f"le modèle {kind.value}.txt ne définit pas d'objet (subject)")
-        text = str(text_module).strip() + "\n"
-        if "body" in text_template.blocks:
-            block = text_template.blocks["body"](text_template.new_context(dict(context)))
-            core = "".join(block).strip()
-        else:
+        if body is None:
             core = text.strip()
+        elif body.written is None:  # an override whose text leaves its body block out
+            core = "".join(text_template.blocks["body"](text_template.new_context(dict(context)))).strip()
+        else:
+            core = "".join(body.written).strip()
         html = env.get_template(f"{kind.value}.html").render({**context, "subject": subject})
     except TemplateError as exc:
         raise RenderError(f"avis {kind.value} impossible à rédiger : {exc.message or type(exc).__name__}") from exc
     return RenderedNotice(subject=subject, text=text, html=html, core_text=core)
+
+
+class _BlockTee:
+    """Stands for a template's block in one rendering context, and keeps what the block writes
+    the first time it runs (`written`, None until then)."""
+
+    def __init__(self, block: Callable[[Context], Iterator[str]]) -> None:
+        self.block = block
+        self.written: list[str] | None = None
+
+    def __call__(self, context: Context) -> Iterator[str]:
+        first = self.written is None
+        if first:
+            self.written = []
+        for piece in self.block(context):
+            if first:
+                self.written.append(piece)  # type: ignore[union-attr]
+            yield piece
+
+    def __eq__(self, other: object) -> bool:  # `super()` finds its block's place by the block's function
+        return other is self or other is self.block
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _tee_block(context: Context, name: str) -> _BlockTee | None:
+    """Put a tee in front of the template's own block `name` in `context` (None if it has no
+    such block), so the block's text comes with the whole text in one rendering, not two."""
+    blocks = context.blocks.get(name)  # this context's own lists: changing them changes no template
+    if not blocks:
+        return None
+    tee = blocks[0] = _BlockTee(blocks[0])
+    return tee
 
 
 def check_overrides(templates: Mapping[str, str]) -> list[str]:

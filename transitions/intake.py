@@ -6,15 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import select
-
 from models.applications import Receipt, log_refused, submit
 from models.attachments import MAX_BYTES, Piece, check_pieces
 from models.context import load_ctx
-from models.db import lock_for_update, session_scope
+from models.db import session_scope
 from models.errors import Refused
 from models.forms import ApplicationForm
-from models.tables import Programme
 from notifications.render import render_notice
 from transitions.userfiles import load_model, read_confined
 
@@ -49,8 +46,7 @@ def submit_form(url: str, submission: Submission, at: datetime, by: str | None,
         with session_scope(url) as session:
             # SQLite: take the write lock before reading, so that two submissions take turns
             # (PostgreSQL: `submit` locks the programme's row).
-            session.exec(lock_for_update(session, select(Programme))).all()
-            ctx = load_ctx(session, programme, renderer=render_notice)
+            ctx = load_ctx(session, programme, renderer=render_notice, lock=True)
             return submit(ctx, form, submission.pieces, at=at, submitted_by=submitted_by)
     except Refused as exc:
         with session_scope(url) as session:

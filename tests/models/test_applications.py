@@ -1,6 +1,7 @@
 """Submission, deadline, versions, admissibility: on SQLite and on PostgreSQL."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -61,6 +62,25 @@ def test_resubmission_keeps_the_receipt_and_acknowledges_each_version_once(loade
     assert {c.email for c in contacts} == {"n.haddad@agglo-lenslievin.example.org",
                                            "b.delcourt@agglo-lenslievin.example.org",
                                            "j.marchand@agglo-lenslievin.example.org"}
+
+
+def test_a_new_version_updates_the_people_it_changes_and_keeps_the_others(loaded: str, tmp_path: Path) -> None:
+    from models.db import session_scope
+
+    open_call(loaded)
+    original = EXAMPLES / "candidature-cu-arras.yaml"
+    submit_form(loaded, read_application(original), at("2015-04-20T10:00"), None)
+    with session_scope(loaded) as session:
+        before = {c.email: (c.id, c.name, c.role, c.phone) for c in session.exec(select(Contact)).all()}
+    changed = tmp_path / "candidature-cu-arras-v2.yaml"
+    changed.write_text(original.read_text(encoding="utf-8").replace(
+        "qualite: Chargé de mission développement durable", "qualite: Chef de projet transition"), encoding="utf-8")
+    submit_form(loaded, read_application(changed, EXAMPLES), at("2015-04-21T10:00"), None)
+    with session_scope(loaded) as session:
+        after = {c.email: (c.id, c.name, c.role, c.phone) for c in session.exec(select(Contact)).all()}
+    moved = "mehdi.benali@cu-arras.example.org"
+    assert after[moved] == (*before[moved][:2], "Chef de projet transition", before[moved][3])
+    assert {k: v for k, v in after.items() if k != moved} == {k: v for k, v in before.items() if k != moved}
 
 
 def test_admissibility_at_the_deadline_with_the_calls_reason(loaded: str) -> None:
