@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -18,7 +18,7 @@ from models.clock import WorkingCalendar
 from models.db import lock_for_update
 from models.errors import InvalidInput, NotFound
 from models.notices import NoticeKind, Recipient, Renderer
-from models.outbox import enqueue
+from models.outbox import dedup_key, enqueue, queued_keys
 from models.programme import ProgrammeDefinition
 from models.register import Register, parse_register
 from models.tables import Organisation, OrgKind, Programme, ProgrammeMode, ProgrammeState, RegisterSnapshot
@@ -53,6 +53,8 @@ class Ctx:
     programme: Programme
     definition: ProgrammeDefinition
     renderer: Renderer | None = None
+    _queued: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
+    """Deduplication keys read ahead (`prefetch`): whether each is already in the outbox."""
 
     @property
     def programme_id(self) -> int:
@@ -84,6 +86,15 @@ class Ctx:
         departements = tuple(self.definition.call.territory.departements)
         return parse_register(sha, departements, lambda: _snapshot_text(self.session, sha))
 
+    def prefetch(self, kind: NoticeKind, requests: Iterable[tuple[str, list[Recipient]]]) -> None:
+        """Read ahead, in one query per 500 keys, which of these notices (`key`, recipients) are
+        already queued, so that the `notify` calls for them that follow ask the outbox nothing:
+        a stage walking every active pilot's reminders, most of them sent long ago, makes a few
+        queries instead of one per reminder."""
+        keys = [dedup_key(kind, key, person) for key, people in requests for person in people]
+        found = queued_keys(self.session, keys)
+        self._queued.update({notice_key: notice_key in found for notice_key in keys})
+
     def notify(self, kind: NoticeKind, recipients: list[Recipient], *, key: str, context: dict[str, Any],
                at: datetime, deliver_after: datetime | None = None,
                calendar: Callable[[Recipient], str] | None = None) -> int:
@@ -93,10 +104,16 @@ class Ctx:
             raise RuntimeError("this context was loaded without a renderer: it cannot queue notices")
         from models.links import notice_link  # links build on this module
 
-        return enqueue(self.session, programme=self.programme, definition=self.definition,
-                       renderer=self.renderer, kind=kind, recipients=recipients, key=key, context=context,
-                       at=at, deliver_after=deliver_after, calendar=calendar,
-                       linker=lambda person: notice_link(self, kind, person, context, at))
+        keys = [dedup_key(kind, key, person) for person in recipients]
+        known = all(notice_key in self._queued for notice_key in keys)
+        created = enqueue(self.session, programme=self.programme, definition=self.definition,
+                          renderer=self.renderer, kind=kind, recipients=recipients, key=key, context=context,
+                          at=at, deliver_after=deliver_after, calendar=calendar,
+                          linker=lambda person: notice_link(self, kind, person, context, at),
+                          queued={k for k in keys if self._queued[k]} if known else None)
+        if known:
+            self._queued.update(dict.fromkeys(keys, True))
+        return created
 
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: int | None,
               summary: str, **details: object) -> None:

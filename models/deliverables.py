@@ -192,8 +192,8 @@ def planned(ctx: Ctx) -> list[datetime]:
 @stage(StageName.DELIVERABLES, planned=planned)
 def remind(ctx: Ctx, as_of: datetime) -> int:
     """Before a deliverable is due, remind the consultancy; once overdue, copy the Cerdd's manager."""
-    sent = 0
     tasks = active_deliverables(ctx)
+    due: list[tuple[NoticeKind, list[Recipient], str, Pilot, Deliverable]] = []
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         for task in tasks.get(pilot.id or 0, []):
             if task.delivered_at is not None or task.accepted_at is not None:
@@ -204,10 +204,11 @@ def remind(ctx: Ctx, as_of: datetime) -> int:
                 continue
             recipients = consultancy_contacts(ctx) + (manager(ctx) if reminder.escalate else [])
             kind = NoticeKind.DELIVERABLE_OVERDUE if reminder.overdue else NoticeKind.DELIVERABLE_REMINDER
-            sent += ctx.notify(kind,
-                               recipients=recipients, key=f"livrable-{task.id}:{task.revision}:{reminder.index}",
-                               context={"pilote": pilot, "livrable": task}, at=as_of)
-    return sent
+            due.append((kind, recipients, f"livrable-{task.id}:{task.revision}:{reminder.index}", pilot, task))
+    for kind in {item[0] for item in due}:  # the latest reminder of most series went out long ago
+        ctx.prefetch(kind, [(key, recipients) for each, recipients, key, _, _ in due if each == kind])
+    return sum(ctx.notify(kind, recipients=recipients, key=key, context={"pilote": pilot, "livrable": task},
+                          at=as_of) for kind, recipients, key, pilot, task in due)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,20 @@ _QUEUED = select(Notice.dedup_key).where(col(Notice.dedup_key).in_(bindparam("ke
 """The deduplication keys among `keys` already queued (built once, see `models.context._PROGRAMMES`)."""
 
 
+def dedup_key(kind: NoticeKind, key: str, recipient: Recipient) -> str:
+    """A notice's deduplication key, `kind:key:email` (the address in lower case): one notice per
+    recipient and occasion, whoever asks for it and however often."""
+    return f"{kind.value}:{key}:{recipient.email.lower()}"
+
+
+def queued_keys(session: Session, keys: Collection[str]) -> set[str]:
+    """Those of `keys` already in the outbox: one indexed query per 500 keys."""
+    wanted, found = list(keys), set[str]()
+    for start in range(0, len(wanted), 500):
+        found.update(session.exec(_QUEUED, params={"keys": wanted[start:start + 500]}))
+    return found
+
+
 def enqueue(
     session: Session,
     *,
@@ -43,6 +57,7 @@ def enqueue(
     deliver_after: datetime | None = None,
     calendar: Callable[[Recipient], str] | None = None,
     linker: Callable[[Recipient], str | None] | None = None,
+    queued: Collection[str] | None = None,
 ) -> int:
     """Render (with `renderer` and the programme's own wording) and queue one notice per
     recipient; returns how many were new.
@@ -54,6 +69,9 @@ def enqueue(
     Raises ValueError for a context variable the kind does not declare (a programming error).
     `calendar`, if given, writes each recipient's iCalendar part (stored with the notice);
     `linker`, if given, each recipient's personal link to the portal (the templates' `lien`).
+    `queued`, if given, holds every one of this call's keys already in the outbox, read by the
+    caller for many calls at once (`queued_keys`): no query is made here. A key queued meanwhile
+    by another transaction is still left out, by the insert itself.
     """
     unexpected = set(context) - CONTEXT[kind]
     if unexpected:  # a programming error: declare the variable in models.notices.CONTEXT
@@ -62,20 +80,19 @@ def enqueue(
     if kind not in IMMEDIATE:
         leaves = definition.calendar().next_sending(leaves)
     expires_at = worth_sending_until(kind, context)
-    keyed = {f"{kind.value}:{key}:{recipient.email.lower()}": recipient for recipient in unique_recipients(recipients)}
-    keys, queued = list(keyed), set[str]()
-    for start in range(0, len(keys), 500):  # one query for up to 500 recipients' keys, not one each
-        queued.update(session.exec(_QUEUED, params={"keys": keys[start:start + 500]}))
+    keyed = {dedup_key(kind, key, recipient): recipient for recipient in unique_recipients(recipients)}
+    if queued is None:
+        queued = queued_keys(session, keyed)
     rows: list[dict[str, Any]] = []
-    for dedup_key, recipient in keyed.items():
-        if dedup_key in queued:
+    for notice_key, recipient in keyed.items():
+        if notice_key in queued:
             continue
         link = linker(recipient) if linker is not None else None
         common = {"programme": definition, "destinataire": recipient, "organisateur": definition.organiser,
                   "lien": link}
         rendered = renderer(kind, {**common, **context}, templates_of(programme))
         rows.append({
-            "dedup_key": dedup_key,
+            "dedup_key": notice_key,
             "programme_id": programme.id,
             "kind": kind.value,
             "recipient_email": recipient.email,
@@ -88,7 +105,7 @@ def enqueue(
             "deliver_after": leaves,
             "planned_at": leaves,
             "expires_at": expires_at,
-            "message_id": message_id(dedup_key),
+            "message_id": message_id(notice_key),
             "digest": kind.value in definition.reminders.digest and calendar is None,
             "calendar": calendar(recipient) if calendar is not None else None,
             "link": link,

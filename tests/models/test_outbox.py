@@ -37,3 +37,37 @@ def test_a_key_another_transaction_queues_meanwhile_is_left_out_and_the_transact
         notices = session.exec(select(Notice).where(Notice.kind == NoticeKind.CALL_LAUNCHED.value)).all()
         assert sorted(n.recipient_email for n in notices) == [first.email, second.email]
         assert session.exec(select(AuditEntry).where(AuditEntry.action == "test.course")).one()
+
+
+def test_notices_read_ahead_are_queued_once_and_ask_the_outbox_nothing_more(loaded: str) -> None:
+    """`Ctx.prefetch` reads which of many notices are queued in one query; the `notify` calls that
+    follow make no query of their own, queue only what is new, and a second pass queues nothing."""
+    from sqlalchemy import event
+
+    people = [Recipient(f"epci{index}@example.org", f"EPCI {index}") for index in range(30)]
+    with session_scope(loaded) as session:  # a third of them were reminded already
+        ctx = ctx_of(session)
+        for person in people[:10]:
+            ctx.notify(NoticeKind.CALL_LAUNCHED, [person], key=f"rappel-{person.email}", context={}, at=LAUNCH)
+    for expected in (20, 0):
+        with session_scope(loaded) as session:
+            ctx = ctx_of(session)
+            ctx.prefetch(NoticeKind.CALL_LAUNCHED, [(f"rappel-{p.email}", [p]) for p in people])
+            selects: list[str] = []
+
+            def count(conn: object, cursor: object, statement: str, *args: object,
+                      found: list[str] = selects) -> None:
+                if statement.lstrip().upper().startswith("SELECT"):
+                    found.append(statement)
+
+            event.listen(session.get_bind(), "before_cursor_execute", count)
+            try:
+                created = sum(ctx.notify(NoticeKind.CALL_LAUNCHED, [p], key=f"rappel-{p.email}", context={},
+                                         at=LAUNCH) for p in people)
+            finally:
+                event.remove(session.get_bind(), "before_cursor_execute", count)
+        assert created == expected
+        assert not [s for s in selects if "dedup_key" in s and "IN" in s.upper()]  # no key read again
+    with session_scope(loaded) as session:
+        rows = session.exec(select(Notice).where(Notice.kind == NoticeKind.CALL_LAUNCHED.value)).all()
+        assert sorted(n.recipient_email for n in rows) == sorted(p.email for p in people)
