@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 
 from models.context import Ctx
@@ -214,10 +215,10 @@ def planned_advance(ctx: Ctx) -> list[datetime]:
         return []
     active = _active_of(ctx)
     instants: list[datetime] = []
-    for starts_at, ends_at in ctx.session.exec(select(PilotPhase.starts_at, PilotPhase.ends_at).join(Pilot)
-                                               .where(*active)):
+    for starts_at, ends_at in ctx.session.exec(select(PilotPhase.starts_at, PilotPhase.ends_at).distinct()
+                                               .join(Pilot).where(*active)):
         instants += [starts_at, ends_at]
-    instants += ctx.session.exec(select(Milestone.due_at).join(Pilot).where(*active)).all()
+    instants += ctx.session.exec(select(Milestone.due_at).distinct().join(Pilot).where(*active)).all()
     return instants
 
 
@@ -228,8 +229,11 @@ def _active_of(ctx: Ctx) -> tuple[Any, ...]:
 
 
 def planned_close(ctx: Ctx) -> list[datetime]:
-    """Each active pilot's end."""
-    return [pilot.ends_at for pilot in _active(ctx) if pilot.ends_at]
+    """Each active pilot's end (each distinct instant once, in one column query)."""
+    if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
+        return []
+    return [end for end in ctx.session.exec(select(Pilot.ends_at).distinct().where(*_active_of(ctx))).all()
+            if end is not None]
 
 
 @stage(StageName.PHASES, planned=planned_advance)
@@ -248,6 +252,7 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
         open_milestones.setdefault(milestone.pilot_id, []).append(milestone)
     for pilot in active:
         people: list[Recipient] = []  # read from the application once per pilot, when first needed
+        before = changes
         own = facts.get(pilot.id or 0) or PilotFacts({}, {}, {}, {})
         phases = sorted(own.phases.values(), key=lambda p: p.position)
         for phase in phases:
@@ -267,27 +272,56 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
                 ctx.audit(as_of, "système", "phase.fin", "pilot", pilot.id,
                           f"{pilot.name} : fin de la phase « {phase.title} ».")
                 changes += 1
-            ctx.session.add(phase)
-        ctx.session.flush()
+        if changes > before:  # a phase started or ended: its milestones read the phases as they now stand
+            ctx.session.add_all(phases)
+            ctx.session.flush()
         changes += _milestones(ctx, pilot, as_of, open_milestones.get(pilot.id or 0, []), own)
     return changes
 
 
+@dataclass(frozen=True)
+class TaskFact:
+    """What a milestone needs to know of a deliverable (read as columns, not as a row object)."""
+
+    key: str
+    title: str
+    accepted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionFact:
+    """What a milestone needs to know of a session (read as columns, not as a row object)."""
+
+    id: int
+    key: str
+    title: str
+    status: str
+
+
+_TASK_COLUMNS: tuple[Any, ...] = (col(Deliverable.key), col(Deliverable.title), col(Deliverable.accepted_at))
+_SESSION_COLUMNS: tuple[Any, ...] = (col(TrainingSession.id), col(TrainingSession.key), col(TrainingSession.title),
+                                     col(TrainingSession.status))
+
+
 @dataclass
 class PilotFacts:
-    """A pilot's deliverables, sessions (with when each was held by `as_of`) and phases, read in
-    four queries, for checking all its milestones."""
+    """A pilot's deliverables and sessions (as facts: `TaskFact`, `SessionFact`, with when each
+    session was held by `as_of`) and phases (row objects: the phases stage completes them), read
+    in four queries, for checking all its milestones."""
 
-    tasks: dict[str, Deliverable]
-    items: dict[str, TrainingSession]
+    tasks: dict[str, TaskFact]
+    items: dict[str, SessionFact]
     held: dict[int, datetime]
     phases: dict[str, PilotPhase]
 
     @classmethod
     def read(cls, ctx: Ctx, pilot: Pilot, as_of: datetime) -> PilotFacts:
         session = ctx.session
-        tasks = {t.key: t for t in session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id))}
-        items = {s.key: s for s in session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))}
+        rows = session.connection().execute
+        tasks = {key: TaskFact(key, title, accepted) for key, title, accepted in rows(
+            sa_select(*_TASK_COLUMNS).where(col(Deliverable.pilot_id) == pilot.id))}
+        items = {key: SessionFact(id_, key, title, status) for id_, key, title, status in rows(
+            sa_select(*_SESSION_COLUMNS).where(col(TrainingSession.pilot_id) == pilot.id))}
         held: dict[int, datetime] = {}
         for session_id, first in session.exec(
                 select(Attendance.session_id, func.min(Attendance.recorded_at))
@@ -301,29 +335,40 @@ class PilotFacts:
     @classmethod
     def read_all(cls, ctx: Ctx, as_of: datetime) -> dict[int, PilotFacts]:
         """`read` for every active pilot of the programme at once (four queries in all), by pilot id;
-        a pilot without any of these rows is absent."""
+        a pilot without any of these rows is absent. Only the deliverables and sessions some
+        milestone of the programme requires are read (`MilestoneDef.requires`): the others decide
+        nothing here, and a national programme has thousands of them."""
         session, active = ctx.session, _active_of(ctx)
+        needs = [m.requires for m in ctx.definition.accompaniment.milestones]
+        task_keys = sorted({key for need in needs for key in need.deliverables_accepted})
+        item_keys = sorted({key for need in needs for key in need.sessions_held})
         out: dict[int, PilotFacts] = {}
 
         def of(pilot_id: int) -> PilotFacts:
             return out.setdefault(pilot_id, cls({}, {}, {}, {}))
 
-        for task in session.exec(select(Deliverable).join(Pilot).where(*active)):
-            of(task.pilot_id).tasks[task.key] = task
-        for item in session.exec(select(TrainingSession).join(Pilot).where(*active)):
-            of(item.pilot_id).items[item.key] = item
-        for pilot_id, session_id, first in session.exec(
-                select(TrainingSession.pilot_id, Attendance.session_id, func.min(Attendance.recorded_at))
-                .join(TrainingSession, col(TrainingSession.id) == Attendance.session_id)
-                .join(Pilot, col(Pilot.id) == TrainingSession.pilot_id)
-                .where(*active, col(Attendance.recorded_at) <= as_of)
-                .group_by(col(TrainingSession.pilot_id), col(Attendance.session_id))):
-            of(pilot_id).held[session_id] = first
+        rows = session.connection().execute
+        if task_keys:
+            for pilot_id, key, title, accepted in rows(sa_select(col(Deliverable.pilot_id), *_TASK_COLUMNS).join(Pilot)
+                                                       .where(*active, col(Deliverable.key).in_(task_keys))):
+                of(pilot_id).tasks[key] = TaskFact(key, title, accepted)
+        if item_keys:
+            for pilot_id, id_, key, title, status in rows(
+                    sa_select(col(TrainingSession.pilot_id), *_SESSION_COLUMNS).join(Pilot)
+                    .where(*active, col(TrainingSession.key).in_(item_keys))):
+                of(pilot_id).items[key] = SessionFact(id_, key, title, status)
+            for pilot_id, session_id, first in session.exec(
+                    select(TrainingSession.pilot_id, Attendance.session_id, func.min(Attendance.recorded_at))
+                    .join(TrainingSession, col(TrainingSession.id) == Attendance.session_id)
+                    .join(Pilot, col(Pilot.id) == TrainingSession.pilot_id)
+                    .where(*active, col(TrainingSession.key).in_(item_keys), col(Attendance.recorded_at) <= as_of)
+                    .group_by(col(TrainingSession.pilot_id), col(Attendance.session_id))):
+                of(pilot_id).held[session_id] = first
         for phase in session.exec(select(PilotPhase).join(Pilot).where(*active)):
             of(phase.pilot_id).phases[phase.key] = phase
         return out
 
-    def held_at(self, item: TrainingSession) -> datetime | None:
+    def held_at(self, item: SessionFact) -> datetime | None:
         """As `models.training.held_at`: the first attendance recorded by then, unless cancelled."""
         if item.status == SessionStatus.CANCELLED or item.id is None:
             return None
@@ -400,9 +445,9 @@ def _milestones(ctx: Ctx, pilot: Pilot, as_of: datetime, milestones: list[Milest
 def close(ctx: Ctx, as_of: datetime) -> int:
     """End each pilot's accompaniment after its duration; end the programme with the last one."""
     changes = 0
-    for pilot in pilots(ctx, PilotStatus.ACTIVE):
-        if pilot.ends_at is None or as_of < pilot.ends_at:
-            continue
+    ending = ctx.session.exec(select(Pilot).where(*_active_of(ctx), col(Pilot.ends_at) <= as_of)
+                              .order_by(col(Pilot.rank))).all()  # only those whose year is over
+    for pilot in ending:
         pilot.status = PilotStatus.FINISHED
         pilot.finished_at = pilot.ends_at
         ctx.session.add(pilot)
@@ -413,11 +458,13 @@ def close(ctx: Ctx, as_of: datetime) -> int:
         ctx.audit(as_of, "système", "pilote.termine", "pilot", pilot.id,
                   f"Fin de l'accompagnement de {pilot.name}.")
         changes += 1
-    every = pilots(ctx)
     programme = ctx.programme
-    ended = [p for p in every if p.status == PilotStatus.FINISHED]
-    if (programme.state == ProgrammeState.PILOTS_SELECTED and ended
-            and all(p.status in (PilotStatus.FINISHED, PilotStatus.WITHDRAWN) for p in every)):
+    if programme.state != ProgrammeState.PILOTS_SELECTED:
+        return changes
+    by_status = dict(ctx.session.exec(select(Pilot.status, func.count()).where(
+        Pilot.programme_id == ctx.programme_id).group_by(col(Pilot.status))).all())
+    if by_status.get(PilotStatus.FINISHED) and set(by_status) <= {PilotStatus.FINISHED, PilotStatus.WITHDRAWN}:
+        ended = pilots(ctx, PilotStatus.FINISHED)
         programme.state = ProgrammeState.FINISHED
         programme.finished_at = max(p.finished_at for p in ended if p.finished_at)
         ctx.session.add(programme)

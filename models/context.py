@@ -106,6 +106,8 @@ class Ctx:
 
         keys = [dedup_key(kind, key, person) for person in recipients]
         known = all(notice_key in self._queued for notice_key in keys)
+        if known and all(self._queued[notice_key] for notice_key in keys):
+            return 0  # read ahead: every one of them is queued already
         created = enqueue(self.session, programme=self.programme, definition=self.definition,
                           renderer=self.renderer, kind=kind, recipients=recipients, key=key, context=context,
                           at=at, deliver_after=deliver_after, calendar=calendar,

@@ -183,7 +183,8 @@ def planned(ctx: Ctx) -> list[datetime]:
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
     # Only the due dates, in one query: no row objects to build for a list of instants.
-    due = ctx.session.exec(select(Deliverable.due_at).join(Pilot).where(
+    # Each distinct due date once: the series is a function of the date alone (pilots share dates).
+    due = ctx.session.exec(select(Deliverable.due_at).distinct().join(Pilot).where(
         Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE,
         col(Deliverable.delivered_at).is_(None), col(Deliverable.accepted_at).is_(None))).all()
     return [p.at for due_at in due for p in _series_at(ctx, due_at)]
@@ -193,13 +194,17 @@ def planned(ctx: Ctx) -> list[datetime]:
 def remind(ctx: Ctx, as_of: datetime) -> int:
     """Before a deliverable is due, remind the consultancy; once overdue, copy the Cerdd's manager."""
     tasks = active_deliverables(ctx)
+    series_of: dict[datetime, list[Planned]] = {}  # by due date: pilots share their due dates
     due: list[tuple[NoticeKind, list[Recipient], str, Pilot, Deliverable]] = []
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         for task in tasks.get(pilot.id or 0, []):
             if task.delivered_at is not None or task.accepted_at is not None:
                 continue
             since = max(x for x in (pilot.kickoff_at, task.returned_at) if x is not None) if pilot.kickoff_at else None
-            reminder = due_now([p for p in series(ctx, task) if since is None or p.at >= since], as_of)
+            if task.due_at not in series_of:
+                series_of[task.due_at] = series(ctx, task)
+            planned = series_of[task.due_at]
+            reminder = due_now([p for p in planned if since is None or p.at >= since], as_of)
             if reminder is None:
                 continue
             recipients = consultancy_contacts(ctx) + (manager(ctx) if reminder.escalate else [])

@@ -74,7 +74,7 @@ def planned(ctx: Ctx) -> list[datetime]:
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
     # Only the start instants, in one query: no row objects to build for a list of instants.
-    starts = ctx.session.exec(select(TrainingSession.starts_at).join(Pilot).where(
+    starts = ctx.session.exec(select(TrainingSession.starts_at).distinct().join(Pilot).where(
         Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE,
         TrainingSession.status == SessionStatus.PLANNED)).all()
     return [p.at for starts_at in starts for p in _series_at(ctx, starts_at)]
