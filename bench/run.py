@@ -671,7 +671,7 @@ def main() -> None:
     parser.add_argument("--pilots", default="100,1000", help="sizes of the national programme (SQLite)")
     parser.add_argument("--national-10000", metavar="PG_URL", default=None,
                         help="also the idle and busy ticks at 1,000 and 10,000 pilots on this PostgreSQL "
-                             "(its database is emptied; about 10 min)")
+                             "(its database is emptied; about 2 more minutes)")
     parser.add_argument("--skip", default="", help="comma-separated: national,national-pg,prefect,replay,status,"
                                                   "submit,smtp,serve,outbox")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
