@@ -98,6 +98,7 @@ RULES: dict[str, Rule] = {
     "deliverablefile": Rule("via", "deliverable_id"),
     "duedaterequest": Rule("via", "deliverable_id"),
     "planned_event": Rule("keep"),  # programme-wide instants: the copies share their dates
+    "jurynotapplicable": Rule("via", "application_id"),
 }
 
 KEY_REFS = {"pilote": "pilot", "session": "trainingsession", "livrable": "deliverable"}

@@ -23,8 +23,8 @@ from models.tables import (
     Application,
     ApplicationStatus,
     ConflictOfInterest,
+    JuryNotApplicable,
     JuryScore,
-    JurySubmission,
     Pilot,
     ProgrammeState,
 )
@@ -92,11 +92,11 @@ def record_score(ctx: Ctx, application: Application, *, juror: str, criterion: s
     return True
 
 
-def submitted_jurors(ctx: Ctx) -> set[str]:
-    """Jurors who submitted their sheet as final (on the portal): a criterion they left
-    without a score is « non applicable » for them, not missing."""
-    return set(ctx.session.exec(select(JurySubmission.juror).where(
-        JurySubmission.programme_id == ctx.programme_id)).all())
+def not_applicable(ctx: Ctx, application_ids: list[int | None]) -> set[tuple[str, int, str]]:
+    """The (juror, application id, criterion) a juror marked « non applicable » (portal), among
+    these applications: no score, no weight, not missing."""
+    return {(row.juror, row.application_id, row.criterion) for row in ctx.session.exec(
+        select(JuryNotApplicable).where(col(JuryNotApplicable.application_id).in_(application_ids))).all()}
 
 
 def ranking(ctx: Ctx) -> list[Ranked]:
@@ -104,8 +104,8 @@ def ranking(ctx: Ctx) -> list[Ranked]:
 
     The mean is weighted by the criteria's weights over the scores that count: a juror with a
     declared conflict of interest is left out, and a criterion a juror marked « non applicable »
-    on a submitted sheet carries no score and no weight (it is not missing either). `missing`
-    counts the scores still expected from jurors who have not submitted their sheet."""
+    carries no score and no weight (it is not missing either). `missing` counts the criteria a
+    juror has neither scored nor marked « non applicable »."""
     jury = ctx.definition.jury
     weights = {c.key: c.weight for c in jury.criteria}
     applications = ctx.session.exec(select(Application).where(
@@ -117,14 +117,14 @@ def ranking(ctx: Ctx) -> list[Ranked]:
         col(JuryScore.application_id).in_([a.id for a in applications]))).all()
     declared = ctx.session.exec(select(ConflictOfInterest).where(
         col(ConflictOfInterest.application_id).in_([a.id for a in applications]))).all()
-    final = submitted_jurors(ctx)
+    marked = not_applicable(ctx, [a.id for a in applications])
     ranked = []
     for application in applications:
         excluded = tuple(sorted(c.juror for c in declared if c.application_id == application.id))
         own = [s for s in scores if s.application_id == application.id and s.juror not in excluded]
-        pending = [m.juror for m in jury.members if m.juror not in excluded and m.juror not in final]
-        missing = sum(1 for juror in pending for key in weights
-                      if not any(s.juror == juror and s.criterion == key for s in own))
+        scored = {(s.juror, s.criterion) for s in own}
+        missing = sum(1 for m in jury.members if m.juror not in excluded for key in weights
+                      if (m.juror, key) not in scored and (m.juror, application.id, key) not in marked)
         if not own:
             ranked.append(Ranked(application, None, missing, excluded))
             continue
@@ -141,8 +141,8 @@ def series(ctx: Ctx) -> list[Planned]:
 
 def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
     """For each juror, the admissible applications they have not fully scored (receipt numbers),
-    leaving out those they declared a conflict of interest on; a juror who submitted their sheet
-    has nothing missing (blanks there are « non applicable »)."""
+    leaving out those they declared a conflict of interest on; a criterion marked « non
+    applicable » is not missing."""
     jury = ctx.definition.jury
     criteria = {c.key for c in jury.criteria}
     admissible = ctx.session.exec(select(Application).where(
@@ -150,13 +150,11 @@ def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
         .order_by(col(Application.id))).all()
     scores = ctx.session.exec(select(JuryScore).where(
         col(JuryScore.application_id).in_([a.id for a in admissible]))).all()
-    done = {(s.juror, s.application_id, s.criterion) for s in scores}
+    done = {(s.juror, s.application_id, s.criterion) for s in scores} | not_applicable(ctx, [a.id for a in admissible])
     conflicted = {(c.juror, c.application_id) for c in ctx.session.exec(select(ConflictOfInterest).where(
         col(ConflictOfInterest.application_id).in_([a.id for a in admissible]))).all()}
-    final = submitted_jurors(ctx)
-    return {member.juror: [] if member.juror in final else
-            [a.receipt_number for a in admissible if (member.juror, a.id) not in conflicted
-             and any((member.juror, a.id, c) not in done for c in criteria)]
+    return {member.juror: [a.receipt_number for a in admissible if (member.juror, a.id) not in conflicted
+                           and any((member.juror, a.id, c) not in done for c in criteria)]
             for member in jury.members}
 
 

@@ -19,7 +19,7 @@ from models.clock import format_paris
 from models.context import Ctx
 from models.deliverables import deliver, postpone
 from models.errors import InvalidInput, NotFound, Refused
-from models.jury import record_score
+from models.jury import missing_scores, record_score
 from models.notices import NoticeKind
 from models.pilots import PARTY_OF, sign_by
 from models.recipients import manager
@@ -30,6 +30,7 @@ from models.tables import (
     Deliverable,
     DeliverableFile,
     DueDateRequest,
+    JuryNotApplicable,
     JuryScore,
     JurySubmission,
     Pilot,
@@ -273,17 +274,20 @@ def declare_conflict(ctx: Ctx, application: Application, *, juror: str, reason: 
 
 @dataclass(frozen=True)
 class ScoreInput:
-    """One score of a sheet as a juror types it: `score` None means « non applicable »."""
+    """One score of a sheet as a juror types it: a score, or « non applicable » (`not_applicable`),
+    or neither (`score` None: still to be scored, whatever was recorded is withdrawn)."""
 
     application: Application
     criterion: str
     score: int | None
     comment: str = ""
+    not_applicable: bool = False
 
 
 def save_scores(ctx: Ctx, juror: str, scores: list[ScoreInput], *, at: datetime) -> int:
-    """Save a juror's scores (a draft until submitted), before the jury meets. « Non applicable »
-    removes a score. Returns how many scores changed."""
+    """Save a juror's scores (a draft until submitted), before the jury meets: each criterion gets
+    its score, or « non applicable » (no score, no weight, not missing), or neither (still to be
+    scored: what was recorded is withdrawn). Returns how many criteria changed."""
     _member(ctx, juror)
     _open_for_scores(ctx, at)
     if submitted_at(ctx, juror) is not None:
@@ -294,18 +298,34 @@ def save_scores(ctx: Ctx, juror: str, scores: list[ScoreInput], *, at: datetime)
         if item.application.id in conflicted:
             continue
         comment = require_line(item.comment, "Commentaire", max_length=1000) if item.comment.strip() else ""
-        if item.score is None:
-            row = ctx.session.exec(select(JuryScore).where(
-                JuryScore.application_id == item.application.id, JuryScore.juror == juror,
-                JuryScore.criterion == item.criterion)).first()
-            if row is not None:
-                ctx.session.delete(row)
-                ctx.audit(at, juror, "jury.note", "application", item.application.id,
-                          f"{juror} : « {item.criterion} » non applicable pour {item.application.receipt_number}.")
-                changed += 1
+        marked = ctx.session.exec(select(JuryNotApplicable).where(
+            JuryNotApplicable.application_id == item.application.id, JuryNotApplicable.juror == juror,
+            JuryNotApplicable.criterion == item.criterion)).first()
+        if item.score is not None:
+            if marked is not None:
+                ctx.session.delete(marked)
+            changed += record_score(ctx, item.application, juror=juror, criterion=item.criterion, score=item.score,
+                                    at=at, comment=comment) or marked is not None
             continue
-        changed += record_score(ctx, item.application, juror=juror, criterion=item.criterion, score=item.score,
-                                at=at, comment=comment)
+        row = ctx.session.exec(select(JuryScore).where(
+            JuryScore.application_id == item.application.id, JuryScore.juror == juror,
+            JuryScore.criterion == item.criterion)).first()
+        if row is not None:
+            ctx.session.delete(row)
+        if item.not_applicable and marked is None:
+            ctx.session.add(JuryNotApplicable(application_id=item.application.id or 0, juror=juror,
+                                              criterion=item.criterion, recorded_at=at))
+            ctx.audit(at, juror, "jury.note", "application", item.application.id,
+                      f"{juror} : « {item.criterion} » non applicable pour {item.application.receipt_number}.")
+            changed += 1
+        elif not item.not_applicable and (row is not None or marked is not None):
+            if marked is not None:
+                ctx.session.delete(marked)
+            ctx.audit(at, juror, "jury.note", "application", item.application.id,
+                      f"{juror} : « {item.criterion} » à noter de nouveau pour {item.application.receipt_number}.")
+            changed += 1
+        elif row is not None:
+            changed += 1
     ctx.session.flush()
     return changed
 
@@ -316,6 +336,11 @@ def submit_sheet(ctx: Ctx, juror: str, *, at: datetime) -> bool:
     if submitted_at(ctx, juror) is not None:
         return False
     _open_for_scores(ctx, at)
+    left = missing_scores(ctx).get(juror, [])
+    if left:
+        raise Refused(f"Votre feuille n'est pas complète : {len(left)} candidature(s) ont encore un critère sans note "
+                      f"ni « non applicable » ({', '.join(left[:10])}{' …' if len(left) > 10 else ''}). "
+                      "Choisissez une note ou « non applicable » pour chaque critère, enregistrez, puis soumettez.")
     ctx.session.add(JurySubmission(programme_id=ctx.programme_id, juror=juror, submitted_at=at))
     ctx.session.flush()
     ctx.audit(at, juror, "jury.feuille_soumise", "programme", ctx.programme_id,

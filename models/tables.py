@@ -463,6 +463,19 @@ class ConflictOfInterest(SQLModel, table=True):
     declared_at: datetime = instant()
 
 
+class JuryNotApplicable(SQLModel, table=True):
+    """A juror's explicit « non applicable » on one criterion of one application: the criterion
+    carries no score and no weight for that juror, and is not missing (a criterion left untouched is)."""
+
+    __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    juror: str
+    criterion: str
+    recorded_at: datetime = instant()
+
+
 class JurySubmission(SQLModel, table=True):
     """A juror's score sheet submitted as final (before the jury meets)."""
 

@@ -224,7 +224,8 @@ def test_a_juror_scores_declares_a_conflict_and_submits(scoring: str, client_for
     client = client_for(scoring)
     _, path = link(scoring, juror(), when="2015-05-20T10:00")
     page = client.get(path).text
-    assert "Jury : feuille de notes de : Représentant de la DREAL" in page and "Pièces jointes" in page
+    assert "Jury : feuille de notes de Représentant de la DREAL" in page and "Pièces jointes" in page
+    assert '<option value="" selected>— à noter —</option>' in page  # nothing chosen for the juror
     with session_scope(scoring) as session:
         ctx = ctx_of(session)
         arras, lens = find_application(ctx, ARRAS), find_application(ctx, LENS)
@@ -250,6 +251,16 @@ def test_a_juror_scores_declares_a_conflict_and_submits(scoring: str, client_for
     assert ranked[arras.id].excluded == () and ranked[arras.id].score == 4.0
     page = client.get(path).text
     assert "Vous avez déclaré un conflit d'intérêts" in page
+    submit = form_ending(page, "/jury/soumettre")  # the third application is still « à noter »
+    assert_french_refusal(client.post(submit.action, data=submit.hidden), 409, "pas complète")
+    with session_scope(scoring) as session:
+        third = find_application(ctx_of(session), "246200364")
+    page = client.get(path).text
+    notes = form_ending(page, "/jury/notes")
+    assert client.post(notes.action, data={**notes.hidden, **{f"note-{third.id}-{c}": "3" for c in criteria}}
+                       ).status_code == 303
+    page = client.get(path).text
+    assert '<option value="na" selected>non applicable</option>' in page  # arras's « besoins » kept
     submit = form_ending(page, "/jury/soumettre")
     assert client.post(submit.action, data=submit.hidden).status_code == 303
     assert count(scoring, JurySubmission) == 1 and len(audits(scoring, "jury.feuille_soumise")) == 1
@@ -260,7 +271,7 @@ def test_a_juror_scores_declares_a_conflict_and_submits(scoring: str, client_for
     fresh = {"jeton": __import__("models.links", fromlist=["x"]).form_token(
         SECRET, juror_bearer_of(scoring), "notes", clock.now), f"note-{arras.id}-portage": "1"}
     assert_french_refusal(client.post(notes.action, data=fresh), 409, "déjà soumise")
-    assert count(scoring, JuryScore, JuryScore.juror == "Représentant de la DREAL") == len(rows)
+    assert count(scoring, JuryScore, JuryScore.juror == "Représentant de la DREAL") == len(rows) + len(criteria)
 
 
 def juror_bearer_of(url: str):  # noqa: ANN201

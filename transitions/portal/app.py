@@ -43,7 +43,7 @@ from models.db import session_scope
 from models.deliverables import deliverables_of, find_deliverable, state_of
 from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Unavailable
 from models.forms import FIELD_LABELS
-from models.jury import find_application
+from models.jury import find_application, missing_scores, not_applicable
 from models.links import Bearer
 from models.pilots import pilots, sign_by, sign_charter, signatures, withdrawal_of
 from models.report_data import pilot_views
@@ -632,17 +632,22 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                 col(Application.status).in_(JUDGED)).order_by(col(Application.id))).all()
             scores = {(s.application_id, s.criterion): s for s in ctx.session.exec(
                 select(JuryScore).where(JuryScore.juror == juror)).all()}
+            marked = {(application_id, criterion) for who, application_id, criterion
+                      in not_applicable(ctx, [a.id for a in applications]) if who == juror}
+            missing = set(missing_scores(ctx).get(juror, []))
             entries = []
             for application in applications:
                 entries.append({"app": application, "form": form_of(ctx.session, application),
                                 "pieces": _pieces(ctx.session, application), "conflit": application.id in conflicted,
                                 "notes": {c.key: scores.get((application.id or 0, c.key)) for c in jury.criteria},
+                                "na": {c.key for c in jury.criteria if (application.id, c.key) in marked},
+                                "a_completer": application.receipt_number in missing,
                                 "decision": _decision_by(application, now),
                                 "jeton_conflit": portal.form(bearer, f"conflit:{application.id}")})
             submitted = participation.submitted_at(ctx, juror)
             open_ = (ctx.programme.state == "appel_clos" and now < jury.meeting and submitted is None)
             retained = [a.lead_name for a in applications if _decision_by(a, now) == ApplicationStatus.SELECTED]
-            return portal.page("jury.html", title=f"Jury : feuille de notes de : {juror}", retenues=retained,
+            return portal.page("jury.html", title=f"Jury : feuille de notes de {juror}", retenues=retained,
                                **_common(ctx, token, fait), juror=juror, jury=jury, candidatures=entries,
                                soumise=submitted, ouverte=open_, maintenant=now, labels=FIELD_LABELS,
                                jeton_notes=portal.form(bearer, "notes"),
@@ -667,7 +672,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                     if name not in form:
                         continue
                     value = _field(form, name)
-                    if value in ("", "na"):
+                    if value in ("", "na"):  # still to be scored, or « non applicable »
                         score = None
                     elif SCORE.fullmatch(value) and 0 <= int(value) <= jury.scale_max:
                         score = int(value)
@@ -675,7 +680,8 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                         raise InvalidInput(f"Note hors barème pour « {criterion.label} » "
                                            f"({application.lead_name}) : de 0 à {jury.scale_max}, ou non applicable.")
                     comment = _field(form, f"commentaire-{application.id}-{criterion.key}")
-                    inputs.append(participation.ScoreInput(application, criterion.key, score, comment))
+                    inputs.append(participation.ScoreInput(application, criterion.key, score, comment,
+                                                           not_applicable=value == "na"))
             participation.save_scores(ctx, juror, inputs, at=now)
         return RedirectResponse(f"/l/{token}/jury?fait=notes", status_code=303)
 
