@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlmodel import col, select
 
 from models.applications import form_of
-from models.clock import format_number
+from models.clock import format_number, format_paris
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
 from models.forms import siren_or_reference
@@ -25,6 +25,7 @@ from models.tables import (
     ConflictOfInterest,
     JuryNotApplicable,
     JuryScore,
+    JurySubmission,
     Pilot,
     ProgrammeState,
 )
@@ -62,10 +63,18 @@ def find_application(ctx: Ctx, reference: str) -> Application:
 
 def record_score(ctx: Ctx, application: Application, *, juror: str, criterion: str, score: int,
                  at: datetime, comment: str = "") -> bool:
-    """Record (or revise) one juror's score on one criterion, until the jury has decided."""
+    """Record (or revise) one juror's score on one criterion, between the call's closing and the
+    jury's meeting, until the juror submits their sheet (the portal's rules, on every door).
+    Raises Refused outside that window or once the sheet is submitted; InvalidInput for an unknown
+    juror or criterion or a score off the scale."""
     jury = ctx.definition.jury
     if ctx.programme.state != ProgrammeState.CALL_CLOSED:
         raise Refused("Les notes du jury ne s'enregistrent qu'entre la clôture de l'appel et la sélection.")
+    if at >= jury.meeting:
+        raise Refused(f"Le jury s'est réuni le {format_paris(jury.meeting)} : les notes ne s'enregistrent plus.")
+    if ctx.session.exec(select(JurySubmission.id).where(JurySubmission.programme_id == ctx.programme_id,
+                                                        JurySubmission.juror == juror)).first() is not None:
+        raise Refused(f"La feuille de notes de {juror} est soumise : elle ne change plus.")
     jurors = {m.juror for m in jury.members}
     if juror not in jurors:
         raise InvalidInput(f"« {visible(juror)[:80]} » n'est pas membre du jury ({', '.join(sorted(jurors))}).")

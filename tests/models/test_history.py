@@ -87,3 +87,12 @@ def test_a_deliverable_list_shows_the_due_date_and_hand_in_of_its_instant(loaded
     returned = row("methode", at("2015-08-01T10:00"))
     assert (returned.due_at, returned.delivered_at, returned.state) == (at("2015-08-14T18:00"), None, "à reprendre")
     assert row("methode", at("2015-07-20T10:00")).delivered_at is None  # not handed in yet at that instant
+
+
+def test_no_deliverable_is_listed_before_its_pilot_was_launched(loaded: str) -> None:
+    _started(loaded)  # the CU d'Arras starts on 1 July 2015 at 9:30
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        assert deliverables.deliverables(ctx, at("2015-06-20T10:00"), ARRAS) == []
+        assert deliverables.deliverables(ctx, at("2015-07-01T09:29"), ARRAS) == []
+        assert deliverables.deliverables(ctx, at("2015-07-01T09:30"), ARRAS)

@@ -98,3 +98,22 @@ def test_the_selection_waits_for_an_untouched_criterion_not_for_non_applicable(c
         assert NoticeKind.DECISION_REQUESTED in kinds and NoticeKind.SELECTION_BLOCKED not in kinds
     else:
         assert kinds == {NoticeKind.SELECTION_BLOCKED}
+
+
+def test_the_command_line_keeps_the_portals_rules_after_the_meeting_and_on_a_submitted_sheet(closed: str) -> None:
+    """`jury score` (record_sheet) is refused once the jury has met or the juror's sheet is
+    submitted, as on the portal; nothing is recorded."""
+    from tests.conftest import EXAMPLES
+    from transitions.userfiles import load_model
+
+    sheet, _ = load_model(EXAMPLES / "jury" / "notes-dreal.yaml", jury.ScoreSheet, "de notes")
+    with session_scope(closed) as session, pytest.raises(Refused, match="réuni"):
+        jury.record_sheet(ctx_of(session), sheet, at("2015-06-04T15:00"))
+    _cerdd_sheet(closed, left=("200033579", "pistes"), marked=True)
+    with session_scope(closed) as session:
+        submit_sheet(ctx_of(session), CERDD, at=SCORED)
+    cerdd, _ = load_model(EXAMPLES / "jury" / "notes-cerdd.yaml", jury.ScoreSheet, "de notes")
+    with session_scope(closed) as session, pytest.raises(Refused, match="soumise"):
+        jury.record_sheet(ctx_of(session), cerdd, SCORED)
+    with session_scope(closed) as session:
+        assert {r.juror for r in session.exec(select(JuryScore)).all()} == {CERDD}
