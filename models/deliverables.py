@@ -247,7 +247,8 @@ def _delivered(task: Deliverable, as_of: datetime) -> datetime | None:
 
 def deliverables(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[DeliverableView]:
     """Every deliverable of the consultancy's pilots launched by `as_of`, by due date, with its due
-    date, hand-in and state as they stood at `as_of` (`models.history`: later postponements and returns undone, later facts ignored)."""
+    date, hand-in and state as they stood at `as_of` (`models.history`: later postponements and
+    returns undone, later facts ignored)."""
     chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref is not None else pilots(ctx)
     past = history.History(ctx.session, ctx.programme_id, as_of)  # a later postponement or return undone
     rows = [DeliverableView(pilot.name, t.key, t.title, t.due_at, _delivered(t, as_of), state_of(t, as_of))

@@ -151,15 +151,16 @@ def issue_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: int
     return _sign(ctx, secret, grant, at + timedelta(days=days))
 
 
-def current_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: int) -> str:
-    """A link for `bearer` at its current version (created at version 1 if none was issued): what a
-    notice carries. Revokes nothing."""
+def current_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: int,
+                 valid_from: datetime | None = None) -> str:
+    """A link for `bearer` at its current version (created at version 1, at `at`, if none was
+    issued), valid `days` days from `valid_from` (default `at`): what a notice carries. Revokes nothing."""
     grant = _grant(ctx, bearer.subject)
     if grant is None:
         grant = PortalGrant(programme_id=ctx.programme_id, subject=bearer.subject, version=1, issued_at=at)
         ctx.session.add(grant)
         ctx.session.flush()
-    return _sign(ctx, secret, grant, at + timedelta(days=days))
+    return _sign(ctx, secret, grant, (valid_from or at) + timedelta(days=days))
 
 
 def read_link(ctx: Ctx, token: str, *, secret: str, now: datetime) -> Bearer:
@@ -225,11 +226,15 @@ def use_form_token(session: Session, secret: str, token: str | None, bearer: Bea
 
 @dataclass(frozen=True)
 class LinkSettings:
-    """What a notice's link needs: the secret, the portal's public address, the validity in days."""
+    """What a notice's link needs: the secret, the portal's public address, the validity in days,
+    and `issued`, the real instant the link is issued at (UTC): its validity counts from the later
+    of that and the notice's own instant, since the portal checks expiry in real time (a notice of
+    a replayed programme, dated 2015, still carries a link that works for `days` days)."""
 
     secret: str
     base_url: str
     days: int
+    issued: datetime | None = None
 
 
 _provider: Callable[[], LinkSettings | None] | None = None
@@ -274,7 +279,8 @@ def notice_link(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mappi
     bearer = bearer_for(ctx, kind, recipient, context)
     if bearer is None:
         return None
-    token = current_link(ctx, bearer, secret=settings.secret, at=at, days=settings.days)
+    valid_from = max(at, settings.issued) if settings.issued is not None else at
+    token = current_link(ctx, bearer, secret=settings.secret, at=at, days=settings.days, valid_from=valid_from)
     return settings.base_url.rstrip("/") + home_path(bearer, token)
 
 

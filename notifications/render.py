@@ -8,7 +8,7 @@ runs in Jinja's sandbox, so a programme file cannot reach beyond the values it i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ def portal_link_settings() -> LinkSettings | None:
         secret = settings.require_portal_secret()
     except ValueError:
         return None
-    return LinkSettings(secret, settings.portal_base_url, settings.portal_link_days)
+    return LinkSettings(secret, settings.portal_base_url, settings.portal_link_days, issued=datetime.now(UTC))
 
 
 links.configure(portal_link_settings)  # every process that queues a notice renders it with this module

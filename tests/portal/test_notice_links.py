@@ -119,3 +119,16 @@ def test_a_digest_keeps_the_links_of_the_notices_it_carries(loaded: str, portal_
         one = [several[0], several[0].model_copy(update={"id": None, "dedup_key": several[0].dedup_key + ":bis"})]
         shared = digest_message(one, context, at("2015-06-05T09:00"))
         assert shared.text.count(several[0].link or "?") == 1 and "page personnelle" in shared.text
+
+
+def test_a_link_in_a_notice_dated_in_2015_still_opens_today(loaded: str, portal_settings: None) -> None:
+    """The portal checks a link's expiry in real time: a notice's link is valid for its days from the
+    later of the notice's instant and the moment it was written (a replayed programme's notices)."""
+    from fastapi.testclient import TestClient
+
+    from transitions.portal.app import create_app
+
+    select_three_pilots(loaded)
+    notice = next(n for n in _notices(loaded, "charte_a_signer") if n.link and "/territoire/" in n.link)
+    with TestClient(create_app(loaded, SECRET)) as client:  # the real clock
+        assert client.get(notice.link.removeprefix(BASE)).status_code == 200  # type: ignore[union-attr]
