@@ -91,7 +91,10 @@ def stage_task(stage: StageName, as_of: datetime, programme: str | None = None,
 
 def artifact_key(*parts: str) -> str:
     """A stable artifact key: lowercase letters, digits and dashes only (Prefect's rule)."""
-    text = "-".join(parts).lower()
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", "-".join(parts).lower())  # « Liévin » → « lievin », not « li-vin »
+    text = "".join(c for c in text if not unicodedata.combining(c))
     return "".join(c if c.isascii() and c.isalnum() else "-" for c in text).strip("-")
 
 

@@ -110,6 +110,14 @@ class Settings(BaseSettings):
     def demo_script(self) -> Path:
         return self.defaults_dir / "demo" / "cerdd-2015.yaml"
 
+    @field_validator("prefect_logging_level")
+    @classmethod
+    def _logging_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"niveau de journal inconnu « {value[:40]} » (DEBUG, INFO, WARNING, ERROR ou CRITICAL)")
+        return level
+
     @field_validator("delivery_max_attempts")
     @classmethod
     def _removed_max_attempts(cls, value: str | None) -> str | None:

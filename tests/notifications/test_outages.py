@@ -134,6 +134,7 @@ def test_a_ca_file_does_not_matter_to_plain_smtp(loaded: str, monkeypatch: pytes
     ({"NOTICE_ROUTES": '{"*": "webhook"}'}, "WEBHOOK_URL : le canal webhook est choisi"),
     ({"DELIVERY_MAX_AGE": "P0D"}, "DELIVERY_MAX_AGE : la durée doit être positive"),
     ({"DELIVERY_MAX_ATTEMPTS": "8"}, "DELIVERY_MAX_ATTEMPTS : ce réglage n'existe plus"),
+    ({"PREFECT_LOGGING_LEVEL": "BAVARD"}, "PREFECT_LOGGING_LEVEL : niveau de journal inconnu"),
     ({"NOTICE_SENDER": "Cerdd"}, "NOTICE_SENDER : l'expéditeur doit être une adresse"),
 ])
 def test_settings_that_cannot_work_are_refused_at_start_in_french(
