@@ -26,6 +26,8 @@ def declare(ctx: Ctx, *, siren: str, contact_name: str, contact_email: str, at: 
     if not call.launch <= at < call.deadline:
         raise Refused(f"Une intention de candidater se déclare pendant l'appel, du {format_paris(call.launch)} "
                       f"au {format_paris(call.deadline)}.")
+    if ctx.programme.state not in (ProgrammeState.READY, ProgrammeState.CALL_OPEN):  # dated back, too late
+        raise Refused("L'appel est clos : une intention de candidater ne se déclare plus.")
     try:
         siren = check_siren(siren)
         contact_email = _EMAIL.validate_python(contact_email)

@@ -175,3 +175,13 @@ def test_an_announcement_must_come_from_an_epci_during_the_call(
         launch_call(ctx, at("2015-04-02T09:00"))
         with pytest.raises(error, match=message):
             intents.declare(ctx, siren=siren, contact_name="X", contact_email=email, at=at(when))
+
+
+def test_an_announcement_dated_back_into_the_call_is_refused_once_the_call_is_closed(closed: str) -> None:
+    from models.tables import Intent
+
+    with session_scope(closed) as session, pytest.raises(Refused, match="L'appel est clos"):
+        intents.declare(ctx_of(session), siren="246201016", contact_name="D H", contact_email="d@example.org",
+                        at=at("2015-05-01T10:00"))
+    with session_scope(closed) as session:
+        assert session.exec(select(Intent).where(Intent.siren == "246201016")).first() is None
