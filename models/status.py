@@ -13,8 +13,9 @@ from models.accompaniment import Progress, Step, next_steps_of, progress_of
 from models.clock import format_paris
 from models.context import all_ctx, load_ctx
 from models.pilots import pilots
+from models.report_data import ApplicationFact, applications_at, stage_at
 from models.schedule import next_due
-from models.tables import STATE_LABELS, Application, AuditEntry, Notice, NoticeStatus, label
+from models.tables import STATE_LABELS, Application, AuditEntry, Notice, NoticeStatus, Programme, label
 
 
 @dataclass
@@ -54,44 +55,73 @@ def application_rows(session: Session, slug: str | None = None) -> list[dict[str
 
 
 def build_status(session: Session, as_of: datetime, slug: str | None = None) -> Status:
-    """The programme's status at `as_of` (NotFound if no programme is loaded)."""
+    """The programme's status as it stood at `as_of` (NotFound if no programme is loaded): its state
+    then, the applications submitted by then with their decision then, the pilots selected by then,
+    the notices queued by then and their fate then (sent, waiting, given up), and the next instant
+    with work after `as_of` (planned, for the present; for an instant before the last tick, the
+    next one at which the programme did act or a queued notice was due)."""
     ctx = load_ctx(session, slug)
+    pid = ctx.programme_id
     refused = session.exec(select(AuditEntry).where(
-        AuditEntry.programme_id == ctx.programme_id, AuditEntry.action == "candidature.refusee")
+        AuditEntry.programme_id == pid, AuditEntry.action == "candidature.refusee", AuditEntry.at <= as_of)
         .order_by(col(AuditEntry.at))).all()
-    by_state: Counter[tuple[str, str]] = Counter()
-    for kind, state, count in session.exec(
-            select(Notice.kind, Notice.status, func.count()).where(Notice.programme_id == ctx.programme_id)
-            .group_by(col(Notice.kind), col(Notice.status))):
-        by_state[(kind, state)] = count
-    singles = session.exec(select(func.count()).select_from(Notice).where(
-        Notice.programme_id == ctx.programme_id, Notice.status == NoticeStatus.SENT,
-        col(Notice.digest_id).is_(None))).one()
-    digests = session.exec(select(func.count(func.distinct(Notice.digest_id)))  # a digest is one message
-                           .where(Notice.programme_id == ctx.programme_id)).one()
-    due = next_due(session, as_of) if len(all_ctx(session)) == 1 else None
-    everyone = pilots(ctx)
+    queued = session.exec(select(Notice.kind, Notice.status, Notice.sent_at, Notice.digest_id).where(
+        Notice.programme_id == pid, Notice.created_at <= as_of)).all()
+    sent = [(kind, digest) for kind, _, sent_at, digest in queued if sent_at is not None and sent_at <= as_of]
+    dead = sum(1 for _, state, _, _ in queued if state == NoticeStatus.DEAD)
+    waiting = sum(1 for _, state, sent_at, _ in queued  # pending then: not yet sent, nor given up or expired
+                  if (sent_at is None or sent_at > as_of) and state in (NoticeStatus.PENDING, NoticeStatus.SENT))
+    chosen = [pilot for pilot in pilots(ctx) if pilot.selected_at <= as_of]
     return Status(
         as_of=as_of,
         programme=f"{ctx.programme.slug} — {ctx.programme.title}",
-        stage=STATE_LABELS.get(ctx.programme.state, ctx.programme.state),
-        applications=application_rows(session, ctx.programme.slug),
+        stage=STATE_LABELS.get(stage_at(ctx.programme, as_of), ctx.programme.state),
+        applications=[_application_row(fact) for fact in applications_at(session, ctx, as_of)],
         refused_at_door=[r.summary for r in refused],
-        progress=progress_of(ctx, everyone, as_of),
-        steps=next_steps_of(ctx, everyone, as_of),
-        notices=Counter({kind: count for (kind, state), count in by_state.items() if state == NoticeStatus.SENT}),
-        messages=int(singles) + int(digests),
-        pending_notices=sum(count for (_, state), count in by_state.items() if state == NoticeStatus.PENDING),
-        dead_notices=sum(count for (_, state), count in by_state.items() if state == NoticeStatus.DEAD),
-        next_due=due,
+        progress=progress_of(ctx, chosen, as_of),
+        steps=next_steps_of(ctx, chosen, as_of),
+        notices=Counter(kind for kind, _ in sent),
+        messages=sum(1 for _, digest in sent if digest is None) + len({digest for _, digest in sent if digest}),
+        pending_notices=waiting,
+        dead_notices=dead,
+        next_due=_next_due_at(session, ctx.programme, as_of) if len(all_ctx(session)) == 1 else None,
     )
+
+
+def _application_row(fact: ApplicationFact) -> dict[str, str]:
+    return {
+        "recepisse": fact.receipt,
+        "chef_de_file": fact.name,
+        "siren": fact.siren,
+        "nature": label(fact.kind),
+        "version": str(fact.version),
+        "deposee_le": format_paris(fact.last_submitted_at),
+        "statut": label(fact.status),
+        "motif": fact.reason,
+        "avertissements": " | ".join(fact.warnings),
+    }
+
+
+def _next_due_at(session: Session, programme: Programme, as_of: datetime) -> datetime | None:
+    """`models.schedule.next_due` for the present; before the last tick, the planned instants are
+    those of today's facts, so the answer is history: the first instant after `as_of` at which
+    the programme acted on its own (an audit entry by « système ») or a notice queued by then
+    was due to leave."""
+    if programme.last_tick_at is None or as_of >= programme.last_tick_at:
+        return next_due(session, as_of)
+    acted = session.exec(select(func.min(col(AuditEntry.at))).where(
+        AuditEntry.programme_id == programme.id, AuditEntry.actor == "système", AuditEntry.at > as_of)).one()
+    leaving = session.exec(select(func.min(col(Notice.deliver_after))).where(
+        Notice.programme_id == programme.id, Notice.created_at <= as_of, Notice.deliver_after > as_of)).one()
+    found = [x for x in (acted, leaving) if x is not None]
+    return min(found) if found else None
 
 
 def pilot_rows(session: Session, as_of: datetime, slug: str | None = None) -> list[dict[str, str]]:
     """One row of French text per pilot (headers in French, instants in Paris time), for tables."""
     ctx = load_ctx(session, slug)
     rows = []
-    chosen = pilots(ctx)
+    chosen = [pilot for pilot in pilots(ctx) if pilot.selected_at <= as_of]
     for pilot, figures in zip(chosen, progress_of(ctx, chosen, as_of), strict=True):
         rows.append({
             "Territoire pilote": pilot.name,
