@@ -100,8 +100,9 @@ def list_deliverables(
                      "remis_le": r.delivered_at, "etat": r.state} for r in rows])
         return
     columns = [Column("Échéance", "echeance", 10), Column("Pilote", "pilote", 10, max_width=26, ratio=1),
-               Column("Clé", "cle", 12), Column("Livrable", "livrable", 12, ratio=2),
+               Column("Clé", "cle", 18), Column("Livrable", "livrable", 12, ratio=2),
                Column("État", "etat", 9), Column("Remis le", "remis_le", 10, drop=1)]
+    columns = [c for c in columns if not (pilot and c.key == "pilote")]  # one pilot: its name is known
     print_list(out, columns, [{"echeance": short_day(r.due_at), "pilote": r.pilot, "cle": r.key, "livrable": r.title,
                                "etat": r.state, "remis_le": short_day(r.delivered_at)} for r in rows],
                empty="Aucun livrable : aucun accompagnement n'a encore commencé.", whole="Texte complet : --json.")

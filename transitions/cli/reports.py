@@ -66,10 +66,12 @@ def export(
 
 SESSION_COLUMNS = [
     Column("Date", "date", 16), Column("Pilote", "pilote", 10, max_width=26, ratio=1),
-    Column("Clé", "cle", 12), Column("Session", "session", 12, ratio=2),
-    Column("État", "etat", 7, drop=2), Column("Présents", "presence", 8, drop=1, justify="right"),
-    Column("Lieu", "lieu", 12, drop=3, ratio=1),
+    Column("Clé", "cle", 19), Column("Session", "session", 12, ratio=2),
+    Column("État", "etat", 9), Column("Présents", "presence", 8, drop=1, justify="right"),
+    Column("Lieu", "lieu", 12, drop=2, ratio=1),
 ]
+"""Keys are typed back (`attend`, `session …`) and states are what the list is for: neither is cut
+nor dropped; with `--pilot` the pilot's column goes."""
 
 
 @command(app)
@@ -95,7 +97,7 @@ def sessions(
                      "etat": states.get((p.name, s.key), s.state_label),
                      "presents": s.present, "absents": s.absent} for p, s in items])
         return
-    print_list(out, SESSION_COLUMNS, [
+    print_list(out, [c for c in SESSION_COLUMNS if not (pilot and c.key == "pilote")], [
         {"date": short_instant(s.start), "pilote": p.name, "cle": s.key, "session": s.title,
          "etat": states.get((p.name, s.key), s.state_label),
          "lieu": s.location, "presence": f"{s.present}/{s.present + s.absent}" if s.present + s.absent else ""}
