@@ -121,6 +121,9 @@ STATUS_LABELS: dict[str, str] = {
     "envoye": "envoyé",
     "abandonne": "abandonné",
     "expire": "expiré",
+    "accordee": "accordée",
+    "refusee": "refusée",
+    "sans_objet": "sans objet : livrable remis",
 }
 
 

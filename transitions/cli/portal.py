@@ -184,7 +184,7 @@ def ask(
 def requests(programme: ProgrammeOption = None) -> None:
     """Les demandes de nouvelle échéance et leur état."""
     from models import participation
-    from models.tables import Deliverable, Pilot
+    from models.tables import Deliverable, Pilot, label
 
     with programme_ctx(programme) as ctx:
         rows = []
@@ -192,7 +192,7 @@ def requests(programme: ProgrammeOption = None) -> None:
             task = ctx.session.get(Deliverable, request.deliverable_id)
             pilot = ctx.session.get(Pilot, task.pilot_id) if task else None
             rows.append(f"n° {request.id} · {pilot.name if pilot else '?'} · {task.key if task else '?'} · "
-                        f"au {paris_text(request.requested_due)} · {request.status} · {request.reason}")
+                        f"au {paris_text(request.requested_due)} · {label(request.status)} · {request.reason}")
     if not rows:
         out.print("Aucune demande de nouvelle échéance.")
     for row in rows:
