@@ -59,18 +59,18 @@ class Settings(BaseSettings):
     notice_sender: str = "Cerdd - Transitions <transitions@cerdd.org>"
 
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
+    smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_tls: bool = False
-    smtp_timeout: float = 10.0
+    smtp_timeout: float = Field(default=10.0, gt=0, le=600, allow_inf_nan=False)
     smtp_ca_file: Path | None = Field(default=None, description="CA bundle to trust (a private relay's CA).")
 
     webhook_url: str | None = Field(default=None, validate_default=True,
                                     description="Where the webhook channel POSTs (http or https).")
     webhook_secret: SecretStr | None = None
-    webhook_timeout: float = 10.0
+    webhook_timeout: float = Field(default=10.0, gt=0, le=600, allow_inf_nan=False)
 
     delivery_max_age: timedelta = Field(default=timedelta(days=5), description="How long a notice failing "
                                         "temporarily is retried before it is given up (ISO 8601: P5D, PT12H).")
@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     prefect_home: Path = Field(default=None, validate_default=False,  # type: ignore[assignment]  # filled by _derived_paths
                                description="Prefect's home (default: data_dir/prefect).")
     prefect_logging_level: str = "WARNING"
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> Settings:
+        if self.smtp_starttls and self.smtp_tls:
+            raise ValueError("SMTP_STARTTLS et SMTP_TLS s'excluent : STARTTLS chiffre une connexion ouverte en "
+                             "clair (port 587), SMTP_TLS une connexion chiffrée d'emblée (port 465) ; choisissez "
+                             "l'un des deux")
+        return self
 
     @model_validator(mode="after")
     def _derived_paths(self) -> Settings:

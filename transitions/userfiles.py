@@ -372,6 +372,7 @@ _MESSAGES = {
     "int_parsing": "doit être un nombre entier",
     "int_from_float": "doit être un nombre entier",
     "float_type": "doit être un nombre",
+    "finite_number": "doit être un nombre fini (ni nan ni inf)",
     "float_parsing": "doit être un nombre",
     "bool_type": "doit valoir true ou false",
     "bool_parsing": "doit valoir true ou false",

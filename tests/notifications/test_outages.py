@@ -135,6 +135,9 @@ def test_a_ca_file_does_not_matter_to_plain_smtp(loaded: str, monkeypatch: pytes
     ({"DELIVERY_MAX_AGE": "P0D"}, "DELIVERY_MAX_AGE : la durée doit être positive"),
     ({"DELIVERY_MAX_ATTEMPTS": "8"}, "DELIVERY_MAX_ATTEMPTS : ce réglage n'existe plus"),
     ({"PREFECT_LOGGING_LEVEL": "BAVARD"}, "PREFECT_LOGGING_LEVEL : niveau de journal inconnu"),
+    ({"SMTP_PORT": "-1"}, "SMTP_PORT : valeur trop petite"),
+    ({"SMTP_TIMEOUT": "nan"}, "SMTP_TIMEOUT : doit être un nombre fini"),
+    ({"SMTP_STARTTLS": "true", "SMTP_TLS": "true"}, "SMTP_STARTTLS et SMTP_TLS s'excluent"),
     ({"NOTICE_SENDER": "Cerdd"}, "NOTICE_SENDER : l'expéditeur doit être une adresse"),
 ])
 def test_settings_that_cannot_work_are_refused_at_start_in_french(

@@ -135,7 +135,8 @@ def translate(exc: Exception) -> Exception:
     from transitions.userfiles import french_errors
 
     if isinstance(exc, ValidationError) and exc.title == "Settings":
-        problems = [p.split(" : ", 1)[0].upper() + " : " + p.split(" : ", 1)[1] for p in french_errors(exc)]
+        problems = [(where.upper() + " : " if where != "(racine)" else "") + what  # a rule across settings
+                    for where, what in (p.split(" : ", 1) for p in french_errors(exc))]
         return InvalidInput("Réglages invalides (variables d'environnement ou .env).", problems)
     if isinstance(exc, ArgumentError):
         return InvalidInput("DATABASE_URL n'est pas une adresse de base de données valide "
