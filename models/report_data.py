@@ -34,6 +34,7 @@ from models.tables import (
     CharterSignature,
     ConflictOfInterest,
     Deliverable,
+    JuryNotApplicable,
     JuryScore,
     Milestone,
     Notice,
@@ -219,10 +220,18 @@ class JuryLine:
     rank: int = 0
     near_tie: str = ""
     excluded: list[str] = field(default_factory=list)  # jurors in conflict of interest: scores left out
+    not_applicable: set[tuple[str, str]] = field(default_factory=set)  # (juror, criterion) declared « non applicable »
 
     @property
     def missing(self) -> int:
         return self.expected - self.count
+
+    def cell(self, juror: str, criterion: str) -> str:
+        """What a juror gave on a criterion: the score, « n. a. » (declared non applicable) or « — » (not yet)."""
+        value = self.scores.get((juror, criterion))
+        if value is not None:
+            return str(value)
+        return "n. a." if (juror, criterion) in self.not_applicable else "—"
 
 
 @dataclass
@@ -271,10 +280,15 @@ def jury_view(ctx: Ctx, as_of: datetime, applications: list[ApplicationFact],
     declared = ctx.session.exec(select(ConflictOfInterest).where(
         col(ConflictOfInterest.application_id).in_([a.id for a in applications]),
         ConflictOfInterest.declared_at <= as_of)).all()
+    marked = ctx.session.exec(select(JuryNotApplicable).where(
+        col(JuryNotApplicable.application_id).in_([a.id for a in applications]),
+        JuryNotApplicable.recorded_at <= as_of)).all()
     for application in applications:
         if application.status not in JURY_STATUSES:
             continue
         excluded = sorted(c.juror for c in declared if c.application_id == application.id)
+        declared_na = {(m.juror, m.criterion) for m in marked if m.application_id == application.id
+                       and m.juror not in excluded}
         own = {(s.juror, s.criterion): s.score for s in scores if s.receipt == application.receipt}
         grid: dict[tuple[str, str], int | None] = {(m.juror, c.key): own.get((m.juror, c.key))
                                                    for m in jury.members for c in jury.criteria}
@@ -296,7 +310,8 @@ def jury_view(ctx: Ctx, as_of: datetime, applications: list[ApplicationFact],
         view.lines.append(JuryLine(
             application=application, scores=grid, criterion_means=by_criterion, juror_means=by_juror,
             divergent=divergent, score=round(sum(v * weights[k] for k, v in given_all) / weight, 2) if weight else None,
-            count=len(given_all), expected=len(grid) - len(excluded) * len(jury.criteria), excluded=excluded))
+            count=len(given_all), expected=len(grid) - len(excluded) * len(jury.criteria) - len(declared_na),
+            excluded=excluded, not_applicable=declared_na))
     view.lines.sort(key=lambda line: (line.score is None, -(line.score or 0), line.application.id))
     for rank, line in enumerate(view.lines, start=1):
         line.rank = rank

@@ -117,3 +117,17 @@ def test_the_command_line_keeps_the_portals_rules_after_the_meeting_and_on_a_sub
         jury.record_sheet(ctx_of(session), cerdd, SCORED)
     with session_scope(closed) as session:
         assert {r.juror for r in session.exec(select(JuryScore)).all()} == {CERDD}
+
+
+def test_the_report_tells_non_applicable_from_not_yet_scored(closed: str) -> None:
+    from models.report_data import report_data
+
+    _cerdd_sheet(closed, left=("200033579", "pistes"), marked=True)
+    with session_scope(closed) as session:
+        ctx = ctx_of(session)
+        save_scores(ctx, CERDD, [ScoreInput(jury.find_application(ctx, "246200364"), "besoins", None)], at=SCORED)
+        view = report_data(ctx, SCORED).jury
+    lines = {line.application.siren: line for line in view.lines}
+    assert lines["200033579"].cell(CERDD, "pistes") == "n. a." and lines["246200364"].cell(CERDD, "besoins") == "—"
+    assert lines["200033579"].cell(CERDD, "portage") == "5"
+    assert lines["200033579"].missing == 2 * len(view.criteria)  # the other two jurors, nothing from the n. a.

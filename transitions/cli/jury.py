@@ -64,7 +64,7 @@ def dossier(
 @command(jury_app, "ranking")
 def ranking(
     detail: Annotated[bool, typer.Option(
-        "--detail", help="Notes par critère et par juré, n/a, écarts, nombre de notes, quasi-égalités.")] = False,
+        "--detail", help="Notes par critère et par juré, « n. a. », écarts, nombre de notes, quasi-égalités.")] = False,
     at: AtOption = None,
     as_json: JsonOption = False,
     programme: ProgrammeOption = None,
@@ -123,16 +123,16 @@ def ranking(
             row = {"critere": label, "coef": str(weight), "moy": f"{format_number(mean) if mean is not None else '—'}"
                    f" ({count})", "ecart": "écart" if key in line.divergent else ""}
             for juror, code in jurors.items():
-                value = line.scores[(juror, key)]
-                row[code] = "n/a" if value is None else str(value)
+                row[code] = line.cell(juror, key)
             cells.append(row)
-        total = {"critere": "pondérée", "coef": "", "ecart": "",
+        total = {"critere": "moyenne pondérée", "coef": "", "ecart": "",
                  "moy": f"{'—' if line.score is None else format_number(line.score)} ({line.count})"}
         for juror, code in jurors.items():
             mean, count = line.juror_means[juror]
-            total[code] = "n/a" if mean is None else format_number(mean)
+            total[code] = "—" if mean is None else format_number(mean)
         print_list(out, columns, [*cells, total], empty="")
-    out.print("\nn/a : pas de note ; écart : jurés distants d'au moins 2 points sur ce critère. "
+    out.print("\nn. a. : non applicable (déclaré par le juré) ; — : pas encore noté ; "
+              "écart : jurés distants d'au moins 2 points sur ce critère. "
               "Texte complet : --json.")
 
 
