@@ -135,7 +135,7 @@ def withdraw(
         successor = pilots.withdraw(ctx, found, reason=reason, at=instant(at))
         name = found.name
         taken = successor.name if successor else None
-    out.print(f"{escape(name)} : retiré(e) du programme.", highlight=False)
+    out.print(f"{escape(name)} : retrait du programme enregistré.", highlight=False)
     out.print(f"Place proposée à {escape(taken)} (charte à signer)." if taken
               else "Aucune candidature suivante au-dessus du seuil : la place reste vacante.", highlight=False)
 
