@@ -35,7 +35,7 @@ def declare(ctx: Ctx, *, siren: str, contact_name: str, contact_email: str, at: 
         message = (f"l'adresse « {visible(contact_email)[:80]} » n'est pas une adresse électronique valide"
                    if isinstance(exc, ValidationError) else str(exc))
         raise InvalidInput(f"Intention refusée : {message}.") from None
-    contact_name = require_line(contact_name, "Intention refusée : nom du contact (--contact)")
+    contact_name = require_line(contact_name, "Intention refusée : nom du contact")
     epci = ctx.register.epci(siren)
     if epci is None:
         commune = ctx.register.commune(siren)

@@ -89,8 +89,8 @@ def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: date
     from models.participation import charter_sha256  # participation builds on this module
 
     parties = ctx.definition.accompaniment.charter.parties
-    signatory = require_line(signatory, "Nom du ou de la signataire (--signatory)")
-    role = require_line(role, "Qualité du ou de la signataire (--role)") if role.strip() else ""
+    signatory = require_line(signatory, "Nom du ou de la signataire")
+    role = require_line(role, "Qualité du ou de la signataire") if role.strip() else ""
     if party not in parties:
         raise InvalidInput(f"Partie inconnue « {visible(party)[:40]} » (parties de la charte : {', '.join(parties)}).")
     if pilot.status == PilotStatus.WITHDRAWN:

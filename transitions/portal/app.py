@@ -646,7 +646,10 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                                 "jeton_conflit": portal.form(bearer, f"conflit:{application.id}")})
             submitted = participation.submitted_at(ctx, juror)
             open_ = (ctx.programme.state == "appel_clos" and now < jury.meeting and submitted is None)
-            retained = [a.lead_name for a in applications if _decision_by(a, now) == ApplicationStatus.SELECTED]
+            withdrawn = {pilot.application_id for pilot in ctx.session.exec(select(Pilot).where(
+                Pilot.programme_id == ctx.programme_id, col(Pilot.withdrawn_at) <= now)).all()}
+            retained = [a.lead_name for a in applications  # a territory that withdrew is no longer a pilot
+                        if _decision_by(a, now) == ApplicationStatus.SELECTED and a.id not in withdrawn]
             return portal.page("jury.html", title=f"Jury : feuille de notes de {juror}", retenues=retained,
                                **_common(ctx, token, fait), juror=juror, jury=jury, candidatures=entries,
                                soumise=submitted, ouverte=open_, maintenant=now, labels=FIELD_LABELS,
@@ -729,12 +732,13 @@ def _field(form: Any, name: str, *, multiline: bool = False) -> str:
     value = form.get(name)
     if value is None:
         return ""
+    shown = name.split("-", 1)[0]  # « commentaire », not « commentaire-12-portage »: what the page calls it
     if not isinstance(value, str):
-        raise InvalidInput(f"Le champ « {name} » attend du texte. Rien n'a été enregistré.")
+        raise InvalidInput(f"Le champ « {shown} » attend du texte. Rien n'a été enregistré.")
     if len(value) > 10_000:
-        raise InvalidInput(f"Le champ « {name} » est trop long. Rien n'a été enregistré.")
+        raise InvalidInput(f"Le champ « {shown} » est trop long. Rien n'a été enregistré.")
     if "\ufffd" in value:  # what Starlette makes of bytes that are not UTF-8
-        raise InvalidInput(f"Le champ « {name} » contient des caractères illisibles (texte qui n'est pas en "
+        raise InvalidInput(f"Le champ « {shown} » contient des caractères illisibles (texte qui n'est pas en "
                            "UTF-8) : retapez-le. Rien n'a été enregistré.")
     return value if multiline else value.strip()
 
