@@ -113,7 +113,7 @@ def test_json_application_and_csv_export(loaded: str, tmp_path: Path) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: spreadsheets read the accents right
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
     assert [(r["recepisse"], r["chef_de_file"], r["deposee_le"]) for r in rows] == [
-        ("CERDD-2015-0001", "CU d'Arras", "lundi 20 avril 2015 à 10h00")]
+        ("CERDD-2015-0001", "CU d'Arras", "2015-04-20T10:00:00+02:00")]  # ISO 8601, Paris time: sortable
 
 
 def test_schema_command_prints_the_form_schema() -> None:

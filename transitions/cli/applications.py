@@ -125,6 +125,16 @@ def applications(
             print_application(out, session, show, programme)
             return
         rows = application_rows(session, programme)
+        if csv_file is not None:  # a spreadsheet sorts ISO 8601 dates (Paris time), not French prose
+            from sqlmodel import select
+
+            from models.context import load_ctx
+            from models.tables import Application
+            from transitions.exports import csv_cell
+
+            submitted = {a.receipt_number: a.last_submitted_at for a in session.exec(
+                select(Application).where(Application.programme_id == load_ctx(session, programme).programme_id))}
+            exported = [{**row, "deposee_le": csv_cell(submitted.get(row["recepisse"]))} for row in rows]
         if as_json:
             from datetime import UTC, datetime
 
@@ -134,7 +144,7 @@ def applications(
             print_json(export_rows(load_ctx(session, programme), "applications", datetime.now(UTC))[0])
             return
     if csv_file is not None:  # written first: a refusal then comes before any listing
-        write_csv(csv_file, rows, ["recepisse"])
+        write_csv(csv_file, exported, ["recepisse"])
     columns = [Column("Récépissé", "recepisse", 15), Column("Chef de file", "chef_de_file", 12, ratio=1),
                Column("Version", "version", 7, drop=1, justify="right"), Column("Statut", "statut", 13),
                Column("Motif / avertissements", "note", 12, ratio=2)]

@@ -19,7 +19,6 @@ from transitions.cli.common import (
     instant,
     line_option,
     out,
-    paris_text,
     programme_ctx,
     write_csv,
 )
@@ -91,9 +90,10 @@ def list_deliverables(
     with programme_ctx(programme) as ctx:
         rows = deliverables(ctx, instant(at), pilot)
     if csv_file is not None:  # written first: a refusal then comes before any listing
-        exported = [{"echeance": paris_text(r.due_at), "pilote": r.pilot, "cle": r.key, "livrable": r.title,
-                     "etat": r.state, "remis_le": paris_text(r.delivered_at) if r.delivered_at else ""}
-                    for r in rows]
+        from transitions.exports import csv_cell  # ISO 8601 in Paris time: a spreadsheet sorts it
+
+        exported = [{"echeance": csv_cell(r.due_at), "pilote": r.pilot, "cle": r.key, "livrable": r.title,
+                     "etat": r.state, "remis_le": csv_cell(r.delivered_at)} for r in rows]
         write_csv(csv_file, exported, ["echeance"])
     if as_json:
         print_json([{"pilote": r.pilot, "cle": r.key, "livrable": r.title, "echeance": r.due_at,

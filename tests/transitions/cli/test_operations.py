@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from re import fullmatch
 
 import pytest
 import yaml
@@ -106,6 +107,8 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
     assert "accepté" in listed and "à venir" in listed  # the diagnostic now due on 15 September
     exported = (tmp_path / "livrables.csv").read_text(encoding="utf-8-sig").splitlines()
     assert exported[0] == "echeance;pilote;cle;livrable;etat;remis_le" and len(exported) == 7
+    assert all(fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00", line.split(";")[0])
+               for line in exported[1:])  # ISO 8601, Paris time: a spreadsheet sorts it
     assert ";CU d'Arras;diagnostic;Diagnostic des acteurs et des ressources du territoire;à venir;" in exported[2]
     journal = run("audit", "--action", "charte", "--limit", "100")
     assert journal.count("charte.signee") == 9 and "Charte de CU d'Arras signée au nom du territoire par Élu" in journal
