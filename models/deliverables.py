@@ -14,7 +14,7 @@ from models.clock import format_paris, paris, utc
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
 from models.notices import NoticeKind, Recipient
-from models.pilots import find_pilot, pilots
+from models.pilots import by_active_pilot, find_pilot, pilots
 from models.recipients import consultancy_contacts, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
@@ -31,12 +31,7 @@ def deliverables_of(ctx: Ctx, pilot: Pilot) -> list[Deliverable]:
 def active_deliverables(ctx: Ctx) -> dict[int, list[Deliverable]]:
     """Every active pilot's deliverables, by pilot id then due date, in one query (a stage walking
     every pilot reads them once, not once per pilot)."""
-    by_pilot: dict[int, list[Deliverable]] = {}
-    for task in ctx.session.exec(select(Deliverable).join(Pilot).where(
-            Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE)
-            .order_by(col(Deliverable.due_at), col(Deliverable.id))):
-        by_pilot.setdefault(task.pilot_id, []).append(task)
-    return by_pilot
+    return by_active_pilot(ctx, Deliverable, col(Deliverable.due_at), col(Deliverable.id))
 
 
 def find_deliverable(ctx: Ctx, pilot: Pilot, key: str) -> Deliverable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any, TypeVar
 
 from sqlmodel import col, func, select
 
@@ -62,6 +63,19 @@ def pilots(ctx: Ctx, *statuses: str) -> list[Pilot]:
     if statuses:
         query = query.where(col(Pilot.status).in_(statuses))
     return list(ctx.session.exec(query.order_by(col(Pilot.rank))).all())
+
+
+ActiveRow = TypeVar("ActiveRow", Deliverable, TrainingSession)
+
+
+def by_active_pilot(ctx: Ctx, model: type[ActiveRow], *order: Any) -> dict[int, list[ActiveRow]]:
+    """Rows of `model` (a table with a `pilot_id`) of every active pilot of the programme, by pilot
+    id, each list in `order`, in one query: a stage walking every pilot reads them once."""
+    found: dict[int, list[ActiveRow]] = {}
+    for row in ctx.session.exec(select(model).join(Pilot).where(
+            Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE).order_by(*order)):
+        found.setdefault(row.pilot_id, []).append(row)
+    return found
 
 
 def find_pilot(ctx: Ctx, reference: str) -> Pilot:

@@ -415,6 +415,7 @@ class PilotView:
 def pilot_views(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[PilotView]:
     """Each pilot selected by `as_of` (or only `pilot_ref`: SIREN, receipt number or name)."""
     session = ctx.session
+    past = History(session, ctx.programme_id, as_of)  # later moves, cancellations, postponements undone
     views = []
     for pilot in pilots(ctx):
         if pilot.selected_at > as_of:
@@ -423,7 +424,7 @@ def pilot_views(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list
         assert application is not None
         if pilot_ref and pilot_ref not in (application.lead_siren, application.receipt_number, pilot.name):
             continue
-        view = _pilot_view(session, pilot, application, as_of)
+        view = _pilot_view(session, pilot, application, as_of, past)
         charter = ctx.definition.accompaniment.charter
         if view.status == PilotStatus.CHARTER_PENDING:
             view.missing_parties = sorted(set(charter.parties) - {s.party for s in view.signatures})
@@ -436,7 +437,8 @@ def _at(value: datetime | None, as_of: datetime) -> datetime | None:
     return value if value is not None and value <= as_of else None
 
 
-def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of: datetime) -> PilotView:
+def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of: datetime,
+                past: History) -> PilotView:
     kickoff = _at(pilot.kickoff_at, as_of)
     finished = _at(pilot.finished_at, as_of)
     withdrawn = _at(pilot.withdrawn_at, as_of)
@@ -462,7 +464,6 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
             state = "a_venir"
         milestones.append(TimelineItem("jalon", m.key, m.title, m.due_at, None, reached, state))
     sessions = []
-    past = History(session, pilot.programme_id, as_of)  # later moves, cancellations, postponements undone
     rows = sorted(past.all(session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))),
                   key=lambda row: (row.starts_at, row.id or 0))
     marks = session.exec(select(Attendance).where(col(Attendance.session_id).in_([s.id for s in rows]),

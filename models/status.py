@@ -37,21 +37,14 @@ class Status:
 
 
 def application_rows(session: Session, slug: str | None = None) -> list[dict[str, str]]:
-    """Every application of the programme, one row of French text per application."""
+    """Every application of the programme as it stands, one row of French text per application."""
     ctx = load_ctx(session, slug)
     rows = session.exec(select(Application).where(Application.programme_id == ctx.programme_id)
                         .order_by(col(Application.id))).all()
-    return [{
-        "recepisse": a.receipt_number,
-        "chef_de_file": a.lead_name,
-        "siren": a.lead_siren,
-        "nature": label(a.lead_kind),
-        "version": str(a.version),
-        "deposee_le": format_paris(a.last_submitted_at),
-        "statut": label(a.status),
-        "motif": a.decision_reason or "",
-        "avertissements": " | ".join(a.warnings),
-    } for a in rows]
+    return [_application_row(ApplicationFact(
+        id=a.id or 0, receipt=a.receipt_number, siren=a.lead_siren, name=a.lead_name, kind=a.lead_kind,
+        version=a.version, first_submitted_at=a.first_submitted_at, last_submitted_at=a.last_submitted_at,
+        status=a.status, decided_at=None, reason=a.decision_reason or "", warnings=list(a.warnings))) for a in rows]
 
 
 def build_status(session: Session, as_of: datetime, slug: str | None = None) -> Status:

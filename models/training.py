@@ -15,7 +15,7 @@ from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
 from models.invitations import invitation
 from models.notices import NoticeKind, Recipient
-from models.pilots import find_pilot, pilots, slot_taken
+from models.pilots import by_active_pilot, find_pilot, pilots, slot_taken
 from models.recipients import consultancy_contacts, manager, territory_contacts
 from models.reminders import Planned, due_now, plan
 from models.stages import StageName, stage
@@ -40,12 +40,7 @@ def sessions_of(ctx: Ctx, pilot: Pilot) -> list[TrainingSession]:
 def active_sessions(ctx: Ctx) -> dict[int, list[TrainingSession]]:
     """Every active pilot's sessions, by pilot id then start, in one query (a stage walking every
     pilot reads them once, not once per pilot)."""
-    by_pilot: dict[int, list[TrainingSession]] = {}
-    for item in ctx.session.exec(select(TrainingSession).join(Pilot).where(
-            Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE)
-            .order_by(col(TrainingSession.starts_at), col(TrainingSession.id))):
-        by_pilot.setdefault(item.pilot_id, []).append(item)
-    return by_pilot
+    return by_active_pilot(ctx, TrainingSession, col(TrainingSession.starts_at), col(TrainingSession.id))
 
 
 def find_session(ctx: Ctx, pilot: Pilot, key: str) -> TrainingSession:
