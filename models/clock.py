@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
 from dateutil.relativedelta import relativedelta
+
+if TYPE_CHECKING:
+    import holidays
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -137,9 +140,14 @@ def add_paris(start: datetime, offset: relativedelta, at: time | None = None) ->
 
 @lru_cache(maxsize=1)
 def _supported_countries() -> frozenset[str]:
-    """`holidays.list_supported_countries()` once per process: it costs ~20 ms, and every
-    programme loaded (each stage of a tick loads them) validates its country."""
-    return frozenset(holidays.list_supported_countries())
+    """The country codes `holidays` knows (aliases included), once per process.
+
+    Read from its registry (a static table): `holidays.list_supported_countries()` gives the same
+    codes but imports every country's module to list its subdivisions (~500 modules, a tenth of a
+    second of a cold command), and a programme only ever asks for one country."""
+    from holidays.registry import EntityLoader
+
+    return frozenset(EntityLoader.get_country_codes())
 
 
 def check_country(code: str) -> str:
@@ -161,6 +169,8 @@ class WorkingCalendar:
 
     @lru_cache(maxsize=64)  # noqa: B019  (calendars live as long as the programme)
     def _holidays(self, year: int) -> holidays.HolidayBase:
+        import holidays  # imported at the first working day asked: a command reading dates only skips it
+
         return holidays.country_holidays(self.country, years=year)
 
     def is_working_day(self, day: date) -> bool:

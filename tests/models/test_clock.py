@@ -58,3 +58,27 @@ def test_durations_in_french_words() -> None:
     assert format_duration("P1M15D") == "1 mois et 15 jours"
     assert format_duration("P1Y2M1D") == "1 an, 2 mois et 1 jour"
     assert format_duration("P2W") == "2 semaines"
+
+
+def test_the_countries_of_the_calendar_are_those_holidays_lists() -> None:
+    """The check reads holidays' registry (no country module imported) and accepts exactly the codes
+    `holidays.list_supported_countries()` lists, aliases included; an unknown one is refused in French."""
+    import holidays
+
+    from models.clock import _supported_countries, check_country
+
+    assert _supported_countries() == frozenset(holidays.list_supported_countries())
+    assert check_country("FR") == "FR"
+    assert check_country("UK") == "UK"  # an alias holidays knows
+    with pytest.raises(ValueError, match="inconnu du calendrier"):
+        check_country("ZZ")
+
+
+def test_checking_a_country_imports_no_country_module() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from models.clock import check_country; check_country('FR'); "
+            "print(sorted(m for m in sys.modules if m.startswith('holidays.countries.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
