@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import typer
-import typer.rich_utils as rich_utils
 
 from models.text import visible
 
@@ -74,10 +73,31 @@ def _french_types(command: Any) -> None:
             param.display_type_rich = lambda ctx, shown=original: french_type(shown(ctx=ctx))
 
 
-def frenchify(command: Any) -> Any:
-    """Translate the help panels, every command's --help option and the parameters' types, in place."""
+def _rich_utils() -> Any:
+    """Typer's help renderer, its panels' titles in French. Imported when help is shown, as Typer
+    itself does: it loads rich's Markdown and traceback modules, which a command does not need."""
+    import typer.rich_utils as rich_utils
+
     for name, text in _PANELS.items():
         setattr(rich_utils, name, text)
+    return rich_utils
+
+
+def _french_help(command: Any) -> None:
+    original = getattr(command, "format_help", None)
+    if original is None:
+        return
+
+    def format_help(ctx: Any, formatter: Any) -> Any:
+        _rich_utils()
+        return original(ctx, formatter)
+
+    command.format_help = format_help
+
+
+def frenchify(command: Any) -> Any:
+    """Translate the help panels, every command's --help option and the parameters' types, in place."""
+    _french_help(command)
     _french_types(command)
     original = getattr(command, "get_help_option", None)
     if original is not None:  # the option is built lazily, per command
@@ -146,7 +166,7 @@ def run(app: typer.Typer, argv: list[str] | None) -> int:
         result = command.main(args=argv, prog_name="transitions", standalone_mode=False)
     except Exception as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":
-            rich_utils.rich_format_error(exc)  # type: ignore[arg-type]  # prints the help
+            _rich_utils().rich_format_error(exc)  # prints the help
             return 2
         if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):
             try:
