@@ -1,0 +1,39 @@
+"""A programme's validated definition is kept per process, and follows what is stored."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from models.context import definition_of, install_programme, load_ctx
+from models.db import session_scope
+from tests.conftest import PROGRAMME, at
+from transitions.programmes import load_programme
+
+
+def test_the_same_stored_definition_is_validated_once(loaded: str) -> None:
+    with session_scope(loaded) as session:
+        first = load_ctx(session).definition
+    with session_scope(loaded) as session:
+        assert load_ctx(session).definition is first
+
+
+def test_a_programme_installed_again_with_another_definition_is_read_anew(loaded: str) -> None:
+    with session_scope(loaded) as session:
+        before = load_ctx(session).definition
+    bundle = load_programme(PROGRAMME)
+    changed = dataclasses.replace(bundle, definition=bundle.definition.model_copy(
+        update={"title": "Transitions, édition revue"}))
+    with session_scope(loaded) as session:
+        install_programme(session, changed, at("2015-04-01T10:00"), "test")
+    with session_scope(loaded) as session:
+        after = load_ctx(session).definition
+    assert after is not before
+    assert after.title == "Transitions, édition revue"
+
+
+def test_a_definition_changed_in_place_is_not_mistaken_for_the_one_validated(loaded: str) -> None:
+    with session_scope(loaded) as session:
+        programme = load_ctx(session).programme
+        programme.definition["title"] = "Titre changé en mémoire"
+        assert definition_of(programme).title == "Titre changé en mémoire"
+        session.rollback()
