@@ -10,10 +10,13 @@ import pytest
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
-from models.db import session_scope
+from models.clock import parse_instant
+from models.context import install_programme
+from models.db import migrate, session_scope
 from models.tables import Application, ApplicationVersion, AuditEntry, Notice
 from tests.conftest import EXAMPLES, PROJECT_ROOT
 from transitions.cli import app
+from transitions.programmes import load_programme
 
 runner = CliRunner()
 COMMAND_ENV = {"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(PROJECT_ROOT)}
@@ -340,3 +343,25 @@ def test_prefect_background_queues_do_not_print_english_at_exit(tmp_path: Path) 
     enabled = dict(line.split() for line in done.stdout.splitlines())
     assert enabled == {"EventsWorker": "False", "APILogWorker": "False",
                        "prefect.flow_runs": "True", "prefect.task_runs": "True"}, done.stdout
+
+
+def test_status_loads_only_what_it_shows(tmp_path: Path) -> None:
+    """`transitions status` starts cold in every shell: it reads the database and prints, without
+    Prefect, Typer's help renderer, icalendar, Jinja or any country's holiday module."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    migrate(url)
+    with session_scope(url) as session:
+        install_programme(session, load_programme(PROJECT_ROOT / "programmes" / "cerdd-2015.yaml"),
+                          parse_instant("2015-04-01T09:00"), "test")
+    heavy = ("prefect", "typer.rich_utils", "icalendar", "jinja2", "openpyxl", "holidays.countries.")
+    code = ("import atexit, sys\n"
+            f"atexit.register(lambda: print(sorted(m for m in sys.modules if m.startswith({heavy!r}))))\n"
+            "from transitions.cli import main\n"
+            "sys.argv = ['transitions', 'status', '--at', '2015-04-20T10:00']\n"
+            "main()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**COMMAND_ENV, "DATABASE_URL": url, "PREFECT_HOME": str(tmp_path / "prefect"),
+                               "OUTBOX_DIR": str(tmp_path / "outbox")})
+    assert done.returncode == 0, done.stderr
+    assert "cerdd-2015" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"
