@@ -145,6 +145,8 @@ def issue_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: int
         grant.issued_at = at
     ctx.session.add(grant)
     ctx.session.flush()
+    for key in [key for key in ctx.memo if isinstance(key, tuple) and key[:2] == (_LINK, bearer.subject)]:
+        del ctx.memo[key]  # the notices queued from now on carry the new version
     ctx.audit(at, by, "lien.emis", "portal_grant", grant.id,
               f"Lien personnel n° {grant.version} émis pour {bearer.subject} ; les liens précédents sont révoqués.",
               sujet=bearer.subject, version=grant.version)
@@ -229,7 +231,9 @@ class LinkSettings:
     """What a notice's link needs: the secret, the portal's public address, the validity in days,
     and `issued`, the real instant the link is issued at (UTC): its validity counts from the later
     of that and the notice's own instant, since the portal checks expiry in real time (a notice of
-    a replayed programme, dated 2015, still carries a link that works for `days` days)."""
+    a replayed programme, dated 2015, still carries a link that works for `days` days). A link is
+    signed once per bearer and notice instant in a context (`notice_link`): the notices of one
+    transaction to the same bearer carry the same link, valid from when the first was written."""
 
     secret: str
     base_url: str
@@ -261,26 +265,49 @@ def bearer_for(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mappin
         pilot = ctx.session.exec(select(Pilot).where(Pilot.application_id == application.id)).first()
     if not isinstance(pilot, Pilot) or pilot.status == PilotStatus.WITHDRAWN:
         return None
+    return _pilot_bearers(ctx, pilot).get(email)
+
+
+def _pilot_bearers(ctx: Ctx, pilot: Pilot) -> dict[str, Bearer]:
+    """The bearer of each address that speaks for a party of `pilot` (lower case; an address in
+    several parties is its first party's, in `all_parties`' order), worked out once per context
+    and version of the pilot's application: a stage queues a notice per pilot and recipient."""
     lead = ctx.session.get(Application, pilot.application_id)
     assert lead is not None
-    for party, people in all_parties(ctx, pilot).items():
-        if email in {p.email.lower() for p in people}:
-            return consultancy_bearer() if party == CharterParty.CONSULTANCY else Bearer(party, siren=lead.lead_siren)
-    return None
+    key = ("pilot_bearers", pilot.id, lead.id, lead.version)
+    found: dict[str, Bearer] | None = ctx.memo.get(key)
+    if found is None:
+        found = {}
+        for party, people in all_parties(ctx, pilot).items():
+            bearer = consultancy_bearer() if party == CharterParty.CONSULTANCY else Bearer(party, siren=lead.lead_siren)
+            for person in people:
+                found.setdefault(person.email.lower(), bearer)
+        ctx.memo[key] = found
+    return found
+
+
+_LINK = "notice_link"
+"""The key of a token in `Ctx.memo`: (_LINK, subject, secret, days, the notice's instant)."""
 
 
 def notice_link(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any],
                 at: datetime) -> str | None:
     """The personal link a notice carries to its recipient's page (current version, valid from the
-    notice's instant), or None without portal settings or without a page for this recipient."""
+    notice's instant), or None without portal settings or without a page for this recipient.
+    Signed once per bearer and instant in `ctx` (one transaction: a tick's stage), and again after
+    `issue_link` revokes the bearer's links in it."""
     settings = _provider() if _provider is not None else None
     if settings is None:
         return None
     bearer = bearer_for(ctx, kind, recipient, context)
     if bearer is None:
         return None
-    valid_from = max(at, settings.issued) if settings.issued is not None else at
-    token = current_link(ctx, bearer, secret=settings.secret, at=at, days=settings.days, valid_from=valid_from)
+    key = (_LINK, bearer.subject, settings.secret, settings.days, at)
+    token: str | None = ctx.memo.get(key)
+    if token is None:  # signed once per bearer and instant in this context (a tick's stage)
+        valid_from = max(at, settings.issued) if settings.issued is not None else at
+        token = ctx.memo[key] = current_link(ctx, bearer, secret=settings.secret, at=at, days=settings.days,
+                                             valid_from=valid_from)
     return settings.base_url.rstrip("/") + home_path(bearer, token)
 
 
