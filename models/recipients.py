@@ -58,12 +58,13 @@ def territory_contacts(ctx: Ctx, pilot: Pilot) -> list[Recipient]:
 
 def all_parties(ctx: Ctx, pilot: Pilot) -> dict[str, list[Recipient]]:
     """Who speaks for each party of the charter (call: territory, Cerdd, consultancy)."""
+    return {CharterParty.TERRITORY: territory_contacts(ctx, pilot), **other_parties(ctx)}
+
+
+def other_parties(ctx: Ctx) -> dict[str, list[Recipient]]:
+    """Who speaks for the Cerdd and for the consultancy in every pilot's charter (`all_parties`)."""
     organiser = ctx.definition.organiser
     signatory = [c for c in organiser.contacts if c.name == organiser.signatory]
     chief = ctx.definition.organiser_manager()
     cerdd = [Recipient(c.email, c.name) for c in [*signatory, chief]]
-    return {
-        CharterParty.TERRITORY: territory_contacts(ctx, pilot),
-        CharterParty.ORGANISER: cerdd,
-        CharterParty.CONSULTANCY: consultancy_contacts(ctx),
-    }
+    return {CharterParty.ORGANISER: cerdd, CharterParty.CONSULTANCY: consultancy_contacts(ctx)}
