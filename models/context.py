@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -55,6 +55,11 @@ class Ctx:
     renderer: Renderer | None = None
     _queued: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
     """Deduplication keys read ahead (`prefetch`): whether each is already in the outbox."""
+    memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
+    """Values derived once per context, that is per transaction (each stage of a tick has its own):
+    the contacts of an application's current version, the bearers a pilot's notices reach, the
+    links a notice carries (`models.recipients`, `models.links`). Each owner keys its entries with
+    what they depend on, or drops them when it changes that; nothing outlives the context."""
 
     @property
     def programme_id(self) -> int:

@@ -240,7 +240,11 @@ class ApplicationForm(Form):
 
     def contacts(self) -> list[Representative]:
         """Who hears about this application: the operational leads first."""
-        return [*self.responsables_operationnels, *self.referents_politiques]
+        return [person for name in CONTACT_FIELDS for person in getattr(self, name)]
+
+
+CONTACT_FIELDS = ("responsables_operationnels", "referents_politiques")
+"""The lists of an application's form whose people hear about it (`ApplicationForm.contacts`)."""
 
 
 FIELD_LABELS = {

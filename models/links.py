@@ -18,16 +18,27 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
-from models.forms import siren_or_reference
+from models.forms import CONTACT_FIELDS, siren_or_reference
 from models.notices import NoticeKind, Recipient
 from models.pilots import find_pilot
-from models.recipients import all_parties
-from models.tables import Application, CharterParty, Pilot, PilotStatus, PortalFormUse, PortalGrant
+from models.recipients import other_parties, territory_contacts
+from models.tables import (
+    Application,
+    ApplicationVersion,
+    CharterParty,
+    Pilot,
+    PilotStatus,
+    PortalFormUse,
+    PortalGrant,
+)
 from models.text import visible
 
 LINK_SALT = "transitions.lien-personnel"
@@ -145,6 +156,8 @@ def issue_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: int
         grant.issued_at = at
     ctx.session.add(grant)
     ctx.session.flush()
+    for key in [key for key in ctx.memo if isinstance(key, tuple) and key[:2] == (_LINK, bearer.subject)]:
+        del ctx.memo[key]  # the notices queued from now on carry the new version
     ctx.audit(at, by, "lien.emis", "portal_grant", grant.id,
               f"Lien personnel n° {grant.version} émis pour {bearer.subject} ; les liens précédents sont révoqués.",
               sujet=bearer.subject, version=grant.version)
@@ -229,7 +242,9 @@ class LinkSettings:
     """What a notice's link needs: the secret, the portal's public address, the validity in days,
     and `issued`, the real instant the link is issued at (UTC): its validity counts from the later
     of that and the notice's own instant, since the portal checks expiry in real time (a notice of
-    a replayed programme, dated 2015, still carries a link that works for `days` days)."""
+    a replayed programme, dated 2015, still carries a link that works for `days` days). A link is
+    signed once per bearer and notice instant in a context (`notice_link`): the notices of one
+    transaction to the same bearer carry the same link, valid from when the first was written."""
 
     secret: str
     base_url: str
@@ -261,26 +276,97 @@ def bearer_for(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mappin
         pilot = ctx.session.exec(select(Pilot).where(Pilot.application_id == application.id)).first()
     if not isinstance(pilot, Pilot) or pilot.status == PilotStatus.WITHDRAWN:
         return None
+    return _pilot_bearers(ctx, pilot).get(email)
+
+
+_BEARERS = "pilot_bearers"
+"""The key of a pilot's bearers in `Ctx.memo`: (_BEARERS, pilot id) → (its application's version, bearers)."""
+BULK_AFTER = 8
+"""A context that worked out this many pilots' bearers one by one reads every other pilot's at once."""
+
+
+def _pilot_bearers(ctx: Ctx, pilot: Pilot) -> dict[str, Bearer]:
+    """The bearer of each address that speaks for a party of `pilot` (lower case; an address in
+    several parties is its first party's, in `all_parties`' order), worked out once per context
+    and version of the pilot's application: a stage queues a notice per pilot and recipient.
+    After `BULK_AFTER` pilots (a stage walking every pilot), the rest are read in one query
+    (`read_pilot_bearers`) instead of one query and one form validation per pilot."""
+    key = (_BEARERS, pilot.id)
+    known: tuple[int, dict[str, Bearer]] | None = ctx.memo.get(key)
+    if known is not None:
+        # An application this transaction changed (a new version) is in the session; one it
+        # never loaded is as it was read.
+        loaded = ctx.session.identity_map.get(identity_key(Application, pilot.application_id))
+        if loaded is None or loaded.version == known[0]:
+            return known[1]
+    misses = ctx.memo[(_BEARERS, "misses")] = ctx.memo.get((_BEARERS, "misses"), 0) + 1
+    if misses == BULK_AFTER:
+        ctx.memo.update(read_pilot_bearers(ctx))
+        return _pilot_bearers(ctx, pilot)
     lead = ctx.session.get(Application, pilot.application_id)
     assert lead is not None
-    for party, people in all_parties(ctx, pilot).items():
-        if email in {p.email.lower() for p in people}:
-            return consultancy_bearer() if party == CharterParty.CONSULTANCY else Bearer(party, siren=lead.lead_siren)
-    return None
+    found = _bearers_by_email(ctx, lead.lead_siren, {CharterParty.TERRITORY: [
+        person.email for person in territory_contacts(ctx, pilot)]})
+    ctx.memo[key] = (lead.version, found)
+    return found
+
+
+def _bearers_by_email(ctx: Ctx, siren: str, territory: Mapping[str, list[str]]) -> dict[str, Bearer]:
+    parties = {**territory, **{party: [p.email for p in people] for party, people in other_parties(ctx).items()}}
+    found: dict[str, Bearer] = {}
+    for party, emails in parties.items():
+        bearer = consultancy_bearer() if party == CharterParty.CONSULTANCY else Bearer(party, siren=siren)
+        for email in emails:
+            found.setdefault(email.lower(), bearer)
+    return found
+
+
+_APPLICATION: Any = Application.__table__  # type: ignore[attr-defined]
+_VERSION: Any = ApplicationVersion.__table__  # type: ignore[attr-defined]
+_PILOT: Any = Pilot.__table__  # type: ignore[attr-defined]
+_CONTACTS: Any = (
+    sa_select(_PILOT.c.id, _APPLICATION.c.version, _APPLICATION.c.lead_siren,
+              *(_VERSION.c.payload[name] for name in CONTACT_FIELDS))
+    .join_from(_PILOT, _APPLICATION, _PILOT.c.application_id == _APPLICATION.c.id)
+    .join_from(_APPLICATION, _VERSION, (_VERSION.c.application_id == _APPLICATION.c.id)
+               & (_VERSION.c.version == _APPLICATION.c.version))
+    .where(_PILOT.c.programme_id == bindparam("programme_id")))
+"""Each pilot's application, current version and its contacts' lists (not the whole form)."""
+
+
+def read_pilot_bearers(ctx: Ctx) -> dict[tuple[str, int], tuple[int, dict[str, Bearer]]]:
+    """Every pilot's bearers (`_pilot_bearers`), in one query, keyed as `Ctx.memo` holds them. The
+    territory's addresses are read from the stored form without validating it again: it was
+    validated before it was stored (the same addresses as `territory_contacts`)."""
+    ctx.session.flush()  # a version this transaction added is read as the session sees it
+    rows = ctx.session.connection().execute(_CONTACTS, {"programme_id": ctx.programme_id})
+    return {(_BEARERS, pilot_id): (version, _bearers_by_email(
+                ctx, siren, {CharterParty.TERRITORY: [person["courriel"] for people in lists for person in people]}))
+            for pilot_id, version, siren, *lists in rows}
+
+
+_LINK = "notice_link"
+"""The key of a token in `Ctx.memo`: (_LINK, subject, secret, days, the notice's instant)."""
 
 
 def notice_link(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any],
                 at: datetime) -> str | None:
     """The personal link a notice carries to its recipient's page (current version, valid from the
-    notice's instant), or None without portal settings or without a page for this recipient."""
+    notice's instant), or None without portal settings or without a page for this recipient.
+    Signed once per bearer and instant in `ctx` (one transaction: a tick's stage), and again after
+    `issue_link` revokes the bearer's links in it."""
     settings = _provider() if _provider is not None else None
     if settings is None:
         return None
     bearer = bearer_for(ctx, kind, recipient, context)
     if bearer is None:
         return None
-    valid_from = max(at, settings.issued) if settings.issued is not None else at
-    token = current_link(ctx, bearer, secret=settings.secret, at=at, days=settings.days, valid_from=valid_from)
+    key = (_LINK, bearer.subject, settings.secret, settings.days, at)
+    token: str | None = ctx.memo.get(key)
+    if token is None:  # signed once per bearer and instant in this context (a tick's stage)
+        valid_from = max(at, settings.issued) if settings.issued is not None else at
+        token = ctx.memo[key] = current_link(ctx, bearer, secret=settings.secret, at=at, days=settings.days,
+                                             valid_from=valid_from)
     return settings.base_url.rstrip("/") + home_path(bearer, token)
 
 

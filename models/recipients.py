@@ -41,23 +41,30 @@ def applicants(form: ApplicationForm) -> list[Recipient]:
 
 
 def territory_contacts(ctx: Ctx, pilot: Pilot) -> list[Recipient]:
-    """The pilot territory's people, from its application's current version."""
+    """The pilot territory's people, from its application's current version (read and validated
+    once per context and version: a stage asks for them for its notices, and again for each of
+    their links)."""
     from models.applications import form_of  # applications queues notices to applicants: a cycle
     from models.tables import Application
 
     application = ctx.session.get(Application, pilot.application_id)
     assert application is not None
-    return applicants(form_of(ctx.session, application))
+    key = ("territory_contacts", application.id, application.version)
+    people: list[Recipient] | None = ctx.memo.get(key)
+    if people is None:
+        people = ctx.memo[key] = applicants(form_of(ctx.session, application))
+    return list(people)
 
 
 def all_parties(ctx: Ctx, pilot: Pilot) -> dict[str, list[Recipient]]:
     """Who speaks for each party of the charter (call: territory, Cerdd, consultancy)."""
+    return {CharterParty.TERRITORY: territory_contacts(ctx, pilot), **other_parties(ctx)}
+
+
+def other_parties(ctx: Ctx) -> dict[str, list[Recipient]]:
+    """Who speaks for the Cerdd and for the consultancy in every pilot's charter (`all_parties`)."""
     organiser = ctx.definition.organiser
     signatory = [c for c in organiser.contacts if c.name == organiser.signatory]
     chief = ctx.definition.organiser_manager()
     cerdd = [Recipient(c.email, c.name) for c in [*signatory, chief]]
-    return {
-        CharterParty.TERRITORY: territory_contacts(ctx, pilot),
-        CharterParty.ORGANISER: cerdd,
-        CharterParty.CONSULTANCY: consultancy_contacts(ctx),
-    }
+    return {CharterParty.ORGANISER: cerdd, CharterParty.CONSULTANCY: consultancy_contacts(ctx)}
