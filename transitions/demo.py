@@ -24,8 +24,8 @@ from models.clock import add_paris, format_paris, parse_duration, utc
 from models.errors import InvalidInput
 from models.stages import StageName
 from models.wording import os_reason
-from transitions.prefect_env import configure_prefect
-from transitions.settings import get_settings, reset_settings
+from transitions.prefect_env import use_demo_folder
+from transitions.settings import get_settings
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -47,14 +47,7 @@ def prepare(out: Path, replace: bool) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInput(f"Impossible de créer le dossier {out} : {os_reason(exc)}.") from None
-    os.environ["DATABASE_URL"] = f"sqlite:///{(out / 'transitions.db').resolve()}"
-    os.environ["OUTBOX_DIR"] = str((out / "outbox").resolve())
-    os.environ["NOTICE_CHANNEL"] = "file"
-    os.environ["DATA_DIR"] = str(out.resolve())
-    if not os.environ.get("PREFECT_API_URL"):
-        os.environ["PREFECT_HOME"] = str((out / ".prefect").resolve())
-    reset_settings()
-    configure_prefect()
+    use_demo_folder(out)
 
 
 Tick = Callable[[datetime], "TickResult"]
