@@ -63,12 +63,13 @@ class _Cast:
     the progress bar moved. Slots, no `__dict__`: Prefect stores this flow parameter as its
     placeholder `<_Cast>` instead of walking the timeline to serialise it."""
 
-    __slots__ = ("bar", "console", "job", "span", "start", "timeline")
+    __slots__ = ("bar", "console", "job", "shown", "span", "start", "timeline")
 
     def __init__(self, timeline: Timeline, console: Console, bar: Progress, job: TaskID, start: datetime,
                  span: float) -> None:
         self.timeline, self.console, self.bar, self.job, self.start, self.span = (
             timeline, console, bar, job, start, span)
+        self.shown = ""
 
     def next_at(self) -> datetime | None:
         return self.timeline.next_at()
@@ -83,8 +84,13 @@ class _Cast:
             if result.changes.get(stage):
                 self.console.print(f"  {format_paris(instant)} : {LABELS[stage]}.", highlight=False)
         self.timeline.follow_pilots()
-        self.bar.update(self.job, completed=min(self.span, (instant - self.start).total_seconds()),
-                        description=f"Rejeu 2015 — {format_paris(instant, with_time=False)}")
+        # Redrawn only when the day shown changes, and only on a terminal (no refresh thread: it
+        # cost CPU ten times a second for the whole replay).
+        description = f"Rejeu 2015 — {format_paris(instant, with_time=False)}"
+        if description != self.shown:
+            self.shown = description
+            self.bar.update(self.job, completed=min(self.span, (instant - self.start).total_seconds()),
+                            description=description, refresh=self.console.is_terminal)
 
 
 def run_demo(out: Path, console: Console, *, replace: bool = False, script_path: Path | None = None,
@@ -119,7 +125,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     span = (add_paris(accompaniment.kickoff, parse_duration(accompaniment.duration)) - start).total_seconds()
     with ExitStack() as stack, replay_settings(), Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
-        TimeElapsedColumn(), console=console, transient=True,
+        TimeElapsedColumn(), console=console, transient=True, auto_refresh=False,
     ) as bar:
         cast = _Cast(timeline, console, bar, bar.add_task("Rejeu 2015", total=span), start, span)
         if tick is None:
