@@ -356,7 +356,8 @@ def bench_national(sizes: list[int], rounds: int) -> dict[int, Path]:
                            max(rounds, 5), {"tick": fresh, "floor": fresh})
         add(Figure.measured(f"busy tick, {size} pilots ({queued} notices queued)", measured["tick"],
                             f"rendering and queueing {queued} notices alone", measured["floor"], limit=2.0,
-                            target="≤ 2x", note="a week after the last tick; fresh copy of the database each round"))
+                            target="≤ 2x", note="a week after the last tick; fresh copy of the database each round"),
+            busy_tick, fresh)
     use_database(urls[large])
     return built
 
