@@ -1,8 +1,9 @@
 """Outbox throughput: queue N notices in the database and deliver them as .eml files, against a
 baseline that renders and writes the same messages with no database. Also peak Python memory.
 
-Usage: `.venv/bin/python bench/outbox.py [N]` (default 2000). Figures are ratios to the baseline
-measured in the same run, since the machine is shared.
+Usage: `.venv/bin/python bench/outbox.py [N] [ROUNDS]` (default 2000, 3). Figures are ratios to the
+baseline measured in the same run, in turn with it (A, B, A, B…), wall and CPU, since the machine is
+shared.
 """
 
 from __future__ import annotations
@@ -65,33 +66,53 @@ def through_outbox(count: int, url: str) -> None:
     assert report.sent == count, report
 
 
-def measure(action) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Seconds of one untraced run, then peak traced memory of a second run (tracemalloc is slow)."""
-    start = time.perf_counter()
-    action()
-    elapsed = time.perf_counter() - start
-    tracemalloc.start()
-    action()
-    peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
-    tracemalloc.stop()
-    return elapsed, peak
+def measure(actions: dict[str, object], rounds: int) -> dict[str, tuple[float, float, float, list[float]]]:
+    """Median wall and CPU seconds of each action over `rounds` runs taken in turn (A, B, A, B…),
+    the 1-minute load average before each; then the peak traced memory of one more run of each
+    (tracemalloc is slow: not timed)."""
+    import os
+    import statistics
+
+    walls: dict[str, list[float]] = {name: [] for name in actions}
+    cpus: dict[str, list[float]] = {name: [] for name in actions}
+    loads: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(max(rounds, 3)):
+        for name, action in actions.items():
+            loads[name].append(os.getloadavg()[0])
+            cpu, start = time.process_time(), time.perf_counter()
+            action()  # type: ignore[operator]
+            walls[name].append(time.perf_counter() - start)
+            cpus[name].append(time.process_time() - cpu)
+    result = {}
+    for name, action in actions.items():
+        tracemalloc.start()
+        action()  # type: ignore[operator]
+        peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+        tracemalloc.stop()
+        result[name] = (statistics.median(walls[name]), statistics.median(cpus[name]), peak, loads[name])
+    return result
 
 
-def main(count: int) -> None:
+def main(count: int, rounds: int = 3) -> None:
     url = get_settings().database_url
     migrate(url)
     with session_scope(url) as session:
         ctx, _ = install_programme(session, load_programme(get_settings().programmes_dir / "cerdd-2015.yaml"), AT,
                                    "bench")
         definition = ctx.definition
-    base_time, base_peak = measure(lambda: baseline(count, definition, WORK / "baseline"))
-    box_time, box_peak = measure(lambda: through_outbox(count, url))
-    print(f"{count} notices, rendered and written as .eml")
-    print(f"  render + write, no database (baseline): {base_time:6.2f} s  {count / base_time:7.0f}/s  "
-          f"peak {base_peak:5.1f} MiB   1.0x")
-    print(f"  queue in outbox + deliver (SQLite):     {box_time:6.2f} s  {count / box_time:7.0f}/s  "
-          f"peak {box_peak:5.1f} MiB   {box_time / base_time:.1f}x time, {box_peak / base_peak:.1f}x memory")
+    measured = measure({"baseline": lambda: baseline(count, definition, WORK / "baseline"),
+                        "outbox": lambda: through_outbox(count, url)}, rounds)
+    base_time, base_cpu, base_peak, base_loads = measured["baseline"]
+    box_time, box_cpu, box_peak, box_loads = measured["outbox"]
+    loads = base_loads + box_loads
+    print(f"{count} notices, rendered and written as .eml; medians of {max(rounds, 3)} runs in turn, "
+          f"load average {min(loads):.1f}–{max(loads):.1f}")
+    print(f"  render + write, no database (baseline): {base_time:6.2f} s wall {base_cpu:6.2f} s CPU  "
+          f"{count / base_time:7.0f}/s  peak {base_peak:5.1f} MiB   1.0x")
+    print(f"  queue in outbox + deliver (SQLite):     {box_time:6.2f} s wall {box_cpu:6.2f} s CPU  "
+          f"{count / box_time:7.0f}/s  peak {box_peak:5.1f} MiB   {box_time / base_time:.1f}x wall, "
+          f"{box_cpu / base_cpu:.1f}x CPU, {box_peak / base_peak:.1f}x memory")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000, int(sys.argv[2]) if len(sys.argv) > 2 else 3)

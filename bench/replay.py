@@ -1,7 +1,9 @@
 """Cost of one tick: the stages run as plain functions (baseline) vs through the Prefect flow.
 
-Prints ratios against the baseline measured in the same run, since the machine is shared.
-Usage: `make bench` (or `.venv/bin/python bench/replay.py [N]`).
+Prints ratios against the baseline measured in the same run, in turn with it (plain, flow, plain,
+flow…), wall and CPU, with the load average, since the machine is shared.
+Usage: `.venv/bin/python bench/replay.py [N]` (not part of `make bench`, whose replay figure is the
+whole `transitions demo` against Prefect's floor).
 """
 
 from __future__ import annotations
@@ -47,20 +49,31 @@ def main(rounds: int) -> None:
         from flows.tick import tick_flow
 
         tick_flow(as_of=as_of)  # warm-up: starts the temporary server
-        baseline = _time(plain, rounds)
-        flow = _time(lambda: tick_flow(as_of=as_of), rounds)
-    print(f"tick at an idle instant, median of {rounds} runs")
-    print(f"  stages as plain functions (baseline): {baseline * 1000:7.1f} ms   1.0x")
-    print(f"  tick flow on Prefect (heartbeat off): {flow * 1000:7.1f} ms   {flow / baseline:.1f}x")
+        measured = _in_turn({"plain": plain, "flow": lambda: tick_flow(as_of=as_of)}, rounds)
+    (baseline, base_cpu, loads), (flow, flow_cpu, flow_loads) = measured["plain"], measured["flow"]
+    loads += flow_loads
+    print(f"tick at an idle instant, median of {rounds} runs in turn (plain, flow, plain, flow…), "
+          f"load average {min(loads):.1f}–{max(loads):.1f}")
+    print(f"  stages as plain functions (baseline): {baseline * 1000:7.1f} ms wall {base_cpu * 1000:7.1f} ms CPU"
+          "   1.0x")
+    print(f"  tick flow on Prefect (heartbeat off): {flow * 1000:7.1f} ms wall {flow_cpu * 1000:7.1f} ms CPU   "
+          f"{flow / baseline:.1f}x wall, {flow_cpu / base_cpu:.1f}x CPU")
 
 
-def _time(action, rounds: int) -> float:  # type: ignore[no-untyped-def]
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def _in_turn(actions, rounds: int) -> dict[str, tuple[float, float, list[float]]]:  # type: ignore[no-untyped-def]
+    """Median wall and CPU seconds of each action, run in turn round after round, and the 1-minute
+    load average read before each run."""
+    walls: dict[str, list[float]] = {name: [] for name in actions}
+    cpus: dict[str, list[float]] = {name: [] for name in actions}
+    loads: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(max(rounds, 3)):
+        for name, action in actions.items():
+            loads[name].append(os.getloadavg()[0])
+            cpu, start = time.process_time(), time.perf_counter()
+            action()
+            walls[name].append(time.perf_counter() - start)
+            cpus[name].append(time.process_time() - cpu)
+    return {name: (statistics.median(walls[name]), statistics.median(cpus[name]), loads[name]) for name in actions}
 
 
 if __name__ == "__main__":

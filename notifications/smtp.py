@@ -8,8 +8,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 
-from models.addresses import deliverable_address
-from notifications.channels import DeliveryError, email_bytes, sender_mailbox
+from notifications.channels import DeliveryError, email_bytes, recipient_mailbox, sender_mailbox
 from notifications.message import Message
 
 
@@ -63,10 +62,11 @@ class SmtpChannel:
 
     def send(self, message: Message) -> None:
         # Serialised once, with the wire's line ends (send_message would copy and flatten the
-        # message again); ValueError for an address no channel can carry.
-        data = email_bytes(message, self.sender, linesep="\r\n")
-        envelope_from = sender_mailbox(self.sender).addr_spec
-        envelope_to = deliverable_address(message.recipient.email)
+        # message again); ValueError for an address no channel can carry. The envelope recipient
+        # is the stored address (`deliverable_address`), the To mailbox's address.
+        to = recipient_mailbox(message)
+        data = email_bytes(message, self.sender, linesep="\r\n", to=to)
+        envelope_from, envelope_to = sender_mailbox(self.sender).addr_spec, to.addr_spec
         if self._client is None:
             self._client = self._connect()
         try:

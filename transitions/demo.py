@@ -24,8 +24,8 @@ from models.clock import add_paris, format_paris, parse_duration, utc
 from models.errors import InvalidInput
 from models.stages import StageName
 from models.wording import os_reason
-from transitions.prefect_env import configure_prefect
-from transitions.settings import get_settings, reset_settings
+from transitions.prefect_env import use_demo_folder
+from transitions.settings import get_settings
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -47,14 +47,7 @@ def prepare(out: Path, replace: bool) -> None:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInput(f"Impossible de créer le dossier {out} : {os_reason(exc)}.") from None
-    os.environ["DATABASE_URL"] = f"sqlite:///{(out / 'transitions.db').resolve()}"
-    os.environ["OUTBOX_DIR"] = str((out / "outbox").resolve())
-    os.environ["NOTICE_CHANNEL"] = "file"
-    os.environ["DATA_DIR"] = str(out.resolve())
-    if not os.environ.get("PREFECT_API_URL"):
-        os.environ["PREFECT_HOME"] = str((out / ".prefect").resolve())
-    reset_settings()
-    configure_prefect()
+    use_demo_folder(out)
 
 
 Tick = Callable[[datetime], "TickResult"]
@@ -70,12 +63,13 @@ class _Cast:
     the progress bar moved. Slots, no `__dict__`: Prefect stores this flow parameter as its
     placeholder `<_Cast>` instead of walking the timeline to serialise it."""
 
-    __slots__ = ("bar", "console", "job", "span", "start", "timeline")
+    __slots__ = ("bar", "console", "job", "shown", "span", "start", "timeline")
 
     def __init__(self, timeline: Timeline, console: Console, bar: Progress, job: TaskID, start: datetime,
                  span: float) -> None:
         self.timeline, self.console, self.bar, self.job, self.start, self.span = (
             timeline, console, bar, job, start, span)
+        self.shown = ""
 
     def next_at(self) -> datetime | None:
         return self.timeline.next_at()
@@ -90,8 +84,13 @@ class _Cast:
             if result.changes.get(stage):
                 self.console.print(f"  {format_paris(instant)} : {LABELS[stage]}.", highlight=False)
         self.timeline.follow_pilots()
-        self.bar.update(self.job, completed=min(self.span, (instant - self.start).total_seconds()),
-                        description=f"Rejeu 2015 — {format_paris(instant, with_time=False)}")
+        # Redrawn only when the day shown changes, and only on a terminal (no refresh thread: it
+        # cost CPU ten times a second for the whole replay).
+        description = f"Rejeu 2015 — {format_paris(instant, with_time=False)}"
+        if description != self.shown:
+            self.shown = description
+            self.bar.update(self.job, completed=min(self.span, (instant - self.start).total_seconds()),
+                            description=description, refresh=self.console.is_terminal)
 
 
 def run_demo(out: Path, console: Console, *, replace: bool = False, script_path: Path | None = None,
@@ -126,7 +125,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     span = (add_paris(accompaniment.kickoff, parse_duration(accompaniment.duration)) - start).total_seconds()
     with ExitStack() as stack, replay_settings(), Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
-        TimeElapsedColumn(), console=console, transient=True,
+        TimeElapsedColumn(), console=console, transient=True, auto_refresh=False,
     ) as bar:
         cast = _Cast(timeline, console, bar, bar.add_task("Rejeu 2015", total=span), start, span)
         if tick is None:
