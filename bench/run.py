@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import os
 import platform
@@ -378,6 +379,7 @@ def bench_national(sizes: list[int], rounds: int) -> dict[int, Path]:
             dispose_engines()  # every connection closed (the source's log checkpointed) before the copy
             copy_sqlite(path, work)
             use_database(work_url)
+            gc.collect()  # each side starts from a full collection, not with the other side's garbage to collect
 
         def busy_tick(later: datetime = later) -> None:
             run_tick_plain(later)
