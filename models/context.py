@@ -100,6 +100,12 @@ class Ctx:
         found = queued_keys(self.session, keys)
         self._queued.update({notice_key: notice_key in found for notice_key in keys})
 
+    def queued(self, kind: NoticeKind, key: str, recipients: list[Recipient]) -> bool:
+        """Whether every one of these notices was read ahead (`prefetch`) and found in the outbox:
+        `notify` would queue none of them (False when any was not read ahead)."""
+        queued = self._queued
+        return all(queued.get(dedup_key(kind, key, person), False) for person in recipients)
+
     def notify(self, kind: NoticeKind, recipients: list[Recipient], *, key: str, context: dict[str, Any],
                at: datetime, deliver_after: datetime | None = None,
                calendar: Callable[[Recipient], str] | None = None) -> int:

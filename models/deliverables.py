@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from models import history
@@ -14,7 +17,7 @@ from models.clock import format_paris, paris, utc
 from models.context import Ctx
 from models.errors import InvalidInput, NotFound, Refused
 from models.notices import NoticeKind, Recipient
-from models.pilots import by_active_pilot, find_pilot, pilots
+from models.pilots import find_pilot, pilots
 from models.recipients import consultancy_contacts, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
@@ -28,10 +31,34 @@ def deliverables_of(ctx: Ctx, pilot: Pilot) -> list[Deliverable]:
                                  .order_by(col(Deliverable.due_at))).all())
 
 
-def active_deliverables(ctx: Ctx) -> dict[int, list[Deliverable]]:
-    """Every active pilot's deliverables, by pilot id then due date, in one query (a stage walking
-    every pilot reads them once, not once per pilot)."""
-    return by_active_pilot(ctx, Deliverable, col(Deliverable.due_at), col(Deliverable.id))
+_TASK: Any = Deliverable.__table__  # type: ignore[attr-defined]
+_PILOT: Any = Pilot.__table__  # type: ignore[attr-defined]
+_OPEN: Any = (sa_select(_TASK.c.id, _TASK.c.pilot_id, _TASK.c.due_at, _TASK.c.returned_at, _TASK.c.revision)
+              .join_from(_TASK, _PILOT, _TASK.c.pilot_id == _PILOT.c.id)
+              .where(_PILOT.c.programme_id == bindparam("programme_id"), _PILOT.c.status == PilotStatus.ACTIVE,
+                     _TASK.c.delivered_at.is_(None), _TASK.c.accepted_at.is_(None))
+              .order_by(_TASK.c.due_at, _TASK.c.id))
+"""The statement `open_deliverables` runs, built once (see `models.context._PROGRAMMES`)."""
+
+
+def open_deliverables(ctx: Ctx) -> dict[int, list[Any]]:
+    """Every active pilot's deliverables not handed in nor accepted, by pilot id then due date, as
+    the columns their reminders depend on (rows with `id`, `pilot_id`, `due_at`, `returned_at`,
+    `revision`), in one query: a stage walking every pilot reads them once, and builds no row
+    object for the many whose latest reminder went out long ago."""
+    found: dict[int, list[Any]] = {}
+    for row in ctx.session.exec(_OPEN, params={"programme_id": ctx.programme_id}):
+        found.setdefault(row.pilot_id, []).append(row)
+    return found
+
+
+def _rows(ctx: Ctx, ids: list[int]) -> dict[int, Deliverable]:
+    """These deliverables as row objects, by id (one query per 500)."""
+    found: dict[int, Deliverable] = {}
+    for start in range(0, len(ids), 500):
+        found.update((row.id or 0, row) for row in ctx.session.exec(
+            select(Deliverable).where(col(Deliverable.id).in_(ids[start:start + 500]))))
+    return found
 
 
 def find_deliverable(ctx: Ctx, pilot: Pilot, key: str) -> Deliverable:
@@ -187,28 +214,37 @@ def planned(ctx: Ctx) -> list[datetime]:
 
 @stage(StageName.DELIVERABLES, planned=planned)
 def remind(ctx: Ctx, as_of: datetime) -> int:
-    """Before a deliverable is due, remind the consultancy; once overdue, copy the Cerdd's manager."""
-    tasks = active_deliverables(ctx)
+    """Before a deliverable is due, remind the consultancy; once overdue, copy the Cerdd's manager.
+
+    Each open deliverable's latest reminder due is found from its columns (`open_deliverables`);
+    the outbox is asked once for them all (`Ctx.prefetch`), and only the deliverables with a
+    notice still to queue become row objects, for their notices' wording."""
+    tasks = open_deliverables(ctx)
     series_of: dict[datetime, list[Planned]] = {}  # by due date: pilots share their due dates
-    due: list[tuple[NoticeKind, list[Recipient], str, Pilot, Deliverable]] = []
+    latest: dict[tuple[datetime, datetime | None], Planned | None] = {}  # and their kick-off dates
+    people = {False: consultancy_contacts(ctx)}
+    people[True] = people[False] + manager(ctx)
+    due: list[tuple[NoticeKind, list[Recipient], str, Pilot, int]] = []
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         for task in tasks.get(pilot.id or 0, []):
-            if task.delivered_at is not None or task.accepted_at is not None:
-                continue
             since = max(x for x in (pilot.kickoff_at, task.returned_at) if x is not None) if pilot.kickoff_at else None
-            if task.due_at not in series_of:
-                series_of[task.due_at] = series(ctx, task)
-            planned = series_of[task.due_at]
-            reminder = due_now([p for p in planned if since is None or p.at >= since], as_of)
+            if (task.due_at, since) not in latest:
+                if task.due_at not in series_of:
+                    series_of[task.due_at] = _series_at(ctx, task.due_at)
+                latest[task.due_at, since] = due_now(
+                    [p for p in series_of[task.due_at] if since is None or p.at >= since], as_of)
+            reminder = latest[task.due_at, since]
             if reminder is None:
                 continue
-            recipients = consultancy_contacts(ctx) + (manager(ctx) if reminder.escalate else [])
             kind = NoticeKind.DELIVERABLE_OVERDUE if reminder.overdue else NoticeKind.DELIVERABLE_REMINDER
-            due.append((kind, recipients, f"livrable-{task.id}:{task.revision}:{reminder.index}", pilot, task))
+            due.append((kind, people[reminder.escalate], f"livrable-{task.id}:{task.revision}:{reminder.index}",
+                        pilot, task.id))
     for kind in {item[0] for item in due}:  # the latest reminder of most series went out long ago
         ctx.prefetch(kind, [(key, recipients) for each, recipients, key, _, _ in due if each == kind])
-    return sum(ctx.notify(kind, recipients=recipients, key=key, context={"pilote": pilot, "livrable": task},
-                          at=as_of) for kind, recipients, key, pilot, task in due)
+    due = [item for item in due if not ctx.queued(item[0], item[2], item[1])]
+    rows = _rows(ctx, [task_id for _, _, _, _, task_id in due])
+    return sum(ctx.notify(kind, recipients=recipients, key=key, context={"pilote": pilot, "livrable": rows[task_id]},
+                          at=as_of) for kind, recipients, key, pilot, task_id in due)
 
 
 @dataclass(frozen=True)

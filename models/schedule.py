@@ -295,18 +295,46 @@ def write_plan(ctx: Ctx, as_of: datetime) -> list[tuple[StageName, datetime]]:
     return rows
 
 
+_FORGET: Any = delete(_PLANNED).where(_PLANNED.c.programme_id == bindparam("programme_id"),
+                                     _PLANNED.c.due_at <= bindparam("as_of"))
+_NEXT: Any = (update(_PROGRAMME).where(_PROGRAMME.c.id == bindparam("programme_id"))
+              .values(next_due_at=sa_select(func.min(_PLANNED.c.due_at))
+                      .where(_PLANNED.c.programme_id == _PROGRAMME.c.id).scalar_subquery()))
+
+
+def _forget_until(session: Session, programme_id: int, as_of: datetime) -> None:
+    """What `write_plan` leaves when the programme's rows are current and its facts unchanged:
+    its rows after `as_of`, the first of them as `Programme.next_due_at` (two statements, no plan)."""
+    connection = session.connection()
+    connection.execute(_FORGET, {"programme_id": programme_id, "as_of": as_of})
+    connection.execute(_NEXT, {"programme_id": programme_id})
+
+
 def record_tick(session: Session, as_of: datetime, slugs: Collection[str], *, seen: int | None = None,
                 replan: bool = True, locked: list[_Ticked] | None = None) -> None:
     """Remember the latest instant each programme among `slugs` was advanced to, with `seen` the
     newest audit entry when the tick began (`audit_mark`), the programmes locked; and re-plan
     their `PlannedEvent` rows after `as_of` (`write_plan`), unless `replan` is False: the tick ran
     no stage and no fact changed, so the rows stay current (a programme whose rows were never
-    written, `audit_seen` None, is re-planned all the same). An instant before a programme's last
+    written, `audit_seen` None, is re-planned all the same). A programme whose rows were current
+    when the tick began (`seen`) and whose facts did not change since (no newer audit entry: its
+    stages only queued notices) keeps its rows after `as_of` without planning them again
+    (`_forget_until`), which leaves what `write_plan` would write. An instant before a programme's last
     tick changes nothing for it. `locked`: the programmes' columns as `plan` read them, holding
     their lock (`lock_programmes`) in this transaction."""
+    unchanged: bool | None = None  # no fact recorded since `seen` (asked once, if needed)
     for programme in _programmes(session, lock=True) if locked is None else locked:
         if programme.slug not in slugs or (programme.last_tick_at is not None and as_of < programme.last_tick_at):
             continue
-        if replan or seen is None or programme.audit_seen is None:
+        kept = replan and seen is not None and programme.current(seen)
+        if kept:
+            # Its rows held every planned instant after its last tick when this tick began, and
+            # no fact was recorded since: its stages would plan the same instants (a function of
+            # the facts alone), so only those up to `as_of` go.
+            unchanged = audit_mark(session) == seen if unchanged is None else unchanged
+            kept = unchanged
+        if kept:
+            _forget_until(session, programme.id, as_of)
+        elif replan or seen is None or programme.audit_seen is None:
             write_plan(_ctx(session, programme.id), as_of)
         session.connection().execute(_RECORD, {"programme_id": programme.id, "as_of": as_of, "seen": seen})
