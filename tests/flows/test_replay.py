@@ -15,6 +15,7 @@ from models.clock import WorkingCalendar, paris
 from models.db import dispose_engines, session_scope
 from models.tables import Application, AuditEntry, Notice, Pilot, Programme
 from tests.conftest import at
+from tests.guards import HANG_GUARD
 from transitions.demo import run_demo
 from transitions.runtime import run_tick
 from transitions.settings import reset_settings
@@ -289,11 +290,14 @@ def test_the_replay_through_prefect_is_the_plain_replay_in_one_flow_run(
                     break
         return flow_runs, found
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HANG_GUARD
     while True:  # the server records task runs from their events, a moment after they ran
         flow_runs, task_runs = asyncio.run(runs())
-        if len(task_runs) >= len(instants) + 1 or time.monotonic() > deadline:
+        if len(task_runs) >= len(instants) + 1:
             break
+        if time.monotonic() > deadline:
+            pytest.fail(f"bloqué : le serveur Prefect n'a enregistré que {len(task_runs)} exécutions de tâches sur "
+                        f"{len(instants) + 1} en {HANG_GUARD:.0f} s", pytrace=False)
         time.sleep(0.5)
     assert [(r.name, r.state_type.value) for r in flow_runs] == [("rejeu 2015-04-01 09:00", "COMPLETED")]
     names = [r.name for r in task_runs]  # type: ignore[attr-defined]
