@@ -28,6 +28,7 @@ from models.clock import parse_instant  # noqa: E402
 from models.context import Ctx, install_programme, load_ctx  # noqa: E402
 from models.db import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
 from notifications.render import render_notice  # noqa: E402
+from tests.needs import postgres_url, pytest_terminal_summary  # noqa: E402, F401 (the hook: the skip summary)
 from transitions.programmes import load_programme  # noqa: E402
 
 PROJECT_ROOT = SOURCE_ROOT
@@ -61,9 +62,7 @@ def _use_database(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A migrated, empty database; the same test runs on SQLite and on PostgreSQL."""
     if request.param == "postgres":
-        url = os.environ.get("TEST_DATABASE_URL")
-        if not url:
-            pytest.skip("TEST_DATABASE_URL n'est pas défini : pas de PostgreSQL pour ce test")
+        url = postgres_url()
         _reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path / 'transitions.db'}"

@@ -22,6 +22,7 @@ from models.db import session_scope
 from models.tables import Application, ApplicationFile, ApplicationVersion, AuditEntry, JuryScore, Notice
 from tests.conftest import EXAMPLES, PROJECT_ROOT
 from tests.guards import HANG_GUARD, join_or_fail
+from tests.needs import postgres_url
 from transitions.cli import app
 
 runner = CliRunner()
@@ -435,9 +436,7 @@ def _two_inits(url: str, tmp_path: Path) -> list[subprocess.CompletedProcess[str
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_two_inits_at_once_on_a_fresh_database_both_succeed(tmp_path: Path, backend: str) -> None:
     if backend == "postgres":
-        url = os.environ.get("TEST_DATABASE_URL")
-        if not url:
-            pytest.skip("TEST_DATABASE_URL n'est pas défini : pas de PostgreSQL pour ce test")
+        url = postgres_url()
         from models.db import dispose_engines
         from tests.conftest import _reset_postgres
 
@@ -450,9 +449,8 @@ def test_two_inits_at_once_on_a_fresh_database_both_succeed(tmp_path: Path, back
     assert sorted(r.stdout.split(" » ")[1].split()[0] for r in results) == ["chargé", "déjà"]
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # SQLite takes one writer at a time: no race
 def test_simultaneous_first_submissions_get_distinct_receipt_numbers(db_url: str, tmp_path: Path) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite takes one writer at a time: the race exists on PostgreSQL")
     from tests.conftest import open_call
     from transitions.intake import read_application, submit_form
 
