@@ -157,6 +157,14 @@ def ctx_of(session: Session) -> Ctx:
     return load_ctx(session, renderer=render_notice)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on the Prefect test server is marked `prefect`, whether or not its module says so
+    (`pytest -m "not prefect"` leaves the server unstarted)."""
+    for item in items:
+        if "prefect_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.prefect)
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """One real Prefect test server for the whole session (started only by tests that need it)."""

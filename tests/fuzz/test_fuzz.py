@@ -30,6 +30,8 @@ FUZZ = settings(max_examples=EXAMPLES_PER_TARGET, deadline=None, derandomize=Tru
 
 CHECKS = ["traceback", "french", "refused", "database", "bounded"]
 
+pytestmark = pytest.mark.slow  # about two minutes on 2 cores: `pytest -m "not slow"` leaves it out
+
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
     from models.db import dispose_engines

@@ -26,8 +26,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 SCREENSHOTS = PROJECT_ROOT / "var" / "captures"
 PDF = b"%PDF-1.4\n% livrable de test\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason=NO_CHROMIUM)
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)]
 
 
 def _check(page: Any, name: str) -> None:

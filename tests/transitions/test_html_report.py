@@ -82,6 +82,7 @@ def test_a_fact_after_the_instant_is_ignored(replayed: tuple[Path, str], tmp_pat
     assert "Aucun territoire pilote à cette date." in early
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 @pytest.mark.parametrize("instant", INSTANTS)
 def test_the_report_in_headless_chromium(replayed: tuple[Path, str], tmp_path: Path, instant: str) -> None:
