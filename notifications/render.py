@@ -37,15 +37,21 @@ from transitions.settings import get_settings
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
-def portal_link_settings() -> LinkSettings | None:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def portal_link_settings(clock: Callable[[], datetime] = _utc_now) -> LinkSettings | None:
     """The portal's settings for the links notices carry, read when a notice is queued; None
-    (no link) when PORTAL_SECRET is not set or the settings cannot be read."""
+    (no link) when PORTAL_SECRET is not set or the settings cannot be read. `clock` gives the real
+    instant the link is issued at (its validity counts from it): the machine's, unless a test
+    installs its own with `links.configure(functools.partial(portal_link_settings, clock=...))`."""
     try:
         settings = get_settings()
         secret = settings.require_portal_secret()
     except ValueError:
         return None
-    return LinkSettings(secret, settings.portal_base_url, settings.portal_link_days, issued=datetime.now(UTC))
+    return LinkSettings(secret, settings.portal_base_url, settings.portal_link_days, issued=clock())
 
 
 links.configure(portal_link_settings)  # every process that queues a notice renders it with this module

@@ -28,6 +28,7 @@ from models.clock import parse_instant  # noqa: E402
 from models.context import Ctx, install_programme, load_ctx  # noqa: E402
 from models.db import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
 from notifications.render import render_notice  # noqa: E402
+from tests.needs import postgres_url, pytest_terminal_summary  # noqa: E402, F401 (the hook: the skip summary)
 from transitions.programmes import load_programme  # noqa: E402
 
 PROJECT_ROOT = SOURCE_ROOT
@@ -61,9 +62,7 @@ def _use_database(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A migrated, empty database; the same test runs on SQLite and on PostgreSQL."""
     if request.param == "postgres":
-        url = os.environ.get("TEST_DATABASE_URL")
-        if not url:
-            pytest.skip("TEST_DATABASE_URL n'est pas défini : pas de PostgreSQL pour ce test")
+        url = postgres_url()
         _reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path / 'transitions.db'}"
@@ -156,6 +155,14 @@ def selected(loaded: str) -> str:
 def ctx_of(session: Session) -> Ctx:
     """The only programme, able to queue notices."""
     return load_ctx(session, renderer=render_notice)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on the Prefect test server is marked `prefect`, whether or not its module says so
+    (`pytest -m "not prefect"` leaves the server unstarted)."""
+    for item in items:
+        if "prefect_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.prefect)
 
 
 @pytest.fixture(scope="session")

@@ -92,6 +92,7 @@ def _run(url: str, *, every_stage: bool) -> tuple[list[tuple[object, ...]], list
     return notices, facts, skipped
 
 
+@pytest.mark.slow
 def test_a_year_of_20_pilots_sends_the_same_notices_as_ticking_every_stage(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     results = {}

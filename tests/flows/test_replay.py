@@ -15,6 +15,7 @@ from models.clock import WorkingCalendar, paris
 from models.db import dispose_engines, session_scope
 from models.tables import Application, AuditEntry, Notice, Pilot, Programme
 from tests.conftest import at
+from tests.guards import HANG_GUARD
 from transitions.demo import run_demo
 from transitions.runtime import run_tick
 from transitions.settings import reset_settings
@@ -294,11 +295,14 @@ def test_the_replay_through_prefect_is_the_plain_replay_in_one_flow_run(
                 artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids)))
         return flow_runs, task_runs, artifacts
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HANG_GUARD
     while True:  # the server records task runs from their events, a moment after they ran
         flow_runs, task_runs, artifacts = asyncio.run(runs())
-        if task_runs or time.monotonic() > deadline:
+        if task_runs and any(a.key == TICKS_ARTIFACT for a in artifacts):  # type: ignore[attr-defined]
             break
+        if time.monotonic() > deadline:
+            pytest.fail(f"bloqué : le serveur Prefect n'a enregistré ni le tableau de bord ni la table des ticks "
+                        f"en {HANG_GUARD:.0f} s ({len(task_runs)} tâches, {len(artifacts)} artefacts)", pytrace=False)
         time.sleep(0.5)
     assert [(r.name, r.state_type.value) for r in flow_runs] == [("rejeu 2015-04-01 09:00", "COMPLETED")]
     assert task_runs and all(r.name.startswith("tableau-de-bord") for r in task_runs)  # type: ignore[attr-defined]

@@ -92,7 +92,7 @@ class Outcome:
             found["traceback"] = (self.traceback or self.output).strip().splitlines()[-1][:200]
         if self.timed_out:
             found["hang"] = f"no answer after {self.seconds:.1f} s"
-        elif self.seconds > 1.0:
+        elif self.seconds > 1.0:  # for bench/fuzz.py's report only: the tests do not judge speed
             found["slow"] = f"{self.seconds:.2f} s"
         if self.english:
             found["english"] = ", ".join(self.english)

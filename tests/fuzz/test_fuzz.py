@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.fuzz.harness import ROOT, Harness, Outcome
 from tests.fuzz.strategies import TARGETS, Case
+from tests.guards import HANG_GUARD
 
 EXAMPLES_PER_TARGET = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 FUZZ = settings(max_examples=EXAMPLES_PER_TARGET, deadline=None, derandomize=True, database=None,
@@ -29,6 +30,8 @@ FUZZ = settings(max_examples=EXAMPLES_PER_TARGET, deadline=None, derandomize=Tru
 
 CHECKS = ["traceback", "french", "refused", "database", "bounded"]
 
+pytestmark = pytest.mark.slow  # about two minutes on 2 cores: `pytest -m "not slow"` leaves it out
+
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
     from models.db import dispose_engines
@@ -36,7 +39,7 @@ def harness() -> Iterator[Harness]:
 
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "OUTBOX_DIR", "COLUMNS")}
     work = Path(tempfile.mkdtemp(prefix="transitions-fuzz-"))
-    harness = Harness(work, timeout=5.0)
+    harness = Harness(work, timeout=HANG_GUARD)  # a hang guard, not a speed limit: speed is bench/fuzz.py's
     harness.prepare()
     yield harness
     dispose_engines()
@@ -70,8 +73,8 @@ def check(case: Case, outcome: Outcome, promise: str) -> None:
         assert "accepted" not in problems, (problems, shown)
     elif promise == "database":
         assert "db_changed" not in problems, (problems, shown)
-    elif promise == "bounded":
-        assert "hang" not in problems and "slow" not in problems, (problems, shown)
+    elif promise == "bounded":  # no case hangs; how fast each answers is bench/fuzz.py's to measure
+        assert "hang" not in problems, (problems, shown)
 
 
 def _params() -> list[object]:
@@ -106,9 +109,9 @@ def test_special_files_are_refused_without_reading_forever(harness: Harness, tmp
     harness.restore("open")
     try:
         done = subprocess.run([sys.executable, "-c", code, "submit", str(path), "--at", "2015-04-25T10:00"],
-                              capture_output=True, text=True, env=env, timeout=5, cwd=ROOT)
+                              capture_output=True, text=True, env=env, timeout=HANG_GUARD, cwd=ROOT)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"submit {path} did not answer within 5 s")
+        pytest.fail(f"bloqué : submit {path} n'a pas répondu en {HANG_GUARD:.0f} s (lu sans fin ?)", pytrace=False)
     assert done.returncode == 2, (done.returncode, done.stderr[-500:])
     assert "Traceback" not in done.stderr
 

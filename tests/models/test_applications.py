@@ -11,6 +11,7 @@ from models.call import close_call
 from models.errors import Refused
 from models.tables import Application, ApplicationVersion, AuditEntry, Contact, Notice
 from tests.conftest import EXAMPLES, at, ctx_of, open_call
+from tests.guards import join_or_fail
 from transitions.intake import Submission, read_application, submit_form
 
 DEADLINE = at("2015-05-07T12:00")
@@ -147,8 +148,7 @@ def test_two_ticks_at_once_advance_the_programme_once(loaded: str) -> None:
     threads = [threading.Thread(target=tick) for _ in range(2)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    join_or_fail(threads, "deux ticks simultanés")
     with session_scope(loaded) as session:
         launched = session.exec(select(AuditEntry).where(AuditEntry.action == "appel.lance")).all()
         notices = session.exec(select(Notice)).all()

@@ -136,6 +136,7 @@ def test_runnable_holds_back_a_live_programme_days_behind_with_work_in_between(s
         assert runnable(session, late, live_only=True) == ([], [("national", KICKOFF)])
 
 
+@pytest.mark.slow
 def test_the_2015_replay_reads_from_the_rows_what_planning_gives(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """At every instant of the 2015 replay, ticked until nothing changes: the rows are the planned

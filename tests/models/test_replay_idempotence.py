@@ -17,6 +17,8 @@ from models.tables import AuditEntry, Notice, Programme
 from transitions.demo import run_demo
 from transitions.settings import get_settings, reset_settings
 
+pytestmark = pytest.mark.slow  # the whole replay, ticked twice
+
 
 def test_every_tick_of_the_replay_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("DATABASE_URL", "OUTBOX_DIR", "NOTICE_CHANNEL", "PREFECT_HOME"):

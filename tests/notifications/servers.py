@@ -6,7 +6,6 @@ import email
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.guards import HANG_GUARD, join_or_fail
 
 
 def free_port() -> int:
@@ -87,7 +88,7 @@ def silent_server() -> Iterator[int]:
         yield int(listener.getsockname()[1])
     finally:
         stop.set()
-        thread.join(timeout=2)
+        join_or_fail([thread], "le serveur muet ne s'arrête pas")
         for connection in held:
             connection.close()
         listener.close()
@@ -95,11 +96,22 @@ def silent_server() -> Iterator[int]:
 
 @dataclass
 class HttpSink:
-    """Answers the statuses queued in `statuses` first (or sleeps `hang` seconds), then 200."""
+    """Answers the statuses queued in `statuses` first, then 200. Between `hold()` and `release()`
+    it answers nothing: a hung server for as long as the test needs (no sleep racing the client's
+    timeout on a busy machine)."""
 
     statuses: list[int] = field(default_factory=list)
-    hang: float = 0.0
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    holding: bool = False
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def hold(self) -> None:
+        self.released.clear()
+        self.holding = True
+
+    def release(self) -> None:
+        self.holding = False
+        self.released.set()
 
     def bodies(self) -> list[dict[str, Any]]:
         return [json.loads(body) for _, body in self.requests]
@@ -110,8 +122,8 @@ def http_server(sink: HttpSink) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if sink.hang:
-                time.sleep(sink.hang)
+            if sink.holding:
+                sink.released.wait(HANG_GUARD)
             status = sink.statuses.pop(0) if sink.statuses else 200
             if status == 200:
                 sink.requests.append((dict(self.headers.items()), body))
@@ -128,5 +140,6 @@ def http_server(sink: HttpSink) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/avis"
     finally:
+        sink.release()  # a request still held is answered, not left waiting for the guard
         server.shutdown()
         server.server_close()

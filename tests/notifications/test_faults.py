@@ -18,6 +18,7 @@ from models.notices import NoticeKind, Recipient
 from notifications.deliver import DeliveryReport
 from notifications.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
 from tests.conftest import at, ctx_of, open_call
+from tests.guards import join_or_fail
 from tests.notifications.outbox_helpers import all_notices as _notices
 from tests.notifications.outbox_helpers import deliver as _deliver
 from tests.notifications.servers import HttpSink, SmtpSink, free_port, http_server, silent_server, smtp_server
@@ -138,9 +139,9 @@ def test_webhook_5xx_and_timeouts_are_retried_4xx_is_dead(loaded: str, monkeypat
              NOTICE_ROUTES='{"aboutonne@cerdd.org": "file"}', OUTBOX_DIR=str(get_settings().outbox_dir))
         first = _deliver(loaded)
         assert (first.failed, first.dead) == (2, 1)
-        sink.hang = 1.0
+        sink.hold()  # answers nothing until released: the 0.5 s timeout fires whatever the load
         assert _deliver(loaded, LATER).failed == 1  # timed out: still waiting
-        sink.hang = 0.0
+        sink.release()
         assert _deliver(loaded, LATER + timedelta(days=1)).sent == 1
     statuses = Counter(n.status for n in _notices(loaded))
     assert statuses == {"envoye": 3, "abandonne": 1}
@@ -162,8 +163,7 @@ def test_two_deliverers_at_once_send_each_notice_once(loaded: str, monkeypatch: 
         threads = [threading.Thread(target=lambda: reports.append(_deliver(loaded))) for _ in range(2)]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        join_or_fail(threads, "deux envois simultanés")
     ids = sink.message_ids()
     assert len(ids) == 120 and len(set(ids)) == 120
     assert sum(r.sent for r in reports) == 120 and all(r.sent > 0 for r in reports)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 from models.db import session_scope
 from models.links import Bearer, consultancy_bearer, issue_link, juror_bearer, pilot_bearer
 from tests.conftest import at, ctx_of
+from tests.guards import HANG_GUARD, join_or_fail, wait_for
 from transitions.portal.app import create_app
 from transitions.portal.server import build_server
 from transitions.portal.urls import home_path
@@ -102,15 +102,16 @@ def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iter
         thread.start()
         servers.append((server, thread))
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/sante", timeout=1).status_code == 200:
-                    return base
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError("le portail n'a pas démarré")
+
+        def listening() -> bool:
+            assert thread.is_alive(), "le portail s'est arrêté au démarrage (voir la sortie ci-dessus)"
+            return bool(server.started)
+
+        wait_for(listening, "le portail ne démarre pas")
+        assert httpx.get(f"{base}/sante", timeout=HANG_GUARD).status_code == 200
+        return base
 
     yield start
-    for server, thread in servers:
+    for server, _ in servers:
         server.should_exit = True
-        thread.join(timeout=10)
+    join_or_fail([thread for _, thread in servers], "le portail ne s'arrête pas")

@@ -4,14 +4,18 @@ it opens that person's page, and a link issued later by hand replaces it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import partial
 
 import pytest
 from sqlmodel import select
 
+from models import links
 from models.db import session_scope
 from models.tables import Notice
-from tests.conftest import close_call_with_territories, score, select_three_pilots
-from tests.portal.conftest import ARRAS, SECRET, link, territory
+from notifications.render import portal_link_settings
+from tests.conftest import at, close_call_with_territories, score, select_three_pilots
+from tests.portal.conftest import ARRAS, SECRET, Clock, link, territory
 from transitions.settings import reset_settings
 
 BASE = "https://portail.cerdd.example.org"
@@ -24,10 +28,26 @@ def _notices(url: str, kind: str) -> list[Notice]:
 
 
 @pytest.fixture
-def portal_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def real_portal_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portal configured; notices' links issued at the machine's instant, as in production."""
     monkeypatch.setenv("PORTAL_SECRET", SECRET)
     monkeypatch.setenv("PORTAL_BASE_URL", BASE)
     reset_settings()
+
+
+@pytest.fixture
+def link_clock() -> Clock:
+    """The real instant notices' links are issued at (their validity counts from it), held still:
+    the links of one tick are the same whether or not the machine straddles a second meanwhile."""
+    return Clock(at("2025-01-06T09:00"))
+
+
+@pytest.fixture
+def portal_settings(real_portal_settings: None, link_clock: Clock) -> Iterator[None]:
+    """The portal configured; notices' links issued at `link_clock`'s instant."""
+    links.configure(partial(portal_link_settings, clock=link_clock))
+    yield
+    links.configure(portal_link_settings)
 
 
 def test_notices_carry_a_personal_link_that_opens_the_page(loaded: str, portal_settings: None, client_for) -> None:  # noqa: ANN001
@@ -51,8 +71,6 @@ def test_notices_carry_a_personal_link_that_opens_the_page(loaded: str, portal_s
 
 
 def test_jury_notices_carry_the_jurors_link(loaded: str, portal_settings: None, client_for, clock) -> None:  # noqa: ANN001
-    from tests.conftest import at
-
     close_call_with_territories(loaded)
     score(loaded, "notes-dreal.yaml")
     convocations = _notices(loaded, "convocation_jury")
@@ -74,7 +92,7 @@ def test_late_jurors_are_reminded_with_their_link_and_a_conflict_is_not_late(
     from models.jury import find_application, missing_scores
     from models.participation import declare_conflict
     from models.stages import StageName
-    from tests.conftest import at, ctx_of
+    from tests.conftest import ctx_of
 
     close_call_with_territories(loaded)
     score(loaded, "notes-dreal.yaml")  # the Region's juror is late; Emmanuel Bertin (Cerdd) is in conflict
@@ -98,8 +116,6 @@ def test_a_digest_keeps_the_links_of_the_notices_it_carries(loaded: str, portal_
     footer, or each notice's link under it when they lead to different pages."""
     from models.delivery import digest_context
     from notifications.message import digest_message
-    from tests.conftest import at
-
     select_three_pilots(loaded)
     to_sign = _notices(loaded, "charte_a_signer")
     assert all(n.link and n.link in n.body_text for n in to_sign)  # stored as the footer shows it
@@ -121,7 +137,7 @@ def test_a_digest_keeps_the_links_of_the_notices_it_carries(loaded: str, portal_
         assert shared.text.count(several[0].link or "?") == 1 and "page personnelle" in shared.text
 
 
-def test_a_link_in_a_notice_dated_in_2015_still_opens_today(loaded: str, portal_settings: None) -> None:
+def test_a_link_in_a_notice_dated_in_2015_still_opens_today(loaded: str, real_portal_settings: None) -> None:
     """The portal checks a link's expiry in real time: a notice's link is valid for its days from the
     later of the notice's instant and the moment it was written (a replayed programme's notices)."""
     from fastapi.testclient import TestClient

@@ -6,7 +6,6 @@ outbox show it; axe-core finds no serious violation on any page; screenshots go 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,17 @@ from sqlmodel import select
 from models.db import session_scope
 from models.tables import CharterSignature, ConflictOfInterest, DeliverableFile, JuryScore, Notice, SessionAnswer
 from tests.conftest import PROJECT_ROOT, at
+from tests.needs import CHROMIUM, NO_CHROMIUM, playwright_api
 from tests.portal.conftest import ARRAS, Clock, consultancy, juror, link, territory
 from tests.portal.helpers import audits, start_arras
 
 AXE = PROJECT_ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
-CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and Path(p).exists()), None)
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = PROJECT_ROOT / "var" / "captures"
 PDF = b"%PDF-1.4\n% livrable de test\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="Chromium introuvable : installez le paquet Debian « chromium »")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)]
 
 
 def _check(page: Any, name: str) -> None:
@@ -47,7 +45,7 @@ def _check(page: Any, name: str) -> None:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api", reason="Playwright (paquet Python) n'est pas installé")
+    playwright = playwright_api()
     with playwright.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         # axe-core is injected as a script: the portal's CSP (no script at all) would refuse it

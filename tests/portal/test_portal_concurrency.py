@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.tables import CharterSignature, PortalFormUse
+from tests.guards import HANG_GUARD, join_or_fail
 from tests.portal.conftest import link, territory
 from tests.portal.helpers import audits, form_ending
 
@@ -18,7 +19,7 @@ from tests.portal.helpers import audits, form_ending
 def test_two_simultaneous_signatures_count_once(selected: str, serve: Any) -> None:
     base = serve(selected)
     _, path = link(selected, territory())
-    page = httpx.get(base + path).text
+    page = httpx.get(base + path, timeout=HANG_GUARD).text
     form = {**form_ending(page, "/charte").hidden, "signataire": "Frédéric Leturque", "qualite": "Président",
             "lu": "oui"}
     statuses: list[int] = []
@@ -26,13 +27,12 @@ def test_two_simultaneous_signatures_count_once(selected: str, serve: Any) -> No
 
     def click() -> None:
         gate.wait()
-        statuses.append(httpx.post(base + path + "/charte", data=form, timeout=30).status_code)
+        statuses.append(httpx.post(base + path + "/charte", data=form, timeout=HANG_GUARD).status_code)
 
     clicks = [threading.Thread(target=click) for _ in range(4)]
     for thread in clicks:
         thread.start()
-    for thread in clicks:
-        thread.join()
+    join_or_fail(clicks, "quatre signatures simultanées")
     assert sorted(statuses) == [303, 409, 409, 409]
     with session_scope(selected) as session:
         assert len(session.exec(select(CharterSignature)).all()) == 1

@@ -19,6 +19,7 @@ from sqlmodel import SQLModel, select
 from models.db import session_scope
 from models.jury import find_application
 from tests.conftest import at, ctx_of
+from tests.guards import HANG_GUARD
 from tests.portal.conftest import ARRAS, Clock, consultancy, juror, link, territory
 from tests.portal.helpers import form_ending, start_arras
 
@@ -62,7 +63,7 @@ def http(serve: Callable[[str], str]):  # noqa: ANN201
     clients: list[httpx.Client] = []
 
     def make(url: str) -> httpx.Client:
-        client = httpx.Client(base_url=serve(url), follow_redirects=False, timeout=60,
+        client = httpx.Client(base_url=serve(url), follow_redirects=False, timeout=HANG_GUARD,
                               headers={"connection": "close"})
         clients.append(client)
         return client

@@ -400,8 +400,9 @@ def test_a_replayed_programme_is_acted_on_at_its_last_tick(selected: str, mode: 
         page = client.get(path).text
         assert ("Programme rejoué" in page and "lundi 8 juin 2015" in page) is (mode == "rejeu")
         assert client.post(path + "/charte", data=sign_form(page)).status_code == 303
+    after = datetime.now(UTC)
     entry, = audits(selected, "charte.signee")
     if mode == "rejeu":
         assert entry.at == last_tick
-    else:
-        assert abs((entry.at - real).total_seconds()) < 60
+    else:  # the real instant of the signature, however long the request took on a busy machine
+        assert real <= entry.at <= after, (real, entry.at, after)

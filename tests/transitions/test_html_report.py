@@ -4,7 +4,6 @@ serious or critical violation. Without Chromium or Playwright the browser test i
 
 from __future__ import annotations
 
-import shutil
 from html import unescape
 from pathlib import Path
 
@@ -15,11 +14,11 @@ from models.context import load_ctx
 from models.db import session_scope
 from models.tables import Application, AuditEntry, Deliverable, Notice, Pilot
 from tests.conftest import PROJECT_ROOT, at
+from tests.needs import CHROMIUM, NO_CHROMIUM, playwright_api
 from transitions.html_export import write_report
 
 AXE = PROJECT_ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 INSTANTS = ("2015-05-01T09:00", "2015-10-15T09:00", "2016-08-01T09:00")
-CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and Path(p).exists()), None)
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = PROJECT_ROOT / "var" / "captures"
@@ -83,10 +82,11 @@ def test_a_fact_after_the_instant_is_ignored(replayed: tuple[Path, str], tmp_pat
     assert "Aucun territoire pilote à cette date." in early
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium introuvable : installez le paquet Debian « chromium »")
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
 @pytest.mark.parametrize("instant", INSTANTS)
 def test_the_report_in_headless_chromium(replayed: tuple[Path, str], tmp_path: Path, instant: str) -> None:
-    playwright = pytest.importorskip("playwright.sync_api", reason="Playwright (paquet Python) n'est pas installé")
+    playwright = playwright_api()
     _, url = replayed
     path = render(url, instant, tmp_path)
     expected = expected_numbers(url, instant)
