@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -142,19 +143,21 @@ def plan_groups(session: Session, batch: list[Notice]) -> list[list[Notice]]:
     return groups
 
 
-def mark_sent(session: Session, group: list[Notice], *, at: datetime, digest_id: str | None = None,
-              commit: bool = True) -> None:
-    """Record a successful hand-over of one notice, or of the notices a digest carried, together;
-    `commit=False` leaves the commit to the caller (several outcomes written in one transaction:
-    until then the notices stay leased, so a deliverer that dies sends them again, same Message-ID).
-    One UPDATE statement (`_SENT`), not the ORM's change tracking; the objects are updated to match."""
-    session.connection().execute(_SENT, [{"nid": n.id, "at": at, "carried_by": digest_id} for n in group])
-    for notice in group:
-        for name, value in (("status", NoticeStatus.SENT.value), ("sent_at", at), ("attempts", notice.attempts + 1),
-                            ("claimed_until", None), ("last_error", None), ("digest_id", digest_id)):
-            set_committed_value(notice, name, value)
-    if commit:
-        session.commit()
+def record_sent(session: Session, handed: Sequence[tuple[Sequence[Notice], str | None]], *, at: datetime) -> None:
+    """Record successful hand-overs: for each message, the notices it carried (one, or a digest's)
+    and the digest's Message-ID (None for a single notice). One executemany UPDATE (`_SENT`) for
+    all of them, no commit: the caller commits (until then the notices stay leased, so a
+    deliverer that dies sends them again, same Message-ID). The loaded objects are updated to match."""
+    rows = [{"nid": notice.id, "at": at, "carried_by": digest_id} for group, digest_id in handed for notice in group]
+    if not rows:
+        return
+    session.connection().execute(_SENT, rows)
+    for group, digest_id in handed:
+        for notice in group:
+            for name, value in (("status", NoticeStatus.SENT.value), ("sent_at", at),
+                                ("attempts", notice.attempts + 1), ("claimed_until", None), ("last_error", None),
+                                ("digest_id", digest_id)):
+                set_committed_value(notice, name, value)
 
 
 def digest_context(session: Session, group: list[Notice]) -> tuple[Programme, dict[str, Any]]:
