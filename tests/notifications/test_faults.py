@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,7 @@ from models import delivery
 from models.call import launch_call
 from models.db import session_scope
 from models.notices import NoticeKind, Recipient
+from notifications import deliver as deliver_module
 from notifications.deliver import DeliveryReport
 from notifications.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
 from tests.conftest import at, ctx_of, open_call
@@ -100,22 +103,76 @@ def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id(
         loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
     open_call(loaded)
     sink = SmtpSink()
-    real_mark_sent = delivery.mark_sent
+    real_record_sent = delivery.record_sent
 
     def die(*args: object, **kwargs: object) -> None:
         raise SystemExit("processus tué entre l'envoi et l'enregistrement")
 
     with smtp_server(sink) as port:
         _smtp(monkeypatch, port)
-        monkeypatch.setattr(delivery, "mark_sent", die)
+        monkeypatch.setattr(delivery, "record_sent", die)
         with pytest.raises(SystemExit):
             _deliver(loaded, lease=timedelta(0))
-        assert len(sink.received) == 1 and _notices(loaded)[0].status == "en_attente"
-        monkeypatch.setattr(delivery, "mark_sent", real_mark_sent)
+        # Accepted by the server, never recorded (the three outcomes are written in one commit).
+        assert len(sink.received) == 3 and all(n.status == "en_attente" for n in _notices(loaded))
+        monkeypatch.setattr(delivery, "record_sent", real_record_sent)
         assert _deliver(loaded, LATER).sent == 3
     ids = sink.message_ids()
-    assert len(ids) == 4 and len(set(ids)) == 3  # one detectable duplicate, same Message-ID
+    assert len(ids) == 6 and len(set(ids)) == 3  # each one detectable duplicate, same Message-ID
     assert all(n.status == "envoye" for n in _notices(loaded))
+
+
+def test_a_crash_resends_only_what_was_not_recorded_yet(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    open_call(loaded)
+    sink = SmtpSink()
+    real_record_sent = delivery.record_sent
+    records: list[int] = []
+
+    def die_at_the_second(*args: object, **kwargs: object) -> None:
+        records.append(1)
+        if len(records) >= 2:  # killed: nothing is recorded any more
+            raise SystemExit("processus tué entre l'envoi et l'enregistrement")
+        real_record_sent(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deliver_module, "RECORD_WITHIN", 0.0)  # a commit after each message
+    with smtp_server(sink) as port:
+        _smtp(monkeypatch, port)
+        monkeypatch.setattr(delivery, "record_sent", die_at_the_second)
+        with pytest.raises(SystemExit):
+            _deliver(loaded, lease=timedelta(0))
+        first, second = sink.message_ids()
+        assert Counter(n.status for n in _notices(loaded)) == {"envoye": 1, "en_attente": 2}
+        monkeypatch.setattr(delivery, "record_sent", real_record_sent)
+        assert _deliver(loaded, LATER).sent == 2
+    ids = sink.message_ids()
+    assert len(ids) == 4 and ids.count(second) == 2 and ids.count(first) == 1  # only the unrecorded one again
+    assert all(n.status == "envoye" for n in _notices(loaded))
+
+
+def test_a_refused_message_among_accepted_ones_is_never_recorded_as_sent(
+        loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    open_call(loaded)
+
+    @dataclass
+    class RefusesTheSecond(SmtpSink):
+        seen: int = 0
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            self.seen += 1
+            if self.seen == 2:
+                return "550 5.1.1 Boite inconnue"
+            return await super().handle_DATA(server, session, envelope)
+
+    sink = RefusesTheSecond()
+    with smtp_server(sink) as port:
+        _smtp(monkeypatch, port)
+        report = _deliver(loaded)
+    assert (report.sent, report.dead) == (3, 1)  # two of the three, then the manager's alert
+    notices = _notices(loaded)
+    refused = [n for n in notices if n.status == "abandonne"]
+    assert len(refused) == 1 and refused[0].sent_at is None and "550" in (refused[0].last_error or "")
+    assert refused[0].message_id not in sink.message_ids()
+    assert sorted(n.message_id for n in notices if n.status == "envoye") == sorted(sink.message_ids())
 
 
 def test_webhook_is_signed_and_carries_an_idempotency_key(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:

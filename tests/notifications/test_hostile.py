@@ -120,20 +120,20 @@ def test_a_digest_killed_between_send_and_record_is_received_under_one_message_i
     _queue(loaded, person, NoticeKind.DEADLINE_REMINDER, prefix="a")
     _queue(loaded, person, NoticeKind.DEADLINE_REMINDER, prefix="b")
     sink = SmtpSink()
-    real_mark_sent = delivery.mark_sent
+    real_record_sent = delivery.record_sent
 
     def die(*args: object, **kwargs: object) -> None:
         raise SystemExit("processus tué entre l'envoi et l'enregistrement")
 
     with smtp_server(sink) as port:
         _smtp(monkeypatch, port)
-        monkeypatch.setattr(delivery, "mark_sent", die)
+        monkeypatch.setattr(delivery, "record_sent", die)
         with pytest.raises(SystemExit):
             _deliver(loaded, lease=timedelta(0))
         assert len(sink.received) == 1
         # Meanwhile another reminder to the same person becomes due: it must not change the digest.
         _queue(loaded, person, NoticeKind.DEADLINE_REMINDER, when=LAUNCH + timedelta(hours=1), prefix="c")
-        monkeypatch.setattr(delivery, "mark_sent", real_mark_sent)
+        monkeypatch.setattr(delivery, "record_sent", real_record_sent)
         report = _deliver(loaded, LAUNCH + timedelta(hours=1))
     assert report.sent == 3 and report.messages == 2
     ids = sink.message_ids()
