@@ -203,7 +203,7 @@ def _text_part(text: str, headers: list[str], cte: str | None, nl: str) -> tuple
     or base64), its header lines given with `{cte}` where the transfer encoding goes."""
     if cte is None:
         lines = text.encode("utf-8").splitlines()
-        if max((len(line) for line in lines), default=0) > _MAX_LINE:
+        if max((len(line) for line in lines), default=0) > HEADERS.max_line_length:
             quoted = _quoted_printable(lines, nl)
             if quoted is not None:
                 return [line.format(cte="quoted-printable") for line in headers], quoted
@@ -211,9 +211,6 @@ def _text_part(text: str, headers: list[str], cte: str | None, nl: str) -> tuple
     body = nl.join(_LINES.split(payload))
     return [line.format(cte=chosen) for line in headers], body
 
-
-_MAX_LINE: int = HEADERS.max_line_length or 78
-"""The policy's line length (78): longer lines are not sent as 8bit."""
 
 _QP_UNSAFE = re.compile("([^\t\n !-<>-~]+)")
 """Runs of characters quoted-printable escapes in a body (`email.quoprimime`'s body map), kept by
@@ -242,7 +239,7 @@ def _quoted_printable(lines: list[bytes], nl: str) -> str | None:
     per-character table and encodes the first ten lines twice (to compare with base64), which
     was half of a notice's serialisation; here one regular expression splits out the runs to
     escape (the accents), each escaped from a table, and the comparison reuses the same lines."""
-    maxlinelen = _MAX_LINE
+    maxlinelen = HEADERS.max_line_length
     maxlinelen1 = maxlinelen - 1
     parts = _QP_UNSAFE.split(b"\n".join(lines).decode("latin-1"))
     parts[1::2] = [_ESCAPES[run] for run in parts[1::2]]
