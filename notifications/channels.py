@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 import random
 import re
@@ -201,86 +200,9 @@ def _calendar_method(calendar: str) -> str:
 def _text_part(text: str, headers: list[str], cte: str | None, nl: str) -> tuple[list[str], str]:
     """One text part as `set_content` encodes it (same heuristics: 7bit, 8bit, quoted-printable
     or base64), its header lines given with `{cte}` where the transfer encoding goes."""
-    if cte is None:
-        lines = text.encode("utf-8").splitlines()
-        if max((len(line) for line in lines), default=0) > HEADERS.max_line_length:
-            quoted = _quoted_printable(lines, nl)
-            if quoted is not None:
-                return [line.format(cte="quoted-printable") for line in headers], quoted
     chosen, payload = _encode_text(text, "utf-8", cte, HEADERS)
     body = nl.join(_LINES.split(payload))
     return [line.format(cte=chosen) for line in headers], body
-
-
-_QP_UNSAFE = re.compile("([^\t\n !-<>-~]+)")
-"""Runs of characters quoted-printable escapes in a body (`email.quoprimime`'s body map), kept by
-`split` (the capturing group)."""
-
-
-class _Escapes(dict[str, str]):
-    """Each run's escape (`é`, read as Latin-1, gives `=C3=A9`), computed once: the same accents
-    come back in every notice."""
-
-    def __missing__(self, run: str) -> str:
-        escaped = "=" + run.encode("latin-1").hex("=").upper()
-        if len(run) <= 8 and len(self) < 4096:  # accents, not whole paragraphs of another script
-            self[run] = escaped
-        return escaped
-
-
-_ESCAPES = _Escapes()
-
-
-def _quoted_printable(lines: list[bytes], nl: str) -> str | None:
-    """The quoted-printable body `email.contentmanager` writes for text whose UTF-8 `lines`
-    (some longer than the policy's 78 characters) it does not send as 8bit, lines ending with
-    `nl`; None when it would choose base64 (the caller then asks the library). The same bytes
-    as `quoprimime.body_encode(..., 78)`, in one pass: the library escapes through a
-    per-character table and encodes the first ten lines twice (to compare with base64), which
-    was half of a notice's serialisation; here one regular expression splits out the runs to
-    escape (the accents), each escaped from a table, and the comparison reuses the same lines."""
-    maxlinelen = HEADERS.max_line_length
-    maxlinelen1 = maxlinelen - 1
-    parts = _QP_UNSAFE.split(b"\n".join(lines).decode("latin-1"))
-    parts[1::2] = [_ESCAPES[run] for run in parts[1::2]]
-    encoded: list[str] = []
-    append = encoded.append
-    sniffed = 0
-    for number, line in enumerate("".join(parts).split("\n")):
-        start = 0
-        laststart = len(line) - 1 - maxlinelen
-        while start <= laststart:
-            stop = start + maxlinelen1
-            if line[stop - 2] == "=":
-                append(line[start:stop - 1])
-                start = stop - 2
-            elif line[stop - 1] == "=":
-                append(line[start:stop])
-                start = stop - 1
-            else:
-                append(line[start:stop] + "=")
-                start = stop
-        if line and line[-1] in " \t":
-            room = start - laststart
-            if room >= 3:
-                tail = f"={ord(line[-1]):02X}"
-            elif room == 2:
-                tail = line[-1] + "=\n"
-            else:
-                tail = f"=\n={ord(line[-1]):02X}"
-            append(line[start:-1] + tail)
-        else:
-            append(line[start:])
-        if number == 9:
-            sniffed = len(encoded)
-    if len(lines) <= 10:
-        sniffed = len(encoded)
-    # The library's choice: quoted-printable unless the first ten lines are longer so than in base64.
-    sniff = b"\n".join(lines[:10]) + b"\n"
-    if sum(len(piece) for piece in encoded[:sniffed]) + sniffed > len(binascii.b2a_base64(sniff)):
-        return None
-    body = "\n".join(encoded) + "\n"
-    return body if nl == "\n" else body.replace("\n", nl)  # no other line end is left unescaped
 
 
 _LINES = re.compile(r"\r\n|\r|\n")

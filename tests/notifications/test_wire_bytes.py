@@ -60,19 +60,3 @@ def test_attachments_take_the_librarys_path() -> None:
     assert _without_boundary(raw) == _without_boundary(bytes(build_email(message, SENDER)))
     parts = [p.get_filename() for p in message_from_bytes(raw, policy=policy.default).iter_attachments()]
     assert parts == ["charte.pdf"]
-
-
-WORDS = ["Bonjour", "réunion", "à", "l'EPCI", "=", "€", "\t", " ", "x" * 70, "déjà vu ", "\n", "\r\n", "œuvre", ".",
-         "\x0c", "\x85", "😀", "y" * 40]
-french = st.lists(st.sampled_from(WORDS), max_size=80).map("".join)
-
-
-@settings(max_examples=300, deadline=None)
-@given(body=french, html=french, linesep=st.sampled_from(["\n", "\r\n"]))
-def test_long_french_lines_are_quoted_printable_as_the_library_writes_them(body: str, html: str,
-                                                                            linesep: str) -> None:
-    """Mostly ASCII text with accents and lines over 78 characters: the quoted-printable path
-    (`channels._quoted_printable`), soft breaks, escapes cut at a line's end, trailing blanks."""
-    message = _message(body, html, None)
-    assert _without_boundary(email_bytes(message, SENDER, linesep=linesep)) == \
-        _without_boundary(_library(message, linesep))
