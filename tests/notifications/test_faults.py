@@ -122,7 +122,10 @@ def test_a_crash_between_sending_and_recording_resends_with_the_same_message_id(
     assert all(n.status == "envoye" for n in _notices(loaded))
 
 
-def test_a_crash_resends_only_what_was_not_recorded_yet(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("bound", [{"RECORD_WITHIN": 0.0}, {"RECORD_WITHIN": 3600.0, "RECORD_EVERY": 1}],
+                         ids=["par-seconde", "par-message"])
+def test_a_crash_resends_only_what_was_not_recorded_yet(loaded: str, monkeypatch: pytest.MonkeyPatch,
+                                                        bound: dict[str, float]) -> None:
     open_call(loaded)
     sink = SmtpSink()
     real_record_sent = delivery.record_sent
@@ -134,7 +137,8 @@ def test_a_crash_resends_only_what_was_not_recorded_yet(loaded: str, monkeypatch
             raise SystemExit("processus tué entre l'envoi et l'enregistrement")
         real_record_sent(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(deliver_module, "RECORD_WITHIN", 0.0)  # a commit after each message
+    for name, value in bound.items():  # a commit after each message, by time or by count
+        monkeypatch.setattr(deliver_module, name, value)
     with smtp_server(sink) as port:
         _smtp(monkeypatch, port)
         monkeypatch.setattr(delivery, "record_sent", die_at_the_second)
