@@ -197,3 +197,38 @@ def test_an_existing_database_fills_its_rows_at_its_next_tick(loaded: str) -> No
     run_tick_plain(launch)
     with session_scope(loaded) as session:
         assert _current(session) and _rows(session) == _planned_after(session, launch) != set()
+
+
+def _tick_with_a_fact_in_between(url: str, fact: bool) -> datetime:
+    """A tick whose stages run while another process records a fact (or not): planned from `plan_tick`,
+    the fact committed, then the stages and `finish_tick`. Returns the tick's instant."""
+    from flows.plain import finish_tick, plan_tick, run_one_stage
+
+    settled = parse_instant("2015-06-05T10:00")
+    run_tick_plain(settled)
+    with session_scope(url) as session:
+        assert _current(session)
+        instant = session.exec(select(func.min(PlannedEvent.due_at))).one()
+    assert instant is not None
+    result = plan_tick(instant, record_idle=True)
+    assert result.due and not result.recorded  # a stage runs: the rows were current when it began
+    if fact:
+        with session_scope(url) as session:  # `transitions withdraw` in another process
+            ctx = ctx_of(session)
+            for pilot in pilots.pilots(ctx):  # no charter awaits signatures any more
+                pilots.withdraw(ctx, pilot, reason="Élections", at=instant)
+    for each in STAGES:
+        only = result.stage_programmes(each.name, every_stage=False)
+        if only:
+            run_one_stage(each.name, instant, only=only)
+    finish_tick(result, instant)
+    return instant
+
+
+@pytest.mark.parametrize("fact", [False, True])
+def test_a_tick_keeps_its_rows_only_when_no_fact_was_recorded_meanwhile(selected: str, fact: bool) -> None:
+    """`record_tick` keeps the rows of a programme whose facts did not change during the tick (what
+    `write_plan` would write), and plans them again when a fact was recorded while its stages ran."""
+    instant = _tick_with_a_fact_in_between(selected, fact)
+    with session_scope(selected) as session:
+        assert _rows(session) == _planned_after(session, instant)
