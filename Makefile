@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= var/demo
 
-.PHONY: setup demo test lint bench bench-kill clean
+.PHONY: setup demo test lint bench bench-repeat bench-kill clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ test: lint
 # Every figure beside its floor, measured in one run (< 15 min): writes bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Is each ratio repeatable? Two runs in a row, compared ratio by ratio (bench/REPEAT.md; exit 1 past 15%).
+bench-repeat: $(STAMP)
+	mkdir -p var/bench-first
+	$(BIN)/python bench/run.py --out var/bench-first/RESULTS.md
+	$(BIN)/python bench/run.py
+	$(BIN)/python bench/compare.py var/bench-first/results.json bench/results.json --markdown bench/REPEAT.md
 
 # Crash safety of delivery under 100 SIGKILLs (slow): writes bench/RESULTS-kill.md.
 bench-kill: $(STAMP)
