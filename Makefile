@@ -26,7 +26,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# Every figure beside its floor, measured in one run (< 15 min): writes bench/RESULTS.md.
+# Every figure beside its floor, measured in one run (about 5 min on 2 cores): writes bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
