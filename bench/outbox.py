@@ -11,16 +11,21 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 WORK = Path(tempfile.mkdtemp(prefix="transitions-bench-outbox-"))
 os.environ.update({"DATABASE_URL": f"sqlite:///{WORK / 'bench.db'}", "OUTBOX_DIR": str(WORK / "outbox"),
                    "PREFECT_HOME": str(WORK / "prefect")})
 
 from sqlmodel import Session, delete  # noqa: E402
 
+from bench.timing import in_turn  # noqa: E402
 from models.clock import parse_instant  # noqa: E402
 from models.context import install_programme  # noqa: E402
 from models.db import get_engine, migrate, session_scope  # noqa: E402
@@ -66,30 +71,18 @@ def through_outbox(count: int, url: str) -> None:
     assert report.sent == count, report
 
 
-def measure(actions: dict[str, object], rounds: int) -> dict[str, tuple[float, float, float, list[float]]]:
-    """Median wall and CPU seconds of each action over `rounds` runs taken in turn (A, B, A, B…),
-    the 1-minute load average before each; then the peak traced memory of one more run of each
-    (tracemalloc is slow: not timed)."""
-    import os
-    import statistics
-
-    walls: dict[str, list[float]] = {name: [] for name in actions}
-    cpus: dict[str, list[float]] = {name: [] for name in actions}
-    loads: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(max(rounds, 3)):
-        for name, action in actions.items():
-            loads[name].append(os.getloadavg()[0])
-            cpu, start = time.process_time(), time.perf_counter()
-            action()  # type: ignore[operator]
-            walls[name].append(time.perf_counter() - start)
-            cpus[name].append(time.process_time() - cpu)
+def measure(actions: dict[str, Callable[[], Any]], rounds: int) -> dict[str, tuple[float, float, float, list[float]]]:
+    """Median wall and CPU seconds of each action over `rounds` runs taken in turn (A, B, A, B…,
+    `bench.timing.in_turn`), the 1-minute load average before each; then the peak traced memory
+    of one more run of each (tracemalloc is slow: not timed)."""
+    measured = in_turn(actions, rounds)
     result = {}
     for name, action in actions.items():
         tracemalloc.start()
-        action()  # type: ignore[operator]
+        action()
         peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
         tracemalloc.stop()
-        result[name] = (statistics.median(walls[name]), statistics.median(cpus[name]), peak, loads[name])
+        result[name] = (measured[name].wall, measured[name].cpu, peak, measured[name].loads)
     return result
 
 

@@ -9,17 +9,19 @@ whole `transitions demo` against Prefect's floor).
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 WORK = Path(tempfile.mkdtemp(prefix="transitions-bench-"))
 os.environ.update({"DATABASE_URL": f"sqlite:///{WORK / 'bench.db'}", "OUTBOX_DIR": str(WORK / "outbox"),
                    "PREFECT_HOME": str(WORK / "prefect")})
 os.environ.pop("PREFECT_API_URL", None)
 
+from bench.timing import in_turn  # noqa: E402
 from transitions.prefect_env import configure_prefect  # noqa: E402
 from transitions.settings import get_settings  # noqa: E402
 
@@ -49,31 +51,16 @@ def main(rounds: int) -> None:
         from flows.tick import tick_flow
 
         tick_flow(as_of=as_of)  # warm-up: starts the temporary server
-        measured = _in_turn({"plain": plain, "flow": lambda: tick_flow(as_of=as_of)}, rounds)
-    (baseline, base_cpu, loads), (flow, flow_cpu, flow_loads) = measured["plain"], measured["flow"]
-    loads += flow_loads
+        measured = in_turn({"plain": plain, "flow": lambda: tick_flow(as_of=as_of)}, rounds)
+    baseline, base_cpu, flow, flow_cpu = (measured["plain"].wall, measured["plain"].cpu, measured["flow"].wall,
+                                          measured["flow"].cpu)
+    loads = measured["plain"].loads + measured["flow"].loads
     print(f"tick at an idle instant, median of {rounds} runs in turn (plain, flow, plain, flow…), "
           f"load average {min(loads):.1f}–{max(loads):.1f}")
     print(f"  stages as plain functions (baseline): {baseline * 1000:7.1f} ms wall {base_cpu * 1000:7.1f} ms CPU"
           "   1.0x")
     print(f"  tick flow on Prefect (heartbeat off): {flow * 1000:7.1f} ms wall {flow_cpu * 1000:7.1f} ms CPU   "
           f"{flow / baseline:.1f}x wall, {flow_cpu / base_cpu:.1f}x CPU")
-
-
-def _in_turn(actions, rounds: int) -> dict[str, tuple[float, float, list[float]]]:  # type: ignore[no-untyped-def]
-    """Median wall and CPU seconds of each action, run in turn round after round, and the 1-minute
-    load average read before each run."""
-    walls: dict[str, list[float]] = {name: [] for name in actions}
-    cpus: dict[str, list[float]] = {name: [] for name in actions}
-    loads: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(max(rounds, 3)):
-        for name, action in actions.items():
-            loads[name].append(os.getloadavg()[0])
-            cpu, start = time.process_time(), time.perf_counter()
-            action()
-            walls[name].append(time.perf_counter() - start)
-            cpus[name].append(time.process_time() - cpu)
-    return {name: (statistics.median(walls[name]), statistics.median(cpus[name]), loads[name]) for name in actions}
 
 
 if __name__ == "__main__":

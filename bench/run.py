@@ -49,21 +49,9 @@ os.environ.pop("PREFECT_API_URL", None)
 # As the product runs on a user's machine: Python caches bytecode (a shell that forbids it would make
 # every cold process compile our ~55 modules again, ~50 ms of CPU on `transitions status`).
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+from bench.timing import Measure, in_turn, load1  # noqa: E402
+
 ENV = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-
-
-@dataclass
-class Measure:
-    """Medians of one side of a ratio, sampled in turn with the other side(s) (A, B, A, B…): wall
-    and CPU seconds (user + system; this process's threads in process, the child and the children
-    it waited for as a subprocess), the 1-minute load average read before each sample, and for a
-    subprocess its peak resident memory (MiB, its descendants summed)."""
-
-    wall: float
-    cpu: float
-    loads: list[float]
-    samples: int
-    peak: float | None = None
 
 
 def load_range(*measures: Measure) -> str:
@@ -141,30 +129,6 @@ LOG: list[str] = []
 def say(text: str) -> None:
     print(text, flush=True)
     LOG.append(text)
-
-
-def load1() -> float:
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-
-
-def in_turn(actions: dict[str, Callable[[], Any]], rounds: int,
-            setups: dict[str, Callable[[], Any]] | None = None) -> dict[str, Measure]:
-    """Each action run once per round, in turn (A, B, A, B…), so that load drifts hit all alike;
-    `setups[name]` (not measured) runs before each run of `name`. Medians of wall and CPU time."""
-    walls: dict[str, list[float]] = {name: [] for name in actions}
-    cpus: dict[str, list[float]] = {name: [] for name in actions}
-    loads: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(max(rounds, 3)):
-        for name, action in actions.items():
-            if setups and name in setups:
-                setups[name]()
-            loads[name].append(load1())
-            cpu, start = time.process_time(), time.perf_counter()
-            action()
-            walls[name].append(time.perf_counter() - start)
-            cpus[name].append(time.process_time() - cpu)
-    return {name: Measure(statistics.median(walls[name]), statistics.median(cpus[name]), loads[name],
-                          len(walls[name])) for name in actions}
 
 
 def median_time(action: Callable[[], Any], rounds: int, setup: Callable[[], Any] | None = None) -> float:
