@@ -327,11 +327,6 @@ def parse_document(text: str, name: str, what: str) -> tuple[dict[str, Any], dic
     return raw, lines
 
 
-def parse_mapping(text: str, name: str, what: str) -> dict[str, Any]:
-    """Parse YAML, or JSON for a `.json` name; a mapping is required (see `parse_document`)."""
-    return parse_document(text, name, what)[0]
-
-
 def load_model(path: Path, model: type[M], what: str, *, refusal: str | None = None) -> tuple[M, str]:
     """Read, parse and validate a user's file: the model and the file's text.
 
@@ -472,22 +467,6 @@ def _nearest_line(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> in
         if loc[:size] in lines:
             return lines[loc[:size]]
     return None
-
-
-def yaml_lines(text: str) -> dict[tuple[Any, ...], int]:
-    """Map each path of a YAML document to its 1-based line, to point users at their mistake.
-    Composed by the strict loader: aliases are refused, never expanded."""
-    try:
-        loader = _StrictLoader(text)
-    except yaml.YAMLError:
-        return {}
-    try:
-        node = loader.get_single_node()
-    except (yaml.YAMLError, RecursionError, ValueError):
-        return {}
-    finally:
-        loader.dispose()
-    return _node_lines(node) if node is not None else {}
 
 
 def _node_lines(root: yaml.Node) -> dict[tuple[Any, ...], int]:
