@@ -92,7 +92,7 @@ class Ctx:
         return parse_register(sha, departements, lambda: _snapshot_text(self.session, sha))
 
     def prefetch(self, kind: NoticeKind, requests: Iterable[tuple[str, list[Recipient]]]) -> None:
-        """Read ahead, in one query per 500 keys, which of these notices (`key`, recipients) are
+        """Read ahead, in one query per `models.db.IN_LIST` keys, which of these notices (`key`, recipients) are
         already queued, so that the `notify` calls for them that follow ask the outbox nothing:
         a stage walking every active pilot's reminders, most of them sent long ago, makes a few
         queries instead of one per reminder."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, Table, event, select, text
 from sqlalchemy.engine import Dialect, make_url
@@ -231,3 +231,15 @@ def migrate(url: str) -> None:
     config.attributes["engine"] = get_engine(url)
     with _sqlite_file_lock(url):
         command.upgrade(config, "head")
+
+
+_Item = TypeVar("_Item")
+IN_LIST = 500
+"""Values bound in one `IN (…)` list at most: well under SQLite's 32,766 host parameters and
+PostgreSQL's 65,535, and short enough to keep each statement's plan cheap."""
+
+
+def in_batches(values: Sequence[_Item], size: int = IN_LIST) -> Iterator[Sequence[_Item]]:
+    """`values` in consecutive slices of at most `size`, for queries that bind them in an `IN` list."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]

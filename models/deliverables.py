@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from models import history
 from models.clock import format_paris, paris, utc
 from models.context import Ctx
+from models.db import in_batches
 from models.errors import InvalidInput, NotFound, Refused
 from models.notices import NoticeKind, Recipient
 from models.pilots import find_pilot, pilots
@@ -53,11 +54,11 @@ def open_deliverables(ctx: Ctx) -> dict[int, list[Any]]:
 
 
 def _rows(ctx: Ctx, ids: list[int]) -> dict[int, Deliverable]:
-    """These deliverables as row objects, by id (one query per 500)."""
+    """These deliverables as row objects, by id (one query per `models.db.IN_LIST` ids)."""
     found: dict[int, Deliverable] = {}
-    for start in range(0, len(ids), 500):
+    for batch in in_batches(ids):
         found.update((row.id or 0, row) for row in ctx.session.exec(
-            select(Deliverable).where(col(Deliverable.id).in_(ids[start:start + 500]))))
+            select(Deliverable).where(col(Deliverable.id).in_(batch))))
     return found
 
 

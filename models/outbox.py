@@ -10,7 +10,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from models.clock import format_paris
-from models.db import insert_new_rows
+from models.db import in_batches, insert_new_rows
 from models.errors import NotFound, Refused
 from models.identifiers import message_id
 from models.notices import (
@@ -37,9 +37,9 @@ def dedup_key(kind: NoticeKind, key: str, recipient: Recipient) -> str:
 
 def queued_keys(session: Session, keys: Collection[str]) -> set[str]:
     """Those of `keys` already in the outbox: one indexed query per 500 keys."""
-    wanted, found = list(keys), set[str]()
-    for start in range(0, len(wanted), 500):
-        found.update(session.exec(_QUEUED, params={"keys": wanted[start:start + 500]}))
+    found = set[str]()
+    for batch in in_batches(list(keys)):
+        found.update(session.exec(_QUEUED, params={"keys": batch}))
     return found
 
 
