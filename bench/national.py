@@ -147,7 +147,7 @@ def build(url: str, pilots: int, *, until: datetime = DEFAULT_UNTIL, step: timed
     `capacity`, the register holds every EPCI of the copies, and the applications below the
     threshold take the EPCI numbered from `capacity` on (where a build of `capacity` pilots puts
     them)."""
-    from models import jury
+    from models import charter, jury
     from models import pilots as pilot_rules
     from models.call import close_call, launch_call
     from models.decision import DecisionForm, decide_from_form
@@ -207,7 +207,7 @@ def build(url: str, pilots: int, *, until: datetime = DEFAULT_UNTIL, step: timed
         ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
         for pilot in pilot_rules.pilots(ctx):
             for party in ctx.definition.accompaniment.charter.parties:
-                pilot_rules.sign_charter(ctx, pilot, party=party, signatory="Signataire", at=SIGNED)
+                charter.sign_charter(ctx, pilot, party=party, signatory="Signataire", at=SIGNED)
     say(f"{pilots} pilots selected and signed")
     sink = Channels.single(Sink())
     instant = KICKOFF
