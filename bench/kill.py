@@ -72,7 +72,7 @@ def main(kills: int, singles: int, people: int) -> None:
     from models.db import dispose_engines, migrate, session_scope
     from models.notices import NoticeKind, Recipient
     from models.tables import Notice
-    from notifications.render import render_notice
+    from notifications.render import portal_linker, render_notice
     from transitions.programmes import load_programme
 
     migrate(url)
@@ -80,7 +80,7 @@ def main(kills: int, singles: int, people: int) -> None:
     with session_scope(url) as session:
         install_programme(session, load_programme(ROOT / "programmes" / "cerdd-2015.yaml"), at, "bench")
     with session_scope(url) as session:
-        ctx = load_ctx(session, renderer=render_notice)
+        ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
         for index in range(singles):
             ctx.notify(NoticeKind.CALL_LAUNCHED, [Recipient(f"epci{index}@example.org", f"EPCI n°{index}")],
                        key=f"lot-{index}", context={}, at=at)

@@ -244,8 +244,8 @@ def _charters(url: str) -> dict[int, tuple[str, str]]:
     """Each pilot's application id → (charter text, its SHA-256), by the product's functions."""
     from sqlmodel import select
 
+    from models.charter import charter_text
     from models.context import load_ctx
-    from models.participation import charter_text
     from models.tables import Pilot
 
     found: dict[int, tuple[str, str]] = {}

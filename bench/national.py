@@ -36,7 +36,7 @@ from models.context import ProgrammeBundle, install_programme, load_ctx  # noqa:
 from models.db import get_engine, migrate, session_scope  # noqa: E402
 from models.programme import ProgrammeDefinition  # noqa: E402
 from notifications.message import Message  # noqa: E402
-from notifications.render import render_notice  # noqa: E402
+from notifications.render import portal_linker, render_notice  # noqa: E402
 
 PROGRAMME = ROOT / "programmes" / "cerdd-2015.yaml"
 EXAMPLE = ROOT / "examples" / "candidature-cu-arras.yaml"
@@ -147,7 +147,7 @@ def build(url: str, pilots: int, *, until: datetime = DEFAULT_UNTIL, step: timed
     `capacity`, the register holds every EPCI of the copies, and the applications below the
     threshold take the EPCI numbered from `capacity` on (where a build of `capacity` pilots puts
     them)."""
-    from models import jury
+    from models import charter, jury
     from models import pilots as pilot_rules
     from models.call import close_call, launch_call
     from models.decision import DecisionForm, decide_from_form
@@ -176,23 +176,23 @@ def build(url: str, pilots: int, *, until: datetime = DEFAULT_UNTIL, step: timed
                              register_csv(register))
     with session_scope(url) as session:
         install_programme(session, bundle, INSTALLED, "bench")
-        launch_call(load_ctx(session, renderer=render_notice), LAUNCH)
+        launch_call(load_ctx(session, renderer=render_notice, linker=portal_linker()), LAUNCH)
     submission = read_application(EXAMPLE)
     template = submission.form.model_dump(mode="json")
     from models.applications import submit
 
     for first in range(0, count, 200):
         with session_scope(url) as session:
-            ctx = load_ctx(session, renderer=render_notice)
+            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             for index in range(first, min(count, first + 200)):
                 form = _form(template, number(index))
                 submit(ctx, form, submission.pieces, at=SUBMITTED + timedelta(seconds=index),
                        submitted_by=form.responsables_operationnels[0].courriel)
     say(f"{count} applications submitted")
     with session_scope(url) as session:
-        close_call(load_ctx(session, renderer=render_notice), DEADLINE)
+        close_call(load_ctx(session, renderer=render_notice, linker=portal_linker()), DEADLINE)
     with session_scope(url) as session:
-        ctx = load_ctx(session, renderer=render_notice)
+        ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
         criteria = [c.key for c in ctx.definition.jury.criteria]
         for member in ctx.definition.jury.members:
             notes = {epci_siren(number(index)): dict.fromkeys(criteria, 5 if index < pilots else 2)
@@ -201,13 +201,13 @@ def build(url: str, pilots: int, *, until: datetime = DEFAULT_UNTIL, step: timed
     say("scored")
     _tick(url, MEETING)
     with session_scope(url) as session:
-        decide_from_form(load_ctx(session, renderer=render_notice), DecisionForm(secretaire="Emmanuel Bertin"),
-                         MEETING)
+        decide_from_form(load_ctx(session, renderer=render_notice, linker=portal_linker()),
+                         DecisionForm(secretaire="Emmanuel Bertin"), MEETING)
     with session_scope(url) as session:
-        ctx = load_ctx(session, renderer=render_notice)
+        ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
         for pilot in pilot_rules.pilots(ctx):
             for party in ctx.definition.accompaniment.charter.parties:
-                pilot_rules.sign_charter(ctx, pilot, party=party, signatory="Signataire", at=SIGNED)
+                charter.sign_charter(ctx, pilot, party=party, signatory="Signataire", at=SIGNED)
     say(f"{pilots} pilots selected and signed")
     sink = Channels.single(Sink())
     instant = KICKOFF
@@ -225,7 +225,7 @@ def _tick(url: str, instant: datetime) -> None:
 
     for stage in STAGES:
         with session_scope(url) as session:
-            run_stage(session, stage.name, instant, renderer=render_notice)
+            run_stage(session, stage.name, instant, renderer=render_notice, linker=portal_linker())
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ from models.tables import Notice  # noqa: E402
 from notifications.channels import build_email  # noqa: E402
 from notifications.deliver import deliver_due  # noqa: E402
 from notifications.message import single_message  # noqa: E402
-from notifications.render import render_notice  # noqa: E402
+from notifications.render import portal_linker, render_notice  # noqa: E402
 from notifications.routing import from_settings  # noqa: E402
 from transitions.programmes import load_programme  # noqa: E402
 from transitions.settings import get_settings  # noqa: E402
@@ -61,7 +61,7 @@ def through_outbox(count: int, url: str) -> None:
         session.exec(delete(Notice))  # type: ignore[call-overload]
         from models.context import load_ctx
 
-        ctx = load_ctx(session, renderer=render_notice)
+        ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
         for index in range(count):
             ctx.notify(NoticeKind.CALL_LAUNCHED, [Recipient(f"epci{index}@example.org", f"EPCI {index}")],
                        key=f"bench-{index}", context={}, at=AT)

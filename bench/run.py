@@ -399,13 +399,13 @@ def _render_and_queue(url: str, count: int, instant: datetime) -> Callable[[], A
     from models.db import session_scope
     from models.notices import NoticeKind, Recipient
     from models.tables import Deliverable, Pilot
-    from notifications.render import render_notice
+    from notifications.render import portal_linker, render_notice
 
     count = max(count, 1)
 
     def queue() -> None:
         with session_scope(url) as session:
-            ctx = load_ctx(session, renderer=render_notice)
+            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             rows = session.exec(select(Deliverable, Pilot).join(Pilot).limit(count)).all()
             for index in range(count):
                 task, pilot = rows[index % len(rows)]
@@ -658,7 +658,7 @@ def bench_delivery(count: int, rounds: int) -> None:
     from models.notices import NoticeKind, Recipient
     from models.tables import Notice
     from notifications.deliver import deliver_due
-    from notifications.render import render_notice
+    from notifications.render import portal_linker, render_notice
     from notifications.routing import from_settings
     from transitions.programmes import load_programme
     from transitions.settings import get_settings, reset_settings
@@ -682,7 +682,7 @@ def bench_delivery(count: int, rounds: int) -> None:
         def queue() -> None:
             with session_scope(url) as session:
                 session.exec(delete(Notice))  # type: ignore[call-overload]
-                ctx = load_ctx(session, renderer=render_notice)
+                ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
                 for index in range(count):
                     ctx.notify(NoticeKind.CALL_LAUNCHED, [Recipient(f"epci{index}@example.org", f"EPCI {index}")],
                                key=f"bench-{index}", context={}, at=at)

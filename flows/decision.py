@@ -13,7 +13,7 @@ from prefect.input import RunInput
 
 from models.db import session_scope
 from models.decision import DecisionForm, decide_from_form, proposal
-from notifications.render import render_notice
+from notifications.render import portal_linker, render_notice
 from transitions.settings import get_settings
 
 WAIT = 14 * 24 * 3600
@@ -41,7 +41,7 @@ def record_task(programme: str | None, answer: DecisionForm) -> int:
     from models.errors import Refused
 
     with session_scope(get_settings().database_url) as session:
-        ctx = load_ctx(session, programme, renderer=render_notice)
+        ctx = load_ctx(session, programme, renderer=render_notice, linker=portal_linker())
         try:
             return decide_from_form(ctx, answer, datetime.now(UTC))  # the instant the secretary answered
         except Refused as exc:

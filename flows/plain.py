@@ -21,7 +21,7 @@ from models.schedule import (
 )
 from models.stages import StageName
 from notifications.deliver import DeliveryReport, deliver_due
-from notifications.render import render_notice
+from notifications.render import portal_linker, render_notice
 from notifications.routing import from_settings
 from transitions.settings import Settings, get_settings
 
@@ -62,7 +62,7 @@ def run_one_stage(stage: StageName, as_of: datetime, programme: str | None = Non
     """Run one stage in its own transaction; returns the number of changes."""
     settings = settings or get_settings()
     with session_scope(settings.database_url) as session:
-        return run_stage(session, stage, as_of, programme, renderer=render_notice, only=only)
+        return run_stage(session, stage, as_of, programme, renderer=render_notice, linker=portal_linker(), only=only)
 
 
 def plan_tick(as_of: datetime, programme: str | None = None, settings: Settings | None = None, *,
@@ -166,7 +166,8 @@ def remind_attendance(as_of: datetime, programme: str | None = None, settings: S
 
     settings = settings or get_settings()
     with session_scope(settings.database_url) as session:
-        return sum(attendance_reminders(ctx, as_of) for ctx in all_ctx(session, lock=True, renderer=render_notice)
+        return sum(attendance_reminders(ctx, as_of)
+                   for ctx in all_ctx(session, lock=True, renderer=render_notice, linker=portal_linker())
                    if programme in (None, ctx.programme.slug))
 
 

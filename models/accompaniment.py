@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 
+from models.charter import party_of, sign_by, signatures
 from models.context import Ctx
 from models.history import History
 from models.notices import NoticeKind, Recipient
-from models.pilots import party_of, pilots, sign_by, signatures
+from models.pilots import pilots
 from models.recipients import all_parties, consultancy_contacts, manager, territory_contacts
 from models.stages import StageName, stage
 from models.tables import (

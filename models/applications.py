@@ -13,7 +13,7 @@ from models.clock import format_paris
 from models.context import Ctx, ensure_organisation
 from models.db import lock_row
 from models.errors import Refused
-from models.forms import ApplicationForm, LeadKind, PartnerKind, length_warnings
+from models.forms import ApplicationForm, LeadKind, PartnerKind, form_of, length_warnings
 from models.notices import NoticeKind
 from models.recipients import applicants
 from models.register import Register
@@ -42,17 +42,6 @@ class Admissibility:
     admissible: bool
     reason: str | None = None
     warnings: list[str] = field(default_factory=list)
-
-
-def form_of(session: Session, application: Application) -> ApplicationForm:
-    """The application's current version, as a form."""
-    version = session.exec(
-        select(ApplicationVersion).where(
-            ApplicationVersion.application_id == application.id,
-            ApplicationVersion.version == application.version,
-        )
-    ).one()
-    return ApplicationForm.model_validate(version.payload)
 
 
 def lead_kind(form: ApplicationForm, register: Register) -> OrgKind:

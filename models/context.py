@@ -1,5 +1,6 @@
 """A programme as domain functions see it (its row, its validated definition, its stored register,
-the renderer its notices are written with), and installing a programme into the database."""
+the renderer its notices are written with and the linker that writes their links to the portal),
+and installing a programme into the database."""
 
 from __future__ import annotations
 
@@ -46,13 +47,16 @@ class Ctx:
     """A programme as the domain functions see it, inside one session.
 
     `renderer` writes the notices a domain function asks for (`notify`); read-only uses may
-    leave it out.
+    leave it out. `linker` writes each notice's personal link to the portal (`models.links.
+    notice_linker`), given by whoever loads the context like the renderer; without one, notices
+    carry no link.
     """
 
     session: Session
     programme: Programme
     definition: ProgrammeDefinition
     renderer: Renderer | None = None
+    linker: NoticeLinker | None = None
     _queued: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
     """Deduplication keys read ahead (`prefetch`): whether each is already in the outbox."""
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
@@ -113,8 +117,7 @@ class Ctx:
         `calendar` writes each recipient's iCalendar part."""
         if self.renderer is None:  # a programming error: a writing command must give one
             raise RuntimeError("this context was loaded without a renderer: it cannot queue notices")
-        from models.links import notice_link  # links build on this module
-
+        linker = self.linker
         keys = [dedup_key(kind, key, person) for person in recipients]
         known = all(notice_key in self._queued for notice_key in keys)
         if known and all(self._queued[notice_key] for notice_key in keys):
@@ -122,7 +125,7 @@ class Ctx:
         created = enqueue(self.session, programme=self.programme, definition=self.definition,
                           renderer=self.renderer, kind=kind, recipients=recipients, key=key, context=context,
                           at=at, deliver_after=deliver_after, calendar=calendar,
-                          linker=lambda person: notice_link(self, kind, person, context, at),
+                          linker=None if linker is None else lambda person: linker(self, kind, person, context, at),
                           queued={k for k in keys if self._queued[k]} if known else None)
         if known:
             self._queued.update(dict.fromkeys(keys, True))
@@ -133,6 +136,11 @@ class Ctx:
         audit.record(self.session, programme_id=self.programme_id, at=at, actor=actor,
                      action=action, entity=entity, entity_id=entity_id, summary=summary,
                      details=dict(details))
+
+
+NoticeLinker = Callable[[Ctx, NoticeKind, Recipient, Mapping[str, Any], datetime], str | None]
+"""Writes the personal link a notice carries to one recipient (the templates' `lien`), or None:
+called as `linker(ctx, kind, recipient, context, at)`."""
 
 
 def _snapshot_text(session: Session, sha: str) -> str:
@@ -148,7 +156,7 @@ its cache key and ORM compile state on the statement, about half of a small quer
 
 
 def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | None = None,
-             lock: bool = False) -> Ctx:
+             linker: NoticeLinker | None = None, lock: bool = False) -> Ctx:
     """The programme named `slug`, or the only one loaded. With `lock`, the programmes are held
     until the transaction ends, as `all_ctx` holds them.
 
@@ -169,15 +177,16 @@ def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | 
         if not found:
             raise NotFound(f"Le programme « {slug} » n'est pas chargé dans la base.")
         programme = found[0]
-    return Ctx(session, programme, definition_of(programme), renderer)
+    return Ctx(session, programme, definition_of(programme), renderer, linker)
 
 
-def all_ctx(session: Session, *, lock: bool = False, renderer: Renderer | None = None) -> list[Ctx]:
+def all_ctx(session: Session, *, lock: bool = False, renderer: Renderer | None = None,
+            linker: NoticeLinker | None = None) -> list[Ctx]:
     """Every loaded programme. With `lock`, the programmes are held until the transaction ends
     (PostgreSQL: their rows; SQLite: the write lock), so two ticks running at once advance a
     programme one after the other."""
     programmes = session.exec(lock_for_update(session, _PROGRAMMES) if lock else _PROGRAMMES).all()
-    return [Ctx(session, p, definition_of(p), renderer) for p in programmes]
+    return [Ctx(session, p, definition_of(p), renderer, linker) for p in programmes]
 
 
 _DEFINITIONS: dict[int, tuple[dict[str, Any], ProgrammeDefinition]] = {}
@@ -202,7 +211,8 @@ def definition_of(programme: Programme) -> ProgrammeDefinition:
 
 
 def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, actor: str, *,
-                      renderer: Renderer | None = None, mode: str = ProgrammeMode.LIVE) -> tuple[Ctx, bool]:
+                      renderer: Renderer | None = None, linker: NoticeLinker | None = None,
+                      mode: str = ProgrammeMode.LIVE) -> tuple[Ctx, bool]:
     """Store a programme (definition, register, wording) in the database; installing the same
     bundle again changes nothing. Returns the programme's context and whether anything changed.
 
@@ -229,7 +239,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
                          entity="programme", entity_id=existing.id,
                          summary=f"Programme {existing.slug} en mode {mode}.")
         if existing.definition == data and existing.templates == templates and existing.register_sha256 == sha:
-            return Ctx(session, existing, definition, renderer), moved
+            return Ctx(session, existing, definition, renderer, linker), moved
         if existing.state != ProgrammeState.READY:
             before = ProgrammeDefinition.model_validate(existing.definition)
             if _calendar(before) != _calendar(definition):
@@ -241,7 +251,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
         existing.templates = templates
         existing.register_sha256 = sha
         existing.title = definition.title
-        ctx = Ctx(session, existing, definition, renderer)
+        ctx = Ctx(session, existing, definition, renderer, linker)
         ctx.audit(at, actor, "programme.mis_a_jour", "programme", existing.id,
                   f"Définition du programme {definition.slug} mise à jour depuis {bundle.source}.")
         return ctx, True
@@ -249,7 +259,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
                           templates=templates, register_sha256=sha, loaded_at=at, mode=mode)
     session.add(programme)
     session.flush()
-    ctx = Ctx(session, programme, definition, renderer)
+    ctx = Ctx(session, programme, definition, renderer, linker)
     ensure_organisation(session, OrgKind.ORGANISER, definition.organiser.name, None)
     ensure_organisation(session, OrgKind.CONSULTANCY, definition.consultancy.name, None)
     ctx.audit(at, actor, "programme.charge", "programme", programme.id,

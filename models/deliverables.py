@@ -1,6 +1,7 @@
 """The consultancy's deliverables per pilot: due dates (changed only with a reason), reminders and
-overdue notices following the current due date, delivery, and the Cerdd's review (accepted, or
-returned for rework with a comment)."""
+overdue notices following the current due date, delivery (with its file, from the portal), the
+consultancy's requests for a new due date and the Cerdd's decision on them, and the Cerdd's review
+(accepted, or returned for rework with a comment)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,18 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
-from models import history
+from models import attachments, history
 from models.clock import format_paris, paris, utc
 from models.context import Ctx
 from models.db import in_batches
-from models.errors import InvalidInput, NotFound, Refused
+from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
 from models.notices import NoticeKind, Recipient
 from models.pilots import find_pilot, pilots
 from models.recipients import consultancy_contacts, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
-from models.tables import Deliverable, DueDateRequest, Pilot, PilotStatus, ProgrammeState
-from models.text import visible
+from models.tables import Deliverable, DeliverableFile, DueDateRequest, Pilot, PilotStatus, ProgrammeState
+from models.text import require_text, visible
 
 
 def deliverables_of(ctx: Ctx, pilot: Pilot) -> list[Deliverable]:
@@ -84,16 +85,27 @@ MOOT = "sans_objet"
 """The state of a due-date request still waiting when its deliverable is handed in: nothing left to decide."""
 
 
-def deliver(ctx: Ctx, task: Deliverable, *, at: datetime, by: str) -> bool:
-    """Mark a deliverable as handed in (again, after a return); handing it in twice changes nothing.
-    A request for a new due date still waiting for the Cerdd is closed as moot (`MOOT`)."""
+def may_hand_in(ctx: Ctx, task: Deliverable, at: datetime) -> Verdict:
+    """Whether the consultancy may hand in `task` at `at`: once the pilot's accompaniment has started,
+    and not before the instant it was returned for rework. One already handed in may be handed in
+    again: nothing changes (`deliver` says so)."""
     pilot = _pilot_of(ctx, task)
     if pilot.status == PilotStatus.CHARTER_PENDING or (pilot.kickoff_at and at < pilot.kickoff_at):
-        raise Refused(f"L'accompagnement de {pilot.name} n'a pas commencé à cette date.")
+        return Verdict(f"L'accompagnement de {pilot.name} n'a pas commencé à cette date.")
+    if (task.delivered_at is None and task.accepted_at is None and task.returned_at is not None
+            and at < task.returned_at):
+        return Verdict(f"« {task.title} » a été renvoyé pour reprise le {format_paris(task.returned_at)}.")
+    return ALLOWED
+
+
+def deliver(ctx: Ctx, task: Deliverable, *, at: datetime, by: str) -> bool:
+    """Mark a deliverable as handed in (again, after a return) when `may_hand_in` allows it; handing
+    it in twice changes nothing. A request for a new due date still waiting for the Cerdd is closed
+    as moot (`MOOT`)."""
+    may_hand_in(ctx, task, at).enforce()
     if task.delivered_at is not None or task.accepted_at is not None:
         return False
-    if task.returned_at is not None and at < task.returned_at:
-        raise Refused(f"« {task.title} » a été renvoyé pour reprise le {format_paris(task.returned_at)}.")
+    pilot = _pilot_of(ctx, task)
     task.delivered_at = at
     ctx.session.add(task)
     late = " (en retard)" if at > task.due_at else ""
@@ -101,7 +113,7 @@ def deliver(ctx: Ctx, task: Deliverable, *, at: datetime, by: str) -> bool:
     ctx.audit(at, by, "livrable.remis", "deliverable", task.id,
               f"{pilot.name} : livrable « {task.title} » remis{again}{late}.")
     for request in ctx.session.exec(select(DueDateRequest).where(DueDateRequest.deliverable_id == task.id,
-                                                                 DueDateRequest.status == "en_attente")).all():
+                                                                 DueDateRequest.status == PENDING)).all():
         request.status, request.decided_at = MOOT, at
         ctx.session.add(request)
         ctx.audit(at, by, "livrable.report_sans_objet", "deliverable", task.id,
@@ -188,6 +200,110 @@ def postpone(ctx: Ctx, task: Deliverable, *, to: datetime, reason: str, at: date
     ctx.audit(at, by, "livrable.reporte", "deliverable", task.id,
               f"{pilot.name} : « {task.title} » reporté du {format_paris(before)} au {format_paris(to)} : {reason}.",
               motif=reason, revision=task.revision, avant=previous)
+    return True
+
+
+# --- Files handed in and requests for a new due date ----------------------------------------------
+
+DELIVERABLE_TYPES = frozenset({"pdf", "doc", "docx", "odt", "xls", "xlsx", "ods"})
+"""What a deliverable may be handed in as (recognised by content)."""
+
+
+def hand_in_file(ctx: Ctx, task: Deliverable, *, filename: str, data: bytes, at: datetime, by: str) -> bool:
+    """Hand in a deliverable with its file: checked like an application's attachments (type by
+    content, extension agreeing, 10 MiB at most; InvalidInput otherwise, nothing stored), stored
+    with its SHA-256 for the current revision, then the deliverable is marked handed in (`deliver`).
+    Returns False (nothing stored) when it was already handed in."""
+    piece = attachments.check_upload(filename, data, allowed=DELIVERABLE_TYPES, field="fichier")
+    if not deliver(ctx, task, at=at, by=by):
+        return False
+    ctx.session.add(DeliverableFile(deliverable_id=task.id or 0, revision=task.revision, filename=piece.filename,
+                                    media_type=piece.media_type, size=piece.size, sha256=piece.sha256,
+                                    content=piece.content, uploaded_at=at))
+    ctx.session.flush()
+    ctx.audit(at, by, "livrable.fichier", "deliverable", task.id,
+              f"Fichier {piece.describe()} joint à « {task.title} » (SHA-256 {piece.sha256}).",
+              fichier=piece.filename, sha256=piece.sha256, taille=piece.size, type=piece.kind)
+    return True
+
+
+def files_of(ctx: Ctx, task: Deliverable) -> list[DeliverableFile]:
+    """The files handed in for `task`, every revision, oldest first."""
+    return list(ctx.session.exec(select(DeliverableFile).where(DeliverableFile.deliverable_id == task.id)
+                                 .order_by(col(DeliverableFile.revision))).all())
+
+
+PENDING, GRANTED, REFUSED = "en_attente", "accordee", "refusee"
+"""The states of a request for a new due date (with `MOOT`)."""
+
+
+def may_request_due_date(ctx: Ctx, task: Deliverable, at: datetime) -> Verdict:
+    """Whether the consultancy may ask for a new due date of `task` at `at`: not once it is handed in
+    or accepted, nor while an earlier request waits for the Cerdd's decision."""
+    if task.delivered_at is not None or task.accepted_at is not None:
+        return Verdict(f"« {task.title} » est déjà remis : son échéance ne change plus.")
+    waiting = ctx.session.exec(select(DueDateRequest).where(DueDateRequest.deliverable_id == task.id,
+                                                            DueDateRequest.status == PENDING)).first()
+    if waiting is not None:
+        return Verdict(f"Une demande de report de « {task.title} » attend déjà la décision du Cerdd "
+                       f"(au {format_paris(waiting.requested_due)}).")
+    return ALLOWED
+
+
+def request_due_date(ctx: Ctx, task: Deliverable, *, to: datetime, reason: str, at: datetime,
+                     by: str = "prestataire") -> DueDateRequest:
+    """The consultancy asks for a new due date with a reason; the Cerdd's manager is told and
+    decides (`decide_due_date`). Refused when `may_request_due_date` refuses (asking again while a
+    request waits replaces nothing)."""
+    reason = require_text(reason, "Motif de la demande", max_length=2000, required=False)
+    if not reason:
+        raise InvalidInput("Demande refusée : le motif est obligatoire.")
+    may_request_due_date(ctx, task, at).enforce()
+    if to <= at:
+        raise InvalidInput(f"La nouvelle échéance demandée ({format_paris(to)}) doit être postérieure au "
+                           f"{format_paris(at)}.")
+    if to == task.due_at:
+        raise InvalidInput("La nouvelle échéance demandée est l'échéance actuelle.")
+    pilot = ctx.session.get(Pilot, task.pilot_id)
+    assert pilot is not None
+    request = DueDateRequest(deliverable_id=task.id or 0, requested_due=to, reason=reason, requested_at=at,
+                             requested_by=by)
+    ctx.session.add(request)
+    ctx.session.flush()
+    ctx.notify(NoticeKind.DUE_DATE_REQUESTED, recipients=manager(ctx), key=f"demande-report-{request.id}",
+               context={"pilote": pilot, "livrable": task, "demande": request, "motif": reason}, at=at)
+    ctx.audit(at, by, "livrable.report_demande", "deliverable", task.id,
+              f"{pilot.name} : nouvelle échéance demandée pour « {task.title} » au {format_paris(to)} : {reason}",
+              demande=request.id, motif=reason)
+    return request
+
+
+def due_date_requests(ctx: Ctx, status: str | None = None) -> list[DueDateRequest]:
+    """The programme's requests for a new due date (in one state, or all), oldest first."""
+    query = select(DueDateRequest).join(Deliverable).join(Pilot).where(Pilot.programme_id == ctx.programme_id)
+    if status:
+        query = query.where(DueDateRequest.status == status)
+    return list(ctx.session.exec(query.order_by(col(DueDateRequest.id))).all())
+
+
+def decide_due_date(ctx: Ctx, request_id: int, *, grant: bool, at: datetime, by: str = "cerdd") -> bool:
+    """The Cerdd grants a request (the due date moves through `postpone`, with the request's reason)
+    or refuses it; deciding twice changes nothing."""
+    request = ctx.session.get(DueDateRequest, request_id)
+    task = ctx.session.get(Deliverable, request.deliverable_id) if request else None
+    pilot = ctx.session.get(Pilot, task.pilot_id) if task else None
+    if request is None or task is None or pilot is None or pilot.programme_id != ctx.programme_id:
+        raise NotFound(f"Aucune demande de report n° {request_id}.")
+    if request.status != PENDING:
+        return False
+    if grant:
+        postpone(ctx, task, to=request.requested_due, reason=request.reason, at=at, by=by)
+    request.status = GRANTED if grant else REFUSED
+    request.decided_at = at
+    ctx.session.add(request)
+    ctx.audit(at, by, "livrable.report_decide", "deliverable", task.id,
+              f"{pilot.name} : demande de report de « {task.title} » {'accordée' if grant else 'refusée'}.",
+              demande=request.id, accordee=grant)
     return True
 
 

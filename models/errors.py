@@ -1,12 +1,14 @@
 """The refusals the domain raises, each carrying a French sentence for the person concerned.
 
 Types only: the command line maps them to exit codes (`transitions.cli.common.EXIT_CODES`), a
-web page would map them to HTTP statuses.
+web page would map them to HTTP statuses. `Verdict` is what a « may this person do X now? »
+predicate answers: allowed, or the refusal the act would raise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 class TransitionsError(Exception):
@@ -33,3 +35,27 @@ class Unavailable(TransitionsError):
 class Refused(TransitionsError):
     """The input is well formed but the programme's rules refuse it (deadline, state)."""
 
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer of a « may this person do X now? » predicate (`may_<act>` in the concept
+    modules): allowed when `reason` is None (the verdict is then truthy), otherwise refused with
+    `reason`, the French sentence the act raises (`enforce`), as a `refusal` (`Refused` unless the
+    rule says the thing does not exist for this person, `NotFound`, or the input names no such
+    thing, `InvalidInput`). A page reads the verdict to offer the act; the act enforces it."""
+
+    reason: str | None = None
+    refusal: type[TransitionsError] = Refused
+
+    def __bool__(self) -> bool:
+        return self.reason is None
+
+    def enforce(self) -> None:
+        """Raise the refusal when not allowed."""
+        if self.reason is not None:
+            raise self.refusal(self.reason)
+
+
+ALLOWED = Verdict()
+"""The verdict of a predicate that finds nothing against the act."""

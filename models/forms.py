@@ -21,8 +21,10 @@ from pydantic import (
     PrivateAttr,
     model_validator,
 )
+from sqlmodel import Session, select
 
 from models.errors import InvalidInput
+from models.tables import Application, ApplicationVersion
 from models.text import multi_line, single_line, visible
 
 LINE_WIDTH = 120
@@ -321,3 +323,14 @@ def application_schema() -> dict[str, Any]:
     for name, definition in schema.get("$defs", {}).items():
         french(definition, name)
     return schema
+
+
+def form_of(session: Session, application: Application) -> ApplicationForm:
+    """The application's current version, as a form."""
+    version = session.exec(
+        select(ApplicationVersion).where(
+            ApplicationVersion.application_id == application.id,
+            ApplicationVersion.version == application.version,
+        )
+    ).one()
+    return ApplicationForm.model_validate(version.payload)

@@ -1,4 +1,6 @@
-"""The jury: scores per juror and criterion, the weighted ranking, and the choice of 2 or 3 pilots."""
+"""The jury: who may still score (`may_score`) and open an application's files, scores per juror
+and criterion (from a sheet on the command line, or saved and submitted from the portal),
+conflicts of interest, the weighted ranking, and the choice of 2 or 3 pilots."""
 
 from __future__ import annotations
 
@@ -9,13 +11,12 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlmodel import col, select
 
-from models.applications import form_of
+from models.charter import notify_charter_to_sign, sign_by
 from models.clock import format_number, format_paris
 from models.context import Ctx
-from models.errors import InvalidInput, NotFound, Refused
-from models.forms import siren_or_reference
+from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
+from models.forms import form_of, siren_or_reference
 from models.notices import NoticeKind, Recipient
-from models.pilots import notify_charter_to_sign, sign_by
 from models.recipients import applicants, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
@@ -29,7 +30,7 @@ from models.tables import (
     Pilot,
     ProgrammeState,
 )
-from models.text import multi_line, single_line, visible
+from models.text import multi_line, require_line, require_text, single_line, visible
 
 
 @dataclass(frozen=True)
@@ -61,20 +62,47 @@ def find_application(ctx: Ctx, reference: str) -> Application:
     return application
 
 
+def may_score(ctx: Ctx, juror: str, at: datetime, *, to_juror: bool = True) -> Verdict:
+    """Whether `juror` may still score (save scores, declare a conflict of interest, submit their
+    sheet) at `at`: between the call's closing and the jury's meeting, until they submit their
+    sheet. The refusal of a submitted sheet speaks to the juror (the portal), or of them
+    (`to_juror=False`: the Cerdd recording a sheet from the command line)."""
+    if ctx.programme.state != ProgrammeState.CALL_CLOSED:
+        return Verdict("Les notes du jury ne s'enregistrent qu'entre la clôture de l'appel et la sélection.")
+    meeting = ctx.definition.jury.meeting
+    if at >= meeting:
+        return Verdict(f"Le jury s'est réuni le {format_paris(meeting)} : les notes ne s'enregistrent plus.")
+    if submitted_at(ctx, juror) is not None:
+        return Verdict("Votre feuille de notes est déjà soumise : elle ne change plus." if to_juror
+                       else f"La feuille de notes de {juror} est soumise : elle ne change plus.")
+    return ALLOWED
+
+
+def submitted_at(ctx: Ctx, juror: str) -> datetime | None:
+    """When `juror` submitted their sheet, or None."""
+    row = ctx.session.exec(select(JurySubmission).where(JurySubmission.programme_id == ctx.programme_id,
+                                                        JurySubmission.juror == juror)).first()
+    return row.submitted_at if row else None
+
+
+def may_open_attachment(ctx: Ctx, application: Application | None) -> Verdict:
+    """Whether a member of the jury may open a file attached to `application` (None: the file
+    belongs to no application): an admissible application of this programme, the ones they score.
+    Otherwise the file does not exist for them (NotFound)."""
+    if (application is None or application.programme_id != ctx.programme_id
+            or application.status != ApplicationStatus.ADMISSIBLE):
+        return Verdict("Ce document n'existe pas.", NotFound)
+    return ALLOWED
+
+
 def record_score(ctx: Ctx, application: Application, *, juror: str, criterion: str, score: int,
                  at: datetime, comment: str = "") -> bool:
     """Record (or revise) one juror's score on one criterion, between the call's closing and the
-    jury's meeting, until the juror submits their sheet (the portal's rules, on every door).
+    jury's meeting, until the juror submits their sheet (`may_score`, on every door).
     Raises Refused outside that window or once the sheet is submitted; InvalidInput for an unknown
     juror or criterion or a score off the scale."""
     jury = ctx.definition.jury
-    if ctx.programme.state != ProgrammeState.CALL_CLOSED:
-        raise Refused("Les notes du jury ne s'enregistrent qu'entre la clôture de l'appel et la sélection.")
-    if at >= jury.meeting:
-        raise Refused(f"Le jury s'est réuni le {format_paris(jury.meeting)} : les notes ne s'enregistrent plus.")
-    if ctx.session.exec(select(JurySubmission.id).where(JurySubmission.programme_id == ctx.programme_id,
-                                                        JurySubmission.juror == juror)).first() is not None:
-        raise Refused(f"La feuille de notes de {juror} est soumise : elle ne change plus.")
+    may_score(ctx, juror, at, to_juror=False).enforce()
     jurors = {m.juror for m in jury.members}
     if juror not in jurors:
         raise InvalidInput(f"« {visible(juror)[:80]} » n'est pas membre du jury ({', '.join(sorted(jurors))}).")
@@ -312,3 +340,114 @@ def record_sheet(ctx: Ctx, sheet: ScoreSheet, at: datetime) -> int:
             changed += record_score(ctx, application, juror=sheet.juror, criterion=criterion, score=score,
                                     at=at, comment=sheet.comments.get(reference, ""))
     return changed
+
+
+# --- Conflicts of interest, saved and submitted score sheets (the portal) ---------------------------
+
+def _member(ctx: Ctx, juror: str) -> str:
+    """`juror`, a member of the jury; InvalidInput otherwise."""
+    if juror not in {m.juror for m in ctx.definition.jury.members}:
+        raise InvalidInput(f"« {visible(juror)[:80]} » n'est pas membre du jury.")
+    return juror
+
+
+def conflicts(ctx: Ctx, juror: str | None = None) -> list[ConflictOfInterest]:
+    """Declared conflicts of interest (of one juror, or all) on this programme's applications."""
+    query = select(ConflictOfInterest).join(Application).where(Application.programme_id == ctx.programme_id)
+    if juror is not None:
+        query = query.where(ConflictOfInterest.juror == juror)
+    return list(ctx.session.exec(query.order_by(col(ConflictOfInterest.id))).all())
+
+
+def declare_conflict(ctx: Ctx, application: Application, *, juror: str, reason: str, at: datetime) -> bool:
+    """A juror declares a conflict of interest on an application: their scores on it stop counting
+    (the ranking leaves them out and says so). Declaring twice changes nothing."""
+    _member(ctx, juror)
+    may_score(ctx, juror, at).enforce()
+    if application.status != ApplicationStatus.ADMISSIBLE:
+        raise Refused(f"La candidature {application.receipt_number} n'est pas recevable.")
+    reason = require_text(reason, "Motif du conflit d'intérêts", max_length=2000, required=False)
+    if ctx.session.exec(select(ConflictOfInterest).where(ConflictOfInterest.application_id == application.id,
+                                                         ConflictOfInterest.juror == juror)).first():
+        return False
+    ctx.session.add(ConflictOfInterest(application_id=application.id or 0, juror=juror, reason=reason,
+                                       declared_at=at))
+    ctx.session.flush()
+    ctx.audit(at, juror, "jury.conflit", "application", application.id,
+              f"{juror} déclare un conflit d'intérêts sur {application.receipt_number} ({application.lead_name}) : "
+              "ses notes sur cette candidature ne comptent pas.", motif=reason)
+    return True
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    """One score of a sheet as a juror types it: a score, or « non applicable » (`not_applicable`),
+    or neither (`score` None: still to be scored, whatever was recorded is withdrawn)."""
+
+    application: Application
+    criterion: str
+    score: int | None
+    comment: str = ""
+    not_applicable: bool = False
+
+
+def save_scores(ctx: Ctx, juror: str, scores: list[ScoreInput], *, at: datetime) -> int:
+    """Save a juror's scores (a draft until submitted), before the jury meets: each criterion gets
+    its score, or « non applicable » (no score, no weight, not missing), or neither (still to be
+    scored: what was recorded is withdrawn). Returns how many criteria changed."""
+    _member(ctx, juror)
+    may_score(ctx, juror, at).enforce()
+    conflicted = {c.application_id for c in conflicts(ctx, juror)}
+    changed = 0
+    for item in scores:
+        if item.application.id in conflicted:
+            continue
+        comment = require_line(item.comment, "Commentaire", max_length=1000) if item.comment.strip() else ""
+        marked = ctx.session.exec(select(JuryNotApplicable).where(
+            JuryNotApplicable.application_id == item.application.id, JuryNotApplicable.juror == juror,
+            JuryNotApplicable.criterion == item.criterion)).first()
+        if item.score is not None:
+            if marked is not None:
+                ctx.session.delete(marked)
+            changed += record_score(ctx, item.application, juror=juror, criterion=item.criterion, score=item.score,
+                                    at=at, comment=comment) or marked is not None
+            continue
+        row = ctx.session.exec(select(JuryScore).where(
+            JuryScore.application_id == item.application.id, JuryScore.juror == juror,
+            JuryScore.criterion == item.criterion)).first()
+        if row is not None:
+            ctx.session.delete(row)
+        if item.not_applicable and marked is None:
+            ctx.session.add(JuryNotApplicable(application_id=item.application.id or 0, juror=juror,
+                                              criterion=item.criterion, recorded_at=at))
+            ctx.audit(at, juror, "jury.note", "application", item.application.id,
+                      f"{juror} : « {item.criterion} » non applicable pour {item.application.receipt_number}.")
+            changed += 1
+        elif not item.not_applicable and (row is not None or marked is not None):
+            if marked is not None:
+                ctx.session.delete(marked)
+            ctx.audit(at, juror, "jury.note", "application", item.application.id,
+                      f"{juror} : « {item.criterion} » à noter de nouveau pour {item.application.receipt_number}.")
+            changed += 1
+        elif row is not None:
+            changed += 1
+    ctx.session.flush()
+    return changed
+
+
+def submit_sheet(ctx: Ctx, juror: str, *, at: datetime) -> bool:
+    """A juror submits their sheet as final, before the jury meets; submitting twice changes nothing."""
+    _member(ctx, juror)
+    if submitted_at(ctx, juror) is not None:
+        return False
+    may_score(ctx, juror, at).enforce()
+    left = missing_scores(ctx).get(juror, [])
+    if left:
+        raise Refused(f"Votre feuille n'est pas complète : {len(left)} candidature(s) ont encore un critère sans note "
+                      f"ni « non applicable » ({', '.join(left[:10])}{' …' if len(left) > 10 else ''}). "
+                      "Choisissez une note ou « non applicable » pour chaque critère, enregistrez, puis soumettez.")
+    ctx.session.add(JurySubmission(programme_id=ctx.programme_id, juror=juror, submitted_at=at))
+    ctx.session.flush()
+    ctx.audit(at, juror, "jury.feuille_soumise", "programme", ctx.programme_id,
+              f"{juror} soumet sa feuille de notes.")
+    return True

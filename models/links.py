@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
-from models.context import Ctx
+from models.context import Ctx, NoticeLinker
 from models.errors import InvalidInput, NotFound, Refused
 from models.forms import CONTACT_FIELDS, siren_or_reference
 from models.notices import NoticeKind, Recipient
@@ -252,14 +252,7 @@ class LinkSettings:
     issued: datetime | None = None
 
 
-_provider: Callable[[], LinkSettings | None] | None = None
 JURY_KINDS = frozenset({NoticeKind.JURY_CONVOCATION, NoticeKind.JURY_REMINDER})
-
-
-def configure(provider: Callable[[], LinkSettings | None] | None) -> None:
-    """Install how notices find the portal's settings (the shell reads them; None: no links)."""
-    global _provider
-    _provider = provider
 
 
 def bearer_for(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any]) -> Bearer | None:
@@ -349,13 +342,24 @@ _LINK = "notice_link"
 """The key of a token in `Ctx.memo`: (_LINK, subject, secret, days, the notice's instant)."""
 
 
+def notice_linker(settings: Callable[[], LinkSettings | None]) -> NoticeLinker:
+    """A context's linker (`Ctx.linker`, given to `load_ctx` by whoever loads it, as the renderer
+    is): each notice's link written by `notice_link` with the settings `settings()` gives when the
+    notice is queued (None: no link)."""
+
+    def link(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any],
+             at: datetime) -> str | None:
+        return notice_link(ctx, kind, recipient, context, at, settings=settings())
+
+    return link
+
+
 def notice_link(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any],
-                at: datetime) -> str | None:
+                at: datetime, *, settings: LinkSettings | None) -> str | None:
     """The personal link a notice carries to its recipient's page (current version, valid from the
     notice's instant), or None without portal settings or without a page for this recipient.
     Signed once per bearer and instant in `ctx` (one transaction: a tick's stage), and again after
     `issue_link` revokes the bearer's links in it."""
-    settings = _provider() if _provider is not None else None
     if settings is None:
         return None
     bearer = bearer_for(ctx, kind, recipient, context)

@@ -5,14 +5,10 @@ application's form (the territory's operational leads and referents)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from models.forms import ApplicationForm
+from models.context import Ctx
+from models.forms import ApplicationForm, form_of
 from models.notices import Recipient
-from models.tables import CharterParty, Pilot
-
-if TYPE_CHECKING:
-    from models.context import Ctx
+from models.tables import Application, CharterParty, Pilot
 
 
 def organiser_team(ctx: Ctx) -> list[Recipient]:
@@ -44,9 +40,6 @@ def territory_contacts(ctx: Ctx, pilot: Pilot) -> list[Recipient]:
     """The pilot territory's people, from its application's current version (read and validated
     once per context and version: a stage asks for them for its notices, and again for each of
     their links)."""
-    from models.applications import form_of  # applications queues notices to applicants: a cycle
-    from models.tables import Application
-
     application = ctx.session.get(Application, pilot.application_id)
     assert application is not None
     key = ("territory_contacts", application.id, application.version)

@@ -23,7 +23,7 @@ from models.context import Ctx
 from models.history import History
 from models.notices import LABELS as NOTICE_LABELS
 from models.notices import NoticeKind
-from models.pilots import pilots
+from models.pilots import find_pilot, pilots
 from models.tables import (
     STATE_LABELS,
     Application,
@@ -639,8 +639,6 @@ def report_data(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> Repo
     """Everything the HTML report shows, true at `as_of`."""
     session = ctx.session
     if pilot_ref:
-        from models.pilots import find_pilot
-
         find_pilot(ctx, pilot_ref)  # an unknown pilot is refused in French
     applications = applications_at(session, ctx, as_of)
     scores = scores_at(session, ctx, as_of, applications)

@@ -23,8 +23,8 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 # Importing the concept modules registers their stages (see models.stages).
-from models import accompaniment, call, deliverables, delivery, intents, jury, pilots, training  # noqa: F401
-from models.context import Ctx, all_ctx, definition_of
+from models import accompaniment, call, charter, deliverables, delivery, intents, jury, kickoff, training  # noqa: F401
+from models.context import Ctx, NoticeLinker, all_ctx, definition_of
 from models.db import lock_for_update
 from models.notices import Renderer
 from models.stages import AGENDA, REGISTRY, Stage, StageName
@@ -50,11 +50,12 @@ caught up by a scheduled run (it would send a burst): someone must ask for it.""
 
 
 def run_stage(session: Session, name: StageName | str, as_of: datetime, slug: str | None = None, *,
-              renderer: Renderer, only: Collection[str] | None = None) -> int:
+              renderer: Renderer, linker: NoticeLinker | None = None, only: Collection[str] | None = None) -> int:
     """Run one stage for every loaded programme (or the one named `slug`, or those in `only`),
-    each programme locked for the transaction; returns the number of changes."""
+    each programme locked for the transaction, its notices written with `renderer` and `linker`;
+    returns the number of changes."""
     function = REGISTRY[StageName(name)].run
-    contexts = all_ctx(session, lock=True, renderer=renderer)
+    contexts = all_ctx(session, lock=True, renderer=renderer, linker=linker)
     return sum(function(ctx, as_of) for ctx in contexts
                if slug in (None, ctx.programme.slug) and (only is None or ctx.programme.slug in only))
 

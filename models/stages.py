@@ -12,10 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from models.context import Ctx
+from models.context import Ctx
 
 
 class StageName(StrEnum):
@@ -64,8 +62,8 @@ AGENDA: dict[StageName, str] = {
 }
 """Short French names of what a stage does at a planned instant: the names of scheduled runs."""
 
-StageFn = Callable[["Ctx", datetime], int]
-PlannedFn = Callable[["Ctx"], list[datetime]]
+StageFn = Callable[[Ctx, datetime], int]
+PlannedFn = Callable[[Ctx], list[datetime]]
 
 
 @dataclass(frozen=True)

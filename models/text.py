@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
+from models.errors import InvalidInput
+
 _BIDI = "\u202a-\u202e\u2066-\u2069"
 _SINGLE_FORBIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
 _MULTI_FORBIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
@@ -69,8 +71,6 @@ def visible(text: str) -> str:
 def require_line(value: str, field: str, *, max_length: int = 300) -> str:
     """A single line typed for `field` (a CLI option, a web form's input), stripped; InvalidInput
     naming the field when it is empty, too long or holds a control character."""
-    from models.errors import InvalidInput
-
     text = value.strip()
     if not text:
         raise InvalidInput(f"{field} : la valeur est vide.")
@@ -88,8 +88,6 @@ def require_text(value: str, field: str, *, max_length: int = 2000, required: bo
     InvalidInput naming the field and the character when it holds a control character or a bidi
     override, when it is longer than `max_length` characters (refused, never cut), or empty while
     `required`."""
-    from models.errors import InvalidInput
-
     try:
         text = multi_line(value).strip()
     except ValueError as exc:

@@ -1,5 +1,6 @@
-"""Training and co-production sessions: invitations with their calendar part, reminders,
-reschedules and cancellations that update the invitees' calendars, and attendance."""
+"""Training and co-production sessions: invitations with their calendar part, the territory's
+answers to them, reminders, reschedules and cancellations that update the invitees' calendars,
+and attendance."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlmodel import col, select
 from models import history
 from models.clock import format_paris, paris
 from models.context import Ctx
-from models.errors import InvalidInput, NotFound, Refused
+from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
 from models.invitations import invitation
 from models.notices import NoticeKind, Recipient
 from models.pilots import by_active_pilot, find_pilot, pilots, slot_taken
@@ -25,11 +26,12 @@ from models.tables import (
     Pilot,
     PilotStatus,
     ProgrammeState,
+    SessionAnswer,
     SessionStatus,
     TrainingSession,
     label,
 )
-from models.text import require_line, visible
+from models.text import require_line, require_text, visible
 
 
 def sessions_of(ctx: Ctx, pilot: Pilot) -> list[TrainingSession]:
@@ -261,6 +263,57 @@ def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisat
     ctx.audit(at, "cerdd", "session.emargement", "training_session", item.id,
               f"{person} ({organisation}) {'présent(e)' if present else 'absent(e)'} à « {item.title} ».")
     return True
+
+
+# --- Answers to invitations -----------------------------------------------------------------------
+
+def may_answer(ctx: Ctx, pilot: Pilot, item: TrainingSession, at: datetime) -> Verdict:
+    """Whether the territory may answer (or change its answer to) the invitation to `item` at `at`:
+    a session of this pilot, not cancelled, not started yet."""
+    if item.pilot_id != pilot.id:
+        return Verdict("Cette session n'appartient pas à ce territoire.", NotFound)
+    if item.status == SessionStatus.CANCELLED:
+        return Verdict(f"La session « {item.title} » a été annulée : plus de réponse attendue.")
+    if at >= item.starts_at:
+        return Verdict(f"La session « {item.title} » a commencé le {format_paris(item.starts_at)} : "
+                       "la réponse n'est plus possible.")
+    return ALLOWED
+
+
+def answer_invitation(ctx: Ctx, pilot: Pilot, item: TrainingSession, *, attending: bool, people: str,
+                      at: datetime, respondent: str = "territoire") -> bool:
+    """The territory answers a session invitation (attending or not, and who will come); a new
+    answer replaces the previous one, the same answer again changes nothing. Refused once the
+    session has started or when it was cancelled (`may_answer`)."""
+    may_answer(ctx, pilot, item, at).enforce()
+    people = require_text(people, "Participants", max_length=2000, required=False)
+    if attending and not people:
+        raise InvalidInput("Indiquez qui viendra (un nom par ligne).")
+    if not attending:
+        people = ""
+    row = ctx.session.exec(select(SessionAnswer).where(SessionAnswer.session_id == item.id,
+                                                       SessionAnswer.respondent == respondent)).first()
+    if row is not None and row.attending == attending and row.people == people:
+        return False
+    if row is None:
+        row = SessionAnswer(session_id=item.id or 0, respondent=respondent, attending=attending, people=people,
+                            answered_at=at)
+    else:
+        row.attending, row.people, row.answered_at = attending, people, at
+    ctx.session.add(row)
+    ctx.session.flush()
+    who = ", ".join(line.strip() for line in people.splitlines() if line.strip())
+    ctx.audit(at, f"{respondent}:{pilot.name}", "session.reponse", "training_session", item.id,
+              f"{pilot.name} répond à l'invitation « {item.title} » : "
+              + (f"présent ({who})." if attending else "absent."), present=attending, participants=who)
+    return True
+
+
+def answers_of(ctx: Ctx, pilot: Pilot) -> dict[int, SessionAnswer]:
+    """The territory's answers to its sessions, by session id."""
+    rows = ctx.session.exec(select(SessionAnswer).join(TrainingSession).where(
+        TrainingSession.pilot_id == pilot.id)).all()
+    return {row.session_id: row for row in rows}
 
 
 @dataclass(frozen=True)

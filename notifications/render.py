@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from models import links
 from models.clock import format_duration, format_number, format_paris, paris
+from models.context import NoticeLinker
 from models.links import LinkSettings
 from models.notices import COMMON_VARIABLES, CONTEXT, NoticeKind, RenderedNotice
 from models.tables import label
@@ -41,20 +42,24 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def portal_link_settings(clock: Callable[[], datetime] = _utc_now) -> LinkSettings | None:
+def portal_link_settings(clock: Callable[[], datetime] | None = None) -> LinkSettings | None:
     """The portal's settings for the links notices carry, read when a notice is queued; None
     (no link) when PORTAL_SECRET is not set or the settings cannot be read. `clock` gives the real
-    instant the link is issued at (its validity counts from it): the machine's, unless a test
-    installs its own with `links.configure(functools.partial(portal_link_settings, clock=...))`."""
+    instant the link is issued at (its validity counts from it): the machine's by default."""
     try:
         settings = get_settings()
         secret = settings.require_portal_secret()
     except ValueError:
         return None
-    return LinkSettings(secret, settings.portal_base_url, settings.portal_link_days, issued=clock())
+    return LinkSettings(secret, settings.portal_base_url, settings.portal_link_days,
+                        issued=(clock or _utc_now)())
 
 
-links.configure(portal_link_settings)  # every process that queues a notice renders it with this module
+def portal_linker(clock: Callable[[], datetime] | None = None) -> NoticeLinker:
+    """The linker every process that queues notices gives its contexts, beside `render_notice`
+    (`load_ctx(…, renderer=render_notice, linker=portal_linker())`): links to the portal with its
+    settings read when each notice is queued (`portal_link_settings`, issued at `clock`'s instant)."""
+    return links.notice_linker(partial(portal_link_settings, clock=clock))
 
 OVERRIDABLE = frozenset(f"{kind.value}.{ext}" for kind in NoticeKind for ext in ("txt", "html"))
 """The template names a programme may override: `<kind>.txt` and `<kind>.html`."""

@@ -27,7 +27,7 @@ from sqlmodel import Session  # noqa: E402
 from models.clock import parse_instant  # noqa: E402
 from models.context import Ctx, install_programme, load_ctx  # noqa: E402
 from models.db import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
-from notifications.render import render_notice  # noqa: E402
+from notifications.render import portal_linker, render_notice  # noqa: E402
 from tests.needs import postgres_url, pytest_terminal_summary  # noqa: E402, F401 (the hook: the skip summary)
 from transitions.programmes import load_programme  # noqa: E402
 
@@ -154,7 +154,7 @@ def selected(loaded: str) -> str:
 
 def ctx_of(session: Session) -> Ctx:
     """The only programme, able to queue notices."""
-    return load_ctx(session, renderer=render_notice)
+    return load_ctx(session, renderer=render_notice, linker=portal_linker())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

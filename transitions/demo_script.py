@@ -19,14 +19,15 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
-from models import deliverables, intents, jury, pilots, training
+from models import charter, deliverables, intents, jury, pilots, training
 from models.clock import add_paris, format_paris, paris, parse_duration, utc
 from models.context import load_ctx
 from models.db import session_scope
 from models.decision import DecisionForm, decide_from_form
 from models.errors import Refused
 from models.tables import Application, Pilot, PilotStatus, SessionStatus
-from notifications.render import render_notice
+from models.withdrawal import withdraw
+from notifications.render import portal_linker, render_notice
 from transitions.intake import Submission as Received
 from transitions.intake import read_application, submit_form
 from transitions.userfiles import load_model
@@ -170,7 +171,7 @@ class Timeline:
     def follow_pilots(self) -> None:
         """Place the attendance sheets and deliveries of pilots that have just started."""
         with session_scope(self.url) as session:
-            ctx = load_ctx(session, renderer=render_notice)
+            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             for pilot in pilots.pilots(ctx, PilotStatus.ACTIVE):
                 if pilot.id in self._followed:
                     continue
@@ -198,8 +199,8 @@ class Timeline:
 
     def _announce(self, item: Announcement, at: datetime) -> None:
         with session_scope(self.url) as session:
-            intents.declare(load_ctx(session, renderer=render_notice), siren=item.siren, contact_name=item.contact,
-                            contact_email=item.email, at=at)
+            intents.declare(load_ctx(session, renderer=render_notice, linker=portal_linker()), siren=item.siren,
+                            contact_name=item.contact, contact_email=item.email, at=at)
 
     def _submit(self, item: Submission, received: Received, at: datetime) -> None:
         try:
@@ -209,28 +210,28 @@ class Timeline:
 
     def _score(self, sitting: Sitting, at: datetime) -> None:
         with session_scope(self.url) as session:
-            jury.record_sheet(load_ctx(session, renderer=render_notice), sitting, at)
+            jury.record_sheet(load_ctx(session, renderer=render_notice, linker=portal_linker()), sitting, at)
 
     def _decide(self, item: Decision, at: datetime) -> None:
         with session_scope(self.url) as session:
-            decide_from_form(load_ctx(session, renderer=render_notice), item.form, at)
+            decide_from_form(load_ctx(session, renderer=render_notice, linker=portal_linker()), item.form, at)
 
     def _sign(self, item: Signature, at: datetime) -> None:
         with session_scope(self.url) as session:
-            ctx = load_ctx(session, renderer=render_notice)
-            pilots.sign_charter(ctx, pilots.find_pilot(ctx, item.pilot), party=item.party,
+            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
+            charter.sign_charter(ctx, pilots.find_pilot(ctx, item.pilot), party=item.party,
                                 signatory=item.signatory, at=at)
 
     def _withdraw(self, item: Withdrawal, at: datetime) -> None:
         with session_scope(self.url) as session:
-            ctx = load_ctx(session, renderer=render_notice)
-            successor = pilots.withdraw(ctx, pilots.find_pilot(ctx, item.pilot), reason=item.reason, at=at)
+            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
+            successor = withdraw(ctx, pilots.find_pilot(ctx, item.pilot), reason=item.reason, at=at)
             if successor is not None:
                 self.console.print(f"  {format_paris(at)} : place offerte à {successor.name}.", highlight=False)
 
     def _change(self, pilot_id: int | None, change: SessionChange, at: datetime) -> None:
         with session_scope(self.url) as session:
-            ctx = load_ctx(session, renderer=render_notice)
+            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
             item = training.find_session(ctx, pilot, change.session)
@@ -242,7 +243,7 @@ class Timeline:
 
     def _attend(self, pilot_id: int | None, key: str, cast: Cast, at: datetime) -> None:
         with session_scope(self.url) as session:
-            ctx = load_ctx(session, renderer=render_notice)
+            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
             item = training.find_session(ctx, pilot, key)
@@ -258,7 +259,7 @@ class Timeline:
 
     def _deliver(self, pilot_id: int | None, key: str, at: datetime) -> None:
         with session_scope(self.url) as session:
-            ctx = load_ctx(session, renderer=render_notice)
+            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
             application = session.get(Application, pilot.application_id)
@@ -273,7 +274,7 @@ class Timeline:
     def _review(self, pilot_id: int | None, siren: str, key: str, at: datetime) -> None:
         rework = self.script.reviews.returned.get(siren, {}).get(key)
         with session_scope(self.url) as session:
-            ctx = load_ctx(session, renderer=render_notice)
+            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
             task = deliverables.find_deliverable(ctx, pilot, key)

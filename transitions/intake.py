@@ -12,7 +12,7 @@ from models.context import load_ctx
 from models.db import session_scope
 from models.errors import Refused
 from models.forms import ApplicationForm
-from notifications.render import render_notice
+from notifications.render import portal_linker, render_notice
 from transitions.userfiles import load_model, read_confined
 
 
@@ -46,12 +46,12 @@ def submit_form(url: str, submission: Submission, at: datetime, by: str | None,
         with session_scope(url) as session:
             # SQLite: take the write lock before reading, so that two submissions take turns
             # (PostgreSQL: `submit` locks the programme's row).
-            ctx = load_ctx(session, programme, renderer=render_notice, lock=True)
+            ctx = load_ctx(session, programme, renderer=render_notice, linker=portal_linker(), lock=True)
             return submit(ctx, form, submission.pieces, at=at, submitted_by=submitted_by)
     except Refused as exc:
         with session_scope(url) as session:
-            log_refused(load_ctx(session, programme, renderer=render_notice), form, at=at, submitted_by=submitted_by,
-                        reason=exc.message)
+            log_refused(load_ctx(session, programme, renderer=render_notice, linker=portal_linker()), form, at=at,
+                        submitted_by=submitted_by, reason=exc.message)
         raise
 
 

@@ -69,7 +69,7 @@ def print_history(console: Console, session: Session, reference: str, slug: str 
 
 def print_application(console: Console, session: Session, reference: str, slug: str | None = None) -> None:
     """The current version of an application, section by section, as the jury reads it."""
-    from models.applications import form_of
+    from models.forms import form_of
     from models.jury import find_application
 
     application = find_application(load_ctx(session, slug), reference)
@@ -147,8 +147,8 @@ def print_status(console: Console, status: Status) -> None:
 def jury_dossier(session: Session, slug: str | None = None) -> tuple[str, int]:
     """The jury's reading file in Markdown (criteria, then every admissible application in full),
     and how many applications it holds."""
-    from models.applications import form_of
     from models.clock import format_number
+    from models.forms import form_of
     from models.tables import ApplicationStatus
 
     ctx = load_ctx(session, slug)

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bench.national import KICKOFF, build, epci_siren
 from flows.plain import TickResult, run_tick_plain
-from models import deliverables, pilots, training
+from models import deliverables, pilots, training, withdrawal
 from models.clock import parse_instant
 from models.db import dispose_engines, session_scope
 from models.schedule import STAGES
@@ -74,7 +74,7 @@ def _facts(url: str, instant: datetime, done: set[str]) -> None:
                 training.reschedule(ctx, item, to=parse_instant("2015-10-06T14:00"), reason="Salle indisponible",
                                     at=at)
             else:
-                pilots.withdraw(ctx, pilots.find_pilot(ctx, epci_siren(3)), reason="Retrait du territoire", at=at)
+                withdrawal.withdraw(ctx, pilots.find_pilot(ctx, epci_siren(3)), reason="Retrait du territoire", at=at)
 
 
 def _run(url: str, *, every_stage: bool) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], int]:

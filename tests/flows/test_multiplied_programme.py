@@ -19,9 +19,9 @@ from sqlmodel import Session, col, func, select
 from bench.multiply import Refused, check_rules, multiply
 from bench.national import build
 from flows.plain import TickResult, run_tick_plain
+from models.charter import charter_sha256
 from models.context import load_ctx
 from models.db import dispose_engines, get_engine
-from models.participation import charter_sha256
 from models.tables import (
     Application,
     AuditEntry,

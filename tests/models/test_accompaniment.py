@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from flows.plain import run_one_stage
-from models import deliverables, pilots, training
+from models import charter, deliverables, pilots, training
 from models.accompaniment import progress
 from models.clock import paris
 from models.db import session_scope
@@ -65,16 +65,16 @@ def test_a_late_signature_delays_the_kick_off_and_the_whole_schedule(loaded: str
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, "200033579")
         for party in ("territoire", "cerdd"):
-            pilots.sign_charter(ctx, arras, party=party, signatory="X", at=at("2015-06-10T10:00"))
-        assert not pilots.sign_charter(ctx, arras, party="cerdd", signatory="X", at=at("2015-06-11T10:00"))
+            charter.sign_charter(ctx, arras, party=party, signatory="X", at=at("2015-06-10T10:00"))
+        assert not charter.sign_charter(ctx, arras, party="cerdd", signatory="X", at=at("2015-06-11T10:00"))
         with pytest.raises(Exception, match="Partie inconnue"):
-            pilots.sign_charter(ctx, arras, party="maire", signatory="X", at=at("2015-06-11T10:00"))
+            charter.sign_charter(ctx, arras, party="maire", signatory="X", at=at("2015-06-11T10:00"))
     _tick(loaded, "2015-07-01T09:30")  # planned kick-off: the consultancy has not signed
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, "200033579")
         assert arras.status == "charte_en_attente"
-        pilots.sign_charter(ctx, arras, party="prestataire", signatory="Cheffe", at=at("2015-07-08T15:00"))
+        charter.sign_charter(ctx, arras, party="prestataire", signatory="Cheffe", at=at("2015-07-08T15:00"))
     _tick(loaded, "2015-07-08T15:00")
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
@@ -98,7 +98,7 @@ def test_sessions_are_announced_then_recalled_and_progress_is_counted(loaded: st
         for siren in ("200033579", "246200364", "200040947"):
             pilot = pilots.find_pilot(ctx, siren)
             for party in ("territoire", "cerdd", "prestataire"):
-                pilots.sign_charter(ctx, pilot, party=party, signatory="X", at=at("2015-06-10T10:00"))
+                charter.sign_charter(ctx, pilot, party=party, signatory="X", at=at("2015-06-10T10:00"))
     _tick(loaded, "2015-07-01T09:30")
     # Formation 1 on Monday 3 August 2015: invitation 15 working days before (Friday 10 July,
     # 14 July being a holiday), reminder 2 working days before (Thursday 30 July).
@@ -138,7 +138,7 @@ def test_next_steps_name_missing_signatures_then_sessions_and_deliverables(loade
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, "200033579")
-        pilots.sign_charter(ctx, arras, party="cerdd", signatory="X", at=at("2015-06-10T10:00"))
+        charter.sign_charter(ctx, arras, party="cerdd", signatory="X", at=at("2015-06-10T10:00"))
         steps = next_steps(ctx, arras, at("2015-06-29T10:00"))
     assert [(s.what, s.late) for s in steps] == [("signature de la charte du prestataire", True),
                                                  ("signature de la charte du territoire", True)]
@@ -146,7 +146,7 @@ def test_next_steps_name_missing_signatures_then_sessions_and_deliverables(loade
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, "200033579")
         for party in ("territoire", "prestataire"):
-            pilots.sign_charter(ctx, arras, party=party, signatory="X", at=at("2015-06-30T10:00"))
+            charter.sign_charter(ctx, arras, party=party, signatory="X", at=at("2015-06-30T10:00"))
     _tick(loaded, "2015-07-01T09:30")
     with session_scope(loaded) as session:
         ctx = ctx_of(session)

@@ -10,8 +10,8 @@ from sqlmodel import select
 from models import jury
 from models.db import session_scope
 from models.errors import Refused
+from models.jury import ScoreInput, save_scores, submit_sheet, submitted_at
 from models.notices import NoticeKind
-from models.participation import ScoreInput, save_scores, submit_sheet, submitted_at
 from models.tables import JuryNotApplicable, JuryScore, Notice
 from tests.conftest import at, ctx_of, score
 

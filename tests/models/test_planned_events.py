@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from bench.national import KICKOFF, build, epci_siren
 from flows.plain import TickResult, run_tick_plain
-from models import deliverables, pilots, training
+from models import deliverables, pilots, training, withdrawal
 from models.clock import parse_instant
 from models.context import all_ctx
 from models.db import dispose_engines, session_scope
@@ -216,7 +216,7 @@ def _tick_with_a_fact_in_between(url: str, fact: bool) -> datetime:
         with session_scope(url) as session:  # `transitions withdraw` in another process
             ctx = ctx_of(session)
             for pilot in pilots.pilots(ctx):  # no charter awaits signatures any more
-                pilots.withdraw(ctx, pilot, reason="Élections", at=instant)
+                withdrawal.withdraw(ctx, pilot, reason="Élections", at=instant)
     for each in STAGES:
         only = result.stage_programmes(each.name, every_stage=False)
         if only:

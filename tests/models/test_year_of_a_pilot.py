@@ -14,7 +14,7 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from flows.plain import run_one_stage
-from models import deliverables, jury, pilots, training
+from models import charter, deliverables, jury, pilots, training, withdrawal
 from models.accompaniment import next_steps, progress
 from models.clock import paris
 from models.db import session_scope
@@ -47,7 +47,7 @@ def _sign(url: str, *sirens: str, instant: str = "2015-06-10T10:00") -> None:
         for siren in sirens:
             pilot = pilots.find_pilot(ctx, siren)
             for party in ("territoire", "cerdd", "prestataire"):
-                pilots.sign_charter(ctx, pilot, party=party, signatory="X", at=at(instant))
+                charter.sign_charter(ctx, pilot, party=party, signatory="X", at=at(instant))
 
 
 def _started(url: str) -> None:
@@ -235,7 +235,7 @@ def test_an_unsigned_charter_is_escalated_then_the_pilot_withdrawn_and_its_place
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         flandre = pilots.find_pilot(ctx, FLANDRE)
-        pilots.sign_charter(ctx, flandre, party="cerdd", signatory="Emmanuel Bertin", at=at("2015-06-15T10:00"))
+        charter.sign_charter(ctx, flandre, party="cerdd", signatory="Emmanuel Bertin", at=at("2015-06-15T10:00"))
     _tick("2015-06-26T18:00")
     _tick("2015-06-26T18:00")
     expired = _notices(loaded, "charte_non_signee")
@@ -245,13 +245,13 @@ def test_an_unsigned_charter_is_escalated_then_the_pilot_withdrawn_and_its_place
         ctx = ctx_of(session)
         flandre = pilots.find_pilot(ctx, FLANDRE)
         with pytest.raises(InvalidInput, match="motif est obligatoire"):
-            pilots.withdraw(ctx, flandre, reason="", at=at("2015-07-06T10:00"))
-        successor = pilots.withdraw(ctx, flandre, reason="Délibération non obtenue", at=at("2015-07-06T10:00"))
+            withdrawal.withdraw(ctx, flandre, reason="", at=at("2015-07-06T10:00"))
+        successor = withdrawal.withdraw(ctx, flandre, reason="Délibération non obtenue", at=at("2015-07-06T10:00"))
         assert successor is not None and successor.name == "CA Maubeuge Val de Sambre"
         assert successor.sign_by == at("2015-07-21T18:00")  # 10 working days (14 July is a holiday)
-        assert pilots.withdraw(ctx, flandre, reason="Délibération non obtenue", at=at("2015-07-06T10:00")) is None
+        assert withdrawal.withdraw(ctx, flandre, reason="Délibération non obtenue", at=at("2015-07-06T10:00")) is None
         with pytest.raises(Refused, match="retirée du programme"):
-            pilots.sign_charter(ctx, flandre, party="territoire", signatory="X", at=at("2015-07-07T10:00"))
+            charter.sign_charter(ctx, flandre, party="territoire", signatory="X", at=at("2015-07-07T10:00"))
     withdrawn = _notices(loaded, "pilote_retire")
     assert {n.recipient_email for n in withdrawn} >= {"p.vandenbussche@ccfi.example.org", MANAGER, CONSULTANCY}
     assert withdrawn[0].subject == "La CC de Flandre Intérieure est retirée du programme"

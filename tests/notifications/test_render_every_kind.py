@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 
 from flows.plain import run_tick_plain
 from models import accompaniment, jury
-from models.applications import form_of
 from models.context import Ctx
 from models.db import session_scope
+from models.forms import form_of
 from models.notices import CONTEXT, NoticeKind, Recipient
 from models.tables import (
     Application,
@@ -84,8 +84,8 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> str:
     os.environ.update({"DATABASE_URL": url, "OUTBOX_DIR": str(folder / "outbox")})
     reset_settings()
     migrate(url)
+    from models.charter import sign_charter
     from models.context import install_programme
-    from models.pilots import sign_charter
 
     with session_scope(url) as session:
         install_programme(session, load_programme(PROGRAMME), at("2015-04-01T09:00"), "test")

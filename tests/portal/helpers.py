@@ -8,8 +8,9 @@ from html.parser import HTMLParser
 from sqlmodel import func, select
 
 from flows.plain import run_one_stage
+from models.charter import sign_charter
 from models.db import session_scope
-from models.pilots import find_pilot, sign_charter
+from models.pilots import find_pilot
 from models.schedule import STAGES
 from models.tables import AuditEntry, Notice
 from tests.conftest import at, ctx_of

@@ -3,7 +3,6 @@ pilot's bearers once: the notices carry the same links as when each was worked o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -22,13 +21,7 @@ BASE = "https://portail.cerdd.example.org"
 WHEN = at("2016-01-20T09:00")
 
 
-@pytest.fixture
-def settings() -> Iterator[None]:
-    links.configure(lambda: LinkSettings(SECRET, BASE, 120, issued=WHEN))
-    yield
-    from notifications.render import portal_link_settings
-
-    links.configure(portal_link_settings)
+SETTINGS = LinkSettings(SECRET, BASE, 120, issued=WHEN)
 
 
 def _expected(ctx, pilot) -> dict[str, Bearer]:  # noqa: ANN001
@@ -68,21 +61,23 @@ def read_bulk_keys(ctx) -> bool:  # noqa: ANN001
     return ctx.memo.get(("pilot_bearers", "misses"), 0) >= links.BULK_AFTER
 
 
-def test_a_link_is_signed_once_per_bearer_and_context_and_again_once_revoked(selected: str, settings: None) -> None:
+def test_a_link_is_signed_once_per_bearer_and_context_and_again_once_revoked(selected: str) -> None:
     with session_scope(selected) as session:
         ctx = ctx_of(session)
         pilot = pilots(ctx)[0]
         consultant = ctx.definition.consultancy.contacts[0]
         person = Recipient(consultant.email, consultant.name)
-        first = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilot}, WHEN)
-        again = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilots(ctx)[1]}, WHEN)
+        first = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilot}, WHEN, settings=SETTINGS)
+        again = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilots(ctx)[1]}, WHEN,
+                            settings=SETTINGS)
         assert first and first == again and first.endswith("/prestataire")
         issue_link(ctx, links.consultancy_bearer(), secret=SECRET, at=WHEN, days=120)
-        renewed = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilot}, WHEN)
+        renewed = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilot}, WHEN, settings=SETTINGS)
         assert renewed and renewed != first
         token = renewed.removeprefix(BASE).split("/")[2]
         assert read_link(ctx, token, secret=SECRET, now=WHEN + timedelta(days=119)) == links.consultancy_bearer()
     with session_scope(selected) as session:  # another transaction: signed again, the same version
         ctx = ctx_of(session)
-        later = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilots(ctx)[0]}, WHEN)
+        later = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilots(ctx)[0]}, WHEN,
+                            settings=SETTINGS)
         assert later == renewed

@@ -4,16 +4,13 @@ it opens that person's page, and a link issued later by hand replaces it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from functools import partial
 
 import pytest
 from sqlmodel import select
 
-from models import links
 from models.db import session_scope
 from models.tables import Notice
-from notifications.render import portal_link_settings
+from notifications import render
 from tests.conftest import at, close_call_with_territories, score, select_three_pilots
 from tests.portal.conftest import ARRAS, SECRET, Clock, link, territory
 from transitions.settings import reset_settings
@@ -43,11 +40,10 @@ def link_clock() -> Clock:
 
 
 @pytest.fixture
-def portal_settings(real_portal_settings: None, link_clock: Clock) -> Iterator[None]:
-    """The portal configured; notices' links issued at `link_clock`'s instant."""
-    links.configure(partial(portal_link_settings, clock=link_clock))
-    yield
-    links.configure(portal_link_settings)
+def portal_settings(real_portal_settings: None, link_clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portal configured; notices' links issued at `link_clock`'s instant: the machine's clock
+    that every process's linker reads (`notifications.render.portal_linker`) is this one."""
+    monkeypatch.setattr(render, "_utc_now", link_clock)
 
 
 def test_notices_carry_a_personal_link_that_opens_the_page(loaded: str, portal_settings: None, client_for) -> None:  # noqa: ANN001
@@ -89,8 +85,7 @@ def test_without_a_secret_notices_carry_no_link(selected: str) -> None:
 def test_late_jurors_are_reminded_with_their_link_and_a_conflict_is_not_late(
         loaded: str, portal_settings: None) -> None:
     from flows.plain import run_one_stage
-    from models.jury import find_application, missing_scores
-    from models.participation import declare_conflict
+    from models.jury import declare_conflict, find_application, missing_scores
     from models.stages import StageName
     from tests.conftest import ctx_of
 

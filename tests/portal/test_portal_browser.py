@@ -156,7 +156,8 @@ def test_after_the_meeting_and_a_withdrawal_in_chromium(selected: str, serve: An
                                                         clock: Clock) -> None:
     """The juror's read-only page after the meeting, a withdrawn pilot's page, and the consultancy's
     page with one charter per pilot (folded, unique ids)."""
-    from models.pilots import find_pilot, withdraw
+    from models.pilots import find_pilot
+    from models.withdrawal import withdraw
     from tests.conftest import ctx_of
 
     with session_scope(selected) as session:

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from models.attachments import MAX_BYTES
+from models.charter import charter_sha256
 from models.db import session_scope
 from models.jury import find_application, ranking
 from models.links import pilot_bearer
-from models.participation import charter_sha256
 from models.pilots import find_pilot
 from models.tables import (
     AuditEntry,

@@ -6,9 +6,10 @@ from __future__ import annotations
 import html
 import re
 
+from models.charter import charter_sha256, charter_text, extend_charter
 from models.db import session_scope
-from models.participation import charter_sha256, charter_text
-from models.pilots import extend_charter, find_pilot, withdraw
+from models.pilots import find_pilot
+from models.withdrawal import withdraw
 from tests.conftest import at, ctx_of
 from tests.portal.conftest import ARRAS, consultancy, juror, link, territory
 

@@ -111,12 +111,12 @@ def extend(
     programme: ProgrammeOption = None,
 ) -> None:
     """Prolonge le délai de signature de la charte d'un pilote."""
-    from models import pilots
+    from models import charter, pilots
 
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
-        changed = pilots.extend_charter(ctx, found, to=instant(to), reason=reason, at=instant(at))
-        text = f"{found.name} : charte à signer avant le {paris_text(pilots.sign_by(ctx, found))}"
+        changed = charter.extend_charter(ctx, found, to=instant(to), reason=reason, at=instant(at))
+        text = f"{found.name} : charte à signer avant le {paris_text(charter.sign_by(ctx, found))}"
     _said(text, changed, " (inchangé)")
 
 
@@ -128,11 +128,11 @@ def withdraw(
     programme: ProgrammeOption = None,
 ) -> None:
     """Retire un pilote du programme ; sa place va à la candidature suivante du classement."""
-    from models import pilots
+    from models import pilots, withdrawal
 
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
-        successor = pilots.withdraw(ctx, found, reason=reason, at=instant(at))
+        successor = withdrawal.withdraw(ctx, found, reason=reason, at=instant(at))
         name = found.name
         taken = successor.name if successor else None
     out.print(f"{escape(name)} : retrait du programme enregistré.", highlight=False)

@@ -198,12 +198,12 @@ def programme_ctx(programme: str | None) -> Iterator[Ctx]:
     from flows.events import bookmark, publish_since
     from models.context import load_ctx
     from models.db import session_scope
-    from notifications.render import render_notice
+    from notifications.render import portal_linker, render_notice
 
     url = database()
     before = bookmark()
     with session_scope(url) as session:
-        yield load_ctx(session, programme, renderer=render_notice)
+        yield load_ctx(session, programme, renderer=render_notice, linker=portal_linker())
     publish_since(before, only_with_server=True)  # after the commit: a trigger may react at once
 
 

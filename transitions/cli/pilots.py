@@ -37,14 +37,14 @@ def sign(
     programme: ProgrammeOption = None,
 ) -> None:
     """Enregistre la signature de la charte par une des trois parties."""
-    from models import pilots
+    from models import charter, pilots
 
     signatory = line_option(signatory, "Nom du ou de la signataire (--signatory)")
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
-        changed = pilots.sign_charter(ctx, found, party=party, signatory=signatory, role=role, at=instant(at))
-        signed = set(pilots.signatures(ctx, found))
-        missing = [pilots.party_name(p) for p in ctx.definition.accompaniment.charter.parties if p not in signed]
+        changed = charter.sign_charter(ctx, found, party=party, signatory=signatory, role=role, at=instant(at))
+        signed = set(charter.signatures(ctx, found))
+        missing = [charter.party_name(p) for p in ctx.definition.accompaniment.charter.parties if p not in signed]
         name = found.name
     word = "enregistrée" if changed else "déjà enregistrée"
     rest = f" ; reste à signer : {', '.join(missing)}." if missing else " ; la charte est complète."

@@ -147,12 +147,12 @@ def answer(
     programme: ProgrammeOption = None,
 ) -> None:
     """Enregistre la réponse du territoire à l'invitation à une session."""
-    from models import participation, pilots, training
+    from models import pilots, training
 
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
         item = training.find_session(ctx, found, session_key)
-        changed = participation.answer_invitation(ctx, found, item, attending=attending,
+        changed = training.answer_invitation(ctx, found, item, attending=attending,
                                                   people="\n".join(p.strip() for p in people.split(",")),
                                                   at=instant(at))
         title = item.title
@@ -170,11 +170,11 @@ def ask(
     programme: ProgrammeOption = None,
 ) -> None:
     """Le prestataire demande une nouvelle échéance (motif obligatoire) ; le Cerdd décidera."""
-    from models import participation
+    from models import deliverables
 
     with programme_ctx(programme) as ctx:
         item = pilot_deliverable(ctx, pilot, key)
-        request = participation.request_due_date(ctx, item, to=instant(to), reason=reason, at=instant(at))
+        request = deliverables.request_due_date(ctx, item, to=instant(to), reason=reason, at=instant(at))
         number, title = request.id, item.title
     out.print(f"Demande n° {number} enregistrée pour « {escape(title)} » : le Cerdd décidera "
               f"(transitions deliverable grant {number} ou refuse {number}).", highlight=False)
@@ -183,12 +183,12 @@ def ask(
 @command(deliverable_app, "requests")
 def requests(programme: ProgrammeOption = None) -> None:
     """Les demandes de nouvelle échéance et leur état."""
-    from models import participation
+    from models import deliverables
     from models.tables import Deliverable, Pilot, label
 
     with programme_ctx(programme) as ctx:
         rows = []
-        for request in participation.due_date_requests(ctx):
+        for request in deliverables.due_date_requests(ctx):
             task = ctx.session.get(Deliverable, request.deliverable_id)
             pilot = ctx.session.get(Pilot, task.pilot_id) if task else None
             rows.append(f"n° {request.id} · {pilot.name if pilot else '?'} · {task.key if task else '?'} · "
@@ -200,10 +200,10 @@ def requests(programme: ProgrammeOption = None) -> None:
 
 
 def _decide(number: int, grant: bool, at: str | None, programme: str | None) -> None:
-    from models import participation
+    from models import deliverables
 
     with programme_ctx(programme) as ctx:
-        changed = participation.decide_due_date(ctx, number, grant=grant, at=instant(at))
+        changed = deliverables.decide_due_date(ctx, number, grant=grant, at=instant(at))
     verdict = "accordée" if grant else "refusée"
     out.print(f"Demande n° {number} {verdict}." if changed else f"La demande n° {number} était déjà décidée.")
 
@@ -232,11 +232,11 @@ def conflict(
     programme: ProgrammeOption = None,
 ) -> None:
     """Enregistre un conflit d'intérêts déclaré par un juré : ses notes sur la candidature ne comptent pas."""
-    from models import jury, participation
+    from models import jury
 
     with programme_ctx(programme) as ctx:
         found = jury.find_application(ctx, application)
-        changed = participation.declare_conflict(ctx, found, juror=juror, reason=reason, at=instant(at))
+        changed = jury.declare_conflict(ctx, found, juror=juror, reason=reason, at=instant(at))
         number = found.receipt_number
     out.print(f"Conflit d'intérêts {'enregistré' if changed else 'déjà enregistré'} : {escape(juror)} sur {number}.",
               highlight=False)

@@ -33,19 +33,20 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from models import links, participation
+from models import charter, deliverables, links, training
+from models import jury as scoring
 from models.accompaniment import next_steps
-from models.applications import form_of
 from models.attachments import MAX_BYTES, FileRefused
+from models.charter import sign_by, sign_charter, signatures
 from models.clock import format_paris, paris, parse_instant
 from models.context import Ctx, load_ctx
 from models.db import session_scope
 from models.deliverables import deliverables_of, find_deliverable, state_of
 from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Unavailable
-from models.forms import FIELD_LABELS
+from models.forms import FIELD_LABELS, form_of
 from models.jury import find_application, missing_scores, not_applicable
 from models.links import Bearer
-from models.pilots import pilots, sign_by, sign_charter, signatures, withdrawal_of
+from models.pilots import pilots, withdrawal_of
 from models.report_data import pilot_views
 from models.status import pilot_rows
 from models.tables import (
@@ -67,7 +68,7 @@ from models.tables import (
 from models.text import visible
 from models.training import find_session, sessions_of
 from models.wording import agreement, of_territory, with_article
-from notifications.render import render_notice
+from notifications.render import portal_linker, render_notice
 from transitions.portal.urls import home_path
 
 HERE = Path(__file__).resolve().parent
@@ -206,7 +207,7 @@ class Portal:
     @contextmanager
     def reading(self, token: str) -> Iterator[tuple[Ctx, Bearer]]:
         with session_scope(self.database_url) as session:
-            ctx = load_ctx(session, self.programme, renderer=render_notice)
+            ctx = load_ctx(session, self.programme, renderer=render_notice, linker=portal_linker())
             yield ctx, links.read_link(ctx, token, secret=self.secret, now=self.now())
 
     @contextmanager
@@ -218,7 +219,7 @@ class Portal:
         before = self._bookmark()
         with session_scope(self.database_url) as session:
             _write_lock(session)
-            ctx = load_ctx(session, self.programme, renderer=render_notice)
+            ctx = load_ctx(session, self.programme, renderer=render_notice, linker=portal_linker())
             now = self.now()
             bearer = links.read_link(ctx, token, secret=self.secret, now=now)
             if not allowed(bearer):
@@ -249,7 +250,7 @@ class Portal:
         """Refuse a bad, expired or revoked link, or a person without access, before the request's
         body is read (`acting` checks again in its transaction)."""
         with session_scope(self.database_url) as session:
-            ctx = load_ctx(session, self.programme, renderer=render_notice)
+            ctx = load_ctx(session, self.programme, renderer=render_notice, linker=portal_linker())
             bearer = links.read_link(ctx, token, secret=self.secret, now=self.now())
             if not allowed(bearer):
                 raise links.LinkForbidden("Ce lien personnel ne donne pas accès à cette page.")
@@ -342,12 +343,12 @@ def _charter(portal: Portal, ctx: Ctx, bearer: Bearer, pilot: Pilot, party: str)
     parties = ctx.definition.accompaniment.charter.parties
     return {
         "titre": ctx.definition.accompaniment.charter.title,
-        "texte": participation.charter_text(ctx, pilot),
-        "sha256": participation.charter_sha256(ctx, pilot),
+        "texte": charter.charter_text(ctx, pilot),
+        "sha256": charter.charter_sha256(ctx, pilot),
         "echeance": sign_by(ctx, pilot),
-        "signatures": [(p, participation.party_label(p), signed.get(p)) for p in parties],
+        "signatures": [(p, charter.party_label(p), signed.get(p)) for p in parties],
         "partie": party,
-        "partie_libelle": participation.party_label(party),
+        "partie_libelle": charter.party_label(party),
         "a_signer": party in parties and party not in signed and pilot.status == PilotStatus.CHARTER_PENDING,
         "retrait": withdrawal_of(ctx, pilot, portal.present(ctx)),
         "jeton": portal.form(bearer, f"charte:{pilot.id}:{party}"),
@@ -450,7 +451,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             pilot = _pilot_of(ctx, siren)
             now = portal.present(ctx)
             view = pilot_views(ctx, now, siren)[0]
-            answers = participation.answers_of(ctx, pilot)
+            answers = training.answers_of(ctx, pilot)
             marks = _attendance(ctx, [item.id or 0 for item in sessions_of(ctx, pilot)], now)
             sessions = [{"item": item, "reponse": answers.get(item.id or 0),
                          "passee": item.ends_at <= now, "presences": marks.get(item.id or 0, []),
@@ -471,7 +472,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             pilot = _pilot_of(ctx, siren)
             if _field(form, "lu") != "oui":
                 raise InvalidInput("Cochez « J'ai lu la charte » avant de signer. Rien n'a été enregistré.")
-            if _field(form, "sha256") != participation.charter_sha256(ctx, pilot):
+            if _field(form, "sha256") != charter.charter_sha256(ctx, pilot):
                 raise Refused("Le texte de la charte a changé depuis l'affichage de la page : relisez-le et "
                               "signez de nouveau. Rien n'a été enregistré.")
             changed = sign_charter(ctx, pilot, party=party, signatory=_field(form, "signataire"),
@@ -490,7 +491,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             presence = _field(form, "presence")
             if presence not in ("oui", "non"):
                 raise InvalidInput("Indiquez si le territoire sera présent ou non. Rien n'a été enregistré.")
-            participation.answer_invitation(ctx, pilot, item, attending=presence == "oui",
+            training.answer_invitation(ctx, pilot, item, attending=presence == "oui",
                                             people=_field(form, "participants", multiline=True), at=now)
         return RedirectResponse(f"/l/{token}/territoire/{siren}?fait=reponse#session-{quote(key)}", status_code=303)
 
@@ -551,7 +552,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             choice = _field(form, "decision")
             if choice not in ("accorder", "refuser"):
                 raise InvalidInput("Choisissez d'accorder ou de refuser la demande. Rien n'a été enregistré.")
-            if not participation.decide_due_date(ctx, number, grant=choice == "accorder", at=now):
+            if not deliverables.decide_due_date(ctx, number, grant=choice == "accorder", at=now):
                 raise Refused("Cette demande de report est déjà décidée (sans doute depuis un autre onglet) : "
                               "votre décision n'a pas été prise en compte. Rechargez la page pour voir la décision.")
         return RedirectResponse(f"/l/{token}/cerdd/{siren}?fait=decision#demandes", status_code=303)
@@ -569,9 +570,9 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             blocks = []
             for pilot in chosen:
                 pilot_siren = _siren(ctx, pilot)
-                waiting = {r.deliverable_id for r in participation.due_date_requests(ctx, participation.PENDING)}
+                waiting = {r.deliverable_id for r in deliverables.due_date_requests(ctx, deliverables.PENDING)}
                 tasks = [{"task": task, "etat": state_of(task, now), "demande": task.id in waiting,
-                          "fichiers": participation.files_of(ctx, task),
+                          "fichiers": deliverables.files_of(ctx, task),
                           "ouvert": pilot.status == PilotStatus.ACTIVE and task.delivered_at is None
                           and task.accepted_at is None,
                           "jeton_remise": portal.form(bearer, f"remise:{task.id}"),
@@ -600,7 +601,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         with portal.acting(token, _field(form, "jeton"), lambda ctx: f"remise:{_consultancy_task(ctx, siren, key).id}",
                            _consultant(siren)) as (ctx, _b, now):
             task = _consultancy_task(ctx, siren, key)
-            changed = participation.hand_in_file(ctx, task, filename=upload.filename, data=data, at=now,
+            changed = deliverables.hand_in_file(ctx, task, filename=upload.filename, data=data, at=now,
                                                  by="prestataire")
         return RedirectResponse(f"{_back(request, token, siren)}?fait={'remise' if changed else 'deja-remis'}"
                                 f"#livrable-{quote(key)}", status_code=303)
@@ -611,7 +612,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         with portal.acting(token, _field(form, "jeton"), lambda ctx: f"report:{_consultancy_task(ctx, siren, key).id}",
                            _consultant(siren)) as (ctx, _b, now):
             task = _consultancy_task(ctx, siren, key)
-            participation.request_due_date(ctx, task, to=_paris_input(_field(form, "echeance"), "18:00"),
+            deliverables.request_due_date(ctx, task, to=_paris_input(_field(form, "echeance"), "18:00"),
                                            reason=_field(form, "motif", multiline=True), at=now)
         return RedirectResponse(f"{_back(request, token, siren)}?fait=demande#livrable-{quote(key)}",
                                 status_code=303)
@@ -626,7 +627,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
             juror = _juror_name(ctx, bearer)
             now = portal.present(ctx)
             jury = ctx.definition.jury
-            conflicted = {c.application_id for c in participation.conflicts(ctx, juror)}
+            conflicted = {c.application_id for c in scoring.conflicts(ctx, juror)}
             applications = ctx.session.exec(select(Application).where(
                 Application.programme_id == ctx.programme_id,
                 col(Application.status).in_(JUDGED)).order_by(col(Application.id))).all()
@@ -644,7 +645,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                                 "a_completer": application.receipt_number in missing,
                                 "decision": _decision_by(application, now),
                                 "jeton_conflit": portal.form(bearer, f"conflit:{application.id}")})
-            submitted = participation.submitted_at(ctx, juror)
+            submitted = scoring.submitted_at(ctx, juror)
             open_ = (ctx.programme.state == "appel_clos" and now < jury.meeting and submitted is None)
             withdrawn = {pilot.application_id for pilot in ctx.session.exec(select(Pilot).where(
                 Pilot.programme_id == ctx.programme_id, col(Pilot.withdrawn_at) <= now)).all()}
@@ -683,9 +684,9 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                         raise InvalidInput(f"Note hors barème pour « {criterion.label} » "
                                            f"({application.lead_name}) : de 0 à {jury.scale_max}, ou non applicable.")
                     comment = _field(form, f"commentaire-{application.id}-{criterion.key}")
-                    inputs.append(participation.ScoreInput(application, criterion.key, score, comment,
+                    inputs.append(scoring.ScoreInput(application, criterion.key, score, comment,
                                                            not_applicable=value == "na"))
-            participation.save_scores(ctx, juror, inputs, at=now)
+            scoring.save_scores(ctx, juror, inputs, at=now)
         return RedirectResponse(f"/l/{token}/jury?fait=notes", status_code=303)
 
     @app.post("/l/{token}/jury/conflit/{receipt}")
@@ -695,7 +696,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                            _is_juror) as (ctx, bearer, now):
             application = find_application(ctx, receipt)
             application_id = application.id
-            participation.declare_conflict(ctx, application, juror=_juror_name(ctx, bearer),
+            scoring.declare_conflict(ctx, application, juror=_juror_name(ctx, bearer),
                                            reason=_field(form, "motif", multiline=True), at=now)
         return RedirectResponse(f"/l/{token}/jury?fait=conflit#candidature-{application_id}", status_code=303)
 
@@ -703,7 +704,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     async def submit(token: str, request: Request) -> Response:
         form = await portal.form_of(request, token, _is_juror)
         with portal.acting(token, _field(form, "jeton"), "soumettre", _is_juror) as (ctx, bearer, now):
-            participation.submit_sheet(ctx, _juror_name(ctx, bearer), at=now)
+            scoring.submit_sheet(ctx, _juror_name(ctx, bearer), at=now)
         return RedirectResponse(f"/l/{token}/jury?fait=soumis", status_code=303)
 
     @app.get("/l/{token}/jury/piece/{file_id}")
@@ -777,7 +778,7 @@ def _pieces(session: Session, application: Application) -> list[ApplicationFile]
 
 def _requests(ctx: Ctx) -> list[dict[str, Any]]:
     rows = []
-    for request in participation.due_date_requests(ctx):
+    for request in deliverables.due_date_requests(ctx):
         task = ctx.session.get(Deliverable, request.deliverable_id)
         pilot = ctx.session.get(Pilot, task.pilot_id) if task else None
         rows.append({"demande": request, "livrable": task, "pilote": pilot})

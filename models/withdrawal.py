@@ -1,0 +1,91 @@
+"""A pilot withdrawn from the programme (its coming sessions cancelled, its parties told) and its
+place offered to the next admissible application of the jury's ranking above the threshold."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlmodel import select
+
+from models.charter import notify_charter_to_sign
+from models.clock import format_number, paris, utc
+from models.context import Ctx
+from models.errors import InvalidInput, Refused
+from models.forms import form_of
+from models.jury import ranking
+from models.notices import NoticeKind
+from models.pilots import pilots
+from models.recipients import all_parties, applicants
+from models.tables import Application, ApplicationStatus, Pilot, PilotStatus, SessionStatus, TrainingSession
+from models.wording import agreement, of_territory
+
+
+def withdraw(ctx: Ctx, pilot: Pilot, *, reason: str, at: datetime, by: str = "cerdd") -> Pilot | None:
+    """Withdraw a pilot from the programme (its parties are told) and offer its place to the next
+    admissible application of the ranking above the threshold that was not selected, while the
+    jury's maximum allows; returns the new pilot, if any. Withdrawing twice changes nothing."""
+    if not reason.strip():
+        raise InvalidInput("Retrait refusé : le motif est obligatoire.")
+    if pilot.status == PilotStatus.WITHDRAWN:
+        return None
+    if pilot.status == PilotStatus.FINISHED:
+        raise Refused(f"L'accompagnement de {pilot.name} est terminé : il ne peut plus être retiré.")
+    if at < pilot.selected_at:
+        raise Refused(f"{pilot.name} n'était pas encore retenu{agreement(pilot.name)} à cette date.")
+    pilot.status = PilotStatus.WITHDRAWN
+    pilot.withdrawn_at = at
+    pilot.withdraw_reason = reason
+    ctx.session.add(pilot)
+    for item in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)):
+        if item.status != SessionStatus.CANCELLED and item.starts_at > at:
+            item.status = SessionStatus.CANCELLED
+            item.cancel_reason = "Territoire retiré du programme"
+            ctx.session.add(item)
+    ctx.session.flush()
+    ctx.audit(at, by, "pilote.retire", "pilot", pilot.id,
+              f"{pilot.name} retiré{agreement(pilot.name)} du programme : {reason}.", motif=reason)
+    jury = ctx.definition.jury
+    taken = {p.application_id for p in pilots(ctx)}
+    remaining = len(pilots(ctx, PilotStatus.CHARTER_PENDING, PilotStatus.ACTIVE, PilotStatus.FINISHED))
+    successor: Pilot | None = None
+    if remaining < jury.pilots.max:
+        ranked = ranking(ctx)
+        for rank, entry in enumerate(ranked, start=1):
+            application = entry.application
+            if (application.id in taken or application.status != ApplicationStatus.NOT_SELECTED
+                    or not entry.complete or (entry.score or 0) < jury.threshold):
+                continue
+            successor = _offer_place(ctx, application, rank, entry.score or 0, replaced=pilot, at=at)
+            break
+    recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
+    ctx.notify(NoticeKind.PILOT_WITHDRAWN, recipients=recipients, key=f"pilote-{pilot.id}",
+               context={"pilote": pilot, "motif": reason, "remplacant": successor}, at=at)
+    return successor
+
+
+
+def _offer_place(ctx: Ctx, application: Application, rank: int, score: float, *, replaced: Pilot,
+                 at: datetime) -> Pilot:
+    jury = ctx.definition.jury
+    charter = ctx.definition.accompaniment.charter
+    deadline = utc(datetime.combine(ctx.calendar.shift_working_days(paris(at).date(), charter.extension), time(18)))
+    application.status = ApplicationStatus.SELECTED
+    application.decided_at = at
+    application.decision_reason = (
+        f"Retenue après le retrait {of_territory(replaced.name)} : note pondérée "
+        f"{format_number(score)}/{jury.scale_max}, rang {rank}.")
+    ctx.session.add(application)
+    successor = Pilot(programme_id=ctx.programme_id, application_id=application.id or 0,
+                      organisation_id=application.organisation_id, name=application.lead_name, rank=rank,
+                      selected_at=at, sign_by=deadline)
+    ctx.session.add(successor)
+    ctx.session.flush()
+    ctx.notify(NoticeKind.SELECTED, recipients=applicants(form_of(ctx.session, application)),
+               key=application.receipt_number,
+               context={"candidature": application, "note": score, "rang": rank, "echeance": deadline,
+                        "remplace": replaced}, at=at)
+    notify_charter_to_sign(ctx, successor, at)
+    ctx.audit(at, "cerdd", "candidature.retenue", "application", application.id,
+              f"{application.lead_name} : {application.decision_reason}")
+    return successor
+

@@ -1,0 +1,127 @@
+"""The domain's import graph, read from the source: every module of `models/` imports the others
+at its top only (no import of our own modules inside a function, which would hide a cycle), and
+no module imports, directly or through others, one that imports it back. Imports under
+`if TYPE_CHECKING:` count like the others: a cycle for the type checker is a cycle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+PACKAGE = "models"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(MODELS.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    """Every module of the package (migrations included), by dotted name."""
+    return {_module_name(path): path for path in sorted(MODELS.rglob("*.py"))}
+
+
+def _targets(node: ast.Import | ast.ImportFrom, known: set[str]) -> set[str]:
+    """The modules of the package an import statement reaches: `from models import jury` reaches
+    `models.jury`, `from models.jury import ranking` reaches `models.jury`."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names if alias.name in known}
+    if node.level or node.module is None:
+        raise AssertionError("relative imports are not used in models/")  # none today: keep it simple
+    found = {f"{node.module}.{alias.name}" for alias in node.names} & known
+    if node.module in known and node.module != PACKAGE:
+        found.add(node.module)
+    return found
+
+
+def _own(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Import) and any(a.name.split(".")[0] == PACKAGE for a in node.names)) or (
+        isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == PACKAGE)
+
+
+def read_graph(modules: dict[str, Path]) -> tuple[dict[str, set[str]], list[str]]:
+    """Each module's imports of the package (top level, `if TYPE_CHECKING:` blocks and functions
+    alike), and where a module imports one of ours inside a function or class (« module:line »)."""
+    known = set(modules)
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    local: list[str] = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        nested = {id(node) for scope in ast.walk(tree)
+                  if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
+                  for node in ast.walk(scope) if node is not scope}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom) or not _own(node):
+                continue
+            graph[name] |= _targets(node, known) - {name}
+            if id(node) in nested:
+                local.append(f"{name}:{node.lineno}")
+    return graph, local
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle (its modules in order, the first repeated at the end), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return [*path[path.index(target):], target]
+            if target not in state and (found := visit(target)) is not None:
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)) is not None:
+            return found
+    return None
+
+
+def test_models_import_our_modules_at_the_top_only() -> None:
+    _, local = read_graph(_modules())
+    assert not local, f"imports of our own modules inside a function or class in models/: {', '.join(local)}"
+
+
+def test_models_have_no_import_cycle() -> None:
+    graph, _ = read_graph(_modules())
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle in models/: " + " -> ".join(cycle or [])
+
+
+LOW = ("models.recipients", "models.links")
+ABOVE = ("models.applications", "models.jury", "models.deliverables", "models.training", "models.charter",
+         "models.kickoff", "models.withdrawal", "models.accompaniment", "models.call", "models.intents",
+         "models.decision", "models.schedule")
+
+
+@pytest.mark.parametrize("low", LOW)
+def test_recipients_and_links_depend_on_no_concept_module_above_them(low: str) -> None:
+    graph, _ = read_graph(_modules())
+    reached: set[str] = set()
+    todo = [low]
+    while todo:
+        for target in graph[todo.pop()] - reached:
+            reached.add(target)
+            todo.append(target)
+    assert not reached & set(ABOVE), f"{low} reaches {sorted(reached & set(ABOVE))}"
+
+
+def test_the_graph_reader_sees_local_imports_and_cycles(tmp_path: Path) -> None:
+    """The checks above can fail: a function-local import is reported, a cycle is named."""
+    (tmp_path / "a.py").write_text("from models.b import x\n\n\ndef f():\n    from models import c\n")
+    (tmp_path / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from models.c import y\n")
+    (tmp_path / "c.py").write_text("import models.a\n")
+    modules = {f"models.{p.stem}": p for p in sorted(tmp_path.glob("*.py"))}
+    graph, local = read_graph(modules)
+    assert local == ["models.a:5"]
+    assert graph == {"models.a": {"models.b", "models.c"}, "models.b": {"models.c"}, "models.c": {"models.a"}}
+    assert find_cycle(graph) == ["models.a", "models.b", "models.c", "models.a"]
+    assert find_cycle({"models.a": {"models.b"}, "models.b": set()}) is None
