@@ -9,6 +9,7 @@ transaction, like every domain function; the portal and the CLI call the same on
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,6 +44,9 @@ from models.text import require_line, require_text, visible
 
 DELIVERABLE_TYPES = frozenset({"pdf", "doc", "docx", "odt", "xls", "xlsx", "ods"})
 """What a deliverable may be handed in as (recognised by content)."""
+
+SCORE = re.compile(r"[0-9]{1,3}")
+"""A score as typed: ASCII digits only, three at most."""
 
 
 def charter_text(ctx: Ctx, pilot: Pilot) -> str:
@@ -282,6 +286,19 @@ class ScoreInput:
     score: int | None
     comment: str = ""
     not_applicable: bool = False
+
+    @classmethod
+    def typed(cls, ctx: Ctx, application: Application, criterion: str, value: str, comment: str = "") -> ScoreInput:
+        """A score as a juror types it on a page: empty (still to be scored), « na » (non applicable),
+        or ASCII digits on the scale (not « ² », « ٣ » or « ４ »); InvalidInput in French otherwise."""
+        jury = ctx.definition.jury
+        if value in ("", "na"):
+            return cls(application, criterion, None, comment, not_applicable=value == "na")
+        if SCORE.fullmatch(value) and 0 <= int(value) <= jury.scale_max:
+            return cls(application, criterion, int(value), comment)
+        label = next((c.label for c in jury.criteria if c.key == criterion), criterion)
+        raise InvalidInput(f"Note hors barème pour « {label} » ({application.lead_name}) : "
+                           f"de 0 à {jury.scale_max}, ou non applicable.")
 
 
 def save_scores(ctx: Ctx, juror: str, scores: list[ScoreInput], *, at: datetime) -> int:
