@@ -25,6 +25,7 @@ from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import Deliverable, DeliverableFile, DueDateRequest, Pilot, PilotStatus, ProgrammeState
 from models.text import require_text, visible
+from models.wording import agreement
 
 
 def deliverables_of(ctx: Ctx, pilot: Pilot) -> list[Deliverable]:
@@ -85,13 +86,24 @@ MOOT = "sans_objet"
 """The state of a due-date request still waiting when its deliverable is handed in: nothing left to decide."""
 
 
-def may_hand_in(ctx: Ctx, task: Deliverable, at: datetime) -> Verdict:
-    """Whether the consultancy may hand in `task` at `at`: once the pilot's accompaniment has started,
-    and not before the instant it was returned for rework. One already handed in may be handed in
-    again: nothing changes (`deliver` says so)."""
+def _started(ctx: Ctx, task: Deliverable, at: datetime) -> Verdict:
+    """A deliverable's pilot is under way at `at`: its accompaniment started, and it was not withdrawn."""
     pilot = _pilot_of(ctx, task)
     if pilot.status == PilotStatus.CHARTER_PENDING or (pilot.kickoff_at and at < pilot.kickoff_at):
         return Verdict(f"L'accompagnement de {pilot.name} n'a pas commencé à cette date.")
+    if pilot.status == PilotStatus.WITHDRAWN:
+        return Verdict(f"{pilot.name} a été retiré{agreement(pilot.name)} du programme : ses livrables ne se "
+                       "remettent plus.")
+    return ALLOWED
+
+
+def may_hand_in(ctx: Ctx, task: Deliverable, at: datetime) -> Verdict:
+    """Whether the consultancy may hand in `task` at `at`: once the pilot's accompaniment has started,
+    not for a withdrawn pilot, and not before the instant it was returned for rework. One already
+    handed in may be handed in again: nothing changes (`deliver` says so)."""
+    started = _started(ctx, task, at)
+    if not started:
+        return started
     if (task.delivered_at is None and task.accepted_at is None and task.returned_at is not None
             and at < task.returned_at):
         return Verdict(f"« {task.title} » a été renvoyé pour reprise le {format_paris(task.returned_at)}.")
@@ -239,7 +251,11 @@ PENDING, GRANTED, REFUSED = "en_attente", "accordee", "refusee"
 
 def may_request_due_date(ctx: Ctx, task: Deliverable, at: datetime) -> Verdict:
     """Whether the consultancy may ask for a new due date of `task` at `at`: not once it is handed in
-    or accepted, nor while an earlier request waits for the Cerdd's decision."""
+    or accepted, nor while an earlier request waits for the Cerdd's decision; only for a pilot under way
+    (started, not withdrawn)."""
+    started = _started(ctx, task, at)
+    if not started:
+        return started
     if task.delivered_at is not None or task.accepted_at is not None:
         return Verdict(f"« {task.title} » est déjà remis : son échéance ne change plus.")
     waiting = ctx.session.exec(select(DueDateRequest).where(DueDateRequest.deliverable_id == task.id,

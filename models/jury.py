@@ -4,6 +4,7 @@ conflicts of interest, the weighted ranking, and the choice of 2 or 3 pilots."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -379,6 +380,10 @@ def declare_conflict(ctx: Ctx, application: Application, *, juror: str, reason: 
     return True
 
 
+SCORE = re.compile(r"[0-9]{1,3}")
+"""A score as typed: ASCII digits only, three at most."""
+
+
 @dataclass(frozen=True)
 class ScoreInput:
     """One score of a sheet as a juror types it: a score, or « non applicable » (`not_applicable`),
@@ -389,6 +394,19 @@ class ScoreInput:
     score: int | None
     comment: str = ""
     not_applicable: bool = False
+
+    @classmethod
+    def typed(cls, ctx: Ctx, application: Application, criterion: str, value: str, comment: str = "") -> ScoreInput:
+        """A score as a juror types it on a page: empty (still to be scored), « na » (non applicable),
+        or ASCII digits on the scale (not « ² », « ٣ » or « ４ »); InvalidInput in French otherwise."""
+        jury = ctx.definition.jury
+        if value in ("", "na"):
+            return cls(application, criterion, None, comment, not_applicable=value == "na")
+        if SCORE.fullmatch(value) and 0 <= int(value) <= jury.scale_max:
+            return cls(application, criterion, int(value), comment)
+        label = next((c.label for c in jury.criteria if c.key == criterion), criterion)
+        raise InvalidInput(f"Note hors barème pour « {label} » ({application.lead_name}) : "
+                           f"de 0 à {jury.scale_max}, ou non applicable.")
 
 
 def save_scores(ctx: Ctx, juror: str, scores: list[ScoreInput], *, at: datetime) -> int:

@@ -17,6 +17,7 @@ from models.db import session_scope
 from models.links import Bearer, consultancy_bearer, issue_link, juror_bearer, pilot_bearer
 from tests.conftest import at, ctx_of
 from tests.guards import HANG_GUARD, join_or_fail, wait_for
+from tests.portal.helpers import start_arras
 from transitions.portal.app import create_app
 from transitions.portal.server import build_server
 from transitions.portal.urls import home_path
@@ -115,3 +116,16 @@ def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iter
     for server, _ in servers:
         server.should_exit = True
     join_or_fail([thread for _, thread in servers], "le portail ne s'arrête pas")
+
+
+@pytest.fixture
+def started(selected: str, clock: Clock) -> str:
+    start_arras(selected)
+    clock.now = at("2015-07-02T10:00")
+    return selected
+
+
+@pytest.fixture
+def scoring(closed: str, clock: Clock) -> str:
+    clock.now = at("2015-06-01T10:00")
+    return closed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -79,3 +80,20 @@ def start_arras(url: str) -> None:
             sign_charter(ctx, pilot, party=party, signatory="Quelqu'un", at=at("2015-06-20T10:00"))
     for stage in STAGES:
         run_one_stage(stage.name, at("2015-07-01T09:30"))
+
+
+PDF = b"%PDF-1.4\n% livrable\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+HEADERS = {"content-security-policy", "x-content-type-options", "referrer-policy"}
+
+
+def sign_form(page: str) -> dict[str, str]:
+    form = form_ending(page, "/charte")
+    return {**form.hidden, "signataire": "Frédéric Leturque", "qualite": "Président", "lu": "oui"}
+
+
+def assert_french_refusal(response, status: int, words: str) -> None:  # noqa: ANN001
+    assert response.status_code == status, response.text
+    assert '<html lang="fr">' in response.text and words in html.unescape(response.text)
+    assert "Traceback" not in response.text
+    assert HEADERS <= set(response.headers)
+    assert "script-src" not in response.headers["content-security-policy"]  # default-src 'none': no script at all

@@ -1,0 +1,63 @@
+"""The consultancy's screen: each pilot's deliverables (hand in a file, ask for a new due date) and
+its charter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from models import deliverables as rules
+from models.context import Ctx
+from models.deliverables import PENDING, deliverables_of, due_date_requests, files_of, find_deliverable, state_of
+from models.pilots import pilots
+from models.read.pilot import CharterView, charter_view, pilot_of, siren_of
+from models.tables import CharterParty, Deliverable, DeliverableFile, Pilot
+
+
+@dataclass(frozen=True)
+class DeliverableLine:
+    """One deliverable as the consultancy sees it."""
+
+    deliverable: Deliverable
+    state: str
+    requested: bool
+    """A new due date was asked for and waits for the Cerdd's decision."""
+    files: tuple[DeliverableFile, ...]
+    may_hand_in: bool
+    may_request_due_date: bool
+    hand_in_form: str
+    due_date_form: str
+
+
+@dataclass(frozen=True)
+class PilotBlock:
+    """One pilot on the consultancy's page."""
+
+    pilot: Pilot
+    siren: str
+    deliverables: tuple[DeliverableLine, ...]
+    charter: CharterView
+
+
+def _line(ctx: Ctx, pilot: Pilot, task: Deliverable, waiting: set[int], now: datetime) -> DeliverableLine:
+    requested = task.id in waiting
+    pending = task.delivered_at is None and task.accepted_at is None  # handed in again: nothing changes
+    return DeliverableLine(task, state_of(task, now), requested, tuple(files_of(ctx, task)),
+                           pending and bool(rules.may_hand_in(ctx, task, now)),
+                           bool(rules.may_request_due_date(ctx, task, now)),
+                           f"remise:{task.id}", f"report:{task.id}")
+
+
+def consultancy_screen(ctx: Ctx, siren: str | None, now: datetime) -> tuple[PilotBlock, ...]:
+    """The consultancy's page at `now`: one pilot's (SIREN `siren`), or every pilot's."""
+    chosen = [pilot_of(ctx, siren)] if siren else pilots(ctx)
+    waiting = {r.deliverable_id for r in due_date_requests(ctx, PENDING)}
+    return tuple(PilotBlock(pilot, siren_of(ctx, pilot),
+                            tuple(_line(ctx, pilot, task, waiting, now) for task in deliverables_of(ctx, pilot)),
+                            charter_view(ctx, pilot, CharterParty.CONSULTANCY, now))
+                 for pilot in chosen)
+
+
+def deliverable_of(ctx: Ctx, siren: str, key: str) -> Deliverable:
+    """The deliverable `key` of the pilot `siren`; NotFound or Refused (not yet planned) otherwise."""
+    return find_deliverable(ctx, pilot_of(ctx, siren), key)

@@ -1,0 +1,132 @@
+"""A juror's screen: their score sheet on every application the jury examined, and the attachments
+they may open."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from models import jury as rules
+from models.context import Ctx
+from models.errors import NotFound
+from models.forms import ApplicationForm, form_of
+from models.jury import conflicts, missing_scores, not_applicable, submitted_at
+from models.links import Bearer, LinkForbidden
+from models.programme import Jury
+from models.tables import (
+    Application,
+    ApplicationFile,
+    ApplicationStatus,
+    ApplicationVersion,
+    JuryScore,
+    Pilot,
+)
+
+JUDGED = (ApplicationStatus.ADMISSIBLE, ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
+"""The applications a juror scored: admissible, then selected or not by the jury's decision."""
+DECIDED = (ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
+
+
+@dataclass(frozen=True)
+class ApplicationLine:
+    """One application on a juror's sheet, with what the juror recorded on it."""
+
+    application: Application
+    form: ApplicationForm
+    files: tuple[ApplicationFile, ...]
+    conflicted: bool
+    scores: Mapping[str, JuryScore | None]
+    """The juror's score by criterion key (None: none recorded)."""
+    not_applicable: frozenset[str]
+    to_complete: bool
+    decision: str | None
+    conflict_form: str
+
+
+@dataclass(frozen=True)
+class JurorScreen:
+    """A juror's page: the jury, their sheet, whether it still takes scores, the jury's decision."""
+
+    juror: str
+    jury: Jury
+    applications: tuple[ApplicationLine, ...]
+    submitted_at: datetime | None
+    may_score: bool
+    selected: tuple[str, ...]
+    """The territories the jury selected by the page's instant, those withdrawn since left out."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file of an application, as a juror downloads it."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def juror_of(ctx: Ctx, bearer: Bearer) -> str:
+    """The juror holding the link; LinkForbidden once they are no longer on the jury."""
+    for member in ctx.definition.jury.members:
+        if member.email.lower() == bearer.email:
+            return member.juror
+    raise LinkForbidden("Ce lien n'est plus celui d'un membre du jury.")
+
+
+def decision_by(application: Application, now: datetime) -> str | None:
+    """The jury's decision on the application if recorded by `now` (retenue, non_retenue)."""
+    decided = application.decided_at is not None and application.decided_at <= now
+    return application.status if decided and application.status in DECIDED else None
+
+
+def _files(ctx: Ctx, application: Application) -> tuple[ApplicationFile, ...]:
+    version = ctx.session.exec(select(ApplicationVersion).where(
+        ApplicationVersion.application_id == application.id,
+        ApplicationVersion.version == application.version)).one()
+    return tuple(ctx.session.exec(select(ApplicationFile).where(ApplicationFile.version_id == version.id)
+                                  .order_by(col(ApplicationFile.id))).all())
+
+
+def scorable(ctx: Ctx) -> list[Application]:
+    """The applications a sheet scores: the admissible ones."""
+    return list(ctx.session.exec(select(Application).where(
+        Application.programme_id == ctx.programme_id, Application.status == ApplicationStatus.ADMISSIBLE)).all())
+
+
+def juror_screen(ctx: Ctx, juror: str, now: datetime) -> JurorScreen:
+    """The sheet of `juror` at `now`."""
+    jury = ctx.definition.jury
+    conflicted = {c.application_id for c in conflicts(ctx, juror)}
+    applications = ctx.session.exec(select(Application).where(
+        Application.programme_id == ctx.programme_id, col(Application.status).in_(JUDGED))
+        .order_by(col(Application.id))).all()
+    scores = {(s.application_id, s.criterion): s for s in ctx.session.exec(
+        select(JuryScore).where(JuryScore.juror == juror)).all()}
+    marked = {(application_id, criterion) for who, application_id, criterion
+              in not_applicable(ctx, [a.id for a in applications]) if who == juror}
+    missing = set(missing_scores(ctx).get(juror, []))
+    lines = tuple(ApplicationLine(
+        a, form_of(ctx.session, a), _files(ctx, a), a.id in conflicted,
+        {c.key: scores.get((a.id or 0, c.key)) for c in jury.criteria},
+        frozenset(c.key for c in jury.criteria if (a.id, c.key) in marked),
+        a.receipt_number in missing, decision_by(a, now), f"conflit:{a.id}") for a in applications)
+    submitted = submitted_at(ctx, juror)
+    withdrawn = {pilot.application_id for pilot in ctx.session.exec(select(Pilot).where(
+        Pilot.programme_id == ctx.programme_id, col(Pilot.withdrawn_at) <= now)).all()}
+    selected = tuple(a.lead_name for a in applications  # a territory that withdrew is no longer a pilot
+                     if decision_by(a, now) == ApplicationStatus.SELECTED and a.id not in withdrawn)
+    return JurorScreen(juror, jury, lines, submitted, bool(rules.may_score(ctx, juror, now)), selected)
+
+
+def juror_attachment(ctx: Ctx, file_id: int) -> Attachment:
+    """An attachment of an admissible application of the programme; NotFound otherwise."""
+    row = ctx.session.get(ApplicationFile, file_id)
+    version = ctx.session.get(ApplicationVersion, row.version_id) if row else None
+    application = ctx.session.get(Application, version.application_id) if version else None
+    if row is None:
+        raise NotFound("Ce document n'existe pas.")
+    rules.may_open_attachment(ctx, application).enforce()
+    return Attachment(row.content, row.media_type, row.filename)

@@ -1,0 +1,59 @@
+"""The Cerdd's screen for a pilot: its charter, every pilot's progress, the due-date requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.context import Ctx
+from models.deliverables import PENDING, due_date_requests
+from models.errors import NotFound
+from models.read.pilot import CharterView, charter_view
+from models.status import pilot_rows
+from models.tables import CharterParty, Deliverable, DueDateRequest, Pilot
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """A request for a new due date, with its deliverable and pilot."""
+
+    request: DueDateRequest
+    deliverable: Deliverable | None
+    pilot: Pilot | None
+    own: bool
+    """The request is about the page's pilot (only then may the page decide it)."""
+    may_decide: bool
+    form: str
+
+
+@dataclass(frozen=True)
+class OverviewScreen:
+    """The Cerdd's page for one pilot."""
+
+    pilot: Pilot
+    charter: CharterView
+    rows: tuple[dict[str, str], ...]
+    """Every pilot's progress, as `transitions status` lists it."""
+    requests: tuple[RequestLine, ...]
+
+
+def overview_screen(ctx: Ctx, pilot: Pilot, now: datetime) -> OverviewScreen:
+    """The Cerdd's page for `pilot` at `now`."""
+    lines = []
+    for request in due_date_requests(ctx):
+        task = ctx.session.get(Deliverable, request.deliverable_id)
+        owner = ctx.session.get(Pilot, task.pilot_id) if task else None
+        own = owner is not None and owner.id == pilot.id
+        lines.append(RequestLine(request, task, owner, own, own and request.status == PENDING,
+                                 f"decision:{request.id}"))
+    return OverviewScreen(pilot, charter_view(ctx, pilot, CharterParty.ORGANISER, now),
+                          tuple(pilot_rows(ctx.session, now, ctx.programme.slug)), tuple(lines))
+
+
+def request_of(ctx: Ctx, pilot: Pilot, number: int) -> DueDateRequest:
+    """The due-date request `number` about one of the pilot's deliverables; NotFound otherwise."""
+    found = ctx.session.get(DueDateRequest, number)
+    task = ctx.session.get(Deliverable, found.deliverable_id) if found else None
+    if found is None or task is None or task.pilot_id != pilot.id:
+        raise NotFound("Cette demande de report n'existe pas pour ce territoire.")
+    return found

@@ -1,0 +1,75 @@
+"""What the pilots' screens share: the pilot a page's address names, its charter as one party sees
+it, and the banner of every page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from models import charter as rules
+from models.charter import charter_sha256, charter_text, party_label, sign_by, signatures
+from models.context import Ctx
+from models.errors import NotFound
+from models.pilots import Withdrawal, pilots, withdrawal_of
+from models.tables import Application, CharterSignature, Pilot, ProgrammeMode
+
+
+@dataclass(frozen=True)
+class Banner:
+    """The top of every page: the programme's title and, for a replayed programme, its present."""
+
+    programme_title: str
+    replayed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CharterView:
+    """A pilot's charter as one party sees it: the text, who signed it, whether this party may sign."""
+
+    title: str
+    text: str
+    sha256: str
+    sign_by: datetime
+    signatures: tuple[tuple[str, str, CharterSignature | None], ...]
+    """(party, « du territoire »…, its signature if any) for each party of the charter."""
+    party: str
+    party_label: str
+    may_sign: bool
+    withdrawal: Withdrawal | None
+    form: str
+    """The name of the signing form (its one-time token is the portal's)."""
+
+
+def banner(ctx: Ctx) -> Banner:
+    """The banner of a page on this programme."""
+    replayed = ctx.programme.mode == ProgrammeMode.REPLAY
+    return Banner(ctx.programme.title, ctx.programme.last_tick_at if replayed else None)
+
+
+def siren_of(ctx: Ctx, pilot: Pilot) -> str:
+    """The SIREN of the pilot's lead, which its pages' addresses carry."""
+    application = ctx.session.get(Application, pilot.application_id)
+    assert application is not None
+    return application.lead_siren
+
+
+def pilot_of(ctx: Ctx, siren: str) -> Pilot:
+    """The pilot a page's address names by its SIREN; NotFound otherwise."""
+    found = [p for p in pilots(ctx) if siren_of(ctx, p) == siren]
+    if not found:
+        raise NotFound("Aucun territoire pilote ne correspond à cette adresse.")
+    return found[0]
+
+
+def charter_view(ctx: Ctx, pilot: Pilot, party: str, now: datetime) -> CharterView:
+    """The pilot's charter as `party` sees it at `now`."""
+    signed = signatures(ctx, pilot)
+    charter = ctx.definition.accompaniment.charter
+    parties = charter.parties
+    return CharterView(
+        title=charter.title, text=charter_text(ctx, pilot), sha256=charter_sha256(ctx, pilot),
+        sign_by=sign_by(ctx, pilot),
+        signatures=tuple((p, party_label(p), signed.get(p)) for p in parties),
+        party=party, party_label=party_label(party),
+        may_sign=party not in signed and bool(rules.may_sign(ctx, pilot, party, now)),
+        withdrawal=withdrawal_of(ctx, pilot, now), form=f"charte:{pilot.id}:{party}")

@@ -1,0 +1,78 @@
+"""The territory's screen: its year of accompaniment, its charter, its sessions and what it answered;
+and a session as a calendar file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from models import training
+from models.accompaniment import Step, next_steps
+from models.context import Ctx
+from models.invitations import DOMAIN, PRODID, session_event
+from models.read.pilot import CharterView, charter_view
+from models.recipients import manager
+from models.report_data import PilotView, pilot_views
+from models.tables import Attendance, CharterParty, Pilot, SessionAnswer, TrainingSession
+from models.training import answers_of, find_session, sessions_of
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    """One training session as the territory sees it."""
+
+    session: TrainingSession
+    answer: SessionAnswer | None
+    past: bool
+    attendance: tuple[Attendance, ...]
+    """The attendance recorded by the page's instant, names sorted."""
+    may_answer: bool
+    form: str
+
+
+@dataclass(frozen=True)
+class TerritoryScreen:
+    """The territory's page: where its year stands, what comes next, its charter and sessions."""
+
+    pilot: Pilot
+    view: PilotView
+    steps: tuple[Step, ...]
+    charter: CharterView
+    sessions: tuple[SessionLine, ...]
+
+
+def _attendance(ctx: Ctx, session_ids: list[int], now: datetime) -> dict[int, list[Attendance]]:
+    found: dict[int, list[Attendance]] = {}
+    for row in ctx.session.exec(select(Attendance).where(col(Attendance.session_id).in_(session_ids),
+                                                         col(Attendance.recorded_at) <= now)
+                                .order_by(col(Attendance.person))):
+        found.setdefault(row.session_id, []).append(row)
+    return found
+
+
+def territory_screen(ctx: Ctx, pilot: Pilot, siren: str, now: datetime) -> TerritoryScreen:
+    """The territory's page for `pilot` (SIREN `siren`) at `now`."""
+    view = pilot_views(ctx, now, siren)[0]
+    answers = answers_of(ctx, pilot)
+    items = sessions_of(ctx, pilot)
+    marks = _attendance(ctx, [item.id or 0 for item in items], now)
+    lines = tuple(SessionLine(item, answers.get(item.id or 0), item.ends_at <= now, tuple(marks.get(item.id or 0, [])),
+                              bool(training.may_answer(ctx, pilot, item, now)), f"reponse:{item.id}") for item in items)
+    return TerritoryScreen(pilot, view, tuple(next_steps(ctx, pilot, now)),
+                           charter_view(ctx, pilot, CharterParty.TERRITORY, now), lines)
+
+
+def session_calendar(ctx: Ctx, pilot: Pilot, key: str, stamp: datetime) -> bytes:
+    """One session of the pilot as an iCalendar file to add to one's calendar (METHOD:PUBLISH)."""
+    from icalendar import Calendar  # ~25 ms to import: only where a calendar is written
+
+    item = find_session(ctx, pilot, key)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    calendar.add_component(session_event(item, summary=f"{pilot.name} : {item.title}", organiser=manager(ctx)[0],
+                                         attendee=None, stamp=stamp, uid=f"session-{item.id}@{DOMAIN}"))
+    return bytes(calendar.to_ical())

@@ -1,0 +1,91 @@
+"""The jury's router over HTTP: scores saved, a conflict declared, the sheet submitted; scores
+after the meeting refused."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from models.db import session_scope
+from models.jury import find_application, ranking
+from models.tables import (
+    ConflictOfInterest,
+    JuryScore,
+    JurySubmission,
+)
+from tests.conftest import at, ctx_of
+from tests.portal.conftest import ARRAS, LENS, SECRET, Clock, juror, link
+from tests.portal.helpers import assert_french_refusal, audits, count, form_ending
+
+
+def test_a_juror_scores_declares_a_conflict_and_submits(scoring: str, client_for, clock: Clock) -> None:  # noqa: ANN001
+    client = client_for(scoring)
+    _, path = link(scoring, juror(), when="2015-05-20T10:00")
+    page = client.get(path).text
+    assert "Jury : feuille de notes de Représentant de la DREAL" in page and "Pièces jointes" in page
+    assert '<option value="" selected>— à noter —</option>' in page  # nothing chosen for the juror
+    with session_scope(scoring) as session:
+        ctx = ctx_of(session)
+        arras, lens = find_application(ctx, ARRAS), find_application(ctx, LENS)
+        criteria = [c.key for c in ctx.definition.jury.criteria]
+    notes = form_ending(page, "/jury/notes")
+    data = {**notes.hidden, **{f"note-{arras.id}-{c}": "4" for c in criteria},
+            f"note-{arras.id}-besoins": "na", f"commentaire-{arras.id}-portage": "Portage solide",
+            **{f"note-{lens.id}-{c}": "2" for c in criteria}}
+    assert client.post(notes.action, data=data).status_code == 303
+    with session_scope(scoring) as session:
+        rows = session.exec(select(JuryScore).where(JuryScore.juror == "Représentant de la DREAL")).all()
+    assert len(rows) == 2 * len(criteria) - 1  # « non applicable » leaves a criterion without a score
+    assert {r.comment for r in rows if r.criterion == "portage" and r.application_id == arras.id} == {"Portage solide"}
+    bad = {**form_ending(client.get(path).text, "/jury/notes").hidden, f"note-{arras.id}-portage": "11"}
+    assert_french_refusal(client.post(notes.action, data=bad), 422, "hors barème")
+    page = client.get(path).text
+    conflict = form_ending(page, f"/jury/conflit/{lens.receipt_number}")
+    assert client.post(conflict.action, data={**conflict.hidden, "motif": "Élu de la CA"}).status_code == 303
+    assert count(scoring, ConflictOfInterest) == 1 and len(audits(scoring, "jury.conflit")) == 1
+    with session_scope(scoring) as session:
+        ranked = {r.application.id: r for r in ranking(ctx_of(session))}
+    assert ranked[lens.id].excluded == ("Représentant de la DREAL",) and ranked[lens.id].score is None
+    assert ranked[arras.id].excluded == () and ranked[arras.id].score == 4.0
+    page = client.get(path).text
+    assert "Vous avez déclaré un conflit d'intérêts" in page
+    submit = form_ending(page, "/jury/soumettre")  # the third application is still « à noter »
+    assert_french_refusal(client.post(submit.action, data=submit.hidden), 409, "pas complète")
+    with session_scope(scoring) as session:
+        third = find_application(ctx_of(session), "246200364")
+    page = client.get(path).text
+    notes = form_ending(page, "/jury/notes")
+    assert client.post(notes.action, data={**notes.hidden, **{f"note-{third.id}-{c}": "3" for c in criteria}}
+                       ).status_code == 303
+    page = client.get(path).text
+    assert '<option value="na" selected>non applicable</option>' in page  # arras's « besoins » kept
+    submit = form_ending(page, "/jury/soumettre")
+    assert client.post(submit.action, data=submit.hidden).status_code == 303
+    assert count(scoring, JurySubmission) == 1 and len(audits(scoring, "jury.feuille_soumise")) == 1
+    page = client.get(path).text
+    assert "Feuille soumise le" in page and "/jury/notes" not in page  # no more notes form once submitted
+    again = {**notes.hidden, "jeton": submit.hidden["jeton"]}
+    assert_french_refusal(client.post(notes.action, data=again), 400, "ne correspond pas")
+    fresh = {"jeton": __import__("models.links", fromlist=["x"]).form_token(
+        SECRET, juror_bearer_of(scoring), "notes", clock.now), f"note-{arras.id}-portage": "1"}
+    assert_french_refusal(client.post(notes.action, data=fresh), 409, "déjà soumise")
+    assert count(scoring, JuryScore, JuryScore.juror == "Représentant de la DREAL") == len(rows) + len(criteria)
+
+
+def juror_bearer_of(url: str):  # noqa: ANN201
+    from models.links import juror_bearer
+
+    with session_scope(url) as session:
+        return juror_bearer(ctx_of(session), "jury-dreal@example.org")
+
+
+def test_scores_after_the_meeting_are_refused(scoring: str, client_for, clock: Clock) -> None:  # noqa: ANN001
+    client = client_for(scoring)
+    _, path = link(scoring, juror(), when="2015-05-20T10:00")
+    clock.now = at("2015-06-04T13:59")
+    notes = form_ending(client.get(path).text, "/jury/notes")
+    with session_scope(scoring) as session:
+        arras = find_application(ctx_of(session), ARRAS)
+    clock.now = at("2015-06-04T14:01")
+    answer = client.post(notes.action, data={**notes.hidden, f"note-{arras.id}-portage": "3"})
+    assert_french_refusal(answer, 409, "Le jury s'est réuni")
+    assert count(scoring, JuryScore, JuryScore.juror == "Représentant de la DREAL") == 0

@@ -1,0 +1,134 @@
+"""The handlers' dependencies: the portal, the visit read from the link (its bearer allowed on the
+page, before any handler code), the pilot the path names, and the acting transaction with its
+posted form (the link checked before the body is read, the form's one-time token spent).
+
+Every dependency that touches the database is a plain function: FastAPI runs it in its thread
+pool, so a request waiting on a lock never holds up another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Annotated, Any, cast
+
+from fastapi import Depends, Request
+from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from models import links
+from models.context import Ctx
+from models.links import Bearer
+from models.read.pilot import pilot_of
+from models.tables import CharterParty
+from transitions.portal.fields import field
+from transitions.portal.state import FORBIDDEN, Act, PilotVisit, Portal, Visit
+
+Rule = Callable[[Bearer, Mapping[str, Any]], bool]
+"""Who may open a page: the bearer, given the path's parameters."""
+FormName = Callable[[Ctx], str]
+"""How an action finds its form's name once its link is checked (it may name a row: 404 if none)."""
+
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+"""A row number in a path: beyond SQL's BIGINT it names nothing (404, not an overflow)."""
+
+
+def get_portal(request: Request) -> Portal:
+    return cast(Portal, request.app.state.portal)
+
+
+PortalDep = Annotated[Portal, Depends(get_portal)]
+
+
+def may_act_for(bearer: Bearer, party: str, siren: str | None) -> bool:
+    """The bearer holds the link of `party` for the pilot `siren` (the consultancy's: for any)."""
+    if bearer.role != party:
+        return False
+    return bearer.siren == siren or (party == CharterParty.CONSULTANCY and bearer.every_pilot)
+
+
+def party_rule(party: str) -> Rule:
+    """A page of `party` for the pilot of the path (`siren`)."""
+    return lambda bearer, params: may_act_for(bearer, party, params.get("siren"))
+
+
+def charter_rule(bearer: Bearer, params: Mapping[str, Any]) -> bool:
+    """The charter's page of the path's party (`party`) for its pilot."""
+    return may_act_for(bearer, str(params["party"]), params.get("siren"))
+
+
+def juror_rule(bearer: Bearer, params: Mapping[str, Any]) -> bool:
+    return bearer.role == links.JUROR
+
+
+def any_bearer(bearer: Bearer, params: Mapping[str, Any]) -> bool:
+    return True
+
+
+def visit(rule: Rule, refusal: str = FORBIDDEN) -> Any:
+    """A page's visit: its link read, its bearer allowed by `rule` (LinkForbidden `refusal` otherwise)."""
+
+    def read(request: Request, token: str, portal: PortalDep) -> Iterator[Visit]:
+        with portal.reading(token) as (ctx, bearer):
+            if not rule(bearer, request.path_params):
+                raise links.LinkForbidden(refusal)
+            yield Visit(portal, ctx, bearer, portal.present(ctx), token)
+
+    return Depends(read, scope="function")
+
+
+def pilot_visit(party: str, refusal: str = FORBIDDEN) -> Any:
+    """A visit to a page of `party` for the pilot the path names (NotFound when none)."""
+    allowed = party_rule(party)
+
+    def read(request: Request, token: str, siren: str, portal: PortalDep) -> Iterator[PilotVisit]:
+        with portal.reading(token) as (ctx, bearer):
+            if not allowed(bearer, request.path_params):
+                raise links.LinkForbidden(refusal)
+            pilot = pilot_of(ctx, siren)
+            yield PilotVisit(portal, ctx, bearer, portal.present(ctx), token, pilot, siren)
+
+    return Depends(read, scope="function")
+
+
+def posted(rule: Rule, check: Callable[[FormData], None] | None = None, **limits: Any) -> Any:
+    """The posted form, parsed within `limits` only once the link is known good and its bearer
+    allowed (a refused link costs no parse), then `check`ed."""
+
+    async def parse(request: Request, token: str, portal: PortalDep) -> FormData:
+        await run_in_threadpool(portal.check, token, lambda bearer: rule(bearer, request.path_params))
+        form = await request.form(**limits)
+        if check is not None:
+            check(form)
+        return form
+
+    return Depends(parse)
+
+
+def acting(form_name: Callable[..., FormName], rule: Rule, check: Callable[[FormData], None] | None = None,
+           **limits: Any) -> Any:
+    """An action: `form_name` (a dependency taking the path's parameters) names its form, then its
+    posted form (see `posted`), then one transaction (see `Portal.acting`) around the handler."""
+
+    named_by, parsed = Depends(form_name), posted(rule, check, **limits)
+
+    # defaults, not Annotated: these annotations are strings, resolved in the module, not this closure
+    def act(request: Request, token: str, portal: PortalDep, name: FormName = named_by,
+            form: FormData = parsed) -> Iterator[Act]:
+        def allowed(bearer: Bearer) -> bool:
+            return rule(bearer, request.path_params)
+
+        with portal.acting(token, form_token(form), name, allowed) as (ctx, bearer, now):
+            yield Act(ctx, bearer, now, token, form)
+
+    return Depends(act, scope="function")
+
+
+def form_token(form: FormData) -> str:
+    """The form's one-time token as posted (empty when missing: refused as such)."""
+    return field(form, "jeton")
+
+
+def named(name: str) -> Callable[[], FormName]:
+    """A form whose name is fixed (« notes », « soumettre »)."""
+    return lambda: (lambda ctx: name)

@@ -1,0 +1,98 @@
+"""Every refusal as a French page with its HTTP status: the domain's refusals, a bad path or form,
+Starlette's own refusals, and an internal error (logged, never shown)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from models import links
+from models.attachments import FileRefused
+from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Unavailable
+from transitions.portal.middleware import SECURITY_HEADERS
+from transitions.portal.state import Portal
+from transitions.portal.templating import error_html
+
+log = logging.getLogger("transitions.portail")
+
+_TOO_LONG = "Un champ du formulaire est trop long (plus de 1 Mo). Rien n'a été enregistré."
+FORM_ERRORS = (
+    ("Field exceeded maximum size", 413, _TOO_LONG),
+    ("Part exceeded maximum size", 413, _TOO_LONG),
+    ("Too many fields", 413, "Le formulaire compte trop de champs. Rien n'a été enregistré."),
+    ("Too many files", 422, "Un seul fichier est accepté par envoi. Rien n'a été enregistré."),
+)
+"""Starlette's form-parsing refusals (HTTPException 400 with an English detail) in French."""
+
+STATUS = {"invalide": 403, "interdit": 403, "expire": 410, "revoque": 410, "formulaire": 400, "rejoue": 409}
+NO_PAGE = "Cette page n'existe pas. Utilisez le lien personnel reçu par courriel."
+
+
+def http_status(exc: TransitionsError) -> int:
+    """The HTTP status of a refusal."""
+    if isinstance(exc, links.LinkRefused):
+        return STATUS[exc.reason]
+    if isinstance(exc, FileRefused):
+        return 413 if exc.too_large else 415
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, InvalidInput):
+        return 422
+    if isinstance(exc, Refused):
+        return 409
+    if isinstance(exc, Unavailable):
+        return 503
+    return 400
+
+
+def page_of(request: Request) -> str | None:
+    """The page a form was posted from (its first three or four path segments), to go back to."""
+    token = request.path_params.get("token")
+    if not token:
+        return None
+    parts = request.url.path.split("/")
+    return "/".join(parts[:5]) if len(parts) > 4 and parts[3] != "jury" else "/".join(parts[:4])
+
+
+def install(app: FastAPI, portal: Portal) -> None:
+    """The error pages of `app`."""
+
+    def answer(status: int, text: str, details: list[str] | None = None, back: str | None = None) -> HTMLResponse:
+        return HTMLResponse(error_html(portal.env, status, text, details, back), status_code=status)
+
+    @app.exception_handler(TransitionsError)
+    async def refused(request: Request, exc: TransitionsError) -> HTMLResponse:
+        link_level = isinstance(exc, links.LinkRefused) and not isinstance(exc, links.FormInvalid | links.FormReplayed)
+        back = page_of(request) if request.method == "POST" and not link_level else None
+        return answer(http_status(exc), exc.message, exc.details, back)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        if any(e["loc"] and e["loc"][0] == "path" for e in exc.errors()):  # not a number, or beyond any row
+            return answer(404, NO_PAGE)
+        fields = sorted({str(e["loc"][-1]) for e in exc.errors()})
+        return answer(422, "Le formulaire est incomplet : rechargez la page et recommencez. Rien n'a été "
+                      "enregistré.", [f"champ : {f}" for f in fields], page_of(request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        status = exc.status_code
+        text = {404: NO_PAGE, 405: "Cette action n'est pas permise sur cette page."}.get(status,
+                                                                                        "La requête est refusée.")
+        if status == 400:
+            detail = str(exc.detail)
+            status, text = next(((code, french) for start, code, french in FORM_ERRORS if detail.startswith(start)),
+                                (400, "Le formulaire reçu est mal formé ou incomplet (envoi interrompu ?) : "
+                                      "rechargez la page et recommencez. Rien n'a été enregistré."))
+        return answer(status, text)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> HTMLResponse:
+        log.error("erreur interne du portail (%s)", type(exc).__name__, exc_info=exc)
+        return HTMLResponse(error_html(portal.env, 500, "Erreur interne inattendue : rien n'a été enregistré de "
+                                       "l'opération en cours. Réessayez plus tard ou prévenez le Cerdd."),
+                            status_code=500, headers=SECURITY_HEADERS)  # outside the middleware that adds them

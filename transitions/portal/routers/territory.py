@@ -1,0 +1,57 @@
+"""The territory's pages: its year, its sessions (answer an invitation, add one to a calendar)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from models.errors import InvalidInput
+from models.read.pilot import pilot_of
+from models.read.territory import session_calendar, territory_screen
+from models.tables import CharterParty
+from models.training import answer_invitation, find_session
+from transitions.portal.deps import FormName, acting, party_rule, pilot_visit
+from transitions.portal.state import Act, PilotVisit
+from transitions.portal.templating import page, see_other
+
+router = APIRouter()
+Territory = Annotated[PilotVisit, pilot_visit(CharterParty.TERRITORY,
+                                              "Ce lien personnel ne donne pas accès à la page de ce territoire.")]
+
+
+@router.get("/l/{token}/territoire/{siren}", response_class=HTMLResponse, name="territory")
+def territory(request: Request, seen: Territory, fait: str | None = None) -> HTMLResponse:
+    screen = territory_screen(seen.ctx, seen.pilot, seen.siren, seen.now)
+    return page(request, seen, "territoire.html", f"{seen.pilot.name} : votre année d'accompagnement", fait,
+                ecran=screen, pilote=seen.pilot, siren=seen.siren)
+
+
+def _answer_form(siren: str, key: str) -> FormName:
+    return lambda ctx: f"reponse:{find_session(ctx, pilot_of(ctx, siren), key).id}"
+
+
+@router.post("/l/{token}/territoire/{siren}/session/{key}", name="territory_answer")
+def answer(request: Request, siren: str, key: str,
+           act: Annotated[Act, acting(_answer_form, party_rule(CharterParty.TERRITORY))]) -> Response:
+    pilot = pilot_of(act.ctx, siren)
+    item = find_session(act.ctx, pilot, key)
+    presence = act.field("presence")
+    if presence not in ("oui", "non"):
+        raise InvalidInput("Indiquez si le territoire sera présent ou non. Rien n'a été enregistré.")
+    answer_invitation(act.ctx, pilot, item, attending=presence == "oui",
+                      people=act.field("participants", multiline=True), at=act.now)
+    return see_other(request, "territory", "reponse", f"session-{quote(key)}", token=act.token, siren=siren)
+
+
+def _safe_name(key: str) -> str:
+    return "".join(c for c in key if c.isalnum() or c in "-_")[:60] or "session"
+
+
+@router.get("/l/{token}/territoire/{siren}/session/{key}.ics", name="territory_session_ics")
+def session_ics(seen: Territory, key: str) -> Response:
+    body = session_calendar(seen.ctx, seen.pilot, key, seen.portal.now())
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{_safe_name(key)}.ics"'})

@@ -1,0 +1,150 @@
+"""What every request works with: the portal (database, secret, clock, templates), the visit of a
+page once its link is read, and the act of a form inside its one transaction."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from jinja2 import Environment
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from models import links
+from models.context import Ctx, load_ctx
+from models.db import session_scope
+from models.links import Bearer
+from models.tables import Pilot
+from notifications.render import portal_linker, render_notice
+from transitions.portal.fields import field
+
+log = logging.getLogger("transitions.portail")
+
+FORBIDDEN = "Ce lien personnel ne donne pas accès à cette page."
+
+
+@dataclass
+class Portal:
+    """What every request handler needs: the database, the secret, the clock, the templates."""
+
+    database_url: str
+    secret: str
+    clock: Callable[[], datetime]
+    programme: str | None
+    env: Environment
+    publish_events: bool
+    fixed_clock: bool = False
+    """A clock was injected: it gives every instant, the programme's present included."""
+
+    def now(self) -> datetime:
+        """The instant links and forms are checked against (their expiry is real time)."""
+        return self.clock().astimezone(UTC)
+
+    def present(self, ctx: Ctx) -> datetime:
+        """The instant of a web action on this programme: what it records and how pages read."""
+        return self.now() if self.fixed_clock else ctx.present(self.now())
+
+    @contextmanager
+    def reading(self, token: str) -> Iterator[tuple[Ctx, Bearer]]:
+        with session_scope(self.database_url) as session:
+            ctx = load_ctx(session, self.programme, renderer=render_notice, linker=portal_linker())
+            yield ctx, links.read_link(ctx, token, secret=self.secret, now=self.now())
+
+    @contextmanager
+    def acting(self, token: str, form_token: str | None, form: Callable[[Ctx], str],
+               allowed: Callable[[Bearer], bool]) -> Iterator[tuple[Ctx, Bearer, datetime]]:
+        """One transaction: the link checked, the person allowed, the form's token spent (`form`:
+        how to find the form's name once the link is checked), then the caller's action; all
+        committed together, or nothing; the domain's events published once committed."""
+        before = self._bookmark()
+        with session_scope(self.database_url) as session:
+            write_lock(session)
+            ctx = load_ctx(session, self.programme, renderer=render_notice, linker=portal_linker())
+            now = self.now()
+            bearer = links.read_link(ctx, token, secret=self.secret, now=now)
+            if not allowed(bearer):
+                raise links.LinkForbidden(FORBIDDEN)
+            links.use_form_token(session, self.secret, form_token, bearer, form(ctx), now)
+            yield ctx, bearer, self.present(ctx)
+        self._publish(before)
+
+    def _bookmark(self) -> int | None:
+        if not (self.publish_events and os.environ.get("PREFECT_API_URL")):
+            return None
+        from flows.events import bookmark  # imports Prefect: only with a server to publish to
+
+        return bookmark()
+
+    def _publish(self, before: int | None) -> None:
+        if before is None:
+            return
+        from flows.events import publish_since  # imports Prefect: only with a server to publish to
+
+        try:
+            publish_since(before, only_with_server=True)
+        except Exception:  # the facts are committed; an event lost is not worth an error page
+            log.warning("événements Prefect non publiés", exc_info=True)
+
+    def check(self, token: str, allowed: Callable[[Bearer], bool]) -> None:
+        """Refuse a bad, expired or revoked link, or a person without access, before the request's
+        body is read (`acting` checks again in its transaction)."""
+        with session_scope(self.database_url) as session:
+            ctx = load_ctx(session, self.programme, renderer=render_notice, linker=portal_linker())
+            bearer = links.read_link(ctx, token, secret=self.secret, now=self.now())
+            if not allowed(bearer):
+                raise links.LinkForbidden(FORBIDDEN)
+
+    def form(self, bearer: Bearer, name: str) -> str:
+        """The one-time token of the form `name` for this bearer."""
+        return links.form_token(self.secret, bearer, name, self.now())
+
+
+def write_lock(session: Session) -> None:
+    """SQLite: take the write lock first, so two clicks at once take turns (PostgreSQL: the unique
+    form token settles it)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" and not session.in_transaction():
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A page's request once its link is read and its bearer allowed: the programme, the bearer,
+    the programme's present, the link's token."""
+
+    portal: Portal
+    ctx: Ctx
+    bearer: Bearer
+    now: datetime
+    token: str
+
+    def form(self, name: str) -> str:
+        """The one-time token of the form `name`, for the page to carry."""
+        return self.portal.form(self.bearer, name)
+
+
+@dataclass(frozen=True)
+class PilotVisit(Visit):
+    """A visit to one pilot's page (the pilot its address names)."""
+
+    pilot: Pilot
+    siren: str
+
+
+@dataclass(frozen=True)
+class Act:
+    """A form's action inside its transaction: the link checked, its one-time token spent."""
+
+    ctx: Ctx
+    bearer: Bearer
+    now: datetime
+    token: str
+    form: FormData
+
+    def field(self, name: str, *, multiline: bool = False) -> str:
+        """A text field of the form (see `fields.field`)."""
+        return field(self.form, name, multiline=multiline)

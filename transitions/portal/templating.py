@@ -1,0 +1,82 @@
+"""The pages' templates: one Jinja environment, a page rendered from a screen's values (keys in
+French), the error page, and the redirect after an action."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from models.clock import format_paris, paris
+from models.read.pilot import banner
+from models.tables import label
+from models.text import visible
+from models.wording import agreement, of_territory, with_article
+from transitions.portal.state import Visit
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+DONE = {
+    "signature": "Votre signature est enregistrée. Merci !",
+    "deja-signe": "La charte était déjà signée au nom de votre partie : rien n'a changé.",
+    "reponse": "Votre réponse est enregistrée.",
+    "remise": "Le livrable est remis : le Cerdd va l'examiner.",
+    "deja-remis": "Ce livrable était déjà remis : rien n'a changé.",
+    "demande": "Votre demande de nouvelle échéance est transmise au Cerdd, qui décidera.",
+    "notes": "Vos notes sont enregistrées (brouillon : pensez à soumettre votre feuille avant la réunion du jury).",
+    "conflit": "Votre conflit d'intérêts est enregistré : vos notes sur cette candidature ne comptent pas.",
+    "soumis": "Votre feuille de notes est soumise. Merci !",
+    "decision": "Votre décision est enregistrée ; le prestataire en est informé si l'échéance change.",
+}
+"""The confirmations a page shows after an action (chosen by key: nothing typed is reflected)."""
+
+TITLES = {400: "Formulaire refusé", 403: "Accès refusé", 404: "Page introuvable", 409: "Action impossible",
+          410: "Lien périmé", 411: "Requête refusée", 413: "Fichier trop volumineux", 415: "Type de fichier refusé",
+          422: "Saisie à corriger", 405: "Action non permise", 500: "Erreur interne", 503: "Service indisponible"}
+
+
+def environment() -> Environment:
+    """The pages' one Jinja environment: autoescape on, undefined names an error, French filters."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["date_fr"] = lambda value, with_time=True: format_paris(value, with_time=with_time)
+    env.filters["jour_fr"] = lambda value: format_paris(value, with_time=False)
+    env.filters["etat"] = label
+    env.filters["visible"] = visible
+    env.filters["iso_jour"] = lambda value: paris(value).date().isoformat()
+    env.filters["de_territoire"] = of_territory
+    env.filters["Article"] = lambda name: (lambda phrase: phrase[:1].upper() + phrase[1:])(with_article(name))
+    env.filters["article"] = with_article
+    env.filters["accord"] = agreement
+    return env
+
+
+def page(request: Request, visit: Visit, template: str, title: str, done: str | None, **values: Any) -> HTMLResponse:
+    """A page for the link's bearer: its banner, the confirmation `done` names, `url_for` (paths on
+    the bearer's link) and `jeton` (a form's one-time token) for the template."""
+    top = banner(visit.ctx)
+
+    def url_for(name: str, /, **params: Any) -> str:
+        return str(request.app.url_path_for(name, token=visit.token, **params))
+
+    html = visit.portal.env.get_template(template).render(
+        titre=title, titre_programme=top.programme_title, rejeu=top.replayed_at, message=DONE.get(done or ""),
+        maintenant=visit.now, url_for=url_for, jeton=visit.form, **values)
+    return HTMLResponse(html)
+
+
+def error_html(env: Environment, status: int, message: str, details: list[str] | None = None,
+               back: str | None = None) -> bytes:
+    """The French error page for `status`."""
+    return env.get_template("erreur.html").render(
+        titre=TITLES.get(status, "Erreur"), code=status, texte=message, message=None, details=details or [],
+        retour=back, titre_programme=None).encode("utf-8")
+
+
+def see_other(request: Request, name: str, done: str, fragment: str = "", **params: Any) -> RedirectResponse:
+    """Back to the page `name` after an action, its confirmation `done` shown (303)."""
+    path = request.app.url_path_for(name, **params)
+    return RedirectResponse(f"{path}?fait={done}" + (f"#{fragment}" if fragment else ""), status_code=303)
