@@ -114,8 +114,8 @@ def dashboard_task(as_of: datetime) -> None:
     )
 
     from models.context import all_ctx
-    from models.report_data import report_data
-    from models.status import build_status, pilot_rows
+    from models.read.report_data import report_data
+    from models.read.status import build_status, pilot_rows
     from notifications.dashboard import dashboard_markdown, shown_pilots
     from notifications.html_report import render_report
 

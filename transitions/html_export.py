@@ -7,7 +7,7 @@ from pathlib import Path
 
 from models.context import Ctx
 from models.errors import InvalidInput
-from models.report_data import report_data
+from models.read.report_data import report_data
 from models.wording import os_reason
 from notifications.html_report import render_report
 

@@ -34,20 +34,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models import links, participation
-from models.accompaniment import next_steps
 from models.applications import form_of
 from models.attachments import MAX_BYTES, FileRefused
 from models.clock import format_paris, paris, parse_instant
 from models.context import Ctx, load_ctx
 from models.db import session_scope
-from models.deliverables import deliverables_of, find_deliverable, state_of
+from models.deliverables import deliverables_of, find_deliverable
 from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Unavailable
 from models.forms import FIELD_LABELS
 from models.jury import find_application, missing_scores, not_applicable
 from models.links import Bearer
 from models.pilots import pilots, sign_by, sign_charter, signatures, withdrawal_of
-from models.report_data import pilot_views
-from models.status import pilot_rows
+from models.read.deliverables import state_of
+from models.read.report_data import pilot_views
+from models.read.status import pilot_rows
+from models.read.steps import next_steps
 from models.tables import (
     Application,
     ApplicationFile,
