@@ -44,6 +44,7 @@ def _holder(ctx: Ctx, bearer: Bearer) -> str:
     """Who a link is for, in French: « le territoire CU d'Arras (SIREN 200033579) », « le prestataire
     (tous les pilotes) », « le juré Anne Martin (anne.martin@…) »."""
     from models import links, pilots
+    from models.tables import CharterParty
 
     if bearer.role == links.JUROR:
         names = [m.juror for m in ctx.definition.jury.members if m.email.lower() == bearer.email]
@@ -53,7 +54,7 @@ def _holder(ctx: Ctx, bearer: Bearer) -> str:
     assert bearer.siren is not None
     name = pilots.find_pilot(ctx, bearer.siren).name
     label = links.ROLE_LABELS.get(bearer.role, bearer.role)
-    if bearer.role == "territoire":
+    if bearer.role == CharterParty.TERRITORY:
         return f"{label} {name} (SIREN {bearer.siren})"
     return f"{label}, pilote {name} (SIREN {bearer.siren})"
 

@@ -298,6 +298,12 @@ def test_outbox_retry_then_deliver(opened: str, tmp_path: Path) -> None:
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
 
 
+def test_an_unknown_outbox_status_is_refused_with_the_four_statuses(opened: str) -> None:
+    result = runner.invoke(app, ["outbox", "list", "--status", "perdu"], env={"COLUMNS": "250"})
+    assert result.exit_code == 2
+    assert "Statut inconnu « perdu » (statuts : en_attente, envoye, abandonne, expire)." in result.output
+
+
 def _command_paths(command: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     subs = getattr(command, "commands", {})
     found = [prefix]
