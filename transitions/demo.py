@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from config.prefect_env import use_demo_folder
+from config.settings import get_settings
 from models.clock import add_paris, format_paris, parse_duration, utc
 from models.errors import InvalidInput
 from models.stages import StageName
 from models.wording import os_reason
-from transitions.prefect_env import use_demo_folder
-from transitions.settings import get_settings
 
 if TYPE_CHECKING:
     from rich.progress import TaskID

@@ -15,7 +15,7 @@ from models.forms import Representative
 from models.notices import LABELS, NoticeKind
 from models.read.status import Status, application_rows, build_status
 from models.tables import Application, label
-from notifications.dashboard import dashboard_markdown
+from reports.dashboard import dashboard_markdown
 from transitions.cli.common import escape
 
 __all__ = ["application_rows", "build_status", "dashboard_markdown", "jury_dossier", "print_application",

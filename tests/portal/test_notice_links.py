@@ -10,13 +10,13 @@ from functools import partial
 import pytest
 from sqlmodel import select
 
+from config.settings import reset_settings
 from models import links
 from models.db import session_scope
 from models.tables import Notice
 from notifications.render import portal_link_settings
 from tests.conftest import at, close_call_with_territories, score, select_three_pilots
 from tests.portal.conftest import ARRAS, SECRET, Clock, link, territory
-from transitions.settings import reset_settings
 
 BASE = "https://portail.cerdd.example.org"
 LINK = re.compile(re.escape(BASE) + r"(/l/[A-Za-z0-9_.\-]+/[a-z]+(?:/[0-9*]+)?)")

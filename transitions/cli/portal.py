@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def portal_secret() -> str:
     """PORTAL_SECRET, or a French refusal (exit 2) saying how to set one."""
-    from transitions.settings import get_settings
+    from config.settings import get_settings
 
     settings = get_settings()  # invalid settings are explained by the command's guard
     try:
@@ -70,8 +70,8 @@ def link(
 ) -> None:
     """Émet un nouveau lien personnel vers le portail (les liens précédents de la même personne cessent de
     fonctionner) et l'affiche, pour le renvoyer à la main."""
+    from config.settings import get_settings
     from models import links
-    from transitions.settings import get_settings
 
     chosen = [name for name, given in (("--pilot", pilot is not None), ("--juror", juror is not None),
                                        ("--consultancy", consultancy)) if given]

@@ -336,7 +336,7 @@ def test_prefect_background_queues_do_not_print_english_at_exit(tmp_path: Path) 
     # « EventsWorker - Still processing items: 21 items remaining... » was printed after a tick on a
     # temporary server; the CLI's logging configuration silences those queues, not our flows' loggers.
     probe = ("import logging, os\n"
-             "from transitions.prefect_env import configure_prefect\n"
+             "from config.prefect_env import configure_prefect\n"
              "configure_prefect()\n"
              "from prefect.logging.configuration import setup_logging\n"
              "setup_logging()\n"
