@@ -26,6 +26,7 @@ os.environ.update({"DATABASE_URL": f"sqlite:///{WORK / 'bench.db'}", "OUTBOX_DIR
 from sqlmodel import Session, delete  # noqa: E402
 
 from bench.timing import in_turn  # noqa: E402
+from config.settings import get_settings  # noqa: E402
 from models.clock import parse_instant  # noqa: E402
 from models.context import install_programme  # noqa: E402
 from models.db import get_engine, migrate, session_scope  # noqa: E402
@@ -37,7 +38,6 @@ from notifications.message import single_message  # noqa: E402
 from notifications.render import portal_linker, render_notice  # noqa: E402
 from notifications.routing import from_settings  # noqa: E402
 from transitions.programmes import load_programme  # noqa: E402
-from transitions.settings import get_settings  # noqa: E402
 
 AT = parse_instant("2015-04-20T09:00")
 

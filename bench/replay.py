@@ -22,8 +22,8 @@ os.environ.update({"DATABASE_URL": f"sqlite:///{WORK / 'bench.db'}", "OUTBOX_DIR
 os.environ.pop("PREFECT_API_URL", None)
 
 from bench.timing import in_turn  # noqa: E402
-from transitions.prefect_env import configure_prefect  # noqa: E402
-from transitions.settings import get_settings  # noqa: E402
+from config.prefect_env import configure_prefect  # noqa: E402
+from config.settings import get_settings  # noqa: E402
 
 configure_prefect()
 

@@ -195,8 +195,8 @@ def add(figure: Figure, action: Callable[[], Any] | None = None, setup: Callable
 # --- the national programme --------------------------------------------------------------------
 
 def use_database(url: str) -> None:
+    from config.settings import reset_settings
     from models.db import dispose_engines
-    from transitions.settings import reset_settings
 
     dispose_engines()
     os.environ["DATABASE_URL"] = url
@@ -274,7 +274,7 @@ def copy_sqlite(source: Path, target: Path) -> None:
 def portal_links() -> Iterator[None]:
     """Notices carry personal links to the portal, as in production (PORTAL_SECRET set): a random
     secret and an address for the duration, unless the environment sets them."""
-    from transitions.settings import reset_settings
+    from config.settings import reset_settings
 
     before = {name: os.environ.get(name) for name in ("PORTAL_SECRET", "PORTAL_BASE_URL")}
     os.environ.setdefault("PORTAL_SECRET", secrets.token_urlsafe(48))
@@ -293,9 +293,9 @@ def portal_links() -> Iterator[None]:
 
 def bench_national(sizes: list[int], rounds: int) -> dict[int, Path]:
     from bench.national import build
+    from config.settings import get_settings
     from flows.plain import run_tick_plain
     from models.db import dispose_engines
-    from transitions.settings import get_settings
 
     built: dict[int, Path] = {}
     instants: dict[int, datetime] = {}
@@ -514,7 +514,7 @@ def transitions_argv(*args: str) -> list[str]:
 PREFECT_FLOOR = """
 import sys
 from pathlib import Path
-from transitions.prefect_env import use_demo_folder
+from config.prefect_env import use_demo_folder
 use_demo_folder(Path(sys.argv[1]))  # as `transitions demo` does: same function, same folder, same home
 from transitions.runtime import replay_settings
 with replay_settings():
@@ -530,7 +530,7 @@ with replay_settings():
 
 def bench_replay(rounds: int) -> None:
     """`transitions demo` against Prefect's floor (its temporary server and one empty flow run),
-    both in a new process on the same demo folder (`transitions.prefect_env.use_demo_folder`: the
+    both in a new process on the same demo folder (`config.prefect_env.use_demo_folder`: the
     same Prefect home, kept from run to run as the demo keeps it), run in turn after one unmeasured
     run of each (which creates the home, as a first demo does)."""
     demo_out = WORK / "demo"
@@ -652,6 +652,7 @@ def bench_delivery(count: int, rounds: int) -> None:
 
     from sqlmodel import Session, delete
 
+    from config.settings import get_settings, reset_settings
     from models.clock import parse_instant
     from models.context import install_programme, load_ctx
     from models.db import get_engine, migrate, session_scope
@@ -661,7 +662,6 @@ def bench_delivery(count: int, rounds: int) -> None:
     from notifications.render import portal_linker, render_notice
     from notifications.routing import from_settings
     from transitions.programmes import load_programme
-    from transitions.settings import get_settings, reset_settings
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -841,7 +841,7 @@ def main() -> None:
     begin = time.perf_counter()
     load = machine()
     say(load)
-    from transitions.prefect_env import configure_prefect
+    from config.prefect_env import configure_prefect
 
     configure_prefect()
     built: dict[int, Path] = {}
@@ -934,9 +934,9 @@ def bench_national_pg(url: str, rounds: int) -> None:
 
     from bench.multiply import multiply
     from bench.national import build
+    from config.settings import get_settings
     from flows.plain import run_tick_plain
     from models.db import get_engine
-    from transitions.settings import get_settings
 
     with get_engine(url).begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))

@@ -8,12 +8,12 @@ from prefect import task
 from prefect.states import State
 from sqlalchemy.exc import OperationalError
 
+from config.settings import get_settings
 from flows.plain import deliver_now, run_one_stage
 from models.clock import utc
 from models.db import session_scope
 from models.stages import StageName
 from notifications.deliver import DeliveryReport
-from transitions.settings import get_settings
 
 
 def run_name() -> str:
@@ -114,10 +114,10 @@ def dashboard_task(as_of: datetime) -> None:
     )
 
     from models.context import all_ctx
-    from models.report_data import report_data
-    from models.status import build_status, pilot_rows
-    from notifications.dashboard import dashboard_markdown, shown_pilots
-    from notifications.html_report import render_report
+    from models.read.report_data import report_data
+    from models.read.status import build_status, pilot_rows
+    from reports.dashboard import dashboard_markdown, shown_pilots
+    from reports.html_report import render_report
 
     settings = get_settings()
     with session_scope(settings.database_url) as session:

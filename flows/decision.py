@@ -11,10 +11,10 @@ from prefect import flow, get_run_logger, task
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 
+from config.settings import get_settings
 from models.db import session_scope
 from models.decision import DecisionForm, decide_from_form, proposal
 from notifications.render import portal_linker, render_notice
-from transitions.settings import get_settings
 
 WAIT = 14 * 24 * 3600
 """How long the flow waits for the secretary (seconds) before it fails and must be run again."""

@@ -13,10 +13,10 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
+from config.settings import get_settings
 from models import audit
 from models.db import session_scope
 from models.tables import AuditEntry
-from transitions.settings import get_settings
 
 if TYPE_CHECKING:  # flows.plain pulls the renderer and the channels: not for every command line
     from flows.plain import EndedSession

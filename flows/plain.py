@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from sqlmodel import Session
 
+from config.settings import Settings, get_settings
 from models.db import get_engine, session_scope
 from models.schedule import (
     STAGES,
@@ -23,7 +24,6 @@ from models.stages import StageName
 from notifications.deliver import DeliveryReport, deliver_due
 from notifications.render import portal_linker, render_notice
 from notifications.routing import from_settings
-from transitions.settings import Settings, get_settings
 
 
 @dataclass

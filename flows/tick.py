@@ -17,12 +17,12 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger, task
 
+from config.settings import get_settings
 from flows.common import dashboard_task, deliver_task, deployment_run, instant_or_now, run_name, stage_task
 from flows.plain import TickResult, finish_tick, plan_tick
 from models.clock import format_paris
 from models.db import session_scope
 from models.schedule import STAGES, agenda
-from transitions.settings import get_settings
 
 TICK_DEPLOYMENT = "tick/tick"
 AGENDA_LENGTH = 10

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 
-from models.charter import party_of, sign_by, signatures
 from models.context import Ctx
 from models.history import History
 from models.notices import NoticeKind, Recipient
@@ -142,66 +141,6 @@ def status_at(pilot: Pilot, as_of: datetime) -> str:
     if pilot.kickoff_at and pilot.kickoff_at <= as_of:
         return PilotStatus.ACTIVE
     return PilotStatus.CHARTER_PENDING
-
-
-@dataclass(frozen=True)
-class Step:
-    """Something a pilot's parties must do or attend next."""
-
-    pilot: str
-    when: datetime
-    what: str
-    late: bool = False
-
-
-def next_steps(ctx: Ctx, pilot: Pilot, as_of: datetime) -> list[Step]:
-    """Missing charter signatures, the next session, and deliverables due next or overdue."""
-    return next_steps_of(ctx, [pilot], as_of)
-
-
-def next_steps_of(ctx: Ctx, chosen: list[Pilot], as_of: datetime) -> list[Step]:
-    """`next_steps` of every pilot of `chosen`, sorted by instant: the active pilots' sessions
-    and deliverables come from two queries whatever their number."""
-    own: dict[int, list[Step]] = defaultdict(list)
-    active: list[Pilot] = []
-    for pilot in chosen:
-        steps = own[pilot.id or 0]
-        state = status_at(pilot, as_of)
-        if state == PilotStatus.CHARTER_PENDING:
-            if as_of < pilot.selected_at:
-                continue
-            charter = ctx.definition.accompaniment.charter
-            deadline = sign_by(ctx, pilot)
-            signed = {party for party, row in signatures(ctx, pilot).items() if row.signed_at <= as_of}
-            steps += [Step(pilot.name, deadline, f"signature de la charte {party_of(party)}", as_of > deadline)
-                      for party in sorted(set(charter.parties) - signed)]
-        elif state == PilotStatus.ACTIVE:
-            active.append(pilot)
-    ids = [p.id for p in active]
-    coming: dict[int, list[TrainingSession]] = defaultdict(list)
-    tasks: dict[int, list[Deliverable]] = defaultdict(list)
-    if ids:
-        for item in ctx.session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids))):
-            if item.starts_at > as_of and item.status != SessionStatus.CANCELLED:
-                coming[item.pilot_id].append(item)
-        for task in ctx.session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))
-                                     .order_by(col(Deliverable.id))):
-            if not (task.delivered_at and task.delivered_at <= as_of):
-                tasks[task.pilot_id].append(task)
-    for pilot in active:
-        key = pilot.id or 0
-        steps = own[key]
-        if coming[key]:
-            item = min(coming[key], key=lambda s: s.starts_at)
-            steps.append(Step(pilot.name, item.starts_at, f"session « {item.title} »"))
-        steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »", True) for t in tasks[key] if t.due_at <= as_of]
-        ahead = [t for t in tasks[key] if t.due_at > as_of]
-        if ahead:
-            task = min(ahead, key=lambda t: t.due_at)
-            steps.append(Step(pilot.name, task.due_at, f"livrable « {task.title} »"))
-    # Each pilot's steps sorted, pilots in their order, then all by instant (stable: ties keep it).
-    return sorted((step for pilot in chosen for step in sorted(own[pilot.id or 0], key=lambda s: s.when)),
-                  key=lambda step: step.when)
 
 
 def _active(ctx: Ctx) -> list[Pilot]:

@@ -5,7 +5,6 @@ and attendance."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
@@ -16,7 +15,7 @@ from models.context import Ctx
 from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
 from models.invitations import invitation
 from models.notices import NoticeKind, Recipient
-from models.pilots import by_active_pilot, find_pilot, pilots, slot_taken
+from models.pilots import by_active_pilot, pilots, slot_taken
 from models.recipients import consultancy_contacts, manager, territory_contacts
 from models.reminders import Planned, due_now, plan
 from models.stages import StageName, stage
@@ -29,7 +28,6 @@ from models.tables import (
     SessionAnswer,
     SessionStatus,
     TrainingSession,
-    label,
 )
 from models.text import require_line, require_text, visible
 
@@ -315,37 +313,3 @@ def answers_of(ctx: Ctx, pilot: Pilot) -> dict[int, SessionAnswer]:
         TrainingSession.pilot_id == pilot.id)).all()
     return {row.session_id: row for row in rows}
 
-
-@dataclass(frozen=True)
-class SessionView:
-    """A session as the list shows it."""
-
-    pilot: str
-    key: str
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    place: str
-    state: str
-    sequence: int
-
-
-def session_rows(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[SessionView]:
-    """Every session of the pilots (or of one), by date, with its date, place and state as they stood
-    at `as_of` (`models.history`: later moves and cancellations undone)."""
-    chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref else pilots(ctx)
-    past = history.History(ctx.session, ctx.programme_id, as_of)  # a later move or cancellation undone
-    rows = []
-    for pilot in chosen:
-        for item in past.all(sessions_of(ctx, pilot)):
-            if item.status == SessionStatus.CANCELLED:
-                state = f"annulée ({item.cancel_reason})"
-            elif held_at(ctx, item, as_of):
-                state = "tenue"
-            elif item.ends_at <= as_of:
-                state = "passée, émargement attendu"
-            else:
-                state = label(item.status) + (" (déplacée)" if item.sequence else "")
-            rows.append(SessionView(pilot.name, item.key, item.title, item.starts_at, item.ends_at, item.location,
-                                    state, item.sequence))
-    return sorted(rows, key=lambda row: (row.starts_at, row.pilot))

@@ -26,6 +26,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
+from config.settings import get_settings
 from models import links
 from models.clock import format_duration, format_number, format_paris, paris
 from models.context import NoticeLinker
@@ -33,7 +34,6 @@ from models.links import LinkSettings
 from models.notices import COMMON_VARIABLES, CONTEXT, NoticeKind, RenderedNotice
 from models.tables import label
 from models.wording import agreement, of_territory, with_article
-from transitions.settings import get_settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 

@@ -9,13 +9,13 @@ import fnmatch
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
+from config.settings import Channel as ChannelName
+from config.settings import Settings
 from models.errors import InvalidInput
 from notifications.channels import Channel, FileChannel
 from notifications.deliver import DeliveryPolicy
 from notifications.smtp import SmtpChannel
 from notifications.webhook import WebhookChannel
-from transitions.settings import Channel as ChannelName
-from transitions.settings import Settings
 
 
 class Channels:

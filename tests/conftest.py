@@ -16,8 +16,8 @@ os.environ.pop("PREFECT_API_URL", None)
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE", "500")
 
-from transitions.prefect_env import configure_prefect  # noqa: E402
-from transitions.settings import SOURCE_ROOT, reset_settings  # noqa: E402
+from config.prefect_env import configure_prefect  # noqa: E402
+from config.settings import SOURCE_ROOT, reset_settings  # noqa: E402
 
 configure_prefect()
 

@@ -27,7 +27,7 @@ def test_a_wheel_installed_elsewhere_runs_the_demo(tmp_path: Path) -> None:
                     "--wheel-dir", str(wheels), str(source)], check=True, cwd=tmp_path, capture_output=True)
     wheel = next(wheels.glob("transitions-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "transitions/defaults/programmes/cerdd-2015.yaml" in names
+    assert "config/defaults/programmes/cerdd-2015.yaml" in names
     assert "models/migrations/versions/0001_initial_schema.py" in names
 
     # A fresh environment: the wheel in its own site-packages, the dependencies borrowed from ours.
@@ -44,7 +44,7 @@ def test_a_wheel_installed_elsewhere_runs_the_demo(tmp_path: Path) -> None:
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "OUTBOX_DIR", "PROGRAMMES_DIR"))}
     env["PYTHONPATH"] = ""
-    where = "import models, transitions.settings as s; print(models.__file__); print(s.packaged_defaults())"
+    where = "import models, config.settings as s; print(models.__file__); print(s.packaged_defaults())"
     probe = subprocess.run([python, "-c", where], cwd=elsewhere, env=env, check=True, capture_output=True,
                            text=True).stdout.split()
     assert all(path.startswith(str(site)) for path in probe), probe  # nothing imported from the checkout

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from config.prefect_env import use_demo_folder
+from config.settings import get_settings
 from models.clock import add_paris, format_paris, parse_duration, utc
 from models.errors import InvalidInput
 from models.stages import StageName
 from models.wording import os_reason
-from transitions.prefect_env import use_demo_folder
-from transitions.settings import get_settings
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -109,6 +109,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     from flows.plain import replay_ticks
     from models.context import install_programme, load_ctx
     from models.db import dispose_engines, migrate, session_scope
+    from models.tables import ProgrammeMode
     from transitions.demo_script import Timeline
     from transitions.html_export import write_report
     from transitions.report import build_status, dashboard_markdown, print_status
@@ -119,7 +120,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     migrate(url)
     start = utc(script.start)
     with session_scope(url) as session:
-        ctx, _ = install_programme(session, bundle, start, "démo", mode="rejeu")
+        ctx, _ = install_programme(session, bundle, start, "démo", mode=ProgrammeMode.REPLAY)
         accompaniment = ctx.definition.accompaniment
     timeline = Timeline(url, script, script_path.parent, console)
     span = (add_paris(accompaniment.kickoff, parse_duration(accompaniment.duration)) - start).total_seconds()
@@ -180,7 +181,7 @@ def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]
     from models.context import load_ctx
     from models.db import dispose_engines, session_scope
     from models.pilots import pilots
-    from models.tables import Application, PilotStatus
+    from models.tables import Application, CharterParty, PilotStatus
 
     secret = secrets.token_urlsafe(48)
     settings = (f"DATABASE_URL={url}\nDATA_DIR={out.resolve()}\nPORTAL_SECRET={secret}\n"
@@ -197,8 +198,9 @@ def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]
         if chosen:
             application = session.get(Application, chosen[0].application_id)
             assert application is not None
-            bearers += [(f"territoire ({chosen[0].name})", links.Bearer("territoire", siren=application.lead_siren)),
-                        (f"Cerdd ({chosen[0].name})", links.Bearer("cerdd", siren=application.lead_siren))]
+            siren = application.lead_siren
+            bearers += [(f"territoire ({chosen[0].name})", links.Bearer(CharterParty.TERRITORY, siren=siren)),
+                        (f"Cerdd ({chosen[0].name})", links.Bearer(CharterParty.ORGANISER, siren=siren))]
         bearers.append(("prestataire (tous les pilotes)", links.consultancy_bearer()))
         member = ctx.definition.jury.members[0]
         bearers.append((f"juré ({member.juror})", links.Bearer(links.JUROR, email=member.email.lower())))

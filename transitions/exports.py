@@ -16,7 +16,7 @@ from pathlib import Path
 from models.clock import paris
 from models.context import Ctx
 from models.errors import InvalidInput
-from models.report_data import (
+from models.read.report_data import (
     applications_at,
     attendance_at,
     audit_at,

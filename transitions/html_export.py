@@ -7,9 +7,9 @@ from pathlib import Path
 
 from models.context import Ctx
 from models.errors import InvalidInput
-from models.report_data import report_data
+from models.read.report_data import report_data
 from models.wording import os_reason
-from notifications.html_report import render_report
+from reports.html_report import render_report
 
 
 def write_report(ctx: Ctx, as_of: datetime, path: Path, pilot: str | None = None) -> int:

@@ -13,9 +13,9 @@ from models.clock import format_paris
 from models.context import load_ctx
 from models.forms import Representative
 from models.notices import LABELS, NoticeKind
-from models.status import Status, application_rows, build_status
+from models.read.status import Status, application_rows, build_status
 from models.tables import Application, label
-from notifications.dashboard import dashboard_markdown
+from reports.dashboard import dashboard_markdown
 from transitions.cli.common import escape
 
 __all__ = ["application_rows", "build_status", "dashboard_markdown", "jury_dossier", "print_application",

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from transitions.prefect_env import configure_prefect
+from config.prefect_env import configure_prefect
 
 if TYPE_CHECKING:
     from flows.plain import TickResult

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
+from config.prefect_env import configure_prefect, server_file
+from config.settings import get_settings
 from models.errors import Unavailable
-from transitions.prefect_env import configure_prefect, server_file
-from transitions.settings import get_settings
 
 
 def wait_for(api_url: str, seconds: float) -> bool:

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from models import deliverables as rules
 from models.context import Ctx
-from models.deliverables import PENDING, deliverables_of, due_date_requests, files_of, find_deliverable, state_of
+from models.deliverables import PENDING, deliverables_of, due_date_requests, files_of, find_deliverable
 from models.pilots import pilots
+from models.read.deliverables import state_of
 from models.read.pilot import CharterView, charter_view, pilot_of, siren_of
 from models.tables import CharterParty, Deliverable, DeliverableFile, Pilot
 

@@ -9,7 +9,7 @@ from models.context import Ctx
 from models.deliverables import PENDING, due_date_requests
 from models.errors import NotFound
 from models.read.pilot import CharterView, charter_view
-from models.status import pilot_rows
+from models.read.status import pilot_rows
 from models.tables import CharterParty, Deliverable, DueDateRequest, Pilot
 
 

@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models import training
-from models.accompaniment import Step, next_steps
 from models.context import Ctx
 from models.invitations import DOMAIN, PRODID, session_event
 from models.read.pilot import CharterView, charter_view
+from models.read.report_data import PilotView, pilot_views
+from models.read.steps import Step, next_steps
 from models.recipients import manager
-from models.report_data import PilotView, pilot_views
 from models.tables import Attendance, CharterParty, Pilot, SessionAnswer, TrainingSession
 from models.training import answers_of, find_session, sessions_of
 

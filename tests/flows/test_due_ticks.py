@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from bench.national import KICKOFF, build, epci_siren
+from config.settings import reset_settings
 from flows.plain import TickResult, run_tick_plain
 from models import deliverables, pilots, training, withdrawal
 from models.clock import parse_instant
@@ -19,7 +20,6 @@ from models.db import dispose_engines, session_scope
 from models.schedule import STAGES
 from models.tables import Milestone, Notice, Pilot
 from tests.conftest import ctx_of
-from transitions.settings import reset_settings
 
 PILOTS = 20
 END = parse_instant("2016-07-15T09:00")

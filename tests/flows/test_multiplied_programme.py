@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from bench.multiply import Refused, check_rules, multiply
 from bench.national import build
+from config.settings import reset_settings
 from flows.plain import TickResult, run_tick_plain
 from models.charter import charter_sha256
 from models.context import load_ctx
@@ -34,7 +35,6 @@ from models.tables import (
     PilotPhase,
     TrainingSession,
 )
-from transitions.settings import reset_settings
 
 BASE, FACTOR = 5, 4
 STEP = timedelta(days=28)

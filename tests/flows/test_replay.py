@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 from sqlmodel import select
 
+from config.settings import reset_settings
 from models.clock import WorkingCalendar, paris
 from models.db import dispose_engines, session_scope
 from models.tables import Application, AuditEntry, Notice, Pilot, Programme
@@ -18,7 +19,6 @@ from tests.conftest import at
 from tests.guards import HANG_GUARD
 from transitions.demo import run_demo
 from transitions.runtime import run_tick
-from transitions.settings import reset_settings
 
 pytestmark = pytest.mark.prefect
 

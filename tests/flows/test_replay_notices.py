@@ -15,13 +15,13 @@ import pytest
 from rich.console import Console
 from sqlmodel import select
 
+from config.settings import get_settings, reset_settings
 from flows.plain import run_tick_plain
 from models.addresses import header_text
 from models.clock import paris
 from models.db import dispose_engines, session_scope
 from models.tables import Notice
 from transitions.demo import run_demo
-from transitions.settings import get_settings, reset_settings
 
 FRENCH_HOLIDAYS = {  # written out by hand from the official calendar, not computed by `holidays`
     date(2015, 1, 1), date(2015, 4, 6), date(2015, 5, 1), date(2015, 5, 8), date(2015, 5, 14),

@@ -82,7 +82,7 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         for key, value in env.items():
             if not key.startswith("PREFECT_"):
                 monkeypatch.setenv(key, value)
-        from transitions.settings import reset_settings
+        from config.settings import reset_settings
 
         reset_settings()
         yield {"env": env, "api_url": api_url, "folder": tmp_path, "log": tmp_path / "serve.log"}
@@ -93,8 +93,8 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         subprocess.run(["pkill", "-f", "--", f"--port {port}"], check=False)
+        from config.settings import reset_settings
         from models.db import dispose_engines
-        from transitions.settings import reset_settings
 
         dispose_engines()
         reset_settings()

@@ -137,7 +137,7 @@ class Harness:
                            "DATA_DIR": str(work / "var"),
                            "PREFECT_HOME": os.environ.get("PREFECT_HOME") or str(work / "prefect")})
         os.environ.pop("PREFECT_API_URL", None)
-        from transitions.settings import SOURCE_ROOT, reset_settings
+        from config.settings import SOURCE_ROOT, reset_settings
 
         assert SOURCE_ROOT == ROOT, f"the product imported is {SOURCE_ROOT}, not this checkout ({ROOT})"
         reset_settings()
@@ -226,7 +226,7 @@ class Harness:
         if dict(os.environ) != environment:  # a command that points the settings elsewhere (the demo does)
             os.environ.clear()
             os.environ.update(environment)
-        from transitions.settings import reset_settings
+        from config.settings import reset_settings
 
         reset_settings()
         if argv[:1] == ["schema"] and outcome.exit_code == 0:

@@ -34,8 +34,8 @@ pytestmark = pytest.mark.slow  # about two minutes on 2 cores: `pytest -m "not s
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
+    from config.settings import reset_settings
     from models.db import dispose_engines
-    from transitions.settings import reset_settings
 
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "OUTBOX_DIR", "COLUMNS")}
     work = Path(tempfile.mkdtemp(prefix="transitions-fuzz-"))

@@ -12,6 +12,7 @@ from models.clock import paris
 from models.db import session_scope
 from models.decision import DecisionForm, decide_from_form
 from models.errors import InvalidInput
+from models.read.steps import next_steps
 from models.schedule import STAGES
 from models.tables import Notice, Pilot, Programme
 from tests.conftest import at, close_call_with_territories, ctx_of, score, select_three_pilots
@@ -132,8 +133,6 @@ def test_nothing_happens_before_its_time(loaded: str) -> None:
 
 
 def test_next_steps_name_missing_signatures_then_sessions_and_deliverables(loaded: str) -> None:
-    from models.accompaniment import next_steps
-
     select_three_pilots(loaded)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)

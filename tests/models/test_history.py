@@ -8,7 +8,9 @@ from datetime import datetime
 from models import deliverables, pilots, training
 from models.accompaniment import progress
 from models.db import session_scope
-from models.report_data import pilot_views
+from models.read.deliverables import DeliverableView, deliverable_rows
+from models.read.report_data import pilot_views
+from models.read.sessions import SessionView, session_rows
 from tests.conftest import at, ctx_of
 from tests.models.test_year_of_a_pilot import ARRAS, _started
 
@@ -27,9 +29,9 @@ def _move_then_cancel(url: str) -> None:
         training.cancel(ctx, item, reason="Intempéries", at=at("2015-08-04T08:00"))
 
 
-def _formation(url: str, as_of: datetime) -> training.SessionView:
+def _formation(url: str, as_of: datetime) -> SessionView:
     with session_scope(url) as session:
-        rows = training.session_rows(ctx_of(session), as_of, ARRAS)
+        rows = session_rows(ctx_of(session), as_of, ARRAS)
     return next(r for r in rows if r.key == "formation-1")
 
 
@@ -75,9 +77,9 @@ def test_a_deliverable_list_shows_the_due_date_and_hand_in_of_its_instant(loaded
         deliverables.return_for_rework(ctx, method, comment="Préciser le calendrier", at=at("2015-07-31T10:00"),
                                        due=at("2015-08-14T18:00"))
 
-    def row(key: str, when: datetime) -> deliverables.DeliverableView:
+    def row(key: str, when: datetime) -> DeliverableView:
         with session_scope(loaded) as session:
-            return next(r for r in deliverables.deliverables(ctx_of(session), when, ARRAS) if r.key == key)
+            return next(r for r in deliverable_rows(ctx_of(session), when, ARRAS) if r.key == key)
 
     assert row("diagnostic", at("2015-08-01T10:00")).due_at == planned
     assert row("diagnostic", at("2015-08-11T10:00")).due_at == at("2015-09-15T18:00")
@@ -93,6 +95,6 @@ def test_no_deliverable_is_listed_before_its_pilot_was_launched(loaded: str) -> 
     _started(loaded)  # the CU d'Arras starts on 1 July 2015 at 9:30
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
-        assert deliverables.deliverables(ctx, at("2015-06-20T10:00"), ARRAS) == []
-        assert deliverables.deliverables(ctx, at("2015-07-01T09:29"), ARRAS) == []
-        assert deliverables.deliverables(ctx, at("2015-07-01T09:30"), ARRAS)
+        assert deliverable_rows(ctx, at("2015-06-20T10:00"), ARRAS) == []
+        assert deliverable_rows(ctx, at("2015-07-01T09:29"), ARRAS) == []
+        assert deliverable_rows(ctx, at("2015-07-01T09:30"), ARRAS)

@@ -120,7 +120,7 @@ def test_the_command_line_keeps_the_portals_rules_after_the_meeting_and_on_a_sub
 
 
 def test_the_report_tells_non_applicable_from_not_yet_scored(closed: str) -> None:
-    from models.report_data import report_data
+    from models.read.report_data import report_data
 
     _cerdd_sheet(closed, left=("200033579", "pistes"), marked=True)
     with session_scope(closed) as session:

@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlmodel import Session, col, func, select
 
 from bench.national import KICKOFF, build, epci_siren
+from config.settings import get_settings, reset_settings
 from flows.plain import TickResult, run_tick_plain
 from models import deliverables, pilots, training, withdrawal
 from models.clock import parse_instant
@@ -23,7 +24,6 @@ from models.stages import AGENDA, StageName
 from models.tables import Notice, NoticeStatus, PlannedEvent, Programme, ProgrammeMode
 from tests.conftest import ctx_of
 from transitions.demo import run_demo
-from transitions.settings import get_settings, reset_settings
 
 
 def _rows(session: Session) -> set[tuple[str, datetime]]:

@@ -11,11 +11,11 @@ import pytest
 from rich.console import Console
 from sqlmodel import func, select
 
+from config.settings import get_settings, reset_settings
 from flows.plain import TickResult, run_tick_plain
 from models.db import dispose_engines, session_scope
 from models.tables import AuditEntry, Notice, Programme
 from transitions.demo import run_demo
-from transitions.settings import get_settings, reset_settings
 
 pytestmark = pytest.mark.slow  # the whole replay, ticked twice
 

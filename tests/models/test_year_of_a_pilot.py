@@ -15,11 +15,13 @@ from sqlmodel import select
 
 from flows.plain import run_one_stage
 from models import charter, deliverables, jury, pilots, training, withdrawal
-from models.accompaniment import next_steps, progress
+from models.accompaniment import progress
 from models.clock import paris
 from models.db import session_scope
 from models.decision import DecisionForm, decide_from_form
 from models.errors import InvalidInput, Refused
+from models.read.deliverables import state_of
+from models.read.steps import next_steps
 from models.schedule import STAGES
 from models.tables import Notice, Pilot, TrainingSession
 from models.wording import agreement, of_territory, with_article
@@ -290,7 +292,7 @@ def test_deliverables_are_reviewed_and_their_due_dates_change_only_with_a_reason
             deliverables.return_for_rework(ctx, method, comment=" ", at=at("2015-07-31T10:00"))
         deliverables.return_for_rework(ctx, method, comment="Préciser le calendrier", at=at("2015-07-31T10:00"),
                                        due=at("2015-08-14T18:00"))
-        assert deliverables.state_of(method, at("2015-08-01T10:00")) == "à reprendre"
+        assert state_of(method, at("2015-08-01T10:00")) == "à reprendre"
     postponed = _notices(loaded, "livrable_reporte")
     assert {n.recipient_email for n in postponed} == {CONSULTANCY, MANAGER}
     assert "mardi 1er septembre 2015 à 18h00 au mardi 15 septembre 2015 à 18h00" in postponed[0].body_text

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from config.settings import get_settings
 from models.db import get_engine, session_scope
 from models.tables import Notice
 from notifications.deliver import DeliveryReport, deliver_due
 from notifications.routing import from_settings
 from tests.conftest import LAUNCH
-from transitions.settings import get_settings
 
 
 def deliver(url: str, as_of: datetime = LAUNCH, lease: timedelta | None = None) -> DeliveryReport:

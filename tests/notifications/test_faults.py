@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from config.settings import get_settings, reset_settings
 from models import delivery
 from models.call import launch_call
 from models.db import session_scope
@@ -25,7 +26,6 @@ from tests.guards import join_or_fail
 from tests.notifications.outbox_helpers import all_notices as _notices
 from tests.notifications.outbox_helpers import deliver as _deliver
 from tests.notifications.servers import HttpSink, SmtpSink, free_port, http_server, silent_server, smtp_server
-from transitions.settings import get_settings, reset_settings
 
 LAUNCH = at("2015-04-02T09:00")
 LATER = LAUNCH + timedelta(days=1)  # Friday 3 April 2015, a working day

@@ -9,6 +9,7 @@ from email.headerregistry import Address
 import pytest
 from typer.testing import CliRunner
 
+from config.settings import reset_settings
 from models import delivery
 from models.addresses import header_text
 from models.db import session_scope
@@ -18,7 +19,6 @@ from tests.conftest import at, ctx_of
 from tests.notifications.outbox_helpers import all_notices as _notices
 from tests.notifications.outbox_helpers import deliver as _deliver
 from tests.notifications.servers import SmtpSink, smtp_server
-from transitions.settings import reset_settings
 
 LAUNCH = at("2015-04-02T09:00")  # a Thursday
 HOSTILE = {

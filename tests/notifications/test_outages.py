@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from config.settings import Settings, get_settings, reset_settings
 from models.db import get_engine, session_scope
 from models.notices import NoticeKind, Recipient
 from models.tables import Notice
@@ -19,7 +20,6 @@ from notifications.deliver import DeliveryReport, deliver_due
 from notifications.routing import Channels, from_settings
 from tests.conftest import at, ctx_of
 from tests.notifications.servers import HttpSink, SmtpSink, free_port, http_server, smtp_server
-from transitions.settings import Settings, get_settings, reset_settings
 
 TUESDAY = at("2015-04-07T09:00")  # the day after Easter Monday
 

@@ -73,10 +73,10 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Three pilots selected, their charters signed, the accompaniment started (SQLite)."""
     import os
 
+    from config.settings import reset_settings
     from models.db import dispose_engines, migrate
     from tests.conftest import PROGRAMME
     from transitions.programmes import load_programme
-    from transitions.settings import reset_settings
 
     folder = tmp_path_factory.mktemp("render")
     url = f"sqlite:///{folder / 'transitions.db'}"

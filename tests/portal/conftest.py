@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from config.settings import reset_settings
 from models.db import session_scope
 from models.links import Bearer, consultancy_bearer, issue_link, juror_bearer, pilot_bearer
 from tests.conftest import at, ctx_of
@@ -21,7 +22,6 @@ from tests.portal.helpers import start_arras
 from transitions.portal.app import create_app
 from transitions.portal.server import build_server
 from transitions.portal.urls import home_path
-from transitions.settings import reset_settings
 
 SECRET = "Tq8v2Lm9Xr4Wz7Kp1Nc6Hb3Jd5Fs0Gy8Ue2"
 ARRAS = "200033579"

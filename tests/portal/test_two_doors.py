@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from config.settings import reset_settings
 from models.db import session_scope
 from models.tables import (
     AuditEntry,
@@ -22,7 +23,6 @@ from tests.conftest import at
 from tests.portal.conftest import ARRAS, SECRET, Clock, consultancy, juror, link, territory
 from tests.portal.helpers import form_ending, start_arras
 from transitions.cli import app
-from transitions.settings import reset_settings
 
 runner = CliRunner()
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from config.settings import reset_settings
 from flows.plain import run_tick_plain
 from models.db import dispose_engines
 from transitions.demo import run_demo
-from transitions.settings import reset_settings
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from config.settings import reset_settings
 from models.db import dispose_engines
 from transitions.cli import app
 from transitions.portal.app import create_app
-from transitions.settings import reset_settings
 
 
 def test_the_demo_leaves_working_personal_links(replayed: tuple[Path, str]) -> None:

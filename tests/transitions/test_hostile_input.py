@@ -396,7 +396,7 @@ def test_an_internal_error_after_the_submission_says_it_is_stored(
 
     monkeypatch.setattr(notifications.deliver, "deliver_due", broken)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "donnees"))
-    from transitions.settings import reset_settings
+    from config.settings import reset_settings
 
     reset_settings()
     result = runner.invoke(app, ["submit", str(ARRAS), "--at", "2015-04-20T10:00"])
@@ -491,8 +491,8 @@ def test_an_internal_error_inside_a_flow_is_one_french_line(
         prefect_server: None, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capfd: pytest.CaptureFixture[str]) -> None:
     import flows.common
+    from config.settings import reset_settings
     from transitions.cli import main
-    from transitions.settings import reset_settings
 
     assert runner.invoke(app, ["init", "--at", "2015-04-01T09:00"]).exit_code == 0
 

@@ -9,8 +9,8 @@ import pytest
 
 from models.context import load_ctx
 from models.db import session_scope
-from models.report_data import report_data
-from models.status import build_status
+from models.read.report_data import report_data
+from models.read.status import build_status
 from tests.conftest import at
 
 

@@ -25,9 +25,9 @@ def main(argv: list[str] | None = None) -> Any:
 
     import typer
 
+    from config.prefect_env import configure_prefect
     from transitions.cli.common import guarded
     from transitions.cli.french import run
-    from transitions.prefect_env import configure_prefect
 
     try:
         guarded(configure_prefect)  # reads the settings: a bad one is explained, not dumped

@@ -144,12 +144,13 @@ def withdraw(
 def hand_in(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, programme: ProgrammeOption = None) -> None:
     """Enregistre la remise d'un livrable par le prestataire."""
     from models import deliverables
+    from models.read.deliverables import state_of
 
     when = instant(at)
     with programme_ctx(programme) as ctx:
         item = pilot_deliverable(ctx, pilot, key)
         changed = deliverables.deliver(ctx, item, at=when, by="prestataire")
-        state, title = deliverables.state_of(item, when), item.title
+        state, title = state_of(item, when), item.title
     word = "Remise enregistrée" if changed else "Remise déjà enregistrée"
     out.print(f"{word} : « {escape(title)} » ({state}).", highlight=False)
 

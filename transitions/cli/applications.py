@@ -42,13 +42,13 @@ def submit(
     """Dépose une candidature (ou une nouvelle version) et affiche son numéro de récépissé."""
     from sqlmodel import Session
 
+    from config.settings import get_settings
     from flows.events import bookmark, publish_since
     from models.db import get_engine
     from models.outbox import pending_with_prefix
     from notifications.deliver import deliver_due
     from notifications.routing import from_settings
     from transitions.intake import submit_file
-    from transitions.settings import get_settings
 
     url = database()
     when = instant(at)

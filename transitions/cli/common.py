@@ -16,10 +16,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape as markup_escape
 
+from config.settings import get_settings
 from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Unavailable
 from models.text import visible
 from models.wording import os_reason
-from transitions.settings import get_settings
 
 if TYPE_CHECKING:
     from models.context import Ctx

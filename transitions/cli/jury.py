@@ -23,7 +23,7 @@ from transitions.cli.listing import Column, JsonOption, print_json, print_list
 from transitions.userfiles import write_text
 
 if TYPE_CHECKING:
-    from models.report_data import JuryLine, JuryView
+    from models.read.report_data import JuryLine, JuryView
 
 jury_app = typer.Typer(help="Le jury : notes et classement.", no_args_is_help=True)
 app.add_typer(jury_app, name="jury")
@@ -71,7 +71,7 @@ def ranking(
 ) -> None:
     """Classe les candidatures recevables par note pondérée."""
     from models.jury import ranking as rank
-    from models.report_data import applications_at, jury_view, scores_at
+    from models.read.report_data import applications_at, jury_view, scores_at
 
     with programme_ctx(programme) as ctx:
         when = instant(at)

@@ -33,7 +33,6 @@ def label(code: str) -> str:
 
 outbox_app = typer.Typer(help="La boîte d'envoi des avis : consulter, relancer, envoyer.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
-STATUSES = ("en_attente", "envoye", "abandonne", "expire")
 
 
 @command(outbox_app, "list")
@@ -50,11 +49,12 @@ def outbox_list(
     from models import outbox
     from models.db import session_scope
     from models.notices import NoticeKind
+    from models.tables import NoticeStatus
 
     if to is not None:
         to = line_option(to, "--to")
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(f"Statut inconnu « {status} » (statuts : {', '.join(STATUSES)}).")
+    if status is not None and status not in set(NoticeStatus):
+        raise InvalidInput(f"Statut inconnu « {status} » (statuts : {', '.join(NoticeStatus)}).")
     if kind is not None and kind not in {k.value for k in NoticeKind}:
         raise InvalidInput(f"Type d'avis inconnu « {kind} » (types : {', '.join(k.value for k in NoticeKind)}).")
     url = database()

@@ -85,10 +85,10 @@ def list_deliverables(
     programme: ProgrammeOption = None,
 ) -> None:
     """Liste les livrables du prestataire, leurs échéances et leur état."""
-    from models.deliverables import deliverables
+    from models.read.deliverables import deliverable_rows
 
     with programme_ctx(programme) as ctx:
-        rows = deliverables(ctx, instant(at), pilot)
+        rows = deliverable_rows(ctx, instant(at), pilot)
     if csv_file is not None:  # written first: a refusal then comes before any listing
         from transitions.exports import csv_cell  # ISO 8601 in Paris time: a spreadsheet sorts it
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def portal_secret() -> str:
     """PORTAL_SECRET, or a French refusal (exit 2) saying how to set one."""
-    from transitions.settings import get_settings
+    from config.settings import get_settings
 
     settings = get_settings()  # invalid settings are explained by the command's guard
     try:
@@ -44,6 +44,7 @@ def _holder(ctx: Ctx, bearer: Bearer) -> str:
     """Who a link is for, in French: « le territoire CU d'Arras (SIREN 200033579) », « le prestataire
     (tous les pilotes) », « le juré Anne Martin (anne.martin@…) »."""
     from models import links, pilots
+    from models.tables import CharterParty
 
     if bearer.role == links.JUROR:
         names = [m.juror for m in ctx.definition.jury.members if m.email.lower() == bearer.email]
@@ -53,7 +54,7 @@ def _holder(ctx: Ctx, bearer: Bearer) -> str:
     assert bearer.siren is not None
     name = pilots.find_pilot(ctx, bearer.siren).name
     label = links.ROLE_LABELS.get(bearer.role, bearer.role)
-    if bearer.role == "territoire":
+    if bearer.role == CharterParty.TERRITORY:
         return f"{label} {name} (SIREN {bearer.siren})"
     return f"{label}, pilote {name} (SIREN {bearer.siren})"
 
@@ -69,8 +70,8 @@ def link(
 ) -> None:
     """Émet un nouveau lien personnel vers le portail (les liens précédents de la même personne cessent de
     fonctionner) et l'affiche, pour le renvoyer à la main."""
+    from config.settings import get_settings
     from models import links
-    from transitions.settings import get_settings
 
     chosen = [name for name, given in (("--pilot", pilot is not None), ("--juror", juror is not None),
                                        ("--consultancy", consultancy)) if given]

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from config.settings import get_settings
 from models.errors import NotFound
 from transitions.cli.common import (
     MAX_COUNT,
@@ -25,7 +26,6 @@ from transitions.cli.common import (
     saved,
 )
 from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
-from transitions.settings import get_settings
 from transitions.userfiles import write_text
 
 

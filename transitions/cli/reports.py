@@ -83,8 +83,8 @@ def sessions(
 ) -> None:
     """Liste les sessions de chaque pilote avec leur clé (pour « attend »), leur date et la présence."""
     pilot = None if pilot is None else line_option(pilot, "--pilot")
-    from models.report_data import pilot_views
-    from models.training import session_rows
+    from models.read.report_data import pilot_views
+    from models.read.sessions import session_rows
 
     with programme_ctx(programme) as ctx:
         when = instant(at)

@@ -58,7 +58,7 @@ def build_server(host: str, port: int, *, app: Any = None) -> Any:
     """A uvicorn server for the portal (the settings' database and secret unless `app` is given)."""
     import uvicorn
 
-    from transitions.settings import get_settings
+    from config.settings import get_settings
 
     settings = get_settings()
     if app is None:
@@ -78,7 +78,7 @@ def run(host: str, port: int) -> None:
 
 def start_beside(host: str, console: Any) -> threading.Thread | None:
     """`transitions serve`: the portal on `host`:PORTAL_PORT in a thread, if PORTAL_SECRET is set."""
-    from transitions.settings import get_settings
+    from config.settings import get_settings
 
     settings = get_settings()
     if settings.portal_secret is None:

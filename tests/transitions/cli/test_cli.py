@@ -298,6 +298,12 @@ def test_outbox_retry_then_deliver(opened: str, tmp_path: Path) -> None:
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
 
 
+def test_an_unknown_outbox_status_is_refused_with_the_four_statuses(opened: str) -> None:
+    result = runner.invoke(app, ["outbox", "list", "--status", "perdu"], env={"COLUMNS": "250"})
+    assert result.exit_code == 2
+    assert "Statut inconnu « perdu » (statuts : en_attente, envoye, abandonne, expire)." in result.output
+
+
 def _command_paths(command: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     subs = getattr(command, "commands", {})
     found = [prefix]
@@ -330,7 +336,7 @@ def test_prefect_background_queues_do_not_print_english_at_exit(tmp_path: Path) 
     # « EventsWorker - Still processing items: 21 items remaining... » was printed after a tick on a
     # temporary server; the CLI's logging configuration silences those queues, not our flows' loggers.
     probe = ("import logging, os\n"
-             "from transitions.prefect_env import configure_prefect\n"
+             "from config.prefect_env import configure_prefect\n"
              "configure_prefect()\n"
              "from prefect.logging.configuration import setup_logging\n"
              "setup_logging()\n"

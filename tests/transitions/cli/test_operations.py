@@ -25,7 +25,7 @@ def run(*args: str, expect: int = 0) -> str:
 
 def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: str, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    from transitions.settings import reset_settings
+    from config.settings import reset_settings
 
     monkeypatch.setenv("PORTAL_SECRET", "k3Jx9QvT2mLw8RbZ5nYc7HdF4sGp6AeU")
     reset_settings()
@@ -134,7 +134,7 @@ def test_from_the_call_to_the_first_deliverable(prefect_server: None, db_url: st
 
 def test_operator_mistakes_get_french_messages(loaded: str, monkeypatch: pytest.MonkeyPatch,
                                                request: pytest.FixtureRequest) -> None:
-    from transitions.settings import reset_settings
+    from config.settings import reset_settings
 
     monkeypatch.setenv("PORTAL_SECRET", "k3Jx9QvT2mLw8RbZ5nYc7HdF4sGp6AeU")
     reset_settings()

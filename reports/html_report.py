@@ -1,7 +1,7 @@
 """The progress report as one self-contained HTML file, in French: inline CSS and SVG, no script,
 no external resource; it prints on A4. Every chart has a text alternative and a real table under it.
 
-Pure: renders a `ReportData` (models.report_data) with the packaged template `report/rapport.html`.
+Pure: renders a `ReportData` (models.read.report_data) with the packaged template `templates/rapport.html`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from models.clock import format_number, format_paris, paris
-from models.report_data import JuryView, PilotView, ReportData, TimelineItem, item_label
+from models.read.report_data import JuryView, PilotView, ReportData, TimelineItem, item_label
 from models.tables import label
 
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "report"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 _MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
@@ -60,20 +61,39 @@ DIVERGENCE = 2
 LATE_GRACE = timedelta(days=1)
 """A milestone marked reached more than this after its due date was reached late."""
 
+
+
+class ItemState(StrEnum):
+    """A timeline item's state at an instant (phase, milestone, session, deliverable); the values
+    are the codes the exports and the report's template show."""
+
+    UPCOMING = "a_venir"
+    IN_PROGRESS = "en_cours"  # a phase
+    DONE = "terminee"  # a phase
+    REACHED = "atteint"  # a milestone
+    REACHED_LATE = "atteint_en_retard"
+    LATE = "en_retard"  # a milestone or a deliverable past its date, a charter not signed by its date
+    MISSED = "manque"  # a milestone past its date when the pilot's year is over
+    HELD = "tenue"  # a session
+    CANCELLED = "annulee"
+    DELIVERED = "remis"  # a deliverable, on time
+    DELIVERED_LATE = "remis_en_retard"
+
+
 ITEM_LABELS: dict[str, str] = {
-    "a_venir": "à venir",
-    "en_cours": "en cours",
-    "terminee": "terminée",
-    "atteint": "atteint",
-    "atteint_en_retard": "atteint en retard",
-    "en_retard": "en retard",
-    "manque": "manqué",
-    "tenue": "tenue",
-    "annulee": "annulée",
-    "remis": "remis à l'heure",
-    "remis_en_retard": "remis en retard",
-    "charte_en_attente": "charte en attente",
-    "termine": "terminé",
+    ItemState.UPCOMING: "à venir",
+    ItemState.IN_PROGRESS: "en cours",
+    ItemState.DONE: "terminée",
+    ItemState.REACHED: "atteint",
+    ItemState.REACHED_LATE: "atteint en retard",
+    ItemState.LATE: "en retard",
+    ItemState.MISSED: "manqué",
+    ItemState.HELD: "tenue",
+    ItemState.CANCELLED: "annulée",
+    ItemState.DELIVERED: "remis à l'heure",
+    ItemState.DELIVERED_LATE: "remis en retard",
+    PilotStatus.CHARTER_PENDING: "charte en attente",
+    PilotStatus.FINISHED: "terminé",
 }
 
 
@@ -348,7 +368,7 @@ class TimelineItem:
     start: datetime  # phase start, milestone or deliverable due date, session start
     end: datetime | None  # phase or session end
     done_at: datetime | None  # completed, reached, delivered (None if not yet at the instant)
-    state: str
+    state: ItemState
     present: int = 0
     absent: int = 0
     location: str = ""
@@ -359,7 +379,7 @@ class TimelineItem:
 
     @property
     def late(self) -> bool:
-        return self.state in ("en_retard", "manque")
+        return self.state in (ItemState.LATE, ItemState.MISSED)
 
 
 @dataclass(frozen=True)
@@ -404,7 +424,7 @@ class PilotView:
         if self.missing_parties and self.sign_by is not None and self.sign_by < self.as_of:
             items.append(TimelineItem("charte", "charte", "Signature de la charte ("
                                       + ", ".join(PARTY_NAMES.get(p, p) for p in self.missing_parties) + ")",
-                                      self.sign_by, None, None, "en_retard"))
+                                      self.sign_by, None, None, ItemState.LATE))
         return sorted(items, key=lambda i: i.start)
 
     @property
@@ -452,16 +472,17 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
                           .order_by(col(PilotPhase.position))):
         done, started = _at(p.completed_at, as_of), _at(p.started_at, as_of)
         phases.append(TimelineItem("phase", p.key, p.title, p.starts_at, p.ends_at, done,
-                                   "terminee" if done else "en_cours" if started else "a_venir"))
+                                   ItemState.DONE if done else ItemState.IN_PROGRESS if started
+                                   else ItemState.UPCOMING))
     milestones = []
     for m in session.exec(select(Milestone).where(Milestone.pilot_id == pilot.id).order_by(col(Milestone.due_at))):
         reached = _at(m.reached_at, as_of)
         if reached:
-            state = "atteint_en_retard" if reached > m.due_at + LATE_GRACE else "atteint"
+            state = ItemState.REACHED_LATE if reached > m.due_at + LATE_GRACE else ItemState.REACHED
         elif m.due_at <= as_of:
-            state = "manque" if finished else "en_retard"
+            state = ItemState.MISSED if finished else ItemState.LATE
         else:
-            state = "a_venir"
+            state = ItemState.UPCOMING
         milestones.append(TimelineItem("jalon", m.key, m.title, m.due_at, None, reached, state))
     sessions = []
     rows = sorted(past.all(session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))),
@@ -473,7 +494,8 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
         cancelled = s.status == SessionStatus.CANCELLED
         held = s.ends_at <= as_of and not cancelled
         sessions.append(TimelineItem("session", s.key, s.title, s.starts_at, s.ends_at, s.ends_at if held else None,
-                                     "annulee" if cancelled else "tenue" if held else "a_venir",
+                                     ItemState.CANCELLED if cancelled else ItemState.HELD if held
+                                     else ItemState.UPCOMING,
                                      present=sum(1 for a in own if a.present),
                                      absent=sum(1 for a in own if not a.present), location=s.location))
     deliverables = []
@@ -481,9 +503,9 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
                     key=lambda row: (row.due_at, row.id or 0)):
         delivered = _at(d.delivered_at, as_of)
         if delivered:
-            state = "remis_en_retard" if delivered > d.due_at else "remis"
+            state = ItemState.DELIVERED_LATE if delivered > d.due_at else ItemState.DELIVERED
         else:
-            state = "en_retard" if d.due_at <= as_of else "a_venir"
+            state = ItemState.LATE if d.due_at <= as_of else ItemState.UPCOMING
         deliverables.append(TimelineItem("livrable", d.key, d.title, d.due_at, None, delivered, state))
     if kickoff is None:  # the schedule is set at the kick-off: before it, there is none
         phases, milestones, sessions, deliverables = [], [], [], []
@@ -494,15 +516,15 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
     progress = Progress(
         pilot=pilot.name, status=status, kickoff_at=kickoff, ends_at=pilot.ends_at if kickoff else None,
         elapsed_percent=elapsed,
-        current_phase=next((p.title for p in phases if p.state == "en_cours"), None),
-        phases_done=sum(1 for p in phases if p.state == "terminee"), phases_total=len(phases),
+        current_phase=next((p.title for p in phases if p.state == ItemState.IN_PROGRESS), None),
+        phases_done=sum(1 for p in phases if p.state == ItemState.DONE), phases_total=len(phases),
         milestones_reached=sum(1 for m in milestones if m.done_at), milestones_total=len(milestones),
-        sessions_held=sum(1 for s in sessions if s.state == "tenue"), sessions_total=len(sessions),
+        sessions_held=sum(1 for s in sessions if s.state == ItemState.HELD), sessions_total=len(sessions),
         attendance_present=sum(s.present for s in sessions),
         attendance_recorded=sum(s.present + s.absent for s in sessions),
-        tasks_on_time=sum(1 for d in deliverables if d.state == "remis"),
-        tasks_late=sum(1 for d in deliverables if d.state == "remis_en_retard"),
-        tasks_overdue=sum(1 for d in deliverables if d.state == "en_retard"),
+        tasks_on_time=sum(1 for d in deliverables if d.state == ItemState.DELIVERED),
+        tasks_late=sum(1 for d in deliverables if d.state == ItemState.DELIVERED_LATE),
+        tasks_overdue=sum(1 for d in deliverables if d.state == ItemState.LATE),
         tasks_total=len(deliverables),
     )
     return PilotView(id=pilot.id or 0, name=pilot.name, siren=application.lead_siren,

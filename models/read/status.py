@@ -9,11 +9,12 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from models.accompaniment import Progress, Step, next_steps_of, progress_of
+from models.accompaniment import Progress, progress_of
 from models.clock import format_paris
 from models.context import all_ctx, load_ctx
 from models.pilots import pilots
-from models.report_data import ApplicationFact, applications_at, stage_at
+from models.read.report_data import ApplicationFact, applications_at, stage_at
+from models.read.steps import Step, next_steps_of
 from models.schedule import next_due
 from models.tables import STATE_LABELS, Application, AuditEntry, Notice, NoticeStatus, Programme, label
 

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from transitions.settings import PACKAGE_DIR, Settings, get_settings, reset_settings
+from config.settings import PACKAGE_DIR, Settings, get_settings, reset_settings
 
 STARTUP_TIMEOUT = "180"
 """Seconds Prefect's temporary server may take to start: a loaded 2-core machine misses the

@@ -8,7 +8,7 @@ from datetime import datetime
 from models.accompaniment import Progress
 from models.clock import format_paris
 from models.notices import LABELS, NoticeKind
-from models.status import Status
+from models.read.status import Status
 from models.tables import label
 
 SHOWN_PILOTS = 25

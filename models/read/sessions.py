@@ -1,0 +1,47 @@
+"""The sessions list at an instant: each session's date, place and state as they stood then."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from models.context import Ctx
+from models.history import History
+from models.pilots import find_pilot, pilots
+from models.tables import SessionStatus, label
+from models.training import held_at, sessions_of
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session as the list shows it."""
+
+    pilot: str
+    key: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    state: str
+    sequence: int
+
+
+def session_rows(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[SessionView]:
+    """Every session of the pilots (or of one), by date, with its date, place and state as they stood
+    at `as_of` (`models.history`: later moves and cancellations undone)."""
+    chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref else pilots(ctx)
+    past = History(ctx.session, ctx.programme_id, as_of)  # a later move or cancellation undone
+    rows = []
+    for pilot in chosen:
+        for item in past.all(sessions_of(ctx, pilot)):
+            if item.status == SessionStatus.CANCELLED:
+                state = f"annulée ({item.cancel_reason})"
+            elif held_at(ctx, item, as_of):
+                state = "tenue"
+            elif item.ends_at <= as_of:
+                state = "passée, émargement attendu"
+            else:
+                state = label(item.status) + (" (déplacée)" if item.sequence else "")
+            rows.append(SessionView(pilot.name, item.key, item.title, item.starts_at, item.ends_at, item.location,
+                                    state, item.sequence))
+    return sorted(rows, key=lambda row: (row.starts_at, row.pilot))
