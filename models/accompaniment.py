@@ -289,7 +289,8 @@ class PilotFacts:
 
         rows = session.connection().execute
         if deliverable_keys:
-            for pilot_id, key, title, accepted in rows(sa_select(col(Deliverable.pilot_id), *_DELIVERABLE_COLUMNS).join(Pilot)
+            for pilot_id, key, title, accepted in rows(sa_select(col(Deliverable.pilot_id),
+                                                                 *_DELIVERABLE_COLUMNS).join(Pilot)
                                                        .where(*active, col(Deliverable.key).in_(deliverable_keys))):
                 of(pilot_id).deliverables[key] = DeliverableFact(key, title, accepted)
         if item_keys:
@@ -329,7 +330,8 @@ def requirements_met(ctx: ProgrammeContext, pilot: Pilot, milestone: Milestone, 
     deliverables = facts.deliverables
     for key in needs.deliverables_accepted:
         deliverable = deliverables.get(key)
-        when = deliverable.accepted_at if deliverable and deliverable.accepted_at and deliverable.accepted_at <= as_of else None
+        accepted = deliverable.accepted_at if deliverable else None
+        when = accepted if accepted and accepted <= as_of else None
         done.append((f"livrable « {deliverable.title if deliverable else key} » accepté", when))
     items = facts.items
     for key in needs.sessions_held:
@@ -347,7 +349,8 @@ def requirements_met(ctx: ProgrammeContext, pilot: Pilot, milestone: Milestone, 
     return achieved, missing, last
 
 
-def _milestones(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, milestones: list[Milestone], facts: PilotFacts) -> int:
+def _milestones(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, milestones: list[Milestone],
+                facts: PilotFacts) -> int:
     """Reach each of the pilot's open `milestones` (by date) whose facts (`facts`, the pilot's) are
     recorded (late if after its date); once its date has passed without them, tell the Cerdd's
     manager once."""

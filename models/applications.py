@@ -103,7 +103,8 @@ _APPLICATION_OF_LEAD = select(Application).where(Application.programme_id == bin
 _DIRECTORY = select(Contact).where(Contact.organisation_id == bindparam("organisation")).order_by(col(Contact.id))
 
 
-def submit(ctx: ProgrammeContext, form: ApplicationForm, pieces: list[Piece], *, at: datetime, submitted_by: str) -> Receipt:
+def submit(ctx: ProgrammeContext, form: ApplicationForm, pieces: list[Piece], *, at: datetime,
+           submitted_by: str) -> Receipt:
     """Record a submission (new application or new version) and queue its acknowledgement."""
     call = ctx.definition.call
     if at < call.launch:

@@ -199,7 +199,8 @@ def charter_reminders(ctx: ProgrammeContext, as_of: datetime) -> int:
     return sent
 
 
-def extend_charter(ctx: ProgrammeContext, pilot: Pilot, *, to: datetime, reason: str, at: datetime, by: str = "cerdd") -> bool:
+def extend_charter(ctx: ProgrammeContext, pilot: Pilot, *, to: datetime, reason: str, at: datetime,
+                   by: str = "cerdd") -> bool:
     """Give a pilot whose charter is not fully signed a new signing deadline (a reason is required);
     its parties are told, and reminders follow the new date."""
     if not reason.strip():

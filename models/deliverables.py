@@ -35,7 +35,8 @@ def deliverables_of(ctx: ProgrammeContext, pilot: Pilot) -> list[Deliverable]:
 
 _DELIVERABLE: Any = Deliverable.__table__  # type: ignore[attr-defined]
 _PILOT: Any = Pilot.__table__  # type: ignore[attr-defined]
-_OPEN: Any = (sa_select(_DELIVERABLE.c.id, _DELIVERABLE.c.pilot_id, _DELIVERABLE.c.due_at, _DELIVERABLE.c.returned_at, _DELIVERABLE.c.revision)
+_OPEN: Any = (sa_select(_DELIVERABLE.c.id, _DELIVERABLE.c.pilot_id, _DELIVERABLE.c.due_at, _DELIVERABLE.c.returned_at,
+                        _DELIVERABLE.c.revision)
               .join_from(_DELIVERABLE, _PILOT, _DELIVERABLE.c.pilot_id == _PILOT.c.id)
               .where(_PILOT.c.programme_id == bindparam("programme_id"), _PILOT.c.status == PilotStatus.ACTIVE,
                      _DELIVERABLE.c.delivered_at.is_(None), _DELIVERABLE.c.accepted_at.is_(None))
@@ -105,7 +106,8 @@ def may_hand_in(ctx: ProgrammeContext, deliverable: Deliverable, at: datetime) -
         return started
     if (deliverable.delivered_at is None and deliverable.accepted_at is None and deliverable.returned_at is not None
             and at < deliverable.returned_at):
-        return Verdict(f"« {deliverable.title} » a été renvoyé pour reprise le {format_paris(deliverable.returned_at)}.")
+        return Verdict(f"« {deliverable.title} » a été renvoyé pour reprise le "
+                       f"{format_paris(deliverable.returned_at)}.")
     return ALLOWED
 
 
@@ -158,11 +160,13 @@ def accept(ctx: ProgrammeContext, deliverable: Deliverable, *, at: datetime, by:
     ctx.session.flush()
     ctx.notify(NoticeKind.DELIVERABLE_ACCEPTED, recipients=_people(ctx), key=f"livrable-{deliverable.id}",
                context={"pilote": pilot, "livrable": deliverable}, at=at)
-    ctx.audit(at, by, "livrable.accepte", "deliverable", deliverable.id, f"{pilot.name} : « {deliverable.title} » accepté.")
+    ctx.audit(at, by, "livrable.accepte", "deliverable", deliverable.id,
+              f"{pilot.name} : « {deliverable.title} » accepté.")
     return True
 
 
-def return_for_rework(ctx: ProgrammeContext, deliverable: Deliverable, *, comment: str, at: datetime, due: datetime | None = None,
+def return_for_rework(ctx: ProgrammeContext, deliverable: Deliverable, *, comment: str, at: datetime,
+                      due: datetime | None = None,
                       by: str = "cerdd") -> bool:
     """The Cerdd returns a deliverable for rework with a comment, optionally with a new due date
     (otherwise the Cerdd's default: ten working days); reminders follow the new revision."""
@@ -181,7 +185,8 @@ def return_for_rework(ctx: ProgrammeContext, deliverable: Deliverable, *, commen
     deliverable.revision += 1
     ctx.session.add(deliverable)
     ctx.session.flush()
-    ctx.notify(NoticeKind.DELIVERABLE_RETURNED, recipients=_people(ctx), key=f"livrable-{deliverable.id}:{deliverable.revision}",
+    ctx.notify(NoticeKind.DELIVERABLE_RETURNED, recipients=_people(ctx),
+               key=f"livrable-{deliverable.id}:{deliverable.revision}",
                context={"pilote": pilot, "livrable": deliverable, "commentaire": comment}, at=at)
     ctx.audit(at, by, "livrable.a_reprendre", "deliverable", deliverable.id,
               f"{pilot.name} : « {deliverable.title} » à reprendre avant le {format_paris(due)} : {comment}",
@@ -189,7 +194,8 @@ def return_for_rework(ctx: ProgrammeContext, deliverable: Deliverable, *, commen
     return True
 
 
-def postpone(ctx: ProgrammeContext, deliverable: Deliverable, *, to: datetime, reason: str, at: datetime, by: str = "cerdd") -> bool:
+def postpone(ctx: ProgrammeContext, deliverable: Deliverable, *, to: datetime, reason: str, at: datetime,
+             by: str = "cerdd") -> bool:
     """Change a deliverable's due date, for a stated reason (recorded in the audit log)."""
     if not reason.strip():
         raise InvalidInput("Report refusé : le motif est obligatoire.")
@@ -206,10 +212,12 @@ def postpone(ctx: ProgrammeContext, deliverable: Deliverable, *, to: datetime, r
     deliverable.revision += 1
     ctx.session.add(deliverable)
     ctx.session.flush()
-    ctx.notify(NoticeKind.DELIVERABLE_POSTPONED, recipients=_people(ctx), key=f"livrable-{deliverable.id}:{deliverable.revision}",
+    ctx.notify(NoticeKind.DELIVERABLE_POSTPONED, recipients=_people(ctx),
+               key=f"livrable-{deliverable.id}:{deliverable.revision}",
                context={"pilote": pilot, "livrable": deliverable, "ancienne_echeance": before, "motif": reason}, at=at)
     ctx.audit(at, by, "livrable.reporte", "deliverable", deliverable.id,
-              f"{pilot.name} : « {deliverable.title} » reporté du {format_paris(before)} au {format_paris(to)} : {reason}.",
+              f"{pilot.name} : « {deliverable.title} » reporté du {format_paris(before)} au {format_paris(to)} : "
+              f"{reason}.",
               motif=reason, revision=deliverable.revision, avant=previous)
     return True
 
@@ -220,7 +228,8 @@ DELIVERABLE_TYPES = frozenset({"pdf", "doc", "docx", "odt", "xls", "xlsx", "ods"
 """What a deliverable may be handed in as (recognised by content)."""
 
 
-def hand_in_file(ctx: ProgrammeContext, deliverable: Deliverable, *, filename: str, data: bytes, at: datetime, by: str) -> bool:
+def hand_in_file(ctx: ProgrammeContext, deliverable: Deliverable, *, filename: str, data: bytes, at: datetime,
+                 by: str) -> bool:
     """Hand in a deliverable with its file: checked like an application's attachments (type by
     content, extension agreeing, 10 MiB at most; InvalidInput otherwise, nothing stored), stored
     with its SHA-256 for the current revision, then the deliverable is marked handed in (`deliver`).
@@ -228,7 +237,8 @@ def hand_in_file(ctx: ProgrammeContext, deliverable: Deliverable, *, filename: s
     piece = attachments.check_upload(filename, data, allowed=DELIVERABLE_TYPES, field="fichier")
     if not deliver(ctx, deliverable, at=at, by=by):
         return False
-    ctx.session.add(DeliverableFile(deliverable_id=deliverable.id or 0, revision=deliverable.revision, filename=piece.filename,
+    ctx.session.add(DeliverableFile(deliverable_id=deliverable.id or 0, revision=deliverable.revision,
+                                    filename=piece.filename,
                                     media_type=piece.media_type, size=piece.size, sha256=piece.sha256,
                                     content=piece.content, uploaded_at=at))
     ctx.session.flush()
@@ -288,7 +298,8 @@ def request_due_date(ctx: ProgrammeContext, deliverable: Deliverable, *, to: dat
     ctx.notify(NoticeKind.DUE_DATE_REQUESTED, recipients=manager(ctx), key=f"demande-report-{request.id}",
                context={"pilote": pilot, "livrable": deliverable, "demande": request, "motif": reason}, at=at)
     ctx.audit(at, by, "livrable.report_demande", "deliverable", deliverable.id,
-              f"{pilot.name} : nouvelle échéance demandée pour « {deliverable.title} » au {format_paris(to)} : {reason}",
+              f"{pilot.name} : nouvelle échéance demandée pour « {deliverable.title} » au {format_paris(to)} : "
+              f"{reason}",
               demande=request.id, motif=reason)
     return request
 
@@ -359,7 +370,8 @@ def remind(ctx: ProgrammeContext, as_of: datetime) -> int:
     due: list[tuple[NoticeKind, list[Recipient], str, Pilot, int]] = []
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         for deliverable in deliverables.get(pilot.id or 0, []):
-            since = max(x for x in (pilot.kickoff_at, deliverable.returned_at) if x is not None) if pilot.kickoff_at else None
+            since = max(x for x in (pilot.kickoff_at,
+                                    deliverable.returned_at) if x is not None) if pilot.kickoff_at else None
             if (deliverable.due_at, since) not in latest:
                 if deliverable.due_at not in series_of:
                     series_of[deliverable.due_at] = _series_at(ctx, deliverable.due_at)
@@ -369,11 +381,13 @@ def remind(ctx: ProgrammeContext, as_of: datetime) -> int:
             if reminder is None:
                 continue
             kind = NoticeKind.DELIVERABLE_OVERDUE if reminder.overdue else NoticeKind.DELIVERABLE_REMINDER
-            due.append((kind, people[reminder.escalate], f"livrable-{deliverable.id}:{deliverable.revision}:{reminder.index}",
+            due.append((kind, people[reminder.escalate],
+                        f"livrable-{deliverable.id}:{deliverable.revision}:{reminder.index}",
                         pilot, deliverable.id))
     for kind in {item[0] for item in due}:  # the latest reminder of most series went out long ago
         ctx.prefetch(kind, [(key, recipients) for each, recipients, key, _, _ in due if each == kind])
     due = [item for item in due if not ctx.queued(item[0], item[2], item[1])]
     rows = _rows(ctx, [deliverable_id for _, _, _, _, deliverable_id in due])
-    return sum(ctx.notify(kind, recipients=recipients, key=key, context={"pilote": pilot, "livrable": rows[deliverable_id]},
+    return sum(ctx.notify(kind, recipients=recipients, key=key, context={"pilote": pilot,
+                                                                         "livrable": rows[deliverable_id]},
                           at=as_of) for kind, recipients, key, pilot, deliverable_id in due)

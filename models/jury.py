@@ -396,7 +396,8 @@ class ScoreInput:
     not_applicable: bool = False
 
     @classmethod
-    def typed(cls, ctx: ProgrammeContext, application: Application, criterion: str, value: str, comment: str = "") -> ScoreInput:
+    def typed(cls, ctx: ProgrammeContext, application: Application, criterion: str, value: str,
+              comment: str = "") -> ScoreInput:
         """A score as a juror types it on a page: empty (still to be scored), « na » (non applicable),
         or ASCII digits on the scale (not « ² », « ٣ » or « ４ »); InvalidInput in French otherwise."""
         jury = ctx.definition.jury

@@ -145,7 +145,8 @@ def _sign(ctx: ProgrammeContext, secret: str, grant: PortalGrant, expires: datet
     return URLSafeSerializer(secret, salt=LINK_SALT).dumps(payload)
 
 
-def issue_link(ctx: ProgrammeContext, bearer: Bearer, *, secret: str, at: datetime, days: int, by: str = "cerdd") -> str:
+def issue_link(ctx: ProgrammeContext, bearer: Bearer, *, secret: str, at: datetime, days: int,
+               by: str = "cerdd") -> str:
     """A new personal link for `bearer`, valid `days` days from `at`; every older link of the same
     bearer is revoked (its version is left behind). Audited (the token itself is never stored)."""
     grant = _grant(ctx, bearer.subject)
@@ -255,7 +256,8 @@ class LinkSettings:
 JURY_KINDS = frozenset({NoticeKind.JURY_CONVOCATION, NoticeKind.JURY_REMINDER})
 
 
-def bearer_for(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any]) -> Bearer | None:
+def bearer_for(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, context: Mapping[str,
+                                                                                               Any]) -> Bearer | None:
     """Whose page a notice's recipient should reach from it: a juror for the jury's notices, the
     recipient's party of the pilot the notice is about (the consultancy: every pilot); None when
     the notice is about no pilot, or the recipient speaks for none of its parties."""
@@ -273,7 +275,8 @@ def bearer_for(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, co
 
 
 _BEARERS = "pilot_bearers"
-"""The key of a pilot's bearers in `ProgrammeContext.memo`: (_BEARERS, pilot id) → (its application's version, bearers)."""
+"""The key of a pilot's bearers in `ProgrammeContext.memo`: (_BEARERS, pilot id) → (its application's version,
+bearers)."""
 BULK_AFTER = 8
 """A context that worked out this many pilots' bearers one by one reads every other pilot's at once."""
 

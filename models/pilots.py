@@ -53,7 +53,8 @@ def find_pilot(ctx: ProgrammeContext, reference: str) -> Pilot:
     raise NotFound(f"Aucun territoire pilote ne correspond à « {visible(reference)[:80]} ».")
 
 
-def slot_taken(ctx: ProgrammeContext, place: str, starts: datetime, ends: datetime, *, besides: int | None = None) -> bool:
+def slot_taken(ctx: ProgrammeContext, place: str, starts: datetime, ends: datetime, *,
+               besides: int | None = None) -> bool:
     """Whether a planned session of the programme already holds this place at that time."""
     rows = ctx.session.exec(select(TrainingSession).join(Pilot, col(Pilot.id) == TrainingSession.pilot_id).where(
         Pilot.programme_id == ctx.programme_id, TrainingSession.location == place,

@@ -80,7 +80,8 @@ def invitees(ctx: ProgrammeContext, pilot: Pilot) -> list[Recipient]:
     return territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
 
 
-def _calendar_of(ctx: ProgrammeContext, pilot: Pilot, item: TrainingSession, at: datetime) -> Callable[[Recipient], str]:
+def _calendar_of(ctx: ProgrammeContext, pilot: Pilot, item: TrainingSession, at: datetime) -> Callable[[Recipient],
+                                                                                                       str]:
     organiser = manager(ctx)[0]
 
     def write(person: Recipient) -> str:

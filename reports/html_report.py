@@ -224,7 +224,8 @@ def timeline_svg(pilot: PilotView) -> Markup:
             f"{short_date(pilot.as_of)} : phases terminées {p.phases_done} sur {p.phases_total}, "
             f"jalons atteints {p.milestones_reached} sur {p.milestones_total}, sessions tenues "
             f"{p.sessions_held} sur {p.sessions_total}, livrables remis à l'heure {p.deliverables_on_time}, "
-            f"remis en retard {p.deliverables_late}, en retard non remis {p.deliverables_overdue} sur {p.deliverables_total}. "
+            f"remis en retard {p.deliverables_late}, en retard non remis {p.deliverables_overdue} "
+            f"sur {p.deliverables_total}. "
             "Le détail figure dans les tableaux qui suivent.")
     return _svg(width, height, f"Frise chronologique de {pilot.name}", desc, f"frise-{pilot.id}", body)
 

@@ -192,7 +192,8 @@ class Timeline:
                 for deliverable in deliverables.deliverables_of(ctx, pilot):
                     days = late.get(deliverable.key, self.script.deliveries.default_days)
                     if days is not None:
-                        self._add(deliverable.due_at + timedelta(days=days), partial(self._deliver, pilot.id, deliverable.key))
+                        self._add(deliverable.due_at + timedelta(days=days), partial(self._deliver, pilot.id,
+                                                                                     deliverable.key))
 
     def _add(self, at: datetime, act: Callable[[datetime], None]) -> None:
         heapq.heappush(self._queue, _Event(utc(at), next(self._order), act))

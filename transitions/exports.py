@@ -85,7 +85,8 @@ def _pilots(ctx: ProgrammeContext, as_of: datetime) -> list[Row]:
                      "jalons_total": g.milestones_total, "sessions_tenues": g.sessions_held,
                      "sessions_total": g.sessions_total, "presents": g.attendance_present,
                      "emargements": g.attendance_recorded, "livrables_a_l_heure": g.deliverables_on_time,
-                     "livrables_remis_en_retard": g.deliverables_late, "livrables_en_retard_non_remis": g.deliverables_overdue,
+                     "livrables_remis_en_retard": g.deliverables_late,
+                     "livrables_en_retard_non_remis": g.deliverables_overdue,
                      "livrables_total": g.deliverables_total, "elements_en_retard": len(p.late)})
     return rows
 

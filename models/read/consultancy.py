@@ -40,7 +40,8 @@ class PilotBlock:
     charter: CharterView
 
 
-def _line(ctx: ProgrammeContext, pilot: Pilot, deliverable: Deliverable, waiting: set[int], now: datetime) -> DeliverableLine:
+def _line(ctx: ProgrammeContext, pilot: Pilot, deliverable: Deliverable, waiting: set[int],
+          now: datetime) -> DeliverableLine:
     requested = deliverable.id in waiting
     pending = deliverable.delivered_at is None and deliverable.accepted_at is None  # handed in again: nothing changes
     return DeliverableLine(deliverable, state_of(deliverable, now), requested, tuple(files_of(ctx, deliverable)),
@@ -54,7 +55,8 @@ def consultancy_screen(ctx: ProgrammeContext, siren: str | None, now: datetime) 
     chosen = [pilot_of(ctx, siren)] if siren else pilots(ctx)
     waiting = {r.deliverable_id for r in due_date_requests(ctx, PENDING)}
     return tuple(PilotBlock(pilot, siren_of(ctx, pilot),
-                            tuple(_line(ctx, pilot, deliverable, waiting, now) for deliverable in deliverables_of(ctx, pilot)),
+                            tuple(_line(ctx, pilot, deliverable, waiting, now) for deliverable in deliverables_of(ctx,
+                                                                                                                  pilot)),
                             charter_view(ctx, pilot, CharterParty.CONSULTANCY, now))
                  for pilot in chosen)
 

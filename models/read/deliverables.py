@@ -39,7 +39,8 @@ def state_of(deliverable: Deliverable, as_of: datetime) -> str:
 
 
 def _delivered(deliverable: Deliverable, as_of: datetime) -> datetime | None:
-    return deliverable.delivered_at if deliverable.delivered_at is not None and deliverable.delivered_at <= as_of else None
+    delivered = deliverable.delivered_at
+    return delivered if delivered is not None and delivered <= as_of else None
 
 
 def deliverable_rows(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = None) -> list[DeliverableView]:

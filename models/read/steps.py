@@ -65,7 +65,8 @@ def next_steps_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -
         if coming[key]:
             item = min(coming[key], key=lambda s: s.starts_at)
             steps.append(Step(pilot.name, item.starts_at, f"session « {item.title} »"))
-        steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »", True) for t in deliverables[key] if t.due_at <= as_of]
+        steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »",
+                       True) for t in deliverables[key] if t.due_at <= as_of]
         ahead = [t for t in deliverables[key] if t.due_at > as_of]
         if ahead:
             deliverable = min(ahead, key=lambda t: t.due_at)

@@ -55,15 +55,18 @@ def _facts(url: str, instant: datetime, done: set[str]) -> None:
             ctx = ctx_of(session)
             if what == "deliver":
                 for index in range(5):
-                    deliverable = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(index)), "methode")
+                    deliverable = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(index)),
+                                                                "methode")
                     deliverables.deliver(ctx, deliverable, at=at, by="prestataire")
             elif what == "accept":
                 for index in range(3):
-                    deliverable = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(index)), "methode")
+                    deliverable = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(index)),
+                                                                "methode")
                     deliverables.accept(ctx, deliverable, at=at)
             elif what == "postpone":
                 deliverable = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(1)), "diagnostic")
-                deliverables.postpone(ctx, deliverable, to=parse_instant("2015-09-15T18:00"), reason="Entretiens décalés",
+                deliverables.postpone(ctx, deliverable, to=parse_instant("2015-09-15T18:00"),
+                                      reason="Entretiens décalés",
                                       at=at)
             elif what == "attend":
                 item = training.find_session(ctx, pilots.find_pilot(ctx, epci_siren(0)), "formation-1")

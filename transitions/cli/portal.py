@@ -192,7 +192,8 @@ def requests(programme: ProgrammeOption = None) -> None:
         for request in deliverables.due_date_requests(ctx):
             deliverable = ctx.session.get(Deliverable, request.deliverable_id)
             pilot = ctx.session.get(Pilot, deliverable.pilot_id) if deliverable else None
-            rows.append(f"n° {request.id} · {pilot.name if pilot else '?'} · {deliverable.key if deliverable else '?'} · "
+            rows.append(f"n° {request.id} · {pilot.name if pilot else '?'} · "
+                        f"{deliverable.key if deliverable else '?'} · "
                         f"au {paris_text(request.requested_due)} · {label(request.status)} · {request.reason}")
     if not rows:
         out.print("Aucune demande de nouvelle échéance.")
