@@ -391,7 +391,7 @@ def _notices_since(url: str, instant: datetime) -> int:
 
 
 def _render_and_queue(url: str, count: int, instant: datetime) -> Callable[[], Any]:
-    """Floor of a busy tick: render and queue `count` task reminders (one transaction), nothing else,
+    """Floor of a busy tick: render and queue `count` deliverable reminders (one transaction), nothing else,
     in the database `url` (restored by the caller before each round)."""
     from sqlmodel import select
 
@@ -408,10 +408,10 @@ def _render_and_queue(url: str, count: int, instant: datetime) -> Callable[[], A
             ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             rows = session.exec(select(Deliverable, Pilot).join(Pilot).limit(count)).all()
             for index in range(count):
-                task, pilot = rows[index % len(rows)]
+                deliverable, pilot = rows[index % len(rows)]
                 ctx.notify(NoticeKind.DELIVERABLE_REMINDER,
                            [Recipient(f"p{index}@example.org", f"Personne {index}")],
-                           key=f"floor-{index}", context={"pilote": pilot, "livrable": task}, at=instant)
+                           key=f"floor-{index}", context={"pilote": pilot, "livrable": deliverable}, at=instant)
     return queue
 
 

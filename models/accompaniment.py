@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.history import History
 from models.notices import NoticeKind, Recipient
 from models.pilots import pilots
@@ -47,10 +47,10 @@ class Progress:
     sessions_total: int
     attendance_present: int
     attendance_recorded: int
-    tasks_on_time: int
-    tasks_late: int
-    tasks_overdue: int
-    tasks_total: int
+    deliverables_on_time: int
+    deliverables_late: int
+    deliverables_overdue: int
+    deliverables_total: int
 
     @property
     def attendance_percent(self) -> int | None:
@@ -59,13 +59,13 @@ class Progress:
         return round(100 * self.attendance_present / self.attendance_recorded)
 
 
-def progress(ctx: Ctx, pilot: Pilot, as_of: datetime) -> Progress:
+def progress(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime) -> Progress:
     """The pilot's figures at `as_of`, from the facts recorded by then (attendance, deliveries,
     reviews, milestones reached); facts timestamped later are ignored."""
     return progress_of(ctx, [pilot], as_of)[0]
 
 
-def progress_of(ctx: Ctx, chosen: list[Pilot], as_of: datetime) -> list[Progress]:
+def progress_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -> list[Progress]:
     """`progress` of each pilot of `chosen` (in that order), from five queries whatever their
     number: phases, milestones, sessions, attendance and deliverables of all of them at once."""
     session = ctx.session
@@ -92,9 +92,9 @@ def progress_of(ctx: Ctx, chosen: list[Pilot], as_of: datetime) -> list[Progress
                                           col(Attendance.recorded_at) <= as_of)):
         if row.session_id in counted:
             attendance[owner].append(row)
-    tasks: dict[int, list[Deliverable]] = defaultdict(list)
-    for task in past.all(session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids)))):
-        tasks[task.pilot_id].append(task)
+    deliverables: dict[int, list[Deliverable]] = defaultdict(list)
+    for deliverable in past.all(session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids)))):
+        deliverables[deliverable.pilot_id].append(deliverable)
 
     def delivered(t: Deliverable) -> datetime | None:
         return t.delivered_at if t.delivered_at and t.delivered_at <= as_of else None
@@ -124,10 +124,10 @@ def progress_of(ctx: Ctx, chosen: list[Pilot], as_of: datetime) -> list[Progress
             sessions_total=len(sessions[key]),
             attendance_present=sum(1 for a in attendance[key] if a.present),
             attendance_recorded=len(attendance[key]),
-            tasks_on_time=sum(1 for t in tasks[key] if (d := delivered(t)) and d <= t.due_at),
-            tasks_late=sum(1 for t in tasks[key] if (d := delivered(t)) and d > t.due_at),
-            tasks_overdue=sum(1 for t in tasks[key] if not delivered(t) and t.due_at <= as_of),
-            tasks_total=len(tasks[key]),
+            deliverables_on_time=sum(1 for t in deliverables[key] if (d := delivered(t)) and d <= t.due_at),
+            deliverables_late=sum(1 for t in deliverables[key] if (d := delivered(t)) and d > t.due_at),
+            deliverables_overdue=sum(1 for t in deliverables[key] if not delivered(t) and t.due_at <= as_of),
+            deliverables_total=len(deliverables[key]),
         ))
     return found
 
@@ -143,13 +143,13 @@ def status_at(pilot: Pilot, as_of: datetime) -> str:
     return PilotStatus.CHARTER_PENDING
 
 
-def _active(ctx: Ctx) -> list[Pilot]:
+def _active(ctx: ProgrammeContext) -> list[Pilot]:
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
     return pilots(ctx, PilotStatus.ACTIVE)
 
 
-def planned_advance(ctx: Ctx) -> list[datetime]:
+def planned_advance(ctx: ProgrammeContext) -> list[datetime]:
     """Each active pilot's phase starts and ends, and milestone dates."""
     if not _active(ctx):
         return []
@@ -162,13 +162,13 @@ def planned_advance(ctx: Ctx) -> list[datetime]:
     return instants
 
 
-def _active_of(ctx: Ctx) -> tuple[Any, ...]:
+def _active_of(ctx: ProgrammeContext) -> tuple[Any, ...]:
     """The conditions selecting this programme's active pilots (for a join on Pilot): one query
     for all of them, not one per pilot."""
     return (Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE)
 
 
-def planned_close(ctx: Ctx) -> list[datetime]:
+def planned_close(ctx: ProgrammeContext) -> list[datetime]:
     """Each active pilot's end (each distinct instant once, in one column query)."""
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
@@ -177,7 +177,7 @@ def planned_close(ctx: Ctx) -> list[datetime]:
 
 
 @stage(StageName.PHASES, planned=planned_advance)
-def advance(ctx: Ctx, as_of: datetime) -> int:
+def advance(ctx: ProgrammeContext, as_of: datetime) -> int:
     """Start and complete the phases whose dates have come; mark milestones reached and say so."""
     changes = 0
     active = pilots(ctx, PilotStatus.ACTIVE)
@@ -220,7 +220,7 @@ def advance(ctx: Ctx, as_of: datetime) -> int:
 
 
 @dataclass(frozen=True)
-class TaskFact:
+class DeliverableFact:
     """What a milestone needs to know of a deliverable (read as columns, not as a row object)."""
 
     key: str
@@ -238,28 +238,28 @@ class SessionFact:
     status: str
 
 
-_TASK_COLUMNS: tuple[Any, ...] = (col(Deliverable.key), col(Deliverable.title), col(Deliverable.accepted_at))
+_DELIVERABLE_COLUMNS: tuple[Any, ...] = (col(Deliverable.key), col(Deliverable.title), col(Deliverable.accepted_at))
 _SESSION_COLUMNS: tuple[Any, ...] = (col(TrainingSession.id), col(TrainingSession.key), col(TrainingSession.title),
                                      col(TrainingSession.status))
 
 
 @dataclass
 class PilotFacts:
-    """A pilot's deliverables and sessions (as facts: `TaskFact`, `SessionFact`, with when each
+    """A pilot's deliverables and sessions (as facts: `DeliverableFact`, `SessionFact`, with when each
     session was held by `as_of`) and phases (row objects: the phases stage completes them), read
     in four queries, for checking all its milestones."""
 
-    tasks: dict[str, TaskFact]
+    deliverables: dict[str, DeliverableFact]
     items: dict[str, SessionFact]
     held: dict[int, datetime]
     phases: dict[str, PilotPhase]
 
     @classmethod
-    def read(cls, ctx: Ctx, pilot: Pilot, as_of: datetime) -> PilotFacts:
+    def read(cls, ctx: ProgrammeContext, pilot: Pilot, as_of: datetime) -> PilotFacts:
         session = ctx.session
         rows = session.connection().execute
-        tasks = {key: TaskFact(key, title, accepted) for key, title, accepted in rows(
-            sa_select(*_TASK_COLUMNS).where(col(Deliverable.pilot_id) == pilot.id))}
+        deliverables = {key: DeliverableFact(key, title, accepted) for key, title, accepted in rows(
+            sa_select(*_DELIVERABLE_COLUMNS).where(col(Deliverable.pilot_id) == pilot.id))}
         items = {key: SessionFact(id_, key, title, status) for id_, key, title, status in rows(
             sa_select(*_SESSION_COLUMNS).where(col(TrainingSession.pilot_id) == pilot.id))}
         held: dict[int, datetime] = {}
@@ -270,17 +270,17 @@ class PilotFacts:
                 .group_by(col(Attendance.session_id))):
             held[session_id] = first
         phases = {p.key: p for p in session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id))}
-        return cls(tasks, items, held, phases)
+        return cls(deliverables, items, held, phases)
 
     @classmethod
-    def read_all(cls, ctx: Ctx, as_of: datetime) -> dict[int, PilotFacts]:
+    def read_all(cls, ctx: ProgrammeContext, as_of: datetime) -> dict[int, PilotFacts]:
         """`read` for every active pilot of the programme at once (four queries in all), by pilot id;
         a pilot without any of these rows is absent. Only the deliverables and sessions some
         milestone of the programme requires are read (`MilestoneDef.requires`): the others decide
         nothing here, and a national programme has thousands of them."""
         session, active = ctx.session, _active_of(ctx)
         needs = [m.requires for m in ctx.definition.accompaniment.milestones]
-        task_keys = sorted({key for need in needs for key in need.deliverables_accepted})
+        deliverable_keys = sorted({key for need in needs for key in need.deliverables_accepted})
         item_keys = sorted({key for need in needs for key in need.sessions_held})
         out: dict[int, PilotFacts] = {}
 
@@ -288,10 +288,11 @@ class PilotFacts:
             return out.setdefault(pilot_id, cls({}, {}, {}, {}))
 
         rows = session.connection().execute
-        if task_keys:
-            for pilot_id, key, title, accepted in rows(sa_select(col(Deliverable.pilot_id), *_TASK_COLUMNS).join(Pilot)
-                                                       .where(*active, col(Deliverable.key).in_(task_keys))):
-                of(pilot_id).tasks[key] = TaskFact(key, title, accepted)
+        if deliverable_keys:
+            for pilot_id, key, title, accepted in rows(sa_select(col(Deliverable.pilot_id),
+                                                                 *_DELIVERABLE_COLUMNS).join(Pilot)
+                                                       .where(*active, col(Deliverable.key).in_(deliverable_keys))):
+                of(pilot_id).deliverables[key] = DeliverableFact(key, title, accepted)
         if item_keys:
             for pilot_id, id_, key, title, status in rows(
                     sa_select(col(TrainingSession.pilot_id), *_SESSION_COLUMNS).join(Pilot)
@@ -315,7 +316,7 @@ class PilotFacts:
         return self.held.get(item.id)
 
 
-def requirements_met(ctx: Ctx, pilot: Pilot, milestone: Milestone, as_of: datetime,
+def requirements_met(ctx: ProgrammeContext, pilot: Pilot, milestone: Milestone, as_of: datetime,
                      facts: PilotFacts | None = None) -> tuple[list[str], list[str], datetime | None]:
     """What a milestone requires that is achieved by `as_of`, what is missing, and when the last
     requirement was met (None while something is missing). `facts`: the pilot's, read once for
@@ -326,11 +327,12 @@ def requirements_met(ctx: Ctx, pilot: Pilot, milestone: Milestone, as_of: dateti
     needs = definition.requires
     facts = facts or PilotFacts.read(ctx, pilot, as_of)
     done: list[tuple[str, datetime | None]] = []
-    tasks = facts.tasks
+    deliverables = facts.deliverables
     for key in needs.deliverables_accepted:
-        task = tasks.get(key)
-        when = task.accepted_at if task and task.accepted_at and task.accepted_at <= as_of else None
-        done.append((f"livrable « {task.title if task else key} » accepté", when))
+        deliverable = deliverables.get(key)
+        accepted = deliverable.accepted_at if deliverable else None
+        when = accepted if accepted and accepted <= as_of else None
+        done.append((f"livrable « {deliverable.title if deliverable else key} » accepté", when))
     items = facts.items
     for key in needs.sessions_held:
         item = items.get(key)
@@ -347,7 +349,8 @@ def requirements_met(ctx: Ctx, pilot: Pilot, milestone: Milestone, as_of: dateti
     return achieved, missing, last
 
 
-def _milestones(ctx: Ctx, pilot: Pilot, as_of: datetime, milestones: list[Milestone], facts: PilotFacts) -> int:
+def _milestones(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, milestones: list[Milestone],
+                facts: PilotFacts) -> int:
     """Reach each of the pilot's open `milestones` (by date) whose facts (`facts`, the pilot's) are
     recorded (late if after its date); once its date has passed without them, tell the Cerdd's
     manager once."""
@@ -382,7 +385,7 @@ def _milestones(ctx: Ctx, pilot: Pilot, as_of: datetime, milestones: list[Milest
 
 
 @stage(StageName.CLOSING, planned=planned_close)
-def close(ctx: Ctx, as_of: datetime) -> int:
+def close(ctx: ProgrammeContext, as_of: datetime) -> int:
     """End each pilot's accompaniment after its duration; end the programme with the last one."""
     changes = 0
     ending = ctx.session.exec(select(Pilot).where(*_active_of(ctx), col(Pilot.ends_at) <= as_of)

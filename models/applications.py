@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from models.attachments import Piece
 from models.clock import format_paris
-from models.context import Ctx, ensure_organisation
+from models.context import ProgrammeContext, ensure_organisation
 from models.db import lock_row
 from models.errors import Refused
 from models.forms import ApplicationForm, LeadKind, PartnerKind, form_of, length_warnings
@@ -103,7 +103,8 @@ _APPLICATION_OF_LEAD = select(Application).where(Application.programme_id == bin
 _DIRECTORY = select(Contact).where(Contact.organisation_id == bindparam("organisation")).order_by(col(Contact.id))
 
 
-def submit(ctx: Ctx, form: ApplicationForm, pieces: list[Piece], *, at: datetime, submitted_by: str) -> Receipt:
+def submit(ctx: ProgrammeContext, form: ApplicationForm, pieces: list[Piece], *, at: datetime,
+           submitted_by: str) -> Receipt:
     """Record a submission (new application or new version) and queue its acknowledgement."""
     call = ctx.definition.call
     if at < call.launch:
@@ -233,14 +234,14 @@ def history(session: Session, application: Application) -> list[VersionSummary]:
             for v in versions]
 
 
-def log_refused(ctx: Ctx, form: ApplicationForm, *, at: datetime, submitted_by: str, reason: str) -> None:
+def log_refused(ctx: ProgrammeContext, form: ApplicationForm, *, at: datetime, submitted_by: str, reason: str) -> None:
     """Keep a trace of a submission refused at the door (late or early): nothing else is stored."""
     lead = form.collectivite_chef_de_file
     ctx.audit(at, submitted_by, "candidature.refusee", "application", None,
               f"Dépôt refusé pour {lead.nom} : {reason}", lead=lead.nom, siren=lead.siren, motif=reason)
 
 
-def decide_admissibility(ctx: Ctx, as_of: datetime) -> int:
+def decide_admissibility(ctx: ProgrammeContext, as_of: datetime) -> int:
     """Decide the admissibility of every received application; returns how many were decided."""
     session = ctx.session
     applications = session.exec(

@@ -7,25 +7,25 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models import applications
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.notices import NoticeKind
 from models.recipients import jurors, organiser_team
 from models.stages import StageName, stage
 from models.tables import Application, ApplicationStatus, AuditEntry, ProgrammeState
 
 
-def planned_launch(ctx: Ctx) -> list[datetime]:
+def planned_launch(ctx: ProgrammeContext) -> list[datetime]:
     """The call's launch, until it is open."""
     return [ctx.definition.call.launch] if ctx.programme.state == ProgrammeState.READY else []
 
 
-def planned_close(ctx: Ctx) -> list[datetime]:
+def planned_close(ctx: ProgrammeContext) -> list[datetime]:
     """The call's deadline, while it is open."""
     return [ctx.definition.call.deadline] if ctx.programme.state == ProgrammeState.CALL_OPEN else []
 
 
 @stage(StageName.LAUNCH_CALL, planned=planned_launch)
-def launch_call(ctx: Ctx, as_of: datetime) -> int:
+def launch_call(ctx: ProgrammeContext, as_of: datetime) -> int:
     """Open the call once its launch instant has come. Returns the number of changes (0 or 1)."""
     programme = ctx.programme
     if programme.state != ProgrammeState.READY or as_of < ctx.definition.call.launch:
@@ -41,7 +41,7 @@ def launch_call(ctx: Ctx, as_of: datetime) -> int:
 
 
 @stage(StageName.CLOSE_CALL, planned=planned_close)
-def close_call(ctx: Ctx, as_of: datetime) -> int:
+def close_call(ctx: ProgrammeContext, as_of: datetime) -> int:
     """At the deadline: decide admissibility, report to the Cerdd, convene the jury."""
     programme = ctx.programme
     if programme.state != ProgrammeState.CALL_OPEN or as_of < ctx.definition.call.deadline:

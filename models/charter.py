@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import select
 
 from models.clock import format_paris
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import ALLOWED, InvalidInput, Refused, Verdict
 from models.notices import NoticeKind
 from models.pilots import pilots
@@ -55,7 +55,7 @@ def party_label(party: str) -> str:
     return PARTY_OF.get(party, party)  # type: ignore[call-overload]
 
 
-def charter_text(ctx: Ctx, pilot: Pilot) -> str:
+def charter_text(ctx: ProgrammeContext, pilot: Pilot) -> str:
     """The charter's text as the parties read and sign it (its SHA-256 is recorded with each
     signature): built from the programme's definition and the pilot's own signing deadline (a
     replacement pilot has a later one), so both doors sign the same words. It names no calendar
@@ -89,18 +89,18 @@ def charter_text(ctx: Ctx, pilot: Pilot) -> str:
     return "\n".join(lines) + "\n"
 
 
-def charter_sha256(ctx: Ctx, pilot: Pilot) -> str:
+def charter_sha256(ctx: ProgrammeContext, pilot: Pilot) -> str:
     """The SHA-256 of the charter's text (`charter_text`): what each signature records."""
     return hashlib.sha256(charter_text(ctx, pilot).encode("utf-8")).hexdigest()
 
 
-def signatures(ctx: Ctx, pilot: Pilot) -> dict[str, CharterSignature]:
+def signatures(ctx: ProgrammeContext, pilot: Pilot) -> dict[str, CharterSignature]:
     rows = ctx.session.exec(select(CharterSignature).where(CharterSignature.pilot_id == pilot.id)).all()
     return {row.party: row for row in rows}
 
 
 
-def may_sign(ctx: Ctx, pilot: Pilot, party: str, at: datetime) -> Verdict:
+def may_sign(ctx: ProgrammeContext, pilot: Pilot, party: str, at: datetime) -> Verdict:
     """Whether `party` may sign the pilot's charter at `at`: one of the charter's parties, while the
     charter awaits signatures (not withdrawn, not signed by all three) and once the pilot is selected.
     A party that has signed already may sign again: nothing changes (`sign_charter` says so)."""
@@ -117,7 +117,7 @@ def may_sign(ctx: Ctx, pilot: Pilot, party: str, at: datetime) -> Verdict:
     return ALLOWED
 
 
-def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: datetime, role: str = "",
+def sign_charter(ctx: ProgrammeContext, pilot: Pilot, *, party: str, signatory: str, at: datetime, role: str = "",
                  channel: str = "cli") -> bool:
     """Record one party's signature (the signatory's name and role, the channel: « cli » or
     « portail ») when `may_sign` allows it; the audit entry records the SHA-256 of the charter's
@@ -138,37 +138,37 @@ def sign_charter(ctx: Ctx, pilot: Pilot, *, party: str, signatory: str, at: date
 
 
 
-def sign_by(ctx: Ctx, pilot: Pilot) -> datetime:
+def sign_by(ctx: ProgrammeContext, pilot: Pilot) -> datetime:
     """The pilot's signing deadline: the programme's, unless extended or offered later."""
     return pilot.sign_by or ctx.definition.accompaniment.charter.sign_by
 
 
-def charter_series(ctx: Ctx, pilot: Pilot) -> list[Planned]:
+def charter_series(ctx: ProgrammeContext, pilot: Pilot) -> list[Planned]:
     """The reminders planned around the pilot's signing deadline."""
     reminders = ctx.definition.reminders
     return plan_rule(ctx.calendar, sign_by(ctx, pilot), reminders.charter,
                      escalate_after=reminders.escalate_to_organiser)
 
 
-def awaiting_charter(ctx: Ctx) -> list[Pilot]:
+def awaiting_charter(ctx: ProgrammeContext) -> list[Pilot]:
     """The pilots whose charter awaits signatures, while the programme is at that stage."""
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
     return pilots(ctx, PilotStatus.CHARTER_PENDING)
 
 
-def planned_reminders(ctx: Ctx) -> list[datetime]:
+def planned_reminders(ctx: ProgrammeContext) -> list[datetime]:
     """The charter reminders and the deadline of each pilot whose charter awaits signatures."""
     return [at for pilot in awaiting_charter(ctx)
             for at in [*(p.at for p in charter_series(ctx, pilot)), sign_by(ctx, pilot)]]
 
 
-def _deadline_key(ctx: Ctx, pilot: Pilot) -> str:
+def _deadline_key(ctx: ProgrammeContext, pilot: Pilot) -> str:
     return f"pilote-{pilot.id}:{sign_by(ctx, pilot).strftime('%Y%m%dT%H%M')}"
 
 
 @stage(StageName.CHARTER_REMINDERS, planned=planned_reminders)
-def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
+def charter_reminders(ctx: ProgrammeContext, as_of: datetime) -> int:
     """Remind each party that has not signed; past the signing date, the Cerdd's manager is copied,
     and told once per deadline that a decision is due (extend the deadline or withdraw the pilot)."""
     charter = ctx.definition.accompaniment.charter
@@ -199,7 +199,8 @@ def charter_reminders(ctx: Ctx, as_of: datetime) -> int:
     return sent
 
 
-def extend_charter(ctx: Ctx, pilot: Pilot, *, to: datetime, reason: str, at: datetime, by: str = "cerdd") -> bool:
+def extend_charter(ctx: ProgrammeContext, pilot: Pilot, *, to: datetime, reason: str, at: datetime,
+                   by: str = "cerdd") -> bool:
     """Give a pilot whose charter is not fully signed a new signing deadline (a reason is required);
     its parties are told, and reminders follow the new date."""
     if not reason.strip():
@@ -224,7 +225,7 @@ def extend_charter(ctx: Ctx, pilot: Pilot, *, to: datetime, reason: str, at: dat
     return True
 
 
-def notify_charter_to_sign(ctx: Ctx, pilot: Pilot, at: datetime) -> None:
+def notify_charter_to_sign(ctx: ProgrammeContext, pilot: Pilot, at: datetime) -> None:
     """Ask each party to sign the pilot's charter before its deadline."""
     accompaniment = ctx.definition.accompaniment
     for party, recipients in all_parties(ctx, pilot).items():

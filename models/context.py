@@ -29,13 +29,15 @@ from models.tables import Organisation, OrgKind, Programme, ProgrammeMode, Progr
 class ProgrammeBundle:
     """Everything a programme needs at run time, read from its files once by the shell: the
     validated definition, the file it came from (a name, for information), the register's CSV
-    text and the template overrides (name → source)."""
+    text, the template overrides (name → source) and the warnings its files deserve (in French,
+    for whoever loads them: words of earlier versions still accepted)."""
 
     definition: ProgrammeDefinition
     source: str
     register_name: str
     register_csv: str
     templates: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     @property
     def register_sha256(self) -> str:
@@ -43,7 +45,7 @@ class ProgrammeBundle:
 
 
 @dataclass
-class Ctx:
+class ProgrammeContext:
     """A programme as the domain functions see it, inside one session.
 
     `renderer` writes the notices a domain function asks for (`notify`); read-only uses may
@@ -138,7 +140,7 @@ class Ctx:
                      details=dict(details))
 
 
-NoticeLinker = Callable[[Ctx, NoticeKind, Recipient, Mapping[str, Any], datetime], str | None]
+NoticeLinker = Callable[[ProgrammeContext, NoticeKind, Recipient, Mapping[str, Any], datetime], str | None]
 """Writes the personal link a notice carries to one recipient (the templates' `lien`), or None:
 called as `linker(ctx, kind, recipient, context, at)`."""
 
@@ -156,7 +158,7 @@ its cache key and ORM compile state on the statement, about half of a small quer
 
 
 def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | None = None,
-             linker: NoticeLinker | None = None, lock: bool = False) -> Ctx:
+             linker: NoticeLinker | None = None, lock: bool = False) -> ProgrammeContext:
     """The programme named `slug`, or the only one loaded. With `lock`, the programmes are held
     until the transaction ends, as `all_ctx` holds them.
 
@@ -177,16 +179,16 @@ def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | 
         if not found:
             raise NotFound(f"Le programme « {slug} » n'est pas chargé dans la base.")
         programme = found[0]
-    return Ctx(session, programme, definition_of(programme), renderer, linker)
+    return ProgrammeContext(session, programme, definition_of(programme), renderer, linker)
 
 
 def all_ctx(session: Session, *, lock: bool = False, renderer: Renderer | None = None,
-            linker: NoticeLinker | None = None) -> list[Ctx]:
+            linker: NoticeLinker | None = None) -> list[ProgrammeContext]:
     """Every loaded programme. With `lock`, the programmes are held until the transaction ends
     (PostgreSQL: their rows; SQLite: the write lock), so two ticks running at once advance a
     programme one after the other."""
     programmes = session.exec(lock_for_update(session, _PROGRAMMES) if lock else _PROGRAMMES).all()
-    return [Ctx(session, p, definition_of(p), renderer, linker) for p in programmes]
+    return [ProgrammeContext(session, p, definition_of(p), renderer, linker) for p in programmes]
 
 
 _DEFINITIONS: dict[int, tuple[dict[str, Any], ProgrammeDefinition]] = {}
@@ -212,7 +214,7 @@ def definition_of(programme: Programme) -> ProgrammeDefinition:
 
 def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, actor: str, *,
                       renderer: Renderer | None = None, linker: NoticeLinker | None = None,
-                      mode: str = ProgrammeMode.LIVE) -> tuple[Ctx, bool]:
+                      mode: str = ProgrammeMode.LIVE) -> tuple[ProgrammeContext, bool]:
     """Store a programme (definition, register, wording) in the database; installing the same
     bundle again changes nothing. Returns the programme's context and whether anything changed.
 
@@ -239,7 +241,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
                          entity="programme", entity_id=existing.id,
                          summary=f"Programme {existing.slug} en mode {mode}.")
         if existing.definition == data and existing.templates == templates and existing.register_sha256 == sha:
-            return Ctx(session, existing, definition, renderer, linker), moved
+            return ProgrammeContext(session, existing, definition, renderer, linker), moved
         if existing.state != ProgrammeState.READY:
             before = ProgrammeDefinition.model_validate(existing.definition)
             if _calendar(before) != _calendar(definition):
@@ -251,7 +253,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
         existing.templates = templates
         existing.register_sha256 = sha
         existing.title = definition.title
-        ctx = Ctx(session, existing, definition, renderer, linker)
+        ctx = ProgrammeContext(session, existing, definition, renderer, linker)
         ctx.audit(at, actor, "programme.mis_a_jour", "programme", existing.id,
                   f"Définition du programme {definition.slug} mise à jour depuis {bundle.source}.")
         return ctx, True
@@ -259,7 +261,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
                           templates=templates, register_sha256=sha, loaded_at=at, mode=mode)
     session.add(programme)
     session.flush()
-    ctx = Ctx(session, programme, definition, renderer, linker)
+    ctx = ProgrammeContext(session, programme, definition, renderer, linker)
     ensure_organisation(session, OrgKind.ORGANISER, definition.organiser.name, None)
     ensure_organisation(session, OrgKind.CONSULTANCY, definition.consultancy.name, None)
     ctx.audit(at, actor, "programme.charge", "programme", programme.id,

@@ -10,7 +10,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from models.clock import format_number, format_paris
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import InvalidInput, Refused
 from models.jury import Ranked, apply_selection, find_application, ranking
 from models.tables import Application, ApplicationStatus, ProgrammeState
@@ -35,7 +35,7 @@ class Proposal:
         return "\n".join([head, *lines])
 
 
-def proposal(ctx: Ctx) -> Proposal:
+def proposal(ctx: ProgrammeContext) -> Proposal:
     """The jury's proposal from the current scores (call: 2 or 3 pilots at or above the threshold)."""
     jury = ctx.definition.jury
     ranked = ranking(ctx)
@@ -50,7 +50,7 @@ def proposal(ctx: Ctx) -> Proposal:
     return Proposal(ranked, [r.application for r in qualified], blocked)
 
 
-def decide(ctx: Ctx, *, chosen: list[str] | None, rationale: str, by: str, at: datetime) -> int:
+def decide(ctx: ProgrammeContext, *, chosen: list[str] | None, rationale: str, by: str, at: datetime) -> int:
     """Record the decision of the jury's secretary `by`: `chosen` (SIREN or receipt numbers) or
     None to confirm the proposal. Returns the number of changes (0 if already decided the same way).
 
@@ -102,7 +102,7 @@ class DecisionForm(BaseModel):
     motif: str = Field(default="", title="Motif", description="Obligatoire pour s'écarter de la proposition.")
 
 
-def decide_from_form(ctx: Ctx, form: DecisionForm, at: datetime) -> int:
+def decide_from_form(ctx: ProgrammeContext, form: DecisionForm, at: datetime) -> int:
     """Record the decision a secretary gave in the form (see `decide` for the rules and refusals)."""
     chosen = None if form.confirmer else [part for part in form.territoires.split(",") if part.strip()]
     return decide(ctx, chosen=chosen, rationale=form.motif, by=form.secretaire, at=at)

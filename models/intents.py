@@ -8,7 +8,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlmodel import col, select
 
 from models.clock import format_paris
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import InvalidInput, Refused
 from models.forms import check_siren
 from models.notices import NoticeKind, Recipient
@@ -20,7 +20,7 @@ from models.text import require_line, visible
 _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
 
 
-def declare(ctx: Ctx, *, siren: str, contact_name: str, contact_email: str, at: datetime) -> bool:
+def declare(ctx: ProgrammeContext, *, siren: str, contact_name: str, contact_email: str, at: datetime) -> bool:
     """Record that an EPCI of the register intends to apply; declaring it again changes nothing."""
     call = ctx.definition.call
     if not call.launch <= at < call.deadline:
@@ -57,18 +57,18 @@ def declare(ctx: Ctx, *, siren: str, contact_name: str, contact_email: str, at: 
     return True
 
 
-def series(ctx: Ctx) -> list[Planned]:
+def series(ctx: ProgrammeContext) -> list[Planned]:
     """The reminders planned before the call's deadline."""
     return plan_rule(ctx.calendar, ctx.definition.call.deadline, ctx.definition.reminders.deadline)
 
 
-def planned(ctx: Ctx) -> list[datetime]:
+def planned(ctx: ProgrammeContext) -> list[datetime]:
     """The deadline reminders, while the call is open."""
     return [p.at for p in series(ctx)] if ctx.programme.state == ProgrammeState.CALL_OPEN else []
 
 
 @stage(StageName.CALL_REMINDERS, planned=planned)
-def remind(ctx: Ctx, as_of: datetime) -> int:
+def remind(ctx: ProgrammeContext, as_of: datetime) -> int:
     """Before the deadline, remind each announced EPCI that has not submitted yet."""
     call = ctx.definition.call
     if ctx.programme.state != ProgrammeState.CALL_OPEN or as_of >= call.deadline:

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from models.charter import notify_charter_to_sign, sign_by
 from models.clock import format_number, format_paris
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
 from models.forms import form_of, siren_or_reference
 from models.notices import NoticeKind, Recipient
@@ -47,7 +47,7 @@ class Ranked:
         return self.missing == 0
 
 
-def find_application(ctx: Ctx, reference: str) -> Application:
+def find_application(ctx: ProgrammeContext, reference: str) -> Application:
     """An application by receipt number or by its lead's SIREN; InvalidInput for a malformed SIREN,
     NotFound when nothing matches."""
     reference = siren_or_reference(reference)
@@ -63,7 +63,7 @@ def find_application(ctx: Ctx, reference: str) -> Application:
     return application
 
 
-def may_score(ctx: Ctx, juror: str, at: datetime, *, to_juror: bool = True) -> Verdict:
+def may_score(ctx: ProgrammeContext, juror: str, at: datetime, *, to_juror: bool = True) -> Verdict:
     """Whether `juror` may still score (save scores, declare a conflict of interest, submit their
     sheet) at `at`: between the call's closing and the jury's meeting, until they submit their
     sheet. The refusal of a submitted sheet speaks to the juror (the portal), or of them
@@ -79,14 +79,14 @@ def may_score(ctx: Ctx, juror: str, at: datetime, *, to_juror: bool = True) -> V
     return ALLOWED
 
 
-def submitted_at(ctx: Ctx, juror: str) -> datetime | None:
+def submitted_at(ctx: ProgrammeContext, juror: str) -> datetime | None:
     """When `juror` submitted their sheet, or None."""
     row = ctx.session.exec(select(JurySubmission).where(JurySubmission.programme_id == ctx.programme_id,
                                                         JurySubmission.juror == juror)).first()
     return row.submitted_at if row else None
 
 
-def may_open_attachment(ctx: Ctx, application: Application | None) -> Verdict:
+def may_open_attachment(ctx: ProgrammeContext, application: Application | None) -> Verdict:
     """Whether a member of the jury may open a file attached to `application` (None: the file
     belongs to no application): an admissible application of this programme, the ones they score.
     Otherwise the file does not exist for them (NotFound)."""
@@ -96,7 +96,7 @@ def may_open_attachment(ctx: Ctx, application: Application | None) -> Verdict:
     return ALLOWED
 
 
-def record_score(ctx: Ctx, application: Application, *, juror: str, criterion: str, score: int,
+def record_score(ctx: ProgrammeContext, application: Application, *, juror: str, criterion: str, score: int,
                  at: datetime, comment: str = "") -> bool:
     """Record (or revise) one juror's score on one criterion, between the call's closing and the
     jury's meeting, until the juror submits their sheet (`may_score`, on every door).
@@ -130,14 +130,14 @@ def record_score(ctx: Ctx, application: Application, *, juror: str, criterion: s
     return True
 
 
-def not_applicable(ctx: Ctx, application_ids: list[int | None]) -> set[tuple[str, int, str]]:
+def not_applicable(ctx: ProgrammeContext, application_ids: list[int | None]) -> set[tuple[str, int, str]]:
     """The (juror, application id, criterion) a juror marked « non applicable » (portal), among
     these applications: no score, no weight, not missing."""
     return {(row.juror, row.application_id, row.criterion) for row in ctx.session.exec(
         select(JuryNotApplicable).where(col(JuryNotApplicable.application_id).in_(application_ids))).all()}
 
 
-def ranking(ctx: Ctx) -> list[Ranked]:
+def ranking(ctx: ProgrammeContext) -> list[Ranked]:
     """Admissible applications by weighted mean score (best first); incomplete ones are flagged.
 
     The mean is weighted by the criteria's weights over the scores that count: a juror with a
@@ -172,12 +172,12 @@ def ranking(ctx: Ctx) -> list[Ranked]:
     return sorted(ranked, key=lambda r: (r.score is None, -(r.score or 0), r.application.id))
 
 
-def series(ctx: Ctx) -> list[Planned]:
+def series(ctx: ProgrammeContext) -> list[Planned]:
     """The reminders planned before the jury meets."""
     return plan_rule(ctx.calendar, ctx.definition.jury.meeting, ctx.definition.reminders.jury)
 
 
-def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
+def missing_scores(ctx: ProgrammeContext) -> dict[str, list[str]]:
     """For each juror, the admissible applications they have not fully scored (receipt numbers),
     leaving out those they declared a conflict of interest on; a criterion marked « non
     applicable » is not missing."""
@@ -196,18 +196,18 @@ def missing_scores(ctx: Ctx) -> dict[str, list[str]]:
             for member in jury.members}
 
 
-def planned_reminders(ctx: Ctx) -> list[datetime]:
+def planned_reminders(ctx: ProgrammeContext) -> list[datetime]:
     """The jurors' reminders, once the call is closed."""
     return [p.at for p in series(ctx)] if ctx.programme.state == ProgrammeState.CALL_CLOSED else []
 
 
-def planned_meeting(ctx: Ctx) -> list[datetime]:
+def planned_meeting(ctx: ProgrammeContext) -> list[datetime]:
     """The jury's meeting, once the call is closed."""
     return [ctx.definition.jury.meeting] if ctx.programme.state == ProgrammeState.CALL_CLOSED else []
 
 
 @stage(StageName.JURY_REMINDERS, planned=planned_reminders)
-def remind(ctx: Ctx, as_of: datetime) -> int:
+def remind(ctx: ProgrammeContext, as_of: datetime) -> int:
     """Before the meeting, remind each juror who has applications left to score."""
     if ctx.programme.state != ProgrammeState.CALL_CLOSED or as_of >= ctx.definition.jury.meeting:
         return 0
@@ -226,7 +226,7 @@ def remind(ctx: Ctx, as_of: datetime) -> int:
 
 
 @stage(StageName.SELECT_PILOTS, planned=planned_meeting)
-def select_pilots(ctx: Ctx, as_of: datetime) -> int:
+def select_pilots(ctx: ProgrammeContext, as_of: datetime) -> int:
     """At the jury meeting: choose the best admissible applications at or above the threshold.
 
     The selection waits (and the Cerdd is told, once a day) while scores are missing or fewer than
@@ -253,7 +253,7 @@ def select_pilots(ctx: Ctx, as_of: datetime) -> int:
     return apply_selection(ctx, ranked, {r.application.id for r in qualified}, as_of)
 
 
-def request_decision(ctx: Ctx, ranked: list[Ranked], proposed: list[Application], as_of: datetime) -> int:
+def request_decision(ctx: ProgrammeContext, ranked: list[Ranked], proposed: list[Application], as_of: datetime) -> int:
     """Ask the jury's secretary, once, to confirm the proposal or depart from it (Prefect form or
     `transitions jury decide`); the Cerdd's manager is told with the ranking."""
     programme = ctx.programme
@@ -268,7 +268,7 @@ def request_decision(ctx: Ctx, ranked: list[Ranked], proposed: list[Application]
     return created
 
 
-def apply_selection(ctx: Ctx, ranked: list[Ranked], chosen: set[int | None], as_of: datetime, *,
+def apply_selection(ctx: ProgrammeContext, ranked: list[Ranked], chosen: set[int | None], as_of: datetime, *,
                     actor: str = "jury", rationale: str = "") -> int:
     """Record the jury's choice: the chosen applications become pilots with a charter to sign,
     the others are told they were not retained; returns the number of changes."""
@@ -332,7 +332,7 @@ class ScoreSheet(BaseModel):
         default_factory=dict)
 
 
-def record_sheet(ctx: Ctx, sheet: ScoreSheet, at: datetime) -> int:
+def record_sheet(ctx: ProgrammeContext, sheet: ScoreSheet, at: datetime) -> int:
     """Record a whole sheet in the caller's transaction; returns the number of scores changed."""
     changed = 0
     for reference, scores in sheet.notes.items():
@@ -345,14 +345,14 @@ def record_sheet(ctx: Ctx, sheet: ScoreSheet, at: datetime) -> int:
 
 # --- Conflicts of interest, saved and submitted score sheets (the portal) ---------------------------
 
-def _member(ctx: Ctx, juror: str) -> str:
+def _member(ctx: ProgrammeContext, juror: str) -> str:
     """`juror`, a member of the jury; InvalidInput otherwise."""
     if juror not in {m.juror for m in ctx.definition.jury.members}:
         raise InvalidInput(f"« {visible(juror)[:80]} » n'est pas membre du jury.")
     return juror
 
 
-def conflicts(ctx: Ctx, juror: str | None = None) -> list[ConflictOfInterest]:
+def conflicts(ctx: ProgrammeContext, juror: str | None = None) -> list[ConflictOfInterest]:
     """Declared conflicts of interest (of one juror, or all) on this programme's applications."""
     query = select(ConflictOfInterest).join(Application).where(Application.programme_id == ctx.programme_id)
     if juror is not None:
@@ -360,7 +360,7 @@ def conflicts(ctx: Ctx, juror: str | None = None) -> list[ConflictOfInterest]:
     return list(ctx.session.exec(query.order_by(col(ConflictOfInterest.id))).all())
 
 
-def declare_conflict(ctx: Ctx, application: Application, *, juror: str, reason: str, at: datetime) -> bool:
+def declare_conflict(ctx: ProgrammeContext, application: Application, *, juror: str, reason: str, at: datetime) -> bool:
     """A juror declares a conflict of interest on an application: their scores on it stop counting
     (the ranking leaves them out and says so). Declaring twice changes nothing."""
     _member(ctx, juror)
@@ -396,7 +396,8 @@ class ScoreInput:
     not_applicable: bool = False
 
     @classmethod
-    def typed(cls, ctx: Ctx, application: Application, criterion: str, value: str, comment: str = "") -> ScoreInput:
+    def typed(cls, ctx: ProgrammeContext, application: Application, criterion: str, value: str,
+              comment: str = "") -> ScoreInput:
         """A score as a juror types it on a page: empty (still to be scored), « na » (non applicable),
         or ASCII digits on the scale (not « ² », « ٣ » or « ４ »); InvalidInput in French otherwise."""
         jury = ctx.definition.jury
@@ -409,7 +410,7 @@ class ScoreInput:
                            f"de 0 à {jury.scale_max}, ou non applicable.")
 
 
-def save_scores(ctx: Ctx, juror: str, scores: list[ScoreInput], *, at: datetime) -> int:
+def save_scores(ctx: ProgrammeContext, juror: str, scores: list[ScoreInput], *, at: datetime) -> int:
     """Save a juror's scores (a draft until submitted), before the jury meets: each criterion gets
     its score, or « non applicable » (no score, no weight, not missing), or neither (still to be
     scored: what was recorded is withdrawn). Returns how many criteria changed."""
@@ -453,7 +454,7 @@ def save_scores(ctx: Ctx, juror: str, scores: list[ScoreInput], *, at: datetime)
     return changed
 
 
-def submit_sheet(ctx: Ctx, juror: str, *, at: datetime) -> bool:
+def submit_sheet(ctx: ProgrammeContext, juror: str, *, at: datetime) -> bool:
     """A juror submits their sheet as final, before the jury meets; submitting twice changes nothing."""
     _member(ctx, juror)
     if submitted_at(ctx, juror) is not None:

@@ -9,7 +9,7 @@ from sqlmodel import col, func, select
 
 from models.charter import awaiting_charter, signatures
 from models.clock import add_paris, format_duration, paris, parse_duration, utc
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.notices import NoticeKind
 from models.pilots import pilots, slot_taken
 from models.recipients import all_parties
@@ -18,17 +18,17 @@ from models.tables import Deliverable, Milestone, Pilot, PilotPhase, PilotStatus
 from models.wording import with_article
 
 
-def planned_kickoff(ctx: Ctx) -> list[datetime]:
+def planned_kickoff(ctx: ProgrammeContext) -> list[datetime]:
     """The planned kick-off, while a pilot's charter awaits signatures."""
     return [ctx.definition.accompaniment.kickoff] if awaiting_charter(ctx) else []
 
 
 @stage(StageName.KICKOFF, planned=planned_kickoff)
-def kickoff(ctx: Ctx, as_of: datetime) -> int:
+def kickoff(ctx: ProgrammeContext, as_of: datetime) -> int:
     """Start the accompaniment of every pilot whose charter all parties signed.
 
     It starts at the planned kick-off, or at the last signature if that came later; its phases,
-    milestones, sessions and consultancy tasks are laid out from that instant.
+    milestones, sessions and consultancy deliverables are laid out from that instant.
     """
     accompaniment = ctx.definition.accompaniment
     started = 0
@@ -54,7 +54,7 @@ def kickoff(ctx: Ctx, as_of: datetime) -> int:
     return started
 
 
-def _lay_out(ctx: Ctx, pilot: Pilot, start: datetime) -> None:
+def _lay_out(ctx: ProgrammeContext, pilot: Pilot, start: datetime) -> None:
     accompaniment = ctx.definition.accompaniment
     pilot_id = pilot.id or 0
     for position, phase in enumerate(accompaniment.phases, start=1):
@@ -82,15 +82,15 @@ def _lay_out(ctx: Ctx, pilot: Pilot, start: datetime) -> None:
             pilot_id=pilot_id, key=item.key, title=item.title, location=place, audience=item.audience,
             starts_at=begins, ends_at=begins + timedelta(hours=item.hours)))
         ctx.session.flush()
-    for task in accompaniment.tasks:
-        ctx.session.add(Deliverable(pilot_id=pilot_id, key=task.key, title=task.title,
-                                        due_at=_working_day_at(ctx, add_paris(start, parse_duration(task.due)),
-                                                               task.due_time)))
+    for deliverable in accompaniment.deliverables:
+        ctx.session.add(Deliverable(pilot_id=pilot_id, key=deliverable.key, title=deliverable.title,
+                                        due_at=_working_day_at(ctx, add_paris(start, parse_duration(deliverable.due)),
+                                                               deliverable.due_time)))
     ctx.session.flush()
 
 
 
-def _working_day_at(ctx: Ctx, instant: datetime, at: time) -> datetime:
+def _working_day_at(ctx: ProgrammeContext, instant: datetime, at: time) -> datetime:
     """The first working day on or after the instant's Paris date, at the given hour."""
     day = ctx.calendar.next_working_day(paris(instant).date())
     return utc(datetime.combine(day, at))

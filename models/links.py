@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
-from models.context import Ctx, NoticeLinker
+from models.context import NoticeLinker, ProgrammeContext
 from models.errors import InvalidInput, NotFound, Refused
 from models.forms import CONTACT_FIELDS, siren_or_reference
 from models.notices import NoticeKind, Recipient
@@ -108,7 +108,7 @@ class Bearer:
         return cls(role, email=rest) if role == JUROR else cls(role, siren=rest)
 
 
-def pilot_bearer(ctx: Ctx, siren: str, party: str) -> Bearer:
+def pilot_bearer(ctx: ProgrammeContext, siren: str, party: str) -> Bearer:
     """The bearer for one party of a pilot; InvalidInput for an unknown party or a bad SIREN,
     NotFound when no pilot has this SIREN."""
     if party not in (CharterParty.TERRITORY, CharterParty.ORGANISER, CharterParty.CONSULTANCY):
@@ -121,7 +121,7 @@ def pilot_bearer(ctx: Ctx, siren: str, party: str) -> Bearer:
     return Bearer(party, siren=siren)
 
 
-def juror_bearer(ctx: Ctx, email: str) -> Bearer:
+def juror_bearer(ctx: ProgrammeContext, email: str) -> Bearer:
     """The bearer for a member of the jury, by e-mail address (case-insensitive); NotFound otherwise."""
     wanted = email.strip().lower()
     for member in ctx.definition.jury.members:
@@ -135,17 +135,18 @@ def consultancy_bearer() -> Bearer:
     return Bearer(CONSULTANCY, siren=ALL_PILOTS)
 
 
-def _grant(ctx: Ctx, subject: str) -> PortalGrant | None:
+def _grant(ctx: ProgrammeContext, subject: str) -> PortalGrant | None:
     return ctx.session.exec(select(PortalGrant).where(PortalGrant.programme_id == ctx.programme_id,
                                                       PortalGrant.subject == subject)).first()
 
 
-def _sign(ctx: Ctx, secret: str, grant: PortalGrant, expires: datetime) -> str:
+def _sign(ctx: ProgrammeContext, secret: str, grant: PortalGrant, expires: datetime) -> str:
     payload = {"g": ctx.programme_id, "s": grant.subject, "v": grant.version, "e": int(expires.timestamp())}
     return URLSafeSerializer(secret, salt=LINK_SALT).dumps(payload)
 
 
-def issue_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: int, by: str = "cerdd") -> str:
+def issue_link(ctx: ProgrammeContext, bearer: Bearer, *, secret: str, at: datetime, days: int,
+               by: str = "cerdd") -> str:
     """A new personal link for `bearer`, valid `days` days from `at`; every older link of the same
     bearer is revoked (its version is left behind). Audited (the token itself is never stored)."""
     grant = _grant(ctx, bearer.subject)
@@ -164,7 +165,7 @@ def issue_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: int
     return _sign(ctx, secret, grant, at + timedelta(days=days))
 
 
-def current_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: int,
+def current_link(ctx: ProgrammeContext, bearer: Bearer, *, secret: str, at: datetime, days: int,
                  valid_from: datetime | None = None) -> str:
     """A link for `bearer` at its current version (created at version 1, at `at`, if none was
     issued), valid `days` days from `valid_from` (default `at`): what a notice carries. Revokes nothing."""
@@ -176,7 +177,7 @@ def current_link(ctx: Ctx, bearer: Bearer, *, secret: str, at: datetime, days: i
     return _sign(ctx, secret, grant, (valid_from or at) + timedelta(days=days))
 
 
-def read_link(ctx: Ctx, token: str, *, secret: str, now: datetime) -> Bearer:
+def read_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime) -> Bearer:
     """The bearer a token names, checked: signature (LinkInvalid), programme (LinkInvalid), expiry
     at `now` (LinkExpired), version still current (LinkRevoked)."""
     try:
@@ -255,7 +256,8 @@ class LinkSettings:
 JURY_KINDS = frozenset({NoticeKind.JURY_CONVOCATION, NoticeKind.JURY_REMINDER})
 
 
-def bearer_for(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any]) -> Bearer | None:
+def bearer_for(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, context: Mapping[str,
+                                                                                               Any]) -> Bearer | None:
     """Whose page a notice's recipient should reach from it: a juror for the jury's notices, the
     recipient's party of the pilot the notice is about (the consultancy: every pilot); None when
     the notice is about no pilot, or the recipient speaks for none of its parties."""
@@ -273,12 +275,13 @@ def bearer_for(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mappin
 
 
 _BEARERS = "pilot_bearers"
-"""The key of a pilot's bearers in `Ctx.memo`: (_BEARERS, pilot id) → (its application's version, bearers)."""
+"""The key of a pilot's bearers in `ProgrammeContext.memo`: (_BEARERS, pilot id) → (its application's version,
+bearers)."""
 BULK_AFTER = 8
 """A context that worked out this many pilots' bearers one by one reads every other pilot's at once."""
 
 
-def _pilot_bearers(ctx: Ctx, pilot: Pilot) -> dict[str, Bearer]:
+def _pilot_bearers(ctx: ProgrammeContext, pilot: Pilot) -> dict[str, Bearer]:
     """The bearer of each address that speaks for a party of `pilot` (lower case; an address in
     several parties is its first party's, in `all_parties`' order), worked out once per context
     and version of the pilot's application: a stage queues a notice per pilot and recipient.
@@ -304,7 +307,7 @@ def _pilot_bearers(ctx: Ctx, pilot: Pilot) -> dict[str, Bearer]:
     return found
 
 
-def _bearers_by_email(ctx: Ctx, siren: str, territory: Mapping[str, list[str]]) -> dict[str, Bearer]:
+def _bearers_by_email(ctx: ProgrammeContext, siren: str, territory: Mapping[str, list[str]]) -> dict[str, Bearer]:
     parties = {**territory, **{party: [p.email for p in people] for party, people in other_parties(ctx).items()}}
     found: dict[str, Bearer] = {}
     for party, emails in parties.items():
@@ -327,8 +330,8 @@ _CONTACTS: Any = (
 """Each pilot's application, current version and its contacts' lists (not the whole form)."""
 
 
-def read_pilot_bearers(ctx: Ctx) -> dict[tuple[str, int], tuple[int, dict[str, Bearer]]]:
-    """Every pilot's bearers (`_pilot_bearers`), in one query, keyed as `Ctx.memo` holds them. The
+def read_pilot_bearers(ctx: ProgrammeContext) -> dict[tuple[str, int], tuple[int, dict[str, Bearer]]]:
+    """Every pilot's bearers (`_pilot_bearers`), in one query, keyed as `ProgrammeContext.memo` holds them. The
     territory's addresses are read from the stored form without validating it again: it was
     validated before it was stored (the same addresses as `territory_contacts`)."""
     ctx.session.flush()  # a version this transaction added is read as the session sees it
@@ -339,22 +342,22 @@ def read_pilot_bearers(ctx: Ctx) -> dict[tuple[str, int], tuple[int, dict[str, B
 
 
 _LINK = "notice_link"
-"""The key of a token in `Ctx.memo`: (_LINK, subject, secret, days, the notice's instant)."""
+"""The key of a token in `ProgrammeContext.memo`: (_LINK, subject, secret, days, the notice's instant)."""
 
 
 def notice_linker(settings: Callable[[], LinkSettings | None]) -> NoticeLinker:
-    """A context's linker (`Ctx.linker`, given to `load_ctx` by whoever loads it, as the renderer
+    """A context's linker (`ProgrammeContext.linker`, given to `load_ctx` by whoever loads it, as the renderer
     is): each notice's link written by `notice_link` with the settings `settings()` gives when the
     notice is queued (None: no link)."""
 
-    def link(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any],
+    def link(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any],
              at: datetime) -> str | None:
         return notice_link(ctx, kind, recipient, context, at, settings=settings())
 
     return link
 
 
-def notice_link(ctx: Ctx, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any],
+def notice_link(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, context: Mapping[str, Any],
                 at: datetime, *, settings: LinkSettings | None) -> str | None:
     """The personal link a notice carries to its recipient's page (current version, valid from the
     notice's instant), or None without portal settings or without a page for this recipient.

@@ -34,8 +34,8 @@ class NoticeKind(StrEnum):
     MILESTONE = "jalon_atteint"
     SESSION_INVITATION = "invitation_session"
     SESSION_REMINDER = "rappel_session"
-    DELIVERABLE_REMINDER = "rappel_tache"
-    DELIVERABLE_OVERDUE = "tache_en_retard"
+    DELIVERABLE_REMINDER = "rappel_livrable"
+    DELIVERABLE_OVERDUE = "livrable_en_retard"
     PILOT_CLOSED = "fin_accompagnement"
     SESSION_UPDATED = "session_modifiee"
     SESSION_CANCELLED = "session_annulee"
@@ -51,6 +51,14 @@ class NoticeKind(StrEnum):
     DEAD_LETTER = "avis_abandonne"
     ATTENDANCE_MISSING = "presences_a_saisir"
     DIGEST = "recapitulatif"
+
+
+RENAMED_KINDS: dict[str, NoticeKind] = {
+    "rappel_tache": NoticeKind.DELIVERABLE_REMINDER,
+    "tache_en_retard": NoticeKind.DELIVERABLE_OVERDUE,
+}
+"""Kinds stored and written under an earlier name (« tâche » for the consultancy's deliverables): a
+programme file may still list them (with a warning); migration 0013 rewrote the stored ones."""
 
 
 LABELS: dict[NoticeKind, str] = {

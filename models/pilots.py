@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 
 from sqlmodel import col, select
 
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import NotFound
 from models.forms import siren_or_reference
 from models.tables import Application, Deliverable, Pilot, PilotStatus, SessionStatus, TrainingSession
 from models.text import visible
 
 
-def pilots(ctx: Ctx, *statuses: str) -> list[Pilot]:
+def pilots(ctx: ProgrammeContext, *statuses: str) -> list[Pilot]:
     query = select(Pilot).where(Pilot.programme_id == ctx.programme_id)
     if statuses:
         query = query.where(col(Pilot.status).in_(statuses))
@@ -31,7 +31,7 @@ def pilots(ctx: Ctx, *statuses: str) -> list[Pilot]:
 ActiveRow = TypeVar("ActiveRow", Deliverable, TrainingSession)
 
 
-def by_active_pilot(ctx: Ctx, model: type[ActiveRow], *order: Any) -> dict[int, list[ActiveRow]]:
+def by_active_pilot(ctx: ProgrammeContext, model: type[ActiveRow], *order: Any) -> dict[int, list[ActiveRow]]:
     """Rows of `model` (a table with a `pilot_id`) of every active pilot of the programme, by pilot
     id, each list in `order`, in one query: a stage walking every pilot reads them once."""
     found: dict[int, list[ActiveRow]] = {}
@@ -41,7 +41,7 @@ def by_active_pilot(ctx: Ctx, model: type[ActiveRow], *order: Any) -> dict[int, 
     return found
 
 
-def find_pilot(ctx: Ctx, reference: str) -> Pilot:
+def find_pilot(ctx: ProgrammeContext, reference: str) -> Pilot:
     """A pilot by its lead's SIREN, receipt number or exact name; InvalidInput for a malformed
     SIREN (digits only, bad key or length), NotFound when nothing matches."""
     reference = siren_or_reference(reference)
@@ -53,7 +53,8 @@ def find_pilot(ctx: Ctx, reference: str) -> Pilot:
     raise NotFound(f"Aucun territoire pilote ne correspond à « {visible(reference)[:80]} ».")
 
 
-def slot_taken(ctx: Ctx, place: str, starts: datetime, ends: datetime, *, besides: int | None = None) -> bool:
+def slot_taken(ctx: ProgrammeContext, place: str, starts: datetime, ends: datetime, *,
+               besides: int | None = None) -> bool:
     """Whether a planned session of the programme already holds this place at that time."""
     rows = ctx.session.exec(select(TrainingSession).join(Pilot, col(Pilot.id) == TrainingSession.pilot_id).where(
         Pilot.programme_id == ctx.programme_id, TrainingSession.location == place,
@@ -71,7 +72,7 @@ class Withdrawal:
     successor: str | None
 
 
-def withdrawal_of(ctx: Ctx, pilot: Pilot, as_of: datetime | None = None) -> Withdrawal | None:
+def withdrawal_of(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime | None = None) -> Withdrawal | None:
     """The pilot's withdrawal recorded by `as_of` (any time if None), or None. Its successor is the
     pilot whose place was offered by the withdrawal itself (`models.withdrawal.withdraw` selects it at the same
     instant); None when no application could take the place."""

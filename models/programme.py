@@ -28,7 +28,7 @@ from models.clock import (
     utc,
     working_calendar,
 )
-from models.notices import NoticeKind
+from models.notices import RENAMED_KINDS, NoticeKind
 from models.text import multi_line, single_line
 
 
@@ -225,7 +225,51 @@ class SessionDef(Strict):
         return self
 
 
-class TaskDef(Strict):
+RENAMED_KEYS: dict[str, dict[str, str]] = {
+    "accompaniment": {"tasks": "deliverables"},
+    "reminders": {"task": "deliverable"},
+}
+"""Keys of a programme file renamed since (section → old key → new key): an old key still loads,
+with a warning (`renamed_words`); a section holding both the old and the new key is refused."""
+
+
+def _renamed_keys(section: str, data: object) -> object:
+    """`data` (a section of a programme file, before validation) with its old keys under their new
+    names; ValueError, in French, when both are present."""
+    if not isinstance(data, dict):
+        return data
+    renamed = dict(data)
+    for old, new in RENAMED_KEYS[section].items():
+        if old in renamed:
+            if new in renamed:
+                raise ValueError(f"« {old} » et « {new} » ne peuvent figurer ensemble : « {old} » est "
+                                 f"l'ancien nom de « {new} », gardez seulement « {new} »")
+            renamed[new] = renamed.pop(old)
+    return renamed
+
+
+def renamed_words(raw: object) -> list[str]:
+    """The French warnings a programme file (parsed, not yet validated) deserves for the words of
+    earlier versions it still uses: renamed keys (`RENAMED_KEYS`) and notice kinds (`RENAMED_KINDS`)."""
+    if not isinstance(raw, dict):
+        return []
+    warnings = []
+    for section, keys in RENAMED_KEYS.items():
+        data = raw.get(section)
+        for old, new in keys.items():
+            if isinstance(data, dict) and old in data and new not in data:
+                warnings.append(f"la clé {section}.{old} est dépréciée : renommez-la {section}.{new} "
+                                "(l'ancien nom sera refusé par une version future)")
+    reminders = raw.get("reminders")
+    digest = reminders.get("digest") if isinstance(reminders, dict) else None
+    for kind in digest if isinstance(digest, list) else []:
+        if isinstance(kind, str) and kind in RENAMED_KINDS:
+            warnings.append(f"reminders.digest : le type d'avis « {kind} » est déprécié, renommez-le "
+                            f"« {RENAMED_KINDS[kind].value} »")
+    return warnings
+
+
+class DeliverableDef(Strict):
     key: Key
     title: Name
     due: Duration
@@ -240,15 +284,20 @@ class Accompaniment(Strict):
     phases: list[Phase] = Field(min_length=1)
     milestones: list[MilestoneDef] = Field(min_length=1)
     sessions: list[SessionDef] = Field(default_factory=list)
-    tasks: list[TaskDef] = Field(default_factory=list)
+    deliverables: list[DeliverableDef] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        return _renamed_keys("accompaniment", data)
 
     @model_validator(mode="after")
     def _unique_keys(self) -> Accompaniment:
         _unique([p.key for p in self.phases], "phase")
         _unique([m.key for m in self.milestones], "jalon")
         _unique([s.key for s in self.sessions], "session")
-        _unique([t.key for t in self.tasks], "tâche")
-        known = {"deliverables_accepted": {t.key for t in self.tasks},
+        _unique([t.key for t in self.deliverables], "livrable")
+        known = {"deliverables_accepted": {t.key for t in self.deliverables},
                  "sessions_held": {s.key for s in self.sessions}, "phases_done": {p.key for p in self.phases}}
         for milestone in self.milestones:
             for field_name, keys in known.items():
@@ -314,12 +363,21 @@ class Reminders(Strict):
     jury: ReminderRule = ReminderRule(before=[3, 1])
     charter: ReminderRule
     session: SessionRule
-    task: ReminderRule
+    deliverable: ReminderRule
     escalate_to_organiser: StrictBool = True
     digest: list[Line] = Field(
-        default_factory=lambda: ["rappel_date_limite", "relance_charte", "rappel_session", "rappel_tache",
-                                 "tache_en_retard"],
+        default_factory=lambda: ["rappel_date_limite", "relance_charte", "rappel_session", "rappel_livrable",
+                                 "livrable_en_retard"],
         description="Notice kinds that a person receives grouped, one message per day.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        data = _renamed_keys("reminders", data)
+        if isinstance(data, dict) and isinstance(data.get("digest"), list):
+            data["digest"] = [RENAMED_KINDS[k].value if isinstance(k, str) and k in RENAMED_KINDS else k
+                              for k in data["digest"]]
+        return data
 
     @model_validator(mode="after")
     def _known_kinds(self) -> Reminders:

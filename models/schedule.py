@@ -24,7 +24,7 @@ from sqlmodel import Session, col, func, select
 
 # Importing the concept modules registers their stages (see models.stages).
 from models import accompaniment, call, charter, deliverables, delivery, intents, jury, kickoff, training  # noqa: F401
-from models.context import Ctx, NoticeLinker, all_ctx, definition_of
+from models.context import NoticeLinker, ProgrammeContext, all_ctx, definition_of
 from models.db import lock_for_update
 from models.notices import Renderer
 from models.stages import AGENDA, REGISTRY, Stage, StageName
@@ -133,13 +133,13 @@ def _programmes(session: Session, *, lock: bool = False) -> list[_Ticked]:
     return [_Ticked(*row) for row in session.connection().execute(query).all()]
 
 
-def _ctx(session: Session, programme_id: int) -> Ctx:
+def _ctx(session: Session, programme_id: int) -> ProgrammeContext:
     programme = session.get(Programme, programme_id)
     assert programme is not None
-    return Ctx(session, programme, definition_of(programme))
+    return ProgrammeContext(session, programme, definition_of(programme))
 
 
-def planned_by_stages(ctx: Ctx) -> Iterator[tuple[StageName, datetime]]:
+def planned_by_stages(ctx: ProgrammeContext) -> Iterator[tuple[StageName, datetime]]:
     """Every (stage, instant) the stages' `planned` functions give for this programme, from its
     facts (the costly part: reminder series in working days), in tick order, duplicates included."""
     return ((each.name, instant) for each in STAGES for instant in each.planned(ctx))
@@ -280,7 +280,7 @@ def due_stages(session: Session, as_of: datetime, slugs: Collection[str], *,
     return due
 
 
-def write_plan(ctx: Ctx, as_of: datetime) -> list[tuple[StageName, datetime]]:
+def write_plan(ctx: ProgrammeContext, as_of: datetime) -> list[tuple[StageName, datetime]]:
     """Rewrite the programme's `PlannedEvent` rows from its stages' `planned` functions: every
     distinct (stage, instant) strictly after `as_of`; `Programme.next_due_at` becomes the first
     instant (None when none). Returns the rows written, in time then tick order."""

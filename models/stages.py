@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from models.context import Ctx
+from models.context import ProgrammeContext
 
 
 class StageName(StrEnum):
@@ -62,8 +62,8 @@ AGENDA: dict[StageName, str] = {
 }
 """Short French names of what a stage does at a planned instant: the names of scheduled runs."""
 
-StageFn = Callable[[Ctx, datetime], int]
-PlannedFn = Callable[[Ctx], list[datetime]]
+StageFn = Callable[[ProgrammeContext, datetime], int]
+PlannedFn = Callable[[ProgrammeContext], list[datetime]]
 
 
 @dataclass(frozen=True)

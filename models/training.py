@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from models import history
 from models.clock import format_paris, paris
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
 from models.invitations import invitation
 from models.notices import NoticeKind, Recipient
@@ -32,18 +32,18 @@ from models.tables import (
 from models.text import require_line, require_text, visible
 
 
-def sessions_of(ctx: Ctx, pilot: Pilot) -> list[TrainingSession]:
+def sessions_of(ctx: ProgrammeContext, pilot: Pilot) -> list[TrainingSession]:
     return list(ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)
                                  .order_by(col(TrainingSession.starts_at))).all())
 
 
-def active_sessions(ctx: Ctx) -> dict[int, list[TrainingSession]]:
+def active_sessions(ctx: ProgrammeContext) -> dict[int, list[TrainingSession]]:
     """Every active pilot's sessions, by pilot id then start, in one query (a stage walking every
     pilot reads them once, not once per pilot)."""
     return by_active_pilot(ctx, TrainingSession, col(TrainingSession.starts_at), col(TrainingSession.id))
 
 
-def find_session(ctx: Ctx, pilot: Pilot, key: str) -> TrainingSession:
+def find_session(ctx: ProgrammeContext, pilot: Pilot, key: str) -> TrainingSession:
     if pilot.status == PilotStatus.CHARTER_PENDING:
         raise Refused(f"L'accompagnement de {pilot.name} n'a pas commencé : ses sessions seront planifiées "
                       "à son lancement, une fois la charte signée par les trois parties.")
@@ -54,17 +54,17 @@ def find_session(ctx: Ctx, pilot: Pilot, key: str) -> TrainingSession:
     raise NotFound(f"Session « {visible(key)[:80]} » inconnue pour {pilot.name} (sessions : {known}).")
 
 
-def series(ctx: Ctx, item: TrainingSession) -> list[Planned]:
+def series(ctx: ProgrammeContext, item: TrainingSession) -> list[Planned]:
     """The invitation (first of the series), then the reminders before a session."""
     return _series_at(ctx, item.starts_at)
 
 
-def _series_at(ctx: Ctx, starts_at: datetime) -> list[Planned]:
+def _series_at(ctx: ProgrammeContext, starts_at: datetime) -> list[Planned]:
     rule = ctx.definition.reminders.session
     return plan(ctx.calendar, starts_at, [rule.invitation, *rule.before], [])
 
 
-def planned(ctx: Ctx) -> list[datetime]:
+def planned(ctx: ProgrammeContext) -> list[datetime]:
     """Each active pilot's session invitations and reminders."""
     if ctx.programme.state != ProgrammeState.PILOTS_SELECTED:
         return []
@@ -75,12 +75,13 @@ def planned(ctx: Ctx) -> list[datetime]:
     return [p.at for starts_at in starts for p in _series_at(ctx, starts_at)]
 
 
-def invitees(ctx: Ctx, pilot: Pilot) -> list[Recipient]:
+def invitees(ctx: ProgrammeContext, pilot: Pilot) -> list[Recipient]:
     """Who is invited to a pilot's sessions: the territory's people and the consultancy."""
     return territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
 
 
-def _calendar_of(ctx: Ctx, pilot: Pilot, item: TrainingSession, at: datetime) -> Callable[[Recipient], str]:
+def _calendar_of(ctx: ProgrammeContext, pilot: Pilot, item: TrainingSession, at: datetime) -> Callable[[Recipient],
+                                                                                                       str]:
     organiser = manager(ctx)[0]
 
     def write(person: Recipient) -> str:
@@ -90,7 +91,7 @@ def _calendar_of(ctx: Ctx, pilot: Pilot, item: TrainingSession, at: datetime) ->
 
 
 @stage(StageName.SESSIONS, planned=planned)
-def invite_and_remind(ctx: Ctx, as_of: datetime) -> int:
+def invite_and_remind(ctx: ProgrammeContext, as_of: datetime) -> int:
     """Invite the pilot's people to each coming session (with its calendar event), then remind
     them shortly before; a session already announced is not announced again after a reschedule
     (its update did it), but its reminders follow the new date."""
@@ -120,7 +121,7 @@ def invite_and_remind(ctx: Ctx, as_of: datetime) -> int:
     return sent
 
 
-def _changeable(ctx: Ctx, item: TrainingSession, at: datetime) -> Pilot:
+def _changeable(ctx: ProgrammeContext, item: TrainingSession, at: datetime) -> Pilot:
     pilot = ctx.session.get(Pilot, item.pilot_id)
     assert pilot is not None
     if pilot.status != PilotStatus.ACTIVE:
@@ -133,7 +134,7 @@ def _changeable(ctx: Ctx, item: TrainingSession, at: datetime) -> Pilot:
     return pilot
 
 
-def reschedule(ctx: Ctx, item: TrainingSession, *, to: datetime, reason: str, at: datetime,
+def reschedule(ctx: ProgrammeContext, item: TrainingSession, *, to: datetime, reason: str, at: datetime,
                place: str | None = None, by: str = "cerdd") -> bool:
     """Move a session (same length) to `to`, optionally to another place, for a stated reason.
     People already invited receive an update of their calendar event (same UID, higher SEQUENCE);
@@ -169,7 +170,7 @@ def reschedule(ctx: Ctx, item: TrainingSession, *, to: datetime, reason: str, at
     return True
 
 
-def cancel(ctx: Ctx, item: TrainingSession, *, reason: str, at: datetime, by: str = "cerdd") -> bool:
+def cancel(ctx: ProgrammeContext, item: TrainingSession, *, reason: str, at: datetime, by: str = "cerdd") -> bool:
     """Cancel a session for a stated reason; people already invited receive the cancellation of
     their calendar event (METHOD:CANCEL). Cancelling twice changes nothing."""
     if not reason.strip():
@@ -193,7 +194,7 @@ def cancel(ctx: Ctx, item: TrainingSession, *, reason: str, at: datetime, by: st
     return True
 
 
-def held_at(ctx: Ctx, item: TrainingSession, as_of: datetime) -> datetime | None:
+def held_at(ctx: ProgrammeContext, item: TrainingSession, as_of: datetime) -> datetime | None:
     """When the session counts as held: its first attendance record, if recorded by `as_of`."""
     if item.status == SessionStatus.CANCELLED:
         return None
@@ -208,7 +209,7 @@ ATTENDANCE_GRACE = timedelta(days=1)
 (the `rappel-presences` deployment's proactive trigger waits as long: prefect.yaml)."""
 
 
-def ended_between(ctx: Ctx, start: datetime | None, end: datetime) -> list[TrainingSession]:
+def ended_between(ctx: ProgrammeContext, start: datetime | None, end: datetime) -> list[TrainingSession]:
     """The sessions of active pilots, not cancelled, whose end lies in (`start`, `end`] (from the
     beginning when `start` is None), earliest first."""
     query = (select(TrainingSession).join(Pilot, col(Pilot.id) == TrainingSession.pilot_id)
@@ -219,7 +220,7 @@ def ended_between(ctx: Ctx, start: datetime | None, end: datetime) -> list[Train
     return list(ctx.session.exec(query.order_by(col(TrainingSession.ends_at))).all())
 
 
-def attendance_reminders(ctx: Ctx, as_of: datetime, grace: timedelta = ATTENDANCE_GRACE) -> int:
+def attendance_reminders(ctx: ProgrammeContext, as_of: datetime, grace: timedelta = ATTENDANCE_GRACE) -> int:
     """Remind the Cerdd's manager, once per session, of every session that ended at least `grace`
     before `as_of` with no attendance recorded by then; returns the number of sessions reminded of
     for the first time (0 when run again: the outbox keeps one notice per session)."""
@@ -239,7 +240,7 @@ def attendance_reminders(ctx: Ctx, as_of: datetime, grace: timedelta = ATTENDANC
     return reminded
 
 
-def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisation: str,
+def record_attendance(ctx: ProgrammeContext, item: TrainingSession, *, person: str, organisation: str,
                       present: bool, at: datetime) -> bool:
     """Record whether someone attended; correcting a record is allowed, repeating it changes nothing."""
     person = require_line(person, "Émargement refusé : nom de la personne")
@@ -265,7 +266,7 @@ def record_attendance(ctx: Ctx, item: TrainingSession, *, person: str, organisat
 
 # --- Answers to invitations -----------------------------------------------------------------------
 
-def may_answer(ctx: Ctx, pilot: Pilot, item: TrainingSession, at: datetime) -> Verdict:
+def may_answer(ctx: ProgrammeContext, pilot: Pilot, item: TrainingSession, at: datetime) -> Verdict:
     """Whether the territory may answer (or change its answer to) the invitation to `item` at `at`:
     a session of this pilot, not cancelled, not started yet."""
     if item.pilot_id != pilot.id:
@@ -278,7 +279,7 @@ def may_answer(ctx: Ctx, pilot: Pilot, item: TrainingSession, at: datetime) -> V
     return ALLOWED
 
 
-def answer_invitation(ctx: Ctx, pilot: Pilot, item: TrainingSession, *, attending: bool, people: str,
+def answer_invitation(ctx: ProgrammeContext, pilot: Pilot, item: TrainingSession, *, attending: bool, people: str,
                       at: datetime, respondent: str = "territoire") -> bool:
     """The territory answers a session invitation (attending or not, and who will come); a new
     answer replaces the previous one, the same answer again changes nothing. Refused once the
@@ -307,7 +308,7 @@ def answer_invitation(ctx: Ctx, pilot: Pilot, item: TrainingSession, *, attendin
     return True
 
 
-def answers_of(ctx: Ctx, pilot: Pilot) -> dict[int, SessionAnswer]:
+def answers_of(ctx: ProgrammeContext, pilot: Pilot) -> dict[int, SessionAnswer]:
     """The territory's answers to its sessions, by session id."""
     rows = ctx.session.exec(select(SessionAnswer).join(TrainingSession).where(
         TrainingSession.pilot_id == pilot.id)).all()

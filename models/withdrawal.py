@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from models.charter import notify_charter_to_sign
 from models.clock import format_number, paris, utc
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import InvalidInput, Refused
 from models.forms import form_of
 from models.jury import ranking
@@ -20,7 +20,7 @@ from models.tables import Application, ApplicationStatus, Pilot, PilotStatus, Se
 from models.wording import agreement, of_territory
 
 
-def withdraw(ctx: Ctx, pilot: Pilot, *, reason: str, at: datetime, by: str = "cerdd") -> Pilot | None:
+def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, by: str = "cerdd") -> Pilot | None:
     """Withdraw a pilot from the programme (its parties are told) and offer its place to the next
     admissible application of the ranking above the threshold that was not selected, while the
     jury's maximum allows; returns the new pilot, if any. Withdrawing twice changes nothing."""
@@ -64,7 +64,7 @@ def withdraw(ctx: Ctx, pilot: Pilot, *, reason: str, at: datetime, by: str = "ce
 
 
 
-def _offer_place(ctx: Ctx, application: Application, rank: int, score: float, *, replaced: Pilot,
+def _offer_place(ctx: ProgrammeContext, application: Application, rank: int, score: float, *, replaced: Pilot,
                  at: datetime) -> Pilot:
     jury = ctx.definition.jury
     charter = ctx.definition.accompaniment.charter

@@ -27,7 +27,7 @@ def shown_pilots(status: Status) -> tuple[list[Progress], list[Progress]]:
     for step in status.steps:
         first_step.setdefault(step.pilot, step.when)
     far = datetime.max.replace(tzinfo=status.as_of.tzinfo)
-    ordered = sorted(status.progress, key=lambda p: (-p.tasks_overdue, first_step.get(p.pilot, far)))
+    ordered = sorted(status.progress, key=lambda p: (-p.deliverables_overdue, first_step.get(p.pilot, far)))
     return ordered[:SHOWN_PILOTS], ordered[SHOWN_PILOTS:]
 
 
@@ -72,14 +72,17 @@ def dashboard_markdown(status: Status) -> str:
                          f"| {_cell(p.current_phase or '—')} | {p.phases_done}/{p.phases_total} "
                          f"| {p.milestones_reached}/{p.milestones_total} "
                          f"| {p.sessions_held}/{p.sessions_total}{attendance} "
-                         f"| {p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} (sur {p.tasks_total}) |")
+                         f"| {p.deliverables_on_time} / {p.deliverables_late} / {p.deliverables_overdue} "
+                         f"(sur {p.deliverables_total}) |")
         if others:
             lines.append(f"| {len(others)} autres pilotes | — | — | — "
                          f"| {sum(p.phases_done for p in others)}/{sum(p.phases_total for p in others)} "
                          f"| {sum(p.milestones_reached for p in others)}/{sum(p.milestones_total for p in others)} "
                          f"| {sum(p.sessions_held for p in others)}/{sum(p.sessions_total for p in others)} "
-                         f"| {sum(p.tasks_on_time for p in others)} / {sum(p.tasks_late for p in others)} / "
-                         f"{sum(p.tasks_overdue for p in others)} (sur {sum(p.tasks_total for p in others)}) |")
+                         f"| {sum(p.deliverables_on_time for p in others)} / "
+                         f"{sum(p.deliverables_late for p in others)} / "
+                         f"{sum(p.deliverables_overdue for p in others)} "
+                         f"(sur {sum(p.deliverables_total for p in others)}) |")
         lines.append("")
     steps = status.steps
     if others:  # bounded: what is late first, then the nearest

@@ -223,8 +223,9 @@ def timeline_svg(pilot: PilotView) -> Markup:
     desc = (f"Calendrier de {pilot.name} du {short_date(start)} au {short_date(end)}, situation au "
             f"{short_date(pilot.as_of)} : phases terminées {p.phases_done} sur {p.phases_total}, "
             f"jalons atteints {p.milestones_reached} sur {p.milestones_total}, sessions tenues "
-            f"{p.sessions_held} sur {p.sessions_total}, livrables remis à l'heure {p.tasks_on_time}, "
-            f"remis en retard {p.tasks_late}, en retard non remis {p.tasks_overdue} sur {p.tasks_total}. "
+            f"{p.sessions_held} sur {p.sessions_total}, livrables remis à l'heure {p.deliverables_on_time}, "
+            f"remis en retard {p.deliverables_late}, en retard non remis {p.deliverables_overdue} "
+            f"sur {p.deliverables_total}. "
             "Le détail figure dans les tableaux qui suivent.")
     return _svg(width, height, f"Frise chronologique de {pilot.name}", desc, f"frise-{pilot.id}", body)
 

@@ -25,7 +25,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from models.clock import parse_instant  # noqa: E402
-from models.context import Ctx, install_programme, load_ctx  # noqa: E402
+from models.context import ProgrammeContext, install_programme, load_ctx  # noqa: E402
 from models.db import dispose_engines, get_engine, migrate, session_scope  # noqa: E402
 from notifications.render import portal_linker, render_notice  # noqa: E402
 from tests.needs import postgres_url, pytest_terminal_summary  # noqa: E402, F401 (the hook: the skip summary)
@@ -152,7 +152,7 @@ def selected(loaded: str) -> str:
     return loaded
 
 
-def ctx_of(session: Session) -> Ctx:
+def ctx_of(session: Session) -> ProgrammeContext:
     """The only programme, able to queue notices."""
     return load_ctx(session, renderer=render_notice, linker=portal_linker())
 

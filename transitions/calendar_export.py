@@ -51,14 +51,14 @@ def build_calendar(session: Session, slug: str | None, stamp: datetime, *, pilot
                                                  attendee=attendee, stamp=stamp, uid=uid))
         if person is not None:
             continue
-        for task in deliverables_of(ctx, each):
+        for deliverable in deliverables_of(ctx, each):
             event = Event()
-            event.add("uid", f"livrable-{task.id}@{DOMAIN}")
+            event.add("uid", f"livrable-{deliverable.id}@{DOMAIN}")
             event.add("dtstamp", stamp.astimezone(UTC))
-            event.add("dtstart", (task.due_at - timedelta(hours=1)).astimezone(UTC))
-            event.add("dtend", task.due_at.astimezone(UTC))
-            event.add("sequence", task.revision)
-            event.add("summary", f"Échéance prestataire — {each.name} : {task.title}")
+            event.add("dtstart", (deliverable.due_at - timedelta(hours=1)).astimezone(UTC))
+            event.add("dtend", deliverable.due_at.astimezone(UTC))
+            event.add("sequence", deliverable.revision)
+            event.add("summary", f"Échéance prestataire — {each.name} : {deliverable.title}")
             event.add("transp", "TRANSPARENT")
             calendar.add_component(event)
     if person is not None and not found:

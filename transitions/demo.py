@@ -106,6 +106,8 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     script_path = script_path or get_settings().demo_script
     script = load_script(script_path)
     bundle = load_programme((script_path.parent / script.programme).resolve())
+    for line in bundle.warnings:  # words of earlier versions in the script's programme file
+        console.print(f"Attention : {line}", highlight=False, markup=False)
     from flows.plain import replay_ticks
     from models.context import install_programme, load_ctx
     from models.db import dispose_engines, migrate, session_scope

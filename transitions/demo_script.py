@@ -189,10 +189,11 @@ class Timeline:
                         day = ctx.calendar.shift_working_days(paris(item.starts_at).date(), -change.days_before)
                         self._add(utc(datetime.combine(day, time(10))), partial(self._change, pilot.id, change))
                 late = self.script.deliveries.late.get(siren, {})
-                for task in deliverables.deliverables_of(ctx, pilot):
-                    days = late.get(task.key, self.script.deliveries.default_days)
+                for deliverable in deliverables.deliverables_of(ctx, pilot):
+                    days = late.get(deliverable.key, self.script.deliveries.default_days)
                     if days is not None:
-                        self._add(task.due_at + timedelta(days=days), partial(self._deliver, pilot.id, task.key))
+                        self._add(deliverable.due_at + timedelta(days=days), partial(self._deliver, pilot.id,
+                                                                                     deliverable.key))
 
     def _add(self, at: datetime, act: Callable[[datetime], None]) -> None:
         heapq.heappush(self._queue, _Event(utc(at), next(self._order), act))
@@ -277,10 +278,10 @@ class Timeline:
             ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
-            task = deliverables.find_deliverable(ctx, pilot, key)
+            deliverable = deliverables.find_deliverable(ctx, pilot, key)
             if rework is not None and (pilot_id, key) not in self._returned:
                 self._returned.add((pilot_id, key))
-                deliverables.return_for_rework(ctx, task, comment=rework.comment, at=at)
+                deliverables.return_for_rework(ctx, deliverable, comment=rework.comment, at=at)
                 self._add(at + timedelta(days=rework.redeliver_days), partial(self._deliver, pilot_id, key))
                 return
-            deliverables.accept(ctx, task, at=at)
+            deliverables.accept(ctx, deliverable, at=at)

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from models.clock import paris
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import InvalidInput
 from models.read.report_data import (
     applications_at,
@@ -35,7 +35,7 @@ Row = dict[str, Value]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _applications(ctx: Ctx, as_of: datetime) -> list[Row]:
+def _applications(ctx: ProgrammeContext, as_of: datetime) -> list[Row]:
     return [{"recepisse": a.receipt, "siren": a.siren, "chef_de_file": a.name, "nature_code": a.kind,
              "version": a.version, "premier_depot": a.first_submitted_at, "dernier_depot": a.last_submitted_at,
              "statut_code": a.status, "statut": a.status_label, "decide_le": a.decided_at, "motif": a.reason,
@@ -43,7 +43,7 @@ def _applications(ctx: Ctx, as_of: datetime) -> list[Row]:
             for a in applications_at(ctx.session, ctx, as_of)]
 
 
-def _scores(ctx: Ctx, as_of: datetime) -> list[Row]:
+def _scores(ctx: ProgrammeContext, as_of: datetime) -> list[Row]:
     scale = ctx.definition.jury.scale_max
     return [{"recepisse": s.receipt, "chef_de_file": s.name, "jure": s.juror, "organisme": s.body,
              "critere_code": s.criterion, "critere": s.criterion_label, "coefficient": s.weight, "note": s.score,
@@ -51,7 +51,7 @@ def _scores(ctx: Ctx, as_of: datetime) -> list[Row]:
             for s in scores_at(ctx.session, ctx, as_of, applications_at(ctx.session, ctx, as_of))]
 
 
-def _ranking(ctx: Ctx, as_of: datetime) -> list[Row]:
+def _ranking(ctx: ProgrammeContext, as_of: datetime) -> list[Row]:
     applications = applications_at(ctx.session, ctx, as_of)
     view = jury_view(ctx, as_of, applications, scores_at(ctx.session, ctx, as_of, applications))
     rows: list[Row] = []
@@ -72,7 +72,7 @@ def _ranking(ctx: Ctx, as_of: datetime) -> list[Row]:
     return rows
 
 
-def _pilots(ctx: Ctx, as_of: datetime) -> list[Row]:
+def _pilots(ctx: ProgrammeContext, as_of: datetime) -> list[Row]:
     rows: list[Row] = []
     for p in pilot_views(ctx, as_of):
         g = p.progress
@@ -84,19 +84,20 @@ def _pilots(ctx: Ctx, as_of: datetime) -> list[Row]:
                      "phases_total": g.phases_total, "jalons_atteints": g.milestones_reached,
                      "jalons_total": g.milestones_total, "sessions_tenues": g.sessions_held,
                      "sessions_total": g.sessions_total, "presents": g.attendance_present,
-                     "emargements": g.attendance_recorded, "livrables_a_l_heure": g.tasks_on_time,
-                     "livrables_remis_en_retard": g.tasks_late, "livrables_en_retard_non_remis": g.tasks_overdue,
-                     "livrables_total": g.tasks_total, "elements_en_retard": len(p.late)})
+                     "emargements": g.attendance_recorded, "livrables_a_l_heure": g.deliverables_on_time,
+                     "livrables_remis_en_retard": g.deliverables_late,
+                     "livrables_en_retard_non_remis": g.deliverables_overdue,
+                     "livrables_total": g.deliverables_total, "elements_en_retard": len(p.late)})
     return rows
 
 
-def _sessions(ctx: Ctx, as_of: datetime) -> list[Row]:
+def _sessions(ctx: ProgrammeContext, as_of: datetime) -> list[Row]:
     return [{"siren": p.siren, "pilote": p.name, "cle": s.key, "session": s.title, "lieu": s.location,
              "debut": s.start, "fin": s.end, "etat_code": s.state, "etat": s.state_label, "presents": s.present,
              "absents": s.absent} for p in pilot_views(ctx, as_of) for s in p.sessions]
 
 
-def _attendance(ctx: Ctx, as_of: datetime) -> list[Row]:
+def _attendance(ctx: ProgrammeContext, as_of: datetime) -> list[Row]:
     return [{"siren": a.siren, "pilote": a.pilot, "session_cle": a.session_key, "session": a.session_title,
              "session_debut": a.starts_at, "personne": a.person, "structure": a.organisation,
              "presence_code": "present" if a.present else "absent", "presence": "présent(e)" if a.present
@@ -104,7 +105,7 @@ def _attendance(ctx: Ctx, as_of: datetime) -> list[Row]:
             for a in attendance_at(ctx, as_of, pilot_views(ctx, as_of))]
 
 
-def _deliverables(ctx: Ctx, as_of: datetime) -> list[Row]:
+def _deliverables(ctx: ProgrammeContext, as_of: datetime) -> list[Row]:
     rows: list[Row] = []
     for p in pilot_views(ctx, as_of):
         for d in p.deliverables:
@@ -116,20 +117,20 @@ def _deliverables(ctx: Ctx, as_of: datetime) -> list[Row]:
     return sorted(rows, key=lambda r: (str(r["echeance"]), str(r["pilote"])))
 
 
-def _notices(ctx: Ctx, as_of: datetime) -> list[Row]:
+def _notices(ctx: ProgrammeContext, as_of: datetime) -> list[Row]:
     return [{"numero": n.id, "type_code": n.kind, "type": n.kind_label, "destinataire": n.recipient_email,
              "nom": n.recipient_name, "objet": n.subject, "statut_code": n.status, "statut": label(n.status),
              "essais": n.attempts, "cree_le": n.created_at, "envoye_le": n.sent_at, "erreur": n.error}
             for n in notices_at(ctx.session, ctx, as_of)]
 
 
-def _audit(ctx: Ctx, as_of: datetime) -> list[Row]:
+def _audit(ctx: ProgrammeContext, as_of: datetime) -> list[Row]:
     return [{"numero": e.id, "quand": e.at, "enregistre_le": e.recorded_at, "qui": e.actor, "action": e.action,
              "entite": e.entity, "entite_id": e.entity_id, "resume": e.summary}
             for e in audit_at(ctx.session, ctx, as_of)]
 
 
-KINDS: dict[str, tuple[Callable[[Ctx, datetime], list[Row]], list[str]]] = {
+KINDS: dict[str, tuple[Callable[[ProgrammeContext, datetime], list[Row]], list[str]]] = {
     "applications": (_applications, ["recepisse"]),
     "scores": (_scores, ["recepisse"]),
     "ranking": (_ranking, ["rang"]),
@@ -143,7 +144,7 @@ KINDS: dict[str, tuple[Callable[[Ctx, datetime], list[Row]], list[str]]] = {
 """Each kind of export: its rows and the header written when there are none."""
 
 
-def export_rows(ctx: Ctx, kind: str, as_of: datetime) -> tuple[list[Row], list[str]]:
+def export_rows(ctx: ProgrammeContext, kind: str, as_of: datetime) -> tuple[list[Row], list[str]]:
     """The rows of one export (and its header), true at `as_of`."""
     if kind not in KINDS:
         raise InvalidInput(f"Export inconnu « {kind} » (exports : {', '.join(KINDS)}).")
@@ -217,7 +218,7 @@ def _write_xlsx(path: Path, rows: list[Row], header: list[str]) -> None:
     book.save(path)
 
 
-def export(ctx: Ctx, kind: str, as_of: datetime, path: Path, file_format: str) -> int:
+def export(ctx: ProgrammeContext, kind: str, as_of: datetime, path: Path, file_format: str) -> int:
     """Write one export; returns the number of rows."""
     rows, header = export_rows(ctx, kind, as_of)
     write_export(path, rows, header, file_format)

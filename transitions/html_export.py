@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import InvalidInput
 from models.read.report_data import report_data
 from models.wording import os_reason
 from reports.html_report import render_report
 
 
-def write_report(ctx: Ctx, as_of: datetime, path: Path, pilot: str | None = None) -> int:
+def write_report(ctx: ProgrammeContext, as_of: datetime, path: Path, pilot: str | None = None) -> int:
     """Render the report true at `as_of` into `path`; returns the number of pilots it shows."""
     data = report_data(ctx, as_of, pilot)
     try:

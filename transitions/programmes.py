@@ -8,12 +8,12 @@ from pathlib import Path, PurePosixPath
 
 from models.context import ProgrammeBundle
 from models.errors import InvalidInput
-from models.programme import ProgrammeDefinition
+from models.programme import ProgrammeDefinition, renamed_words
 from models.register import read_register
 from models.text import visible
 from models.wording import os_reason
 from notifications.render import OVERRIDABLE, check_overrides
-from transitions.userfiles import MAX_TEXT_FILE, load_model, read_confined
+from transitions.userfiles import MAX_TEXT_FILE, load_model, parse_document, read_confined
 
 
 def load_programme(path: Path) -> ProgrammeBundle:
@@ -22,8 +22,12 @@ def load_programme(path: Path) -> ProgrammeBundle:
     Both are looked up relative to the programme file; the templates must stay inside the
     programme's folder, the register inside that folder's parent (where `data/` sits beside
     `programmes/`): no absolute path or symbolic link leads elsewhere. Raises InvalidInput.
+    Words of earlier versions still accepted (`models.programme.RENAMED_KEYS`, renamed notice kinds)
+    come back as the bundle's `warnings`, for the caller to show.
     """
-    definition, _ = load_model(path, ProgrammeDefinition, "de programme", refusal=f"Programme {path.name} refusé")
+    definition, text = load_model(path, ProgrammeDefinition, "de programme", refusal=f"Programme {path.name} refusé")
+    warnings = tuple(f"Programme {path.name} : {line}." for line in renamed_words(parse_document(text, path.name,
+                                                                                                 "de programme")[0]))
     folder = Path(os.path.realpath(path)).parent
     register_file = definition.call.territory.register_file
     data = read_confined(folder.parent, register_file, MAX_TEXT_FILE * 8, base=folder)
@@ -55,7 +59,7 @@ def load_programme(path: Path) -> ProgrammeBundle:
         except OSError as exc:
             raise InvalidInput(f"Programme {path.name} refusé : templates_dir illisible ({os_reason(exc)}).") from None
     return ProgrammeBundle(definition=definition, source=path.name, register_name=register_name,
-                           register_csv=register_csv, templates=templates)
+                           register_csv=register_csv, templates=templates, warnings=warnings)
 
 
 def _inside(folder: Path, relative: str) -> Path | None:

@@ -127,7 +127,8 @@ def print_status(console: Console, status: Status) -> None:
             table.add_row(escape(p.pilot), label(p.status), f"{p.elapsed_percent} %",
                           f"{p.phases_done}/{p.phases_total}", f"{p.milestones_reached}/{p.milestones_total}",
                           f"{p.sessions_held}/{p.sessions_total}{attendance}",
-                          f"{p.tasks_on_time} / {p.tasks_late} / {p.tasks_overdue} (sur {p.tasks_total})")
+                          f"{p.deliverables_on_time} / {p.deliverables_late} / {p.deliverables_overdue} "
+                          f"(sur {p.deliverables_total})")
         console.print(table)
     if status.steps:
         console.print("\n[bold]Prochaines étapes[/]")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import deliverables as rules
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.deliverables import PENDING, deliverables_of, due_date_requests, files_of, find_deliverable
 from models.pilots import pilots
 from models.read.deliverables import state_of
@@ -40,25 +40,27 @@ class PilotBlock:
     charter: CharterView
 
 
-def _line(ctx: Ctx, pilot: Pilot, task: Deliverable, waiting: set[int], now: datetime) -> DeliverableLine:
-    requested = task.id in waiting
-    pending = task.delivered_at is None and task.accepted_at is None  # handed in again: nothing changes
-    return DeliverableLine(task, state_of(task, now), requested, tuple(files_of(ctx, task)),
-                           pending and bool(rules.may_hand_in(ctx, task, now)),
-                           bool(rules.may_request_due_date(ctx, task, now)),
-                           f"remise:{task.id}", f"report:{task.id}")
+def _line(ctx: ProgrammeContext, pilot: Pilot, deliverable: Deliverable, waiting: set[int],
+          now: datetime) -> DeliverableLine:
+    requested = deliverable.id in waiting
+    pending = deliverable.delivered_at is None and deliverable.accepted_at is None  # handed in again: nothing changes
+    return DeliverableLine(deliverable, state_of(deliverable, now), requested, tuple(files_of(ctx, deliverable)),
+                           pending and bool(rules.may_hand_in(ctx, deliverable, now)),
+                           bool(rules.may_request_due_date(ctx, deliverable, now)),
+                           f"remise:{deliverable.id}", f"report:{deliverable.id}")
 
 
-def consultancy_screen(ctx: Ctx, siren: str | None, now: datetime) -> tuple[PilotBlock, ...]:
+def consultancy_screen(ctx: ProgrammeContext, siren: str | None, now: datetime) -> tuple[PilotBlock, ...]:
     """The consultancy's page at `now`: one pilot's (SIREN `siren`), or every pilot's."""
     chosen = [pilot_of(ctx, siren)] if siren else pilots(ctx)
     waiting = {r.deliverable_id for r in due_date_requests(ctx, PENDING)}
     return tuple(PilotBlock(pilot, siren_of(ctx, pilot),
-                            tuple(_line(ctx, pilot, task, waiting, now) for task in deliverables_of(ctx, pilot)),
+                            tuple(_line(ctx, pilot, deliverable, waiting, now) for deliverable in deliverables_of(ctx,
+                                                                                                                  pilot)),
                             charter_view(ctx, pilot, CharterParty.CONSULTANCY, now))
                  for pilot in chosen)
 
 
-def deliverable_of(ctx: Ctx, siren: str, key: str) -> Deliverable:
+def deliverable_of(ctx: ProgrammeContext, siren: str, key: str) -> Deliverable:
     """The deliverable `key` of the pilot `siren`; NotFound or Refused (not yet planned) otherwise."""
     return find_deliverable(ctx, pilot_of(ctx, siren), key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.deliverables import deliverables_of
 from models.history import History
 from models.pilots import find_pilot, pilots
@@ -25,24 +25,25 @@ class DeliverableView:
     state: str
 
 
-def state_of(task: Deliverable, as_of: datetime) -> str:
+def state_of(deliverable: Deliverable, as_of: datetime) -> str:
     """accepté, remis (en relecture), à reprendre, en retard or à venir, at `as_of` (facts recorded
     after `as_of` are ignored)."""
-    late = task.delivered_at is not None and task.delivered_at > task.due_at
-    if task.accepted_at is not None and task.accepted_at <= as_of:
+    late = deliverable.delivered_at is not None and deliverable.delivered_at > deliverable.due_at
+    if deliverable.accepted_at is not None and deliverable.accepted_at <= as_of:
         return "accepté" + (" (remis en retard)" if late else "")
-    if task.delivered_at is not None and task.delivered_at <= as_of:
+    if deliverable.delivered_at is not None and deliverable.delivered_at <= as_of:
         return ("remis en retard" if late else "remis") + ", en relecture"
-    if task.returned_at is not None and task.returned_at <= as_of:
-        return "à reprendre" + (", en retard" if as_of >= task.due_at else "")
-    return "en retard" if as_of >= task.due_at else "à venir"
+    if deliverable.returned_at is not None and deliverable.returned_at <= as_of:
+        return "à reprendre" + (", en retard" if as_of >= deliverable.due_at else "")
+    return "en retard" if as_of >= deliverable.due_at else "à venir"
 
 
-def _delivered(task: Deliverable, as_of: datetime) -> datetime | None:
-    return task.delivered_at if task.delivered_at is not None and task.delivered_at <= as_of else None
+def _delivered(deliverable: Deliverable, as_of: datetime) -> datetime | None:
+    delivered = deliverable.delivered_at
+    return delivered if delivered is not None and delivered <= as_of else None
 
 
-def deliverable_rows(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[DeliverableView]:
+def deliverable_rows(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = None) -> list[DeliverableView]:
     """Every deliverable of the consultancy's pilots launched by `as_of`, by due date, with its due
     date, hand-in and state as they stood at `as_of` (`models.history`: later postponements and
     returns undone, later facts ignored)."""

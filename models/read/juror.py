@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models import jury as rules
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import NotFound
 from models.forms import ApplicationForm, form_of
 from models.jury import conflicts, missing_scores, not_applicable, submitted_at
@@ -68,7 +68,7 @@ class Attachment:
     filename: str
 
 
-def juror_of(ctx: Ctx, bearer: Bearer) -> str:
+def juror_of(ctx: ProgrammeContext, bearer: Bearer) -> str:
     """The juror holding the link; LinkForbidden once they are no longer on the jury."""
     for member in ctx.definition.jury.members:
         if member.email.lower() == bearer.email:
@@ -82,7 +82,7 @@ def decision_by(application: Application, now: datetime) -> str | None:
     return application.status if decided and application.status in DECIDED else None
 
 
-def _files(ctx: Ctx, application: Application) -> tuple[ApplicationFile, ...]:
+def _files(ctx: ProgrammeContext, application: Application) -> tuple[ApplicationFile, ...]:
     version = ctx.session.exec(select(ApplicationVersion).where(
         ApplicationVersion.application_id == application.id,
         ApplicationVersion.version == application.version)).one()
@@ -90,13 +90,13 @@ def _files(ctx: Ctx, application: Application) -> tuple[ApplicationFile, ...]:
                                   .order_by(col(ApplicationFile.id))).all())
 
 
-def scorable(ctx: Ctx) -> list[Application]:
+def scorable(ctx: ProgrammeContext) -> list[Application]:
     """The applications a sheet scores: the admissible ones."""
     return list(ctx.session.exec(select(Application).where(
         Application.programme_id == ctx.programme_id, Application.status == ApplicationStatus.ADMISSIBLE)).all())
 
 
-def juror_screen(ctx: Ctx, juror: str, now: datetime) -> JurorScreen:
+def juror_screen(ctx: ProgrammeContext, juror: str, now: datetime) -> JurorScreen:
     """The sheet of `juror` at `now`."""
     jury = ctx.definition.jury
     conflicted = {c.application_id for c in conflicts(ctx, juror)}
@@ -121,7 +121,7 @@ def juror_screen(ctx: Ctx, juror: str, now: datetime) -> JurorScreen:
     return JurorScreen(juror, jury, lines, submitted, bool(rules.may_score(ctx, juror, now)), selected)
 
 
-def juror_attachment(ctx: Ctx, file_id: int) -> Attachment:
+def juror_attachment(ctx: ProgrammeContext, file_id: int) -> Attachment:
     """An attachment of an admissible application of the programme; NotFound otherwise."""
     row = ctx.session.get(ApplicationFile, file_id)
     version = ctx.session.get(ApplicationVersion, row.version_id) if row else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.deliverables import PENDING, due_date_requests
 from models.errors import NotFound
 from models.read.pilot import CharterView, charter_view
@@ -37,23 +37,23 @@ class OverviewScreen:
     requests: tuple[RequestLine, ...]
 
 
-def overview_screen(ctx: Ctx, pilot: Pilot, now: datetime) -> OverviewScreen:
+def overview_screen(ctx: ProgrammeContext, pilot: Pilot, now: datetime) -> OverviewScreen:
     """The Cerdd's page for `pilot` at `now`."""
     lines = []
     for request in due_date_requests(ctx):
-        task = ctx.session.get(Deliverable, request.deliverable_id)
-        owner = ctx.session.get(Pilot, task.pilot_id) if task else None
+        deliverable = ctx.session.get(Deliverable, request.deliverable_id)
+        owner = ctx.session.get(Pilot, deliverable.pilot_id) if deliverable else None
         own = owner is not None and owner.id == pilot.id
-        lines.append(RequestLine(request, task, owner, own, own and request.status == PENDING,
+        lines.append(RequestLine(request, deliverable, owner, own, own and request.status == PENDING,
                                  f"decision:{request.id}"))
     return OverviewScreen(pilot, charter_view(ctx, pilot, CharterParty.ORGANISER, now),
                           tuple(pilot_rows(ctx.session, now, ctx.programme.slug)), tuple(lines))
 
 
-def request_of(ctx: Ctx, pilot: Pilot, number: int) -> DueDateRequest:
+def request_of(ctx: ProgrammeContext, pilot: Pilot, number: int) -> DueDateRequest:
     """The due-date request `number` about one of the pilot's deliverables; NotFound otherwise."""
     found = ctx.session.get(DueDateRequest, number)
-    task = ctx.session.get(Deliverable, found.deliverable_id) if found else None
-    if found is None or task is None or task.pilot_id != pilot.id:
+    deliverable = ctx.session.get(Deliverable, found.deliverable_id) if found else None
+    if found is None or deliverable is None or deliverable.pilot_id != pilot.id:
         raise NotFound("Cette demande de report n'existe pas pour ce territoire.")
     return found

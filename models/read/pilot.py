@@ -8,7 +8,7 @@ from datetime import datetime
 
 from models import charter as rules
 from models.charter import charter_sha256, charter_text, party_label, sign_by, signatures
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.errors import NotFound
 from models.pilots import Withdrawal, pilots, withdrawal_of
 from models.tables import Application, CharterSignature, Pilot, ProgrammeMode
@@ -40,20 +40,20 @@ class CharterView:
     """The name of the signing form (its one-time token is the portal's)."""
 
 
-def banner(ctx: Ctx) -> Banner:
+def banner(ctx: ProgrammeContext) -> Banner:
     """The banner of a page on this programme."""
     replayed = ctx.programme.mode == ProgrammeMode.REPLAY
     return Banner(ctx.programme.title, ctx.programme.last_tick_at if replayed else None)
 
 
-def siren_of(ctx: Ctx, pilot: Pilot) -> str:
+def siren_of(ctx: ProgrammeContext, pilot: Pilot) -> str:
     """The SIREN of the pilot's lead, which its pages' addresses carry."""
     application = ctx.session.get(Application, pilot.application_id)
     assert application is not None
     return application.lead_siren
 
 
-def pilot_of(ctx: Ctx, siren: str) -> Pilot:
+def pilot_of(ctx: ProgrammeContext, siren: str) -> Pilot:
     """The pilot a page's address names by its SIREN; NotFound otherwise."""
     found = [p for p in pilots(ctx) if siren_of(ctx, p) == siren]
     if not found:
@@ -61,7 +61,7 @@ def pilot_of(ctx: Ctx, siren: str) -> Pilot:
     return found[0]
 
 
-def charter_view(ctx: Ctx, pilot: Pilot, party: str, now: datetime) -> CharterView:
+def charter_view(ctx: ProgrammeContext, pilot: Pilot, party: str, now: datetime) -> CharterView:
     """The pilot's charter as `party` sees it at `now`."""
     signed = signatures(ctx, pilot)
     charter = ctx.definition.accompaniment.charter

@@ -20,7 +20,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from models.accompaniment import Progress
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.history import History
 from models.notices import LABELS as NOTICE_LABELS
 from models.notices import NoticeKind
@@ -145,7 +145,7 @@ class Funnel:
     inadmissible_reasons: Counter[str]
 
 
-def applications_at(session: Session, ctx: Ctx, as_of: datetime) -> list[ApplicationFact]:
+def applications_at(session: Session, ctx: ProgrammeContext, as_of: datetime) -> list[ApplicationFact]:
     """Every application submitted by `as_of`, with its version and decision at that instant."""
     rows = session.exec(select(Application).where(Application.programme_id == ctx.programme_id,
                                                   Application.first_submitted_at <= as_of)
@@ -186,7 +186,7 @@ def _reason(entry: AuditEntry) -> str:
     return str(motif) if motif else entry.summary.split(" : ", 1)[-1]
 
 
-def refused_at_door(session: Session, ctx: Ctx, as_of: datetime) -> list[RefusedAtDoor]:
+def refused_at_door(session: Session, ctx: ProgrammeContext, as_of: datetime) -> list[RefusedAtDoor]:
     rows = session.exec(select(AuditEntry).where(
         AuditEntry.programme_id == ctx.programme_id, AuditEntry.action == "candidature.refusee",
         AuditEntry.at <= as_of).order_by(col(AuditEntry.at))).all()
@@ -267,7 +267,7 @@ class JuryView:
     lines: list[JuryLine] = field(default_factory=list)
 
 
-def scores_at(session: Session, ctx: Ctx, as_of: datetime,
+def scores_at(session: Session, ctx: ProgrammeContext, as_of: datetime,
               applications: list[ApplicationFact]) -> list[ScoreFact]:
     jury = ctx.definition.jury
     criteria = {c.key: c for c in jury.criteria}
@@ -286,7 +286,7 @@ def scores_at(session: Session, ctx: Ctx, as_of: datetime,
                       s.recorded_at) for s in rows]
 
 
-def jury_view(ctx: Ctx, as_of: datetime, applications: list[ApplicationFact],
+def jury_view(ctx: ProgrammeContext, as_of: datetime, applications: list[ApplicationFact],
               scores: list[ScoreFact]) -> JuryView:
     """Per-criterion and per-juror scores, n/a, divergences, weighted means and near-ties."""
     jury = ctx.definition.jury
@@ -432,7 +432,7 @@ class PilotView:
         return item_label(self.status)
 
 
-def pilot_views(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[PilotView]:
+def pilot_views(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = None) -> list[PilotView]:
     """Each pilot selected by `as_of` (or only `pilot_ref`: SIREN, receipt number or name)."""
     session = ctx.session
     past = History(session, ctx.programme_id, as_of)  # later moves, cancellations, postponements undone
@@ -522,10 +522,10 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
         sessions_held=sum(1 for s in sessions if s.state == ItemState.HELD), sessions_total=len(sessions),
         attendance_present=sum(s.present for s in sessions),
         attendance_recorded=sum(s.present + s.absent for s in sessions),
-        tasks_on_time=sum(1 for d in deliverables if d.state == ItemState.DELIVERED),
-        tasks_late=sum(1 for d in deliverables if d.state == ItemState.DELIVERED_LATE),
-        tasks_overdue=sum(1 for d in deliverables if d.state == ItemState.LATE),
-        tasks_total=len(deliverables),
+        deliverables_on_time=sum(1 for d in deliverables if d.state == ItemState.DELIVERED),
+        deliverables_late=sum(1 for d in deliverables if d.state == ItemState.DELIVERED_LATE),
+        deliverables_overdue=sum(1 for d in deliverables if d.state == ItemState.LATE),
+        deliverables_total=len(deliverables),
     )
     return PilotView(id=pilot.id or 0, name=pilot.name, siren=application.lead_siren,
                      receipt=application.receipt_number, rank=pilot.rank, status=status,
@@ -547,7 +547,7 @@ class AttendanceFact:
     recorded_at: datetime
 
 
-def attendance_at(ctx: Ctx, as_of: datetime, views: list[PilotView]) -> list[AttendanceFact]:
+def attendance_at(ctx: ProgrammeContext, as_of: datetime, views: list[PilotView]) -> list[AttendanceFact]:
     facts = []
     for view in views:
         rows = ctx.session.exec(select(TrainingSession, Attendance)
@@ -591,7 +591,7 @@ def notice_label(kind: str) -> str:
         return kind
 
 
-def notices_at(session: Session, ctx: Ctx, as_of: datetime) -> list[NoticeFact]:
+def notices_at(session: Session, ctx: ProgrammeContext, as_of: datetime) -> list[NoticeFact]:
     """Notices queued by `as_of`, with their status at that instant (sent, waiting or given up)."""
     rows = session.exec(select(Notice).where(Notice.programme_id == ctx.programme_id, Notice.created_at <= as_of)
                         .order_by(col(Notice.created_at), col(Notice.id))).all()
@@ -606,7 +606,7 @@ def notices_at(session: Session, ctx: Ctx, as_of: datetime) -> list[NoticeFact]:
     return facts
 
 
-def audit_at(session: Session, ctx: Ctx, as_of: datetime) -> list[AuditEntry]:
+def audit_at(session: Session, ctx: ProgrammeContext, as_of: datetime) -> list[AuditEntry]:
     return list(session.exec(select(AuditEntry).where(AuditEntry.programme_id == ctx.programme_id,
                                                       AuditEntry.at <= as_of)
                              .order_by(col(AuditEntry.at), col(AuditEntry.id))).all())
@@ -657,7 +657,7 @@ class ReportData:
         return [n for n in self.notices if n.status == NoticeStatus.PENDING]
 
 
-def report_data(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> ReportData:
+def report_data(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = None) -> ReportData:
     """Everything the HTML report shows, true at `as_of`."""
     session = ctx.session
     if pilot_ref:

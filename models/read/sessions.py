@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.history import History
 from models.pilots import find_pilot, pilots
 from models.tables import SessionStatus, label
@@ -26,7 +26,7 @@ class SessionView:
     sequence: int
 
 
-def session_rows(ctx: Ctx, as_of: datetime, pilot_ref: str | None = None) -> list[SessionView]:
+def session_rows(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = None) -> list[SessionView]:
     """Every session of the pilots (or of one), by date, with its date, place and state as they stood
     at `as_of` (`models.history`: later moves and cancellations undone)."""
     chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref else pilots(ctx)

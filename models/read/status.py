@@ -125,6 +125,6 @@ def pilot_rows(session: Session, as_of: datetime, slug: str | None = None) -> li
             "Durée écoulée": f"{figures.elapsed_percent} %",
             "Jalons atteints": f"{figures.milestones_reached}/{figures.milestones_total}",
             "Sessions tenues": f"{figures.sessions_held}/{figures.sessions_total}",
-            "Livrables non remis en retard": str(figures.tasks_overdue),
+            "Livrables non remis en retard": str(figures.deliverables_overdue),
         })
     return rows

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from models.accompaniment import status_at
 from models.charter import party_of, sign_by, signatures
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.tables import Deliverable, Pilot, PilotStatus, SessionStatus, TrainingSession
 
 
@@ -25,12 +25,12 @@ class Step:
     late: bool = False
 
 
-def next_steps(ctx: Ctx, pilot: Pilot, as_of: datetime) -> list[Step]:
+def next_steps(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime) -> list[Step]:
     """Missing charter signatures, the next session, and deliverables due next or overdue."""
     return next_steps_of(ctx, [pilot], as_of)
 
 
-def next_steps_of(ctx: Ctx, chosen: list[Pilot], as_of: datetime) -> list[Step]:
+def next_steps_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -> list[Step]:
     """`next_steps` of every pilot of `chosen`, sorted by instant: the active pilots' sessions
     and deliverables come from two queries whatever their number."""
     own: dict[int, list[Step]] = defaultdict(list)
@@ -50,26 +50,27 @@ def next_steps_of(ctx: Ctx, chosen: list[Pilot], as_of: datetime) -> list[Step]:
             active.append(pilot)
     ids = [p.id for p in active]
     coming: dict[int, list[TrainingSession]] = defaultdict(list)
-    tasks: dict[int, list[Deliverable]] = defaultdict(list)
+    deliverables: dict[int, list[Deliverable]] = defaultdict(list)
     if ids:
         for item in ctx.session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids))):
             if item.starts_at > as_of and item.status != SessionStatus.CANCELLED:
                 coming[item.pilot_id].append(item)
-        for task in ctx.session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))
+        for deliverable in ctx.session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))
                                      .order_by(col(Deliverable.id))):
-            if not (task.delivered_at and task.delivered_at <= as_of):
-                tasks[task.pilot_id].append(task)
+            if not (deliverable.delivered_at and deliverable.delivered_at <= as_of):
+                deliverables[deliverable.pilot_id].append(deliverable)
     for pilot in active:
         key = pilot.id or 0
         steps = own[key]
         if coming[key]:
             item = min(coming[key], key=lambda s: s.starts_at)
             steps.append(Step(pilot.name, item.starts_at, f"session « {item.title} »"))
-        steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »", True) for t in tasks[key] if t.due_at <= as_of]
-        ahead = [t for t in tasks[key] if t.due_at > as_of]
+        steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »",
+                       True) for t in deliverables[key] if t.due_at <= as_of]
+        ahead = [t for t in deliverables[key] if t.due_at > as_of]
         if ahead:
-            task = min(ahead, key=lambda t: t.due_at)
-            steps.append(Step(pilot.name, task.due_at, f"livrable « {task.title} »"))
+            deliverable = min(ahead, key=lambda t: t.due_at)
+            steps.append(Step(pilot.name, deliverable.due_at, f"livrable « {deliverable.title} »"))
     # Each pilot's steps sorted, pilots in their order, then all by instant (stable: ties keep it).
     return sorted((step for pilot in chosen for step in sorted(own[pilot.id or 0], key=lambda s: s.when)),
                   key=lambda step: step.when)

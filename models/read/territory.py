@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models import training
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.invitations import DOMAIN, PRODID, session_event
 from models.read.pilot import CharterView, charter_view
 from models.read.report_data import PilotView, pilot_views
@@ -43,7 +43,7 @@ class TerritoryScreen:
     sessions: tuple[SessionLine, ...]
 
 
-def _attendance(ctx: Ctx, session_ids: list[int], now: datetime) -> dict[int, list[Attendance]]:
+def _attendance(ctx: ProgrammeContext, session_ids: list[int], now: datetime) -> dict[int, list[Attendance]]:
     found: dict[int, list[Attendance]] = {}
     for row in ctx.session.exec(select(Attendance).where(col(Attendance.session_id).in_(session_ids),
                                                          col(Attendance.recorded_at) <= now)
@@ -52,7 +52,7 @@ def _attendance(ctx: Ctx, session_ids: list[int], now: datetime) -> dict[int, li
     return found
 
 
-def territory_screen(ctx: Ctx, pilot: Pilot, siren: str, now: datetime) -> TerritoryScreen:
+def territory_screen(ctx: ProgrammeContext, pilot: Pilot, siren: str, now: datetime) -> TerritoryScreen:
     """The territory's page for `pilot` (SIREN `siren`) at `now`."""
     view = pilot_views(ctx, now, siren)[0]
     answers = answers_of(ctx, pilot)
@@ -64,7 +64,7 @@ def territory_screen(ctx: Ctx, pilot: Pilot, siren: str, now: datetime) -> Terri
                            charter_view(ctx, pilot, CharterParty.TERRITORY, now), lines)
 
 
-def session_calendar(ctx: Ctx, pilot: Pilot, key: str, stamp: datetime) -> bytes:
+def session_calendar(ctx: ProgrammeContext, pilot: Pilot, key: str, stamp: datetime) -> bytes:
     """One session of the pilot as an iCalendar file to add to one's calendar (METHOD:PUBLISH)."""
     from icalendar import Calendar  # ~25 ms to import: only where a calendar is written
 

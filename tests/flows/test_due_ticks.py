@@ -55,15 +55,18 @@ def _facts(url: str, instant: datetime, done: set[str]) -> None:
             ctx = ctx_of(session)
             if what == "deliver":
                 for index in range(5):
-                    task = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(index)), "methode")
-                    deliverables.deliver(ctx, task, at=at, by="prestataire")
+                    deliverable = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(index)),
+                                                                "methode")
+                    deliverables.deliver(ctx, deliverable, at=at, by="prestataire")
             elif what == "accept":
                 for index in range(3):
-                    task = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(index)), "methode")
-                    deliverables.accept(ctx, task, at=at)
+                    deliverable = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(index)),
+                                                                "methode")
+                    deliverables.accept(ctx, deliverable, at=at)
             elif what == "postpone":
-                task = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(1)), "diagnostic")
-                deliverables.postpone(ctx, task, to=parse_instant("2015-09-15T18:00"), reason="Entretiens décalés",
+                deliverable = deliverables.find_deliverable(ctx, pilots.find_pilot(ctx, epci_siren(1)), "diagnostic")
+                deliverables.postpone(ctx, deliverable, to=parse_instant("2015-09-15T18:00"),
+                                      reason="Entretiens décalés",
                                       at=at)
             elif what == "attend":
                 item = training.find_session(ctx, pilots.find_pilot(ctx, epci_siren(0)), "formation-1")
@@ -106,7 +109,7 @@ def test_a_year_of_20_pilots_sends_the_same_notices_as_ticking_every_stage(
         dispose_engines()
     reference, due_only = results[True], results[False]
     assert len(reference[0]) > 20 * PILOTS  # a real year: invitations, reminders, phases, milestones
-    assert {kind for kind, *_ in reference[0]} >= {"invitation_session", "rappel_tache", "debut_phase",
+    assert {kind for kind, *_ in reference[0]} >= {"invitation_session", "rappel_livrable", "debut_phase",
                                                    "jalon_en_retard", "bilan_cloture"}
     assert due_only[0] == reference[0]
     assert due_only[1] == reference[1]

@@ -23,7 +23,7 @@ from transitions.runtime import run_tick
 pytestmark = pytest.mark.prefect
 
 REMINDERS = {"rappel_date_limite", "rappel_jury", "relance_charte", "invitation_session", "rappel_session",
-             "rappel_tache", "tache_en_retard"}
+             "rappel_livrable", "livrable_en_retard"}
 
 
 @pytest.fixture(scope="module")

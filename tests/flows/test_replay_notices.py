@@ -66,7 +66,7 @@ def test_no_notice_of_any_kind_leaves_on_a_weekend_a_holiday_or_after_hours(
              and not (_working(paris(n.sent_at).date()) and time(8) <= paris(n.sent_at).time() < time(18))]
     assert wrong == []
     kinds = {n.kind for n in sent}
-    assert {"debut_phase", "jalon_atteint", "rappel_session", "rappel_tache"} <= kinds
+    assert {"debut_phase", "jalon_atteint", "rappel_session", "rappel_livrable"} <= kinds
 
 
 def test_every_header_of_every_message_reads_back_as_rendered(replay: tuple[list[Notice], Path]) -> None:

@@ -123,7 +123,7 @@ def test_sessions_are_announced_then_recalled_and_progress_is_counted(loaded: st
         state = progress(ctx, pilot, at("2015-09-15T09:00"))
     assert (state.sessions_held, state.attendance_percent) == (1, 50)
     # The method was due Monday 3 August at 18:00 (1 August is a Saturday); the diagnostic on 1 September.
-    assert (state.tasks_on_time, state.tasks_late, state.tasks_overdue) == (1, 0, 1)
+    assert (state.deliverables_on_time, state.deliverables_late, state.deliverables_overdue) == (1, 0, 1)
     assert state.current_phase == "Développer une culture partagée"
 
 

@@ -67,9 +67,9 @@ def test_a_deliverable_list_shows_the_due_date_and_hand_in_of_its_instant(loaded
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, ARRAS)
-        task = deliverables.find_deliverable(ctx, arras, "diagnostic")
-        planned = task.due_at
-        deliverables.postpone(ctx, task, to=at("2015-09-15T18:00"), reason="Entretiens d'été décalés",
+        deliverable = deliverables.find_deliverable(ctx, arras, "diagnostic")
+        planned = deliverable.due_at
+        deliverables.postpone(ctx, deliverable, to=at("2015-09-15T18:00"), reason="Entretiens d'été décalés",
                               at=at("2015-08-10T10:00"))
         method = deliverables.find_deliverable(ctx, arras, "methode")
         first_due = method.due_at

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from flows.plain import run_one_stage
 from models import charter, deliverables, jury, pilots, training
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.db import session_scope
 from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Verdict
 from models.stages import StageName
@@ -44,14 +44,14 @@ def same(verdict: Verdict, act: Callable[[], object]) -> None:
     assert (type(error), error.message) == (verdict.refusal, verdict.reason)
 
 
-def _admissible(ctx: Ctx) -> Application:
+def _admissible(ctx: ProgrammeContext) -> Application:
     found = ctx.session.exec(select(Application).where(Application.status == ApplicationStatus.ADMISSIBLE)
                              .order_by(col(Application.id))).first()
     assert found is not None
     return found
 
 
-def _cerdd_scores(ctx: Ctx) -> list[jury.ScoreInput]:
+def _cerdd_scores(ctx: ProgrammeContext) -> list[jury.ScoreInput]:
     application = _admissible(ctx)
     return [jury.ScoreInput(application, criterion.key, 3) for criterion in ctx.definition.jury.criteria]
 
@@ -176,7 +176,7 @@ def _start_arras(url: str) -> None:
     run_one_stage(StageName.KICKOFF, KICKOFF)
 
 
-def _arras(session: Session) -> tuple[Ctx, Pilot]:
+def _arras(session: Session) -> tuple[ProgrammeContext, Pilot]:
     ctx = ctx_of(session)
     return ctx, pilots.find_pilot(ctx, ARRAS)
 
@@ -211,7 +211,7 @@ def test_may_hand_in_answers_as_the_hand_in_does(selected: str, monkeypatch: pyt
         same(early, lambda: deliverables.deliver(ctx, method, at=KICKOFF - timedelta(days=1), by="prestataire"))
         same(early, lambda: deliverables.hand_in_file(ctx, method, filename="methode.pdf", data=PDF,
                                                       at=KICKOFF - timedelta(days=1), by="prestataire"))
-        monkeypatch.setattr(deliverables, "may_hand_in", lambda ctx, task, at: NO)
+        monkeypatch.setattr(deliverables, "may_hand_in", lambda ctx, deliverable, at: NO)
         same(NO, lambda: deliverables.deliver(ctx, method, at=KICKOFF + timedelta(days=1), by="prestataire"))
         same(NO, lambda: deliverables.hand_in_file(ctx, method, filename="methode.pdf", data=PDF,
                                                    at=KICKOFF + timedelta(days=1), by="prestataire"))
@@ -236,6 +236,6 @@ def test_may_request_due_date_answers_as_the_request_does(selected: str, monkeyp
         same(handed_in, lambda: deliverables.request_due_date(ctx, method, to=later, reason="Encore", at=asked))
         diagnosis = deliverables.find_deliverable(ctx, arras, "diagnostic")
         assert deliverables.may_request_due_date(ctx, diagnosis, asked)
-        monkeypatch.setattr(deliverables, "may_request_due_date", lambda ctx, task, at: NO)
+        monkeypatch.setattr(deliverables, "may_request_due_date", lambda ctx, deliverable, at: NO)
         same(NO, lambda: deliverables.request_due_date(ctx, diagnosis, to=diagnosis.due_at + timedelta(days=7),
                                                        reason="Entretiens décalés", at=asked))

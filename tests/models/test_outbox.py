@@ -40,7 +40,7 @@ def test_a_key_another_transaction_queues_meanwhile_is_left_out_and_the_transact
 
 
 def test_notices_read_ahead_are_queued_once_and_ask_the_outbox_nothing_more(loaded: str) -> None:
-    """`Ctx.prefetch` reads which of many notices are queued in one query; the `notify` calls that
+    """`ProgrammeContext.prefetch` reads which of many notices are queued in one query; the `notify` calls that
     follow make no query of their own, queue only what is new, and a second pass queues nothing."""
     from sqlalchemy import event
 

@@ -190,11 +190,11 @@ def test_milestones_are_reached_from_facts_late_ones_escalated_once(loaded: str)
         item = training.find_session(ctx, arras, "formation-1")
         training.record_attendance(ctx, item, person="A", organisation="CU", present=True, at=at("2015-08-03T13:30"))
         for key in ("methode", "diagnostic"):
-            task = deliverables.find_deliverable(ctx, arras, key)
-            deliverables.deliver(ctx, task, at=at("2015-09-08T10:00"), by="prestataire")
+            deliverable = deliverables.find_deliverable(ctx, arras, key)
+            deliverables.deliver(ctx, deliverable, at=at("2015-09-08T10:00"), by="prestataire")
             with pytest.raises(Refused, match="remis que le"):
-                deliverables.accept(ctx, task, at=at("2015-09-08T09:00"))
-            deliverables.accept(ctx, task, at=at("2015-09-09T10:00"))
+                deliverables.accept(ctx, deliverable, at=at("2015-09-08T09:00"))
+            deliverables.accept(ctx, deliverable, at=at("2015-09-09T10:00"))
     _tick("2015-09-09T10:00")
     reached = [n for n in _notices(loaded, "jalon_atteint") if "Arras" in n.subject]
     assert reached and all("(en retard)" in n.subject for n in reached)
@@ -205,8 +205,8 @@ def test_milestones_are_reached_from_facts_late_ones_escalated_once(loaded: str)
         arras = pilots.find_pilot(ctx, ARRAS)
         before, after = progress(ctx, arras, at("2015-09-05T09:00")), progress(ctx, arras, at("2015-09-10T09:00"))
         # A session counts as held once its attendance is recorded, not when its date passes.
-        assert (before.milestones_reached, before.sessions_held, before.tasks_overdue) == (0, 1, 2)
-        assert (after.milestones_reached, after.sessions_held, after.tasks_late) == (1, 1, 2)
+        assert (before.milestones_reached, before.sessions_held, before.deliverables_overdue) == (0, 1, 2)
+        assert (after.milestones_reached, after.sessions_held, after.deliverables_late) == (1, 1, 2)
         lens = progress(ctx, pilots.find_pilot(ctx, LENS), at("2015-09-10T09:00"))
         assert (lens.sessions_held, lens.milestones_reached) == (0, 0)  # its formation 1 has no attendance
     assert len([n for n in _notices(loaded, "jalon_en_retard") if "Arras" in n.subject]) == 1
@@ -281,10 +281,10 @@ def test_deliverables_are_reviewed_and_their_due_dates_change_only_with_a_reason
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, ARRAS)
-        task = deliverables.find_deliverable(ctx, arras, "diagnostic")
+        deliverable = deliverables.find_deliverable(ctx, arras, "diagnostic")
         with pytest.raises(InvalidInput, match="motif est obligatoire"):
-            deliverables.postpone(ctx, task, to=at("2015-09-15T18:00"), reason="", at=at("2015-08-10T10:00"))
-        assert deliverables.postpone(ctx, task, to=at("2015-09-15T18:00"), reason="Entretiens d'été décalés",
+            deliverables.postpone(ctx, deliverable, to=at("2015-09-15T18:00"), reason="", at=at("2015-08-10T10:00"))
+        assert deliverables.postpone(ctx, deliverable, to=at("2015-09-15T18:00"), reason="Entretiens d'été décalés",
                                      at=at("2015-08-10T10:00"))
         method = deliverables.find_deliverable(ctx, arras, "methode")
         deliverables.deliver(ctx, method, at=at("2015-07-30T16:00"), by="prestataire")
@@ -302,10 +302,10 @@ def test_deliverables_are_reviewed_and_their_due_dates_change_only_with_a_reason
     # Reminders follow the current due date and revision: 10 and 3 working days before 15 September.
     for instant in ("2015-08-18T09:00", "2015-09-01T09:00", "2015-09-02T09:00", "2015-09-10T09:00"):
         _tick(instant)
-    diagnostic = [n for n in _notices(loaded, "rappel_tache") + _notices(loaded, "tache_en_retard")
+    diagnostic = [n for n in _notices(loaded, "rappel_livrable") + _notices(loaded, "livrable_en_retard")
                   if "Diagnostic" in n.subject and "Arras" in n.subject and n.recipient_email == CONSULTANCY]
     assert [(n.kind, paris(n.created_at).date().isoformat(), n.dedup_key.split(":")[2]) for n in diagnostic] == [
-        ("rappel_tache", "2015-09-01", "1"), ("rappel_tache", "2015-09-10", "1")]
+        ("rappel_livrable", "2015-09-01", "1"), ("rappel_livrable", "2015-09-10", "1")]
     with session_scope(loaded) as session:
         from models.tables import AuditEntry
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from flows.plain import run_tick_plain
 from models import accompaniment, jury
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.db import session_scope
 from models.forms import form_of
 from models.notices import CONTEXT, NoticeKind, Recipient
@@ -29,7 +29,7 @@ from notifications.render import render_notice
 from tests.conftest import at, ctx_of, select_three_pilots
 
 
-def _sample(ctx: Ctx, session: Session, kind: NoticeKind) -> dict[str, Any]:
+def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[str, Any]:
     """A context for `kind` made of real rows of the replayed programme."""
     definition = ctx.definition
     application = session.exec(select(Application).order_by(Application.id)).first()  # type: ignore[arg-type]

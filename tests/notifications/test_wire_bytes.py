@@ -34,7 +34,7 @@ def _without_boundary(raw: bytes) -> bytes:
 
 def _message(body: str, html: str, calendar: str | None, attachments: tuple[Attachment, ...] = ()) -> Message:
     return Message(recipient=Recipient("epci@example.org", "Communauté « d'Arras »"), subject="Rappel : livrable dû",
-                   text=body, html=html, message_id="<n1.abc@transitions.cerdd.org>", kind="rappel_tache",
+                   text=body, html=html, message_id="<n1.abc@transitions.cerdd.org>", kind="rappel_livrable",
                    key="k1", created_at=datetime(2015, 9, 1, 7, tzinfo=UTC), stem="s", notices=(1,),
                    calendar=calendar, attachments=attachments)
 

@@ -31,8 +31,8 @@ def test_the_cerdd_decides_a_due_date_request_on_its_page(started: str, client_f
     assert done.status_code == 303, done.text
     with session_scope(started) as session:
         request, = session.exec(select(DueDateRequest)).all()
-        task = session.get(Deliverable, request.deliverable_id)
-        assert request.status == "accordee" and task is not None and task.due_at == at("2015-09-15T18:00")
+        deliverable = session.get(Deliverable, request.deliverable_id)
+        assert request.status == "accordee" and deliverable is not None and deliverable.due_at == at("2015-09-15T18:00")
     assert len(audits(started, "livrable.report_decide")) == 1 and len(notices(started, "livrable_reporte")) >= 1
     assert "accordée" in client.get(path).text
 
@@ -51,9 +51,9 @@ def test_a_request_waiting_when_its_deliverable_is_handed_in_is_closed(started: 
     assert done.status_code == 303, done.text
     with session_scope(started) as session:
         request, = session.exec(select(DueDateRequest)).all()
-        task = session.get(Deliverable, request.deliverable_id)
+        deliverable = session.get(Deliverable, request.deliverable_id)
         assert request.status == "sans_objet" and request.decided_at == at("2015-07-02T10:00")
-        assert task is not None and task.due_at != at("2015-09-15T18:00")
+        assert deliverable is not None and deliverable.due_at != at("2015-09-15T18:00")
     assert len(audits(started, "livrable.report_sans_objet")) == 1
     cerdd = client.get(path).text
     assert "/demande/" not in cerdd and "sans objet : livrable remis" in cerdd  # nothing left to grant

@@ -39,8 +39,9 @@ def test_the_consultancy_hands_in_a_file(started: str, client_for) -> None:  # n
     assert done.status_code == 303, done.text
     with session_scope(started) as session:
         stored, = session.exec(select(DeliverableFile)).all()
-        task = session.get(Deliverable, stored.deliverable_id)
-        assert task is not None and task.key == "methode" and task.delivered_at == at("2015-07-02T10:00")
+        deliverable = session.get(Deliverable, stored.deliverable_id)
+        assert deliverable is not None and deliverable.key == "methode"
+        assert deliverable.delivered_at == at("2015-07-02T10:00")
     assert (stored.sha256, stored.size, stored.media_type) == (hashlib.sha256(PDF).hexdigest(), len(PDF),
                                                                  "application/pdf")
     assert len(audits(started, "livrable.remis")) == 1 and len(audits(started, "livrable.fichier")) == 1

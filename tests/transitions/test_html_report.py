@@ -40,9 +40,9 @@ def expected_numbers(url: str, instant: str) -> dict[str, str]:
                    "refusees": len(refused), "pilotes": len(pilots), "avis-envoyes": len(sent)}
         for pilot in pilots:
             if pilot.kickoff_at and pilot.kickoff_at <= when:
-                tasks = session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id)).all()
-                handed = sum(1 for t in tasks if t.delivered_at and t.delivered_at <= when)
-                numbers[f"livrables-{pilot.id}"] = f"{handed}/{len(tasks)}"
+                deliverables = session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id)).all()
+                handed = sum(1 for t in deliverables if t.delivered_at and t.delivered_at <= when)
+                numbers[f"livrables-{pilot.id}"] = f"{handed}/{len(deliverables)}"
     return {k: str(v) for k, v in numbers.items()}
 
 

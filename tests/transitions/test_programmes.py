@@ -4,11 +4,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from models.errors import InvalidInput
 from models.programme import ProgrammeDefinition
 from notifications.render import render_notice
 from tests.conftest import PROGRAMME, at
+from transitions.cli import app
 from transitions.programmes import load_programme
 
 
@@ -165,3 +167,57 @@ def test_the_register_and_the_wording_live_in_the_database(tmp_path: Path, db_ur
 
     with session_scope(db_url) as session:
         assert {n.subject[:8] for n in session.exec(select(Notice))} == {"Ouvert :"}
+
+
+OLD_WORDS = (("\n  deliverables:\n", "\n  tasks:\n"), ("\n  deliverable:\n    before:", "\n  task:\n    before:"),
+             ("rappel_livrable, livrable_en_retard", "rappel_tache, tache_en_retard"))
+"""The 2015 programme written with the words of earlier versions (« task » for a deliverable)."""
+
+
+def _with_old_words(tmp_path: Path) -> Path:
+    path = _broken(tmp_path, *OLD_WORDS[0])
+    text = path.read_text(encoding="utf-8")
+    for new, old in OLD_WORDS[1:]:
+        assert new in text
+        text = text.replace(new, old)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_programme_file_with_the_old_words_loads_with_a_warning_in_french(tmp_path: Path) -> None:
+    bundle = load_programme(_with_old_words(tmp_path))
+    assert bundle.definition == load_definition(PROGRAMME)
+    assert list(bundle.warnings) == [
+        "Programme programme.yaml : la clé accompaniment.tasks est dépréciée : renommez-la "
+        "accompaniment.deliverables (l'ancien nom sera refusé par une version future).",
+        "Programme programme.yaml : la clé reminders.task est dépréciée : renommez-la reminders.deliverable "
+        "(l'ancien nom sera refusé par une version future).",
+        "Programme programme.yaml : reminders.digest : le type d'avis « rappel_tache » est déprécié, "
+        "renommez-le « rappel_livrable ».",
+        "Programme programme.yaml : reminders.digest : le type d'avis « tache_en_retard » est déprécié, "
+        "renommez-le « livrable_en_retard ».",
+    ]
+
+
+def test_today_s_words_load_without_a_warning() -> None:
+    assert load_programme(PROGRAMME).warnings == ()
+
+
+def test_a_programme_file_with_both_the_old_and_the_new_key_is_refused(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "\n  deliverables:\n", "\n  tasks: []\n  deliverables:\n")
+    with pytest.raises(InvalidInput) as error:
+        load_programme(path)
+    assert len(error.value.details) == 1
+    assert error.value.details[0].startswith("accompaniment (ligne ")
+    assert error.value.details[0].endswith(
+        "« tasks » et « deliverables » ne peuvent figurer ensemble : « tasks » est l'ancien nom de "
+        "« deliverables », gardez seulement « deliverables »")
+
+
+def test_transitions_init_shows_the_warning(tmp_path: Path, sqlite_url: str) -> None:
+    result = CliRunner().invoke(app, ["init", "--programme", str(_with_old_words(tmp_path))])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "Attention : Programme programme.yaml : la clé accompaniment.tasks est dépréciée" in output
+    assert output.count("Attention : ") == 4
+    assert "Programme « cerdd-2015 » chargé" in output

@@ -22,7 +22,7 @@ from models.text import visible
 from models.wording import os_reason
 
 if TYPE_CHECKING:
-    from models.context import Ctx
+    from models.context import ProgrammeContext
     from models.stages import StageName
 
 app = typer.Typer(help="Transitions : le dispositif du Cerdd, de l'appel à candidature à la fin des 12 mois.",
@@ -193,7 +193,7 @@ def changes_text(changed: dict[StageName, int], sent: int) -> str:
 
 
 @contextmanager
-def programme_ctx(programme: str | None) -> Iterator[Ctx]:
+def programme_ctx(programme: str | None) -> Iterator[ProgrammeContext]:
     """The programme (named, or the only one) in one transaction, the schema brought up to date first."""
     from flows.events import bookmark, publish_since
     from models.context import load_ctx

@@ -25,7 +25,7 @@ from transitions.cli.jury import jury_app
 from transitions.cli.pilots import PilotArgument
 
 if TYPE_CHECKING:
-    from models.context import Ctx
+    from models.context import ProgrammeContext
     from models.links import Bearer
 
 
@@ -40,7 +40,7 @@ def portal_secret() -> str:
         raise InvalidInput(f"{exc}.") from None
 
 
-def _holder(ctx: Ctx, bearer: Bearer) -> str:
+def _holder(ctx: ProgrammeContext, bearer: Bearer) -> str:
     """Who a link is for, in French: « le territoire CU d'Arras (SIREN 200033579) », « le prestataire
     (tous les pilotes) », « le juré Anne Martin (anne.martin@…) »."""
     from models import links, pilots
@@ -104,7 +104,7 @@ def link(
         out.print(withdrawn, highlight=False)
 
 
-def _withdrawal_note(ctx: Ctx, reference: str) -> str | None:
+def _withdrawal_note(ctx: ProgrammeContext, reference: str) -> str | None:
     """A warning when the pilot has withdrawn: its page says so and offers no action any more."""
     from models.clock import format_paris
     from models.pilots import find_pilot, withdrawal_of
@@ -190,9 +190,10 @@ def requests(programme: ProgrammeOption = None) -> None:
     with programme_ctx(programme) as ctx:
         rows = []
         for request in deliverables.due_date_requests(ctx):
-            task = ctx.session.get(Deliverable, request.deliverable_id)
-            pilot = ctx.session.get(Pilot, task.pilot_id) if task else None
-            rows.append(f"n° {request.id} · {pilot.name if pilot else '?'} · {task.key if task else '?'} · "
+            deliverable = ctx.session.get(Deliverable, request.deliverable_id)
+            pilot = ctx.session.get(Pilot, deliverable.pilot_id) if deliverable else None
+            rows.append(f"n° {request.id} · {pilot.name if pilot else '?'} · "
+                        f"{deliverable.key if deliverable else '?'} · "
                         f"au {paris_text(request.requested_due)} · {label(request.status)} · {request.reason}")
     if not rows:
         out.print("Aucune demande de nouvelle échéance.")

@@ -45,6 +45,8 @@ def init(
     settings = get_settings()
     path = programme or settings.programmes_dir / f"{settings.default_programme}.yaml"
     bundle = load_programme(path)
+    for line in bundle.warnings:
+        out.print(f"Attention : {line}", highlight=False, markup=False)
     when = instant(at)
     url = database()
     from sqlalchemy.exc import IntegrityError

@@ -4,7 +4,7 @@ line calls, every refusal a French page with its HTTP status.
 
 `create_app(database_url, secret, clock=…)`: `clock` gives the instant of every web action (tests
 living in 2015 inject theirs). By default links and forms are checked against the real time, and
-web actions happen at the programme's present (`Ctx.present`): the real time for a live
+web actions happen at the programme's present (`ProgrammeContext.present`): the real time for a live
 programme, the last tick for a replayed one (the 2015 demo's portal acts at the end of its
 replay, not in the year it is opened).
 

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from models import links
-from models.context import Ctx
+from models.context import ProgrammeContext
 from models.links import Bearer
 from models.read.pilot import pilot_of
 from models.tables import CharterParty
@@ -26,7 +26,7 @@ from transitions.portal.state import FORBIDDEN, Act, PilotVisit, Portal, Visit
 
 Rule = Callable[[Bearer, Mapping[str, Any]], bool]
 """Who may open a page: the bearer, given the path's parameters."""
-FormName = Callable[[Ctx], str]
+FormName = Callable[[ProgrammeContext], str]
 """How an action finds its form's name once its link is checked (it may name a row: 404 if none)."""
 
 RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]

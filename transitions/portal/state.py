@@ -15,7 +15,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from models import links
-from models.context import Ctx, load_ctx
+from models.context import ProgrammeContext, load_ctx
 from models.db import session_scope
 from models.links import Bearer
 from models.tables import Pilot
@@ -44,19 +44,19 @@ class Portal:
         """The instant links and forms are checked against (their expiry is real time)."""
         return self.clock().astimezone(UTC)
 
-    def present(self, ctx: Ctx) -> datetime:
+    def present(self, ctx: ProgrammeContext) -> datetime:
         """The instant of a web action on this programme: what it records and how pages read."""
         return self.now() if self.fixed_clock else ctx.present(self.now())
 
     @contextmanager
-    def reading(self, token: str) -> Iterator[tuple[Ctx, Bearer]]:
+    def reading(self, token: str) -> Iterator[tuple[ProgrammeContext, Bearer]]:
         with session_scope(self.database_url) as session:
             ctx = load_ctx(session, self.programme, renderer=render_notice, linker=portal_linker())
             yield ctx, links.read_link(ctx, token, secret=self.secret, now=self.now())
 
     @contextmanager
-    def acting(self, token: str, form_token: str | None, form: Callable[[Ctx], str],
-               allowed: Callable[[Bearer], bool]) -> Iterator[tuple[Ctx, Bearer, datetime]]:
+    def acting(self, token: str, form_token: str | None, form: Callable[[ProgrammeContext], str],
+               allowed: Callable[[Bearer], bool]) -> Iterator[tuple[ProgrammeContext, Bearer, datetime]]:
         """One transaction: the link checked, the person allowed, the form's token spent (`form`:
         how to find the form's name once the link is checked), then the caller's action; all
         committed together, or nothing; the domain's events published once committed."""
@@ -117,7 +117,7 @@ class Visit:
     the programme's present, the link's token."""
 
     portal: Portal
-    ctx: Ctx
+    ctx: ProgrammeContext
     bearer: Bearer
     now: datetime
     token: str
@@ -139,7 +139,7 @@ class PilotVisit(Visit):
 class Act:
     """A form's action inside its transaction: the link checked, its one-time token spent."""
 
-    ctx: Ctx
+    ctx: ProgrammeContext
     bearer: Bearer
     now: datetime
     token: str

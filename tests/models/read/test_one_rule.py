@@ -104,8 +104,8 @@ def test_the_deliverable_forms_and_acts_follow_their_predicates(selected: str,
         ctx = ctx_of(session)
         lines = consultancy_screen(ctx, ARRAS, now)[0].deliverables
         assert all(line.may_hand_in and line.may_request_due_date for line in lines)
-        monkeypatch.setattr(deliverables, "may_hand_in", lambda ctx, task, at: NO)
-        monkeypatch.setattr(deliverables, "may_request_due_date", lambda ctx, task, at: NO)
+        monkeypatch.setattr(deliverables, "may_hand_in", lambda ctx, deliverable, at: NO)
+        monkeypatch.setattr(deliverables, "may_request_due_date", lambda ctx, deliverable, at: NO)
         lines = consultancy_screen(ctx, ARRAS, now)[0].deliverables
         assert not any(line.may_hand_in or line.may_request_due_date for line in lines)
         first = lines[0].deliverable
