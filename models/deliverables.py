@@ -93,7 +93,7 @@ def _started(ctx: ProgrammeContext, deliverable: Deliverable, at: datetime) -> V
         return Verdict(f"L'accompagnement de {pilot.name} n'a pas commencé à cette date.")
     if pilot.status == PilotStatus.WITHDRAWN:
         return Verdict(f"{pilot.name} a été retiré{agreement(pilot.name)} du programme : ses livrables ne se "
-                       "remettent plus.")
+                       "remettent plus et ne changent plus d'échéance.")
     return ALLOWED
 
 
@@ -196,9 +196,11 @@ def return_for_rework(ctx: ProgrammeContext, deliverable: Deliverable, *, commen
 
 def postpone(ctx: ProgrammeContext, deliverable: Deliverable, *, to: datetime, reason: str, at: datetime,
              by: str = "cerdd") -> bool:
-    """Change a deliverable's due date, for a stated reason (recorded in the audit log)."""
+    """Change a deliverable's due date, for a stated reason (recorded in the audit log); only for a
+    pilot under way (started, not withdrawn)."""
     if not reason.strip():
         raise InvalidInput("Report refusé : le motif est obligatoire.")
+    _started(ctx, deliverable, at).enforce()
     pilot = _pilot_of(ctx, deliverable)
     if deliverable.accepted_at is not None or deliverable.delivered_at is not None:
         raise Refused(f"« {deliverable.title} » ({pilot.name}) est déjà remis : son échéance ne change plus.")
@@ -312,9 +314,19 @@ def due_date_requests(ctx: ProgrammeContext, status: str | None = None) -> list[
     return list(ctx.session.exec(query.order_by(col(DueDateRequest.id))).all())
 
 
+def may_decide_due_date(ctx: ProgrammeContext, request: DueDateRequest, at: datetime) -> Verdict:
+    """Whether the Cerdd may decide a request for a new due date at `at`: one still waiting, about a
+    pilot under way (started, not withdrawn: a withdrawn pilot's deliverables no longer move)."""
+    if request.status != PENDING:
+        return Verdict(f"La demande de report n° {request.id} est déjà décidée.")
+    deliverable = ctx.session.get(Deliverable, request.deliverable_id)
+    assert deliverable is not None
+    return _started(ctx, deliverable, at)
+
+
 def decide_due_date(ctx: ProgrammeContext, request_id: int, *, grant: bool, at: datetime, by: str = "cerdd") -> bool:
     """The Cerdd grants a request (the due date moves through `postpone`, with the request's reason)
-    or refuses it; deciding twice changes nothing."""
+    or refuses it, when `may_decide_due_date` allows it; deciding twice changes nothing."""
     request = ctx.session.get(DueDateRequest, request_id)
     deliverable = ctx.session.get(Deliverable, request.deliverable_id) if request else None
     pilot = ctx.session.get(Pilot, deliverable.pilot_id) if deliverable else None
@@ -322,6 +334,7 @@ def decide_due_date(ctx: ProgrammeContext, request_id: int, *, grant: bool, at: 
         raise NotFound(f"Aucune demande de report n° {request_id}.")
     if request.status != PENDING:
         return False
+    may_decide_due_date(ctx, request, at).enforce()
     if grant:
         postpone(ctx, deliverable, to=request.requested_due, reason=request.reason, at=at, by=by)
     request.status = GRANTED if grant else REFUSED

@@ -86,12 +86,13 @@ def submitted_at(ctx: ProgrammeContext, juror: str) -> datetime | None:
     return row.submitted_at if row else None
 
 
-def may_open_attachment(ctx: ProgrammeContext, application: Application | None) -> Verdict:
-    """Whether a member of the jury may open a file attached to `application` (None: the file
-    belongs to no application): an admissible application of this programme, the ones they score.
-    Otherwise the file does not exist for them (NotFound)."""
+def may_open_attachment(ctx: ProgrammeContext, application: Application | None, version: int | None) -> Verdict:
+    """Whether a member of the jury may open a file received with `version` of `application` (None:
+    the file belongs to no application): the current version of an admissible application of this
+    programme, the ones they score; not a version it replaced. Otherwise the file does not exist
+    for them (NotFound)."""
     if (application is None or application.programme_id != ctx.programme_id
-            or application.status != ApplicationStatus.ADMISSIBLE):
+            or application.status != ApplicationStatus.ADMISSIBLE or version != application.version):
         return Verdict("Ce document n'existe pas.", NotFound)
     return ALLOWED
 

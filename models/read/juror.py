@@ -109,7 +109,8 @@ def juror_screen(ctx: ProgrammeContext, juror: str, now: datetime) -> JurorScree
               in not_applicable(ctx, [a.id for a in applications]) if who == juror}
     missing = set(missing_scores(ctx).get(juror, []))
     lines = tuple(ApplicationLine(
-        a, form_of(ctx.session, a), _files(ctx, a), a.id in conflicted,
+        a, form_of(ctx.session, a), _files(ctx, a) if rules.may_open_attachment(ctx, a, a.version) else (),
+        a.id in conflicted,
         {c.key: scores.get((a.id or 0, c.key)) for c in jury.criteria},
         frozenset(c.key for c in jury.criteria if (a.id, c.key) in marked),
         a.receipt_number in missing, decision_by(a, now), f"conflit:{a.id}") for a in applications)
@@ -122,11 +123,11 @@ def juror_screen(ctx: ProgrammeContext, juror: str, now: datetime) -> JurorScree
 
 
 def juror_attachment(ctx: ProgrammeContext, file_id: int) -> Attachment:
-    """An attachment of an admissible application of the programme; NotFound otherwise."""
+    """An attachment a juror may open (`jury.may_open_attachment`); NotFound otherwise."""
     row = ctx.session.get(ApplicationFile, file_id)
     version = ctx.session.get(ApplicationVersion, row.version_id) if row else None
     application = ctx.session.get(Application, version.application_id) if version else None
     if row is None:
         raise NotFound("Ce document n'existe pas.")
-    rules.may_open_attachment(ctx, application).enforce()
+    rules.may_open_attachment(ctx, application, version.version if version else None).enforce()
     return Attachment(row.content, row.media_type, row.filename)

@@ -108,7 +108,7 @@ def test_after_the_selection_no_one_scores(selected: str) -> None:
                                                at=SCORED))
         selected_one = ctx.session.exec(select(Application).where(
             Application.status == ApplicationStatus.SELECTED)).first()
-        gone = jury.may_open_attachment(ctx, selected_one)
+        gone = jury.may_open_attachment(ctx, selected_one, selected_one.version if selected_one else None)
         assert (gone.reason, gone.refusal) == ("Ce document n'existe pas.", NotFound)
 
 
@@ -129,8 +129,11 @@ def test_every_scoring_act_reads_may_score(closed: str, monkeypatch: pytest.Monk
 def test_a_juror_opens_the_files_of_admissible_applications_only(closed: str) -> None:
     with session_scope(closed) as session:
         ctx = ctx_of(session)
-        assert jury.may_open_attachment(ctx, _admissible(ctx))
-        missing = jury.may_open_attachment(ctx, None)
+        admissible = _admissible(ctx)
+        assert jury.may_open_attachment(ctx, admissible, admissible.version)
+        replaced = jury.may_open_attachment(ctx, admissible, admissible.version - 1)
+        assert (replaced.reason, replaced.refusal) == ("Ce document n'existe pas.", NotFound)
+        missing = jury.may_open_attachment(ctx, None, None)
         assert (missing.reason, missing.refusal) == ("Ce document n'existe pas.", NotFound)
         with pytest.raises(NotFound, match="Ce document n'existe pas"):
             missing.enforce()

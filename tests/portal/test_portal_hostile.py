@@ -327,3 +327,15 @@ def test_a_second_decision_from_another_tab_is_not_reported_as_recorded(started:
         expect(request.status == "accordee", request.status)
     refused(answer, 409, "déjà")
     unchanged(started, before)
+
+
+def test_a_hand_in_without_its_form_token_is_refused_for_the_token_first(started: str, http) -> None:  # noqa: ANN001
+    """The one-time token is checked before the form's content: a forged post learns nothing of it."""
+    client = http(started)
+    _, path = link(started, consultancy(), when="2015-07-01T10:00")
+    form = form_ending(client.get(path).text, f"{ARRAS}/livrable/methode/remise")
+    before = snapshot(started)
+    no_token = {name: value for name, value in form.hidden.items() if name != "jeton"}
+    refused(client.post(form.action, data=no_token), 400, "formulaire")
+    refused(client.post(form.action, data=form.hidden), 422, "Choisissez le fichier du livrable")
+    unchanged(started, before)

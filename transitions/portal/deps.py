@@ -91,16 +91,13 @@ def pilot_visit(party: str, refusal: str = FORBIDDEN) -> Any:
     return Depends(read, scope="function")
 
 
-def posted(rule: Rule, check: Callable[[FormData], None] | None = None, **limits: Any) -> Any:
+def posted(rule: Rule, **limits: Any) -> Any:
     """The posted form, parsed within `limits` only once the link is known good and its bearer
-    allowed (a refused link costs no parse), then `check`ed."""
+    allowed (a refused link costs no parse)."""
 
     async def parse(request: Request, token: str, portal: PortalDep) -> FormData:
         await run_in_threadpool(portal.check, token, lambda bearer: rule(bearer, request.path_params))
-        form = await request.form(**limits)
-        if check is not None:
-            check(form)
-        return form
+        return await request.form(**limits)
 
     return Depends(parse)
 
@@ -108,9 +105,10 @@ def posted(rule: Rule, check: Callable[[FormData], None] | None = None, **limits
 def acting(form_name: Callable[..., FormName], rule: Rule, check: Callable[[FormData], None] | None = None,
            **limits: Any) -> Any:
     """An action: `form_name` (a dependency taking the path's parameters) names its form, then its
-    posted form (see `posted`), then one transaction (see `Portal.acting`) around the handler."""
+    posted form (see `posted`), then one transaction (see `Portal.acting`) around the handler, in
+    which the form's one-time token is spent before the form is `check`ed."""
 
-    named_by, parsed = Depends(form_name), posted(rule, check, **limits)
+    named_by, parsed = Depends(form_name), posted(rule, **limits)
 
     # defaults, not Annotated: these annotations are strings, resolved in the module, not this closure
     def act(request: Request, token: str, portal: PortalDep, name: FormName = named_by,
@@ -119,6 +117,8 @@ def acting(form_name: Callable[..., FormName], rule: Rule, check: Callable[[Form
             return rule(bearer, request.path_params)
 
         with portal.acting(token, form_token(form), name, allowed) as (ctx, bearer, now):
+            if check is not None:  # once the form's token is known good: a forged form learns nothing
+                check(form)
             yield Act(ctx, bearer, now, token, form)
 
     return Depends(act, scope="function")

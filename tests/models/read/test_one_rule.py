@@ -11,16 +11,19 @@ from sqlmodel import select
 
 from flows.plain import run_one_stage
 from models import charter, deliverables, jury, pilots, training
+from models.call import close_call
 from models.db import session_scope
-from models.errors import ALLOWED, Refused, Verdict
+from models.errors import ALLOWED, NotFound, Refused, Verdict
 from models.read.consultancy import consultancy_screen
 from models.read.juror import juror_attachment, juror_screen
+from models.read.overview import overview_screen
 from models.read.pilot import charter_view
 from models.read.territory import territory_screen
 from models.stages import StageName
 from models.tables import ApplicationFile, CharterParty
 from models.withdrawal import withdraw
-from tests.conftest import at, ctx_of
+from tests.conftest import EXAMPLES, at, ctx_of, open_call
+from transitions.intake import read_application, submit_form
 
 CERDD = "Emmanuel Bertin"
 SCORED = at("2015-06-01T10:00")
@@ -49,7 +52,7 @@ def test_the_juror_attachment_follows_may_open_attachment(closed: str, monkeypat
         file_id = session.exec(select(ApplicationFile.id)).first()
         assert file_id is not None
         assert juror_attachment(ctx, file_id).content
-    monkeypatch.setattr(jury, "may_open_attachment", lambda ctx, application: NO)
+    monkeypatch.setattr(jury, "may_open_attachment", lambda ctx, application, version: NO)
     with session_scope(closed) as session, pytest.raises(Refused, match="la règle a changé"):
         juror_attachment(ctx_of(session), file_id)
 
@@ -131,3 +134,53 @@ def test_a_withdrawn_pilot_deliverables_are_neither_offered_nor_taken(selected: 
             deliverables.hand_in_file(ctx, first, filename="livrable.pdf", data=PDF, at=now, by="prestataire")
         with pytest.raises(Refused, match="ses livrables ne se remettent plus"):
             deliverables.request_due_date(ctx, first, to=first.due_at + timedelta(days=7), reason="Motif", at=now)
+
+
+def test_after_the_decision_the_sheet_offers_no_file_a_juror_could_not_open(selected: str) -> None:
+    with session_scope(selected) as session:
+        ctx = ctx_of(session)
+        screen = juror_screen(ctx, CERDD, SIGNED)
+        assert screen.applications and not any(line.files for line in screen.applications)
+        for file_id in session.exec(select(ApplicationFile.id)).all():
+            with pytest.raises(NotFound, match="Ce document n'existe pas"):
+                juror_attachment(ctx, file_id)
+
+
+def test_a_juror_opens_the_current_version_files_only(loaded: str) -> None:
+    open_call(loaded)
+    first = submit_form(loaded, read_application(EXAMPLES / "candidature-ca-lens-lievin-v1.yaml"),
+                        at("2015-04-20T10:00"), None)
+    submit_form(loaded, read_application(EXAMPLES / "candidature-ca-lens-lievin-v2.yaml"), at("2015-04-21T10:00"), None)
+    with session_scope(loaded) as session:
+        close_call(ctx_of(session), at("2015-05-07T12:00"))
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        offered = {f.id for line in juror_screen(ctx, CERDD, SCORED).applications for f in line.files}
+        every = set(session.exec(select(ApplicationFile.id)).all())
+        assert offered and offered < every, first
+        for file_id in sorted(every):
+            if file_id in offered:
+                assert juror_attachment(ctx, file_id).content
+            else:  # a file of the version the second replaced
+                with pytest.raises(NotFound, match="Ce document n'existe pas"):
+                    juror_attachment(ctx, file_id)
+
+
+def test_a_withdrawn_pilot_due_date_request_is_no_longer_decided(selected: str) -> None:
+    _start_arras(selected)
+    asked, now = KICKOFF + timedelta(days=1), KICKOFF + timedelta(days=3)
+    with session_scope(selected) as session:
+        ctx = ctx_of(session)
+        arras = pilots.find_pilot(ctx, ARRAS)
+        first = deliverables.deliverables_of(ctx, arras)[0]
+        request = deliverables.request_due_date(ctx, first, to=first.due_at + timedelta(days=30), reason="Motif",
+                                                at=asked)
+        assert [line.may_decide for line in overview_screen(ctx, arras, asked).requests] == [True]
+        withdraw(ctx, arras, reason="Délibération retirée", at=KICKOFF + timedelta(days=2))
+        assert [line.may_decide for line in overview_screen(ctx, arras, now).requests] == [False]
+        due = first.due_at
+        with pytest.raises(Refused, match="ses livrables ne se remettent plus"):
+            deliverables.decide_due_date(ctx, request.id or 0, grant=True, at=now)
+        with pytest.raises(Refused, match="ses livrables ne se remettent plus"):
+            deliverables.postpone(ctx, first, to=due + timedelta(days=60), reason="Motif", at=now)
+        assert first.due_at == due
