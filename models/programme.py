@@ -311,10 +311,10 @@ class Accompaniment(Strict):
     def _sessions_apart(self) -> None:
         """No two sessions of one pilot overlap at the same place (from the nominal kick-off)."""
         slots = []
-        for item in self.sessions:
-            day = paris(add_paris(self.kickoff, parse_duration(item.at))).date()
-            start = datetime.combine(day, item.start_time)
-            slots.append((item, start, start + timedelta(hours=item.hours)))
+        for training_session in self.sessions:
+            day = paris(add_paris(self.kickoff, parse_duration(training_session.at))).date()
+            start = datetime.combine(day, training_session.start_time)
+            slots.append((training_session, start, start + timedelta(hours=training_session.hours)))
         for (a, a_start, a_end), (b, b_start, b_end) in combinations(slots, 2):
             if a.place == b.place and a_start < b_end and b_start < a_end:
                 raise ValueError(f"les sessions {a.key} et {b.key} se chevauchent au même lieu ({a.place})")
