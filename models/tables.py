@@ -78,6 +78,13 @@ class CharterParty(StrEnum):
     CONSULTANCY = "prestataire"
 
 
+class DueDateRequestStatus(StrEnum):
+    PENDING = "en_attente"
+    GRANTED = "accordee"
+    REFUSED = "refusee"
+    MOOT = "sans_objet"
+
+
 class NoticeStatus(StrEnum):
     PENDING = "en_attente"
     SENT = "envoye"
@@ -515,5 +522,5 @@ class DueDateRequest(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     requested_at: datetime = instant()
     requested_by: str
-    status: str = "en_attente"
+    status: str = DueDateRequestStatus.PENDING
     decided_at: datetime | None = instant(nullable=True)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.context import ProgrammeContext
-from models.deliverables import PENDING, due_date_requests
+from models.deliverables import due_date_requests
 from models.errors import NotFound
 from models.read.pilot import CharterView, charter_view
 from models.read.status import pilot_rows
-from models.tables import CharterParty, Deliverable, DueDateRequest, Pilot
+from models.tables import CharterParty, Deliverable, DueDateRequest, DueDateRequestStatus, Pilot
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ def overview_screen(ctx: ProgrammeContext, pilot: Pilot, now: datetime) -> Overv
         deliverable = ctx.session.get(Deliverable, request.deliverable_id)
         owner = ctx.session.get(Pilot, deliverable.pilot_id) if deliverable else None
         own = owner is not None and owner.id == pilot.id
-        lines.append(RequestLine(request, deliverable, owner, own, own and request.status == PENDING,
-                                 f"decision:{request.id}"))
+        waiting = request.status == DueDateRequestStatus.PENDING
+        lines.append(RequestLine(request, deliverable, owner, own, own and waiting, f"decision:{request.id}"))
     return OverviewScreen(pilot, charter_view(ctx, pilot, CharterParty.ORGANISER, now),
                           tuple(pilot_rows(ctx.session, now, ctx.programme.slug)), tuple(lines))
 
