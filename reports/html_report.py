@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from models.clock import format_number, format_paris, paris
-from models.read.report_data import JuryView, PilotView, ReportData, TimelineItem, item_label
+from models.read.report_data import ItemState, JuryView, PilotView, ReportData, TimelineItem, item_label
 from models.tables import label
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -54,6 +54,7 @@ def _environment() -> Environment:
         nombre=lambda v: "—" if v is None else format_number(v),
         libelle=label, etat=item_label,
     )
+    env.globals["Etat"] = ItemState  # states compared as the enum's members, not as strings
     return env
 
 
@@ -179,7 +180,7 @@ def timeline_svg(pilot: PilotView) -> Markup:
                     f'stroke-width="0.5"/>')
     y0 = top
     for position, phase in enumerate(pilot.phases, start=1):
-        fill = {"terminee": DONE, "en_cours": ACTIVE}.get(phase.state, TODO)
+        fill = {ItemState.DONE: DONE, ItemState.IN_PROGRESS: ACTIVE}.get(phase.state, TODO)
         x1, x2 = x(phase.start), x(phase.end or phase.start)
         body.append(f'<rect x="{x1:.1f}" y="{y0 + 10}" width="{max(x2 - x1 - 2, 2):.1f}" height="26" fill="{fill}" '
                     f'stroke="{INK}" stroke-width="1"><title>{escape(_tip(phase))}</title></rect>')
@@ -188,8 +189,8 @@ def timeline_svg(pilot: PilotView) -> Markup:
     y1 = top + lane_h
     for item in pilot.milestones:
         cx, cy = x(item.start), y1 + 23
-        fill = {"atteint": DONE, "atteint_en_retard": LATE_DONE, "en_retard": LATE, "manque": LATE}.get(item.state,
-                                                                                                      TODO)
+        fill = {ItemState.REACHED: DONE, ItemState.REACHED_LATE: LATE_DONE, ItemState.LATE: LATE,
+                ItemState.MISSED: LATE}.get(item.state, TODO)
         body.append(f'<path d="M{cx:.1f} {cy - 10} L{cx + 10:.1f} {cy} L{cx:.1f} {cy + 10} L{cx - 10:.1f} {cy} Z" '
                     f'fill="{fill}" stroke="{INK}"><title>{escape(_tip(item))}</title></path>')
         if item.late:
@@ -197,7 +198,7 @@ def timeline_svg(pilot: PilotView) -> Markup:
     y2 = top + 2 * lane_h
     for item in pilot.sessions:
         cx, cy = x(item.start), y2 + 27
-        held = item.state == "tenue"
+        held = item.state == ItemState.HELD
         body.append(f'<circle cx="{cx:.1f}" cy="{cy}" r="8" fill="{ACTIVE if held else TODO}" stroke="{INK}">'
                     f'<title>{escape(_tip(item))}</title></circle>')
         if held and item.present + item.absent:
@@ -205,7 +206,8 @@ def timeline_svg(pilot: PilotView) -> Markup:
     y3 = top + 3 * lane_h
     for item in pilot.deliverables:
         dx, cy = x(item.start), y3 + 23
-        fill = {"remis": DONE, "remis_en_retard": LATE_DONE, "en_retard": LATE}.get(item.state, TODO)
+        fill = {ItemState.DELIVERED: DONE, ItemState.DELIVERED_LATE: LATE_DONE,
+                ItemState.LATE: LATE}.get(item.state, TODO)
         if item.done_at and item.done_at > item.start:
             body.append(f'<line x1="{dx:.1f}" y1="{cy}" x2="{x(item.done_at):.1f}" y2="{cy}" stroke="{LATE_DONE}" '
                         f'stroke-width="3"/>')

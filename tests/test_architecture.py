@@ -6,6 +6,7 @@ no module imports, directly or through others, one that imports it back. Imports
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,71 @@ def test_the_graph_reader_sees_local_imports_and_cycles(tmp_path: Path) -> None:
     assert graph == {"models.a": {"models.b", "models.c"}, "models.b": {"models.c"}, "models.c": {"models.a"}}
     assert find_cycle(graph) == ["models.a", "models.b", "models.c", "models.a"]
     assert find_cycle({"models.a": {"models.b"}, "models.b": set()}) is None
+
+
+# --- The portal: thin routers ------------------------------------------------------------------------
+
+PORTAL = MODELS.parent / "transitions" / "portal"
+MODULE_LINES, HANDLER_LINES = 250, 25
+"""Issue 20's bounds: no module of the portal over 250 lines, no request handler over 25."""
+
+
+def handlers(path: Path) -> dict[str, int]:
+    """The request handlers of a router module (functions decorated by `<router>.get/post/…`), with
+    their length in lines (decorators excluded)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+                isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)
+                and d.func.attr in ("get", "post", "put", "patch", "delete", "api_route")
+                for d in node.decorator_list):
+            found[node.name] = (node.end_lineno or node.lineno) - node.lineno + 1
+    return found
+
+
+def test_the_portal_is_small_modules_of_short_handlers() -> None:
+    modules = sorted(PORTAL.rglob("*.py"))
+    long_modules = {str(p.relative_to(PORTAL)): n for p in modules
+                    if (n := len(p.read_text(encoding="utf-8").splitlines())) > MODULE_LINES}
+    assert not long_modules, f"modules of the portal over {MODULE_LINES} lines: {long_modules}"
+    every = {f"{p.stem}.{name}": n for p in modules for name, n in handlers(p).items()}
+    assert len(every) >= 19, sorted(every)  # every page and act of the portal is a handler found here
+    long_handlers = {name: n for name, n in every.items() if n > HANDLER_LINES}
+    assert not long_handlers, f"handlers over {HANDLER_LINES} lines: {long_handlers}"
+
+
+def test_the_portal_handlers_that_touch_the_database_are_plain_functions() -> None:
+    """A plain `def` runs in FastAPI's thread pool: an act waiting on a lock holds up no other page.
+    Only the handlers that parse a posted body are `async` (they hand the work to the pool)."""
+    asynchronous = []
+    for path in sorted((PORTAL / "routers").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.AsyncFunctionDef) and node.name in handlers(path):
+                asynchronous.append(f"{path.stem}.{node.name}")
+    assert asynchronous == [], asynchronous
+
+
+# --- The README's module map -------------------------------------------------------------------------
+
+ROOT = MODELS.parent
+MAPPED = ("models/", "flows/", "notifications/", "reports/", "config/", "transitions/", "bench/")
+
+
+def module_map() -> dict[str, str]:
+    """The README's module map: each top-level folder's row, by folder."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"^\| `([a-z_]+/)` \| (.*) \|$", text, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize("folder", MAPPED)
+def test_the_module_map_names_every_module_of_the_tree_and_no_other(folder: str) -> None:
+    row = module_map().get(folder)
+    assert row is not None, f"the README's module map has no row for {folder}"
+    named = {name.rsplit("/", 1)[-1] for name in re.findall(r"`([A-Za-z_/.]+\.py)`", row)
+             if not name.startswith("tests/")}
+    files = {p.name for p in (ROOT / folder).rglob("*.py")
+             if p.name != "__init__.py" and "versions" not in p.parts and "__pycache__" not in p.parts}
+    assert sorted(files - named) == [], f"modules of {folder} the README does not name"
+    assert sorted(named - files) == [], f"modules the README names in {folder} that do not exist"

@@ -15,7 +15,7 @@ from models.read.pilot import CharterView, charter_view
 from models.read.report_data import PilotView, pilot_views
 from models.read.steps import Step, next_steps
 from models.recipients import manager
-from models.tables import Attendance, CharterParty, Pilot, SessionAnswer, TrainingSession
+from models.tables import Attendance, CharterParty, Pilot, SessionAnswer, SessionStatus, TrainingSession
 from models.training import answers_of, find_session, sessions_of
 
 
@@ -30,6 +30,11 @@ class SessionLine:
     """The attendance recorded by the page's instant, names sorted."""
     may_answer: bool
     form: str
+
+    @property
+    def cancelled(self) -> bool:
+        """The session was cancelled (its reason is on the session)."""
+        return self.session.status == SessionStatus.CANCELLED
 
 
 @dataclass(frozen=True)
