@@ -110,15 +110,16 @@ SESSION_ENDED = "transitions.session.terminee"
 `rappel-presences` trigger's wait for `transitions.session.emargement` on the same session."""
 
 
-def ended_session_event(item: EndedSession) -> dict[str, object]:
+def ended_session_event(training_session: EndedSession) -> dict[str, object]:
     """The event for a session that ended, about the same resource as its attendance records."""
     return {
         "event": SESSION_ENDED,
-        "resource": {"prefect.resource.id": f"transitions.training_session.{item.id}",
-                     "prefect.resource.name": f"{item.pilot} : {item.title}"[:200],
-                     "transitions.programme": item.programme},
-        "occurred": item.ends_at,
-        "payload": {"instant": item.ends_at.isoformat(), "pilote": item.pilot, "session": item.title},
+        "resource": {"prefect.resource.id": f"transitions.training_session.{training_session.id}",
+                     "prefect.resource.name": f"{training_session.pilot} : {training_session.title}"[:200],
+                     "transitions.programme": training_session.programme},
+        "occurred": training_session.ends_at,
+        "payload": {"instant": training_session.ends_at.isoformat(), "pilote": training_session.pilot,
+                    "session": training_session.title},
     }
 
 
@@ -129,10 +130,10 @@ def publish_ended_sessions(ended: list[EndedSession]) -> int:
     from prefect.events import emit_event
 
     emitted = 0
-    for item in ended:
+    for training_session in ended:
         try:
-            if emit_event(**ended_session_event(item)) is not None:  # type: ignore[arg-type]
+            if emit_event(**ended_session_event(training_session)) is not None:  # type: ignore[arg-type]
                 emitted += 1
         except Exception:  # best-effort: the reminder is also reachable by running the deployment
-            log.warning("événement de fin de session non émis (session %s)", item.id, exc_info=True)
+            log.warning("événement de fin de session non émis (session %s)", training_session.id, exc_info=True)
     return emitted

@@ -195,8 +195,8 @@ def sessions_ended(until: datetime, programmes: list[str], settings: Settings | 
         for ctx in all_ctx(session):
             if ctx.programme.slug not in programmes or ctx.programme.mode != ProgrammeMode.LIVE:
                 continue
-            for item in ended_between(ctx, ctx.programme.last_tick_at, until):
-                pilot = session.get(Pilot, item.pilot_id)
-                found.append(EndedSession(item.id or 0, item.title, pilot.name if pilot else "", item.ends_at,
-                                          ctx.programme.slug))
+            for training_session in ended_between(ctx, ctx.programme.last_tick_at, until):
+                pilot = session.get(Pilot, training_session.pilot_id)
+                found.append(EndedSession(training_session.id or 0, training_session.title, pilot.name if pilot else "",
+                                          training_session.ends_at, ctx.programme.slug))
     return found

@@ -81,10 +81,11 @@ def progress_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -> 
         milestones[milestone.pilot_id].append(milestone)
     past = History(session, ctx.programme_id, as_of)  # a session cancelled, a due date moved later: undone
     sessions: dict[int, list[TrainingSession]] = defaultdict(list)
-    for item in past.all(session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids)))):
-        if item.status != SessionStatus.CANCELLED:
-            sessions[item.pilot_id].append(item)
-    counted = {item.id for rows in sessions.values() for item in rows}
+    stored = session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids)))
+    for training_session in past.all(stored):
+        if training_session.status != SessionStatus.CANCELLED:
+            sessions[training_session.pilot_id].append(training_session)
+    counted = {training_session.id for rows in sessions.values() for training_session in rows}
     attendance: dict[int, list[Attendance]] = defaultdict(list)
     for row, owner in session.exec(select(Attendance, TrainingSession.pilot_id)
                                    .join(TrainingSession, col(TrainingSession.id) == Attendance.session_id)
@@ -250,7 +251,7 @@ class PilotFacts:
     in four queries, for checking all its milestones."""
 
     deliverables: dict[str, DeliverableFact]
-    items: dict[str, SessionFact]
+    sessions: dict[str, SessionFact]
     held: dict[int, datetime]
     phases: dict[str, PilotPhase]
 
@@ -260,7 +261,7 @@ class PilotFacts:
         rows = session.connection().execute
         deliverables = {key: DeliverableFact(key, title, accepted) for key, title, accepted in rows(
             sa_select(*_DELIVERABLE_COLUMNS).where(col(Deliverable.pilot_id) == pilot.id))}
-        items = {key: SessionFact(id_, key, title, status) for id_, key, title, status in rows(
+        sessions = {key: SessionFact(id_, key, title, status) for id_, key, title, status in rows(
             sa_select(*_SESSION_COLUMNS).where(col(TrainingSession.pilot_id) == pilot.id))}
         held: dict[int, datetime] = {}
         for session_id, first in session.exec(
@@ -270,7 +271,7 @@ class PilotFacts:
                 .group_by(col(Attendance.session_id))):
             held[session_id] = first
         phases = {p.key: p for p in session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id))}
-        return cls(deliverables, items, held, phases)
+        return cls(deliverables, sessions, held, phases)
 
     @classmethod
     def read_all(cls, ctx: ProgrammeContext, as_of: datetime) -> dict[int, PilotFacts]:
@@ -281,7 +282,7 @@ class PilotFacts:
         session, active = ctx.session, _active_of(ctx)
         needs = [m.requires for m in ctx.definition.accompaniment.milestones]
         deliverable_keys = sorted({key for need in needs for key in need.deliverables_accepted})
-        item_keys = sorted({key for need in needs for key in need.sessions_held})
+        session_keys = sorted({key for need in needs for key in need.sessions_held})
         out: dict[int, PilotFacts] = {}
 
         def of(pilot_id: int) -> PilotFacts:
@@ -293,27 +294,27 @@ class PilotFacts:
                                                                  *_DELIVERABLE_COLUMNS).join(Pilot)
                                                        .where(*active, col(Deliverable.key).in_(deliverable_keys))):
                 of(pilot_id).deliverables[key] = DeliverableFact(key, title, accepted)
-        if item_keys:
+        if session_keys:
             for pilot_id, id_, key, title, status in rows(
                     sa_select(col(TrainingSession.pilot_id), *_SESSION_COLUMNS).join(Pilot)
-                    .where(*active, col(TrainingSession.key).in_(item_keys))):
-                of(pilot_id).items[key] = SessionFact(id_, key, title, status)
+                    .where(*active, col(TrainingSession.key).in_(session_keys))):
+                of(pilot_id).sessions[key] = SessionFact(id_, key, title, status)
             for pilot_id, session_id, first in session.exec(
                     select(TrainingSession.pilot_id, Attendance.session_id, func.min(Attendance.recorded_at))
                     .join(TrainingSession, col(TrainingSession.id) == Attendance.session_id)
                     .join(Pilot, col(Pilot.id) == TrainingSession.pilot_id)
-                    .where(*active, col(TrainingSession.key).in_(item_keys), col(Attendance.recorded_at) <= as_of)
+                    .where(*active, col(TrainingSession.key).in_(session_keys), col(Attendance.recorded_at) <= as_of)
                     .group_by(col(TrainingSession.pilot_id), col(Attendance.session_id))):
                 of(pilot_id).held[session_id] = first
         for phase in session.exec(select(PilotPhase).join(Pilot).where(*active)):
             of(phase.pilot_id).phases[phase.key] = phase
         return out
 
-    def held_at(self, item: SessionFact) -> datetime | None:
+    def held_at(self, training_session: SessionFact) -> datetime | None:
         """As `models.training.held_at`: the first attendance recorded by then, unless cancelled."""
-        if item.status == SessionStatus.CANCELLED or item.id is None:
+        if training_session.status == SessionStatus.CANCELLED or training_session.id is None:
             return None
-        return self.held.get(item.id)
+        return self.held.get(training_session.id)
 
 
 def requirements_met(ctx: ProgrammeContext, pilot: Pilot, milestone: Milestone, as_of: datetime,
@@ -333,11 +334,11 @@ def requirements_met(ctx: ProgrammeContext, pilot: Pilot, milestone: Milestone, 
         accepted = deliverable.accepted_at if deliverable else None
         when = accepted if accepted and accepted <= as_of else None
         done.append((f"livrable « {deliverable.title if deliverable else key} » accepté", when))
-    items = facts.items
+    sessions = facts.sessions
     for key in needs.sessions_held:
-        item = items.get(key)
-        held = facts.held_at(item) if item else None
-        done.append((f"session « {item.title if item else key} » tenue", held))
+        training_session = sessions.get(key)
+        held = facts.held_at(training_session) if training_session else None
+        done.append((f"session « {training_session.title if training_session else key} » tenue", held))
     phases = facts.phases
     for key in needs.phases_done:
         phase = phases.get(key)

@@ -22,7 +22,15 @@ from models.pilots import pilots
 from models.recipients import consultancy_contacts, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
-from models.tables import Deliverable, DeliverableFile, DueDateRequest, Pilot, PilotStatus, ProgrammeState
+from models.tables import (
+    Deliverable,
+    DeliverableFile,
+    DueDateRequest,
+    DueDateRequestStatus,
+    Pilot,
+    PilotStatus,
+    ProgrammeState,
+)
 from models.text import require_text, visible
 from models.wording import agreement
 
@@ -82,10 +90,6 @@ def _pilot_of(ctx: ProgrammeContext, deliverable: Deliverable) -> Pilot:
     return pilot
 
 
-MOOT = "sans_objet"
-"""The state of a due-date request still waiting when its deliverable is handed in: nothing left to decide."""
-
-
 def _started(ctx: ProgrammeContext, deliverable: Deliverable, at: datetime) -> Verdict:
     """A deliverable's pilot is under way at `at`: its accompaniment started, and it was not withdrawn."""
     pilot = _pilot_of(ctx, deliverable)
@@ -114,7 +118,7 @@ def may_hand_in(ctx: ProgrammeContext, deliverable: Deliverable, at: datetime) -
 def deliver(ctx: ProgrammeContext, deliverable: Deliverable, *, at: datetime, by: str) -> bool:
     """Mark a deliverable as handed in (again, after a return) when `may_hand_in` allows it; handing
     it in twice changes nothing. A request for a new due date still waiting for the Cerdd is closed
-    as moot (`MOOT`)."""
+    as moot (`DueDateRequestStatus.MOOT`)."""
     may_hand_in(ctx, deliverable, at).enforce()
     if deliverable.delivered_at is not None or deliverable.accepted_at is not None:
         return False
@@ -125,9 +129,10 @@ def deliver(ctx: ProgrammeContext, deliverable: Deliverable, *, at: datetime, by
     again = " de nouveau" if deliverable.returned_at else ""
     ctx.audit(at, by, "livrable.remis", "deliverable", deliverable.id,
               f"{pilot.name} : livrable « {deliverable.title} » remis{again}{late}.")
-    for request in ctx.session.exec(select(DueDateRequest).where(DueDateRequest.deliverable_id == deliverable.id,
-                                                                 DueDateRequest.status == PENDING)).all():
-        request.status, request.decided_at = MOOT, at
+    waiting = select(DueDateRequest).where(DueDateRequest.deliverable_id == deliverable.id,
+                                           DueDateRequest.status == DueDateRequestStatus.PENDING)
+    for request in ctx.session.exec(waiting).all():
+        request.status, request.decided_at = DueDateRequestStatus.MOOT, at
         ctx.session.add(request)
         ctx.audit(at, by, "livrable.report_sans_objet", "deliverable", deliverable.id,
                   f"{pilot.name} : la demande de report n° {request.id} de « {deliverable.title} » est sans objet "
@@ -256,10 +261,6 @@ def files_of(ctx: ProgrammeContext, deliverable: Deliverable) -> list[Deliverabl
                                  .order_by(col(DeliverableFile.revision))).all())
 
 
-PENDING, GRANTED, REFUSED = "en_attente", "accordee", "refusee"
-"""The states of a request for a new due date (with `MOOT`)."""
-
-
 def may_request_due_date(ctx: ProgrammeContext, deliverable: Deliverable, at: datetime) -> Verdict:
     """Whether the consultancy may ask for a new due date of `deliverable` at `at`: not once it is handed in
     or accepted, nor while an earlier request waits for the Cerdd's decision; only for a pilot under way
@@ -269,8 +270,8 @@ def may_request_due_date(ctx: ProgrammeContext, deliverable: Deliverable, at: da
         return started
     if deliverable.delivered_at is not None or deliverable.accepted_at is not None:
         return Verdict(f"« {deliverable.title} » est déjà remis : son échéance ne change plus.")
-    waiting = ctx.session.exec(select(DueDateRequest).where(DueDateRequest.deliverable_id == deliverable.id,
-                                                            DueDateRequest.status == PENDING)).first()
+    waiting = ctx.session.exec(select(DueDateRequest).where(
+        DueDateRequest.deliverable_id == deliverable.id, DueDateRequest.status == DueDateRequestStatus.PENDING)).first()
     if waiting is not None:
         return Verdict(f"Une demande de report de « {deliverable.title} » attend déjà la décision du Cerdd "
                        f"(au {format_paris(waiting.requested_due)}).")
@@ -306,7 +307,7 @@ def request_due_date(ctx: ProgrammeContext, deliverable: Deliverable, *, to: dat
     return request
 
 
-def due_date_requests(ctx: ProgrammeContext, status: str | None = None) -> list[DueDateRequest]:
+def due_date_requests(ctx: ProgrammeContext, status: DueDateRequestStatus | None = None) -> list[DueDateRequest]:
     """The programme's requests for a new due date (in one state, or all), oldest first."""
     query = select(DueDateRequest).join(Deliverable).join(Pilot).where(Pilot.programme_id == ctx.programme_id)
     if status:
@@ -317,7 +318,7 @@ def due_date_requests(ctx: ProgrammeContext, status: str | None = None) -> list[
 def may_decide_due_date(ctx: ProgrammeContext, request: DueDateRequest, at: datetime) -> Verdict:
     """Whether the Cerdd may decide a request for a new due date at `at`: one still waiting, about a
     pilot under way (started, not withdrawn: a withdrawn pilot's deliverables no longer move)."""
-    if request.status != PENDING:
+    if request.status != DueDateRequestStatus.PENDING:
         return Verdict(f"La demande de report n° {request.id} est déjà décidée.")
     deliverable = ctx.session.get(Deliverable, request.deliverable_id)
     assert deliverable is not None
@@ -332,12 +333,12 @@ def decide_due_date(ctx: ProgrammeContext, request_id: int, *, grant: bool, at: 
     pilot = ctx.session.get(Pilot, deliverable.pilot_id) if deliverable else None
     if request is None or deliverable is None or pilot is None or pilot.programme_id != ctx.programme_id:
         raise NotFound(f"Aucune demande de report n° {request_id}.")
-    if request.status != PENDING:
+    if request.status != DueDateRequestStatus.PENDING:
         return False
     may_decide_due_date(ctx, request, at).enforce()
     if grant:
         postpone(ctx, deliverable, to=request.requested_due, reason=request.reason, at=at, by=by)
-    request.status = GRANTED if grant else REFUSED
+    request.status = DueDateRequestStatus.GRANTED if grant else DueDateRequestStatus.REFUSED
     request.decided_at = at
     ctx.session.add(request)
     ctx.audit(at, by, "livrable.report_decide", "deliverable", deliverable.id,

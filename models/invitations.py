@@ -21,27 +21,27 @@ PRODID = "-//Cerdd//Transitions//FR"
 DOMAIN = "transitions.cerdd.org"
 
 
-def session_uid(item: TrainingSession, email: str) -> str:
+def session_uid(training_session: TrainingSession, email: str) -> str:
     """The event's UID for this session and this person: stable across reschedules."""
     person = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:12]
-    return f"session-{item.id}-{person}@{DOMAIN}"
+    return f"session-{training_session.id}-{person}@{DOMAIN}"
 
 
-def session_event(item: TrainingSession, *, summary: str, organiser: Recipient, attendee: Recipient | None,
+def session_event(training_session: TrainingSession, *, summary: str, organiser: Recipient, attendee: Recipient | None,
                   stamp: datetime, uid: str, description: str = "") -> Event:
     from icalendar import Event, vCalAddress, vText
 
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("dtstart", item.starts_at.astimezone(UTC))
-    event.add("dtend", item.ends_at.astimezone(UTC))
-    event.add("sequence", item.sequence)
+    event.add("dtstart", training_session.starts_at.astimezone(UTC))
+    event.add("dtend", training_session.ends_at.astimezone(UTC))
+    event.add("sequence", training_session.sequence)
     event.add("summary", summary)
-    event.add("location", item.location)
+    event.add("location", training_session.location)
     if description:
         event.add("description", description)
-    cancelled = item.status == SessionStatus.CANCELLED
+    cancelled = training_session.status == SessionStatus.CANCELLED
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     chair = vCalAddress(f"mailto:{organiser.email}")
     chair.params["cn"] = vText(organiser.name)
@@ -56,7 +56,7 @@ def session_event(item: TrainingSession, *, summary: str, organiser: Recipient, 
     return event
 
 
-def invitation(item: TrainingSession, pilot_name: str, *, organiser: Recipient, attendee: Recipient,
+def invitation(training_session: TrainingSession, pilot_name: str, *, organiser: Recipient, attendee: Recipient,
                stamp: datetime) -> str:
     """The iCalendar text of an invitation, an update (REQUEST) or a cancellation (CANCEL)."""
     from icalendar import Calendar
@@ -64,11 +64,11 @@ def invitation(item: TrainingSession, pilot_name: str, *, organiser: Recipient, 
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if item.status == SessionStatus.CANCELLED else "REQUEST")
-    description = item.audience and f"Public attendu : {item.audience}"
-    if item.cancel_reason:
-        description = f"Session annulée : {item.cancel_reason}"
-    calendar.add_component(session_event(item, summary=f"{pilot_name} : {item.title}", organiser=organiser,
-                                         attendee=attendee, stamp=stamp, uid=session_uid(item, attendee.email),
-                                         description=description))
+    calendar.add("method", "CANCEL" if training_session.status == SessionStatus.CANCELLED else "REQUEST")
+    description = training_session.audience and f"Public attendu : {training_session.audience}"
+    if training_session.cancel_reason:
+        description = f"Session annulée : {training_session.cancel_reason}"
+    calendar.add_component(session_event(training_session, summary=f"{pilot_name} : {training_session.title}",
+                                         organiser=organiser, attendee=attendee, stamp=stamp,
+                                         uid=session_uid(training_session, attendee.email), description=description))
     return calendar.to_ical().decode("utf-8")

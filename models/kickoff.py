@@ -70,17 +70,18 @@ def _lay_out(ctx: ProgrammeContext, pilot: Pilot, start: datetime) -> None:
         Pilot.programme_id == ctx.programme_id, col(Pilot.id) != pilot.id,
         col(Pilot.kickoff_at).is_not(None))).one()
     territory = with_article(pilot.name)
-    for item in accompaniment.sessions:
-        offset = parse_duration(item.at)
-        if item.stagger:
-            offset += parse_duration(item.stagger) * earlier
-        place = item.place.format(territoire=territory)
-        begins = _working_day_at(ctx, add_paris(start, offset), item.start_time)
-        while slot_taken(ctx, place, begins, begins + timedelta(hours=item.hours)):
-            begins = _working_day_at(ctx, begins + timedelta(days=1), item.start_time)
+    for training_session in accompaniment.sessions:
+        offset = parse_duration(training_session.at)
+        if training_session.stagger:
+            offset += parse_duration(training_session.stagger) * earlier
+        place = training_session.place.format(territoire=territory)
+        begins = _working_day_at(ctx, add_paris(start, offset), training_session.start_time)
+        while slot_taken(ctx, place, begins, begins + timedelta(hours=training_session.hours)):
+            begins = _working_day_at(ctx, begins + timedelta(days=1), training_session.start_time)
         ctx.session.add(TrainingSession(
-            pilot_id=pilot_id, key=item.key, title=item.title, location=place, audience=item.audience,
-            starts_at=begins, ends_at=begins + timedelta(hours=item.hours)))
+            pilot_id=pilot_id, key=training_session.key, title=training_session.title, location=place,
+            audience=training_session.audience, starts_at=begins,
+            ends_at=begins + timedelta(hours=training_session.hours)))
         ctx.session.flush()
     for deliverable in accompaniment.deliverables:
         ctx.session.add(Deliverable(pilot_id=pilot_id, key=deliverable.key, title=deliverable.title,

@@ -15,42 +15,49 @@ from typing import Any, Protocol
 
 
 class NoticeKind(StrEnum):
-    CALL_LAUNCHED = "appel_lance"
-    DEADLINE_REMINDER = "rappel_date_limite"
-    RECEIPT = "accuse_reception"
-    ADMISSIBLE = "candidature_recevable"
-    INADMISSIBLE = "candidature_non_recevable"
-    CALL_REPORT = "bilan_cloture"
-    JURY_CONVOCATION = "convocation_jury"
-    JURY_REMINDER = "rappel_jury"
-    SELECTED = "decision_retenue"
-    NOT_SELECTED = "decision_non_retenue"
-    SELECTION_BLOCKED = "selection_bloquee"
-    DECISION_REQUESTED = "decision_attendue"
-    CHARTER_TO_SIGN = "charte_a_signer"
-    CHARTER_REMINDER = "relance_charte"
-    KICKOFF = "lancement_accompagnement"
-    PHASE_STARTED = "debut_phase"
-    MILESTONE = "jalon_atteint"
-    SESSION_INVITATION = "invitation_session"
-    SESSION_REMINDER = "rappel_session"
-    DELIVERABLE_REMINDER = "rappel_livrable"
-    DELIVERABLE_OVERDUE = "livrable_en_retard"
-    PILOT_CLOSED = "fin_accompagnement"
-    SESSION_UPDATED = "session_modifiee"
-    SESSION_CANCELLED = "session_annulee"
-    MILESTONE_LATE = "jalon_en_retard"
-    CHARTER_EXPIRED = "charte_non_signee"
-    CHARTER_EXTENDED = "charte_prolongee"
-    PILOT_WITHDRAWN = "pilote_retire"
-    DELIVERABLE_ACCEPTED = "livrable_accepte"
-    DELIVERABLE_RETURNED = "livrable_a_reprendre"
-    DELIVERABLE_POSTPONED = "livrable_reporte"
-    DUE_DATE_REQUESTED = "demande_report"
-    PROGRAMME_CLOSED = "bilan_programme"
-    DEAD_LETTER = "avis_abandonne"
-    ATTENDANCE_MISSING = "presences_a_saisir"
-    DIGEST = "recapitulatif"
+    """What a notice is about, one member per occasion. The value names the notice's templates
+    (`notifications/templates/<kind>.txt` and `<kind>.html`, which a programme's `templates_dir` may
+    override under the same names), is stored in the outbox (`Notice.kind`) and heads its
+    deduplication key (`kind:key:email`, `models.outbox.dedup_key`), is what `outbox list --kind`
+    and a programme's `reminders.digest` name, and is sent to webhooks as the payload's `kind`:
+    renaming one takes a migration (0013 did, `RENAMED_KINDS`). Beside each: who receives it, when."""
+
+    CALL_LAUNCHED = "appel_lance"  # the Cerdd's team, when the call opens
+    DEADLINE_REMINDER = "rappel_date_limite"  # an EPCI that said it would apply and has not, before the deadline
+    RECEIPT = "accuse_reception"  # the application's contacts, at each submission (leaves at once)
+    ADMISSIBLE = "candidature_recevable"  # the application's contacts, when the call closes
+    INADMISSIBLE = "candidature_non_recevable"  # the application's contacts, when the call closes, with the reason
+    CALL_REPORT = "bilan_cloture"  # the Cerdd's team, when the call closes: what was received and decided
+    JURY_CONVOCATION = "convocation_jury"  # every juror, when the call closes, with their link to the score sheet
+    JURY_REMINDER = "rappel_jury"  # a juror with applications left to score, before the meeting
+    SELECTED = "decision_retenue"  # the application's contacts, when chosen (or offered a freed place)
+    NOT_SELECTED = "decision_non_retenue"  # the application's contacts, when the jury does not choose it
+    SELECTION_BLOCKED = "selection_bloquee"  # the Cerdd's manager, daily while the selection waits
+    DECISION_REQUESTED = "decision_attendue"  # the Cerdd's manager, once the ranking awaits the secretary
+    CHARTER_TO_SIGN = "charte_a_signer"  # each party of a new pilot, with the deadline to sign
+    CHARTER_REMINDER = "relance_charte"  # each party yet to sign (and the manager when escalated)
+    KICKOFF = "lancement_accompagnement"  # every party, when all have signed and the year of accompaniment starts
+    PHASE_STARTED = "debut_phase"  # the territory's people and the consultancy, when a phase starts
+    MILESTONE = "jalon_atteint"  # every party, when a milestone is reached, with the pilot's progress
+    SESSION_INVITATION = "invitation_session"  # the territory's people and the consultancy, ahead of a session
+    SESSION_REMINDER = "rappel_session"  # the same people, shortly before the session
+    DELIVERABLE_REMINDER = "rappel_livrable"  # the consultancy (and the manager when escalated), before the due date
+    DELIVERABLE_OVERDUE = "livrable_en_retard"  # the consultancy (and the manager when escalated), once overdue
+    PILOT_CLOSED = "fin_accompagnement"  # every party, when the pilot's year ends, with its progress
+    SESSION_UPDATED = "session_modifiee"  # the people invited, when a session moves (iCalendar update)
+    SESSION_CANCELLED = "session_annulee"  # the people invited, when a session is cancelled (iCalendar CANCEL)
+    MILESTONE_LATE = "jalon_en_retard"  # the Cerdd's manager, once a milestone's date passes unmet
+    CHARTER_EXPIRED = "charte_non_signee"  # the Cerdd's manager, once the deadline passes with signatures missing
+    CHARTER_EXTENDED = "charte_prolongee"  # every party, when the Cerdd extends the deadline to sign
+    PILOT_WITHDRAWN = "pilote_retire"  # every party, when a pilot is withdrawn (and who takes its place, if anyone)
+    DELIVERABLE_ACCEPTED = "livrable_accepte"  # the consultancy and the Cerdd's manager, on acceptance
+    DELIVERABLE_RETURNED = "livrable_a_reprendre"  # the consultancy and the Cerdd's manager, on a return for rework
+    DELIVERABLE_POSTPONED = "livrable_reporte"  # the consultancy and the Cerdd's manager, when a due date moves
+    DUE_DATE_REQUESTED = "demande_report"  # the Cerdd's manager, when the consultancy asks for a new due date
+    PROGRAMME_CLOSED = "bilan_programme"  # the Cerdd's manager, when the programme ends, with its results
+    DEAD_LETTER = "avis_abandonne"  # the Cerdd's manager, once per delivery run, listing the notices given up
+    ATTENDANCE_MISSING = "presences_a_saisir"  # the Cerdd's manager, when a session ended without attendance
+    DIGEST = "recapitulatif"  # one message listing a person's `reminders.digest` notices of a day
 
 
 RENAMED_KINDS: dict[str, NoticeKind] = {

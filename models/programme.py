@@ -269,6 +269,43 @@ def renamed_words(raw: object) -> list[str]:
     return warnings
 
 
+RENAMED_FIGURES: dict[str, str] = {f"avancement.tasks_{end}": f"avancement.deliverables_{end}"
+                                   for end in ("on_time", "late", "overdue", "total")}
+"""Progress figures a programme's template overrides may quote (`jalon_atteint`, `fin_accompagnement`),
+under their earlier names: rewritten when the programme is loaded (`renamed_templates`), as migration
+0013 rewrote the stored copies."""
+
+
+def template_name(name: str) -> str:
+    """Today's name of a template override's file: `rappel_tache.txt` is `rappel_livrable.txt`
+    (`RENAMED_KINDS`); any other name stays."""
+    stem, dot, extension = name.partition(".")
+    return RENAMED_KINDS[stem].value + dot + extension if stem in RENAMED_KINDS else name
+
+
+def renamed_templates(templates: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """A programme's template overrides (file name → source) in today's words: a file named after a
+    notice kind's earlier name takes today's (`template_name`), the progress figures quoted under
+    their earlier names are rewritten (`RENAMED_FIGURES`); with the French warnings each deserves.
+    ValueError, in French, when the folder holds one template under both names."""
+    renamed: dict[str, str] = {}
+    warnings: list[str] = []
+    for name, source in templates.items():
+        new = template_name(name)
+        if new != name:
+            if new in templates:
+                raise ValueError(f"{name} et {new} ne peuvent figurer ensemble : « {name.partition('.')[0]} » est "
+                                 f"l'ancien nom de « {new.partition('.')[0]} », gardez seulement {new}")
+            warnings.append(f"le modèle {name} porte l'ancien nom du type d'avis « {name.partition('.')[0]} », "
+                            f"renommez-le {new}")
+        for old, figure in RENAMED_FIGURES.items():
+            if old in source:
+                warnings.append(f"le modèle {name} cite « {old} », déprécié : écrivez « {figure} »")
+                source = source.replace(old, figure)
+        renamed[new] = source
+    return renamed, warnings
+
+
 class DeliverableDef(Strict):
     key: Key
     title: Name
@@ -311,10 +348,10 @@ class Accompaniment(Strict):
     def _sessions_apart(self) -> None:
         """No two sessions of one pilot overlap at the same place (from the nominal kick-off)."""
         slots = []
-        for item in self.sessions:
-            day = paris(add_paris(self.kickoff, parse_duration(item.at))).date()
-            start = datetime.combine(day, item.start_time)
-            slots.append((item, start, start + timedelta(hours=item.hours)))
+        for training_session in self.sessions:
+            day = paris(add_paris(self.kickoff, parse_duration(training_session.at))).date()
+            start = datetime.combine(day, training_session.start_time)
+            slots.append((training_session, start, start + timedelta(hours=training_session.hours)))
         for (a, a_start, a_end), (b, b_start, b_end) in combinations(slots, 2):
             if a.place == b.place and a_start < b_end and b_start < a_end:
                 raise ValueError(f"les sessions {a.key} et {b.key} se chevauchent au même lieu ({a.place})")

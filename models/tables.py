@@ -28,6 +28,12 @@ def json_column(default: Any) -> Any:
 
 
 class ProgrammeState(StrEnum):
+    """What stage a programme is at (`Programme.state`, French words in `STATE_LABELS`), moved
+    forward only, by the stages and the jury's decision: ready (installed) -> call open (the launch instant,
+    `call.launch_call`) -> call closed (the deadline: admissibility decided, jury convened,
+    `call.close_call`) -> pilots selected (the jury's choice recorded, `jury.apply_selection`) ->
+    finished (every pilot finished or withdrawn, one at least finished, `accompaniment.close`)."""
+
     READY = "pret"
     CALL_OPEN = "appel_ouvert"
     CALL_CLOSED = "appel_clos"
@@ -44,6 +50,11 @@ class ProgrammeMode(StrEnum):
 
 
 class OrgKind(StrEnum):
+    """What an organisation is (`Organisation.kind`, `Application.lead_kind`): the Cerdd and the
+    consultancy, recorded when a programme is installed; an application's lead, recorded when it
+    applies, is what its SIREN says in the register (an EPCI, a commune), else what the form declares
+    (a business network, another kind): only an EPCI is admissible."""
+
     EPCI = "epci"
     COMMUNE = "commune"
     BUSINESS_NETWORK = "reseau_entreprises"
@@ -53,6 +64,13 @@ class OrgKind(StrEnum):
 
 
 class ApplicationStatus(StrEnum):
+    """Where an application stands (`Application.status`): received (each submission until the
+    deadline) -> at the deadline admissible or not admissible, with the reason
+    (`applications.decide_admissibility`) -> for an admissible one, at the jury's choice, selected
+    (it becomes a `Pilot`) or not selected (`jury.apply_selection`). A not-selected application with
+    every score, at or above the threshold, becomes selected later if a pilot's withdrawal offers it
+    the place (`withdrawal.withdraw`). Not admissible and selected are final."""
+
     RECEIVED = "recue"
     ADMISSIBLE = "recevable"
     INADMISSIBLE = "non_recevable"
@@ -61,6 +79,11 @@ class ApplicationStatus(StrEnum):
 
 
 class PilotStatus(StrEnum):
+    """Where a pilot stands (`Pilot.status`): charter pending (chosen, waiting for every party's
+    signature by `Pilot.sign_by`) -> active (signed by all and kick-off reached: its year is laid out,
+    `kickoff`) -> finished (its `accompaniment.duration` elapsed, `accompaniment.close`). Withdrawn
+    (`pilot withdraw`, with a reason) from charter pending or active; finished and withdrawn are final."""
+
     CHARTER_PENDING = "charte_en_attente"
     ACTIVE = "en_cours"
     FINISHED = "termine"
@@ -68,17 +91,42 @@ class PilotStatus(StrEnum):
 
 
 class SessionStatus(StrEnum):
+    """A training session's state (`TrainingSession.status`): planned -> cancelled (by the Cerdd before
+    it starts, `training.cancel`, or when its pilot is withdrawn), final. A move keeps it planned and
+    raises its `sequence`; « held » is no state: it is read from the attendance recorded."""
+
     PLANNED = "prevue"
     CANCELLED = "annulee"
 
 
 class CharterParty(StrEnum):
+    """The three parties who sign a pilot's charter (`CharterSignature.party`), also the roles a
+    personal link to the portal names (`territoire:SIREN`, `cerdd:SIREN`, `prestataire:SIREN`)."""
+
     TERRITORY = "territoire"
     ORGANISER = "cerdd"
     CONSULTANCY = "prestataire"
 
 
+class DueDateRequestStatus(StrEnum):
+    """Where a consultancy's request for a new due date stands (`DueDateRequest.status`): pending ->
+    granted (the due date moves, `deliverables.postpone`) or refused, by the Cerdd
+    (`deliverables.decide_due_date`); pending -> moot when the deliverable is handed in before the
+    decision. Granted, refused and moot are final; one request at most is pending per deliverable."""
+
+    PENDING = "en_attente"
+    GRANTED = "accordee"
+    REFUSED = "refusee"
+    MOOT = "sans_objet"
+
+
 class NoticeStatus(StrEnum):
+    """Where a notice of the outbox stands (`Notice.status`): pending (queued, leaves at
+    `deliver_after`) -> sent; or dead (given up: refused for good by its channel, or still failing
+    `DELIVERY_MAX_AGE` after it was first due, the manager told by `avis_abandonne`); or expired (its
+    `expires_at` passed first: the session started…). `outbox retry` puts a dead, expired or pending
+    notice back to pending; sent is final."""
+
     PENDING = "en_attente"
     SENT = "envoye"
     DEAD = "abandonne"
@@ -134,7 +182,8 @@ def label(status: str) -> str:
 
 class RegisterSnapshot(SQLModel, table=True):
     """The register of EPCI a programme was installed with (CSV text), stored by its SHA-256 so
-    that nothing at run time reads a file path recorded in the database."""
+    that nothing at run time reads a file path recorded in the database.
+    Written when a programme is installed, never changed."""
 
     sha256: str = Field(primary_key=True, max_length=64)
     name: str
@@ -142,6 +191,12 @@ class RegisterSnapshot(SQLModel, table=True):
 
 
 class Programme(SQLModel, table=True):
+    """A programme as installed (`context.install_programme`, `transitions init`): its validated
+    definition (the programme file, as JSON), its template overrides, its register's SHA-256. Installing
+    the same slug again updates it (the dates only while the call is not launched). `state` moves
+    through `ProgrammeState` as ticks run the stages; `last_tick_at`, `audit_seen` and `next_due_at`
+    are the tick's bookkeeping. Unique: `slug`."""
+
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True, index=True)
     title: str
@@ -166,6 +221,10 @@ class Programme(SQLModel, table=True):
 
 
 class Organisation(SQLModel, table=True):
+    """An organisation the programme deals with (`OrgKind`): the Cerdd and the consultancy, recorded
+    when a programme is installed; each applicant's lead territory, when it applies. Unique: `siren`
+    (when known)."""
+
     id: int | None = Field(default=None, primary_key=True)
     kind: str
     name: str
@@ -173,6 +232,9 @@ class Organisation(SQLModel, table=True):
 
 
 class Contact(SQLModel, table=True):
+    """A person to write to at an organisation, from an application's contacts: written at a
+    submission, their name, role and phone updated by the next version. Unique: (organisation, email)."""
+
     __table_args__ = (UniqueConstraint("organisation_id", "email"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -184,6 +246,11 @@ class Contact(SQLModel, table=True):
 
 
 class Application(SQLModel, table=True):
+    """One lead territory's application to a programme: written at its first submission (with its
+    receipt number), updated by each new version before the deadline (`version`,
+    `last_submitted_at`), then decided (`status`, see `ApplicationStatus`; `decided_at`,
+    `decision_reason`). Unique: (programme, lead SIREN), `receipt_number`."""
+
     __table_args__ = (UniqueConstraint("programme_id", "lead_siren"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -204,6 +271,9 @@ class Application(SQLModel, table=True):
 
 
 class ApplicationVersion(SQLModel, table=True):
+    """Every version of an application as submitted: the form's content (JSON), who sent it, the
+    warnings it got; written at each submission, never changed. Unique: (application, version)."""
+
     __table_args__ = (UniqueConstraint("application_id", "version"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -216,7 +286,8 @@ class ApplicationVersion(SQLModel, table=True):
 
 
 class ApplicationFile(SQLModel, table=True):
-    """A file received with one version of an application; its bytes live in the database."""
+    """A file received with one version of an application; its bytes live in the database.
+    Written with its version, never changed."""
 
     id: int | None = Field(default=None, primary_key=True)
     version_id: int = Field(foreign_key="applicationversion.id", index=True)
@@ -229,7 +300,8 @@ class ApplicationFile(SQLModel, table=True):
 
 
 class Intent(SQLModel, table=True):
-    """An EPCI that said it would apply: it gets the reminders before the deadline until it submits."""
+    """An EPCI that said it would apply: it gets the reminders before the deadline until it submits.
+    Written by `intents.declare` (`transitions announce`). Unique: (programme, SIREN)."""
 
     __table_args__ = (UniqueConstraint("programme_id", "siren"),)
 
@@ -243,6 +315,10 @@ class Intent(SQLModel, table=True):
 
 
 class JuryScore(SQLModel, table=True):
+    """A juror's score on one criterion of one admissible application, with a comment: recorded by
+    `jury score` or the juror's page, replaced by a new score, until the juror's sheet is submitted
+    or the jury meets. Unique: (application, juror, criterion)."""
+
     __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -255,6 +331,11 @@ class JuryScore(SQLModel, table=True):
 
 
 class Pilot(SQLModel, table=True):
+    """A pilot territory: an application the jury chose, or that took a withdrawn pilot's place;
+    written by the selection with its rank (and a charter deadline, `sign_by`, when it replaces one).
+    Its `status` moves through `PilotStatus`: kick-off (`kickoff_at`, `ends_at`), end (`finished_at`)
+    or withdrawal (`withdrawn_at`, `withdraw_reason`). Unique: its application."""
+
     id: int | None = Field(default=None, primary_key=True)
     programme_id: int = Field(foreign_key="programme.id", index=True)
     application_id: int = Field(foreign_key="application.id", unique=True)
@@ -272,6 +353,10 @@ class Pilot(SQLModel, table=True):
 
 
 class CharterSignature(SQLModel, table=True):
+    """One party's signature of a pilot's charter (signatory, role, channel `cli` or `portail`),
+    recorded once by `sign` or the portal; its audit entry keeps the SHA-256 of the charter's text.
+    Unique: (pilot, party)."""
+
     __table_args__ = (UniqueConstraint("pilot_id", "party"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -284,6 +369,10 @@ class CharterSignature(SQLModel, table=True):
 
 
 class PilotPhase(SQLModel, table=True):
+    """A phase of a pilot's year, laid out at its kick-off from the programme's phases (planned
+    `starts_at` and `ends_at`); the phases stage records when it started and completed.
+    Unique: (pilot, key)."""
+
     __table_args__ = (UniqueConstraint("pilot_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -298,6 +387,10 @@ class PilotPhase(SQLModel, table=True):
 
 
 class Milestone(SQLModel, table=True):
+    """A milestone of a pilot's year, laid out at its kick-off with its date (`due_at`): reached
+    (`reached_at`) when the facts it requires are all recorded, late if after its date; `missed_at`
+    when its date passed without them (the manager told once). Unique: (pilot, key)."""
+
     __table_args__ = (UniqueConstraint("pilot_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -310,6 +403,11 @@ class Milestone(SQLModel, table=True):
 
 
 class TrainingSession(SQLModel, table=True):
+    """A training session of one pilot, laid out at its kick-off from the programme's sessions (a free
+    slot at its place); invited (`invited_at`) and reminded by the sessions stage; moved
+    (`training.reschedule`) or cancelled (`training.cancel`) by the Cerdd until it starts, each raising
+    `sequence`. Held once attendance is recorded (`Attendance`). Unique: (pilot, key)."""
+
     __table_args__ = (UniqueConstraint("pilot_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -327,6 +425,10 @@ class TrainingSession(SQLModel, table=True):
 
 
 class Attendance(SQLModel, table=True):
+    """Whether one person attended a session, recorded by the Cerdd once it has started
+    (`transitions attend`); a correction replaces it. The first record makes the session held.
+    Unique: (session, person)."""
+
     __table_args__ = (UniqueConstraint("session_id", "person"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -338,6 +440,11 @@ class Attendance(SQLModel, table=True):
 
 
 class Deliverable(SQLModel, table=True):
+    """A deliverable the consultancy owes a pilot, laid out at its kick-off with its due date:
+    handed in (`delivered_at`, its file a `DeliverableFile`), then accepted (`accepted_at`) or returned
+    for rework (`returned_at`, `review_comment`) by the Cerdd; its due date moves only with a reason
+    (postponement, a granted `DueDateRequest`), and `revision` rises each time. Unique: (pilot, key)."""
+
     __table_args__ = (UniqueConstraint("pilot_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -353,7 +460,10 @@ class Deliverable(SQLModel, table=True):
 
 
 class Notice(SQLModel, table=True):
-    """The outbox: a notice is written with the change that causes it, then delivered."""
+    """The outbox: a notice is written with the change that causes it, then delivered.
+    Written by `ProgrammeContext.notify` (`models.outbox.enqueue`) in the transaction of the
+    change that causes it, at most once per `dedup_key` (unique); claimed and delivered by
+    `models.delivery`, its `status` a `NoticeStatus`."""
 
     __table_args__ = (Index("ix_notice_status_deliver_after", "status", "deliver_after"),)
 
@@ -406,7 +516,9 @@ class PlannedEvent(SQLModel, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Every state change: when (programme instant), who, what."""
+    """Every state change: when (programme instant), who, what.
+    Written by `ProgrammeContext.audit` with every act, never changed; `details` keep the values an
+    act replaced (`models.history`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     programme_id: int | None = Field(default=None, foreign_key="programme.id", index=True)
@@ -422,7 +534,8 @@ class AuditEntry(SQLModel, table=True):
 
 class PortalGrant(SQLModel, table=True):
     """Who may hold a personal link to the portal, and the link's current version: issuing a new
-    link raises the version, so every older link is revoked (see `models.links`)."""
+    link raises the version, so every older link is revoked (see `models.links`).
+    Unique: (programme, subject)."""
 
     __table_args__ = (UniqueConstraint("programme_id", "subject"),)
 
@@ -442,7 +555,8 @@ class PortalFormUse(SQLModel, table=True):
 
 
 class SessionAnswer(SQLModel, table=True):
-    """A pilot territory's answer to a session invitation: attending or not, and who will come."""
+    """A pilot territory's answer to a session invitation: attending or not, and who will come.
+    Written by `training.answer_invitation`; a new answer replaces it. Unique: (session, respondent)."""
 
     __table_args__ = (UniqueConstraint("session_id", "respondent"),)
 
@@ -455,7 +569,8 @@ class SessionAnswer(SQLModel, table=True):
 
 
 class ConflictOfInterest(SQLModel, table=True):
-    """A juror's declared conflict of interest on an application: their scores on it do not count."""
+    """A juror's declared conflict of interest on an application: their scores on it do not count.
+    Unique: (application, juror)."""
 
     __table_args__ = (UniqueConstraint("application_id", "juror"),)
 
@@ -468,7 +583,8 @@ class ConflictOfInterest(SQLModel, table=True):
 
 class JuryNotApplicable(SQLModel, table=True):
     """A juror's explicit « non applicable » on one criterion of one application: the criterion
-    carries no score and no weight for that juror, and is not missing (a criterion left untouched is)."""
+    carries no score and no weight for that juror, and is not missing (a criterion left untouched is).
+    Unique: (application, juror, criterion)."""
 
     __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),)
 
@@ -480,7 +596,8 @@ class JuryNotApplicable(SQLModel, table=True):
 
 
 class JurySubmission(SQLModel, table=True):
-    """A juror's score sheet submitted as final (before the jury meets)."""
+    """A juror's score sheet submitted as final (before the jury meets).
+    Written once, by the juror's page (`jury.submit_sheet`). Unique: (programme, juror)."""
 
     __table_args__ = (UniqueConstraint("programme_id", "juror"),)
 
@@ -491,7 +608,8 @@ class JurySubmission(SQLModel, table=True):
 
 
 class DeliverableFile(SQLModel, table=True):
-    """The file handed in with a deliverable (one per revision); its bytes live in the database."""
+    """The file handed in with a deliverable (one per revision); its bytes live in the database.
+    Written by a hand-in, never changed. Unique: (deliverable, revision)."""
 
     __table_args__ = (UniqueConstraint("deliverable_id", "revision"),)
 
@@ -507,7 +625,8 @@ class DeliverableFile(SQLModel, table=True):
 
 
 class DueDateRequest(SQLModel, table=True):
-    """The consultancy asks the Cerdd for a new due date, with a reason; the Cerdd grants or refuses."""
+    """The consultancy asks the Cerdd for a new due date, with a reason; the Cerdd grants or refuses.
+    Its `status` a `DueDateRequestStatus`, decided once."""
 
     id: int | None = Field(default=None, primary_key=True)
     deliverable_id: int = Field(foreign_key="deliverable.id", index=True)
@@ -515,5 +634,5 @@ class DueDateRequest(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     requested_at: datetime = instant()
     requested_by: str
-    status: str = "en_attente"
+    status: str = DueDateRequestStatus.PENDING
     decided_at: datetime | None = instant(nullable=True)

@@ -47,16 +47,16 @@ def find_session(ctx: ProgrammeContext, pilot: Pilot, key: str) -> TrainingSessi
     if pilot.status == PilotStatus.CHARTER_PENDING:
         raise Refused(f"L'accompagnement de {pilot.name} n'a pas commencé : ses sessions seront planifiées "
                       "à son lancement, une fois la charte signée par les trois parties.")
-    for item in sessions_of(ctx, pilot):
-        if item.key == key:
-            return item
+    for training_session in sessions_of(ctx, pilot):
+        if training_session.key == key:
+            return training_session
     known = ", ".join(s.key for s in sessions_of(ctx, pilot)) or "aucune"
     raise NotFound(f"Session « {visible(key)[:80]} » inconnue pour {pilot.name} (sessions : {known}).")
 
 
-def series(ctx: ProgrammeContext, item: TrainingSession) -> list[Planned]:
+def series(ctx: ProgrammeContext, training_session: TrainingSession) -> list[Planned]:
     """The invitation (first of the series), then the reminders before a session."""
-    return _series_at(ctx, item.starts_at)
+    return _series_at(ctx, training_session.starts_at)
 
 
 def _series_at(ctx: ProgrammeContext, starts_at: datetime) -> list[Planned]:
@@ -80,12 +80,12 @@ def invitees(ctx: ProgrammeContext, pilot: Pilot) -> list[Recipient]:
     return territory_contacts(ctx, pilot) + consultancy_contacts(ctx)
 
 
-def _calendar_of(ctx: ProgrammeContext, pilot: Pilot, item: TrainingSession, at: datetime) -> Callable[[Recipient],
-                                                                                                       str]:
+def _calendar_of(ctx: ProgrammeContext, pilot: Pilot, training_session: TrainingSession,
+                 at: datetime) -> Callable[[Recipient], str]:
     organiser = manager(ctx)[0]
 
     def write(person: Recipient) -> str:
-        return invitation(item, pilot.name, organiser=organiser, attendee=person, stamp=at)
+        return invitation(training_session, pilot.name, organiser=organiser, attendee=person, stamp=at)
 
     return write
 
@@ -96,110 +96,114 @@ def invite_and_remind(ctx: ProgrammeContext, as_of: datetime) -> int:
     them shortly before; a session already announced is not announced again after a reschedule
     (its update did it), but its reminders follow the new date."""
     sent = 0
-    items = active_sessions(ctx)
+    by_pilot = active_sessions(ctx)
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         recipients: list[Recipient] = []  # read from the application once per pilot, when first needed
-        for item in items.get(pilot.id or 0, []):
-            if as_of >= item.starts_at or item.status != SessionStatus.PLANNED:
+        for training_session in by_pilot.get(pilot.id or 0, []):
+            if as_of >= training_session.starts_at or training_session.status != SessionStatus.PLANNED:
                 continue
-            reminder = due_now(series(ctx, item), as_of)
+            reminder = due_now(series(ctx, training_session), as_of)
             if reminder is None:
                 continue
             recipients = recipients or invitees(ctx, pilot)
             if reminder.index == 1:
-                if item.invited_at is not None:
+                if training_session.invited_at is not None:
                     continue
-                item.invited_at = as_of
-                ctx.session.add(item)
+                training_session.invited_at = as_of
+                ctx.session.add(training_session)
                 sent += ctx.notify(NoticeKind.SESSION_INVITATION, recipients=recipients,
-                                   key=f"session-{item.id}:{item.sequence}", context={"pilote": pilot, "session": item},
-                                   at=as_of, calendar=_calendar_of(ctx, pilot, item, as_of))
+                                   key=f"session-{training_session.id}:{training_session.sequence}",
+                                   context={"pilote": pilot, "session": training_session}, at=as_of,
+                                   calendar=_calendar_of(ctx, pilot, training_session, as_of))
                 continue
-            sent += ctx.notify(NoticeKind.SESSION_REMINDER,
-                               recipients=recipients, key=f"session-{item.id}:{item.sequence}:{reminder.index}",
-                               context={"pilote": pilot, "session": item}, at=as_of)
+            sent += ctx.notify(NoticeKind.SESSION_REMINDER, recipients=recipients,
+                               key=f"session-{training_session.id}:{training_session.sequence}:{reminder.index}",
+                               context={"pilote": pilot, "session": training_session}, at=as_of)
     return sent
 
 
-def _changeable(ctx: ProgrammeContext, item: TrainingSession, at: datetime) -> Pilot:
-    pilot = ctx.session.get(Pilot, item.pilot_id)
+def _changeable(ctx: ProgrammeContext, training_session: TrainingSession, at: datetime) -> Pilot:
+    pilot = ctx.session.get(Pilot, training_session.pilot_id)
     assert pilot is not None
     if pilot.status != PilotStatus.ACTIVE:
         raise Refused(f"L'accompagnement de {pilot.name} n'est pas en cours : ses sessions ne changent plus.")
-    if item.status == SessionStatus.CANCELLED:
-        raise Refused(f"La session « {item.title} » est annulée.")
-    if at >= item.starts_at:
-        raise Refused(f"La session « {item.title} » a commencé le {format_paris(item.starts_at)} : "
-                      "elle ne peut plus être déplacée ni annulée.")
+    if training_session.status == SessionStatus.CANCELLED:
+        raise Refused(f"La session « {training_session.title} » est annulée.")
+    if at >= training_session.starts_at:
+        raise Refused(f"La session « {training_session.title} » a commencé le "
+                      f"{format_paris(training_session.starts_at)} : elle ne peut plus être déplacée ni annulée.")
     return pilot
 
 
-def reschedule(ctx: ProgrammeContext, item: TrainingSession, *, to: datetime, reason: str, at: datetime,
+def reschedule(ctx: ProgrammeContext, training_session: TrainingSession, *, to: datetime, reason: str, at: datetime,
                place: str | None = None, by: str = "cerdd") -> bool:
     """Move a session (same length) to `to`, optionally to another place, for a stated reason.
     People already invited receive an update of their calendar event (same UID, higher SEQUENCE);
     reminders follow the new date. Moving it where it already is changes nothing."""
     if not reason.strip():
         raise InvalidInput("Déplacement refusé : le motif est obligatoire.")
-    pilot = _changeable(ctx, item, at)
-    place = (place or item.location).strip()
-    if to == item.starts_at and place == item.location:
+    pilot = _changeable(ctx, training_session, at)
+    place = (place or training_session.location).strip()
+    if to == training_session.starts_at and place == training_session.location:
         return False
     if to <= at:
         raise InvalidInput(f"La nouvelle date ({format_paris(to)}) doit être postérieure au {format_paris(at)}.")
     if not ctx.calendar.is_working_day(paris(to).date()):
         raise InvalidInput(f"Le {format_paris(to, with_time=False)} n'est pas un jour ouvré.")
-    length = item.ends_at - item.starts_at
-    if slot_taken(ctx, place, to, to + length, besides=item.id):
+    length = training_session.ends_at - training_session.starts_at
+    if slot_taken(ctx, place, to, to + length, besides=training_session.id):
         raise Refused(f"{place} accueille déjà une session du programme le {format_paris(to)} : "
                       "choisissez une autre heure ou un autre lieu.")
-    before, before_place = item.starts_at, item.location
-    previous = history.before(item, "starts_at", "ends_at", "location", "sequence")
-    item.starts_at, item.ends_at, item.location = to, to + length, place
-    item.sequence += 1
-    ctx.session.add(item)
+    before, before_place = training_session.starts_at, training_session.location
+    previous = history.before(training_session, "starts_at", "ends_at", "location", "sequence")
+    training_session.starts_at, training_session.ends_at, training_session.location = to, to + length, place
+    training_session.sequence += 1
+    ctx.session.add(training_session)
     ctx.session.flush()
-    if item.invited_at is not None:
+    if training_session.invited_at is not None:
         ctx.notify(NoticeKind.SESSION_UPDATED, recipients=invitees(ctx, pilot),
-                   key=f"session-{item.id}:{item.sequence}",
-                   context={"pilote": pilot, "session": item, "motif": reason, "ancienne_date": before,
-                            "ancien_lieu": before_place}, at=at, calendar=_calendar_of(ctx, pilot, item, at))
-    ctx.audit(at, by, "session.deplacee", "training_session", item.id,
-              f"{pilot.name} : « {item.title} » déplacée du {format_paris(before)} ({before_place}) au "
-              f"{format_paris(to)} ({place}) : {reason}.", motif=reason, sequence=item.sequence, avant=previous)
-    return True
-
-
-def cancel(ctx: ProgrammeContext, item: TrainingSession, *, reason: str, at: datetime, by: str = "cerdd") -> bool:
-    """Cancel a session for a stated reason; people already invited receive the cancellation of
-    their calendar event (METHOD:CANCEL). Cancelling twice changes nothing."""
-    if not reason.strip():
-        raise InvalidInput("Annulation refusée : le motif est obligatoire.")
-    if item.status == SessionStatus.CANCELLED:
-        return False
-    pilot = _changeable(ctx, item, at)
-    previous = history.before(item, "status", "cancel_reason", "sequence")
-    item.status = SessionStatus.CANCELLED
-    item.cancel_reason = reason
-    item.sequence += 1
-    ctx.session.add(item)
-    ctx.session.flush()
-    if item.invited_at is not None:
-        ctx.notify(NoticeKind.SESSION_CANCELLED, recipients=invitees(ctx, pilot), key=f"session-{item.id}",
-                   context={"pilote": pilot, "session": item, "motif": reason}, at=at,
-                   calendar=_calendar_of(ctx, pilot, item, at))
-    ctx.audit(at, by, "session.annulee", "training_session", item.id,
-              f"{pilot.name} : « {item.title} » du {format_paris(item.starts_at)} annulée : {reason}.", motif=reason,
+                   key=f"session-{training_session.id}:{training_session.sequence}",
+                   context={"pilote": pilot, "session": training_session, "motif": reason, "ancienne_date": before,
+                            "ancien_lieu": before_place}, at=at,
+                   calendar=_calendar_of(ctx, pilot, training_session, at))
+    ctx.audit(at, by, "session.deplacee", "training_session", training_session.id,
+              f"{pilot.name} : « {training_session.title} » déplacée du {format_paris(before)} ({before_place}) au "
+              f"{format_paris(to)} ({place}) : {reason}.", motif=reason, sequence=training_session.sequence,
               avant=previous)
     return True
 
 
-def held_at(ctx: ProgrammeContext, item: TrainingSession, as_of: datetime) -> datetime | None:
+def cancel(ctx: ProgrammeContext, training_session: TrainingSession, *, reason: str, at: datetime,
+           by: str = "cerdd") -> bool:
+    """Cancel a session for a stated reason; people already invited receive the cancellation of
+    their calendar event (METHOD:CANCEL). Cancelling twice changes nothing."""
+    if not reason.strip():
+        raise InvalidInput("Annulation refusée : le motif est obligatoire.")
+    if training_session.status == SessionStatus.CANCELLED:
+        return False
+    pilot = _changeable(ctx, training_session, at)
+    previous = history.before(training_session, "status", "cancel_reason", "sequence")
+    training_session.status = SessionStatus.CANCELLED
+    training_session.cancel_reason = reason
+    training_session.sequence += 1
+    ctx.session.add(training_session)
+    ctx.session.flush()
+    if training_session.invited_at is not None:
+        ctx.notify(NoticeKind.SESSION_CANCELLED, recipients=invitees(ctx, pilot), key=f"session-{training_session.id}",
+                   context={"pilote": pilot, "session": training_session, "motif": reason}, at=at,
+                   calendar=_calendar_of(ctx, pilot, training_session, at))
+    ctx.audit(at, by, "session.annulee", "training_session", training_session.id,
+              f"{pilot.name} : « {training_session.title} » du {format_paris(training_session.starts_at)} "
+              f"annulée : {reason}.", motif=reason, avant=previous)
+    return True
+
+
+def held_at(ctx: ProgrammeContext, training_session: TrainingSession, as_of: datetime) -> datetime | None:
     """When the session counts as held: its first attendance record, if recorded by `as_of`."""
-    if item.status == SessionStatus.CANCELLED:
+    if training_session.status == SessionStatus.CANCELLED:
         return None
     first = ctx.session.exec(select(Attendance.recorded_at).where(
-        Attendance.session_id == item.id, col(Attendance.recorded_at) <= as_of)
+        Attendance.session_id == training_session.id, col(Attendance.recorded_at) <= as_of)
         .order_by(col(Attendance.recorded_at))).first()
     return first
 
@@ -225,85 +229,86 @@ def attendance_reminders(ctx: ProgrammeContext, as_of: datetime, grace: timedelt
     before `as_of` with no attendance recorded by then; returns the number of sessions reminded of
     for the first time (0 when run again: the outbox keeps one notice per session)."""
     reminded = 0
-    for item in ended_between(ctx, None, as_of - grace):
-        if held_at(ctx, item, as_of) is not None:
+    for training_session in ended_between(ctx, None, as_of - grace):
+        if held_at(ctx, training_session, as_of) is not None:
             continue
-        pilot = ctx.session.get(Pilot, item.pilot_id)
+        pilot = ctx.session.get(Pilot, training_session.pilot_id)
         application = ctx.session.get(Application, pilot.application_id) if pilot is not None else None
         if pilot is None or application is None:
             continue
-        days = (as_of - item.ends_at).days
-        queued = ctx.notify(NoticeKind.ATTENDANCE_MISSING, recipients=manager(ctx), key=f"session-{item.id}",
-                            context={"pilote": pilot, "session": item, "siren": application.lead_siren,
+        days = (as_of - training_session.ends_at).days
+        queued = ctx.notify(NoticeKind.ATTENDANCE_MISSING, recipients=manager(ctx),
+                            key=f"session-{training_session.id}",
+                            context={"pilote": pilot, "session": training_session, "siren": application.lead_siren,
                                      "depuis": f"{days} jour{'s' if days > 1 else ''}"}, at=as_of)
         reminded += 1 if queued else 0
     return reminded
 
 
-def record_attendance(ctx: ProgrammeContext, item: TrainingSession, *, person: str, organisation: str,
+def record_attendance(ctx: ProgrammeContext, training_session: TrainingSession, *, person: str, organisation: str,
                       present: bool, at: datetime) -> bool:
     """Record whether someone attended; correcting a record is allowed, repeating it changes nothing."""
     person = require_line(person, "Émargement refusé : nom de la personne")
     organisation = require_line(organisation, "Émargement refusé : structure (--organisation)")
-    if item.status == SessionStatus.CANCELLED:
-        raise Refused(f"La session « {item.title} » a été annulée : pas d'émargement.")
-    if at < item.starts_at:
-        raise Refused(f"La session « {item.title} » n'a pas encore eu lieu : l'émargement attendra.")
+    if training_session.status == SessionStatus.CANCELLED:
+        raise Refused(f"La session « {training_session.title} » a été annulée : pas d'émargement.")
+    if at < training_session.starts_at:
+        raise Refused(f"La session « {training_session.title} » n'a pas encore eu lieu : l'émargement attendra.")
     row = ctx.session.exec(select(Attendance).where(
-        Attendance.session_id == item.id, Attendance.person == person)).first()
+        Attendance.session_id == training_session.id, Attendance.person == person)).first()
     if row is not None and row.present == present and row.organisation == organisation:
         return False
     if row is None:
-        row = Attendance(session_id=item.id or 0, person=person, organisation=organisation,
+        row = Attendance(session_id=training_session.id or 0, person=person, organisation=organisation,
                          present=present, recorded_at=at)
     else:
         row.present, row.organisation, row.recorded_at = present, organisation, at
     ctx.session.add(row)
-    ctx.audit(at, "cerdd", "session.emargement", "training_session", item.id,
-              f"{person} ({organisation}) {'présent(e)' if present else 'absent(e)'} à « {item.title} ».")
+    ctx.audit(at, "cerdd", "session.emargement", "training_session", training_session.id,
+              f"{person} ({organisation}) {'présent(e)' if present else 'absent(e)'} à « {training_session.title} ».")
     return True
 
 
 # --- Answers to invitations -----------------------------------------------------------------------
 
-def may_answer(ctx: ProgrammeContext, pilot: Pilot, item: TrainingSession, at: datetime) -> Verdict:
-    """Whether the territory may answer (or change its answer to) the invitation to `item` at `at`:
-    a session of this pilot, not cancelled, not started yet."""
-    if item.pilot_id != pilot.id:
+def may_answer(ctx: ProgrammeContext, pilot: Pilot, training_session: TrainingSession, at: datetime) -> Verdict:
+    """Whether the territory may answer (or change its answer to) the invitation to `training_session`
+    at `at`: a session of this pilot, not cancelled, not started yet."""
+    if training_session.pilot_id != pilot.id:
         return Verdict("Cette session n'appartient pas à ce territoire.", NotFound)
-    if item.status == SessionStatus.CANCELLED:
-        return Verdict(f"La session « {item.title} » a été annulée : plus de réponse attendue.")
-    if at >= item.starts_at:
-        return Verdict(f"La session « {item.title} » a commencé le {format_paris(item.starts_at)} : "
-                       "la réponse n'est plus possible.")
+    if training_session.status == SessionStatus.CANCELLED:
+        return Verdict(f"La session « {training_session.title} » a été annulée : plus de réponse attendue.")
+    if at >= training_session.starts_at:
+        return Verdict(f"La session « {training_session.title} » a commencé le "
+                       f"{format_paris(training_session.starts_at)} : la réponse n'est plus possible.")
     return ALLOWED
 
 
-def answer_invitation(ctx: ProgrammeContext, pilot: Pilot, item: TrainingSession, *, attending: bool, people: str,
-                      at: datetime, respondent: str = "territoire") -> bool:
+def answer_invitation(ctx: ProgrammeContext, pilot: Pilot, training_session: TrainingSession, *, attending: bool,
+                      people: str, at: datetime, respondent: str = "territoire") -> bool:
     """The territory answers a session invitation (attending or not, and who will come); a new
     answer replaces the previous one, the same answer again changes nothing. Refused once the
     session has started or when it was cancelled (`may_answer`)."""
-    may_answer(ctx, pilot, item, at).enforce()
+    may_answer(ctx, pilot, training_session, at).enforce()
     people = require_text(people, "Participants", max_length=2000, required=False)
     if attending and not people:
         raise InvalidInput("Indiquez qui viendra (un nom par ligne).")
     if not attending:
         people = ""
-    row = ctx.session.exec(select(SessionAnswer).where(SessionAnswer.session_id == item.id,
+    row = ctx.session.exec(select(SessionAnswer).where(SessionAnswer.session_id == training_session.id,
                                                        SessionAnswer.respondent == respondent)).first()
     if row is not None and row.attending == attending and row.people == people:
         return False
     if row is None:
-        row = SessionAnswer(session_id=item.id or 0, respondent=respondent, attending=attending, people=people,
-                            answered_at=at)
+        row = SessionAnswer(session_id=training_session.id or 0, respondent=respondent, attending=attending,
+                            people=people, answered_at=at)
     else:
         row.attending, row.people, row.answered_at = attending, people, at
     ctx.session.add(row)
     ctx.session.flush()
     who = ", ".join(line.strip() for line in people.splitlines() if line.strip())
-    ctx.audit(at, f"{respondent}:{pilot.name}", "session.reponse", "training_session", item.id,
-              f"{pilot.name} répond à l'invitation « {item.title} » : "
+    ctx.audit(at, f"{respondent}:{pilot.name}", "session.reponse", "training_session", training_session.id,
+              f"{pilot.name} répond à l'invitation « {training_session.title} » : "
               + (f"présent ({who})." if attending else "absent."), present=attending, participants=who)
     return True
 

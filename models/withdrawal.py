@@ -36,11 +36,11 @@ def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, 
     pilot.withdrawn_at = at
     pilot.withdraw_reason = reason
     ctx.session.add(pilot)
-    for item in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)):
-        if item.status != SessionStatus.CANCELLED and item.starts_at > at:
-            item.status = SessionStatus.CANCELLED
-            item.cancel_reason = "Territoire retiré du programme"
-            ctx.session.add(item)
+    for training_session in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)):
+        if training_session.status != SessionStatus.CANCELLED and training_session.starts_at > at:
+            training_session.status = SessionStatus.CANCELLED
+            training_session.cancel_reason = "Territoire retiré du programme"
+            ctx.session.add(training_session)
     ctx.session.flush()
     ctx.audit(at, by, "pilote.retire", "pilot", pilot.id,
               f"{pilot.name} retiré{agreement(pilot.name)} du programme : {reason}.", motif=reason)

@@ -43,12 +43,12 @@ def build_calendar(session: Session, slug: str | None, stamp: datetime, *, pilot
             if attendee is None:
                 continue
         found = True
-        for item in sessions_of(ctx, each):
-            uid = f"session-{item.id}@{DOMAIN}"
+        for training_session in sessions_of(ctx, each):
+            uid = f"session-{training_session.id}@{DOMAIN}"
             if attendee is not None:
-                uid = session_uid(item, attendee.email)
-            calendar.add_component(session_event(item, summary=f"{each.name} : {item.title}", organiser=organiser,
-                                                 attendee=attendee, stamp=stamp, uid=uid))
+                uid = session_uid(training_session, attendee.email)
+            calendar.add_component(session_event(training_session, summary=f"{each.name} : {training_session.title}",
+                                                 organiser=organiser, attendee=attendee, stamp=stamp, uid=uid))
         if person is not None:
             continue
         for deliverable in deliverables_of(ctx, each):

@@ -181,12 +181,14 @@ class Timeline:
                 siren = application.lead_siren
                 cast = self.script.attendance.get(siren)
                 if cast is not None:
-                    for item in training.sessions_of(ctx, pilot):
-                        self._add(item.ends_at + timedelta(hours=1), partial(self._attend, pilot.id, item.key, cast))
+                    for training_session in training.sessions_of(ctx, pilot):
+                        self._add(training_session.ends_at + timedelta(hours=1),
+                                  partial(self._attend, pilot.id, training_session.key, cast))
                 for change in self.script.session_changes:
                     if change.pilot == siren:
-                        item = training.find_session(ctx, pilot, change.session)
-                        day = ctx.calendar.shift_working_days(paris(item.starts_at).date(), -change.days_before)
+                        training_session = training.find_session(ctx, pilot, change.session)
+                        day = ctx.calendar.shift_working_days(paris(training_session.starts_at).date(),
+                                                              -change.days_before)
                         self._add(utc(datetime.combine(day, time(10))), partial(self._change, pilot.id, change))
                 late = self.script.deliveries.late.get(siren, {})
                 for deliverable in deliverables.deliverables_of(ctx, pilot):
@@ -235,28 +237,28 @@ class Timeline:
             ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
-            item = training.find_session(ctx, pilot, change.session)
+            training_session = training.find_session(ctx, pilot, change.session)
             if change.cancel:
-                training.cancel(ctx, item, reason=change.reason, at=at)
+                training.cancel(ctx, training_session, reason=change.reason, at=at)
             else:
-                to = add_paris(item.starts_at, parse_duration(change.move_by or "P0D"))
-                training.reschedule(ctx, item, to=to, place=change.place, reason=change.reason, at=at)
+                to = add_paris(training_session.starts_at, parse_duration(change.move_by or "P0D"))
+                training.reschedule(ctx, training_session, to=to, place=change.place, reason=change.reason, at=at)
 
     def _attend(self, pilot_id: int | None, key: str, cast: Cast, at: datetime) -> None:
         with session_scope(self.url) as session:
             ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             pilot = session.get(Pilot, pilot_id)
             assert pilot is not None
-            item = training.find_session(ctx, pilot, key)
-            if item.status == SessionStatus.CANCELLED:
+            training_session = training.find_session(ctx, pilot, key)
+            if training_session.status == SessionStatus.CANCELLED:
                 return
-            if at < item.ends_at:  # the session was moved: the sheet follows it
-                self._add(item.ends_at + timedelta(hours=1), partial(self._attend, pilot_id, key, cast))
+            if at < training_session.ends_at:  # the session was moved: the sheet follows it
+                self._add(training_session.ends_at + timedelta(hours=1), partial(self._attend, pilot_id, key, cast))
                 return
             absent = set(cast.absent.get(key, []))
             for person in cast.people:
-                training.record_attendance(ctx, item, person=person.person, organisation=person.organisation,
-                                           present=person.person not in absent, at=at)
+                training.record_attendance(ctx, training_session, person=person.person,
+                                           organisation=person.organisation, present=person.person not in absent, at=at)
 
     def _deliver(self, pilot_id: int | None, key: str, at: datetime) -> None:
         with session_scope(self.url) as session:

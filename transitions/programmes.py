@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from models.context import ProgrammeBundle
 from models.errors import InvalidInput
-from models.programme import ProgrammeDefinition, renamed_words
+from models.programme import ProgrammeDefinition, renamed_templates, renamed_words, template_name
 from models.register import read_register
 from models.text import visible
 from models.wording import os_reason
@@ -22,8 +22,9 @@ def load_programme(path: Path) -> ProgrammeBundle:
     Both are looked up relative to the programme file; the templates must stay inside the
     programme's folder, the register inside that folder's parent (where `data/` sits beside
     `programmes/`): no absolute path or symbolic link leads elsewhere. Raises InvalidInput.
-    Words of earlier versions still accepted (`models.programme.RENAMED_KEYS`, renamed notice kinds)
-    come back as the bundle's `warnings`, for the caller to show.
+    Words of earlier versions still accepted (`models.programme.RENAMED_KEYS`, renamed notice kinds,
+    in the file and in its template overrides: `renamed_templates`) come back as the bundle's
+    `warnings`, for the caller to show.
     """
     definition, text = load_model(path, ProgrammeDefinition, "de programme", refusal=f"Programme {path.name} refusé")
     warnings = tuple(f"Programme {path.name} : {line}." for line in renamed_words(parse_document(text, path.name,
@@ -55,9 +56,10 @@ def load_programme(path: Path) -> ProgrammeBundle:
                                f"« {visible(definition.templates_dir)[:80]} », dossier introuvable ou hors du "
                                "dossier du programme.")
         try:
-            templates = _read_templates(overrides, path.name)
+            templates, renamed = _read_templates(overrides, path.name)
         except OSError as exc:
             raise InvalidInput(f"Programme {path.name} refusé : templates_dir illisible ({os_reason(exc)}).") from None
+        warnings += tuple(f"Programme {path.name} : {line}." for line in renamed)
     return ProgrammeBundle(definition=definition, source=path.name, register_name=register_name,
                            register_csv=register_csv, templates=templates, warnings=warnings)
 
@@ -71,11 +73,13 @@ def _inside(folder: Path, relative: str) -> Path | None:
     return target if target.is_relative_to(folder) else None
 
 
-def _read_templates(folder: Path, name: str) -> dict[str, str]:
+def _read_templates(folder: Path, name: str) -> tuple[dict[str, str], list[str]]:
+    """The overrides in `folder` in today's words (`renamed_templates`), and the warnings for the
+    words of earlier versions they still use."""
     problems: list[str] = []
     templates: dict[str, str] = {}
     for entry in sorted(folder.iterdir()):
-        if entry.name not in OVERRIDABLE:
+        if template_name(entry.name) not in OVERRIDABLE:
             templates[entry.name] = ""  # named as unknown by check_overrides, in order
             continue
         if entry.is_symlink() or not entry.is_file() or entry.stat().st_size > MAX_TEXT_FILE:
@@ -85,7 +89,13 @@ def _read_templates(folder: Path, name: str) -> dict[str, str]:
             templates[entry.name] = entry.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             problems.append(f"{entry.name} : le fichier n'est pas encodé en UTF-8")
+    warnings: list[str] = []
+    try:
+        templates, warnings = renamed_templates(templates)
+    except ValueError as exc:  # a template under both names: the old one is not checked as unknown
+        problems.append(str(exc))
+        templates = {each: source for each, source in templates.items() if template_name(each) == each}
     problems += check_overrides(templates)
     if problems:
         raise InvalidInput(f"Programme {name} refusé : modèles d'avis invalides dans {folder.name}.", problems)
-    return templates
+    return templates, warnings

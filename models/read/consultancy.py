@@ -8,11 +8,11 @@ from datetime import datetime
 
 from models import deliverables as rules
 from models.context import ProgrammeContext
-from models.deliverables import PENDING, deliverables_of, due_date_requests, files_of, find_deliverable
+from models.deliverables import deliverables_of, due_date_requests, files_of, find_deliverable
 from models.pilots import pilots
 from models.read.deliverables import state_of
 from models.read.pilot import CharterView, charter_view, pilot_of, siren_of
-from models.tables import CharterParty, Deliverable, DeliverableFile, Pilot
+from models.tables import CharterParty, Deliverable, DeliverableFile, DueDateRequestStatus, Pilot
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _line(ctx: ProgrammeContext, pilot: Pilot, deliverable: Deliverable, waiting
 def consultancy_screen(ctx: ProgrammeContext, siren: str | None, now: datetime) -> tuple[PilotBlock, ...]:
     """The consultancy's page at `now`: one pilot's (SIREN `siren`), or every pilot's."""
     chosen = [pilot_of(ctx, siren)] if siren else pilots(ctx)
-    waiting = {r.deliverable_id for r in due_date_requests(ctx, PENDING)}
+    waiting = {r.deliverable_id for r in due_date_requests(ctx, DueDateRequestStatus.PENDING)}
     return tuple(PilotBlock(pilot, siren_of(ctx, pilot),
                             tuple(_line(ctx, pilot, deliverable, waiting, now) for deliverable in deliverables_of(ctx,
                                                                                                                   pilot)),

@@ -33,15 +33,16 @@ def session_rows(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None =
     past = History(ctx.session, ctx.programme_id, as_of)  # a later move or cancellation undone
     rows = []
     for pilot in chosen:
-        for item in past.all(sessions_of(ctx, pilot)):
-            if item.status == SessionStatus.CANCELLED:
-                state = f"annulée ({item.cancel_reason})"
-            elif held_at(ctx, item, as_of):
+        for training_session in past.all(sessions_of(ctx, pilot)):
+            if training_session.status == SessionStatus.CANCELLED:
+                state = f"annulée ({training_session.cancel_reason})"
+            elif held_at(ctx, training_session, as_of):
                 state = "tenue"
-            elif item.ends_at <= as_of:
+            elif training_session.ends_at <= as_of:
                 state = "passée, émargement attendu"
             else:
-                state = label(item.status) + (" (déplacée)" if item.sequence else "")
-            rows.append(SessionView(pilot.name, item.key, item.title, item.starts_at, item.ends_at, item.location,
-                                    state, item.sequence))
+                state = label(training_session.status) + (" (déplacée)" if training_session.sequence else "")
+            rows.append(SessionView(pilot.name, training_session.key, training_session.title,
+                                    training_session.starts_at, training_session.ends_at, training_session.location,
+                                    state, training_session.sequence))
     return sorted(rows, key=lambda row: (row.starts_at, row.pilot))

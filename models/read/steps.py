@@ -52,9 +52,9 @@ def next_steps_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -
     coming: dict[int, list[TrainingSession]] = defaultdict(list)
     deliverables: dict[int, list[Deliverable]] = defaultdict(list)
     if ids:
-        for item in ctx.session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids))):
-            if item.starts_at > as_of and item.status != SessionStatus.CANCELLED:
-                coming[item.pilot_id].append(item)
+        for training_session in ctx.session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids))):
+            if training_session.starts_at > as_of and training_session.status != SessionStatus.CANCELLED:
+                coming[training_session.pilot_id].append(training_session)
         for deliverable in ctx.session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))
                                      .order_by(col(Deliverable.id))):
             if not (deliverable.delivered_at and deliverable.delivered_at <= as_of):
@@ -63,8 +63,8 @@ def next_steps_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -
         key = pilot.id or 0
         steps = own[key]
         if coming[key]:
-            item = min(coming[key], key=lambda s: s.starts_at)
-            steps.append(Step(pilot.name, item.starts_at, f"session « {item.title} »"))
+            training_session = min(coming[key], key=lambda s: s.starts_at)
+            steps.append(Step(pilot.name, training_session.starts_at, f"session « {training_session.title} »"))
         steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »",
                        True) for t in deliverables[key] if t.due_at <= as_of]
         ahead = [t for t in deliverables[key] if t.due_at > as_of]

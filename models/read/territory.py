@@ -61,10 +61,12 @@ def territory_screen(ctx: ProgrammeContext, pilot: Pilot, siren: str, now: datet
     """The territory's page for `pilot` (SIREN `siren`) at `now`."""
     view = pilot_views(ctx, now, siren)[0]
     answers = answers_of(ctx, pilot)
-    items = sessions_of(ctx, pilot)
-    marks = _attendance(ctx, [item.id or 0 for item in items], now)
-    lines = tuple(SessionLine(item, answers.get(item.id or 0), item.ends_at <= now, tuple(marks.get(item.id or 0, [])),
-                              bool(training.may_answer(ctx, pilot, item, now)), f"reponse:{item.id}") for item in items)
+    sessions = sessions_of(ctx, pilot)
+    marks = _attendance(ctx, [training_session.id or 0 for training_session in sessions], now)
+    lines = tuple(SessionLine(training_session, answers.get(training_session.id or 0), training_session.ends_at <= now,
+                              tuple(marks.get(training_session.id or 0, [])),
+                              bool(training.may_answer(ctx, pilot, training_session, now)),
+                              f"reponse:{training_session.id}") for training_session in sessions)
     return TerritoryScreen(pilot, view, tuple(next_steps(ctx, pilot, now)),
                            charter_view(ctx, pilot, CharterParty.TERRITORY, now), lines)
 
@@ -73,11 +75,12 @@ def session_calendar(ctx: ProgrammeContext, pilot: Pilot, key: str, stamp: datet
     """One session of the pilot as an iCalendar file to add to one's calendar (METHOD:PUBLISH)."""
     from icalendar import Calendar  # ~25 ms to import: only where a calendar is written
 
-    item = find_session(ctx, pilot, key)
+    training_session = find_session(ctx, pilot, key)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
-    calendar.add_component(session_event(item, summary=f"{pilot.name} : {item.title}", organiser=manager(ctx)[0],
-                                         attendee=None, stamp=stamp, uid=f"session-{item.id}@{DOMAIN}"))
+    calendar.add_component(session_event(training_session, summary=f"{pilot.name} : {training_session.title}",
+                                         organiser=manager(ctx)[0], attendee=None, stamp=stamp,
+                                         uid=f"session-{training_session.id}@{DOMAIN}"))
     return bytes(calendar.to_ical())

@@ -69,13 +69,13 @@ def _facts(url: str, instant: datetime, done: set[str]) -> None:
                                       reason="Entretiens décalés",
                                       at=at)
             elif what == "attend":
-                item = training.find_session(ctx, pilots.find_pilot(ctx, epci_siren(0)), "formation-1")
-                training.record_attendance(ctx, item, person="Claire Dufour", organisation="Territoire",
+                training_session = training.find_session(ctx, pilots.find_pilot(ctx, epci_siren(0)), "formation-1")
+                training.record_attendance(ctx, training_session, person="Claire Dufour", organisation="Territoire",
                                           present=True, at=at)
             elif what == "reschedule":
-                item = training.find_session(ctx, pilots.find_pilot(ctx, epci_siren(2)), "formation-2")
-                training.reschedule(ctx, item, to=parse_instant("2015-10-06T14:00"), reason="Salle indisponible",
-                                    at=at)
+                training_session = training.find_session(ctx, pilots.find_pilot(ctx, epci_siren(2)), "formation-2")
+                training.reschedule(ctx, training_session, to=parse_instant("2015-10-06T14:00"),
+                                    reason="Salle indisponible", at=at)
             else:
                 withdrawal.withdraw(ctx, pilots.find_pilot(ctx, epci_siren(3)), reason="Retrait du territoire", at=at)
 

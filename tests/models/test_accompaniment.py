@@ -112,12 +112,14 @@ def test_sessions_are_announced_then_recalled_and_progress_is_counted(loaded: st
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         pilot = pilots.find_pilot(ctx, "200033579")
-        item = training.find_session(ctx, pilot, "formation-1")
+        training_session = training.find_session(ctx, pilot, "formation-1")
         with pytest.raises(InvalidInput, match="nom de la personne"):
-            training.record_attendance(ctx, item, person=" ", organisation="CU", present=True,
+            training.record_attendance(ctx, training_session, person=" ", organisation="CU", present=True,
                                        at=at("2015-08-03T13:00"))
-        training.record_attendance(ctx, item, person="A", organisation="CU", present=True, at=at("2015-08-03T13:00"))
-        training.record_attendance(ctx, item, person="B", organisation="CU", present=False, at=at("2015-08-03T13:00"))
+        training.record_attendance(ctx, training_session, person="A", organisation="CU", present=True,
+                                   at=at("2015-08-03T13:00"))
+        training.record_attendance(ctx, training_session, person="B", organisation="CU", present=False,
+                                   at=at("2015-08-03T13:00"))
         deliverables.deliver(ctx, deliverables.find_deliverable(ctx, pilot, "methode"), at=at("2015-08-03T17:59"),
                              by="prestataire")
         state = progress(ctx, pilot, at("2015-09-15T09:00"))

@@ -48,9 +48,9 @@ def test_attendance_recorded_in_time_means_no_reminder(loaded: str) -> None:
     first = _first_session(loaded)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
-        item = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), first.key)
-        training.record_attendance(ctx, item, person="Claire Dufour", organisation="CU d'Arras", present=True,
-                                   at=first.ends_at)
+        training_session = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), first.key)
+        training.record_attendance(ctx, training_session, person="Claire Dufour", organisation="CU d'Arras",
+                                   present=True, at=first.ends_at)
     remind_attendance(first.ends_at + 2 * training.ATTENDANCE_GRACE)
     assert not [n for n in _reminders(loaded) if first.title in n.subject and "Arras" in n.subject]
 
@@ -60,8 +60,9 @@ def test_a_cancelled_session_needs_no_attendance(loaded: str) -> None:
     first = _first_session(loaded)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
-        item = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), first.key)
-        training.cancel(ctx, item, reason="Salle indisponible", at=first.starts_at - 3 * training.ATTENDANCE_GRACE)
+        training_session = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), first.key)
+        training.cancel(ctx, training_session, reason="Salle indisponible",
+                        at=first.starts_at - 3 * training.ATTENDANCE_GRACE)
     remind_attendance(first.ends_at + 2 * training.ATTENDANCE_GRACE)
     assert not [n for n in _reminders(loaded) if first.title in n.subject and "Arras" in n.subject]
 

@@ -22,11 +22,11 @@ BEFORE, AFTER_MOVE, AFTER_CANCEL = at("2015-07-15T10:00"), at("2015-07-25T10:00"
 def _move_then_cancel(url: str) -> None:
     with session_scope(url) as session:
         ctx = ctx_of(session)
-        item = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), "formation-1")
-        assert item.starts_at == FIRST
-        training.reschedule(ctx, item, to=MOVED, reason="Salle du conseil prise", at=at("2015-07-20T10:00"),
+        training_session = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), "formation-1")
+        assert training_session.starts_at == FIRST
+        training.reschedule(ctx, training_session, to=MOVED, reason="Salle du conseil prise", at=at("2015-07-20T10:00"),
                             place="Hôtel de ville d'Arras")
-        training.cancel(ctx, item, reason="Intempéries", at=at("2015-08-04T08:00"))
+        training.cancel(ctx, training_session, reason="Intempéries", at=at("2015-08-04T08:00"))
 
 
 def _formation(url: str, as_of: datetime) -> SessionView:

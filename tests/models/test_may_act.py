@@ -188,19 +188,21 @@ def test_may_answer_answers_as_answer_invitation_does(selected: str, monkeypatch
     _start_arras(selected)
     with session_scope(selected) as session:
         ctx, arras = _arras(session)
-        item = training.sessions_of(ctx, arras)[0]
-        before = item.starts_at - timedelta(days=1)
-        assert training.may_answer(ctx, arras, item, before)
-        started = training.may_answer(ctx, arras, item, item.starts_at)
+        training_session = training.sessions_of(ctx, arras)[0]
+        before = training_session.starts_at - timedelta(days=1)
+        assert training.may_answer(ctx, arras, training_session, before)
+        started = training.may_answer(ctx, arras, training_session, training_session.starts_at)
         assert started.reason and "la réponse n'est plus possible" in started.reason
-        same(started, lambda: training.answer_invitation(ctx, arras, item, attending=False, people="",
-                                                         at=item.starts_at))
+        same(started, lambda: training.answer_invitation(ctx, arras, training_session, attending=False, people="",
+                                                         at=training_session.starts_at))
         lens = pilots.find_pilot(ctx, LENS)
-        other = training.may_answer(ctx, lens, item, before)
+        other = training.may_answer(ctx, lens, training_session, before)
         assert (other.reason, other.refusal) == ("Cette session n'appartient pas à ce territoire.", NotFound)
-        same(other, lambda: training.answer_invitation(ctx, lens, item, attending=False, people="", at=before))
-        monkeypatch.setattr(training, "may_answer", lambda ctx, pilot, item, at: NO)
-        same(NO, lambda: training.answer_invitation(ctx, arras, item, attending=False, people="", at=before))
+        same(other, lambda: training.answer_invitation(ctx, lens, training_session, attending=False, people="",
+                                                       at=before))
+        monkeypatch.setattr(training, "may_answer", lambda ctx, pilot, training_session, at: NO)
+        same(NO, lambda: training.answer_invitation(ctx, arras, training_session, attending=False, people="",
+                                                    at=before))
 
 
 def test_may_hand_in_answers_as_the_hand_in_does(selected: str, monkeypatch: pytest.MonkeyPatch) -> None:

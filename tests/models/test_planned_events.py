@@ -84,10 +84,10 @@ def test_a_tick_writes_the_planned_instants_and_a_fact_replans_at_the_next_tick(
         pilot = pilots.find_pilot(ctx, epci_siren(1))
         deliverable = deliverables.find_deliverable(ctx, pilot, "diagnostic")
         deliverables.postpone(ctx, deliverable, to=postponed_to, reason="Entretiens décalés", at=first)
-        item = training.find_session(ctx, pilots.find_pilot(ctx, epci_siren(2)), "formation-2")
-        training.reschedule(ctx, item, to=moved_to, reason="Salle indisponible", at=first)
+        training_session = training.find_session(ctx, pilots.find_pilot(ctx, epci_siren(2)), "formation-2")
+        training.reschedule(ctx, training_session, to=moved_to, reason="Salle indisponible", at=first)
         new_series = ({(StageName.DELIVERABLES.value, p.at) for p in deliverables.series(ctx, deliverable)}
-                      | {(StageName.SESSIONS.value, p.at) for p in training.series(ctx, item)})
+                      | {(StageName.SESSIONS.value, p.at) for p in training.series(ctx, training_session)})
     with session_scope(db_url) as session:
         assert _rows(session) == written  # recording a fact plans nothing…
         assert not new_series <= written

@@ -92,17 +92,19 @@ def test_each_pilot_has_its_own_sessions_apart_from_the_others(loaded: str) -> N
     _started(loaded)
     with session_scope(loaded) as session:
         rows = session.exec(select(TrainingSession, Pilot).join(Pilot)).all()
-    first = {pilot.name: (paris(item.starts_at).date().isoformat(), item.location)
-             for item, pilot in rows if item.key == "formation-1"}
+    first = {pilot.name: (paris(training_session.starts_at).date().isoformat(), training_session.location)
+             for training_session, pilot in rows if training_session.key == "formation-1"}
     # One week apart per pilot (the consultancy leads them all), each at its own seat.
     assert first == {"CU d'Arras": ("2015-08-03", "Siège de la CU d'Arras"),
                      "CA de Lens - Liévin": ("2015-08-10", "Siège de la CA de Lens - Liévin"),
                      "CC de Flandre Intérieure": ("2015-08-17", "Siège de la CC de Flandre Intérieure")}
-    slots = [(item.location, item.starts_at, item.ends_at) for item, _ in rows]
+    slots = [(training_session.location, training_session.starts_at, training_session.ends_at)
+             for training_session, _ in rows]
     for index, (place, start, end) in enumerate(slots):
         for other_place, other_start, other_end in slots[index + 1:]:
             assert not (place == other_place and start < other_end and other_start < end)
-    seminars = {item.starts_at for item, _ in rows if item.key == "seminaire-diffusion"}
+    seminars = {training_session.starts_at for training_session, _ in rows
+                if training_session.key == "seminaire-diffusion"}
     assert len(seminars) == 3  # three seminars at the Cerdd, on three different days
 
 
@@ -128,15 +130,15 @@ def test_a_moved_then_cancelled_session_updates_the_invitees_calendars(loaded: s
 
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
-        item = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), "formation-1")
+        training_session = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), "formation-1")
         with pytest.raises(InvalidInput, match="motif est obligatoire"):
-            training.reschedule(ctx, item, to=at("2015-08-05T14:00"), reason=" ", at=at("2015-07-20T10:00"))
+            training.reschedule(ctx, training_session, to=at("2015-08-05T14:00"), reason=" ", at=at("2015-07-20T10:00"))
         with pytest.raises(InvalidInput, match="pas un jour ouvré"):
-            training.reschedule(ctx, item, to=at("2015-08-15T14:00"), reason="x", at=at("2015-07-20T10:00"))
-        assert training.reschedule(ctx, item, to=at("2015-08-05T14:00"), reason="Salle du conseil prise",
+            training.reschedule(ctx, training_session, to=at("2015-08-15T14:00"), reason="x", at=at("2015-07-20T10:00"))
+        assert training.reschedule(ctx, training_session, to=at("2015-08-05T14:00"), reason="Salle du conseil prise",
                                    at=at("2015-07-20T10:00"))
-        assert not training.reschedule(ctx, item, to=at("2015-08-05T14:00"), reason="Salle du conseil prise",
-                                       at=at("2015-07-20T10:00"))
+        assert not training.reschedule(ctx, training_session, to=at("2015-08-05T14:00"),
+                                       reason="Salle du conseil prise", at=at("2015-07-20T10:00"))
     updates = _notices(loaded, "session_modifiee")
     assert {n.recipient_email for n in updates} == {n.recipient_email for n in invited}
     assert all(n.created_at == at("2015-07-20T10:00") for n in updates)
@@ -159,11 +161,11 @@ def test_a_moved_then_cancelled_session_updates_the_invitees_calendars(loaded: s
 
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
-        item = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), "formation-1")
-        assert training.cancel(ctx, item, reason="Intempéries", at=at("2015-08-04T08:00"))
-        assert not training.cancel(ctx, item, reason="Intempéries", at=at("2015-08-04T08:00"))
+        training_session = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), "formation-1")
+        assert training.cancel(ctx, training_session, reason="Intempéries", at=at("2015-08-04T08:00"))
+        assert not training.cancel(ctx, training_session, reason="Intempéries", at=at("2015-08-04T08:00"))
         with pytest.raises(Refused, match="annulée"):
-            training.record_attendance(ctx, item, person="A", organisation="CU", present=True,
+            training.record_attendance(ctx, training_session, person="A", organisation="CU", present=True,
                                        at=at("2015-08-05T18:00"))
     cancelled = _notices(loaded, "session_annulee")
     assert {n.recipient_email for n in cancelled} == {n.recipient_email for n in invited}
@@ -187,8 +189,9 @@ def test_milestones_are_reached_from_facts_late_ones_escalated_once(loaded: str)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, ARRAS)
-        item = training.find_session(ctx, arras, "formation-1")
-        training.record_attendance(ctx, item, person="A", organisation="CU", present=True, at=at("2015-08-03T13:30"))
+        training_session = training.find_session(ctx, arras, "formation-1")
+        training.record_attendance(ctx, training_session, person="A", organisation="CU", present=True,
+                                   at=at("2015-08-03T13:30"))
         for key in ("methode", "diagnostic"):
             deliverable = deliverables.find_deliverable(ctx, arras, key)
             deliverables.deliver(ctx, deliverable, at=at("2015-09-08T10:00"), by="prestataire")

@@ -8,6 +8,7 @@ from models.db import session_scope
 from models.tables import (
     Deliverable,
     DueDateRequest,
+    DueDateRequestStatus,
 )
 from tests.conftest import at
 from tests.portal.conftest import ARRAS, LENS, consultancy, link, territory
@@ -32,7 +33,8 @@ def test_the_cerdd_decides_a_due_date_request_on_its_page(started: str, client_f
     with session_scope(started) as session:
         request, = session.exec(select(DueDateRequest)).all()
         deliverable = session.get(Deliverable, request.deliverable_id)
-        assert request.status == "accordee" and deliverable is not None and deliverable.due_at == at("2015-09-15T18:00")
+        assert request.status == DueDateRequestStatus.GRANTED
+        assert deliverable is not None and deliverable.due_at == at("2015-09-15T18:00")
     assert len(audits(started, "livrable.report_decide")) == 1 and len(notices(started, "livrable_reporte")) >= 1
     assert "accordée" in client.get(path).text
 
@@ -52,7 +54,7 @@ def test_a_request_waiting_when_its_deliverable_is_handed_in_is_closed(started: 
     with session_scope(started) as session:
         request, = session.exec(select(DueDateRequest)).all()
         deliverable = session.get(Deliverable, request.deliverable_id)
-        assert request.status == "sans_objet" and request.decided_at == at("2015-07-02T10:00")
+        assert request.status == DueDateRequestStatus.MOOT and request.decided_at == at("2015-07-02T10:00")
         assert deliverable is not None and deliverable.due_at != at("2015-09-15T18:00")
     assert len(audits(started, "livrable.report_sans_objet")) == 1
     cerdd = client.get(path).text

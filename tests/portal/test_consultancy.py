@@ -12,6 +12,7 @@ from models.tables import (
     Deliverable,
     DeliverableFile,
     DueDateRequest,
+    DueDateRequestStatus,
 )
 from tests.conftest import at
 from tests.portal.conftest import ARRAS, LENS, consultancy, link, territory
@@ -62,7 +63,7 @@ def test_the_consultancy_asks_for_a_new_due_date(started: str, client_for) -> No
     with session_scope(started) as session:
         request, = session.exec(select(DueDateRequest)).all()
         assert (request.status, request.reason, request.requested_due) == (
-            "en_attente", "Entretiens décalés", at("2015-09-15T18:00"))
+            DueDateRequestStatus.PENDING, "Entretiens décalés", at("2015-09-15T18:00"))
     notice, = notices(started, "demande_report")
     assert notice.recipient_email == "aboutonne@cerdd.org" and "Entretiens décalés" in notice.body_text
     assert len(audits(started, "livrable.report_demande")) == 1

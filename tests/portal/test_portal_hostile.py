@@ -18,6 +18,7 @@ from sqlmodel import SQLModel, select
 
 from models.db import session_scope
 from models.jury import find_application
+from models.tables import DueDateRequest, DueDateRequestStatus
 from tests.conftest import at, ctx_of
 from tests.guards import HANG_GUARD
 from tests.portal.conftest import ARRAS, Clock, consultancy, juror, link, territory
@@ -309,8 +310,6 @@ def test_a_conflict_reason_over_the_limit_is_refused_not_truncated(scoring: str,
 # The Cerdd's second tab gets 409 « déjà décidée »; the first decision stands.
 
 def test_a_second_decision_from_another_tab_is_not_reported_as_recorded(started: str, http) -> None:  # noqa: ANN001
-    from models.tables import DueDateRequest
-
     client = http(started)
     _, consultancy_path = link(started, consultancy(), when="2015-07-01T10:00")
     ask = form_ending(client.get(consultancy_path).text, f"{ARRAS}/livrable/diagnostic/report")
@@ -324,7 +323,7 @@ def test_a_second_decision_from_another_tab_is_not_reported_as_recorded(started:
     answer = client.post(second.action, data={**second.hidden, "decision": "refuser"})
     with session_scope(started) as session:
         request = session.exec(select(DueDateRequest)).one()
-        expect(request.status == "accordee", request.status)
+        expect(request.status == DueDateRequestStatus.GRANTED, request.status)
     refused(answer, 409, "déjà")
     unchanged(started, before)
 

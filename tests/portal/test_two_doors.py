@@ -16,6 +16,7 @@ from models.tables import (
     ConflictOfInterest,
     Deliverable,
     DueDateRequest,
+    DueDateRequestStatus,
     Notice,
     SessionAnswer,
 )
@@ -125,7 +126,7 @@ def test_the_accompaniment_by_either_door(selected: str, secret: None, client_fo
     with session_scope(selected) as session:
         requests = session.exec(select(DueDateRequest).order_by(DueDateRequest.id)).all()
         assert [(r.requested_due, r.reason, r.status) for r in requests] == [
-            (at("2015-09-15T18:00"), "Entretiens décalés", "en_attente")] * 2
+            (at("2015-09-15T18:00"), "Entretiens décalés", DueDateRequestStatus.PENDING)] * 2
         assert len(session.exec(select(Notice).where(Notice.kind == "demande_report")).all()) == 2
     assert "accordée" in cli("deliverable", "grant", str(requests[0].id), "--at", "2015-07-03T10:00")
     assert "déjà décidée" in cli("deliverable", "grant", str(requests[0].id), "--at", "2015-07-03T10:00")

@@ -214,6 +214,37 @@ def test_a_programme_file_with_both_the_old_and_the_new_key_is_refused(tmp_path:
         "« deliverables », gardez seulement « deliverables »")
 
 
+def test_template_overrides_with_the_old_words_load_renamed_with_a_warning(tmp_path: Path) -> None:
+    # Overrides written before migration 0013: a file named after the old kind, a figure's old name.
+    reminder = "{% set subject %}Rappel : {{ livrable.title }}{% endset %}À remettre : {{ livrable.title }}\n"
+    milestone = ("{% set subject %}Jalon atteint{% endset %}{{ avancement.tasks_on_time }} à l'heure "
+                 "sur {{ avancement.tasks_total }}, {{ avancement.deliverables_late }} en retard\n")
+    bundle = load_programme(_with_templates(tmp_path, {"rappel_tache.txt": reminder, "jalon_atteint.txt": milestone}))
+    assert bundle.templates == {
+        "rappel_livrable.txt": reminder,
+        "jalon_atteint.txt": ("{% set subject %}Jalon atteint{% endset %}{{ avancement.deliverables_on_time }} à "
+                              "l'heure sur {{ avancement.deliverables_total }}, {{ avancement.deliverables_late }} "
+                              "en retard\n")}
+    assert list(bundle.warnings) == [
+        "Programme programme.yaml : le modèle jalon_atteint.txt cite « avancement.tasks_on_time », déprécié : "
+        "écrivez « avancement.deliverables_on_time ».",
+        "Programme programme.yaml : le modèle jalon_atteint.txt cite « avancement.tasks_total », déprécié : "
+        "écrivez « avancement.deliverables_total ».",
+        "Programme programme.yaml : le modèle rappel_tache.txt porte l'ancien nom du type d'avis « rappel_tache », "
+        "renommez-le rappel_livrable.txt.",
+    ]
+
+
+def test_a_template_override_under_both_names_is_refused(tmp_path: Path) -> None:
+    path = _with_templates(tmp_path, {"tache_en_retard.html": "<p>{{ livrable.title }}</p>",
+                                      "livrable_en_retard.html": "<p>{{ livrable.title }}</p>"})
+    with pytest.raises(InvalidInput) as error:
+        load_programme(path)
+    assert error.value.details == [
+        "tache_en_retard.html et livrable_en_retard.html ne peuvent figurer ensemble : « tache_en_retard » est "
+        "l'ancien nom de « livrable_en_retard », gardez seulement livrable_en_retard.html"]
+
+
 def test_transitions_init_shows_the_warning(tmp_path: Path, sqlite_url: str) -> None:
     result = CliRunner().invoke(app, ["init", "--programme", str(_with_old_words(tmp_path))])
     assert result.exit_code == 0, result.output

@@ -77,9 +77,9 @@ def reschedule(
     from models import training
 
     with programme_ctx(programme) as ctx:
-        item = pilot_session(ctx, pilot, session_key)
-        changed = training.reschedule(ctx, item, to=instant(to), place=place, reason=reason, at=instant(at))
-        text = f"« {item.title} » : {paris_text(item.starts_at)}, {item.location}"
+        training_session = pilot_session(ctx, pilot, session_key)
+        changed = training.reschedule(ctx, training_session, to=instant(to), place=place, reason=reason, at=instant(at))
+        text = f"« {training_session.title} » : {paris_text(training_session.starts_at)}, {training_session.location}"
     word = "déplacée" if changed else "déjà à cette date et à ce lieu"
     out.print(f"Session {word} — {escape(text)}.", highlight=False)
 
@@ -96,9 +96,9 @@ def cancel(
     from models import training
 
     with programme_ctx(programme) as ctx:
-        item = pilot_session(ctx, pilot, session_key)
-        changed = training.cancel(ctx, item, reason=reason, at=instant(at))
-        title = item.title
+        training_session = pilot_session(ctx, pilot, session_key)
+        changed = training.cancel(ctx, training_session, reason=reason, at=instant(at))
+        title = training_session.title
     out.print(f"Session « {escape(title)} » {'annulée' if changed else 'déjà annulée'}.", highlight=False)
 
 
@@ -148,9 +148,9 @@ def hand_in(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, program
 
     when = instant(at)
     with programme_ctx(programme) as ctx:
-        item = pilot_deliverable(ctx, pilot, key)
-        changed = deliverables.deliver(ctx, item, at=when, by="prestataire")
-        state, title = state_of(item, when), item.title
+        deliverable = pilot_deliverable(ctx, pilot, key)
+        changed = deliverables.deliver(ctx, deliverable, at=when, by="prestataire")
+        state, title = state_of(deliverable, when), deliverable.title
     word = "Remise enregistrée" if changed else "Remise déjà enregistrée"
     out.print(f"{word} : « {escape(title)} » ({state}).", highlight=False)
 
@@ -161,9 +161,9 @@ def accept(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, programm
     from models import deliverables
 
     with programme_ctx(programme) as ctx:
-        item = pilot_deliverable(ctx, pilot, key)
-        changed = deliverables.accept(ctx, item, at=instant(at))
-        title = item.title
+        deliverable = pilot_deliverable(ctx, pilot, key)
+        changed = deliverables.accept(ctx, deliverable, at=instant(at))
+        title = deliverable.title
     _said(f"« {title} » {'accepté' if changed else 'déjà accepté'}", True, "")
 
 
@@ -180,10 +180,10 @@ def return_(
     from models import deliverables
 
     with programme_ctx(programme) as ctx:
-        item = pilot_deliverable(ctx, pilot, key)
-        deliverables.return_for_rework(ctx, item, comment=comment, at=instant(at),
+        deliverable = pilot_deliverable(ctx, pilot, key)
+        deliverables.return_for_rework(ctx, deliverable, comment=comment, at=instant(at),
                                        due=instant(due) if due else None)
-        text = f"« {item.title} » à reprendre avant le {paris_text(item.due_at)}"
+        text = f"« {deliverable.title} » à reprendre avant le {paris_text(deliverable.due_at)}"
     _said(text, True, "")
 
 
@@ -200,7 +200,7 @@ def postpone(
     from models import deliverables
 
     with programme_ctx(programme) as ctx:
-        item = pilot_deliverable(ctx, pilot, key)
-        changed = deliverables.postpone(ctx, item, to=instant(to), reason=reason, at=instant(at))
-        text = f"« {item.title} » : échéance le {paris_text(item.due_at)}"
+        deliverable = pilot_deliverable(ctx, pilot, key)
+        changed = deliverables.postpone(ctx, deliverable, to=instant(to), reason=reason, at=instant(at))
+        text = f"« {deliverable.title} » : échéance le {paris_text(deliverable.due_at)}"
     _said(text, changed, " (inchangée)")

@@ -14,6 +14,7 @@ from transitions.cli.common import (
     app,
     command,
     database,
+    err,
     escape,
     instant,
     line_option,
@@ -30,6 +31,24 @@ def label(code: str) -> str:
     from models.tables import label as french
 
     return french(code)
+
+
+def notice_kind(kind: str | None) -> str | None:
+    """The notice kind `--kind` names; a kind's earlier name (`models.notices.RENAMED_KINDS`) still
+    works, read as today's with a French warning on stderr (a `--json` output stays JSON)."""
+    from models.notices import RENAMED_KINDS, NoticeKind
+
+    if kind is None:
+        return None
+    if kind in RENAMED_KINDS:
+        new = RENAMED_KINDS[kind].value
+        err.print(f"Attention : --kind : le type d'avis « {kind} » est déprécié, utilisez « {new} » "
+                  "(l'ancien nom sera refusé par une version future).", highlight=False, markup=False,
+                  soft_wrap=True)
+        return new
+    if kind not in {k.value for k in NoticeKind}:
+        raise InvalidInput(f"Type d'avis inconnu « {kind} » (types : {', '.join(k.value for k in NoticeKind)}).")
+    return kind
 
 outbox_app = typer.Typer(help="La boîte d'envoi des avis : consulter, relancer, envoyer.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
@@ -48,15 +67,13 @@ def outbox_list(
 
     from models import outbox
     from models.db import session_scope
-    from models.notices import NoticeKind
     from models.tables import NoticeStatus
 
     if to is not None:
         to = line_option(to, "--to")
     if status is not None and status not in set(NoticeStatus):
         raise InvalidInput(f"Statut inconnu « {status} » (statuts : {', '.join(NoticeStatus)}).")
-    if kind is not None and kind not in {k.value for k in NoticeKind}:
-        raise InvalidInput(f"Type d'avis inconnu « {kind} » (types : {', '.join(k.value for k in NoticeKind)}).")
+    kind = notice_kind(kind)
     url = database()
     with session_scope(url) as session:
         rows = outbox.notices(session, status, limit, kind=kind, recipient=to)
@@ -113,14 +130,12 @@ def outbox_retry(
     """Remet un avis abandonné (ou en attente, ou expiré) en envoi, ou tous les avis abandonnés avec --all."""
     from models import outbox
     from models.db import session_scope
-    from models.notices import NoticeKind
 
     if (notice_id is None) == (not all_dead):
         raise InvalidInput("Donnez soit le numéro d'un avis, soit --all (pas les deux).")
     if not all_dead and (kind is not None or since is not None):
         raise InvalidInput("--kind et --since ne servent qu'avec --all.")
-    if kind is not None and kind not in {k.value for k in NoticeKind}:
-        raise InvalidInput(f"Type d'avis inconnu « {kind} » (types : {', '.join(k.value for k in NoticeKind)}).")
+    kind = notice_kind(kind)
     when = instant(at)
     url = database()
     if notice_id is None:

@@ -67,10 +67,10 @@ def attend(
     person = line_option(person, "Émargement refusé : nom de la personne")
     organisation = line_option(organisation, "Émargement refusé : structure (--organisation)")
     with programme_ctx(programme) as ctx:
-        item = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
-        changed = training.record_attendance(ctx, item, person=person, organisation=organisation,
+        training_session = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
+        changed = training.record_attendance(ctx, training_session, person=person, organisation=organisation,
                                              present=not absent, at=instant(at))
-        title = item.title
+        title = training_session.title
     state = "absente" if absent else "présente"
     word = "enregistré" if changed else "déjà enregistré"
     out.print(f"Émargement {word} : {escape(person)} {state} à « {escape(title)} ».", highlight=False)

@@ -152,11 +152,11 @@ def answer(
 
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
-        item = training.find_session(ctx, found, session_key)
-        changed = training.answer_invitation(ctx, found, item, attending=attending,
+        training_session = training.find_session(ctx, found, session_key)
+        changed = training.answer_invitation(ctx, found, training_session, attending=attending,
                                                   people="\n".join(p.strip() for p in people.split(",")),
                                                   at=instant(at))
-        title = item.title
+        title = training_session.title
     word = "enregistrée" if changed else "déjà enregistrée"
     out.print(f"Réponse {word} pour « {escape(title)} » : {'présent' if attending else 'absent'}.", highlight=False)
 
@@ -174,9 +174,9 @@ def ask(
     from models import deliverables
 
     with programme_ctx(programme) as ctx:
-        item = pilot_deliverable(ctx, pilot, key)
-        request = deliverables.request_due_date(ctx, item, to=instant(to), reason=reason, at=instant(at))
-        number, title = request.id, item.title
+        deliverable = pilot_deliverable(ctx, pilot, key)
+        request = deliverables.request_due_date(ctx, deliverable, to=instant(to), reason=reason, at=instant(at))
+        number, title = request.id, deliverable.title
     out.print(f"Demande n° {number} enregistrée pour « {escape(title)} » : le Cerdd décidera "
               f"(transitions deliverable grant {number} ou refuse {number}).", highlight=False)
 

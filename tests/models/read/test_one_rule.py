@@ -88,12 +88,12 @@ def test_the_invitation_form_and_the_answer_follow_may_answer(selected: str, mon
         arras = pilots.find_pilot(ctx, ARRAS)
         assert all(line.may_answer for line in territory_screen(ctx, arras, ARRAS, now).sessions)
         # Turned the other way round: the rule now lets no one answer, and allows a started session.
-        monkeypatch.setattr(training, "may_answer", lambda ctx, pilot, item, at: NO)
+        monkeypatch.setattr(training, "may_answer", lambda ctx, pilot, training_session, at: NO)
         assert not any(line.may_answer for line in territory_screen(ctx, arras, ARRAS, now).sessions)
         first = training.sessions_of(ctx, arras)[0]
         with pytest.raises(Refused, match="la règle a changé"):
             training.answer_invitation(ctx, arras, first, attending=False, people="", at=now)
-        monkeypatch.setattr(training, "may_answer", lambda ctx, pilot, item, at: ALLOWED)
+        monkeypatch.setattr(training, "may_answer", lambda ctx, pilot, training_session, at: ALLOWED)
         late = first.starts_at + timedelta(hours=1)
         assert all(line.may_answer for line in territory_screen(ctx, arras, ARRAS, late).sessions)
         assert training.answer_invitation(ctx, arras, first, attending=False, people="", at=late)

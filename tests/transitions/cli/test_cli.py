@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -296,6 +297,32 @@ def test_outbox_retry_then_deliver(opened: str, tmp_path: Path) -> None:
     with session_scope(opened) as session:
         assert {n.status for n in session.exec(select(Notice))} == {"envoye"}
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 3
+
+
+def test_outbox_kind_still_takes_the_old_names_with_a_warning(opened: str) -> None:
+    # « rappel_tache » and « tache_en_retard » were renamed (migration 0013): a scheduled
+    # `outbox retry --all --kind rappel_tache` written before keeps working, and says so.
+    with session_scope(opened) as session:
+        notice = session.exec(select(Notice)).first()
+        assert notice is not None
+        notice.kind, notice.status = "rappel_livrable", "abandonne"
+        session.add(notice)
+        notice_id = notice.id
+    listed = runner.invoke(app, ["outbox", "list", "--kind", "rappel_tache", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [row["numero"] for row in json.loads(listed.stdout)] == [notice_id]
+    assert listed.stderr == ("Attention : --kind : le type d'avis « rappel_tache » est déprécié, utilisez "
+                             "« rappel_livrable » (l'ancien nom sera refusé par une version future).\n")
+    other = runner.invoke(app, ["outbox", "retry", "--all", "--kind", "tache_en_retard", "--at", "2015-04-03T09:00"])
+    assert other.exit_code == 0 and "Aucun avis abandonné" in other.stdout
+    assert "« tache_en_retard » est déprécié, utilisez « livrable_en_retard »" in other.stderr
+    retried = runner.invoke(app, ["outbox", "retry", "--all", "--kind", "rappel_tache", "--at", "2015-04-03T09:00"])
+    assert retried.exit_code == 0 and "1 avis abandonné(s) remis en envoi." in retried.stdout
+    with session_scope(opened) as session:
+        back = session.get(Notice, notice_id)
+        assert back is not None and back.status == "en_attente"
+    unknown = runner.invoke(app, ["outbox", "list", "--kind", "rappel_machin"])
+    assert unknown.exit_code == 2 and "Type d'avis inconnu « rappel_machin »" in unknown.output
 
 
 def test_an_unknown_outbox_status_is_refused_with_the_four_statuses(opened: str) -> None:

@@ -37,11 +37,11 @@ def _answer_form(siren: str, key: str) -> FormName:
 def answer(request: Request, siren: str, key: str,
            act: Annotated[Act, acting(_answer_form, party_rule(CharterParty.TERRITORY))]) -> Response:
     pilot = pilot_of(act.ctx, siren)
-    item = find_session(act.ctx, pilot, key)
+    training_session = find_session(act.ctx, pilot, key)
     presence = act.field("presence")
     if presence not in ("oui", "non"):
         raise InvalidInput("Indiquez si le territoire sera présent ou non. Rien n'a été enregistré.")
-    answer_invitation(act.ctx, pilot, item, attending=presence == "oui",
+    answer_invitation(act.ctx, pilot, training_session, attending=presence == "oui",
                       people=act.field("participants", multiline=True), at=act.now)
     return see_other(request, "territory", "reponse", f"session-{quote(key)}", token=act.token, siren=siren)
 
