@@ -129,7 +129,8 @@ def test_a_withdrawn_pilot_deliverables_are_neither_offered_nor_taken(selected: 
         assert lines and not any(line.may_hand_in or line.may_request_due_date for line in lines)
         first = lines[0].deliverable
         refusal = deliverables.may_hand_in(ctx, first, now)
-        assert refusal.reason == (f"{arras.name} a été retirée du programme : ses livrables ne se remettent plus.")
+        assert refusal.reason == (f"{arras.name} a été retirée du programme : ses livrables ne se remettent plus "
+                                  "et ne changent plus d'échéance.")
         with pytest.raises(Refused, match="ses livrables ne se remettent plus"):
             deliverables.hand_in_file(ctx, first, filename="livrable.pdf", data=PDF, at=now, by="prestataire")
         with pytest.raises(Refused, match="ses livrables ne se remettent plus"):
