@@ -247,9 +247,8 @@ def link_expiry(link: str | None) -> datetime | None:
         return None
 
 
-def signed_bearer(ctx: ProgrammeContext, token: str, *, secret: str) -> tuple[Bearer, int, int]:
-    """The bearer, version and expiry (Unix seconds) a token names, its signature and programme
-    checked (LinkInvalid), whether or not it still works."""
+def _payload(token: str, secret: str) -> tuple[Any, Bearer, int, int]:
+    """The programme, bearer, version and expiry a token names, its signature checked (LinkInvalid)."""
     try:
         payload = URLSafeSerializer(secret, salt=LINK_SALT).loads(token)
         programme, subject, version, expires = payload["g"], payload["s"], payload["v"], payload["e"]
@@ -260,9 +259,25 @@ def signed_bearer(ctx: ProgrammeContext, token: str, *, secret: str) -> tuple[Be
     except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
         raise LinkInvalid("Ce lien n'est pas valide : il a peut-être été mal copié. Utilisez le lien complet "
                           "reçu par courriel, ou demandez-en un nouveau au Cerdd.") from None
+    return programme, replace(Bearer.from_subject(subject), person=person), version, expires
+
+
+def token_holder(token: str, *, secret: str) -> Bearer | None:
+    """Whom a token names if its signature holds (expired or replaced alike), else None: what the
+    page of a link that no longer works offers a new link to."""
+    try:
+        return _payload(token, secret)[1]
+    except LinkInvalid:
+        return None
+
+
+def signed_bearer(ctx: ProgrammeContext, token: str, *, secret: str) -> tuple[Bearer, int, int]:
+    """The bearer, version and expiry (Unix seconds) a token names, its signature and programme
+    checked (LinkInvalid), whether or not it still works."""
+    programme, bearer, version, expires = _payload(token, secret)
     if programme != ctx.programme_id:
         raise LinkInvalid("Ce lien n'est pas valide pour ce programme.")
-    return replace(Bearer.from_subject(subject), person=person), version, expires
+    return bearer, version, expires
 
 
 def read_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime) -> Bearer:
@@ -276,6 +291,41 @@ def read_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime) 
         raise LinkRevoked("Ce lien a été remplacé par un lien plus récent : utilisez le dernier lien reçu, "
                           "ou recevez-en un nouveau par courriel ci-dessous.")
     return bearer
+
+
+RENEWAL_FORM = "nouveau-lien"
+"""The form of a link that no longer works: « Recevoir un nouveau lien »."""
+RENEWAL_INTERVAL = timedelta(minutes=15)
+"""At most one new link mailed per person in this time (real time: links are checked in real time)."""
+
+
+def renew_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime, at: datetime) -> bool:
+    """Mail the person a link names (expired or replaced, its signature good: LinkInvalid
+    otherwise) a link that works, at the address on file for them, through the outbox (a
+    `nouveau_lien` notice carrying their current version, valid from `now`, the real time), audited
+    at `at` (the programme's instant). Nothing is sent for a link of a party rather than a
+    person, a person who no longer speaks for it, or within `RENEWAL_INTERVAL` of the last request
+    (counted in `PortalGrant.requested_at`). Revokes nothing: an old link found by someone
+    else only brings its owner a message. Returns whether a notice was queued; the page says
+    the same either way."""
+    bearer, _, _ = signed_bearer(ctx, token, secret=secret)
+    grant = _grant(ctx, bearer)
+    address = holder_address(ctx, bearer) if grant is not None else None
+    if grant is None or address is None:
+        return False
+    if grant.requested_at is not None and now - grant.requested_at < RENEWAL_INTERVAL:
+        ctx.audit(at, "portail", "lien.redemande", "portal_grant", grant.id,
+                  f"Nouveau lien redemandé pour {holder(bearer)} moins de 15 minutes après le précédent : "
+                  "rien n'est envoyé.", sujet=bearer.subject, personne=bearer.person)
+        return False
+    grant.requested_at = now
+    ctx.session.add(grant)
+    ctx.notify(NoticeKind.NEW_LINK, [address], key=f"{bearer.subject}|{bearer.person}|{int(now.timestamp())}",
+               context={"porteur": bearer, "partie_libelle": ROLE_LABELS.get(bearer.role, bearer.role)}, at=at)
+    ctx.audit(at, "portail", "lien.renvoye", "portal_grant", grant.id,
+              f"Nouveau lien envoyé par courriel à {holder(bearer)}, à sa demande (version {grant.version}).",
+              sujet=bearer.subject, personne=bearer.person, version=grant.version)
+    return True
 
 
 def form_token(secret: str, bearer: Bearer, form: str, now: datetime) -> str:
@@ -341,6 +391,9 @@ def bearer_for(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, co
     recipient's party of the pilot the notice is about (the consultancy: every pilot); None when
     the notice is about no pilot, or the recipient speaks for none of its parties."""
     email = recipient.email.lower()
+    if kind == NoticeKind.NEW_LINK:  # the person who asked for it, whatever their page
+        holder = context.get("porteur")
+        return holder if isinstance(holder, Bearer) and holder.person == email else None
     if kind in JURY_KINDS:
         members = {m.email.lower() for m in ctx.definition.jury.members}
         return Bearer(JUROR, email=email, person=email) if email in members else None

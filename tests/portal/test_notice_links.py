@@ -13,7 +13,7 @@ from models.db import session_scope
 from models.tables import Notice
 from notifications import render
 from tests.conftest import at, close_call_with_territories, score, select_three_pilots
-from tests.portal.conftest import ARRAS, SECRET, Clock, link, territory
+from tests.portal.conftest import ARRAS, SECRET, Clock
 
 BASE = "https://portail.cerdd.example.org"
 LINK = re.compile(re.escape(BASE) + r"(/l/[A-Za-z0-9_.\-]+/[a-z]+(?:/[0-9*]+)?)")
