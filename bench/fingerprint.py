@@ -52,10 +52,10 @@ def canonical(value: object) -> str:
 
 
 def replay_and_dump(renames: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    from datetime import datetime
+
     from rich.console import Console
     from sqlalchemy import create_engine, inspect, text
-
-    from datetime import datetime
 
     import notifications.render as render
     import transitions.demo as demo

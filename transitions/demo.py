@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -102,11 +102,17 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     Prefect, and publishes nothing. `until` stops the replay at that instant (people still have
     things to do on the portal). The portal's secret (`secret`, else a new random one) and address
     are set before the replay, so its notices carry links to the portal started from `out`."""
+    prepare(out, replace)  # first: the demo's own settings replace the environment's
+    secret = secret or _new_secret()
+    with portal_settings(out, secret):  # before the replay: its notices carry working links
+        _replay(out, console, script_path, tick, until, secret)
+
+
+def _replay(out: Path, console: Console, script_path: Path | None, tick: Tick | None, until: datetime | None,
+            secret: str) -> None:
     from transitions.demo_script import load_script
     from transitions.programmes import load_programme
 
-    prepare(out, replace)  # first: the demo's own settings replace the environment's
-    configure_portal(out, secret or _new_secret())  # before the replay: its notices carry working links
     script_path = script_path or get_settings().demo_script
     script = load_script(script_path)
     bundle = load_programme((script_path.parent / script.programme).resolve())
@@ -162,7 +168,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     if until is not None:
         console.print(f"Rejeu arrêté au {format_paris(current)} (--until) : les territoires, le prestataire et les "
                       "jurés ont encore à faire sur le portail.", highlight=False)
-    portal_links(out, url, console)
+    portal_links(out, url, console, secret)
 
 
 DEMO_PORTAL = "http://127.0.0.1:8000"
@@ -174,18 +180,28 @@ def _new_secret() -> str:
     return secrets.token_urlsafe(48)
 
 
-def configure_portal(out: Path, secret: str) -> None:
-    """The demo's portal settings, in its folder's `.env` (read when the portal is started from
-    there, owner-only) and in this process's environment, so that the replay's notices carry
-    links signed with them."""
+@contextmanager
+def portal_settings(out: Path, secret: str) -> Iterator[None]:
+    """The demo's portal settings, written in its folder's `.env` (read when the portal is started
+    from there, owner-only) and set in this process's environment while the replay runs, so that
+    its notices carry links signed with them; the environment is restored afterwards."""
+    from config.settings import reset_settings
+
     url = get_settings().database_url
     write_private(out / ".env", f"DATABASE_URL={url}\nDATA_DIR={out.resolve()}\nPORTAL_SECRET={secret}\n"
                                 f"PORTAL_BASE_URL={DEMO_PORTAL}\n")
-    os.environ["PORTAL_SECRET"] = secret
-    os.environ["PORTAL_BASE_URL"] = DEMO_PORTAL
-    from config.settings import reset_settings
-
+    before = {key: os.environ.get(key) for key in ("PORTAL_SECRET", "PORTAL_BASE_URL")}
+    os.environ.update({"PORTAL_SECRET": secret, "PORTAL_BASE_URL": DEMO_PORTAL})
     reset_settings()
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_settings()
 
 
 def write_private(path: Path, text: str) -> None:
@@ -197,7 +213,7 @@ def write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]:
+def portal_links(out: Path, url: str, console: Console, secret: str) -> list[tuple[str, str]]:
     """One personal link per party (territory, Cerdd, consultancy, juror) on the demo's database,
     signed with a demo-only secret kept in the demo's folder (`.env`, read when the portal is
     started from there), and the command that opens the portal. Links are issued at the real
@@ -212,7 +228,6 @@ def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]
     from models.recipients import all_parties, consultancy_contacts
     from models.tables import Application, CharterParty, PilotStatus
 
-    secret = get_settings().require_portal_secret()  # the demo's, set before the replay
     env_file = out / ".env"
     now = datetime.now(UTC)
     days = get_settings().portal_link_days
