@@ -114,7 +114,8 @@ def test_invitations_updates_and_cancellations_leave_with_crlf_calendar_parts(lo
         _deliver(loaded, port, outbox, "2015-07-10T09:00")
 
         def move(ctx: Any, session: TrainingSession) -> None:
-            training.reschedule(ctx, session, to=at("2015-08-05T14:00"), reason="Salle prise", at=at("2015-07-20T10:00"))
+            training.reschedule(ctx, session, to=at("2015-08-05T14:00"), reason="Salle prise",
+                                at=at("2015-07-20T10:00"))
         _formation_1(loaded, move)
         _deliver(loaded, port, outbox, "2015-07-20T10:00")
 
