@@ -5,18 +5,22 @@ real SMTP and file channels, carry a text/calendar part whose every line ends wi
 from __future__ import annotations
 
 import email
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from pathlib import Path
 from typing import Any
 
+import pytest
 from icalendar import Calendar
 from sqlmodel import Session
 
 from flows.plain import run_one_stage
 from models import charter, pilots, training
 from models.db import get_engine, session_scope
+from models.read.calendar import session_file
 from models.schedule import STAGES
 from models.tables import TrainingSession
 from notifications.channels import FileChannel
@@ -100,7 +104,9 @@ def _assert_crlf_and_parse(data: bytes) -> Calendar:
     return Calendar.from_ical(data)
 
 
-def test_invitations_updates_and_cancellations_leave_with_crlf_calendar_parts(loaded: str, tmp_path: Path) -> None:
+def _invite_move_cancel(loaded: str, tmp_path: Path) -> tuple[list[bytes], list[bytes]]:
+    """Formation 1 of the CU d'Arras: invited, moved, cancelled; the messages as the SMTP server
+    received them and as the file channel wrote them."""
     select_three_pilots(loaded)
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
@@ -123,8 +129,11 @@ def test_invitations_updates_and_cancellations_leave_with_crlf_calendar_parts(lo
             training.cancel(ctx, session, reason="Intempéries", at=at("2015-08-04T08:00"))
         _formation_1(loaded, cancel)
         _deliver(loaded, port, outbox, "2015-08-04T08:00")
-    files = [path.read_bytes() for path in sorted(outbox.glob("*.eml"))]
-    for raws in (sink.raw, files):
+    return sink.raw, [path.read_bytes() for path in sorted(outbox.glob("*.eml"))]
+
+
+def test_invitations_updates_and_cancellations_leave_with_crlf_calendar_parts(loaded: str, tmp_path: Path) -> None:
+    for raws in _invite_move_cancel(loaded, tmp_path):
         sent = _claires_calendars(raws)
         assert set(sent) == set(KINDS)
         events = {kind: _assert_crlf_and_parse(data) for kind, data in sent.items()}
@@ -154,3 +163,58 @@ def test_a_calendar_stored_with_bare_line_feeds_leaves_with_crlf(tmp_path: Path)
     assert isinstance(payload, bytes)
     event = _assert_crlf_and_parse(payload).walk("VEVENT")[0]
     assert str(event["summary"]) == "Réunion « été »"
+
+
+NO_KHAL = "khal non installable (pip ne joint pas le dépôt de paquets)"
+
+
+@pytest.fixture(scope="session")
+def khal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """khal, a calendar client, installed in a virtual environment of its own (skipped when pip
+    cannot reach the package registry)."""
+    venv = tmp_path_factory.mktemp("khal") / "venv"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "khal"], check=True, capture_output=True,
+                       timeout=600)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        pytest.skip(NO_KHAL)
+    return venv / "bin" / "khal"
+
+
+@pytest.mark.slow
+def test_a_calendar_client_holds_the_invitation_its_update_and_its_cancellation_as_one_event(
+        loaded: str, tmp_path: Path, khal: Path) -> None:
+    """khal imports Claire's three calendar parts, as sent, in order: one event, moved, then cancelled;
+    the same session's file from the portal lands on that event too."""
+    _, files = _invite_move_cancel(loaded, tmp_path)
+    sent = _claires_calendars(files)
+    store = tmp_path / "agenda"
+    store.mkdir()
+    config = tmp_path / "khal.conf"
+    config.write_text(f"[calendars]\n[[formations]]\npath = {store}\ntype = calendar\n[locale]\n"
+                      "timeformat = %H:%M\ndateformat = %Y-%m-%d\nlongdateformat = %Y-%m-%d\n"
+                      "datetimeformat = %Y-%m-%d %H:%M\nlongdatetimeformat = %Y-%m-%d %H:%M\n"
+                      "default_timezone = Europe/Paris\nlocal_timezone = Europe/Paris\n", encoding="utf-8")
+    listed = []
+    for kind in KINDS:
+        part = tmp_path / f"{kind}.ics"
+        part.write_bytes(sent[kind])
+        subprocess.run([str(khal), "-c", str(config), "import", "--batch", "-a", "formations", str(part)],
+                       check=True, capture_output=True, timeout=120)
+        shown = subprocess.run([str(khal), "-c", str(config), "list", "2015-08-01", "10d"], check=True,
+                               capture_output=True, text=True, timeout=120).stdout
+        listed.append([line for line in shown.splitlines() if ":" in line])  # event lines carry hours
+        assert len(list(store.glob("*.ics"))) == 1, sorted(p.name for p in store.iterdir())
+    with session_scope(loaded) as session:  # the session's file from the portal, downloaded afterwards
+        ctx = ctx_of(session)
+        pilot = pilots.find_pilot(ctx, ARRAS)
+        portal = session_file(ctx, pilot, training.find_session(ctx, pilot, "formation-1"), at("2015-08-04T09:00"))
+    (tmp_path / "portail.ics").write_bytes(portal)
+    subprocess.run([str(khal), "-c", str(config), "import", "--batch", "-a", "formations",
+                    str(tmp_path / "portail.ics")], check=True, capture_output=True, timeout=120)
+    assert len(list(store.glob("*.ics"))) == 1, "le fichier du portail crée un second événement"
+    invited, moved, cancelled = listed
+    assert len(invited) == len(moved) == len(cancelled) == 1, listed
+    assert invited[0].startswith("09:30-") and moved[0].startswith("14:00-"), listed
+    assert cancelled[0].startswith("CANCELLED 14:00-"), listed
