@@ -100,7 +100,7 @@ def test_the_favicon_is_answered_without_error(selected: str, client_for) -> Non
 def test_past_sessions_show_held_or_cancelled_and_the_attendance(selected: str, client_for,  # noqa: ANN001
                                                                    clock) -> None:  # noqa: ANN001
     from models import training
-    from tests.portal.helpers import start_arras
+    from tests.conftest import start_arras
 
     start_arras(selected)
     with session_scope(selected) as session:
