@@ -66,7 +66,7 @@ def territory_screen(ctx: ProgrammeContext, pilot: Pilot, siren: str, now: datet
                               tuple(marks.get(training_session.id or 0, [])),
                               bool(training.may_answer(ctx, pilot, training_session, now)),
                               f"reponse:{training_session.id}") for training_session in sessions)
-    return TerritoryScreen(pilot, view, tuple(next_steps(ctx, pilot, now)),
+    return TerritoryScreen(pilot, view, tuple(next_steps(ctx, pilot, now, CharterParty.TERRITORY)),
                            charter_view(ctx, pilot, CharterParty.TERRITORY, now), lines)
 
 
