@@ -59,6 +59,7 @@ def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[s
         "echeance": definition.accompaniment.charter.sign_by, "remplace": None, "acquis": ["session tenue"],
         "manquants": ["livrable « Diagnostic » accepté"],
         "ancienne_date": now, "ancien_lieu": "Siège", "manquantes": ["du territoire"], "remplacant": pilot,
+        "retrait": "a été retirée du programme par le Cerdd",
         "commentaire": "Compléter le diagnostic", "ancienne_echeance": now,
         "depuis": "1 jour", "siren": "200033579",
         "porteur": Bearer("territoire", siren="200033579", person="c@example.org"),

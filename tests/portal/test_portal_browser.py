@@ -15,10 +15,10 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.tables import CharterSignature, ConflictOfInterest, DeliverableFile, JuryScore, Notice, SessionAnswer
-from tests.conftest import PROJECT_ROOT, at
+from tests.conftest import PROJECT_ROOT, at, start_arras
 from tests.needs import CHROMIUM, NO_CHROMIUM, playwright_api
 from tests.portal.conftest import ARRAS, Clock, consultancy, juror, link, territory
-from tests.portal.helpers import audits, start_arras
+from tests.portal.helpers import audits
 
 AXE = PROJECT_ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
