@@ -172,7 +172,7 @@ def test_after_the_meeting_and_a_withdrawal_in_chromium(selected: str, serve: An
     _check(page, "jury-apres-reunion")
     _, withdrawn_path = link(selected, territory("200040947"), when="2015-07-07T09:00")
     page.goto(base + withdrawn_path)
-    assert "s'est retirée du programme" in page.locator(".retrait").inner_text()
+    assert "a été retirée du programme par le Cerdd" in page.locator(".retrait").inner_text()
     _check(page, "territoire-retire")
     _, consultancy_path = link(selected, consultancy(), when="2015-07-07T09:00")
     page.goto(base + consultancy_path)
