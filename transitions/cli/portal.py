@@ -114,12 +114,12 @@ def link(
     out.print(f"Lien personnel pour {escape(holder)}{escape(whose)}, valable jusqu'au {until} "
               f"({settings.portal_link_days} jours à partir de maintenant ; ses liens précédents ne fonctionnent "
               "plus) :", highlight=False)
-    out.print(page_url(settings.portal_base_url, bearer, token), highlight=False, soft_wrap=True)
     if when < real - timedelta(minutes=1):
         out.print(f"Émission enregistrée au {format_paris(when)} (l'instant du programme, --at) ; le lien, "
                   "lui, compte sa validité à partir de l'heure réelle.", highlight=False)
     if withdrawn:
         out.print(withdrawn, highlight=False)
+    out.print(page_url(settings.portal_base_url, bearer, token), highlight=False, soft_wrap=True)  # last: scripts
 
 
 def _withdrawal_note(ctx: ProgrammeContext, reference: str) -> str | None:
