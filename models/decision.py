@@ -65,8 +65,9 @@ def decide(ctx: ProgrammeContext, *, chosen: list[str] | None, rationale: str, b
     None to confirm the proposal. Returns the number of changes (0 if already decided the same way).
 
     Raises Refused before the meeting, after a decision, or while scores are missing;
-    InvalidInput for an unknown, inadmissible or repeated application, a number of pilots outside
-    the call's 2–3, or a departure from the proposal without a rationale.
+    InvalidInput for a confirmation while territories tie for the last place, for an unknown,
+    inadmissible or repeated application, a number of pilots outside the call's 2–3, or a
+    departure from the proposal without a rationale.
     """
     jury = ctx.definition.jury
     programme = ctx.programme
@@ -82,8 +83,9 @@ def decide(ctx: ProgrammeContext, *, chosen: list[str] | None, rationale: str, b
         raise Refused(f"Décision impossible : {current.blocked}. Complétez d'abord les notes.")
     if chosen is None:
         if current.tie is not None:
-            raise Refused(f"Pas de proposition à confirmer : {current.tie.describe(jury.scale_max, jury.threshold)} "
-                          "(--select SIREN,… --rationale « … »).")
+            tie = current.tie.describe(jury.scale_max, jury.threshold)
+            raise InvalidInput(f"Pas de proposition à confirmer : {tie}. Choisissez les territoires retenus "
+                               "et motivez la décision.")
         if current.blocked:
             raise Refused(f"Pas de proposition à confirmer : {current.blocked}. Choisissez les territoires "
                           "et motivez la décision.")

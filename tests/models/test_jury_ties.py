@@ -14,7 +14,7 @@ from models import jury
 from models.context import install_programme
 from models.db import session_scope
 from models.decision import DecisionForm, decide_from_form, proposal
-from models.errors import InvalidInput, Refused
+from models.errors import InvalidInput
 from models.notices import NoticeKind
 from models.schedule import STAGES
 from models.tables import Application, ApplicationStatus, Notice
@@ -81,7 +81,7 @@ def test_the_proposal_and_its_notice_state_the_tie(tied: str) -> None:
 def test_confirming_a_tied_proposal_is_refused_and_a_choice_needs_a_rationale(tied: str) -> None:
     with session_scope(tied) as session:
         ctx = ctx_of(session)
-        with pytest.raises(Refused, match="Pas de proposition à confirmer : égalité"):
+        with pytest.raises(InvalidInput, match="Pas de proposition à confirmer : égalité"):
             decide_from_form(ctx, DecisionForm(secretaire="Emmanuel Bertin"), MEETING)
         first, second = [r.application.lead_siren for r in proposal(ctx).tie.tied][:2]  # type: ignore[union-attr]
         with pytest.raises(InvalidInput, match="un motif est obligatoire"):
