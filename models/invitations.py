@@ -1,10 +1,16 @@
-"""Calendar invitations (iCalendar, RFC 5545, with the RFC 5546 methods): one event per session
-and person, whose UID never changes, so that an update (same UID, higher SEQUENCE) or a
-cancellation (METHOD:CANCEL) replaces the event in the person's calendar."""
+"""Calendar invitations (iCalendar, RFC 5545, with the RFC 5546 methods).
+
+One UID per session, the same for every person and every door: the invitation (REQUEST), its
+updates (REQUEST, same UID, higher SEQUENCE), its cancellation (CANCEL), the portal's .ics and
+personal feed and the CLI's export (PUBLISH). A person who both accepts the invitation and
+subscribes to the feed holds one event, which every change updates; a shared calendar that
+receives two attendees' invitations holds one meeting (RFC 5546 §2.1.5: the organiser may send a
+REQUEST to each attendee apart, under the one UID). SEQUENCE is the session's revision
+(`TrainingSession.sequence`) everywhere; DTSTAMP is the instant the door wrote the object.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -21,10 +27,9 @@ PRODID = "-//Cerdd//Transitions//FR"
 DOMAIN = "transitions.cerdd.org"
 
 
-def session_uid(training_session: TrainingSession, email: str) -> str:
-    """The event's UID for this session and this person: stable across reschedules."""
-    person = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:12]
-    return f"session-{training_session.id}-{person}@{DOMAIN}"
+def session_uid(training_session: TrainingSession) -> str:
+    """The event's UID for this session: stable across reschedules, the same for every invitee."""
+    return f"session-{training_session.id}@{DOMAIN}"
 
 
 def session_event(training_session: TrainingSession, *, summary: str, organiser: Recipient, attendee: Recipient | None,
@@ -70,5 +75,5 @@ def invitation(training_session: TrainingSession, pilot_name: str, *, organiser:
         description = f"Session annulée : {training_session.cancel_reason}"
     calendar.add_component(session_event(training_session, summary=f"{pilot_name} : {training_session.title}",
                                          organiser=organiser, attendee=attendee, stamp=stamp,
-                                         uid=session_uid(training_session, attendee.email), description=description))
+                                         uid=session_uid(training_session), description=description))
     return calendar.to_ical().decode("utf-8")

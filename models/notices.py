@@ -135,7 +135,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.MILESTONE_LATE: ("pilote", "jalon", "manquants", "acquis"),
         NoticeKind.CHARTER_EXPIRED: ("pilote", "charte", "echeance", "manquantes"),
         NoticeKind.CHARTER_EXTENDED: ("pilote", "charte", "echeance", "motif"),
-        NoticeKind.PILOT_WITHDRAWN: ("pilote", "motif", "remplacant"),
+        NoticeKind.PILOT_WITHDRAWN: ("pilote", "motif", "remplacant", "retrait"),
         NoticeKind.DELIVERABLE_ACCEPTED: ("pilote", "livrable"),
         NoticeKind.DELIVERABLE_RETURNED: ("pilote", "livrable", "commentaire"),
         NoticeKind.DELIVERABLE_POSTPONED: ("pilote", "livrable", "ancienne_echeance", "motif"),

@@ -17,8 +17,18 @@ from sqlmodel import col, select
 from models.context import ProgrammeContext
 from models.errors import NotFound
 from models.forms import siren_or_reference
-from models.tables import Application, Deliverable, Pilot, PilotStatus, SessionStatus, TrainingSession
+from models.tables import (
+    Application,
+    AuditEntry,
+    CharterParty,
+    Deliverable,
+    Pilot,
+    PilotStatus,
+    SessionStatus,
+    TrainingSession,
+)
 from models.text import visible
+from models.wording import withdrawn
 
 
 def pilots(ctx: ProgrammeContext, *statuses: str) -> list[Pilot]:
@@ -70,6 +80,9 @@ class Withdrawal:
     at: datetime
     reason: str
     successor: str | None
+    verb: str = "a été retiré du programme par le Cerdd"
+    """« s'est retirée du programme » or « a été retirée du programme par le Cerdd », as the audit
+    entry says who decided."""
 
 
 def withdrawal_of(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime | None = None) -> Withdrawal | None:
@@ -80,5 +93,9 @@ def withdrawal_of(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime | None = 
         return None
     successor = next((p.name for p in pilots(ctx) if p.id != pilot.id and p.selected_at == pilot.withdrawn_at),
                      None)
-    return Withdrawal(pilot.withdrawn_at, pilot.withdraw_reason or "", successor)
+    actor = ctx.session.exec(select(AuditEntry.actor).where(AuditEntry.action == "pilote.retire",
+                                                            AuditEntry.entity == "pilot",
+                                                            AuditEntry.entity_id == pilot.id)).first()
+    return Withdrawal(pilot.withdrawn_at, pilot.withdraw_reason or "", successor,
+                      withdrawn(pilot.name, by_itself=actor == CharterParty.TERRITORY))
 

@@ -20,13 +20,14 @@ from models.recipients import all_parties, applicants
 from models.tables import (
     Application,
     ApplicationStatus,
+    CharterParty,
     Deliverable,
     Pilot,
     PilotStatus,
     SessionStatus,
     TrainingSession,
 )
-from models.wording import agreement, of_territory
+from models.wording import agreement, of_territory, withdrawn
 
 
 def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, by: str = "cerdd") -> Pilot | None:
@@ -69,7 +70,8 @@ def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, 
             break
     recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
     ctx.notify(NoticeKind.PILOT_WITHDRAWN, recipients=recipients, key=f"pilote-{pilot.id}",
-               context={"pilote": pilot, "motif": reason, "remplacant": successor}, at=at)
+               context={"pilote": pilot, "motif": reason, "remplacant": successor,
+                        "retrait": withdrawn(pilot.name, by_itself=by == CharterParty.TERRITORY)}, at=at)
     return successor
 
 

@@ -8,7 +8,7 @@ import random
 import re
 import sys
 from email import policy
-from email.contentmanager import _encode_text  # type: ignore[attr-defined]
+from email.contentmanager import _encode_base64, _encode_text  # type: ignore[attr-defined]
 from email.generator import BytesGenerator
 from email.header import Header
 from email.headerregistry import Address
@@ -166,10 +166,8 @@ def _add_body(email: EmailMessage, message: Message) -> None:
     email.set_content(message.text, charset="utf-8")
     email.add_alternative(message.html, subtype="html", charset="utf-8")
     if message.calendar:  # RFC 6047: the invitation as a text/calendar alternative with its METHOD
-        method = next((line.split(":", 1)[1].strip() for line in message.calendar.splitlines()
-                       if line.startswith("METHOD:")), "PUBLISH")
-        email.add_alternative(message.calendar, subtype="calendar", charset="utf-8", cte="base64",
-                              params={"method": method})
+        email.add_alternative(calendar_bytes(message.calendar), maintype="text", subtype="calendar", cte="base64",
+                              params={"charset": "utf-8", "method": _calendar_method(message.calendar)})
     for attachment in message.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         email.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
@@ -190,6 +188,13 @@ def build_email(message: Message, sender: str) -> EmailMessage:
 
 
 _METHOD = re.compile(r"^[A-Z][A-Z-]{0,30}$")
+
+
+def calendar_bytes(calendar: str) -> bytes:
+    """A calendar part's content: UTF-8, every line ended by CRLF (RFC 5545 §3.1, which Outlook
+    enforces), whatever line ends the stored text has. Sent in base64, so no channel's line ends
+    (the .eml file's LF) reach it: a text part would have its line ends rewritten by the library."""
+    return b"".join(line + b"\r\n" for line in calendar.encode("utf-8").splitlines())
 
 
 def _calendar_method(calendar: str) -> str:
@@ -227,10 +232,10 @@ def _body_bytes(message: Message, linesep: str) -> bytes:
                                   "MIME-Version: 1.0"], None, linesep),
     ]
     if message.calendar:
-        parts.append(_text_part(message.calendar, [
-            "Content-Transfer-Encoding: {cte}",
+        parts.append(([
+            "Content-Transfer-Encoding: base64",
             f'Content-Type: text/calendar; charset="utf-8"; method="{method}"', "MIME-Version: 1.0"],
-            "base64", linesep))
+            linesep.join(_LINES.split(_encode_base64(calendar_bytes(message.calendar), HEADERS.max_line_length)))))
     boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
     if any(boundary in body for _, body in parts):  # as unlikely as it is, the library handles it
         part = EmailMessage(policy=HEADERS)

@@ -33,7 +33,7 @@ from models.context import NoticeLinker
 from models.links import LinkSettings
 from models.notices import COMMON_VARIABLES, CONTEXT, NoticeKind, RenderedNotice
 from models.tables import label
-from models.wording import agreement, of_territory, with_article
+from models.wording import agreement, of_territory, to_territory, with_article
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -106,6 +106,7 @@ def _environment(overrides: tuple[tuple[str, str], ...]) -> SandboxedEnvironment
     env.filters["nombre_fr"] = format_number
     env.filters["avec_article"] = with_article  # « la CU d'Arras »
     env.filters["de_territoire"] = of_territory  # « de la CU d'Arras »
+    env.filters["a_territoire"] = to_territory  # « à la CU d'Arras », « au SIVOM… »
     env.filters["accord"] = agreement  # « retenu{{ nom|accord }} » → « retenue »
     env.filters["libelle"] = label  # the French word for a stored code
     env.filters["capitalize_first"] = _capitalize_first

@@ -134,6 +134,23 @@ def select_three_pilots(url: str) -> None:
         decide_from_form(ctx_of(session), DecisionForm(secretaire="Emmanuel Bertin"), at("2015-06-04T14:00"))
 
 
+def start_arras(url: str) -> None:
+    """All three parties sign the CU d'Arras's charter; the accompaniment starts on 1 July 2015 at
+    9:30 (every stage run then: its sessions and deliverables exist)."""
+    from flows.plain import run_one_stage
+    from models.charter import sign_charter
+    from models.pilots import find_pilot
+    from models.schedule import STAGES
+
+    with session_scope(url) as session:
+        ctx = ctx_of(session)
+        pilot = find_pilot(ctx, "200033579")
+        for party in ("territoire", "cerdd", "prestataire"):
+            sign_charter(ctx, pilot, party=party, signatory="Quelqu'un", at=at("2015-06-20T10:00"))
+    for stage in STAGES:
+        run_one_stage(stage.name, at("2015-07-01T09:30"))
+
+
 @pytest.fixture
 def opened(loaded: str) -> str:
     open_call(loaded)

@@ -32,10 +32,19 @@ def wait_for(api_url: str, seconds: float) -> bool:
     return False
 
 
+def api_url_of(host: str, port: int) -> str:
+    """The API URL of a server listening on `host:port` (an IPv6 address in brackets)."""
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}/api"
+
+
 def start_server(host: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """A Prefect server process on `host:port`, its database in Prefect's home (the data directory)."""
+    """A Prefect server process on `host:port`, its database in Prefect's home (the data directory).
+    Its UI calls the API where this server listens (Prefect's default is 127.0.0.1:4200 whatever
+    `--port`), unless PREFECT_UI_API_URL names another address (a proxy's)."""
     env = {**os.environ}
     env.pop("PREFECT_API_URL", None)
+    env.setdefault("PREFECT_UI_API_URL", api_url_of(host, port))
     handle = log.open("ab")
     return subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)],
                             env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
@@ -65,7 +74,7 @@ def serve(host: str, port: int, console: Console, *, start_tick: bool = True) ->
     if not api_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         server = start_server(host, port, settings.data_dir / "serveur-prefect.log")
-        api_url = f"http://{host}:{port}/api"
+        api_url = api_url_of(host, port)
         timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180"))
         if not wait_for(api_url, timeout):
             server.terminate()

@@ -12,6 +12,7 @@ from models.deliverables import deliverables_of, due_date_requests, files_of, fi
 from models.pilots import pilots
 from models.read.deliverables import state_of
 from models.read.pilot import CharterView, charter_view, pilot_of, siren_of
+from models.read.steps import Step, next_steps
 from models.tables import CharterParty, Deliverable, DeliverableFile, DueDateRequestStatus, Pilot
 
 
@@ -38,6 +39,8 @@ class PilotBlock:
     siren: str
     deliverables: tuple[DeliverableLine, ...]
     charter: CharterView
+    steps: tuple[Step, ...] = ()
+    """What the consultancy has to do next for this pilot: sign, hand in."""
 
 
 def _line(ctx: ProgrammeContext, pilot: Pilot, deliverable: Deliverable, waiting: set[int],
@@ -58,7 +61,8 @@ def consultancy_screen(ctx: ProgrammeContext, siren: str | None, now: datetime) 
     return tuple(PilotBlock(pilot, siren_of(ctx, pilot),
                             tuple(_line(ctx, pilot, deliverable, waiting, now) for deliverable in deliverables_of(ctx,
                                                                                                                   pilot)),
-                            charter_view(ctx, pilot, CharterParty.CONSULTANCY, now))
+                            charter_view(ctx, pilot, CharterParty.CONSULTANCY, now),
+                            tuple(next_steps(ctx, pilot, now, CharterParty.CONSULTANCY)))
                  for pilot in chosen)
 
 

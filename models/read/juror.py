@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models import jury as rules
+from models.clock import paris
 from models.context import ProgrammeContext
 from models.errors import NotFound
 from models.forms import ApplicationForm, form_of
@@ -24,6 +25,7 @@ from models.tables import (
     JuryScore,
     Pilot,
 )
+from models.wording import counted
 
 JUDGED = (ApplicationStatus.ADMISSIBLE, ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED)
 """The applications a juror scored: admissible, then selected or not by the jury's decision."""
@@ -57,6 +59,13 @@ class JurorScreen:
     may_score: bool
     selected: tuple[str, ...]
     """The territories the jury selected by the page's instant, those withdrawn since left out."""
+    days_left: int = 0
+    """Calendar days (Paris) from the page's instant to the jury's meeting; 0 on the day and after."""
+
+    @property
+    def countdown(self) -> str:
+        """« il reste 3 jours », « il reste 1 jour », « c'est aujourd'hui »."""
+        return f"il reste {counted(self.days_left, 'jour')}" if self.days_left > 0 else "c'est aujourd'hui"
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,8 @@ def juror_screen(ctx: ProgrammeContext, juror: str, now: datetime) -> JurorScree
         Pilot.programme_id == ctx.programme_id, col(Pilot.withdrawn_at) <= now)).all()}
     selected = tuple(a.lead_name for a in applications  # a territory that withdrew is no longer a pilot
                      if decision_by(a, now) == ApplicationStatus.SELECTED and a.id not in withdrawn)
-    return JurorScreen(juror, jury, lines, submitted, bool(rules.may_score(ctx, juror, now)), selected)
+    days_left = max(0, (paris(jury.meeting).date() - paris(now).date()).days)
+    return JurorScreen(juror, jury, lines, submitted, bool(rules.may_score(ctx, juror, now)), selected, days_left)
 
 
 def juror_attachment(ctx: ProgrammeContext, file_id: int) -> Attachment:

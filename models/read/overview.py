@@ -11,6 +11,7 @@ from models.deliverables import due_date_requests
 from models.errors import NotFound
 from models.read.pilot import CharterView, charter_view
 from models.read.status import pilot_rows
+from models.read.steps import Step, steps_of_party
 from models.tables import CharterParty, Deliverable, DueDateRequest, Pilot
 
 
@@ -36,6 +37,8 @@ class OverviewScreen:
     rows: tuple[dict[str, str], ...]
     """Every pilot's progress, as `transitions status` lists it."""
     requests: tuple[RequestLine, ...]
+    steps: tuple[Step, ...] = ()
+    """What the Cerdd has to do next for this pilot: sign, review, decide."""
 
 
 def overview_screen(ctx: ProgrammeContext, pilot: Pilot, now: datetime) -> OverviewScreen:
@@ -48,7 +51,8 @@ def overview_screen(ctx: ProgrammeContext, pilot: Pilot, now: datetime) -> Overv
         lines.append(RequestLine(request, deliverable, owner, own,
                                  own and bool(rules.may_decide_due_date(ctx, request, now)), f"decision:{request.id}"))
     return OverviewScreen(pilot, charter_view(ctx, pilot, CharterParty.ORGANISER, now),
-                          tuple(pilot_rows(ctx.session, now, ctx.programme.slug)), tuple(lines))
+                          tuple(pilot_rows(ctx.session, now, ctx.programme.slug)), tuple(lines),
+                          tuple(steps_of_party(ctx, [pilot], now, CharterParty.ORGANISER)))
 
 
 def request_of(ctx: ProgrammeContext, pilot: Pilot, number: int) -> DueDateRequest:

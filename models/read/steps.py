@@ -1,5 +1,7 @@
-"""What each pilot's parties must do or attend next, at an instant: missing charter signatures,
-the next session, deliverables due next or overdue."""
+"""What each pilot's parties must do or attend next, at an instant, each step for the party whose
+act it is: the territory signs the charter, answers its invitations and attends its sessions; the
+consultancy signs and hands in its deliverables; the Cerdd signs, reviews what was handed in and
+decides (a new due date asked for, a charter past its deadline)."""
 
 from __future__ import annotations
 
@@ -10,67 +12,125 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models.accompaniment import status_at
-from models.charter import party_of, sign_by, signatures
+from models.charter import party_name, sign_by, signatures
 from models.context import ProgrammeContext
-from models.tables import Deliverable, Pilot, PilotStatus, SessionStatus, TrainingSession
+from models.tables import (
+    CharterParty,
+    Deliverable,
+    DueDateRequest,
+    DueDateRequestStatus,
+    Pilot,
+    PilotStatus,
+    SessionAnswer,
+    SessionStatus,
+    TrainingSession,
+)
 
 
 @dataclass(frozen=True)
 class Step:
-    """Something a pilot's parties must do or attend next."""
+    """Something one of a pilot's parties (`party`, a `CharterParty`) must do or attend next."""
 
     pilot: str
     when: datetime
     what: str
     late: bool = False
+    party: str = CharterParty.TERRITORY
 
 
-def next_steps(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime) -> list[Step]:
-    """Missing charter signatures, the next session, and deliverables due next or overdue."""
-    return next_steps_of(ctx, [pilot], as_of)
+def next_steps(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, party: str | None = None) -> list[Step]:
+    """The pilot's next steps; only `party`'s when given (what its own page lists)."""
+    return next_steps_of(ctx, [pilot], as_of) if party is None else steps_of_party(ctx, [pilot], as_of, party)
+
+
+def steps_of_party(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime, party: str) -> list[Step]:
+    """`party`'s own next steps for every pilot of `chosen`, by instant."""
+    return [step for step in next_steps_of(ctx, chosen, as_of) if step.party == party]
+
+
+def _charter_steps(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime) -> list[Step]:
+    charter = ctx.definition.accompaniment.charter
+    deadline = sign_by(ctx, pilot)
+    signed = {party for party, row in signatures(ctx, pilot).items() if row.signed_at <= as_of}
+    missing = sorted(set(charter.parties) - signed)
+    steps = [Step(pilot.name, deadline, f"signature de la charte par {party_name(party)}", as_of > deadline, party)
+             for party in missing]
+    if missing and as_of > deadline:
+        steps.append(Step(pilot.name, deadline, "décision sur la charte non signée : prolonger le délai ou retirer "
+                          "le pilote", True, CharterParty.ORGANISER))
+    return steps
+
+
+def _session_step(pilot: Pilot, coming: list[TrainingSession], answers: dict[int, bool]) -> list[Step]:
+    """The next session: to answer, to attend, or nothing when the territory said it will not come
+    (`answers`: whether someone comes, by session id, for the sessions answered)."""
+    if not coming:
+        return []
+    training_session = min(coming, key=lambda s: s.starts_at)
+    attending = answers.get(training_session.id or 0)
+    if attending is None:
+        return [Step(pilot.name, training_session.starts_at,
+                     f"réponse à l'invitation à la session « {training_session.title} »")]
+    if not attending:
+        return []
+    return [Step(pilot.name, training_session.starts_at, f"session « {training_session.title} »")]
+
+
+def _deliverable_steps(pilot: Pilot, owed: list[Deliverable], requests: list[tuple[DueDateRequest, Deliverable]],
+                       as_of: datetime) -> list[Step]:
+    consultancy, cerdd = CharterParty.CONSULTANCY, CharterParty.ORGANISER
+    waiting = [t for t in owed if not (t.delivered_at and t.delivered_at <= as_of)]
+    steps = [Step(pilot.name, t.due_at, f"remise du livrable « {t.title} »", True, consultancy)
+             for t in waiting if t.due_at <= as_of]
+    ahead = [t for t in waiting if t.due_at > as_of]
+    if ahead:
+        deliverable = min(ahead, key=lambda t: t.due_at)
+        steps.append(Step(pilot.name, deliverable.due_at, f"remise du livrable « {deliverable.title} »", False,
+                          consultancy))
+    steps += [Step(pilot.name, t.delivered_at, f"examen du livrable « {t.title} » remis", False, cerdd)
+              for t in owed if t.delivered_at and t.delivered_at <= as_of]
+    steps += [Step(pilot.name, r.requested_at, f"décision sur la nouvelle échéance demandée pour « {t.title} »",
+                   False, cerdd) for r, t in requests]
+    return steps
 
 
 def next_steps_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -> list[Step]:
-    """`next_steps` of every pilot of `chosen`, sorted by instant: the active pilots' sessions
-    and deliverables come from two queries whatever their number."""
+    """The next steps of every pilot of `chosen`, every party's, sorted by instant: the active
+    pilots' sessions, answers, deliverables and requests come from four queries whatever their number."""
     own: dict[int, list[Step]] = defaultdict(list)
     active: list[Pilot] = []
     for pilot in chosen:
-        steps = own[pilot.id or 0]
         state = status_at(pilot, as_of)
-        if state == PilotStatus.CHARTER_PENDING:
-            if as_of < pilot.selected_at:
-                continue
-            charter = ctx.definition.accompaniment.charter
-            deadline = sign_by(ctx, pilot)
-            signed = {party for party, row in signatures(ctx, pilot).items() if row.signed_at <= as_of}
-            steps += [Step(pilot.name, deadline, f"signature de la charte {party_of(party)}", as_of > deadline)
-                      for party in sorted(set(charter.parties) - signed)]
+        if state == PilotStatus.CHARTER_PENDING and as_of >= pilot.selected_at:
+            own[pilot.id or 0] += _charter_steps(ctx, pilot, as_of)
         elif state == PilotStatus.ACTIVE:
             active.append(pilot)
     ids = [p.id for p in active]
     coming: dict[int, list[TrainingSession]] = defaultdict(list)
-    deliverables: dict[int, list[Deliverable]] = defaultdict(list)
+    owed: dict[int, list[Deliverable]] = defaultdict(list)
+    requests: dict[int, list[tuple[DueDateRequest, Deliverable]]] = defaultdict(list)
+    answers: dict[int, bool] = {}
     if ids:
         for training_session in ctx.session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids))):
             if training_session.starts_at > as_of and training_session.status != SessionStatus.CANCELLED:
                 coming[training_session.pilot_id].append(training_session)
+        session_ids = [s.id for found in coming.values() for s in found]
+        for row in ctx.session.exec(select(SessionAnswer).where(col(SessionAnswer.session_id).in_(session_ids),
+                                                                col(SessionAnswer.answered_at) <= as_of)):
+            answers[row.session_id] = answers.get(row.session_id, False) or row.attending
         for deliverable in ctx.session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))
-                                     .order_by(col(Deliverable.id))):
-            if not (deliverable.delivered_at and deliverable.delivered_at <= as_of):
-                deliverables[deliverable.pilot_id].append(deliverable)
+                                            .order_by(col(Deliverable.id))):
+            if not (deliverable.accepted_at and deliverable.accepted_at <= as_of):
+                owed[deliverable.pilot_id].append(deliverable)
+        for request, deliverable in ctx.session.exec(
+                select(DueDateRequest, Deliverable).join(Deliverable).where(
+                    col(Deliverable.pilot_id).in_(ids), DueDateRequest.status == DueDateRequestStatus.PENDING,
+                    col(DueDateRequest.requested_at) <= as_of).order_by(col(DueDateRequest.id))):
+            requests[deliverable.pilot_id].append((request, deliverable))
     for pilot in active:
         key = pilot.id or 0
-        steps = own[key]
-        if coming[key]:
-            training_session = min(coming[key], key=lambda s: s.starts_at)
-            steps.append(Step(pilot.name, training_session.starts_at, f"session « {training_session.title} »"))
-        steps += [Step(pilot.name, t.due_at, f"livrable « {t.title} »",
-                       True) for t in deliverables[key] if t.due_at <= as_of]
-        ahead = [t for t in deliverables[key] if t.due_at > as_of]
-        if ahead:
-            deliverable = min(ahead, key=lambda t: t.due_at)
-            steps.append(Step(pilot.name, deliverable.due_at, f"livrable « {deliverable.title} »"))
+        own[key] += _session_step(pilot, coming[key], answers)
+        own[key] += _deliverable_steps(pilot, owed[key], requests[key], as_of)
     # Each pilot's steps sorted, pilots in their order, then all by instant (stable: ties keep it).
     return sorted((step for pilot in chosen for step in sorted(own[pilot.id or 0], key=lambda s: s.when)),
                   key=lambda step: step.when)

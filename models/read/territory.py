@@ -10,11 +10,10 @@ from sqlmodel import col, select
 
 from models import training
 from models.context import ProgrammeContext
-from models.invitations import DOMAIN, PRODID, session_event
+from models.read.calendar import session_file
 from models.read.pilot import CharterView, charter_view
 from models.read.report_data import PilotView, pilot_views
 from models.read.steps import Step, next_steps
-from models.recipients import manager
 from models.tables import Attendance, CharterParty, Pilot, SessionAnswer, SessionStatus, TrainingSession
 from models.training import answers_of, find_session, sessions_of
 
@@ -67,20 +66,11 @@ def territory_screen(ctx: ProgrammeContext, pilot: Pilot, siren: str, now: datet
                               tuple(marks.get(training_session.id or 0, [])),
                               bool(training.may_answer(ctx, pilot, training_session, now)),
                               f"reponse:{training_session.id}") for training_session in sessions)
-    return TerritoryScreen(pilot, view, tuple(next_steps(ctx, pilot, now)),
+    return TerritoryScreen(pilot, view, tuple(next_steps(ctx, pilot, now, CharterParty.TERRITORY)),
                            charter_view(ctx, pilot, CharterParty.TERRITORY, now), lines)
 
 
 def session_calendar(ctx: ProgrammeContext, pilot: Pilot, key: str, stamp: datetime) -> bytes:
-    """One session of the pilot as an iCalendar file to add to one's calendar (METHOD:PUBLISH)."""
-    from icalendar import Calendar  # ~25 ms to import: only where a calendar is written
-
-    training_session = find_session(ctx, pilot, key)
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    calendar.add_component(session_event(training_session, summary=f"{pilot.name} : {training_session.title}",
-                                         organiser=manager(ctx)[0], attendee=None, stamp=stamp,
-                                         uid=f"session-{training_session.id}@{DOMAIN}"))
-    return bytes(calendar.to_ical())
+    """One session of the pilot as an iCalendar file to add to one's calendar (METHOD:PUBLISH),
+    under its invitations' UID."""
+    return session_file(ctx, pilot, find_session(ctx, pilot, key), stamp)

@@ -277,3 +277,30 @@ def _audit_of_selection(url: str) -> str:
     with session_scope(url) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "jury.selection")).one()
         return f"{entry.actor} {entry.summary}"
+
+
+def test_the_prefect_ui_calls_the_api_on_the_port_it_was_given(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server started by `transitions serve --port P` tells its UI to call the API on P, not on
+    Prefect's default 4200 (« Can't connect to Server API », zero runs)."""
+    import httpx
+
+    from transitions.serve import start_server, wait_for
+
+    for key in [k for k in os.environ if k.startswith("PREFECT_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+    port = _free_port()
+    while port == 4200:
+        port = _free_port()
+    server = start_server("127.0.0.1", port, tmp_path / "serveur.log")
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/api", 300), (tmp_path / "serveur.log").read_text(errors="replace")
+        settings = httpx.get(f"http://127.0.0.1:{port}/ui-settings", timeout=30).json()
+        assert settings["api_url"] == f"http://127.0.0.1:{port}/api"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)

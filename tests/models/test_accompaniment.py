@@ -141,8 +141,10 @@ def test_next_steps_name_missing_signatures_then_sessions_and_deliverables(loade
         arras = pilots.find_pilot(ctx, "200033579")
         charter.sign_charter(ctx, arras, party="cerdd", signatory="X", at=at("2015-06-10T10:00"))
         steps = next_steps(ctx, arras, at("2015-06-29T10:00"))
-    assert [(s.what, s.late) for s in steps] == [("signature de la charte du prestataire", True),
-                                                 ("signature de la charte du territoire", True)]
+    assert [(s.what, s.late) for s in steps] == [("signature de la charte par le prestataire", True),
+                                                 ("signature de la charte par le territoire", True),
+                                                 ("décision sur la charte non signée : prolonger le délai ou "
+                                                  "retirer le pilote", True)]
     with session_scope(loaded) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, "200033579")
@@ -153,7 +155,8 @@ def test_next_steps_name_missing_signatures_then_sessions_and_deliverables(loade
         ctx = ctx_of(session)
         steps = next_steps(ctx, pilots.find_pilot(ctx, "200033579"), at("2015-08-04T10:00"))
     assert [(paris(s.when).date().isoformat(), s.what.split(" « ")[0], s.late) for s in steps] == [
-        ("2015-08-03", "livrable", True), ("2015-09-01", "livrable", False), ("2015-10-01", "session", False)]
+        ("2015-08-03", "remise du livrable", True), ("2015-09-01", "remise du livrable", False),
+        ("2015-10-01", "réponse à l'invitation à la session", False)]
 
 
 def test_jurors_with_scores_missing_are_reminded(loaded: str) -> None:

@@ -10,15 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from flows.plain import run_one_stage
 from models import charter, deliverables, jury, pilots, training
 from models.context import ProgrammeContext
 from models.db import session_scope
 from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Verdict
-from models.stages import StageName
 from models.tables import Application, ApplicationStatus, Pilot
 from models.withdrawal import withdraw
-from tests.conftest import at, ctx_of, score
+from tests.conftest import at, ctx_of, score, start_arras
 
 CERDD = "Emmanuel Bertin"
 SCORED = at("2015-06-01T10:00")
@@ -169,23 +167,13 @@ def test_sign_charter_reads_may_sign(selected: str, monkeypatch: pytest.MonkeyPa
 
 # --- A pilot's year: answers to invitations, deliverables ---------------------------------------------
 
-def _start_arras(url: str) -> None:
-    """Arras's charter signed by its three parties, the kick-off run: its sessions and deliverables exist."""
-    with session_scope(url) as session:
-        ctx = ctx_of(session)
-        arras = pilots.find_pilot(ctx, ARRAS)
-        for party in ctx.definition.accompaniment.charter.parties:
-            charter.sign_charter(ctx, arras, party=party, signatory="X", at=SIGNED)
-    run_one_stage(StageName.KICKOFF, KICKOFF)
-
-
 def _arras(session: Session) -> tuple[ProgrammeContext, Pilot]:
     ctx = ctx_of(session)
     return ctx, pilots.find_pilot(ctx, ARRAS)
 
 
 def test_may_answer_answers_as_answer_invitation_does(selected: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     with session_scope(selected) as session:
         ctx, arras = _arras(session)
         training_session = training.sessions_of(ctx, arras)[0]
@@ -206,7 +194,7 @@ def test_may_answer_answers_as_answer_invitation_does(selected: str, monkeypatch
 
 
 def test_may_hand_in_answers_as_the_hand_in_does(selected: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     with session_scope(selected) as session:
         ctx, arras = _arras(session)
         method = deliverables.find_deliverable(ctx, arras, "methode")
@@ -223,7 +211,7 @@ def test_may_hand_in_answers_as_the_hand_in_does(selected: str, monkeypatch: pyt
 
 
 def test_may_request_due_date_answers_as_the_request_does(selected: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     with session_scope(selected) as session:
         ctx, arras = _arras(session)
         method = deliverables.find_deliverable(ctx, arras, "methode")

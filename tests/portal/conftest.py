@@ -16,9 +16,8 @@ from fastapi.testclient import TestClient
 from config.settings import reset_settings
 from models.db import session_scope
 from models.links import Bearer, consultancy_bearer, issue_link, juror_bearer, pilot_bearer
-from tests.conftest import at, ctx_of
+from tests.conftest import at, ctx_of, start_arras
 from tests.guards import HANG_GUARD, join_or_fail, wait_for
-from tests.portal.helpers import start_arras
 from transitions.portal.app import create_app
 from transitions.portal.server import build_server
 from transitions.portal.urls import home_path

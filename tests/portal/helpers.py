@@ -8,13 +8,8 @@ from html.parser import HTMLParser
 
 from sqlmodel import func, select
 
-from flows.plain import run_one_stage
-from models.charter import sign_charter
 from models.db import session_scope
-from models.pilots import find_pilot
-from models.schedule import STAGES
 from models.tables import AuditEntry, Notice
-from tests.conftest import at, ctx_of
 
 
 @dataclass
@@ -69,17 +64,6 @@ def audits(url: str, action: str) -> list[AuditEntry]:
 def notices(url: str, kind: str) -> list[Notice]:
     with session_scope(url) as session:
         return list(session.exec(select(Notice).where(Notice.kind == kind)).all())
-
-
-def start_arras(url: str) -> None:
-    """All three parties sign the CU d'Arras's charter; the accompaniment starts on 1 July 2015."""
-    with session_scope(url) as session:
-        ctx = ctx_of(session)
-        pilot = find_pilot(ctx, "200033579")
-        for party in ("territoire", "cerdd", "prestataire"):
-            sign_charter(ctx, pilot, party=party, signatory="Quelqu'un", at=at("2015-06-20T10:00"))
-    for stage in STAGES:
-        run_one_stage(stage.name, at("2015-07-01T09:30"))
 
 
 PDF = b"%PDF-1.4\n% livrable\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"

@@ -15,10 +15,10 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.tables import CharterSignature, ConflictOfInterest, DeliverableFile, JuryScore, Notice, SessionAnswer
-from tests.conftest import PROJECT_ROOT, at
+from tests.conftest import PROJECT_ROOT, at, start_arras
 from tests.needs import CHROMIUM, NO_CHROMIUM, playwright_api
 from tests.portal.conftest import ARRAS, Clock, consultancy, juror, link, territory
-from tests.portal.helpers import audits, start_arras
+from tests.portal.helpers import audits
 
 AXE = PROJECT_ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -172,9 +172,33 @@ def test_after_the_meeting_and_a_withdrawal_in_chromium(selected: str, serve: An
     _check(page, "jury-apres-reunion")
     _, withdrawn_path = link(selected, territory("200040947"), when="2015-07-07T09:00")
     page.goto(base + withdrawn_path)
-    assert "s'est retirée du programme" in page.locator(".retrait").inner_text()
+    assert "a été retirée du programme par le Cerdd" in page.locator(".retrait").inner_text()
     _check(page, "territoire-retire")
     _, consultancy_path = link(selected, consultancy(), when="2015-07-07T09:00")
     page.goto(base + consultancy_path)
     assert page.locator("details > summary").count() == 3
     _check(page, "prestataire-trois-chartes")
+
+
+NARROW = 375
+"""A phone's width in CSS pixels: every page reads there without scrolling sideways."""
+
+
+def test_every_page_fits_a_phone_screen(started: str, serve: Any, clock: Clock) -> None:
+    base = serve(started)
+    pages = {"territoire": link(started, territory())[1], "cerdd": link(started, territory(party="cerdd"))[1],
+             "prestataire": link(started, consultancy())[1], "jury": link(started, juror())[1],
+             "erreur": "/l/lien-falsifie/territoire/" + ARRAS}
+    playwright = playwright_api()
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = chromium.new_context(viewport={"width": NARROW, "height": 800}, locale="fr-FR").new_page()
+            widths = {}
+            for name, path in pages.items():
+                page.goto(base + path)
+                widths[name] = page.evaluate("document.documentElement.scrollWidth")
+                page.screenshot(path=str(SCREENSHOTS / f"portail-375-{name}.png"), full_page=True)
+        finally:
+            chromium.close()
+    assert {name: width for name, width in widths.items() if width > NARROW} == {}, widths

@@ -21,8 +21,8 @@ from models.jury import find_application
 from models.tables import DueDateRequest, DueDateRequestStatus
 from tests.conftest import at, ctx_of
 from tests.guards import HANG_GUARD
-from tests.portal.conftest import ARRAS, Clock, consultancy, juror, link, territory
-from tests.portal.helpers import form_ending, start_arras
+from tests.portal.conftest import ARRAS, consultancy, juror, link, territory
+from tests.portal.helpers import form_ending
 
 HEADERS = {"content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options"}
 
@@ -72,19 +72,6 @@ def http(serve: Callable[[str], str]):  # noqa: ANN201
     yield make
     for client in clients:
         client.close()
-
-
-@pytest.fixture
-def started(selected: str, clock: Clock) -> str:
-    start_arras(selected)
-    clock.now = at("2015-07-02T10:00")
-    return selected
-
-
-@pytest.fixture
-def scoring(closed: str, clock: Clock) -> str:
-    clock.now = at("2015-06-01T10:00")
-    return closed
 
 
 # --- A juror taken off the jury reads no attachment -----------------------------------------------

@@ -60,7 +60,8 @@ def test_a_withdrawn_pilots_pages_say_so_offer_nothing_and_show_nothing_late(sel
         assert answer.status_code == 200, answer.text
         own_part = answer.text.split(f'<section aria-labelledby="pilote-{FLANDRE}">')[-1].split("</section>")[0]
         words = " ".join(_text(own_part).split()).split("Les territoires pilotes au")[0]  # not the overview
-        assert "La CC de Flandre Intérieure s'est retirée du programme le lundi 6 juillet 2015" in words, path
+        withdrawn = "La CC de Flandre Intérieure a été retirée du programme par le Cerdd le lundi 6 juillet 2015"
+        assert withdrawn in words, path
         assert "Délibération non obtenue" in words
         assert "En retard" not in words and "charte en attente" not in words
         assert "Signer la charte" not in words
@@ -69,7 +70,8 @@ def test_a_withdrawn_pilots_pages_say_so_offer_nothing_and_show_nothing_late(sel
     assert "seront planifié" not in territory_words
     assert "<form" not in pages[own].text
     firm_block = _text(pages[firm].text.split(f'<section aria-labelledby="pilote-{FLANDRE}">')[1])
-    assert "Aucun livrable : le territoire s'est retiré du programme" in " ".join(firm_block.split())
+    told = "Aucun livrable : la CC de Flandre Intérieure a été retirée du programme par le Cerdd"
+    assert told in " ".join(firm_block.split())
     assert "Le Cerdd : charte de la CC de Flandre Intérieure" in _text(pages[cerdd].text)
 
 
@@ -98,7 +100,7 @@ def test_the_favicon_is_answered_without_error(selected: str, client_for) -> Non
 def test_past_sessions_show_held_or_cancelled_and_the_attendance(selected: str, client_for,  # noqa: ANN001
                                                                    clock) -> None:  # noqa: ANN001
     from models import training
-    from tests.portal.helpers import start_arras
+    from tests.conftest import start_arras
 
     start_arras(selected)
     with session_scope(selected) as session:

@@ -20,9 +20,9 @@ from models.tables import (
     Notice,
     SessionAnswer,
 )
-from tests.conftest import at
+from tests.conftest import at, start_arras
 from tests.portal.conftest import ARRAS, SECRET, Clock, consultancy, juror, link, territory
-from tests.portal.helpers import form_ending, start_arras
+from tests.portal.helpers import form_ending
 from transitions.cli import app
 
 runner = CliRunner()

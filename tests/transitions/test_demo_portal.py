@@ -56,5 +56,6 @@ def test_a_link_for_a_withdrawn_territory_says_it_has_withdrawn(replayed: tuple[
         dispose_engines()
         reset_settings()
     assert withdrawn.exit_code == 0, withdrawn.output
-    assert "s'est retiré du programme le lundi 6 juillet 2015" in withdrawn.output
+    assert ("CC de Flandre Intérieure a été retirée du programme par le Cerdd le lundi 6 juillet 2015"
+            in " ".join(withdrawn.output.split()))
     assert active.exit_code == 0 and "retiré" not in active.output

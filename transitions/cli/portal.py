@@ -110,10 +110,11 @@ def _withdrawal_note(ctx: ProgrammeContext, reference: str) -> str | None:
     from models.clock import format_paris
     from models.pilots import find_pilot, withdrawal_of
 
-    withdrawal = withdrawal_of(ctx, find_pilot(ctx, reference))
+    pilot = find_pilot(ctx, reference)
+    withdrawal = withdrawal_of(ctx, pilot)
     if withdrawal is None:
         return None
-    return (f"Attention : ce territoire s'est retiré du programme le {format_paris(withdrawal.at)} ; "
+    return (f"Attention : {pilot.name} {withdrawal.verb} le {format_paris(withdrawal.at)} ; "
             "sa page l'indique et n'offre plus aucune action.")
 
 

@@ -14,7 +14,7 @@ from models.clock import format_paris, paris
 from models.read.pilot import banner
 from models.tables import label
 from models.text import visible
-from models.wording import agreement, of_territory, with_article
+from models.wording import agreement, of_territory, to_territory, with_article
 from transitions.portal.state import Visit
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -48,6 +48,7 @@ def environment() -> Environment:
     env.filters["visible"] = visible
     env.filters["iso_jour"] = lambda value: paris(value).date().isoformat()
     env.filters["de_territoire"] = of_territory
+    env.filters["a_territoire"] = to_territory
     env.filters["Article"] = lambda name: (lambda phrase: phrase[:1].upper() + phrase[1:])(with_article(name))
     env.filters["article"] = with_article
     env.filters["accord"] = agreement

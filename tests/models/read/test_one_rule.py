@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from flows.plain import run_one_stage
 from models import charter, deliverables, jury, pilots, training
 from models.call import close_call
 from models.db import session_scope
@@ -19,10 +18,9 @@ from models.read.juror import juror_attachment, juror_screen
 from models.read.overview import overview_screen
 from models.read.pilot import charter_view
 from models.read.territory import territory_screen
-from models.stages import StageName
 from models.tables import ApplicationFile, CharterParty
 from models.withdrawal import withdraw
-from tests.conftest import EXAMPLES, at, ctx_of, open_call
+from tests.conftest import EXAMPLES, at, ctx_of, open_call, start_arras
 from transitions.intake import read_application, submit_form
 
 CERDD = "Emmanuel Bertin"
@@ -71,17 +69,8 @@ def test_the_charter_form_and_the_signature_follow_may_sign(selected: str, monke
             charter.sign_charter(ctx, arras, party=CharterParty.TERRITORY, signatory="X", at=SIGNED)
 
 
-def _start_arras(url: str) -> None:
-    with session_scope(url) as session:
-        ctx = ctx_of(session)
-        arras = pilots.find_pilot(ctx, ARRAS)
-        for party in ctx.definition.accompaniment.charter.parties:
-            charter.sign_charter(ctx, arras, party=party, signatory="X", at=SIGNED)
-    run_one_stage(StageName.KICKOFF, KICKOFF)
-
-
 def test_the_invitation_form_and_the_answer_follow_may_answer(selected: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     now = KICKOFF + timedelta(days=1)
     with session_scope(selected) as session:
         ctx = ctx_of(session)
@@ -101,7 +90,7 @@ def test_the_invitation_form_and_the_answer_follow_may_answer(selected: str, mon
 
 def test_the_deliverable_forms_and_acts_follow_their_predicates(selected: str,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     now = KICKOFF + timedelta(days=1)
     with session_scope(selected) as session:
         ctx = ctx_of(session)
@@ -119,7 +108,7 @@ def test_the_deliverable_forms_and_acts_follow_their_predicates(selected: str,
 
 
 def test_a_withdrawn_pilot_deliverables_are_neither_offered_nor_taken(selected: str) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     now = KICKOFF + timedelta(days=3)
     with session_scope(selected) as session:
         ctx = ctx_of(session)
@@ -168,7 +157,7 @@ def test_a_juror_opens_the_current_version_files_only(loaded: str) -> None:
 
 
 def test_a_withdrawn_pilot_due_date_request_is_no_longer_decided(selected: str) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     asked, now = KICKOFF + timedelta(days=1), KICKOFF + timedelta(days=3)
     with session_scope(selected) as session:
         ctx = ctx_of(session)

@@ -17,8 +17,7 @@ from models.read.overview import overview_screen, request_of
 from models.read.pilot import banner, charter_view, pilot_of
 from models.read.territory import session_calendar, territory_screen
 from models.tables import ApplicationFile, CharterParty
-from tests.conftest import at, ctx_of
-from tests.portal.helpers import start_arras
+from tests.conftest import at, ctx_of, start_arras
 
 ARRAS, LENS = "200033579", "200040947"
 

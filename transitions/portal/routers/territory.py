@@ -9,15 +9,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from models.errors import InvalidInput
+from models.read.calendar import may_subscribe, personal_feed
 from models.read.pilot import pilot_of
 from models.read.territory import session_calendar, territory_screen
 from models.tables import CharterParty
 from models.training import answer_invitation, find_session
-from transitions.portal.deps import FormName, acting, party_rule, pilot_visit
-from transitions.portal.state import Act, PilotVisit
+from transitions.portal.deps import FormName, acting, party_rule, pilot_visit, visit
+from transitions.portal.state import Act, PilotVisit, Visit
 from transitions.portal.templating import page, see_other
 
 router = APIRouter()
+Subscriber = Annotated[Visit, visit(lambda bearer, params: may_subscribe(bearer),
+                                     "Ce lien personnel ne donne pas de calendrier : le jury n'a pas de session.")]
 Territory = Annotated[PilotVisit, pilot_visit(CharterParty.TERRITORY,
                                               "Ce lien personnel ne donne pas accès à la page de ce territoire.")]
 
@@ -55,3 +58,11 @@ def session_ics(seen: Territory, key: str) -> Response:
     body = session_calendar(seen.ctx, seen.pilot, key, seen.portal.now())
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{_safe_name(key)}.ics"'})
+
+
+@router.get("/l/{token}/calendrier.ics", name="calendar_feed")
+def calendar_feed(seen: Subscriber) -> Response:
+    """The bearer's calendar to subscribe to: it follows every change (same UIDs, SEQUENCE)."""
+    body = personal_feed(seen.ctx, seen.bearer, seen.portal.now())
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"content-disposition": 'inline; filename="calendrier.ics"', "cache-control": "no-store"})

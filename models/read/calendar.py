@@ -1,0 +1,98 @@
+"""Calendars to download or subscribe to (METHOD:PUBLISH): training sessions under the UID and
+SEQUENCE of their invitations (`models.invitations`), cancelled ones STATUS:CANCELLED, and the
+consultancy's due dates. The CLI's export, the portal's .ics of one session and each person's
+feed are written here, so every door describes one event the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from models.context import ProgrammeContext
+from models.deliverables import deliverables_of
+from models.invitations import DOMAIN, PRODID, session_event, session_uid
+from models.links import JUROR, Bearer
+from models.notices import Recipient
+from models.pilots import find_pilot, pilots
+from models.recipients import manager
+from models.tables import CharterParty, Deliverable, Pilot, PilotStatus, TrainingSession
+from models.training import sessions_of
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event
+
+# icalendar (~25 ms to import) is imported where a calendar is written.
+
+
+def _calendar(name: str | None = None) -> Calendar:
+    from icalendar import Calendar
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    if name:
+        calendar.add("x-wr-calname", name)
+    return calendar
+
+
+def _session(ctx: ProgrammeContext, pilot: Pilot, training_session: TrainingSession, stamp: datetime,
+             attendee: Recipient | None) -> Event:
+    return session_event(training_session, summary=f"{pilot.name} : {training_session.title}",
+                         organiser=manager(ctx)[0], attendee=attendee, stamp=stamp,
+                         uid=session_uid(training_session))
+
+
+def _due_date(pilot: Pilot, deliverable: Deliverable, stamp: datetime) -> Event:
+    """A due date as a one-hour event ending at its due hour, free time (TRANSP:TRANSPARENT)."""
+    from icalendar import Event
+
+    event = Event()
+    event.add("uid", f"livrable-{deliverable.id}@{DOMAIN}")
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", (deliverable.due_at - timedelta(hours=1)).astimezone(UTC))
+    event.add("dtend", deliverable.due_at.astimezone(UTC))
+    event.add("sequence", deliverable.revision)
+    event.add("summary", f"Échéance prestataire — {pilot.name} : {deliverable.title}")
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def session_file(ctx: ProgrammeContext, pilot: Pilot, training_session: TrainingSession,
+                     stamp: datetime) -> bytes:
+    """One session of the pilot as an iCalendar file to add to one's calendar."""
+    calendar = _calendar()
+    calendar.add_component(_session(ctx, pilot, training_session, stamp, None))
+    return bytes(calendar.to_ical())
+
+
+def accompaniment_calendar(ctx: ProgrammeContext, chosen: Sequence[tuple[Pilot, Recipient | None]],
+                           stamp: datetime, *, due_dates: bool) -> bytes:
+    """The sessions of the `chosen` pilots whose accompaniment has started (each with its attendee,
+    if one is given), and with `due_dates` their deliverables' due dates, as one calendar named
+    after the programme. Re-reading it (a subscription) updates the events it already gave."""
+    calendar = _calendar(f"{ctx.definition.organiser.name} — {ctx.programme.title}")
+    for pilot, attendee in chosen:
+        if pilot.status == PilotStatus.CHARTER_PENDING:
+            continue
+        for training_session in sessions_of(ctx, pilot):
+            calendar.add_component(_session(ctx, pilot, training_session, stamp, attendee))
+        if due_dates:
+            for deliverable in deliverables_of(ctx, pilot):
+                calendar.add_component(_due_date(pilot, deliverable, stamp))
+    return bytes(calendar.to_ical())
+
+
+def may_subscribe(bearer: Bearer) -> bool:
+    """Whether a personal link has a calendar feed: every party of a pilot's accompaniment, not the jury."""
+    return bearer.role != JUROR
+
+
+def personal_feed(ctx: ProgrammeContext, bearer: Bearer, stamp: datetime) -> bytes:
+    """The calendar a link's bearer subscribes to: the sessions of their pilot (the consultancy's
+    link for every pilot: of every pilot), and for the Cerdd and the consultancy, who follow the
+    deliverables, their due dates too."""
+    chosen = pilots(ctx) if bearer.every_pilot else [find_pilot(ctx, bearer.siren or "")]
+    return accompaniment_calendar(ctx, [(pilot, None) for pilot in chosen], stamp,
+                                  due_dates=bearer.role != CharterParty.TERRITORY)
