@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 
 from models.db import session_scope
 from models.tables import Deliverable
-from tests.conftest import at
-from tests.portal.helpers import start_arras
+from tests.conftest import at, start_arras
 from transitions.cli import app
 
 runner = CliRunner()
