@@ -2,8 +2,10 @@
 
 A reorganisation that claims « behaviour unchanged » shows it with this: the fingerprint before and
 after must be equal. The replay runs as plain functions (`flows.plain.run_tick_plain`, no Prefect)
-on SQLite in a temporary folder; the demo's closing step that issues personal links at the real
-time with a random secret is left out (it is not part of the replay).
+on SQLite in a temporary folder; the demo's closing step that prints personal links at the real
+time is left out (it is not part of the replay). The notices' links are pinned: a fixed portal
+secret (`SECRET`) and a fixed real instant they are issued at (`LINK_CLOCK`), so two runs print
+the same fingerprint.
 
 Usage:
     .venv/bin/python bench/fingerprint.py                 # prints one SHA-256 per table and the whole
@@ -32,6 +34,10 @@ for key in ("DATABASE_URL", "OUTBOX_DIR", "NOTICE_CHANNEL", "PREFECT_HOME", "POR
     os.environ.pop(key, None)
 
 
+SECRET = "Vb7Qk2Lx9Pz4Mw6Rt1Jn8Hc3Gd5Fs0Ya2Ue4Ko7"
+"""The demo's portal secret, pinned (the demo draws a random one)."""
+LINK_CLOCK = "2026-01-05T09:00:00+00:00"
+"""The real instant the notices' links are issued at, pinned (their expiry is written in them)."""
 REAL_TIME = frozenset({"recorded_at"})
 """Columns written with the real time of the run, not the replay's instant: left out."""
 BOUNDARY = re.compile(r"={15}\d+==")
@@ -46,16 +52,20 @@ def canonical(value: object) -> str:
 
 
 def replay_and_dump(renames: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    from datetime import datetime
+
     from rich.console import Console
     from sqlalchemy import create_engine, inspect, text
 
+    import notifications.render as render
     import transitions.demo as demo
     from flows.plain import run_tick_plain
     from models.db import dispose_engines
 
-    demo.portal_links = lambda *args, **kwargs: []  # type: ignore[assignment]  # real time and a random secret
+    demo.portal_links = lambda *args, **kwargs: []  # type: ignore[assignment]  # links at the real time
+    render._utc_now = lambda: datetime.fromisoformat(LINK_CLOCK)  # the links' real instant, pinned
     out = WORK / "demo"
-    demo.run_demo(out, Console(file=io.StringIO(), width=120), tick=run_tick_plain)
+    demo.run_demo(out, Console(file=io.StringIO(), width=120), tick=run_tick_plain, secret=SECRET)
     dispose_engines()
 
     def renamed(line: str) -> str:

@@ -141,14 +141,16 @@ def replay_ticks(script: ReplayScript, start: datetime,
     of the next planned one (`models.schedule.next_due`) and the script's next action, play the
     script's actions, then `tick` there; until neither has anything planned. The replay flow
     (`flows/replay.py`) passes its tick task; the tests' replays (`transitions.demo.run_demo(…,
-    tick=run_tick_plain)`) pass plain ticks."""
+    tick=run_tick_plain)`) pass plain ticks. A script with an `until` instant (not None) stops the
+    replay there: nothing after it is played or ticked (`transitions demo --until`)."""
     url = (settings or get_settings()).database_url
+    until: datetime | None = getattr(script, "until", None)
     current, ticks = start, 0
     while True:
         with session_scope(url) as session:
             due = next_due(session, current)
         planned = [x for x in (due, script.next_at()) if x is not None]
-        if not planned:
+        if not planned or (until is not None and min(planned) > until):
             return Replayed(ticks, current)
         current = min(planned)
         script.play(current)

@@ -2,9 +2,11 @@
 the consultancy), signed expiring tokens naming them, revocation by version, and one-time form
 tokens (CSRF and replay protection).
 
-A token is `itsdangerous`-signed JSON {g: programme id, s: subject, v: version, e: expiry (Unix
-seconds)}; the version is stored in `PortalGrant`, so issuing a new link (`issue_link`) revokes
-every older one, while a notice carrying a link (`current_link`) reuses the current version.
+A token is `itsdangerous`-signed JSON {g: programme id, s: subject, p: person, v: version, e: expiry
+(Unix seconds)}: the subject says what the bearer may do (a party of a pilot, a juror, the
+consultancy), the person who holds it (each contact their own link). The version is stored in
+`PortalGrant` per subject and person, so issuing a new link (`issue_link`) revokes every older one
+of that person only, while a notice carrying a link (`current_link`) reuses the current version.
 Expiry is checked against the instant given by the caller (the portal's clock), not the machine's.
 """
 
@@ -13,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -29,7 +31,7 @@ from models.errors import InvalidInput, NotFound, Refused
 from models.forms import CONTACT_FIELDS, siren_or_reference
 from models.notices import NoticeKind, Recipient
 from models.pilots import find_pilot
-from models.recipients import other_parties, territory_contacts
+from models.recipients import all_parties, consultancy_contacts, other_parties, territory_contacts
 from models.tables import (
     Application,
     ApplicationVersion,
@@ -86,11 +88,13 @@ class FormReplayed(LinkRefused):
 @dataclass(frozen=True)
 class Bearer:
     """Who holds a link: `role` is territoire, cerdd or prestataire (for the pilot `siren`, or for
-    every pilot when the consultancy's `siren` is « * »), or jure (with `email`)."""
+    every pilot when the consultancy's `siren` is « * »), or jure (with `email`); `person` is the
+    holder's address (lower case), empty for a link of the party as a whole."""
 
     role: str
     siren: str | None = None
     email: str | None = None
+    person: str = ""
 
     @property
     def subject(self) -> str:
@@ -108,17 +112,30 @@ class Bearer:
         return cls(role, email=rest) if role == JUROR else cls(role, siren=rest)
 
 
-def pilot_bearer(ctx: ProgrammeContext, siren: str, party: str) -> Bearer:
-    """The bearer for one party of a pilot; InvalidInput for an unknown party or a bad SIREN,
-    NotFound when no pilot has this SIREN."""
+def pilot_bearer(ctx: ProgrammeContext, siren: str, party: str, person: str | None = None) -> Bearer:
+    """The bearer for one party of a pilot: held by `person` (an address of one of the party's
+    contacts: their own link), or by the party as a whole when None. InvalidInput for an unknown
+    party, a bad SIREN or an address that is not one of the party's contacts; NotFound when no
+    pilot has this SIREN."""
     if party not in (CharterParty.TERRITORY, CharterParty.ORGANISER, CharterParty.CONSULTANCY):
         raise InvalidInput(f"Partie inconnue « {visible(party)[:40]} » (territoire, cerdd ou prestataire).")
     siren = siren_or_reference(siren)
     if not siren.isdigit():
         raise InvalidInput(f"--pilot attend le numéro SIREN du territoire pilote (9 chiffres), "
                            f"pas « {visible(siren)[:40]} ».")
-    find_pilot(ctx, siren)
-    return Bearer(party, siren=siren)
+    pilot = find_pilot(ctx, siren)
+    bearer = consultancy_bearer() if party == CharterParty.CONSULTANCY else Bearer(party, siren=siren)
+    return bearer if person is None else _held_by(bearer, all_parties(ctx, pilot)[party], person)
+
+
+def _held_by(bearer: Bearer, people: list[Recipient], person: str) -> Bearer:
+    """`bearer` held by `person`, who must be one of `people` (InvalidInput otherwise)."""
+    wanted = person.strip().lower()
+    emails = list(dict.fromkeys(p.email.lower() for p in people))
+    if wanted not in emails:
+        raise InvalidInput(f"« {visible(person)[:80]} » n'est pas un contact de cette partie (contacts : "
+                           + ", ".join(emails) + ").")
+    return replace(bearer, person=wanted)
 
 
 def juror_bearer(ctx: ProgrammeContext, email: str) -> Bearer:
@@ -126,77 +143,189 @@ def juror_bearer(ctx: ProgrammeContext, email: str) -> Bearer:
     wanted = email.strip().lower()
     for member in ctx.definition.jury.members:
         if member.email.lower() == wanted:
-            return Bearer(JUROR, email=member.email.lower())
+            return Bearer(JUROR, email=member.email.lower(), person=member.email.lower())
     raise NotFound(f"« {visible(email)[:80]} » n'est l'adresse d'aucun membre du jury.")
 
 
 def consultancy_bearer() -> Bearer:
-    """The consultancy, for every pilot."""
+    """The consultancy, for every pilot (held by no one in particular)."""
     return Bearer(CONSULTANCY, siren=ALL_PILOTS)
 
 
-def _grant(ctx: ProgrammeContext, subject: str) -> PortalGrant | None:
+def consultant_bearer(ctx: ProgrammeContext, person: str) -> Bearer:
+    """One consultant's own link to every pilot (InvalidInput when `person` is not a consultant)."""
+    return _held_by(consultancy_bearer(), consultancy_contacts(ctx), person)
+
+
+def holder_address(ctx: ProgrammeContext, bearer: Bearer) -> Recipient | None:
+    """The address on file for the person holding `bearer`'s link, if they still speak for its
+    party (a contact removed from the application gets nothing); None for a party's link."""
+    if not bearer.person:
+        return None
+    if bearer.role == JUROR:
+        people = [Recipient(m.email, m.juror) for m in ctx.definition.jury.members]
+    elif bearer.every_pilot:
+        people = consultancy_contacts(ctx)
+    else:
+        try:
+            pilot = find_pilot(ctx, bearer.siren or "")
+        except NotFound:
+            return None
+        people = all_parties(ctx, pilot).get(bearer.role, [])
+    return next((p for p in people if p.email.lower() == bearer.person), None)
+
+
+def _grant(ctx: ProgrammeContext, bearer: Bearer) -> PortalGrant | None:
     return ctx.session.exec(select(PortalGrant).where(PortalGrant.programme_id == ctx.programme_id,
-                                                      PortalGrant.subject == subject)).first()
+                                                      PortalGrant.subject == bearer.subject,
+                                                      PortalGrant.person == bearer.person)).first()
 
 
 def _sign(ctx: ProgrammeContext, secret: str, grant: PortalGrant, expires: datetime) -> str:
-    payload = {"g": ctx.programme_id, "s": grant.subject, "v": grant.version, "e": int(expires.timestamp())}
+    payload: dict[str, Any] = {"g": ctx.programme_id, "s": grant.subject, "v": grant.version,
+                               "e": int(expires.timestamp())}
+    if grant.person:
+        payload["p"] = grant.person
     return URLSafeSerializer(secret, salt=LINK_SALT).dumps(payload)
 
 
+def holder(bearer: Bearer) -> str:
+    """Who holds a link, for the audit log: the subject, and the person when it is one's."""
+    return f"{bearer.subject} ({bearer.person})" if bearer.person and bearer.role != JUROR else bearer.subject
+
+
 def issue_link(ctx: ProgrammeContext, bearer: Bearer, *, secret: str, at: datetime, days: int,
-               by: str = "cerdd") -> str:
-    """A new personal link for `bearer`, valid `days` days from `at`; every older link of the same
-    bearer is revoked (its version is left behind). Audited (the token itself is never stored)."""
-    grant = _grant(ctx, bearer.subject)
+               by: str = "cerdd", valid_from: datetime | None = None) -> str:
+    """A new personal link for `bearer`, recorded at `at` (the programme's instant) and valid `days`
+    days from `valid_from` (default `at`; the real time for a replayed programme: a link is a
+    credential checked in real time); every older link of the same person is revoked (its
+    version is left behind), no one else's. Audited (the token itself is never stored)."""
+    grant = _grant(ctx, bearer)
     if grant is None:
-        grant = PortalGrant(programme_id=ctx.programme_id, subject=bearer.subject, version=1, issued_at=at)
+        grant = PortalGrant(programme_id=ctx.programme_id, subject=bearer.subject, person=bearer.person,
+                            version=1, issued_at=at)
     else:
         grant.version += 1
         grant.issued_at = at
     ctx.session.add(grant)
     ctx.session.flush()
-    for key in [key for key in ctx.memo if isinstance(key, tuple) and key[:2] == (_LINK, bearer.subject)]:
+    for key in [key for key in ctx.memo if isinstance(key, tuple) and key[:3] == (_LINK, bearer.subject,
+                                                                                  bearer.person)]:
         del ctx.memo[key]  # the notices queued from now on carry the new version
     ctx.audit(at, by, "lien.emis", "portal_grant", grant.id,
-              f"Lien personnel n° {grant.version} émis pour {bearer.subject} ; les liens précédents sont révoqués.",
-              sujet=bearer.subject, version=grant.version)
-    return _sign(ctx, secret, grant, at + timedelta(days=days))
+              f"Lien personnel n° {grant.version} émis pour {holder(bearer)} ; ses liens précédents sont révoqués.",
+              sujet=bearer.subject, personne=bearer.person, version=grant.version)
+    return _sign(ctx, secret, grant, (valid_from or at) + timedelta(days=days))
 
 
 def current_link(ctx: ProgrammeContext, bearer: Bearer, *, secret: str, at: datetime, days: int,
                  valid_from: datetime | None = None) -> str:
     """A link for `bearer` at its current version (created at version 1, at `at`, if none was
     issued), valid `days` days from `valid_from` (default `at`): what a notice carries. Revokes nothing."""
-    grant = _grant(ctx, bearer.subject)
+    grant = _grant(ctx, bearer)
     if grant is None:
-        grant = PortalGrant(programme_id=ctx.programme_id, subject=bearer.subject, version=1, issued_at=at)
+        grant = PortalGrant(programme_id=ctx.programme_id, subject=bearer.subject, person=bearer.person,
+                            version=1, issued_at=at)
         ctx.session.add(grant)
         ctx.session.flush()
     return _sign(ctx, secret, grant, (valid_from or at) + timedelta(days=days))
 
 
-def read_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime) -> Bearer:
-    """The bearer a token names, checked: signature (LinkInvalid), programme (LinkInvalid), expiry
-    at `now` (LinkExpired), version still current (LinkRevoked)."""
+def link_expiry(link: str | None) -> datetime | None:
+    """Until when a link (a token or an address holding one) works, read from its payload without
+    checking its signature (for a notice's footer: the portal checks it), or None."""
+    if not link:
+        return None
+    token = link.split("/l/", 1)[1].split("/", 1)[0] if "/l/" in link else link
+    _, payload = URLSafeSerializer("", salt=LINK_SALT).loads_unsafe(token)
+    expires = payload.get("e") if isinstance(payload, dict) else None
+    if not isinstance(expires, int) or isinstance(expires, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(expires, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _payload(token: str, secret: str) -> tuple[Any, Bearer, int, int]:
+    """The programme, bearer, version and expiry a token names, its signature checked (LinkInvalid)."""
     try:
         payload = URLSafeSerializer(secret, salt=LINK_SALT).loads(token)
         programme, subject, version, expires = payload["g"], payload["s"], payload["v"], payload["e"]
-        if not (isinstance(subject, str) and isinstance(version, int) and isinstance(expires, int)):
+        person = payload.get("p", "")
+        if not (isinstance(subject, str) and isinstance(version, int) and isinstance(expires, int)
+                and isinstance(person, str)):
             raise TypeError
-    except (BadSignature, KeyError, TypeError, ValueError):
+    except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
         raise LinkInvalid("Ce lien n'est pas valide : il a peut-être été mal copié. Utilisez le lien complet "
                           "reçu par courriel, ou demandez-en un nouveau au Cerdd.") from None
+    return programme, replace(Bearer.from_subject(subject), person=person), version, expires
+
+
+def token_holder(token: str, *, secret: str) -> Bearer | None:
+    """Whom a token names if its signature holds (expired or replaced alike), else None: what the
+    page of a link that no longer works offers a new link to."""
+    try:
+        return _payload(token, secret)[1]
+    except LinkInvalid:
+        return None
+
+
+def signed_bearer(ctx: ProgrammeContext, token: str, *, secret: str) -> tuple[Bearer, int, int]:
+    """The bearer, version and expiry (Unix seconds) a token names, its signature and programme
+    checked (LinkInvalid), whether or not it still works."""
+    programme, bearer, version, expires = _payload(token, secret)
     if programme != ctx.programme_id:
         raise LinkInvalid("Ce lien n'est pas valide pour ce programme.")
+    return bearer, version, expires
+
+
+def read_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime) -> Bearer:
+    """The bearer a token names, checked: signature (LinkInvalid), programme (LinkInvalid), expiry
+    at `now` (LinkExpired), version of its person still current (LinkRevoked)."""
+    bearer, version, expires = signed_bearer(ctx, token, secret=secret)
     if now.timestamp() > expires:
-        raise LinkExpired("Ce lien a expiré : demandez-en un nouveau au Cerdd.")
-    grant = _grant(ctx, subject)
+        raise LinkExpired("Ce lien a expiré : vous pouvez recevoir un nouveau lien par courriel ci-dessous.")
+    grant = _grant(ctx, bearer)
     if grant is None or grant.version != version:
         raise LinkRevoked("Ce lien a été remplacé par un lien plus récent : utilisez le dernier lien reçu, "
-                          "ou demandez-en un nouveau au Cerdd.")
-    return Bearer.from_subject(subject)
+                          "ou recevez-en un nouveau par courriel ci-dessous.")
+    return bearer
+
+
+RENEWAL_FORM = "nouveau-lien"
+"""The form of a link that no longer works: « Recevoir un nouveau lien »."""
+RENEWAL_INTERVAL = timedelta(minutes=15)
+"""At most one new link mailed per person in this time (real time: links are checked in real time)."""
+
+
+def renew_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime, at: datetime) -> bool:
+    """Mail the person a link names (expired or replaced, its signature good: LinkInvalid
+    otherwise) a link that works, at the address on file for them, through the outbox (a
+    `nouveau_lien` notice carrying their current version, valid from `now`, the real time), audited
+    at `at` (the programme's instant). Nothing is sent for a link of a party rather than a
+    person, a person who no longer speaks for it, or within `RENEWAL_INTERVAL` of the last request
+    (counted in `PortalGrant.requested_at`). Revokes nothing: an old link found by someone
+    else only brings its owner a message. Returns whether a notice was queued; the page says
+    the same either way."""
+    bearer, _, _ = signed_bearer(ctx, token, secret=secret)
+    grant = _grant(ctx, bearer)
+    address = holder_address(ctx, bearer) if grant is not None else None
+    if grant is None or address is None:
+        return False
+    if grant.requested_at is not None and now - grant.requested_at < RENEWAL_INTERVAL:
+        ctx.audit(at, "portail", "lien.redemande", "portal_grant", grant.id,
+                  f"Nouveau lien redemandé pour {holder(bearer)} moins de 15 minutes après le précédent : "
+                  "rien n'est envoyé.", sujet=bearer.subject, personne=bearer.person)
+        return False
+    grant.requested_at = now
+    ctx.session.add(grant)
+    ctx.notify(NoticeKind.NEW_LINK, [address], key=f"{bearer.subject}|{bearer.person}|{int(now.timestamp())}",
+               context={"porteur": bearer, "partie_libelle": ROLE_LABELS.get(bearer.role, bearer.role)}, at=at)
+    ctx.audit(at, "portail", "lien.renvoye", "portal_grant", grant.id,
+              f"Nouveau lien envoyé par courriel à {holder(bearer)}, à sa demande (version {grant.version}).",
+              sujet=bearer.subject, personne=bearer.person, version=grant.version)
+    return True
 
 
 def form_token(secret: str, bearer: Bearer, form: str, now: datetime) -> str:
@@ -262,16 +391,20 @@ def bearer_for(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, co
     recipient's party of the pilot the notice is about (the consultancy: every pilot); None when
     the notice is about no pilot, or the recipient speaks for none of its parties."""
     email = recipient.email.lower()
+    if kind == NoticeKind.NEW_LINK:  # the person who asked for it, whatever their page
+        holder = context.get("porteur")
+        return holder if isinstance(holder, Bearer) and holder.person == email else None
     if kind in JURY_KINDS:
         members = {m.email.lower() for m in ctx.definition.jury.members}
-        return Bearer(JUROR, email=email) if email in members else None
+        return Bearer(JUROR, email=email, person=email) if email in members else None
     pilot = context.get("pilote")
     application = context.get("candidature")
     if not isinstance(pilot, Pilot) and isinstance(application, Application):
         pilot = ctx.session.exec(select(Pilot).where(Pilot.application_id == application.id)).first()
     if not isinstance(pilot, Pilot) or pilot.status == PilotStatus.WITHDRAWN:
         return None
-    return _pilot_bearers(ctx, pilot).get(email)
+    bearer = _pilot_bearers(ctx, pilot).get(email)
+    return None if bearer is None else replace(bearer, person=email)
 
 
 _BEARERS = "pilot_bearers"
@@ -342,7 +475,7 @@ def read_pilot_bearers(ctx: ProgrammeContext) -> dict[tuple[str, int], tuple[int
 
 
 _LINK = "notice_link"
-"""The key of a token in `ProgrammeContext.memo`: (_LINK, subject, secret, days, the notice's instant)."""
+"""The key of a token in `ProgrammeContext.memo`: (_LINK, subject, person, secret, days, the notice's instant)."""
 
 
 def notice_linker(settings: Callable[[], LinkSettings | None]) -> NoticeLinker:
@@ -368,7 +501,7 @@ def notice_link(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, c
     bearer = bearer_for(ctx, kind, recipient, context)
     if bearer is None:
         return None
-    key = (_LINK, bearer.subject, settings.secret, settings.days, at)
+    key = (_LINK, bearer.subject, bearer.person, settings.secret, settings.days, at)
     token: str | None = ctx.memo.get(key)
     if token is None:  # signed once per bearer and instant in this context (a tick's stage)
         valid_from = max(at, settings.issued) if settings.issued is not None else at

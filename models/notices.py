@@ -58,6 +58,7 @@ class NoticeKind(StrEnum):
     DEAD_LETTER = "avis_abandonne"  # the Cerdd's manager, once per delivery run, listing the notices given up
     ATTENDANCE_MISSING = "presences_a_saisir"  # the Cerdd's manager, when a session ended without attendance
     DIGEST = "recapitulatif"  # one message listing a person's `reminders.digest` notices of a day
+    NEW_LINK = "nouveau_lien"  # a person whose link no longer works, at their request from its page (leaves at once)
 
 
 RENAMED_KINDS: dict[str, NoticeKind] = {
@@ -105,6 +106,7 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
     NoticeKind.ATTENDANCE_MISSING: "Émargement à saisir (rappel)",
     NoticeKind.DIGEST: "Récapitulatif des avis du jour",
+    NoticeKind.NEW_LINK: "Nouveau lien personnel (à la demande)",
 }
 
 
@@ -148,6 +150,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.DEAD_LETTER: ("avis",),
         NoticeKind.ATTENDANCE_MISSING: ("pilote", "session", "depuis", "siren"),
         NoticeKind.DIGEST: ("elements", "jour", "jours"),
+        NoticeKind.NEW_LINK: ("porteur", "partie_libelle"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""
@@ -165,7 +168,7 @@ WORTH_SENDING_UNTIL: dict[NoticeKind, Callable[[Mapping[str, Any]], datetime]] =
 means nothing once the session has begun. A notice still waiting after that instant is recorded as
 expired instead of being sent. Kinds not listed stay worth sending (until given up)."""
 
-IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT})
+IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT, NoticeKind.NEW_LINK})
 """Direct answers to a person's own action, sent at once whatever the day or hour; every other
 kind waits for a working day within the programme's sending hours."""
 

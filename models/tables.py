@@ -534,16 +534,20 @@ class AuditEntry(SQLModel, table=True):
 
 class PortalGrant(SQLModel, table=True):
     """Who may hold a personal link to the portal, and the link's current version: issuing a new
-    link raises the version, so every older link is revoked (see `models.links`).
-    Unique: (programme, subject)."""
+    link raises the version, so every older link of that person is revoked (see `models.links`).
+    Unique: (programme, subject, person): each contact of a party has their own version."""
 
-    __table_args__ = (UniqueConstraint("programme_id", "subject"),)
+    __table_args__ = (UniqueConstraint("programme_id", "subject", "person", name="uq_portalgrant_person"),)
 
     id: int | None = Field(default=None, primary_key=True)
     programme_id: int = Field(foreign_key="programme.id", index=True)
     subject: str = Field(description="territoire:SIREN, cerdd:SIREN, prestataire:SIREN, prestataire:* or jure:EMAIL.")
+    person: str = Field(default="", sa_column_kwargs={"server_default": ""},
+                        description="The holder's address, lower case (empty: a link of the party, not a person).")
     version: int = 1
     issued_at: datetime = instant()
+    requested_at: datetime | None = instant(nullable=True)
+    """The real instant a new link was last asked for from the portal (« recevoir un nouveau lien »)."""
 
 
 class PortalFormUse(SQLModel, table=True):

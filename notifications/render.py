@@ -110,6 +110,7 @@ def _environment(overrides: tuple[tuple[str, str], ...]) -> SandboxedEnvironment
     env.filters["accord"] = agreement  # « retenu{{ nom|accord }} » → « retenue »
     env.filters["libelle"] = label  # the French word for a stored code
     env.filters["capitalize_first"] = _capitalize_first
+    env.filters["fin_lien"] = links.link_expiry  # until when a personal link works (None: unknown)
     return env
 
 

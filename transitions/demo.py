@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,12 +63,13 @@ class _Cast:
     the progress bar moved. Slots, no `__dict__`: Prefect stores this flow parameter as its
     placeholder `<_Cast>` instead of walking the timeline to serialise it."""
 
-    __slots__ = ("bar", "console", "job", "shown", "span", "start", "timeline")
+    __slots__ = ("bar", "console", "job", "shown", "span", "start", "timeline", "until")
 
     def __init__(self, timeline: Timeline, console: Console, bar: Progress, job: TaskID, start: datetime,
-                 span: float) -> None:
+                 span: float, until: datetime | None = None) -> None:
         self.timeline, self.console, self.bar, self.job, self.start, self.span = (
             timeline, console, bar, job, start, span)
+        self.until = until  # the replay stops there (`flows.plain.replay_ticks`)
         self.shown = ""
 
     def next_at(self) -> datetime | None:
@@ -94,15 +95,24 @@ class _Cast:
 
 
 def run_demo(out: Path, console: Console, *, replace: bool = False, script_path: Path | None = None,
-             tick: Tick | None = None) -> None:
+             tick: Tick | None = None, until: datetime | None = None, secret: str | None = None) -> None:
     """Replay the script (default: the embedded 2015 one). By default the replay is one Prefect flow
     run (`flows.replay.replay_flow`, « rejeu »: one task per tick, then the dashboard); with
     `tick` (e.g. `flows.plain.run_tick_plain`), the same loop calls it at each instant, without
-    Prefect, and publishes nothing."""
+    Prefect, and publishes nothing. `until` stops the replay at that instant (people still have
+    things to do on the portal). The portal's secret (`secret`, else a new random one) and address
+    are set before the replay, so its notices carry links to the portal started from `out`."""
+    prepare(out, replace)  # first: the demo's own settings replace the environment's
+    secret = secret or _new_secret()
+    with portal_settings(out, secret):  # before the replay: its notices carry working links
+        _replay(out, console, script_path, tick, until, secret)
+
+
+def _replay(out: Path, console: Console, script_path: Path | None, tick: Tick | None, until: datetime | None,
+            secret: str) -> None:
     from transitions.demo_script import load_script
     from transitions.programmes import load_programme
 
-    prepare(out, replace)  # first: the demo's own settings replace the environment's
     script_path = script_path or get_settings().demo_script
     script = load_script(script_path)
     bundle = load_programme((script_path.parent / script.programme).resolve())
@@ -130,7 +140,7 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
         TimeElapsedColumn(), console=console, transient=True, auto_refresh=False,
     ) as bar:
-        cast = _Cast(timeline, console, bar, bar.add_task("Rejeu 2015", total=span), start, span)
+        cast = _Cast(timeline, console, bar, bar.add_task("Rejeu 2015", total=span), start, span, until)
         if tick is None:
             from prefect.context import SyncClientContext
 
@@ -155,10 +165,43 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     console.print(f"\n{ticks} ticks rejoués en {elapsed:.1f} s. Base : {out / 'transitions.db'} ; "
                   f"avis : {eml} fichiers .eml dans {out / 'outbox'} ; bilan : {out / 'bilan.md'} ; "
                   f"rapport : {out / 'rapport.html'}.", highlight=False)
-    portal_links(out, url, console)
+    if until is not None:
+        console.print(f"Rejeu arrêté au {format_paris(current)} (--until) : les territoires, le prestataire et les "
+                      "jurés ont encore à faire sur le portail.", highlight=False)
+    portal_links(out, url, console, secret)
 
 
 DEMO_PORTAL = "http://127.0.0.1:8000"
+
+
+def _new_secret() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(48)
+
+
+@contextmanager
+def portal_settings(out: Path, secret: str) -> Iterator[None]:
+    """The demo's portal settings, written in its folder's `.env` (read when the portal is started
+    from there, owner-only) and set in this process's environment while the replay runs, so that
+    its notices carry links signed with them; the environment is restored afterwards."""
+    from config.settings import reset_settings
+
+    url = get_settings().database_url
+    write_private(out / ".env", f"DATABASE_URL={url}\nDATA_DIR={out.resolve()}\nPORTAL_SECRET={secret}\n"
+                                f"PORTAL_BASE_URL={DEMO_PORTAL}\n")
+    before = {key: os.environ.get(key) for key in ("PORTAL_SECRET", "PORTAL_BASE_URL")}
+    os.environ.update({"PORTAL_SECRET": secret, "PORTAL_BASE_URL": DEMO_PORTAL})
+    reset_settings()
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_settings()
 
 
 def write_private(path: Path, text: str) -> None:
@@ -170,12 +213,11 @@ def write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]:
+def portal_links(out: Path, url: str, console: Console, secret: str) -> list[tuple[str, str]]:
     """One personal link per party (territory, Cerdd, consultancy, juror) on the demo's database,
     signed with a demo-only secret kept in the demo's folder (`.env`, read when the portal is
     started from there), and the command that opens the portal. Links are issued at the real
     time, so they are valid now (the replay's own notices were issued in 2015)."""
-    import secrets
     import sys
     from datetime import UTC
 
@@ -183,13 +225,10 @@ def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]
     from models.context import load_ctx
     from models.db import dispose_engines, session_scope
     from models.pilots import pilots
+    from models.recipients import all_parties, consultancy_contacts
     from models.tables import Application, CharterParty, PilotStatus
 
-    secret = secrets.token_urlsafe(48)
-    settings = (f"DATABASE_URL={url}\nDATA_DIR={out.resolve()}\nPORTAL_SECRET={secret}\n"
-                f"PORTAL_BASE_URL={DEMO_PORTAL}\n")
     env_file = out / ".env"
-    write_private(env_file, settings)
     now = datetime.now(UTC)
     days = get_settings().portal_link_days
     found: list[tuple[str, str]] = []
@@ -201,13 +240,18 @@ def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]
             application = session.get(Application, chosen[0].application_id)
             assert application is not None
             siren = application.lead_siren
-            bearers += [(f"territoire ({chosen[0].name})", links.Bearer(CharterParty.TERRITORY, siren=siren)),
-                        (f"Cerdd ({chosen[0].name})", links.Bearer(CharterParty.ORGANISER, siren=siren))]
-        bearers.append(("prestataire (tous les pilotes)", links.consultancy_bearer()))
+            parties = all_parties(ctx, chosen[0])
+            bearers += [(f"{word} ({chosen[0].name}, {person.name})",
+                         links.pilot_bearer(ctx, siren, party, person.email))
+                        for party, word in ((CharterParty.TERRITORY, "territoire"), (CharterParty.ORGANISER, "Cerdd"))
+                        for person in parties[party][:1]]
+        bearers += [(f"prestataire ({person.name}, tous les pilotes)", links.consultant_bearer(ctx, person.email))
+                    for person in consultancy_contacts(ctx)[:1]]
         member = ctx.definition.jury.members[0]
-        bearers.append((f"juré ({member.juror})", links.Bearer(links.JUROR, email=member.email.lower())))
+        bearers.append((f"juré ({member.juror})", links.juror_bearer(ctx, member.email)))
         for label, bearer in bearers:
-            token = links.issue_link(ctx, bearer, secret=secret, at=now, days=days, by="démo")
+            # The version each person's notices carry (nothing revoked), valid from now.
+            token = links.current_link(ctx, bearer, secret=secret, at=ctx.present(now), days=days, valid_from=now)
             found.append((label, DEMO_PORTAL + links.home_path(bearer, token)))
     dispose_engines()
     command = Path(sys.executable).with_name("transitions")
@@ -216,6 +260,7 @@ def portal_links(out: Path, url: str, console: Console) -> list[tuple[str, str]]
     write_private(out / "liens-portail.txt", "\n".join(lines) + "\n")  # personal links are bearer credentials
     console.print(f"\nPortail sur la base de la démonstration : cd {out.resolve()} && {program} portal\n"
                   f"(secret de démonstration dans {env_file}) ; un lien personnel par partie, valable {days} jours "
+                  "(les avis .eml portent aussi chacun le lien de leur destinataire) "
                   f"(aussi dans {out / 'liens-portail.txt'}) :", highlight=False)
     for line in lines:
         console.print(line, highlight=False, soft_wrap=True)

@@ -13,6 +13,7 @@ from models import accompaniment, jury
 from models.context import ProgrammeContext
 from models.db import session_scope
 from models.forms import form_of
+from models.links import Bearer
 from models.notices import CONTEXT, NoticeKind, Recipient
 from models.tables import (
     Application,
@@ -61,6 +62,7 @@ def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[s
         "retrait": "a été retirée du programme par le Cerdd",
         "commentaire": "Compléter le diagnostic", "ancienne_echeance": now,
         "depuis": "1 jour", "siren": "200033579", "egalite": "égalité à 15/20 entre A et B pour la dernière place",
+        "porteur": Bearer("territoire", siren="200033579", person="c@example.org"),
         "demande": DueDateRequest(id=7, deliverable_id=1, requested_due=now, reason="Entretiens décalés",
                                   requested_at=now, requested_by="prestataire"),
     }

@@ -89,3 +89,18 @@ def test_scores_after_the_meeting_are_refused(scoring: str, client_for, clock: C
     answer = client.post(notes.action, data={**notes.hidden, f"note-{arras.id}-portage": "3"})
     assert_french_refusal(answer, 409, "Le jury s'est réuni")
     assert count(scoring, JuryScore, JuryScore.juror == "Représentant de la DREAL") == 0
+
+
+def test_the_juror_page_opens_with_the_meeting_and_a_linked_list_of_applications(scoring: str, client_for,  # noqa: ANN001
+                                                                                  clock: Clock) -> None:
+    client = client_for(scoring)
+    _, path = link(scoring, juror(), when="2015-06-01T10:00")
+    page = client.get(path).text
+    top = page[:page.index('id="candidature-')]  # before the first application's block
+    assert "il reste 3 jours" in top and "jeudi 4 juin 2015" in top, top[-1500:]
+    with session_scope(scoring) as session:
+        ctx = ctx_of(session)
+        ids = [find_application(ctx, siren).id for siren in (ARRAS, LENS)]
+    for application_id in ids:
+        assert f'href="#candidature-{application_id}"' in top
+        assert f'id="candidature-{application_id}"' in page

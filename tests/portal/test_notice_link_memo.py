@@ -3,6 +3,7 @@ pilot's bearers once: the notices carry the same links as when each was worked o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -50,7 +51,8 @@ def test_bearers_read_at_once_are_those_of_each_pilot(selected: str, monkeypatch
         for pilot in pilots(ctx):
             for email, bearer in expected[pilot.id].items():
                 person = Recipient(email.upper(), "Quelqu'un")
-                assert bearer_for(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilot}) == bearer
+                assert bearer_for(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilot}) == replace(
+                    bearer, person=email)  # the party's rights, held by that person
             nobody = Recipient("personne@example.org", "Personne")
             assert bearer_for(ctx, NoticeKind.DELIVERABLE_REMINDER, nobody, {"pilote": pilot}) is None
         assert read_bulk_keys(ctx) == (bulk_after == 1)
@@ -71,11 +73,12 @@ def test_a_link_is_signed_once_per_bearer_and_context_and_again_once_revoked(sel
         again = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilots(ctx)[1]}, WHEN,
                             settings=SETTINGS)
         assert first and first == again and first.endswith("/prestataire")
-        issue_link(ctx, links.consultancy_bearer(), secret=SECRET, at=WHEN, days=120)
+        own = links.consultant_bearer(ctx, consultant.email)
+        issue_link(ctx, own, secret=SECRET, at=WHEN, days=120)
         renewed = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilot}, WHEN, settings=SETTINGS)
         assert renewed and renewed != first
         token = renewed.removeprefix(BASE).split("/")[2]
-        assert read_link(ctx, token, secret=SECRET, now=WHEN + timedelta(days=119)) == links.consultancy_bearer()
+        assert read_link(ctx, token, secret=SECRET, now=WHEN + timedelta(days=119)) == own
     with session_scope(selected) as session:  # another transaction: signed again, the same version
         ctx = ctx_of(session)
         later = notice_link(ctx, NoticeKind.DELIVERABLE_REMINDER, person, {"pilote": pilots(ctx)[0]}, WHEN,

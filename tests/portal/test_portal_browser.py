@@ -128,7 +128,7 @@ def test_juror_in_chromium(closed: str, serve: Any, browser: Any, clock: Clock) 
     _, path = link(closed, juror(), when="2015-05-20T10:00")
     page = browser
     page.goto(base + path)
-    assert page.locator("h1").inner_text() == "Jury : feuille de notes de : Représentant de la DREAL"
+    assert page.locator("h1").inner_text() == "Jury : feuille de notes — Représentant de la DREAL"
     _check(page, "jury")
     first = page.locator("section.candidature").nth(0)
     for select_box in first.locator("select").all():

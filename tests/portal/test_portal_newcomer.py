@@ -81,7 +81,7 @@ def test_after_the_meeting_the_juror_reads_the_applications_own_scores_and_the_d
     answer = client_for(selected).get(path)
     assert answer.status_code == 200
     words = " ".join(_text(answer.text).split())
-    assert "Jury : feuille de notes de : Représentant de la DREAL" in words and "la feuille de notes de" not in words
+    assert "Jury : feuille de notes — Représentant de la DREAL" in words and "la feuille de notes de" not in words
     assert "Les notes ne s'enregistrent plus" in words
     assert "Territoires retenus comme pilotes : " in words
     retained = words.split("Territoires retenus comme pilotes : ")[1].split(".")[0]

@@ -66,13 +66,18 @@ def link(
     party: Annotated[str | None, typer.Option("--party", help="territoire, cerdd ou prestataire.")] = None,
     juror: Annotated[str | None, typer.Option("--juror", help="Adresse électronique d'un membre du jury.")] = None,
     consultancy: Annotated[bool, typer.Option("--consultancy", help="Le prestataire, pour tous les pilotes.")] = False,
+    person: Annotated[str | None, typer.Option("--person", help="Adresse d'un contact de la partie : son lien "
+                                               "à lui (sans : le lien de la partie).")] = None,
     at: AtOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Émet un nouveau lien personnel vers le portail (les liens précédents de la même personne cessent de
-    fonctionner) et l'affiche, pour le renvoyer à la main."""
+    fonctionner, ceux des autres contacts non) et l'affiche, pour le renvoyer à la main."""
+    from datetime import UTC, datetime, timedelta
+
     from config.settings import get_settings
     from models import links
+    from models.clock import format_paris
 
     chosen = [name for name, given in (("--pilot", pilot is not None), ("--juror", juror is not None),
                                        ("--consultancy", consultancy)) if given]
@@ -83,24 +88,37 @@ def link(
         raise InvalidInput("--pilot demande --party territoire, cerdd ou prestataire.")
     if pilot is None and party is not None:
         raise InvalidInput("--party ne s'utilise qu'avec --pilot.")
+    if juror is not None and person is not None:
+        raise InvalidInput("--person ne s'utilise qu'avec --pilot ou --consultancy (un juré a son propre lien).")
     secret = portal_secret()
     settings = get_settings()
     when = instant(at)
+    # A link is a credential checked in real time: valid from now even when the act is recorded at
+    # an instant of a replayed programme (--at 2015-…), so it is never printed already expired.
+    real = datetime.now(UTC)
+    valid_from = max(when, real)
     with programme_ctx(programme) as ctx:
         if pilot is not None and party is not None:
-            bearer = links.pilot_bearer(ctx, pilot, party)
+            bearer = links.pilot_bearer(ctx, pilot, party, person)
         elif juror is not None:
             bearer = links.juror_bearer(ctx, juror)
         else:
-            bearer = links.consultancy_bearer()
-        token = links.issue_link(ctx, bearer, secret=secret, at=when, days=settings.portal_link_days)
+            bearer = (links.consultancy_bearer() if person is None else links.consultant_bearer(ctx, person))
+        token = links.issue_link(ctx, bearer, secret=secret, at=when, days=settings.portal_link_days,
+                                 valid_from=valid_from)
         holder = _holder(ctx, bearer)
         withdrawn = _withdrawal_note(ctx, pilot) if pilot is not None else None
     from transitions.portal.urls import page_url
 
-    out.print(f"Lien personnel pour {escape(holder)}, valable {settings.portal_link_days} jours "
-              "(les liens précédents ne fonctionnent plus) :", highlight=False)
+    until = format_paris(valid_from + timedelta(days=settings.portal_link_days))
+    whose = f" ({bearer.person})" if bearer.person and bearer.role != links.JUROR else ""
+    out.print(f"Lien personnel pour {escape(holder)}{escape(whose)}, valable jusqu'au {until} "
+              f"({settings.portal_link_days} jours à partir de maintenant ; ses liens précédents ne fonctionnent "
+              "plus) :", highlight=False)
     out.print(page_url(settings.portal_base_url, bearer, token), highlight=False, soft_wrap=True)
+    if when < real - timedelta(minutes=1):
+        out.print(f"Émission enregistrée au {format_paris(when)} (l'instant du programme, --at) ; le lien, "
+                  "lui, compte sa validité à partir de l'heure réelle.", highlight=False)
     if withdrawn:
         out.print(withdrawn, highlight=False)
 

@@ -68,7 +68,18 @@ def install(app: FastAPI, portal: Portal) -> None:
     async def refused(request: Request, exc: TransitionsError) -> HTMLResponse:
         link_level = isinstance(exc, links.LinkRefused) and not isinstance(exc, links.FormInvalid | links.FormReplayed)
         back = page_of(request) if request.method == "POST" and not link_level else None
-        return answer(http_status(exc), exc.message, exc.details, back)
+        status = http_status(exc)
+        renew = renewal(request, exc) if status == 410 else None
+        return HTMLResponse(error_html(portal.env, status, exc.message, exc.details, back, renew), status_code=status)
+
+    def renewal(request: Request, exc: TransitionsError) -> tuple[str, str] | None:
+        """The « Recevoir un nouveau lien » form of an expired or replaced link (its signature good)."""
+        token = request.path_params.get("token")
+        holder = links.token_holder(token, secret=portal.secret) if isinstance(token, str) else None
+        if holder is None or not isinstance(exc, links.LinkExpired | links.LinkRevoked):
+            return None
+        return (str(request.app.url_path_for("renew_link", token=token)),
+                links.form_token(portal.secret, holder, links.RENEWAL_FORM, portal.now()))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:

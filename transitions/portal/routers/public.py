@@ -6,13 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
+from config.settings import get_settings
+from models import links
 from models.context import load_ctx
 from models.db import session_scope
-from transitions.portal.deps import PortalDep, any_bearer, visit
-from transitions.portal.state import Visit
+from notifications.render import render_notice
+from transitions.portal.deps import PortalDep, any_bearer, form_token, visit
+from transitions.portal.state import Visit, write_lock
 from transitions.portal.templating import error_html
 from transitions.portal.urls import home_path
 
@@ -48,6 +52,35 @@ def favicon() -> Response:
 def root(portal: PortalDep) -> HTMLResponse:
     return HTMLResponse(error_html(portal.env, 404, "Ce portail s'ouvre avec le lien personnel reçu par courriel. "
                                    "Sans lien, demandez-en un au Cerdd."), status_code=404)
+
+
+async def small_form(request: Request) -> FormData:
+    """A form of a few short fields (the one-time token)."""
+    return await request.form(max_files=0, max_fields=4, max_part_size=4096)
+
+
+RENEWED = ("Si ce lien vous était destiné, un nouveau lien personnel vient d'être envoyé à l'adresse électronique "
+           "enregistrée pour vous (au plus un toutes les 15 minutes). Vérifiez votre messagerie, et vos indésirables. "
+           "Sans message, demandez un lien au Cerdd.")
+
+
+@router.post("/l/{token}/nouveau-lien", response_class=HTMLResponse, name="renew_link")
+def renew_link(token: str, portal: PortalDep, form: Annotated[FormData, Depends(small_form)]) -> HTMLResponse:
+    """« Recevoir un nouveau lien »: mailed to the address on file for the link's person, through the
+    outbox; the page says the same whether anything was sent (a forged link: 403, nothing sent)."""
+    settings = get_settings()
+    now = portal.now()
+    linker = links.notice_linker(lambda: links.LinkSettings(portal.secret, settings.portal_base_url,
+                                                            settings.portal_link_days, issued=now))
+    with session_scope(portal.database_url) as session:
+        write_lock(session)
+        ctx = load_ctx(session, portal.programme, renderer=render_notice, linker=linker)
+        bearer, _, _ = links.signed_bearer(ctx, token, secret=portal.secret)
+        links.use_form_token(session, portal.secret, form_token(form), bearer, links.RENEWAL_FORM, now)
+        links.renew_link(ctx, token, secret=portal.secret, now=now, at=portal.present(ctx))
+    html = portal.env.get_template("nouveau_lien.html").render(titre="Nouveau lien demandé", texte=RENEWED,
+                                                               message=None, titre_programme=None)
+    return HTMLResponse(html)
 
 
 @router.get("/l/{token}/", response_class=HTMLResponse, name="home_slash")
