@@ -57,19 +57,115 @@ def check_year(value: datetime) -> datetime:
     return value
 
 
+DUE_HOUR = time(18, 0)
+"""The hour a due date typed as a day ends at, on every door (command line, portal, files): the
+programme's working-day due hour (`DeliverableDef.due_time`'s default)."""
+
+_EXAMPLES = "exemples : 2015-05-07T14:30, 2015-05-07, 07/05/2015 14h30, 7 mai 2015"
+_ISO_DAY = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})(?:[T ](?P<rest>.+))?")
+_FR_DAY = re.compile(r"(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})(?:\s+(?:à\s+)?(?P<time>.+))?")
+_FR_WORDS = re.compile(r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(?:le\s+)?"
+                       r"(?P<d>1er|[0-9]{1,2})\s+(?P<month>[a-zéû]+)\s+(?P<y>[0-9]{4})(?:\s+(?:à\s+)?(?P<time>.+))?")
+_FR_TIME = re.compile(r"(?P<h>[0-9]{1,2})\s*(?:[h:]\s*(?P<min>[0-9]{2})?)?")
+_MONTH_WORDS = {name: number for number, name in enumerate(
+    ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+     "décembre"], start=1)} | {"fevrier": 2, "aout": 8, "decembre": 12}
+
+
+def _shown(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)[:60]
+
+
+def _not_a_date(text: str) -> InstantError:
+    return InstantError(f"« {_shown(text)} » n'est pas une date ISO 8601 ni une date écrite à la française "
+                        f"({_EXAMPLES})")
+
+
+def _day(year: int, month: int, day: int) -> date:
+    """The calendar day, or InstantError naming what does not exist (« le 31 juin 2015 n'existe pas »)."""
+    low, high = YEARS
+    if not low <= year <= high:
+        raise InstantError(f"l'année {year} sort des années permises ({low} à {high})")
+    if not 1 <= month <= 12:
+        raise InstantError(f"le mois {month} n'existe pas (de 1 à 12)")
+    length = (date(year + month // 12, month % 12 + 1, 1) - date(year, month, 1)).days
+    if not 1 <= day <= length:
+        named = f"le {'1er' if day == 1 else day} {_MONTHS[month - 1]} {year}"
+        why = f"{year} n'est pas bissextile" if month == 2 and day == 29 else f"{_MONTHS[month - 1]} a {length} jours"
+        raise InstantError(f"{named} n'existe pas ({why})")
+    return date(year, month, day)
+
+
+def _french_time(text: str) -> time:
+    match = _FR_TIME.fullmatch(text.strip())
+    if match is None:
+        raise InstantError(f"« {_shown(text)} » n'est pas une heure (exemples : 14h30, 14:30, 9h)")
+    hour, minute = int(match["h"]), int(match["min"] or 0)
+    if hour > 23 or minute > 59:
+        raise InstantError(f"l'heure {hour}h{minute:02d} n'existe pas (de 0h00 à 23h59)")
+    return time(hour, minute)
+
+
+def typed_paris(naive: datetime) -> datetime:
+    """A wall-clock value a person typed, as a Paris instant (UTC): an hour the clocks skip (spring)
+    or go through twice (autumn) is refused, naming what to type instead."""
+    first, second = naive.replace(tzinfo=PARIS, fold=0), naive.replace(tzinfo=PARIS, fold=1)
+    shown = f"le {format_paris(first, with_time=False)} à {naive.hour}h{naive.minute:02d}"
+    if first.utcoffset() == second.utcoffset():
+        return first.astimezone(UTC)
+    stamp = naive.strftime("%Y-%m-%dT%H:%M")
+    readings = sorted({first.astimezone(UTC), second.astimezone(UTC)})
+    if all(paris(reading).replace(tzinfo=None) != naive for reading in readings):  # the spring gap
+        raise InstantError(f"{shown} n'existe pas à Paris (passage à l'heure d'été : à 2h00 il est 3h00) : "
+                           f"choisissez une autre heure, ou écrivez {stamp}+01:00 (soit "
+                           f"{paris(readings[-1]):%Hh%M} heure d'été)")
+    raise InstantError(f"{shown} est ambigu à Paris (passage à l'heure d'hiver : cette heure a lieu deux fois) : "
+                       f"écrivez {stamp}+02:00 pour la première (heure d'été, {readings[0]:%Hh%M} UTC) ou "
+                       f"{stamp}+01:00 pour la seconde (heure d'hiver, {readings[1]:%Hh%M} UTC)")
+
+
+def read_typed(text: str, day_ends_at: time) -> datetime:
+    """Read a date or an instant a person typed: ISO 8601 (`2015-06-12`, `2015-06-12T14:30`, with or
+    without a zone) or French (`12/06/2015`, `12/06/2015 14h30`, `12 juin 2015`, `vendredi 12 juin
+    2015 à 14h30`). Without a zone it is Paris time; a day without an hour is `day_ends_at` that day.
+    Between 2000 and 2100. Returns UTC; InstantError (French) naming what is wrong otherwise."""
+    raw = " ".join(text.split())
+    if not raw or len(raw) > 60:
+        raise _not_a_date(text)
+    iso = _ISO_DAY.fullmatch(raw)
+    if iso is not None:
+        day = _day(int(iso["y"]), int(iso["m"]), int(iso["d"]))
+        rest = iso["rest"]
+        if rest is None:
+            return typed_paris(datetime.combine(day, day_ends_at))
+        if not raw.isascii():
+            raise _not_a_date(text)
+        try:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return typed_paris(datetime.combine(day, _french_time(rest)))  # 2015-06-12 14h30
+        return value.astimezone(UTC) if value.tzinfo is not None else typed_paris(value)
+    numeric = _FR_DAY.fullmatch(raw)
+    words = _FR_WORDS.fullmatch(raw.lower())
+    if numeric is not None:
+        day, when = _day(int(numeric["y"]), int(numeric["m"]), int(numeric["d"])), numeric["time"]
+    elif words is not None and words["month"] in _MONTH_WORDS:
+        number = 1 if words["d"] == "1er" else int(words["d"])
+        day, when = _day(int(words["y"]), _MONTH_WORDS[words["month"]], number), words["time"]
+    else:
+        raise _not_a_date(text)
+    return typed_paris(datetime.combine(day, _french_time(when) if when else day_ends_at))
+
+
 def parse_instant(text: str) -> datetime:
-    """Read an ISO 8601 instant; without a zone it is Paris time, between 2000 and 2100. Returns UTC."""
-    raw = text.strip()
-    shown = "".join(c if c.isprintable() else "?" for c in raw)[:60]
-    if not raw.isascii() or len(raw) > 40:
-        raise InstantError(f"« {shown} » n'est pas une date ISO 8601 (exemple : 2015-05-07T11:59:59 ou 2015-05-07)")
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InstantError(
-            f"« {shown} » n'est pas une date ISO 8601 (exemple : 2015-05-07T11:59:59 ou 2015-05-07)"
-        ) from None
-    return utc(check_year(value))
+    """Read an instant people typed (`read_typed`); a day alone is its first minute, 0h00. Returns UTC."""
+    return check_year(read_typed(text, time(0, 0)))
+
+
+def parse_due(text: str, hour: time = DUE_HOUR) -> datetime:
+    """Read a due date people typed (`read_typed`); a day alone ends at `hour` (18h00, `DUE_HOUR`),
+    whichever door it came through. Returns UTC."""
+    return check_year(read_typed(text, hour))
 
 
 def paris(value: datetime) -> datetime:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from models.clock import format_number, format_paris
 from models.context import ProgrammeContext
 from models.errors import InvalidInput, Refused
-from models.jury import Ranked, apply_selection, find_application, ranking
+from models.jury import Ranked, Tie, apply_selection, find_application, ranking, tie_for_last_place
 from models.tables import Application, ApplicationStatus, ProgrammeState
 
 
@@ -24,6 +24,9 @@ class Proposal:
     ranked: list[Ranked]
     proposed: list[Application]
     blocked: str | None
+    tie: Tie | None = None
+    """A tie for the last place(s): `proposed` holds only those ahead of it; the secretary chooses."""
+    threshold: float = 0.0
 
     def describe(self, scale_max: int) -> str:
         """The proposal in French, one line per ranked application."""
@@ -32,7 +35,11 @@ class Proposal:
                  + (" — proposée" if r.application in self.proposed else "")
                  for rank, r in enumerate(self.ranked, start=1)]
         head = f"Décision impossible : {self.blocked}." if self.blocked else "Proposition du jury :"
-        return "\n".join([head, *lines])
+        tied = {r.application.id for r in self.tie.tied} if self.tie else set()
+        lines = [line + (" — à égalité" if r.application.id in tied else "")
+                 for line, r in zip(lines, self.ranked, strict=True)]
+        foot = [f"Égalité : {self.tie.describe(scale_max, self.threshold)}."] if self.tie else []
+        return "\n".join([head, *lines, *foot])
 
 
 def proposal(ctx: ProgrammeContext) -> Proposal:
@@ -42,12 +49,15 @@ def proposal(ctx: ProgrammeContext) -> Proposal:
     incomplete = [r for r in ranked if not r.complete]
     qualified = [r for r in ranked if r.complete and (r.score or 0) >= jury.threshold][: jury.pilots.max]
     blocked = None
+    tie = None if incomplete else tie_for_last_place(ranked, jury.threshold, jury.pilots.max)
+    if tie is not None:
+        qualified = [r for r in qualified if r not in tie.tied]
     if incomplete:
         blocked = f"{len(incomplete)} candidature(s) n'ont pas toutes leurs notes"
-    elif len(qualified) < jury.pilots.min:
+    elif tie is None and len(qualified) < jury.pilots.min:
         blocked = (f"seules {len(qualified)} candidature(s) atteignent le seuil de "
                    f"{format_number(jury.threshold)}/{jury.scale_max}")
-    return Proposal(ranked, [r.application for r in qualified], blocked)
+    return Proposal(ranked, [r.application for r in qualified], blocked, tie, jury.threshold)
 
 
 def decide(ctx: ProgrammeContext, *, chosen: list[str] | None, rationale: str, by: str, at: datetime) -> int:
@@ -55,8 +65,9 @@ def decide(ctx: ProgrammeContext, *, chosen: list[str] | None, rationale: str, b
     None to confirm the proposal. Returns the number of changes (0 if already decided the same way).
 
     Raises Refused before the meeting, after a decision, or while scores are missing;
-    InvalidInput for an unknown, inadmissible or repeated application, a number of pilots outside
-    the call's 2–3, or a departure from the proposal without a rationale.
+    InvalidInput for a confirmation while territories tie for the last place, for an unknown,
+    inadmissible or repeated application, a number of pilots outside the call's 2–3, or a
+    departure from the proposal without a rationale.
     """
     jury = ctx.definition.jury
     programme = ctx.programme
@@ -71,6 +82,10 @@ def decide(ctx: ProgrammeContext, *, chosen: list[str] | None, rationale: str, b
     if current.blocked and any(not r.complete for r in current.ranked):
         raise Refused(f"Décision impossible : {current.blocked}. Complétez d'abord les notes.")
     if chosen is None:
+        if current.tie is not None:
+            tie = current.tie.describe(jury.scale_max, jury.threshold)
+            raise InvalidInput(f"Pas de proposition à confirmer : {tie}. Choisissez les territoires retenus "
+                               "et motivez la décision.")
         if current.blocked:
             raise Refused(f"Pas de proposition à confirmer : {current.blocked}. Choisissez les territoires "
                           "et motivez la décision.")

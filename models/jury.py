@@ -47,6 +47,37 @@ class Ranked:
         return self.missing == 0
 
 
+@dataclass(frozen=True)
+class Tie:
+    """Applications at or above the threshold with the same weighted mean (as shown, to the
+    hundredth) competing for the last `places` the call allows: only a person may choose."""
+
+    tied: tuple[Ranked, ...]
+    places: int
+    score: float
+
+    def describe(self, scale_max: int, threshold: float) -> str:
+        names = ", ".join(f"{r.application.lead_name} ({r.application.lead_siren})" for r in self.tied)
+        where = " (le seuil)" if self.score == round(threshold, 2) else ""
+        return (f"égalité à {format_number(self.score)}/{scale_max}{where} entre {names} pour "
+                f"{'la dernière place' if self.places == 1 else f'les {self.places} dernières places'} : "
+                "le ou la secrétaire du jury doit choisir et motiver son choix")
+
+
+def tie_for_last_place(ranked: list[Ranked], threshold: float, most: int) -> Tie | None:
+    """The tie for the last place(s) among the complete applications at or above `threshold`, when
+    more of them share the score of the `most`-th than there are places left; None otherwise."""
+    qualified = [r for r in ranked if r.complete and r.score is not None and r.score >= threshold]
+    if len(qualified) <= most or most < 1:
+        return None
+    shown = [round(r.score or 0, 2) for r in qualified]
+    cut = shown[most - 1]
+    if shown[most] != cut:
+        return None
+    tied = tuple(r for r, score in zip(qualified, shown, strict=True) if score == cut)
+    return Tie(tied, most - sum(1 for score in shown if score > cut), cut)
+
+
 def find_application(ctx: ProgrammeContext, reference: str) -> Application:
     """An application by receipt number or by its lead's SIREN; InvalidInput for a malformed SIREN,
     NotFound when nothing matches."""
@@ -250,20 +281,27 @@ def select_pilots(ctx: ProgrammeContext, as_of: datetime) -> int:
                           key=f"{programme.slug}:{as_of.date().isoformat()}",
                           context={"motif": reason, "classement": ranked}, at=as_of)
     if jury.decision == "secretariat":
-        return request_decision(ctx, ranked, [r.application for r in qualified], as_of)
+        tie = tie_for_last_place(ranked, jury.threshold, jury.pilots.max)
+        clear = [r.application for r in qualified if tie is None or r not in tie.tied]
+        return request_decision(ctx, ranked, clear, as_of, tie)
     return apply_selection(ctx, ranked, {r.application.id for r in qualified}, as_of)
 
 
-def request_decision(ctx: ProgrammeContext, ranked: list[Ranked], proposed: list[Application], as_of: datetime) -> int:
+def request_decision(ctx: ProgrammeContext, ranked: list[Ranked], proposed: list[Application], as_of: datetime,
+                     tie: Tie | None = None) -> int:
     """Ask the jury's secretary, once, to confirm the proposal or depart from it (Prefect form or
-    `transitions jury decide`); the Cerdd's manager is told with the ranking."""
+    `transitions jury decide`); the Cerdd's manager is told with the ranking, and with the tie the
+    secretary must settle, if any (`proposed` then holds only the applications ahead of it)."""
     programme = ctx.programme
+    jury = ctx.definition.jury
+    said = tie.describe(jury.scale_max, jury.threshold) if tie is not None else None
     created = ctx.notify(NoticeKind.DECISION_REQUESTED, recipients=manager(ctx), key=programme.slug,
-                         context={"classement": ranked, "proposition": proposed, "jury": ctx.definition.jury},
+                         context={"classement": ranked, "proposition": proposed, "jury": jury, "egalite": said},
                          at=as_of)
     if created:
         ctx.audit(as_of, "système", "jury.decision_attendue", "programme", programme.id,
                   "Proposition du jury : " + (", ".join(a.lead_name for a in proposed) or "aucune")
+                  + (f" ; {said}" if said else "")
                   + " ; décision du ou de la secrétaire du jury attendue.",
                   proposition=[a.lead_siren for a in proposed])
     return created

@@ -124,7 +124,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.SELECTED: ("candidature", "note", "rang", "echeance", "remplace"),
         NoticeKind.NOT_SELECTED: ("candidature",),
         NoticeKind.SELECTION_BLOCKED: ("motif", "classement"),
-        NoticeKind.DECISION_REQUESTED: ("classement", "proposition", "jury"),
+        NoticeKind.DECISION_REQUESTED: ("classement", "proposition", "jury", "egalite"),
         NoticeKind.CHARTER_TO_SIGN: ("pilote", "partie", "partie_libelle", "charte", "lancement", "echeance"),
         NoticeKind.CHARTER_REMINDER: ("pilote", "partie", "partie_libelle", "charte", "en_retard", "signees",
                                       "echeance"),

@@ -182,3 +182,30 @@ def pending_with_prefix(session: Session, prefix: str) -> int:
     rows = session.exec(select(col(Notice.id)).where(col(Notice.dedup_key).startswith(prefix),
                                                      Notice.status == NoticeStatus.PENDING)).all()
     return len(rows)
+
+
+def occasion(notice: Notice) -> str:
+    """The occasion a notice was queued for: its deduplication key less the kind and the address
+    (`pilote-3:diagnostic`, `livrable-8:0:3`, `session-5:0:2`)."""
+    return notice.dedup_key[len(notice.kind) + 1:notice.dedup_key.rfind(":")]
+
+
+def pending_about(session: Session, programme_id: int, subjects: Collection[str]) -> list[Notice]:
+    """The notices of a programme still waiting whose occasion is about one of `subjects` (the first
+    part of their key: `pilote-3`, `livrable-8`, `session-5`), oldest first."""
+    wanted = set(subjects)
+    rows = session.exec(select(Notice).where(Notice.programme_id == programme_id,
+                                             Notice.status == NoticeStatus.PENDING).order_by(col(Notice.id))).all()
+    return [notice for notice in rows if occasion(notice).split(":", 1)[0] in wanted]
+
+
+def cancel(session: Session, waiting: Collection[Notice], *, at: datetime, why: str) -> None:
+    """Set aside notices still waiting that no longer make sense (their subject ended at `at`): recorded
+    as expired at `at` with `why` as their last word (`outbox retry` still sends one on purpose)."""
+    for notice in waiting:
+        notice.status = NoticeStatus.EXPIRED
+        notice.expires_at = at
+        notice.claimed_until = None
+        notice.last_error = why
+        session.add(notice)
+

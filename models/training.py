@@ -99,6 +99,7 @@ def invite_and_remind(ctx: ProgrammeContext, as_of: datetime) -> int:
     by_pilot = active_sessions(ctx)
     for pilot in pilots(ctx, PilotStatus.ACTIVE):
         recipients: list[Recipient] = []  # read from the application once per pilot, when first needed
+        answers: dict[int, SessionAnswer] | None = None
         for training_session in by_pilot.get(pilot.id or 0, []):
             if as_of >= training_session.starts_at or training_session.status != SessionStatus.PLANNED:
                 continue
@@ -116,10 +117,23 @@ def invite_and_remind(ctx: ProgrammeContext, as_of: datetime) -> int:
                                    context={"pilote": pilot, "session": training_session}, at=as_of,
                                    calendar=_calendar_of(ctx, pilot, training_session, as_of))
                 continue
-            sent += ctx.notify(NoticeKind.SESSION_REMINDER, recipients=recipients,
+            answers = answers if answers is not None else answers_of(ctx, pilot)
+            sent += ctx.notify(NoticeKind.SESSION_REMINDER,
+                               recipients=reminded(ctx, pilot, answers.get(training_session.id or 0), recipients),
                                key=f"session-{training_session.id}:{training_session.sequence}:{reminder.index}",
                                context={"pilote": pilot, "session": training_session}, at=as_of)
     return sent
+
+
+def reminded(ctx: ProgrammeContext, pilot: Pilot, answer: SessionAnswer | None,
+             recipients: list[Recipient]) -> list[Recipient]:
+    """Who a session's reminder goes to: its invitees, less the territory's people when the territory
+    answered that it will be absent (a later « present » answer brings them back: the next reminder
+    of the series, keyed per person, then reaches them)."""
+    if answer is None or answer.attending:
+        return recipients
+    territory = {person.email.lower() for person in territory_contacts(ctx, pilot)}
+    return [person for person in recipients if person.email.lower() not in territory]
 
 
 def _changeable(ctx: ProgrammeContext, training_session: TrainingSession, at: datetime) -> Pilot:

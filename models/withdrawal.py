@@ -7,8 +7,9 @@ from datetime import datetime, time
 
 from sqlmodel import select
 
+from models import outbox
 from models.charter import notify_charter_to_sign
-from models.clock import format_number, paris, utc
+from models.clock import format_number, format_paris, paris, utc
 from models.context import ProgrammeContext
 from models.errors import InvalidInput, Refused
 from models.forms import form_of
@@ -20,6 +21,7 @@ from models.tables import (
     Application,
     ApplicationStatus,
     CharterParty,
+    Deliverable,
     Pilot,
     PilotStatus,
     SessionStatus,
@@ -52,6 +54,7 @@ def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, 
     ctx.session.flush()
     ctx.audit(at, by, "pilote.retire", "pilot", pilot.id,
               f"{pilot.name} retiré{agreement(pilot.name)} du programme : {reason}.", motif=reason)
+    _cancel_waiting_notices(ctx, pilot, at, by)
     jury = ctx.definition.jury
     taken = {p.application_id for p in pilots(ctx)}
     remaining = len(pilots(ctx, PilotStatus.CHARTER_PENDING, PilotStatus.ACTIVE, PilotStatus.FINISHED))
@@ -71,6 +74,24 @@ def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, 
                         "retrait": withdrawn(pilot.name, by_itself=by == CharterParty.TERRITORY)}, at=at)
     return successor
 
+
+def _cancel_waiting_notices(ctx: ProgrammeContext, pilot: Pilot, at: datetime, by: str) -> None:
+    """Notices about the pilot, its sessions or its deliverables queued before the withdrawal and not
+    sent yet (a reminder, an overdue notice waiting for the sending hour) no longer leave."""
+    subjects = {f"pilote-{pilot.id}"}
+    subjects |= {f"session-{i}" for i in ctx.session.exec(select(TrainingSession.id).where(
+        TrainingSession.pilot_id == pilot.id))}
+    subjects |= {f"livrable-{i}" for i in ctx.session.exec(select(Deliverable.id).where(
+        Deliverable.pilot_id == pilot.id))}
+    waiting = outbox.pending_about(ctx.session, ctx.programme_id, subjects)
+    if not waiting:
+        return
+    why = f"sans objet : {pilot.name} retiré{agreement(pilot.name)} du programme le {format_paris(at)}"
+    outbox.cancel(ctx.session, waiting, at=at, why=why)
+    numbers = ", ".join(f"n°{n.id}" for n in waiting)
+    ctx.audit(at, by, "avis.annules", "pilot", pilot.id,
+              f"{len(waiting)} avis en attente sur {pilot.name} annulé{'s' if len(waiting) > 1 else ''} "
+              f"({numbers}) : {why}.", avis=[n.id for n in waiting])
 
 
 def _offer_place(ctx: ProgrammeContext, application: Application, rank: int, score: float, *, replaced: Pilot,

@@ -139,7 +139,7 @@ def _headers(message: Message, sender: str, to: Address | None = None) -> EmailM
     email.set_raw("Subject", _subject(header_text(message.subject)))
     # Short ASCII values the code writes itself go in raw (parsing them back into header objects
     # was a tenth of the delivery's time); anything people typed goes through the policy.
-    _set_ascii(email, "Date", format_datetime(message.created_at))
+    _set_ascii(email, "Date", format_datetime(message.date))
     _set_ascii(email, "Message-ID", message.message_id)
     email.set_raw("Auto-Submitted", "auto-generated")  # RFC 3834: no vacation replies, no loops
     email.set_raw("X-Auto-Response-Suppress", "All")

@@ -136,7 +136,7 @@ def _record(session: Session, handed: list[tuple[list[Notice], str | None]], as_
 
 def _message(session: Session, group: list[Notice], as_of: datetime) -> Message:
     if len(group) == 1:
-        return single_message(group[0])
+        return single_message(group[0], as_of)
     programme, context = delivery.digest_context(session, group)
     return digest_message(group, context, as_of, templates_of(programme))
 

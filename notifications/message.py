@@ -65,10 +65,18 @@ class Message:
     """The outbox numbers of the notices it carries (header X-Transitions-Notices)."""
     calendar: str | None = None
     """iCalendar text (RFC 5546, its METHOD inside) sent as a text/calendar alternative part."""
+    sent_at: datetime | None = None
+    """The instant it leaves, its `Date:` header (RFC 5322: when the message was handed over, not
+    when its notice was planned); None: `created_at`, for a message built outside a delivery."""
+
+    @property
+    def date(self) -> datetime:
+        """What its `Date:` header says."""
+        return self.sent_at or self.created_at
 
 
-def single_message(notice: OutboxNotice) -> Message:
-    """The message carrying one notice, as it was rendered when queued."""
+def single_message(notice: OutboxNotice, sent_at: datetime | None = None) -> Message:
+    """The message carrying one notice, as it was rendered when queued, leaving at `sent_at`."""
     return Message(
         recipient=Recipient(notice.recipient_email, notice.recipient_name),
         subject=notice.subject, text=notice.body_text, html=notice.body_html,
@@ -76,21 +84,21 @@ def single_message(notice: OutboxNotice) -> Message:
         created_at=notice.created_at,
         stem=f"{notice.created_at:%Y%m%d-%H%M}-{notice.id or 0:05d}-{notice.kind}",
         notices=(notice.id,) if notice.id is not None else (),
-        calendar=notice.calendar,
+        calendar=notice.calendar, sent_at=sent_at,
     )
 
 
 def digest_message(group: Sequence[OutboxNotice], context: Mapping[str, Any], at: datetime,
                    overrides: Mapping[str, str] | None = None) -> Message:
     """One message listing several notices to the same person, each once, from each notice's
-    stored core text. Everything in it derives from the notices it carries, not from the moment
-    it leaves: its Message-ID (from their sorted keys), its Date (the latest day they concern)
-    and its subject (how many, and the days they were planned for), so a redelivered digest is
-    the same message, and one that leaves after an outage says which days it covers.
+    stored core text. Its content derives from the notices it carries, not from the moment it
+    leaves: its Message-ID (from their sorted keys) and its subject (how many, and the days they
+    were planned for), so a redelivered digest is the same message, and one that leaves after an
+    outage says which days it covers. Its `Date:` is `at`, the instant it leaves.
     The personal links the notices carry (`Notice.link`) come with them: once in the footer when
     every notice carries the same one, otherwise each under its own notice (a manager's notices
     about several pilots lead to several pages).
-    `at` is kept for callers; it does not change the message."""
+    """
     unique = list({n.dedup_key: n for n in group}.values())
     planned = {n.dedup_key: n.planned_at or n.deliver_after for n in unique}
     unique.sort(key=lambda n: (planned[n.dedup_key], n.id or 0))
@@ -110,5 +118,5 @@ def digest_message(group: Sequence[OutboxNotice], context: Mapping[str, Any], at
         subject=rendered.subject, text=rendered.text, html=rendered.html,
         message_id=message_id(key), kind=NoticeKind.DIGEST.value, key=key, created_at=dated,
         stem=f"{dated:%Y%m%d-%H%M}-{min(n.id or 0 for n in unique):05d}-{NoticeKind.DIGEST.value}",
-        notices=tuple(sorted(n.id for n in unique if n.id is not None)),
+        notices=tuple(sorted(n.id for n in unique if n.id is not None)), sent_at=at,
     )

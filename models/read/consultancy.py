@@ -47,7 +47,8 @@ def _line(ctx: ProgrammeContext, pilot: Pilot, deliverable: Deliverable, waiting
           now: datetime) -> DeliverableLine:
     requested = deliverable.id in waiting
     pending = deliverable.delivered_at is None and deliverable.accepted_at is None  # handed in again: nothing changes
-    return DeliverableLine(deliverable, state_of(deliverable, now), requested, tuple(files_of(ctx, deliverable)),
+    return DeliverableLine(deliverable, state_of(deliverable, now, pilot.withdrawn_at), requested,
+                           tuple(files_of(ctx, deliverable)),
                            pending and bool(rules.may_hand_in(ctx, deliverable, now)),
                            bool(rules.may_request_due_date(ctx, deliverable, now)),
                            f"remise:{deliverable.id}", f"report:{deliverable.id}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.deliverables import deliverables_of
 from models.history import History
@@ -25,14 +26,17 @@ class DeliverableView:
     state: str
 
 
-def state_of(deliverable: Deliverable, as_of: datetime) -> str:
+def state_of(deliverable: Deliverable, as_of: datetime, withdrawn_at: datetime | None = None) -> str:
     """accepté, remis (en relecture), à reprendre, en retard or à venir, at `as_of` (facts recorded
-    after `as_of` are ignored)."""
+    after `as_of` are ignored); « retiré le … » once its pilot was withdrawn (`withdrawn_at`) without it:
+    nothing is owed any more."""
     late = deliverable.delivered_at is not None and deliverable.delivered_at > deliverable.due_at
     if deliverable.accepted_at is not None and deliverable.accepted_at <= as_of:
         return "accepté" + (" (remis en retard)" if late else "")
     if deliverable.delivered_at is not None and deliverable.delivered_at <= as_of:
         return ("remis en retard" if late else "remis") + ", en relecture"
+    if withdrawn_at is not None and withdrawn_at <= as_of:
+        return f"retiré le {format_paris(withdrawn_at, with_time=False)}"
     if deliverable.returned_at is not None and deliverable.returned_at <= as_of:
         return "à reprendre" + (", en retard" if as_of >= deliverable.due_at else "")
     return "en retard" if as_of >= deliverable.due_at else "à venir"
@@ -49,7 +53,8 @@ def deliverable_rows(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | No
     returns undone, later facts ignored)."""
     chosen = [find_pilot(ctx, pilot_ref)] if pilot_ref is not None else pilots(ctx)
     past = History(ctx.session, ctx.programme_id, as_of)  # a later postponement or return undone
-    rows = [DeliverableView(pilot.name, t.key, t.title, t.due_at, _delivered(t, as_of), state_of(t, as_of))
+    rows = [DeliverableView(pilot.name, t.key, t.title, t.due_at, _delivered(t, as_of),
+                            state_of(t, as_of, pilot.withdrawn_at))
             for pilot in chosen if pilot.kickoff_at is not None and pilot.kickoff_at <= as_of  # launched by then
             for t in past.all(deliverables_of(ctx, pilot))]
     return sorted(rows, key=lambda row: (row.due_at, row.pilot))

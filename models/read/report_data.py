@@ -20,6 +20,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from models.accompaniment import Progress
+from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.history import History
 from models.notices import LABELS as NOTICE_LABELS
@@ -78,6 +79,7 @@ class ItemState(StrEnum):
     CANCELLED = "annulee"
     DELIVERED = "remis"  # a deliverable, on time
     DELIVERED_LATE = "remis_en_retard"
+    WITHDRAWN = "retire"  # a milestone or a deliverable still ahead or late when its pilot was withdrawn
 
 
 ITEM_LABELS: dict[str, str] = {
@@ -372,9 +374,13 @@ class TimelineItem:
     present: int = 0
     absent: int = 0
     location: str = ""
+    withdrawn_at: datetime | None = None
+    """When its pilot was withdrawn, for an item left without object (`ItemState.WITHDRAWN`)."""
 
     @property
     def state_label(self) -> str:
+        if self.state == ItemState.WITHDRAWN and self.withdrawn_at is not None:
+            return f"retiré le {format_paris(self.withdrawn_at, with_time=False)}"
         return item_label(self.state)
 
     @property
@@ -483,7 +489,10 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
             state = ItemState.MISSED if finished else ItemState.LATE
         else:
             state = ItemState.UPCOMING
-        milestones.append(TimelineItem("jalon", m.key, m.title, m.due_at, None, reached, state))
+        if withdrawn and not reached:
+            state = ItemState.WITHDRAWN
+        milestones.append(TimelineItem("jalon", m.key, m.title, m.due_at, None, reached, state,
+                                       withdrawn_at=withdrawn))
     sessions = []
     rows = sorted(past.all(session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))),
                   key=lambda row: (row.starts_at, row.id or 0))
@@ -505,8 +514,10 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
         if delivered:
             state = ItemState.DELIVERED_LATE if delivered > d.due_at else ItemState.DELIVERED
         else:
-            state = ItemState.LATE if d.due_at <= as_of else ItemState.UPCOMING
-        deliverables.append(TimelineItem("livrable", d.key, d.title, d.due_at, None, delivered, state))
+            state = (ItemState.WITHDRAWN if withdrawn else ItemState.LATE if d.due_at <= as_of
+                     else ItemState.UPCOMING)
+        deliverables.append(TimelineItem("livrable", d.key, d.title, d.due_at, None, delivered, state,
+                                         withdrawn_at=withdrawn))
     if kickoff is None:  # the schedule is set at the kick-off: before it, there is none
         phases, milestones, sessions, deliverables = [], [], [], []
     elapsed = 0

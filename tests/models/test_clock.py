@@ -1,8 +1,9 @@
+import re
 from datetime import UTC, date, datetime, time
 
 import pytest
 
-from models.clock import InstantError, WorkingCalendar, format_paris, parse_duration, parse_instant
+from models.clock import InstantError, WorkingCalendar, format_paris, parse_due, parse_duration, parse_instant
 
 
 def test_naive_instant_is_paris_time_in_summer_and_winter() -> None:
@@ -44,13 +45,6 @@ def test_french_rendering_of_a_date() -> None:
     assert format_paris(parse_instant("2015-05-07T12:00")) == "jeudi 7 mai 2015 à 12h00"
 
 
-def test_the_autumn_hour_that_happens_twice_is_read_as_summer_time() -> None:
-    # 25 October 2015, 02:30 occurs twice in Paris; without an offset the first (UTC+2) is taken,
-    # and an explicit offset picks the second.
-    assert parse_instant("2015-10-25T02:30") == datetime(2015, 10, 25, 0, 30, tzinfo=UTC)
-    assert parse_instant("2015-10-25T02:30+01:00") == datetime(2015, 10, 25, 1, 30, tzinfo=UTC)
-
-
 def test_durations_in_french_words() -> None:
     from models.clock import format_duration
 
@@ -82,3 +76,43 @@ def test_checking_a_country_imports_no_country_module() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('holidays.countries.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("typed", ["2015-06-12", "12/06/2015", "12 juin 2015", "vendredi 12 juin 2015",
+                                   "12/6/2015"])
+def test_a_due_date_typed_as_a_day_ends_at_six_pm_paris(typed: str) -> None:
+    assert parse_due(typed) == datetime(2015, 6, 12, 16, 0, tzinfo=UTC)
+    assert parse_instant(typed) == datetime(2015, 6, 11, 22, 0, tzinfo=UTC)  # an instant: the day's first minute
+
+
+@pytest.mark.parametrize("typed", ["2015-06-12T14:30", "2015-06-12 14h30", "12/06/2015 14h30", "12/06/2015 à 14:30",
+                                   "12 juin 2015 à 14h30", "2015-06-12T12:30Z"])
+def test_french_and_iso_instants_read_alike(typed: str) -> None:
+    assert parse_due(typed) == parse_instant(typed) == datetime(2015, 6, 12, 12, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    ("2015-06-31", "le 31 juin 2015 n'existe pas (juin a 30 jours)"),
+    ("31/06/2015", "le 31 juin 2015 n'existe pas (juin a 30 jours)"),
+    ("29 février 2015", "le 29 février 2015 n'existe pas (2015 n'est pas bissextile)"),
+    ("2015-13-01", "le mois 13 n'existe pas"),
+    ("12/06/2015 24h00", "l'heure 24h00 n'existe pas"),
+    ("12 juinet 2015", "n'est pas une date ISO 8601 ni une date écrite à la française"),
+])
+def test_impossible_days_are_named(typed: str, said: str) -> None:
+    with pytest.raises(InstantError, match=re.escape(said)):
+        parse_due(typed)
+
+
+def test_the_autumn_hour_that_happens_twice_is_refused_naming_both_readings() -> None:
+    with pytest.raises(InstantError) as raised:
+        parse_instant("25/10/2015 2h30")
+    said = str(raised.value)
+    assert "ambigu à Paris" in said
+    assert "2015-10-25T02:30+02:00" in said and "2015-10-25T02:30+01:00" in said
+    assert parse_instant("2015-10-25T02:30+01:00") == datetime(2015, 10, 25, 1, 30, tzinfo=UTC)
+
+
+def test_the_spring_hour_that_does_not_exist_says_what_to_type() -> None:
+    with pytest.raises(InstantError, match=re.escape("n'existe pas à Paris (passage à l'heure d'été")):
+        parse_due("29/03/2015 2h30")

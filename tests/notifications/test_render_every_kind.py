@@ -61,7 +61,7 @@ def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[s
         "ancienne_date": now, "ancien_lieu": "Siège", "manquantes": ["du territoire"], "remplacant": pilot,
         "retrait": "a été retirée du programme par le Cerdd",
         "commentaire": "Compléter le diagnostic", "ancienne_echeance": now,
-        "depuis": "1 jour", "siren": "200033579",
+        "depuis": "1 jour", "siren": "200033579", "egalite": "égalité à 15/20 entre A et B pour la dernière place",
         "porteur": Bearer("territoire", siren="200033579", person="c@example.org"),
         "demande": DueDateRequest(id=7, deliverable_id=1, requested_due=now, reason="Entretiens décalés",
                                   requested_at=now, requested_by="prestataire"),

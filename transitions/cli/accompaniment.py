@@ -13,6 +13,7 @@ from transitions.cli.common import (
     ProgrammeOption,
     app,
     command,
+    due_instant,
     escape,
     instant,
     out,
@@ -78,7 +79,8 @@ def reschedule(
 
     with programme_ctx(programme) as ctx:
         training_session = pilot_session(ctx, pilot, session_key)
-        changed = training.reschedule(ctx, training_session, to=instant(to), place=place, reason=reason, at=instant(at))
+        changed = training.reschedule(ctx, training_session, to=instant(to, "--to"), place=place, reason=reason,
+                                      at=instant(at))
         text = f"« {training_session.title} » : {paris_text(training_session.starts_at)}, {training_session.location}"
     word = "déplacée" if changed else "déjà à cette date et à ce lieu"
     out.print(f"Session {word} — {escape(text)}.", highlight=False)
@@ -105,7 +107,7 @@ def cancel(
 @command(charter_app, "extend")
 def extend(
     pilot: PilotArgument,
-    to: Annotated[str, typer.Option("--to", help="Nouvelle date limite de signature (heure de Paris).")],
+    to: Annotated[str, typer.Option("--to", help="Nouvelle date limite de signature (une date seule : 18h00).")],
     reason: ReasonOption,
     at: AtOption = None,
     programme: ProgrammeOption = None,
@@ -115,7 +117,7 @@ def extend(
 
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
-        changed = charter.extend_charter(ctx, found, to=instant(to), reason=reason, at=instant(at))
+        changed = charter.extend_charter(ctx, found, to=due_instant(to, "--to"), reason=reason, at=instant(at))
         text = f"{found.name} : charte à signer avant le {paris_text(charter.sign_by(ctx, found))}"
     _said(text, changed, " (inchangé)")
 
@@ -172,7 +174,8 @@ def return_(
     pilot: PilotArgument,
     key: KeyArgument,
     comment: Annotated[str, typer.Option("--comment", help="Ce qu'il faut reprendre.")],
-    due: Annotated[str | None, typer.Option("--due", help="Nouvelle échéance (par défaut : 10 jours ouvrés).")] = None,
+    due: Annotated[str | None, typer.Option(
+        "--due", help="Nouvelle échéance (défaut : 10 jours ouvrés ; date seule : 18h00).")] = None,
     at: AtOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
@@ -182,7 +185,7 @@ def return_(
     with programme_ctx(programme) as ctx:
         deliverable = pilot_deliverable(ctx, pilot, key)
         deliverables.return_for_rework(ctx, deliverable, comment=comment, at=instant(at),
-                                       due=instant(due) if due else None)
+                                       due=due_instant(due, "--due") if due else None)
         text = f"« {deliverable.title} » à reprendre avant le {paris_text(deliverable.due_at)}"
     _said(text, True, "")
 
@@ -191,7 +194,7 @@ def return_(
 def postpone(
     pilot: PilotArgument,
     key: KeyArgument,
-    to: Annotated[str, typer.Option("--to", help="Nouvelle échéance (heure de Paris).")],
+    to: Annotated[str, typer.Option("--to", help="Nouvelle échéance (une date seule : 18h00).")],
     reason: ReasonOption,
     at: AtOption = None,
     programme: ProgrammeOption = None,
@@ -201,6 +204,6 @@ def postpone(
 
     with programme_ctx(programme) as ctx:
         deliverable = pilot_deliverable(ctx, pilot, key)
-        changed = deliverables.postpone(ctx, deliverable, to=instant(to), reason=reason, at=instant(at))
+        changed = deliverables.postpone(ctx, deliverable, to=due_instant(to, "--to"), reason=reason, at=instant(at))
         text = f"« {deliverable.title} » : échéance le {paris_text(deliverable.due_at)}"
     _said(text, changed, " (inchangée)")

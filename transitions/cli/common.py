@@ -32,7 +32,8 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 AtOption = Annotated[str | None, typer.Option(
-    "--at", help="Instant ISO 8601 (sans fuseau : heure de Paris). Par défaut : maintenant.")]
+    "--at", help="Instant ISO 8601 ou date française (12/06/2015 14h30), heure de Paris sans fuseau. "
+             "Par défaut : maintenant.")]
 ProgrammeOption = Annotated[str | None, typer.Option("--programme", help="Identifiant du programme.")]
 MAX_COUNT = 1_000_000
 """The largest number an integer option or a notice number accepts."""
@@ -158,7 +159,8 @@ def translate(exc: Exception) -> Exception:
     return exc
 
 
-def instant(text: str | None) -> datetime:
+def instant(text: str | None, option: str = "--at") -> datetime:
+    """The instant an option names (`models.clock.parse_instant`; a day alone is 0h00), now without it."""
     from models.clock import InstantError, parse_instant
 
     if text is None:
@@ -166,7 +168,17 @@ def instant(text: str | None) -> datetime:
     try:
         return parse_instant(text)
     except InstantError as exc:
-        raise InvalidInput(f"--at : {exc}.") from None
+        raise InvalidInput(f"{option} : {exc}.") from None
+
+
+def due_instant(text: str, option: str) -> datetime:
+    """A due date an option names (`models.clock.parse_due`): a day alone ends at 18h00, as on the portal."""
+    from models.clock import InstantError, parse_due
+
+    try:
+        return parse_due(text)
+    except InstantError as exc:
+        raise InvalidInput(f"{option} : {exc}.") from None
 
 
 def line_option(value: str, option: str) -> str:

@@ -15,6 +15,7 @@ from transitions.cli.common import (
     ProgrammeOption,
     app,
     command,
+    due_instant,
     escape,
     instant,
     out,
@@ -184,7 +185,7 @@ def answer(
 def ask(
     pilot: PilotArgument,
     key: KeyArgument,
-    to: Annotated[str, typer.Option("--to", help="Échéance demandée (heure de Paris).")],
+    to: Annotated[str, typer.Option("--to", help="Échéance demandée (une date seule : 18h00).")],
     reason: ReasonOption,
     at: AtOption = None,
     programme: ProgrammeOption = None,
@@ -194,7 +195,8 @@ def ask(
 
     with programme_ctx(programme) as ctx:
         deliverable = pilot_deliverable(ctx, pilot, key)
-        request = deliverables.request_due_date(ctx, deliverable, to=instant(to), reason=reason, at=instant(at))
+        request = deliverables.request_due_date(ctx, deliverable, to=due_instant(to, "--to"), reason=reason,
+                                                at=instant(at))
         number, title = request.id, deliverable.title
     out.print(f"Demande n° {number} enregistrée pour « {escape(title)} » : le Cerdd décidera "
               f"(transitions deliverable grant {number} ou refuse {number}).", highlight=False)

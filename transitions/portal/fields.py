@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from models.clock import parse_instant
+from models.clock import InstantError, parse_due
 from models.errors import InvalidInput
 
 
@@ -26,9 +26,12 @@ def field(form: Any, name: str, *, multiline: bool = False) -> str:
     return value if multiline else value.strip()
 
 
-def paris_input(day: str, hour: str) -> datetime:
-    """A date (and time) typed in a form, Paris time; InvalidInput in French otherwise."""
+def paris_input(day: str, hour: str | None = None) -> datetime:
+    """A due date typed in a form (`models.clock.parse_due`: ISO or French, Paris time; a day alone
+    ends at 18h00, as on the command line), or that day at `hour` when the form has an hour field;
+    InvalidInput in French naming what is wrong otherwise."""
+    text = f"{day.strip()} {hour.strip()}" if hour and hour.strip() else day
     try:
-        return parse_instant(f"{day.strip()}T{(hour or '18:00').strip()}")
-    except ValueError:
-        raise InvalidInput("La date doit s'écrire AAAA-MM-JJ et l'heure HH:MM.") from None
+        return parse_due(text)
+    except InstantError as exc:
+        raise InvalidInput(f"Date refusée : {exc}. Rien n'a été enregistré.") from None

@@ -60,6 +60,6 @@ def hand_in(request: Request, siren: str, key: str,
 @router.post("/l/{token}/prestataire/{siren}/livrable/{key}/report", name="consultancy_due_date")
 def ask_due(request: Request, siren: str, key: str,
             act: Annotated[Act, acting(_due_date_form, consultant)]) -> Response:
-    request_due_date(act.ctx, deliverable_of(act.ctx, siren, key), to=paris_input(act.field("echeance"), "18:00"),
+    request_due_date(act.ctx, deliverable_of(act.ctx, siren, key), to=paris_input(act.field("echeance")),
                      reason=act.field("motif", multiline=True), at=act.now)
     return see_other(request, "consultancy_pilot", "demande", f"livrable-{quote(key)}", token=act.token, siren=siren)
