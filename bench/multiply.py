@@ -17,9 +17,8 @@ row with
 - every text and JSON column rewritten with those substitutions (notices' bodies, subjects,
   calendars and deduplication keys, application payloads, audit summaries and details), the ids
   a deduplication key or a calendar UID embeds (`pilote-N`, `session-N`, `livrable-N`) offset,
-  a calendar UID's person hash recomputed for the new e-mail, and the SHA-256 of the charter each
-  signature recorded recomputed from the renamed charter text; Message-IDs made unique (a digest
-  shared by copies, the Cerdd's and the consultancy's, stays one digest);
+  and the SHA-256 of the charter each signature recorded recomputed from the renamed charter
+  text; Message-IDs made unique (a digest shared by copies, the Cerdd's and the consultancy's, stays one digest);
 - programme-wide rows (the programme, its register, jury submissions, the notices and audit
   entries about the whole call) kept once, as the base build wrote them: their texts count the
   base's applications (« 125 candidature(s) examinée(s) »).
@@ -135,13 +134,6 @@ class _Owned:
     ref_table: str = ""
 
 
-def _sha12(dialect: str, expression: str) -> str:
-    """SQL for the first 12 hex digits of SHA-256(lower(expression)) (the calendar UID's person)."""
-    if dialect == "postgresql":
-        return f"substr(encode(sha256(convert_to(lower({expression}), 'UTF8')), 'hex'), 1, 12)"
-    return f"bench_sha12({expression})"
-
-
 def _json_text(dialect: str, expression: str) -> str:
     return f"CAST({expression} AS TEXT)" if dialect == "postgresql" else expression
 
@@ -185,11 +177,6 @@ def multiply(url: str, factor: int, *, verbose: bool = False) -> Multiplied:
     inserted = 0
     with engine.begin() as connection:
         dialect = connection.dialect.name
-        if dialect == "sqlite":
-            raw = connection.connection.driver_connection
-            raw.create_function("bench_sha12", 1,  # type: ignore[union-attr]
-                                lambda value: None if value is None else
-                                hashlib.sha256(value.strip().lower().encode()).hexdigest()[:12], deterministic=True)
         for table in tables:
             if RULES[table.name].kind == "empty":
                 count = connection.execute(text(f"SELECT count(*) FROM {table.name}")).scalar_one()
@@ -436,9 +423,8 @@ def _insert(table: Table, dialect: str, spans: dict[str, int]) -> str:
             value = (f"CASE WHEN {_rewrite('b.recipient_email')} = b.recipient_email THEN {source} "
                      f"ELSE '<c' || CAST(m.copy_no AS TEXT) || '.' || substr({source}, 2) END")
         elif table.name == "notice" and name == "calendar":
-            uid_old = f"'UID:session-' || CAST(o.ref_id AS TEXT) || '-' || {_sha12(dialect, 'b.recipient_email')}"
-            uid_new = (f"'UID:session-' || CAST(o.ref_id + m.copy_no * o.ref_span AS TEXT) || '-' || "
-                       f"{_sha12(dialect, _rewrite('b.recipient_email'))}")
+            uid_old = "'UID:session-' || CAST(o.ref_id AS TEXT) || '@'"
+            uid_new = "'UID:session-' || CAST(o.ref_id + m.copy_no * o.ref_span AS TEXT) || '@'"
             value = f"REPLACE({_rewrite(source)}, {uid_old}, {uid_new})"
         elif isinstance(column.type, JSON):
             value = _json_value(dialect, _rewrite(_json_text(dialect, source)))

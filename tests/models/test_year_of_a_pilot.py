@@ -259,7 +259,7 @@ def test_an_unsigned_charter_is_escalated_then_the_pilot_withdrawn_and_its_place
             charter.sign_charter(ctx, flandre, party="territoire", signatory="X", at=at("2015-07-07T10:00"))
     withdrawn = _notices(loaded, "pilote_retire")
     assert {n.recipient_email for n in withdrawn} >= {"p.vandenbussche@ccfi.example.org", MANAGER, CONSULTANCY}
-    assert withdrawn[0].subject == "La CC de Flandre Intérieure est retirée du programme"
+    assert withdrawn[0].subject == "La CC de Flandre Intérieure a été retirée du programme par le Cerdd"
     assert "Sa place est proposée à la CA Maubeuge Val de Sambre" in withdrawn[0].body_text
     chosen = [n for n in _notices(loaded, "decision_retenue") if "amvs" in n.recipient_email]
     assert chosen and chosen[0].subject == "La CA Maubeuge Val de Sambre est retenue comme territoire pilote"

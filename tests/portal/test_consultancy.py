@@ -15,7 +15,7 @@ from models.tables import (
     DueDateRequestStatus,
 )
 from tests.conftest import at
-from tests.portal.conftest import ARRAS, LENS, consultancy, link, territory
+from tests.portal.conftest import ARRAS, consultancy, link, territory
 from tests.portal.helpers import PDF, assert_french_refusal, audits, count, form_ending, notices
 
 
@@ -68,4 +68,6 @@ def test_the_consultancy_asks_for_a_new_due_date(started: str, client_for) -> No
     assert notice.recipient_email == "aboutonne@cerdd.org" and "Entretiens décalés" in notice.body_text
     assert len(audits(started, "livrable.report_demande")) == 1
     assert "nouvelle échéance demandée" in client.get(path).text
-    assert_french_refusal(client.get(path.replace(ARRAS, LENS)), 403, "ne donne pas accès")
+    _, territory_path = link(started, territory(), when="2015-07-01T10:00")  # not the consultancy's page
+    assert_french_refusal(client.get(territory_path.replace("/territoire/", "/prestataire/")), 403,
+                          "ne donne pas accès")

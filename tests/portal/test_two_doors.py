@@ -87,9 +87,9 @@ def test_signing_by_either_door_records_the_same_facts(selected: str, secret: No
         "2015-06-12T11:00")
     _, path = link(selected, territory(party="prestataire"))
     page = client_for(selected).get(path).text
-    form = form_ending(page, "/charte")
-    client_for(selected).post(path + "/charte", data={**form.hidden, "signataire": "Emmanuel Bertin",
-                                                      "qualite": "Directeur", "lu": "oui"})
+    form = form_ending(page, f"/prestataire/{ARRAS}/charte")  # the consultancy's page lists every pilot
+    client_for(selected).post(form.action, data={**form.hidden, "signataire": "Emmanuel Bertin",
+                                                 "qualite": "Directeur", "lu": "oui"})
     (cli_actor, cli_summary, cli_details), (web_actor, web_summary, web_details) = facts(selected, "charte.signee")
     assert cli_actor == web_actor == "Emmanuel Bertin"
     assert cli_summary.replace("du Cerdd", "X") == web_summary.replace("du prestataire", "X")
