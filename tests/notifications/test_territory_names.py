@@ -42,7 +42,7 @@ def test_the_checks_catch_the_wrong_forms() -> None:
     assert bad_forms("La candidature de CU d'Arras est retenue.", FEMININE) == ["de CU"]
     assert "à la SIVOM" in bad_forms("Bienvenue à la SIVOM de la Vallée de la Lys.", MASCULINE)
     assert bad_forms("Le bilan de Artois Comm. est prêt.", PROPER) == ["de A", "de Artois"]
-    assert bad_forms("La charte de le territoire.", FEMININE) == ["de le"]
+    assert bad_forms("La charte de le SIVOM.", FEMININE) == ["de le "]
     assert bad_forms("CU d'Arras s'est retiré du programme.", FEMININE)
     assert bad_forms("Bonjour  Claire", FEMININE) == ["r  C"]
     assert not bad_forms("La CU d'Arras s'est retirée du programme.", FEMININE)
