@@ -41,8 +41,9 @@ _ALWAYS_WRONG = re.compile(
     r"|\S {2,}\S"  # a double space (an empty value between two words)
     r"| [,.](?!\w)"  # a space before a comma or a full stop (an empty value at the end)
 )
-_PARTICIPLES = re.compile(r"\b(?:est|été) (?:retiré|retenu|signé|accepté|proposé|sélectionné|invité|engagé)\b")
-"""A participle after « être », which agrees with a feminine territory (« la CU … est retenue »)."""
+_PARTICIPLE = (r"\s+(?:est|a été|s'est|n'a pas été|n'est pas) "
+               r"(?:retiré|retenu|signé|accepté|proposé|sélectionné|engagé)(e?)\b")
+"""A participle after « être » agrees with the territory before it (« la CU … est retenue »)."""
 
 
 class _Visible(HTMLParser):
@@ -77,9 +78,8 @@ def bad_forms(text: str, name: Name) -> list[str]:
     """Every wrong phrase found in `text` (an empty list when the French is right)."""
     found = [match.group(0) for match in _ALWAYS_WRONG.finditer(text)]
     found += [wrong for wrong in name.wrong if re.search(rf"(?<![\w']){re.escape(wrong)}\b", text)]
-    if name.feminine:  # « la CU d'Arras est retenue », never « retenu »
-        found += [f"{m.group(0)} ({line.strip()})" for line in text.splitlines() if name.name in line
-                  for m in _PARTICIPLES.finditer(line)]
+    found += [m.group(0) for m in re.finditer(re.escape(name.name) + _PARTICIPLE, text)
+              if bool(m.group(1)) != name.feminine]
     return found
 
 

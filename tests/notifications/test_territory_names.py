@@ -10,6 +10,7 @@ import pytest
 from models.db import session_scope
 from models.notices import CONTEXT, NoticeKind
 from models.tables import Intent
+from models.wording import withdrawn
 from notifications.render import render_notice
 from tests.conftest import ctx_of
 from tests.notifications.test_render_every_kind import _sample, started  # noqa: F401 (the module's fixture)
@@ -28,12 +29,16 @@ def test_every_notice_declines_the_territory_name(started: str, kind: NoticeKind
         context = _sample(ctx_of(session), session, kind)
         if "intention" in context:
             context["intention"] = Intent(**{**context["intention"].model_dump(), "name": name.name})
+        if "retrait" in context:  # as the Cerdd's withdrawal words it
+            context["retrait"] = withdrawn(name.name, by_itself=False)
         if "formulaire" in context:
             context["formulaire"].collectivite_chef_de_file.nom = name.name
         rendered = render_notice(kind, context)
         session.rollback()
     for part, text in (("objet", rendered.subject), ("texte", rendered.text), ("HTML", visible(rendered.html))):
         assert not bad_forms(text, name), (part, bad_forms(text, name), text)
+    if "retrait" in context:
+        assert f"{name.name} {context['retrait']}" in rendered.text.replace("\n", " ")
     if CONTEXT[kind] & NAMING:
         assert name.name in rendered.text and name.name in html.unescape(rendered.html)
 
@@ -47,4 +52,5 @@ def test_the_checks_catch_the_wrong_forms() -> None:
     assert bad_forms("Bonjour  Claire", FEMININE) == ["r  C"]
     assert not bad_forms("La CU d'Arras s'est retirée du programme.", FEMININE)
     assert not bad_forms("Le SIVOM de la Vallée de la Lys s'est retiré du programme.", MASCULINE)
+    assert bad_forms("Le SIVOM de la Vallée de la Lys a été retirée du programme.", MASCULINE)
     assert not bad_forms("Le bilan d'Artois Comm. est prêt ; sa place est proposée à Artois Comm.", PROPER)

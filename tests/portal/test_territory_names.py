@@ -17,16 +17,12 @@ def test_every_portal_page_declines_the_territory_name(started: str, client_for,
     with session_scope(started) as session:
         rename_territories(session, name.name)
     client = client_for(started)
-    paths = {
-        "territoire": link(started, territory(), when="2015-07-01T10:00")[1],
-        "cerdd": link(started, territory(party="cerdd"), when="2015-07-01T10:00")[1],
-        "prestataire (pilote)": link(started, territory(party="prestataire"), when="2015-07-01T10:00")[1],
-        "charte à signer": link(started, territory(LENS), when="2015-07-01T10:00")[1],
-        "prestataire": link(started, consultancy(), when="2015-07-01T10:00")[1],
-    }
+    bearers = {"territoire": territory(), "cerdd": territory(party="cerdd"),
+               "prestataire (pilote)": territory(party="prestataire"), "charte à signer": territory(LENS),
+               "prestataire": consultancy()}
     pages = {}
-    for label, path in paths.items():
-        response = client.get(path, follow_redirects=True)
+    for label, bearer in bearers.items():  # each link opened before the next one may replace it
+        response = client.get(link(started, bearer, when="2015-07-01T10:00")[1], follow_redirects=True)
         assert response.status_code == 200, (label, response.text)
         pages[label] = visible(response.text)
     assert "signer" in pages["charte à signer"].lower()
