@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from models import history
+from models import history, outbox
 from models.clock import format_paris, paris
 from models.context import ProgrammeContext
 from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
@@ -324,7 +324,27 @@ def answer_invitation(ctx: ProgrammeContext, pilot: Pilot, training_session: Tra
     ctx.audit(at, f"{respondent}:{pilot.name}", "session.reponse", "training_session", training_session.id,
               f"{pilot.name} répond à l'invitation « {training_session.title} » : "
               + (f"présent ({who})." if attending else "absent."), present=attending, participants=who)
+    if not attending:
+        _set_aside_reminders(ctx, pilot, training_session, at)
     return True
+
+
+def _set_aside_reminders(ctx: ProgrammeContext, pilot: Pilot, training_session: TrainingSession,
+                         at: datetime) -> None:
+    """The session's reminders to the territory's people queued and not sent yet no longer leave once
+    it answered « absent » (those to come skip them: `reminded`); audited with their numbers."""
+    territory = {person.email.lower() for person in territory_contacts(ctx, pilot)}
+    waiting = [notice for notice in outbox.pending_about(ctx.session, ctx.programme_id,
+                                                         {f"session-{training_session.id}"})
+               if notice.kind == NoticeKind.SESSION_REMINDER and notice.recipient_email.lower() in territory]
+    if not waiting:
+        return
+    why = f"sans objet : {pilot.name} a répondu absent le {format_paris(at)}"
+    outbox.cancel(ctx.session, waiting, at=at, why=why)
+    ctx.audit(at, "système", "avis.annules", "training_session", training_session.id,
+              f"{len(waiting)} rappel{'s' if len(waiting) > 1 else ''} de « {training_session.title} » "
+              f"annulé{'s' if len(waiting) > 1 else ''} ({', '.join(f'n°{n.id}' for n in waiting)}) : {why}.",
+              avis=[n.id for n in waiting])
 
 
 def answers_of(ctx: ProgrammeContext, pilot: Pilot) -> dict[int, SessionAnswer]:

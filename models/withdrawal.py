@@ -27,13 +27,16 @@ from models.tables import (
     SessionStatus,
     TrainingSession,
 )
+from models.training import cancel, sessions_of
 from models.wording import agreement, of_territory, withdrawn
 
 
 def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, by: str = "cerdd") -> Pilot | None:
     """Withdraw a pilot from the programme (its parties are told) and offer its place to the next
     admissible application of the ranking above the threshold that was not selected, while the
-    jury's maximum allows; returns the new pilot, if any. Withdrawing twice changes nothing."""
+    jury's maximum allows; returns the new pilot, if any. Its notices still waiting are cancelled,
+    and its sessions to come too, with their calendar cancellation (METHOD:CANCEL) to whoever was
+    invited. Withdrawing twice changes nothing."""
     if not reason.strip():
         raise InvalidInput("Retrait refusé : le motif est obligatoire.")
     if pilot.status == PilotStatus.WITHDRAWN:
@@ -42,19 +45,18 @@ def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, 
         raise Refused(f"L'accompagnement de {pilot.name} est terminé : il ne peut plus être retiré.")
     if at < pilot.selected_at:
         raise Refused(f"{pilot.name} n'était pas encore retenu{agreement(pilot.name)} à cette date.")
+    _cancel_waiting_notices(ctx, pilot, at, by)
+    if pilot.status == PilotStatus.ACTIVE:  # its sessions to come are cancelled as any is: invitees' calendars follow
+        for training_session in sessions_of(ctx, pilot):
+            if training_session.status != SessionStatus.CANCELLED and training_session.starts_at > at:
+                cancel(ctx, training_session, reason="Territoire retiré du programme", at=at, by=by)
     pilot.status = PilotStatus.WITHDRAWN
     pilot.withdrawn_at = at
     pilot.withdraw_reason = reason
     ctx.session.add(pilot)
-    for training_session in ctx.session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)):
-        if training_session.status != SessionStatus.CANCELLED and training_session.starts_at > at:
-            training_session.status = SessionStatus.CANCELLED
-            training_session.cancel_reason = "Territoire retiré du programme"
-            ctx.session.add(training_session)
     ctx.session.flush()
     ctx.audit(at, by, "pilote.retire", "pilot", pilot.id,
               f"{pilot.name} retiré{agreement(pilot.name)} du programme : {reason}.", motif=reason)
-    _cancel_waiting_notices(ctx, pilot, at, by)
     jury = ctx.definition.jury
     taken = {p.application_id for p in pilots(ctx)}
     remaining = len(pilots(ctx, PilotStatus.CHARTER_PENDING, PilotStatus.ACTIVE, PilotStatus.FINISHED))

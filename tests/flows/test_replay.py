@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from config.settings import reset_settings
 from models.clock import WorkingCalendar, paris
 from models.db import dispose_engines, session_scope
 from models.tables import Application, AuditEntry, Notice, Pilot, Programme
+from notifications import render
 from tests.conftest import at
 from tests.guards import HANG_GUARD
 from transitions.demo import run_demo
@@ -26,14 +27,20 @@ REMINDERS = {"rappel_date_limite", "rappel_jury", "relance_charte", "invitation_
              "rappel_livrable", "livrable_en_retard"}
 
 
+SECRET = "Qh3Zr8Vw1Tn6Ky4Mb9Lc2Xp7Sd5Gf0Ja8Ue3Po1"  # pinned: both replays sign the same links
+LINK_CLOCK = datetime(2026, 1, 5, 9, tzinfo=UTC)
+"""The real instant the notices' links are issued at in both replays (their expiry is written in them)."""
+
+
 @pytest.fixture(scope="module")
 def replay(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     out = tmp_path_factory.mktemp("demo")
     mp = pytest.MonkeyPatch()
     for key in ("DATABASE_URL", "OUTBOX_DIR", "NOTICE_CHANNEL", "PREFECT_HOME"):
         mp.setenv(key, "placeholder")  # restored after the module, whatever the demo sets
-    console = Console(file=io.StringIO(), width=200)
-    run_demo(out, console)
+    mp.setattr(render, "_utc_now", lambda: LINK_CLOCK)  # the links' real instant and secret pinned:
+    console = Console(file=io.StringIO(), width=200)  # both replays write the same links
+    run_demo(out, console, secret=SECRET)
     yield out, f"sqlite:///{out / 'transitions.db'}", console.file.getvalue()  # type: ignore[attr-defined]
     mp.undo()
     reset_settings()
@@ -270,8 +277,9 @@ def test_the_replay_through_prefect_is_the_plain_replay_in_one_flow_run(
         instants.append(instant)
         return run_tick_plain(instant)
 
+    monkeypatch.setattr(render, "_utc_now", lambda: LINK_CLOCK)
     plain_console = Console(file=io.StringIO(), width=200)
-    run_demo(tmp_path / "plain", plain_console, tick=plain)
+    run_demo(tmp_path / "plain", plain_console, tick=plain, secret=SECRET)
     dispose_engines()
     reset_settings()
     prefect_rows, plain_rows = _every_row(url), _every_row(f"sqlite:///{tmp_path / 'plain' / 'transitions.db'}")

@@ -14,7 +14,7 @@ from models.db import session_scope
 from models.notices import NoticeKind
 from models.recipients import consultancy_contacts, territory_contacts
 from models.stages import StageName
-from models.tables import Notice, Pilot, TrainingSession
+from models.tables import AuditEntry, Notice, NoticeStatus, Pilot, TrainingSession
 from tests.conftest import at, ctx_of
 
 ARRAS = "200033579"
@@ -75,3 +75,25 @@ def test_a_territory_that_comes_back_to_present_is_reminded_again(selected: str)
         training.answer_invitation(ctx, arras, first, attending=True, people="Claire Dufour", at=later)
     run_one_stage(StageName.SESSIONS, later + timedelta(minutes=1))
     assert territory <= _reminded(selected, session_id)
+
+
+def test_a_reminder_queued_before_an_absent_answer_does_not_leave(selected: str) -> None:
+    _start_arras(selected)
+    with session_scope(selected) as session:
+        ctx, arras, first = _first_session(session)
+        reminder = training.series(ctx, first)[-1]
+        territory = {p.email.lower() for p in territory_contacts(ctx, arras)}
+        session_id = first.id or 0
+    run_one_stage(StageName.SESSIONS, reminder.at)  # queued for everyone, not sent yet
+    assert territory <= _reminded(selected, session_id)
+    with session_scope(selected) as session:
+        ctx, arras, first = _first_session(session)
+        training.answer_invitation(ctx, arras, first, attending=False, people="", at=reminder.at + timedelta(minutes=5))
+    with session_scope(selected) as session:
+        rows = session.exec(select(Notice).where(
+            col(Notice.dedup_key).startswith(f"{NoticeKind.SESSION_REMINDER.value}:session-{session_id}:"))).all()
+        status = {row.recipient_email.lower(): row.status for row in rows}
+        assert {status[email] for email in territory} == {NoticeStatus.EXPIRED}
+        assert {s for email, s in status.items() if email not in territory} == {NoticeStatus.PENDING}
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action == "avis.annules")).one()
+        assert "a répondu absent" in audit.summary and len(audit.details["avis"]) == len(territory)

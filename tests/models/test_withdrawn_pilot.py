@@ -6,18 +6,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from icalendar import Calendar
 from sqlmodel import col, select
 
 from flows.plain import run_one_stage
-from models import charter, pilots
+from models import charter, pilots, training
 from models.db import session_scope
 from models.notices import NoticeKind
 from models.read.deliverables import deliverable_rows
 from models.read.report_data import ItemState, pilot_views
+from models.schedule import STAGES
 from models.stages import StageName
-from models.tables import AuditEntry, Deliverable, Notice, NoticeStatus
+from models.tables import AuditEntry, Deliverable, Notice, NoticeStatus, SessionStatus
 from models.withdrawal import withdraw
-from tests.conftest import at, ctx_of
+from tests.conftest import at, ctx_of, start_arras
 
 ARRAS = "200033579"
 SIGNED = at("2015-06-10T10:00")
@@ -88,3 +90,30 @@ def test_a_withdrawn_pilots_deliverables_read_withdrawn_not_late(selected: str) 
         assert {d.state for d in view.deliverables} == {ItemState.WITHDRAWN}
         assert {d.state_label for d in view.deliverables} == {"retiré le jeudi 10 septembre 2015"}
         assert view.progress.deliverables_overdue == 0 and view.late == []
+
+
+def test_a_withdrawn_pilot_sessions_to_come_are_cancelled_in_invitees_calendars(selected: str) -> None:
+    start_arras(selected)
+    for stage in STAGES:  # formation 1 (3 August) is announced: its invitation goes out
+        run_one_stage(stage.name, at("2015-07-10T09:00"))
+    withdrawn_at = at("2015-07-15T10:00")
+    with session_scope(selected) as session:
+        ctx = ctx_of(session)
+        arras = pilots.find_pilot(ctx, ARRAS)
+        invited = {s.id: s.sequence for s in training.sessions_of(ctx, arras) if s.invited_at is not None}
+        assert invited
+        withdraw(ctx, arras, reason="Délibération retirée", at=withdrawn_at)
+    with session_scope(selected) as session:
+        ctx = ctx_of(session)
+        arras = pilots.find_pilot(ctx, ARRAS)
+        to_come = [s for s in training.sessions_of(ctx, arras) if s.starts_at > withdrawn_at]
+        assert to_come and all(s.status == SessionStatus.CANCELLED for s in to_come)
+        cancelled = session.exec(select(Notice).where(Notice.kind == NoticeKind.SESSION_CANCELLED.value)).all()
+        assert cancelled and {n.dedup_key.split(":")[1] for n in cancelled} == {f"session-{i}" for i in invited}
+        for notice in cancelled:
+            assert notice.status == NoticeStatus.PENDING and notice.calendar  # it leaves, unlike what waited
+            event = Calendar.from_ical(notice.calendar)
+            assert str(event["method"]) == "CANCEL"
+            vevent = event.walk("VEVENT")[0]
+            session_id = int(notice.dedup_key.split(":")[1].removeprefix("session-"))
+            assert int(vevent["sequence"]) == invited[session_id] + 1

@@ -4,6 +4,7 @@ every change; the Cerdd's and the consultancy's feeds with the due dates; none f
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -81,3 +82,14 @@ def test_the_consultancys_feed_carries_due_dates_and_the_jurys_link_has_none(sta
     _, jury_page = link(started, juror(), when="2015-07-01T10:00")
     refused = httpx.get(base + "/".join(jury_page.split("/")[:3]) + "/calendrier.ics", timeout=HANG_GUARD)
     assert_french_refusal(refused, 403, "pas de calendrier")
+
+
+def test_the_cerdd_and_the_consultancy_pages_link_to_their_feed(started: str, client_for) -> None:  # noqa: ANN001
+    client = client_for(started)
+    for bearer in (territory(party="cerdd"), consultancy()):
+        _, path = link(started, bearer, when="2015-07-01T10:00")
+        page = client.get(path).text
+        feed = re.search(r'href="(/l/[^"]+/calendrier\.ics)"', page)
+        assert feed is not None, page[:2000]
+        answer = client.get(feed.group(1))
+        assert answer.status_code == 200 and answer.content.startswith(b"BEGIN:VCALENDAR")
