@@ -8,27 +8,18 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from flows.plain import run_one_stage
-from models import charter, pilots, training
+from models import pilots, training
 from models.context import ProgrammeContext
 from models.db import session_scope
 from models.notices import NoticeKind
 from models.recipients import consultancy_contacts, territory_contacts
 from models.stages import StageName
 from models.tables import AuditEntry, Notice, NoticeStatus, Pilot, TrainingSession
-from tests.conftest import at, ctx_of
+from tests.conftest import at, ctx_of, start_arras
 
 ARRAS = "200033579"
 SIGNED = at("2015-06-10T10:00")
 KICKOFF = at("2015-07-01T09:30")
-
-
-def _start_arras(url: str) -> None:
-    with session_scope(url) as session:
-        ctx = ctx_of(session)
-        arras = pilots.find_pilot(ctx, ARRAS)
-        for party in ctx.definition.accompaniment.charter.parties:
-            charter.sign_charter(ctx, arras, party=party, signatory="X", at=SIGNED)
-    run_one_stage(StageName.KICKOFF, KICKOFF)
 
 
 def _first_session(session: Session) -> tuple[ProgrammeContext, Pilot, TrainingSession]:
@@ -46,7 +37,7 @@ def _reminded(url: str, session_id: int) -> set[str]:
 
 
 def test_a_territory_that_answered_absent_is_not_reminded(selected: str) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     with session_scope(selected) as session:
         ctx, arras, first = _first_session(session)
         reminder = training.series(ctx, first)[-1]
@@ -60,7 +51,7 @@ def test_a_territory_that_answered_absent_is_not_reminded(selected: str) -> None
 
 
 def test_a_territory_that_comes_back_to_present_is_reminded_again(selected: str) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     with session_scope(selected) as session:
         ctx, arras, first = _first_session(session)
         reminder = training.series(ctx, first)[-1]
@@ -78,7 +69,7 @@ def test_a_territory_that_comes_back_to_present_is_reminded_again(selected: str)
 
 
 def test_a_reminder_queued_before_an_absent_answer_does_not_leave(selected: str) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     with session_scope(selected) as session:
         ctx, arras, first = _first_session(session)
         reminder = training.series(ctx, first)[-1]

@@ -10,7 +10,7 @@ from icalendar import Calendar
 from sqlmodel import col, select
 
 from flows.plain import run_one_stage
-from models import charter, pilots, training
+from models import pilots, training
 from models.db import session_scope
 from models.notices import NoticeKind
 from models.read.deliverables import deliverable_rows
@@ -24,15 +24,6 @@ from tests.conftest import at, ctx_of, start_arras
 ARRAS = "200033579"
 SIGNED = at("2015-06-10T10:00")
 KICKOFF = at("2015-07-01T09:30")
-
-
-def _start_arras(url: str) -> None:
-    with session_scope(url) as session:
-        ctx = ctx_of(session)
-        arras = pilots.find_pilot(ctx, ARRAS)
-        for party in ctx.definition.accompaniment.charter.parties:
-            charter.sign_charter(ctx, arras, party=party, signatory="X", at=SIGNED)
-    run_one_stage(StageName.KICKOFF, KICKOFF)
 
 
 def _overdue_queued(url: str) -> tuple[list[int], object]:
@@ -51,7 +42,7 @@ def _overdue_queued(url: str) -> tuple[list[int], object]:
 
 
 def test_notices_about_a_withdrawn_pilot_still_waiting_do_not_leave(selected: str) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     waiting, due = _overdue_queued(selected)
     assert waiting
     withdrawn_at = due + timedelta(days=1, hours=1)
@@ -75,7 +66,7 @@ def test_notices_about_a_withdrawn_pilot_still_waiting_do_not_leave(selected: st
 
 
 def test_a_withdrawn_pilots_deliverables_read_withdrawn_not_late(selected: str) -> None:
-    _start_arras(selected)
+    start_arras(selected)
     withdrawn_at = at("2015-09-10T10:00")
     with session_scope(selected) as session:
         ctx = ctx_of(session)
