@@ -142,7 +142,8 @@ def replay_ticks(script: ReplayScript, start: datetime,
     script's actions, then `tick` there; until neither has anything planned. The replay flow
     (`flows/replay.py`) passes its tick task; the tests' replays (`transitions.demo.run_demo(…,
     tick=run_tick_plain)`) pass plain ticks. A script with an `until` instant (not None) stops the
-    replay there: nothing after it is played or ticked (`transitions demo --until`)."""
+    replay there: nothing after it is played, and a last tick at `until` leaves the programme as it
+    stands then (`transitions demo --until`)."""
     url = (settings or get_settings()).database_url
     until: datetime | None = getattr(script, "until", None)
     current, ticks = start, 0
@@ -151,6 +152,11 @@ def replay_ticks(script: ReplayScript, start: datetime,
             due = next_due(session, current)
         planned = [x for x in (due, script.next_at()) if x is not None]
         if not planned or (until is not None and min(planned) > until):
+            if planned and until is not None and current < until:  # the programme as it stands at `until`
+                current = until
+                result = tick(current)
+                ticks += 1
+                script.ticked(current, result)
             return Replayed(ticks, current)
         current = min(planned)
         script.play(current)

@@ -64,7 +64,7 @@ programme's working-day due hour (`DeliverableDef.due_time`'s default)."""
 _EXAMPLES = "exemples : 2015-05-07T14:30, 2015-05-07, 07/05/2015 14h30, 7 mai 2015"
 _ISO_DAY = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})(?:[T ](?P<rest>.+))?")
 _FR_DAY = re.compile(r"(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})(?:\s+(?:à\s+)?(?P<time>.+))?")
-_FR_WORDS = re.compile(r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(?:le\s+)?"
+_FR_WORDS = re.compile(r"(?:(?P<weekday>lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?(?:le\s+)?"
                        r"(?P<d>1er|[0-9]{1,2})\s+(?P<month>[a-zéû]+)\s+(?P<y>[0-9]{4})(?:\s+(?:à\s+)?(?P<time>.+))?")
 _FR_TIME = re.compile(r"(?P<h>[0-9]{1,2})\s*(?:[h:]\s*(?P<min>[0-9]{2})?)?")
 _MONTH_WORDS = {name: number for number, name in enumerate(
@@ -152,6 +152,10 @@ def read_typed(text: str, day_ends_at: time) -> datetime:
     elif words is not None and words["month"] in _MONTH_WORDS:
         number = 1 if words["d"] == "1er" else int(words["d"])
         day, when = _day(int(words["y"]), _MONTH_WORDS[words["month"]], number), words["time"]
+        if words["weekday"] and words["weekday"] != _WEEKDAYS[day.weekday()]:  # one of the two is a typo
+            shown = f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]} {day.year}"
+            raise InstantError(f"le {shown} est un {_WEEKDAYS[day.weekday()]}, pas un {words['weekday']} : "
+                               "corrigez le jour ou la date")
     else:
         raise _not_a_date(text)
     return typed_paris(datetime.combine(day, _french_time(when) if when else day_ends_at))

@@ -314,10 +314,7 @@ def renew_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime,
     if grant is None or address is None:
         return False
     if grant.requested_at is not None and now - grant.requested_at < RENEWAL_INTERVAL:
-        ctx.audit(at, "portail", "lien.redemande", "portal_grant", grant.id,
-                  f"Nouveau lien redemandé pour {holder(bearer)} moins de 15 minutes après le précédent : "
-                  "rien n'est envoyé.", sujet=bearer.subject, personne=bearer.person)
-        return False
+        return False  # nothing happens, nothing is written: an old link replayed cannot fill the audit log
     grant.requested_at = now
     ctx.session.add(grant)
     ctx.notify(NoticeKind.NEW_LINK, [address], key=f"{bearer.subject}|{bearer.person}|{int(now.timestamp())}",
@@ -330,7 +327,7 @@ def renew_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime,
 
 def form_token(secret: str, bearer: Bearer, form: str, now: datetime) -> str:
     """A one-time token for one form shown to `bearer` (its hidden CSRF field)."""
-    payload = {"s": bearer.subject, "f": form, "n": secrets.token_urlsafe(18),
+    payload = {"s": bearer.subject, "p": bearer.person or "", "f": form, "n": secrets.token_urlsafe(18),
                "e": int((now + FORM_LIFETIME).timestamp())}
     return URLSafeSerializer(secret, salt=FORM_SALT).dumps(payload)
 
@@ -345,11 +342,11 @@ def use_form_token(session: Session, secret: str, token: str | None, bearer: Bea
                           "recommencez. Rien n'a été enregistré.")
     try:
         payload = URLSafeSerializer(secret, salt=FORM_SALT).loads(token)
-        subject, name, nonce, expires = payload["s"], payload["f"], payload["n"], payload["e"]
+        subject, person, name, nonce, expires = payload["s"], payload["p"], payload["f"], payload["n"], payload["e"]
     except (BadSignature, KeyError, TypeError, ValueError):
         raise FormInvalid("Le jeton de sécurité du formulaire n'est pas valide : rechargez la page et recommencez. "
                           "Rien n'a été enregistré.") from None
-    if subject != bearer.subject or name != form:
+    if subject != bearer.subject or person != (bearer.person or "") or name != form:
         raise FormInvalid("Ce formulaire ne correspond pas à cette page : rechargez la page et recommencez. "
                           "Rien n'a été enregistré.")
     if not isinstance(expires, int) or now.timestamp() > expires:

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator
 
 from models.errors import InvalidInput
 
-_BIDI = "\u202a-\u202e\u2066-\u2069"
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _SINGLE_FORBIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
 _MULTI_FORBIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
 _SHOWN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")

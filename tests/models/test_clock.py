@@ -116,3 +116,15 @@ def test_the_autumn_hour_that_happens_twice_is_refused_naming_both_readings() ->
 def test_the_spring_hour_that_does_not_exist_says_what_to_type() -> None:
     with pytest.raises(InstantError, match=re.escape("n'existe pas à Paris (passage à l'heure d'été")):
         parse_due("29/03/2015 2h30")
+
+
+def test_a_weekday_that_does_not_match_its_date_is_refused_naming_the_real_one() -> None:
+    assert parse_due("vendredi 12 juin 2015") == parse_due("12/06/2015")
+    with pytest.raises(InstantError, match="le 13 juin 2015 est un samedi, pas un vendredi"):
+        parse_due("vendredi 13 juin 2015")
+
+
+def test_right_to_left_marks_are_shown_not_obeyed() -> None:
+    from models.text import visible
+
+    assert visible("abc\u200fdef\u200e\u061c") == "abc\\u200fdef\\u200e\\u061c"

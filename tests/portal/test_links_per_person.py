@@ -114,11 +114,15 @@ def test_a_replaced_link_offers_a_new_one_mailed_to_its_holder_only(selected: st
         assert session.exec(select(AuditEntry).where(AuditEntry.action == "lien.renvoye")).first() is not None
 
     # a second request within 15 minutes: the same answer, nothing more sent
+    with session_scope(selected) as session:
+        audited = len(session.exec(select(AuditEntry).where(AuditEntry.action.startswith("lien."))).all())
     again = FORM.search(client.get(old).text)
     assert again
     repeated = client.post(again.group(1), data={"jeton": again.group(2)})
     assert repeated.status_code == 200 and repeated.text == done.text
     assert len(_notices(selected, "nouveau_lien")) == 1
+    with session_scope(selected) as session:  # nothing happened: nothing written (no audit log to fill)
+        assert len(session.exec(select(AuditEntry).where(AuditEntry.action.startswith("lien."))).all()) == audited
     # the same form token twice: refused
     assert client.post(again.group(1), data={"jeton": again.group(2)}).status_code == 409
     clock.now = clock.now + timedelta(minutes=16)
@@ -177,3 +181,19 @@ def test_link_at_a_2015_instant_prints_a_link_that_works_now(selected: str, port
     with session_scope(selected) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "lien.emis")).all()[-1]
         assert entry.at == at("2015-06-22T10:00")
+
+
+def test_a_form_token_shown_to_one_person_is_refused_on_another_persons_link(selected: str, portal_settings: None,
+                                                                              client_for) -> None:  # noqa: ANN001
+    first, second = _contacts(selected)[:2]
+    client = client_for(selected)
+    _, first_old = link(selected, _person(first))
+    _, second_old = link(selected, _person(second))
+    link(selected, _person(first))
+    link(selected, _person(second))
+    shown_to_first = FORM.search(client.get(first_old).text)
+    assert shown_to_first
+    second_token = second_old.split("/")[2]
+    answer = client.post(f"/l/{second_token}/nouveau-lien", data={"jeton": shown_to_first.group(2)})
+    assert answer.status_code == 400 and "ne correspond pas à cette page" in answer.text
+    assert _notices(selected, "nouveau_lien") == []

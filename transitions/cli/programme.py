@@ -142,12 +142,12 @@ def demo(
     replace: Annotated[bool, typer.Option(
         "--replace", help="Efface une démonstration déjà présente dans ce dossier.")] = False,
     until: Annotated[str | None, typer.Option(
-        "--until", help="Arrête le rejeu à cet instant (ex. 2015-07-06 : chartes à signer ; 2015-09-15 : "
+        "--until", help="Arrête le rejeu à cet instant (ex. 2015-06-20 : chartes à signer ; 2015-09-15 : "
         "sessions à venir, livrables à remettre).")] = None,
 ) -> None:
     """Rejoue le programme 2015 de bout en bout en temps simulé, avec une distribution scriptée."""
     from transitions.demo import run_demo
 
-    run_demo(out_dir, out, replace=replace, until=None if until is None else instant(until))
+    run_demo(out_dir, out, replace=replace, until=None if until is None else instant(until, "--until"))
 
 
