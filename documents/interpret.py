@@ -205,7 +205,7 @@ def _themes(lines: list[str]) -> tuple[list[str], list[str]]:
         label, _, value = line.partition(":")
         if value and _ALIASES.get(normalised(label), normalised(label)) == "themes":
             chosen.extend(names.get(normalised(part), part.strip())
-                          for part in re.split(r"[,;/]| et ", value) if part.strip())
+                          for part in re.split(r"[,;]| et ", value) if part.strip())
             continue
         match = _BOX.match(line)
         theme = names.get(normalised(match.group(5))) if match and match.group(1) else None
