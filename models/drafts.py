@@ -26,7 +26,7 @@ from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.db import lock_row
 from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
-from models.forms import MAX_SHORT, MAX_TEXT, ApplicationForm, Theme, check_siren, form_of
+from models.forms import MAX_SHORT, MAX_TEXT, ApplicationForm, Attachment, Theme, check_siren, form_of
 from models.links import APPLICANT, Bearer
 from models.notices import NoticeKind, Recipient
 from models.recipients import applicants
@@ -326,17 +326,22 @@ def verify(ctx: ProgrammeContext, draft: ApplicationDraft, explain: Explain) -> 
     payload = {**draft.payload,
                "formulaire": [{"fichier": f.filename} for f in present if f.role == "formulaire"],
                "documents_complementaires": [{"fichier": f.filename} for f in present if f.role != "formulaire"]}
+    problems: list[tuple[str, str]] = []
+    form: ApplicationForm | None = None
     try:
         form = ApplicationForm.model_validate(payload)
     except ValidationError as exc:
         lines = explain(exc)
         keys = [str(e["loc"][0]) if e["loc"] else "formulaire" for e in exc.errors(include_url=False)]
-        return Verification(None, [], list(zip(keys, lines, strict=False)))
+        problems = list(zip(keys, lines, strict=False))
+    attached = form or ApplicationForm.model_construct(  # the files checked even when the form is not valid
+        formulaire=[Attachment(fichier=f.filename) for f in present if f.role == "formulaire"],
+        documents_complementaires=[Attachment(fichier=f.filename) for f in present if f.role != "formulaire"])
     try:
-        pieces = check_pieces(form, {f.filename: f.content for f in present})
+        pieces = check_pieces(attached, {f.filename: f.content for f in present})
     except InvalidInput as exc:
-        return Verification(form, [], [("formulaire", line) for line in exc.details])
-    return Verification(form, pieces)
+        return Verification(None, [], problems + [("formulaire", line) for line in exc.details])
+    return Verification(form, pieces if form else [], problems)
 
 
 def deposit(ctx: ProgrammeContext, draft: ApplicationDraft, explain: Explain, *, at: datetime,
