@@ -139,8 +139,8 @@ def test_hostile_files_and_sizes(call_open: str) -> None:
 
 
 def test_a_second_start_after_applying_reaches_the_applications_contacts(call_open: str) -> None:
-    from transitions.intake import read_application, submit_form
     from tests.conftest import EXAMPLES
+    from transitions.intake import read_application, submit_form
 
     submit_form(call_open, read_application(EXAMPLES / "candidature-cu-arras.yaml"), at("2015-04-19T10:00"), None)
     assert _start(call_open, email="quelquun@example.org") == drafts.Started.NEW
@@ -155,8 +155,8 @@ def test_a_second_start_after_applying_reaches_the_applications_contacts(call_op
 
 def test_withdrawal_before_the_jury_meets_only(call_open: str) -> None:
     from models.call import close_call
-    from transitions.intake import read_application, submit_form
     from tests.conftest import EXAMPLES
+    from transitions.intake import read_application, submit_form
 
     submit_form(call_open, read_application(EXAMPLES / "candidature-cu-arras.yaml"), at("2015-04-19T10:00"), None)
     with session_scope(call_open) as session:
