@@ -1,7 +1,7 @@
 """The online application form as the draft's page shows it: the annex's sections (titles as the
 form shows them, instruction, line guidance), the draft as one screen, and « Vérifier »'s problems
-in French by section. The one place the page's form is described: when `models.forms.SECTIONS`
-lands (issue 22, the annex's work), `SECTIONS` below reads from it."""
+in French by section. The one place the page's form is described; its titles and the problems'
+words are the annex's (`models.forms.SECTIONS`, `section_problems`)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,17 @@ from models import drafts
 from models.applications import may_withdraw
 from models.context import ProgrammeContext
 from models.errors import Verdict
-from models.forms import GUIDED_LINES, THEME_LABELS, PartnerKind, estimated_lines
+from models.forms import (
+    ATTACHMENTS_TITLE,
+    GUIDED_LINES,
+    SECTION_OF_FIELD,
+    THEME_LABELS,
+    PartnerKind,
+    estimated_lines,
+    section_problems,
+)
 from models.tables import Application, ApplicationDraft, DraftFile, label
 from transitions.portal.fields import field
-from transitions.userfiles import french_errors
 
 
 @dataclass(frozen=True)
@@ -30,30 +37,26 @@ class Section:
     lines: tuple[int, int] | None = None
 
 
-SECTIONS = (
-    Section("collectivite_chef_de_file", "Nom de la collectivité « chef de file » et coordonnées",
-            "Le SIREN est celui de l'EPCI qui a commencé cette candidature ; il ne change pas."),
-    Section("responsables_operationnels", "Noms et qualités des responsables « opérationnels » de la "
-            "collectivité chef de file", "Au moins une personne : nom, qualité, courriel, téléphone."),
-    Section("referents_politiques", "Référent(s) politique(s)", "Au moins une personne."),
-    Section("referents_techniques", "Référent(s) technique(s) interne(s) voire externe(s) à la collectivité",
-            "Au moins une personne."),
-    Section("point_contact_cerdd", "Préciser le « point contact » technique du Cerdd"),
-    Section("partenaires", "Nom et coordonnées des partenaires participant à la candidature",
-            "Communes, réseau d'entreprises, agence de développement… (le SIREN est facultatif)."),
-    Section("motivations", "Motivations des décideurs politiques locaux et des partenaires à s'engager dans le "
-            "dispositif", "", GUIDED_LINES),
-    Section("themes", "Thèmes envisagés", "Cochez au moins un thème."),
-    Section("pistes_de_travail", "Thèmes ou pistes de travail envisagés (grands domaines d'actions, projets "
-            "potentiels… sur la mobilité, l'habitat, l'alimentation, etc.)", "", GUIDED_LINES),
-    Section("partenaires_potentiels", "Précisez les partenaires potentiels ou acteurs clefs à mobiliser dans le "
-            "cadre de l'accompagnement"),
-    Section("besoins", "Principaux besoins identifiés (au sein de votre organisation, à l'échelle du territoire) "
-            "dans le champ des nouveaux modèles économiques", "", GUIDED_LINES),
-    Section("formulaire", "Pièces jointes", "Le formulaire en version traitement de texte (.doc, .docx ou .odt) "
-            "et en PDF ; éventuellement des documents complémentaires (10 Mo au plus chacun)."),
+ONLINE = (
+    ("collectivite_chef_de_file", "Le SIREN est celui de l'EPCI qui a commencé cette candidature ; il ne change pas.",
+     None),
+    ("responsables_operationnels", "Au moins une personne : nom, qualité, courriel, téléphone.", None),
+    ("referents_politiques", "Au moins une personne.", None),
+    ("referents_techniques", "Au moins une personne.", None),
+    ("point_contact_cerdd", "", None),
+    ("partenaires", "Communes, réseau d'entreprises, agence de développement… (le SIREN est facultatif).", None),
+    ("motivations", "", GUIDED_LINES),
+    ("themes", "Cochez au moins un thème.", None),
+    ("pistes_de_travail", "", GUIDED_LINES),
+    ("partenaires_potentiels", "", None),
+    ("besoins", "", GUIDED_LINES),
 )
-TITLES = {s.key: s.title for s in SECTIONS}
+"""The page's blocks, one per field of the form (the annex's « pistes » section holds two: the themes
+to tick and the text), with what to do online; titles are the annex's (`models.forms.SECTIONS`)."""
+SECTIONS = tuple(Section(key, SECTION_OF_FIELD[key].title if key != "themes" else "Thèmes envisagés", text, lines)
+                 for key, text, lines in ONLINE)
+TITLES = {**{s.key: s.title for s in SECTIONS}, "formulaire": ATTACHMENTS_TITLE,
+          "documents_complementaires": ATTACHMENTS_TITLE}
 PERSON_LABELS = {"nom": "Nom et prénom", "qualite": "Qualité (fonction)", "courriel": "Courriel",
                  "telephone": "Téléphone"}
 LEAD_LABELS = {"nom": "Nom de la collectivité", "adresse": "Adresse", "courriel": "Courriel de la collectivité",
@@ -62,8 +65,8 @@ PARTNER_KINDS = [(kind.value, label(kind.value)) for kind in PartnerKind]
 
 
 def explain(exc: ValidationError) -> list[str]:
-    """The form model's errors in French, one line each (`chemin : message`)."""
-    return french_errors(exc)
+    """The form model's errors in French, one line each, named by section (`models.forms.section_problems`)."""
+    return section_problems(exc)
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,8 @@ def draft_screen(ctx: ProgrammeContext, draft: ApplicationDraft, now: datetime, 
     problems = None
     if verify:
         found = drafts.verify(ctx, draft, explain).problems
-        problems = [(TITLES.get(key, key), [line for k, line in found if k == key])
-                    for key in dict.fromkeys(k for k, _ in found)]
+        problems = [(TITLES.get(key, key), [line.removeprefix(f"{TITLES.get(key, key)} : ") for k, line in found
+                                            if k == key]) for key in dict.fromkeys(k for k, _ in found)]
     return DraftScreen(draft, payload, rows, lines, drafts.files(ctx, draft), drafts.may_edit(ctx, draft, now),
                        application, withdrawable, problems)
 
