@@ -12,10 +12,10 @@ from models.attachments import Piece
 from models.clock import format_paris
 from models.context import ProgrammeContext, ensure_organisation
 from models.db import lock_row
-from models.errors import Refused
+from models.errors import ALLOWED, InvalidInput, Refused, Verdict
 from models.forms import ApplicationForm, LeadKind, PartnerKind, form_of, length_warnings
 from models.notices import NoticeKind
-from models.recipients import applicants
+from models.recipients import applicants, manager
 from models.register import Register
 from models.tables import (
     Application,
@@ -26,7 +26,9 @@ from models.tables import (
     OrgKind,
     Programme,
     ProgrammeState,
+    label,
 )
+from models.text import multi_line
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,8 @@ def submit(ctx: ProgrammeContext, form: ApplicationForm, pieces: list[Piece], *,
     ctx.notify(NoticeKind.RECEIPT,
                recipients=applicants(form), key=f"{application.receipt_number}:v{application.version}",
                context={"candidature": application, "formulaire": form, "avertissements": warnings,
-                        "pieces": [p.describe() for p in pieces], "recu_le": at, "jury": ctx.definition.jury},
+                        "pieces": [f"{p.describe()}, SHA-256 {p.sha256}" for p in pieces], "recu_le": at,
+                        "jury": ctx.definition.jury},
                at=at,
                )
     return Receipt(application.receipt_number, application.version, lead.nom, warnings)
@@ -265,3 +268,45 @@ def decide_admissibility(ctx: ProgrammeContext, as_of: datetime) -> int:
                   f"{'recevable' if decision.admissible else 'non recevable'}.",
                   motif=decision.reason)
     return len(applications)
+
+
+WITHDRAWABLE = (ApplicationStatus.RECEIVED, ApplicationStatus.ADMISSIBLE)
+
+
+def may_withdraw(ctx: ProgrammeContext, application: Application, at: datetime) -> Verdict:
+    """Whether the lead may still withdraw its application at `at`: received or admissible, before
+    the jury meets (at the meeting, the jury has seen it: too late)."""
+    meeting = ctx.definition.jury.meeting
+    if application.status == ApplicationStatus.WITHDRAWN:
+        return Verdict(f"La candidature {application.receipt_number} est déjà retirée.")
+    if at >= meeting:
+        return Verdict(f"La candidature ne peut plus être retirée : le jury s'est réuni le {format_paris(meeting)}. "
+                       "Écrivez au Cerdd.")
+    if application.status not in WITHDRAWABLE:
+        return Verdict(f"La candidature {application.receipt_number} ne peut plus être retirée : elle est "
+                       f"« {label(application.status)} ».")
+    return ALLOWED
+
+
+def withdraw_application(ctx: ProgrammeContext, application: Application, *, reason: str, at: datetime,
+                         by: str) -> None:
+    """The lead withdraws its application before the jury meets (`may_withdraw`): status
+    « retirée » (final; neither admissibility, the jurors' sheets nor the ranking count it any
+    more), audited, the Cerdd's manager told (`candidature_retiree`)."""
+    lock_row(ctx.session, Programme.id, ctx.programme_id)
+    ctx.session.refresh(application)
+    may_withdraw(ctx, application, at).enforce()
+    try:
+        reason = multi_line(reason).strip()[:2000] if reason else ""
+    except ValueError as exc:
+        raise InvalidInput(f"Motif du retrait : {exc}. Rien n'a été enregistré.") from None
+    before = application.status
+    application.status = ApplicationStatus.WITHDRAWN
+    application.withdrawn_at = at
+    application.withdrawal_reason = reason or None
+    ctx.session.add(application)
+    ctx.audit(at, by, "candidature.retiree", "application", application.id,
+              f"Candidature {application.receipt_number} ({application.lead_name}) retirée par le territoire.",
+              motif=reason, statut_precedent=before)
+    ctx.notify(NoticeKind.APPLICATION_WITHDRAWN, manager(ctx), key=application.receipt_number,
+               context={"candidature": application, "motif": reason, "par": by}, at=at)

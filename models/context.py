@@ -97,6 +97,14 @@ class ProgrammeContext:
         departements = tuple(self.definition.call.territory.departements)
         return parse_register(sha, departements, lambda: _snapshot_text(self.session, sha))
 
+    @cached_property
+    def whole_register(self) -> Register:
+        """The stored register with the EPCI of every département it lists, not only the call's: to
+        tell an EPCI of another département from a SIREN the register does not know."""
+        self.register  # noqa: B018 — the same refusal when there is none
+        sha = self.programme.register_sha256 or ""
+        return parse_register(sha, ("",), lambda: _snapshot_text(self.session, sha))
+
     def prefetch(self, kind: NoticeKind, requests: Iterable[tuple[str, list[Recipient]]]) -> None:
         """Read ahead, in one query per `models.db.IN_LIST` keys, which of these notices (`key`, recipients) are
         already queued, so that the `notify` calls for them that follow ask the outbox nothing:

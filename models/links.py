@@ -34,6 +34,7 @@ from models.pilots import find_pilot
 from models.recipients import all_parties, consultancy_contacts, other_parties, territory_contacts
 from models.tables import (
     Application,
+    ApplicationDraft,
     ApplicationVersion,
     CharterParty,
     Pilot,
@@ -50,9 +51,13 @@ FORM_LIFETIME = timedelta(hours=12)
 
 JUROR = "jure"
 CONSULTANCY = "prestataire"
+APPLICANT = "candidat"
+"""The lead of an application written online (`candidat:SIREN`, held by an address on file for its draft)."""
 ALL_PILOTS = "*"
-ROLES = (CharterParty.TERRITORY.value, CharterParty.ORGANISER.value, CharterParty.CONSULTANCY.value, JUROR)
-ROLE_LABELS = {"territoire": "le territoire", "cerdd": "le Cerdd", "prestataire": "le prestataire", "jure": "le jury"}
+ROLES = (CharterParty.TERRITORY.value, CharterParty.ORGANISER.value, CharterParty.CONSULTANCY.value, JUROR,
+         APPLICANT)
+ROLE_LABELS = {"territoire": "le territoire", "cerdd": "le Cerdd", "prestataire": "le prestataire", "jure": "le jury",
+               "candidat": "la candidature en ligne"}
 
 
 class LinkRefused(Refused):
@@ -164,6 +169,8 @@ def holder_address(ctx: ProgrammeContext, bearer: Bearer) -> Recipient | None:
         return None
     if bearer.role == JUROR:
         people = [Recipient(m.email, m.juror) for m in ctx.definition.jury.members]
+    elif bearer.role == APPLICANT:
+        people = [Recipient(email, email) for email in draft_holders(ctx, bearer.siren or "")]
     elif bearer.every_pilot:
         people = consultancy_contacts(ctx)
     else:
@@ -173,6 +180,13 @@ def holder_address(ctx: ProgrammeContext, bearer: Bearer) -> Recipient | None:
             return None
         people = all_parties(ctx, pilot).get(bearer.role, [])
     return next((p for p in people if p.email.lower() == bearer.person), None)
+
+
+def draft_holders(ctx: ProgrammeContext, siren: str) -> list[str]:
+    """The addresses on file for the online application of the lead `siren` (none without a draft)."""
+    draft = ctx.session.exec(select(ApplicationDraft).where(ApplicationDraft.programme_id == ctx.programme_id,
+                                                            ApplicationDraft.lead_siren == siren)).first()
+    return [] if draft is None else list(draft.holders)
 
 
 def _grant(ctx: ProgrammeContext, bearer: Bearer) -> PortalGrant | None:
@@ -388,6 +402,9 @@ def bearer_for(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, co
     recipient's party of the pilot the notice is about (the consultancy: every pilot); None when
     the notice is about no pilot, or the recipient speaks for none of its parties."""
     email = recipient.email.lower()
+    if kind == NoticeKind.DRAFT_LINK:  # each holder on file of the draft, their own link
+        holder = context.get("porteur")
+        return replace(holder, person=email) if isinstance(holder, Bearer) and holder.role == APPLICANT else None
     if kind == NoticeKind.NEW_LINK:  # the person who asked for it, whatever their page
         holder = context.get("porteur")
         return holder if isinstance(holder, Bearer) and holder.person == email else None

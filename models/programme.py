@@ -110,12 +110,29 @@ class Territory(Strict):
     register_file: Name = Field(description="Path of the EPCI register, relative to this file.")
 
 
+Item = Annotated[str, Field(min_length=1, max_length=1000), BeforeValidator(single_line)]
+"""One item of a list on the call's page: a sentence."""
+
+
 class Call(Strict):
+    """The call for applications: its dates, who may apply, and the texts its public page shows
+    (`/appel/<slug>`; optional, so that a programme file without them stays valid)."""
+
     launch: Instant
     deadline: Instant
     territory: Territory
     inadmissible_reason: Paragraph = Field(min_length=1)
     reference: Line = ""
+    presentation: list[Paragraph] = Field(default_factory=list, max_length=30,
+                                          description="The call's text, paragraph by paragraph.")
+    offer: list[Item] = Field(default_factory=list, max_length=30, description="What the accompaniment offers.")
+    who_may_apply: list[Paragraph] = Field(default_factory=list, max_length=30)
+    good_application: list[Item] = Field(default_factory=list, max_length=30,
+                                         description="What a good application is, item by item.")
+    commitments: list[Item] = Field(default_factory=list, max_length=30,
+                                    description="What applying commits the territory to.")
+    how_to_apply: list[Paragraph] = Field(default_factory=list, max_length=30)
+    selection: Paragraph = ""
 
 
 WorkingDaysOffset = Annotated[int, Field(ge=1, le=60)]

@@ -76,6 +76,8 @@ class ApplicationStatus(StrEnum):
     INADMISSIBLE = "non_recevable"
     SELECTED = "retenue"
     NOT_SELECTED = "non_retenue"
+    WITHDRAWN = "retiree"
+    """Withdrawn by its lead before the jury met (`applications.withdraw_application`): final."""
 
 
 class PilotStatus(StrEnum):
@@ -148,6 +150,7 @@ STATUS_LABELS: dict[str, str] = {
     "non_recevable": "non recevable",
     "retenue": "retenue",
     "non_retenue": "non retenue",
+    "retiree": "retirée par le territoire",
     "charte_en_attente": "charte en attente",
     "en_cours": "en cours",
     "termine": "terminé",
@@ -268,6 +271,8 @@ class Application(SQLModel, table=True):
     decision_reason: str | None = Field(default=None, sa_column=Column(Text))
     warnings: list[str] = json_column(list)
     partnership: dict[str, Any] = json_column(dict)
+    withdrawn_at: datetime | None = instant(nullable=True)
+    withdrawal_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class ApplicationVersion(SQLModel, table=True):
@@ -296,6 +301,40 @@ class ApplicationFile(SQLModel, table=True):
     media_type: str
     size: int
     sha256: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ApplicationDraft(SQLModel, table=True):
+    """An application being written online by its lead (one per lead and programme,
+    `models.drafts`): what was saved so far (`payload`, in the form's shape, unchecked), who holds
+    its link (`holders`, the addresses on file) and the application its deposits became."""
+
+    __table_args__ = (UniqueConstraint("programme_id", "lead_siren"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    lead_siren: str
+    lead_name: str
+    payload: dict[str, Any] = json_column(dict)
+    holders: list[str] = json_column(list)
+    created_at: datetime = instant()
+    updated_at: datetime = instant()
+    requested_at: datetime | None = instant(nullable=True)
+    application_id: int | None = Field(default=None, foreign_key="application.id")
+
+
+class DraftFile(SQLModel, table=True):
+    """A file attached to a draft (the form as .docx/.odt/.doc and PDF, or a complementary
+    document), checked by the attachments' rules when uploaded; its bytes live in the database."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="applicationdraft.id", index=True)
+    role: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    added_at: datetime = instant()
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

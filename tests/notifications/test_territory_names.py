@@ -33,6 +33,8 @@ def test_every_notice_declines_the_territory_name(started: str, kind: NoticeKind
             context["retrait"] = withdrawn(name.name, by_itself=False)
         if "formulaire" in context:
             context["formulaire"].collectivite_chef_de_file.nom = name.name
+        if "chef_de_file" in context:
+            context["chef_de_file"] = name.name
         rendered = render_notice(kind, context)
         session.rollback()
     for part, text in (("objet", rendered.subject), ("texte", rendered.text), ("HTML", visible(rendered.html))):

@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from transitions.portal import errors
 from transitions.portal.errors import http_status
 from transitions.portal.middleware import BODY_LIMIT, LimitBody
-from transitions.portal.routers import cerdd, charter, consultancy, jury, public, territory
+from transitions.portal.routers import applicant, call, cerdd, charter, consultancy, jury, public, territory
 from transitions.portal.state import Portal
 from transitions.portal.templating import environment, error_html
 
@@ -39,7 +39,8 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     app.add_middleware(LimitBody, render_error=lambda status, text: error_html(portal.env, status, text))
     app.state.portal = portal
     errors.install(app, portal)
-    for audience in (public, territory, charter, cerdd, consultancy, jury):  # the order paths are tried in
+    # the order paths are tried in
+    for audience in (public, call, applicant, territory, charter, cerdd, consultancy, jury):
         answer_head(audience.router)
         app.include_router(audience.router)
     return app

@@ -14,9 +14,11 @@ from jinja2 import Environment
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
+from config.settings import get_settings
 from models import links
 from models.context import ProgrammeContext, load_ctx
 from models.db import session_scope
+from models.errors import NotFound
 from models.links import Bearer
 from models.tables import Pilot
 from notifications.render import portal_linker, render_notice
@@ -89,6 +91,30 @@ class Portal:
         except Exception:  # the facts are committed; an event lost is not worth an error page
             log.warning("événements Prefect non publiés", exc_info=True)
 
+    @contextmanager
+    def public(self, slug: str) -> Iterator[ProgrammeContext]:
+        """The programme whose call's page the path names (`slug`), read without a link (NotFound:
+        another slug)."""
+        with session_scope(self.database_url) as session:
+            yield programme_named(session, self.programme, slug)
+
+    @contextmanager
+    def starting(self, slug: str, form_token: str, bearer: Bearer, form: str,
+                 ) -> Iterator[tuple[ProgrammeContext, datetime, datetime]]:
+        """One transaction for a form without a personal link (« Commencer »): the programme of
+        the path, the form's one-time token spent, notices carrying links signed with the
+        portal's secret, valid from now (real time). Yields the context, the real time and the
+        programme's present."""
+        now = self.now()
+        settings = get_settings()
+        linker = links.notice_linker(lambda: links.LinkSettings(self.secret, settings.portal_base_url,
+                                                                settings.portal_link_days, issued=now))
+        with session_scope(self.database_url) as session:
+            write_lock(session)
+            ctx = programme_named(session, self.programme, slug, linker=linker)
+            links.use_form_token(session, self.secret, form_token, bearer, form, now)
+            yield ctx, now, self.present(ctx)
+
     def check(self, token: str, allowed: Callable[[Bearer], bool]) -> None:
         """Refuse a bad, expired or revoked link, or a person without access, before the request's
         body is read (`acting` checks again in its transaction)."""
@@ -101,6 +127,21 @@ class Portal:
     def form(self, bearer: Bearer, name: str) -> str:
         """The one-time token of the form `name` for this bearer."""
         return links.form_token(self.secret, bearer, name, self.now())
+
+
+NO_CALL = "Il n'y a pas d'appel à candidature à cette adresse."
+
+
+def programme_named(session: Session, programme: str | None, slug: str,
+                    linker: links.NoticeLinker | None = None) -> ProgrammeContext:
+    """The programme `slug` if this portal serves it (NotFound otherwise, in the call's words)."""
+    try:
+        ctx = load_ctx(session, programme or slug, renderer=render_notice, linker=linker or portal_linker())
+    except NotFound:
+        raise NotFound(NO_CALL) from None
+    if ctx.definition.slug != slug:
+        raise NotFound(NO_CALL)
+    return ctx
 
 
 def write_lock(session: Session) -> None:

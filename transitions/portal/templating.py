@@ -30,6 +30,13 @@ DONE = {
     "conflit": "Votre conflit d'intérêts est enregistré : vos notes sur cette candidature ne comptent pas.",
     "soumis": "Votre feuille de notes est soumise. Merci !",
     "decision": "Votre décision est enregistrée ; le prestataire en est informé si l'échéance change.",
+    "enregistre": "Votre candidature est enregistrée (brouillon : elle n'est pas encore déposée).",
+    "verifie": "Votre candidature est enregistrée ; le résultat de la vérification est ci-dessous.",
+    "piece": "La pièce est jointe à votre candidature.",
+    "piece-retiree": "La pièce est retirée de votre candidature.",
+    "depose": "Votre candidature est déposée : l'accusé de réception part par courriel.",
+    "deja-depose": "Cette version était déjà déposée : rien n'a changé.",
+    "retire": "Votre candidature est retirée ; le Cerdd en est informé.",
 }
 """The confirmations a page shows after an action (chosen by key: nothing typed is reflected)."""
 

@@ -1,0 +1,155 @@
+"""The online application over HTTP: « Commencer » (every refusal in French, the link mailed and never
+shown), the draft's page by the mailed link (save, verify, files, deposit, late deposit at
+12:00:00), forged and other leads' links, replayed forms, the withdrawal and its window."""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import urlsplit
+
+import pytest
+from sqlmodel import select
+
+from models.db import session_scope
+from models.tables import Application, ApplicationVersion, Notice
+from tests.conftest import at, open_call
+from tests.draft_data import ACHICOURT, ARRAS, UNKNOWN, arras_fields, arras_files
+from tests.portal.conftest import Clock
+from tests.portal.helpers import assert_french_refusal, form_ending, notices
+
+LENS = "200040947"
+
+
+@pytest.fixture
+def call_open(loaded: str, clock: Clock) -> str:
+    open_call(loaded)
+    clock.now = at("2015-04-20T10:00")
+    return loaded
+
+
+def start(client, siren: str = ARRAS, email: str = "claire@cu-arras.example.org"):  # noqa: ANN001, ANN201
+    page = client.get("/appel/cerdd-2015/commencer").text
+    return client.post("/appel/cerdd-2015/commencer", data={**form_ending(page, "/commencer").hidden,
+                                                            "siren": siren, "courriel": email})
+
+
+def mailed_path(url: str, email: str = "claire@cu-arras.example.org") -> str:
+    """The draft's page as the last link mailed to `email` names it."""
+    with session_scope(url) as session:
+        notice = session.exec(select(Notice).where(Notice.kind == "lien_candidature", Notice.recipient_email == email)
+                              .order_by(Notice.id.desc())).first()  # type: ignore[union-attr]
+        assert notice is not None and notice.link, "aucun lien envoyé"
+        return urlsplit(notice.link).path
+
+
+@pytest.mark.parametrize(("siren", "status", "words"), [
+    (ACHICOURT, 409, "la commune Achicourt, membre de CU d'Arras (SIREN 200033579)"),
+    (UNKNOWN, 409, "n'est celui d'aucun EPCI des départements 59, 62 au registre"),
+    ("12345", 422, "Un numéro SIREN compte exactement 9 chiffres."),
+    ("<script>", 422, "exactement 9 chiffres"),
+])
+def test_start_refusals_in_french(call_open: str, client_for, siren: str, status: int, words: str) -> None:  # noqa: ANN001
+    answer = start(client_for(call_open), siren)
+    assert answer.status_code == status and words in html.unescape(answer.text)
+    assert "<script>" not in answer.text and notices(call_open, "lien_candidature") == []
+
+
+def test_the_link_is_mailed_never_shown_and_a_stranger_reaches_nothing(call_open: str, client_for) -> None:  # noqa: ANN001
+    client = client_for(call_open)
+    answer = start(client)
+    assert answer.status_code == 200 and "Un lien vous a été envoyé" in html.unescape(answer.text)
+    path = mailed_path(call_open)
+    assert path.split("/")[2] not in answer.text and path.startswith("/l/") and path.endswith(f"/candidat/{ARRAS}")
+    again = start(client, email="intrus@example.org")
+    assert "déjà ouverte pour cet EPCI" in html.unescape(again.text) and "claire" not in again.text
+    assert {n.recipient_email for n in notices(call_open, "lien_candidature")} == {"claire@cu-arras.example.org"}
+    assert client.get(path).status_code == 200
+    assert_french_refusal(client.get(path.replace(ARRAS, LENS)), 403, "ne donne pas accès à cette candidature")
+    forged = path.split("/")[2][:-3] + "abc"
+    assert_french_refusal(client.get(f"/l/{forged}/candidat/{ARRAS}"), 403, "n'est pas valide")
+
+
+def _save(client, path: str, action: str = "enregistrer", **extra: str):  # noqa: ANN001, ANN201
+    fields, themes = arras_fields()
+    token = form_ending(client.get(path).text, "/enregistrer").hidden
+    return client.post(path + "/enregistrer", data={**token, **fields, "themes": themes, "action": action, **extra})
+
+
+def _upload(client, path: str, name: str, data: bytes, role: str = "formulaire"):  # noqa: ANN001, ANN201
+    token = form_ending(client.get(path).text, "/piece").hidden
+    return client.post(path + "/piece", data={**token, "role": role}, files={"fichier": (name, data)})
+
+
+def _deposit(client, path: str):  # noqa: ANN001, ANN201
+    return client.post(path + "/deposer", data=form_ending(client.get(path).text, "/deposer").hidden)
+
+
+def test_save_verify_upload_deposit_and_the_deadline(call_open: str, client_for, clock: Clock) -> None:  # noqa: ANN001
+    client = client_for(call_open)
+    start(client)
+    path = mailed_path(call_open)
+    checked = client.get(_save(client, path, "verifier").headers["location"])
+    assert "Pièces jointes" in html.unescape(checked.text) and "version PDF" in html.unescape(checked.text)
+    assert_french_refusal(_upload(client, path, "virus.pdf", b"MZ\x90\x00"), 415, "n'est pas d'un type accepté")
+    for name, data in arras_files().items():
+        assert _upload(client, path, name, data).status_code == 303
+    page = client.get(client.get(path).url).text
+    assert "Aucun problème" in html.unescape(client.get(path + "?fait=verifie").text)
+    token = form_ending(page, "/deposer").hidden
+    first = client.post(path + "/deposer", data=token)
+    assert first.status_code == 303 and "fait=depose" in first.headers["location"]
+    assert_french_refusal(client.post(path + "/deposer", data=token), 409, "déjà été envoyé")  # the double click
+    assert "CERDD-2015-0001" in client.get(path).text
+    receipt, = notices(call_open, "accuse_reception")[:1]
+    assert "SHA-256" in receipt.body_text
+    clock.now = at("2015-05-07T12:00:00")
+    late = client.get(path)
+    assert "Lecture seule" in late.text and "/deposer" not in late.text
+    with session_scope(call_open) as session:
+        assert len(session.exec(select(ApplicationVersion)).all()) == 1
+
+
+def test_a_late_deposit_at_noon_exactly_is_refused(call_open: str, client_for, clock: Clock) -> None:  # noqa: ANN001
+    client = client_for(call_open)
+    start(client)
+    path = mailed_path(call_open)
+    _save(client, path)
+    for name, data in arras_files().items():
+        _upload(client, path, name, data)
+    clock.now = at("2015-05-07T11:59:00")  # the page shown a minute before noon, the button pressed at noon
+    token = form_ending(client.get(path).text, "/deposer").hidden
+    clock.now = at("2015-05-07T12:00:00")
+    assert_french_refusal(client.post(path + "/deposer", data=token), 409, "La date limite de l'appel était le jeudi "
+                                                                           "7 mai 2015 à 12h00")
+    with session_scope(call_open) as session:
+        assert session.exec(select(Application)).all() == []
+
+
+def test_hostile_draft_fields(call_open: str, client_for) -> None:  # noqa: ANN001
+    client = client_for(call_open)
+    start(client)
+    path = mailed_path(call_open)
+    assert_french_refusal(_save(client, path, **{"chef-nom": "x" * 400}), 422, "dépasse 300 caractères")
+    assert_french_refusal(client.post(path + "/enregistrer", data={"chef-nom": "x"}), 400, "jeton de sécurité")
+    answer = _save(client, path, **{"motivations": "<script>alert(1)</script>"})
+    assert answer.status_code == 303 and "<script>alert" not in client.get(path).text
+
+
+def test_withdrawal_before_the_jury_then_too_late(call_open: str, client_for, clock: Clock) -> None:  # noqa: ANN001
+    client = client_for(call_open)
+    start(client)
+    path = mailed_path(call_open)
+    _save(client, path)
+    for name, data in arras_files().items():
+        _upload(client, path, name, data)
+    _deposit(client, path)
+    clock.now = at("2015-06-04T14:00")
+    assert "ne peut plus être retirée : le jury s'est réuni" in html.unescape(client.get(path + "/retirer").text)
+    clock.now = at("2015-05-20T10:00")
+    page = client.get(path + "/retirer").text
+    token = form_ending(page, "/retirer").hidden
+    assert_french_refusal(client.post(path + "/retirer", data=token), 422, "Cochez la case de confirmation")
+    token = form_ending(client.get(path + "/retirer").text, "/retirer").hidden
+    assert client.post(path + "/retirer", data={**token, "confirme": "oui", "motif": "Report"}).status_code == 303
+    assert "retirée par le territoire" in html.unescape(client.get(path).text)
+    assert [n.recipient_email for n in notices(call_open, "candidature_retiree")] == ["aboutonne@cerdd.org"]
