@@ -59,6 +59,8 @@ class NoticeKind(StrEnum):
     ATTENDANCE_MISSING = "presences_a_saisir"  # the Cerdd's manager, when a session ended without attendance
     DIGEST = "recapitulatif"  # one message listing a person's `reminders.digest` notices of a day
     NEW_LINK = "nouveau_lien"  # a person whose link no longer works, at their request from its page (leaves at once)
+    MAIL_REPLY = "reponse_courriel"  # the sender of a mail to the call's mailbox that is no application: why (at once)
+    MAIL_REVIEW = "courriel_a_revoir"  # the Cerdd's manager, when a mail of the call's mailbox awaits a person
 
 
 RENAMED_KINDS: dict[str, NoticeKind] = {
@@ -107,6 +109,8 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.ATTENDANCE_MISSING: "Émargement à saisir (rappel)",
     NoticeKind.DIGEST: "Récapitulatif des avis du jour",
     NoticeKind.NEW_LINK: "Nouveau lien personnel (à la demande)",
+    NoticeKind.MAIL_REPLY: "Réponse à un courriel de candidature",
+    NoticeKind.MAIL_REVIEW: "Courriel de candidature à revoir (alerte)",
 }
 
 
@@ -151,6 +155,8 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.ATTENDANCE_MISSING: ("pilote", "session", "depuis", "siren"),
         NoticeKind.DIGEST: ("elements", "jour", "jours"),
         NoticeKind.NEW_LINK: ("porteur", "partie_libelle"),
+        NoticeKind.MAIL_REPLY: ("objet", "recu_le", "problemes", "hors_delai", "appel"),
+        NoticeKind.MAIL_REVIEW: ("objet", "expediteur", "recu_le", "motif", "problemes"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""
@@ -168,7 +174,7 @@ WORTH_SENDING_UNTIL: dict[NoticeKind, Callable[[Mapping[str, Any]], datetime]] =
 means nothing once the session has begun. A notice still waiting after that instant is recorded as
 expired instead of being sent. Kinds not listed stay worth sending (until given up)."""
 
-IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT, NoticeKind.NEW_LINK})
+IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT, NoticeKind.NEW_LINK, NoticeKind.MAIL_REPLY})
 """Direct answers to a person's own action, sent at once whatever the day or hour; every other
 kind waits for a working day within the programme's sending hours."""
 
