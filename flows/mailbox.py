@@ -7,18 +7,22 @@ ledger and only moves those messages: nothing doubled, nothing lost.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from prefect import flow, get_run_logger, task
+from prefect.states import State
+from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings, get_settings
 from documents.annex import read_annex
 from flows.common import instant_or_now, run_name
 from models.context import load_ctx
 from models.db import session_scope
+from models.errors import Unavailable
 from models.mailbox import AnnexReader, Arrival, goes_to_review, receive
 from models.mailparse import oversized, parse_mail
 from notifications.inbox import Envelope, Inbox, open_inbox
@@ -79,10 +83,37 @@ def read_mailbox(url: str, *, at: datetime, settings: Settings | None = None, pr
     return report
 
 
-@task(name="releve", retries=2, retry_delay_seconds=[30, 120])
+SECRET_BLOCK = "imap-password"
+"""The Prefect Secret block holding the mailbox's password in a deployment (`prefect block create secret`)."""
+
+
+def mailbox_settings() -> Settings:
+    """The settings, IMAP_PASSWORD read from the Secret block `SECRET_BLOCK` when IMAP_HOST is set
+    and the environment gives no password (a deployment keeps no secret in its configuration)."""
+    if os.environ.get("IMAP_HOST") and not os.environ.get("IMAP_PASSWORD"):
+        from prefect.blocks.system import Secret
+
+        return Settings(imap_password=Secret.load(SECRET_BLOCK).get())  # type: ignore[union-attr]
+    return get_settings()
+
+
+def unavailable(task: object, task_run: object, state: State) -> bool:
+    """Retry only when the mail server or the database could not be reached."""
+    try:
+        state.result()
+    except (Unavailable, OperationalError):
+        return True
+    except Exception:  # noqa: BLE001 — anything else would fail again
+        return False
+    return False
+
+
+@task(name="releve", retries=2, retry_delay_seconds=[30, 120], retry_condition_fn=unavailable)
 def read_mailbox_task(at: datetime, programme: str | None = None) -> MailboxReport:
-    """Read the mailbox once (I/O: retried after a network hiccup; each message is processed once)."""
-    return read_mailbox(get_settings().database_url, at=at, programme=programme, log=get_run_logger().info)
+    """Read the mailbox once (I/O: retried when the server was unreachable; each message is processed once)."""
+    settings = mailbox_settings()
+    return read_mailbox(settings.database_url, at=at, settings=settings, programme=programme,
+                        log=get_run_logger().info)
 
 
 @flow(name="releve-candidatures", flow_run_name=run_name,
