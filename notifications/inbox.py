@@ -23,7 +23,7 @@ from imap_tools.errors import MailboxLoginError
 from imap_tools.imap_utf7 import utf7_encode
 
 from config.settings import ImapSecurity, Settings
-from models.errors import Unavailable
+from models.errors import InvalidInput, Unavailable
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,10 @@ class MaildirInbox:
 def open_inbox(settings: Settings) -> Iterator[Inbox]:
     """The call's mailbox named by the settings (IMAP when IMAP_HOST is set, else MAILDIR), its two
     folders created if missing. Unavailable (French) when the server cannot be reached or refuses
-    the credentials; ValueError when neither is configured."""
+    the credentials; InvalidInput when neither is configured."""
     if settings.imap_host is None:
         if settings.maildir is None:
-            raise ValueError("ni IMAP_HOST ni MAILDIR n'est défini : la boîte de l'appel n'est pas configurée")
+            raise InvalidInput("Ni IMAP_HOST ni MAILDIR n'est défini : la boîte de l'appel n'est pas configurée.")
         yield MaildirInbox(settings.maildir, settings.imap_done, settings.imap_review)
         return
     host, port, timeout = settings.imap_host, settings.imap_port, settings.imap_timeout
