@@ -10,15 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from models.archives import ArchiveRefused, Limits, inflate, size_text
 from models.errors import InvalidInput
 from models.forms import ApplicationForm
 from models.text import visible
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_UNZIPPED = 50 * 1024 * 1024
-"""The largest declared uncompressed size of a .docx/.odt/.xlsx/.ods (all its entries together)."""
+"""The largest uncompressed size of a .docx/.odt/.xlsx/.ods (all its entries together, as inflated)."""
 MAX_RATIO = 100
-"""The largest declared compression ratio of such a file, once it unpacks to more than 1 MiB
+"""The largest compression ratio of such a file, once it unpacks to more than 1 MiB
 (text compresses about 5 to 20 times; a zip bomb thousands of times)."""
 MAX_ENTRIES = 10_000
 ZIPPED = frozenset({"docx", "odt", "xlsx", "ods"})
@@ -97,29 +98,19 @@ def sniff(data: bytes) -> str | None:
 
 
 def zip_problem(data: bytes) -> str | None:
-    """Why a zip-based document (`data`, already recognised by `sniff`) is refused as a zip bomb,
-    read from its central directory only (nothing is decompressed): more than MAX_ENTRIES entries,
-    more than MAX_UNZIPPED declared uncompressed, or a declared ratio above MAX_RATIO once over 1 MiB.
-    None when it is acceptable."""
+    """Why a zip-based document (`data`, already recognised by `sniff`) is refused, or None when it
+    is acceptable. Every member is inflated through a counter (`models.archives.inflate`): more than
+    MAX_ENTRIES entries, more than MAX_UNZIPPED actually inflated, a member inflating to another
+    size than it declares (or failing its CRC), or a ratio above MAX_RATIO once over 1 MiB."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError, OSError,
-            EOFError):
-        return "l'archive est illisible"
-    if len(entries) > MAX_ENTRIES:
-        return f"l'archive compte {len(entries)} éléments (limite {MAX_ENTRIES})"
-    unpacked = sum(entry.file_size for entry in entries)
-    if unpacked > MAX_UNZIPPED:
-        return f"une fois décompressé, il occuperait {_size(unpacked)} (limite {_size(MAX_UNZIPPED)})"
-    if unpacked > 1024 * 1024 and unpacked > MAX_RATIO * len(data):
-        return (f"son taux de compression ({unpacked // max(1, len(data))} pour 1) est celui d'une "
-                f"« bombe de décompression » (limite {MAX_RATIO} pour 1)")
+        inflate(data, Limits(members=MAX_ENTRIES, total=MAX_UNZIPPED, member=MAX_UNZIPPED, ratio=MAX_RATIO))
+    except ArchiveRefused as exc:
+        return exc.message
     return None
 
 
 def _size(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} Mo" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} Ko"
+    return size_text(size)
 
 
 def check_pieces(form: ApplicationForm, files: Mapping[str, bytes]) -> list[Piece]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -19,11 +20,13 @@ from pydantic import (
     EmailStr,
     Field,
     PrivateAttr,
+    ValidationError,
     model_validator,
 )
 from sqlmodel import Session, select
 
 from models.errors import InvalidInput
+from models.problems import describe
 from models.tables import Application, ApplicationVersion
 from models.text import multi_line, single_line, visible
 
@@ -334,3 +337,147 @@ def form_of(session: Session, application: Application) -> ApplicationForm:
         )
     ).one()
     return ApplicationForm.model_validate(version.payload)
+
+
+# --- The form's sections, as the 2015 annex shows them ----------------------------------------------------------
+
+
+class SectionKind(StrEnum):
+    """How a section's answer is laid out: one record of « Champ | Valeur » rows (`RECORD`), a list
+    of people or of partners (a table with a header row, `PEOPLE`, `PARTNERS`), one line (`LINE`),
+    free text in paragraphs (`TEXT`, with the themes' checkboxes when it holds `themes`)."""
+
+    RECORD = "fiche"
+    PEOPLE = "personnes"
+    PARTNERS = "partenaires"
+    LINE = "ligne"
+    TEXT = "texte"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One field of a record or a list: its key in the model (`contact.nom` for a nested one) and
+    the label the document shows (a row's first cell, or a column's header)."""
+
+    key: str
+    label: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the application form: `title` as the 2015 annex shows it (no trailing colon,
+    line guidance apart), what to write (`instruction`), the guidance (« 10 à 15 lignes » or ""),
+    the `ApplicationForm` fields it holds, its layout and, for records and lists, its columns."""
+
+    key: str
+    title: str
+    instruction: str
+    guidance: str
+    fields: tuple[str, ...]
+    kind: SectionKind
+    columns: tuple[Column, ...] = ()
+
+    @property
+    def heading(self) -> str:
+        """The heading as the annex prints it, guidance included: « Motivations … (10 à 15 lignes) »."""
+        return f"{self.title} ({self.guidance})" if self.guidance else self.title
+
+
+PERSON_COLUMNS = (Column("nom", "Nom"), Column("qualite", "Qualité"), Column("courriel", "Courriel"),
+                  Column("telephone", "Téléphone", required=False))
+LEAD_ROWS = (Column("nom", "Nom"), Column("type", "Type"), Column("siren", "SIREN"), Column("adresse", "Adresse"),
+             Column("courriel", "Courriel"), Column("telephone", "Téléphone"))
+PARTNER_COLUMNS = (Column("nom", "Nom"), Column("type", "Type"), Column("siren", "SIREN", required=False),
+                   Column("contact.nom", "Contact", required=False),
+                   Column("contact.qualite", "Qualité du contact", required=False),
+                   Column("contact.courriel", "Courriel du contact", required=False),
+                   Column("contact.telephone", "Téléphone du contact", required=False))
+_TEN_TO_FIFTEEN = f"{GUIDED_LINES[0]} à {GUIDED_LINES[1]} lignes"
+
+SECTIONS: tuple[Section, ...] = (
+    Section("chef_de_file", "Nom de la collectivité « chef de file » et coordonnées",
+            "Type : EPCI, commune, réseau d'entreprises ou autre. SIREN : 9 chiffres.", "",
+            ("collectivite_chef_de_file",), SectionKind.RECORD, LEAD_ROWS),
+    Section("responsables", "Noms et qualités des responsables « opérationnels » de la collectivité chef de file",
+            "Une ligne par personne : nom et prénom, qualité (fonction), courriel, téléphone (facultatif).", "",
+            ("responsables_operationnels",), SectionKind.PEOPLE, PERSON_COLUMNS),
+    Section("referents_politiques", "Référent(s) politique(s)",
+            "Une ligne par élu(e) référent(e) : nom et prénom, qualité, courriel, téléphone (facultatif).", "",
+            ("referents_politiques",), SectionKind.PEOPLE, PERSON_COLUMNS),
+    Section("referents_techniques", "Référent(s) technique(s) interne(s) voire externe(s) à la collectivité",
+            "Une ligne par personne : nom et prénom, qualité, courriel, téléphone (facultatif).", "",
+            ("referents_techniques",), SectionKind.PEOPLE, PERSON_COLUMNS),
+    Section("point_contact", "Préciser le « point contact » technique du Cerdd",
+            "Le nom de la personne du Cerdd avec qui vous êtes en contact.", "",
+            ("point_contact_cerdd",), SectionKind.LINE),
+    Section("partenaires", "Nom et coordonnées des partenaires participant à la candidature",
+            "Une ligne par partenaire. Type : commune, réseau d'entreprises, agence de développement, chambre "
+            "consulaire, acteur social, entreprise ou autre. Le SIREN et le contact sont facultatifs.", "",
+            ("partenaires",), SectionKind.PARTNERS, PARTNER_COLUMNS),
+    Section("motivations", "Motivations des décideurs politiques locaux et des partenaires à s'engager dans le "
+            "dispositif", "Écrivez votre réponse sous ce titre, en paragraphes.", _TEN_TO_FIFTEEN,
+            ("motivations",), SectionKind.TEXT),
+    Section("pistes", "Thèmes ou pistes de travail envisagés (grands domaines d'actions, projets potentiels...sur "
+            "la mobilité, l'habitat, l'alimentation, etc.)",
+            "Cochez les thèmes retenus (remplacez ☐ par ☒ ou par X), puis décrivez les pistes de travail en "
+            "paragraphes.", _TEN_TO_FIFTEEN, ("themes", "pistes_de_travail"), SectionKind.TEXT),
+    Section("partenaires_potentiels", "Précisez les partenaires potentiels ou acteurs clefs à mobiliser dans le "
+            "cadre de l'accompagnement", "Écrivez votre réponse sous ce titre, en paragraphes.", "",
+            ("partenaires_potentiels",), SectionKind.TEXT),
+    Section("besoins", "Principaux besoins identifiés (au sein de votre organisation, à l'échelle du territoire) "
+            "dans le champs des nouveaux modèles économiques", "Écrivez votre réponse sous ce titre, en paragraphes.",
+            _TEN_TO_FIFTEEN, ("besoins",), SectionKind.TEXT),
+)
+"""The application form's sections in the order of the call's annex (seed: the call of 2 April 2015,
+« Formulaire de candidature »): the one definition the generated annex, its reader and the online
+form share."""
+
+SECTION_OF_FIELD: dict[str, Section] = {field: section for section in SECTIONS for field in section.fields}
+ATTACHMENTS_TITLE = "Pièces jointes"
+THEME_BOX_LABELS = {Theme.MOBILITY: "Mobilité", Theme.HOUSING: "Habitat / habiter", Theme.FOOD: "Alimentation",
+                    Theme.OTHER: "Autre"}
+"""The themes' checkboxes in the annex, in order."""
+
+
+def section_problems(exc: ValidationError) -> list[str]:
+    """Each problem of an `ApplicationForm` validation, in French, named by the title of the section
+    that holds it as the form shows it: « Référent(s) politique(s) : ligne 1, courriel
+    « x » : adresse électronique invalide : il manque le @ ». Problems with no section (the
+    attachments) are named « Pièces jointes »."""
+    out = []
+    for error in exc.errors(include_url=False):
+        loc = [part for part in error["loc"] if not str(part).startswith("function-")]
+        section = SECTION_OF_FIELD.get(str(loc[0])) if loc else None
+        title = section.title if section else ATTACHMENTS_TITLE
+        out.append(f"{title} : {_where_in_section(section, loc, error)}{_message(section, loc, error)}")
+    return out
+
+
+def _where_in_section(section: Section | None, loc: list[Any], error: Any) -> str:
+    parts = []
+    if section is not None and len(section.fields) > 1:
+        parts.append(TITLES.get(str(loc[0]), str(loc[0])).lower())
+    rest = loc[1:]
+    if rest and isinstance(rest[0], int):
+        parts.append(f"ligne {rest[0] + 1}")
+        rest = rest[1:]
+    names = [str(part) for part in rest if not isinstance(part, int)]
+    if names and section is not None and section.kind in (SectionKind.RECORD, SectionKind.PEOPLE,
+                                                          SectionKind.PARTNERS):
+        key = ".".join(names)
+        label = next((c.label for c in section.columns if c.key == key), TITLES.get(names[-1], names[-1]))
+        value = error.get("input")
+        shown = f" « {visible(value)[:60]} »" if isinstance(value, str) and value.strip() else ""
+        parts.append(f"{label if label == 'SIREN' else label.lower()}{shown}")
+    return ", ".join(parts) + " : " if parts else ""
+
+
+def _message(section: Section | None, loc: list[Any], error: Any) -> str:
+    if section is not None and len(loc) == 1 and error["type"] in ("missing", "too_short", "string_too_short"):
+        if section.kind is SectionKind.PEOPLE:
+            return "indiquez au moins une personne"
+        if loc[0] == "themes":
+            return "cochez au moins un thème"
+        return "rubrique non renseignée"
+    return describe(error)

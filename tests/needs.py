@@ -16,6 +16,7 @@ import pytest
 NO_POSTGRES = "PostgreSQL absent, voir TEST_DATABASE_URL"
 NO_CHROMIUM = "Chromium absent, voir le paquet Debian « chromium »"
 NO_PLAYWRIGHT = "Playwright absent, voir pip install -e '.[dev]'"
+NO_SOFFICE = "LibreOffice absent, voir le paquet Debian « libreoffice-writer-nogui »"
 
 NO_DOVECOT = "Dovecot absent, voir le paquet Debian « dovecot-imapd »"
 DOVECOT = next((p for p in (shutil.which("dovecot"), "/usr/sbin/dovecot") if p and Path(p).exists()), None)
@@ -23,6 +24,14 @@ DOVECOT = next((p for p in (shutil.which("dovecot"), "/usr/sbin/dovecot") if p a
 
 CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and Path(p).exists()), None)
 """Debian's Chromium, which the browser tests drive through Playwright; None when not installed."""
+
+
+def soffice_path() -> str:
+    """LibreOffice's `soffice`, or the test is skipped (with the LibreOffice family's reason)."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if not found:
+        pytest.skip(NO_SOFFICE)
+    return found
 
 
 def postgres_url() -> str:

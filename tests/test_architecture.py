@@ -175,7 +175,7 @@ def test_the_portal_handlers_that_touch_the_database_are_plain_functions() -> No
 # --- The README's module map -------------------------------------------------------------------------
 
 ROOT = MODELS.parent
-MAPPED = ("models/", "flows/", "notifications/", "reports/", "config/", "transitions/", "bench/")
+MAPPED = ("models/", "flows/", "notifications/", "reports/", "documents/", "config/", "transitions/", "bench/")
 
 
 def module_map() -> dict[str, str]:

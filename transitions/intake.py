@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from documents.annex import read_annex
+from documents.container import OLE_MAGIC
 from models.applications import Receipt, log_refused, submit
-from models.attachments import MAX_BYTES, Piece, check_pieces
+from models.attachments import MAX_BYTES, MEDIA_TYPES, FileRefused, Piece, check_pieces, check_upload
 from models.context import load_ctx
 from models.db import session_scope
-from models.errors import Refused
-from models.forms import ApplicationForm
+from models.errors import InvalidInput, Refused
+from models.forms import ApplicationForm, section_problems
+from models.text import visible
 from notifications.render import portal_linker, render_notice
-from transitions.userfiles import load_model, read_confined
+from transitions.userfiles import load_model, read_bytes, read_confined
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,60 @@ def read_application(path: Path, pieces: Path | None = None) -> Submission:
         data = read_confined(folder, item.fichier, MAX_BYTES)
         if data is not None:
             files[item.fichier] = data
+    return Submission(form, check_pieces(form, files))
+
+
+def is_annex(path: Path) -> bool:
+    """Whether the file to submit is a word-processor annex (.docx, .odt: a zip; .doc: OLE), told by
+    its first bytes; anything else is read as a YAML or JSON application file."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(8)
+    except OSError:
+        return False  # the YAML reader says why, in French
+    return head.startswith(b"PK\x03\x04") or head == OLE_MAGIC
+
+
+def read_annex_application(path: Path, pieces: Sequence[Path]) -> Submission:
+    """An application from a filled annex (`path`: .docx, .odt or .doc, itself the form's
+    word-processor version) and the files given with it: the first of `pieces` is the form's PDF
+    version, the others complementary documents. Every problem of the annex and of the files at once
+    (InvalidInput), nothing read twice."""
+    data = read_bytes(path, "de candidature", MAX_BYTES)
+    problems: list[str] = []
+    payload = None
+    try:
+        payload = read_annex(path.name, data)
+    except InvalidInput as exc:
+        problems.extend(exc.details or [exc.message])
+    files = {path.name: data}
+    entries: list[dict[str, str]] = [{"fichier": path.name, "description": "Formulaire de candidature"}]
+    others: list[dict[str, str]] = []
+    for index, piece in enumerate(pieces):
+        try:
+            content = read_bytes(piece, "joint", MAX_BYTES)
+            allowed = {"pdf"} if index == 0 else set(MEDIA_TYPES)
+            check_upload(piece.name, content, allowed=allowed, field=f"--piece {visible(piece.name)[:120]}")
+        except FileRefused as exc:
+            problems.append(exc.message.removeprefix("Fichier refusé : ").removesuffix(" Rien n'a été enregistré."))
+            continue
+        except InvalidInput as exc:
+            problems.append(exc.message)
+            continue
+        files[piece.name] = content
+        described = "Formulaire de candidature (PDF)" if index == 0 else "Document complémentaire"
+        (entries if index == 0 else others).append({"fichier": piece.name, "description": described})
+    if not pieces:
+        problems.append("Pièces jointes : donnez la version PDF du formulaire avec --piece FICHIER.pdf")
+    head = f"Candidature {visible(path.name)[:120]} refusée"
+    if problems:
+        raise InvalidInput(f"{head} : {len(problems)} problème(s). Rien n'a été enregistré.", problems)
+    try:
+        form = ApplicationForm.model_validate({**(payload or {}), "formulaire": entries,
+                                               "documents_complementaires": others})
+    except ValidationError as exc:
+        details = section_problems(exc)
+        raise InvalidInput(f"{head} : {len(details)} problème(s). Rien n'a été enregistré.", details) from None
     return Submission(form, check_pieces(form, files))
 
 

@@ -29,7 +29,8 @@ from transitions.cli.listing import Column, JsonOption, print_json, print_list
 
 @command(app)
 def submit(
-    file: Annotated[Path, typer.Argument(help="Candidature au format YAML ou JSON.")],
+    file: Annotated[Path, typer.Argument(
+        help="Candidature au format YAML ou JSON, ou formulaire rempli (.docx, .odt ou .doc).")],
     at: AtOption = None,
     by: Annotated[str | None, typer.Option(
         "--by", help="Qui dépose (courriel) ; par défaut le 1er responsable.")] = None,
@@ -38,6 +39,9 @@ def submit(
     programme: ProgrammeOption = None,
     pieces: Annotated[Path | None, typer.Option(
         "--pieces", help="Dossier des pièces jointes (par défaut : celui du fichier de candidature).")] = None,
+    piece: Annotated[list[Path] | None, typer.Option(
+        "--piece", help="Avec un formulaire .docx/.odt/.doc : le premier --piece est sa version PDF, les "
+                        "suivants des documents complémentaires.")] = None,
 ) -> None:
     """Dépose une candidature (ou une nouvelle version) et affiche son numéro de récépissé."""
     from sqlmodel import Session
@@ -48,12 +52,21 @@ def submit(
     from models.outbox import pending_with_prefix
     from notifications.deliver import deliver_due
     from notifications.routing import from_settings
-    from transitions.intake import submit_file
+    from transitions.intake import is_annex, read_annex_application, submit_file, submit_form
 
     url = database()
     when = instant(at)
     before = bookmark()
-    receipt = submit_file(url, file, when, by, programme, pieces)
+    if is_annex(file):
+        if pieces is not None:
+            raise InvalidInput("--pieces (un dossier) vaut pour un fichier YAML ou JSON ; avec un formulaire "
+                               ".docx, .odt ou .doc, donnez chaque fichier avec --piece.")
+        receipt = submit_form(url, read_annex_application(file, piece or []), when, by, programme)
+    elif piece:
+        raise InvalidInput("--piece vaut pour un formulaire .docx, .odt ou .doc ; un fichier YAML ou JSON nomme "
+                           "ses pièces lui-même (dossier : --pieces).")
+    else:
+        receipt = submit_file(url, file, when, by, programme, pieces)
     saved(f"la candidature est enregistrée (récépissé {receipt.receipt_number}, version {receipt.version}), "
           "l'accusé de réception partira à la prochaine distribution")
     publish_since(before, only_with_server=True)
