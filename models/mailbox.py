@@ -116,7 +116,7 @@ def _from_annex(files: list[MailFile], read_annex: AnnexReader | None) -> tuple[
             try:
                 payload = dict(read_annex(annex.filename, annex.data))
             except InvalidInput as exc:
-                problems.extend(exc.details or [exc.message])
+                problems.extend([exc.message, *exc.details])
             except NotImplementedError:
                 problems.append(f"{annex.filename} : la lecture du formulaire en traitement de texte n'est pas "
                                 "encore disponible ; joignez un fichier de candidature ou déposez-la en ligne")

@@ -89,7 +89,7 @@ def test_twenty_messages_processed_once_give_what_each_deserves(inbox: str, dove
     assert "message/rfc822" in reply("TR: candidature")
     assert "plus de 6 niveaux" in reply("Poupées russes")
     assert "dépasse la taille permise" in reply("Trop lourd")
-    assert "formulaire-cu-arras.docx" in reply("Annexe Word")
+    assert "formulaire-cu-arras.docx refusé" in reply("Annexe Word") and "rubrique absente" in reply("Annexe Word")
     hostile = reply("Objet piège")  # decoded (RFC 2047); the CR LF it carried is gone
     assert "\u202e" not in hostile and "\x1b" not in hostile
     assert "pas un EPCI" in "".join(replies)
@@ -148,3 +148,41 @@ def test_killed_between_a_commit_and_its_move_the_rerun_ends_as_an_uninterrupted
     assert final["folders"] == {"INBOX": 0, "Traitées": 18, "À revoir": 2}
     assert outcomes(inbox) == PROCESSED
     assert len(final["notices"]) == len(set(final["notices"]))
+
+
+def test_a_mailed_word_and_opendocument_annex_become_the_application_of_the_yaml_example(
+        loaded: str, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """The annex generated for the call, filled with python-docx and odfpy, mailed with its PDF:
+    each becomes a version of Arras's application whose form is the YAML example's."""
+    from documents.annex import annex_docx, annex_odt
+    from models.forms import ApplicationForm
+    from models.tables import ApplicationVersion
+    from tests.conftest import PROGRAMME, at
+    from tests.documents.filling import arras_payload, fill_docx, fill_odt
+    from tests.mails import CLAIRE, PIECES, mail
+    from transitions.programmes import load_programme
+
+    open_call(loaded)
+    dovecot.reset()
+    for name, value in dovecot.settings_env().items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    definition = load_programme(PROGRAMME).definition
+    pdf = (PIECES / "formulaire-cu-arras.pdf").read_bytes()
+    for index, (name, data) in enumerate((("candidature.docx", fill_docx(annex_docx(definition), arras_payload())),
+                                          ("candidature.odt", fill_odt(annex_odt(definition), arras_payload())))):
+        when = at(f"2015-04-2{index}T10:00")
+        dovecot.deliver(mail(CLAIRE, "Candidature", [(name, data), ("candidature.pdf", pdf)],
+                             message_id=f"<annexe-{index}@cu-arras.example.org>", when=when), when)
+    report = read_mailbox(loaded, at=READ_AT)
+    assert report.outcomes == Counter({"candidature": 2}), outcomes(loaded)
+    with session_scope(loaded) as session:
+        versions = session.exec(select(ApplicationVersion).order_by(ApplicationVersion.version)).all()  # type: ignore[arg-type]
+        payloads = [v.payload for v in versions]
+    assert len(payloads) == 2
+    expected = arras_payload()
+    for payload, fmt in zip(payloads, ("docx", "odt"), strict=True):
+        assert [f["fichier"] for f in payload.pop("formulaire")] == [f"candidature.{fmt}", "candidature.pdf"]
+        assert payload.pop("documents_complementaires") == []
+        assert ApplicationForm.model_validate({**payload, "formulaire": [], "documents_complementaires": []}) == \
+            ApplicationForm.model_validate({**expected, "formulaire": [], "documents_complementaires": []})
