@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from config.settings import get_settings, reset_settings
 from flows.mailbox import read_mailbox
 from models.db import session_scope
 from models.tables import Application, AuditEntry, MailMessage, Notice
-from tests.conftest import PROJECT_ROOT, open_call
+from tests.conftest import PROJECT_ROOT, at, open_call
 from tests.dovecot import Dovecot, dovecot  # noqa: F401 — the session fixture
 from tests.guards import HANG_GUARD
 from tests.mails import READ_AT, twenty
@@ -157,7 +158,7 @@ def test_a_mailed_word_and_opendocument_annex_become_the_application_of_the_yaml
     from documents.annex import annex_docx, annex_odt
     from models.forms import ApplicationForm
     from models.tables import ApplicationVersion
-    from tests.conftest import PROGRAMME, at
+    from tests.conftest import PROGRAMME
     from tests.documents.filling import arras_payload, fill_docx, fill_odt
     from tests.mails import CLAIRE, PIECES, mail
     from transitions.programmes import load_programme
@@ -186,3 +187,29 @@ def test_a_mailed_word_and_opendocument_annex_become_the_application_of_the_yaml
         assert payload.pop("documents_complementaires") == []
         assert ApplicationForm.model_validate({**payload, "formulaire": [], "documents_complementaires": []}) == \
             ApplicationForm.model_validate({**expected, "formulaire": [], "documents_complementaires": []})
+
+
+def test_the_flow_reads_a_maildir_on_prefect_and_is_deployed_only_when_configured(
+        prefect_server: None, loaded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`releve-candidatures` on a real Prefect server, from a Maildir (no IMAP server): a good
+    application and an empty message; `transitions serve` deploys it only with a mailbox."""
+    import mailbox
+
+    from flows.deployments import deployments
+    from flows.mailbox import mailbox_flow
+    from tests.mails import ARRAS, CLAIRE, good, mail
+
+    open_call(loaded)
+    box = mailbox.Maildir(tmp_path / "boite", create=True)
+    for raw, when in ((good(ARRAS, CLAIRE, "<m1@example.org>", READ_AT), "2015-04-20T10:00"),
+                      (mail(CLAIRE, "Vide", [], message_id="<m2@example.org>", when=READ_AT), "2015-04-21T10:00")):
+        message = mailbox.MaildirMessage(raw)
+        message.set_date(at(when).timestamp())
+        box.add(message)
+    assert "releve-candidatures" not in {d.name for d in deployments()}
+    monkeypatch.setenv("MAILDIR", str(tmp_path / "boite"))
+    reset_settings()
+    report = mailbox_flow(at=READ_AT)
+    assert report.outcomes == Counter({"candidature": 1, "reponse": 1})
+    assert len(box) == 0 and len(box.get_folder("Trait&AOk-es")) == 2
+    assert "releve-candidatures" in {d.name for d in deployments()}
