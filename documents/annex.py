@@ -8,6 +8,7 @@ checked for macros (`container.py`), its body XML parsed by defusedxml into a ne
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -27,16 +28,18 @@ from models.text import visible
 ATTACHMENT_FIELDS = ("formulaire", "documents_complementaires")
 
 
-def annex_docx(definition: ProgrammeDefinition) -> bytes:
+def annex_docx(definition: ProgrammeDefinition, answers: Mapping[str, Any] | None = None) -> bytes:
     """The blank annex of this programme's call as a .docx (bytes): each section with its title as the
     form shows it, its instruction and its line guidance, in a structure `read_annex` reads back.
-    The same bytes for the same definition (fixed dates and properties); a few milliseconds."""
-    return write_docx(blank_annex(definition))
+    With `answers` (an application's form payload, `ApplicationForm.model_dump(mode="json")`), the
+    annex filled with them: `read_annex` gives them back. The same bytes for the same definition and
+    answers (fixed dates and properties); a few milliseconds."""
+    return write_docx(blank_annex(definition, answers))
 
 
-def annex_odt(definition: ProgrammeDefinition) -> bytes:
-    """The same blank annex as an OpenDocument text (.odt, bytes), deterministic too."""
-    return write_odt(blank_annex(definition))
+def annex_odt(definition: ProgrammeDefinition, answers: Mapping[str, Any] | None = None) -> bytes:
+    """The same annex as an OpenDocument text (.odt, bytes), blank or filled, deterministic too."""
+    return write_odt(blank_annex(definition, answers))
 
 
 def read_annex(filename: str, data: bytes) -> dict[str, Any]:

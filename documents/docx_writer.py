@@ -11,7 +11,7 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.shared import Pt
 
-from documents.blank import Blank, table_rows, theme_boxes
+from documents.blank import Blank, table_rows, text_lines, theme_boxes
 from documents.packaging import FIXED_DATE, repack
 from models.forms import SectionKind
 
@@ -29,11 +29,12 @@ def write_docx(blank: Blank) -> bytes:
         document.add_heading(section.heading, level=1)
         document.add_paragraph().add_run(section.instruction).italic = True
         if section.kind in (SectionKind.RECORD, SectionKind.PEOPLE, SectionKind.PARTNERS):
-            _table(document, table_rows(section))
-        for box in theme_boxes(section):
+            _table(document, table_rows(section, blank.answers))
+        for box in theme_boxes(section, blank.answers):
             document.add_paragraph(box)
         if section.kind in (SectionKind.LINE, SectionKind.TEXT):
-            document.add_paragraph("")
+            for line in text_lines(section, blank.answers):
+                document.add_paragraph(line)
     for line in blank.closing:
         document.add_paragraph().add_run(line).font.size = Pt(9)
     properties = document.core_properties

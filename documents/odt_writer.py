@@ -14,7 +14,7 @@ from odf.style import ParagraphProperties, Style, TableCellProperties, TableColu
 from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
 from odf.text import H, P
 
-from documents.blank import Blank, table_rows, theme_boxes
+from documents.blank import Blank, table_rows, text_lines, theme_boxes
 from documents.packaging import repack
 from models.forms import SectionKind
 
@@ -34,11 +34,12 @@ def write_odt(blank: Blank) -> bytes:
         body.addElement(H(outlinelevel=2, stylename=styles["heading"], text=section.heading))
         body.addElement(P(stylename=styles["note"], text=section.instruction))
         if section.kind in (SectionKind.RECORD, SectionKind.PEOPLE, SectionKind.PARTNERS):
-            body.addElement(_table(f"Rubrique{number + 1}", table_rows(section), styles))
-        for box in theme_boxes(section):
+            body.addElement(_table(f"Rubrique{number + 1}", table_rows(section, blank.answers), styles))
+        for box in theme_boxes(section, blank.answers):
             body.addElement(P(text=box))
         if section.kind in (SectionKind.LINE, SectionKind.TEXT):
-            body.addElement(P(text=""))
+            for line in text_lines(section, blank.answers):
+                body.addElement(P(text=line))
     for line in blank.closing:
         body.addElement(P(stylename=styles["small"], text=line))
     buffer = io.BytesIO()

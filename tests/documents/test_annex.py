@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +98,14 @@ def test_wrong_values_are_named_by_section_title(definition: ProgrammeDefinition
         "Thèmes ou pistes de travail envisagés (grands domaines d'actions, projets potentiels...sur la mobilité, "
         "l'habitat, l'alimentation, etc.) : thèmes : cochez au moins un thème",
     ]
+
+
+@pytest.mark.parametrize("writer", [annex_docx, annex_odt], ids=["docx", "odt"])
+def test_the_annex_written_filled_by_the_product_reads_back_as_its_answers(definition: ProgrammeDefinition,
+                                                                           writer: Any) -> None:
+    """What the demo mails and what an application exported as its annex hold: the product's own
+    writers, given a form's answers, write a document the reader gives back unchanged."""
+    payload = arras_payload()
+    assert _form(read_annex("candidature", writer(definition, payload))) == _form(payload)
+    assert writer(definition, payload) == writer(definition, payload)
+    assert writer(definition, payload) != writer(definition)
