@@ -28,6 +28,18 @@ def packaged_defaults() -> Path:
     return packaged if (packaged / "programmes").is_dir() else SOURCE_ROOT
 
 
+class ImapSecurity(StrEnum):
+    """How the mailbox's IMAP connection is protected: TLS from the start (port 993), STARTTLS on a
+    plain connection (port 143), or nothing at all (only to a server on this machine: tests)."""
+
+    TLS = "tls"
+    STARTTLS = "starttls"
+    PLAIN = "aucune"
+
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 class Channel(StrEnum):
     FILE = "file"
     SMTP = "smtp"
@@ -86,6 +98,24 @@ class Settings(BaseSettings):
     portal_port: int = Field(default=8000, ge=1, le=65535, description="Where `transitions serve` runs the portal.")
     portal_link_days: int = Field(default=120, ge=1, le=800, description="How long a personal link is valid.")
 
+    imap_host: str | None = Field(default=None, description="The call's mailbox server (without it, no IMAP "
+                                  "intake: see MAILDIR).")
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_security: ImapSecurity = Field(default=ImapSecurity.TLS, description="tls (993), starttls (143) or "
+                                        "aucune (a server on this machine only).")
+    imap_user: str | None = None
+    imap_password: SecretStr | None = Field(default=None, description="In a deployment, a Prefect Secret block "
+                                            "reference ({{ prefect.blocks.secret.imap-password }}).")
+    imap_folder: str = Field(default="INBOX", description="Where new mail arrives.")
+    imap_done: str = Field(default="Traitées", description="Where a processed message is moved.")
+    imap_review: str = Field(default="À revoir", description="Where a message a person must look at is moved.")
+    imap_timeout: float = Field(default=30.0, gt=0, le=600, allow_inf_nan=False)
+    mail_max_bytes: int = Field(default=30 * 1024 * 1024, ge=64 * 1024, le=200 * 1024 * 1024,
+                                description="The largest message read from the mailbox (bytes, as the server "
+                                "announces it and as read); a larger one goes to « À revoir » unread.")
+    maildir: Path | None = Field(default=None, description="A Maildir read instead of IMAP (same folders, as "
+                                 "Maildir++ sub-folders): the demo, or an installation without a server.")
+
     prefect_home: Path = Field(default=None, validate_default=False,  # type: ignore[assignment]  # filled by _derived_paths
                                description="Prefect's home (default: data_dir/prefect).")
     prefect_logging_level: str = "WARNING"
@@ -97,6 +127,48 @@ class Settings(BaseSettings):
                              "clair (port 587), SMTP_TLS une connexion chiffrée d'emblée (port 465) ; choisissez "
                              "l'un des deux")
         return self
+
+    @model_validator(mode="after")
+    def _imap_complete(self) -> Settings:
+        if self.imap_host is None:
+            return self
+        missing = [name for name, value in (("IMAP_USER", self.imap_user), ("IMAP_PASSWORD", self.imap_password))
+                   if value is None]
+        if missing:
+            raise ValueError(f"IMAP_HOST est défini mais {' et '.join(missing)} manque(nt) : la boîte de l'appel "
+                             "ne peut pas être relevée sans identifiant ni mot de passe")
+        if self.imap_security == ImapSecurity.PLAIN and self.imap_host not in LOOPBACK:
+            raise ValueError(f"IMAP_SECURITY=aucune n'est permis que vers un serveur de cette machine (127.0.0.1) : "
+                             f"vers {self.imap_host[:60]}, choisissez tls (port 993) ou starttls (port 143), le mot "
+                             "de passe passerait en clair")
+        if len({self.imap_folder, self.imap_done, self.imap_review}) < 3:
+            raise ValueError("IMAP_FOLDER, IMAP_DONE et IMAP_REVIEW doivent nommer trois dossiers différents")
+        return self
+
+    @property
+    def mailbox_configured(self) -> bool:
+        """Whether the call's mailbox is read (IMAP or a Maildir)."""
+        return self.imap_host is not None or self.maildir is not None
+
+    @field_validator("imap_host")
+    @classmethod
+    def _imap_host(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host = value.strip()
+        if any(c in host for c in "/@: \t") and not host.startswith("[") or len(host) > 253:
+            raise ValueError("IMAP_HOST doit être un nom d'hôte ou une adresse, sans schéma ni port "
+                             "(exemple : imap.cerdd.org ; le port va dans IMAP_PORT)")
+        return host
+
+    @field_validator("imap_folder", "imap_done", "imap_review")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        name = value.strip()
+        if not name or len(name) > 200 or any(ord(c) < 32 or c in '"\\*%' for c in name):
+            raise ValueError("un nom de dossier de messagerie est attendu (texte sur une ligne, sans guillemet, "
+                             "barre oblique inverse, * ni %)")
+        return name
 
     @model_validator(mode="after")
     def _derived_paths(self) -> Settings:
@@ -217,7 +289,7 @@ class Settings(BaseSettings):
                              "d'un secret d'au moins 32 caractères tiré au hasard")
         return self.portal_secret.get_secret_value()
 
-    @field_validator("smtp_password", "webhook_secret")
+    @field_validator("smtp_password", "webhook_secret", "imap_password")
     @classmethod
     def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in {"changethis", "changeme"}:

@@ -14,6 +14,7 @@ from prefect.events.schemas.automations import Posture
 
 from flows.decision import jury_decision_flow
 from flows.delivery import deliver_flow
+from flows.mailbox import mailbox_flow
 from flows.stages import (
     attendance_flow,
     close_call_flow,
@@ -72,9 +73,16 @@ def attendance_trigger() -> DeploymentEventTrigger:
         parameters={"programme": "{{ event.resource['transitions.programme'] }}"})
 
 
-def deployments() -> list[Any]:
-    """Every deployment, with French descriptions and tags."""
+def deployments(*, mailbox: bool | None = None) -> list[Any]:
+    """Every deployment, with French descriptions and tags; the mailbox's (`releve-candidatures`,
+    every quarter of an hour in office hours) only when `mailbox` (default: when the settings name
+    an IMAP server or a Maildir)."""
     from prefect.schedules import Schedule
+
+    from config.settings import get_settings
+
+    if mailbox is None:
+        mailbox = get_settings().mailbox_configured
 
     one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
     stages = [
@@ -104,4 +112,8 @@ def deployments() -> list[Any]:
             name="rappel-presences", tags=TAGS, triggers=[attendance_trigger()],
             description="Un jour après la fin d'une session sans émargement, le rappelle au Cerdd (une fois)."),
         *(flow.to_deployment(name=name, tags=TAGS, description=flow.description or "") for flow, name in stages),
+        *([mailbox_flow.to_deployment(
+            name="releve-candidatures", tags=TAGS, concurrency_limit=one_at_a_time,
+            schedules=[Schedule(**_cron("*/15 8-17 * * 1-5"))],
+            description=mailbox_flow.description or "")] if mailbox else []),
     ]

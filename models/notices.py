@@ -61,6 +61,8 @@ class NoticeKind(StrEnum):
     NEW_LINK = "nouveau_lien"  # a person whose link no longer works, at their request from its page (leaves at once)
     DRAFT_LINK = "lien_candidature"  # who started an online application (or its holders on file), its link (at once)
     APPLICATION_WITHDRAWN = "candidature_retiree"  # the Cerdd's manager, when a lead withdraws its application
+    MAIL_REPLY = "reponse_courriel"  # the sender of a mail to the call's mailbox that is no application: why (at once)
+    MAIL_REVIEW = "courriel_a_revoir"  # the Cerdd's manager, when a mail of the call's mailbox awaits a person
 
 
 RENAMED_KINDS: dict[str, NoticeKind] = {
@@ -111,6 +113,8 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.NEW_LINK: "Nouveau lien personnel (à la demande)",
     NoticeKind.DRAFT_LINK: "Lien vers la candidature en ligne",
     NoticeKind.APPLICATION_WITHDRAWN: "Candidature retirée par le territoire",
+    NoticeKind.MAIL_REPLY: "Réponse à un courriel de candidature",
+    NoticeKind.MAIL_REVIEW: "Courriel de candidature à revoir (alerte)",
 }
 
 
@@ -157,6 +161,8 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.NEW_LINK: ("porteur", "partie_libelle"),
         NoticeKind.DRAFT_LINK: ("porteur", "chef_de_file", "appel", "candidature"),
         NoticeKind.APPLICATION_WITHDRAWN: ("candidature", "motif", "par"),
+        NoticeKind.MAIL_REPLY: ("objet", "recu_le", "problemes", "hors_delai", "appel"),
+        NoticeKind.MAIL_REVIEW: ("objet", "expediteur", "recu_le", "motif", "problemes"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""
@@ -174,7 +180,8 @@ WORTH_SENDING_UNTIL: dict[NoticeKind, Callable[[Mapping[str, Any]], datetime]] =
 means nothing once the session has begun. A notice still waiting after that instant is recorded as
 expired instead of being sent. Kinds not listed stay worth sending (until given up)."""
 
-IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT, NoticeKind.NEW_LINK, NoticeKind.DRAFT_LINK})
+IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT, NoticeKind.NEW_LINK, NoticeKind.DRAFT_LINK,
+                                          NoticeKind.MAIL_REPLY})
 """Direct answers to a person's own action, sent at once whatever the day or hour; every other
 kind waits for a working day within the programme's sending hours."""
 

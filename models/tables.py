@@ -122,6 +122,18 @@ class DueDateRequestStatus(StrEnum):
     MOOT = "sans_objet"
 
 
+class MailOutcome(StrEnum):
+    """What became of a message of the call's mailbox (`MailMessage.outcome`): an application or a
+    new version; a reply listing its problems; refused as late; the same content again; or left to
+    a person (`REVIEW`: a forged sender, a message too large or without an address to answer)."""
+
+    APPLICATION = "candidature"
+    ANSWERED = "reponse"
+    LATE = "hors_delai"
+    DUPLICATE = "doublon"
+    REVIEW = "a_revoir"
+
+
 class NoticeStatus(StrEnum):
     """Where a notice of the outbox stands (`Notice.status`): pending (queued, leaves at
     `deliver_after`) -> sent; or dead (given up: refused for good by its channel, or still failing
@@ -679,3 +691,26 @@ class DueDateRequest(SQLModel, table=True):
     requested_by: str
     status: str = DueDateRequestStatus.PENDING
     decided_at: datetime | None = instant(nullable=True)
+
+
+class MailMessage(SQLModel, table=True):
+    """The ledger of the call's mailbox: one row per message processed, written in the transaction
+    that records what it caused (the application, its audit entry, the replies), before the message
+    is moved; a message found here is only moved (`models.mailbox`). Unique: (programme,
+    `message_key`: the Message-ID, or the SHA-256 of the raw bytes without one)."""
+
+    __table_args__ = (UniqueConstraint("programme_id", "message_key", name="uq_mailmessage_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    message_key: str = Field(sa_column=Column(Text, nullable=False))
+    content_sha256: str = Field(index=True)
+    raw_sha256: str
+    sender: str = ""
+    subject: str = ""
+    size: int = 0
+    received_at: datetime = instant()
+    processed_at: datetime = instant()
+    outcome: str
+    application_id: int | None = Field(default=None, foreign_key="application.id")
+    problems: list[str] = json_column(list)

@@ -18,6 +18,10 @@ NO_CHROMIUM = "Chromium absent, voir le paquet Debian « chromium »"
 NO_PLAYWRIGHT = "Playwright absent, voir pip install -e '.[dev]'"
 NO_SOFFICE = "LibreOffice absent, voir le paquet Debian « libreoffice-writer-nogui »"
 
+NO_DOVECOT = "Dovecot absent, voir le paquet Debian « dovecot-imapd »"
+DOVECOT = next((p for p in (shutil.which("dovecot"), "/usr/sbin/dovecot") if p and Path(p).exists()), None)
+"""Debian's Dovecot, which the mailbox tests start privately on loopback; None when not installed."""
+
 CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and Path(p).exists()), None)
 """Debian's Chromium, which the browser tests drive through Playwright; None when not installed."""
 

@@ -64,6 +64,9 @@ def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[s
         "depuis": "1 jour", "siren": "200033579", "egalite": "égalité à 15/20 entre A et B pour la dernière place",
         "porteur": Bearer("territoire", siren="200033579", person="c@example.org"),
         "chef_de_file": "CU d'Arras", "par": "claire@example.org",
+        "objet": "Candidature <Transitions> & annexe", "expediteur": "claire@example.org",
+        "problemes": ["le courriel n'a aucune pièce jointe", "joignez le formulaire en version PDF"],
+        "hors_delai": False,
         "demande": DueDateRequest(id=7, deliverable_id=1, requested_due=now, reason="Entretiens décalés",
                                   requested_at=now, requested_by="prestataire"),
     }

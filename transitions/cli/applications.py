@@ -167,3 +167,35 @@ def applications(
         out.print(f"{len(rows)} candidature(s) exportée(s) dans {csv_file}.")
 
 
+
+
+mailbox_app = typer.Typer(help="La boîte de l'appel : relever les candidatures reçues par courriel.",
+                          no_args_is_help=True)
+app.add_typer(mailbox_app, name="candidatures")
+
+
+@command(mailbox_app, name="releve")
+def read_mailbox_command(
+    at: AtOption = None,
+    send: Annotated[bool, typer.Option(
+        "--send/--no-send", help="Envoie tout de suite les accusés et les réponses (sinon au prochain envoi).")] = True,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Relève la boîte de l'appel (IMAP ou MAILDIR) : chaque courriel devient une candidature, une réponse
+    ou « À revoir », une seule fois ; l'arrivée au serveur fait foi pour la date limite."""
+    from sqlmodel import Session
+
+    from config.settings import get_settings
+    from flows.mailbox import read_mailbox
+    from models.db import get_engine
+    from notifications.deliver import deliver_due
+    from notifications.routing import from_settings
+
+    url = database()
+    when = instant(at)
+    report = read_mailbox(url, at=when, programme=programme)
+    out.print(f"Boîte de l'appel : {escape(report.summary())}.", highlight=False)
+    if send and report.moved:
+        with Session(get_engine(url), expire_on_commit=False) as session:
+            channels, policy = from_settings(get_settings())
+            deliver_due(session, as_of=when, channels=channels, policy=policy)
