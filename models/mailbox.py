@@ -29,7 +29,7 @@ from models.forms import ApplicationForm
 from models.mailparse import MailFile, ParsedMail
 from models.notices import NoticeKind, Recipient
 from models.recipients import manager
-from models.tables import Application, Contact, MailMessage, MailOutcome
+from models.tables import Application, Contact, MailMessage, MailOutcome, ProgrammeState
 from models.userfiles import french_errors, validate_text
 
 AnnexReader = Callable[[str, bytes], dict[str, Any]]
@@ -202,6 +202,13 @@ def _decide(ctx: ProgrammeContext, arrival: Arrival, row: MailMessage, at: datet
         return _review(ctx, row, arrival, at, f"l'expéditeur n'est pas un contact connu de la candidature "
                        f"{application.receipt_number} ({application.lead_name}) : une nouvelle version n'est "
                        "acceptée que de l'un d'eux", [], shown)
+    if ctx.programme.state not in (ProgrammeState.READY, ProgrammeState.CALL_OPEN):
+        # Arrived in time, read once the admissibility was decided (the mailbox unreachable at noon, or
+        # read after the closing tick): the arrival counts, not the reading, so the sender is not told
+        # « appel clos »; a person of the Cerdd decides what to do with it.
+        return _review(ctx, row, arrival, at, f"arrivé le {format_paris(received_at)}, avant la date limite, mais "
+                       "lu après la clôture de l'appel (recevabilité déjà décidée) : au Cerdd de l'examiner",
+                       [], shown)
     savepoint = ctx.session.begin_nested()
     try:
         receipt = submit(ctx, form, pieces, at=received_at, submitted_by=mail.sender)

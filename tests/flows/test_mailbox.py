@@ -213,3 +213,35 @@ def test_the_flow_reads_a_maildir_on_prefect_and_is_deployed_only_when_configure
     assert report.outcomes == Counter({"candidature": 1, "reponse": 1})
     assert len(box) == 0 and len(box.get_folder("Trait&AOk-es")) == 2
     assert "releve-candidatures" in {d.name for d in deployments()}
+
+
+def test_a_mail_in_time_read_after_the_call_closed_awaits_the_cerdd_and_the_sender_is_not_told_closed(
+        loaded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The arrival at the server counts, not the reading: a mail that arrived at 11:50 and is read at
+    12:10, once the closing tick decided the admissibility, is neither refused as late nor as « appel
+    clos »: it goes to « À revoir » and the Cerdd's manager is told."""
+    import mailbox
+
+    from models.call import close_call
+    from tests.conftest import ctx_of
+    from tests.mails import ARRAS, CLAIRE, good
+
+    open_call(loaded)
+    box = mailbox.Maildir(tmp_path / "boite", create=True)
+    message = mailbox.MaildirMessage(good(ARRAS, CLAIRE, "<in-time@example.org>", at("2015-05-07T11:50")))
+    message.set_date(at("2015-05-07T11:50").timestamp())
+    box.add(message)
+    with session_scope(loaded) as session:
+        close_call(ctx_of(session), at("2015-05-07T12:00"))
+    monkeypatch.setenv("MAILDIR", str(tmp_path / "boite"))
+    reset_settings()
+    report = read_mailbox(loaded, at=at("2015-05-07T12:10"))
+    assert report.outcomes == Counter({"a_revoir": 1})
+    with session_scope(loaded) as session:
+        assert session.exec(select(Application)).all() == []
+        kinds = [n.kind for n in session.exec(select(Notice).where(Notice.dedup_key.startswith("courriel_a_revoir")))]
+        assert kinds == ["courriel_a_revoir"]
+        assert session.exec(select(Notice).where(Notice.kind == "reponse_courriel")).all() == []
+        row = session.exec(select(MailMessage)).one()
+        assert "lu après la clôture" in row.problems[0]
+    assert len(box.get_folder("&AMA- revoir")) == 1
