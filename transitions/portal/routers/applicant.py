@@ -5,15 +5,16 @@ deadline (`applications.submit`, as file intake), and the withdrawal before the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
+from documents.annex import annex_docx, annex_odt
 from models import drafts
 from models.applications import may_withdraw, withdraw_application
-from models.attachments import MAX_BYTES
+from models.attachments import MAX_BYTES, MEDIA_TYPES
 from models.errors import InvalidInput, NotFound
 from models.links import APPLICANT, Bearer, holder
 from models.tables import Application
@@ -52,6 +53,15 @@ def draft_page(request: Request, seen: Applicant, siren: str, fait: str | None =
                 themes=THEMES, listes=drafts.PEOPLE, formulaires=FORMS, echeance=seen.ctx.definition.call.deadline)
 
 
+@router.get("/l/{token}/candidat/{siren}/brouillon.{kind}", name="applicant_annex")
+def draft_annex(seen: Applicant, siren: str, kind: Literal["docx", "odt"]) -> Response:
+    """« Télécharger mon brouillon »: the draft as saved, as the call's annex filled with it."""
+    payload = drafts.find_draft(seen.ctx, siren).payload
+    data = (annex_docx if kind == "docx" else annex_odt)(seen.ctx.definition, payload)
+    return Response(data, media_type=MEDIA_TYPES[kind],
+                    headers={"content-disposition": f'attachment; filename="brouillon-{siren}.{kind}"'})
+
+
 @router.post("/l/{token}/candidat/{siren}/enregistrer", name="applicant_save")
 def save(request: Request, siren: str,
          act: Annotated[Act, acting(named("brouillon"), applicant, max_files=0, max_fields=400)]) -> Response:
@@ -76,7 +86,7 @@ def add_file(request: Request, siren: str,
     upload = _upload(act.form)
     drafts.add_file(act.ctx, drafts.find_draft(act.ctx, siren), role=act.field("role"),
                     filename=upload.filename or "", data=upload.file.read(MAX_BYTES + 1), at=act.now,
-                    by=holder(act.bearer))
+                    by=holder(act.bearer), description=act.field("description"))
     return see_other(request, "applicant", "piece", "pieces", token=act.token, siren=siren)
 
 
