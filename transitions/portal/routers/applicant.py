@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from documents.annex import annex_docx, annex_odt
-from models import drafts
+from models import drafts, partners
 from models.applications import may_withdraw, withdraw_application
 from models.attachments import MAX_BYTES, MEDIA_TYPES
 from models.errors import InvalidInput, NotFound
@@ -42,7 +42,8 @@ def applicant(bearer: Bearer, params: Mapping[str, Any]) -> bool:
 
 
 Applicant = Annotated[Visit, visit(applicant, REFUSAL)]
-FORMS = {"brouillon": "brouillon", "piece": "piece", "deposer": "deposer", "retirer": "retirer"}
+FORMS = {"brouillon": "brouillon", "piece": "piece", "deposer": "deposer", "retirer": "retirer",
+         "partenaires": "partenaires"}
 
 
 @router.get("/l/{token}/candidat/{siren}", response_class=HTMLResponse, name="applicant")
@@ -108,6 +109,16 @@ def deposit(request: Request, siren: str, act: Annotated[Act, acting(named("depo
                                  by=f"portail:{act.bearer.person}")
     return see_other(request, "applicant", "depose" if recorded else "deja-depose", "depot", token=act.token,
                      siren=siren)
+
+
+@router.post("/l/{token}/candidat/{siren}/partenaires", name="applicant_partners")
+def ask_partners(request: Request, siren: str,
+                 act: Annotated[Act, acting(named("partenaires"), applicant)]) -> Response:
+    """« Demander la confirmation des partenaires »: each partner with a contact's address not asked yet."""
+    done = partners.request_confirmations(act.ctx, drafts.find_draft(act.ctx, siren), at=act.now,
+                                          by=f"portail:{act.bearer.person}")
+    return see_other(request, "applicant", "partenaires" if done.asked else "partenaires-aucun", "partenaires",
+                     token=act.token, siren=siren)
 
 
 def _deposited(ctx: Any, siren: str) -> Application:
