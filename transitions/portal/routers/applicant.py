@@ -117,7 +117,7 @@ def ask_partners(request: Request, siren: str,
     """« Demander la confirmation des partenaires »: each partner with a contact's address not asked yet."""
     done = partners.request_confirmations(act.ctx, drafts.find_draft(act.ctx, siren), at=act.now,
                                           by=f"portail:{act.bearer.person}")
-    return see_other(request, "applicant", "partenaires" if done.asked else "partenaires-aucun", "partenaires",
+    return see_other(request, "applicant", "partenaires" if done.asked else "partenaires-aucun", "confirmations",
                      token=act.token, siren=siren)
 
 
