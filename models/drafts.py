@@ -26,7 +26,7 @@ from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.db import lock_row
 from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
-from models.forms import MAX_SHORT, MAX_TEXT, ApplicationForm, Attachment, Theme, check_siren, form_of
+from models.forms import MAX_ROWS, MAX_SHORT, MAX_TEXT, ApplicationForm, Attachment, Theme, check_siren, form_of
 from models.links import APPLICANT, Bearer
 from models.notices import NoticeKind, Recipient
 from models.recipients import applicants
@@ -45,8 +45,6 @@ from models.text import visible
 START_INTERVAL = timedelta(minutes=15)
 """At most one link mailed per lead in this time (real time), whoever asks: a stranger typing a
 lead's SIREN again and again sends its holders one message, not a flood."""
-MAX_ROWS = 12
-"""People or partners a list of the online form holds at most."""
 EMPTY_ROWS = 2
 """Empty rows the page offers below a list's filled ones (« ajouter une ligne » by saving)."""
 MAX_FILES = 12

@@ -91,3 +91,17 @@ def test_a_withdrawn_application_takes_no_new_version_by_mail(loaded: str) -> No
     with session_scope(loaded) as session:
         application = session.exec(select(Application)).one()
         assert (application.status, application.version) == (ApplicationStatus.WITHDRAWN, 1)
+
+
+def test_an_application_naming_500_people_is_answered_not_a_mail_cannon(loaded: str) -> None:
+    """One mail naming 500 « responsables opérationnels » (anyone's addresses) would make the
+    programme send 500 acknowledgements: the form holds at most `MAX_ROWS` people per list, as
+    the online form does, and the sender alone is answered."""
+    open_call(loaded)
+    crowd = [{"nom": f"Personne {i}", "qualite": "Agent", "courriel": f"victime{i}@example.org"} for i in range(500)]
+    raw = good(ARRAS, CLAIRE, "<foule@cu-arras.example.org>", at("2015-04-20T10:00"),
+               responsables_operationnels=crowd)
+    outcome, problems = _receive(loaded, raw, at("2015-04-20T10:00"))
+    assert outcome == MailOutcome.ANSWERED and any("responsables_operationnels" in p for p in problems)
+    assert _notices(loaded, "accuse_reception") == []
+    assert [n.recipient_email for n in _notices(loaded, "reponse_courriel")] == ["claire.dufour@cu-arras.example.org"]
