@@ -27,10 +27,20 @@ from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.db import lock_row
 from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
-from models.forms import MAX_ROWS, MAX_SHORT, MAX_TEXT, ApplicationForm, Attachment, Theme, check_siren, form_of
+from models.forms import (
+    MAX_ROWS,
+    MAX_SHORT,
+    MAX_TEXT,
+    ApplicationForm,
+    Attachment,
+    Theme,
+    check_siren,
+    form_of,
+    siren_or_reference,
+)
 from models.links import APPLICANT, Bearer
 from models.notices import NoticeKind, Recipient
-from models.recipients import applicants
+from models.recipients import applicants, manager
 from models.register import Epci
 from models.tables import (
     Application,
@@ -157,6 +167,8 @@ def start(ctx: ProgrammeContext, *, siren: str, email: str, at: datetime, now: d
     draft.requested_at = now
     ctx.session.add(draft)
     application = _application(ctx, draft)
+    if address not in draft.holders:
+        _claimed(ctx, draft, address, deposited=application is not None, at=at)
     ctx.notify(NoticeKind.DRAFT_LINK, [Recipient(holder, holder) for holder in draft.holders],
                key=f"{draft.lead_siren}|{int(now.timestamp())}",
                context={"porteur": applicant_bearer(draft.lead_siren), "chef_de_file": draft.lead_name,
@@ -165,6 +177,48 @@ def start(ctx: ProgrammeContext, *, siren: str, email: str, at: datetime, now: d
               f"Lien de la candidature en ligne de {draft.lead_name} envoyé aux adresses enregistrées "
               f"({len(draft.holders)}).", siren=draft.lead_siren, nouveau=outcome == Started.NEW)
     return outcome
+
+
+def _claimed(ctx: ProgrammeContext, draft: ApplicationDraft, address: str, *, deposited: bool, at: datetime) -> None:
+    """An address not on file asked for a lead's draft: the link went to the holders only; the Cerdd's
+    manager is told once per address (`brouillon_revendique`), so that a lead whose draft a stranger
+    started first is not locked out: the manager adds the right address (`add_holder`)."""
+    ctx.notify(NoticeKind.DRAFT_CLAIMED, manager(ctx), key=f"{draft.lead_siren}|{address}",
+               context={"chef_de_file": draft.lead_name, "siren": draft.lead_siren, "adresse": address,
+                        "titulaires": len(draft.holders), "depose": deposited}, at=at)
+    ctx.audit(at, "portail", "candidature.lien_autre_adresse", "application_draft", draft.id,
+              f"Lien de la candidature en ligne de {draft.lead_name} demandé par une adresse non enregistrée "
+              f"({address}) : envoyé aux seules adresses enregistrées, le Cerdd prévenu.",
+              siren=draft.lead_siren, adresse=address)
+
+
+def add_holder(ctx: ProgrammeContext, siren: str, email: str, *, at: datetime, now: datetime, by: str) -> bool:
+    """The Cerdd adds `email` to the holders of a lead's draft (after `brouillon_revendique`, or for a
+    colleague of the lead) and mails that address its own link (`lien_candidature`). Returns False when
+    the address held it already (its link is mailed again). Refused (NotFound, InvalidInput, Refused,
+    French) for an unknown draft, a malformed address, more than MAX_HOLDERS, or once the draft is
+    read-only (`may_edit`)."""
+    lock_row(ctx.session, Programme.id, ctx.programme_id)
+    draft = find_draft(ctx, siren_or_reference(siren))
+    may_edit(ctx, draft, at).enforce()
+    try:
+        address = _EMAIL.validate_python(email.strip()).lower()
+    except ValidationError:
+        raise InvalidInput(f"« {visible(email)[:80]} » n'est pas une adresse électronique valide.") from None
+    added = address not in draft.holders
+    if added:
+        if len(draft.holders) >= MAX_HOLDERS:
+            raise Refused(f"Le brouillon de {draft.lead_name} a déjà {MAX_HOLDERS} adresses : retirez-en une d'abord.")
+        draft.holders = [*draft.holders, address]
+        ctx.session.add(draft)
+        ctx.audit(at, by, "candidature.adresse_ajoutee", "application_draft", draft.id,
+                  f"Adresse {address} ajoutée aux titulaires de la candidature en ligne de {draft.lead_name}.",
+                  siren=draft.lead_siren, adresse=address)
+    ctx.notify(NoticeKind.DRAFT_LINK, [Recipient(address, address)],
+               key=f"{draft.lead_siren}|{address}|{int(now.timestamp())}",
+               context={"porteur": applicant_bearer(draft.lead_siren), "chef_de_file": draft.lead_name,
+                        "appel": ctx.definition.call, "candidature": _application(ctx, draft)}, at=at)
+    return added
 
 
 def _new_draft(ctx: ProgrammeContext, epci: Epci, address: str, at: datetime) -> ApplicationDraft:

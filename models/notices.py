@@ -65,6 +65,7 @@ class NoticeKind(StrEnum):
     MAIL_REVIEW = "courriel_a_revoir"  # the Cerdd's manager, when a mail of the call's mailbox awaits a person
     PARTNER_REQUEST = "confirmation_partenaire"  # a partner's contact, when the lead asks it to confirm (its link)
     PARTNER_ANSWER = "reponse_partenaire"  # the online application's holders, when a partner confirms or declines
+    DRAFT_CLAIMED = "brouillon_revendique"  # the Cerdd's manager, when an address not on file asks for a draft's link
 
 
 RENAMED_KINDS: dict[str, NoticeKind] = {
@@ -119,6 +120,7 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.MAIL_REVIEW: "Courriel de candidature à revoir (alerte)",
     NoticeKind.PARTNER_REQUEST: "Confirmation de partenariat demandée",
     NoticeKind.PARTNER_ANSWER: "Réponse d'un partenaire",
+    NoticeKind.DRAFT_CLAIMED: "Lien d'une candidature en ligne demandé par une autre adresse (alerte)",
 }
 
 
@@ -169,6 +171,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.MAIL_REVIEW: ("objet", "expediteur", "recu_le", "motif", "problemes"),
         NoticeKind.PARTNER_REQUEST: ("porteur", "chef_de_file", "partenaire", "jury"),
         NoticeKind.PARTNER_ANSWER: ("porteur", "chef_de_file", "partenaire"),
+        NoticeKind.DRAFT_CLAIMED: ("chef_de_file", "siren", "adresse", "titulaires", "depose"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""

@@ -66,6 +66,35 @@ def test_one_draft_per_lead_its_link_only_to_the_addresses_on_file(call_open: st
         _start(call_open, email="pas-une-adresse", now="2015-04-21T10:00")
 
 
+def test_a_draft_started_first_by_a_stranger_does_not_lock_the_lead_out(call_open: str) -> None:
+    """Squatting: whoever starts first holds the draft; a second address is told nothing, the Cerdd's
+    manager is (once per address), and adds the right address, which gets its own link."""
+    _start(call_open, email="intrus@example.org")
+    _start(call_open, email="claire@cu-arras.example.org", now="2015-04-20T10:20")
+    _start(call_open, email="claire@cu-arras.example.org", now="2015-04-20T10:40")
+    with session_scope(call_open) as session:
+        alerts = session.exec(select(Notice).where(Notice.kind == "brouillon_revendique")).all()
+        assert [n.recipient_email for n in alerts] == ["aboutonne@cerdd.org"]
+        assert "claire@cu-arras.example.org" in alerts[0].body_text
+        assert "transitions candidatures adresse 200033579 claire@cu-arras.example.org" in alerts[0].body_text
+    assert [email for email, _ in _links(call_open)] == ["intrus@example.org"] * 3
+    with session_scope(call_open) as session:
+        eleven = at("2015-04-20T11:00")
+        assert drafts.add_holder(ctx_of(session), "200033579", " Claire@CU-Arras.example.org ", at=eleven,
+                                 now=eleven, by="aboutonne") is True
+    assert _links(call_open)[-1][0] == "claire@cu-arras.example.org"
+    with session_scope(call_open) as session:
+        holders = drafts.find_draft(ctx_of(session), ARRAS).holders
+        assert holders == ["intrus@example.org", "claire@cu-arras.example.org"]
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == "candidature.adresse_ajoutee")).one()
+        with pytest.raises(InvalidInput, match="adresse électronique valide"):
+            drafts.add_holder(ctx_of(session), ARRAS, "x", at=T, now=T, by="aboutonne")
+        with pytest.raises(NotFound):
+            drafts.add_holder(ctx_of(session), "246200364", "a@example.org", at=T, now=T, by="aboutonne")
+        with pytest.raises(Refused):
+            drafts.add_holder(ctx_of(session), ARRAS, "a@example.org", at=at("2015-05-07T12:00"), now=T, by="aboutonne")
+
+
 def _save_full(url: str, when: str = "2015-04-20T10:00") -> None:
     fields, themes = arras_fields()
     with session_scope(url) as session:

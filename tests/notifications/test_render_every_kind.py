@@ -67,7 +67,7 @@ def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[s
         "chef_de_file": "CU d'Arras", "par": "claire@example.org",
         "objet": "Candidature <Transitions> & annexe", "expediteur": "claire@example.org",
         "problemes": ["le courriel n'a aucune pièce jointe", "joignez le formulaire en version PDF"],
-        "hors_delai": False,
+        "hors_delai": False, "adresse": "intrus<script>@example.org", "titulaires": 1, "depose": False,
         "partenaire": PartnerConfirmation(programme_id=ctx.programme_id, lead_siren="200033579",
                                           lead_name="CU d'Arras", number=1, fingerprint="0" * 64,
                                           partner_name="Club <des> entreprises", contact_email="c@example.org",

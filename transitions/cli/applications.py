@@ -199,3 +199,25 @@ def read_mailbox_command(
         with Session(get_engine(url), expire_on_commit=False) as session:
             channels, policy = from_settings(get_settings())
             deliver_due(session, as_of=when, channels=channels, policy=policy)
+
+
+@command(mailbox_app, name="adresse")
+def add_draft_holder(
+    siren: Annotated[str, typer.Argument(help="SIREN de l'EPCI chef de file.")],
+    email: Annotated[str, typer.Argument(help="Adresse à ajouter aux titulaires de sa candidature en ligne.")],
+    at: AtOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : l'utilisateur du système).")] = None,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Ajoute une adresse aux titulaires de la candidature en ligne d'un chef de file et lui envoie son lien
+    (par exemple après l'alerte « lien demandé par une autre adresse »)."""
+    import getpass
+    from datetime import UTC, datetime
+
+    from models import drafts
+
+    when = instant(at)
+    with programme_ctx(programme) as ctx:
+        added = drafts.add_holder(ctx, siren, email, at=when, now=datetime.now(UTC), by=by or getpass.getuser())
+    out.print(("Adresse ajoutée" if added else "Adresse déjà titulaire") + " : son lien lui est envoyé au prochain "
+              "envoi des avis (transitions outbox send).", highlight=False)
