@@ -63,6 +63,8 @@ class NoticeKind(StrEnum):
     APPLICATION_WITHDRAWN = "candidature_retiree"  # the Cerdd's manager, when a lead withdraws its application
     MAIL_REPLY = "reponse_courriel"  # the sender of a mail to the call's mailbox that is no application: why (at once)
     MAIL_REVIEW = "courriel_a_revoir"  # the Cerdd's manager, when a mail of the call's mailbox awaits a person
+    STAFF_INVITATION = "invitation_equipe"  # a member of the Cerdd's team, their back-office invitation (at once)
+    STAFF_RESET = "reinitialisation_equipe"  # a member of the team who forgot their password, its reset link (at once)
 
 
 RENAMED_KINDS: dict[str, NoticeKind] = {
@@ -115,6 +117,8 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.APPLICATION_WITHDRAWN: "Candidature retirée par le territoire",
     NoticeKind.MAIL_REPLY: "Réponse à un courriel de candidature",
     NoticeKind.MAIL_REVIEW: "Courriel de candidature à revoir (alerte)",
+    NoticeKind.STAFF_INVITATION: "Invitation à l'espace de l'équipe",
+    NoticeKind.STAFF_RESET: "Réinitialisation du mot de passe (équipe)",
 }
 
 
@@ -163,6 +167,8 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.APPLICATION_WITHDRAWN: ("candidature", "motif", "par"),
         NoticeKind.MAIL_REPLY: ("objet", "recu_le", "problemes", "hors_delai", "appel"),
         NoticeKind.MAIL_REVIEW: ("objet", "expediteur", "recu_le", "motif", "problemes"),
+        NoticeKind.STAFF_INVITATION: ("membre", "adresse", "jusqu_au"),
+        NoticeKind.STAFF_RESET: ("membre", "adresse", "jusqu_au"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""
@@ -181,7 +187,8 @@ means nothing once the session has begun. A notice still waiting after that inst
 expired instead of being sent. Kinds not listed stay worth sending (until given up)."""
 
 IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT, NoticeKind.NEW_LINK, NoticeKind.DRAFT_LINK,
-                                          NoticeKind.MAIL_REPLY})
+                                          NoticeKind.MAIL_REPLY, NoticeKind.STAFF_INVITATION,
+                                          NoticeKind.STAFF_RESET})
 """Direct answers to a person's own action, sent at once whatever the day or hour; every other
 kind waits for a working day within the programme's sending hours."""
 

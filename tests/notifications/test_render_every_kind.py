@@ -24,6 +24,7 @@ from models.tables import (
     Notice,
     Pilot,
     PilotPhase,
+    StaffMember,
     TrainingSession,
 )
 from notifications.render import render_notice
@@ -67,6 +68,8 @@ def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[s
         "objet": "Candidature <Transitions> & annexe", "expediteur": "claire@example.org",
         "problemes": ["le courriel n'a aucune pièce jointe", "joignez le formulaire en version PDF"],
         "hors_delai": False,
+        "membre": StaffMember(email="anne@cerdd.example.org", name="Anne <Martin>", role="charge_de_mission"),
+        "adresse": "https://portail.example.org/equipe/invitation/abc", "jusqu_au": now,
         "demande": DueDateRequest(id=7, deliverable_id=1, requested_due=now, reason="Entretiens décalés",
                                   requested_at=now, requested_by="prestataire"),
     }
