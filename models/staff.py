@@ -62,6 +62,21 @@ class StaffAct(StrEnum):
     RETRY_NOTICES = "relancer_avis"
 
 
+ACT_LABELS = {
+    StaffAct.READ: "consulter tout le programme",
+    StaffAct.MANAGE_STAFF: "gérer les comptes de l'équipe",
+    StaffAct.DECIDE_SELECTION: "décider de la sélection des pilotes",
+    StaffAct.WITHDRAW_PILOT: "retirer un territoire pilote",
+    StaffAct.EXTEND_CHARTER: "prolonger le délai de signature d'une charte",
+    StaffAct.RUN_SESSIONS: "déplacer ou annuler une session",
+    StaffAct.RECORD_ATTENDANCE: "saisir les présences",
+    StaffAct.REVIEW_DELIVERABLES: "accepter ou renvoyer un livrable",
+    StaffAct.DECIDE_DUE_DATES: "accorder ou refuser une nouvelle échéance",
+    StaffAct.ISSUE_LINKS: "émettre et envoyer les liens personnels",
+    StaffAct.RETRY_NOTICES: "relancer les avis",
+}
+"""Each act in French, as the home page lists what a role allows."""
+
 _EVERYONE = frozenset(StaffRole)
 _DIRECTION = frozenset({StaffRole.DIRECTION})
 _TEAM = frozenset({StaffRole.DIRECTION, StaffRole.PROJECT_OFFICER})
@@ -338,21 +353,27 @@ def request_reset(ctx: ProgrammeContext, email: str, *, at: datetime, base_url: 
               f"Lien de réinitialisation du mot de passe envoyé à {member.email}.")
 
 
-def reset_password(ctx: ProgrammeContext, key: str, password: str, confirm: str, code: str, *, at: datetime) -> None:
+def reset_password(ctx: ProgrammeContext, key: str, password: str, confirm: str, code: str, *, at: datetime) -> bool:
     """Set a new password from a reset link, the second factor required (a TOTP or recovery code);
-    every session of the member is revoked. InvalidInput listing every problem."""
+    every session of the member is revoked. InvalidInput listing the password's problems (nothing
+    changes, the link still works). A wrong code spends the link (audited): guessing codes costs a
+    new link each time, at most one per `RESET_INTERVAL`. Returns whether the password changed."""
     member, row = link_member(ctx.session, key, RESET, at)
     problems = password_problems(password, confirm, member)
-    if not problems and not second_factor(ctx.session, member, code, at):
-        problems.append("Le code de l'application d'authentification (ou le code de secours) n'est pas bon.")
     if problems:
         raise InvalidInput("Le mot de passe n'a pas été changé :", problems)
-    member.password_hash = hash_password(password)
     row.used_at = at
-    ctx.session.add_all([member, row])
+    ctx.session.add(row)
+    if not second_factor(ctx.session, member, code, at):
+        ctx.audit(at, "portail", "equipe.reinitialisation_refusee", "staff_member", member.id,
+                  f"Réinitialisation du mot de passe de {member.email} refusée : code incorrect ; le lien est annulé.")
+        return False
+    member.password_hash = hash_password(password)
+    ctx.session.add(member)
     revoke_sessions(ctx.session, member, at)
     ctx.audit(at, actor(member), "equipe.mot_de_passe_change", "staff_member", member.id,
               f"{member.name} a changé son mot de passe ; ses sessions ouvertes sont fermées.")
+    return True
 
 
 def revoke_sessions(session: Session, member: StaffMember, at: datetime) -> int:

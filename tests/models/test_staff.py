@@ -180,10 +180,10 @@ def test_a_reset_link_works_once_in_time_with_the_second_factor(loaded: str) -> 
         assert len(session.exec(select(Notice).where(Notice.kind == "reinitialisation_equipe")).all()) == 1
     new = "Terril-Lens-2015-neuf"
     with session_scope(loaded) as session:
-        with pytest.raises(InvalidInput):  # no second factor, no new password
-            staff.reset_password(ctx_of(session), key, new, new, "000000", at=asked)
+        with pytest.raises(InvalidInput):  # a weak password: nothing changes, the link still works
+            staff.reset_password(ctx_of(session), key, "court", "court", codes[3], at=asked)
     with session_scope(loaded) as session:
-        staff.reset_password(ctx_of(session), key, new, new, codes[3], at=asked)
+        assert staff.reset_password(ctx_of(session), key, new, new, codes[3], at=asked)
     with session_scope(loaded) as session:
         with pytest.raises(staff.StaffLinkUsed):
             staff.reset_password(ctx_of(session), key, new, new, codes[4], at=asked)
@@ -196,6 +196,16 @@ def test_a_reset_link_works_once_in_time_with_the_second_factor(loaded: str) -> 
         with pytest.raises(staff.StaffLinkExpired):
             staff.reset_password(ctx_of(session), late_key, new + "x", new + "x", codes[5],
                                  at=later + staff.RESET_LIFETIME)
+    guessed = later + timedelta(minutes=20)
+    with session_scope(loaded) as session:
+        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=guessed, base_url=BASE)
+    guessed_key = _mailed_key(loaded, "reinitialisation_equipe", "reinitialisation")
+    with session_scope(loaded) as session:  # a wrong code spends the link: one guess per link
+        assert not staff.reset_password(ctx_of(session), guessed_key, new + "y", new + "y", "000000", at=guessed)
+    with session_scope(loaded) as session:
+        with pytest.raises(staff.StaffLinkUsed):
+            staff.reset_password(ctx_of(session), guessed_key, new + "y", new + "y", codes[5], at=guessed)
+    assert len(_actions(loaded, "equipe.reinitialisation_refusee")) == 1
 
 
 def test_roles_are_data_and_reading_acts_on_nothing(loaded: str) -> None:
