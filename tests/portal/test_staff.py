@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+
 import pyotp
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
@@ -192,7 +193,9 @@ def test_reset_link_used_twice_or_late_is_refused(loaded: str, client_for, clock
 
 
 def _page_doing(act: staff.StaffAct):  # noqa: ANN202
-    def handler(seen: StaffVisit = require(act)) -> str:  # a default: the annotation is a string here
+    declared = require(act)
+
+    def handler(seen: StaffVisit = declared) -> str:  # a default: the annotation is a string here
         return seen.member.email
 
     return handler
