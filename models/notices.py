@@ -65,6 +65,8 @@ class NoticeKind(StrEnum):
     MAIL_REVIEW = "courriel_a_revoir"  # the Cerdd's manager, when a mail of the call's mailbox awaits a person
     STAFF_INVITATION = "invitation_equipe"  # a member of the Cerdd's team, their back-office invitation (at once)
     STAFF_RESET = "reinitialisation_equipe"  # a member of the team who forgot their password, its reset link (at once)
+    PARTNER_REQUEST = "confirmation_partenaire"  # a partner's contact, when the lead asks it to confirm (its link)
+    PARTNER_ANSWER = "reponse_partenaire"  # the online application's holders, when a partner confirms or declines
 
 
 RENAMED_KINDS: dict[str, NoticeKind] = {
@@ -119,6 +121,8 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.MAIL_REVIEW: "Courriel de candidature à revoir (alerte)",
     NoticeKind.STAFF_INVITATION: "Invitation à l'espace de l'équipe",
     NoticeKind.STAFF_RESET: "Réinitialisation du mot de passe (équipe)",
+    NoticeKind.PARTNER_REQUEST: "Confirmation de partenariat demandée",
+    NoticeKind.PARTNER_ANSWER: "Réponse d'un partenaire",
 }
 
 
@@ -169,6 +173,8 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.MAIL_REVIEW: ("objet", "expediteur", "recu_le", "motif", "problemes"),
         NoticeKind.STAFF_INVITATION: ("membre", "adresse", "jusqu_au"),
         NoticeKind.STAFF_RESET: ("membre", "adresse", "jusqu_au"),
+        NoticeKind.PARTNER_REQUEST: ("porteur", "chef_de_file", "partenaire", "jury"),
+        NoticeKind.PARTNER_ANSWER: ("porteur", "chef_de_file", "partenaire"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""
@@ -181,14 +187,15 @@ WORTH_SENDING_UNTIL: dict[NoticeKind, Callable[[Mapping[str, Any]], datetime]] =
     NoticeKind.SESSION_INVITATION: lambda c: c["session"].starts_at,
     NoticeKind.SESSION_REMINDER: lambda c: c["session"].starts_at,
     NoticeKind.DELIVERABLE_REMINDER: lambda c: c["livrable"].due_at,
+    NoticeKind.PARTNER_REQUEST: lambda c: c["jury"].meeting,
 }
 """Until when a notice of each kind is worth sending, read from its context: a reminder of a session
 means nothing once the session has begun. A notice still waiting after that instant is recorded as
 expired instead of being sent. Kinds not listed stay worth sending (until given up)."""
 
 IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT, NoticeKind.NEW_LINK, NoticeKind.DRAFT_LINK,
-                                          NoticeKind.MAIL_REPLY, NoticeKind.STAFF_INVITATION,
-                                          NoticeKind.STAFF_RESET})
+                                          NoticeKind.MAIL_REPLY, NoticeKind.PARTNER_REQUEST,
+                                          NoticeKind.STAFF_INVITATION, NoticeKind.STAFF_RESET})
 """Direct answers to a person's own action, sent at once whatever the day or hour; every other
 kind waits for a working day within the programme's sending hours."""
 

@@ -41,6 +41,10 @@ DONE = {
     "partout": "Toutes vos sessions sont fermées, sur tous vos appareils : reconnectez-vous ici.",
     "session": "Connectez-vous pour ouvrir l'espace de l'équipe.",
     "mot-de-passe": "Votre mot de passe est changé : connectez-vous avec le nouveau.",
+    "partenaires": "Les demandes de confirmation sont envoyées aux contacts des partenaires.",
+    "partenaires-aucun": "Aucune nouvelle demande : chaque partenaire avec un courriel de contact est déjà sollicité.",
+    "partenaire-confirme": "Votre participation est confirmée ; le chef de file en est informé. Merci !",
+    "partenaire-decline": "Votre réponse est enregistrée : vous déclinez ; le chef de file en est informé.",
 }
 """The confirmations a page shows after an action (chosen by key: nothing typed is reflected)."""
 

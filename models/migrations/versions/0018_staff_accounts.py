@@ -1,7 +1,7 @@
 """staff accounts: members, single-use links, recovery codes, sessions, refused sign-ins
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-11 09:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import models.db
 
 revision: str = '0018'
-down_revision: str | None = '0016'
+down_revision: str | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
