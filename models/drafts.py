@@ -184,7 +184,7 @@ def _claimed(ctx: ProgrammeContext, draft: ApplicationDraft, address: str, *, de
     manager is told once per address (`brouillon_revendique`), so that a lead whose draft a stranger
     started first is not locked out: the manager adds the right address (`add_holder`)."""
     ctx.notify(NoticeKind.DRAFT_CLAIMED, manager(ctx), key=f"{draft.lead_siren}|{address}",
-               context={"chef_de_file": draft.lead_name, "siren": draft.lead_siren, "adresse": address,
+               context={"chef_de_file": draft.lead_name, "siren": draft.lead_siren, "demandeur": address,
                         "titulaires": len(draft.holders), "depose": deposited}, at=at)
     ctx.audit(at, "portail", "candidature.lien_autre_adresse", "application_draft", draft.id,
               f"Lien de la candidature en ligne de {draft.lead_name} demandé par une adresse non enregistrée "

@@ -63,6 +63,8 @@ class NoticeKind(StrEnum):
     APPLICATION_WITHDRAWN = "candidature_retiree"  # the Cerdd's manager, when a lead withdraws its application
     MAIL_REPLY = "reponse_courriel"  # the sender of a mail to the call's mailbox that is no application: why (at once)
     MAIL_REVIEW = "courriel_a_revoir"  # the Cerdd's manager, when a mail of the call's mailbox awaits a person
+    STAFF_INVITATION = "invitation_equipe"  # a member of the Cerdd's team, their back-office invitation (at once)
+    STAFF_RESET = "reinitialisation_equipe"  # a member of the team who forgot their password, its reset link (at once)
     PARTNER_REQUEST = "confirmation_partenaire"  # a partner's contact, when the lead asks it to confirm (its link)
     PARTNER_ANSWER = "reponse_partenaire"  # the online application's holders, when a partner confirms or declines
     DRAFT_CLAIMED = "brouillon_revendique"  # the Cerdd's manager, when an address not on file asks for a draft's link
@@ -118,6 +120,8 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.APPLICATION_WITHDRAWN: "Candidature retirée par le territoire",
     NoticeKind.MAIL_REPLY: "Réponse à un courriel de candidature",
     NoticeKind.MAIL_REVIEW: "Courriel de candidature à revoir (alerte)",
+    NoticeKind.STAFF_INVITATION: "Invitation à l'espace de l'équipe",
+    NoticeKind.STAFF_RESET: "Réinitialisation du mot de passe (équipe)",
     NoticeKind.PARTNER_REQUEST: "Confirmation de partenariat demandée",
     NoticeKind.PARTNER_ANSWER: "Réponse d'un partenaire",
     NoticeKind.DRAFT_CLAIMED: "Lien d'une candidature en ligne demandé par une autre adresse (alerte)",
@@ -169,9 +173,11 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.APPLICATION_WITHDRAWN: ("candidature", "motif", "par"),
         NoticeKind.MAIL_REPLY: ("objet", "recu_le", "problemes", "hors_delai", "appel"),
         NoticeKind.MAIL_REVIEW: ("objet", "expediteur", "recu_le", "motif", "problemes"),
+        NoticeKind.STAFF_INVITATION: ("membre", "adresse", "jusqu_au"),
+        NoticeKind.STAFF_RESET: ("membre", "adresse", "jusqu_au"),
         NoticeKind.PARTNER_REQUEST: ("porteur", "chef_de_file", "partenaire", "jury"),
         NoticeKind.PARTNER_ANSWER: ("porteur", "chef_de_file", "partenaire"),
-        NoticeKind.DRAFT_CLAIMED: ("chef_de_file", "siren", "adresse", "titulaires", "depose"),
+        NoticeKind.DRAFT_CLAIMED: ("chef_de_file", "siren", "demandeur", "titulaires", "depose"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""
@@ -191,7 +197,8 @@ means nothing once the session has begun. A notice still waiting after that inst
 expired instead of being sent. Kinds not listed stay worth sending (until given up)."""
 
 IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT, NoticeKind.NEW_LINK, NoticeKind.DRAFT_LINK,
-                                          NoticeKind.MAIL_REPLY, NoticeKind.PARTNER_REQUEST})
+                                          NoticeKind.MAIL_REPLY, NoticeKind.PARTNER_REQUEST,
+                                          NoticeKind.STAFF_INVITATION, NoticeKind.STAFF_RESET})
 """Direct answers to a person's own action, sent at once whatever the day or hour; every other
 kind waits for a working day within the programme's sending hours."""
 

@@ -197,6 +197,9 @@ STATUS_LABELS: dict[str, str] = {
     "accordee": "accordée",
     "refusee": "refusée",
     "sans_objet": "sans objet : livrable remis",
+    "direction": "direction",
+    "charge_de_mission": "chargé·e de mission",
+    "lecture": "lecture seule",
     "demandee": "non confirmé",
     "confirmee": "partenaire confirmé",
     "declinee": "a décliné",
@@ -757,3 +760,87 @@ class MailMessage(SQLModel, table=True):
     outcome: str
     application_id: int | None = Field(default=None, foreign_key="application.id")
     problems: list[str] = json_column(list)
+
+
+class StaffRole(StrEnum):
+    """What a member of the Cerdd's team may do (`models.staff.PERMISSIONS`)."""
+
+    DIRECTION = "direction"
+    PROJECT_OFFICER = "charge_de_mission"
+    READER = "lecture"
+
+
+class StaffMember(SQLModel, table=True):
+    """A member of the Cerdd's team with an account on the back office (`models.staff`): an
+    address, a role, a password (argon2id) and a TOTP second factor, both set from an invitation
+    link. Not per programme: one team. Unique: `email` (lower case)."""
+
+    __tablename__ = "staff_member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True)
+    name: str
+    role: str = Field(description="A `StaffRole` value.")
+    active: bool = True
+    password_hash: str | None = Field(default=None, sa_column=Column(Text))
+    totp_secret: str | None = Field(default=None, description="Base32; set by the invitation, confirmed at enrolment.")
+    totp_last_step: int | None = Field(default=None, description="The last TOTP time step accepted (no replay).")
+    enrolled_at: datetime | None = instant(nullable=True)
+    created_at: datetime = instant()
+    disabled_at: datetime | None = instant(nullable=True)
+
+
+class StaffToken(SQLModel, table=True):
+    """A single-use link mailed to a staff member (invitation or password reset): only the SHA-256
+    of its random key is stored. Used once (`used_at`), or past `expires_at`: refused."""
+
+    __tablename__ = "staff_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff_member.id", index=True)
+    purpose: str = Field(description="invitation or reinitialisation.")
+    digest: str = Field(unique=True, max_length=64)
+    created_at: datetime = instant()
+    expires_at: datetime = instant()
+    used_at: datetime | None = instant(nullable=True)
+
+
+class StaffRecoveryCode(SQLModel, table=True):
+    """One of a staff member's single-use recovery codes (when the authenticator is lost): its
+    SHA-256 only (the code carries 80 random bits)."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff_member.id", index=True)
+    digest: str = Field(max_length=64)
+    used_at: datetime | None = instant(nullable=True)
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser: the cookie carries a signed random key whose SHA-256 is `digest`.
+    Refused once revoked (sign-out, « se déconnecter partout », `staff disable`), idle too long or
+    past `expires_at` (absolute lifetime)."""
+
+    __tablename__ = "staff_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff_member.id", index=True)
+    digest: str = Field(unique=True, max_length=64)
+    address: str = ""
+    created_at: datetime = instant()
+    last_seen_at: datetime = instant()
+    expires_at: datetime = instant()
+    revoked_at: datetime | None = instant(nullable=True)
+
+
+class StaffSignInFailure(SQLModel, table=True):
+    """A refused sign-in (wrong password or code, unknown address): counted per address typed and
+    per client address over `models.staff.THROTTLE_WINDOW` to throttle guessing."""
+
+    __tablename__ = "staff_signin_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = instant(index=True)
+    email: str = Field(index=True)
+    address: str = Field(index=True)

@@ -25,6 +25,7 @@ from models.tables import (
     PartnerConfirmation,
     Pilot,
     PilotPhase,
+    StaffMember,
     TrainingSession,
 )
 from notifications.render import render_notice
@@ -67,7 +68,9 @@ def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[s
         "chef_de_file": "CU d'Arras", "par": "claire@example.org",
         "objet": "Candidature <Transitions> & annexe", "expediteur": "claire@example.org",
         "problemes": ["le courriel n'a aucune pièce jointe", "joignez le formulaire en version PDF"],
-        "hors_delai": False, "adresse": "intrus<script>@example.org", "titulaires": 1, "depose": False,
+        "hors_delai": False, "demandeur": "intrus<script>@example.org", "titulaires": 1, "depose": False,
+        "membre": StaffMember(email="anne@cerdd.example.org", name="Anne <Martin>", role="charge_de_mission"),
+        "adresse": "https://portail.example.org/equipe/invitation/abc", "jusqu_au": now,
         "partenaire": PartnerConfirmation(programme_id=ctx.programme_id, lead_siren="200033579",
                                           lead_name="CU d'Arras", number=1, fingerprint="0" * 64,
                                           partner_name="Club <des> entreprises", contact_email="c@example.org",

@@ -14,6 +14,7 @@ from transitions.cli import (  # noqa: F401  (registers the commands)
     programme,
     reports,
     service,
+    staff,
 )
 from transitions.cli.common import app
 

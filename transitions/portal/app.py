@@ -32,6 +32,8 @@ from transitions.portal.routers import (
     jury,
     partner,
     public,
+    staff,
+    staff_access,
     territory,
 )
 from transitions.portal.state import Portal
@@ -50,7 +52,8 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     app.state.portal = portal
     errors.install(app, portal)
     # the order paths are tried in
-    for audience in (public, call, applicant, partner, territory, charter, cerdd, consultancy, jury):
+    for audience in (public, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
+                     staff_access):
         answer_head(audience.router)
         app.include_router(audience.router)
     return app

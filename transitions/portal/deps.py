@@ -20,8 +20,10 @@ from models import links
 from models.context import ProgrammeContext
 from models.links import Bearer
 from models.read.pilot import pilot_of
+from models.staff import StaffAct
 from models.tables import CharterParty
 from transitions.portal.fields import field
+from transitions.portal.staff_state import StaffAction, StaffVisit, check_staff, staff_acting, staff_reading
 from transitions.portal.state import FORBIDDEN, Act, PilotVisit, Portal, Visit
 
 Rule = Callable[[Bearer, Mapping[str, Any]], bool]
@@ -132,3 +134,49 @@ def form_token(form: FormData) -> str:
 def named(name: str) -> Callable[[], FormName]:
     """A form whose name is fixed (« notes », « soumettre »)."""
     return lambda: (lambda ctx: name)
+
+
+# --- The back office (`/equipe/`): the team signed in, each route declaring its act ----------------
+
+STAFF_FORM_LIMITS: dict[str, Any] = {"max_files": 0, "max_fields": 20, "max_part_size": 64 * 1024}
+
+
+def require(act: StaffAct) -> Any:
+    """The signed-in member, allowed to do `act` (`models.staff.PERMISSIONS`): every back-office
+    page declares one. Without a valid session: the sign-in page (a form: 401); a role that does not
+    allow it: 403 in French."""
+
+    def read(request: Request, portal: PortalDep) -> Iterator[StaffVisit]:
+        with staff_reading(portal, request, act) as seen:
+            yield seen
+
+    return Depends(read, scope="function")
+
+
+StaffDep = Annotated[StaffVisit, require(StaffAct.READ)]
+"""Any signed-in member (every role may read)."""
+
+
+def staff_form(name: str, act: StaffAct = StaffAct.READ) -> Any:
+    """A back-office form named `name` doing `act`: the session and role checked before the body is
+    read, then one transaction (`staff_acting`) in which its one-time token is spent."""
+
+    async def parse(request: Request, portal: PortalDep) -> FormData:
+        await run_in_threadpool(check_staff, portal, request, act)
+        return await request.form(**STAFF_FORM_LIMITS)
+
+    parsed = Depends(parse)
+
+    def act_in(request: Request, portal: PortalDep, form: FormData = parsed) -> Iterator[StaffAction]:
+        with staff_acting(portal, request, form, name, act) as action:
+            yield action
+
+    return Depends(act_in, scope="function")
+
+
+async def _anonymous_form(request: Request) -> FormData:
+    return await request.form(**STAFF_FORM_LIMITS)
+
+
+AnonymousForm = Annotated[FormData, Depends(_anonymous_form)]
+"""A form posted before signing in (sign-in, forgotten password, invitation, reset)."""

@@ -7,13 +7,15 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models import links
 from models.attachments import FileRefused
 from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Unavailable
+from models.staff_sessions import StaffSignedOut
 from transitions.portal.middleware import SECURITY_HEADERS
+from transitions.portal.staff_state import SIGN_IN_PATH, signed_out
 from transitions.portal.state import Portal
 from transitions.portal.templating import error_html
 
@@ -28,7 +30,8 @@ FORM_ERRORS = (
 )
 """Starlette's form-parsing refusals (HTTPException 400 with an English detail) in French."""
 
-STATUS = {"invalide": 403, "interdit": 403, "expire": 410, "revoque": 410, "formulaire": 400, "rejoue": 409}
+STATUS = {"invalide": 403, "interdit": 403, "expire": 410, "revoque": 410, "formulaire": 400, "rejoue": 409,
+          "session": 401}
 NO_PAGE = "Cette page n'existe pas. Utilisez le lien personnel reçu par courriel."
 
 
@@ -65,7 +68,9 @@ def install(app: FastAPI, portal: Portal) -> None:
         return HTMLResponse(error_html(portal.env, status, text, details, back), status_code=status)
 
     @app.exception_handler(TransitionsError)
-    async def refused(request: Request, exc: TransitionsError) -> HTMLResponse:
+    async def refused(request: Request, exc: TransitionsError) -> Response:
+        if isinstance(exc, StaffSignedOut):
+            return signed_out(request) or answer(401, exc.message, back=SIGN_IN_PATH)
         link_level = isinstance(exc, links.LinkRefused) and not isinstance(exc, links.FormInvalid | links.FormReplayed)
         back = page_of(request) if request.method == "POST" and not link_level else None
         status = http_status(exc)

@@ -37,6 +37,10 @@ DONE = {
     "depose": "Votre candidature est déposée : l'accusé de réception part par courriel.",
     "deja-depose": "Cette version était déjà déposée : rien n'a changé.",
     "retire": "Votre candidature est retirée ; le Cerdd en est informé.",
+    "deconnecte": "Vous êtes déconnecté·e.",
+    "partout": "Toutes vos sessions sont fermées, sur tous vos appareils : reconnectez-vous ici.",
+    "session": "Connectez-vous pour ouvrir l'espace de l'équipe.",
+    "mot-de-passe": "Votre mot de passe est changé : connectez-vous avec le nouveau.",
     "partenaires": "Les demandes de confirmation sont envoyées aux contacts des partenaires.",
     "partenaires-aucun": "Aucune nouvelle demande : chaque partenaire avec un courriel de contact est déjà sollicité.",
     "partenaire-confirme": "Votre participation est confirmée ; le chef de file en est informé. Merci !",
@@ -44,7 +48,8 @@ DONE = {
 }
 """The confirmations a page shows after an action (chosen by key: nothing typed is reflected)."""
 
-TITLES = {400: "Formulaire refusé", 403: "Accès refusé", 404: "Page introuvable", 409: "Action impossible",
+TITLES = {400: "Formulaire refusé", 401: "Connexion requise", 429: "Trop de tentatives",
+          403: "Accès refusé", 404: "Page introuvable", 409: "Action impossible",
           410: "Lien périmé", 411: "Requête refusée", 413: "Fichier trop volumineux", 415: "Type de fichier refusé",
           422: "Saisie à corriger", 405: "Action non permise", 500: "Erreur interne", 503: "Service indisponible"}
 
