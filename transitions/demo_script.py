@@ -1,9 +1,10 @@
 """The demo's scripted cast (`demo/cerdd-2015.yaml`) and its timeline of actions.
 
 Each action goes through the same domain functions as the CLI, in its own transaction, at the
-instant the script gives; attendance sheets, session changes, deliveries and reviews are placed
-once each pilot has started, relative to its own sessions and due dates (and follow them when
-they move).
+instant the script gives (an application by its door, `demo_doors.py`: a file, online, or a mail
+read by the call's mailbox at the next quarter hour, before that instant's tick); attendance sheets,
+session changes, deliveries and reviews are placed once each pilot has started, relative to its own
+sessions and due dates (and follow them when they move).
 """
 
 from __future__ import annotations
