@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import PurePosixPath
 from typing import Any
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
@@ -40,7 +41,7 @@ from models.tables import (
     DraftFile,
     Programme,
 )
-from models.text import visible
+from models.text import single_line, visible
 
 START_INTERVAL = timedelta(minutes=15)
 """At most one link mailed per lead in this time (real time), whoever asks: a stranger typing a
@@ -190,10 +191,17 @@ def _new_draft(ctx: ProgrammeContext, epci: Epci, address: str, at: datetime) ->
 def _copy_files(ctx: ProgrammeContext, draft: ApplicationDraft, application: Application, at: datetime) -> None:
     version = ctx.session.exec(select(ApplicationVersion).where(
         ApplicationVersion.application_id == application.id, ApplicationVersion.version == application.version)).one()
+    # A file keeps the name and description the version's form gives it (`pieces/formulaire.pdf`),
+    # so a deposit of the draft unchanged is that very version.
+    named = {PurePosixPath(str(item.get("fichier", ""))).name: item
+             for field in ("formulaire", "documents_complementaires")
+             for item in version.payload.get(field, []) if isinstance(item, dict)}
     for row in ctx.session.exec(select(ApplicationFile).where(ApplicationFile.version_id == version.id)).all():
-        ctx.session.add(DraftFile(draft_id=draft.id or 0, role=row.role, filename=row.filename,
-                                  media_type=row.media_type, size=row.size, sha256=row.sha256, added_at=at,
-                                  content=row.content))
+        item = named.get(PurePosixPath(row.filename).name, {})
+        ctx.session.add(DraftFile(draft_id=draft.id or 0, role=row.role,
+                                  filename=str(item.get("fichier") or row.filename), media_type=row.media_type,
+                                  size=row.size, sha256=row.sha256, added_at=at, content=row.content,
+                                  description=str(item.get("description") or "")))
 
 
 def _application(ctx: ProgrammeContext, draft: ApplicationDraft) -> Application | None:
@@ -209,8 +217,9 @@ def application_of(ctx: ProgrammeContext, draft: ApplicationDraft) -> Applicatio
 
 def payload_from_fields(fields: Mapping[str, str], themes: list[str], siren: str, lead_name: str) -> dict[str, Any]:
     """The draft's payload from the page's fields (`chef-nom`, `responsables_operationnels-0-courriel`,
-    `partenaires-1-type`, `motivations`…; `themes`: the boxes ticked): empty rows dropped, nothing
-    checked but sizes (InvalidInput naming the field when one is too long or a list too long)."""
+    `partenaires-1-type`, `partenaires-1-contact-courriel`, `motivations`…; `themes`: the boxes
+    ticked): every field of the form but the attachments (their descriptions are the files'), empty
+    rows dropped, nothing checked but sizes (InvalidInput naming the field when one is too long or a list too long)."""
 
     def value(name: str, limit: int = MAX_SHORT) -> str:
         text = fields.get(name, "")
@@ -222,7 +231,14 @@ def payload_from_fields(fields: Mapping[str, str], themes: list[str], siren: str
     lead["nom"] = lead["nom"] or lead_name
     payload: dict[str, Any] = {"collectivite_chef_de_file": _filled(lead)}
     for name, names in [*((p, PERSON_FIELDS) for p in PEOPLE), ("partenaires", PARTNER_FIELDS)]:
-        rows = [_filled({f: value(f"{name}-{i}-{f}") for f in names}) for i in range(MAX_ROWS + EMPTY_ROWS)]
+        rows: list[dict[str, Any]] = []
+        for i in range(MAX_ROWS + EMPTY_ROWS):
+            row: dict[str, Any] = _filled({f: value(f"{name}-{i}-{f}") for f in names})
+            if name == "partenaires":  # the partner's contact, a record of its own in the form
+                contact = _filled({f: value(f"{name}-{i}-contact-{f}") for f in PERSON_FIELDS})
+                if contact:
+                    row["contact"] = contact
+            rows.append(row)
         kept = [row for row in rows if set(row) - {"type"}]
         if len(kept) > MAX_ROWS:
             raise InvalidInput(f"La liste « {name} » compte plus de {MAX_ROWS} lignes. Rien n'a été enregistré.")
@@ -264,11 +280,18 @@ def files(ctx: ProgrammeContext, draft: ApplicationDraft) -> list[DraftFile]:
 
 
 def add_file(ctx: ProgrammeContext, draft: ApplicationDraft, *, role: str, filename: str, data: bytes,
-             at: datetime, by: str) -> DraftFile:
+             at: datetime, by: str, description: str = "") -> DraftFile:
     """Attach a file (`role`: formulaire or complementaire), checked by the attachments' rules
-    (size, type by content agreeing with its name, zip bombs: `check_upload`); the same name twice
+    (size, type by content agreeing with its name, zip bombs: `check_upload`), with what it is
+    (`description`, one line of at most `MAX_SHORT` characters, optional); the same name twice
     replaces nothing (refused), at most `MAX_FILES`."""
     may_edit(ctx, draft, at).enforce()
+    try:
+        description = single_line(description.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"Description de la pièce : {exc}. Rien n'a été enregistré.") from None
+    if len(description) > MAX_SHORT:
+        raise InvalidInput(f"La description de la pièce dépasse {MAX_SHORT} caractères. Rien n'a été enregistré.")
     if role not in ROLES:
         raise InvalidInput("Choisissez le genre de pièce : le formulaire ou un document complémentaire.")
     piece = check_upload(filename, data, allowed=frozenset(ROLES[role]), field="pièce jointe")
@@ -278,7 +301,8 @@ def add_file(ctx: ProgrammeContext, draft: ApplicationDraft, *, role: str, filen
     if any(f.filename == piece.filename for f in present):
         raise Refused(f"Une pièce s'appelle déjà « {piece.filename} » : retirez-la d'abord, ou renommez le fichier.")
     row = DraftFile(draft_id=draft.id or 0, role=role, filename=piece.filename, media_type=piece.media_type,
-                    size=piece.size, sha256=piece.sha256, added_at=at, content=piece.content)
+                    size=piece.size, sha256=piece.sha256, added_at=at, content=piece.content,
+                    description=description)
     ctx.session.add(row)
     ctx.session.flush()
     ctx.audit(at, by, "candidature.piece_jointe", "application_draft", draft.id,
@@ -324,8 +348,8 @@ def verify(ctx: ProgrammeContext, draft: ApplicationDraft, explain: Explain) -> 
     (section key, French line)."""
     present = files(ctx, draft)
     payload = {**draft.payload,
-               "formulaire": [{"fichier": f.filename} for f in present if f.role == "formulaire"],
-               "documents_complementaires": [{"fichier": f.filename} for f in present if f.role != "formulaire"]}
+               "formulaire": [_attachment(f) for f in present if f.role == "formulaire"],
+               "documents_complementaires": [_attachment(f) for f in present if f.role != "formulaire"]}
     problems: list[tuple[str, str]] = []
     form: ApplicationForm | None = None
     try:
@@ -342,6 +366,10 @@ def verify(ctx: ProgrammeContext, draft: ApplicationDraft, explain: Explain) -> 
     except InvalidInput as exc:
         return Verification(None, [], problems + [("formulaire", line) for line in exc.details])
     return Verification(form, pieces if form else [], problems)
+
+
+def _attachment(row: DraftFile) -> dict[str, str]:
+    return {"fichier": row.filename, **({"description": row.description} if row.description else {})}
 
 
 def deposit(ctx: ProgrammeContext, draft: ApplicationDraft, explain: Explain, *, at: datetime,

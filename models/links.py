@@ -37,6 +37,7 @@ from models.tables import (
     ApplicationDraft,
     ApplicationVersion,
     CharterParty,
+    PartnerConfirmation,
     Pilot,
     PilotStatus,
     PortalFormUse,
@@ -53,11 +54,14 @@ JUROR = "jure"
 CONSULTANCY = "prestataire"
 APPLICANT = "candidat"
 """The lead of an application written online (`candidat:SIREN`, held by an address on file for its draft)."""
+PARTNER = "partenaire"
+"""A partner named in an application, asked to confirm it (`partenaire:<lead SIREN>:<number>`, held by
+its contact's address; `models.partners`)."""
 ALL_PILOTS = "*"
 ROLES = (CharterParty.TERRITORY.value, CharterParty.ORGANISER.value, CharterParty.CONSULTANCY.value, JUROR,
-         APPLICANT)
+         APPLICANT, PARTNER)
 ROLE_LABELS = {"territoire": "le territoire", "cerdd": "le Cerdd", "prestataire": "le prestataire", "jure": "le jury",
-               "candidat": "la candidature en ligne"}
+               "candidat": "la candidature en ligne", "partenaire": "la confirmation de partenariat"}
 
 
 class LinkRefused(Refused):
@@ -171,6 +175,9 @@ def holder_address(ctx: ProgrammeContext, bearer: Bearer) -> Recipient | None:
         people = [Recipient(m.email, m.juror) for m in ctx.definition.jury.members]
     elif bearer.role == APPLICANT:
         people = [Recipient(email, email) for email in draft_holders(ctx, bearer.siren or "")]
+    elif bearer.role == PARTNER:
+        asked = partner_request(ctx, bearer)
+        people = [] if asked is None else [Recipient(asked.contact_email, asked.partner_name)]
     elif bearer.every_pilot:
         people = consultancy_contacts(ctx)
     else:
@@ -187,6 +194,16 @@ def draft_holders(ctx: ProgrammeContext, siren: str) -> list[str]:
     draft = ctx.session.exec(select(ApplicationDraft).where(ApplicationDraft.programme_id == ctx.programme_id,
                                                             ApplicationDraft.lead_siren == siren)).first()
     return [] if draft is None else list(draft.holders)
+
+
+def partner_request(ctx: ProgrammeContext, bearer: Bearer) -> PartnerConfirmation | None:
+    """The confirmation a partner's link (`partenaire:<lead SIREN>:<number>`) is for, if any."""
+    lead, _, number = (bearer.siren or "").partition(":")
+    if bearer.role != PARTNER or not number.isdigit() or len(number) > 9:
+        return None
+    return ctx.session.exec(select(PartnerConfirmation).where(
+        PartnerConfirmation.programme_id == ctx.programme_id, PartnerConfirmation.lead_siren == lead,
+        PartnerConfirmation.number == int(number))).first()
 
 
 def _grant(ctx: ProgrammeContext, bearer: Bearer) -> PortalGrant | None:
@@ -402,10 +419,10 @@ def bearer_for(ctx: ProgrammeContext, kind: NoticeKind, recipient: Recipient, co
     recipient's party of the pilot the notice is about (the consultancy: every pilot); None when
     the notice is about no pilot, or the recipient speaks for none of its parties."""
     email = recipient.email.lower()
-    if kind == NoticeKind.DRAFT_LINK:  # each holder on file of the draft, their own link
+    if kind in (NoticeKind.DRAFT_LINK, NoticeKind.PARTNER_ANSWER):  # each holder on file of the draft, their own
         holder = context.get("porteur")
         return replace(holder, person=email) if isinstance(holder, Bearer) and holder.role == APPLICANT else None
-    if kind == NoticeKind.NEW_LINK:  # the person who asked for it, whatever their page
+    if kind in (NoticeKind.NEW_LINK, NoticeKind.PARTNER_REQUEST):  # the person the link is for, whatever the page
         holder = context.get("porteur")
         return holder if isinstance(holder, Bearer) and holder.person == email else None
     if kind in JURY_KINDS:
@@ -531,4 +548,7 @@ def home_path(bearer: Bearer, token: str) -> str:
         return f"/l/{token}/jury"
     if bearer.every_pilot:
         return f"/l/{token}/prestataire"
+    if bearer.role == PARTNER:
+        lead, _, number = (bearer.siren or "").partition(":")
+        return f"/l/{token}/partenaire/{lead}/{number}"
     return f"/l/{token}/{bearer.role}/{bearer.siren}"

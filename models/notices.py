@@ -63,6 +63,8 @@ class NoticeKind(StrEnum):
     APPLICATION_WITHDRAWN = "candidature_retiree"  # the Cerdd's manager, when a lead withdraws its application
     MAIL_REPLY = "reponse_courriel"  # the sender of a mail to the call's mailbox that is no application: why (at once)
     MAIL_REVIEW = "courriel_a_revoir"  # the Cerdd's manager, when a mail of the call's mailbox awaits a person
+    PARTNER_REQUEST = "confirmation_partenaire"  # a partner's contact, when the lead asks it to confirm (its link)
+    PARTNER_ANSWER = "reponse_partenaire"  # the online application's holders, when a partner confirms or declines
 
 
 RENAMED_KINDS: dict[str, NoticeKind] = {
@@ -115,6 +117,8 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.APPLICATION_WITHDRAWN: "Candidature retirée par le territoire",
     NoticeKind.MAIL_REPLY: "Réponse à un courriel de candidature",
     NoticeKind.MAIL_REVIEW: "Courriel de candidature à revoir (alerte)",
+    NoticeKind.PARTNER_REQUEST: "Confirmation de partenariat demandée",
+    NoticeKind.PARTNER_ANSWER: "Réponse d'un partenaire",
 }
 
 
@@ -163,6 +167,8 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.APPLICATION_WITHDRAWN: ("candidature", "motif", "par"),
         NoticeKind.MAIL_REPLY: ("objet", "recu_le", "problemes", "hors_delai", "appel"),
         NoticeKind.MAIL_REVIEW: ("objet", "expediteur", "recu_le", "motif", "problemes"),
+        NoticeKind.PARTNER_REQUEST: ("porteur", "chef_de_file", "partenaire", "jury"),
+        NoticeKind.PARTNER_ANSWER: ("porteur", "chef_de_file", "partenaire"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""
@@ -175,13 +181,14 @@ WORTH_SENDING_UNTIL: dict[NoticeKind, Callable[[Mapping[str, Any]], datetime]] =
     NoticeKind.SESSION_INVITATION: lambda c: c["session"].starts_at,
     NoticeKind.SESSION_REMINDER: lambda c: c["session"].starts_at,
     NoticeKind.DELIVERABLE_REMINDER: lambda c: c["livrable"].due_at,
+    NoticeKind.PARTNER_REQUEST: lambda c: c["jury"].meeting,
 }
 """Until when a notice of each kind is worth sending, read from its context: a reminder of a session
 means nothing once the session has begun. A notice still waiting after that instant is recorded as
 expired instead of being sent. Kinds not listed stay worth sending (until given up)."""
 
 IMMEDIATE: frozenset[NoticeKind] = frozenset({NoticeKind.RECEIPT, NoticeKind.NEW_LINK, NoticeKind.DRAFT_LINK,
-                                          NoticeKind.MAIL_REPLY})
+                                          NoticeKind.MAIL_REPLY, NoticeKind.PARTNER_REQUEST})
 """Direct answers to a person's own action, sent at once whatever the day or hour; every other
 kind waits for a working day within the programme's sending hours."""
 

@@ -134,6 +134,16 @@ class MailOutcome(StrEnum):
     REVIEW = "a_revoir"
 
 
+class PartnerAnswer(StrEnum):
+    """Where a partner's confirmation stands (`PartnerConfirmation.state`): asked by the lead, then
+    confirmed or declined by the partner's contact (a later answer replaces the earlier one until
+    the jury meets)."""
+
+    ASKED = "demandee"
+    CONFIRMED = "confirmee"
+    DECLINED = "declinee"
+
+
 class NoticeStatus(StrEnum):
     """Where a notice of the outbox stands (`Notice.status`): pending (queued, leaves at
     `deliver_after`) -> sent; or dead (given up: refused for good by its channel, or still failing
@@ -187,6 +197,9 @@ STATUS_LABELS: dict[str, str] = {
     "accordee": "accordée",
     "refusee": "refusée",
     "sans_objet": "sans objet : livrable remis",
+    "demandee": "non confirmé",
+    "confirmee": "partenaire confirmé",
+    "declinee": "a décliné",
 }
 
 
@@ -348,6 +361,36 @@ class DraftFile(SQLModel, table=True):
     sha256: str
     added_at: datetime = instant()
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    description: str = ""
+    """What the file is, as the application names it (the form's `description`, kept from a version
+    the draft started from, or typed with the upload)."""
+
+
+class PartnerConfirmation(SQLModel, table=True):
+    """A partner named in an application asked to confirm its participation, by its own link
+    (`partenaire:<lead SIREN>:<number>`, held by the contact's address): the partner's line as the
+    lead sent it (`line`, the form's `Partner` in JSON) and its `fingerprint` (what must not change
+    for the answer to count: `models.partners.fingerprint`), an excerpt of the motivations shown
+    to the partner, and the answer. One row per lead and fingerprint: a line changed (name, SIREN,
+    type, contact's name or address) is a new request. Written by `models.partners`."""
+
+    __table_args__ = (UniqueConstraint("programme_id", "lead_siren", "number"),
+                      UniqueConstraint("programme_id", "lead_siren", "fingerprint"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    lead_siren: str
+    lead_name: str
+    number: int
+    fingerprint: str
+    partner_name: str
+    contact_email: str
+    line: dict[str, Any] = json_column(dict)
+    excerpt: str = Field(default="", sa_column=Column(Text, nullable=False))
+    state: str = PartnerAnswer.ASKED
+    requested_at: datetime = instant()
+    requested_by: str
+    answered_at: datetime | None = instant(nullable=True)
 
 
 class Intent(SQLModel, table=True):

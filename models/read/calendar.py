@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from models.context import ProgrammeContext
 from models.deliverables import deliverables_of
 from models.invitations import DOMAIN, PRODID, session_event, session_uid
-from models.links import JUROR, Bearer
+from models.links import JUROR, PARTNER, Bearer
 from models.notices import Recipient
 from models.pilots import find_pilot, pilots
 from models.recipients import manager
@@ -86,7 +86,7 @@ def accompaniment_calendar(ctx: ProgrammeContext, chosen: Sequence[tuple[Pilot, 
 
 def may_subscribe(bearer: Bearer) -> bool:
     """Whether a personal link has a calendar feed: every party of a pilot's accompaniment, not the jury."""
-    return bearer.role != JUROR
+    return bearer.role not in (JUROR, PARTNER)
 
 
 def personal_feed(ctx: ProgrammeContext, bearer: Bearer, stamp: datetime) -> bytes:

@@ -10,10 +10,11 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models import jury as rules
+from models import partners
 from models.clock import paris
 from models.context import ProgrammeContext
 from models.errors import NotFound
-from models.forms import ApplicationForm, form_of
+from models.forms import ApplicationForm, Partner, form_of
 from models.jury import conflicts, missing_scores, not_applicable, submitted_at
 from models.links import Bearer, LinkForbidden
 from models.programme import Jury
@@ -46,6 +47,9 @@ class ApplicationLine:
     to_complete: bool
     decision: str | None
     conflict_form: str
+    partners: tuple[tuple[Partner, str], ...] = ()
+    """Each partner of the current version with where its own confirmation stands (`PartnerAnswer`:
+    confirmee, declinee, or demandee, which reads « non confirmé », asked or not)."""
 
 
 @dataclass(frozen=True)
@@ -117,12 +121,15 @@ def juror_screen(ctx: ProgrammeContext, juror: str, now: datetime) -> JurorScree
     marked = {(application_id, criterion) for who, application_id, criterion
               in not_applicable(ctx, [a.id for a in applications]) if who == juror}
     missing = set(missing_scores(ctx).get(juror, []))
+    forms = {a.id: form_of(ctx.session, a) for a in applications}
     lines = tuple(ApplicationLine(
-        a, form_of(ctx.session, a), _files(ctx, a) if rules.may_open_attachment(ctx, a, a.version) else (),
+        a, forms[a.id], _files(ctx, a) if rules.may_open_attachment(ctx, a, a.version) else (),
         a.id in conflicted,
         {c.key: scores.get((a.id or 0, c.key)) for c in jury.criteria},
         frozenset(c.key for c in jury.criteria if (a.id, c.key) in marked),
-        a.receipt_number in missing, decision_by(a, now), f"conflit:{a.id}") for a in applications)
+        a.receipt_number in missing, decision_by(a, now), f"conflit:{a.id}",
+        tuple(partners.states(ctx, a.lead_siren, forms[a.id].partenaires)))
+        for a in applications)
     submitted = submitted_at(ctx, juror)
     withdrawn = {pilot.application_id for pilot in ctx.session.exec(select(Pilot).where(
         Pilot.programme_id == ctx.programme_id, col(Pilot.withdrawn_at) <= now)).all()}

@@ -23,7 +23,17 @@ from fastapi.routing import APIRoute
 from transitions.portal import errors
 from transitions.portal.errors import http_status
 from transitions.portal.middleware import BODY_LIMIT, LimitBody
-from transitions.portal.routers import applicant, call, cerdd, charter, consultancy, jury, public, territory
+from transitions.portal.routers import (
+    applicant,
+    call,
+    cerdd,
+    charter,
+    consultancy,
+    jury,
+    partner,
+    public,
+    territory,
+)
 from transitions.portal.state import Portal
 from transitions.portal.templating import environment, error_html
 
@@ -40,7 +50,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     app.state.portal = portal
     errors.install(app, portal)
     # the order paths are tried in
-    for audience in (public, call, applicant, territory, charter, cerdd, consultancy, jury):
+    for audience in (public, call, applicant, partner, territory, charter, cerdd, consultancy, jury):
         answer_head(audience.router)
         app.include_router(audience.router)
     return app

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from models import drafts
+from models import drafts, partners
 from models.applications import may_withdraw
 from models.context import ProgrammeContext
 from models.errors import Verdict
@@ -21,6 +21,7 @@ from models.forms import (
     GUIDED_LINES,
     SECTION_OF_FIELD,
     THEME_LABELS,
+    Partner,
     PartnerKind,
     estimated_lines,
     section_problems,
@@ -83,6 +84,9 @@ class DraftScreen:
     application: Application | None
     withdrawable: Verdict | None
     problems: list[tuple[str, list[str]]] | None
+    partners: list[tuple[Partner, str]]
+    """Each valid partner line saved, with where its confirmation stands (`models.partners.states`)."""
+    may_ask: Verdict
 
 
 def draft_screen(ctx: ProgrammeContext, draft: ApplicationDraft, now: datetime, *, verify: bool) -> DraftScreen:
@@ -97,7 +101,9 @@ def draft_screen(ctx: ProgrammeContext, draft: ApplicationDraft, now: datetime, 
         problems = [(TITLES.get(key, key), [line.removeprefix(f"{TITLES.get(key, key)} : ") for k, line in found
                                             if k == key]) for key in dict.fromkeys(k for k, _ in found)]
     return DraftScreen(draft, payload, rows, lines, drafts.files(ctx, draft), drafts.may_edit(ctx, draft, now),
-                       application, withdrawable, problems)
+                       application, withdrawable, problems,
+                       partners.states(ctx, draft.lead_siren, partners.partner_lines(payload)),
+                       partners.may_request(ctx, draft, now))
 
 
 def typed_payload(form: FormData, draft: ApplicationDraft) -> dict[str, Any]:

@@ -37,6 +37,10 @@ DONE = {
     "depose": "Votre candidature est déposée : l'accusé de réception part par courriel.",
     "deja-depose": "Cette version était déjà déposée : rien n'a changé.",
     "retire": "Votre candidature est retirée ; le Cerdd en est informé.",
+    "partenaires": "Les demandes de confirmation sont envoyées aux contacts des partenaires.",
+    "partenaires-aucun": "Aucune nouvelle demande : chaque partenaire avec un courriel de contact est déjà sollicité.",
+    "partenaire-confirme": "Votre participation est confirmée ; le chef de file en est informé. Merci !",
+    "partenaire-decline": "Votre réponse est enregistrée : vous déclinez ; le chef de file en est informé.",
 }
 """The confirmations a page shows after an action (chosen by key: nothing typed is reflected)."""
 

@@ -5,15 +5,16 @@ deadline (`applications.submit`, as file intake), and the withdrawal before the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from models import drafts
+from documents.annex import annex_docx, annex_odt
+from models import drafts, partners
 from models.applications import may_withdraw, withdraw_application
-from models.attachments import MAX_BYTES
+from models.attachments import MAX_BYTES, MEDIA_TYPES
 from models.errors import InvalidInput, NotFound
 from models.links import APPLICANT, Bearer, holder
 from models.tables import Application
@@ -41,7 +42,8 @@ def applicant(bearer: Bearer, params: Mapping[str, Any]) -> bool:
 
 
 Applicant = Annotated[Visit, visit(applicant, REFUSAL)]
-FORMS = {"brouillon": "brouillon", "piece": "piece", "deposer": "deposer", "retirer": "retirer"}
+FORMS = {"brouillon": "brouillon", "piece": "piece", "deposer": "deposer", "retirer": "retirer",
+         "partenaires": "partenaires"}
 
 
 @router.get("/l/{token}/candidat/{siren}", response_class=HTMLResponse, name="applicant")
@@ -50,6 +52,15 @@ def draft_page(request: Request, seen: Applicant, siren: str, fait: str | None =
     return page(request, seen, "candidature.html", f"Candidature de {screen.draft.lead_name}", fait, ecran=screen,
                 siren=siren, sections=SECTIONS, personnes=PERSON_LABELS, chef=LEAD_LABELS, types=PARTNER_KINDS,
                 themes=THEMES, listes=drafts.PEOPLE, formulaires=FORMS, echeance=seen.ctx.definition.call.deadline)
+
+
+@router.get("/l/{token}/candidat/{siren}/brouillon.{kind}", name="applicant_annex")
+def draft_annex(seen: Applicant, siren: str, kind: Literal["docx", "odt"]) -> Response:
+    """« Télécharger mon brouillon »: the draft as saved, as the call's annex filled with it."""
+    payload = drafts.find_draft(seen.ctx, siren).payload
+    data = (annex_docx if kind == "docx" else annex_odt)(seen.ctx.definition, payload)
+    return Response(data, media_type=MEDIA_TYPES[kind],
+                    headers={"content-disposition": f'attachment; filename="brouillon-{siren}.{kind}"'})
 
 
 @router.post("/l/{token}/candidat/{siren}/enregistrer", name="applicant_save")
@@ -76,7 +87,7 @@ def add_file(request: Request, siren: str,
     upload = _upload(act.form)
     drafts.add_file(act.ctx, drafts.find_draft(act.ctx, siren), role=act.field("role"),
                     filename=upload.filename or "", data=upload.file.read(MAX_BYTES + 1), at=act.now,
-                    by=holder(act.bearer))
+                    by=holder(act.bearer), description=act.field("description"))
     return see_other(request, "applicant", "piece", "pieces", token=act.token, siren=siren)
 
 
@@ -98,6 +109,16 @@ def deposit(request: Request, siren: str, act: Annotated[Act, acting(named("depo
                                  by=f"portail:{act.bearer.person}")
     return see_other(request, "applicant", "depose" if recorded else "deja-depose", "depot", token=act.token,
                      siren=siren)
+
+
+@router.post("/l/{token}/candidat/{siren}/partenaires", name="applicant_partners")
+def ask_partners(request: Request, siren: str,
+                 act: Annotated[Act, acting(named("partenaires"), applicant)]) -> Response:
+    """« Demander la confirmation des partenaires »: each partner with a contact's address not asked yet."""
+    done = partners.request_confirmations(act.ctx, drafts.find_draft(act.ctx, siren), at=act.now,
+                                          by=f"portail:{act.bearer.person}")
+    return see_other(request, "applicant", "partenaires" if done.asked else "partenaires-aucun", "confirmations",
+                     token=act.token, siren=siren)
 
 
 def _deposited(ctx: Any, siren: str) -> Application:
