@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlmodel import col, select
 
@@ -115,13 +115,16 @@ def deposit_online(url: str, received: Submission, at: datetime) -> tuple[Receip
                 kept.add(row.filename)
             else:
                 drafts.remove_file(ctx, draft, row.id or 0, at=at, by=by)
+    described = {PurePosixPath(item.fichier).name: item.description or ""
+                 for item in [*received.form.formulaire, *received.form.documents_complementaires]}
     for piece in received.pieces:
         if piece.filename in kept:
             continue
         with session_scope(url) as session:
             ctx = _ctx(session)
             drafts.add_file(ctx, drafts.find_draft(ctx, siren), role="formulaire" if piece.role == "formulaire"
-                            else "complementaire", filename=piece.filename, data=piece.content, at=at, by=by)
+                            else "complementaire", filename=piece.filename, data=piece.content, at=at, by=by,
+                            description=described.get(piece.filename, ""))
     with session_scope(url) as session:
         ctx = _ctx(session)
         return drafts.deposit(ctx, drafts.find_draft(ctx, siren), explain, at=at, by=f"portail:{person}")
