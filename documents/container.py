@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from documents.convert import convert_doc
-from models.archives import ArchiveRefused, Limits, inflate
+from models.archives import CONTENT_TYPES, ArchiveRefused, Limits, inflate, macro_problem
 from models.attachments import MAX_BYTES
 from models.errors import InvalidInput
 
@@ -20,8 +20,6 @@ DOCX_BODY = "word/document.xml"
 ODT_BODY = "content.xml"
 LIMITS = Limits(members=1_000, total=50 * 1024 * 1024, member=20 * 1024 * 1024)
 """A filled annex holds about 15 members and a document.xml under 1 MiB; images may add a few MiB."""
-_MACRO_NAMES = ("vbaproject.bin", "vbadata.xml")
-_MACRO_FOLDERS = ("basic/", "scripts/")
 
 
 class Kind(StrEnum):
@@ -52,14 +50,12 @@ def open_document(data: bytes) -> Body:
     if not data.startswith(b"PK\x03\x04"):
         raise InvalidInput("ce n'est ni un document Word (.docx, .doc) ni un document OpenDocument (.odt)")
     try:
-        archive = inflate(data, LIMITS, keep=("[Content_Types].xml", DOCX_BODY, ODT_BODY, "mimetype"))
+        archive = inflate(data, LIMITS, keep=(CONTENT_TYPES, DOCX_BODY, ODT_BODY, "mimetype"))
     except ArchiveRefused as exc:
         raise InvalidInput(exc.message) from None
-    lowered = [name.lower() for name in archive.names]
-    content_types = archive.members.get("[Content_Types].xml", b"").lower()
-    if (any(name.rsplit("/", 1)[-1] in _MACRO_NAMES for name in lowered)
-            or any(name.startswith(_MACRO_FOLDERS) for name in lowered) or b"macroenabled" in content_types):
-        raise InvalidInput("le document contient des macros : enregistrez-le sans macros (.docx ou .odt)")
+    macros = macro_problem(archive)
+    if macros:
+        raise InvalidInput(macros)
     mimetype = archive.members.get("mimetype", b"").decode("ascii", "replace").strip()
     if mimetype == ODT_TYPE and ODT_BODY in archive.members:
         return Body(Kind.ODT, archive.members[ODT_BODY])

@@ -25,7 +25,7 @@ from models.db import session_scope
 from models.errors import Unavailable
 from models.mailbox import AnnexReader, Arrival, goes_to_review, receive
 from models.mailparse import oversized, parse_mail
-from notifications.inbox import Envelope, Inbox, open_inbox
+from notifications.inbox import Envelope, Inbox, Vanished, open_inbox
 from notifications.render import portal_linker, render_notice
 
 
@@ -48,17 +48,24 @@ class MailboxReport:
 def process_one(url: str, inbox: Inbox, envelope: Envelope, *, at: datetime, settings: Settings,
                 programme: str | None = None, reader: AnnexReader | None = read_annex) -> str:
     """Read one message, record what it causes in one transaction, then move it; returns its outcome
-    (« deja_traite » when the ledger knew it: it is only moved)."""
-    if envelope.size > settings.mail_max_bytes:
-        mail = oversized(inbox.header(envelope.uid), envelope.size, max_bytes=settings.mail_max_bytes)
-    else:
-        mail = parse_mail(inbox.message(envelope.uid), max_bytes=settings.mail_max_bytes)
+    (« deja_traite » when the ledger knew it: it is only moved; or when another run, at the same
+    time, took it first: it is gone from the folder)."""
+    try:
+        if envelope.size > settings.mail_max_bytes:
+            mail = oversized(inbox.header(envelope.uid), envelope.size, max_bytes=settings.mail_max_bytes)
+        else:
+            mail = parse_mail(inbox.message(envelope.uid), max_bytes=settings.mail_max_bytes)
+    except Vanished:
+        return "deja_traite"
     with session_scope(url) as session:
         # SQLite: the write lock first, so that two runs take turns (PostgreSQL: `submit` locks the programme).
         ctx = load_ctx(session, programme, renderer=render_notice, linker=portal_linker(), lock=True)
         row, fresh = receive(ctx, Arrival(mail, envelope.received_at), at=at, read_annex=reader)
         outcome, review = str(row.outcome), goes_to_review(row)
-    inbox.move(envelope.uid, review=review)
+    try:
+        inbox.move(envelope.uid, review=review)
+    except Vanished:  # the other run recorded it first, then moved it
+        return "deja_traite"
     return outcome if fresh else "deja_traite"
 
 

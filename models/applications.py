@@ -107,7 +107,9 @@ _DIRECTORY = select(Contact).where(Contact.organisation_id == bindparam("organis
 
 def submit(ctx: ProgrammeContext, form: ApplicationForm, pieces: list[Piece], *, at: datetime,
            submitted_by: str) -> Receipt:
-    """Record a submission (new application or new version) and queue its acknowledgement."""
+    """Record a submission (new application or new version) and queue its acknowledgement. Refused
+    (French): before the launch, from the deadline on (12:00:00 Paris time is late), once the call is
+    closed, older than the current version, or for a lead whose application was withdrawn (final)."""
     call = ctx.definition.call
     if at < call.launch:
         raise Refused(
@@ -150,6 +152,10 @@ def submit(ctx: ProgrammeContext, form: ApplicationForm, pieces: list[Piece], *,
             first_submitted_at=at,
             last_submitted_at=at,
         )
+    elif application.status == ApplicationStatus.WITHDRAWN:  # final: no door brings it back to the jury
+        raise Refused(f"La candidature {application.receipt_number} a été retirée le "
+                      f"{format_paris(application.withdrawn_at or at)} : elle ne peut plus recevoir de nouvelle "
+                      "version. Écrivez au Cerdd.")
     elif at < application.last_submitted_at:
         raise Refused(f"Une version plus récente de la candidature {application.receipt_number} a été déposée "
                       f"le {format_paris(application.last_submitted_at)} : celle-ci ne peut pas la remplacer.")

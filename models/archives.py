@@ -97,3 +97,22 @@ def inflate(data: bytes, limits: Limits, keep: Collection[str] = ()) -> Inflated
 def size_text(size: int) -> str:
     """A size as people read it: « 1.5 Mo », « 12 Ko »."""
     return f"{size / 1024 / 1024:.1f} Mo" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} Ko"
+
+
+CONTENT_TYPES = "[Content_Types].xml"
+"""The member of an Office Open XML document (.docx, .xlsx) that declares its parts' types."""
+_MACRO_NAMES = ("vbaproject.bin", "vbadata.xml")
+_MACRO_FOLDERS = ("basic/", "scripts/")
+MACROS = "le document contient des macros : enregistrez-le sans macros (.docx, .odt, .xlsx ou .ods)"
+
+
+def macro_problem(archive: Inflated) -> str | None:
+    """Why an inflated document (`archive`, kept with `CONTENT_TYPES`) is refused for its macros
+    (`MACROS`: a VBA project, a macro-enabled content type as in .docm or .xlsm, OpenDocument Basic
+    or scripts), whatever its extension says; None when it has none."""
+    lowered = [name.lower() for name in archive.names]
+    content_types = archive.members.get(CONTENT_TYPES, b"").lower()
+    if (any(name.rsplit("/", 1)[-1] in _MACRO_NAMES for name in lowered)
+            or any(name.startswith(_MACRO_FOLDERS) for name in lowered) or b"macroenabled" in content_types):
+        return MACROS
+    return None

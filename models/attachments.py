@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from models.archives import ArchiveRefused, Limits, inflate, size_text
+from models.archives import CONTENT_TYPES, ArchiveRefused, Limits, inflate, macro_problem, size_text
 from models.errors import InvalidInput
 from models.forms import ApplicationForm
 from models.text import visible
@@ -101,12 +101,14 @@ def zip_problem(data: bytes) -> str | None:
     """Why a zip-based document (`data`, already recognised by `sniff`) is refused, or None when it
     is acceptable. Every member is inflated through a counter (`models.archives.inflate`): more than
     MAX_ENTRIES entries, more than MAX_UNZIPPED actually inflated, a member inflating to another
-    size than it declares (or failing its CRC), or a ratio above MAX_RATIO once over 1 MiB."""
+    size than it declares (or failing its CRC), or a ratio above MAX_RATIO once over 1 MiB; and a
+    document carrying macros (`models.archives.macro_problem`: a .docm renamed .docx…)."""
     try:
-        inflate(data, Limits(members=MAX_ENTRIES, total=MAX_UNZIPPED, member=MAX_UNZIPPED, ratio=MAX_RATIO))
+        archive = inflate(data, Limits(members=MAX_ENTRIES, total=MAX_UNZIPPED, member=MAX_UNZIPPED, ratio=MAX_RATIO),
+                          keep=(CONTENT_TYPES,))
     except ArchiveRefused as exc:
         return exc.message
-    return None
+    return macro_problem(archive)
 
 
 def _size(size: int) -> str:

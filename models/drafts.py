@@ -27,7 +27,7 @@ from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.db import lock_row
 from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
-from models.forms import MAX_SHORT, MAX_TEXT, ApplicationForm, Attachment, Theme, check_siren, form_of
+from models.forms import MAX_ROWS, MAX_SHORT, MAX_TEXT, ApplicationForm, Attachment, Theme, check_siren, form_of
 from models.links import APPLICANT, Bearer
 from models.notices import NoticeKind, Recipient
 from models.recipients import applicants
@@ -46,8 +46,6 @@ from models.text import single_line, visible
 START_INTERVAL = timedelta(minutes=15)
 """At most one link mailed per lead in this time (real time), whoever asks: a stranger typing a
 lead's SIREN again and again sends its holders one message, not a flood."""
-MAX_ROWS = 12
-"""People or partners a list of the online form holds at most."""
 EMPTY_ROWS = 2
 """Empty rows the page offers below a list's filled ones (« ajouter une ligne » by saving)."""
 MAX_FILES = 12
@@ -145,6 +143,8 @@ def start(ctx: ProgrammeContext, *, siren: str, email: str, at: datetime, now: d
         address = _EMAIL.validate_python(email.strip()).lower()
     except ValidationError:
         raise InvalidInput(f"« {visible(email)[:80]} » n'est pas une adresse électronique valide.") from None
+    # The programme's lock: two starts at once for one lead take turns, the second finds the first's draft.
+    lock_row(ctx.session, Programme.id, ctx.programme_id)
     try:
         draft = find_draft(ctx, epci.siren)
         outcome = Started.EXISTING
@@ -379,13 +379,18 @@ def deposit(ctx: ProgrammeContext, draft: ApplicationDraft, explain: Explain, *,
     deadline; its acknowledgement lists each file with its SHA-256). Returns the receipt and whether
     a version was recorded: the same content deposited again (two tabs, two clicks at once) records
     nothing more (the programme's row is locked first, so the second waits and finds the first)."""
-    may_edit(ctx, draft, at).enforce()
     lock_row(ctx.session, Programme.id, ctx.programme_id)
+    # Read again once the lock is held: a deposit from another tab may have committed while this one
+    # waited (PostgreSQL reads what is committed by then; the draft was loaded before the lock).
+    ctx.session.refresh(draft)
+    known = _application(ctx, draft)
+    if known is not None:
+        ctx.session.refresh(known)
+    may_edit(ctx, draft, at).enforce()
     checked = verify(ctx, draft, explain)
     if checked.form is None or not checked.ok:
         raise InvalidInput(f"La candidature n'est pas prête à être déposée : {len(checked.problems)} problème(s).",
                            [line for _, line in checked.problems])
-    known = _application(ctx, draft)
     if known is not None and _same_as_deposited(ctx, known, checked):
         return Receipt(known.receipt_number, known.version, known.lead_name, list(known.warnings)), False
     receipt = submit(ctx, checked.form, checked.pieces, at=at, submitted_by=by)

@@ -35,6 +35,10 @@ LINE_WIDTH = 120
 GUIDED_LINES = (10, 15)
 MAX_TEXT = 10_000
 MAX_SHORT = 300
+MAX_ROWS = 12
+"""People (per list) or partners an application names at most, whatever the door (online form, file,
+annex, mail): each person named is acknowledged by mail, so an unbounded list would make the
+programme mail anyone's addresses by the hundred."""
 
 
 def check_siren(value: str) -> str:
@@ -172,15 +176,16 @@ class ApplicationForm(Form):
 
     collectivite_chef_de_file: Lead
     responsables_operationnels: list[Representative] = Field(
-        min_length=1, description="Noms et qualités des responsables « opérationnels »"
+        min_length=1, max_length=MAX_ROWS, description="Noms et qualités des responsables « opérationnels »"
     )
-    referents_politiques: list[Representative] = Field(min_length=1, description="Référent(s) politique(s)")
+    referents_politiques: list[Representative] = Field(min_length=1, max_length=MAX_ROWS,
+                                                       description="Référent(s) politique(s)")
     referents_techniques: list[Representative] = Field(
-        min_length=1, description="Référent(s) technique(s) interne(s) voire externe(s)"
+        min_length=1, max_length=MAX_ROWS, description="Référent(s) technique(s) interne(s) voire externe(s)"
     )
     point_contact_cerdd: Short = Field(description="Le « point contact » technique du Cerdd")
     partenaires: list[Partner] = Field(
-        default_factory=list, description="Partenaires participant à la candidature"
+        default_factory=list, max_length=MAX_ROWS, description="Partenaires participant à la candidature"
     )
     motivations: Long = Field(
         description="Motivations des décideurs politiques locaux et des partenaires (10 à 15 lignes)"

@@ -143,7 +143,9 @@ def receive(ctx: ProgrammeContext, arrival: Arrival, *, at: datetime,
     transaction, the ledger row and what the message causes: an application or a new version (`submit`,
     acknowledged to the application's contacts), a reply to the sender (`reponse_courriel`: its
     problems, or the deadline passed, audited as `candidature.refusee`), a duplicate noted in the audit
-    log, or « À revoir » with the Cerdd's manager told (`courriel_a_revoir`): no address to answer, or a
+    log, « À revoir » without any notice for an automatic message (RFC 3834: a vacation reply, a bounce,
+    our own notices coming back: answering would loop), or « À revoir » with the Cerdd's manager told
+    (`courriel_a_revoir`): no address to answer, or a
     sender who is not one of the contacts on file of the lead's existing application (a forged From:
     overwrites nothing)."""
     mail, received_at = arrival.mail, arrival.received_at
@@ -173,6 +175,9 @@ def _decide(ctx: ProgrammeContext, arrival: Arrival, row: MailMessage, at: datet
     if first is not None:
         row.outcome = MailOutcome.DUPLICATE
         return f"{shown} : même contenu qu'un courriel déjà traité le {format_paris(first.processed_at)}, ignoré."
+    if mail.automatic is not None:
+        # RFC 3834: never answer a machine, nor tell anyone by a notice (a notice may come back as mail).
+        return _review(ctx, row, arrival, at, f"{mail.automatic} : pas de réponse", mail.problems, shown, tell=False)
     if mail.sender is None:
         return _review(ctx, row, arrival, at, "aucune adresse d'expéditeur à laquelle répondre", mail.problems, shown)
     deadline = ctx.definition.call.deadline
@@ -246,9 +251,11 @@ def _reply(ctx: ProgrammeContext, row: MailMessage, arrival: Arrival, at: dateti
 
 
 def _review(ctx: ProgrammeContext, row: MailMessage, arrival: Arrival, at: datetime, reason: str,
-            problems: list[str], shown: str) -> str:
+            problems: list[str], shown: str, *, tell: bool = True) -> str:
     row.outcome = MailOutcome.REVIEW
     row.problems = [reason, *problems]
+    if not tell:
+        return f"{shown} : à revoir, {reason}."
     ctx.notify(NoticeKind.MAIL_REVIEW, manager(ctx), key=_notice_key(row),
                context={"objet": arrival.mail.subject, "expediteur": arrival.mail.sender or "",
                         "recu_le": arrival.received_at, "motif": reason, "problemes": problems}, at=at)

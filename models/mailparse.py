@@ -21,6 +21,8 @@ MAX_PARTS = 60
 MAX_FILES = 20
 """How many attached files one application message may carry."""
 MAX_HEADER_TEXT = 300
+AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list"})
+"""`Precedence:` values of mass or automatic mail, never answered (RFC 3834, section 2)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class ParsedMail:
     subject: str
     files: list[MailFile] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    automatic: str | None = None
+    """Why the message was sent by a machine (RFC 3834: `Auto-Submitted`, `Precedence: bulk`, a
+    delivery report…), in French; None for a person's. An automatic message is never answered."""
 
 
 def _header(message: Message, name: str) -> str:
@@ -78,6 +83,25 @@ def _sender(message: Message, problems: list[str]) -> tuple[str | None, str]:
         problems.append("l'adresse de l'expéditeur (From:) n'est pas une adresse à laquelle répondre")
         return None, ""
     return email, visible(" ".join(str(address.display_name or "").split()))[:120]
+
+
+def _automatic(message: Message) -> str | None:
+    """Why `message` comes from a machine (a vacation reply, a bounce, a list, our own notices), in
+    French, or None (RFC 3834, sections 2 and 5: `Auto-Submitted` other than « no », `Precedence`
+    bulk, junk or list; a null return path; a delivery report)."""
+    submitted = _header(message, "Auto-Submitted").split(";")[0].strip().lower()
+    if submitted and submitted != "no":
+        return f"message automatique (Auto-Submitted: {submitted[:40]})"
+    precedence = _header(message, "Precedence").strip().lower()
+    if precedence in AUTOMATIC_PRECEDENCE:
+        return f"message automatique (Precedence: {precedence})"
+    if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
+        return "message automatique (réponse automatique)"
+    if _header(message, "Return-Path").strip() == "<>":
+        return "message automatique (chemin de retour vide : un avis de non-remise)"
+    if message.get_content_type() == "multipart/report":
+        return "message automatique (rapport de remise)"
+    return None
 
 
 def _filename(part: Message, index: int) -> str:
@@ -170,7 +194,7 @@ def parse_mail(raw: bytes, *, max_bytes: int) -> ParsedMail:
     if not files:
         digest.update(b"\0" + " ".join(" ".join(texts).split()).encode("utf-8", "replace"))
     return ParsedMail(message_id or f"sha256:{raw_sha}", message_id, raw_sha, digest.hexdigest(), len(raw), sender,
-                      sender_name, subject, files, problems)
+                      sender_name, subject, files, problems, _automatic(message))
 
 
 def oversized(header: bytes, size: int, *, max_bytes: int) -> ParsedMail:
@@ -181,4 +205,4 @@ def oversized(header: bytes, size: int, *, max_bytes: int) -> ParsedMail:
     return ParsedMail(head.key, head.message_id, head.raw_sha256, head.raw_sha256, size, head.sender,
                       head.sender_name, head.subject, [],
                       [f"le message dépasse la taille permise ({size // 1024} Ko ; limite {max_bytes // 1024} Ko) : "
-                       "il n'a pas été lu ; allégez les pièces jointes (10 Mo au plus chacune)"])
+                       "il n'a pas été lu ; allégez les pièces jointes (10 Mo au plus chacune)"], head.automatic)

@@ -26,6 +26,11 @@ from config.settings import ImapSecurity, Settings
 from models.errors import InvalidInput, Unavailable
 
 
+class Vanished(LookupError):
+    """The message is no longer in the new-mail folder: another run of the mailbox moved it (two
+    `releve` at once), after recording it."""
+
+
 @dataclass(frozen=True)
 class Envelope:
     """A message waiting in the mailbox: its id in the folder, its size as the server announces
@@ -41,6 +46,7 @@ class Inbox(Protocol):
 
     def envelopes(self) -> list[Envelope]: ...
 
+    # message, header and move raise Vanished for a message another run moved meanwhile
     def message(self, uid: str) -> bytes: ...
 
     def header(self, uid: str) -> bytes: ...
@@ -79,7 +85,7 @@ class ImapInbox:
         for item in data if typ == "OK" else []:
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
                 return item[1]
-        raise Unavailable(f"Le message {uid} n'a pas pu être lu dans la boîte de l'appel (déplacé entre-temps ?).")
+        raise Vanished(uid)
 
     def message(self, uid: str) -> bytes:
         return self._fetch(uid, "BODY.PEEK[]")
@@ -123,14 +129,23 @@ class MaildirInbox:
         return sorted(found, key=lambda e: (e.received_at, e.uid))
 
     def message(self, uid: str) -> bytes:
-        return self.box.get_bytes(uid)
+        try:
+            return self.box.get_bytes(uid)
+        except (KeyError, FileNotFoundError):
+            raise Vanished(uid) from None
 
     def header(self, uid: str) -> bytes:
-        with self.box.get_file(uid) as handle:
-            return bytes(handle.read(65536)).split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0] + b"\n\n"
+        try:
+            with self.box.get_file(uid) as handle:
+                return bytes(handle.read(65536)).split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0] + b"\n\n"
+        except (KeyError, FileNotFoundError):
+            raise Vanished(uid) from None
 
     def move(self, uid: str, *, review: bool) -> None:
-        message = self.box.get_message(uid)
+        try:
+            message = self.box.get_message(uid)
+        except (KeyError, FileNotFoundError):
+            raise Vanished(uid) from None
         self.folders[review].add(message)
         self.box.discard(uid)
 

@@ -245,3 +245,37 @@ def test_a_mail_in_time_read_after_the_call_closed_awaits_the_cerdd_and_the_send
         row = session.exec(select(MailMessage)).one()
         assert "lu après la clôture" in row.problems[0]
     assert len(box.get_folder("&AMA- revoir")) == 1
+
+
+def test_two_runs_at_once_on_a_maildir_process_each_message_once_and_neither_fails(
+        loaded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two `releve` at once (two processes, each its own view of the Maildir): the second listed the
+    messages before the first moved them; it finds them gone, or known and gone, and only says so."""
+    import mailbox
+
+    from flows.mailbox import process_one
+    from notifications.inbox import MaildirInbox, Vanished
+    from tests.mails import ARRAS, CLAIRE, good, mail
+
+    open_call(loaded)
+    root = tmp_path / "boite"
+    box = mailbox.Maildir(root, create=True)
+    for raw, when in ((good(ARRAS, CLAIRE, "<m1@example.org>", READ_AT), "2015-04-20T10:00"),
+                      (mail(CLAIRE, "Vide", [], message_id="<m2@example.org>", when=READ_AT), "2015-04-21T10:00")):
+        message = mailbox.MaildirMessage(raw)
+        message.set_date(at(when).timestamp())
+        box.add(message)
+    monkeypatch.setenv("MAILDIR", str(root))
+    reset_settings()
+    settings = get_settings()
+    late = MaildirInbox(root, settings.imap_done, settings.imap_review)
+    listed = late.envelopes()
+    early = MaildirInbox(root, settings.imap_done, settings.imap_review)
+    early_bytes = early.message(listed[0].uid)  # read by the first run, which then loses the race
+    assert read_mailbox(loaded, at=READ_AT).outcomes == Counter({"candidature": 1, "reponse": 1})
+    assert [process_one(loaded, late, envelope, at=READ_AT, settings=settings) for envelope in listed] == [
+        "deja_traite", "deja_traite"]
+    with pytest.raises(Vanished):  # moved meanwhile: the transport says so, process_one shrugs
+        early.move(listed[0].uid, review=False)
+    assert early_bytes and len(box) == 0 and len(box.get_folder("Trait&AOk-es")) == 2
+    assert outcomes(loaded) == Counter({"candidature": 1, "reponse": 1})

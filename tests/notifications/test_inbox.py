@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from config.settings import Settings
 from models.errors import InvalidInput, Unavailable
-from notifications.inbox import open_inbox
+from notifications.inbox import Vanished, open_inbox
 from tests.dovecot import Dovecot, dovecot  # noqa: F401 — the session fixture
 
 RAW = b"From: a@example.org\r\nSubject: essai\r\nMessage-ID: <x@example.org>\r\n\r\ncorps\r\n"
@@ -36,6 +36,23 @@ def test_folders_with_accents_are_created_in_modified_utf7_and_messages_move_the
     assert dovecot.count("À revoir") == 1 and dovecot.count("INBOX") == 0
     on_disk = {p.name for p in (dovecot.root / "mail" / "appel").iterdir()}
     assert ".&AMA- revoir" in on_disk and ".Trait&AOk-es" in on_disk  # RFC 3501 modified UTF-7
+
+
+def test_a_message_another_run_moved_meanwhile_is_vanished_not_unavailable(dovecot: Dovecot) -> None:  # noqa: F811
+    """Two `releve` at once: the second session listed a message the first moves; reading it says
+    `Vanished` (process_one counts it as already processed), moving it again changes nothing."""
+    dovecot.reset()
+    dovecot.deliver(RAW, ARRIVED)
+    settings = _settings(**{k.lower(): v for k, v in dovecot.settings_env().items()})
+    with open_inbox(settings) as first, open_inbox(settings) as second:
+        [envelope] = second.envelopes()
+        first.move(envelope.uid, review=False)
+        with pytest.raises(Vanished):
+            second.message(envelope.uid)
+        with pytest.raises(Vanished):
+            second.header(envelope.uid)
+        second.move(envelope.uid, review=True)
+    assert dovecot.count("Traitées") == 1 and dovecot.count("À revoir") == 0
 
 
 def test_wrong_credentials_and_an_unreachable_server_are_told_in_french(dovecot: Dovecot) -> None:  # noqa: F811

@@ -5,15 +5,20 @@ shown), the draft's page by the mailed link (save, verify, files, deposit, late 
 from __future__ import annotations
 
 import html
+import threading
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from sqlmodel import select
 
 from models.db import session_scope
-from models.tables import Application, ApplicationVersion, Notice
+from models.tables import Application, ApplicationDraft, ApplicationVersion, Notice
 from tests.conftest import at, open_call
 from tests.draft_data import ACHICOURT, ARRAS, UNKNOWN, arras_fields, arras_files
+from tests.guards import HANG_GUARD, join_or_fail
 from tests.portal.conftest import Clock
 from tests.portal.helpers import assert_french_refusal, form_ending, notices
 
@@ -153,3 +158,52 @@ def test_withdrawal_before_the_jury_then_too_late(call_open: str, client_for, cl
     assert client.post(path + "/retirer", data={**token, "confirme": "oui", "motif": "Report"}).status_code == 303
     assert "retirée par le territoire" in html.unescape(client.get(path).text)
     assert [n.recipient_email for n in notices(call_open, "candidature_retiree")] == ["aboutonne@cerdd.org"]
+
+
+def _at_once(count: int, click: Callable[[int], httpx.Response]) -> list[httpx.Response]:
+    """`count` requests sent at the same moment, one thread each."""
+    gate = threading.Barrier(count)
+    answers: list[httpx.Response] = []
+
+    def run(index: int) -> None:
+        gate.wait()
+        answers.append(click(index))
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    join_or_fail(threads, "clics simultanés")
+    return answers
+
+
+def test_four_starts_at_once_for_one_lead_make_one_draft_and_no_error(call_open: str, serve: Any) -> None:
+    """« Commencer » pressed at once by four people for the same new lead (PostgreSQL too): one
+    draft, its link to one address; the others are told a draft exists, never an internal error."""
+    client = httpx.Client(base_url=serve(call_open), timeout=HANG_GUARD)
+    pages = [client.get("/appel/cerdd-2015/commencer").text for _ in range(4)]
+    answers = _at_once(4, lambda i: client.post("/appel/cerdd-2015/commencer", data={
+        **form_ending(pages[i], "/commencer").hidden, "siren": ARRAS, "courriel": f"p{i}@cu-arras.example.org"}))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 200]
+    assert sum("déjà ouverte pour cet EPCI" in html.unescape(a.text) for a in answers) == 3
+    with session_scope(call_open) as session:
+        [draft] = session.exec(select(ApplicationDraft)).all()
+    assert len(draft.holders) == 1 and len(notices(call_open, "lien_candidature")) == 1
+
+
+def test_four_deposits_at_once_from_four_tabs_record_one_version(call_open: str, serve: Any) -> None:
+    """« Déposer » pressed in four tabs at the same moment (four valid form tokens; PostgreSQL too):
+    one version, one acknowledgement per contact; the other tabs are told it was deposited already."""
+    client = httpx.Client(base_url=serve(call_open), timeout=HANG_GUARD)
+    start(client)
+    path = mailed_path(call_open)
+    _save(client, path)
+    for name, data in arras_files().items():
+        _upload(client, path, name, data)
+    tabs = [form_ending(client.get(path).text, "/deposer").hidden for _ in range(4)]
+    answers = _at_once(4, lambda i: client.post(path + "/deposer", data=tabs[i]))
+    assert sorted(a.headers["location"].split("fait=")[1].split("#")[0] for a in answers) == [
+        "deja-depose", "deja-depose", "deja-depose", "depose"]
+    with session_scope(call_open) as session:
+        assert len(session.exec(select(ApplicationVersion)).all()) == 1
+    contacts = {n.recipient_email for n in notices(call_open, "accuse_reception")}
+    assert len(notices(call_open, "accuse_reception")) == len(contacts)
