@@ -6,7 +6,7 @@ Each figure is a record {"name", "value", "unit", "floor_name", "floor", "ratio"
 folded in. A missed target gets a profile (function, share of the time, ours or a library's).
 
 Usage: `.venv/bin/python bench/run.py [--rounds 3] [--pilots 100,1000] [--national-10000 PG_URL]
-[--skip replay,smtp,...]`. The machine may be shared: compare ratios within one run.
+[--skip replay,smtp,...] [--only doors,...]`. The machine may be shared: compare ratios within one run.
 `--national-10000 PG_URL` adds the ticks at 1,000 and 10,000 pilots on PostgreSQL (`bench_national_pg`:
 100 pilots built through the product, multiplied with SQL by bench/multiply.py; 5–9 min on 2 shared
 cores); `--pilots '' --skip submit,smtp,prefect,replay,status,serve,outbox` runs it alone.
@@ -631,6 +631,96 @@ def bench_submit(rounds: int) -> None:
         lambda: submit_form(url, read_application(path), instant, None))
 
 
+DOORS_SECRET = "Bq4Xv8Lm2Tz6Wr9Kp3Nc7Hd1Jf5Gs0Ya8Ue2Ko"
+"""The portal's secret in the doors' figure (its links and form tokens)."""
+
+
+def bench_doors(rounds: int) -> None:
+    """Issue 22's doors for the same application (the Arras example), each round a new version:
+    an online deposit (the portal's POST of « Déposer » in process through the ASGI app, on a draft
+    already saved with its files) and a mailed annex (one Maildir message read by `read_mailbox`:
+    parse, read the annex, submit, move), each against `submit_form` of the same content from its
+    YAML file (read and validated, then recorded), the three measured in turn in this run."""
+    from fastapi.testclient import TestClient
+
+    from documents.annex import read_annex
+    from flows.mailbox import read_mailbox
+    from models import drafts
+    from models.clock import parse_instant
+    from models.context import install_programme, load_ctx
+    from models.db import migrate, session_scope
+    from models.links import form_token, issue_link
+    from transitions.demo_doors import application_mail, deliver_mail, deposit_online, mailbox_settings
+    from transitions.intake import Submission, read_application, submit_form
+    from transitions.portal.app import create_app
+    from transitions.programmes import load_programme
+
+    url = f"sqlite:///{WORK / 'doors.db'}"
+    use_database(url)
+    migrate(url)
+    with session_scope(url) as session:
+        install_programme(session, load_programme(ROOT / "programmes" / "cerdd-2015.yaml"),
+                          parse_instant("2015-04-01T09:00"), "bench")
+    path = ROOT / "examples" / "candidature-cu-arras.yaml"
+    received = read_application(path)
+    siren, contact = received.form.collectivite_chef_de_file.siren, received.form.responsables_operationnels[0].courriel
+    instant = parse_instant("2015-04-20T10:00")
+    now = [instant]  # one clock for the three doors: a version is never older than the one before it
+
+    def advance() -> None:
+        now[0] += timedelta(seconds=1)
+
+    deposit_online(url, received, instant)  # the draft started, saved, its files attached, deposited once
+    bearer = drafts.applicant_bearer(siren, contact)
+    with session_scope(url) as session:
+        link = issue_link(load_ctx(session), bearer, secret=DOORS_SECRET, at=instant, days=365)
+    client = TestClient(create_app(url, DOORS_SECRET, clock=lambda: now[0]), follow_redirects=False)
+    maildir, count = WORK / "courriels", iter(range(1, 10_000))
+    posted: dict[str, str] = {}
+
+    def changed() -> Submission:  # a new content each time: each deposit records a new version
+        form = received.form.model_copy(update={"motivations": f"{received.form.motivations} ({next(count)})"})
+        return Submission(form, received.pieces)
+
+    def save_draft() -> None:
+        advance()
+        with session_scope(url) as session:
+            ctx = load_ctx(session)
+            drafts.save(ctx, drafts.find_draft(ctx, siren), changed().form.model_dump(
+                mode="json", exclude={"formulaire", "documents_complementaires"}), at=now[0], by="bench")
+        posted["jeton"] = form_token(DOORS_SECRET, bearer, "deposer", now[0])
+
+    def deposit() -> None:
+        response = client.post(f"/l/{link}/candidat/{siren}/deposer", data=posted)
+        assert response.status_code == 303 and "fait=depose" in response.headers["location"], response.text
+
+    def mail_one() -> None:
+        advance()  # the arrival, read at that instant (its Message-ID follows the arrival)
+        deliver_mail(maildir, application_mail(url, changed(), now[0], "transitions@cerdd.org"), now[0])
+
+    def read_one() -> None:
+        report = read_mailbox(url, at=now[0], settings=mailbox_settings(maildir), reader=read_annex)
+        assert report.outcomes == {"candidature": 1}, report.summary()
+
+    def floor() -> None:
+        submit_form(url, read_application(path), now[0], None)
+
+    for setup, action in ((save_draft, deposit), (mail_one, read_one), (advance, floor)):  # warm
+        setup()
+        action()
+    measured = in_turn({"online": deposit, "mail": read_one, "submit": floor}, max(rounds, 5),
+                       setups={"online": save_draft, "mail": mail_one, "submit": advance})
+    floor_name = "submit_form of the same application from its YAML (read, validate, record)"
+    note = ("the Arras example; each round a new version by each door; the three sides measured in turn "
+            "(online, mail, submit); setups not measured: the draft saved with one changed answer and a form "
+            "token minted, the mail built with the filled annex and delivered into the Maildir")
+    add(Figure.measured("online deposit (POST « Déposer », ASGI in process)", measured["online"], floor_name,
+                        measured["submit"], target="reported", note=note))
+    add(Figure.measured("mailed annex (one Maildir message read by read_mailbox)", measured["mail"], floor_name,
+                        measured["submit"], target="reported", note=note))
+    client.close()
+
+
 SMTP_SERVER = """
 import sys, time
 from aiosmtpd.controller import Controller
@@ -833,7 +923,8 @@ def main() -> None:
                         help="also the idle and busy ticks at 1,000 and 10,000 pilots on this PostgreSQL "
                              "(its database is emptied; about 2 more minutes)")
     parser.add_argument("--skip", default="", help="comma-separated: national,national-pg,prefect,replay,status,"
-                                                  "submit,smtp,serve,outbox")
+                                                  "submit,doors,smtp,serve,outbox")
+    parser.add_argument("--only", default="", help="comma-separated: only these steps (same names as --skip)")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -852,6 +943,7 @@ def main() -> None:
     if args.national_10000:
         steps.append(("national-pg", lambda: bench_national_pg(args.national_10000, args.rounds)))
     steps.append(("submit", lambda: bench_submit(args.rounds)))
+    steps.append(("doors", lambda: bench_doors(args.rounds)))
     steps.append(("smtp", lambda: bench_delivery(500, args.rounds)))
     steps.append(("prefect", lambda: bench_prefect_tick(built, args.rounds) if built else None))
     steps.append(("replay", lambda: bench_replay(args.rounds)))
@@ -859,8 +951,9 @@ def main() -> None:
                   if (WORK / "demo" / "transitions.db").exists() else say("  no demo database: skipped")))
     steps.append(("serve", bench_serve_tick))
     steps.append(("outbox", bench_outbox_script))
+    only = set(filter(None, args.only.split(",")))
     for name, step in steps:
-        if name in skip:
+        if name in skip or (only and name not in only):
             continue
         say(f"== {name} ({(time.perf_counter() - begin) / 60:.1f} min)")
         try:

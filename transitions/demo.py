@@ -43,6 +43,7 @@ def prepare(out: Path, replace: bool) -> None:
         for name in ("transitions.db", "transitions.db-wal", "transitions.db-shm"):
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / "outbox", ignore_errors=True)
+        shutil.rmtree(out / MAILDIR, ignore_errors=True)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -51,6 +52,8 @@ def prepare(out: Path, replace: bool) -> None:
 
 
 Tick = Callable[[datetime], "TickResult"]
+MAILDIR = "courriels"
+"""The demo's Maildir, under its folder: the call's mailbox without a server (`MAILDIR` in its `.env`)."""
 
 MILESTONES = (StageName.LAUNCH_CALL, StageName.CLOSE_CALL, StageName.SELECT_PILOTS, StageName.KICKOFF,
               StageName.CLOSING)
@@ -134,7 +137,7 @@ def _replay(out: Path, console: Console, script_path: Path | None, tick: Tick | 
     with session_scope(url) as session:
         ctx, _ = install_programme(session, bundle, start, "démo", mode=ProgrammeMode.REPLAY)
         accompaniment = ctx.definition.accompaniment
-    timeline = Timeline(url, script, script_path.parent, console)
+    timeline = Timeline(url, script, script_path.parent, console, out / MAILDIR)
     span = (add_paris(accompaniment.kickoff, parse_duration(accompaniment.duration)) - start).total_seconds()
     with ExitStack() as stack, replay_settings(), Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f} %"),
@@ -189,7 +192,7 @@ def portal_settings(out: Path, secret: str) -> Iterator[None]:
 
     url = get_settings().database_url
     write_private(out / ".env", f"DATABASE_URL={url}\nDATA_DIR={out.resolve()}\nPORTAL_SECRET={secret}\n"
-                                f"PORTAL_BASE_URL={DEMO_PORTAL}\n")
+                                f"PORTAL_BASE_URL={DEMO_PORTAL}\nMAILDIR={(out / MAILDIR).resolve()}\n")
     before = {key: os.environ.get(key) for key in ("PORTAL_SECRET", "PORTAL_BASE_URL")}
     os.environ.update({"PORTAL_SECRET": secret, "PORTAL_BASE_URL": DEMO_PORTAL})
     reset_settings()

@@ -1,9 +1,10 @@
 """The demo's scripted cast (`demo/cerdd-2015.yaml`) and its timeline of actions.
 
 Each action goes through the same domain functions as the CLI, in its own transaction, at the
-instant the script gives; attendance sheets, session changes, deliveries and reviews are placed
-once each pilot has started, relative to its own sessions and due dates (and follow them when
-they move).
+instant the script gives (an application by its door, `demo_doors.py`: a file, online, or a mail
+read by the call's mailbox at the next quarter hour, before that instant's tick); attendance sheets,
+session changes, deliveries and reviews are placed once each pilot has started, relative to its own
+sessions and due dates (and follow them when they move).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rich.console import Console
 
 from models import charter, deliverables, intents, jury, pilots, training
@@ -28,8 +29,10 @@ from models.errors import Refused
 from models.tables import Application, Pilot, PilotStatus, SessionStatus
 from models.withdrawal import withdraw
 from notifications.render import portal_linker, render_notice
+from transitions import demo_doors
+from transitions.demo_doors import Door
 from transitions.intake import Submission as Received
-from transitions.intake import read_application, submit_form
+from transitions.intake import read_application
 from transitions.userfiles import load_model
 
 
@@ -45,8 +48,20 @@ class Announcement(_Strict):
 
 
 class Submission(_Strict):
+    """An application, by its door (`demo_doors.Door`): recorded from its file by the Cerdd, deposited
+    online (its draft started at `started`, by default at the deposit), or mailed with the filled annex
+    (`at`: its arrival in the call's mailbox, read at the next quarter hour of office hours)."""
+
     at: datetime
     file: str
+    door: Door = Door.FILE
+    started: datetime | None = None
+
+    @model_validator(mode="after")
+    def _started_online(self) -> Submission:
+        if self.started is not None and (self.door != Door.ONLINE or self.started >= self.at):
+            raise ValueError("« started » ne vaut que pour une candidature en ligne, avant son dépôt")
+        return self
 
 
 class Sitting(jury.ScoreSheet):
@@ -111,6 +126,8 @@ class Reviews(_Strict):
 class DemoScript(_Strict):
     programme: str
     start: datetime
+    call_address: str = "transitions@cerdd.org"
+    """Where the mailed applications are sent (the call's mailbox)."""
     intents: list[Announcement] = Field(default_factory=list)
     submissions: list[Submission]
     scores: list[Sitting]
@@ -139,8 +156,9 @@ class _Event:
 class Timeline:
     """The cast's actions in time order."""
 
-    def __init__(self, url: str, script: DemoScript, base: Path, console: Console) -> None:
-        self.url, self.script, self.console = url, script, console
+    def __init__(self, url: str, script: DemoScript, base: Path, console: Console, maildir: Path) -> None:
+        self.url, self.script, self.console, self.maildir = url, script, console, maildir
+        self._readings: set[datetime] = set()
         self._queue: list[_Event] = []
         self._order = itertools.count()
         self._followed: set[int] = set()
@@ -148,7 +166,10 @@ class Timeline:
         for announcement in script.intents:
             self._add(announcement.at, partial(self._announce, announcement))
         for submission in script.submissions:
-            self._add(submission.at, partial(self._submit, submission, self._received[submission.file]))
+            received = self._received[submission.file]
+            if submission.started is not None:
+                self._add(submission.started, partial(self._start, received))
+            self._add(submission.at, partial(self._submit, submission, received))
         for sitting in script.scores:
             self._add(sitting.at, partial(self._score, sitting))
         for decision in script.decisions:
@@ -205,11 +226,44 @@ class Timeline:
             intents.declare(load_ctx(session, renderer=render_notice, linker=portal_linker()), siren=item.siren,
                             contact_name=item.contact, contact_email=item.email, at=at)
 
+    def _say(self, at: datetime, text: str) -> None:
+        self.console.print(f"  {format_paris(at)} : {text}", highlight=False, markup=False)
+
+    def _start(self, received: Received, at: datetime) -> None:
+        demo_doors.start_online(self.url, received, at)
+        self._say(at, f"{received.form.collectivite_chef_de_file.nom} commence sa candidature en ligne "
+                      f"(lien envoyé à {received.form.responsables_operationnels[0].courriel}).")
+
     def _submit(self, item: Submission, received: Received, at: datetime) -> None:
+        lead = received.form.collectivite_chef_de_file.nom
+        if item.door == Door.MAIL:
+            demo_doors.deliver_mail(self.maildir, demo_doors.application_mail(
+                self.url, received, at, self.script.call_address), at)
+            self._say(at, f"courriel de {received.form.responsables_operationnels[0].courriel} (pour {lead}) "
+                          f"arrivé à {self.script.call_address}, formulaire .docx rempli joint.")
+            reading = demo_doors.next_reading(at)
+            if reading not in self._readings:  # after this delivery, before the tick at that instant
+                self._readings.add(reading)
+                self._add(reading, self._read_mailbox)
+            return
         try:
-            submit_form(self.url, received, at, None)
+            if item.door == Door.ONLINE:
+                receipt, recorded = demo_doors.deposit_online(self.url, received, at)
+                how = "déposée en ligne" if recorded else "déposée en ligne, identique à la précédente"
+            else:
+                receipt, how = demo_doors.record_file(self.url, received, at), "enregistrée par le Cerdd (fichier)"
         except Refused as exc:
             self.console.print(f"  [yellow]{format_paris(at)}[/] dépôt refusé : {exc.message}", highlight=False)
+            return
+        self._say(at, f"candidature de {lead} {how} : {receipt.receipt_number}, version {receipt.version}.")
+
+    def _read_mailbox(self, at: datetime) -> None:
+        self._readings.discard(at)
+        for mail in demo_doors.read_box(self.url, self.maildir, at):
+            became = (f"candidature {mail.receipt}, version {mail.version}" if mail.receipt
+                      else demo_doors.OUTCOME_WORDS.get(mail.outcome, mail.outcome))
+            self._say(at, f"boîte de l'appel relevée : courriel de {mail.sender} arrivé le "
+                          f"{format_paris(mail.received_at)} → {became}.")
 
     def _score(self, sitting: Sitting, at: datetime) -> None:
         with session_scope(self.url) as session:

@@ -68,8 +68,11 @@ def test_refused_applications_carry_their_reason(replay: tuple[Path, str, str]) 
         rows = {a.lead_name: a for a in session.exec(select(Application)).all()}
         refused = session.exec(select(AuditEntry).where(AuditEntry.action == "candidature.refusee")).all()
     assert "CC du Pays de Lumbres" not in rows
-    assert [r.details["lead"] for r in refused] == ["CC du Pays de Lumbres"]
-    assert "12h04" in refused[0].summary and "12h00" in refused[0].summary
+    # Lumbres mailed its annex at 12:04: refused by its arrival time when the mailbox was read at 12:15.
+    assert [(r.actor, r.details["expediteur"]) for r in refused] == [("d.hochart@ccpl.example.org",
+                                                                       "d.hochart@ccpl.example.org")]
+    assert "arrivé le jeudi 7 mai 2015 à 12h04" in refused[0].summary and "12h00" in refused[0].summary
+    assert refused[0].at == at("2015-05-07T12:15")
     assert rows["Ville de Béthune"].status == "non_recevable"
     assert "non recevable" in (rows["Ville de Béthune"].decision_reason or "")
     maubeuge = rows["CA Maubeuge Val de Sambre"]
