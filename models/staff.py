@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from models.addresses import deliverable_address
 from models.context import ProgrammeContext
+from models.db import lock_for_update
 from models.errors import InvalidInput, NotFound, Refused, Verdict
 from models.links import LinkExpired, LinkForbidden, LinkRevoked
 from models.notices import NoticeKind, Recipient
@@ -220,8 +221,14 @@ def second_factor(session: Session, member: StaffMember, code: str, at: datetime
     return True
 
 
-def member_by_email(session: Session, email: str) -> StaffMember | None:
-    return session.exec(select(StaffMember).where(StaffMember.email == email.strip().lower()[:320])).first()
+def member_by_email(session: Session, email: str, *, lock: bool = False) -> StaffMember | None:
+    """The member with this address (case and surrounding spaces aside), if any; `lock`: held until
+    the transaction ends (`models.db.lock_for_update`), so that two sign-ins, enrolments or resets
+    of one member take turns and a code is spent once."""
+    query = select(StaffMember).where(StaffMember.email == email.strip().lower()[:320])
+    if lock:
+        query = lock_for_update(session, query).execution_options(populate_existing=True)
+    return session.exec(query).first()
 
 
 def find_member(session: Session, email: str) -> StaffMember:
@@ -301,7 +308,9 @@ def link_member(session: Session, key: str, purpose: str, now: datetime) -> tupl
                                                 StaffToken.purpose == purpose)).first()
     if row is None:
         raise StaffLinkUnknown("Ce lien n'existe pas : vérifiez qu'il a été copié en entier.")
-    member = session.get(StaffMember, row.staff_id)
+    member = session.exec(lock_for_update(session, select(StaffMember).where(StaffMember.id == row.staff_id))
+                          .execution_options(populate_existing=True)).first()
+    session.refresh(row)  # as it stands once the member is ours: a concurrent use of the link is seen
     if row.used_at is not None or member is None or not member.active:
         raise StaffLinkUsed("Ce lien a déjà servi ou a été remplacé : il ne fonctionne plus.")
     if now >= row.expires_at:
