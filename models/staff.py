@@ -267,7 +267,8 @@ def add_member(ctx: ProgrammeContext, email: str, name: str, role: str, *, at: d
 
 def reinvite(ctx: ProgrammeContext, member: StaffMember, *, at: datetime, by: str, base_url: str) -> None:
     """Mail `member` a new invitation (`invitation_equipe`): password, second factor and recovery
-    codes are set again from it; until then the account cannot sign in (every session revoked)."""
+    codes are set again from it; until then the account cannot sign in (every session revoked, every
+    earlier link, a reset's too, spent)."""
     member.password_hash = None
     member.totp_secret = pyotp.random_base32()
     member.totp_last_step = None
@@ -278,19 +279,24 @@ def reinvite(ctx: ProgrammeContext, member: StaffMember, *, at: datetime, by: st
     for code in ctx.session.exec(select(StaffRecoveryCode).where(StaffRecoveryCode.staff_id == member.id)).all():
         ctx.session.delete(code)
     revoke_sessions(ctx.session, member, at)
+    _spend_links(ctx.session, member, at)  # a reset link mailed before would set a password meanwhile
     _mail_link(ctx, member, INVITATION, at, INVITATION_LIFETIME, base_url)
     ctx.audit(at, by, "equipe.invitation", "staff_member", member.id,
               f"Invitation envoyée à {member.name} ({member.email}).")
 
 
+def _spend_links(session: Session, member: StaffMember, at: datetime, purpose: str | None = None) -> None:
+    """Every unused link of `member` (of `purpose` only, if given) stops working at `at`."""
+    query = select(StaffToken).where(StaffToken.staff_id == member.id, col(StaffToken.used_at).is_(None))
+    for row in session.exec(query if purpose is None else query.where(StaffToken.purpose == purpose)).all():
+        row.used_at = at
+        session.add(row)
+
+
 def _mail_link(ctx: ProgrammeContext, member: StaffMember, purpose: str, at: datetime, lifetime: timedelta,
                base_url: str) -> None:
     """Issue a single-use link (older unused ones of the same purpose stop working) and mail it."""
-    for old in ctx.session.exec(select(StaffToken).where(StaffToken.staff_id == member.id,
-                                                         StaffToken.purpose == purpose,
-                                                         col(StaffToken.used_at).is_(None))).all():
-        old.used_at = at
-        ctx.session.add(old)
+    _spend_links(ctx.session, member, at, purpose)
     key = secrets.token_urlsafe(32)
     ctx.session.add(StaffToken(staff_id=member_id(member), purpose=purpose, digest=digest(key), created_at=at,
                                expires_at=at + lifetime))
@@ -402,10 +408,7 @@ def disable(ctx: ProgrammeContext, email: str, *, at: datetime, by: str) -> int:
     member.active = False
     member.disabled_at = at
     ctx.session.add(member)
-    for row in ctx.session.exec(select(StaffToken).where(StaffToken.staff_id == member.id,
-                                                         col(StaffToken.used_at).is_(None))).all():
-        row.used_at = at
-        ctx.session.add(row)
+    _spend_links(ctx.session, member, at)
     closed = revoke_sessions(ctx.session, member, at)
     ctx.audit(at, by, "equipe.compte_desactive", "staff_member", member.id,
               f"Compte de {member.name} ({member.email}) désactivé ; {closed} session(s) fermée(s).")

@@ -260,3 +260,21 @@ def test_one_code_opens_one_session_even_typed_in_four_tabs_at_once(loaded: str)
     assert sorted(bool(r.key) for r in recovery) == [False, False, False, True]
     with session_scope(loaded) as session:
         assert len(session.exec(select(StaffSession)).all()) == 2
+
+
+def test_a_new_invitation_ends_a_reset_link_mailed_before(loaded: str) -> None:
+    """`staff invite` (a phone lost) starts the account again: a reset link mailed before kept
+    working, and set a password on the account waiting for its new enrolment."""
+    _enrolled(loaded)
+    asked = T0 + timedelta(hours=1)
+    with session_scope(loaded) as session:
+        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=asked, base_url=BASE)
+    key = _mailed_key(loaded, "reinitialisation_equipe", "reinitialisation")
+    with session_scope(loaded) as session:
+        member = staff.find_member(session, "anne.martin@cerdd.example.org")
+        staff.reinvite(ctx_of(session), member, at=asked + timedelta(minutes=5), by="cli:admin", base_url=BASE)
+    later = asked + timedelta(minutes=10)
+    with session_scope(loaded) as session:
+        with pytest.raises(staff.StaffLinkUsed):
+            staff.reset_password(ctx_of(session), key, "Terril-Lens-2015-neuf", "Terril-Lens-2015-neuf",
+                                 pyotp.TOTP(_secret(loaded)).at(later), at=later)
