@@ -606,19 +606,28 @@ def bench_status_cold(demo_db: Path, rounds: int) -> None:
 
 # --- submit, delivery ----------------------------------------------------------------------------
 
-def bench_submit(rounds: int) -> None:
+def installed_2015(name: str) -> str:
+    """A new SQLite database under WORK with the 2015 programme installed (its call not yet open),
+    made the process's database; its URL."""
     from models.clock import parse_instant
     from models.context import install_programme
     from models.db import migrate, session_scope
-    from transitions.intake import read_application, submit_form
     from transitions.programmes import load_programme
 
-    url = f"sqlite:///{WORK / 'submit.db'}"
+    url = f"sqlite:///{WORK / name}"
     use_database(url)
     migrate(url)
     with session_scope(url) as session:
         install_programme(session, load_programme(ROOT / "programmes" / "cerdd-2015.yaml"),
                           parse_instant("2015-04-01T09:00"), "bench")
+    return url
+
+
+def bench_submit(rounds: int) -> None:
+    from models.clock import parse_instant
+    from transitions.intake import read_application, submit_form
+
+    url = installed_2015("submit.db")
     path = ROOT / "examples" / "candidature-cu-arras.yaml"
     instant = parse_instant("2015-04-20T10:00")
     read_application(path)
@@ -647,20 +656,14 @@ def bench_doors(rounds: int) -> None:
     from flows.mailbox import read_mailbox
     from models import drafts
     from models.clock import parse_instant
-    from models.context import install_programme, load_ctx
-    from models.db import migrate, session_scope
+    from models.context import load_ctx
+    from models.db import session_scope
     from models.links import form_token, issue_link
     from transitions.demo_doors import application_mail, deliver_mail, deposit_online, mailbox_settings
     from transitions.intake import Submission, read_application, submit_form
     from transitions.portal.app import create_app
-    from transitions.programmes import load_programme
 
-    url = f"sqlite:///{WORK / 'doors.db'}"
-    use_database(url)
-    migrate(url)
-    with session_scope(url) as session:
-        install_programme(session, load_programme(ROOT / "programmes" / "cerdd-2015.yaml"),
-                          parse_instant("2015-04-01T09:00"), "bench")
+    url = installed_2015("doors.db")
     path = ROOT / "examples" / "candidature-cu-arras.yaml"
     received = read_application(path)
     siren, contact = received.form.collectivite_chef_de_file.siren, received.form.responsables_operationnels[0].courriel

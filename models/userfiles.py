@@ -152,16 +152,10 @@ def read_bytes(path: Path, what: str, limit: int, *, hidden: bool = False) -> by
         if info.st_size > limit:
             raise refuse(f"Le fichier {what} {shown} est trop volumineux ({info.st_size // 1024} Ko ; "
                          f"limite {limit // 1024} Ko).")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
+        data = _read_at_most(fd, limit + 1)
+        if len(data) > limit:
             raise refuse(f"Le fichier {what} {shown} est trop volumineux (limite {limit // 1024} Ko).")
-        return b"".join(chunks)
+        return data
     except OSError as exc:
         raise refuse(f"Le fichier {what} {shown} est illisible : {os_reason(exc)}.") from None
     finally:
@@ -206,14 +200,7 @@ def read_confined(folder: Path, relative: str, limit: int, *, base: Path | None 
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
+        return _read_at_most(fd, limit + 1)
     except OSError:
         return None
     finally:
@@ -401,3 +388,16 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     where = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark else ""
     return f"le YAML est mal formé{where}"
+
+
+def _read_at_most(fd: int, count: int) -> bytes:
+    """Up to `count` bytes of an open file, read by chunks of 1 MiB whatever size it claims (a file
+    that grows while read, or a /proc file that says 0, is bounded all the same)."""
+    chunks, size = [], 0
+    while size < count:
+        chunk = os.read(fd, min(1 << 20, count - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
