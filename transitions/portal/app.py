@@ -35,6 +35,9 @@ from transitions.portal.routers import (
     public,
     staff,
     staff_access,
+    staff_applications,
+    staff_notices,
+    staff_report,
     territory,
 )
 from transitions.portal.state import Portal
@@ -57,7 +60,10 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     errors.install(app, portal)
     # the order paths are tried in
     for audience in (public, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
-                     staff_access):
+                     staff_access,
+                     staff_applications,
+                     staff_notices,
+                     staff_report):
         answer_head(audience.router)
         app.include_router(audience.router)
     return app
