@@ -63,7 +63,8 @@ def test_open_download_return_and_accept(started: str, client_for, clock: Clock)
     back = form_ending(page.text, "/renvoyer")
     data = {**back.hidden, "commentaire": "Préciser le calendrier des entretiens", "echeance": "14/08/2015"}
     assert_french_refusal(reader.post(back.action, data=data), 403, "ne permet pas cette action")
-    assert_french_refusal(claire.post(back.action, data={**data, "commentaire": " "}), 422, "commentaire est obligatoire")
+    blank = claire.post(back.action, data={**data, "commentaire": " "})
+    assert_french_refusal(blank, 422, "commentaire est obligatoire")
     assert _row(started, ids["methode"]).returned_at is None
     done = claire.post(back.action, data=data)
     assert done.status_code == 303 and done.headers["location"].endswith("fait=livrable-renvoye#examen")

@@ -67,7 +67,8 @@ def accept(request: Request, deliverable_id: RowId,
 
 @router.post("/livrables/{deliverable_id}/renvoyer", name="staff_deliverable_return")
 def send_back(request: Request, deliverable_id: RowId,
-              action: Annotated[StaffAction, staff_form("renvoyer-livrable", StaffAct.REVIEW_DELIVERABLES)]) -> Response:
+              action: Annotated[StaffAction, staff_form("renvoyer-livrable", StaffAct.REVIEW_DELIVERABLES)],
+              ) -> Response:
     deliverable = deliverable_by_id(action.ctx, deliverable_id)
     due = action.field("echeance")
     deliverables.return_for_rework(action.ctx, deliverable, comment=action.field("commentaire"), at=action.now,
