@@ -35,6 +35,7 @@ from transitions.portal.routers import (
     staff,
     staff_access,
     staff_deliverables,
+    staff_people,
     staff_sessions,
     territory,
 )
@@ -55,7 +56,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     errors.install(app, portal)
     # the order paths are tried in
     for audience in (public, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
-                     staff_access, staff_sessions, staff_deliverables):
+                     staff_access, staff_sessions, staff_deliverables, staff_people):
         answer_head(audience.router)
         app.include_router(audience.router)
     return app
