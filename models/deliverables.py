@@ -140,15 +140,21 @@ def deliver(ctx: ProgrammeContext, deliverable: Deliverable, *, at: datetime, by
     return True
 
 
-def _reviewable(ctx: ProgrammeContext, deliverable: Deliverable, at: datetime) -> Pilot:
+def may_review(ctx: ProgrammeContext, deliverable: Deliverable, at: datetime) -> Verdict:
+    """Whether the Cerdd may accept or return `deliverable` at `at`: handed in by then, not accepted."""
     pilot = _pilot_of(ctx, deliverable)
     if deliverable.accepted_at is not None:
-        raise Refused(f"« {deliverable.title} » ({pilot.name}) est déjà accepté.")
+        return Verdict(f"« {deliverable.title} » ({pilot.name}) est déjà accepté.")
     if deliverable.delivered_at is None:
-        raise Refused(f"« {deliverable.title} » ({pilot.name}) n'a pas été remis : rien à examiner.")
+        return Verdict(f"« {deliverable.title} » ({pilot.name}) n'a pas été remis : rien à examiner.")
     if at < deliverable.delivered_at:
-        raise Refused(f"« {deliverable.title} » n'a été remis que le {format_paris(deliverable.delivered_at)}.")
-    return pilot
+        return Verdict(f"« {deliverable.title} » n'a été remis que le {format_paris(deliverable.delivered_at)}.")
+    return ALLOWED
+
+
+def _reviewable(ctx: ProgrammeContext, deliverable: Deliverable, at: datetime) -> Pilot:
+    may_review(ctx, deliverable, at).enforce()
+    return _pilot_of(ctx, deliverable)
 
 
 def _people(ctx: ProgrammeContext) -> list[Recipient]:

@@ -231,18 +231,7 @@ def issue_link(ctx: ProgrammeContext, bearer: Bearer, *, secret: str, at: dateti
     days from `valid_from` (default `at`; the real time for a replayed programme: a link is a
     credential checked in real time); every older link of the same person is revoked (its
     version is left behind), no one else's. Audited (the token itself is never stored)."""
-    grant = _grant(ctx, bearer)
-    if grant is None:
-        grant = PortalGrant(programme_id=ctx.programme_id, subject=bearer.subject, person=bearer.person,
-                            version=1, issued_at=at)
-    else:
-        grant.version += 1
-        grant.issued_at = at
-    ctx.session.add(grant)
-    ctx.session.flush()
-    for key in [key for key in ctx.memo if isinstance(key, tuple) and key[:3] == (_LINK, bearer.subject,
-                                                                                  bearer.person)]:
-        del ctx.memo[key]  # the notices queued from now on carry the new version
+    grant = _raise_version(ctx, bearer, at)
     ctx.audit(at, by, "lien.emis", "portal_grant", grant.id,
               f"Lien personnel n° {grant.version} émis pour {holder(bearer)} ; ses liens précédents sont révoqués.",
               sujet=bearer.subject, personne=bearer.person, version=grant.version)
@@ -354,6 +343,74 @@ def renew_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime,
               f"Nouveau lien envoyé par courriel à {holder(bearer)}, à sa demande (version {grant.version}).",
               sujet=bearer.subject, personne=bearer.person, version=grant.version)
     return True
+
+
+def send_link(ctx: ProgrammeContext, bearer: Bearer, *, at: datetime, by: str) -> Recipient:
+    """Issue a new link for the person holding `bearer` (`issue_link`: their older links are
+    revoked, no colleague's) and mail it to their address on file (a `nouveau_lien` notice
+    carrying the new version, `par_le_cerdd` set); audited as done by `by`. InvalidInput for a
+    link of a party rather than a person, or a person who no longer speaks for it. Returns
+    whom it was sent to. The link's signature and validity are the notice linker's (the
+    portal's settings), as for every notice."""
+    address = holder_address(ctx, bearer)
+    if address is None:
+        raise InvalidInput(f"Aucune adresse au dossier pour {holder(bearer)} : le lien n'est pas envoyé. "
+                           "Rien n'a été enregistré.")
+    grant = _raise_version(ctx, bearer, at)
+    ctx.notify(NoticeKind.NEW_LINK, [address], key=f"{bearer.subject}|{bearer.person}|v{grant.version}",
+               context={"porteur": bearer, "partie_libelle": ROLE_LABELS.get(bearer.role, bearer.role),
+                        "par_le_cerdd": True}, at=at)
+    ctx.audit(at, by, "lien.envoye", "portal_grant", grant.id,
+              f"Lien personnel n° {grant.version} envoyé par courriel à {holder(bearer)} ; ses liens précédents "
+              "sont révoqués.", sujet=bearer.subject, personne=bearer.person, version=grant.version)
+    return address
+
+
+def revoke_link(ctx: ProgrammeContext, bearer: Bearer, *, at: datetime, by: str) -> bool:
+    """Revoke every link of the person holding `bearer` (their version is left behind, no new link
+    is signed; no colleague's link changes); audited as done by `by`. The next notice to them, or
+    a new link they ask for at their address on file, carries a link that works again. Returns
+    False when no link was ever made for them (nothing to revoke)."""
+    if _grant(ctx, bearer) is None:
+        return False
+    grant = _raise_version(ctx, bearer, at)
+    ctx.audit(at, by, "lien.revoque", "portal_grant", grant.id,
+              f"Liens personnels de {holder(bearer)} révoqués (version {grant.version - 1} et antérieures).",
+              sujet=bearer.subject, personne=bearer.person, version=grant.version)
+    return True
+
+
+def _raise_version(ctx: ProgrammeContext, bearer: Bearer, at: datetime) -> PortalGrant:
+    """The person's grant at a new version (created at version 1): their older links stop working."""
+    grant = _grant(ctx, bearer)
+    if grant is None:
+        grant = PortalGrant(programme_id=ctx.programme_id, subject=bearer.subject, person=bearer.person,
+                            version=1, issued_at=at)
+    else:
+        grant.version += 1
+        grant.issued_at = at
+    ctx.session.add(grant)
+    ctx.session.flush()
+    for key in [key for key in ctx.memo if isinstance(key, tuple) and key[:3] == (_LINK, bearer.subject,
+                                                                                  bearer.person)]:
+        del ctx.memo[key]  # the notices queued from now on carry the new version
+    return grant
+
+
+def link_payload(link: str | None) -> tuple[str, str, int, datetime] | None:
+    """The subject, person, version and expiry a link (a token or an address holding one) names,
+    read without checking its signature (for display: the portal checks it), or None."""
+    if not link:
+        return None
+    token = link.split("/l/", 1)[1].split("/", 1)[0] if "/l/" in link else link
+    _, payload = URLSafeSerializer("", salt=LINK_SALT).loads_unsafe(token)
+    expiry = link_expiry(token)
+    if not isinstance(payload, dict) or expiry is None:
+        return None
+    subject, person, version = payload.get("s"), payload.get("p", ""), payload.get("v")
+    if not (isinstance(subject, str) and isinstance(person, str) and isinstance(version, int)):
+        return None
+    return subject, person, version, expiry
 
 
 def form_token(secret: str, bearer: Bearer, form: str, now: datetime) -> str:

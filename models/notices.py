@@ -58,7 +58,7 @@ class NoticeKind(StrEnum):
     DEAD_LETTER = "avis_abandonne"  # the Cerdd's manager, once per delivery run, listing the notices given up
     ATTENDANCE_MISSING = "presences_a_saisir"  # the Cerdd's manager, when a session ended without attendance
     DIGEST = "recapitulatif"  # one message listing a person's `reminders.digest` notices of a day
-    NEW_LINK = "nouveau_lien"  # a person whose link no longer works, at their request from its page (leaves at once)
+    NEW_LINK = "nouveau_lien"  # a person whose link no longer works, at their request (or sent by the Cerdd; at once)
     DRAFT_LINK = "lien_candidature"  # who started an online application (or its holders on file), its link (at once)
     APPLICATION_WITHDRAWN = "candidature_retiree"  # the Cerdd's manager, when a lead withdraws its application
     MAIL_REPLY = "reponse_courriel"  # the sender of a mail to the call's mailbox that is no application: why (at once)
@@ -115,7 +115,7 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.DEAD_LETTER: "Avis abandonné (alerte)",
     NoticeKind.ATTENDANCE_MISSING: "Émargement à saisir (rappel)",
     NoticeKind.DIGEST: "Récapitulatif des avis du jour",
-    NoticeKind.NEW_LINK: "Nouveau lien personnel (à la demande)",
+    NoticeKind.NEW_LINK: "Nouveau lien personnel (à la demande, ou envoyé par le Cerdd)",
     NoticeKind.DRAFT_LINK: "Lien vers la candidature en ligne",
     NoticeKind.APPLICATION_WITHDRAWN: "Candidature retirée par le territoire",
     NoticeKind.MAIL_REPLY: "Réponse à un courriel de candidature",
@@ -168,7 +168,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.DEAD_LETTER: ("avis",),
         NoticeKind.ATTENDANCE_MISSING: ("pilote", "session", "depuis", "siren"),
         NoticeKind.DIGEST: ("elements", "jour", "jours"),
-        NoticeKind.NEW_LINK: ("porteur", "partie_libelle"),
+        NoticeKind.NEW_LINK: ("porteur", "partie_libelle", "par_le_cerdd"),
         NoticeKind.DRAFT_LINK: ("porteur", "chef_de_file", "appel", "candidature"),
         NoticeKind.APPLICATION_WITHDRAWN: ("candidature", "motif", "par"),
         NoticeKind.MAIL_REPLY: ("objet", "recu_le", "problemes", "hors_delai", "appel"),

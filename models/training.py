@@ -136,16 +136,25 @@ def reminded(ctx: ProgrammeContext, pilot: Pilot, answer: SessionAnswer | None,
     return [person for person in recipients if person.email.lower() not in territory]
 
 
-def _changeable(ctx: ProgrammeContext, training_session: TrainingSession, at: datetime) -> Pilot:
+def may_change(ctx: ProgrammeContext, training_session: TrainingSession, at: datetime) -> Verdict:
+    """Whether the session may be moved or cancelled at `at`: its pilot under way, the session
+    neither cancelled nor started (Refused otherwise)."""
     pilot = ctx.session.get(Pilot, training_session.pilot_id)
     assert pilot is not None
     if pilot.status != PilotStatus.ACTIVE:
-        raise Refused(f"L'accompagnement de {pilot.name} n'est pas en cours : ses sessions ne changent plus.")
+        return Verdict(f"L'accompagnement de {pilot.name} n'est pas en cours : ses sessions ne changent plus.")
     if training_session.status == SessionStatus.CANCELLED:
-        raise Refused(f"La session « {training_session.title} » est annulée.")
+        return Verdict(f"La session « {training_session.title} » est annulée.")
     if at >= training_session.starts_at:
-        raise Refused(f"La session « {training_session.title} » a commencé le "
-                      f"{format_paris(training_session.starts_at)} : elle ne peut plus être déplacée ni annulée.")
+        return Verdict(f"La session « {training_session.title} » a commencé le "
+                       f"{format_paris(training_session.starts_at)} : elle ne peut plus être déplacée ni annulée.")
+    return ALLOWED
+
+
+def _changeable(ctx: ProgrammeContext, training_session: TrainingSession, at: datetime) -> Pilot:
+    may_change(ctx, training_session, at).enforce()
+    pilot = ctx.session.get(Pilot, training_session.pilot_id)
+    assert pilot is not None
     return pilot
 
 
@@ -259,15 +268,22 @@ def attendance_reminders(ctx: ProgrammeContext, as_of: datetime, grace: timedelt
     return reminded
 
 
+def may_record_attendance(training_session: TrainingSession, at: datetime) -> Verdict:
+    """Whether attendance may be recorded at `at`: the session not cancelled, and started."""
+    if training_session.status == SessionStatus.CANCELLED:
+        return Verdict(f"La session « {training_session.title} » a été annulée : pas d'émargement.")
+    if at < training_session.starts_at:
+        return Verdict(f"La session « {training_session.title} » n'a pas encore eu lieu : l'émargement attendra.")
+    return ALLOWED
+
+
 def record_attendance(ctx: ProgrammeContext, training_session: TrainingSession, *, person: str, organisation: str,
-                      present: bool, at: datetime) -> bool:
-    """Record whether someone attended; correcting a record is allowed, repeating it changes nothing."""
+                      present: bool, at: datetime, by: str = "cerdd") -> bool:
+    """Record whether someone attended (audited as done by `by`); correcting a record is allowed,
+    repeating it changes nothing."""
     person = require_line(person, "Émargement refusé : nom de la personne")
     organisation = require_line(organisation, "Émargement refusé : structure (--organisation)")
-    if training_session.status == SessionStatus.CANCELLED:
-        raise Refused(f"La session « {training_session.title} » a été annulée : pas d'émargement.")
-    if at < training_session.starts_at:
-        raise Refused(f"La session « {training_session.title} » n'a pas encore eu lieu : l'émargement attendra.")
+    may_record_attendance(training_session, at).enforce()
     row = ctx.session.exec(select(Attendance).where(
         Attendance.session_id == training_session.id, Attendance.person == person)).first()
     if row is not None and row.present == present and row.organisation == organisation:
@@ -278,7 +294,7 @@ def record_attendance(ctx: ProgrammeContext, training_session: TrainingSession, 
     else:
         row.present, row.organisation, row.recorded_at = present, organisation, at
     ctx.session.add(row)
-    ctx.audit(at, "cerdd", "session.emargement", "training_session", training_session.id,
+    ctx.audit(at, by, "session.emargement", "training_session", training_session.id,
               f"{person} ({organisation}) {'présent(e)' if present else 'absent(e)'} à « {training_session.title} ».")
     return True
 

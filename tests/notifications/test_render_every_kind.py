@@ -64,7 +64,7 @@ def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[s
         "retrait": "a été retirée du programme par le Cerdd",
         "commentaire": "Compléter le diagnostic", "ancienne_echeance": now,
         "depuis": "1 jour", "siren": "200033579", "egalite": "égalité à 15/20 entre A et B pour la dernière place",
-        "porteur": Bearer("territoire", siren="200033579", person="c@example.org"),
+        "porteur": Bearer("territoire", siren="200033579", person="c@example.org"), "par_le_cerdd": True,
         "chef_de_file": "CU d'Arras", "par": "claire@example.org",
         "objet": "Candidature <Transitions> & annexe", "expediteur": "claire@example.org",
         "problemes": ["le courriel n'a aucune pièce jointe", "joignez le formulaire en version PDF"],

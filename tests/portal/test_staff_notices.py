@@ -50,7 +50,7 @@ def test_a_given_up_notice_is_put_back_by_a_project_officer_not_by_lecture(close
     assert done.status_code == 303 and done.headers["location"] == "/equipe/avis?fait=relance"
     assert _status(closed, dead) == NoticeStatus.PENDING
     entry, = audits(closed, "avis.relance")
-    assert entry.actor == EMAILS["charge_de_mission"] and entry.entity_id == dead
+    assert entry.actor == f"equipe:{EMAILS['charge_de_mission']}" and entry.entity_id == dead
     assert_french_refusal(officer.post(form.action, data=form.hidden), 409, "déjà été envoyé")  # replayed token
     other = forms(officer.get("/equipe/avis").text)[1]  # any « Relancer » form: its token is good
     assert_french_refusal(officer.post(f"/equipe/avis/{sent}/relancer", data=other.hidden), 409, "doublon")

@@ -24,6 +24,7 @@ from transitions.cli.common import (
 )
 from transitions.cli.jury import jury_app
 from transitions.cli.pilots import PilotArgument
+from transitions.cli.staff import ByOption, _by
 
 if TYPE_CHECKING:
     from models.context import ProgrammeContext
@@ -68,11 +69,17 @@ def link(
     consultancy: Annotated[bool, typer.Option("--consultancy", help="Le prestataire, pour tous les pilotes.")] = False,
     person: Annotated[str | None, typer.Option("--person", help="Adresse d'un contact de la partie : son lien "
                                                "à lui (sans : le lien de la partie).")] = None,
+    send: Annotated[bool, typer.Option("--send", help="L'envoyer par courriel à la personne (--person) au lieu "
+                                       "de l'afficher.")] = False,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Révoquer les liens de la personne (--person), sans en "
+                                         "émettre d'autre.")] = False,
+    by: ByOption = None,
     at: AtOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Émet un nouveau lien personnel vers le portail (les liens précédents de la même personne cessent de
-    fonctionner, ceux des autres contacts non) et l'affiche, pour le renvoyer à la main."""
+    fonctionner, ceux des autres contacts non) et l'affiche, pour le renvoyer à la main ; avec --send, l'envoie
+    par courriel à la personne ; avec --revoke, révoque ses liens."""
     from datetime import UTC, datetime, timedelta
 
     from config.settings import get_settings
@@ -90,6 +97,9 @@ def link(
         raise InvalidInput("--party ne s'utilise qu'avec --pilot.")
     if juror is not None and person is not None:
         raise InvalidInput("--person ne s'utilise qu'avec --pilot ou --consultancy (un juré a son propre lien).")
+    if send or revoke:
+        _person_act(pilot, party, person, send=send, revoke=revoke, by=by, at=at, programme=programme)
+        return
     secret = portal_secret()
     settings = get_settings()
     when = instant(at)
@@ -121,6 +131,29 @@ def link(
     if withdrawn:
         out.print(withdrawn, highlight=False)
     out.print(page_url(settings.portal_base_url, bearer, token), highlight=False, soft_wrap=True)  # last: scripts
+
+
+def _person_act(pilot: str | None, party: str | None, person: str | None, *, send: bool, revoke: bool,
+                by: str | None, at: str | None, programme: str | None) -> None:
+    """`link --send` or `--revoke`: one person's link mailed (a new one) or revoked (`models.links.send_link`,
+    `revoke_link`, as the back office's « Renvoyer » and « Révoquer »)."""
+    from models import links
+
+    if send and revoke:
+        raise InvalidInput("Choisissez --send ou --revoke, pas les deux.")
+    if person is None:
+        raise InvalidInput("--send et --revoke demandent --person ADRESSE : le lien d'une personne.")
+    with programme_ctx(programme) as ctx:
+        bearer = (links.pilot_bearer(ctx, pilot, party or "", person) if pilot is not None
+                  else links.consultant_bearer(ctx, person))
+        if send:
+            to = links.send_link(ctx, bearer, at=instant(at), by=_by(by))
+            text = f"Lien personnel envoyé par courriel à {to.name} ({to.email}) ; ses liens précédents sont révoqués."
+        else:
+            done = links.revoke_link(ctx, bearer, at=instant(at), by=_by(by))
+            text = (f"Liens de {bearer.person} révoqués ; ceux de ses collègues fonctionnent toujours." if done
+                    else f"{bearer.person} n'avait aucun lien : rien à révoquer.")
+    out.print(escape(text), highlight=False)
 
 
 def _withdrawal_note(ctx: ProgrammeContext, reference: str) -> str | None:

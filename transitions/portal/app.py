@@ -36,8 +36,11 @@ from transitions.portal.routers import (
     staff,
     staff_access,
     staff_applications,
+    staff_deliverables,
     staff_notices,
+    staff_people,
     staff_report,
+    staff_sessions,
     territory,
 )
 from transitions.portal.state import Portal
@@ -60,10 +63,8 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     errors.install(app, portal)
     # the order paths are tried in
     for audience in (public, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
-                     staff_access,
-                     staff_applications,
-                     staff_notices,
-                     staff_report):
+                     staff_access, staff_applications, staff_notices, staff_report, staff_sessions,
+                     staff_deliverables, staff_people):
         answer_head(audience.router)
         app.include_router(audience.router)
     return app

@@ -157,13 +157,14 @@ StaffDep = Annotated[StaffVisit, require(StaffAct.READ)]
 """Any signed-in member (every role may read)."""
 
 
-def staff_form(name: str, act: StaffAct = StaffAct.READ) -> Any:
+def staff_form(name: str, act: StaffAct = StaffAct.READ, **limits: Any) -> Any:
     """A back-office form named `name` doing `act`: the session and role checked before the body is
-    read, then one transaction (`staff_acting`) in which its one-time token is spent."""
+    read (within `STAFF_FORM_LIMITS`, or the `limits` given), then one transaction (`staff_acting`)
+    in which its one-time token is spent."""
 
     async def parse(request: Request, portal: PortalDep) -> FormData:
         await run_in_threadpool(check_staff, portal, request, act)
-        return await request.form(**STAFF_FORM_LIMITS)
+        return await request.form(**{**STAFF_FORM_LIMITS, **limits})
 
     parsed = Depends(parse)
 

@@ -46,6 +46,19 @@ DONE = {
     "partenaires-aucun": "Aucune nouvelle demande : chaque partenaire avec un courriel de contact est déjà sollicité.",
     "partenaire-confirme": "Votre participation est confirmée ; le chef de file en est informé. Merci !",
     "partenaire-decline": "Votre réponse est enregistrée : vous déclinez ; le chef de file en est informé.",
+    "session-deplacee": "La session est déplacée ; les invités reçoivent la mise à jour de leur agenda.",
+    "session-inchangee": "La session était déjà à cette date et à ce lieu : rien n'a changé.",
+    "session-annulee": "La session est annulée ; les invités reçoivent l'annulation dans leur agenda.",
+    "session-deja-annulee": "La session était déjà annulée : rien n'a changé.",
+    "emargement": "L'émargement est enregistré.",
+    "livrable-accepte": "Le livrable est accepté ; le prestataire en est informé.",
+    "livrable-deja-accepte": "Le livrable était déjà accepté : rien n'a changé.",
+    "livrable-renvoye": "Le livrable est renvoyé pour reprise avec votre commentaire ; le prestataire en est informé.",
+    "report-accorde": "La nouvelle échéance est accordée ; le prestataire en est informé.",
+    "report-refuse": "La demande de nouvelle échéance est refusée.",
+    "lien-envoye": "Le lien personnel est envoyé par courriel ; les anciens liens de cette personne ne marchent plus.",
+    "lien-revoque": "Les liens de cette personne sont révoqués ; ceux de ses collègues fonctionnent toujours.",
+    "lien-aucun": "Cette personne n'avait aucun lien : rien à révoquer.",
 }
 """The confirmations a page shows after an action (chosen by key: nothing typed is reflected)."""
 

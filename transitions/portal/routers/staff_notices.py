@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.outbox import retry
 from models.read.staff_notices import journal_screen, notices_screen
-from models.staff import StaffAct
+from models.staff import StaffAct, actor
 from transitions.portal.deps import RowId, StaffDep, staff_form
 from transitions.portal.staff_state import StaffAction, staff_html
 
@@ -30,7 +30,7 @@ def outbox(seen: StaffDep, type: Filter = "", etat: Filter = "", fait: str | Non
 @router.post("/avis/{notice_id}/relancer", name="staff_notice_retry")
 def retry_notice(notice_id: RowId,
                  action: Annotated[StaffAction, staff_form(RETRY, StaffAct.RETRY_NOTICES)]) -> Response:
-    retry(action.ctx.session, notice_id, at=action.now, by=action.member.email)
+    retry(action.ctx.session, notice_id, at=action.now, by=actor(action.member))
     return RedirectResponse("/equipe/avis?fait=relance", status_code=303)
 
 
