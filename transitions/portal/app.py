@@ -34,6 +34,8 @@ from transitions.portal.routers import (
     public,
     staff,
     staff_access,
+    staff_jury,
+    staff_pilots,
     territory,
 )
 from transitions.portal.state import Portal
@@ -53,7 +55,8 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     errors.install(app, portal)
     # the order paths are tried in
     for audience in (public, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
-                     staff_access):
+                     staff_access,
+                     staff_jury, staff_pilots):
         answer_head(audience.router)
         app.include_router(audience.router)
     return app

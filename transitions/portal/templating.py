@@ -45,6 +45,10 @@ DONE = {
     "partenaires-aucun": "Aucune nouvelle demande : chaque partenaire avec un courriel de contact est déjà sollicité.",
     "partenaire-confirme": "Votre participation est confirmée ; le chef de file en est informé. Merci !",
     "partenaire-decline": "Votre réponse est enregistrée : vous déclinez ; le chef de file en est informé.",
+    "jury-decision": "La décision du jury est enregistrée ; les candidats en sont informés.",
+    "charte-prolongee": "Le délai de signature est prolongé ; les parties en sont informées.",
+    "charte-inchangee": "La charte avait déjà cette date limite : rien n'a changé.",
+    "pilote-retire": "Le pilote est retiré du programme ; ses parties en sont informées.",
 }
 """The confirmations a page shows after an action (chosen by key: nothing typed is reflected)."""
 
