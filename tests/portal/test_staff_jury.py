@@ -15,11 +15,11 @@ from models.db import session_scope
 from models.schedule import STAGES
 from models.tables import Application, Pilot, Programme
 from tests.conftest import JURY_SHEETS, at, score
-from tests.portal.conftest import ARRAS, LENS, Clock
+from tests.portal.conftest import ARRAS, Clock
 from tests.portal.helpers import assert_french_refusal, audits, count, form_ending, notices
 from tests.portal.staff_members import sign_in
 
-FLANDRE = "246200364"
+LENS_LIEVIN, FLANDRE = "246200364", "200040947"
 
 
 def meet(url: str) -> None:
@@ -81,7 +81,7 @@ def test_direction_confirms_the_proposal_once(awaiting: str, client_for, clock: 
     replayed = client.post(form.action, data={**form.hidden, "choix": "confirmer"})
     assert_french_refusal(replayed, 409, "Ce formulaire a déjà été envoyé")
     second = form_ending(other_tab.text, "/equipe/jury/decision")  # its own token: the domain refuses
-    refused = client.post(second.action, data={**second.hidden, "choix": "autre", "territoire": [ARRAS, LENS],
+    refused = client.post(second.action, data={**second.hidden, "choix": "autre", "territoire": [ARRAS, FLANDRE],
                                                "motif": "Autre avis"})
     assert_french_refusal(refused, 409, "Le jury a déjà décidé : sa décision ne se rejoue pas.")
     assert notices(awaiting, "decision_retenue") == retained and len(audits(awaiting, "jury.selection")) == 1
@@ -95,18 +95,18 @@ def test_a_departure_needs_its_rationale_and_real_territories(awaiting: str, cli
         form = form_ending(client.get("/equipe/jury").text, "/equipe/jury/decision")
         return client.post(form.action, data={**form.hidden, **data})
 
-    assert_french_refusal(post(choix="autre", territoire=[ARRAS, FLANDRE]), 422, "un motif est obligatoire")
+    assert_french_refusal(post(choix="autre", territoire=[ARRAS, LENS_LIEVIN]), 422, "un motif est obligatoire")
     assert_french_refusal(post(choix="autre", territoire=[ARRAS, "123' OR 1=1"]), 422, "ne sont pas des SIREN")
     assert_french_refusal(post(choix="autre", territoire=[ARRAS], motif="Un seul"), 422, "de 2 à 3 territoires")
     assert_french_refusal(post(choix="peut-etre"), 422, "Choisissez de confirmer")
     assert count(awaiting, Pilot) == 0 and audits(awaiting, "jury.selection") == []
-    done = post(choix="autre", territoire=[ARRAS, FLANDRE], motif="Lens rejoindra une seconde promotion.")
+    done = post(choix="autre", territoire=[ARRAS, LENS_LIEVIN], motif="Flandre rejoindra la promotion suivante.")
     assert done.status_code == 303 and count(awaiting, Pilot) == 2
     [entry] = audits(awaiting, "jury.selection")
-    assert entry.actor == email and "Lens rejoindra une seconde promotion" in entry.summary
+    assert entry.actor == email and "Flandre rejoindra la promotion suivante" in entry.summary
     with session_scope(awaiting) as session:
         statuses = {a.lead_siren: a.status for a in session.exec(select(Application))}
-    assert statuses == {ARRAS: "retenue", FLANDRE: "retenue", LENS: "non_retenue"}
+    assert statuses == {ARRAS: "retenue", LENS_LIEVIN: "retenue", FLANDRE: "non_retenue"}
     assert notices(awaiting, "decision_non_retenue")
 
 
