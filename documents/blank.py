@@ -43,7 +43,9 @@ def blank_annex(definition: ProgrammeDefinition, answers: Mapping[str, Any] | No
     """The annex's blocks for `definition` (its organiser, title, deadline and contacts), blank, or filled
     with `answers` (a form payload) as an applicant would have filled it."""
     organiser = definition.organiser
-    addresses = ", ".join(contact.email for contact in organiser.contacts)
+    contacts = ", ".join(contact.email for contact in organiser.contacts)
+    apply_to = definition.call.apply_to
+    addresses = f"{apply_to} (copie : {contacts})" if apply_to else contacts
     return Blank(
         title=FORM_TITLE,
         subtitle=f"pour bénéficier du dispositif d'accompagnement du {organiser.name} « {definition.title} »",

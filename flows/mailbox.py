@@ -25,6 +25,7 @@ from models.db import session_scope
 from models.errors import Unavailable
 from models.mailbox import AnnexReader, Arrival, goes_to_review, receive
 from models.mailparse import oversized, parse_mail
+from models.tables import label
 from notifications.inbox import Envelope, Inbox, Vanished, open_inbox
 from notifications.render import portal_linker, render_notice
 
@@ -39,7 +40,7 @@ class MailboxReport:
     later: int = 0
 
     def summary(self) -> str:
-        parts = [f"{n} {word}" for word, n in sorted(self.outcomes.items())]
+        parts = [f"{n} {label(word)}" for word, n in sorted(self.outcomes.items())]
         return (f"{sum(self.outcomes.values())} courriel(s) relevé(s)" + (f" ({', '.join(parts)})" if parts else "")
                 + f", {self.moved} rangé(s)" + (f", {self.later} arrivé(s) après l'instant de relève" if self.later
                                                  else ""))

@@ -134,6 +134,12 @@ def check_pieces(form: ApplicationForm, files: Mapping[str, bytes]) -> list[Piec
             piece = _check_one(role, item.fichier, data, where, problems)
             if piece is not None:
                 pieces.append(piece)
+    first: dict[str, Piece] = {}
+    for piece in pieces:  # the same bytes under two names: a file picked twice by mistake
+        if piece.sha256 in first:
+            problems.append(f"{piece.filename} : c'est le même fichier que {first[piece.sha256].filename} (même "
+                            "contenu) ; joignez-le une seule fois")
+        first.setdefault(piece.sha256, piece)
     forms = [p for p in pieces if p.role == "formulaire"]
     if not any(p.kind == "pdf" for p in forms):
         problems.append("formulaire : joignez le formulaire en version PDF (l'appel demande .doc et .pdf)")
@@ -173,6 +179,10 @@ def _check_one(role: str, given: str, data: bytes, where: str, problems: list[st
         kind = "xls"
     if allowed is None:
         allowed = ({"pdf"} | WORD_PROCESSOR) if role == "formulaire" else set(MEDIA_TYPES)
+    if kind is None and extension in allowed:
+        problems.append(f"{where} : {name} porte l'extension .{extension} mais son contenu n'est pas celui d'un "
+                        f"fichier {LABELS[extension]} (fichier abîmé, ou d'un autre type renommé)")
+        return None
     if kind is None or kind not in allowed:
         accepted = ", ".join(sorted(allowed))
         problems.append(f"{where} : {name} n'est pas d'un type accepté ({accepted})")

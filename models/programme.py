@@ -133,6 +133,8 @@ class Call(Strict):
                                     description="What applying commits the territory to.")
     how_to_apply: list[Paragraph] = Field(default_factory=list, max_length=30)
     selection: Paragraph = ""
+    apply_to: EmailStr | None = Field(default=None, description="The call's mailbox: where the annex is mailed "
+                                      "(read by `releve-candidatures`); the annex and the call's page name it.")
 
 
 WorkingDaysOffset = Annotated[int, Field(ge=1, le=60)]

@@ -167,6 +167,7 @@ STATE_LABELS: dict[str, str] = {
 
 
 STATUS_LABELS: dict[str, str] = {
+    "reponse": "réponse", "hors_delai": "hors délai", "a_revoir": "à revoir", "deja_traite": "déjà traité",
     "recue": "reçue",
     "recevable": "recevable",
     "non_recevable": "non recevable",

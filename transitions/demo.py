@@ -8,6 +8,7 @@ there, doing what the scheduled tick would have. Through Prefect the whole repla
 
 from __future__ import annotations
 
+import mailbox
 import os
 import shutil
 import time
@@ -137,6 +138,7 @@ def _replay(out: Path, console: Console, script_path: Path | None, tick: Tick | 
     with session_scope(url) as session:
         ctx, _ = install_programme(session, bundle, start, "démo", mode=ProgrammeMode.REPLAY)
         accompaniment = ctx.definition.accompaniment
+    mailbox.Maildir(out / MAILDIR, create=True)  # the call's mailbox exists from the start, mail or not
     timeline = Timeline(url, script, script_path.parent, console, out / MAILDIR)
     span = (add_paris(accompaniment.kickoff, parse_duration(accompaniment.duration)) - start).total_seconds()
     with ExitStack() as stack, replay_settings(), Progress(

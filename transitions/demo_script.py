@@ -126,8 +126,8 @@ class Reviews(_Strict):
 class DemoScript(_Strict):
     programme: str
     start: datetime
-    call_address: str = "transitions@cerdd.org"
-    """Where the mailed applications are sent (the call's mailbox)."""
+    call_address: str | None = None
+    """Where the mailed applications are sent: the programme's `call.apply_to` unless given."""
     intents: list[Announcement] = Field(default_factory=list)
     submissions: list[Submission]
     scores: list[Sitting]
@@ -234,13 +234,21 @@ class Timeline:
         self._say(at, f"{received.form.collectivite_chef_de_file.nom} commence sa candidature en ligne "
                       f"(lien envoyé à {received.form.responsables_operationnels[0].courriel}).")
 
+    def _call_address(self) -> str:
+        """The call's mailbox: the script's `call_address`, or the programme's `call.apply_to`, or its manager."""
+        if self.script.call_address:
+            return self.script.call_address
+        with session_scope(self.url) as session:
+            definition = load_ctx(session).definition
+            return definition.call.apply_to or definition.organiser.manager
+
     def _submit(self, item: Submission, received: Received, at: datetime) -> None:
         lead = received.form.collectivite_chef_de_file.nom
         if item.door == Door.MAIL:
             demo_doors.deliver_mail(self.maildir, demo_doors.application_mail(
-                self.url, received, at, self.script.call_address), at)
+                self.url, received, at, self._call_address()), at)
             self._say(at, f"courriel de {received.form.responsables_operationnels[0].courriel} (pour {lead}) "
-                          f"arrivé à {self.script.call_address}, formulaire .docx rempli joint.")
+                          f"arrivé à {self._call_address()}, formulaire .docx rempli joint.")
             reading = demo_doors.next_reading(at)
             if reading not in self._readings:  # after this delivery, before the tick at that instant
                 self._readings.add(reading)

@@ -155,7 +155,7 @@ def test_hostile_files_and_sizes(call_open: str) -> None:
     with session_scope(call_open) as session:
         ctx = ctx_of(session)
         draft = drafts.find_draft(ctx, ARRAS)
-        with pytest.raises(InvalidInput, match="n'est pas d'un type accepté"):
+        with pytest.raises(InvalidInput, match="son contenu n'est pas celui d'un fichier PDF"):
             drafts.add_file(ctx, draft, role="formulaire", filename="x.pdf", data=b"MZ\x90\x00", at=T, by="t")
         with pytest.raises(InvalidInput, match="genre de pièce"):
             drafts.add_file(ctx, draft, role="autre", filename="x.pdf", data=b"%PDF-1.4", at=T, by="t")

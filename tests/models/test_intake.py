@@ -64,7 +64,8 @@ def test_missing_and_mistyped_attachments_are_all_reported(tmp_path: Path) -> No
     details = error.value.details
     assert details[0] == ("formulaire[0].fichier : le fichier « pieces/absent.doc » est introuvable ou inaccessible "
                           "parmi les pièces de la candidature")
-    assert details[1].startswith("formulaire[1].fichier : faux.pdf n'est pas d'un type accepté")
+    assert details[1].startswith("formulaire[1].fichier : faux.pdf porte l'extension .pdf mais son contenu n'est "
+                                 "pas celui d'un fichier PDF")
     assert details[2] == ("documents_complementaires[0].fichier : formulaire-cu-arras.docx.pdf porte l'extension "
                           ".pdf mais contient un fichier Word (.docx)")
     assert "version PDF" in details[3] and "traitement de texte" in details[4]

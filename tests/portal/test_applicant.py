@@ -95,7 +95,8 @@ def test_save_verify_upload_deposit_and_the_deadline(call_open: str, client_for,
     path = mailed_path(call_open)
     checked = client.get(_save(client, path, "verifier").headers["location"])
     assert "Pièces jointes" in html.unescape(checked.text) and "version PDF" in html.unescape(checked.text)
-    assert_french_refusal(_upload(client, path, "virus.pdf", b"MZ\x90\x00"), 415, "n'est pas d'un type accepté")
+    assert_french_refusal(_upload(client, path, "virus.pdf", b"MZ\x90\x00"), 415,
+                          "son contenu n'est pas celui d'un fichier PDF")
     for name, data in arras_files().items():
         assert _upload(client, path, name, data).status_code == 303
     page = client.get(client.get(path).url).text
@@ -207,3 +208,31 @@ def test_four_deposits_at_once_from_four_tabs_record_one_version(call_open: str,
         assert len(session.exec(select(ApplicationVersion)).all()) == 1
     contacts = {n.recipient_email for n in notices(call_open, "accuse_reception")}
     assert len(notices(call_open, "accuse_reception")) == len(contacts)
+
+
+def test_the_draft_link_leaves_at_once_when_the_portal_delivers_at_once(call_open: str, clock: Clock,
+                                                                         tmp_path: Any,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The served portal (`transitions portal`, `serve`) sends what an act queued that leaves at once
+    right after the act: the draft's link is in the outbox's folder without any delivery run."""
+    from fastapi.testclient import TestClient
+
+    from config.settings import reset_settings
+    from tests.guards import wait_for
+    from tests.portal.conftest import SECRET
+    from transitions.portal.app import create_app
+
+    monkeypatch.setenv("NOTICE_CHANNEL", "file")
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "envoyes"))
+    reset_settings()
+    with TestClient(create_app(call_open, SECRET, clock=clock, deliver_at_once=True),
+                    follow_redirects=False) as client:
+        assert start(client).status_code == 200
+
+        def sent() -> list[str]:
+            with session_scope(call_open) as session:
+                return [n.status for n in session.exec(select(Notice).where(Notice.kind == "lien_candidature"))]
+
+        assert wait_for(lambda: sent() == ["envoye"], "le lien du brouillon n'est pas parti")
+    mails = list((tmp_path / "envoyes").glob("*lien_candidature*.eml"))
+    assert len(mails) == 1 and b"claire@cu-arras.example.org" in mails[0].read_bytes()

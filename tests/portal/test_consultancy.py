@@ -30,7 +30,8 @@ def test_the_consultancy_hands_in_a_file(started: str, client_for) -> None:  # n
     def post(name: str, content: bytes, media: str = "application/pdf"):  # noqa: ANN202
         return client.post(action, data=form.hidden, files={"fichier": (name, content, media)})
 
-    assert_french_refusal(post("methode.pdf", b"MZ\x90\x00 not a pdf"), 415, "n'est pas d'un type accepté")
+    assert_french_refusal(post("methode.pdf", b"MZ\x90\x00 not a pdf"), 415,
+                          "son contenu n'est pas celui d'un fichier PDF")
     assert_french_refusal(post("methode.docx", PDF), 415, "porte l'extension .docx")
     assert_french_refusal(post("methode.pdf", b""), 415, "vide")
     assert_french_refusal(post("gros.pdf", b"%PDF-" + b"0" * (MAX_BYTES + 10)), 413, "dépasse la limite")

@@ -220,4 +220,4 @@ def add_draft_holder(
     with programme_ctx(programme) as ctx:
         added = drafts.add_holder(ctx, siren, email, at=when, now=datetime.now(UTC), by=by or getpass.getuser())
     out.print(("Adresse ajoutée" if added else "Adresse déjà titulaire") + " : son lien lui est envoyé au prochain "
-              "envoi des avis (transitions outbox send).", highlight=False)
+              "envoi des avis (transitions outbox deliver).", highlight=False)

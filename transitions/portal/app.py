@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from transitions.portal import errors
+from transitions.portal.delivery import ImmediateDelivery
 from transitions.portal.errors import http_status
 from transitions.portal.middleware import BODY_LIMIT, LimitBody
 from transitions.portal.routers import (
@@ -43,12 +44,15 @@ from transitions.portal.templating import environment, error_html
 
 
 def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] | None = None,
-               programme: str | None = None, publish_events: bool = False) -> FastAPI:
-    """The portal on `database_url`, its links and forms signed with `secret`."""
+               programme: str | None = None, publish_events: bool = False,
+               deliver_at_once: bool = False) -> FastAPI:
+    """The portal on `database_url`, its links and forms signed with `secret`; `deliver_at_once`: what
+    an act queues that leaves at once is sent right after it (`delivery.ImmediateDelivery`)."""
     if len(secret) < 32:
         raise ValueError("le secret du portail doit compter au moins 32 caractères")
     portal = Portal(database_url, secret, clock or (lambda: datetime.now(UTC)), programme, environment(),
-                    publish_events, fixed_clock=clock is not None)
+                    publish_events, fixed_clock=clock is not None,
+                    deliver=ImmediateDelivery(database_url) if deliver_at_once else None)
     app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(LimitBody, render_error=lambda status, text: error_html(portal.env, status, text))
     app.state.portal = portal

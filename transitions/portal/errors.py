@@ -33,6 +33,12 @@ FORM_ERRORS = (
 STATUS = {"invalide": 403, "interdit": 403, "expire": 410, "revoque": 410, "formulaire": 400, "rejoue": 409,
           "session": 401}
 NO_PAGE = "Cette page n'existe pas. Utilisez le lien personnel reçu par courriel."
+NO_STAFF_PAGE = "Cette page de l'espace de l'équipe n'existe pas : revenez à l'accueil, /equipe/."
+
+
+def no_page(request: Request) -> str:
+    """What a missing page says: the team has accounts, everyone else personal links."""
+    return NO_STAFF_PAGE if request.url.path.startswith("/equipe") else NO_PAGE
 
 
 def http_status(exc: TransitionsError) -> int:
@@ -89,7 +95,7 @@ def install(app: FastAPI, portal: Portal) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
         if any(e["loc"] and e["loc"][0] == "path" for e in exc.errors()):  # not a number, or beyond any row
-            return answer(404, NO_PAGE)
+            return answer(404, no_page(request))
         fields = sorted({str(e["loc"][-1]) for e in exc.errors()})
         return answer(422, "Le formulaire est incomplet : rechargez la page et recommencez. Rien n'a été "
                       "enregistré.", [f"champ : {f}" for f in fields], page_of(request))
@@ -97,7 +103,7 @@ def install(app: FastAPI, portal: Portal) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
         status = exc.status_code
-        text = {404: NO_PAGE, 405: "Cette action n'est pas permise sur cette page."}.get(status,
+        text = {404: no_page(request), 405: "Cette action n'est pas permise sur cette page."}.get(status,
                                                                                         "La requête est refusée.")
         if status == 400:
             detail = str(exc.detail)

@@ -64,7 +64,8 @@ def build_server(host: str, port: int, *, app: Any = None) -> Any:
     if app is None:
         from transitions.portal.app import create_app
 
-        app = create_app(settings.database_url, settings.require_portal_secret(), publish_events=True)
+        app = create_app(settings.database_url, settings.require_portal_secret(), publish_events=True,
+                         deliver_at_once=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = uvicorn.Config(app, host=host, port=port, access_log=False, log_config=log_config(str(settings.error_log)),
                             proxy_headers=True, server_header=False, date_header=True)

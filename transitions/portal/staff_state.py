@@ -133,6 +133,7 @@ def staff_acting(portal: Portal, request: Request, form: FormData, name: str, ac
         may(member, act).enforce()
         use_form_token(session, portal.secret, field(form, "jeton"), staff_bearer(member), name, now)
         yield StaffAction(ctx, member, row, now, form)
+    portal.delivered(now)
 
 
 @contextmanager
@@ -144,6 +145,7 @@ def anonymous(portal: Portal, form: FormData, name: str) -> Iterator[tuple[Progr
         now = portal.now()
         use_form_token(session, portal.secret, field(form, "jeton"), ANONYMOUS, name, now)
         yield ctx, now
+    portal.delivered(now)
 
 
 def staff_html(portal: Portal, template: str, title: str, *, status: int = 200, done: str | None = None,

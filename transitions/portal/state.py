@@ -41,6 +41,14 @@ class Portal:
     publish_events: bool
     fixed_clock: bool = False
     """A clock was injected: it gives every instant, the programme's present included."""
+    deliver: Callable[[datetime], None] | None = None
+    """Called with an act's instant once it is committed, to send what leaves at once
+    (`transitions.portal.delivery.ImmediateDelivery`); None: the next delivery run sends it."""
+
+    def delivered(self, as_of: datetime) -> None:
+        """After an act's commit: the notices it queued that leave at once are sent now (if set)."""
+        if self.deliver is not None:
+            self.deliver(as_of)
 
     def now(self) -> datetime:
         """The instant links and forms are checked against (their expiry is real time)."""
@@ -71,8 +79,10 @@ class Portal:
             if not allowed(bearer):
                 raise links.LinkForbidden(FORBIDDEN)
             links.use_form_token(session, self.secret, form_token, bearer, form(ctx), now)
-            yield ctx, bearer, self.present(ctx)
+            present = self.present(ctx)
+            yield ctx, bearer, present
         self._publish(before)
+        self.delivered(present)
 
     def _bookmark(self) -> int | None:
         if not (self.publish_events and os.environ.get("PREFECT_API_URL")):
@@ -113,7 +123,9 @@ class Portal:
             write_lock(session)
             ctx = programme_named(session, self.programme, slug, linker=linker)
             links.use_form_token(session, self.secret, form_token, bearer, form, now)
-            yield ctx, now, self.present(ctx)
+            present = self.present(ctx)
+            yield ctx, now, present
+        self.delivered(present)
 
     def check(self, token: str, allowed: Callable[[Bearer], bool]) -> None:
         """Refuse a bad, expired or revoked link, or a person without access, before the request's
