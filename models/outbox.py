@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, func, select
 
+from models import audit
 from models.clock import format_paris
 from models.db import in_batches, insert_new_rows
 from models.errors import NotFound, Refused
@@ -139,14 +140,20 @@ def find_notice(session: Session, notice_id: int) -> Notice:
     return notice
 
 
-def retry(session: Session, notice_id: int, *, at: datetime) -> Notice:
+def retry(session: Session, notice_id: int, *, at: datetime, by: str = "cli") -> Notice:
     """Put a given-up (or waiting, or expired) notice back for delivery now, with a fresh attempt
-    count and a fresh age (it is given up again only `DELIVERY_MAX_AGE` from now)."""
+    count and a fresh age (it is given up again only `DELIVERY_MAX_AGE` from now), audited
+    (`avis.relance`) with `by` as its actor (`transitions outbox retry`, the back office's
+    « Relancer »). NotFound for an unknown number, Refused for a notice already sent."""
     notice = find_notice(session, notice_id)
     if notice.status == NoticeStatus.SENT:
         sent = format_paris(notice.sent_at) if notice.sent_at else "?"
         raise Refused(f"L'avis n°{notice_id} a déjà été envoyé le {sent} : le renvoyer ferait un doublon.")
+    before = notice.status
     _put_back(session, notice, at)
+    audit.record(session, programme_id=notice.programme_id, at=at, actor=by, action="avis.relance", entity="notice",
+                 entity_id=notice.id, summary=f"Avis n°{notice.id} ({notice.kind}) à {notice.recipient_email} "
+                 "remis en envoi.", details={"avant": before})
     return notice
 
 

@@ -31,14 +31,17 @@ from sqlmodel import col, func, select
 from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.drafts import applicant_bearer, application_of, find_draft, may_edit
-from models.errors import ALLOWED, InvalidInput, NotFound, Verdict
-from models.forms import Partner, form_of
+from models.errors import ALLOWED, InvalidInput, NotFound, Refused, Verdict
+from models.forms import MAX_ROWS, Partner, form_of
 from models.links import PARTNER, Bearer, LinkForbidden, partner_request
 from models.notices import NoticeKind, Recipient
 from models.tables import ApplicationDraft, ApplicationStatus, PartnerAnswer, PartnerConfirmation
 
 EXCERPT = 600
 """Characters of the motivations shown to a partner asked to confirm."""
+MAX_REQUESTS = 3 * MAX_ROWS
+"""Requests one lead may send in all (each mails an address it typed): every partner line asked,
+then its contact corrected twice; past it the Cerdd is asked (the call's address is no relay)."""
 
 
 def partner_bearer(lead_siren: str, number: int, person: str = "") -> Bearer:
@@ -117,7 +120,8 @@ def request_confirmations(ctx: ProgrammeContext, draft: ApplicationDraft, *, at:
     """Ask each partner line with a contact's address that was not asked yet (by fingerprint) to
     confirm: a row, its link mailed to the contact (`confirmation_partenaire`, leaves at once, carrying
     the link), an audit entry, in the caller's transaction. Refused (`may_request`) from the jury's
-    meeting on, or for a withdrawn application. Idempotent: asking again sends nothing new."""
+    meeting on, or for a withdrawn application; Refused, nothing sent, when the lead would pass
+    `MAX_REQUESTS` in all. Idempotent: asking again sends nothing new."""
     may_request(ctx, draft, at).enforce()
     source = _source(ctx, draft, at)
     known = {c.fingerprint for c in confirmations(ctx, draft.lead_siren)}
@@ -125,8 +129,13 @@ def request_confirmations(ctx: ProgrammeContext, draft: ApplicationDraft, *, at:
         PartnerConfirmation.programme_id == ctx.programme_id,
         PartnerConfirmation.lead_siren == draft.lead_siren)).one() or 0
     excerpt = str(source.get("motivations", ""))[:EXCERPT]
+    lines = partner_lines(source)
+    new = {fingerprint(p) for p in lines if p.contact is not None} - known
+    if number + len(new) > MAX_REQUESTS:
+        raise Refused(f"{draft.lead_name} a déjà envoyé {number} demandes de confirmation à ses partenaires "
+                      f"(au plus {MAX_REQUESTS}) : pour en envoyer d'autres, écrivez au Cerdd. Rien n'a été envoyé.")
     done = Requested([], [], [])
-    for partner in partner_lines(source):
+    for partner in lines:
         mark = fingerprint(partner)
         if partner.contact is None:
             done.without_contact.append(partner.nom)

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from models.addresses import deliverable_address
 from models.context import ProgrammeContext
+from models.db import lock_for_update
 from models.errors import InvalidInput, NotFound, Refused, Verdict
 from models.links import LinkExpired, LinkForbidden, LinkRevoked
 from models.notices import NoticeKind, Recipient
@@ -220,8 +221,14 @@ def second_factor(session: Session, member: StaffMember, code: str, at: datetime
     return True
 
 
-def member_by_email(session: Session, email: str) -> StaffMember | None:
-    return session.exec(select(StaffMember).where(StaffMember.email == email.strip().lower()[:320])).first()
+def member_by_email(session: Session, email: str, *, lock: bool = False) -> StaffMember | None:
+    """The member with this address (case and surrounding spaces aside), if any; `lock`: held until
+    the transaction ends (`models.db.lock_for_update`), so that two sign-ins, enrolments or resets
+    of one member take turns and a code is spent once."""
+    query = select(StaffMember).where(StaffMember.email == email.strip().lower()[:320])
+    if lock:
+        query = lock_for_update(session, query).execution_options(populate_existing=True)
+    return session.exec(query).first()
 
 
 def find_member(session: Session, email: str) -> StaffMember:
@@ -260,7 +267,8 @@ def add_member(ctx: ProgrammeContext, email: str, name: str, role: str, *, at: d
 
 def reinvite(ctx: ProgrammeContext, member: StaffMember, *, at: datetime, by: str, base_url: str) -> None:
     """Mail `member` a new invitation (`invitation_equipe`): password, second factor and recovery
-    codes are set again from it; until then the account cannot sign in (every session revoked)."""
+    codes are set again from it; until then the account cannot sign in (every session revoked, every
+    earlier link, a reset's too, spent)."""
     member.password_hash = None
     member.totp_secret = pyotp.random_base32()
     member.totp_last_step = None
@@ -271,19 +279,24 @@ def reinvite(ctx: ProgrammeContext, member: StaffMember, *, at: datetime, by: st
     for code in ctx.session.exec(select(StaffRecoveryCode).where(StaffRecoveryCode.staff_id == member.id)).all():
         ctx.session.delete(code)
     revoke_sessions(ctx.session, member, at)
+    _spend_links(ctx.session, member, at)  # a reset link mailed before would set a password meanwhile
     _mail_link(ctx, member, INVITATION, at, INVITATION_LIFETIME, base_url)
     ctx.audit(at, by, "equipe.invitation", "staff_member", member.id,
               f"Invitation envoyée à {member.name} ({member.email}).")
 
 
+def _spend_links(session: Session, member: StaffMember, at: datetime, purpose: str | None = None) -> None:
+    """Every unused link of `member` (of `purpose` only, if given) stops working at `at`."""
+    query = select(StaffToken).where(StaffToken.staff_id == member.id, col(StaffToken.used_at).is_(None))
+    for row in session.exec(query if purpose is None else query.where(StaffToken.purpose == purpose)).all():
+        row.used_at = at
+        session.add(row)
+
+
 def _mail_link(ctx: ProgrammeContext, member: StaffMember, purpose: str, at: datetime, lifetime: timedelta,
                base_url: str) -> None:
     """Issue a single-use link (older unused ones of the same purpose stop working) and mail it."""
-    for old in ctx.session.exec(select(StaffToken).where(StaffToken.staff_id == member.id,
-                                                         StaffToken.purpose == purpose,
-                                                         col(StaffToken.used_at).is_(None))).all():
-        old.used_at = at
-        ctx.session.add(old)
+    _spend_links(ctx.session, member, at, purpose)
     key = secrets.token_urlsafe(32)
     ctx.session.add(StaffToken(staff_id=member_id(member), purpose=purpose, digest=digest(key), created_at=at,
                                expires_at=at + lifetime))
@@ -301,7 +314,9 @@ def link_member(session: Session, key: str, purpose: str, now: datetime) -> tupl
                                                 StaffToken.purpose == purpose)).first()
     if row is None:
         raise StaffLinkUnknown("Ce lien n'existe pas : vérifiez qu'il a été copié en entier.")
-    member = session.get(StaffMember, row.staff_id)
+    member = session.exec(lock_for_update(session, select(StaffMember).where(StaffMember.id == row.staff_id))
+                          .execution_options(populate_existing=True)).first()
+    session.refresh(row)  # as it stands once the member is ours: a concurrent use of the link is seen
     if row.used_at is not None or member is None or not member.active:
         raise StaffLinkUsed("Ce lien a déjà servi ou a été remplacé : il ne fonctionne plus.")
     if now >= row.expires_at:
@@ -393,10 +408,7 @@ def disable(ctx: ProgrammeContext, email: str, *, at: datetime, by: str) -> int:
     member.active = False
     member.disabled_at = at
     ctx.session.add(member)
-    for row in ctx.session.exec(select(StaffToken).where(StaffToken.staff_id == member.id,
-                                                         col(StaffToken.used_at).is_(None))).all():
-        row.used_at = at
-        ctx.session.add(row)
+    _spend_links(ctx.session, member, at)
     closed = revoke_sessions(ctx.session, member, at)
     ctx.audit(at, by, "equipe.compte_desactive", "staff_member", member.id,
               f"Compte de {member.name} ({member.email}) désactivé ; {closed} session(s) fermée(s).")

@@ -83,9 +83,9 @@ def sign_in(ctx: ProgrammeContext, email: str, password: str, code: str, *, addr
     recorded and audited in the caller's transaction either way."""
     typed = email.strip().lower()[:320]
     address = address[:64]
+    member = member_by_email(ctx.session, typed, lock=True)  # first: a code is checked and spent by one at a time
     if throttled(ctx.session, typed, address, at):
         return SignIn(refusal=TOO_MANY, throttled=True)
-    member = member_by_email(ctx.session, typed)
     usable = member is not None and member.active and member.enrolled_at is not None
     stored = member.password_hash if member is not None and usable else None
     good = check_password(stored, password[:1024]) and member is not None

@@ -9,6 +9,7 @@ BOM and « ; » separators, decimals with a comma, as French Excel expects.
 from __future__ import annotations
 
 import csv
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -223,3 +224,19 @@ def export(ctx: ProgrammeContext, kind: str, as_of: datetime, path: Path, file_f
     rows, header = export_rows(ctx, kind, as_of)
     write_export(path, rows, header, file_format)
     return len(rows)
+
+
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def export_bytes(ctx: ProgrammeContext, kind: str, as_of: datetime, file_format: str) -> bytes:
+    """One export as the bytes `export` writes (the back office's downloads); InvalidInput for an
+    unknown kind or format."""
+    if file_format not in MEDIA_TYPES:
+        raise InvalidInput(f"Format inconnu « {file_format[:10]} » (formats : csv, xlsx).")
+    rows, header = export_rows(ctx, kind, as_of)
+    with tempfile.TemporaryDirectory(prefix="transitions-export-") as folder:
+        path = Path(folder) / f"{kind}.{file_format}"
+        write_export(path, rows, header, file_format)
+        return path.read_bytes()

@@ -12,11 +12,18 @@ from models.wording import os_reason
 from reports.html_report import render_report
 
 
+def report_html(ctx: ProgrammeContext, as_of: datetime, pilot: str | None = None) -> tuple[str, int]:
+    """The report true at `as_of` as one self-contained HTML page, and the number of pilots it shows
+    (`transitions report`, the back office's « Rapport »)."""
+    data = report_data(ctx, as_of, pilot)
+    return render_report(data, datetime.now(UTC)), len(data.pilots)
+
+
 def write_report(ctx: ProgrammeContext, as_of: datetime, path: Path, pilot: str | None = None) -> int:
     """Render the report true at `as_of` into `path`; returns the number of pilots it shows."""
-    data = report_data(ctx, as_of, pilot)
+    html, shown = report_html(ctx, as_of, pilot)
     try:
-        path.write_text(render_report(data, datetime.now(UTC)), encoding="utf-8")
+        path.write_text(html, encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"Impossible d'écrire {path} : {os_reason(exc)}.") from None
-    return len(data.pilots)
+    return shown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,9 +48,12 @@ def read_application(path: Path, pieces: Path | None = None) -> Submission:
 def is_annex(path: Path) -> bool:
     """Whether the file to submit is a word-processor annex (.docx, .odt: a zip; .doc: OLE), told by
     its first bytes; anything else is read as a YAML or JSON application file."""
-    try:
-        with path.open("rb") as file:
-            head = file.read(8)
+    try:  # opened without blocking and read only if regular: a FIFO or a device is left to the YAML reader's refusal
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            head = os.read(fd, 8) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        finally:
+            os.close(fd)
     except OSError:
         return False  # the YAML reader says why, in French
     return head.startswith(b"PK\x03\x04") or head == OLE_MAGIC

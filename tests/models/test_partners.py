@@ -138,3 +138,23 @@ def test_a_changed_line_must_confirm_again_and_the_juror_sees_each_state(applied
     assert [(p.nom, state) for p, state in line.partners] == [
         ("Ville d'Arras", "confirmee"), ("Saint-Laurent-Blangy", "demandee"),
         ("Club des entreprises de l'Arrageois", "declinee"), ("Agence de développement de l'Artois", "demandee")]
+
+
+def test_a_lead_cannot_mail_any_address_without_end_by_changing_its_partners_contacts(applied: str) -> None:
+    """Each new contact's address got a mail from the Cerdd, with no bound: whoever held a draft could
+    rewrite the partners' contacts and ask again and again (the call's address as a mail relay)."""
+    sent = 0
+    with pytest.raises(Refused, match="demandes de confirmation") as refused:
+        for round_ in range(20):
+            with session_scope(applied) as session:
+                ctx = ctx_of(session)
+                draft = drafts.find_draft(ctx, ARRAS)
+                lines = draft.payload["partenaires"]
+                payload = {**draft.payload, "partenaires": [
+                    {**p, "contact": {**p["contact"], "courriel": f"cible{round_}-{n}@ailleurs.example"}}
+                    if p.get("contact") else p for n, p in enumerate(lines)]}
+                drafts.save(ctx, draft, payload, at=at("2015-04-20T10:00"), by="test")
+            sent += len(_ask(applied).asked)
+    assert sent == partners.MAX_REQUESTS
+    assert "Cerdd" in refused.value.message
+    assert len(_notices(applied, "confirmation_partenaire")) == partners.MAX_REQUESTS

@@ -4,7 +4,8 @@ sign-in with replay refused, throttling, sessions revoked, reset links, roles as
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta
 
 import pyotp
 import pytest
@@ -13,8 +14,9 @@ from sqlmodel import select
 from models import staff, staff_sessions
 from models.db import session_scope
 from models.errors import InvalidInput, Refused
-from models.tables import AuditEntry, Notice, StaffMember, StaffRole
+from models.tables import AuditEntry, Notice, StaffMember, StaffRole, StaffSession
 from tests.conftest import at, ctx_of
+from tests.guards import join_or_fail
 
 BASE = "https://transitions.example.org"
 PASSWORD = "Bocage-Artois-1987!"
@@ -226,3 +228,53 @@ def test_roles_are_data_and_reading_acts_on_nothing(loaded: str) -> None:
         assert not staff.change_role(ctx_of(session), "anne.martin@cerdd.example.org", "direction", at=T0, by="x")
     entry, = _actions(loaded, "equipe.role")
     assert entry.actor == "cli:x" and entry.details == {"avant": "charge_de_mission", "role": "direction"}
+
+
+def _at_once(url: str, code: str, when: datetime, n: int = 4) -> list[staff_sessions.SignIn]:
+    """`n` sign-ins with the same code started together, each in its own transaction."""
+    gate, results = threading.Barrier(n), []
+
+    def attempt(k: int) -> None:
+        gate.wait()
+        with session_scope(url) as session:
+            if session.get_bind().dialect.name == "sqlite":  # as the portal's door does: SQLite has no row locks
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            results.append(staff_sessions.sign_in(ctx_of(session), "anne.martin@cerdd.example.org", PASSWORD, code,
+                                                  address=f"192.0.2.{10 + k}", at=when))
+
+    threads = [threading.Thread(target=attempt, args=(k,)) for k in range(n)]
+    for thread in threads:
+        thread.start()
+    join_or_fail(threads, "connexions simultanées")
+    return results
+
+
+def test_one_code_opens_one_session_even_typed_in_four_tabs_at_once(loaded: str) -> None:
+    """PostgreSQL let four simultaneous sign-ins with the same TOTP code (or recovery code) each open
+    a session: every transaction read the member before any recorded the code's step."""
+    secret, codes = _enrolled(loaded)
+    when = T0 + timedelta(minutes=4)
+    totp = _at_once(loaded, pyotp.TOTP(secret).at(when), when)
+    assert sorted(bool(r.key) for r in totp) == [False, False, False, True]
+    recovery = _at_once(loaded, codes[0], when)
+    assert sorted(bool(r.key) for r in recovery) == [False, False, False, True]
+    with session_scope(loaded) as session:
+        assert len(session.exec(select(StaffSession)).all()) == 2
+
+
+def test_a_new_invitation_ends_a_reset_link_mailed_before(loaded: str) -> None:
+    """`staff invite` (a phone lost) starts the account again: a reset link mailed before kept
+    working, and set a password on the account waiting for its new enrolment."""
+    _enrolled(loaded)
+    asked = T0 + timedelta(hours=1)
+    with session_scope(loaded) as session:
+        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=asked, base_url=BASE)
+    key = _mailed_key(loaded, "reinitialisation_equipe", "reinitialisation")
+    with session_scope(loaded) as session:
+        member = staff.find_member(session, "anne.martin@cerdd.example.org")
+        staff.reinvite(ctx_of(session), member, at=asked + timedelta(minutes=5), by="cli:admin", base_url=BASE)
+    later = asked + timedelta(minutes=10)
+    with session_scope(loaded) as session:
+        with pytest.raises(staff.StaffLinkUsed):
+            staff.reset_password(ctx_of(session), key, "Terril-Lens-2015-neuf", "Terril-Lens-2015-neuf",
+                                 pyotp.TOTP(_secret(loaded)).at(later), at=later)

@@ -35,8 +35,11 @@ from transitions.portal.routers import (
     public,
     staff,
     staff_access,
+    staff_applications,
     staff_jury,
+    staff_notices,
     staff_pilots,
+    staff_report,
     territory,
 )
 from transitions.portal.state import Portal
@@ -60,6 +63,9 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     # the order paths are tried in
     for audience in (public, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
                      staff_access,
+                     staff_applications,
+                     staff_notices,
+                     staff_report,
                      staff_jury, staff_pilots):
         answer_head(audience.router)
         app.include_router(audience.router)

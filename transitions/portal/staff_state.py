@@ -148,11 +148,24 @@ def anonymous(portal: Portal, form: FormData, name: str) -> Iterator[tuple[Progr
     portal.delivered(now)
 
 
+NAVIGATION: tuple[tuple[str, str], ...] = (
+    ("/equipe/", "Accueil"), ("/equipe/candidatures", "Candidatures"), ("/equipe/jury", "Jury"),
+    ("/equipe/pilotes", "Pilotes"), ("/equipe/sessions", "Sessions"), ("/equipe/livrables", "Livrables"),
+    ("/equipe/personnes", "Personnes et liens"), ("/equipe/avis", "Avis"), ("/equipe/journal", "Journal"),
+    ("/equipe/rapport", "Rapport"),
+)
+"""The back office's sections (path, French name), in the order its navigation lists them
+(`equipe_base.html`)."""
+
+
 def staff_html(portal: Portal, template: str, title: str, *, status: int = 200, done: str | None = None,
-               **values: Any) -> HTMLResponse:
-    """A back-office page (`equipe` set: the base template's footer for the team)."""
+               section: str | None = None, **values: Any) -> HTMLResponse:
+    """A back-office page (`equipe` set: the base template's footer for the team). `section` is the
+    path of its entry in `NAVIGATION` (« /equipe/avis »), marked as the current one; a page extending
+    `equipe_base.html` shows the navigation."""
     html = portal.env.get_template(template).render(titre=title, titre_programme="Espace de l'équipe du Cerdd",
-                                                    message=DONE.get(done or ""), equipe=True, **values)
+                                                    message=DONE.get(done or ""), equipe=True, navigation=NAVIGATION,
+                                                    rubrique=section, **values)
     return HTMLResponse(html, status_code=status)
 
 

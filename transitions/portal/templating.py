@@ -38,6 +38,7 @@ DONE = {
     "deja-depose": "Cette version était déjà déposée : rien n'a changé.",
     "retire": "Votre candidature est retirée ; le Cerdd en est informé.",
     "deconnecte": "Vous êtes déconnecté·e.",
+    "relance": "L'avis est remis en envoi : il partira à la prochaine distribution.",
     "partout": "Toutes vos sessions sont fermées, sur tous vos appareils : reconnectez-vous ici.",
     "session": "Connectez-vous pour ouvrir l'espace de l'équipe.",
     "mot-de-passe": "Votre mot de passe est changé : connectez-vous avec le nouveau.",

@@ -1,0 +1,76 @@
+"""The back office's outbox and audit log over HTTP: filters, « Relancer » a given-up notice (the
+CLI's `outbox retry`, audited with the member as actor), refused to `lecture` (403) and for a sent
+notice (409), the journal filtered by action, actor and day, paged, a bad day refused in French."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+
+from models.db import session_scope
+from models.tables import AuditEntry, Notice, NoticeStatus
+from tests.portal.conftest import Clock
+from tests.portal.helpers import assert_french_refusal, audits, form_ending, forms
+from tests.portal.staff_login import EMAILS, signed_in
+
+
+def _give_up(url: str) -> tuple[int, int]:
+    """Two notices of the programme: the first given up, the second sent."""
+    with session_scope(url) as session:
+        first, second = session.exec(select(Notice).order_by(col(Notice.id)).limit(2)).all()
+        first.status, first.attempts, first.last_error = NoticeStatus.DEAD, 5, "550 boîte inconnue"
+        second.status, second.sent_at = NoticeStatus.SENT, datetime(2015, 5, 7, 10, tzinfo=UTC)
+        session.add_all([first, second])
+        return first.id or 0, second.id or 0
+
+
+def _status(url: str, notice_id: int) -> str:
+    with session_scope(url) as session:
+        notice = session.get(Notice, notice_id)
+        assert notice is not None
+        return notice.status
+
+
+def test_a_given_up_notice_is_put_back_by_a_project_officer_not_by_lecture(closed: str, client_for,
+                                                                            clock: Clock) -> None:
+    dead, sent = _give_up(closed)
+    reader = signed_in(client_for, closed, clock, "lecture")
+    page = reader.get("/equipe/avis", params={"etat": "abandonne"})
+    text = html.unescape(page.text)
+    assert page.status_code == 200 and "550 boîte inconnue" in text and 'aria-current="page">Avis' in text
+    assert text.count("Relancer l'avis") == 1
+    form = form_ending(page.text, f"/equipe/avis/{dead}/relancer")
+    assert_french_refusal(reader.post(form.action, data=form.hidden), 403, "ne permet pas cette action")
+    assert _status(closed, dead) == NoticeStatus.DEAD and not audits(closed, "avis.relance")
+    officer = signed_in(client_for, closed, clock, "charge_de_mission")
+    form = form_ending(officer.get("/equipe/avis").text, f"/equipe/avis/{dead}/relancer")
+    done = officer.post(form.action, data=form.hidden)
+    assert done.status_code == 303 and done.headers["location"] == "/equipe/avis?fait=relance"
+    assert _status(closed, dead) == NoticeStatus.PENDING
+    entry, = audits(closed, "avis.relance")
+    assert entry.actor == EMAILS["charge_de_mission"] and entry.entity_id == dead
+    assert_french_refusal(officer.post(form.action, data=form.hidden), 409, "déjà été envoyé")  # replayed token
+    other = forms(officer.get("/equipe/avis").text)[1]  # any « Relancer » form: its token is good
+    assert_french_refusal(officer.post(f"/equipe/avis/{sent}/relancer", data=other.hidden), 409, "doublon")
+    assert _status(closed, sent) == NoticeStatus.SENT
+    assert_french_refusal(officer.get("/equipe/avis", params={"type": "inconnu"}), 422, "Type d'avis inconnu")
+
+
+def test_the_journal_filters_and_pages(closed: str, client_for, clock: Clock) -> None:
+    client = signed_in(client_for, closed, clock, "lecture")
+    with session_scope(closed) as session:
+        total = len(session.exec(select(AuditEntry)).all())
+        admissibility = session.exec(select(AuditEntry).where(col(AuditEntry.action).startswith("candidature"))).all()
+    page = client.get("/equipe/journal")
+    text = html.unescape(page.text)
+    assert page.status_code == 200 and f"{total} entrée(s)" in text and 'aria-current="page">Journal' in text
+    assert text.count("<tr>") <= 51
+    filtered = html.unescape(client.get("/equipe/journal", params={"action": "candidature"}).text)
+    assert f"{len(admissibility)} entrée(s)" in filtered
+    mine = html.unescape(client.get("/equipe/journal", params={"qui": "LECTEUR@dreal"}).text)
+    assert EMAILS["lecture"] in mine and "<td>système</td>" not in mine and "<td>système</td>" in text
+    none = html.unescape(client.get("/equipe/journal", params={"jour": "01/01/2014"}).text)
+    assert "Aucune entrée ne correspond" in none
+    assert_french_refusal(client.get("/equipe/journal", params={"jour": "31/06/2015"}), 422, "n'existe pas")

@@ -1,0 +1,106 @@
+"""Every page of the back office in headless Chromium, whoever added it: each GET route under
+/equipe/ (enumerated from the app) opened by a signed-in member on the 2015 programme replayed to
+September (path parameters filled from its rows: a pilot, its application, a file, a session, a
+deliverable, a notice); axe-core finds no serious violation and nothing scrolls sideways at 375 px.
+Routes whose parameters cannot be filled are skipped and listed; downloads are checked as files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from config.settings import reset_settings
+from flows.plain import run_tick_plain
+from models.db import dispose_engines
+from tests.conftest import at
+from tests.needs import CHROMIUM, NO_CHROMIUM, playwright_api
+from tests.portal.conftest import SECRET, Clock
+from tests.portal.staff_login import PASSWORD, enrolled
+from tests.portal.staff_routes import filled, known_values, staff_routes
+from tests.portal.test_portal_browser import ARGS, NARROW, SCREENSHOTS, _check
+from transitions.demo import run_demo
+from transitions.portal.app import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)]
+UNTIL = "2015-09-01T00:00"
+
+
+@pytest.fixture
+def replayed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The 2015 demo replayed (without Prefect) to 1 September 2015: pilots under way."""
+    for key in ("DATABASE_URL", "OUTBOX_DIR", "NOTICE_CHANNEL", "PREFECT_HOME", "DATA_DIR", "MAILDIR"):
+        monkeypatch.setenv(key, "placeholder")  # restored afterwards, whatever the demo sets
+    for key in ("PORTAL_SECRET", "PORTAL_BASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    out = tmp_path / "demo"
+    try:
+        run_demo(out, Console(file=io.StringIO(), width=200), tick=run_tick_plain, until=at(UNTIL), secret=SECRET)
+    finally:
+        dispose_engines()
+        reset_settings()
+    return f"sqlite:///{out / 'transitions.db'}"
+
+
+def _sign_in(page: Any, base: str, url: str, clock: Clock, email: str) -> None:
+    import pyotp
+
+    from models import staff
+    from models.db import session_scope
+
+    clock.now = clock.now.replace(second=30)
+    with session_scope(url) as session:
+        member = staff.member_by_email(session, email)
+        assert member is not None and member.totp_secret
+        code = pyotp.TOTP(member.totp_secret).at(clock.now)
+    page.goto(base + "/equipe/connexion")
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_label("Code à 6 chiffres").fill(code)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text() == "Espace de l'équipe"
+
+
+def test_every_back_office_page_passes_axe_and_fits_a_phone(replayed: str, serve: Any, clock: Clock) -> None:
+    clock.now = at(UNTIL)
+    email = enrolled(replayed, clock, "lecture")
+    base = serve(replayed)
+    values = known_values(replayed) | {"kind": "applications", "file_format": "csv"}
+    routes = staff_routes(create_app(replayed, SECRET, clock=clock), "GET")
+    paths = {route.path: filled(route.path, values) for route in routes}
+    skipped = sorted(path for path, done in paths.items() if done is None)
+    print("Pages non parcourues (paramètres inconnus) :", ", ".join(skipped) or "aucune")
+    playwright = playwright_api()
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = chromium.new_context(viewport={"width": 1100, "height": 900}, locale="fr-FR", bypass_csp=True)
+            page = context.new_page()
+            _sign_in(page, base, replayed, clock, email)
+            seen: set[str] = set()
+            for template, path in paths.items():
+                if path is None or template == "/equipe/connexion":
+                    continue
+                answer = page.request.get(base + path)
+                assert answer.status == 200, (path, answer.status)
+                if not answer.headers["content-type"].startswith("text/html") or "attachment" in answer.headers.get(
+                        "content-disposition", ""):
+                    assert "attachment" in answer.headers.get("content-disposition", ""), path
+                    continue
+                page.goto(base + path)
+                name = "equipe" + path.replace("/equipe", "").replace("/", "-").rstrip("-")
+                _check(page, name)
+                page.set_viewport_size({"width": NARROW, "height": 800})
+                width = page.evaluate("document.documentElement.scrollWidth")
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-375.png"), full_page=True)
+                page.set_viewport_size({"width": 1100, "height": 900})
+                assert width <= NARROW, (path, width)
+                seen.add(template)
+            assert {"/equipe/", "/equipe/candidatures", "/equipe/candidatures/{receipt}", "/equipe/avis",
+                    "/equipe/journal", "/equipe/rapport"} <= seen, seen
+        finally:
+            chromium.close()
