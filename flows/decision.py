@@ -2,16 +2,22 @@
 the jury's secretary answers the form in the Prefect UI (or through the API), then records the
 decision once. An answer the form's rules or the programme's refuse is asked again, the refusal
 stated at the top of the form: it never fails the run. Run from its deployment, which the
-`transitions.jury.decision_attendue` event triggers at the meeting (prefect.yaml, `transitions serve`)."""
+`transitions.jury.decision_attendue` event triggers at the meeting (prefect.yaml, `transitions serve`).
+
+The back office's form (`/equipe/jury`) is the other door onto the same step: it records the
+decision, then resumes the waiting run (`resume_waiting`), which finds it taken and completes; a
+run that starts once the decision is taken asks nothing."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pydantic
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from pydantic import Field, ValidationError
@@ -115,10 +121,24 @@ def record_task(programme: str | None, answer: DecisionForm) -> tuple[int, str |
             return 0, None
 
 
+@task(name="decision-deja-prise", cache_policy=NO_CACHE)
+def decided_task(programme: str | None) -> bool:
+    """Whether the selection is recorded already (another door answered: the back office, the
+    command line): then nothing is asked."""
+    from models.context import load_ctx
+    from models.decision import decided
+
+    with session_scope(get_settings().database_url) as session:
+        return decided(load_ctx(session, programme))
+
+
 @flow(name="decision-jury", persist_result=True,
       description="Propose le classement du jury et attend la décision de son ou sa secrétaire.")
 def jury_decision_flow(programme: str | None = None) -> int:
     """Show the proposal, wait for the secretary's answer, record the decision (asking again while refused)."""
+    if decided_task(programme):
+        get_run_logger().info("décision déjà enregistrée par une autre voie : rien à demander")
+        return 0
     described = proposal_task(programme)
     get_run_logger().info("%s", described)
     fields = set(DecisionForm.model_fields)
@@ -128,3 +148,38 @@ def jury_decision_flow(programme: str | None = None) -> int:
         return DecisionForm.model_validate(answer.model_dump(include=fields))
 
     return ask_until_decided(described, ask, lambda answer: record_task(programme, answer))
+
+
+def resume_waiting(programme: str, answer: DecisionForm) -> int:
+    """Resume every `decision-jury` run of the programme `programme` (its slug; a run started
+    without one serves the only programme) suspended on its form, with `answer`: the decision the
+    back office has just recorded (committed first, so the run finds it taken and completes with
+    no change). Returns how many runs were resumed; a run resumed meanwhile by another door is
+    left alone."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateName,
+    )
+    from prefect.exceptions import PrefectException
+    from prefect.flow_runs import resume_flow_run
+
+    run_input = JuryDecisionInput.model_validate(answer.model_dump()).model_dump(include=set(DecisionForm.model_fields))
+    with get_client(sync_client=True) as client:
+        waiting = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[jury_decision_flow.name])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(name=FlowRunFilterStateName(any_=["Suspended"]))))
+    resumed = 0
+    for run in waiting:
+        if run.parameters.get("programme") not in (None, programme):
+            continue
+        try:
+            resume_flow_run(run.id, run_input=run_input)
+        except (PrefectException, RuntimeError) as exc:  # resumed meanwhile, or timed out: nothing waits there
+            logging.getLogger("transitions.decision").warning("run %s non repris : %s", run.id, exc)
+            continue
+        resumed += 1
+    return resumed

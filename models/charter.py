@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from models.clock import format_paris
 from models.context import ProgrammeContext
-from models.errors import ALLOWED, InvalidInput, Refused, Verdict
+from models.errors import ALLOWED, InvalidInput, Verdict
 from models.notices import NoticeKind
 from models.pilots import pilots
 from models.recipients import all_parties, manager
@@ -199,14 +199,22 @@ def charter_reminders(ctx: ProgrammeContext, as_of: datetime) -> int:
     return sent
 
 
+def may_extend(pilot: Pilot) -> Verdict:
+    """Whether the pilot's signing deadline may be extended: while its charter awaits signatures
+    (Refused otherwise, in French). The back office reads it to offer the act; `extend_charter`
+    enforces it."""
+    if pilot.status != PilotStatus.CHARTER_PENDING:
+        return Verdict(f"La charte de {pilot.name} n'attend plus de signature : rien à prolonger.")
+    return ALLOWED
+
+
 def extend_charter(ctx: ProgrammeContext, pilot: Pilot, *, to: datetime, reason: str, at: datetime,
                    by: str = "cerdd") -> bool:
     """Give a pilot whose charter is not fully signed a new signing deadline (a reason is required);
     its parties are told, and reminders follow the new date."""
     if not reason.strip():
         raise InvalidInput("Prolongation refusée : le motif est obligatoire.")
-    if pilot.status != PilotStatus.CHARTER_PENDING:
-        raise Refused(f"La charte de {pilot.name} n'attend plus de signature : rien à prolonger.")
+    may_extend(pilot).enforce()
     if to <= at:
         raise InvalidInput(f"La nouvelle date ({format_paris(to)}) doit être postérieure au {format_paris(at)}.")
     if pilot.sign_by == to:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from models.clock import format_number, format_paris
 from models.context import ProgrammeContext
-from models.errors import InvalidInput, Refused
+from models.errors import ALLOWED, InvalidInput, Refused, Verdict
 from models.jury import Ranked, Tie, apply_selection, find_application, ranking, tie_for_last_place
 from models.tables import Application, ApplicationStatus, ProgrammeState
 
@@ -60,6 +60,29 @@ def proposal(ctx: ProgrammeContext) -> Proposal:
     return Proposal(ranked, [r.application for r in qualified], blocked, tie, jury.threshold)
 
 
+def decided(ctx: ProgrammeContext) -> bool:
+    """Whether the jury's selection is recorded (by either door: the flow's form, the command line,
+    the back office)."""
+    return ctx.programme.state in (ProgrammeState.PILOTS_SELECTED, ProgrammeState.FINISHED)
+
+
+def may_decide(ctx: ProgrammeContext, at: datetime, current: Proposal | None = None) -> Verdict:
+    """Whether the jury's decision may be recorded at `at` (Refused otherwise, in French): not
+    twice, from the meeting on (call file: « le jury se réunit »), every score in. `current`: the
+    proposal already computed, if any. The back office reads it to offer the form; `decide`
+    enforces it."""
+    jury = ctx.definition.jury
+    if decided(ctx):
+        return Verdict("Le jury a déjà décidé : sa décision ne se rejoue pas.")
+    if ctx.programme.state != ProgrammeState.CALL_CLOSED or at < jury.meeting:
+        return Verdict(f"Le jury se réunit le {format_paris(jury.meeting)} : sa décision se prend à partir de "
+                       "cette date.")
+    current = current or proposal(ctx)
+    if current.blocked and any(not r.complete for r in current.ranked):
+        return Verdict(f"Décision impossible : {current.blocked}. Complétez d'abord les notes.")
+    return ALLOWED
+
+
 def decide(ctx: ProgrammeContext, *, chosen: list[str] | None, rationale: str, by: str, at: datetime) -> int:
     """Record the decision of the jury's secretary `by`: `chosen` (SIREN or receipt numbers) or
     None to confirm the proposal. Returns the number of changes (0 if already decided the same way).
@@ -70,17 +93,10 @@ def decide(ctx: ProgrammeContext, *, chosen: list[str] | None, rationale: str, b
     departure from the proposal without a rationale.
     """
     jury = ctx.definition.jury
-    programme = ctx.programme
     if not by.strip():
         raise InvalidInput("Décision refusée : le nom du ou de la secrétaire du jury est obligatoire.")
-    if programme.state == ProgrammeState.PILOTS_SELECTED or programme.state == ProgrammeState.FINISHED:
-        raise Refused("Le jury a déjà décidé : sa décision ne se rejoue pas.")
-    if programme.state != ProgrammeState.CALL_CLOSED or at < jury.meeting:
-        raise Refused(f"Le jury se réunit le {format_paris(jury.meeting)} : sa décision se prend à partir de "
-                      "cette date.")
     current = proposal(ctx)
-    if current.blocked and any(not r.complete for r in current.ranked):
-        raise Refused(f"Décision impossible : {current.blocked}. Complétez d'abord les notes.")
+    may_decide(ctx, at, current).enforce()
     if chosen is None:
         if current.tie is not None:
             tie = current.tie.describe(jury.scale_max, jury.threshold)

@@ -3,6 +3,7 @@ place offered to the next admissible application of the jury's ranking above the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 
 from sqlmodel import select
@@ -11,7 +12,7 @@ from models import outbox
 from models.charter import notify_charter_to_sign
 from models.clock import format_number, format_paris, paris, utc
 from models.context import ProgrammeContext
-from models.errors import InvalidInput, Refused
+from models.errors import ALLOWED, InvalidInput, Verdict
 from models.forms import form_of
 from models.jury import ranking
 from models.notices import NoticeKind
@@ -41,10 +42,7 @@ def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, 
         raise InvalidInput("Retrait refusé : le motif est obligatoire.")
     if pilot.status == PilotStatus.WITHDRAWN:
         return None
-    if pilot.status == PilotStatus.FINISHED:
-        raise Refused(f"L'accompagnement de {pilot.name} est terminé : il ne peut plus être retiré.")
-    if at < pilot.selected_at:
-        raise Refused(f"{pilot.name} n'était pas encore retenu{agreement(pilot.name)} à cette date.")
+    may_withdraw(pilot, at).enforce()
     _cancel_waiting_notices(ctx, pilot, at, by)
     if pilot.status == PilotStatus.ACTIVE:  # its sessions to come are cancelled as any is: invitees' calendars follow
         for training_session in sessions_of(ctx, pilot):
@@ -57,24 +55,57 @@ def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, 
     ctx.session.flush()
     ctx.audit(at, by, "pilote.retire", "pilot", pilot.id,
               f"{pilot.name} retiré{agreement(pilot.name)} du programme : {reason}.", motif=reason)
-    jury = ctx.definition.jury
-    taken = {p.application_id for p in pilots(ctx)}
-    remaining = len(pilots(ctx, PilotStatus.CHARTER_PENDING, PilotStatus.ACTIVE, PilotStatus.FINISHED))
-    successor: Pilot | None = None
-    if remaining < jury.pilots.max:
-        ranked = ranking(ctx)
-        for rank, entry in enumerate(ranked, start=1):
-            application = entry.application
-            if (application.id in taken or application.status != ApplicationStatus.NOT_SELECTED
-                    or not entry.complete or (entry.score or 0) < jury.threshold):
-                continue
-            successor = _offer_place(ctx, application, rank, entry.score or 0, replaced=pilot, at=at)
-            break
+    offered = next_in_line(ctx, pilot)
+    successor = None if offered is None else _offer_place(ctx, offered.application, offered.rank, offered.score,
+                                                          replaced=pilot, at=at)
     recipients = [r for group in all_parties(ctx, pilot).values() for r in group]
     ctx.notify(NoticeKind.PILOT_WITHDRAWN, recipients=recipients, key=f"pilote-{pilot.id}",
                context={"pilote": pilot, "motif": reason, "remplacant": successor,
                         "retrait": withdrawn(pilot.name, by_itself=by == CharterParty.TERRITORY)}, at=at)
     return successor
+
+
+def may_withdraw(pilot: Pilot, at: datetime) -> Verdict:
+    """Whether `pilot` may be withdrawn at `at` (Refused otherwise, in French): selected by then,
+    its accompaniment not finished, not withdrawn already. The back office reads it to offer the
+    act; `withdraw` enforces it (withdrawing twice there changes nothing)."""
+    if pilot.status == PilotStatus.WITHDRAWN:
+        return Verdict(f"{pilot.name} est déjà retiré{agreement(pilot.name)} du programme.")
+    if pilot.status == PilotStatus.FINISHED:
+        return Verdict(f"L'accompagnement de {pilot.name} est terminé : il ne peut plus être retiré.")
+    if at < pilot.selected_at:
+        return Verdict(f"{pilot.name} n'était pas encore retenu{agreement(pilot.name)} à cette date.")
+    return ALLOWED
+
+
+@dataclass(frozen=True)
+class NextInLine:
+    """The application a withdrawal offers the pilot's place to: its rank in the jury's ranking
+    and its weighted mean score (out of the jury's scale)."""
+
+    application: Application
+    rank: int
+    score: float
+
+
+def next_in_line(ctx: ProgrammeContext, pilot: Pilot) -> NextInLine | None:
+    """The application `pilot`'s withdrawal would offer its place to: the best-ranked admissible
+    application not selected, fully scored and at or above the threshold, while the other pilots
+    (awaiting their charter, active or finished) leave a place under the call's maximum; None
+    otherwise. `withdraw` offers the place to it; the back office shows it before confirming."""
+    jury = ctx.definition.jury
+    taken = {p.application_id for p in pilots(ctx)}
+    others = [p for p in pilots(ctx, PilotStatus.CHARTER_PENDING, PilotStatus.ACTIVE, PilotStatus.FINISHED)
+              if p.id != pilot.id]
+    if len(others) >= jury.pilots.max:
+        return None
+    for rank, entry in enumerate(ranking(ctx), start=1):
+        application = entry.application
+        if (application.id in taken or application.status != ApplicationStatus.NOT_SELECTED
+                or not entry.complete or (entry.score or 0) < jury.threshold):
+            continue
+        return NextInLine(application, rank, entry.score or 0)
+    return None
 
 
 def _cancel_waiting_notices(ctx: ProgrammeContext, pilot: Pilot, at: datetime, by: str) -> None:

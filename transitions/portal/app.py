@@ -37,8 +37,10 @@ from transitions.portal.routers import (
     staff_access,
     staff_applications,
     staff_deliverables,
+    staff_jury,
     staff_notices,
     staff_people,
+    staff_pilots,
     staff_report,
     staff_sessions,
     territory,
@@ -64,7 +66,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     # the order paths are tried in
     for audience in (public, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
                      staff_access, staff_applications, staff_notices, staff_report, staff_sessions,
-                     staff_deliverables, staff_people):
+                     staff_deliverables, staff_people, staff_jury, staff_pilots):
         answer_head(audience.router)
         app.include_router(audience.router)
     return app

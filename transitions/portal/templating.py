@@ -59,6 +59,10 @@ DONE = {
     "lien-envoye": "Le lien personnel est envoyé par courriel ; les anciens liens de cette personne ne marchent plus.",
     "lien-revoque": "Les liens de cette personne sont révoqués ; ceux de ses collègues fonctionnent toujours.",
     "lien-aucun": "Cette personne n'avait aucun lien : rien à révoquer.",
+    "jury-decision": "La décision du jury est enregistrée ; les candidats en sont informés.",
+    "charte-prolongee": "Le délai de signature est prolongé ; les parties en sont informées.",
+    "charte-inchangee": "La charte avait déjà cette date limite : rien n'a changé.",
+    "pilote-retire": "Le pilote est retiré du programme ; ses parties en sont informées.",
 }
 """The confirmations a page shows after an action (chosen by key: nothing typed is reflected)."""
 
