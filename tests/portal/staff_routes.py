@@ -20,6 +20,7 @@ from models.tables import (
     ApplicationFile,
     ApplicationVersion,
     Deliverable,
+    DeliverableFile,
     DueDateRequest,
     Notice,
     Pilot,
@@ -92,6 +93,9 @@ def known_values(url: str) -> dict[str, str]:
                 values |= dict.fromkeys(names, str(found.id))
                 if isinstance(found, TrainingSession | Deliverable):
                     values.setdefault("key", found.key)
+        handed = session.exec(select(DeliverableFile).order_by(col(DeliverableFile.id))).first()
+        if handed is not None:  # a deliverable with a file handed in, and that file
+            values |= {"deliverable_id": str(handed.deliverable_id), "handed_file_id": str(handed.id)}
     return values
 
 

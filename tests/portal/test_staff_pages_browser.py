@@ -16,11 +16,12 @@ from rich.console import Console
 from config.settings import reset_settings
 from flows.plain import run_tick_plain
 from models.db import dispose_engines
+from models.staff import StaffAct
 from tests.conftest import at
 from tests.needs import CHROMIUM, NO_CHROMIUM, playwright_api
 from tests.portal.conftest import SECRET, Clock
 from tests.portal.staff_login import PASSWORD, enrolled
-from tests.portal.staff_routes import filled, known_values, staff_routes
+from tests.portal.staff_routes import declared_acts, filled, known_values, staff_routes
 from tests.portal.test_portal_browser import ARGS, NARROW, SCREENSHOTS, _check
 from transitions.demo import run_demo
 from transitions.portal.app import create_app
@@ -71,6 +72,8 @@ def test_every_back_office_page_passes_axe_and_fits_a_phone(replayed: str, serve
     base = serve(replayed)
     values = known_values(replayed) | {"kind": "applications", "file_format": "csv"}
     routes = staff_routes(create_app(replayed, SECRET, clock=clock), "GET")
+    # A page that is the first step of an act (the withdrawal's confirmation) is refused to lecture: 403.
+    acting = {route.path for route in routes if declared_acts(route) - {StaffAct.READ}}
     paths = {route.path: filled(route.path, values) for route in routes}
     skipped = sorted(path for path, done in paths.items() if done is None)
     print("Pages non parcourues (paramètres inconnus) :", ", ".join(skipped) or "aucune")
@@ -86,6 +89,9 @@ def test_every_back_office_page_passes_axe_and_fits_a_phone(replayed: str, serve
                 if path is None or template == "/equipe/connexion":
                     continue
                 answer = page.request.get(base + path)
+                if template in acting:
+                    assert answer.status == 403 and "Votre rôle" in answer.text(), (path, answer.status)
+                    continue
                 assert answer.status == 200, (path, answer.status)
                 if not answer.headers["content-type"].startswith("text/html") or "attachment" in answer.headers.get(
                         "content-disposition", ""):

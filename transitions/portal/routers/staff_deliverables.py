@@ -49,11 +49,11 @@ def deliverable_page(deliverable_id: RowId, seen: StaffDep, fait: str | None = N
                       fiche=sheet, maintenant=seen.now, jeton=seen.form)
 
 
-@router.get("/livrables/{deliverable_id}/fichiers/{file_id}", name="staff_deliverable_file")
-def download(deliverable_id: RowId, file_id: RowId, seen: StaffDep) -> Response:
+@router.get("/livrables/{deliverable_id}/fichiers/{handed_file_id}", name="staff_deliverable_file")
+def download(deliverable_id: RowId, handed_file_id: RowId, seen: StaffDep) -> Response:
     """The file as handed in: its media type (recognised by content at the hand-in), always an
     attachment, never sniffed (`nosniff` with every answer), never cached."""
-    found = deliverable_file(seen.ctx, deliverable_id, file_id)
+    found = deliverable_file(seen.ctx, deliverable_id, handed_file_id)
     return Response(found.content, media_type=found.media_type,
                     headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}",
                              "x-content-type-options": "nosniff"})
