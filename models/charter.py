@@ -22,7 +22,7 @@ from models.recipients import all_parties, manager
 from models.reminders import Planned, due_now, plan_rule
 from models.stages import StageName, stage
 from models.tables import CharterParty, CharterSignature, Pilot, PilotStatus, ProgrammeState
-from models.text import require_line, visible
+from models.text import require_line, require_text, visible
 from models.wording import agreement
 
 PARTY_OF = {
@@ -214,6 +214,7 @@ def extend_charter(ctx: ProgrammeContext, pilot: Pilot, *, to: datetime, reason:
     its parties are told, and reminders follow the new date."""
     if not reason.strip():
         raise InvalidInput("Prolongation refusée : le motif est obligatoire.")
+    reason = require_text(reason, "Motif")
     may_extend(pilot).enforce()
     if to <= at:
         raise InvalidInput(f"La nouvelle date ({format_paris(to)}) doit être postérieure au {format_paris(at)}.")

@@ -180,9 +180,12 @@ def return_for_rework(ctx: ProgrammeContext, deliverable: Deliverable, *, commen
                       due: datetime | None = None,
                       by: str = "cerdd") -> bool:
     """The Cerdd returns a deliverable for rework with a comment, optionally with a new due date
-    (otherwise the Cerdd's default: ten working days); reminders follow the new revision."""
+    (otherwise the Cerdd's default: ten working days); reminders follow the new revision.
+    InvalidInput for a comment holding a control character or a bidi override, or over 4,000
+    characters."""
     if not comment.strip():
         raise InvalidInput("Retour refusé : le commentaire est obligatoire (ce qu'il faut reprendre).")
+    comment = require_text(comment, "Commentaire", max_length=4000)
     pilot = _reviewable(ctx, deliverable, at)
     if due is None:
         due = utc(datetime.combine(ctx.calendar.shift_working_days(paris(at).date(), 10), time(18)))
@@ -211,6 +214,7 @@ def postpone(ctx: ProgrammeContext, deliverable: Deliverable, *, to: datetime, r
     pilot under way (started, not withdrawn)."""
     if not reason.strip():
         raise InvalidInput("Report refusé : le motif est obligatoire.")
+    reason = require_text(reason, "Motif du report")
     _started(ctx, deliverable, at).enforce()
     pilot = _pilot_of(ctx, deliverable)
     if deliverable.accepted_at is not None or deliverable.delivered_at is not None:

@@ -63,14 +63,18 @@ def siren_or_reference(reference: str) -> str:
     """A reference typed where a SIREN or another key (receipt number, name) is accepted: when it is
     written with digits only (spaces allowed), it is meant as a SIREN and returned normalised by
     `check_siren`; a malformed one raises InvalidInput (« Le numéro SIREN … est invalide … »), so it
-    is said malformed rather than unknown. Any other reference is returned as typed."""
+    is said malformed rather than unknown. Any other reference is returned as typed; one holding a
+    control character (a NUL, which PostgreSQL cannot even compare) raises InvalidInput."""
     if isinstance(reference, str) and re.fullmatch(r"[0-9\s]+", reference) and reference.strip():
         try:
             return check_siren(reference)
         except ValueError as exc:
             message = str(exc)
             raise InvalidInput(f"{message[:1].upper()}{message[1:]}.") from None
-    return reference
+    try:
+        return single_line(reference)
+    except ValueError as exc:
+        raise InvalidInput(f"Référence refusée : {exc}.") from None
 
 
 def luhn_ok(digits: str) -> bool:

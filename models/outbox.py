@@ -121,9 +121,12 @@ def templates_of(programme: Programme) -> Mapping[str, str]:
 
 
 def notices(session: Session, status: str | None = None, limit: int = 200, *, kind: str | None = None,
-            recipient: str | None = None) -> list[Notice]:
-    """The latest notices, optionally by status, kind and recipient address."""
+            recipient: str | None = None, programme_id: int | None = None) -> list[Notice]:
+    """The latest notices, optionally by status, kind, recipient address and programme (the back
+    office shows its programme's only; the command line, every programme's)."""
     query = select(Notice).order_by(col(Notice.id).desc()).limit(limit)
+    if programme_id is not None:
+        query = query.where(Notice.programme_id == programme_id)
     if status is not None:
         query = query.where(Notice.status == status)
     if kind is not None:
@@ -133,19 +136,22 @@ def notices(session: Session, status: str | None = None, limit: int = 200, *, ki
     return list(session.exec(query).all())
 
 
-def find_notice(session: Session, notice_id: int) -> Notice:
+def find_notice(session: Session, notice_id: int, programme_id: int | None = None) -> Notice:
+    """The notice numbered `notice_id` (of the programme `programme_id` when given); NotFound otherwise."""
     notice = session.get(Notice, notice_id)
-    if notice is None:
+    if notice is None or (programme_id is not None and notice.programme_id != programme_id):
         raise NotFound(f"Aucun avis n°{notice_id} dans la boîte d'envoi.")
     return notice
 
 
-def retry(session: Session, notice_id: int, *, at: datetime, by: str = "cli") -> Notice:
+def retry(session: Session, notice_id: int, *, at: datetime, by: str = "cli",
+          programme_id: int | None = None) -> Notice:
     """Put a given-up (or waiting, or expired) notice back for delivery now, with a fresh attempt
     count and a fresh age (it is given up again only `DELIVERY_MAX_AGE` from now), audited
     (`avis.relance`) with `by` as its actor (`transitions outbox retry`, the back office's
-    « Relancer »). NotFound for an unknown number, Refused for a notice already sent."""
-    notice = find_notice(session, notice_id)
+    « Relancer », which gives its `programme_id`). NotFound for an unknown number or another
+    programme's notice, Refused for a notice already sent."""
+    notice = find_notice(session, notice_id, programme_id)
     if notice.status == NoticeStatus.SENT:
         sent = format_paris(notice.sent_at) if notice.sent_at else "?"
         raise Refused(f"L'avis n°{notice_id} a déjà été envoyé le {sent} : le renvoyer ferait un doublon.")

@@ -162,11 +162,15 @@ def reschedule(ctx: ProgrammeContext, training_session: TrainingSession, *, to: 
                place: str | None = None, by: str = "cerdd") -> bool:
     """Move a session (same length) to `to`, optionally to another place, for a stated reason.
     People already invited receive an update of their calendar event (same UID, higher SEQUENCE);
-    reminders follow the new date. Moving it where it already is changes nothing."""
+    reminders follow the new date. Moving it where it already is changes nothing. InvalidInput for a
+    reason or a place holding a control character or a bidi override (`models.text`: they reach
+    mail and calendar lines)."""
     if not reason.strip():
         raise InvalidInput("Déplacement refusé : le motif est obligatoire.")
+    reason = require_text(reason, "Motif du déplacement")  # it reaches the invitees' mail and calendar
     pilot = _changeable(ctx, training_session, at)
-    place = (place or training_session.location).strip()
+    # the place reaches the calendar's LOCATION line
+    place = require_line(place, "Lieu") if place and place.strip() else training_session.location
     if to == training_session.starts_at and place == training_session.location:
         return False
     if to <= at:
@@ -199,9 +203,11 @@ def reschedule(ctx: ProgrammeContext, training_session: TrainingSession, *, to: 
 def cancel(ctx: ProgrammeContext, training_session: TrainingSession, *, reason: str, at: datetime,
            by: str = "cerdd") -> bool:
     """Cancel a session for a stated reason; people already invited receive the cancellation of
-    their calendar event (METHOD:CANCEL). Cancelling twice changes nothing."""
+    their calendar event (METHOD:CANCEL). Cancelling twice changes nothing. InvalidInput for a reason
+    holding a control character or a bidi override."""
     if not reason.strip():
         raise InvalidInput("Annulation refusée : le motif est obligatoire.")
+    reason = require_text(reason, "Motif de l'annulation")
     if training_session.status == SessionStatus.CANCELLED:
         return False
     pilot = _changeable(ctx, training_session, at)

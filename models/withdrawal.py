@@ -28,6 +28,7 @@ from models.tables import (
     SessionStatus,
     TrainingSession,
 )
+from models.text import require_text
 from models.training import cancel, sessions_of
 from models.wording import agreement, of_territory, withdrawn
 
@@ -40,6 +41,7 @@ def withdraw(ctx: ProgrammeContext, pilot: Pilot, *, reason: str, at: datetime, 
     invited. Withdrawing twice changes nothing."""
     if not reason.strip():
         raise InvalidInput("Retrait refusé : le motif est obligatoire.")
+    reason = require_text(reason, "Motif du retrait")
     if pilot.status == PilotStatus.WITHDRAWN:
         return None
     may_withdraw(pilot, at).enforce()

@@ -69,7 +69,7 @@ def notices_screen(ctx: ProgrammeContext, *, kind: str | None = None, state: str
     """The outbox filtered by `kind` and `state` (codes; empty: any); InvalidInput for an unknown one."""
     kind = _choice(kind, {k.value for k in NoticeKind}, "Type d'avis")
     state = _choice(state, {s.value for s in NoticeStatus}, "État")
-    rows = notices(ctx.session, state, NOTICE_LIMIT, kind=kind)
+    rows = notices(ctx.session, state, NOTICE_LIMIT, kind=kind, programme_id=ctx.programme_id)
     names = {k.value: name for k, name in LABELS.items()}
     lines = tuple(NoticeLine(n.id or 0, names.get(n.kind, n.kind),
                              n.recipient_email, n.subject, label(n.status), n.attempts, n.created_at, n.sent_at,

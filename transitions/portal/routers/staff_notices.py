@@ -30,7 +30,8 @@ def outbox(seen: StaffDep, type: Filter = "", etat: Filter = "", fait: str | Non
 @router.post("/avis/{notice_id}/relancer", name="staff_notice_retry")
 def retry_notice(notice_id: RowId,
                  action: Annotated[StaffAction, staff_form(RETRY, StaffAct.RETRY_NOTICES)]) -> Response:
-    retry(action.ctx.session, notice_id, at=action.now, by=actor(action.member))
+    retry(action.ctx.session, notice_id, at=action.now, by=actor(action.member),
+          programme_id=action.ctx.programme_id)
     return RedirectResponse("/equipe/avis?fait=relance", status_code=303)
 
 
