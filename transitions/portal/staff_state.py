@@ -101,8 +101,8 @@ class StaffAction:
         return field(self.form, name)
 
 
-def _ctx(portal: Portal, session: Any) -> ProgrammeContext:
-    return load_ctx(session, portal.programme, renderer=render_notice, linker=portal_linker())
+def _ctx(portal: Portal, session: Any, *, lock: bool = False) -> ProgrammeContext:
+    return load_ctx(session, portal.programme, renderer=render_notice, linker=portal_linker(), lock=lock)
 
 
 @contextmanager
@@ -123,11 +123,13 @@ def check_staff(portal: Portal, request: Request, act: StaffAct) -> None:
 
 @contextmanager
 def staff_acting(portal: Portal, request: Request, form: FormData, name: str, act: StaffAct) -> Iterator[StaffAction]:
-    """One transaction: the session checked, the act allowed, the form's token spent, then the
-    caller's action; committed together or not at all."""
+    """One transaction: the programme held (PostgreSQL: its row, as a tick holds it; SQLite: the
+    write lock), so two acts at once take turns and each rule reads what the other committed (two
+    tabs withdrawing two pilots offer a place once); then the session checked, the act allowed,
+    the form's token spent, and the caller's action; committed together or not at all."""
     with session_scope(portal.database_url) as session:
         write_lock(session)
-        ctx = _ctx(portal, session)
+        ctx = _ctx(portal, session, lock=True)
         now = portal.now()
         member, row = signed_in(session, session_key(portal, request), now)
         may(member, act).enforce()
