@@ -83,6 +83,9 @@ def test_hostile_comment_on_a_returned_deliverable_is_refused(started: str, clie
     for comment in ("Reprendre \x00 ceci", "Reprendre \u202e ceci", "Reprendre \x1b[2J"):
         back = form_ending(claire.get(f"/equipe/livrables/{deliverable_id}").text, "/renvoyer")
         assert_french_refusal(claire.post(back.action, data={**back.hidden, "commentaire": comment}), 422, "non permis")
+    back = form_ending(claire.get(f"/equipe/livrables/{deliverable_id}").text, "/renvoyer")
+    huge = claire.post(back.action, data={**back.hidden, "commentaire": "x" * 10_000_000})  # 10 MB
+    assert_french_refusal(huge, 413, "trop long")
     with session_scope(started) as session:
         row = session.get(Deliverable, deliverable_id)
         assert row is not None and row.delivered_at is not None and row.review_comment in (None, "")
@@ -167,3 +170,21 @@ def test_a_member_disabled_while_signed_in_acts_no_more(started: str, client_for
     assert answer.status_code in (401, 403), answer.text
     assert claire.get("/equipe/").status_code == 303
     assert _session(started, "formation-2").status == first.status
+
+
+def test_a_token_of_another_form_or_another_member_is_refused(started: str, client_for, clock: Clock) -> None:  # noqa: ANN001
+    """The cancellation's token posted to the move, and a colleague's token for this very form: 400
+    in French, the session unchanged; the right token still works afterwards."""
+    first = _session(started, "formation-2")
+    clock.now = first.starts_at - timedelta(days=10)
+    claire = team(started, client_for, clock)["charge_de_mission"]
+    page = claire.get(f"/equipe/sessions/{first.id}").text
+    move, cancel = form_ending(page, "/deplacer"), form_ending(page, "/annuler")
+    day = (first.starts_at + timedelta(days=7)).strftime("%Y-%m-%d")
+    data = {"date": day, "heure": "14:00", "motif": "Salle prise"}
+    before = _audit_count(started)
+    assert_french_refusal(claire.post(move.action, data={**data, **cancel.hidden}), 400, "ne correspond pas")
+    theirs = _token(started, clock, "direction", "deplacer-session")
+    assert_french_refusal(claire.post(move.action, data={**data, "jeton": theirs}), 400, "ne correspond pas")
+    assert _audit_count(started) == before and _session(started, "formation-2").starts_at == first.starts_at
+    assert claire.post(move.action, data={**data, **move.hidden}).status_code == 303
