@@ -98,6 +98,16 @@ RULES: dict[str, Rule] = {
     "duedaterequest": Rule("via", "deliverable_id"),
     "planned_event": Rule("keep"),  # programme-wide instants: the copies share their dates
     "jurynotapplicable": Rule("via", "application_id"),
+    # Issue 22's doors and issue 23's accounts: a national build applies by file and signs no one in.
+    "applicationdraft": Rule("empty"),
+    "draftfile": Rule("empty"),
+    "mailmessage": Rule("empty"),
+    "partnerconfirmation": Rule("empty"),
+    "staff_member": Rule("empty"),
+    "staff_token": Rule("empty"),
+    "staff_recovery_code": Rule("empty"),
+    "staff_session": Rule("empty"),
+    "staff_signin_failure": Rule("empty"),
 }
 
 KEY_REFS = {"pilote": "pilot", "session": "trainingsession", "livrable": "deliverable"}
