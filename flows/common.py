@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from prefect import task
 from prefect.states import State
@@ -14,6 +15,9 @@ from models.clock import utc
 from models.db import session_scope
 from models.stages import StageName
 from notifications.deliver import DeliveryReport
+
+if TYPE_CHECKING:
+    from reports.dashboard import TeamPages
 
 
 def run_name() -> str:
@@ -114,9 +118,11 @@ def dashboard_task(as_of: datetime) -> None:
     )
 
     from models.context import all_ctx
+    from models.pilots import pilots
+    from models.read.pilot import siren_of
     from models.read.report_data import report_data
     from models.read.status import build_status, pilot_rows
-    from reports.dashboard import dashboard_markdown, shown_pilots
+    from reports.dashboard import TeamPages, dashboard_markdown, shown_pilots
     from reports.html_report import render_report
 
     settings = get_settings()
@@ -125,17 +131,21 @@ def dashboard_task(as_of: datetime) -> None:
         states = {ctx.programme.slug: build_status(session, as_of, ctx.programme.slug) for ctx in contexts}
         tables = {slug: pilot_rows(session, as_of, slug) for slug in states}
         pages = {ctx.programme.slug: render_report(report_data(ctx, as_of), datetime.now(UTC)) for ctx in contexts}
+        team = {ctx.programme.slug: TeamPages(settings.portal_base_url, {p.name: siren_of(ctx, p) for p in pilots(ctx)})
+                for ctx in contexts}
     folder = settings.data_dir / "rapports"
     folder.mkdir(parents=True, exist_ok=True)
     for slug, status in states.items():
-        markdown = dashboard_markdown(status)
         report = folder / f"bilan-{slug}.md"
-        report.write_text(markdown, encoding="utf-8")
-        create_markdown_artifact(markdown=markdown, key=artifact_key("programme", slug),
-                                 description=f"État du programme {slug}")
+        report.write_text(dashboard_markdown(status), encoding="utf-8")
+        create_markdown_artifact(markdown=dashboard_markdown(status, team[slug]), key=artifact_key("programme", slug),
+                                 description=f"État du programme {slug} (liens vers l'espace de l'équipe)")
         if tables[slug]:
-            create_table_artifact(table=tables[slug], key=artifact_key("pilotes", slug),
+            create_table_artifact(table=team_rows(tables[slug], team[slug]), key=artifact_key("pilotes", slug),
                                   description=f"Territoires pilotes du programme {slug}")
+        create_link_artifact(link=team[slug].url("/equipe/"), link_text="Espace de l'équipe du Cerdd",
+                             key=artifact_key("equipe", slug),
+                             description="Le back-office : l'agenda, ce qui attend le Cerdd, les avis retenus")
         for progress in shown_pilots(status)[0]:  # bounded: a national programme has 1,000 pilots
             create_progress_artifact(progress=float(progress.elapsed_percent),
                                      key=artifact_key("avancement", slug, progress.pilot),
@@ -148,6 +158,12 @@ def dashboard_task(as_of: datetime) -> None:
                                          "quelque chose")
         create_link_artifact(link=report.resolve().as_uri(), link_text=f"Dernier bilan du programme {slug}",
                              key=artifact_key("bilan", slug), description="Bilan en Markdown écrit par le dernier tick")
+
+
+def team_rows(rows: list[dict[str, str]], team: TeamPages) -> list[dict[str, str]]:
+    """The pilots' table rows (`models.read.status.pilot_rows`), each with the address of the
+    pilot's page in the back office (« Page de l'équipe »)."""
+    return [{**row, "Page de l'équipe": team.pilot(row["Territoire pilote"]) or "—"} for row in rows]
 
 
 @task(name="envoi-des-avis")

@@ -10,7 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from flows.monitor import engine_status
 from models.read.staff_home import staff_home
+from models.read.staff_monitor import held_back
 from models.staff import ACT_LABELS
 from models.staff_sessions import sign_in, sign_out, sign_out_everywhere
 from transitions.portal.deps import AnonymousForm, PortalDep, StaffDep, staff_form
@@ -58,7 +60,8 @@ def sign_in_post(request: Request, portal: PortalDep, form: AnonymousForm) -> Re
 def home(seen: StaffDep, fait: str | None = None) -> HTMLResponse:
     screen = staff_home(seen.ctx, seen.member, seen.now)
     return staff_html(seen.portal, "equipe.html", "Espace de l'équipe", done=fait, section="/equipe/", ecran=screen,
-                      actes=ACT_LABELS, maintenant=seen.now, jeton=seen.form)
+                      actes=ACT_LABELS, maintenant=seen.now, jeton=seen.form, moteur=engine_status(),
+                      retenu=held_back(seen.ctx, seen.now))
 
 
 @router.post("/deconnexion", name="staff_sign_out")
