@@ -16,6 +16,11 @@ _MULTI_FORBIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff
 _SHOWN = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
 
 
+def _agreed(char: str) -> str:
+    """« permis » agreed with `_describe`'s noun (« tabulation », « séquence » are feminine)."""
+    return "permise" if char in "\t\x1b" else "permis"
+
+
 def _describe(char: str) -> str:
     if char in "\r\n\u2028\u2029":
         return "retour à la ligne"
@@ -39,7 +44,7 @@ def single_line(value: str) -> str:
         return value
     found = _SINGLE_FORBIDDEN.search(value)
     if found:
-        raise ValueError(f"{_describe(found.group())} non permis (U+{ord(found.group()):04X}) : "
+        raise ValueError(f"{_describe(found.group())} non {_agreed(found.group())} (U+{ord(found.group()):04X}) : "
                          "une seule ligne de texte ordinaire est attendue")
     return value
 
@@ -51,7 +56,7 @@ def multi_line(value: str) -> str:
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     found = _MULTI_FORBIDDEN.search(value)
     if found:
-        raise ValueError(f"{_describe(found.group())} non permis (U+{ord(found.group()):04X})")
+        raise ValueError(f"{_describe(found.group())} non {_agreed(found.group())} (U+{ord(found.group()):04X})")
     return value
 
 

@@ -171,7 +171,7 @@ def test_control_characters_are_refused_by_the_command_line_too(selected: str, s
     start_arras(selected)
     answer = cli("session", "answer", ARRAS, "formation-2", "--present", "--people", "Claire \x1b[31mDufour",
                  "--at", "2015-07-02T10:00", expect=2)
-    assert "Participants" in answer and "séquence d'échappement du terminal non permis (U+001B)" in answer
+    assert "Participants" in answer and "séquence d'échappement du terminal non permise (U+001B)" in answer
     ask = cli("deliverable", "ask", ARRAS, "diagnostic", "--to", "2015-09-15T18:00", "--reason", "Entretiens\x00",
               "--at", "2015-07-02T10:00", expect=2)
     assert "Motif de la demande" in ask and "caractère nul non permis (U+0000)" in ask

@@ -10,8 +10,10 @@ from typer.core import TyperGroup
 
 from transitions.cli.common import (
     AtOption,
+    ByOption,
     ProgrammeOption,
     app,
+    cli_actor,
     command,
     due_instant,
     escape,
@@ -72,6 +74,7 @@ def reschedule(
     reason: ReasonOption,
     place: Annotated[str | None, typer.Option("--place", help="Nouveau lieu (par défaut : le même).")] = None,
     at: AtOption = None,
+    by: ByOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Déplace une session : les invités reçoivent la mise à jour de leur agenda."""
@@ -80,6 +83,7 @@ def reschedule(
     with programme_ctx(programme) as ctx:
         training_session = pilot_session(ctx, pilot, session_key)
         changed = training.reschedule(ctx, training_session, to=instant(to, "--to"), place=place, reason=reason,
+                                      by=cli_actor(by),
                                       at=instant(at))
         text = f"« {training_session.title} » : {paris_text(training_session.starts_at)}, {training_session.location}"
     word = "déplacée" if changed else "déjà à cette date et à ce lieu"
@@ -92,6 +96,7 @@ def cancel(
     session_key: KeyArgument,
     reason: ReasonOption,
     at: AtOption = None,
+    by: ByOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Annule une session : les invités reçoivent l'annulation de leur agenda."""
@@ -99,7 +104,7 @@ def cancel(
 
     with programme_ctx(programme) as ctx:
         training_session = pilot_session(ctx, pilot, session_key)
-        changed = training.cancel(ctx, training_session, reason=reason, at=instant(at))
+        changed = training.cancel(ctx, training_session, reason=reason, at=instant(at), by=cli_actor(by))
         title = training_session.title
     out.print(f"Session « {escape(title)} » {'annulée' if changed else 'déjà annulée'}.", highlight=False)
 
@@ -110,6 +115,7 @@ def extend(
     to: Annotated[str, typer.Option("--to", help="Nouvelle date limite de signature (une date seule : 18h00).")],
     reason: ReasonOption,
     at: AtOption = None,
+    by: ByOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Prolonge le délai de signature de la charte d'un pilote."""
@@ -117,7 +123,8 @@ def extend(
 
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
-        changed = charter.extend_charter(ctx, found, to=due_instant(to, "--to"), reason=reason, at=instant(at))
+        changed = charter.extend_charter(ctx, found, to=due_instant(to, "--to"), reason=reason, at=instant(at),
+                                         by=cli_actor(by))
         text = f"{found.name} : charte à signer avant le {paris_text(charter.sign_by(ctx, found))}"
     _said(text, changed, " (inchangé)")
 
@@ -127,6 +134,7 @@ def withdraw(
     pilot: PilotArgument,
     reason: ReasonOption,
     at: AtOption = None,
+    by: ByOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Retire un pilote du programme ; sa place va à la candidature suivante du classement."""
@@ -134,7 +142,7 @@ def withdraw(
 
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
-        successor = withdrawal.withdraw(ctx, found, reason=reason, at=instant(at))
+        successor = withdrawal.withdraw(ctx, found, reason=reason, at=instant(at), by=cli_actor(by))
         name = found.name
         taken = successor.name if successor else None
     out.print(f"{escape(name)} : retrait du programme enregistré.", highlight=False)
@@ -158,13 +166,14 @@ def hand_in(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, program
 
 
 @command(deliverable_app, "accept")
-def accept(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, programme: ProgrammeOption = None) -> None:
+def accept(pilot: PilotArgument, key: KeyArgument, at: AtOption = None, by: ByOption = None,
+           programme: ProgrammeOption = None) -> None:
     """Le Cerdd accepte un livrable remis."""
     from models import deliverables
 
     with programme_ctx(programme) as ctx:
         deliverable = pilot_deliverable(ctx, pilot, key)
-        changed = deliverables.accept(ctx, deliverable, at=instant(at))
+        changed = deliverables.accept(ctx, deliverable, at=instant(at), by=cli_actor(by))
         title = deliverable.title
     _said(f"« {title} » {'accepté' if changed else 'déjà accepté'}", True, "")
 
@@ -177,6 +186,7 @@ def return_(
     due: Annotated[str | None, typer.Option(
         "--due", help="Nouvelle échéance (défaut : 10 jours ouvrés ; date seule : 18h00).")] = None,
     at: AtOption = None,
+    by: ByOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Le Cerdd renvoie un livrable pour reprise, avec un commentaire."""
@@ -184,7 +194,7 @@ def return_(
 
     with programme_ctx(programme) as ctx:
         deliverable = pilot_deliverable(ctx, pilot, key)
-        deliverables.return_for_rework(ctx, deliverable, comment=comment, at=instant(at),
+        deliverables.return_for_rework(ctx, deliverable, comment=comment, at=instant(at), by=cli_actor(by),
                                        due=due_instant(due, "--due") if due else None)
         text = f"« {deliverable.title} » à reprendre avant le {paris_text(deliverable.due_at)}"
     _said(text, True, "")
@@ -197,6 +207,7 @@ def postpone(
     to: Annotated[str, typer.Option("--to", help="Nouvelle échéance (une date seule : 18h00).")],
     reason: ReasonOption,
     at: AtOption = None,
+    by: ByOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Reporte l'échéance d'un livrable (motif obligatoire)."""
@@ -204,6 +215,7 @@ def postpone(
 
     with programme_ctx(programme) as ctx:
         deliverable = pilot_deliverable(ctx, pilot, key)
-        changed = deliverables.postpone(ctx, deliverable, to=due_instant(to, "--to"), reason=reason, at=instant(at))
+        changed = deliverables.postpone(ctx, deliverable, to=due_instant(to, "--to"), reason=reason, at=instant(at),
+                                        by=cli_actor(by))
         text = f"« {deliverable.title} » : échéance le {paris_text(deliverable.due_at)}"
     _said(text, changed, " (inchangée)")

@@ -12,8 +12,10 @@ import typer
 from models.errors import InvalidInput
 from transitions.cli.common import (
     AtOption,
+    ByOption,
     ProgrammeOption,
     app,
+    cli_actor,
     command,
     database,
     escape,
@@ -206,18 +208,17 @@ def add_draft_holder(
     siren: Annotated[str, typer.Argument(help="SIREN de l'EPCI chef de file.")],
     email: Annotated[str, typer.Argument(help="Adresse à ajouter aux titulaires de sa candidature en ligne.")],
     at: AtOption = None,
-    by: Annotated[str | None, typer.Option("--by", help="Qui agit (par défaut : l'utilisateur du système).")] = None,
+    by: ByOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Ajoute une adresse aux titulaires de la candidature en ligne d'un chef de file et lui envoie son lien
     (par exemple après l'alerte « lien demandé par une autre adresse »)."""
-    import getpass
     from datetime import UTC, datetime
 
     from models import drafts
 
     when = instant(at)
     with programme_ctx(programme) as ctx:
-        added = drafts.add_holder(ctx, siren, email, at=when, now=datetime.now(UTC), by=by or getpass.getuser())
+        added = drafts.add_holder(ctx, siren, email, at=when, now=datetime.now(UTC), by=cli_actor(by))
     out.print(("Adresse ajoutée" if added else "Adresse déjà titulaire") + " : son lien lui est envoyé au prochain "
               "envoi des avis (transitions outbox deliver).", highlight=False)

@@ -35,6 +35,23 @@ AtOption = Annotated[str | None, typer.Option(
     "--at", help="Instant ISO 8601 ou date française (12/06/2015 14h30), heure de Paris sans fuseau. "
              "Par défaut : maintenant.")]
 ProgrammeOption = Annotated[str | None, typer.Option("--programme", help="Identifiant du programme.")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Qui fait l'opération (journal d'audit) ; par défaut "
+                                              "l'utilisateur du système.")]
+
+
+def cli_actor(by: str | None = None) -> str:
+    """Who ran a command, for the audit log: `cli:` and `--by`, or the system user (issue 23: every act
+    audited with who did it)."""
+    import getpass
+
+    from models.text import require_line
+
+    if by is not None:
+        return "cli:" + require_line(by, "--by", max_length=120)
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "cli"
 MAX_COUNT = 1_000_000
 """The largest number an integer option or a notice number accepts."""
 

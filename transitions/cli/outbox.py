@@ -12,6 +12,7 @@ from transitions.cli.common import (
     MAX_COUNT,
     AtOption,
     app,
+    cli_actor,
     command,
     database,
     err,
@@ -152,19 +153,10 @@ def outbox_retry(
                   else "Aucun avis abandonné à remettre en envoi.")
         return
     with session_scope(url) as session:
-        notice = outbox.retry(session, notice_id, at=when, by=_system_user())
+        notice = outbox.retry(session, notice_id, at=when, by=cli_actor())
         subject = notice.subject
     out.print(f"Avis n°{notice_id} remis en envoi : {escape(subject)}.", highlight=False)
 
-
-def _system_user() -> str:
-    """Who ran the command, for the audit log: the system user."""
-    import getpass
-
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no name for this uid (a container)
-        return "cli"
 
 
 @command(outbox_app, "deliver")

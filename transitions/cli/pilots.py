@@ -11,8 +11,10 @@ from models.errors import InvalidInput
 from models.wording import os_reason
 from transitions.cli.common import (
     AtOption,
+    ByOption,
     ProgrammeOption,
     app,
+    cli_actor,
     command,
     database,
     escape,
@@ -59,6 +61,7 @@ def attend(
     organisation: Annotated[str, typer.Option("--organisation", help="Sa structure.")],
     absent: Annotated[bool, typer.Option("--absent", help="La personne était absente.")] = False,
     at: AtOption = None,
+    by: ByOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
     """Émarge une personne (présente, ou absente avec --absent) à une session."""
@@ -69,7 +72,7 @@ def attend(
     with programme_ctx(programme) as ctx:
         training_session = training.find_session(ctx, pilots.find_pilot(ctx, pilot), session_key)
         changed = training.record_attendance(ctx, training_session, person=person, organisation=organisation,
-                                             present=not absent, at=instant(at))
+                                             present=not absent, at=instant(at), by=cli_actor(by))
         title = training_session.title
     state = "absente" if absent else "présente"
     word = "enregistré" if changed else "déjà enregistré"

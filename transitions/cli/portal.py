@@ -12,8 +12,10 @@ from models.errors import InvalidInput
 from transitions.cli.accompaniment import KeyArgument, ReasonOption, deliverable_app, pilot_deliverable, session_app
 from transitions.cli.common import (
     AtOption,
+    ByOption,
     ProgrammeOption,
     app,
+    cli_actor,
     command,
     due_instant,
     escape,
@@ -24,7 +26,6 @@ from transitions.cli.common import (
 )
 from transitions.cli.jury import jury_app
 from transitions.cli.pilots import PilotArgument
-from transitions.cli.staff import ByOption, _by
 
 if TYPE_CHECKING:
     from models.context import ProgrammeContext
@@ -147,10 +148,10 @@ def _person_act(pilot: str | None, party: str | None, person: str | None, *, sen
         bearer = (links.pilot_bearer(ctx, pilot, party or "", person) if pilot is not None
                   else links.consultant_bearer(ctx, person))
         if send:
-            to = links.send_link(ctx, bearer, at=instant(at), by=_by(by))
+            to = links.send_link(ctx, bearer, at=instant(at), by=cli_actor(by))
             text = f"Lien personnel envoyé par courriel à {to.name} ({to.email}) ; ses liens précédents sont révoqués."
         else:
-            done = links.revoke_link(ctx, bearer, at=instant(at), by=_by(by))
+            done = links.revoke_link(ctx, bearer, at=instant(at), by=cli_actor(by))
             text = (f"Liens de {bearer.person} révoqués ; ceux de ses collègues fonctionnent toujours." if done
                     else f"{bearer.person} n'avait aucun lien : rien à révoquer.")
     out.print(escape(text), highlight=False)

@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from transitions.cli.common import AtOption, ProgrammeOption, app, command, escape, instant, out, programme_ctx
+from transitions.cli.common import (
+    AtOption,
+    ByOption,
+    ProgrammeOption,
+    app,
+    cli_actor,
+    command,
+    escape,
+    instant,
+    out,
+    programme_ctx,
+)
 from transitions.cli.listing import Column, print_list, short_day
 
 staff_app = typer.Typer(help="Les comptes de l'équipe du Cerdd (espace de l'équipe, /equipe/).", no_args_is_help=True)
@@ -16,22 +27,6 @@ app.add_typer(staff_app, name="staff")
 
 EmailArgument = Annotated[str, typer.Argument(help="Adresse électronique du membre de l'équipe.")]
 RoleText = "direction, charge_de_mission ou lecture"
-ByOption = Annotated[str | None, typer.Option("--by", help="Qui fait l'opération (journal d'audit) ; par défaut "
-                                              "l'utilisateur du système.")]
-
-
-def _by(by: str | None) -> str:
-    """Who ran the command, for the audit log: `--by`, or the system user."""
-    import getpass
-
-    from models.text import require_line
-
-    if by is not None:
-        return "cli:" + require_line(by, "--by", max_length=120)
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no name for this uid (a container)
-        return "cli"
 
 
 def _base_url() -> str:
@@ -53,7 +48,7 @@ def add(
     authentification)."""
     from models import staff
 
-    actor = _by(by)
+    actor = cli_actor(by)
     with programme_ctx(programme) as ctx:
         member = staff.add_member(ctx, email, name, role, at=instant(at), by=actor, base_url=_base_url())
         shown = f"{member.name} ({member.email}), {staff.ROLE_LABELS[staff.read_role(member.role)]}"
@@ -67,7 +62,7 @@ def invite(email: EmailArgument, by: ByOption = None, at: AtOption = None, progr
     sessions ouvertes sont fermées) : pour un téléphone perdu, ou un compte réactivé."""
     from models import staff
 
-    actor = _by(by)
+    actor = cli_actor(by)
     with programme_ctx(programme) as ctx:
         member = staff.find_member(ctx.session, email)
         staff.reinvite(ctx, member, at=instant(at), by=actor, base_url=_base_url())
@@ -95,7 +90,7 @@ def disable(email: EmailArgument, by: ByOption = None, at: AtOption = None, prog
     """Désactive un compte : il ne peut plus se connecter, ses sessions ouvertes sont fermées aussitôt."""
     from models import staff
 
-    actor = _by(by)
+    actor = cli_actor(by)
     with programme_ctx(programme) as ctx:
         closed = staff.disable(ctx, email, at=instant(at), by=actor)
     out.print(f"Compte {escape(email.strip().lower())} désactivé ; {closed} session(s) fermée(s).", highlight=False)
@@ -107,7 +102,7 @@ def role(email: EmailArgument, new_role: Annotated[str, typer.Argument(help=f"No
     """Change le rôle d'un membre de l'équipe."""
     from models import staff
 
-    actor = _by(by)
+    actor = cli_actor(by)
     with programme_ctx(programme) as ctx:
         changed = staff.change_role(ctx, email, new_role, at=instant(at), by=actor)
     word = "changé" if changed else "inchangé"
