@@ -19,6 +19,7 @@ from tests.portal.helpers import form_ending
 PASSWORD = "Ecluse-Douai-1905!"
 EMAILS = {"direction": "emmanuel.bertin@cerdd.example.org", "charge_de_mission": "claire.dufour@cerdd.example.org",
           "lecture": "lecteur@dreal.example.org"}
+NAMES = {"direction": "Emmanuel Bertin", "charge_de_mission": "Claire Dufour", "lecture": "Paul Lecteur"}
 
 
 def enrolled(url: str, clock: Clock, role: str) -> str:
@@ -26,7 +27,7 @@ def enrolled(url: str, clock: Clock, role: str) -> str:
     email = EMAILS[role]
     with session_scope(url) as session:
         ctx = ctx_of(session)
-        member = staff.add_member(ctx, email, f"Membre {role}", role, at=clock.now, by="test",
+        member = staff.add_member(ctx, email, NAMES[role], role, at=clock.now, by="test",
                                   base_url="http://testserver")
         body = session.query(Notice).filter(Notice.kind == "invitation_equipe",
                                             Notice.recipient_email == email).one().body_text
