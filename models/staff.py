@@ -438,3 +438,13 @@ def member_id(member: StaffMember) -> int:
 def actor(member: StaffMember) -> str:
     """Who did an act, for the audit log."""
     return f"equipe:{member.email}"
+
+
+def actor_label(recorded: str) -> str:
+    """An audit entry's actor as a page shows it: « equipe:anne@… » → « anne@… », « cli:root » →
+    « root (ligne de commande) »; anything else as recorded."""
+    if recorded.startswith("equipe:"):
+        return recorded.removeprefix("equipe:")
+    if recorded.startswith("cli:"):
+        return f"{recorded.removeprefix('cli:')} (ligne de commande)"
+    return recorded

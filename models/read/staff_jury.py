@@ -14,6 +14,7 @@ from models.decision import decided, may_decide, proposal
 from models.errors import Verdict
 from models.jury import conflicts, missing_scores
 from models.read.report_data import JuryView, applications_at, jury_view, scores_at
+from models.staff import actor_label
 from models.tables import Application, ApplicationStatus, AuditEntry
 
 
@@ -96,7 +97,7 @@ def jury_screen(ctx: ProgrammeContext, now: datetime) -> JuryScreen:
     entry = ctx.session.exec(select(AuditEntry).where(
         AuditEntry.programme_id == ctx.programme_id, AuditEntry.action == "jury.selection")
         .order_by(col(AuditEntry.id).desc())).first()
-    decision = None if entry is None else TakenDecision(entry.at, entry.actor, entry.summary)
+    decision = None if entry is None else TakenDecision(entry.at, actor_label(entry.actor), entry.summary)
     return JuryScreen(view, current.describe(jury.scale_max),
                       None if current.tie is None else current.tie.describe(jury.scale_max, jury.threshold),
                       current.blocked, candidates, gaps, tuple(declared), may_decide(ctx, now, current),

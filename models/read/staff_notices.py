@@ -18,6 +18,7 @@ from models.outbox import notices
 from models.tables import AuditEntry, Notice, NoticeStatus, label
 from models.text import visible
 
+_RETRIED = frozenset({NoticeStatus.DEAD, NoticeStatus.EXPIRED})
 NOTICE_LIMIT = 200
 """Notices listed at most (the latest first)."""
 JOURNAL_PAGE = 50
@@ -40,6 +41,8 @@ class NoticeLine:
     sent_at: datetime | None
     error: str
     may_retry: bool
+    """Given up or expired: « Relancer » puts it back (a waiting notice leaves at its time anyway,
+    within the sending hours; putting it back would send it now, on a Sunday too)."""
     """Not sent yet (waiting, given up or expired): `outbox.retry` puts it back."""
 
 
@@ -73,7 +76,7 @@ def notices_screen(ctx: ProgrammeContext, *, kind: str | None = None, state: str
     names = {k.value: name for k, name in LABELS.items()}
     lines = tuple(NoticeLine(n.id or 0, names.get(n.kind, n.kind),
                              n.recipient_email, n.subject, label(n.status), n.attempts, n.created_at, n.sent_at,
-                             n.last_error or "", n.status != NoticeStatus.SENT) for n in rows)
+                             n.last_error or "", n.status in _RETRIED) for n in rows)
     counted = dict(ctx.session.exec(select(Notice.status, func.count()).where(
         Notice.programme_id == ctx.programme_id).group_by(col(Notice.status))).all())
     return NoticesScreen(lines, kind, state, tuple((k.value, LABELS.get(k, k.value)) for k in NoticeKind),

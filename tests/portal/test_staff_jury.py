@@ -72,7 +72,7 @@ def test_direction_confirms_the_proposal_once(awaiting: str, client_for, clock: 
     assert done.status_code == 303 and done.headers["location"] == "/equipe/jury?fait=jury-decision"
     assert _state(awaiting) == "pilotes_selectionnes" and count(awaiting, Pilot) == 3
     [entry] = audits(awaiting, "jury.selection")
-    assert entry.actor == email and "proposition du jury confirmée" in entry.summary
+    assert entry.actor == f"equipe:{email}" and "proposition du jury confirmée" in entry.summary
     retained = notices(awaiting, "decision_retenue")
     assert len(retained) >= 3
     after = html.unescape(client.get("/equipe/jury?fait=jury-decision").text)
@@ -103,7 +103,7 @@ def test_a_departure_needs_its_rationale_and_real_territories(awaiting: str, cli
     done = post(choix="autre", territoire=[ARRAS, LENS_LIEVIN], motif="Flandre rejoindra la promotion suivante.")
     assert done.status_code == 303 and count(awaiting, Pilot) == 2
     [entry] = audits(awaiting, "jury.selection")
-    assert entry.actor == email and "Flandre rejoindra la promotion suivante" in entry.summary
+    assert entry.actor == f"equipe:{email}" and "Flandre rejoindra la promotion suivante" in entry.summary
     with session_scope(awaiting) as session:
         statuses = {a.lead_siren: a.status for a in session.exec(select(Application))}
     assert statuses == {ARRAS: "retenue", LENS_LIEVIN: "retenue", FLANDRE: "non_retenue"}

@@ -71,7 +71,7 @@ def test_the_back_office_answers_the_waiting_flow_once(prefect_server: None, awa
     assert client.post(form.action, data={**form.hidden, "choix": "confirmer"}).status_code == 303
     assert _state(run.id) != "Suspended"  # resumed after the commit (the response's background task)
     [entry] = audits(awaiting, "jury.selection")
-    assert entry.actor == email_of("direction") and count(awaiting, Pilot) == 3
+    assert entry.actor == f"equipe:{email_of('direction')}" and count(awaiting, Pilot) == 3
     sent = len(notices(awaiting, "decision_retenue"))
 
     _execute(run.id, env)  # the worker picks the resumed run up: it finds the decision taken

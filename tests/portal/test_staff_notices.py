@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from models.db import session_scope
 from models.tables import AuditEntry, Notice, NoticeStatus
 from tests.portal.conftest import Clock
-from tests.portal.helpers import assert_french_refusal, audits, form_ending, forms
+from tests.portal.helpers import assert_french_refusal, audits, form_ending
 from tests.portal.staff_login import EMAILS, signed_in
 
 
@@ -40,19 +40,22 @@ def test_a_given_up_notice_is_put_back_by_a_project_officer_not_by_lecture(close
     page = reader.get("/equipe/avis", params={"etat": "abandonne"})
     text = html.unescape(page.text)
     assert page.status_code == 200 and "550 boîte inconnue" in text and 'aria-current="page">Avis' in text
-    assert text.count("Relancer l'avis") == 1
-    form = form_ending(page.text, f"/equipe/avis/{dead}/relancer")
-    assert_french_refusal(reader.post(form.action, data=form.hidden), 403, "ne permet pas cette action")
+    assert text.count("Relancer l'avis") == 0  # lecture reads the outbox, its page offers no act
+    # the role is checked before the form's token: posted anyway, refused
+    assert_french_refusal(reader.post(f"/equipe/avis/{dead}/relancer", data={"jeton": "x"}), 403,
+                          "ne permet pas cette action")
     assert _status(closed, dead) == NoticeStatus.DEAD and not audits(closed, "avis.relance")
     officer = signed_in(client_for, closed, clock, "charge_de_mission")
-    form = form_ending(officer.get("/equipe/avis").text, f"/equipe/avis/{dead}/relancer")
+    page = officer.get("/equipe/avis").text
+    assert html.unescape(page).count("Relancer l'avis") == 1  # the given-up notice only, not the waiting ones
+    form = form_ending(page, f"/equipe/avis/{dead}/relancer")
+    other = form_ending(officer.get("/equipe/avis").text, f"/equipe/avis/{dead}/relancer")  # a second token
     done = officer.post(form.action, data=form.hidden)
     assert done.status_code == 303 and done.headers["location"] == "/equipe/avis?fait=relance"
     assert _status(closed, dead) == NoticeStatus.PENDING
     entry, = audits(closed, "avis.relance")
     assert entry.actor == f"equipe:{EMAILS['charge_de_mission']}" and entry.entity_id == dead
     assert_french_refusal(officer.post(form.action, data=form.hidden), 409, "déjà été envoyé")  # replayed token
-    other = forms(officer.get("/equipe/avis").text)[1]  # any « Relancer » form: its token is good
     assert_french_refusal(officer.post(f"/equipe/avis/{sent}/relancer", data=other.hidden), 409, "doublon")
     assert _status(closed, sent) == NoticeStatus.SENT
     assert_french_refusal(officer.get("/equipe/avis", params={"type": "inconnu"}), 422, "Type d'avis inconnu")

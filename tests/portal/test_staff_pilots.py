@@ -72,7 +72,7 @@ def test_a_project_officer_extends_the_deadline(two_pilots: str, client_for, clo
     assert done.status_code == 303
     assert done.headers["location"] == f"/equipe/pilotes/{LENS_LIEVIN}?fait=charte-prolongee"
     [entry] = audits(two_pilots, "charte.prolongee")
-    assert entry.actor == email and "10 juillet 2015" in entry.summary
+    assert entry.actor == f"equipe:{email}" and "10 juillet 2015" in entry.summary
     assert len(notices(two_pilots, "charte_prolongee")) >= 3  # the three parties
     assert "vendredi 10 juillet 2015 à 18h00" in html.unescape(client.get(f"/equipe/pilotes/{LENS_LIEVIN}").text)
     blank = form_ending(client.get(f"/equipe/pilotes/{LENS_LIEVIN}").text, f"/equipe/pilotes/{LENS_LIEVIN}/charte")
@@ -99,7 +99,7 @@ def test_direction_withdraws_a_pilot_after_confirming_and_flandre_takes_the_plac
     assert _status(two_pilots, LENS_LIEVIN) == PilotStatus.WITHDRAWN
     assert _status(two_pilots, FLANDRE) == PilotStatus.CHARTER_PENDING
     [entry] = audits(two_pilots, "pilote.retire")
-    assert entry.actor == email and "Charte non signée" in entry.summary
+    assert entry.actor == f"equipe:{email}" and "Charte non signée" in entry.summary
     assert notices(two_pilots, "pilote_retire")
     after = html.unescape(client.get(f"/equipe/pilotes/{LENS_LIEVIN}?fait=pilote-retire").text)
     assert "Sa place a été proposée à la CC de Flandre Intérieure" in after and "Retirer le pilote" not in after

@@ -86,6 +86,12 @@ class StaffVisit:
         """The one-time token of the form `name`, for this member."""
         return self.portal.form(staff_bearer(self.member), name)
 
+    @property
+    def acts(self) -> frozenset[str]:
+        """The acts this member's role allows (`StaffAct` values): a page shows only the forms of these
+        (the act itself checks again)."""
+        return frozenset(act.value for act in StaffAct if may(self.member, act))
+
 
 @dataclass(frozen=True)
 class StaffAction:
@@ -95,7 +101,11 @@ class StaffAction:
     member: StaffMember
     session: StaffSession
     now: datetime
+    """Real time: what the member's session, links and tokens are checked against."""
     form: FormData
+    at: datetime
+    """The programme's present (`Portal.present`: the last tick of a replayed programme): the instant
+    a programme act is dated with, as on the personal-link portal."""
 
     def field(self, name: str) -> str:
         return field(self.form, name)
@@ -134,7 +144,7 @@ def staff_acting(portal: Portal, request: Request, form: FormData, name: str, ac
         member, row = signed_in(session, session_key(portal, request), now)
         may(member, act).enforce()
         use_form_token(session, portal.secret, field(form, "jeton"), staff_bearer(member), name, now)
-        yield StaffAction(ctx, member, row, now, form)
+        yield StaffAction(ctx, member, row, now, form, portal.present(ctx))
     portal.delivered(now)
 
 

@@ -61,7 +61,7 @@ def test_the_outbox_filters_and_the_journal_pages(closed: str) -> None:
     with session_scope(closed) as session:
         ctx = ctx_of(session)
         every = notices_screen(ctx)
-        assert every.lines and all(line.may_retry for line in every.lines)
+        assert every.lines and all(line.may_retry == (line.status in ("abandonné", "expiré")) for line in every.lines)
         assert notices_screen(ctx, state=NoticeStatus.SENT).lines == ()
         with pytest.raises(InvalidInput, match="État inconnu"):
             notices_screen(ctx, state="perdu")

@@ -63,7 +63,7 @@ def download(deliverable_id: RowId, handed_file_id: RowId, seen: StaffDep) -> Re
 def accept(request: Request, deliverable_id: RowId,
            action: Annotated[StaffAction, staff_form("accepter-livrable", StaffAct.REVIEW_DELIVERABLES)]) -> Response:
     deliverable = deliverable_by_id(action.ctx, deliverable_id)
-    changed = deliverables.accept(action.ctx, deliverable, at=action.now, by=actor(action.member))
+    changed = deliverables.accept(action.ctx, deliverable, at=action.at, by=actor(action.member))
     return _back(request, deliverable_id, "livrable-accepte" if changed else "livrable-deja-accepte")
 
 
@@ -73,7 +73,7 @@ def send_back(request: Request, deliverable_id: RowId,
               ) -> Response:
     deliverable = deliverable_by_id(action.ctx, deliverable_id)
     due = action.field("echeance")
-    deliverables.return_for_rework(action.ctx, deliverable, comment=action.field("commentaire"), at=action.now,
+    deliverables.return_for_rework(action.ctx, deliverable, comment=action.field("commentaire"), at=action.at,
                                    due=paris_input(due) if due else None, by=actor(action.member))
     return _back(request, deliverable_id, "livrable-renvoye")
 
@@ -85,7 +85,7 @@ def decide(request: Request, request_id: RowId,
     if choice not in ("accorder", "refuser"):
         raise InvalidInput("Choisissez d'accorder ou de refuser la demande. Rien n'a été enregistré.")
     deliverable_id = request_deliverable(action.ctx, request_id)
-    if not deliverables.decide_due_date(action.ctx, request_id, grant=choice == "accorder", at=action.now,
+    if not deliverables.decide_due_date(action.ctx, request_id, grant=choice == "accorder", at=action.at,
                                         by=actor(action.member)):
         raise Refused("Cette demande de report est déjà décidée : votre décision n'a pas été prise en compte. "
                       "Rechargez la page pour voir la décision.")

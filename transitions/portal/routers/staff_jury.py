@@ -18,7 +18,7 @@ from models.clock import format_number
 from models.decision import DecisionForm, decide
 from models.errors import InvalidInput
 from models.read.staff_jury import jury_screen
-from models.staff import StaffAct, may
+from models.staff import StaffAct, actor, may
 from models.text import require_text
 from transitions.portal.deps import StaffDep, staff_form
 from transitions.portal.fields import field
@@ -59,7 +59,7 @@ def decide_post(request: Request,
                 action: Annotated[StaffAction, staff_form(DECISION, StaffAct.DECIDE_SELECTION)]) -> Response:
     answer = _answer(action)
     decide(action.ctx, chosen=None if answer.confirmer else answer.territoires.split(","), rationale=answer.motif,
-           by=action.member.email, at=action.now)
+           by=actor(action.member), at=action.at)
     # after the response, so after the commit: the resumed run must find the decision taken
     resume = BackgroundTask(resume_flow, action.ctx.programme.slug, answer)
     return RedirectResponse("/equipe/jury?fait=jury-decision", status_code=303, background=resume)

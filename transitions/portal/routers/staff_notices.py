@@ -24,7 +24,7 @@ Filter = Annotated[str, Query(max_length=120)]
 def outbox(seen: StaffDep, type: Filter = "", etat: Filter = "", fait: str | None = None) -> HTMLResponse:  # noqa: A002
     screen = notices_screen(seen.ctx, kind=type, state=etat)
     return staff_html(seen.portal, "equipe_avis.html", "Avis", done=fait, section="/equipe/avis", ecran=screen,
-                      jeton=seen.form, relancer=RETRY)
+                      jeton=seen.form, relancer=RETRY, peut=seen.acts)
 
 
 @router.post("/avis/{notice_id}/relancer", name="staff_notice_retry")

@@ -33,7 +33,7 @@ def _bearer(action: StaffAction) -> links.Bearer:
 def people(seen: StaffDep, fait: str | None = None) -> HTMLResponse:
     return staff_html(seen.portal, "equipe_personnes.html", section="/equipe/personnes",
                       title="Les personnes et leurs liens personnels", done=fait,
-                      blocs=people_screen(seen.ctx), maintenant=seen.now, jeton=seen.form)
+                      blocs=people_screen(seen.ctx), maintenant=seen.now, jeton=seen.form, peut=seen.acts)
 
 
 @router.post("/personnes/envoyer", name="staff_people_send")

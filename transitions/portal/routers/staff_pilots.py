@@ -16,7 +16,7 @@ from models.clock import format_number
 from models.errors import InvalidInput
 from models.read.pilot import pilot_of
 from models.read.staff_pilots import pilot_board, pilots_board
-from models.staff import StaffAct, may
+from models.staff import StaffAct, actor, may
 from models.text import require_text
 from models.withdrawal import may_withdraw, withdraw
 from transitions.portal.deps import StaffDep, require, staff_form
@@ -49,7 +49,7 @@ def extend_post(siren: str, action: Annotated[StaffAction, staff_form(EXTEND, St
     pilot = pilot_of(action.ctx, siren)
     reason = require_text(field(action.form, "motif", multiline=True), "Motif", max_length=2000)
     changed = extend_charter(action.ctx, pilot, to=paris_input(action.field("echeance")), reason=reason,
-                             at=action.now, by=action.member.email)
+                             at=action.at, by=actor(action.member))
     return _back(siren, "charte-prolongee" if changed else "charte-inchangee")
 
 
@@ -67,8 +67,8 @@ def withdraw_post(siren: str,
     if action.field("confirme") != "oui":
         raise InvalidInput("Cochez la case de confirmation pour retirer le pilote. Rien n'a été enregistré.")
     reason = require_text(field(action.form, "motif", multiline=True), "Motif du retrait", max_length=2000)
-    may_withdraw(pilot, action.now).enforce()  # twice (another tab): said, not silently ignored
-    withdraw(action.ctx, pilot, reason=reason, at=action.now, by=action.member.email)
+    may_withdraw(pilot, action.at).enforce()  # twice (another tab): said, not silently ignored
+    withdraw(action.ctx, pilot, reason=reason, at=action.at, by=actor(action.member))
     return _back(siren, "pilote-retire")
 
 

@@ -40,7 +40,7 @@ def session_page(session_id: RowId, seen: StaffDep, fait: str | None = None) -> 
     sheet = session_sheet(seen.ctx, session_id, seen.now)
     return staff_html(seen.portal, "equipe_session.html", section="/equipe/sessions",
                       title=f"Session « {sheet.title} » ({sheet.pilot})", done=fait,
-                      fiche=sheet, maintenant=seen.now, jeton=seen.form)
+                      fiche=sheet, maintenant=seen.now, jeton=seen.form, peut=seen.acts)
 
 
 @router.post("/sessions/{session_id}/deplacer", name="staff_session_move")
@@ -48,7 +48,7 @@ def move(request: Request, session_id: RowId,
          action: Annotated[StaffAction, staff_form("deplacer-session", StaffAct.RUN_SESSIONS)]) -> RedirectResponse:
     training_session = session_by_id(action.ctx, session_id)
     changed = training.reschedule(action.ctx, training_session, to=paris_input(action.field("date")),
-                                  reason=action.field("motif"), place=action.field("lieu") or None, at=action.now,
+                                  reason=action.field("motif"), place=action.field("lieu") or None, at=action.at,
                                   by=actor(action.member))
     return _back(request, session_id, "session-deplacee" if changed else "session-inchangee", "session")
 
@@ -57,7 +57,7 @@ def move(request: Request, session_id: RowId,
 def cancel(request: Request, session_id: RowId,
            action: Annotated[StaffAction, staff_form("annuler-session", StaffAct.RUN_SESSIONS)]) -> RedirectResponse:
     training_session = session_by_id(action.ctx, session_id)
-    changed = training.cancel(action.ctx, training_session, reason=action.field("motif"), at=action.now,
+    changed = training.cancel(action.ctx, training_session, reason=action.field("motif"), at=action.at,
                               by=actor(action.member))
     return _back(request, session_id, "session-annulee" if changed else "session-deja-annulee", "session")
 
@@ -76,7 +76,7 @@ def attendance(request: Request, session_id: RowId,
     """Every line of the sheet recorded (ticked: present; otherwise absent), and one more person
     if the form names one; nothing recorded at all if any line is refused."""
     training_session = session_by_id(action.ctx, session_id)
-    training.may_record_attendance(training_session, action.now).enforce()
+    training.may_record_attendance(training_session, action.at).enforce()
     came, lines = _ticked(action), sheet_lines(action.ctx, training_session)
     if came - {line.person for line in lines}:
         raise InvalidInput("La feuille d'émargement a changé depuis son affichage : rechargez la page et "
@@ -87,5 +87,5 @@ def attendance(request: Request, session_id: RowId,
                         action.field("autre_present") == "oui"))
     for person, organisation, present in entries:
         training.record_attendance(action.ctx, training_session, person=person, organisation=organisation,
-                                   present=present, at=action.now, by=actor(action.member))
+                                   present=present, at=action.at, by=actor(action.member))
     return _back(request, session_id, "emargement", "emargement")
