@@ -218,3 +218,14 @@ def test_a_reading_account_gets_403_in_french_on_any_act(loaded: str, clock: Clo
                 assert answer.status_code == 200 and EMAIL in answer.text
             else:
                 assert_french_refusal(answer, 403, "Votre rôle (lecture seule) ne permet pas cette action")
+
+
+def test_a_back_office_error_page_speaks_to_the_team_not_to_a_link_holder(loaded: str, client_for) -> None:  # noqa: ANN001
+    """A missing back-office page: the team's words and footer, never « demandez un nouveau lien »."""
+    client = client_for(loaded)
+    missing = client.get("/equipe/inexistant")
+    text = html.unescape(missing.text)
+    assert missing.status_code == 404 and "Cette page de l'espace de l'équipe n'existe pas" in text
+    assert "Espace de l'équipe du Cerdd" in text and "demandez un nouveau lien" not in text
+    elsewhere = html.unescape(client.get("/inexistant").text)
+    assert "Utilisez le lien personnel reçu par courriel" in elsewhere and "demandez un nouveau lien" in elsewhere

@@ -36,9 +36,14 @@ NO_PAGE = "Cette page n'existe pas. Utilisez le lien personnel reçu par courrie
 NO_STAFF_PAGE = "Cette page de l'espace de l'équipe n'existe pas : revenez à l'accueil, /equipe/."
 
 
+def is_staff(request: Request) -> bool:
+    """Whether the request is the back office's (`/equipe/…`): its error pages speak to the team."""
+    return request.url.path.startswith("/equipe")
+
+
 def no_page(request: Request) -> str:
     """What a missing page says: the team has accounts, everyone else personal links."""
-    return NO_STAFF_PAGE if request.url.path.startswith("/equipe") else NO_PAGE
+    return NO_STAFF_PAGE if is_staff(request) else NO_PAGE
 
 
 def http_status(exc: TransitionsError) -> int:
@@ -70,18 +75,21 @@ def page_of(request: Request) -> str | None:
 def install(app: FastAPI, portal: Portal) -> None:
     """The error pages of `app`."""
 
-    def answer(status: int, text: str, details: list[str] | None = None, back: str | None = None) -> HTMLResponse:
-        return HTMLResponse(error_html(portal.env, status, text, details, back), status_code=status)
+    def answer(request: Request, status: int, text: str, details: list[str] | None = None,
+               back: str | None = None) -> HTMLResponse:
+        return HTMLResponse(error_html(portal.env, status, text, details, back, staff=is_staff(request)),
+                            status_code=status)
 
     @app.exception_handler(TransitionsError)
     async def refused(request: Request, exc: TransitionsError) -> Response:
         if isinstance(exc, StaffSignedOut):
-            return signed_out(request) or answer(401, exc.message, back=SIGN_IN_PATH)
+            return signed_out(request) or answer(request, 401, exc.message, back=SIGN_IN_PATH)
         link_level = isinstance(exc, links.LinkRefused) and not isinstance(exc, links.FormInvalid | links.FormReplayed)
         back = page_of(request) if request.method == "POST" and not link_level else None
         status = http_status(exc)
         renew = renewal(request, exc) if status == 410 else None
-        return HTMLResponse(error_html(portal.env, status, exc.message, exc.details, back, renew), status_code=status)
+        return HTMLResponse(error_html(portal.env, status, exc.message, exc.details, back, renew,
+                                       staff=is_staff(request)), status_code=status)
 
     def renewal(request: Request, exc: TransitionsError) -> tuple[str, str] | None:
         """The « Recevoir un nouveau lien » form of an expired or replaced link (its signature good)."""
@@ -95,9 +103,9 @@ def install(app: FastAPI, portal: Portal) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
         if any(e["loc"] and e["loc"][0] == "path" for e in exc.errors()):  # not a number, or beyond any row
-            return answer(404, no_page(request))
+            return answer(request, 404, no_page(request))
         fields = sorted({str(e["loc"][-1]) for e in exc.errors()})
-        return answer(422, "Le formulaire est incomplet : rechargez la page et recommencez. Rien n'a été "
+        return answer(request, 422, "Le formulaire est incomplet : rechargez la page et recommencez. Rien n'a été "
                       "enregistré.", [f"champ : {f}" for f in fields], page_of(request))
 
     @app.exception_handler(StarletteHTTPException)
@@ -110,7 +118,7 @@ def install(app: FastAPI, portal: Portal) -> None:
             status, text = next(((code, french) for start, code, french in FORM_ERRORS if detail.startswith(start)),
                                 (400, "Le formulaire reçu est mal formé ou incomplet (envoi interrompu ?) : "
                                       "rechargez la page et recommencez. Rien n'a été enregistré."))
-        return answer(status, text)
+        return answer(request, status, text)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> HTMLResponse:

@@ -104,12 +104,13 @@ def page(request: Request, visit: Visit, template: str, title: str, done: str | 
 
 
 def error_html(env: Environment, status: int, message: str, details: list[str] | None = None,
-               back: str | None = None, renew: tuple[str, str] | None = None) -> bytes:
+               back: str | None = None, renew: tuple[str, str] | None = None, *, staff: bool = False) -> bytes:
     """The French error page for `status`; `renew` (the form's address and one-time token): the
-    « Recevoir un nouveau lien » form of a link that no longer works."""
+    « Recevoir un nouveau lien » form of a link that no longer works; `staff`: a back-office page's
+    (its footer for the team, not for a personal link)."""
     return env.get_template("erreur.html").render(
         titre=TITLES.get(status, "Erreur"), code=status, texte=message, message=None, details=details or [],
-        retour=back, titre_programme=None, renouveler=renew).encode("utf-8")
+        retour=back, titre_programme=None, renouveler=renew, equipe=staff).encode("utf-8")
 
 
 def see_other(request: Request, name: str, done: str, fragment: str = "", **params: Any) -> RedirectResponse:
