@@ -99,3 +99,13 @@ def withdrawal_of(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime | None = 
     return Withdrawal(pilot.withdrawn_at, pilot.withdraw_reason or "", successor,
                       withdrawn(pilot.name, by_itself=actor == CharterParty.TERRITORY))
 
+
+def pilot_row(ctx: ProgrammeContext, model: type[ActiveRow], row_id: int, missing: str) -> ActiveRow:
+    """The row `row_id` of a table owned by a pilot (a session, a deliverable) when that pilot is this
+    programme's; NotFound(`missing`) otherwise (none, or another programme's: a page's address names
+    only its own)."""
+    row = ctx.session.get(model, row_id)
+    pilot = ctx.session.get(Pilot, row.pilot_id) if row is not None else None
+    if row is None or pilot is None or pilot.programme_id != ctx.programme_id:
+        raise NotFound(missing)
+    return row

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from models.context import ProgrammeContext
 from models.deliverables import deliverables_of, may_decide_due_date, may_review
 from models.errors import NotFound
-from models.pilots import pilots
+from models.pilots import pilot_row, pilots
 from models.read.deliverables import state_of
 from models.read.pilot import siren_of
 from models.tables import Deliverable, DeliverableFile, DueDateRequest, DueDateRequestStatus, Pilot, label
@@ -109,11 +109,7 @@ class DeliverableSheet:
 
 def deliverable_by_id(ctx: ProgrammeContext, deliverable_id: int) -> Deliverable:
     """The programme's deliverable with this row number (NotFound otherwise)."""
-    row = ctx.session.get(Deliverable, deliverable_id)
-    pilot = ctx.session.get(Pilot, row.pilot_id) if row is not None else None
-    if row is None or pilot is None or pilot.programme_id != ctx.programme_id:
-        raise NotFound(f"Aucun livrable n° {deliverable_id} dans ce programme.")
-    return row
+    return pilot_row(ctx, Deliverable, deliverable_id, f"Aucun livrable n° {deliverable_id} dans ce programme.")
 
 
 def deliverable_sheet(ctx: ProgrammeContext, deliverable_id: int, now: datetime) -> DeliverableSheet:

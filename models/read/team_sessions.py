@@ -10,8 +10,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models.context import ProgrammeContext
-from models.errors import NotFound
-from models.pilots import pilots
+from models.pilots import pilot_row, pilots
 from models.read.pilot import siren_of
 from models.recipients import consultancy_contacts, territory_contacts
 from models.tables import Attendance, Pilot, PilotStatus, SessionAnswer, SessionStatus, TrainingSession, label
@@ -97,11 +96,7 @@ class SessionSheet:
 
 def session_by_id(ctx: ProgrammeContext, session_id: int) -> TrainingSession:
     """The programme's session with this row number (NotFound otherwise)."""
-    row = ctx.session.get(TrainingSession, session_id)
-    pilot = ctx.session.get(Pilot, row.pilot_id) if row is not None else None
-    if row is None or pilot is None or pilot.programme_id != ctx.programme_id:
-        raise NotFound(f"Aucune session n° {session_id} dans ce programme.")
-    return row
+    return pilot_row(ctx, TrainingSession, session_id, f"Aucune session n° {session_id} dans ce programme.")
 
 
 def _announced(answer: SessionAnswer | None) -> str:
