@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pyotp
 from fastapi.testclient import TestClient
@@ -57,3 +58,19 @@ def signed_in(client_for, url: str, clock: Clock, role: str) -> TestClient:  # n
     client = client_for(url)
     sign_in(client, url, clock, email)
     return client
+
+
+def sign_in_page(page: Any, base: str, url: str, email: str, clock: Clock) -> None:
+    """Sign `email` in through the sign-in page in a browser (Playwright `page`), with the TOTP code of
+    `clock`'s instant; the team's home is shown."""
+    with session_scope(url) as session:
+        member = staff.member_by_email(session, email)
+        assert member is not None and member.totp_secret
+        code = pyotp.TOTP(member.totp_secret).at(clock.now)
+    page.goto(base + "/equipe/")
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_label("Code à 6 chiffres").fill(code)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text() == "Espace de l'équipe"

@@ -17,13 +17,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from sqlmodel import select
 
 from config.settings import reset_settings
 from flows.decision import jury_decision_flow
-from models import staff, training
+from models import training
 from models.context import install_programme
 from models.db import migrate, session_scope
 from models.pilots import find_pilot
@@ -33,12 +32,13 @@ from tests.guards import wait_for
 from tests.needs import CHROMIUM, NO_CHROMIUM, playwright_api
 from tests.portal.conftest import ARRAS, Clock
 from tests.portal.helpers import PDF, audits, count, notices
+from tests.portal.staff_login import sign_in_page
 from tests.portal.test_portal_browser import ARGS, _check
 from tests.portal.test_staff_browser import _fits
 from tests.portal.test_staff_jury import meet
 from tests.portal.test_staff_jury_flow import _execute, _state
 from tests.portal.test_staff_year_browser import _prepared
-from tests.portal.year_signin import PASSWORD, enrol
+from tests.portal.year_signin import enrol
 from transitions.programmes import load_programme
 
 pytestmark = [pytest.mark.browser, pytest.mark.prefect, pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)]
@@ -54,18 +54,6 @@ def _awaiting_decision(url: str) -> None:
     meet(url)
 
 
-def _sign_in(page: Any, base: str, url: str, email: str, clock: Clock) -> None:
-    with session_scope(url) as session:
-        member = staff.member_by_email(session, email)
-        assert member is not None and member.totp_secret
-        code = pyotp.TOTP(member.totp_secret).at(clock.now)
-    page.goto(base + "/equipe/")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_label("Code à 6 chiffres").fill(code)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state("load")
-    assert page.locator("h1").inner_text() == "Espace de l'équipe"
 
 
 def _the_year(page: Any, base: str, title: str) -> None:
@@ -123,7 +111,7 @@ def test_done_when_the_year_then_the_jury_through_the_waiting_flow(
             context = chromium.new_context(viewport={"width": 1100, "height": 900}, bypass_csp=True, locale="fr-FR",
                                            accept_downloads=True)
             page = context.new_page()
-            _sign_in(page, year_base, started, officer, clock)
+            sign_in_page(page, year_base, started, officer, clock)
             _the_year(page, year_base, title)
 
             clock.now = at("2015-06-04T14:30")  # the second portal: the jury has just met
@@ -131,7 +119,7 @@ def test_done_when_the_year_then_the_jury_through_the_waiting_flow(
             clock.now += timedelta(minutes=1)
             page = chromium.new_context(viewport={"width": 1100, "height": 900}, bypass_csp=True,
                                         locale="fr-FR").new_page()
-            _sign_in(page, jury_base, jury_url, director, clock)
+            sign_in_page(page, jury_base, jury_url, director, clock)
             page.goto(jury_base + "/equipe/jury")
             page.get_by_label("Confirmer la proposition du classement").check()
             page.get_by_role("button", name="Enregistrer la décision du jury").click()

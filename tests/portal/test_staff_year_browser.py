@@ -9,11 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from sqlmodel import select
 
-from models import deliverables, staff, training
+from models import deliverables, training
 from models.db import session_scope
 from models.pilots import find_pilot
 from models.tables import Attendance, Deliverable
@@ -21,9 +20,10 @@ from tests.conftest import at, ctx_of
 from tests.needs import CHROMIUM, NO_CHROMIUM, playwright_api
 from tests.portal.conftest import ARRAS, Clock
 from tests.portal.helpers import PDF
+from tests.portal.staff_login import sign_in_page
 from tests.portal.test_portal_browser import ARGS, _check
 from tests.portal.test_staff_browser import _fits
-from tests.portal.year_signin import PASSWORD, enrol
+from tests.portal.year_signin import enrol
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)]
 
@@ -42,12 +42,6 @@ def _prepared(url: str) -> tuple[int, str]:
         return first.id or 0, first.title
 
 
-def _code(url: str, email: str, clock: Clock) -> str:
-    with session_scope(url) as session:
-        member = staff.member_by_email(session, email)
-        assert member is not None and member.totp_secret
-        return pyotp.TOTP(member.totp_secret).at(clock.now)
-
 
 def test_a_project_officer_records_attendance_and_returns_a_file(started: str, serve: Any, clock: Clock,
                                                                   tmp_path: Path) -> None:
@@ -65,13 +59,7 @@ def test_a_project_officer_records_attendance_and_returns_a_file(started: str, s
             context = chromium.new_context(viewport={"width": 1100, "height": 900}, bypass_csp=True, locale="fr-FR",
                                            accept_downloads=True)
             page = context.new_page()
-            page.goto(base + "/equipe/")
-            page.get_by_label("Adresse électronique").fill(email)
-            page.get_by_label("Mot de passe").fill(PASSWORD)
-            page.get_by_label("Code à 6 chiffres").fill(_code(started, email, clock))
-            page.get_by_role("button", name="Se connecter").click()
-            page.wait_for_load_state("load")
-            assert page.locator("h1").inner_text() == "Espace de l'équipe"
+            sign_in_page(page, base, started, email, clock)
             page.goto(base + "/equipe/sessions")
             _check(page, "equipe-sessions")
             _fits(page, "sessions")
