@@ -58,3 +58,26 @@ def since(session: Session, after_id: int) -> list[tuple[AuditEntry, str]]:
     slugs = {p.id: p.slug for p in session.exec(select(Programme)).all()}
     entries = session.exec(select(AuditEntry).where(col(AuditEntry.id) > after_id).order_by(col(AuditEntry.id)))
     return [(entry, slugs.get(entry.programme_id, "")) for entry in entries.all()]
+
+
+Replacement = tuple[str, str, dict[str, Any]]
+"""What stays of an audit entry's personal part once erased: (actor, summary, details)."""
+
+
+def redact_entries(session: Session, replacements: dict[int, Replacement], *, programme_id: int | None,
+                   at: datetime, actor: str, reason: str) -> AuditEntry:
+    """Erase the personal part (actor, summary, details) of the audit entries whose ids are the keys
+    of `replacements`, writing each entry's replacement instead, and record one new entry
+    (`donnees.effacees`) that lists the ids erased and why (RGPD art. 5-1-e and 17). The entries'
+    place in the log, instant, action and entity stay.
+
+    Returns the new entry (in the current transaction, not committed)."""
+    for entry_id, (new_actor, new_summary, new_details) in sorted(replacements.items()):
+        entry = session.get(AuditEntry, entry_id)
+        if entry is None:
+            continue
+        entry.actor, entry.summary, entry.details = new_actor, new_summary, dict(new_details)
+        session.add(entry)
+    return record(session, programme_id=programme_id, at=at, actor=actor, action="donnees.effacees",
+                  entity="audit", entity_id=None, summary=f"Données personnelles effacées : {reason}",
+                  details={"entrees": sorted(replacements), "motif": reason})
