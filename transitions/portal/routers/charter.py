@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from models.charter import charter_sha256, sign_charter
-from models.errors import InvalidInput, Refused
+from models.charter import Channel, sign_charter
+from models.charter_text import link_used
+from models.errors import InvalidInput
 from models.read.pilot import pilot_of
 from models.tables import CharterParty
 from transitions.portal.deps import FormName, acting, charter_rule
@@ -32,10 +33,8 @@ def sign(request: Request, party: str, siren: str,
     pilot = pilot_of(act.ctx, siren)
     if act.field("lu") != "oui":
         raise InvalidInput("Cochez « J'ai lu la charte » avant de signer. Rien n'a été enregistré.")
-    if act.field("sha256") != charter_sha256(act.ctx, pilot):
-        raise Refused("Le texte de la charte a changé depuis l'affichage de la page : relisez-le et "
-                      "signez de nouveau. Rien n'a été enregistré.")
-    changed = sign_charter(act.ctx, pilot, party=party, signatory=act.field("signataire"),
-                           role=act.field("qualite"), at=act.now, channel="portail")
+    changed = sign_charter(act.ctx, pilot, party=party, signatory=act.field("signataire"), role=act.field("qualite"),
+                           at=act.now, channel=Channel.PORTAL, via=link_used(act.ctx, act.bearer),
+                           sha256=act.field("sha256"))
     return see_other(request, PAGES[CharterParty(party)], "signature" if changed else "deja-signe", "charte",
                      token=act.token, siren=siren)
