@@ -62,7 +62,7 @@ def _p(text: str, style: str) -> Paragraph:
 def _signature(s: CertifiedSignature) -> Flowable:
     role = f" ({s.role})" if s.role else ""
     lines = [
-        _p(f"Au nom de {s.party_name} : {s.signatory}{role}", "corps"),
+        _p(f"Au nom {s.on_behalf} : {s.signatory}{role}", "corps"),
         _p(f"Le {format_paris(s.signed_at)}, heure de Paris ({paris(s.signed_at).isoformat()})", "texte"),
         _p(f"Canal : {s.channel}" + (f" — {s.via}" if s.via else ""), "texte"),
         _p("Entrée du journal d'audit : " + (f"n° {s.audit_entry_id}" if s.audit_entry_id else "inconnue"), "texte"),
@@ -109,3 +109,15 @@ def _verdict(c: Certificate) -> str:
     said = [f"Signature(s) attendue(s) : {', '.join(c.missing)}."] if c.missing else []
     said += [f"La signature de {s.party_name} porte sur un autre texte." for s in c.signatures if not s.same_text]
     return " ".join(said)
+
+
+FORMATS = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
+"""The certificate's downloadable formats and their media types."""
+
+
+def certificate_file(certificate: Certificate, kind: str) -> tuple[bytes, str, str]:
+    """The certificate as a file to download: (bytes, media type, file name), `kind` one of
+    `FORMATS` (KeyError otherwise)."""
+    media = FORMATS[kind]
+    body = certificate_pdf(certificate) if kind == "pdf" else certificate_html(certificate).encode("utf-8")
+    return body, media, f"certificat-charte-{certificate.siren}.{kind}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.charter import channel_label, party_name, sign_by, signatures
+from models.charter import channel_label, party_name, party_of, sign_by, signatures
 from models.charter_text import draft_text, frozen, sha256_of
 from models.context import ProgrammeContext
 from models.read.pilot import siren_of
@@ -21,6 +21,8 @@ class CertifiedSignature:
     party: str
     party_name: str
     """« le territoire », « le Cerdd », « le prestataire »."""
+    on_behalf: str
+    """« du territoire », « du Cerdd », « du prestataire » (« au nom du Cerdd »)."""
     signatory: str
     role: str
     signed_at: datetime
@@ -76,7 +78,8 @@ def charter_certificate(ctx: ProgrammeContext, pilot: Pilot, now: datetime) -> C
         title=ctx.definition.accompaniment.charter.title, text=text, sha256=digest,
         frozen_at=kept.frozen_at if kept is not None else None, sign_by=sign_by(ctx, pilot),
         signatures=tuple(CertifiedSignature(
-            party=row.party, party_name=party_name(row.party), signatory=row.signatory, role=row.role,
+            party=row.party, party_name=party_name(row.party), on_behalf=party_of(row.party),
+            signatory=row.signatory, role=row.role,
             signed_at=row.signed_at, channel=channel_label(row.channel), via=row.via, text_sha256=row.text_sha256,
             audit_entry_id=row.audit_entry_id, same_text=row.text_sha256 == digest) for row in rows),
         missing=tuple(party_name(p) for p in parties if p not in signed), made_at=now)
