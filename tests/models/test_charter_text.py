@@ -125,3 +125,29 @@ def test_the_deadline_closes_the_portal_until_the_cerdd_extends_it(selected: str
             charter.sign_charter(ctx, arras, party="territoire", signatory="X", at=late, channel="portail")
         charter.extend_charter(ctx, arras, to=at("2015-07-03T18:00"), reason="Conseil communautaire", at=late)
         assert charter.sign_charter(ctx, arras, party="territoire", signatory="X", at=late, channel="portail")
+
+
+def test_migration_0020_gives_earlier_signatures_their_hash_and_audit_entry(selected: str) -> None:
+    """Signatures recorded before 0020 get back the SHA-256 and the id of their audit entry; their
+    text was never stored, so none is frozen for them."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from models.db import MIGRATIONS_DIR, get_engine
+
+    with session_scope(selected) as session:
+        ctx = ctx_of(session)
+        for party in ("cerdd", "territoire"):
+            charter.sign_charter(ctx, find_pilot(ctx, ARRAS), party=party, signatory="X", at=at("2015-06-10T10:00"))
+    with session_scope(selected) as session:
+        before = sorted((r.party, r.text_sha256, r.audit_entry_id) for r in session.exec(select(CharterSignature)))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = get_engine(selected)
+    command.downgrade(config, str(ScriptDirectory.from_config(config).get_revision("0020").down_revision))
+    command.upgrade(config, "head")
+    with session_scope(selected) as session:
+        after = sorted((r.party, r.text_sha256, r.audit_entry_id) for r in session.exec(select(CharterSignature)))
+        assert session.exec(select(CharterText)).all() == []
+    assert after == before and all(sha and entry for _, sha, entry in after)
