@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     legal_host: str = Field(default="à compléter par l'hébergeur : raison sociale, adresse et téléphone",
                             max_length=500, description="The portal's host as its legal notice names it "
                             "(LCEN art. 6-III).")
-    legal_publisher_address: str = Field(default="adresse du siège : à compléter", max_length=500,
+    legal_publisher_address: str = Field(default="à compléter", max_length=500,
                                          description="The publisher's (the organiser's) postal address, for "
                                          "the legal notice.")
 
