@@ -139,11 +139,11 @@ def _fault(entries: list[AuditEntry], index: int, previous: AuditEntry | None,
     if entry.prev_hash != expected_prev:
         if previous is not None and entry.prev_hash == previous.prev_hash:
             return index - 1, "entrée insérée (l'entrée suivante est chaînée à celle d'avant)"
+        if any(later.entry_hash == entry.prev_hash for later in entries[index + 1:]):
+            return index, "entrée déplacée (elle est chaînée à une entrée placée plus loin)"
         following = entries[index + 1] if index + 1 < len(entries) else None
         if following is not None and following.prev_hash == expected_prev:
             return index, "entrée insérée (l'entrée suivante est chaînée à celle d'avant)"
-        if any(later.entry_hash == entry.prev_hash for later in entries[index + 1:]):
-            return index, "entrée déplacée (elle est chaînée à une entrée placée plus loin)"
         return index, "chaînage rompu (l'empreinte de l'entrée précédente ne correspond pas)"
     reason = _content_fault(entry, declared)
     return (index, reason) if reason else None
