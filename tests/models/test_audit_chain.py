@@ -161,3 +161,42 @@ def test_migration_0019_chains_the_entries_already_written(selected: str) -> Non
     assert [e.id for e in entries] == ids and [e.seq for e in entries] == list(range(1, len(ids) + 1))
     assert all(e.personal_salt and len(e.entry_hash) == 64 for e in entries)
     assert _check(selected).whole
+
+
+def test_acts_recorded_at_once_by_several_sessions_make_one_unbroken_chain(loaded: str) -> None:
+    """Six threads, each with its own sessions, record at once (two entries per transaction, one
+    of them with no programme): one chain per programme, no seq twice, nothing broken."""
+    import threading
+
+    from tests.guards import join_or_fail
+
+    with session_scope(loaded) as session:
+        programme_id = session.exec(select(Programme)).one().id
+    start = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def act(worker: int) -> None:
+        try:
+            start.wait(timeout=60)
+            for turn in range(8):
+                with session_scope(loaded) as session:
+                    session.exec(select(Programme)).one()  # an act reads before it writes
+                    for programme in (programme_id, None if turn % 4 == 0 else programme_id):
+                        audit.record(session, programme_id=programme, at=at("2015-05-01T10:00"),
+                                     actor=f"agent {worker}", action="test.parallele", entity="programme",
+                                     entity_id=programme, summary=f"Acte {worker}-{turn}.")
+        except BaseException as exc:  # reported below, with the others
+            failures.append(exc)
+
+    threads = [threading.Thread(target=act, args=(worker,)) for worker in range(6)]
+    for thread in threads:
+        thread.start()
+    join_or_fail(threads, "les enregistrements parallèles")
+    assert failures == []
+    with session_scope(loaded) as session:
+        chained = verify(session, programme_id)
+        orphans = verify(session, None)
+        rows = session.exec(select(AuditEntry.chain, AuditEntry.seq)).all()
+    assert chained.whole and orphans.whole
+    assert len(rows) == len(set(rows)) and orphans.checked == 6 * 2
+    assert chained.checked == 1 + 6 * 8 * 2 - 6 * 2  # the programme's installation, then the acts
