@@ -638,9 +638,10 @@ class AuditEntry(SQLModel, table=True):
     prev_hash: str = Field(default="", max_length=64, description="The previous entry's `entry_hash` (64 zeros first).")
     entry_hash: str = Field(default="", max_length=64, description="SHA-256 (hex) of the entry's chained fields.")
     personal_salt: str | None = Field(default=None, max_length=32,
-                                      description="16 random bytes (hex) salting `personal_sha256`; dropped on erasure.")
-    personal_sha256: str = Field(default="", max_length=64,
-                                 description="SHA-256 (hex) of the salt and the personal part (actor, summary, details).")
+                                      description="16 random bytes (hex) salting `personal_sha256`; erased with it.")
+    personal_sha256: str = Field(
+        default="", max_length=64,
+        description="SHA-256 (hex) of the salt and the personal part: actor, summary, details.")
     redacted_at: datetime | None = instant(nullable=True)
     """When the personal part was erased (`models.audit.redact_entries`), None while it is whole."""
 
