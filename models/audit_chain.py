@@ -72,6 +72,15 @@ def head(session: Session, programme_id: int | None) -> Head:
     return Head(last.seq, last.entry_hash, last.at) if last else Head(0, GENESIS, None)
 
 
+def head_at(session: Session, programme_id: int | None, as_of: datetime) -> Head:
+    """The head of a programme's chain as it stood at `as_of`: its last entry (highest seq) whose
+    instant is not after `as_of`; its hash vouches for every entry before it."""
+    last = session.exec(select(AuditEntry).where(AuditEntry.chain == chain_of(programme_id),
+                                                 col(AuditEntry.at) <= as_of)
+                        .order_by(col(AuditEntry.seq).desc()).limit(1)).first()
+    return Head(last.seq, last.entry_hash, last.at) if last else Head(0, GENESIS, None)
+
+
 def heads(session: Session) -> list[tuple[str, Head]]:
     """Every chain's head with its programme's slug (« » for chain 0, listed only when not empty)."""
     found = [(p.slug, head(session, p.id)) for p in session.exec(select(Programme).order_by(col(Programme.id)))]
