@@ -93,7 +93,7 @@ def _chains(session: Session, slug: str | None) -> list[tuple[str, int | None]]:
     return [*every, ("sans programme", None)]
 
 
-@command(audit_app, "verify")
+@audit_app.command("verify")
 def verify(
     programme: ProgrammeOption = None,
     anchor: Annotated[Path | None, typer.Option(
@@ -102,6 +102,12 @@ def verify(
 ) -> None:
     """Vérifie le chaînage du journal (chaque programme, ou celui nommé) ; code 1 à la première
     entrée altérée, nommée."""
+    if not guarded(lambda: _verify(programme, anchor)):
+        raise typer.Exit(1)
+
+
+def _verify(programme: str | None, anchor: Path | None) -> bool:
+    """Verify and say so; False when a chain or the anchor does not hold."""
     from models.audit_anchor import check_anchor, read_anchor
     from models.audit_chain import verify as verify_chain
     from models.db import session_scope
@@ -125,8 +131,7 @@ def verify(
         else:
             out.print(f"Ancre retrouvée : l'entrée n° {kept.seq} a toujours l'empreinte {kept.entry_hash}.",
                       highlight=False, soft_wrap=True)
-    if broken or anchored:
-        raise typer.Exit(1)
+    return not broken and not anchored
 
 
 def _broken_text(check: ChainCheck) -> str:
@@ -148,10 +153,10 @@ def tete(as_json: JsonOption = False) -> None:
         print_json([{"programme": slug, "seq": head.seq, "empreinte": head.entry_hash, "instant": head.at}
                     for slug, head in found])
         return
-    columns = [Column("Programme", "programme", 12), Column("N°", "seq", 4),
-               Column("Empreinte (SHA-256)", "empreinte", 64), Column("Instant", "instant", 16)]
+    columns = [Column("Programme", "programme", 12, ratio=1), Column("N°", "seq", 4),
+               Column("Empreinte (début)", "empreinte", 17), Column("Instant", "instant", 16)]
     print_list(out, columns, [{"programme": slug or "sans programme", "seq": str(head.seq),
-                               "empreinte": head.entry_hash, "instant": short_instant(head.at)}
+                               "empreinte": head.entry_hash[:16] + "…", "instant": short_instant(head.at)}
                               for slug, head in found], empty="Aucun programme.", whole="Texte complet : --json.")
 
 
