@@ -19,6 +19,7 @@ import sqlmodel
 from alembic import op
 
 import models.db
+from models.audit_hash import GENESIS, seal
 
 revision: str = '0019'
 down_revision: str | None = '0018'
@@ -52,8 +53,6 @@ def upgrade() -> None:
 
 def _backfill() -> None:
     """Chain every existing entry, in id order, per programme."""
-    from models.audit_hash import GENESIS, seal
-
     table = sa.table('auditentry', sa.column('id', sa.Integer()), sa.column('programme_id', sa.Integer()),
                      sa.column('at', models.db.UTCDateTime()), sa.column('recorded_at', models.db.UTCDateTime()),
                      sa.column('actor', sa.String()), sa.column('action', sa.String()),
