@@ -209,6 +209,7 @@ def processings(durations: Mapping[str, str]) -> tuple[Processing, ...]:
             (f"Journal : {ARCHIVES}.",
              "Les parties personnelles d'une entrée sont expurgées lorsque la donnée qu'elle cite est effacée ; "
              "l'entrée reste."),
-            (*COMMON_SECURITY, "Le journal s'écrit par ajout, dans la transaction de l'action qu'il décrit ; une "
-             "expurgation y est elle-même inscrite.")),
+            (*COMMON_SECURITY, "Le journal s'écrit par ajout, dans la transaction de l'action qu'il décrit ; chaque "
+             "entrée est chaînée à la précédente (SHA-256), la tête de la chaîne conservée hors de la base ; "
+             "une expurgation y est elle-même inscrite (transitions audit verify).")),
     )
