@@ -154,8 +154,8 @@ class ProgrammeContext:
         """Record an audit entry in this transaction (`models.audit.record`) and return it (its id
         once flushed)."""
         return audit.record(self.session, programme_id=self.programme_id, at=at, actor=actor,
-                     action=action, entity=entity, entity_id=entity_id, summary=summary,
-                     details=dict(details))
+                            action=action, entity=entity, entity_id=entity_id, summary=summary,
+                            details=dict(details))
 
 
 NoticeLinker = Callable[[ProgrammeContext, NoticeKind, Recipient, Mapping[str, Any], datetime], str | None]

@@ -65,7 +65,9 @@ def _signature(s: CertifiedSignature) -> Flowable:
         _p(f"Au nom {s.on_behalf} : {s.signatory}{role}", "corps"),
         _p(f"Le {format_paris(s.signed_at)}, heure de Paris ({paris(s.signed_at).isoformat()})", "texte"),
         _p(f"Canal : {s.channel}" + (f" — {s.via}" if s.via else ""), "texte"),
-        _p("Entrée du journal d'audit : " + (f"n° {s.audit_entry_id}" if s.audit_entry_id else "inconnue"), "texte"),
+        _p("Entrée du journal d'audit : " + (f"n° {s.audit_entry_id}" if s.audit_entry_id else "inconnue")
+           + (f" (rang {s.audit_seq} de la chaîne ; empreinte chaînée ci-dessous)" if s.audit_seq else ""), "texte"),
+        *([_p(s.audit_hash, "empreinte")] if s.audit_hash else []),
         _p("Empreinte SHA-256 du texte signé" + ("" if s.same_text else " (AUTRE TEXTE)") + " :", "texte"),
         _p(s.text_sha256 or "inconnue", "empreinte"),
     ]
@@ -93,7 +95,9 @@ def certificate_pdf(certificate: Certificate) -> bytes:
         *([_signature(s) for s in c.signatures] or [_p("Aucune signature pour l'instant.", "corps")]),
         Spacer(1, 6),
         _p("Pour vérifier : le SHA-256 des octets UTF-8 du texte est l'empreinte indiquée ; chaque entrée citée du "
-           "journal d'audit (action « charte.signee ») enregistre l'empreinte du texte signé (charte_sha256).", "note"),
+           "journal d'audit (action « charte.signee ») enregistre l'empreinte du texte signé (charte_sha256) ; son "
+           "empreinte chaînée la lie aux entrées qui la précèdent (transitions audit verify vérifie la chaîne).",
+           "note"),
     ]
     out = io.BytesIO()
     document = SimpleDocTemplate(out, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm,

@@ -11,7 +11,7 @@ from models.charter import channel_label, party_name, party_of, sign_by, signatu
 from models.charter_text import draft_text, frozen, sha256_of
 from models.context import ProgrammeContext
 from models.read.pilot import siren_of
-from models.tables import Pilot
+from models.tables import AuditEntry, CharterSignature, Pilot
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ class CertifiedSignature:
     text_sha256: str
     """The SHA-256 of the text this signature signed (empty when unknown, see `via`)."""
     audit_entry_id: int | None
+    audit_seq: int | None
+    """The audit entry's position in its programme's hash chain (`models.audit_chain`)."""
+    audit_hash: str
+    """The audit entry's chained SHA-256 (`AuditEntry.entry_hash`; empty when the entry is unknown)."""
     same_text: bool
     """Whether it signed the certificate's text (`Certificate.sha256`)."""
 
@@ -77,10 +81,15 @@ def charter_certificate(ctx: ProgrammeContext, pilot: Pilot, now: datetime) -> C
         programme_title=ctx.definition.title, pilot_name=pilot.name, siren=siren_of(ctx, pilot),
         title=ctx.definition.accompaniment.charter.title, text=text, sha256=digest,
         frozen_at=kept.frozen_at if kept is not None else None, sign_by=sign_by(ctx, pilot),
-        signatures=tuple(CertifiedSignature(
-            party=row.party, party_name=party_name(row.party), on_behalf=party_of(row.party),
-            signatory=row.signatory, role=row.role,
-            signed_at=row.signed_at, channel=channel_label(row.channel), via=row.via, text_sha256=row.text_sha256,
-            audit_entry_id=row.audit_entry_id, same_text=row.text_sha256 == digest) for row in rows),
+        signatures=tuple(_certified(ctx, row, digest) for row in rows),
         missing=tuple(party_name(p) for p in parties if p not in signed), made_at=now)
 
+
+def _certified(ctx: ProgrammeContext, row: CharterSignature, digest: str) -> CertifiedSignature:
+    entry = ctx.session.get(AuditEntry, row.audit_entry_id) if row.audit_entry_id else None
+    return CertifiedSignature(
+        party=row.party, party_name=party_name(row.party), on_behalf=party_of(row.party), signatory=row.signatory,
+        role=row.role, signed_at=row.signed_at, channel=channel_label(row.channel), via=row.via,
+        text_sha256=row.text_sha256, audit_entry_id=row.audit_entry_id,
+        audit_seq=entry.seq if entry is not None else None, audit_hash=entry.entry_hash if entry is not None else "",
+        same_text=row.text_sha256 == digest)

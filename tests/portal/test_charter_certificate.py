@@ -106,12 +106,14 @@ def test_the_certificate_lists_three_signatures_of_one_text_and_their_audit_entr
     assert pdf.content.startswith(b"%PDF")
     words = _text(pdf.content)
     assert digest in words.replace(" ", "") and words.count("Frédéric Leturque (Président)") == 3
-    for entry_id in entries:
-        assert f"Entrée du journal d'audit : n° {entry_id}" in words
+    for entry_id, entry in entries.items():
+        assert f"Entrée du journal d'audit : n° {entry_id} (rang {entry.seq} de la chaîne" in words
+        assert entry.entry_hash and entry.entry_hash in words.replace(" ", "")  # beside it, its chained hash
     assert "Le 1er juillet 2015" not in words and "mercredi 1er juillet 2015 à 11h00" in words
     html = client.get(paths[2] + "/charte/certificat.html")
     assert html.status_code == 200 and "attachment" in html.headers["content-disposition"]
     assert digest in html.text and html.text.count(digest) == 4  # the text's, and each signature's
+    assert all(entry.entry_hash in html.text and entry.entry_hash in shown for entry in entries.values())
     tokens = [p.split("/")[2] for p in paths]
     assert not any(token in html.text or token in words for token in tokens)  # links named, never their tokens
     assert tokens[1] not in shown and tokens[2] not in shown  # the page carries its own visitor's link only

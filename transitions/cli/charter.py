@@ -46,6 +46,7 @@ def certificate(
     out.print(f"Charte de {escape(made.pilot_name)} : texte SHA-256 {made.sha256}", highlight=False)
     for s in made.signatures:
         entry = f"journal n° {s.audit_entry_id}" if s.audit_entry_id else "journal : entrée inconnue"
+        entry += f" (rang {s.audit_seq}, empreinte chaînée {s.audit_hash})" if s.audit_seq else ""
         other = "" if s.same_text else " — AUTRE TEXTE"
         out.print(f"- {escape(s.party_name)} : {escape(s.signatory)}, {format_paris(s.signed_at)}, {s.channel}, "
                   f"{entry}, SHA-256 {s.text_sha256 or 'inconnue'}{other}", highlight=False)
