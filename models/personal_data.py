@@ -60,7 +60,7 @@ ARCHIVES = Kept("acte public (décision du jury, charte signée) conservé pour 
                 "RGPD art. 17-3-b et 17-3-d ; code du patrimoine, art. L211-4")
 RUNNING = Kept("nécessaire pour mener l'accompagnement du territoire pilote, jusqu'à la fin de sa conservation",
                "RGPD art. 6-1-e (mission d'intérêt public) et 17-3-b", pilots_only=True)
-PROGRAMME = Kept("définition du programme installé (organisateur, jurés) : modifiée par un nouveau fichier de programme",
+PROGRAMME = Kept("définition du programme installé (organisateur, jurés) : changée par un nouveau fichier",
                  "RGPD art. 6-1-e")
 ACCOUNT = Kept("compte de l'équipe du Cerdd : désactivé par « transitions staff disable »",
                "RGPD art. 6-1-b (relation de travail)")
@@ -124,7 +124,7 @@ MAP: tuple[Held, ...] = (
     Held("auditentry", {"actor": Kind.NAME, "summary": Kind.TEXT, "details": Kind.RECORD}, Follows.AUDIT,
          "any of its texts naming the person; changed only by models.audit.redact_entries", ("actor", "details")),
     Held("portalgrant", {"subject": Kind.EMAIL, "person": Kind.EMAIL}, Follows.APPLICATION,
-         "subject (territoire:SIREN, candidat:SIREN, jure:EMAIL…) and person", ("person",)),
+         "subject (territoire:SIREN, candidat:SIREN, jure:EMAIL…) and person", ("person",), RUNNING),
     Held("portalformuse", {"subject": Kind.EMAIL}, Follows.APPLICATION, "subject (a bearer, jure:EMAIL)",
          ("subject",)),
     Held("mailmessage", {"sender": Kind.EMAIL, "subject": Kind.TEXT, "problems": Kind.TEXT}, Follows.MAILBOX,
