@@ -32,15 +32,16 @@ PersonOption = Annotated[str, typer.Option("--person", help="Adresse électroniq
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Dit ce qui serait fait, sans rien changer.")]
 
 
-def _counts_table(title: str, counts: Counter[str]) -> Table:
-    table = Table(title=title, title_justify="left")
+def _print_counts(title: str, counts: Counter[str]) -> None:
+    out.print(title, highlight=False, soft_wrap=True)
+    table = Table()
     table.add_column("Catégorie")
     table.add_column("Nombre", justify="right")
     for category, count in sorted(counts.items()):
         table.add_row(escape(category), str(count))
     if not counts:
         table.add_row("rien à effacer", "0")
-    return table
+    out.print(table)
 
 
 @command(privacy_app, "purge")
@@ -55,7 +56,7 @@ def privacy_purge(at: AtOption = None, dry_run: DryRunOption = False, programme:
     counts = Counter(report.counts)
     if report.files:
         counts["fichiers .eml de la boîte d'envoi supprimés"] = report.files
-    out.print(_counts_table(f"Purge au {paris_text(when)} : {what}", counts))
+    _print_counts(f"Purge au {paris_text(when)} : {what}.", counts)
     for kind, label in report.units:
         out.print(f"- {escape(kind)} : {escape(label)}", highlight=False)
 
@@ -110,10 +111,12 @@ def privacy_erase(person: PersonOption, reason: Annotated[str, typer.Option(
     if files:
         counts["fichiers .eml de la boîte d'envoi supprimés"] = files
     what = "Ce qui serait effacé (essai : rien n'est changé)" if dry_run else "Ce qui est effacé"
-    out.print(_counts_table(what, counts))
-    kept = Table(title="Ce qui est gardé, et pourquoi", title_justify="left")
+    _print_counts(f"{what}.", counts)
+    out.print("Ce qui est gardé, et pourquoi :" if result.kept else "Rien n'est gardé.", soft_wrap=True)
+    kept = Table()
     for column in ("Table", "Lignes", "Motif", "Fondement"):
         kept.add_column(column)
     for row in result.kept:
         kept.add_row(row.table, str(row.count), escape(row.reason), escape(row.basis))
-    out.print(kept if result.kept else "Rien n'est gardé.")
+    if result.kept:
+        out.print(kept)
