@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import inspect, text
 
 from models.db import get_engine, session_scope

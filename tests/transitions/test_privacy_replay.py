@@ -57,7 +57,8 @@ def not_retained_people(url: str) -> set[str]:
     people: set[str] = set()
     with get_engine(url).connect() as connection:
         rows = connection.execute(text(
-            "SELECT c.name, c.email, c.phone FROM contact c JOIN application a ON a.organisation_id = c.organisation_id "
+            "SELECT c.name, c.email, c.phone FROM contact c "
+            "JOIN application a ON a.organisation_id = c.organisation_id "
             "WHERE a.status IN ('non_recevable', 'non_retenue')")).all()
         rows += connection.execute(text("SELECT contact_name, contact_email, '' FROM intent WHERE siren NOT IN "
                                         "(SELECT lead_siren FROM application)")).all()
@@ -124,7 +125,8 @@ def test_a_purge_at_2018_erases_the_territories_not_retained_and_keeps_the_figur
 def test_export_then_erasure_of_a_pilot_contact(copy: tuple[Path, str]) -> None:
     out, url = copy
     runner = CliRunner()
-    first = runner.invoke(app, ["privacy", "export", "--person", "E.Verhaeghe@CCFI.example.org", "--out", str(out / "a")])
+    first = runner.invoke(app, ["privacy", "export", "--person", "E.Verhaeghe@CCFI.example.org",
+                                "--out", str(out / "a")])
     assert first.exit_code == 0, first.output
     held = json.loads((out / "a" / "donnees.json").read_text(encoding="utf-8"))
     tables = {row["table"] for row in held["lignes"]}
@@ -147,7 +149,8 @@ def test_export_then_erasure_of_a_pilot_contact(copy: tuple[Path, str]) -> None:
         last = connection.execute(text("SELECT summary, details FROM auditentry ORDER BY id DESC LIMIT 1")).one()
     assert "Verhaeghe" not in str(last) and "Demande écrite" in last.summary
 
-    second = runner.invoke(app, ["privacy", "export", "--person", "e.verhaeghe@ccfi.example.org", "--out", str(out / "b")])
+    second = runner.invoke(app, ["privacy", "export", "--person", "e.verhaeghe@ccfi.example.org",
+                                 "--out", str(out / "b")])
     assert second.exit_code == 0, second.output
     after = json.loads((out / "b" / "donnees.json").read_text(encoding="utf-8"))
     assert all(row["conservation"] for row in after["lignes"])  # only what is kept, each with why
