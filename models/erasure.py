@@ -138,12 +138,13 @@ def erase_notice(notice: Notice, needles: Needles) -> None:
 
 
 def erase_traces(session: Session, programme_id: int, needles: Needles, counts: Counter[str], *,
-                 audit_kept: tuple[str, ...] = (), grants: bool = True) -> dict[int, tuple[str, str, dict[str, Any]]]:
+                 audit_kept: tuple[str, ...] = (), stays: bool = False) -> dict[int, tuple[str, str, dict[str, Any]]]:
     """Erase what names these people outside their own rows: the programme's notices naming them
     (body erased, recipient when it is them), their personal links (revoked: the grants go) and
     form tokens. Returns the audit entries' replacements for `models.audit.redact_entries` (those
     whose action starts with one of `audit_kept` are left: public acts kept for the archives).
-    `grants` False keeps the links (a pilot's contact still needs theirs)."""
+    `stays`: the person remains a pilot's contact: their links and their address as a notice's
+    recipient stay (the address is a notice's deduplication key: erased, a reminder could leave again)."""
     if not needles:
         return {}
     for notice in session.exec(select(Notice).where(Notice.programme_id == programme_id)).all():
@@ -151,11 +152,11 @@ def erase_traces(session: Session, programme_id: int, needles: Needles, counts: 
                  notice.calendar, notice.link)
         if notice.body_text != ERASED_BODY and any(needles.found(t) for t in texts) or (
                 notice.recipient_email.lower() in needles.emails):
-            erase_notice(notice, needles)
+            erase_notice(notice, Needles(set(), needles.names, needles.phones) if stays else needles)
             session.add(notice)
             counts["avis nommant ces personnes effacés"] += 1
     links = session.exec(select(PortalGrant).where(PortalGrant.programme_id == programme_id)).all()
-    for grant in links if grants else []:
+    for grant in [] if stays else links:
         if grant.person.lower() in needles.emails or needles.found(grant.subject):
             session.delete(grant)
             counts["liens personnels révoqués"] += 1

@@ -62,6 +62,8 @@ RUNNING = Kept("nécessaire pour mener l'accompagnement du territoire pilote, ju
                "RGPD art. 6-1-e (mission d'intérêt public) et 17-3-b", pilots_only=True)
 PROGRAMME = Kept("définition du programme installé (organisateur, jurés) : changée par un nouveau fichier",
                  "RGPD art. 6-1-e")
+ADDRESSEE = Kept("corps effacé ; l'adresse du destinataire reste tant que la personne est contact d'un pilote "
+                 "(elle est la clé qui empêche un avis de repartir)", "RGPD art. 6-1-e et 17-3-b", pilots_only=True)
 ACCOUNT = Kept("compte de l'équipe du Cerdd : désactivé par « transitions staff disable »",
                "RGPD art. 6-1-b (relation de travail)")
 
@@ -120,7 +122,7 @@ MAP: tuple[Held, ...] = (
     Held("notice", {"recipient_email": Kind.EMAIL, "recipient_name": Kind.NAME, "subject": Kind.TEXT,
                     "body_text": Kind.TEXT, "body_html": Kind.TEXT, "core_text": Kind.TEXT, "calendar": Kind.TEXT,
                     "link": Kind.LINK, "last_error": Kind.TEXT, "dedup_key": Kind.EMAIL},
-         Follows.NOTICE, "recipient_email; its .eml in the outbox (OUTBOX)", ("recipient_email",)),
+         Follows.NOTICE, "recipient_email; its .eml in the outbox (OUTBOX)", ("recipient_email",), ADDRESSEE),
     Held("auditentry", {"actor": Kind.NAME, "summary": Kind.TEXT, "details": Kind.RECORD}, Follows.AUDIT,
          "any of its texts naming the person; changed only by models.audit.redact_entries", ("actor", "details")),
     Held("portalgrant", {"subject": Kind.EMAIL, "person": Kind.EMAIL}, Follows.APPLICATION,

@@ -71,23 +71,24 @@ def erase_person(session: Session, found: Found, *, at: datetime, actor: str, re
     needles: Needles = found.needles
     pilots = _Pilots.read(session)
     erased, kept = Counter[str](), Counter[tuple[str, str, str]]()
-    running = False
+    running = any(BY_TABLE[table].kept is not None and BY_TABLE[table].kept.pilots_only  # type: ignore[union-attr]
+                  and pilots.own(row) for table, rows in found.rows.items() for row in rows)
     for table, rows in found.rows.items():
         held = BY_TABLE[table]
         for row in rows:
-            pilot = pilots.own(row)
-            if not erasable_for_person(held, pilot=pilot):
+            if not erasable_for_person(held, pilot=pilots.own(row)):
                 assert held.kept is not None
                 kept[(table, held.kept.reason, held.kept.basis)] += 1
-                running = running or held.kept.pilots_only
                 continue
-            _erase_row(session, table, row, needles)
+            _erase_row(session, table, row, needles, stays=running)
             erased[f"lignes effacées ({table})"] += 1
+            if table == "notice" and running and held.kept is not None:
+                kept[(table, held.kept.reason, held.kept.basis)] += 1
     safe_reason = needles.scrub(reason)
     for programme in session.exec(select(Programme)):
         assert programme.id is not None
         replacements = erase_traces(session, programme.id, needles, erased, audit_kept=ARCHIVED_ACTIONS,
-                                    grants=not running)
+                                    stays=running)
         audit.redact_entries(session, replacements, programme_id=programme.id, at=at, actor=actor,
                              reason=f"demande d'effacement d'une personne (RGPD art. 17) : {safe_reason}")
     archived = sum(1 for e in found.audit if e.action.startswith(ARCHIVED_ACTIONS))
@@ -97,7 +98,7 @@ def erase_person(session: Session, found: Found, *, at: datetime, actor: str, re
     return Erasure(erased, [KeptRows(t, n, why, basis) for (t, why, basis), n in sorted(kept.items())])
 
 
-def _erase_row(session: Session, table: str, row: Any, needles: Needles) -> None:
+def _erase_row(session: Session, table: str, row: Any, needles: Needles, *, stays: bool) -> None:
     if table in ("contact", "portalgrant", "staff_signin_failure"):
         session.delete(row)
         return
@@ -113,8 +114,8 @@ def _erase_row(session: Session, table: str, row: Any, needles: Needles) -> None
         row.requested_by = ERASED if row.requested_by.lower() in needles.emails else row.requested_by
     elif table == "intent":
         row.contact_name, row.contact_email = ERASED, ""
-    elif table == "notice":
-        erase_notice(row, needles)
+    elif table == "notice":  # a pilot's contact stays one: their address stays the notice's key
+        erase_notice(row, Needles(set(), needles.names, needles.phones) if stays else needles)
     elif table == "mailmessage":
         row.sender, row.subject = "", needles.scrub(row.subject)
     session.add(row)

@@ -154,4 +154,21 @@ def test_export_then_erasure_of_a_pilot_contact(copy: tuple[Path, str]) -> None:
     assert second.exit_code == 0, second.output
     after = json.loads((out / "b" / "donnees.json").read_text(encoding="utf-8"))
     assert all(row["conservation"] for row in after["lignes"])  # only what is kept, each with why
-    assert {"notice", "mailmessage"}.isdisjoint({row["table"] for row in after["lignes"]})
+    assert "mailmessage" not in {row["table"] for row in after["lignes"]}
+    notices = [row for row in after["lignes"] if row["table"] == "notice"]
+    assert notices and all(row["valeurs"]["body_text"].startswith("Contenu effacé") for row in notices)
+
+
+def test_erasure_of_a_person_of_an_application_not_retained_leaves_nothing(copy: tuple[Path, str]) -> None:
+    out, url = copy
+    runner = CliRunner()
+    erased = runner.invoke(app, ["privacy", "erase", "--person", "S.PETIT@bethune.example.org", "--reason",
+                                 "Demande", "--at", "2016-01-02"])
+    assert erased.exit_code == 0, erased.output
+    assert "Rien n'est gardé" in erased.output
+    database = "\n".join(dump(url)).lower()
+    assert "s.petit@bethune.example.org" not in database and "sandrine petit" not in database
+    assert "o.gosselin@bethune.example.org" in database  # her colleague did not ask
+    assert not any(b"s.petit@bethune" in path.read_bytes().lower() for path in (out / "outbox").iterdir())
+    after = runner.invoke(app, ["privacy", "export", "--person", "s.petit@bethune.example.org", "--out", str(out)])
+    assert after.exit_code == 1 and "Aucune donnée" in after.output
