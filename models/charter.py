@@ -111,13 +111,14 @@ def may_sign(ctx: ProgrammeContext, pilot: Pilot, party: str, at: datetime, chan
 
 
 def sign_charter(ctx: ProgrammeContext, pilot: Pilot, *, party: str, signatory: str, at: datetime, role: str = "",
-                 channel: str = Channel.CLI, via: str = "", sha256: str | None = None) -> bool:
-    """Record one party's signature (the signatory's name and role, the `channel`, `via`: the link or
-    account used, never a token) when `may_sign` allows it. `sha256` is the SHA-256 of the text the
-    signatory read (the portal's form always posts it; the command line's `--sha256`): another
-    text's is Refused (`charter_text.check_read`), nothing written. The first signature freezes
-    the text (`charter_text.freeze`); the signature and its audit entry record the frozen text's
-    SHA-256, the signature its audit entry's id. Signing twice changes nothing (False)."""
+                 channel: str = Channel.CLI, via: tuple[str, str] = ("", ""), sha256: str | None = None) -> bool:
+    """Record one party's signature (the signatory's name and role, the `channel`; `via`: the link
+    (subject, version) or account used, never a token, and the link holder's address) when `may_sign`
+    allows it. `sha256` is the SHA-256 of the text the signatory read (the portal's form always posts
+    it; the command line's `--sha256`): another text's is Refused (`charter_text.check_read`),
+    nothing written. The first signature freezes the text (`charter_text.freeze`); the signature and
+    its audit entry record the frozen text's SHA-256, the signature its audit entry's id. Signing
+    twice changes nothing (False)."""
     signatory = require_line(signatory, "Nom du ou de la signataire")
     role = require_line(role, "Qualité du ou de la signataire") if role.strip() else ""
     may_sign(ctx, pilot, party, at, channel).enforce()
@@ -126,13 +127,14 @@ def sign_charter(ctx: ProgrammeContext, pilot: Pilot, *, party: str, signatory: 
         return False
     text = freeze(ctx, pilot, at)
     row = CharterSignature(pilot_id=pilot.id or 0, party=party, signatory=signatory, role=role, channel=channel,
-                           signed_at=at, text_sha256=text.sha256, via=via)
+                           signed_at=at, text_sha256=text.sha256, via=via[0], via_person=via[1])
     ctx.session.add(row)
     ctx.session.flush()
     quality = f" ({role})" if role else ""
     entry = ctx.audit(at, signatory, "charte.signee", "pilot", pilot.id,
                       f"Charte de {pilot.name} signée au nom {party_of(party)} par {signatory}{quality}.",
-                      partie=party, qualite=role, canal=channel, via=via, charte_sha256=text.sha256)
+                      partie=party, qualite=role, canal=channel, via=via[0], via_personne=via[1],
+                      charte_sha256=text.sha256)
     ctx.session.flush()
     row.audit_entry_id = entry.id
     ctx.session.add(row)

@@ -110,12 +110,11 @@ def check_read(ctx: ProgrammeContext, pilot: Pilot, read: str | None) -> str:
     return current
 
 
-def link_used(ctx: ProgrammeContext, bearer: Bearer) -> str:
-    """How a signature's personal link is named on the certificate: its subject, its holder (a
-    person's address, or the party as a whole) and its version; never the token."""
+def link_used(ctx: ProgrammeContext, bearer: Bearer) -> tuple[str, str]:
+    """How a signature's personal link is named on the certificate: (its subject and version, its
+    holder's address: empty for a link of the party as a whole); never the token."""
     grant = ctx.session.exec(select(PortalGrant).where(
         PortalGrant.programme_id == ctx.programme_id, PortalGrant.subject == bearer.subject,
         PortalGrant.person == (bearer.person or ""))).first()
-    holder = f"de {bearer.person}" if bearer.person else "de la partie"
     version = f", version {grant.version}" if grant is not None else ""
-    return f"lien personnel {bearer.subject} {holder}{version}"
+    return f"lien personnel {bearer.subject}{version}", bearer.person or ""

@@ -465,8 +465,9 @@ class CharterText(SQLModel, table=True):
 class CharterSignature(SQLModel, table=True):
     """One party's signature of a pilot's charter (signatory, role, channel `cli`, `portail` or
     `equipe`), recorded once by `sign` or the portal: the SHA-256 of exactly the text it signed
-    (`text_sha256`, the frozen `CharterText`'s), the link or account it came by (`via`, never a
-    token) and the id of its audit entry (`audit_entry_id`). Unique: (pilot, party)."""
+    (`text_sha256`, the frozen `CharterText`'s), the link (subject and version) or account it came by
+    (`via`, never a token) and the link's holder (`via_person`), and the id of its audit entry
+    (`audit_entry_id`). Unique: (pilot, party)."""
 
     __table_args__ = (UniqueConstraint("pilot_id", "party"),)
 
@@ -479,6 +480,8 @@ class CharterSignature(SQLModel, table=True):
     signed_at: datetime = instant()
     text_sha256: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     via: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    via_person: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    """The address of the link's holder (empty: a link of the party as a whole, or no link)."""
     audit_entry_id: int | None = None
 
 

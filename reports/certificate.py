@@ -64,7 +64,7 @@ def _signature(s: CertifiedSignature) -> Flowable:
     lines = [
         _p(f"Au nom {s.on_behalf} : {s.signatory}{role}", "corps"),
         _p(f"Le {format_paris(s.signed_at)}, heure de Paris ({paris(s.signed_at).isoformat()})", "texte"),
-        _p(f"Canal : {s.channel}" + (f" — {s.via}" if s.via else ""), "texte"),
+        _p(f"Canal : {s.channel}" + (f" — {s.used}" if s.used else ""), "texte"),
         _p("Entrée du journal d'audit : " + (f"n° {s.audit_entry_id}" if s.audit_entry_id else "inconnue")
            + (f" (rang {s.audit_seq} de la chaîne ; empreinte chaînée ci-dessous)" if s.audit_seq else ""), "texte"),
         *([_p(s.audit_hash, "empreinte")] if s.audit_hash else []),

@@ -29,8 +29,10 @@ class CertifiedSignature:
     channel: str
     """The door it came by, in French: « portail », « ligne de commande », « compte équipe »."""
     via: str
-    """The link (subject, holder, version) or account used; never a token. Empty when unknown
-    (a signature recorded before the certificate existed)."""
+    """The link (subject, version) or account used; never a token. Empty when unknown (a signature
+    recorded before the certificate existed)."""
+    holder: str
+    """The link's holder's address (empty: a link of the party as a whole, or no link)."""
     text_sha256: str
     """The SHA-256 of the text this signature signed (empty when unknown, see `via`)."""
     audit_entry_id: int | None
@@ -40,6 +42,14 @@ class CertifiedSignature:
     """The audit entry's chained SHA-256 (`AuditEntry.entry_hash`; empty when the entry is unknown)."""
     same_text: bool
     """Whether it signed the certificate's text (`Certificate.sha256`)."""
+
+    @property
+    def used(self) -> str:
+        """The link or account used, as the certificate says it (« lien personnel territoire:…,
+        version 2, tenu par … »); empty when unknown."""
+        if self.holder:
+            return f"{self.via}, tenu par {self.holder}"
+        return f"{self.via} (lien de la partie)" if self.via.startswith("lien") else self.via
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ def _certified(ctx: ProgrammeContext, row: CharterSignature, digest: str) -> Cer
     entry = ctx.session.get(AuditEntry, row.audit_entry_id) if row.audit_entry_id else None
     return CertifiedSignature(
         party=row.party, party_name=party_name(row.party), on_behalf=party_of(row.party), signatory=row.signatory,
-        role=row.role, signed_at=row.signed_at, channel=channel_label(row.channel), via=row.via,
+        role=row.role, signed_at=row.signed_at, channel=channel_label(row.channel), via=row.via, holder=row.via_person,
         text_sha256=row.text_sha256, audit_entry_id=row.audit_entry_id,
         audit_seq=entry.seq if entry is not None else None, audit_hash=entry.entry_hash if entry is not None else "",
         same_text=row.text_sha256 == digest)

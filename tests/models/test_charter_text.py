@@ -45,7 +45,8 @@ def test_a_charter_extended_mid_signature_ends_with_three_signatures_of_one_text
         lens = find_pilot(ctx, LENS)
         assert charter_text.charter_sha256(ctx, lens) == read_before  # the extension left the text alone
         charter.sign_charter(ctx, lens, party="territoire", signatory="Bernard Delcourt", at=at("2015-07-07T11:00"),
-                             channel=charter.Channel.PORTAL, via="lien personnel territoire:246200364",
+                             channel=charter.Channel.PORTAL,
+                             via=("lien personnel territoire:246200364, version 2", "b.delcourt@lens.example.org"),
                              sha256=read_before)
     with session_scope(selected) as session:
         ctx = ctx_of(session)
@@ -60,7 +61,8 @@ def test_a_charter_extended_mid_signature_ends_with_three_signatures_of_one_text
             entry = session.get(AuditEntry, row.audit_entry_id)
             assert entry is not None and entry.action == "charte.signee" and entry.entity_id == lens.id
             assert entry.details["partie"] == row.party and entry.details["charte_sha256"] == kept.sha256
-        assert {r.party: r.via for r in rows}["territoire"] == "lien personnel territoire:246200364"
+        assert {r.party: (r.via, r.via_person) for r in rows}["territoire"] == (
+            "lien personnel territoire:246200364, version 2", "b.delcourt@lens.example.org")
 
 
 def _redefine(url: str, consultancy: str) -> None:

@@ -42,7 +42,7 @@ def test_a_territory_signs_its_charter_once(selected: str, client_for) -> None: 
         sha = charter_sha256(ctx_of(session), find_pilot(ctx_of(session), ARRAS))
     entry, = audits(selected, "charte.signee")
     assert entry.details == {"partie": "territoire", "qualite": "Président", "canal": "portail", "charte_sha256": sha,
-                             "via": "lien personnel territoire:200033579 de la partie, version 1"}
+                             "via": "lien personnel territoire:200033579, version 1", "via_personne": ""}
     assert entry.at == at("2015-06-10T10:00")  # the portal's clock
     assert form["sha256"] == sha == hashlib.sha256(page.split("<pre>")[1].split("</pre>")[0]
                                                    .replace("&#39;", "'").encode()).hexdigest()

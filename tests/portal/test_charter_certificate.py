@@ -13,7 +13,10 @@ from sqlmodel import select
 from models.charter import extend_charter
 from models.charter_text import charter_sha256
 from models.db import session_scope
+from models.links import pilot_bearer
+from models.person_data import find_person
 from models.pilots import find_pilot
+from models.recipients import all_parties
 from models.tables import AuditEntry, CharterSignature, CharterText, PortalFormUse
 from tests.conftest import at, ctx_of
 from tests.portal.conftest import ARRAS, Clock, consultancy, link, territory
@@ -40,7 +43,9 @@ def test_a_form_posting_another_texts_hash_is_refused(selected: str, client_for)
 def test_a_late_signature_is_refused_until_the_cerdd_extends_the_deadline(selected: str, client_for,  # noqa: ANN001
                                                                           clock: Clock) -> None:
     client = client_for(selected)
-    _, path = link(selected, territory())
+    with session_scope(selected) as session:  # a contact's own link: the signature names its holder
+        holder = all_parties(ctx_of(session), find_pilot(ctx_of(session), ARRAS))["territoire"][0].email
+    _, path = link(selected, lambda ctx: pilot_bearer(ctx, ARRAS, "territoire", holder))
     clock.now = at("2015-06-26T17:58")
     form = sign_form(client.get(path).text)
     clock.now = at("2015-06-26T18:00")  # the deadline is reached while the page is open
@@ -57,6 +62,10 @@ def test_a_late_signature_is_refused_until_the_cerdd_extends_the_deadline(select
     assert "ne se signe plus en ligne" not in page
     done = client.post(path + "/charte", data=sign_form(page))
     assert done.status_code == 303 and done.headers["location"].endswith("?fait=signature#charte")
+    with session_scope(selected) as session:
+        row, = session.exec(select(CharterSignature)).all()
+        assert (row.via, row.via_person) == ("lien personnel territoire:200033579, version 1", holder)
+        assert "chartersignature" in find_person(session, holder.upper()).rows  # the person's export finds it
 
 
 def _sign_on_the_portal(url: str, client, clock: Clock) -> list[str]:  # noqa: ANN001
@@ -100,7 +109,8 @@ def test_the_certificate_lists_three_signatures_of_one_text_and_their_audit_entr
     assert digest in shown and "Les 3 parties ont signé le même texte" in shown
     for entry_id in entries:
         assert f"n° {entry_id}" in shown
-    assert "lien personnel territoire:200033579 de la partie, version 1" in shown and "jeton" not in shown.lower()
+    assert "lien personnel territoire:200033579, version 1 (lien de la partie)" in shown
+    assert "jeton" not in shown.lower()
     pdf = client.get(paths[1] + "/charte/certificat.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")

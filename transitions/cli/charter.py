@@ -48,7 +48,8 @@ def certificate(
         entry = f"journal n° {s.audit_entry_id}" if s.audit_entry_id else "journal : entrée inconnue"
         entry += f" (rang {s.audit_seq}, empreinte chaînée {s.audit_hash})" if s.audit_seq else ""
         other = "" if s.same_text else " — AUTRE TEXTE"
-        out.print(f"- {escape(s.party_name)} : {escape(s.signatory)}, {format_paris(s.signed_at)}, {s.channel}, "
+        out.print(f"- {escape(s.party_name)} : {escape(s.signatory)}, {format_paris(s.signed_at)}, {s.channel}"
+                  f"{' (' + escape(s.used) + ')' if s.used else ''}, "
                   f"{entry}, SHA-256 {s.text_sha256 or 'inconnue'}{other}", highlight=False)
     if made.missing:
         out.print(f"Reste à signer : {', '.join(made.missing)}.", highlight=False)

@@ -50,7 +50,7 @@ def sign(
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
         changed = charter.sign_charter(ctx, found, party=party, signatory=signatory, role=role, at=instant(at),
-                                       channel=charter.Channel.CLI, via=cli_actor(by), sha256=sha256)
+                                       channel=charter.Channel.CLI, via=(cli_actor(by), ""), sha256=sha256)
         signed = set(charter.signatures(ctx, found))
         missing = [charter.party_name(p) for p in ctx.definition.accompaniment.charter.parties if p not in signed]
         name, digest = found.name, charter_text.charter_sha256(ctx, found)

@@ -54,6 +54,7 @@ def upgrade() -> None:
                     sa.UniqueConstraint('pilot_id'))
     op.add_column('chartersignature', sa.Column('text_sha256', sa.Text(), nullable=False, server_default=''))
     op.add_column('chartersignature', sa.Column('via', sa.Text(), nullable=False, server_default=''))
+    op.add_column('chartersignature', sa.Column('via_person', sa.Text(), nullable=False, server_default=''))
     op.add_column('chartersignature', sa.Column('audit_entry_id', sa.Integer(), nullable=True))
     _backfill()
 
@@ -61,6 +62,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('chartersignature', schema=None) as batch_op:
         batch_op.drop_column('audit_entry_id')
+        batch_op.drop_column('via_person')
         batch_op.drop_column('via')
         batch_op.drop_column('text_sha256')
     op.drop_table('chartertext')
