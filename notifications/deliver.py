@@ -85,14 +85,16 @@ copies per crash reach people, which is what bounds it, not the throughput."""
 
 
 def deliver_due(session: Session, *, as_of: datetime, channels: Channels,
-                policy: DeliveryPolicy = DeliveryPolicy()) -> DeliveryReport:
+                policy: DeliveryPolicy = DeliveryPolicy(), signing: LinkSettings | None = None) -> DeliveryReport:
     """Deliver every notice due at `as_of`, batch after batch, until none is left.
 
     Each message goes through the channel its recipient is routed to; the channels are closed
-    at the end, so SMTP keeps one connection for the whole run.
+    at the end, so SMTP keeps one connection for the whole run. The personal links the notices
+    carry are signed again as they leave, with `signing` (default: the portal's settings,
+    `portal_link_settings`).
     """
     report = DeliveryReport()
-    signing = portal_link_settings()  # the notices' links are signed again as they leave
+    signing = signing or portal_link_settings()
     dead: list[Notice] = []
     untried: list[Notice] = []
     handed: list[tuple[list[Notice], str | None]] = []  # accepted by their channel, not yet recorded

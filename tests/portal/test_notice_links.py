@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from config.settings import reset_settings
 from models.db import session_scope
-from models.tables import Notice
 from models.link_tokens import LINK_PLACEHOLDER
+from models.tables import Notice
 from notifications import render
 from notifications.message import personal_link, single_message
 from tests.conftest import at, close_call_with_territories, score, select_three_pilots
@@ -147,6 +147,7 @@ def test_a_link_in_a_notice_dated_in_2015_still_opens_today(loaded: str, real_po
     from transitions.portal.app import create_app
 
     select_three_pilots(loaded)
-    link = next(link for n in _notices(loaded, "charte_a_signer") if (link := personal_link(n)) and "/territoire/" in link)
+    link = next(link for n in _notices(loaded, "charte_a_signer")
+                if (link := personal_link(n)) and "/territoire/" in link)
     with TestClient(create_app(loaded, SECRET)) as client:  # the real clock
         assert client.get(link.removeprefix(BASE)).status_code == 200
