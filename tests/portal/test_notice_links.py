@@ -151,3 +151,40 @@ def test_a_link_in_a_notice_dated_in_2015_still_opens_today(loaded: str, real_po
                 if (link := personal_link(n)) and "/territoire/" in link)
     with TestClient(create_app(loaded, SECRET)) as client:  # the real clock
         assert client.get(link.removeprefix(BASE)).status_code == 200
+
+
+def test_a_notice_sent_after_its_link_was_revoked_carries_the_revoked_link_not_a_new_one(
+        loaded: str, portal_settings: None, client_for) -> None:  # noqa: ANN001
+    """The link is signed again as the notice leaves, at the version it was queued with: a revocation
+    in between is not undone by the delivery (the portal refuses the link and offers a new one)."""
+    from models import links
+    from tests.conftest import ctx_of
+
+    select_three_pilots(loaded)
+    client = client_for(loaded)
+    waiting = next(n for n in _notices(loaded, "charte_a_signer")
+                   if n.status == "en_attente" and (personal_link(n) or "").endswith(f"/territoire/{ARRAS}"))
+    queued = personal_link(waiting) or ""
+    assert client.get(queued.removeprefix(BASE)).status_code == 200
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        bearer = links.pilot_bearer(ctx, ARRAS, "territoire", waiting.link_person)
+        assert links.revoke_link(ctx, bearer, at=at("2015-06-05T10:00"), by="test")
+    leaving = single_message(waiting)
+    assert queued in leaving.text and personal_link(waiting) == queued  # the same link, byte for byte
+    refused = client.get(queued.removeprefix(BASE))
+    assert refused.status_code == 410 and "nouveau lien" in refused.text
+
+
+def test_without_the_secret_at_sending_time_a_notice_with_a_link_is_set_aside_with_the_reason(
+        loaded: str, portal_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.plain import deliver_now
+
+    select_three_pilots(loaded)
+    monkeypatch.delenv("PORTAL_SECRET")
+    reset_settings()
+    report = deliver_now(at("2015-06-05T09:00"))
+    notices = _notices(loaded, "charte_a_signer")
+    assert notices and all(n.status == "abandonne" and "PORTAL_SECRET" in (n.last_error or "")
+                           for n in notices if n.link_subject)
+    assert report.sent > 0 and any("PORTAL_SECRET" in line for line in report.warnings())
