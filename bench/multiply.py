@@ -27,6 +27,9 @@ Every table SQLModel knows must have a rule below (`RULES`): a new table is refu
 someone says how to copy it. Tables a national build leaves empty and whose copy needs more than
 the generic rewrite (intentions, portal grants and form uses) are refused when not empty.
 
+Audit entries copied keep their base's hashes and take numbers in the chain past the base's
+(`seq` offset like ids): the chain of a multiplied programme does not verify, and is not meant to.
+
 Instants are the base's: copies were « submitted » at the same seconds as their base rows. The
 programme's `audit_seen` follows the newest audit entry when it did in the base (no fact since the
 last tick), so the next tick is planned from the stored `next_due_at` as it would be after a build.
@@ -417,6 +420,8 @@ def _insert(table: Table, dialect: str, spans: dict[str, int]) -> str:
             value = f"{source} + m.copy_no * {spans[foreign[0]]}"
         elif foreign:
             value = source  # the programme, the register: kept once
+        elif table.name == "auditentry" and name == "seq":  # unique in the chain (copies are not chained)
+            value = f"{source} + m.copy_no * {spans[table.name]}"
         elif table.name == "pilot" and name == "rank":
             value = f"{source} + m.rank_shift"
         elif table.name == "auditentry" and name == "entity_id":

@@ -926,7 +926,7 @@ def main() -> None:
                         help="also the idle and busy ticks at 1,000 and 10,000 pilots on this PostgreSQL "
                              "(its database is emptied; about 2 more minutes)")
     parser.add_argument("--skip", default="", help="comma-separated: national,national-pg,prefect,replay,status,"
-                                                  "submit,doors,smtp,serve,outbox")
+                                                  "submit,doors,smtp,serve,outbox,audit")
     parser.add_argument("--only", default="", help="comma-separated: only these steps (same names as --skip)")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
@@ -954,6 +954,7 @@ def main() -> None:
                   if (WORK / "demo" / "transitions.db").exists() else say("  no demo database: skipped")))
     steps.append(("serve", bench_serve_tick))
     steps.append(("outbox", bench_outbox_script))
+    steps.append(("audit", lambda: bench_audit_chain(args.rounds)))
     only = set(filter(None, args.only.split(",")))
     for name, step in steps:
         if name in skip or (only and name not in only):
@@ -970,6 +971,16 @@ def main() -> None:
     write_results(started, time.perf_counter() - begin, args.rounds, load, args.out)
     say(f"results in {args.out} ({(time.perf_counter() - begin) / 60:.1f} min)")
     shutil.rmtree(WORK, ignore_errors=True)
+
+
+def bench_audit_chain(rounds: int) -> None:
+    """One act's audit entry chained against a plain insert of the same row (bench/audit.py)."""
+    from bench.audit import bench_audit
+
+    for database, chained, plain in bench_audit(rounds):
+        add(Figure.measured(f"audit entry chained ({database}, 300 transactions)", chained,
+                            "plain insert of the same row", plain,
+                            note="models.audit.record: chain lock, head read, two SHA-256"))
 
 
 PG_BASE = 100

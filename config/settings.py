@@ -97,6 +97,12 @@ class Settings(BaseSettings):
                                  "as people reach it (https://… behind a reverse proxy).")
     portal_port: int = Field(default=8000, ge=1, le=65535, description="Where `transitions serve` runs the portal.")
     portal_link_days: int = Field(default=120, ge=1, le=800, description="How long a personal link is valid.")
+    legal_host: str = Field(default="à compléter par l'hébergeur : raison sociale, adresse et téléphone",
+                            max_length=500, description="The portal's host as its legal notice names it "
+                            "(LCEN art. 6-III).")
+    legal_publisher_address: str = Field(default="à compléter", max_length=500,
+                                         description="The publisher's (the organiser's) postal address, for "
+                                         "the legal notice.")
 
     imap_host: str | None = Field(default=None, description="The call's mailbox server (without it, no IMAP "
                                   "intake: see MAILDIR).")

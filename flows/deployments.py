@@ -1,7 +1,7 @@
 """The deployments `transitions serve` runs in one process (the same as prefect.yaml declares for
 a work pool): the tick on the programme's own instants (an hourly safety net in office hours),
-delivery every quarter of an hour, one deployment per stage, the jury's decision, and the
-triggers that react to domain events."""
+delivery every quarter of an hour, one deployment per stage, the jury's decision, the audit
+log's daily anchor, and the triggers that react to domain events."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.events import DeploymentEventTrigger
 from prefect.events.schemas.automations import Posture
 
+from flows.anchor import anchor_flow
 from flows.decision import jury_decision_flow
 from flows.delivery import deliver_flow
 from flows.mailbox import mailbox_flow
@@ -112,6 +113,9 @@ def deployments(*, mailbox: bool | None = None) -> list[Any]:
             name="rappel-presences", tags=TAGS, triggers=[attendance_trigger()],
             description="Un jour après la fin d'une session sans émargement, le rappelle au Cerdd (une fois)."),
         *(flow.to_deployment(name=name, tags=TAGS, description=flow.description or "") for flow, name in stages),
+        anchor_flow.to_deployment(
+            name="ancre-journal", tags=TAGS, schedules=[Schedule(**_cron("5 0 * * *"))],
+            description=anchor_flow.description or ""),
         *([mailbox_flow.to_deployment(
             name="releve-candidatures", tags=TAGS, concurrency_limit=one_at_a_time,
             schedules=[Schedule(**_cron("*/15 8-17 * * 1-5"))],

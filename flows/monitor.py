@@ -22,7 +22,7 @@ TIMEOUT = 2.0
 TICK_FLOW = "tick"
 EXPECTED = ("tick", "envoi-avis", "charte-et-lancement", "decision-jury", "rappel-presences", "lancement-appel",
             "cloture-appel", "selection-jury", "phases-et-jalons", "sessions-formation", "livrables-prestataire",
-            "cloture-accompagnement")
+            "cloture-accompagnement", "ancre-journal")
 """The deployments `flows.deployments.deployments(mailbox=False)` declares, by name (and prefect.yaml);
 the call's mailbox adds `releve-candidatures` when one is configured (`MAILBOX_DEPLOYMENT`)."""
 MAILBOX_DEPLOYMENT = "releve-candidatures"

@@ -1,4 +1,5 @@
-"""The audit log: every state change, when (programme instant), who and what."""
+"""The audit log: every state change, when (programme instant), who and what, each entry chained
+to the previous one of its programme by SHA-256 (`models.audit_hash`, checked by `models.audit_chain`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from models.audit_hash import append, stored_json
 from models.tables import AuditEntry, Programme
+
+ERASED = "donnees.effacees"
+"""The action of the entry that declares an erasure (`redact_entries`): it lists the ids erased."""
 
 
 def record(
@@ -22,8 +27,11 @@ def record(
     summary: str,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction (it commits with the change it records)."""
+    """Add an audit entry to the current transaction (it commits with the change it records), chained
+    to the head of its programme's chain (`models.audit_hash.append`: the chain is locked until the
+    transaction ends)."""
     entry = AuditEntry(
+        chain=programme_id or 0,
         programme_id=programme_id,
         at=at,
         recorded_at=datetime.now(UTC),
@@ -34,8 +42,7 @@ def record(
         summary=summary,
         details=details or {},
     )
-    session.add(entry)
-    return entry
+    return append(session, entry)
 
 
 def entries(session: Session, programme_id: int, *, limit: int = 50, action: str | None = None) -> list[AuditEntry]:
@@ -67,17 +74,33 @@ Replacement = tuple[str, str, dict[str, Any]]
 def redact_entries(session: Session, replacements: dict[int, Replacement], *, programme_id: int | None,
                    at: datetime, actor: str, reason: str) -> AuditEntry:
     """Erase the personal part (actor, summary, details) of the audit entries whose ids are the keys
-    of `replacements`, writing each entry's replacement instead, and record one new entry
+    of `replacements`, writing each entry's replacement instead, and record a new entry
     (`donnees.effacees`) that lists the ids erased and why (RGPD art. 5-1-e and 17). The entries'
-    place in the log, instant, action and entity stay.
+    place in the log, instant, action and entity stay, and so does the chain: each keeps its
+    `personal_sha256`, loses its salt and gets `redacted_at` = `at`; the new entry, chained after
+    them, is what makes the erasure valid to `models.audit_chain.verify`. Entries of another chain
+    than `programme_id`'s get a declaring entry in their own chain too. Unknown ids are skipped.
 
-    Returns the new entry (in the current transaction, not committed)."""
+    Returns the new entry of `programme_id`'s chain (in the current transaction, not committed)."""
+    chains: dict[int, list[int]] = {}
     for entry_id, (new_actor, new_summary, new_details) in sorted(replacements.items()):
         entry = session.get(AuditEntry, entry_id)
         if entry is None:
             continue
-        entry.actor, entry.summary, entry.details = new_actor, new_summary, dict(new_details)
+        entry.actor, entry.summary, entry.details = new_actor, new_summary, stored_json(dict(new_details))
+        entry.personal_salt = None
+        entry.redacted_at = entry.redacted_at or at
         session.add(entry)
-    return record(session, programme_id=programme_id, at=at, actor=actor, action="donnees.effacees",
+        chains.setdefault(entry.chain, []).append(entry_id)
+    own = programme_id or 0
+    for chain, ids in sorted(chains.items()):
+        if chain != own:
+            _declare(session, chain or None, ids, at=at, actor=actor, reason=reason)
+    return _declare(session, programme_id, sorted(replacements), at=at, actor=actor, reason=reason)
+
+
+def _declare(session: Session, programme_id: int | None, ids: list[int], *, at: datetime, actor: str,
+             reason: str) -> AuditEntry:
+    return record(session, programme_id=programme_id, at=at, actor=actor, action=ERASED,
                   entity="audit", entity_id=None, summary=f"Données personnelles effacées : {reason}",
-                  details={"entrees": sorted(replacements), "motif": reason})
+                  details={"entrees": ids, "motif": reason})

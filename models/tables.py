@@ -620,8 +620,12 @@ class PlannedEvent(SQLModel, table=True):
 
 class AuditEntry(SQLModel, table=True):
     """Every state change: when (programme instant), who, what.
-    Written by `ProgrammeContext.audit` with every act, never changed; `details` keep the values an
-    act replaced (`models.history`)."""
+    Written by `ProgrammeContext.audit` with every act, never changed (but for the erasure of its
+    personal part, `models.audit.redact_entries`); `details` keep the values an act replaced
+    (`models.history`). Each entry is chained to the previous one of its chain (its programme, 0
+    without one) by SHA-256: `models.audit_chain`. Unique: (chain, seq)."""
+
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_auditentry_chain_seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     programme_id: int | None = Field(default=None, foreign_key="programme.id", index=True)
@@ -633,6 +637,18 @@ class AuditEntry(SQLModel, table=True):
     entity_id: int | None = None
     summary: str = Field(sa_column=Column(Text, nullable=False))
     details: dict[str, Any] = json_column(dict)
+    chain: int = Field(default=0, description="The chain: the programme's id, 0 for entries without one.")
+    seq: int = Field(default=0, description="The entry's position in its chain, from 1.")
+    hash_version: int = Field(default=1, description="The version of the canonical serialisation hashed.")
+    prev_hash: str = Field(default="", max_length=64, description="The previous entry's `entry_hash` (64 zeros first).")
+    entry_hash: str = Field(default="", max_length=64, description="SHA-256 (hex) of the entry's chained fields.")
+    personal_salt: str | None = Field(default=None, max_length=32,
+                                      description="16 random bytes (hex) salting `personal_sha256`; erased with it.")
+    personal_sha256: str = Field(
+        default="", max_length=64,
+        description="SHA-256 (hex) of the salt and the personal part: actor, summary, details.")
+    redacted_at: datetime | None = instant(nullable=True)
+    """When the personal part was erased (`models.audit.redact_entries`), None while it is whole."""
 
 
 class PortalGrant(SQLModel, table=True):

@@ -20,6 +20,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from models.accompaniment import Progress
+from models.audit_chain import Head, head_at
 from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.history import History
@@ -650,6 +651,9 @@ class ReportData:
     jury: JuryView
     pilots: list[PilotView]
     notices: list[NoticeFact]
+    audit_head: Head
+    """The audit chain's head at `as_of` (`models.audit_chain.head_at`): kept by whoever reads the
+    report, it anchors the log outside the database."""
 
     @property
     def stage_label(self) -> str:
@@ -680,4 +684,4 @@ def report_data(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = 
         launch=ctx.definition.call.launch, deadline=ctx.definition.call.deadline,
         applications=applications, funnel=funnel(applications, refused_at_door(session, ctx, as_of)),
         jury=jury_view(ctx, as_of, applications, scores), pilots=pilot_views(ctx, as_of, pilot_ref),
-        notices=notices_at(session, ctx, as_of))
+        notices=notices_at(session, ctx, as_of), audit_head=head_at(session, ctx.programme_id, as_of))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import col, select
 
@@ -43,8 +44,8 @@ def test_notices_queued_before_0022_lose_their_link_in_the_database_not_in_the_m
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = get_engine(loaded)
-    command.downgrade(config, "0018")
-    with get_engine(loaded).begin() as connection:  # the rows as 0018 wrote them: the link everywhere
+    command.downgrade(config, str(ScriptDirectory.from_config(config).get_revision("0022").down_revision))
+    with get_engine(loaded).begin() as connection:  # the rows as written before 0022: the link everywhere
         for number, (link, body, html) in old.items():
             connection.execute(text("UPDATE notice SET link = :link, body_text = :body, body_html = :html, "
                                     "core_text = :core WHERE id = :id"),

@@ -7,6 +7,7 @@ from typing import Any
 from transitions.cli import (  # noqa: F401  (registers the commands)
     accompaniment,
     applications,
+    audit,
     jury,
     outbox,
     pilots,

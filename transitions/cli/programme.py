@@ -11,7 +11,6 @@ import typer
 from config.settings import get_settings
 from models.errors import NotFound
 from transitions.cli.common import (
-    MAX_COUNT,
     AtOption,
     ProgrammeOption,
     app,
@@ -19,13 +18,10 @@ from transitions.cli.common import (
     command,
     database,
     instant,
-    line_option,
     out,
     paris_text,
-    programme_ctx,
     saved,
 )
-from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
 from transitions.userfiles import write_text
 
 
@@ -106,33 +102,6 @@ def status(
     print_status(out, report)
     if markdown is not None:
         out.print(f"Bilan écrit dans {markdown}.")
-
-
-@command(app)
-def audit(
-    limit: Annotated[int, typer.Option(
-        "--limit", min=1, max=MAX_COUNT, help="Nombre d'entrées, les plus récentes.")] = 50,
-    action: Annotated[str | None, typer.Option(
-        "--action", help="Filtre : début du nom d'action (ex. candidature).")] = None,
-    as_json: JsonOption = False,
-    programme: ProgrammeOption = None,
-) -> None:
-    """Montre le journal : chaque changement d'état, quand, par qui, quoi."""
-    from models.audit import entries
-
-    if action is not None:
-        action = line_option(action, "--action")
-    with programme_ctx(programme) as ctx:
-        rows = entries(ctx.session, ctx.programme_id, limit=limit, action=action)
-    if as_json:
-        print_json([{"numero": r.id, "quand": r.at, "enregistre_le": r.recorded_at, "qui": r.actor,
-                     "action": r.action, "entite": r.entity, "entite_id": r.entity_id, "resume": r.summary}
-                    for r in rows])
-        return
-    columns = [Column("Quand (programme)", "quand", 16), Column("Qui", "qui", 8, max_width=24, drop=1, ratio=1),
-               Column("Action", "action", 12, max_width=24), Column("Quoi", "quoi", 16, ratio=3)]
-    print_list(out, columns, [{"quand": short_instant(r.at), "qui": r.actor, "action": r.action, "quoi": r.summary}
-                              for r in rows], empty="Journal vide.", whole="Texte complet : --json.")
 
 
 @command(app)

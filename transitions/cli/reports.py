@@ -104,3 +104,26 @@ def sessions(
         for p, s in items],
         empty="Aucune session : aucun accompagnement n'a encore commencé.",
         whole="Texte complet : --json.")
+
+
+@command(app)
+def registre(
+    programme_file: Annotated[Path | None, typer.Option(
+        "--programme", help="Fichier du programme (par défaut : celui du programme par défaut).")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--out", help="Fichier Markdown à écrire (par exemple docs/registre-des-traitements.md).")] = None,
+) -> None:
+    """Écrit le registre des traitements (RGPD art. 30) du programme, en Markdown."""
+    from config.settings import get_settings
+    from models.processing import register
+    from reports.register import render_register
+    from transitions.programmes import load_programme
+
+    settings = get_settings()
+    bundle = load_programme(programme_file or settings.programmes_dir / f"{settings.default_programme}.yaml")
+    text = render_register(register([bundle.definition]))
+    if file is None:
+        out.print(text, highlight=False, markup=False, soft_wrap=True)
+        return
+    file.write_text(text, encoding="utf-8")
+    out.print(f"Registre des traitements écrit dans {escape(str(file))}.", highlight=False)

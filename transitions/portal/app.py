@@ -31,6 +31,7 @@ from transitions.portal.routers import (
     charter,
     consultancy,
     jury,
+    legal,
     partner,
     public,
     staff,
@@ -64,7 +65,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     app.state.portal = portal
     errors.install(app, portal)
     # the order paths are tried in
-    for audience in (public, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
+    for audience in (public, legal, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
                      staff_access, staff_applications, staff_notices, staff_report, staff_sessions,
                      staff_deliverables, staff_people, staff_jury, staff_pilots):
         answer_head(audience.router)

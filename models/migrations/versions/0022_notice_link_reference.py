@@ -9,7 +9,7 @@ Downgrade: the `link` column comes back empty (rebuilding a link needs the porta
 bodies keep their placeholders: notices still waiting would leave without a working link.
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-06 13:00:00
 """
 
@@ -25,7 +25,7 @@ from markupsafe import escape
 import models.db
 
 revision: str = '0022'
-down_revision: str | None = '0018'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,202 @@
+"""The audit log's hash chain: whole after real acts, and every rewrite of a row is named (SQLite and
+PostgreSQL): a changed summary, a deleted row, an inserted one, two swapped, an undeclared erasure.
+An erasure through `redact_entries` keeps the chain whole."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from models import audit
+from models.audit_chain import ChainCheck, matches_anchor, verify
+from models.audit_hash import entry_sha256, seal
+from models.db import get_engine, session_scope
+from models.tables import AuditEntry, Programme
+from tests.conftest import at
+
+
+def _check(url: str) -> ChainCheck:
+    with session_scope(url) as session:
+        programme = session.exec(select(Programme)).one()
+        return verify(session, programme.id)
+
+
+def _entries(url: str) -> list[AuditEntry]:
+    with session_scope(url) as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.chain > 0).order_by(col(AuditEntry.seq))))
+
+
+def _sql(url: str, statement: str, **values: object) -> None:
+    with get_engine(url).begin() as connection:
+        connection.execute(text(statement), values)
+
+
+def _first_chain_entries(url: str) -> list[AuditEntry]:
+    entries = _entries(url)
+    assert len(entries) >= 8, "the selection records a few entries"
+    return entries
+
+
+def test_a_changed_summary_or_instant_is_named(selected: str) -> None:
+    entries = _first_chain_entries(selected)
+    assert _check(selected).whole
+    _sql(selected, "UPDATE auditentry SET summary = summary || '.' WHERE id = :id", id=entries[3].id)
+    broken = _check(selected).broken
+    assert broken is not None and (broken.entry_id, broken.seq) == (entries[3].id, 4)
+    assert broken.reason == "contenu modifié (qui, résumé ou détails)"
+    _sql(selected, "UPDATE auditentry SET summary = :s WHERE id = :id", s=entries[3].summary, id=entries[3].id)
+    assert _check(selected).whole
+    _sql(selected, "UPDATE auditentry SET action = 'autre' WHERE id = :id", id=entries[5].id)
+    broken = _check(selected).broken
+    assert broken is not None and broken.entry_id == entries[5].id
+    assert broken.reason == "contenu modifié (instant, action, entité ou chaînage)"
+
+
+def test_a_deleted_entry_is_named(selected: str) -> None:
+    entries = _first_chain_entries(selected)
+    _sql(selected, "DELETE FROM auditentry WHERE id = :id", id=entries[4].id)
+    broken = _check(selected).broken
+    assert broken is not None and (broken.entry_id, broken.seq) == (entries[5].id, 6)
+    assert broken.reason == "entrée supprimée ou déplacée (seq 5 attendu, 6 trouvé)"
+
+
+def test_an_inserted_entry_is_named_even_with_its_hashes_recomputed(selected: str) -> None:
+    """The forger shifts the later entries and inserts a well-formed entry chained to the one
+    before: the next entry's link still skips it."""
+    entries = _first_chain_entries(selected)
+    before = entries[2]
+    for later in reversed(entries[3:]):
+        _sql(selected, "UPDATE auditentry SET seq = seq + 1 WHERE id = :id", id=later.id)
+    with Session(get_engine(selected)) as session:
+        forged = AuditEntry(programme_id=before.programme_id, chain=before.chain, at=before.at,
+                            recorded_at=before.recorded_at, actor="x", action="charte.signee", entity="pilot",
+                            entity_id=1, summary="Faux.", details={})
+        seal(forged, before.seq, before.entry_hash)
+        audit_id = _insert(session, forged)
+    broken = _check(selected).broken
+    assert broken is not None and (broken.entry_id, broken.seq) == (audit_id, 4)
+    assert broken.reason.startswith("entrée insérée")
+
+
+def _insert(session: Session, entry: AuditEntry) -> int:
+    session.add(entry)
+    session.commit()
+    return int(entry.id or 0)
+
+
+def test_two_swapped_entries_are_named(selected: str) -> None:
+    entries = _first_chain_entries(selected)
+    first, second = entries[3], entries[4]
+    _sql(selected, "UPDATE auditentry SET seq = -1 WHERE id = :id", id=first.id)
+    _sql(selected, "UPDATE auditentry SET seq = :seq WHERE id = :id", seq=first.seq, id=second.id)
+    _sql(selected, "UPDATE auditentry SET seq = :seq WHERE id = :id", seq=second.seq, id=first.id)
+    broken = _check(selected).broken
+    assert broken is not None and (broken.entry_id, broken.seq) == (second.id, 4)
+    assert broken.reason.startswith("entrée déplacée")
+
+
+def test_a_declared_erasure_keeps_the_chain_whole_and_a_forged_one_is_named(selected: str) -> None:
+    entries = _first_chain_entries(selected)
+    erased, forged = entries[2], entries[6]
+    with session_scope(selected) as session:
+        declaration = audit.redact_entries(session, {int(erased.id or 0): ("personne effacée", "Résumé effacé.", {})},
+                                           programme_id=erased.programme_id, at=at("2018-01-01"),
+                                           actor="système", reason="durée de conservation échue")
+        session.flush()
+        declared_id = declaration.id
+    with session_scope(selected) as session:
+        kept = session.get(AuditEntry, erased.id)
+        assert kept is not None and (kept.actor, kept.summary, kept.personal_salt) == ("personne effacée",
+                                                                                      "Résumé effacé.", None)
+        assert kept.personal_sha256 == erased.personal_sha256 and kept.redacted_at == at("2018-01-01")
+        assert session.get(AuditEntry, declared_id).details["entrees"] == [erased.id]  # type: ignore[union-attr]
+    check = _check(selected)
+    assert check.whole, check.broken
+    assert check.head.seq == entries[-1].seq + 1
+    # A forger "erases" a row to hide a rewrite: no later declaration lists it.
+    _sql(selected, "UPDATE auditentry SET summary = 'Autre chose.', personal_salt = NULL, redacted_at = :t "
+                   "WHERE id = :id", t="2018-01-02 00:00:00", id=forged.id)
+    broken = _check(selected).broken
+    assert broken is not None and broken.entry_id == forged.id
+    assert broken.reason.startswith("effacement non déclaré")
+
+
+def test_an_anchor_detects_a_rewrite_of_the_whole_chain(selected: str) -> None:
+    """Recomputing every hash after a change makes the chain whole again: only the head kept
+    outside tells."""
+    entries = _first_chain_entries(selected)
+    anchor = entries[-1]
+    with session_scope(selected) as session:
+        assert matches_anchor(session, anchor.programme_id, anchor.seq, anchor.entry_hash) is None
+    with session_scope(selected) as session:
+        rows = list(session.exec(select(AuditEntry).where(AuditEntry.chain == anchor.chain)
+                                 .order_by(col(AuditEntry.seq))))
+        rows[1].at = at("2015-01-01")
+        previous = "0" * 64
+        for row in rows:
+            row.prev_hash = previous
+            row.entry_hash = previous = entry_sha256(row)
+            session.add(row)
+    assert _check(selected).whole
+    with session_scope(selected) as session:
+        assert matches_anchor(session, anchor.programme_id, anchor.seq, anchor.entry_hash) == (
+            f"l'entrée n° {anchor.seq} n'a plus l'empreinte de l'ancre (journal réécrit)")
+        assert "n'existe plus" in (matches_anchor(session, anchor.programme_id, anchor.seq + 50, "0") or "")
+
+
+def test_migration_0019_chains_the_entries_already_written(selected: str) -> None:
+    """Down to 0018 (no chain) and up again: the existing entries are chained in id order."""
+    from alembic import command
+    from alembic.config import Config
+
+    from models.db import MIGRATIONS_DIR
+
+    ids = [e.id for e in _entries(selected)]
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = get_engine(selected)
+    command.downgrade(config, "0018")
+    command.upgrade(config, "head")
+    entries = _entries(selected)
+    assert [e.id for e in entries] == ids and [e.seq for e in entries] == list(range(1, len(ids) + 1))
+    assert all(e.personal_salt and len(e.entry_hash) == 64 for e in entries)
+    assert _check(selected).whole
+
+
+def test_acts_recorded_at_once_by_several_sessions_make_one_unbroken_chain(loaded: str) -> None:
+    """Six threads, each with its own sessions, record at once (two entries per transaction, one
+    of them with no programme): one chain per programme, no seq twice, nothing broken."""
+    import threading
+
+    from tests.guards import join_or_fail
+
+    with session_scope(loaded) as session:
+        programme_id = session.exec(select(Programme)).one().id
+    start = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def act(worker: int) -> None:
+        try:
+            start.wait(timeout=60)
+            for turn in range(8):
+                with session_scope(loaded) as session:
+                    session.exec(select(Programme)).one()  # an act reads before it writes
+                    for programme in (programme_id, None if turn % 4 == 0 else programme_id):
+                        audit.record(session, programme_id=programme, at=at("2015-05-01T10:00"),
+                                     actor=f"agent {worker}", action="test.parallele", entity="programme",
+                                     entity_id=programme, summary=f"Acte {worker}-{turn}.")
+        except BaseException as exc:  # reported below, with the others
+            failures.append(exc)
+
+    threads = [threading.Thread(target=act, args=(worker,)) for worker in range(6)]
+    for thread in threads:
+        thread.start()
+    join_or_fail(threads, "les enregistrements parallèles")
+    assert failures == []
+    with session_scope(loaded) as session:
+        chained = verify(session, programme_id)
+        orphans = verify(session, None)
+        rows = session.exec(select(AuditEntry.chain, AuditEntry.seq)).all()
+    assert chained.whole and orphans.whole
+    assert len(rows) == len(set(rows)) and orphans.checked == 6 * 2
+    assert chained.checked == 1 + 6 * 8 * 2 - 6 * 2  # the programme's installation, then the acts

@@ -1,0 +1,176 @@
+"""The audit log's commands: list it, verify its hash chains, show their heads, write the day's
+anchors (`models.audit_chain`, `models.audit_anchor`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from transitions.cli.common import (
+    MAX_COUNT,
+    AtOption,
+    ProgrammeOption,
+    app,
+    command,
+    database,
+    err,
+    escape,
+    guarded,
+    instant,
+    line_option,
+    out,
+    programme_ctx,
+)
+from transitions.cli.listing import Column, JsonOption, print_json, print_list, short_instant
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models.audit_chain import ChainCheck, Head
+
+audit_app = typer.Typer(help="Le journal d'audit : le lire, vérifier son chaînage, montrer et ancrer sa tête.",
+                        invoke_without_command=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.callback()
+def audit(
+    context: typer.Context,
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, max=MAX_COUNT, help="Nombre d'entrées, les plus récentes.")] = 50,
+    action: Annotated[str | None, typer.Option(
+        "--action", help="Filtre : début du nom d'action (ex. candidature).")] = None,
+    as_json: JsonOption = False,
+    programme: ProgrammeOption = None,
+) -> None:
+    """Montre le journal : chaque changement d'état, quand, par qui, quoi (sous-commandes : verify,
+    tete, ancre)."""
+    if context.invoked_subcommand is None:
+        guarded(lambda: _list(limit, action, as_json, programme))
+
+
+def _list(limit: int, action: str | None, as_json: bool, programme: str | None) -> None:
+    from models.audit import entries
+
+    if action is not None:
+        action = line_option(action, "--action")
+    with programme_ctx(programme) as ctx:
+        rows = entries(ctx.session, ctx.programme_id, limit=limit, action=action)
+    if as_json:
+        print_json([{"numero": r.id, "quand": r.at, "enregistre_le": r.recorded_at, "qui": r.actor,
+                     "action": r.action, "entite": r.entity, "entite_id": r.entity_id, "resume": r.summary,
+                     "seq": r.seq, "empreinte": r.entry_hash} for r in rows])
+        return
+    columns = [Column("Quand (programme)", "quand", 16), Column("Qui", "qui", 8, max_width=24, drop=1, ratio=1),
+               Column("Action", "action", 12, max_width=24), Column("Quoi", "quoi", 16, ratio=3)]
+    print_list(out, columns, [{"quand": short_instant(r.at), "qui": r.actor, "action": r.action, "quoi": r.summary}
+                              for r in rows], empty="Journal vide.", whole="Texte complet : --json.")
+
+
+def head_text(head: Head) -> str:
+    """« tête n° 245, empreinte 3f2a…, 01/10/2015 10:00 »."""
+    if not head.seq:
+        return "aucune entrée"
+    return f"tête n° {head.seq}, empreinte {head.entry_hash}, {short_instant(head.at)}"
+
+
+def _chains(session: Session, slug: str | None) -> list[tuple[str, int | None]]:
+    """(label, programme id) of the chains to verify: the one named, or every one."""
+    from sqlmodel import col, select
+
+    from models.errors import NotFound
+    from models.tables import Programme
+
+    if slug is not None:
+        slug = line_option(slug, "--programme")
+        found = session.exec(select(Programme).where(Programme.slug == slug)).first()
+        if found is None:
+            raise NotFound(f"Programme « {slug} » inconnu.")
+        return [(slug, found.id)]
+    every = [(p.slug, p.id) for p in session.exec(select(Programme).order_by(col(Programme.id)))]
+    return [*every, ("sans programme", None)]
+
+
+@audit_app.command("verify")
+def verify(
+    programme: ProgrammeOption = None,
+    anchor: Annotated[Path | None, typer.Option(
+        "--ancre", help="Fichier d'ancre (ancres/<programme>/<jour>.json) : le journal doit encore avoir "
+                        "cette empreinte à ce numéro.")] = None,
+) -> None:
+    """Vérifie le chaînage du journal (chaque programme, ou celui nommé) ; code 1 à la première
+    entrée altérée, nommée."""
+    if not guarded(lambda: _verify(programme, anchor)):
+        raise typer.Exit(1)
+
+
+def _verify(programme: str | None, anchor: Path | None) -> bool:
+    """Verify and say so; False when a chain or the anchor does not hold."""
+    from models.audit_anchor import check_anchor, read_anchor
+    from models.audit_chain import verify as verify_chain
+    from models.db import session_scope
+
+    kept = read_anchor(anchor) if anchor is not None else None
+    with session_scope(database()) as session:
+        checks = [(label, verify_chain(session, programme_id)) for label, programme_id in _chains(session, programme)]
+        anchored = check_anchor(session, kept) if kept is not None else None
+    broken = [(label, check) for label, check in checks if not check.whole]
+    for label, check in checks:
+        if check.whole and (check.checked or label != "sans programme"):
+            out.print(f"Journal intègre ({escape(label)}) : {check.checked} entrées, {head_text(check.head)}.",
+                      highlight=False, soft_wrap=True)
+    for label, check in broken:
+        err.print(f"[bold red]Journal altéré[/] ({escape(label)}) : {_broken_text(check)}.", highlight=False,
+                  soft_wrap=True)
+    if kept is not None:
+        if anchored:
+            err.print(f"[bold red]Ancre non retrouvée[/] ({escape(anchor.name if anchor else '')}) : {anchored}.",
+                      highlight=False, soft_wrap=True)
+        else:
+            out.print(f"Ancre retrouvée : l'entrée n° {kept.seq} a toujours l'empreinte {kept.entry_hash}.",
+                      highlight=False, soft_wrap=True)
+    return not broken and not anchored
+
+
+def _broken_text(check: ChainCheck) -> str:
+    broken = check.broken
+    assert broken is not None
+    return (f"entrée n° {broken.seq} (numéro {broken.entry_id}, {short_instant(broken.at)}, "
+            f"{escape(broken.action)}) : {broken.reason}")
+
+
+@command(audit_app, "tete")
+def tete(as_json: JsonOption = False) -> None:
+    """Montre la tête du journal de chaque programme : numéro, empreinte, instant."""
+    from models.audit_chain import heads
+    from models.db import session_scope
+
+    with session_scope(database()) as session:
+        found = heads(session)
+    if as_json:
+        print_json([{"programme": slug, "seq": head.seq, "empreinte": head.entry_hash, "instant": head.at}
+                    for slug, head in found])
+        return
+    columns = [Column("Programme", "programme", 12, ratio=1), Column("N°", "seq", 4),
+               Column("Empreinte (début)", "empreinte", 17), Column("Instant", "instant", 16)]
+    print_list(out, columns, [{"programme": slug or "sans programme", "seq": str(head.seq),
+                               "empreinte": head.entry_hash[:16] + "…", "instant": short_instant(head.at)}
+                              for slug, head in found], empty="Aucun programme.", whole="Texte complet : --json.")
+
+
+@command(audit_app, "ancre")
+def ancre(at: AtOption = None) -> None:
+    """Écrit l'ancre du jour (heure de Paris) de chaque programme dans ancres/ du dossier de données,
+    si elle n'y est pas encore : à copier hors de la machine (sauvegardes)."""
+    from config.settings import get_settings
+    from models.audit_anchor import write_anchors
+    from models.db import session_scope
+
+    with session_scope(database()) as session:
+        written = write_anchors(session, instant(at), get_settings().data_dir)
+    for path in written:
+        out.print(f"Ancre écrite : {escape(str(path))}", highlight=False, soft_wrap=True)
+    if not written:
+        out.print("Les ancres de ce jour existent déjà (ou le journal est vide) : rien d'écrit.")
