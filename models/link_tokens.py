@@ -12,6 +12,7 @@ Below `models.links` and `models.outbox`: imports nothing of the project.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,12 @@ LINK_PLACEHOLDER = "[lien personnel]"
 """What a stored notice body holds instead of its recipient's link (shown as is to the Cerdd's team)."""
 TOKEN_PLACEHOLDER = "[jeton personnel]"
 """What a stored body holds instead of a token a programme's own template wrote apart from its link."""
+SINGLE_USE_KINDS = frozenset({"invitation_equipe", "reinitialisation_equipe"})
+"""The notices carrying a staff member's single-use key (`models.staff`: its SHA-256 only is kept
+with the member): random, it cannot be signed again, so the body keeps it until the message has
+left, and then no more (`forget_keys`)."""
+_SINGLE_USE_KEY = re.compile(r"(/equipe/(?:invitation|reinitialisation)/)[A-Za-z0-9_-]+")
+KEY_PLACEHOLDER = "[clé personnelle]"
 
 
 @dataclass(frozen=True)
@@ -94,3 +101,9 @@ def restore(text: str, link: str, *, html: bool = False) -> str:
     """`strip` undone: the stored `text` as it leaves, carrying `link` (rebuilt at sending time)."""
     shown = str(escape(link)) if html else link
     return text.replace(LINK_PLACEHOLDER, shown).replace(TOKEN_PLACEHOLDER, token_of(link))
+
+
+def forget_keys(text: str) -> str:
+    """A sent invitation's or reset's body without its single-use key (`KEY_PLACEHOLDER` instead):
+    the message that left holds it, the database no longer does."""
+    return _SINGLE_USE_KEY.sub(lambda found: found.group(1) + KEY_PLACEHOLDER, text)
