@@ -4,6 +4,8 @@ leave byte for byte as they would have."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -57,3 +59,24 @@ def test_notices_queued_before_0022_lose_their_link_in_the_database_not_in_the_m
         again = {n.id: single_message(n) for n in session.exec(select(Notice)).all()}
     assert {k: (m.text, m.html) for k, m in again.items()} == {k: (m.text, m.html) for k, m in sent.items()}
     reset_settings()
+
+
+def test_an_invitation_sent_before_0022_forgets_its_key(loaded: str) -> None:
+    from models import staff
+    from tests.conftest import at, ctx_of
+
+    with session_scope(loaded) as session:
+        staff.add_member(ctx_of(session), "anne.martin@cerdd.example.org", "Anne Martin", "lecture",
+                         at=at("2015-06-10T10:00"), by="test", base_url=BASE)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = get_engine(loaded)
+    command.downgrade(config, str(ScriptDirectory.from_config(config).get_revision("0022").down_revision))
+    with get_engine(loaded).begin() as connection:  # sent before 0022, its key in its bodies
+        connection.execute(text("UPDATE notice SET status = 'envoye' WHERE kind = 'invitation_equipe'"))
+    command.upgrade(config, "head")
+    with session_scope(loaded) as session:
+        invitation = session.exec(select(Notice).where(Notice.kind == "invitation_equipe")).one()
+    for body in (invitation.body_text, invitation.body_html):
+        assert "/equipe/invitation/[clé personnelle]" in body
+        assert not re.search(r"/equipe/invitation/[A-Za-z0-9_-]{20,}", body)

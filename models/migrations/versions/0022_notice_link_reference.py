@@ -5,6 +5,7 @@ Each existing notice's link is read (its token's payload, without its signature:
 secret is not needed, nor known here) into the new columns, and the link is replaced in its
 bodies, sent notices included (the message that left keeps it; the database no longer does).
 A link whose token cannot be read (never a working one) is removed from the bodies all the same.
+The staff invitations and resets already sent forget their single-use key likewise (« [clé personnelle] »).
 Downgrade: the `link` column comes back empty (rebuilding a link needs the portal's secret), the
 bodies keep their placeholders: notices still waiting would leave without a working link.
 
@@ -13,6 +14,7 @@ Revises: 0019
 Create Date: 2026-12-06 13:00:00
 """
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +35,7 @@ LINK_SALT = "transitions.lien-personnel"
 LINK_PLACEHOLDER = "[lien personnel]"
 TOKEN_PLACEHOLDER = "[jeton personnel]"
 BATCH = 500
+SINGLE_USE_KEY = re.compile(r"(/equipe/(?:invitation|reinitialisation)/)[A-Za-z0-9_-]+")
 
 
 def _reference(programme_id: int | None, link: str) -> dict[str, Any] | None:
@@ -65,6 +68,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('link_version', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('link_expires', models.db.UTCDateTime(timezone=True), nullable=True))
     notice = sa.table('notice', sa.column('id', sa.Integer()), sa.column('programme_id', sa.Integer()),
+                      sa.column('kind', sa.Text()), sa.column('status', sa.Text()),
                       sa.column('link', sa.Text()), sa.column('body_text', sa.Text()),
                       sa.column('body_html', sa.Text()), sa.column('core_text', sa.Text()),
                       sa.column('link_subject', sa.Text()), sa.column('link_person', sa.Text()),
@@ -85,6 +89,13 @@ def upgrade() -> None:
             values.update(_reference(row.programme_id, row.link) or {})
             connection.execute(sa.update(notice).where(notice.c.id == row.id).values(**values))
         last = rows[-1].id
+    sent_keys = connection.execute(
+        sa.select(notice.c.id, notice.c.body_text, notice.c.body_html, notice.c.core_text)
+        .where(notice.c.kind.in_(["invitation_equipe", "reinitialisation_equipe"]), notice.c.status == "envoye")).all()
+    for row in sent_keys:
+        connection.execute(sa.update(notice).where(notice.c.id == row.id).values(
+            **{name: SINGLE_USE_KEY.sub(r"\1[clé personnelle]", getattr(row, name))
+               for name in ("body_text", "body_html", "core_text")}))
     with op.batch_alter_table('notice', schema=None) as batch_op:
         batch_op.drop_column('link')
 
