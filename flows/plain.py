@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from config.settings import Settings, get_settings
 from models.db import get_engine, session_scope
+from models.purge import sweep_outbox
 from models.schedule import (
     STAGES,
     next_due,
@@ -62,7 +63,11 @@ def run_one_stage(stage: StageName, as_of: datetime, programme: str | None = Non
     """Run one stage in its own transaction; returns the number of changes."""
     settings = settings or get_settings()
     with session_scope(settings.database_url) as session:
-        return run_stage(session, stage, as_of, programme, renderer=render_notice, linker=portal_linker(), only=only)
+        changes = run_stage(session, stage, as_of, programme, renderer=render_notice, linker=portal_linker(), only=only)
+    if changes and stage == StageName.PURGE:  # the erased notices' files go once their erasure is committed
+        with session_scope(settings.database_url) as session:
+            sweep_outbox(session, settings.outbox_dir)
+    return changes
 
 
 def plan_tick(as_of: datetime, programme: str | None = None, settings: Settings | None = None, *,

@@ -36,6 +36,11 @@ class Refused(TransitionsError):
     """The input is well formed but the programme's rules refuse it (deadline, state)."""
 
 
+class UnknownPerson(TransitionsError):
+    """Nothing is held about the person an address names (`models.person_data.find_person`): not a
+    lookup of a programme's object, so exit 1 rather than NotFound's 3."""
+
+
 
 @dataclass(frozen=True)
 class Verdict:

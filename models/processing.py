@@ -135,9 +135,10 @@ def processings(durations: Mapping[str, str]) -> tuple[Processing, ...]:
              "Conflits d'intérêts déclarés et leur motif", "Feuilles de notes soumises, décision et motivation"),
             ("L'équipe du Cerdd et le secrétariat du jury",
              "Les candidats reçoivent la décision, pas les notes de chaque juré"),
-            (f"Notes et conflits d'une candidature non retenue : {not_selected}.",
-             f"Notes d'une candidature retenue : comme le pilote, {pilots}.",
-             f"Décision du jury : {ARCHIVES}."),
+            (f"Commentaires des jurés sur une candidature non retenue : {not_selected}.",
+             f"Commentaires sur une candidature retenue : comme le pilote, {pilots}.",
+             f"Notes, noms des jurés, conflits d'intérêts déclarés et décision du jury (qui en dépend) : "
+             f"{ARCHIVES}."),
             (*COMMON_SECURITY, "Chaque juré ouvre sa feuille par son lien personnel ; une feuille soumise ne "
              "change plus.")),
         Processing(

@@ -445,6 +445,21 @@ class Reminders(Strict):
         return self
 
 
+class Retention(Strict):
+    """How long personal data is kept once its purpose is over (RGPD art. 5-1-e), ISO 8601 durations
+    counted from the event each key names; the purge (`models.retention`, `models.purge`) erases what
+    is past them. The register of processing quotes these keys."""
+
+    applications_not_selected: Duration = Field(default="P24M", description=(
+        "An application not retained (not admissible, not selected, withdrawn) and an EPCI that announced "
+        "one without applying: after the jury's decision."))
+    pilots: Duration = Field(default="P60M", description="A pilot's data: after the pilot's end (or withdrawal).")
+    notices: Duration = Field(default="P12M", description="A notice's body: after it was sent (or expired, given up).")
+    drafts_not_deposited: Duration = Field(default="P12M", description="A draft never deposited: after its last save.")
+    mailbox_refused: Duration = Field(default="P24M", description=(
+        "A message of the call's mailbox that became no application (late, answered, à revoir): after it was read."))
+
+
 class ProgrammeDefinition(Strict):
     slug: Key
     title: Name
@@ -454,6 +469,7 @@ class ProgrammeDefinition(Strict):
     jury: Jury
     accompaniment: Accompaniment
     reminders: Reminders
+    retention: Retention = Field(default_factory=Retention)
     templates_dir: Name | None = Field(
         default=None, description="Folder of notice templates overriding the defaults, relative to this file.")
 

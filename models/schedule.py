@@ -23,7 +23,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 # Importing the concept modules registers their stages (see models.stages).
-from models import accompaniment, call, charter, deliverables, delivery, intents, jury, kickoff, training  # noqa: F401
+from models import accompaniment, call, charter, deliverables, delivery, intents, jury, kickoff, purge, training  # noqa: F401
 from models.context import NoticeLinker, ProgrammeContext, all_ctx, definition_of
 from models.db import lock_for_update
 from models.notices import Renderer

@@ -30,6 +30,7 @@ class StageName(StrEnum):
     SESSIONS = "sessions"
     DELIVERABLES = "livrables"
     CLOSING = "cloture"
+    PURGE = "purge_donnees"
 
 
 LABELS: dict[StageName, str] = {
@@ -44,6 +45,7 @@ LABELS: dict[StageName, str] = {
     StageName.SESSIONS: "invitations et rappels de session",
     StageName.DELIVERABLES: "rappels de livrables",
     StageName.CLOSING: "fin d'accompagnement",
+    StageName.PURGE: "données personnelles effacées (durée de conservation échue)",
 }
 """What each stage does, in French, as the replay's log and the reports say it."""
 
@@ -59,6 +61,7 @@ AGENDA: dict[StageName, str] = {
     StageName.SESSIONS: "sessions",
     StageName.DELIVERABLES: "livrables dus",
     StageName.CLOSING: "fin d'accompagnement",
+    StageName.PURGE: "purge des données personnelles",
 }
 """Short French names of what a stage does at a planned instant: the names of scheduled runs."""
 

@@ -12,6 +12,7 @@ from transitions.cli import (  # noqa: F401  (registers the commands)
     outbox,
     pilots,
     portal,
+    privacy,
     programme,
     reports,
     service,

@@ -1,0 +1,175 @@
+"""The map of the personal data the programme holds (RGPD art. 30): for each table and column,
+what kind of personal data it is, what its retention follows (`Follows`: an application, a pilot,
+a notice…), how it reaches a person (the columns holding their e-mail address) and, when a person
+asks for erasure (art. 17), what is kept and on which basis. The purge (`models.purge`), the
+person's export (`models.read.person`) and erasure (`models.rights`) read this map, and
+`tests/models/test_personal_data.py` fails when a table gains a name-, e-mail- or text-like column
+that is classified neither here nor in `NOT_PERSONAL`.
+
+Files people send (applications' and drafts' files, deliverables) live in the database, as bytes
+(`ApplicationFile`, `DraftFile`, `DeliverableFile`: `models.attachments` checks them,
+`models.userfiles` only reads from disk); mailed annexes are stored as the application's files, the
+ledger (`MailMessage`) keeping only hashes, sender and subject. On disk: the outbox's `.eml` files
+(`OUTBOX`). The call's mailbox (IMAP server or Maildir, folder « Traitées ») keeps the messages
+themselves: it is outside this programme's database and is not purged by it (`OUTSIDE`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a column holds, in the words of the register of processing."""
+
+    EMAIL = "adresse électronique"
+    NAME = "nom de personne"
+    PHONE = "téléphone"
+    TEXT = "texte libre"
+    FILE = "fichier"
+    RECORD = "données structurées (formulaire, ligne, détails)"
+    LINK = "lien personnel"
+    NETWORK = "adresse IP"
+
+
+class Follows(StrEnum):
+    """Whose retention a row follows (`models.retention`)."""
+
+    APPLICATION = "candidature"
+    PILOT = "pilote"
+    DRAFT = "brouillon"
+    MAILBOX = "courriel reçu"
+    NOTICE = "avis"
+    AUDIT = "journal"
+    PROGRAMME = "programme"
+    STAFF = "équipe du Cerdd"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Why an erasure request keeps a row's personal data, and on which basis."""
+
+    reason: str
+    basis: str
+    pilots_only: bool = False
+    """Kept only while it belongs to a pilot within its retention (otherwise erased)."""
+
+
+ARCHIVES = Kept("acte public (décision du jury, charte signée) conservé pour les archives",
+                "RGPD art. 17-3-b et 17-3-d ; code du patrimoine, art. L211-4")
+RUNNING = Kept("nécessaire pour mener l'accompagnement du territoire pilote, jusqu'à la fin de sa conservation",
+               "RGPD art. 6-1-e (mission d'intérêt public) et 17-3-b", pilots_only=True)
+PROGRAMME = Kept("définition du programme installé (organisateur, jurés) : changée par un nouveau fichier",
+                 "RGPD art. 6-1-e")
+ADDRESSEE = Kept("corps effacé ; l'adresse du destinataire reste tant que la personne est contact d'un pilote "
+                 "(elle est la clé qui empêche un avis de repartir)", "RGPD art. 6-1-e et 17-3-b", pilots_only=True)
+ACCOUNT = Kept("compte de l'équipe du Cerdd : désactivé par « transitions staff disable »",
+               "RGPD art. 6-1-b (relation de travail)")
+
+
+@dataclass(frozen=True)
+class Held:
+    """One table's personal data."""
+
+    table: str
+    columns: dict[str, Kind]
+    follows: Follows
+    via: str
+    """How a row reaches a person and an application or organisation (English, for the register)."""
+    person: tuple[str, ...] = ()
+    """Columns holding a person's e-mail address (exactly, or inside a JSON value)."""
+    kept: Kept | None = None
+
+
+MAP: tuple[Held, ...] = (
+    Held("contact", {"name": Kind.NAME, "role": Kind.TEXT, "email": Kind.EMAIL, "phone": Kind.PHONE},
+         Follows.APPLICATION, "organisation_id -> the organisation's applications", ("email",), RUNNING),
+    Held("application", {"warnings": Kind.TEXT, "decision_reason": Kind.TEXT, "withdrawal_reason": Kind.TEXT},
+         Follows.APPLICATION, "the application itself (its lead is an organisation)", (), ARCHIVES),
+    Held("applicationversion", {"submitted_by": Kind.EMAIL, "payload": Kind.RECORD, "warnings": Kind.TEXT},
+         Follows.APPLICATION, "application_id", ("submitted_by", "payload"), RUNNING),
+    Held("applicationfile", {"filename": Kind.TEXT, "content": Kind.FILE},
+         Follows.APPLICATION, "version_id -> applicationversion.application_id", (), RUNNING),
+    Held("applicationdraft", {"payload": Kind.RECORD, "holders": Kind.EMAIL},
+         Follows.DRAFT, "(programme, lead_siren); application_id once deposited", ("holders", "payload")),
+    Held("draftfile", {"filename": Kind.TEXT, "content": Kind.FILE, "description": Kind.TEXT},
+         Follows.DRAFT, "draft_id"),
+    Held("partnerconfirmation", {"contact_email": Kind.EMAIL, "line": Kind.RECORD, "excerpt": Kind.TEXT,
+                                 "requested_by": Kind.EMAIL},
+         Follows.APPLICATION, "(programme, lead_siren)", ("contact_email", "requested_by", "line")),
+    Held("intent", {"contact_name": Kind.NAME, "contact_email": Kind.EMAIL},
+         Follows.APPLICATION, "(programme, siren): the application of that lead, if any", ("contact_email",)),
+    Held("juryscore", {"juror": Kind.NAME, "comment": Kind.TEXT}, Follows.APPLICATION, "application_id",
+         (), ARCHIVES),
+    Held("conflictofinterest", {"juror": Kind.NAME, "reason": Kind.TEXT}, Follows.APPLICATION, "application_id",
+         (), ARCHIVES),
+    Held("jurynotapplicable", {"juror": Kind.NAME}, Follows.APPLICATION, "application_id", (), ARCHIVES),
+    Held("jurysubmission", {"juror": Kind.NAME}, Follows.PROGRAMME, "programme_id", (), ARCHIVES),
+    Held("pilot", {"withdraw_reason": Kind.TEXT}, Follows.PILOT, "application_id", (), ARCHIVES),
+    Held("chartersignature", {"signatory": Kind.NAME, "role": Kind.TEXT}, Follows.PILOT, "pilot_id", (), ARCHIVES),
+    Held("trainingsession", {"location": Kind.TEXT, "audience": Kind.TEXT, "cancel_reason": Kind.TEXT},
+         Follows.PILOT, "pilot_id", (), RUNNING),
+    Held("attendance", {"person": Kind.NAME, "organisation": Kind.TEXT}, Follows.PILOT, "session_id -> pilot",
+         (), RUNNING),
+    Held("sessionanswer", {"respondent": Kind.EMAIL, "people": Kind.TEXT}, Follows.PILOT, "session_id -> pilot",
+         ("respondent",), RUNNING),
+    Held("deliverable", {"review_comment": Kind.TEXT}, Follows.PILOT, "pilot_id", (), RUNNING),
+    Held("deliverablefile", {"filename": Kind.TEXT, "content": Kind.FILE}, Follows.PILOT, "deliverable_id -> pilot",
+         (), RUNNING),
+    Held("duedaterequest", {"reason": Kind.TEXT, "requested_by": Kind.EMAIL}, Follows.PILOT,
+         "deliverable_id -> pilot", ("requested_by",), RUNNING),
+    Held("notice", {"recipient_email": Kind.EMAIL, "recipient_name": Kind.NAME, "subject": Kind.TEXT,
+                    "body_text": Kind.TEXT, "body_html": Kind.TEXT, "core_text": Kind.TEXT, "calendar": Kind.TEXT,
+                    "link_subject": Kind.LINK, "link_person": Kind.EMAIL, "last_error": Kind.TEXT,
+                    "dedup_key": Kind.EMAIL},
+         Follows.NOTICE, "recipient_email; its .eml in the outbox (OUTBOX)", ("recipient_email",), ADDRESSEE),
+    Held("auditentry", {"actor": Kind.NAME, "summary": Kind.TEXT, "details": Kind.RECORD}, Follows.AUDIT,
+         "any of its texts naming the person; changed only by models.audit.redact_entries", ("actor", "details")),
+    Held("portalgrant", {"subject": Kind.EMAIL, "person": Kind.EMAIL}, Follows.APPLICATION,
+         "subject (territoire:SIREN, candidat:SIREN, jure:EMAIL…) and person", ("person",), RUNNING),
+    Held("portalformuse", {"subject": Kind.EMAIL}, Follows.APPLICATION, "subject (a bearer, jure:EMAIL)",
+         ("subject",)),
+    Held("mailmessage", {"sender": Kind.EMAIL, "subject": Kind.TEXT, "problems": Kind.TEXT}, Follows.MAILBOX,
+         "application_id when it became one", ("sender",)),
+    Held("programme", {"definition": Kind.RECORD}, Follows.PROGRAMME, "the organiser's team and the jurors",
+         (), PROGRAMME),
+    Held("staff_member", {"email": Kind.EMAIL, "name": Kind.NAME}, Follows.STAFF, "itself", ("email",), ACCOUNT),
+    Held("staff_session", {"address": Kind.NETWORK}, Follows.STAFF, "staff_id", (), ACCOUNT),
+    Held("staff_signin_failure", {"email": Kind.EMAIL, "address": Kind.NETWORK}, Follows.STAFF,
+         "the address typed", ("email",), ACCOUNT),
+)
+"""Every table holding personal data, and its columns that do."""
+
+BY_TABLE: dict[str, Held] = {held.table: held for held in MAP}
+
+NOT_PERSONAL: dict[str, frozenset[str]] = {
+    "organisation": frozenset({"name"}),  # a public body, a company or a network: a legal person
+    "application": frozenset({"lead_name", "partnership"}),  # the lead's name; counts and booleans
+    "applicationdraft": frozenset({"lead_name"}),
+    "partnerconfirmation": frozenset({"lead_name", "partner_name"}),
+    "intent": frozenset({"name"}),
+    "pilot": frozenset({"name", "sign_by"}),  # sign_by: a date
+    "programme": frozenset({"title", "source"}),
+    "registersnapshot": frozenset({"name", "content"}),  # the public register of EPCI
+    "applicationfile": frozenset({"media_type", "role"}),  # role: a code (formulaire, complement)
+    "draftfile": frozenset({"media_type", "role"}),
+    "deliverablefile": frozenset({"media_type"}),
+    "staff_member": frozenset({"password_hash", "role"}),  # role: a code  # a hash, no personal datum by itself
+    "mailmessage": frozenset({"message_key", "content_sha256"}),
+    # the chain's salted digest of an entry's personal part; `redact_entries` drops the salt
+    "auditentry": frozenset({"personal_salt", "personal_sha256"}),  # a Message-ID or a hash
+}
+"""Columns whose name looks personal but that hold no personal data, with why."""
+
+OUTBOX = ("the outbox folder (settings.outbox_dir): one .eml per message, named "
+          "<created %Y%m%d-%H%M>-<notice id>-<kind>.eml, its header X-Transitions-Notices listing the "
+          "notices it carries; removed by models.purge.sweep_outbox once a notice's body is erased")
+OUTSIDE = ("the call's mailbox (IMAP_HOST or MAILDIR), folder « Traitées »: the messages as received, "
+           "kept by the mail server; to purge there by its own rules")
+
+
+def erasable_for_person(held: Held, *, pilot: bool) -> bool:
+    """Whether a person's erasure request erases this table's data about them (`pilot`: the row
+    belongs to a pilot within its retention)."""
+    return held.kept is None or (held.kept.pilots_only and not pilot)
