@@ -159,6 +159,7 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "mailmessage": frozenset({"message_key", "content_sha256"}),
     # the chain's salted digest of an entry's personal part; `redact_entries` drops the salt
     "auditentry": frozenset({"personal_salt", "personal_sha256"}),  # a Message-ID or a hash
+    "notice": frozenset({"link_version", "link_expires"}),  # a number and an instant: the link's, not a person's
 }
 """Columns whose name looks personal but that hold no personal data, with why."""
 
