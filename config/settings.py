@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_timeout: float = Field(default=10.0, gt=0, le=600, allow_inf_nan=False)
 
+    audit_anchor_url: str | None = Field(default=None, description="Where the daily anchors of the audit log "
+                                         "are POSTed, off this machine (http or https; none: files only).")
+    audit_anchor_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key signing each "
+                                                  "anchor POSTed (header X-Transitions-Signature).")
+
     delivery_max_age: timedelta = Field(default=timedelta(days=5), description="How long a notice failing "
                                         "temporarily is retried before it is given up (ISO 8601: P5D, PT12H).")
     delivery_batch_size: int = Field(default=200, ge=1)
@@ -248,15 +253,12 @@ class Settings(BaseSettings):
                 raise ValueError("le canal webhook est choisi (NOTICE_CHANNEL ou NOTICE_ROUTES) mais "
                                  "WEBHOOK_URL n'est pas défini")
             return None
-        try:  # the value itself is never repeated: it may hold credentials
-            parts = urlsplit(value.strip())
-            parts.port  # noqa: B018  (raises on a malformed port)
-        except ValueError:
-            raise ValueError("l'adresse du webhook est mal formée (exemple : https://hote.example.org/avis)") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("l'adresse du webhook doit commencer par http:// ou https:// et nommer un hôte "
-                             "(exemple : https://hote.example.org/avis)")
-        return value.strip()
+        return _http_url(value, "du webhook", "avis")
+
+    @field_validator("audit_anchor_url")
+    @classmethod
+    def _audit_anchor_url(cls, value: str | None) -> str | None:
+        return _http_url(value, "de dépôt des ancres (AUDIT_ANCHOR_URL)", "ancres") if value and value.strip() else None
 
     @field_validator("delivery_max_age")
     @classmethod
@@ -295,7 +297,7 @@ class Settings(BaseSettings):
                              "d'un secret d'au moins 32 caractères tiré au hasard")
         return self.portal_secret.get_secret_value()
 
-    @field_validator("smtp_password", "webhook_secret", "imap_password")
+    @field_validator("smtp_password", "webhook_secret", "imap_password", "audit_anchor_secret")
     @classmethod
     def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in {"changethis", "changeme"}:
@@ -316,3 +318,17 @@ def get_settings() -> Settings:
 def reset_settings() -> None:
     """Forget the cached settings (after the environment changed, in tests and the demo)."""
     get_settings.cache_clear()
+
+
+def _http_url(value: str, what: str, example: str) -> str:
+    """`value` stripped if it is an http(s) URL naming a host; a French ValueError otherwise (the value
+    itself is never repeated: it may hold credentials)."""
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError:
+        raise ValueError(f"l'adresse {what} est mal formée (exemple : https://hote.example.org/{example})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"l'adresse {what} doit commencer par http:// ou https:// et nommer un hôte "
+                         f"(exemple : https://hote.example.org/{example})")
+    return value.strip()

@@ -122,7 +122,8 @@ MAP: tuple[Held, ...] = (
          "deliverable_id -> pilot", ("requested_by",), RUNNING),
     Held("notice", {"recipient_email": Kind.EMAIL, "recipient_name": Kind.NAME, "subject": Kind.TEXT,
                     "body_text": Kind.TEXT, "body_html": Kind.TEXT, "core_text": Kind.TEXT, "calendar": Kind.TEXT,
-                    "link": Kind.LINK, "last_error": Kind.TEXT, "dedup_key": Kind.EMAIL},
+                    "link_subject": Kind.LINK, "link_person": Kind.EMAIL, "last_error": Kind.TEXT,
+                    "dedup_key": Kind.EMAIL},
          Follows.NOTICE, "recipient_email; its .eml in the outbox (OUTBOX)", ("recipient_email",), ADDRESSEE),
     Held("auditentry", {"actor": Kind.NAME, "summary": Kind.TEXT, "details": Kind.RECORD}, Follows.AUDIT,
          "any of its texts naming the person; changed only by models.audit.redact_entries", ("actor", "details")),
@@ -159,6 +160,7 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "mailmessage": frozenset({"message_key", "content_sha256"}),
     # the chain's salted digest of an entry's personal part; `redact_entries` drops the salt
     "auditentry": frozenset({"personal_salt", "personal_sha256"}),  # a Message-ID or a hash
+    "notice": frozenset({"link_version", "link_expires"}),  # a number and an instant: the link's, not a person's
 }
 """Columns whose name looks personal but that hold no personal data, with why."""
 

@@ -612,9 +612,14 @@ class Notice(SQLModel, table=True):
                                   "recorded when claimed so that a redelivery regroups the same notices.")
     calendar: str | None = Field(default=None, sa_column=Column(Text),
                                  description="iCalendar text (RFC 5546) sent as a text/calendar part.")
-    link: str | None = Field(default=None, sa_column=Column(Text),
-                             description="The recipient's personal link to the portal the notice carries "
-                                         "(its footer): a digest lists it beside the notice's core text.")
+    link_subject: str | None = Field(default=None, sa_column=Column(Text),
+                                     description="The personal link the notice carries (its footer; a digest "
+                                                 "lists it beside the notice's core text), never stored itself: its "
+                                                 "bearer's subject (`models.link_tokens.LinkRef`); the bodies hold "
+                                                 "a placeholder, delivery signs the token again (migration 0022).")
+    link_person: str | None = Field(default=None, sa_column=Column(Text))
+    link_version: int | None = None
+    link_expires: datetime | None = instant(nullable=True)
 
 
 class PlannedEvent(SQLModel, table=True):

@@ -124,3 +124,40 @@ def test_the_report_carries_the_head_at_its_instant(replayed: tuple[Path, str]) 
     entries = _entries(url)
     page = (out / "rapport.html").read_text(encoding="utf-8")
     assert f"entrée n° {entries[-1].seq} du " in page and entries[-1].entry_hash in page
+
+
+def _cli_env(url: str, data_dir: Path, extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(data_dir), "COLUMNS": "200",
+           "PYTHONPATH": str(Path(__file__).parents[2]), **extra}
+    return subprocess.run([sys.executable, "-c", "from transitions.cli import main; main()", *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_the_anchors_leave_the_machine_once_and_a_refusal_is_sent_again(replayed: tuple[Path, str],
+                                                                        tmp_path: Path) -> None:
+    from notifications.webhook import signature
+    from tests.notifications.servers import HttpSink, http_server
+
+    url = _copy(replayed, tmp_path, "depot")
+    data_dir = tmp_path / "donnees"
+    sink = HttpSink(statuses=[503])
+    with http_server(sink) as receiver:
+        extra = {"AUDIT_ANCHOR_URL": receiver, "AUDIT_ANCHOR_SECRET": "cle-de-depot-des-ancres"}
+        refused = _cli_env(url, data_dir, extra, "audit", "ancre", "--at", "2016-09-01T00:05")
+        assert refused.returncode == 1 and "a répondu 503" in refused.stderr and "Traceback" not in refused.stderr
+        assert "nouvel essai à la prochaine exécution" in refused.stderr and not sink.requests
+        anchor = data_dir / "ancres" / "cerdd-2015" / "2016-09-01.json"
+        assert anchor.is_file() and not anchor.with_name(anchor.name + ".envoye").exists()
+
+        again = _cli_env(url, data_dir, extra, "audit", "ancre", "--at", "2016-09-01T09:00")
+        assert again.returncode == 0, again.stderr
+        assert "Ancre déposée hors de la machine : cerdd-2015/2016-09-01.json" in again.stdout
+        (headers, body), = sink.requests
+        assert body == anchor.read_bytes() and json.loads(body)["programme"] == "cerdd-2015"
+        assert headers["Idempotency-Key"] == "ancre:cerdd-2015:2016-09-01"
+        assert headers["X-Transitions-Signature"] == signature("cle-de-depot-des-ancres", body)
+
+        third = _cli_env(url, data_dir, extra, "audit", "ancre", "--at", "2016-09-01T23:00")
+        assert third.returncode == 0 and len(sink.requests) == 1  # accepted once: never sent again
+    wrong = _cli_env(url, data_dir, {"AUDIT_ANCHOR_URL": "ftp://archives"}, "audit", "ancre")
+    assert wrong.returncode != 0 and "AUDIT_ANCHOR_URL" in wrong.stderr and "Traceback" not in wrong.stderr

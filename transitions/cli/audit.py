@@ -160,10 +160,17 @@ def tete(as_json: JsonOption = False) -> None:
                               for slug, head in found], empty="Aucun programme.", whole="Texte complet : --json.")
 
 
-@command(audit_app, "ancre")
+@audit_app.command("ancre")
 def ancre(at: AtOption = None) -> None:
     """Écrit l'ancre du jour (heure de Paris) de chaque programme dans ancres/ du dossier de données,
-    si elle n'y est pas encore : à copier hors de la machine (sauvegardes)."""
+    si elle n'y est pas encore, et la dépose hors de la machine si AUDIT_ANCHOR_URL est défini ;
+    code 1 si le dépôt échoue (nouvel essai à l'exécution suivante)."""
+    if not guarded(lambda: _anchor(at)):
+        raise typer.Exit(1)
+
+
+def _anchor(at: str | None) -> bool:
+    """Write the day's anchors, then send the unsent ones; False when a sending failed."""
     from config.settings import get_settings
     from models.audit_anchor import write_anchors
     from models.db import session_scope
@@ -174,3 +181,23 @@ def ancre(at: AtOption = None) -> None:
         out.print(f"Ancre écrite : {escape(str(path))}", highlight=False, soft_wrap=True)
     if not written:
         out.print("Les ancres de ce jour existent déjà (ou le journal est vide) : rien d'écrit.")
+    return _send_anchors()
+
+
+def _send_anchors() -> bool:
+    """Send the anchors not yet accepted to AUDIT_ANCHOR_URL, if set; False after naming each failure."""
+    from config.settings import get_settings
+    from notifications.anchors import send_anchors
+
+    settings = get_settings()
+    if not settings.audit_anchor_url:
+        return True
+    secret = settings.audit_anchor_secret.get_secret_value() if settings.audit_anchor_secret else None
+    outcome = send_anchors(settings.data_dir, settings.audit_anchor_url, secret)
+    for path in outcome.sent:
+        out.print(f"Ancre déposée hors de la machine : {escape(path.parent.name)}/{escape(path.name)}",
+                  highlight=False, soft_wrap=True)
+    for failure in outcome.failures:
+        err.print(f"Ancre non déposée : {escape(failure)} (nouvel essai à la prochaine exécution).",
+                  highlight=False, soft_wrap=True)
+    return not outcome.failures

@@ -2,7 +2,7 @@
 SHA-256 of the text it signed, the link or account it came by and its audit entry's id
 
 Revision ID: 0020
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-06 13:00:00
 
 Signatures recorded before this revision get their SHA-256 and audit entry id back from their audit
@@ -20,7 +20,7 @@ from alembic import op
 import models.db
 
 revision: str = '0020'
-down_revision: str | None = '0019'
+down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
