@@ -153,7 +153,8 @@ def processings(durations: Mapping[str, str]) -> tuple[Processing, ...]:
             ("Identité, fonction et coordonnées professionnelles",
              "Réponses aux invitations, personnes annoncées et émargements (présence)",
              "Livrables déposés, commentaires, demandes de report",
-             "Signatures de la charte : nom, qualité, date, canal et empreinte SHA-256 du texte signé"),
+             "Signatures de la charte : nom, qualité, date, canal, lien personnel ou compte utilisé (sujet, "
+             "adresse de son titulaire, version ; jamais le jeton), empreinte SHA-256 du texte signé"),
             ("L'équipe du Cerdd", "Le prestataire (bureau d'ingénierie)", "Les parties du pilote concerné",
              "Les partenaires financiers (DREAL, Région) en lecture seule"),
             (f"Données de l'accompagnement : {pilots}.", f"Charte signée : {ARCHIVES}."),

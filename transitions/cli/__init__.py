@@ -8,6 +8,7 @@ from transitions.cli import (  # noqa: F401  (registers the commands)
     accompaniment,
     applications,
     audit,
+    charter,
     jury,
     outbox,
     pilots,
