@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -80,9 +81,8 @@ def transient(exc: BaseException) -> bool:
     state = _sqlstate(driver)
     if state:
         return state.startswith(TRANSIENT_STATES) and not state.startswith(REFUSED_ACCESS)
-    name = getattr(driver, "sqlite_errorname", None)
-    if name is not None:
-        return name in SQLITE_TRANSIENT
+    if isinstance(driver, sqlite3.Error):  # a file: busy or unopenable may pass, a missing table will not
+        return getattr(driver, "sqlite_errorname", None) in SQLITE_TRANSIENT or "locked" in str(driver)
     return True  # no SQLSTATE from psycopg: the connection itself failed (refused, reset, timed out)
 
 

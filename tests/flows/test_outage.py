@@ -20,7 +20,7 @@ from models.db import session_scope
 from models.tables import AuditEntry, Notice, PilotStatus, Programme
 from tests.conftest import at, ctx_of
 from tests.guards import HANG_GUARD
-from tests.proxy import Forwarder
+from tests.outages import Forwarder
 from transitions.runtime import replay_settings, run_tick
 
 pytestmark = [pytest.mark.prefect, pytest.mark.parametrize("db_url", ["postgres"], indirect=True)]

@@ -3,11 +3,13 @@ through a loopback forwarder the test cuts and restores. Every page (public, per
 `/equipe/`) answers 503 in French with `Retry-After`; a form posted meanwhile records nothing and
 works once the database is back; the log holds one line when the outage starts and one when it
 ends, and no traceback. Backends terminated by the server (`pg_terminate_backend`, as a restart
-does) cost no page an error."""
+does) cost no page an error. A full disk: the same 503 page (the disk's path is for the log, not
+for visitors), one log line naming the disk and the folder."""
 
 from __future__ import annotations
 
 import html
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +21,15 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
 from config.settings import get_settings
-from models.db import session_scope
-from models.tables import CharterSignature
+from models.db import dispose_engines, session_scope
+from models.tables import CharterSignature, DeliverableFile
 from tests.guards import HANG_GUARD, wait_for
-from tests.portal.conftest import Clock, link, territory
-from tests.portal.helpers import sign_form
+from tests.outages import Forwarder, fill_database
+from tests.portal.conftest import ARRAS, Clock, consultancy, link, territory
+from tests.portal.helpers import PDF, count, form_ending, sign_form
 from tests.portal.staff_login import enrolled, sign_in
-from tests.proxy import Forwarder
 
-pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+ON_POSTGRESQL = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 
 OUTAGE_STARTS = "base de données injoignable"
 OUTAGE_ENDS = "base de données de nouveau joignable"
@@ -52,6 +54,7 @@ def _refused(answer: httpx.Response) -> None:
     assert '<html lang="fr">' in page and "Traceback" not in page and "DATABASE_URL" not in page
 
 
+@ON_POSTGRESQL
 def test_a_database_cut_off_answers_503_and_logs_one_line_when_it_starts_and_one_when_it_ends(
         selected: str, serve: Any, clock: Clock, capfd: pytest.CaptureFixture[str]) -> None:
     email, territory_page = _pages(selected, clock)
@@ -86,6 +89,7 @@ def test_a_database_cut_off_answers_503_and_logs_one_line_when_it_starts_and_one
     assert "Traceback" not in capfd.readouterr().err
 
 
+@ON_POSTGRESQL
 def test_backends_terminated_by_the_server_cost_no_page_an_error(selected: str, serve: Any, clock: Clock) -> None:
     _, territory_page = _pages(selected, clock)
     base = serve(selected)
@@ -102,3 +106,24 @@ def test_backends_terminated_by_the_server_cost_no_page_an_error(selected: str, 
         assert [client.get(territory_page).status_code for _ in range(3)] == [200, 200, 200]
     log = Path(get_settings().error_log)
     assert not log.exists() or OUTAGE_STARTS not in log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_full_disk_answers_503_and_names_the_disk_in_the_log_only(
+        started: str, client_for: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    client = client_for(started)
+    _, path = link(started, consultancy(), when="2015-07-01T10:00")
+    form = form_ending(client.get(path).text, f"/prestataire/{ARRAS}/livrable/methode/remise")
+    fill_database(started)
+    big = PDF + b"%" + b"0" * 200_000 + b"\n%%EOF\n"  # needs new pages: the file may not grow
+    with caplog.at_level(logging.ERROR, logger="transitions.portail"):
+        for _ in range(2):
+            answer = client.post(form.action, data=form.hidden,
+                                 files={"fichier": ("methode.pdf", big, "application/pdf")})
+            _refused(answer)
+            assert str(tmp_path) not in answer.text
+    told = [r.getMessage() for r in caplog.records if r.name == "transitions.portail"]
+    assert len(told) == 1 and told[0].startswith(f"Le disque qui porte {tmp_path} est plein"), told
+    assert not any(r.exc_info for r in caplog.records)
+    dispose_engines()
+    assert count(started, DeliverableFile) == 0

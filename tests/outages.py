@@ -1,5 +1,7 @@
-"""A TCP forwarder on loopback that a test cuts and restores: the database « stopped » for the
-code under test (connections refused, open ones reset) while the shared PostgreSQL keeps running.
+"""Outages made for tests. `Forwarder`: a TCP forwarder on loopback that a test cuts and restores,
+the database « stopped » for the code under test (connections refused, open ones reset) while the
+shared PostgreSQL keeps running. `fill_database`: a SQLite file that may not grow any more, the
+room inside it taken (SQLite's own « database or disk is full » on the next sizeable write).
 
     with Forwarder("127.0.0.1", 5432) as proxy:
         url = proxy.url(postgres_url())   # the same database, through the forwarder
@@ -14,8 +16,11 @@ import socket
 import threading
 from types import TracebackType
 
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from models.db import get_engine
 from tests.guards import join_or_fail
 
 
@@ -114,3 +119,25 @@ def _close(sock: socket.socket) -> None:
     except OSError:
         pass
     sock.close()
+
+
+def fill_database(url: str) -> None:
+    """From now on the SQLite file may not grow (every connection refuses a new page), and the room
+    left inside it is taken: the next sizeable write finds the « disk » full."""
+    engine = get_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE remplissage (x BLOB)"))
+        pages = connection.execute(text("PRAGMA page_count")).scalar_one()
+    engine.dispose()  # the pooled connections were opened without the cap
+
+    @event.listens_for(engine, "connect")
+    def _cap(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    for size in (4000, 400, 40, 4):
+        try:
+            while True:
+                with engine.begin() as connection:
+                    connection.execute(text("INSERT INTO remplissage VALUES (zeroblob(:n))"), {"n": size})
+        except OperationalError:
+            continue
