@@ -158,6 +158,7 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "mailmessage": frozenset({"message_key", "content_sha256"}),
     # the chain's salted digest of an entry's personal part; `redact_entries` drops the salt
     "auditentry": frozenset({"personal_salt", "personal_sha256"}),  # a Message-ID or a hash
+    "service_lease": frozenset({"name", "holder"}),  # a service's name; a machine, a process id, a random part
 }
 """Columns whose name looks personal but that hold no personal data, with why."""
 
