@@ -23,7 +23,7 @@ from sqlmodel import select
 
 from models.db import session_scope
 from models.links import issue_link, pilot_bearer
-from models.tables import Notice
+from models.tables import AuditEntry, Notice
 from tests.conftest import PROJECT_ROOT, ctx_of
 from tests.guards import HANG_GUARD, wait_for
 from tests.portal.conftest import ARRAS, SECRET
@@ -121,7 +121,7 @@ def workers(selected: str, tmp_path: Path) -> Iterator[Workers]:
             process.wait()
 
 
-def _person_links(url: str) -> tuple[str, str, str]:
+def _person_links(url: str, contact: int = 0) -> tuple[str, str, str]:
     """A territory contact's link, then a newer one replacing it (issued now: links are checked in
     real time); and the contact's address."""
     from models.pilots import find_pilot
@@ -131,7 +131,7 @@ def _person_links(url: str) -> tuple[str, str, str]:
     paths = []
     with session_scope(url) as session:
         ctx = ctx_of(session)
-        person = territory_contacts(ctx, find_pilot(ctx, ARRAS))[0].email.lower()
+        person = territory_contacts(ctx, find_pilot(ctx, ARRAS))[contact].email.lower()
         bearer = pilot_bearer(ctx, ARRAS, "territoire", person)
         for _ in range(2):
             paths.append(home_path(bearer, issue_link(ctx, bearer, secret=SECRET, at=now, days=10)))
@@ -168,3 +168,55 @@ def test_tokens_link_versions_and_throttles_hold_across_two_worker_processes(sel
     assert "Traceback" not in said
     if db_url.startswith("sqlite"):
         assert "les écritures (formulaires, nouveaux liens) passent une à une" in " ".join(said.split())
+
+
+@pytest.mark.parametrize("command", [["portal", "--workers", "2"], ["serve", "--portal-workers", "2"]])
+def test_several_processes_on_a_database_in_memory_are_refused_in_french(command: list[str],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from config.settings import reset_settings
+    from transitions.cli import app
+
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("PORTAL_SECRET", SECRET)
+    reset_settings()
+    try:
+        result = CliRunner().invoke(app, command, env={"COLUMNS": "400"})
+    finally:
+        reset_settings()
+    assert result.exit_code == 2, result.output
+    assert "une base SQLite en mémoire n'est pas partagée entre processus" in result.output
+
+
+def test_two_simultaneous_renewals_on_two_processes_send_one_link(selected: str, workers: Workers) -> None:
+    """« Recevoir un nouveau lien » clicked at the same moment on two processes (two forms, two
+    tokens): one link mailed, the other request throttled (the grant's row is locked while read)."""
+    import threading
+
+    from tests.guards import join_or_fail
+
+    pids = sorted(workers.pids())
+    for contact in (0, 1):
+        old, _, person = _person_links(selected, contact)
+        forms = [FORM.search(workers.request(pid, "GET", old)[1]) for pid in pids]
+        gate = threading.Barrier(2)
+        statuses: list[int] = []
+
+        def click(pid: int, form: Any) -> None:
+            _, connection = workers.connection_to(pid)
+            gate.wait()
+            connection.request("POST", form.group(1), body=f"jeton={form.group(2)}",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+            statuses.append(connection.getresponse().status)
+            connection.close()
+
+        clicks = [threading.Thread(target=click, args=(pid, form)) for pid, form in zip(pids, forms, strict=True)]
+        for thread in clicks:
+            thread.start()
+        join_or_fail(clicks, "deux demandes de nouveau lien simultanées")
+        assert statuses == [200, 200]
+        assert [n.recipient_email.lower() for n in _renewals(selected)].count(person) == 1
+        with session_scope(selected) as session:
+            renewed = session.exec(select(AuditEntry).where(AuditEntry.action == "lien.renvoye")).all()
+        assert [entry.details.get("personne") for entry in renewed].count(person) == 1
