@@ -72,8 +72,10 @@ def portal_app() -> Any:
 def server_options() -> dict[str, Any]:
     """uvicorn's options for the portal: no access log, errors to the data directory's log, the proxy's
     headers trusted, a bounded graceful shutdown."""
+    from config.private_files import private_umask
     from config.settings import get_settings
 
+    private_umask()  # its error log, uploads and database files for their owner only (workers inherit it)
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {"access_log": False, "log_config": log_config(str(settings.error_log)), "proxy_headers": True,
@@ -84,8 +86,8 @@ def build_server(host: str, port: int, *, app: Any = None) -> Any:
     """A uvicorn server for the portal (the settings' database and secret unless `app` is given)."""
     import uvicorn
 
-    config = uvicorn.Config(app if app is not None else portal_app(), host=host, port=port, **server_options())
-    return uvicorn.Server(config)
+    options = server_options()  # first: the umask before any file is created
+    return uvicorn.Server(uvicorn.Config(app if app is not None else portal_app(), host=host, port=port, **options))
 
 
 def run(host: str, port: int, workers: int = 1) -> None:

@@ -1,11 +1,11 @@
 """one `transitions serve` per database: the service lease (holder, heartbeat, expiry)
 
 Revision ID: 0024
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-06 14:00:00
 
 Issue 25 gave this revision the number 0024 after 0022 (other slices' revisions); on this branch
-it follows main's head, 0019, and is re-chained when the branches are merged.
+it follows main's head when merged (0020, itself after 0022), and is re-chained when the branches are merged.
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 import models.db
 
 revision: str = '0024'
-down_revision: str | None = '0019'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
