@@ -203,7 +203,7 @@ def test_two_simultaneous_renewals_on_two_processes_send_one_link(selected: str,
         gate = threading.Barrier(2)
         statuses: list[int] = []
 
-        def click(pid: int, form: Any) -> None:
+        def click(pid: int, form: Any, gate: threading.Barrier = gate, statuses: list[int] = statuses) -> None:
             _, connection = workers.connection_to(pid)
             gate.wait()
             connection.request("POST", form.group(1), body=f"jeton={form.group(2)}",
