@@ -159,7 +159,7 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "staff_member": frozenset({"password_hash", "role"}),  # role: a code  # a hash, no personal datum by itself
     "mailmessage": frozenset({"message_key", "content_sha256"}),
     # the chain's salted digest of an entry's personal part; `redact_entries` drops the salt
-    "auditentry": frozenset({"personal_salt", "personal_sha256"}),  # a Message-ID or a hash
+    "auditentry": frozenset({"personal_parts", "personal_sha256"}),  # a Message-ID or a hash
     "notice": frozenset({"link_version", "link_expires"}),  # a number and an instant: the link's, not a person's
     "service_lease": frozenset({"name", "holder"}),  # a service's name; a machine, a process id, a random part
 }

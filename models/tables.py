@@ -661,11 +661,13 @@ class AuditEntry(SQLModel, table=True):
     hash_version: int = Field(default=1, description="The version of the canonical serialisation hashed.")
     prev_hash: str = Field(default="", max_length=64, description="The previous entry's `entry_hash` (64 zeros first).")
     entry_hash: str = Field(default="", max_length=64, description="SHA-256 (hex) of the entry's chained fields.")
-    personal_salt: str | None = Field(default=None, max_length=32,
-                                      description="16 random bytes (hex) salting `personal_sha256`; erased with it.")
+    personal_parts: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"),
+        description="Each part of the personal part (`actor`, `summary`, `details.<key>`) → [its salted "
+                    "SHA-256, its 16-byte salt (hex), None once the part is erased].")
     personal_sha256: str = Field(
         default="", max_length=64,
-        description="SHA-256 (hex) of the salt and the personal part: actor, summary, details.")
+        description="SHA-256 (hex) of `personal_parts`' hashes: what the chain covers of the personal part.")
     redacted_at: datetime | None = instant(nullable=True)
     """When the personal part was erased (`models.audit.redact_entries`), None while it is whole."""
 

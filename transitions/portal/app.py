@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from models.db import get_engine
 from transitions.portal import errors
 from transitions.portal.delivery import ImmediateDelivery
 from transitions.portal.errors import http_status
@@ -63,6 +64,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(LimitBody, render_error=lambda status, text: error_html(portal.env, status, text))
     app.state.portal = portal
+    portal.outage.watch(get_engine(database_url))
     errors.install(app, portal)
     # the order paths are tried in
     for audience in (public, legal, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
