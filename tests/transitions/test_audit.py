@@ -57,6 +57,9 @@ def test_the_replayed_log_verifies(replayed: tuple[Path, str], tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert f"Journal intègre (cerdd-2015) : {len(entries)} entrées, tête : entrée n° {len(entries)}, " \
            f"empreinte {entries[-1].entry_hash}" in " ".join(done.stdout.split())
+    anchors = list((_out / "ancres" / "cerdd-2015").glob("*.json"))  # the demo leaves the day's anchor
+    assert len(anchors) == 1 and json.loads(anchors[0].read_text(encoding="utf-8"))["seq"] == len(entries)
+    assert _cli(url, tmp_path, "audit", "verify", "--ancre", str(anchors[0])).returncode == 0
     heads = json.loads(_cli(url, tmp_path, "audit", "tete", "--json").stdout)
     assert heads == [{"programme": "cerdd-2015", "seq": len(entries), "empreinte": entries[-1].entry_hash,
                       "instant": paris(entries[-1].at).isoformat()}]
