@@ -165,6 +165,7 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     # the chain's salted digest of an entry's personal part; `redact_entries` drops the salt
     "auditentry": frozenset({"personal_parts", "personal_sha256"}),  # a Message-ID or a hash
     "notice": frozenset({"link_version", "link_expires"}),  # a number and an instant: the link's, not a person's
+    "service_lease": frozenset({"name", "holder"}),  # a service's name; a machine, a process id, a random part
 }
 """Columns whose name looks personal but that hold no personal data, with why."""
 
