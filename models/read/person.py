@@ -90,8 +90,21 @@ def _french(value: Any) -> str:
     if isinstance(value, bool):
         return "Oui" if value else "Non"
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, indent=1) if value else "—"
+        return "\n".join(_lines(value, 0)) or "—"
     return "—" if value is None or value == "" else str(value)
+
+
+def _lines(value: Any, depth: int) -> list[str]:
+    """A form's JSON value as indented « clé : valeur » lines (no braces, keys' « _ » as spaces)."""
+    pad, lines = "  " * depth, []
+    items = value.items() if isinstance(value, dict) else ((f"{n}.", v) for n, v in enumerate(value, start=1))
+    for key, item in items:
+        label = str(key).replace("_", " ")
+        if isinstance(item, dict | list) and item:
+            lines += [f"{pad}{label}", *_lines(item, depth + 1)]
+        else:
+            lines.append(f"{pad}{label} : {_french(item)}")
+    return lines
 
 
 def retentions(session: Session) -> dict[Follows, str]:
