@@ -52,16 +52,21 @@ class Tightened:
         if self.files or self.folders:
             what = " et ".join(part for part in (_count(self.files, "fichier"), _count(self.folders, "dossier"))
                                if part)
-            modes = " et ".join(mode for mode, n in (("0600 pour les fichiers", self.files),
-                                                     ("0700 pour les dossiers", self.folders)) if n)
-            lines.append(f"{what} de {self.root} étaient lisibles par d'autres comptes : leurs droits sont "
-                         f"réduits au seul propriétaire ({modes}).")
+            modes = " et ".join(f"{mode} pour {'le' if n == 1 else 'les'} {noun}{'s' if n > 1 else ''}"
+                                for mode, noun, n in (("0600", "fichier", self.files),
+                                                      ("0700", "dossier", self.folders)) if n)
+            one = self.files + self.folders == 1
+            lines.append(f"{what} de {self.root} {'était lisible' if one else 'étaient lisibles'} par d'autres "
+                         f"comptes : {'ses' if one else 'leurs'} droits sont réduits au seul propriétaire ({modes}).")
         if self.refused:
             named = ", ".join(str(p) for p in self.refused[:SHOWN])
-            more = f" et {len(self.refused) - SHOWN} autre(s)" if len(self.refused) > SHOWN else ""
-            lines.append(f"{len(self.refused)} élément(s) de {self.root} restent lisibles par d'autres comptes : "
+            rest = len(self.refused) - SHOWN
+            more = f" et {rest} {'autre' if rest == 1 else 'autres'}" if rest > 0 else ""
+            stay = "reste lisible" if len(self.refused) == 1 else "restent lisibles"
+            lines.append(f"{_count(len(self.refused), 'élément')} de {self.root} {stay} par d'autres comptes : "
                          f"ce compte n'en est pas le propriétaire et ne peut pas en changer les droits "
-                         f"({named}{more}). Corrigez-les avec le compte propriétaire (chmod go-rwx).")
+                         f"({named}{more}). Corrigez-{'le' if len(self.refused) == 1 else 'les'} avec le compte "
+                         "propriétaire (chmod go-rwx).")
         return lines
 
 

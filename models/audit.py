@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from models.audit_hash import ERASED as ERASED_MARK
 from models.audit_hash import append, personal_values, protected, stored_json
@@ -46,9 +46,12 @@ def record(
     return append(session, entry)
 
 
-def entries(session: Session, programme_id: int, *, limit: int = 50, action: str | None = None) -> list[AuditEntry]:
-    """The latest audit entries of a programme, newest first, optionally by action prefix."""
-    query = select(AuditEntry).where(AuditEntry.programme_id == programme_id)
+def entries(session: Session, programme_id: int, *, limit: int = 50, action: str | None = None,
+            unattached: bool = False) -> list[AuditEntry]:
+    """The latest audit entries of a programme, newest first, optionally by action prefix; with
+    `unattached`, the entries recorded without a programme (chain 0: a person's data exported…) too."""
+    mine = col(AuditEntry.programme_id) == programme_id
+    query = select(AuditEntry).where(or_(mine, col(AuditEntry.chain) == 0) if unattached else mine)
     if action:
         query = query.where(col(AuditEntry.action).startswith(action))
     return list(session.exec(query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)).all())

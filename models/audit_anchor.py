@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -86,6 +86,20 @@ def read_anchor(path: Path) -> Anchor:
         raise InvalidInput(f"Le fichier {path.name} n'est pas une ancre du journal valide (seq entier positif, "
                            "empreinte SHA-256 en hexadécimal).")
     return Anchor(programme, seq, entry_hash, written_at)
+
+
+def head_anchor(text: str, slug: str) -> Anchor:
+    """The head a progress report or `audit tete` shows, given as « N:EMPREINTE » (the entry's number
+    in `slug`'s journal, its SHA-256 in hexadecimal), as an anchor to check like a file's; a French
+    refusal (`InvalidInput`) for anything else."""
+    seq, _, entry_hash = text.strip().partition(":")
+    entry_hash = entry_hash.strip().lower()
+    if (not seq.strip().isdigit() or len(seq.strip()) > 12 or int(seq) < 1 or len(entry_hash) != 64
+            or any(c not in "0123456789abcdef" for c in entry_hash)):
+        raise InvalidInput("--tete : attendu « N:EMPREINTE », le numéro d'une entrée du journal et son empreinte "
+                           "SHA-256 en hexadécimal (64 caractères), tels que le rapport ou « transitions audit "
+                           "tete --json » les montrent.")
+    return Anchor(slug, int(seq), entry_hash, datetime.now(UTC))
 
 
 def check_anchor(session: Session, anchor: Anchor) -> str | None:

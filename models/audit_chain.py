@@ -118,9 +118,9 @@ def matches_anchor(session: Session, programme_id: int | None, seq: int, entry_h
     found = session.exec(select(AuditEntry).where(AuditEntry.chain == chain_of(programme_id),
                                                   AuditEntry.seq == seq)).first()
     if found is None:
-        return f"l'entrée n° {seq} de l'ancre n'existe plus dans le journal"
+        return f"l'entrée n° {seq} du journal, celle de l'ancre, n'existe plus (dernières entrées supprimées)"
     if found.entry_hash != entry_hash:
-        return f"l'entrée n° {seq} n'a plus l'empreinte de l'ancre (journal réécrit)"
+        return f"l'entrée n° {seq} du journal n'a plus l'empreinte de l'ancre (journal réécrit)"
     return None
 
 

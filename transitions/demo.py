@@ -24,6 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from config.prefect_env import use_demo_folder
 from config.private_files import private_umask, secure_start
 from config.settings import get_settings
+from models.audit_anchor import FOLDER
 from models.clock import add_paris, format_paris, parse_duration, utc
 from models.errors import InvalidInput
 from models.stages import StageName
@@ -46,6 +47,7 @@ def prepare(out: Path, replace: bool) -> None:
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / "outbox", ignore_errors=True)
         shutil.rmtree(out / MAILDIR, ignore_errors=True)
+        shutil.rmtree(out / FOLDER, ignore_errors=True)  # the previous demo's anchors hold its hashes
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -127,6 +129,7 @@ def _replay(out: Path, console: Console, script_path: Path | None, tick: Tick | 
     for line in bundle.warnings:  # words of earlier versions in the script's programme file
         console.print(f"Attention : {line}", highlight=False, markup=False)
     from flows.plain import replay_ticks
+    from models.audit_anchor import write_anchors
     from models.context import install_programme, load_ctx
     from models.db import dispose_engines, migrate, session_scope
     from models.tables import ProgrammeMode
@@ -166,6 +169,7 @@ def _replay(out: Path, console: Console, script_path: Path | None, tick: Tick | 
     with session_scope(url) as session:
         status = build_status(session, current, None)
         write_report(load_ctx(session), current, out / "rapport.html")
+        write_anchors(session, current, out)  # the day's anchors: « audit verify --ancre » has one
     dispose_engines()
     (out / "bilan.md").write_text(dashboard_markdown(status), encoding="utf-8")
     console.rule("Bilan de la démonstration")

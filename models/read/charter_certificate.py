@@ -9,6 +9,7 @@ from datetime import datetime
 
 from models.charter import channel_label, party_name, party_of, sign_by, signatures
 from models.charter_text import draft_text, frozen, sha256_of
+from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.read.pilot import siren_of
 from models.tables import AuditEntry, CharterSignature, Pilot
@@ -44,6 +45,16 @@ class CertifiedSignature:
     """Whether it signed the certificate's text (`Certificate.sha256`)."""
 
     @property
+    def entry(self) -> str:
+        """The audit entry as people read it: « entrée n° 41 du journal (identifiant 1234) », its
+        rank in the programme's journal (`audit verify`, `audit --json` « numero ») and its row id."""
+        if not self.audit_entry_id:
+            return "entrée du journal inconnue"
+        if self.audit_seq is None:
+            return f"entrée du journal d'identifiant {self.audit_entry_id}"
+        return f"entrée n° {self.audit_seq} du journal (identifiant {self.audit_entry_id})"
+
+    @property
     def used(self) -> str:
         """The link or account used, as the certificate says it (« lien personnel territoire:…,
         version 2, tenu par … »); empty when unknown."""
@@ -71,15 +82,35 @@ class Certificate:
     missing: tuple[str, ...]
     """The parties that have not signed yet (« le prestataire »…)."""
     made_at: datetime
+    """The programme's present when it was made (`ProgrammeContext.present`, or the instant asked)."""
+    withdrawn_at: datetime | None = None
+    """When the pilot was withdrawn from the programme (its charter will not be completed)."""
 
     @property
     def complete(self) -> bool:
         """Every party signed, each the certificate's text."""
         return not self.missing and all(s.same_text for s in self.signatures)
 
+    @property
+    def verdict(self) -> str:
+        """What the certificate establishes, in French: all signed the same text, or who has not and
+        why (a withdrawn pilot), and which signature is of another text."""
+        if self.complete:
+            return f"Les {len(self.signatures)} parties ont signé le même texte, d'empreinte SHA-256 ci-dessous."
+        said = []
+        if self.missing:
+            missing = ", ".join(self.missing)
+            said.append(f"Le territoire pilote a été retiré du programme le {format_paris(self.withdrawn_at)} : la "
+                        f"charte ne sera pas signée par {missing}." if self.withdrawn_at is not None
+                        else f"Reste à signer : {missing}.")
+        said += [f"La signature {s.on_behalf} porte sur un autre texte que celui-ci." for s in self.signatures
+                 if not s.same_text]
+        return " ".join(said)
+
 
 def charter_certificate(ctx: ProgrammeContext, pilot: Pilot, now: datetime) -> Certificate:
-    """The certificate of the pilot's charter at `now`."""
+    """The certificate of the pilot's charter at `now`, the programme's present (the portal's
+    `present`, the CLI's `--at` or `ProgrammeContext.present`), the date it says it was made."""
     kept = frozen(ctx, pilot)
     text = kept.text if kept is not None else draft_text(ctx, pilot)
     digest = kept.sha256 if kept is not None else sha256_of(text)
@@ -92,7 +123,8 @@ def charter_certificate(ctx: ProgrammeContext, pilot: Pilot, now: datetime) -> C
         title=ctx.definition.accompaniment.charter.title, text=text, sha256=digest,
         frozen_at=kept.frozen_at if kept is not None else None, sign_by=sign_by(ctx, pilot),
         signatures=tuple(_certified(ctx, row, digest) for row in rows),
-        missing=tuple(party_name(p) for p in parties if p not in signed), made_at=now)
+        missing=tuple(party_name(p) for p in parties if p not in signed), made_at=now,
+        withdrawn_at=pilot.withdrawn_at)
 
 
 def _certified(ctx: ProgrammeContext, row: CharterSignature, digest: str) -> CertifiedSignature:

@@ -80,7 +80,7 @@ def test_a_database_outside_the_data_directory_is_tightened_but_not_its_folder(t
     url = f"sqlite:///{elsewhere / 't.db'}"
     assert sqlite_file(url) == elsewhere / "t.db" and sqlite_file("postgresql+psycopg://x@h/db") is None
     warnings = secure_start(Settings(data_dir=data, database_url=url))
-    assert len(warnings) == 2 and all("0600 pour les fichiers)" in w for w in warnings)
+    assert len(warnings) == 2 and all("était lisible" in w and "(0600 pour le fichier)" in w for w in warnings)
     assert [_mode(elsewhere / n) for n in ("t.db", "t.db-shm", "autre.txt")] == [0o600, 0o600, 0o644]
     assert _mode(elsewhere) == 0o755
 
@@ -97,3 +97,22 @@ def test_every_command_tightens_the_data_directory_at_start_and_says_so(tmp_path
     assert f"Attention : 5 fichiers et 2 dossiers de {data} étaient lisibles par d'autres comptes" in said, done.stderr
     assert "Traceback" not in done.stderr and _mode(data / "erreurs.log") == 0o600
     assert _mode(tmp_path / "prefect") == 0o700  # created by the command, under its umask
+
+
+@pytest.mark.parametrize(("files", "folders", "refused", "said"), [
+    (1, 0, 0, "1 fichier de /d était lisible par d'autres comptes : ses droits sont réduits au seul propriétaire "
+              "(0600 pour le fichier)."),
+    (0, 1, 0, "1 dossier de /d était lisible par d'autres comptes : ses droits sont réduits au seul propriétaire "
+              "(0700 pour le dossier)."),
+    (2, 1, 0, "2 fichiers et 1 dossier de /d étaient lisibles par d'autres comptes : leurs droits sont réduits au "
+              "seul propriétaire (0600 pour les fichiers et 0700 pour le dossier)."),
+    (0, 0, 1, "1 élément de /d reste lisible par d'autres comptes : ce compte n'en est pas le propriétaire et ne "
+              "peut pas en changer les droits (/x0). Corrigez-le avec le compte propriétaire (chmod go-rwx)."),
+    (0, 0, 6, "6 éléments de /d restent lisibles par d'autres comptes : ce compte n'en est pas le propriétaire et "
+              "ne peut pas en changer les droits (/x0, /x1, /x2, /x3, /x4 et 1 autre). Corrigez-les avec le compte "
+              "propriétaire (chmod go-rwx)."),
+])
+def test_the_warning_agrees_with_one_or_several(files: int, folders: int, refused: int, said: str) -> None:
+    from config.private_files import Tightened
+
+    assert Tightened(Path("/d"), files, folders, [Path(f"/x{i}") for i in range(refused)]).warnings() == [said]

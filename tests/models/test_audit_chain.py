@@ -231,7 +231,7 @@ def test_an_anchor_detects_a_rewrite_of_the_whole_chain(selected: str) -> None:
     assert _check(selected).whole
     with session_scope(selected) as session:
         assert matches_anchor(session, anchor.programme_id, anchor.seq, anchor.entry_hash) == (
-            f"l'entrée n° {anchor.seq} n'a plus l'empreinte de l'ancre (journal réécrit)")
+            f"l'entrée n° {anchor.seq} du journal n'a plus l'empreinte de l'ancre (journal réécrit)")
         assert "n'existe plus" in (matches_anchor(session, anchor.programme_id, anchor.seq + 50, "0") or "")
 
 
@@ -292,3 +292,20 @@ def test_acts_recorded_at_once_by_several_sessions_make_one_unbroken_chain(loade
     assert chained.whole and orphans.whole
     assert len(rows) == len(set(rows)) and orphans.checked == 6 * 2
     assert chained.checked == 1 + 6 * 8 * 2 - 6 * 2  # the programme's installation, then the acts
+
+
+def test_the_listing_shows_the_entries_without_a_programme_unless_one_is_named(selected: str) -> None:
+    """A person's export is recorded in chain 0 (no programme): the programme's listing shows it
+    unless asked for the programme's entries alone."""
+    with session_scope(selected) as session:
+        programme_id = session.exec(select(Programme)).one().id
+        assert programme_id is not None
+        orphan = audit.record(session, programme_id=None, at=at("2030-01-01"), actor="cli", action="donnees.exportees",
+                              entity="personne", entity_id=None, summary="Données d'une personne exportées.")
+        session.flush()
+        orphan_id = orphan.id
+    with session_scope(selected) as session:
+        listed = audit.entries(session, programme_id, action="donnees", unattached=True)
+        assert [(e.id, e.chain, e.seq) for e in listed] == [(orphan_id, 0, 1)]
+        assert audit.entries(session, programme_id, action="donnees") == []
+        assert audit.entries(session, programme_id, limit=1, unattached=True)[0].id == orphan_id

@@ -107,8 +107,8 @@ def test_the_certificate_lists_three_signatures_of_one_text_and_their_audit_entr
     assert certificate.status_code == 200
     shown = certificate.text
     assert digest in shown and "Les 3 parties ont signé le même texte" in shown
-    for entry_id in entries:
-        assert f"n° {entry_id}" in shown
+    for entry_id, entry in entries.items():
+        assert f"entrée n° {entry.seq} du journal (identifiant {entry_id})" in shown
     assert "lien personnel territoire:200033579, version 1 (lien de la partie)" in shown
     assert "jeton" not in shown.lower()
     pdf = client.get(paths[1] + "/charte/certificat.pdf")
@@ -117,7 +117,7 @@ def test_the_certificate_lists_three_signatures_of_one_text_and_their_audit_entr
     words = _text(pdf.content)
     assert digest in words.replace(" ", "") and words.count("Frédéric Leturque (Président)") == 3
     for entry_id, entry in entries.items():
-        assert f"Entrée du journal d'audit : n° {entry_id} (rang {entry.seq} de la chaîne" in words
+        assert f"Preuve : entrée n° {entry.seq} du journal (identifiant {entry_id}) ; son empreinte chaînée" in words
         assert entry.entry_hash and entry.entry_hash in words.replace(" ", "")  # beside it, its chained hash
     assert "Le 1er juillet 2015" not in words and "mercredi 1er juillet 2015 à 11h00" in words
     html = client.get(paths[2] + "/charte/certificat.html")

@@ -10,11 +10,13 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from models import audit
 from models.audit_chain import verify
 from models.audit_hash import entry_sha256
 from models.clock import paris
@@ -53,8 +55,11 @@ def test_the_replayed_log_verifies(replayed: tuple[Path, str], tmp_path: Path) -
     assert (check.head.seq, check.head.entry_hash) == (entries[-1].seq, entries[-1].entry_hash)
     done = _cli(url, tmp_path, "audit", "verify")
     assert done.returncode == 0, done.stderr
-    assert f"Journal intègre (cerdd-2015) : {len(entries)} entrées, tête n° {len(entries)}, " \
+    assert f"Journal intègre (cerdd-2015) : {len(entries)} entrées, tête : entrée n° {len(entries)}, " \
            f"empreinte {entries[-1].entry_hash}" in " ".join(done.stdout.split())
+    anchors = list((_out / "ancres" / "cerdd-2015").glob("*.json"))  # the demo leaves the day's anchor
+    assert len(anchors) == 1 and json.loads(anchors[0].read_text(encoding="utf-8"))["seq"] == len(entries)
+    assert _cli(url, tmp_path, "audit", "verify", "--ancre", str(anchors[0])).returncode == 0
     heads = json.loads(_cli(url, tmp_path, "audit", "tete", "--json").stdout)
     assert heads == [{"programme": "cerdd-2015", "seq": len(entries), "empreinte": entries[-1].entry_hash,
                       "instant": paris(entries[-1].at).isoformat()}]
@@ -67,7 +72,7 @@ def test_each_rewrite_is_named_by_verify(replayed: tuple[Path, str], tmp_path: P
     done = _cli(url, tmp_path, "audit", "verify", "--programme", "cerdd-2015")
     assert done.returncode == 1
     said = " ".join(done.stderr.split())
-    assert f"Journal altéré (cerdd-2015) : entrée n° 41 (numéro {target.id}, " in said
+    assert f"Journal altéré (cerdd-2015) : entrée n° 41 du journal (identifiant {target.id}, " in said
     assert f"{target.action}) : contenu modifié (résumé)." in said
 
     url = _copy(replayed, tmp_path, "supprime")
@@ -111,7 +116,8 @@ def test_the_anchor_is_written_once_a_day_and_catches_a_rewritten_chain(replayed
     # ...but not the head kept outside.
     done = _cli(url, data_dir, "audit", "verify", "--ancre", str(anchor))
     assert done.returncode == 1
-    assert f"l'entrée n° {content['seq']} n'a plus l'empreinte de l'ancre (journal réécrit)" in done.stderr
+    assert f"l'entrée n° {content['seq']} du journal n'a plus l'empreinte de l'ancre (journal réécrit)" in done.stderr
+    assert "Journal réécrit ou tronqué (cerdd-2015)" in done.stderr and "Journal intègre" not in done.stdout
 
     hostile = tmp_path / "ancre.json"
     hostile.write_text('{"programme": "cerdd-2015", "seq": "1; DROP", "empreinte": "x", "instant": "?"}')
@@ -124,6 +130,48 @@ def test_the_report_carries_the_head_at_its_instant(replayed: tuple[Path, str]) 
     entries = _entries(url)
     page = (out / "rapport.html").read_text(encoding="utf-8")
     assert f"entrée n° {entries[-1].seq} du " in page and entries[-1].entry_hash in page
+    assert (f"transitions audit verify --programme cerdd-2015 --tete {entries[-1].seq}:{entries[-1].entry_hash}"
+            in " ".join(page.split()))
+
+
+def test_the_reports_head_catches_the_newest_entries_deleted(replayed: tuple[Path, str], tmp_path: Path) -> None:
+    """Deleting the last entries leaves a whole chain: only the head kept (the report's) tells."""
+    url = _copy(replayed, tmp_path, "tronque")
+    entries = _entries(url)
+    kept = f"{entries[-1].seq}:{entries[-1].entry_hash}"
+    whole = _cli(url, tmp_path, "audit", "verify", "--tete", kept)
+    assert whole.returncode == 0, whole.stderr
+    assert "Journal intègre (cerdd-2015)" in whole.stdout and "Ancre retrouvée (tête donnée)" in whole.stdout
+    _sql(url, "DELETE FROM auditentry WHERE chain > 0 AND seq > :seq", seq=entries[-1].seq - 3)
+    assert _cli(url, tmp_path, "audit", "verify").returncode == 0  # the chain alone cannot tell
+    done = _cli(url, tmp_path, "audit", "verify", "--tete", kept)
+    assert done.returncode == 1 and "Journal intègre" not in done.stdout and not done.stdout.strip()
+    assert (f"Journal réécrit ou tronqué (cerdd-2015) : l'entrée n° {entries[-1].seq} du journal, celle de "
+            "l'ancre, n'existe plus (dernières entrées supprimées)") in " ".join(done.stderr.split())
+    for bad in ("12", "x:" + "0" * 64, f"{entries[-1].seq}:abc"):
+        refused = _cli(url, tmp_path, "audit", "verify", "--tete", bad)
+        assert refused.returncode == 2 and "--tete : attendu « N:EMPREINTE »" in refused.stderr
+    other = _cli(url, tmp_path, "audit", "verify", "--tete", kept, "--ancre", str(tmp_path / "a.json"))
+    assert other.returncode == 2 and "l'une ou l'autre" in other.stderr
+
+
+def test_the_listing_numbers_entries_by_their_journal_and_shows_those_without_programme(
+        replayed: tuple[Path, str], tmp_path: Path) -> None:
+    url = _copy(replayed, tmp_path, "liste")
+    with session_scope(url) as session:
+        audit.record(session, programme_id=None, at=datetime(2016, 9, 1, 8, tzinfo=UTC), actor="cli",
+                     action="donnees.exportees", entity="personne", entity_id=None,
+                     summary="Données d'une personne exportées (12 lignes).")
+    listed = json.loads(_cli(url, tmp_path, "audit", "--action", "donnees", "--json").stdout)
+    assert [(e["journal"], e["numero"], e["action"]) for e in listed] == [("sans programme", 1, "donnees.exportees")]
+    shown = _cli(url, tmp_path, "audit", "--action", "donnees")
+    assert "1 (sans programme)" in shown.stdout and "donnees.exportees" in shown.stdout
+    alone = json.loads(_cli(url, tmp_path, "audit", "--action", "donnees", "--programme", "cerdd-2015",
+                            "--json").stdout)
+    assert alone == []
+    last = _entries(url)[-1]
+    newest = json.loads(_cli(url, tmp_path, "audit", "--programme", "cerdd-2015", "--limit", "1", "--json").stdout)
+    assert (newest[0]["numero"], newest[0]["identifiant"]) == (last.seq, last.id)
 
 
 def _cli_env(url: str, data_dir: Path, extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

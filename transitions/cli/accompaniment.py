@@ -28,7 +28,8 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="Motif (obligatoire,
 KeyArgument = Annotated[str, typer.Argument(help="Clé (ex. formation-2, diagnostic).")]
 
 session_app = typer.Typer(help="Les sessions : déplacer, annuler.", no_args_is_help=True)
-charter_app = typer.Typer(help="La charte : prolonger le délai de signature.", no_args_is_help=True)
+charter_app = typer.Typer(help="La charte d'un territoire pilote : prolonger son délai de signature (extend), "
+                               "établir son certificat de signature (certificate).", no_args_is_help=True)
 pilot_app = typer.Typer(help="Un territoire pilote : le retirer du programme.", no_args_is_help=True)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -11,6 +12,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from models.charter_text import charter_sha256
+from models.clock import format_paris
 from models.db import session_scope
 from models.pilots import find_pilot
 from models.tables import AuditEntry, CharterSignature, CharterText
@@ -57,12 +59,59 @@ def test_sign_checks_the_hash_and_the_certificate_lists_one_text(selected: str, 
     assert f"texte SHA-256 {read}" in shown and shown.count(f"SHA-256 {read}") == 4 and "AUTRE" not in shown
     with session_scope(selected) as session:
         ids = sorted(r.audit_entry_id or 0 for r in session.exec(select(CharterSignature)).all())
-    assert all(f"journal n° {entry_id}" in shown for entry_id in ids) and len(ids) == 3
-    assert "ligne de commande" in shown
+        seqs = {e.id: e.seq for e in session.exec(select(AuditEntry).where(AuditEntry.action == "charte.signee"))}
+    assert all(f"entrée n° {seqs[i]} du journal (identifiant {i})" in shown for i in ids) and len(ids) == 3
+    assert "ligne de commande" in shown and "Bernard Delcourt (Président)" in shown
+    assert "certificat établi le mercredi 8 juillet 2015 à 9h00 (date du programme)" in shown
     page = html.read_text(encoding="utf-8")
     assert page.count(read) == 4 and "cli:aboutonne" in page and "Bernard Delcourt (Président)" in page
     words = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages).split())
     assert read in words.replace(" ", "") and "Bernard Delcourt (Président)" in words
-    assert all(f"n° {entry_id}" in words for entry_id in ids) and "« Règles de travail collaboratif »" in words
+    assert all(f"identifiant {entry_id}" in words for entry_id in ids) and "« Règles de travail collaboratif »" in words
+    kept = pdf.read_bytes()
+    refused = run("charter", "certificate", LENS, "--pdf", str(pdf), "--at", "2015-07-09T09:00", expect=2)
+    assert f"Le fichier {pdf} existe déjà" in refused and "--remplacer" in refused and pdf.read_bytes() == kept
+    run("charter", "certificate", LENS, "--pdf", str(pdf), "--remplacer", "--at", "2015-07-09T09:00")
+    assert pdf.read_bytes() != kept  # another date: another certificate, written over the first on request
     assert "Impossible d'écrire" in run("charter", "certificate", LENS, "--pdf", str(tmp_path / "absent" / "c.pdf"),
                                         expect=2)
+
+
+def test_the_pdf_prints_european_names_and_marks_what_it_cannot(selected: str, tmp_path: Path) -> None:
+    """DejaVu Sans draws every European accent; a character it lacks is a visible « � » and a line
+    says the HTML shows it, never an empty box."""
+    name = "Łukasz Żółć Nguyễn Ştefan Œuvre"
+    run("sign", LENS, "--party", "cerdd", "--signatory", name, "--role", "Directeur", "--at", "2015-06-15T09:35")
+    run("sign", LENS, "--party", "prestataire", "--signatory", "李雷", "--at", "2015-06-16T14:05")
+    pdf, html = tmp_path / "c.pdf", tmp_path / "c.html"
+    run("charter", "certificate", LENS, "--pdf", str(pdf), "--html", str(html), "--at", "2015-06-17T09:00")
+    reader = PdfReader(io.BytesIO(pdf.read_bytes()))
+    words = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert f"{name} (Directeur)" in words
+    assert "李" not in words and "Au nom du prestataire : \ufffd\ufffd" in words
+    assert "Certains caractères ne peuvent être imprimés dans ce PDF : le certificat HTML les montre." in words
+    assert "李雷" in html.read_text(encoding="utf-8")
+    fonts = {str(f["/BaseFont"]) for page in reader.pages for f in page["/Resources"]["/Font"].values()}
+    assert any("DejaVuSans" in font for font in fonts) and not any("Vera" in font for font in fonts)
+
+
+def test_a_withdrawn_pilot_s_certificate_says_so_and_the_default_date_is_the_programme_s(
+        selected: str, tmp_path: Path) -> None:
+    run("sign", LENS, "--party", "cerdd", "--signatory", "Emmanuel Bertin", "--at", "2015-06-15T09:35")
+    run("pilot", "withdraw", LENS, "--reason", "Charte non signée", "--at", "2015-07-06T10:00")
+    with session_scope(selected) as session:
+        before = ctx_of(session).present(datetime.now(UTC))
+    shown = run("charter", "certificate", LENS, "--html", str(tmp_path / "c.html"))
+    assert ("Le territoire pilote a été retiré du programme le lundi 6 juillet 2015 à 10h00 : la charte ne sera pas "
+            "signée par le territoire, le prestataire.") in shown
+    assert "Reste à signer" not in shown
+    with session_scope(selected) as session:
+        after = ctx_of(session).present(datetime.now(UTC))
+    assert any(f"certificat établi le {format_paris(present)} (date du programme)" in shown
+               for present in (before, after))  # a minute may turn between the two readings
+    assert "retiré du programme le lundi 6 juillet 2015" in (tmp_path / "c.html").read_text(encoding="utf-8")
+
+
+def test_the_charter_group_says_what_it_holds() -> None:
+    said = run("charter", "--help")
+    assert "certificat de signature" in said and "prolonger son délai de signature" in said
