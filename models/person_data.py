@@ -66,6 +66,10 @@ def read_address(text: str) -> str:
         raise InvalidInput(f"Adresse refusée : {exc}") from None
     if not address:
         raise InvalidInput("Adresse vide : donnez l'adresse électronique de la personne (--person).")
+    local, at_sign, domain = address.partition("@")
+    if not at_sign or not local or not domain or "@" in domain or any(c.isspace() for c in address):
+        raise InvalidInput(f"« {text.strip()[:80]} » n'est pas une adresse électronique : une personne est "
+                           "désignée par son adresse (exemple : prenom.nom@exemple.fr).")
     return address
 
 

@@ -29,6 +29,7 @@ from models.anonymise import (
 from models.context import ProgrammeContext, all_ctx, load_ctx
 from models.db import get_engine, session_scope
 from models.erasure import ERASED_BODY, Needles, erase_notice, erase_traces, people_of_payload
+from models.errors import InvalidInput
 from models.retention import Unit, UnitKind, past_retention, planned
 from models.stages import StageName, stage
 from models.tables import Application, ApplicationDraft, Intent, MailMessage, Notice, Pilot
@@ -146,7 +147,10 @@ def purge_programmes(url: str, at: datetime, *, slug: str | None = None, dry_run
     """Purge what is past retention at `at` in every programme (or `slug`): one transaction per
     unit (the programme locked for it), the outbox's files of erased notices removed after each
     commit. `dry_run`: the same work in one transaction rolled back, files counted, not removed.
-    Raises NotFound for an unknown programme."""
+    Raises NotFound for an unknown programme, InvalidInput for an empty name."""
+    if slug is not None and not slug.strip():
+        raise InvalidInput("Nom de programme vide (--programme) : donnez le nom d'un programme chargé, ou "
+                           "rien pour les purger tous.")
     with session_scope(url) as session:
         slugs = [load_ctx(session, slug).programme.slug] if slug else [c.programme.slug for c in all_ctx(session)]
     units: list[tuple[str, str]] = []
