@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models import links
@@ -29,6 +30,11 @@ FORM_ERRORS = (
     ("Too many files", 422, "Un seul fichier est accepté par envoi. Rien n'a été enregistré."),
 )
 """Starlette's form-parsing refusals (HTTPException 400 with an English detail) in French."""
+
+BUSY = ("Le service est momentanément surchargé : votre demande n'a pas pu être traitée et rien n'a été "
+        "enregistré. Réessayez dans quelques secondes.")
+RETRY_AFTER = 5
+"""Seconds a refused request is told to wait (Retry-After) when no database connection was free in time."""
 
 STATUS = {"invalide": 403, "interdit": 403, "expire": 410, "revoque": 410, "formulaire": 400, "rejoue": 409,
           "session": 401}
@@ -119,6 +125,12 @@ def install(app: FastAPI, portal: Portal) -> None:
                                 (400, "Le formulaire reçu est mal formé ou incomplet (envoi interrompu ?) : "
                                       "rechargez la page et recommencez. Rien n'a été enregistré."))
         return answer(request, status, text)
+
+    @app.exception_handler(PoolTimeout)
+    async def busy(request: Request, exc: PoolTimeout) -> HTMLResponse:
+        log.warning("portail saturé : aucune connexion à la base libérée à temps (%s)", request.url.path)
+        return HTMLResponse(error_html(portal.env, 503, BUSY, staff=is_staff(request)), status_code=503,
+                            headers={"retry-after": str(RETRY_AFTER)})
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> HTMLResponse:

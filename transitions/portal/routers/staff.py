@@ -59,7 +59,7 @@ def sign_in_post(request: Request, portal: PortalDep, form: AnonymousForm) -> Re
 @router.get("/", response_class=HTMLResponse, name="staff_home")
 def home(seen: StaffDep, fait: str | None = None) -> HTMLResponse:
     screen = staff_home(seen.ctx, seen.member, seen.now)
-    return staff_html(seen.portal, "equipe.html", "Espace de l'équipe", done=fait, section="/equipe/", ecran=screen,
+    return staff_html(seen, "equipe.html", "Espace de l'équipe", done=fait, section="/equipe/", ecran=screen,
                       actes=ACT_LABELS, maintenant=seen.now, jeton=seen.form, moteur=engine_status(),
                       retenu=held_back(seen.ctx, seen.now))
 
