@@ -19,7 +19,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 
 import anyio.to_thread
-
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
