@@ -58,7 +58,7 @@ def page_paths(url: str, secret: str = SECRET) -> dict[str, str]:
         ctx = load_ctx(session)
         pilots = session.exec(select(Pilot, Application).join(Application, col(Application.id) == Pilot.application_id)
                               .where(Pilot.programme_id == ctx.programme_id).order_by(col(Pilot.rank))).all()
-        siren = pilots[len(pilots) // 2][1].lead_siren
+        siren, receipt = pilots[len(pilots) // 2][1].lead_siren, pilots[len(pilots) // 2][1].receipt_number
 
         def link(bearer: links.Bearer) -> str:
             return links.current_link(ctx, bearer, secret=secret, at=at, days=365)
@@ -71,7 +71,8 @@ def page_paths(url: str, secret: str = SECRET) -> dict[str, str]:
             "prestataire (un pilote)": f"/l/{consultancy}/prestataire/{siren}",
             "prestataire (tous)": f"/l/{consultancy}/prestataire",
             "calendrier (territoire)": f"/l/{territory}/calendrier.ics",
-            "jury": f"/l/{juror}/jury"}
+            "calendrier (prestataire, tous)": f"/l/{consultancy}/calendrier.ics",
+            "jury": f"/l/{juror}/jury", "jury (une candidature)": f"/l/{juror}/jury/candidature/{receipt}"}
 
 
 def client(url: str, secret: str = SECRET) -> Any:
@@ -92,6 +93,59 @@ def getter(browser: Any, path: str) -> Callable[[], int]:
         return len(answer.content)
 
     return get
+
+
+def bare_app() -> Any:
+    """The floor: a bare FastAPI application whose one plain `def` endpoint answers a fixed page of
+    the territory page's size (no database, no template)."""
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+
+    app = FastAPI()
+    body = "<!doctype html><title>t</title>" + "<p>x</p>" * 1500
+
+    @app.get("/nu")
+    def bare() -> HTMLResponse:
+        return HTMLResponse(body)
+
+    return app
+
+
+PAGE_LIMIT_KB = 300.0
+"""No page over 300 KB (issue 25)."""
+
+
+def measure_pages(built: dict[int, Path], work: Path, rounds: int) -> tuple[dict[str, Any], dict[str, float]]:
+    """The territory's page at each size of `built` (national programmes, SQLite: copied into
+    `work` first) and the bare endpoint (« nu »), sampled in turn (`bench.timing.in_turn`, keys
+    « territoire SIZE » and « nu »); and every page's size in KB at the largest size."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from bench.timing import in_turn
+    from models.db import dispose_engines
+
+    dispose_engines()  # every write-ahead log checkpointed into its file before the copies
+    sizes = sorted(built)
+    urls, clients, paths = {}, {}, {}
+    for size in sizes:
+        copy = work / f"pages-{size}.db"
+        shutil.copyfile(built[size], copy)
+        urls[size] = f"sqlite:///{copy}"
+        paths[size] = page_paths(urls[size])
+        clients[size] = client(urls[size]).__enter__()
+    floor = TestClient(bare_app()).__enter__()
+    actions: dict[str, Callable[[], Any]] = {f"territoire {size}": getter(clients[size], paths[size]["territoire"])
+                                             for size in sizes}
+    actions["nu"] = getter(floor, "/nu")
+    for action in actions.values():
+        action()  # warm
+    measured = in_turn(actions, max(10 * rounds, 31))
+    weights = {name: getter(clients[sizes[-1]], path)() / 1024 for name, path in paths[sizes[-1]].items()}
+    for browser in (*clients.values(), floor):
+        browser.__exit__(None, None, None)
+    return measured, weights
 
 
 def main() -> None:
