@@ -415,9 +415,10 @@ class Intent(SQLModel, table=True):
 class JuryScore(SQLModel, table=True):
     """A juror's score on one criterion of one admissible application, with a comment: recorded by
     `jury score` or the juror's page, replaced by a new score, until the juror's sheet is submitted
-    or the jury meets. Unique: (application, juror, criterion)."""
+    or the jury meets. Unique: (application, juror, criterion); indexed by juror (a juror's list)."""
 
-    __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),)
+    __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),
+                      Index("ix_juryscore_juror_application", "juror", "application_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
@@ -702,9 +703,10 @@ class ConflictOfInterest(SQLModel, table=True):
 class JuryNotApplicable(SQLModel, table=True):
     """A juror's explicit « non applicable » on one criterion of one application: the criterion
     carries no score and no weight for that juror, and is not missing (a criterion left untouched is).
-    Unique: (application, juror, criterion)."""
+    Unique: (application, juror, criterion); indexed by juror (a juror's list)."""
 
-    __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),)
+    __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),
+                      Index("ix_jurynotapplicable_juror_application", "juror", "application_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
