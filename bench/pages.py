@@ -50,9 +50,10 @@ def page_paths(url: str, secret: str = SECRET) -> dict[str, str]:
 
     from models import links
     from models.context import load_ctx
-    from models.db import session_scope
+    from models.db import migrate, session_scope
     from models.tables import Application, Pilot
 
+    migrate(url)  # a programme built before the newest migration (its indexes) is brought to it first
     at = present(url)
     with session_scope(url) as session:
         ctx = load_ctx(session)

@@ -66,11 +66,16 @@ def pilot_named(ctx: ProgrammeContext, reference: str, *, siren_only: bool = Fal
     else whose exact name it is; None when none. One query per key tried, each on an index
     (application: (programme, lead SIREN), receipt number; pilot: its application), so a page
     finds its pilot in the same time whatever the number of pilots."""
-    joined = select(Pilot).join(Application, col(Application.id) == Pilot.application_id).where(
-        Pilot.programme_id == ctx.programme_id)
-    keys = (Application.lead_siren == reference, Application.receipt_number == reference, Pilot.name == reference)
-    for key in keys[:1] if siren_only else keys:
-        found = ctx.session.exec(joined.where(key).order_by(col(Pilot.rank)).limit(1)).first()
+    def of_application(key: Any) -> Any:  # the pilot by its unique application, not by its programme's pilots
+        return select(Pilot).where(col(Pilot.application_id).in_(select(Application.id).where(
+            Application.programme_id == ctx.programme_id, key)))
+
+    queries = [of_application(Application.lead_siren == reference)]
+    if not siren_only:
+        queries += [of_application(Application.receipt_number == reference),
+                    select(Pilot).where(Pilot.programme_id == ctx.programme_id, Pilot.name == reference)]
+    for query in queries:
+        found = ctx.session.exec(query.order_by(col(Pilot.rank)).limit(1)).first()
         if found is not None:
             return found
     return None

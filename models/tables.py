@@ -621,7 +621,8 @@ class AuditEntry(SQLModel, table=True):
     (`models.history`). Each entry is chained to the previous one of its chain (its programme, 0
     without one) by SHA-256: `models.audit_chain`. Unique: (chain, seq)."""
 
-    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_auditentry_chain_seq"),)
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_auditentry_chain_seq"),
+                      Index("ix_auditentry_programme_at", "programme_id", "at"))
 
     id: int | None = Field(default=None, primary_key=True)
     programme_id: int | None = Field(default=None, foreign_key="programme.id", index=True)

@@ -82,7 +82,8 @@ class JurorList:
     lines: tuple[ListLine, ...]
     pager: Pager
     to_complete: int
-    """Admissible applications the juror has not fully scored (conflicts of interest left out)."""
+    """Admissible applications the juror has not fully scored (conflicts of interest left out); 0
+    once the sheet takes no more scores."""
     selected: tuple[str, ...]
     """The territories selected by the page's instant (withdrawn ones left out), named when at most
     a page of them; `selected_count` counts them all."""
@@ -155,7 +156,8 @@ def juror_list(ctx: ProgrammeContext, juror: str, now: datetime, page: int | Non
     states = _states(ctx, juror, [a.id or 0 for a in shown])
     lines = tuple(ListLine(a.receipt_number, a.lead_name, states[a.id or 0], decision_by(a, now)) for a in shown)
     selected, count = _selected(ctx, now)
-    return JurorList(_head(ctx, juror, now), lines, pager, _to_complete(ctx, juror), selected, count)
+    head = _head(ctx, juror, now)  # what is left to score, only while scores are taken (the page shows it then)
+    return JurorList(head, lines, pager, _to_complete(ctx, juror) if head.may_score else 0, selected, count)
 
 
 def juror_sheet(ctx: ProgrammeContext, juror: str, receipt: str, now: datetime) -> JurorSheet:

@@ -1,5 +1,6 @@
-"""a juror's scores and « non applicable » marks read by juror (the juror's list: what is left to
-score, whatever the number of applications)
+"""pages bounded by their person: a juror's scores and « non applicable » marks read by juror (the
+juror's list: what is left to score), a programme's audit entries after an instant (`History`, on
+every page showing a pilot's year: none after the present, found without reading the others)
 
 Revision ID: 0023
 Revises: 0019
@@ -19,8 +20,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_index('ix_juryscore_juror_application', 'juryscore', ['juror', 'application_id'])
     op.create_index('ix_jurynotapplicable_juror_application', 'jurynotapplicable', ['juror', 'application_id'])
+    op.create_index('ix_auditentry_programme_at', 'auditentry', ['programme_id', 'at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_auditentry_programme_at', table_name='auditentry')
     op.drop_index('ix_jurynotapplicable_juror_application', table_name='jurynotapplicable')
     op.drop_index('ix_juryscore_juror_application', table_name='juryscore')
