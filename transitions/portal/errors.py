@@ -128,7 +128,8 @@ def install(app: FastAPI, portal: Portal) -> None:
 
     @app.exception_handler(PoolTimeout)
     async def busy(request: Request, exc: PoolTimeout) -> HTMLResponse:
-        log.warning("portail saturé : aucune connexion à la base libérée à temps (%s)", request.url.path)
+        log.warning("portail saturé : aucune connexion à la base libérée à temps (PORTAL_POOL_TIMEOUT), "
+                    "réponse 503")  # no path: it carries a personal link's token
         return HTMLResponse(error_html(portal.env, 503, BUSY, staff=is_staff(request)), status_code=503,
                             headers={"retry-after": str(RETRY_AFTER)})
 
