@@ -67,7 +67,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     threads = sizing(database_url, concurrency, pool_timeout)
     portal = Portal(database_url, secret, clock or (lambda: datetime.now(UTC)), programme, environment(),
                     publish_events, fixed_clock=clock is not None,
-                    deliver=ImmediateDelivery(database_url) if deliver_at_once else None)
+                    deliver=ImmediateDelivery(database_url, secret) if deliver_at_once else None)
     app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None, lifespan=threads)
     app.add_middleware(LimitBody, render_error=lambda status, text: error_html(portal.env, status, text))
     app.state.portal = portal
