@@ -19,7 +19,6 @@ from sqlmodel import col, select
 from bench.national import KICKOFF, build
 from models.db import get_engine, session_scope
 from models.tables import Application
-from tests.conftest import ctx_of
 from tests.portal.conftest import ARRAS, SECRET, Clock, juror, link, territory
 from tests.portal.helpers import assert_french_refusal
 from transitions.portal.app import create_app
