@@ -62,9 +62,11 @@ _pools: dict[str, PoolSize | None] = {}
 
 
 def get_engine(url: str, pool: PoolSize | None = None) -> Engine:
-    """One engine per URL, with SQLite foreign keys on and a busy timeout. `pool` sizes its pool
-    (an in-memory SQLite has none); asked with another `pool` than it was made with, the engine is
-    made again (the portal does so once, at start-up) and the old one disposed."""
+    """One engine per URL, with SQLite foreign keys on and a busy timeout; PostgreSQL's pooled
+    connections checked before use (a server restarted or cut off costs no request an error).
+    `pool` sizes its pool (an in-memory SQLite has none); asked with another `pool` than it was
+    made with, the engine is made again (the portal does so once, at start-up) and the old one
+    disposed."""
     if url in _engines and (pool is None or _pools.get(url) == pool):
         return _engines[url]
     if url in _engines:
@@ -75,8 +77,10 @@ def get_engine(url: str, pool: PoolSize | None = None) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-    elif parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not the absent psycopg2
+    elif parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not the absent psycopg2
+        kwargs["pool_pre_ping"] = True  # a pooled connection the server dropped (restart, cut) is replaced, not failed
     if pool is not None and parsed.database not in (None, "", ":memory:"):
         kwargs |= {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout}
     engine = create_engine(parsed, **kwargs)

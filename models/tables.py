@@ -663,11 +663,13 @@ class AuditEntry(SQLModel, table=True):
     hash_version: int = Field(default=1, description="The version of the canonical serialisation hashed.")
     prev_hash: str = Field(default="", max_length=64, description="The previous entry's `entry_hash` (64 zeros first).")
     entry_hash: str = Field(default="", max_length=64, description="SHA-256 (hex) of the entry's chained fields.")
-    personal_salt: str | None = Field(default=None, max_length=32,
-                                      description="16 random bytes (hex) salting `personal_sha256`; erased with it.")
+    personal_parts: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"),
+        description="Each part of the personal part (`actor`, `summary`, `details.<key>`) → [its salted "
+                    "SHA-256, its 16-byte salt (hex), None once the part is erased].")
     personal_sha256: str = Field(
         default="", max_length=64,
-        description="SHA-256 (hex) of the salt and the personal part: actor, summary, details.")
+        description="SHA-256 (hex) of `personal_parts`' hashes: what the chain covers of the personal part.")
     redacted_at: datetime | None = instant(nullable=True)
     """When the personal part was erased (`models.audit.redact_entries`), None while it is whole."""
 
@@ -888,3 +890,19 @@ class StaffSignInFailure(SQLModel, table=True):
     at: datetime = instant(index=True)
     email: str = Field(index=True)
     address: str = Field(index=True)
+
+
+class ServiceLease(SQLModel, table=True):
+    """Who runs a service on this database (`transitions serve`: one per database), until when:
+    the holder renews `expires_at` while it runs and deletes the row when it stops; a holder that
+    crashed leaves a row whose expiry passes, and the next one takes it over (`models.lease`)."""
+
+    __tablename__ = "service_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=120, description="The holding process's own key (host, pid, a random part).")
+    host: str = Field(max_length=255)
+    pid: int
+    since: datetime = instant()
+    heartbeat_at: datetime = instant()
+    expires_at: datetime = instant()

@@ -71,6 +71,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None, lifespan=threads)
     app.add_middleware(LimitBody, render_error=lambda status, text: error_html(portal.env, status, text))
     app.state.portal = portal
+    portal.outage.watch(get_engine(database_url))
     errors.install(app, portal)
     # the order paths are tried in
     for audience in (public, legal, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,

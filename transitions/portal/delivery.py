@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from config.settings import get_settings
+from models import failures
 from models.db import get_engine
 from models.links import LinkSettings
 from notifications.deliver import deliver_due
@@ -57,6 +58,7 @@ class ImmediateDelivery:
                     signing = None if self._secret is None else LinkSettings(
                         self._secret, settings.portal_base_url, settings.portal_link_days)
                     deliver_due(session, as_of=as_of, channels=channels, policy=policy, signing=signing)
-            except Exception:  # the notices stay queued: the next delivery run sends them
-                log.warning("avis immédiats non distribués : ils partiront à la prochaine distribution",
-                            exc_info=True)
+            except Exception as exc:  # the notices stay queued: the next delivery run sends them
+                outage = failures.told(exc, database_url=self._url) if failures.is_database_failure(exc) else None
+                log.warning("avis immédiats non distribués : ils partiront à la prochaine distribution%s",
+                            f" ({outage.message})" if outage else "", exc_info=outage is None)

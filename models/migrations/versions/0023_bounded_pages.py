@@ -3,7 +3,7 @@ juror's list: what is left to score), a programme's audit entries after an insta
 every page showing a pilot's year: none after the present, found without reading the others)
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0024
 Create Date: 2026-12-06 14:00:00
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0023'
-down_revision: str | None = '0020'
+down_revision: str | None = '0024'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
