@@ -925,8 +925,8 @@ def main() -> None:
     parser.add_argument("--national-10000", metavar="PG_URL", default=None,
                         help="also the idle and busy ticks at 1,000 and 10,000 pilots on this PostgreSQL "
                              "(its database is emptied; about 2 more minutes)")
-    parser.add_argument("--skip", default="", help="comma-separated: national,national-pg,prefect,replay,status,"
-                                                  "submit,doors,smtp,serve,outbox,audit")
+    parser.add_argument("--skip", default="", help="comma-separated: national,national-pg,pages,prefect,replay,"
+                                                  "status,submit,doors,smtp,serve,outbox,audit")
     parser.add_argument("--only", default="", help="comma-separated: only these steps (same names as --skip)")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
@@ -945,6 +945,7 @@ def main() -> None:
     steps.append(("national", lambda: built.update(bench_national(sizes, args.rounds)) if sizes else None))
     if args.national_10000:
         steps.append(("national-pg", lambda: bench_national_pg(args.national_10000, args.rounds)))
+    steps.append(("pages", lambda: bench_portal_pages(built, sizes, args.rounds)))
     steps.append(("submit", lambda: bench_submit(args.rounds)))
     steps.append(("doors", lambda: bench_doors(args.rounds)))
     steps.append(("smtp", lambda: bench_delivery(500, args.rounds)))
@@ -971,6 +972,35 @@ def main() -> None:
     write_results(started, time.perf_counter() - begin, args.rounds, load, args.out)
     say(f"results in {args.out} ({(time.perf_counter() - begin) / 60:.1f} min)")
     shutil.rmtree(WORK, ignore_errors=True)
+
+
+def bench_portal_pages(built: dict[int, Path], sizes: list[int], rounds: int) -> None:
+    """Each bearer's portal page on the national programmes (bench/pages.py): the territory's page
+    at each size in turn with a bare FastAPI endpoint, every page's size at the largest. Builds
+    the programmes when the `national` step did not run."""
+    from bench.national import build
+    from bench.pages import PAGE_LIMIT_KB, measure_pages
+
+    for size in sizes:
+        if size not in built:
+            say(f"building the national programme: {size} pilots (SQLite)")
+            path = WORK / f"national-{size}.db"
+            build(f"sqlite:///{path}", size, step=timedelta(days=28))
+            built[size] = path
+    measured, weights = measure_pages({size: built[size] for size in sizes}, WORK, rounds)
+    bare = "bare FastAPI endpoint (same size, no database)"
+    for size in sizes:
+        add(Figure.measured(f"territory page, {size} pilots", measured[f"territoire {size}"], bare, measured["nu"],
+                            target="reported", note="in process (TestClient), SQLite: link checked, pilot found, "
+                            "its year read, the page rendered"))
+    small, large = min(sizes), max(sizes)
+    if large != small:
+        add(Figure.measured(f"territory page, {large} vs {small} pilots", measured[f"territoire {large}"],
+                            f"territory page, {small} pilots", measured[f"territoire {small}"], limit=1.5,
+                            target="≤ 1.5x", note="the same page (one pilot's year) at both sizes, in turn"))
+    for name, kb in weights.items():
+        add(Figure(f"page size: {name}, {large} pilots", kb, "KB", target=f"≤ {PAGE_LIMIT_KB:.0f} KB",
+                   met=kb <= PAGE_LIMIT_KB, note="a list's first page"))
 
 
 def bench_audit_chain(rounds: int) -> None:

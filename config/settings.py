@@ -102,6 +102,11 @@ class Settings(BaseSettings):
                                  "as people reach it (https://… behind a reverse proxy).")
     portal_port: int = Field(default=8000, ge=1, le=65535, description="Where `transitions serve` runs the portal.")
     portal_link_days: int = Field(default=120, ge=1, le=800, description="How long a personal link is valid.")
+    portal_concurrency: int = Field(default=20, ge=1, le=200, description=(
+        "Requests one portal process works on at once (its threads), and the connections of its database pool "
+        "(as many, each request holding one only while it reads or acts, plus 2 for a tick beside it)."))
+    portal_pool_timeout: float = Field(default=10.0, gt=0, le=120, description=(
+        "Seconds a request waits for a database connection before the portal answers 503 (service busy)."))
     legal_host: str = Field(default="à compléter par l'hébergeur : raison sociale, adresse et téléphone",
                             max_length=500, description="The portal's host as its legal notice names it "
                             "(LCEN art. 6-III).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -45,14 +46,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+@dataclass(frozen=True)
+class PoolSize:
+    """How many connections one process's engine keeps (`size`, plus `overflow` opened beyond them
+    when all are busy) and how long a checkout waits for one (`timeout`, seconds) before it raises
+    `sqlalchemy.exc.TimeoutError` (the portal answers it 503). SQLAlchemy's default is 5 + 10, 30 s."""
+
+    size: int
+    timeout: float
+    overflow: int = 0
+
+
 _engines: dict[str, Engine] = {}
+_pools: dict[str, PoolSize | None] = {}
 
 
-def get_engine(url: str) -> Engine:
+def get_engine(url: str, pool: PoolSize | None = None) -> Engine:
     """One engine per URL, with SQLite foreign keys on and a busy timeout; PostgreSQL's pooled
-    connections checked before use (a server restarted or cut off costs no request an error)."""
-    if url in _engines:
+    connections checked before use (a server restarted or cut off costs no request an error).
+    `pool` sizes its pool (an in-memory SQLite has none); asked with another `pool` than it was
+    made with, the engine is made again (the portal does so once, at start-up) and the old one
+    disposed."""
+    if url in _engines and (pool is None or _pools.get(url) == pool):
         return _engines[url]
+    if url in _engines:
+        _engines.pop(url).dispose()
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
@@ -63,6 +81,8 @@ def get_engine(url: str) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not the absent psycopg2
         kwargs["pool_pre_ping"] = True  # a pooled connection the server dropped (restart, cut) is replaced, not failed
+    if pool is not None and parsed.database not in (None, "", ":memory:"):
+        kwargs |= {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout}
     engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
 
@@ -73,7 +93,7 @@ def get_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
-    _engines[url] = engine
+    _engines[url], _pools[url] = engine, pool
     return engine
 
 
@@ -81,6 +101,7 @@ def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+    _pools.clear()
 
 
 def lock_for_update(session: Session, query: Any, *, skip_locked: bool = False) -> Any:

@@ -415,9 +415,10 @@ class Intent(SQLModel, table=True):
 class JuryScore(SQLModel, table=True):
     """A juror's score on one criterion of one admissible application, with a comment: recorded by
     `jury score` or the juror's page, replaced by a new score, until the juror's sheet is submitted
-    or the jury meets. Unique: (application, juror, criterion)."""
+    or the jury meets. Unique: (application, juror, criterion); indexed by juror (a juror's list)."""
 
-    __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),)
+    __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),
+                      Index("ix_juryscore_juror_application", "juror", "application_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)
@@ -644,7 +645,8 @@ class AuditEntry(SQLModel, table=True):
     (`models.history`). Each entry is chained to the previous one of its chain (its programme, 0
     without one) by SHA-256: `models.audit_chain`. Unique: (chain, seq)."""
 
-    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_auditentry_chain_seq"),)
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_auditentry_chain_seq"),
+                      Index("ix_auditentry_programme_at", "programme_id", "at"))
 
     id: int | None = Field(default=None, primary_key=True)
     programme_id: int | None = Field(default=None, foreign_key="programme.id", index=True)
@@ -728,9 +730,10 @@ class ConflictOfInterest(SQLModel, table=True):
 class JuryNotApplicable(SQLModel, table=True):
     """A juror's explicit « non applicable » on one criterion of one application: the criterion
     carries no score and no weight for that juror, and is not missing (a criterion left untouched is).
-    Unique: (application, juror, criterion)."""
+    Unique: (application, juror, criterion); indexed by juror (a juror's list)."""
 
-    __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),)
+    __table_args__ = (UniqueConstraint("application_id", "juror", "criterion"),
+                      Index("ix_jurynotapplicable_juror_application", "juror", "application_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id", index=True)

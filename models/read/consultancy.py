@@ -6,11 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import col, func, select
+
 from models import deliverables as rules
 from models.context import ProgrammeContext
 from models.deliverables import deliverables_of, due_date_requests, files_of, find_deliverable
 from models.pilots import pilots
 from models.read.deliverables import state_of
+from models.read.paging import Pager
 from models.read.pilot import CharterView, charter_view, pilot_of, siren_of
 from models.read.steps import Step, next_steps
 from models.tables import CharterParty, Deliverable, DeliverableFile, DueDateRequestStatus, Pilot
@@ -54,9 +57,34 @@ def _line(ctx: ProgrammeContext, pilot: Pilot, deliverable: Deliverable, waiting
                            f"remise:{deliverable.id}", f"report:{deliverable.id}")
 
 
-def consultancy_screen(ctx: ProgrammeContext, siren: str | None, now: datetime) -> tuple[PilotBlock, ...]:
-    """The consultancy's page at `now`: one pilot's (SIREN `siren`), or every pilot's."""
-    chosen = [pilot_of(ctx, siren)] if siren else pilots(ctx)
+PILOTS_A_PAGE = 10
+"""Pilots on a page of the consultancy's list: each block carries its deliverables' forms and its
+charter (about 14 KB), so 10 keep the page well under 300 KB."""
+
+
+@dataclass(frozen=True)
+class ConsultancyScreen:
+    """The consultancy's page: one pilot's block, or a page of every pilot's (`pager`)."""
+
+    blocks: tuple[PilotBlock, ...]
+    pager: Pager | None
+
+
+def consultancy_page(ctx: ProgrammeContext, siren: str | None, now: datetime, page: int | None) -> ConsultancyScreen:
+    """The consultancy's page at `now`: one pilot's (SIREN `siren`), or page `page` of every pilot's
+    by rank (out of range: the nearest), read by an indexed count and one slice of the pilots."""
+    if siren:
+        return ConsultancyScreen(consultancy_screen(ctx, siren, now), None)
+    every = select(Pilot).where(Pilot.programme_id == ctx.programme_id)
+    pager = Pager.of(ctx.session.exec(select(func.count()).select_from(every.subquery())).one(), page, PILOTS_A_PAGE)
+    chosen = list(ctx.session.exec(every.order_by(col(Pilot.rank)).offset(pager.offset).limit(pager.size)).all())
+    return ConsultancyScreen(consultancy_screen(ctx, None, now, chosen), pager)
+
+
+def consultancy_screen(ctx: ProgrammeContext, siren: str | None, now: datetime,
+                       chosen: list[Pilot] | None = None) -> tuple[PilotBlock, ...]:
+    """The consultancy's blocks at `now`: one pilot's (SIREN `siren`), the `chosen` pilots', or every pilot's."""
+    chosen = [pilot_of(ctx, siren)] if siren else chosen if chosen is not None else pilots(ctx)
     waiting = {r.deliverable_id for r in due_date_requests(ctx, DueDateRequestStatus.PENDING)}
     return tuple(PilotBlock(pilot, siren_of(ctx, pilot),
                             tuple(_line(ctx, pilot, deliverable, waiting, now) for deliverable in deliverables_of(ctx,

@@ -3,7 +3,7 @@ they may open."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +13,7 @@ from models import jury as rules
 from models import partners
 from models.clock import paris
 from models.context import ProgrammeContext
+from models.db import IN_LIST
 from models.errors import NotFound
 from models.forms import ApplicationForm, Partner, form_of
 from models.jury import conflicts, missing_scores, not_applicable, submitted_at
@@ -95,7 +96,8 @@ def decision_by(application: Application, now: datetime) -> str | None:
     return application.status if decided and application.status in DECIDED else None
 
 
-def _files(ctx: ProgrammeContext, application: Application) -> tuple[ApplicationFile, ...]:
+def current_files(ctx: ProgrammeContext, application: Application) -> tuple[ApplicationFile, ...]:
+    """The files of the application's current version, in the order received."""
     version = ctx.session.exec(select(ApplicationVersion).where(
         ApplicationVersion.application_id == application.id,
         ApplicationVersion.version == application.version)).one()
@@ -103,10 +105,14 @@ def _files(ctx: ProgrammeContext, application: Application) -> tuple[Application
                                   .order_by(col(ApplicationFile.id))).all())
 
 
-def scorable(ctx: ProgrammeContext) -> list[Application]:
-    """The applications a sheet scores: the admissible ones."""
-    return list(ctx.session.exec(select(Application).where(
-        Application.programme_id == ctx.programme_id, Application.status == ApplicationStatus.ADMISSIBLE)).all())
+def scorable(ctx: ProgrammeContext, ids: Collection[int] | None = None) -> list[Application]:
+    """The applications a sheet scores: the admissible ones (only those of `ids`, when given: what a
+    posted form names, read by their keys)."""
+    query = select(Application).where(Application.programme_id == ctx.programme_id,
+                                      Application.status == ApplicationStatus.ADMISSIBLE)
+    if ids is not None:
+        query = query.where(col(Application.id).in_(list(ids)[:IN_LIST]))
+    return list(ctx.session.exec(query.order_by(col(Application.id))).all())
 
 
 def juror_screen(ctx: ProgrammeContext, juror: str, now: datetime) -> JurorScreen:
@@ -123,7 +129,7 @@ def juror_screen(ctx: ProgrammeContext, juror: str, now: datetime) -> JurorScree
     missing = set(missing_scores(ctx).get(juror, []))
     forms = {a.id: form_of(ctx.session, a) for a in applications}
     lines = tuple(ApplicationLine(
-        a, forms[a.id], _files(ctx, a) if rules.may_open_attachment(ctx, a, a.version) else (),
+        a, forms[a.id], current_files(ctx, a) if rules.may_open_attachment(ctx, a, a.version) else (),
         a.id in conflicted,
         {c.key: scores.get((a.id or 0, c.key)) for c in jury.criteria},
         frozenset(c.key for c in jury.criteria if (a.id, c.key) in marked),

@@ -11,7 +11,7 @@ from models.charter import Channel, party_label, sign_by, signatures
 from models.charter_text import charter_sha256, charter_text, frozen
 from models.context import ProgrammeContext
 from models.errors import NotFound
-from models.pilots import Withdrawal, pilots, withdrawal_of
+from models.pilots import Withdrawal, pilot_named, withdrawal_of
 from models.tables import Application, CharterSignature, Pilot, PilotStatus, ProgrammeMode
 
 
@@ -61,10 +61,10 @@ def siren_of(ctx: ProgrammeContext, pilot: Pilot) -> str:
 
 def pilot_of(ctx: ProgrammeContext, siren: str) -> Pilot:
     """The pilot a page's address names by its SIREN; NotFound otherwise."""
-    found = [p for p in pilots(ctx) if siren_of(ctx, p) == siren]
-    if not found:
+    found = pilot_named(ctx, siren, siren_only=True)
+    if found is None:
         raise NotFound("Aucun territoire pilote ne correspond à cette adresse.")
-    return found[0]
+    return found
 
 
 def charter_view(ctx: ProgrammeContext, pilot: Pilot, party: str, now: datetime) -> CharterView:

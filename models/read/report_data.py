@@ -26,7 +26,7 @@ from models.context import ProgrammeContext
 from models.history import History
 from models.notices import LABELS as NOTICE_LABELS
 from models.notices import NoticeKind
-from models.pilots import find_pilot, pilots
+from models.pilots import find_pilot, pilot_named, pilots
 from models.tables import (
     STATE_LABELS,
     Application,
@@ -444,13 +444,15 @@ def pilot_views(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = 
     session = ctx.session
     past = History(session, ctx.programme_id, as_of)  # later moves, cancellations, postponements undone
     views = []
-    for pilot in pilots(ctx):
+    if pilot_ref:  # one pilot: found by indexed queries, not by reading every pilot
+        chosen = [found] if (found := pilot_named(ctx, pilot_ref)) is not None else []
+    else:
+        chosen = pilots(ctx)
+    for pilot in chosen:
         if pilot.selected_at > as_of:
             continue
         application = session.get(Application, pilot.application_id)
         assert application is not None
-        if pilot_ref and pilot_ref not in (application.lead_siren, application.receipt_number, pilot.name):
-            continue
         view = _pilot_view(session, pilot, application, as_of, past)
         charter = ctx.definition.accompaniment.charter
         if view.status == PilotStatus.CHARTER_PENDING:

@@ -16,7 +16,7 @@ from models.pilots import pilots
 from models.read.report_data import ApplicationFact, applications_at, stage_at
 from models.read.steps import Step, next_steps_of
 from models.schedule import next_due
-from models.tables import STATE_LABELS, Application, AuditEntry, Notice, NoticeStatus, Programme, label
+from models.tables import STATE_LABELS, Application, AuditEntry, Notice, NoticeStatus, Pilot, Programme, label
 
 
 @dataclass
@@ -111,11 +111,13 @@ def _next_due_at(session: Session, programme: Programme, as_of: datetime) -> dat
     return min(found) if found else None
 
 
-def pilot_rows(session: Session, as_of: datetime, slug: str | None = None) -> list[dict[str, str]]:
-    """One row of French text per pilot (headers in French, instants in Paris time), for tables."""
+def pilot_rows(session: Session, as_of: datetime, slug: str | None = None,
+               chosen: list[Pilot] | None = None) -> list[dict[str, str]]:
+    """One row of French text per pilot selected by `as_of` (only of `chosen` when given; headers in
+    French, instants in Paris time), for tables."""
     ctx = load_ctx(session, slug)
     rows = []
-    chosen = [pilot for pilot in pilots(ctx) if pilot.selected_at <= as_of]
+    chosen = [pilot for pilot in (pilots(ctx) if chosen is None else chosen) if pilot.selected_at <= as_of]
     for pilot, figures in zip(chosen, progress_of(ctx, chosen, as_of), strict=True):
         rows.append({
             "Territoire pilote": pilot.name,

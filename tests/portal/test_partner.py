@@ -114,7 +114,14 @@ def test_read_only_from_the_jurys_meeting_and_the_juror_sees_each_state(asked: s
         close_call(ctx_of(session), at("2015-05-07T12:00"))
     clock.now = at("2015-06-01T10:00")
     _, sheet = link(asked, juror(), when="2015-06-01T10:00")
-    shown = re.sub(r"<[^>]+>", "", html.unescape(client.get(sheet).text))
+    shown = re.sub(r"<[^>]+>", "", html.unescape(client.get(f"{sheet}/candidature/{_receipt(asked)}").text))
     assert "Ville d'Arras (commune) : partenaire confirmé" in shown
     assert "Club des entreprises de l'Arrageois (réseau d'entreprises) : non confirmé" in shown
 
+
+def _receipt(url: str) -> str:
+    """The receipt of the CU d'Arras's application (its sheet is a page of the juror's)."""
+    from models.jury import find_application
+
+    with session_scope(url) as session:
+        return find_application(ctx_of(session), ARRAS).receipt_number

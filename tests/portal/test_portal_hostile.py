@@ -139,7 +139,7 @@ def test_control_characters_in_a_conflict_reason_are_a_french_422(scoring: str, 
     _, path = link(scoring, juror(), when="2015-05-20T10:00")
     with session_scope(scoring) as session:
         receipt = find_application(ctx_of(session), ARRAS).receipt_number
-    form = form_ending(client.get(path).text, f"/jury/conflit/{receipt}")
+    form = form_ending(client.get(f"{path}/candidature/{receipt}").text, f"/jury/conflit/{receipt}")  # its own page
     before = snapshot(scoring)
     refused(client.post(form.action, data={**form.hidden, "motif": "Élu \u202ede la CU"}), 422, "non permis")
     unchanged(scoring, before)
@@ -156,7 +156,7 @@ def test_a_score_that_is_not_a_plain_number_is_refused_in_french(scoring: str, h
     _, path = link(scoring, juror(), when="2015-05-20T10:00")
     with session_scope(scoring) as session:
         arras = find_application(ctx_of(session), ARRAS)
-    form = form_ending(client.get(path).text, "/jury/notes")
+    form = form_ending(client.get(f"{path}/candidature/{arras.receipt_number}").text, "/jury/notes")
     before = snapshot(scoring)
     refused(client.post(form.action, data={**form.hidden, f"note-{arras.id}-portage": value}), 422, "hors barème")
     unchanged(scoring, before)
@@ -287,7 +287,7 @@ def test_a_conflict_reason_over_the_limit_is_refused_not_truncated(scoring: str,
     _, path = link(scoring, juror(), when="2015-05-20T10:00")
     with session_scope(scoring) as session:
         receipt = find_application(ctx_of(session), ARRAS).receipt_number
-    form = form_ending(client.get(path).text, f"/jury/conflit/{receipt}")
+    form = form_ending(client.get(f"{path}/candidature/{receipt}").text, f"/jury/conflit/{receipt}")  # its own page
     before = snapshot(scoring)
     refused(client.post(form.action, data={**form.hidden, "motif": "é" * 2500}), 422, "trop long (2500 caractères")
     unchanged(scoring, before)

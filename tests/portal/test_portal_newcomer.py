@@ -88,9 +88,13 @@ def test_after_the_meeting_the_juror_reads_the_applications_own_scores_and_the_d
     assert "Territoires retenus comme pilotes : " in words
     retained = words.split("Territoires retenus comme pilotes : ")[1].split(".")[0]
     assert set(retained.split(", ")) == {"CU d'Arras", "CA de Lens - Liévin", "CC de Flandre Intérieure"}
-    assert len(re.findall(r"\(CERDD-2015-\d+\) Décision du jury : retenue —", words)) == 3
-    assert re.search(r"\(\d+\) \d+/\d+", words), "the juror's own scores, read-only"
+    assert len(re.findall(r"CERDD-2015-\d+ notée retenue", words)) == 3  # the list: each state, each decision
     assert "<select" not in answer.text and "<form" not in answer.text  # nothing to change
+    sheet = client_for(selected).get(f"{path}/candidature/CERDD-2015-0001")  # an application's own page
+    words = " ".join(_text(sheet.text).split())
+    assert "(CERDD-2015-0001)" in words and "Dossier Décision du jury : retenue —" in words
+    assert re.search(r"\(\d+\) \d+/\d+", words), "the juror's own scores, read-only"
+    assert "<select" not in sheet.text and "<form" not in sheet.text
 
 
 def test_the_favicon_is_answered_without_error(selected: str, client_for) -> None:  # noqa: ANN001

@@ -145,7 +145,7 @@ def test_a_conflict_of_interest_by_either_door(closed: str, secret: None, client
     clock.now = at("2015-06-01T10:00")
     client = client_for(closed)
     _, path = link(closed, juror(), when="2015-05-20T10:00")
-    page = client.get(path).text
+    page = client.get(f"{path}/candidature/CERDD-2015-0001").text  # the application's own page
     form = next(f for f in __import__("tests.portal.helpers", fromlist=["forms"]).forms(page)
                 if "/jury/conflit/" in f.action and f.action.endswith("0001"))
     client.post(form.action, data={**form.hidden, "motif": "Élu"})

@@ -14,13 +14,16 @@ The pages are in `routers/` (one per audience), what they receive in `deps.py`, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-from models.db import get_engine
+from config.settings import get_settings
+from models.db import PoolSize, get_engine
 from transitions.portal import errors
 from transitions.portal.delivery import ImmediateDelivery
 from transitions.portal.errors import http_status
@@ -53,15 +56,19 @@ from transitions.portal.templating import environment, error_html
 
 def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] | None = None,
                programme: str | None = None, publish_events: bool = False,
-               deliver_at_once: bool = False) -> FastAPI:
+               deliver_at_once: bool = False, concurrency: int | None = None,
+               pool_timeout: float | None = None) -> FastAPI:
     """The portal on `database_url`, its links and forms signed with `secret`; `deliver_at_once`: what
-    an act queues that leaves at once is sent right after it (`delivery.ImmediateDelivery`)."""
+    an act queues that leaves at once is sent right after it (`delivery.ImmediateDelivery`).
+    `concurrency` (PORTAL_CONCURRENCY) requests at once, on as many database connections, each
+    waiting `pool_timeout` seconds (PORTAL_POOL_TIMEOUT) at most for one (then 503): `sizing`."""
     if len(secret) < 32:
         raise ValueError("le secret du portail doit compter au moins 32 caractères")
+    threads = sizing(database_url, concurrency, pool_timeout)
     portal = Portal(database_url, secret, clock or (lambda: datetime.now(UTC)), programme, environment(),
                     publish_events, fixed_clock=clock is not None,
                     deliver=ImmediateDelivery(database_url, secret) if deliver_at_once else None)
-    app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None, lifespan=threads)
     app.add_middleware(LimitBody, render_error=lambda status, text: error_html(portal.env, status, text))
     app.state.portal = portal
     portal.outage.watch(get_engine(database_url))
@@ -73,6 +80,31 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         answer_head(audience.router)
         app.include_router(audience.router)
     return app
+
+
+POOL_BESIDE = 2
+"""Connections beyond the portal's concurrency: a tick or a delivery `transitions serve` runs in the
+same process as the portal."""
+
+
+def sizing(database_url: str, concurrency: int | None, pool_timeout: float | None,
+           ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The engine of `database_url` made with a pool of `concurrency` connections (+ POOL_BESIDE),
+    a checkout waiting `pool_timeout` s at most; returns the app's lifespan, which runs the
+    handlers on `concurrency` threads (AnyIO's limiter: FastAPI runs every plain `def` there).
+    A request holds a connection only while it reads or acts, so they suffice; the requests
+    beyond wait their turn for a thread, and one that waits for a connection longer than
+    `pool_timeout` is answered 503 (`errors.install`)."""
+    settings = get_settings()
+    threads = concurrency or settings.portal_concurrency
+    get_engine(database_url, PoolSize(threads + POOL_BESIDE, pool_timeout or settings.portal_pool_timeout))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    return lifespan
 
 
 def answer_head(router: APIRouter) -> None:

@@ -35,6 +35,15 @@ RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 """A row number in a path: beyond SQL's BIGINT it names nothing (404, not an overflow)."""
 
 
+def page_asked(page: str | None = None) -> int | None:
+    """The page of a list the address asks for (« ?page=3 »); anything but a number: the first."""
+    return int(page) if page is not None and page.isascii() and page.isdigit() and len(page) <= 6 else None
+
+
+PageAsked = Annotated[int | None, Depends(page_asked)]
+"""A list's page (`models.read.paging.Pager.of` brings one beyond the last back to the last)."""
+
+
 def get_portal(request: Request) -> Portal:
     return cast(Portal, request.app.state.portal)
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models import failures, links
@@ -34,6 +35,11 @@ FORM_ERRORS = (
 )
 """Starlette's form-parsing refusals (HTTPException 400 with an English detail) in French."""
 
+BUSY = "Le service est momentanément surchargé : réessayez dans quelques secondes."
+BUSY_RETRY_AFTER = 5
+"""Seconds a request is told to wait (`Retry-After`) when no database connection was free in time
+(PORTAL_POOL_TIMEOUT): the portal is busy, not out of service."""
+
 STATUS = {"invalide": 403, "interdit": 403, "expire": 410, "revoque": 410, "formulaire": 400, "rejoue": 409,
           "session": 401}
 NO_PAGE = "Cette page n'existe pas. Utilisez le lien personnel reçu par courriel."
@@ -44,13 +50,14 @@ RETRY_AFTER = 120
 """Seconds a refused visitor (or a monitoring probe) is told to wait (`Retry-After`, RFC 9110 §10.2.3)."""
 
 
-def unavailable(portal: Portal, request: Request, retry_after: int = RETRY_AFTER) -> HTMLResponse:
+def unavailable(portal: Portal, request: Request, retry_after: int = RETRY_AFTER, text: str = UNAVAILABLE,
+                ) -> HTMLResponse:
     """The one 503 page (French, `Retry-After`), for whatever leaves the portal unable to answer for
-    a while: the database out of reach, a full disk, no connection free. A form posted is told
-    that nothing of it was recorded (its transaction was rolled back)."""
+    a while: the database out of reach, a full disk, no connection free (`text`: BUSY). A form
+    posted is told that nothing of it was recorded (its transaction was rolled back)."""
     posted = request.method not in ("GET", "HEAD")
     details = [NOTHING_RECORDED] if posted else None
-    html = error_html(portal.env, 503, UNAVAILABLE, details, page_of(request) if posted else None,
+    html = error_html(portal.env, 503, text, details, page_of(request) if posted else None,
                       staff=is_staff(request))
     return HTMLResponse(html, status_code=503, headers={"retry-after": str(retry_after)})
 
@@ -154,6 +161,12 @@ def install(app: FastAPI, portal: Portal) -> None:
                                 (400, "Le formulaire reçu est mal formé ou incomplet (envoi interrompu ?) : "
                                       "rechargez la page et recommencez. Rien n'a été enregistré."))
         return answer(request, status, text)
+
+    @app.exception_handler(PoolTimeout)
+    async def busy(request: Request, exc: PoolTimeout) -> HTMLResponse:
+        log.warning("portail saturé : aucune connexion à la base libérée à temps (PORTAL_POOL_TIMEOUT), "
+                    "réponse 503")  # no path: it carries a personal link's token
+        return unavailable(portal, request, BUSY_RETRY_AFTER, BUSY)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> HTMLResponse:

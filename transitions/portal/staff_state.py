@@ -30,7 +30,7 @@ from models.staff_sessions import signed_in
 from models.tables import StaffMember, StaffSession
 from notifications.render import portal_linker, render_notice
 from transitions.portal.fields import field
-from transitions.portal.state import Portal, write_lock
+from transitions.portal.state import Portal, release, write_lock
 from transitions.portal.templating import DONE
 
 SALT = "transitions.equipe.session"
@@ -170,11 +170,15 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
 (`equipe_base.html`)."""
 
 
-def staff_html(portal: Portal, template: str, title: str, *, status: int = 200, done: str | None = None,
+def staff_html(seen: Portal | StaffVisit, template: str, title: str, *, status: int = 200, done: str | None = None,
                section: str | None = None, **values: Any) -> HTMLResponse:
     """A back-office page (`equipe` set: the base template's footer for the team). `section` is the
     path of its entry in `NAVIGATION` (« /equipe/avis »), marked as the current one; a page extending
-    `equipe_base.html` shows the navigation."""
+    `equipe_base.html` shows the navigation. A member's visit (`seen`) lets its database connection
+    go before the page renders (`state.release`)."""
+    if isinstance(seen, StaffVisit):
+        release(seen.ctx)
+    portal = seen.portal if isinstance(seen, StaffVisit) else seen
     html = portal.env.get_template(template).render(titre=title, titre_programme="Espace de l'équipe du Cerdd",
                                                     message=DONE.get(done or ""), equipe=True, navigation=NAVIGATION,
                                                     rubrique=section, **values)

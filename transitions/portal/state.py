@@ -168,6 +168,13 @@ def write_lock(session: Session) -> None:
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def release(ctx: ProgrammeContext) -> None:
+    """A page's reads are done: its transaction ends (what it read stays loaded) and its database
+    connection goes back to the pool before the page renders, so a connection is held only while
+    a request reads or acts (a late read would take one again, for the rest of the request)."""
+    ctx.session.commit()
+
+
 @dataclass(frozen=True)
 class Visit:
     """A page's request once its link is read and its bearer allowed: the programme, the bearer,
@@ -182,6 +189,10 @@ class Visit:
     def form(self, name: str) -> str:
         """The one-time token of the form `name`, for the page to carry."""
         return self.portal.form(self.bearer, name)
+
+    def release(self) -> None:
+        """The page's reads are done: see `release`."""
+        release(self.ctx)
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ def page(request: Request, visit: Visit, template: str, title: str, done: str | 
     """A page for the link's bearer: its banner, the confirmation `done` names, `url_for` (paths on
     the bearer's link) and `jeton` (a form's one-time token) for the template."""
     top = banner(visit.ctx)
+    visit.release()
 
     def url_for(name: str, /, **params: Any) -> str:
         return str(request.app.url_path_for(name, token=visit.token, **params))

@@ -14,7 +14,7 @@ from models.read.overview import overview_screen, request_of
 from models.read.pilot import pilot_of
 from models.tables import CharterParty
 from models.wording import of_territory
-from transitions.portal.deps import FormName, RowId, acting, party_rule, pilot_visit
+from transitions.portal.deps import FormName, PageAsked, RowId, acting, party_rule, pilot_visit
 from transitions.portal.state import Act, PilotVisit
 from transitions.portal.templating import page, see_other
 
@@ -23,8 +23,8 @@ Cerdd = Annotated[PilotVisit, pilot_visit(CharterParty.ORGANISER)]
 
 
 @router.get("/l/{token}/cerdd/{siren}", response_class=HTMLResponse, name="cerdd")
-def overview(request: Request, seen: Cerdd, fait: str | None = None) -> HTMLResponse:
-    screen = overview_screen(seen.ctx, seen.pilot, seen.now)
+def overview(request: Request, seen: Cerdd, number: PageAsked, fait: str | None = None) -> HTMLResponse:
+    screen = overview_screen(seen.ctx, seen.pilot, seen.now, number)
     return page(request, seen, "cerdd.html", f"Le Cerdd : charte {of_territory(seen.pilot.name)} et vue d'ensemble",
                 fait, ecran=screen, pilote=seen.pilot, siren=seen.siren)
 

@@ -13,9 +13,9 @@ from starlette.datastructures import FormData, UploadFile
 from models.attachments import MAX_BYTES
 from models.deliverables import hand_in_file, request_due_date
 from models.errors import InvalidInput
-from models.read.consultancy import consultancy_screen, deliverable_of
+from models.read.consultancy import consultancy_page, deliverable_of
 from models.tables import CharterParty
-from transitions.portal.deps import FormName, acting, party_rule, visit
+from transitions.portal.deps import FormName, PageAsked, acting, party_rule, visit
 from transitions.portal.fields import paris_input
 from transitions.portal.state import Act, Visit
 from transitions.portal.templating import page, see_other
@@ -27,9 +27,11 @@ Consultancy = Annotated[Visit, visit(consultant)]
 
 @router.get("/l/{token}/prestataire", response_class=HTMLResponse, name="consultancy")
 @router.get("/l/{token}/prestataire/{siren}", response_class=HTMLResponse, name="consultancy_pilot")
-def consultancy(request: Request, seen: Consultancy, siren: str | None = None, fait: str | None = None) -> HTMLResponse:
-    blocks = consultancy_screen(seen.ctx, siren, seen.now)
-    return page(request, seen, "prestataire.html", "Le prestataire : livrables et charte", fait, blocs=blocks)
+def consultancy(request: Request, seen: Consultancy, number: PageAsked, siren: str | None = None,
+                fait: str | None = None) -> HTMLResponse:
+    screen = consultancy_page(seen.ctx, siren, seen.now, number)
+    return page(request, seen, "prestataire.html", "Le prestataire : livrables et charte", fait, blocs=screen.blocks,
+                pages=screen.pager)
 
 
 def _hand_in_form(siren: str, key: str) -> FormName:

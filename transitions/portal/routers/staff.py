@@ -26,7 +26,7 @@ from transitions.portal.staff_state import (
     open_session,
     staff_html,
 )
-from transitions.portal.state import Portal
+from transitions.portal.state import Portal, release
 
 router = APIRouter(prefix="/equipe")
 SIGN_IN = "connexion-equipe"
@@ -58,10 +58,10 @@ def sign_in_post(request: Request, portal: PortalDep, form: AnonymousForm) -> Re
 
 @router.get("/", response_class=HTMLResponse, name="staff_home")
 def home(seen: StaffDep, fait: str | None = None) -> HTMLResponse:
-    screen = staff_home(seen.ctx, seen.member, seen.now)
-    return staff_html(seen.portal, "equipe.html", "Espace de l'équipe", done=fait, section="/equipe/", ecran=screen,
-                      actes=ACT_LABELS, maintenant=seen.now, jeton=seen.form, moteur=engine_status(),
-                      retenu=held_back(seen.ctx, seen.now))
+    screen, held = staff_home(seen.ctx, seen.member, seen.now), held_back(seen.ctx, seen.now)
+    release(seen.ctx)  # Prefect's API is asked (2 s at most) without holding a database connection
+    return staff_html(seen, "equipe.html", "Espace de l'équipe", done=fait, section="/equipe/", ecran=screen,
+                      actes=ACT_LABELS, maintenant=seen.now, jeton=seen.form, moteur=engine_status(), retenu=held)
 
 
 @router.post("/deconnexion", name="staff_sign_out")

@@ -19,14 +19,14 @@ SECTION = "/equipe/candidatures"
 
 @router.get("", response_class=HTMLResponse, name="staff_applications")
 def applications(seen: StaffDep) -> HTMLResponse:
-    return staff_html(seen.portal, "equipe_candidatures.html", "Candidatures", section=SECTION,
+    return staff_html(seen, "equipe_candidatures.html", "Candidatures", section=SECTION,
                       lignes=application_list(seen.ctx))
 
 
 @router.get("/{receipt}", response_class=HTMLResponse, name="staff_application")
 def application(seen: StaffDep, receipt: str) -> HTMLResponse:
     screen = application_file(seen.ctx, receipt)
-    return staff_html(seen.portal, "equipe_candidature.html", f"Candidature {screen.row.receipt}", section=SECTION,
+    return staff_html(seen, "equipe_candidature.html", f"Candidature {screen.row.receipt}", section=SECTION,
                       dossier=screen)
 
 

@@ -36,7 +36,7 @@ def _back(request: Request, deliverable_id: int, done: str, fragment: str = "exa
 
 @router.get("/livrables", response_class=HTMLResponse, name="staff_deliverables")
 def listing(seen: StaffDep) -> HTMLResponse:
-    return staff_html(seen.portal, "equipe_livrables.html", section="/equipe/livrables",
+    return staff_html(seen, "equipe_livrables.html", section="/equipe/livrables",
                       title="Les livrables du prestataire",
                       blocs=deliverables_screen(seen.ctx, seen.now), maintenant=seen.now)
 
@@ -44,7 +44,7 @@ def listing(seen: StaffDep) -> HTMLResponse:
 @router.get("/livrables/{deliverable_id}", response_class=HTMLResponse, name="staff_deliverable")
 def deliverable_page(deliverable_id: RowId, seen: StaffDep, fait: str | None = None) -> HTMLResponse:
     sheet = deliverable_sheet(seen.ctx, deliverable_id, seen.now)
-    return staff_html(seen.portal, "equipe_livrable.html", section="/equipe/livrables",
+    return staff_html(seen, "equipe_livrable.html", section="/equipe/livrables",
                       title=f"Livrable « {sheet.title} » ({sheet.pilot})", done=fait,
                       fiche=sheet, maintenant=seen.now, jeton=seen.form)
 

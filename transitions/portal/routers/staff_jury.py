@@ -33,7 +33,7 @@ log = logging.getLogger("transitions.portail")
 
 @router.get("/jury", response_class=HTMLResponse, name="staff_jury")
 def jury_page(seen: StaffDep, fait: str | None = None) -> HTMLResponse:
-    return staff_html(seen.portal, "equipe_jury.html", "Jury : classement et décision", done=fait,
+    return staff_html(seen, "equipe_jury.html", "Jury : classement et décision", done=fait,
                       section="/equipe/jury", ecran=jury_screen(seen.ctx, seen.now), maintenant=seen.now,
                       jeton=seen.form,
                       peut_decider=bool(may(seen.member, StaffAct.DECIDE_SELECTION)), decision=DECISION,

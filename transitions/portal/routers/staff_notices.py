@@ -23,7 +23,7 @@ Filter = Annotated[str, Query(max_length=120)]
 @router.get("/avis", response_class=HTMLResponse, name="staff_notices")
 def outbox(seen: StaffDep, type: Filter = "", etat: Filter = "", fait: str | None = None) -> HTMLResponse:  # noqa: A002
     screen = notices_screen(seen.ctx, kind=type, state=etat)
-    return staff_html(seen.portal, "equipe_avis.html", "Avis", done=fait, section="/equipe/avis", ecran=screen,
+    return staff_html(seen, "equipe_avis.html", "Avis", done=fait, section="/equipe/avis", ecran=screen,
                       jeton=seen.form, relancer=RETRY, peut=seen.acts)
 
 
@@ -39,5 +39,5 @@ def retry_notice(notice_id: RowId,
 def journal(seen: StaffDep, action: Filter = "", qui: Filter = "", jour: Filter = "",
             page: Annotated[int, Query(ge=1, le=10**6)] = 1) -> HTMLResponse:
     screen = journal_screen(seen.ctx, action=action, actor=qui, typed_day=jour, page=page)
-    return staff_html(seen.portal, "equipe_journal.html", "Journal", section="/equipe/journal", ecran=screen,
+    return staff_html(seen, "equipe_journal.html", "Journal", section="/equipe/journal", ecran=screen,
                       jour=jour)

@@ -31,7 +31,7 @@ def _bearer(action: StaffAction) -> links.Bearer:
 
 @router.get("/personnes", response_class=HTMLResponse, name="staff_people")
 def people(seen: StaffDep, fait: str | None = None) -> HTMLResponse:
-    return staff_html(seen.portal, "equipe_personnes.html", section="/equipe/personnes",
+    return staff_html(seen, "equipe_personnes.html", section="/equipe/personnes",
                       title="Les personnes et leurs liens personnels", done=fait,
                       blocs=people_screen(seen.ctx), maintenant=seen.now, jeton=seen.form, peut=seen.acts)
 

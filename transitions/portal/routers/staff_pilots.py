@@ -34,14 +34,14 @@ Withdrawer = Annotated[StaffVisit, require(StaffAct.WITHDRAW_PILOT)]
 
 @router.get("/pilotes", response_class=HTMLResponse, name="staff_pilots")
 def pilots_page(seen: StaffDep) -> HTMLResponse:
-    return staff_html(seen.portal, "equipe_pilotes.html", "Territoires pilotes", section=SECTION,
+    return staff_html(seen, "equipe_pilotes.html", "Territoires pilotes", section=SECTION,
                       ecran=pilots_board(seen.ctx, seen.now), maintenant=seen.now)
 
 
 @router.get("/pilotes/{siren}", response_class=HTMLResponse, name="staff_pilot")
 def pilot_page(seen: StaffDep, siren: str, fait: str | None = None) -> HTMLResponse:
     board = pilot_board(seen.ctx, pilot_of(seen.ctx, siren), seen.now)
-    return staff_html(seen.portal, "equipe_pilote.html", f"Territoire pilote : {board.name}", done=fait,
+    return staff_html(seen, "equipe_pilote.html", f"Territoire pilote : {board.name}", done=fait,
                       section=SECTION, ecran=board, maintenant=seen.now, jeton=seen.form, formulaire=EXTEND,
                       peut_prolonger=bool(may(seen.member, StaffAct.EXTEND_CHARTER)),
                       peut_retirer=bool(may(seen.member, StaffAct.WITHDRAW_PILOT)))
@@ -67,7 +67,7 @@ def extend_post(siren: str, action: Annotated[StaffAction, staff_form(EXTEND, St
 @router.get("/pilotes/{siren}/retrait", response_class=HTMLResponse, name="staff_pilot_withdrawal")
 def withdrawal_page(seen: Withdrawer, siren: str) -> HTMLResponse:
     board = pilot_board(seen.ctx, pilot_of(seen.ctx, siren), seen.now)
-    return staff_html(seen.portal, "equipe_retrait.html", f"Retirer {board.name} du programme ?", section=SECTION,
+    return staff_html(seen, "equipe_retrait.html", f"Retirer {board.name} du programme ?", section=SECTION,
                       ecran=board, jeton=seen.form, formulaire=WITHDRAW, nombre=format_number)
 
 

@@ -26,7 +26,7 @@ Word = Annotated[str, PathParam(max_length=20, pattern=r"^[a-z]+$")]
 
 @router.get("", response_class=HTMLResponse, name="staff_report")
 def report_page(seen: StaffDep) -> HTMLResponse:
-    return staff_html(seen.portal, "equipe_rapport.html", "Rapport", section=SECTION, maintenant=seen.now,
+    return staff_html(seen, "equipe_rapport.html", "Rapport", section=SECTION, maintenant=seen.now,
                       exports=[(kind, EXPORT_LABELS.get(kind, kind)) for kind in KINDS], formats=list(MEDIA_TYPES))
 
 

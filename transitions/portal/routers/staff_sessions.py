@@ -30,7 +30,7 @@ def _back(request: Request, session_id: int, done: str, fragment: str) -> Redire
 
 @router.get("/sessions", response_class=HTMLResponse, name="staff_sessions")
 def sessions(seen: StaffDep) -> HTMLResponse:
-    return staff_html(seen.portal, "equipe_sessions.html", section="/equipe/sessions",
+    return staff_html(seen, "equipe_sessions.html", section="/equipe/sessions",
                       title="Les sessions des pilotes",
                       blocs=sessions_screen(seen.ctx, seen.now), maintenant=seen.now)
 
@@ -38,7 +38,7 @@ def sessions(seen: StaffDep) -> HTMLResponse:
 @router.get("/sessions/{session_id}", response_class=HTMLResponse, name="staff_session")
 def session_page(session_id: RowId, seen: StaffDep, fait: str | None = None) -> HTMLResponse:
     sheet = session_sheet(seen.ctx, session_id, seen.now)
-    return staff_html(seen.portal, "equipe_session.html", section="/equipe/sessions",
+    return staff_html(seen, "equipe_session.html", section="/equipe/sessions",
                       title=f"Session « {sheet.title} » ({sheet.pilot})", done=fait,
                       fiche=sheet, maintenant=seen.now, jeton=seen.form, peut=seen.acts)
 

@@ -1,0 +1,172 @@
+"""The portal's pages on a national programme (`bench.national.build`): each bearer's page asked
+through the real application (FastAPI, in process), its time and size.
+
+`page_paths(url, secret)` issues a personal link for each kind of bearer (the territory, the Cerdd
+and the consultancy of the middle pilot, the consultancy for every pilot, a juror) and returns the
+paths of their pages; `client(url, secret)` is the portal on `url` at the programme's present.
+`bench/run.py --only pages` measures the territory's page at two sizes in turn, the juror's page's
+size, beside a bare FastAPI endpoint. Alone: `python bench/pages.py --url sqlite:///national-1000.db
+[--profile territoire]` prints each page's time and size (and a profile of one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SECRET = secrets.token_urlsafe(48)
+
+
+def present(url: str) -> datetime:
+    """The programme's last tick (or its last fact, for a build that ran its stages without a
+    tick): the instant its pages are read at."""
+    from sqlmodel import col, func, select
+
+    from models.context import load_ctx
+    from models.db import session_scope
+    from models.tables import AuditEntry
+
+    with session_scope(url) as session:
+        ctx = load_ctx(session)
+        last = session.exec(select(func.max(col(AuditEntry.at))).where(AuditEntry.programme_id == ctx.programme_id))
+        return ctx.programme.last_tick_at or last.one()
+
+
+def page_paths(url: str, secret: str = SECRET) -> dict[str, str]:
+    """The path of each bearer's page (links issued at the programme's present, valid a year)."""
+    from sqlmodel import col, select
+
+    from models import links
+    from models.context import load_ctx
+    from models.db import migrate, session_scope
+    from models.tables import Application, Pilot
+
+    migrate(url)  # a programme built before the newest migration (its indexes) is brought to it first
+    at = present(url)
+    with session_scope(url) as session:
+        ctx = load_ctx(session)
+        pilots = session.exec(select(Pilot, Application).join(Application, col(Application.id) == Pilot.application_id)
+                              .where(Pilot.programme_id == ctx.programme_id).order_by(col(Pilot.rank))).all()
+        siren, receipt = pilots[len(pilots) // 2][1].lead_siren, pilots[len(pilots) // 2][1].receipt_number
+
+        def link(bearer: links.Bearer) -> str:
+            return links.current_link(ctx, bearer, secret=secret, at=at, days=365)
+
+        territory = link(links.Bearer("territoire", siren=siren))
+        cerdd = link(links.Bearer("cerdd", siren=siren))
+        consultancy = link(links.consultancy_bearer())
+        juror = link(links.juror_bearer(ctx, ctx.definition.jury.members[0].email))
+    return {"territoire": f"/l/{territory}/territoire/{siren}", "cerdd": f"/l/{cerdd}/cerdd/{siren}",
+            "prestataire (un pilote)": f"/l/{consultancy}/prestataire/{siren}",
+            "prestataire (tous)": f"/l/{consultancy}/prestataire",
+            "calendrier (territoire)": f"/l/{territory}/calendrier.ics",
+            "calendrier (prestataire, tous)": f"/l/{consultancy}/calendrier.ics",
+            "jury": f"/l/{juror}/jury", "jury (une candidature)": f"/l/{juror}/jury/candidature/{receipt}"}
+
+
+def client(url: str, secret: str = SECRET) -> Any:
+    """The portal on `url`, its clock at the programme's present (plus a minute)."""
+    from fastapi.testclient import TestClient
+
+    from transitions.portal.app import create_app
+
+    at = present(url) + timedelta(minutes=1)
+    return TestClient(create_app(url, secret, clock=lambda: at))
+
+
+def getter(browser: Any, path: str) -> Callable[[], int]:
+    """Ask `path`; its size in bytes (AssertionError unless 200)."""
+    def get() -> int:
+        answer = browser.get(path)
+        assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
+        return len(answer.content)
+
+    return get
+
+
+def bare_app() -> Any:
+    """The floor: a bare FastAPI application whose one plain `def` endpoint answers a fixed page of
+    the territory page's size (no database, no template)."""
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+
+    app = FastAPI()
+    body = "<!doctype html><title>t</title>" + "<p>x</p>" * 1500
+
+    @app.get("/nu")
+    def bare() -> HTMLResponse:
+        return HTMLResponse(body)
+
+    return app
+
+
+PAGE_LIMIT_KB = 300.0
+"""No page over 300 KB (issue 25)."""
+
+
+def measure_pages(built: dict[int, Path], work: Path, rounds: int) -> tuple[dict[str, Any], dict[str, float]]:
+    """The territory's page at each size of `built` (national programmes, SQLite: copied into
+    `work` first) and the bare endpoint (« nu »), sampled in turn (`bench.timing.in_turn`, keys
+    « territoire SIZE » and « nu »); and every page's size in KB at the largest size."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from bench.timing import in_turn
+    from models.db import dispose_engines
+
+    dispose_engines()  # every write-ahead log checkpointed into its file before the copies
+    sizes = sorted(built)
+    urls, clients, paths = {}, {}, {}
+    for size in sizes:
+        copy = work / f"pages-{size}.db"
+        shutil.copyfile(built[size], copy)
+        urls[size] = f"sqlite:///{copy}"
+        paths[size] = page_paths(urls[size])
+        clients[size] = client(urls[size]).__enter__()
+    floor = TestClient(bare_app()).__enter__()
+    actions: dict[str, Callable[[], Any]] = {f"territoire {size}": getter(clients[size], paths[size]["territoire"])
+                                             for size in sizes}
+    actions["nu"] = getter(floor, "/nu")
+    for action in actions.values():
+        action()  # warm
+    measured = in_turn(actions, max(10 * rounds, 31))
+    weights = {name: getter(clients[sizes[-1]], path)() / 1024 for name, path in paths[sizes[-1]].items()}
+    for browser in (*clients.values(), floor):
+        browser.__exit__(None, None, None)
+    return measured, weights
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--profile", default="", help="a page's name: its profile (cumulative, top 30)")
+    args = parser.parse_args()
+    paths = page_paths(args.url)
+    with client(args.url) as browser:
+        for name, path in paths.items():
+            get = getter(browser, path)
+            get()  # warm
+            start = time.perf_counter()
+            size = get()
+            print(f"{name:28} {time.perf_counter() - start:8.3f} s {size / 1024:10.1f} KB", flush=True)
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.runcall(getter(browser, paths[args.profile]))
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+if __name__ == "__main__":
+    main()
