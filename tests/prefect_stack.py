@@ -65,7 +65,8 @@ class Stack:
     timings: dict[str, float] = field(default_factory=dict)
 
     def log_tail(self, chars: int = 3000) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-chars:]}" for p in sorted(self.logs.glob("*.log")))
+        logs = sorted(self.logs.glob("*.log"))
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-chars:]}" for p in logs)
 
     def spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(args, cwd=ROOT, env=self.env, start_new_session=True,
@@ -86,7 +87,8 @@ class Stack:
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        raise AssertionError(f"bloqué : le serveur Prefect ne répond pas après {2 * HANG_GUARD:.0f} s\n" + self.log_tail())
+        raise AssertionError(f"bloqué : le serveur Prefect ne répond pas après {2 * HANG_GUARD:.0f} s\n"
+                             + self.log_tail())
 
     def register(self) -> None:
         started = time.monotonic()
