@@ -18,7 +18,8 @@ row with
   calendars and deduplication keys, application payloads, audit summaries and details), the ids
   a deduplication key or a calendar UID embeds (`pilote-N`, `session-N`, `livrable-N`) offset,
   and the SHA-256 of the charter each signature recorded recomputed from the renamed charter
-  text; Message-IDs made unique (a digest shared by copies, the Cerdd's and the consultancy's, stays one digest);
+  text (the frozen text renamed too), each signature's audit entry id offset as its entry's;
+  Message-IDs made unique (a digest shared by copies, the Cerdd's and the consultancy's, stays one digest);
 - programme-wide rows (the programme, its register, jury submissions, the notices and audit
   entries about the whole call) kept once, as the base build wrote them: their texts count the
   base's applications (« 125 candidature(s) examinée(s) »).
@@ -85,6 +86,7 @@ RULES: dict[str, Rule] = {
     "juryscore": Rule("via", "application_id"),
     "pilot": Rule("via", "application_id"),
     "chartersignature": Rule("via", "pilot_id"),
+    "chartertext": Rule("via", "pilot_id"),
     "pilotphase": Rule("via", "pilot_id"),
     "milestone": Rule("via", "pilot_id"),
     "trainingsession": Rule("via", "pilot_id"),
@@ -420,6 +422,8 @@ def _insert(table: Table, dialect: str, spans: dict[str, int]) -> str:
             value = f"{source} + m.copy_no * {spans[foreign[0]]}"
         elif foreign:
             value = source  # the programme, the register: kept once
+        elif table.name == "chartersignature" and name == "audit_entry_id":  # the copy's own entry
+            value = f"{source} + m.copy_no * {spans['auditentry']}"
         elif table.name == "auditentry" and name == "seq":  # unique in the chain (copies are not chained)
             value = f"{source} + m.copy_no * {spans[table.name]}"
         elif table.name == "pilot" and name == "rank":

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.states import State
-from sqlalchemy.exc import OperationalError
 
 from config.settings import get_settings
 from flows.plain import deliver_now, run_one_stage
 from models.clock import utc
 from models.db import session_scope
+from models.failures import transient
 from models.stages import StageName
 from notifications.deliver import DeliveryReport
 
@@ -65,19 +65,31 @@ def scheduled_instant() -> datetime | None:
     return utc(datetime.fromisoformat(str(when))) if when is not None else None
 
 
-def _database_hiccup(task: object, task_run: object, state: State) -> bool:
-    """Retry a stage only when the database dropped out; a bug or a refusal would fail again."""
+DATABASE_RETRY_DELAYS: list[float] = [2, 5, 10, 20, 30, 30, 30, 30]
+"""Seconds before each new try of a flow's database work (157 s in all: a tick or a triggered run
+during a database outage of two minutes succeeds once it is back). Prefect reads this very list
+when a try fails: tests shorten it in place."""
+
+
+def database_hiccup(task: object, task_run: object, state: State) -> bool:
+    """Retry only when the database dropped out (`models.failures.transient`: stopped, restarting,
+    cut off, busy); a bug, a refusal or a full disk would fail again."""
     try:
         state.result()
-    except OperationalError:
-        return True
-    except Exception:
-        return False
+    except Exception as exc:
+        return transient(exc)
     return False
 
 
-@task(name="etape", task_run_name="{stage}", retries=2, retry_delay_seconds=[2, 10],
-      retry_condition_fn=_database_hiccup)
+def database_task(**options: Any) -> Any:
+    """`@task` for a flow's database work, every such task with the same retries (one home): a new
+    try after each of `DATABASE_RETRY_DELAYS` while the failure is the database's. The task must be
+    safe to run again: its transaction was rolled back, and the domain's work is idempotent."""
+    return task(retries=len(DATABASE_RETRY_DELAYS), retry_delay_seconds=DATABASE_RETRY_DELAYS,
+                retry_condition_fn=database_hiccup, **options)
+
+
+@database_task(name="etape", task_run_name="{stage}")
 def stage_task(stage: StageName, as_of: datetime, programme: str | None = None,
                only: list[str] | None = None) -> int:
     """Run one stage of the programme in its own transaction; returns the number of changes.
@@ -102,7 +114,7 @@ def artifact_key(*parts: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else "-" for c in text).strip("-")
 
 
-@task(name="tableau-de-bord")
+@database_task(name="tableau-de-bord")
 def dashboard_task(as_of: datetime) -> None:
     """Publish each programme's state to the Prefect UI: the status as Markdown, a table of its
     pilots, a progress bar per pilot (share of its 12 months), and links to the latest HTML
@@ -166,7 +178,7 @@ def team_rows(rows: list[dict[str, str]], team: TeamPages) -> list[dict[str, str
     return [{**row, "Page de l'équipe": team.pilot(row["Territoire pilote"]) or "—"} for row in rows]
 
 
-@task(name="envoi-des-avis")
+@database_task(name="envoi-des-avis")
 def deliver_task(as_of: datetime) -> DeliveryReport:
     """Deliver every notice due at `as_of`; each outcome is recorded as it happens."""
     return deliver_now(as_of)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, task
+from prefect import flow
 
-from flows.common import deliver_task, instant_or_now, run_name, stage_task
+from flows.common import database_task, deliver_task, instant_or_now, run_name, stage_task
 from models.stages import StageName as S
 
 
@@ -73,7 +73,7 @@ def closing_flow(as_of: datetime | None = None, programme: str | None = None) ->
     return _run([S.CLOSING], as_of, programme)
 
 
-@task(name="rappel-emargements")
+@database_task(name="rappel-emargements")
 def attendance_task(as_of: datetime, programme: str | None) -> int:
     """Remind the Cerdd's manager of sessions held a day ago or more with no attendance recorded."""
     from flows.plain import remind_attendance

@@ -15,10 +15,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 
 from config.settings import get_settings
-from flows.common import dashboard_task, deliver_task, deployment_run, instant_or_now, run_name, stage_task
+from flows.common import (
+    dashboard_task,
+    database_task,
+    deliver_task,
+    deployment_run,
+    instant_or_now,
+    run_name,
+    stage_task,
+)
 from flows.plain import TickResult, finish_tick, plan_tick
 from models.clock import format_paris
 from models.db import session_scope
@@ -29,7 +37,7 @@ AGENDA_LENGTH = 10
 """How many of the programme's next instants are put on Prefect's calendar after each run."""
 
 
-@task(name="agenda")
+@database_task(name="agenda")
 def schedule_agenda_task(after: datetime) -> int:
     """Create one scheduled run of the tick deployment per coming instant of the live programmes
     (idempotent: one run per instant, whatever the number of ticks that ask)."""
@@ -47,7 +55,7 @@ def schedule_agenda_task(after: datetime) -> int:
     return len(by_instant)
 
 
-@task(name="sessions-terminees")
+@database_task(name="sessions-terminees")
 def ended_sessions_task(until: datetime, programmes: list[str]) -> int:
     """Announce the sessions of live programmes that ended since their last tick (events that start
     the wait of the `rappel-presences` trigger); call it before the tick is recorded."""
@@ -55,6 +63,19 @@ def ended_sessions_task(until: datetime, programmes: list[str]) -> int:
     from flows.plain import sessions_ended
 
     return publish_ended_sessions(sessions_ended(until, programmes))
+
+
+@database_task(name="plan")
+def plan_task(instant: datetime, programme: str | None, *, scheduled: bool) -> TickResult:
+    """What the tick at `instant` advances and which stages are due (`flows.plain.plan_tick`); an
+    idle tick is recorded here."""
+    return plan_tick(instant, programme, live_only=scheduled, record_idle=not scheduled)
+
+
+@database_task(name="fin-du-tick")
+def finish_task(result: TickResult, instant: datetime) -> None:
+    """Record the tick's instant and re-plan what a stage changed (`flows.plain.finish_tick`)."""
+    finish_tick(result, instant)
 
 
 @flow(name="tick", flow_run_name=run_name,
@@ -70,7 +91,7 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> Ti
     logger = get_run_logger()
     # A scheduled run announces the sessions ended since the last tick before recording it: it
     # keeps the three steps; an explicit instant records an idle tick with its plan.
-    result = plan_tick(instant, programme, live_only=scheduled, record_idle=not scheduled)
+    result = plan_task(instant, programme, scheduled=scheduled)
     for slug, last in result.held_back:
         logger.warning("programme %s : dernier tick le %s, plus de 3 jours de retard ; rien n'est envoyé "
                        "en rafale : lancez « transitions rattrapage --programme %s » pour rattraper.",
@@ -82,7 +103,7 @@ def tick_flow(as_of: datetime | None = None, programme: str | None = None) -> Ti
         result.delivery = deliver_task(instant)
         if scheduled:
             ended_sessions_task(instant, result.programmes)
-        finish_tick(result, instant)
+        finish_task(result, instant)
     if result.changed or result.delivery.sent:
         dashboard_task(instant)
     if scheduled:

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from models.audit_hash import append, stored_json
+from models.audit_hash import ERASED as ERASED_MARK
+from models.audit_hash import append, personal_values, protected, stored_json
 from models.tables import AuditEntry, Programme
 
 ERASED = "donnees.effacees"
@@ -74,33 +75,52 @@ Replacement = tuple[str, str, dict[str, Any]]
 def redact_entries(session: Session, replacements: dict[int, Replacement], *, programme_id: int | None,
                    at: datetime, actor: str, reason: str) -> AuditEntry:
     """Erase the personal part (actor, summary, details) of the audit entries whose ids are the keys
-    of `replacements`, writing each entry's replacement instead, and record a new entry
-    (`donnees.effacees`) that lists the ids erased and why (RGPD art. 5-1-e and 17). The entries'
-    place in the log, instant, action and entity stay, and so does the chain: each keeps its
-    `personal_sha256`, loses its salt and gets `redacted_at` = `at`; the new entry, chained after
-    them, is what makes the erasure valid to `models.audit_chain.verify`. Entries of another chain
-    than `programme_id`'s get a declaring entry in their own chain too. Unknown ids are skipped.
+    of `replacements` (RGPD art. 5-1-e and 17), and record a new entry (`donnees.effacees`) that lists
+    the ids and parts erased and why. Each part (`actor`, `summary`, `details.<key>`) whose value
+    differs in the replacement is erased whole: its value becomes `audit_hash.ERASED` and its salt
+    goes; the other parts stay as they were, provable. A part that is a fact (`details.*sha256`, see
+    `audit_hash.protected`) is never erased. The entries' place in the log, instant, action and
+    entity stay, and so does the chain (each keeps its part hashes and `personal_sha256`, and gets
+    `redacted_at` = `at`); the new entry, chained after them, is what makes the erasure valid to
+    `models.audit_chain.verify`. Entries of another chain than `programme_id`'s get a declaring entry
+    in their own chain too. Unknown ids, and entries with nothing to erase, are skipped.
 
     Returns the new entry of `programme_id`'s chain (in the current transaction, not committed)."""
-    chains: dict[int, list[int]] = {}
-    for entry_id, (new_actor, new_summary, new_details) in sorted(replacements.items()):
+    chains: dict[int, dict[str, list[str]]] = {}
+    for entry_id, replacement in sorted(replacements.items()):
         entry = session.get(AuditEntry, entry_id)
-        if entry is None:
-            continue
-        entry.actor, entry.summary, entry.details = new_actor, new_summary, stored_json(dict(new_details))
-        entry.personal_salt = None
-        entry.redacted_at = entry.redacted_at or at
-        session.add(entry)
-        chains.setdefault(entry.chain, []).append(entry_id)
+        erased = _erase_parts(entry, replacement, at) if entry is not None else []
+        if entry is not None and erased:
+            session.add(entry)
+            chains.setdefault(entry.chain, {})[str(entry_id)] = erased
     own = programme_id or 0
-    for chain, ids in sorted(chains.items()):
+    for chain, parts in sorted(chains.items()):
         if chain != own:
-            _declare(session, chain or None, ids, at=at, actor=actor, reason=reason)
-    return _declare(session, programme_id, sorted(replacements), at=at, actor=actor, reason=reason)
+            _declare(session, chain or None, parts, at=at, actor=actor, reason=reason)
+    return _declare(session, programme_id, chains.get(own, {}), at=at, actor=actor, reason=reason)
 
 
-def _declare(session: Session, programme_id: int | None, ids: list[int], *, at: datetime, actor: str,
-             reason: str) -> AuditEntry:
+def _erase_parts(entry: AuditEntry, replacement: Replacement, at: datetime) -> list[str]:
+    """Erase the parts of `entry` that `replacement` changes (see `redact_entries`); the parts erased."""
+    now = personal_values(entry.actor, entry.summary, entry.details)
+    wanted = personal_values(replacement[0], replacement[1], stored_json(dict(replacement[2])))
+    parts = {part: list(pair) for part, pair in (entry.personal_parts or {}).items()}
+    erased = [part for part, value in now.items()
+              if value != ERASED_MARK and wanted.get(part) != value and not protected(part) and part in parts]
+    for part in erased:
+        now[part] = ERASED_MARK
+        parts[part][1] = None
+    if not erased:
+        return []
+    entry.actor, entry.summary = now["actor"], now["summary"]
+    entry.details = {part.removeprefix("details."): value for part, value in now.items() if part.startswith("details.")}
+    entry.personal_parts = parts
+    entry.redacted_at = entry.redacted_at or at
+    return erased
+
+
+def _declare(session: Session, programme_id: int | None, parts: dict[str, list[str]], *, at: datetime,
+             actor: str, reason: str) -> AuditEntry:
     return record(session, programme_id=programme_id, at=at, actor=actor, action=ERASED,
                   entity="audit", entity_id=None, summary=f"Données personnelles effacées : {reason}",
-                  details={"entrees": ids, "motif": reason})
+                  details={"entrees": sorted(int(key) for key in parts), "parties": parts, "motif": reason})

@@ -5,9 +5,12 @@ recomputes every hash (`models.audit_hash`); the first entry that does not hold 
 why in French. What it detects: an entry's content changed (its hashes no longer match), an entry
 deleted or moved (a gap or a jump in seq), an entry inserted (the next entry's `prev_hash` skips
 it), entries swapped (an entry's `prev_hash` names one found later), an erasure of the personal
-part that no later `donnees.effacees` entry of the chain declares. What it cannot detect alone: a
-rewrite of the whole chain from some entry on with recomputed hashes, or its last entries removed;
-the head kept outside (`models.audit_anchor`, the report) is for that: `matches_anchor`.
+part that no later `donnees.effacees` entry of the chain declares, an erased part that holds
+anything but « [effacé] » (an erasure hides, it never rewrites), an erased fact (a `*sha256`
+detail). What it cannot detect alone: a rewrite of the whole chain from some entry on with
+recomputed hashes, or its last entries removed; the head kept outside (`models.audit_anchor`, the
+report) is for that: `matches_anchor`. Nor can it tell a declared erasure from one made by whoever
+holds the database: such an erasure can only hide a part, visibly, never change it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from models.audit import ERASED
-from models.audit_hash import GENESIS, entry_sha256, personal_sha256
+from models.audit_hash import ERASED as ERASED_MARK
+from models.audit_hash import GENESIS, entry_sha256, part_sha256, personal_sha256, personal_values, protected
 from models.tables import AuditEntry, Programme
 
 
@@ -124,20 +128,27 @@ def _head_of(entries: list[AuditEntry]) -> Head:
     return Head(entries[-1].seq, entries[-1].entry_hash, entries[-1].at) if entries else Head(0, GENESIS, None)
 
 
-def _declared_after(entries: Iterable[AuditEntry]) -> dict[int, int]:
-    """Entry id → the highest seq of a `donnees.effacees` entry of the chain that lists it."""
-    declared: dict[int, int] = {}
+def _declared_after(entries: Iterable[AuditEntry]) -> dict[int, tuple[int, set[str]]]:
+    """Entry id → the highest seq of a `donnees.effacees` entry of the chain that lists it, and the
+    parts those entries say were erased."""
+    declared: dict[int, tuple[int, set[str]]] = {}
     for entry in entries:
-        if entry.action == ERASED:
-            listed = entry.details.get("entrees", []) if isinstance(entry.details, dict) else []
-            for entry_id in listed if isinstance(listed, list) else []:
-                if isinstance(entry_id, int):
-                    declared[entry_id] = max(declared.get(entry_id, 0), entry.seq)
+        if entry.action != ERASED or not isinstance(entry.details, dict):
+            continue
+        listed = entry.details.get("entrees", [])
+        parts = entry.details.get("parties", {})
+        for entry_id in listed if isinstance(listed, list) else []:
+            if isinstance(entry_id, int) and not isinstance(entry_id, bool):
+                seq, known = declared.get(entry_id, (0, set()))
+                named = parts.get(str(entry_id), []) if isinstance(parts, dict) else []
+                declared[entry_id] = (max(seq, entry.seq),
+                                      known | {p for p in named if isinstance(p, str)} if isinstance(named, list)
+                                      else known)
     return declared
 
 
 def _fault(entries: list[AuditEntry], index: int, previous: AuditEntry | None,
-           declared: dict[int, int]) -> tuple[int, str] | None:
+           declared: dict[int, tuple[int, set[str]]]) -> tuple[int, str] | None:
     """Why `entries[index]` does not hold after `previous` (checked): the index of the entry to
     name (this one, or the previous one when the chain shows it was inserted) and the reason."""
     entry = entries[index]
@@ -158,17 +169,11 @@ def _fault(entries: list[AuditEntry], index: int, previous: AuditEntry | None,
     return (index, reason) if reason else None
 
 
-def _content_fault(entry: AuditEntry, declared: dict[int, int]) -> str | None:
+def _content_fault(entry: AuditEntry, declared: dict[int, tuple[int, set[str]]]) -> str | None:
     """Why an entry's own hashes do not hold, or None."""
-    if entry.personal_salt is not None:
-        try:
-            personal = personal_sha256(entry.personal_salt, entry.actor, entry.summary, entry.details)
-        except (ValueError, TypeError):
-            personal = ""
-        if personal != entry.personal_sha256:
-            return "contenu modifié (qui, résumé ou détails)"
-    elif entry.redacted_at is None or declared.get(int(entry.id or 0), 0) <= entry.seq:
-        return "effacement non déclaré (aucune entrée « donnees.effacees » postérieure ne la mentionne)"
+    reason = _personal_fault(entry, declared)
+    if reason:
+        return reason
     try:
         own = entry_sha256(entry)
     except ValueError:
@@ -176,3 +181,35 @@ def _content_fault(entry: AuditEntry, declared: dict[int, int]) -> str | None:
     if own != entry.entry_hash:
         return "contenu modifié (instant, action, entité ou chaînage)"
     return None
+
+
+def _personal_fault(entry: AuditEntry, declared: dict[int, tuple[int, set[str]]]) -> str | None:
+    """Why the personal part does not hold: a part changed, added or removed, an erased part that
+    holds anything but `ERASED`, a fact erased, an erasure no later entry declares; or None."""
+    parts = entry.personal_parts if isinstance(entry.personal_parts, dict) else {}
+    try:
+        values = personal_values(entry.actor, entry.summary, dict(entry.details))
+        if personal_sha256(parts) != entry.personal_sha256 or set(values) != set(parts):
+            return "contenu modifié (qui, résumé ou détails : parties ajoutées, retirées ou empreintes changées)"
+        for part, (digest, salt) in sorted(parts.items()):
+            if salt is not None and part_sha256(salt, part, values[part]) != digest:
+                return f"contenu modifié ({_part_label(part)})"
+    except (ValueError, TypeError, AttributeError):
+        return "contenu modifié (qui, résumé ou détails illisibles)"
+    erased = sorted(part for part, (_, salt) in parts.items() if salt is None)
+    if not erased:
+        return None
+    seq, named = declared.get(int(entry.id or 0), (0, set()))
+    if entry.redacted_at is None or seq <= entry.seq or not set(erased) <= named:
+        return "effacement non déclaré (aucune entrée « donnees.effacees » postérieure ne la mentionne)"
+    for part in erased:
+        if protected(part):
+            return f"effacement d'un fait ({_part_label(part)} : une empreinte ne s'efface pas)"
+        if values[part] != ERASED_MARK:
+            return f"contenu modifié ({_part_label(part)} effacé puis réécrit)"
+    return None
+
+
+def _part_label(part: str) -> str:
+    """« qui », « résumé », « détail charte_sha256 »: a part as verify names it."""
+    return {"actor": "qui", "summary": "résumé"}.get(part, f"détail {part.removeprefix('details.')}")

@@ -5,10 +5,15 @@ one).
 Version 1 (`VERSION`), SHA-256 over sorted-key compact JSON (UTF-8), instants as UTC ISO 8601 with
 microseconds and « Z »:
 
-- `personal_sha256 = SHA-256(salt || canonical({"actor", "summary", "details"}))`, the salt 16
-  random bytes kept in the row (hex) until the personal part is erased (RGPD art. 17): the hash
-  stays, so the chain does; a short summary cannot be guessed from it while the salt is secret
-  to the database, and once the salt is gone nothing is left to guess against.
+- The personal part is hashed part by part, so that erasing one part (RGPD art. 17) leaves the
+  others provable: the parts are `actor`, `summary` and `details.<key>` for each top-level key of
+  `details` (keys are the code's words, never a person's). Each part's hash is
+  `SHA-256(salt || canonical({"part", "value"}))` with its own 16 random bytes of salt, kept in
+  `personal_parts` ({part: [hash, salt]}) until that part is erased: then the salt goes (nothing is
+  left to guess a short value against) and the value becomes `ERASED` exactly, never another text,
+  so an erasure can hide a fact but not change it. `personal_sha256 = SHA-256(canonical({part:
+  hash}))`. Parts whose key ends in `sha256` (the hash of a signed text, of a file) are facts, never
+  erasable (`PROTECTED_SUFFIX`).
 - `entry_hash = SHA-256(canonical({"v", "prev_hash", "chain", "seq", "at", "recorded_at",
   "action", "entity", "entity_id", "personal_sha256"}))`, `prev_hash` being the previous entry's
   `entry_hash` (`GENESIS` for the first).
@@ -60,10 +65,30 @@ def stored_json(value: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(json.dumps(value)))
 
 
-def personal_sha256(salt_hex: str, actor: str, summary: str, details: dict[str, Any]) -> str:
-    """SHA-256 (hex) of the salt's bytes followed by the canonical personal part."""
-    body = canonical({"actor": actor, "summary": summary, "details": details})
-    return hashlib.sha256(bytes.fromhex(salt_hex) + body).hexdigest()
+ERASED = "[effacé]"
+"""What an erased part of the personal part holds, exactly."""
+PROTECTED_SUFFIX = "sha256"
+"""A `details` key ending so names a fact (a hash of what was signed or received): never erased."""
+
+
+def personal_values(actor: str, summary: str, details: dict[str, Any]) -> dict[str, Any]:
+    """The personal part cut into its parts: `actor`, `summary`, `details.<key>` → value."""
+    return {"actor": actor, "summary": summary, **{f"details.{key}": value for key, value in details.items()}}
+
+
+def part_sha256(salt_hex: str, part: str, value: Any) -> str:
+    """SHA-256 (hex) of a part's salt followed by the canonical {part, value}."""
+    return hashlib.sha256(bytes.fromhex(salt_hex) + canonical({"part": part, "value": value})).hexdigest()
+
+
+def personal_sha256(parts: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the parts' hashes (`personal_parts`: part → [hash, salt or None])."""
+    return hashlib.sha256(canonical({part: pair[0] for part, pair in parts.items()})).hexdigest()
+
+
+def protected(part: str) -> bool:
+    """A part that is a fact, never erased (see `PROTECTED_SUFFIX`)."""
+    return part.startswith("details.") and part.endswith(PROTECTED_SUFFIX)
 
 
 def entry_sha256(entry: AuditEntry) -> str:
@@ -83,8 +108,12 @@ def seal(entry: AuditEntry, prev_seq: int, prev_hash: str) -> None:
     entry.hash_version = VERSION
     entry.details = stored_json(entry.details)
     entry.seq, entry.prev_hash = prev_seq + 1, prev_hash
-    entry.personal_salt = secrets.token_hex(16)
-    entry.personal_sha256 = personal_sha256(entry.personal_salt, entry.actor, entry.summary, entry.details)
+    parts: dict[str, Any] = {}
+    for part, value in personal_values(entry.actor, entry.summary, entry.details).items():
+        salt = secrets.token_hex(16)
+        parts[part] = [part_sha256(salt, part, value), salt]
+    entry.personal_parts = parts
+    entry.personal_sha256 = personal_sha256(parts)
     entry.entry_hash = entry_sha256(entry)
 
 

@@ -1,18 +1,22 @@
-"""The charter each pilot's three parties sign (the territory, the Cerdd, the consultancy): its
-text and the SHA-256 each signature records, who may sign and when (`may_sign`), the signatures,
-the signing deadline with its reminders and extension, and the request to sign sent to each party.
+"""The charter each pilot's three parties sign (the territory, the Cerdd, the consultancy): who
+may sign and when (`may_sign`), the signatures, the signing deadline with its reminders and
+extension, and the request to sign sent to each party. Its words, frozen at the first signature,
+and their SHA-256 are `models.charter_text`'s.
 
-Both doors sign the same words through the same function: the portal and the CLI call
-`sign_charter`.
+Both doors sign the same frozen words through the same function: the portal and the CLI call
+`sign_charter`, each signature recording the SHA-256 of exactly the text it signed.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel import select
 
+from models.charter_text import charter_sha256 as charter_sha256  # re-exported: the charter's words
+from models.charter_text import charter_text as charter_text
+from models.charter_text import check_read, freeze
 from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.errors import ALLOWED, InvalidInput, Verdict
@@ -49,49 +53,9 @@ def party_of(party: str) -> str:
     return PARTY_OF[CharterParty(party)] if party in set(CharterParty) else party
 
 
-
 def party_label(party: str) -> str:
     """« du territoire », « du Cerdd »… for a party key (the key itself when unknown)."""
     return PARTY_OF.get(party, party)  # type: ignore[call-overload]
-
-
-def charter_text(ctx: ProgrammeContext, pilot: Pilot) -> str:
-    """The charter's text as the parties read and sign it (its SHA-256 is recorded with each
-    signature): built from the programme's definition and the pilot's own signing deadline (a
-    replacement pilot has a later one), so both doors sign the same words. It names no calendar
-    start date: the accompaniment starts when the last of the three parties signs, which holds for
-    original and replacement pilots alike. The text depends only on the pilot's name and deadline,
-    so it is stable while the pilot's state does not change those."""
-    definition = ctx.definition
-    charter = definition.accompaniment.charter
-    lines = [
-        f"Charte « {charter.title} »",
-        "",
-        "Entre les trois parties :",
-        f"- le territoire : {pilot.name} ;",
-        f"- le {definition.organiser.name} : {definition.organiser.full_name} ;",
-        f"- le prestataire : {definition.consultancy.name} ;",
-        f"dans le cadre du programme « {definition.title} ».",
-        "",
-        "1. Objet. Les trois parties s'engagent réciproquement à conduire ensemble l'accompagnement du "
-        "territoire pilote ; l'implication active de chacune est la condition de réussite de la démarche.",
-        "2. Durée. L'accompagnement commence à la date de la dernière des trois signatures, "
-        "pour la durée prévue par le programme.",
-        "3. Étapes : " + " ; ".join(phase.title for phase in definition.accompaniment.phases) + ".",
-        "4. Le territoire mobilise ses élus, ses services et ses partenaires, participe aux sessions de "
-        "formation et de co-production, et répond aux invitations.",
-        "5. Le prestataire remet ses livrables aux échéances convenues ; toute nouvelle échéance est "
-        "demandée avec un motif et décidée par le Cerdd.",
-        "6. Le Cerdd anime le programme, organise les sessions, examine les livrables et rend compte de "
-        "l'avancement.",
-        f"7. Signature. Chaque partie signe avant le {format_paris(sign_by(ctx, pilot))}.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def charter_sha256(ctx: ProgrammeContext, pilot: Pilot) -> str:
-    """The SHA-256 of the charter's text (`charter_text`): what each signature records."""
-    return hashlib.sha256(charter_text(ctx, pilot).encode("utf-8")).hexdigest()
 
 
 def signatures(ctx: ProgrammeContext, pilot: Pilot) -> dict[str, CharterSignature]:
@@ -100,10 +64,34 @@ def signatures(ctx: ProgrammeContext, pilot: Pilot) -> dict[str, CharterSignatur
 
 
 
-def may_sign(ctx: ProgrammeContext, pilot: Pilot, party: str, at: datetime) -> Verdict:
-    """Whether `party` may sign the pilot's charter at `at`: one of the charter's parties, while the
-    charter awaits signatures (not withdrawn, not signed by all three) and once the pilot is selected.
-    A party that has signed already may sign again: nothing changes (`sign_charter` says so)."""
+class Channel(StrEnum):
+    """The door a signature came by (`CharterSignature.channel`)."""
+
+    CLI = "cli"
+    PORTAL = "portail"
+    STAFF = "equipe"
+
+
+CHANNEL_LABELS = {Channel.CLI: "ligne de commande", Channel.PORTAL: "portail", Channel.STAFF: "compte équipe"}
+"""Each channel as the certificate names it."""
+
+DEADLINE_BINDS = frozenset({Channel.PORTAL})
+"""The doors the signing deadline closes: a signatory's own personal link. The command line and a
+team account are the Cerdd's doors: the Cerdd, who alone may extend the deadline, records there a
+signature it accepts late (on paper, say), as it always could."""
+
+
+def channel_label(channel: str) -> str:
+    """« portail », « ligne de commande », « compte équipe » (the key itself when unknown)."""
+    return CHANNEL_LABELS.get(channel, channel)  # type: ignore[call-overload]
+
+
+def may_sign(ctx: ProgrammeContext, pilot: Pilot, party: str, at: datetime, channel: str = Channel.CLI) -> Verdict:
+    """Whether `party` may sign the pilot's charter at `at` through `channel`: one of the charter's
+    parties, while the charter awaits signatures (not withdrawn, not signed by all three), once the
+    pilot is selected and, on the portal, before its signing deadline (`sign_by`: the programme's, or
+    the one the Cerdd set with `extend_charter`; reached at that very instant). A party that has signed
+    already may sign again: nothing changes (`sign_charter` says so)."""
     parties = ctx.definition.accompaniment.charter.parties
     if party not in parties:
         return Verdict(f"Partie inconnue « {visible(party)[:40]} » (parties de la charte : {', '.join(parties)}).",
@@ -114,28 +102,43 @@ def may_sign(ctx: ProgrammeContext, pilot: Pilot, party: str, at: datetime) -> V
         return Verdict(f"La charte de {pilot.name} est déjà signée par les trois parties.")
     if at < pilot.selected_at:
         return Verdict(f"{pilot.name} n'était pas encore retenu à cette date.")
+    deadline = sign_by(ctx, pilot)
+    if channel in DEADLINE_BINDS and at >= deadline:
+        return Verdict(f"Le délai de signature de la charte de {pilot.name} a expiré le {format_paris(deadline)} : "
+                       "elle ne peut plus être signée en ligne. Seul le Cerdd peut prolonger ce délai ; "
+                       "demandez-le-lui. Rien n'a été enregistré.")
     return ALLOWED
 
 
 def sign_charter(ctx: ProgrammeContext, pilot: Pilot, *, party: str, signatory: str, at: datetime, role: str = "",
-                 channel: str = "cli") -> bool:
-    """Record one party's signature (the signatory's name and role, the channel: « cli » or
-    « portail ») when `may_sign` allows it; the audit entry records the SHA-256 of the charter's
-    text as signed (`charter_text`). Signing twice changes nothing."""
+                 channel: str = Channel.CLI, via: tuple[str, str] = ("", ""), sha256: str | None = None) -> bool:
+    """Record one party's signature (the signatory's name and role, the `channel`; `via`: the link
+    (subject, version) or account used, never a token, and the link holder's address) when `may_sign`
+    allows it. `sha256` is the SHA-256 of the text the signatory read (the portal's form always posts
+    it; the command line's `--sha256`): another text's is Refused (`charter_text.check_read`),
+    nothing written. The first signature freezes the text (`charter_text.freeze`); the signature and
+    its audit entry record the frozen text's SHA-256, the signature its audit entry's id. Signing
+    twice changes nothing (False)."""
     signatory = require_line(signatory, "Nom du ou de la signataire")
     role = require_line(role, "Qualité du ou de la signataire") if role.strip() else ""
-    may_sign(ctx, pilot, party, at).enforce()
+    may_sign(ctx, pilot, party, at, channel).enforce()
+    check_read(ctx, pilot, sha256)
     if party in signatures(ctx, pilot):
         return False
-    ctx.session.add(CharterSignature(pilot_id=pilot.id or 0, party=party, signatory=signatory, role=role,
-                                     channel=channel, signed_at=at))
+    text = freeze(ctx, pilot, at)
+    row = CharterSignature(pilot_id=pilot.id or 0, party=party, signatory=signatory, role=role, channel=channel,
+                           signed_at=at, text_sha256=text.sha256, via=via[0], via_person=via[1])
+    ctx.session.add(row)
     ctx.session.flush()
     quality = f" ({role})" if role else ""
-    ctx.audit(at, signatory, "charte.signee", "pilot", pilot.id,
-              f"Charte de {pilot.name} signée au nom {party_of(party)} par {signatory}{quality}.",
-              partie=party, qualite=role, canal=channel, charte_sha256=charter_sha256(ctx, pilot))
+    entry = ctx.audit(at, signatory, "charte.signee", "pilot", pilot.id,
+                      f"Charte de {pilot.name} signée au nom {party_of(party)} par {signatory}{quality}.",
+                      partie=party, qualite=role, canal=channel, via=via[0], via_personne=via[1],
+                      charte_sha256=text.sha256)
+    ctx.session.flush()
+    row.audit_entry_id = entry.id
+    ctx.session.add(row)
     return True
-
 
 
 def sign_by(ctx: ProgrammeContext, pilot: Pilot) -> datetime:

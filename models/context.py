@@ -22,7 +22,15 @@ from models.notices import NoticeKind, Recipient, Renderer
 from models.outbox import dedup_key, enqueue, queued_keys
 from models.programme import ProgrammeDefinition
 from models.register import Register, parse_register
-from models.tables import Organisation, OrgKind, Programme, ProgrammeMode, ProgrammeState, RegisterSnapshot
+from models.tables import (
+    AuditEntry,
+    Organisation,
+    OrgKind,
+    Programme,
+    ProgrammeMode,
+    ProgrammeState,
+    RegisterSnapshot,
+)
 
 
 @dataclass(frozen=True)
@@ -142,10 +150,12 @@ class ProgrammeContext:
         return created
 
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: int | None,
-              summary: str, **details: object) -> None:
-        audit.record(self.session, programme_id=self.programme_id, at=at, actor=actor,
-                     action=action, entity=entity, entity_id=entity_id, summary=summary,
-                     details=dict(details))
+              summary: str, **details: object) -> AuditEntry:
+        """Record an audit entry in this transaction (`models.audit.record`) and return it (its id
+        once flushed)."""
+        return audit.record(self.session, programme_id=self.programme_id, at=at, actor=actor,
+                            action=action, entity=entity, entity_id=entity_id, summary=summary,
+                            details=dict(details))
 
 
 NoticeLinker = Callable[[ProgrammeContext, NoticeKind, Recipient, Mapping[str, Any], datetime], str | None]

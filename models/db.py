@@ -49,7 +49,8 @@ _engines: dict[str, Engine] = {}
 
 
 def get_engine(url: str) -> Engine:
-    """One engine per URL, with SQLite foreign keys on and a busy timeout."""
+    """One engine per URL, with SQLite foreign keys on and a busy timeout; PostgreSQL's pooled
+    connections checked before use (a server restarted or cut off costs no request an error)."""
     if url in _engines:
         return _engines[url]
     parsed = make_url(url)
@@ -58,8 +59,10 @@ def get_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-    elif parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not the absent psycopg2
+    elif parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not the absent psycopg2
+        kwargs["pool_pre_ping"] = True  # a pooled connection the server dropped (restart, cut) is replaced, not failed
     engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
 

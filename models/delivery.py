@@ -17,6 +17,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from models import link_tokens
 from models.addresses import redact
 from models.clock import WorkingCalendar
 from models.db import lock_for_update
@@ -165,6 +166,17 @@ def record_sent(session: Session, handed: Sequence[tuple[Sequence[Notice], str |
                                 ("attempts", notice.attempts + 1), ("claimed_until", None), ("last_error", None),
                                 ("digest_id", digest_id)):
                 set_committed_value(notice, name, value)
+    _forget_keys([notice for group, _ in handed for notice in group if notice.kind in link_tokens.SINGLE_USE_KINDS])
+
+
+def _forget_keys(sent: Sequence[Notice]) -> None:
+    """A staff member's single-use key stays in its notice only until the message has left (issue
+    24, item 5): then its bodies keep « [clé personnelle] » instead (the ORM writes them with the
+    caller's commit)."""
+    for notice in sent:
+        notice.body_text = link_tokens.forget_keys(notice.body_text)
+        notice.body_html = link_tokens.forget_keys(notice.body_html)
+        notice.core_text = link_tokens.forget_keys(notice.core_text)
 
 
 def digest_context(session: Session, group: list[Notice]) -> tuple[Programme, dict[str, Any]]:

@@ -127,7 +127,8 @@ def erase_notice(notice: Notice, needles: Needles) -> None:
     """Erase a notice's body; its recipient too when `needles` names them (its kind, dates and
     state stay: the figures count them)."""
     notice.body_text, notice.body_html, notice.core_text = ERASED_BODY, "", ""
-    notice.calendar = notice.link = notice.last_error = None
+    notice.calendar = notice.last_error = notice.link_subject = notice.link_person = None
+    notice.link_version = notice.link_expires = None
     notice.subject = needles.scrub(notice.subject)
     if notice.recipient_email.lower() in needles.emails:
         stand_in = f"efface-{notice.id}"
@@ -149,7 +150,7 @@ def erase_traces(session: Session, programme_id: int, needles: Needles, counts: 
         return {}
     for notice in session.exec(select(Notice).where(Notice.programme_id == programme_id)).all():
         texts = (notice.recipient_email, notice.recipient_name, notice.subject, notice.body_text, notice.body_html,
-                 notice.calendar, notice.link)
+                 notice.calendar, notice.link_subject, notice.link_person)
         if notice.body_text != ERASED_BODY and any(needles.found(t) for t in texts) or (
                 notice.recipient_email.lower() in needles.emails):
             erase_notice(notice, Needles(set(), needles.names, needles.phones) if stays else needles)

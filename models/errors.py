@@ -32,6 +32,16 @@ class Unavailable(TransitionsError):
     """A service the command needs (the database, a server) cannot be reached; retry later."""
 
 
+class DatabaseUnreachable(Unavailable):
+    """The database does not answer (stopped, refused, cut off) or refuses the connection
+    (`models.failures.told`); nothing of the operation under way was recorded."""
+
+
+class DiskFull(Unavailable):
+    """A disk has no room left (ENOSPC, SQLite's « database or disk is full », PostgreSQL's
+    SQLSTATE 53100); the message names the disk and the folder (`models.failures.told`)."""
+
+
 class Refused(TransitionsError):
     """The input is well formed but the programme's rules refuse it (deadline, state)."""
 

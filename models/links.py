@@ -16,7 +16,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
+from models import link_tokens
 from models.context import NoticeLinker, ProgrammeContext
 from models.errors import InvalidInput, NotFound, Refused
 from models.forms import CONTACT_FIELDS, siren_or_reference
@@ -45,7 +46,7 @@ from models.tables import (
 )
 from models.text import visible
 
-LINK_SALT = "transitions.lien-personnel"
+LINK_SALT = link_tokens.LINK_SALT
 FORM_SALT = "transitions.formulaire"
 FORM_LIFETIME = timedelta(hours=12)
 """How long a form stays valid after its page was shown."""
@@ -213,11 +214,8 @@ def _grant(ctx: ProgrammeContext, bearer: Bearer) -> PortalGrant | None:
 
 
 def _sign(ctx: ProgrammeContext, secret: str, grant: PortalGrant, expires: datetime) -> str:
-    payload: dict[str, Any] = {"g": ctx.programme_id, "s": grant.subject, "v": grant.version,
-                               "e": int(expires.timestamp())}
-    if grant.person:
-        payload["p"] = grant.person
-    return URLSafeSerializer(secret, salt=LINK_SALT).dumps(payload)
+    return link_tokens.sign(secret, ctx.programme_id, link_tokens.LinkRef(grant.subject, grant.person, grant.version,
+                                                                          expires))
 
 
 def holder(bearer: Bearer) -> str:
@@ -254,17 +252,7 @@ def current_link(ctx: ProgrammeContext, bearer: Bearer, *, secret: str, at: date
 def link_expiry(link: str | None) -> datetime | None:
     """Until when a link (a token or an address holding one) works, read from its payload without
     checking its signature (for a notice's footer: the portal checks it), or None."""
-    if not link:
-        return None
-    token = link.split("/l/", 1)[1].split("/", 1)[0] if "/l/" in link else link
-    _, payload = URLSafeSerializer("", salt=LINK_SALT).loads_unsafe(token)
-    expires = payload.get("e") if isinstance(payload, dict) else None
-    if not isinstance(expires, int) or isinstance(expires, bool):
-        return None
-    try:
-        return datetime.fromtimestamp(expires, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
+    return link_tokens.expiry(link_tokens.unsigned_payload(link))
 
 
 def _payload(token: str, secret: str) -> tuple[Any, Bearer, int, int]:
@@ -395,22 +383,6 @@ def _raise_version(ctx: ProgrammeContext, bearer: Bearer, at: datetime) -> Porta
                                                                                   bearer.person)]:
         del ctx.memo[key]  # the notices queued from now on carry the new version
     return grant
-
-
-def link_payload(link: str | None) -> tuple[str, str, int, datetime] | None:
-    """The subject, person, version and expiry a link (a token or an address holding one) names,
-    read without checking its signature (for display: the portal checks it), or None."""
-    if not link:
-        return None
-    token = link.split("/l/", 1)[1].split("/", 1)[0] if "/l/" in link else link
-    _, payload = URLSafeSerializer("", salt=LINK_SALT).loads_unsafe(token)
-    expiry = link_expiry(token)
-    if not isinstance(payload, dict) or expiry is None:
-        return None
-    subject, person, version = payload.get("s"), payload.get("p", ""), payload.get("v")
-    if not (isinstance(subject, str) and isinstance(person, str) and isinstance(version, int)):
-        return None
-    return subject, person, version, expiry
 
 
 def form_token(secret: str, bearer: Bearer, form: str, now: datetime) -> str:
@@ -609,3 +581,12 @@ def home_path(bearer: Bearer, token: str) -> str:
         lead, _, number = (bearer.siren or "").partition(":")
         return f"/l/{token}/partenaire/{lead}/{number}"
     return f"/l/{token}/{bearer.role}/{bearer.siren}"
+
+
+def notice_url(programme_id: int | None, ref: link_tokens.LinkRef, settings: LinkSettings) -> str:
+    """The link a notice carries, built again at sending time from what the notice stores (`ref`)
+    with the portal's settings: byte for byte the link `notice_link` wrote when it was queued (the
+    same secret and address), at the version it was queued with, so a link revoked since stays
+    revoked (the portal refuses it and offers a new one). LinkInvalid for a subject no link names."""
+    bearer = replace(Bearer.from_subject(ref.subject), person=ref.person)
+    return settings.base_url.rstrip("/") + home_path(bearer, link_tokens.sign(settings.secret, programme_id, ref))

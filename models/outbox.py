@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, func, select
 
-from models import audit
+from models import audit, link_tokens
 from models.clock import format_paris
 from models.db import in_batches, insert_new_rows
 from models.errors import NotFound, Refused
@@ -69,7 +70,9 @@ def enqueue(
     at the instant its kind declares (`models.notices.WORTH_SENDING_UNTIL`).
     Raises ValueError for a context variable the kind does not declare (a programming error).
     `calendar`, if given, writes each recipient's iCalendar part (stored with the notice);
-    `linker`, if given, each recipient's personal link to the portal (the templates' `lien`).
+    `linker`, if given, each recipient's personal link to the portal (the templates' `lien`): the
+    notice stores what its token is made of (`link_*`), never the link, and its bodies hold
+    `link_tokens.LINK_PLACEHOLDER` in its place (delivery puts the link back, `models.link_tokens`).
     `queued`, if given, holds every one of this call's keys already in the outbox, read by the
     caller for many calls at once (`queued_keys`): no query is made here. A key queued meanwhile
     by another transaction is still left out, by the insert itself.
@@ -92,6 +95,13 @@ def enqueue(
         common = {"programme": definition, "destinataire": recipient, "organisateur": definition.organiser,
                   "lien": link}
         rendered = renderer(kind, {**common, **context}, templates_of(programme))
+        ref = link_tokens.reference(link)
+        if link is not None and ref is None:  # a programming error: a linker writes `models.links` tokens
+            raise ValueError("a notice's link must carry a personal link's token")
+        if link is not None and ref is not None:  # what a reader of the database sees: no working link
+            rendered = replace(rendered, text=link_tokens.strip(rendered.text, link),
+                               html=link_tokens.strip(rendered.html, link, html=True),
+                               core_text=link_tokens.strip(rendered.core_text, link))
         rows.append({
             "dedup_key": notice_key,
             "programme_id": programme.id,
@@ -109,7 +119,10 @@ def enqueue(
             "message_id": message_id(notice_key),
             "digest": kind.value in definition.reminders.digest and calendar is None,
             "calendar": calendar(recipient) if calendar is not None else None,
-            "link": link,
+            "link_subject": ref.subject if ref else None,
+            "link_person": ref.person if ref else None,
+            "link_version": ref.version if ref else None,
+            "link_expires": ref.expires if ref else None,
         })
     # One INSERT for them all; a key a concurrent writer queued since it was read is left out.
     return insert_new_rows(session, Notice.__table__, rows, unique="dedup_key")  # type: ignore[attr-defined]

@@ -39,7 +39,7 @@ BY_ADDRESS: tuple[tuple[type[SQLModel], str], ...] = (
     (Contact, "email"), (Intent, "contact_email"), (PartnerConfirmation, "contact_email"),
     (PartnerConfirmation, "requested_by"), (ApplicationVersion, "submitted_by"), (SessionAnswer, "respondent"),
     (DueDateRequest, "requested_by"), (Notice, "recipient_email"), (PortalGrant, "person"), (MailMessage, "sender"),
-    (StaffMember, "email"), (StaffSignInFailure, "email"),
+    (StaffMember, "email"), (StaffSignInFailure, "email"), (CharterSignature, "via_person"),
 )
 """Plain columns holding an address, compared with `lower(column) = address`."""
 IN_JSON: tuple[tuple[type[SQLModel], str], ...] = (

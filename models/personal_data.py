@@ -107,7 +107,8 @@ MAP: tuple[Held, ...] = (
     Held("jurynotapplicable", {"juror": Kind.NAME}, Follows.APPLICATION, "application_id", (), ARCHIVES),
     Held("jurysubmission", {"juror": Kind.NAME}, Follows.PROGRAMME, "programme_id", (), ARCHIVES),
     Held("pilot", {"withdraw_reason": Kind.TEXT}, Follows.PILOT, "application_id", (), ARCHIVES),
-    Held("chartersignature", {"signatory": Kind.NAME, "role": Kind.TEXT}, Follows.PILOT, "pilot_id", (), ARCHIVES),
+    Held("chartersignature", {"signatory": Kind.NAME, "role": Kind.TEXT, "via": Kind.LINK, "via_person": Kind.EMAIL},
+         Follows.PILOT, "pilot_id; via_person: the holder of the link it was signed with", ("via_person",), ARCHIVES),
     Held("trainingsession", {"location": Kind.TEXT, "audience": Kind.TEXT, "cancel_reason": Kind.TEXT},
          Follows.PILOT, "pilot_id", (), RUNNING),
     Held("attendance", {"person": Kind.NAME, "organisation": Kind.TEXT}, Follows.PILOT, "session_id -> pilot",
@@ -121,7 +122,8 @@ MAP: tuple[Held, ...] = (
          "deliverable_id -> pilot", ("requested_by",), RUNNING),
     Held("notice", {"recipient_email": Kind.EMAIL, "recipient_name": Kind.NAME, "subject": Kind.TEXT,
                     "body_text": Kind.TEXT, "body_html": Kind.TEXT, "core_text": Kind.TEXT, "calendar": Kind.TEXT,
-                    "link": Kind.LINK, "last_error": Kind.TEXT, "dedup_key": Kind.EMAIL},
+                    "link_subject": Kind.LINK, "link_person": Kind.EMAIL, "last_error": Kind.TEXT,
+                    "dedup_key": Kind.EMAIL},
          Follows.NOTICE, "recipient_email; its .eml in the outbox (OUTBOX)", ("recipient_email",), ADDRESSEE),
     Held("auditentry", {"actor": Kind.NAME, "summary": Kind.TEXT, "details": Kind.RECORD}, Follows.AUDIT,
          "any of its texts naming the person; changed only by models.audit.redact_entries", ("actor", "details")),
@@ -157,7 +159,8 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "staff_member": frozenset({"password_hash", "role"}),  # role: a code  # a hash, no personal datum by itself
     "mailmessage": frozenset({"message_key", "content_sha256"}),
     # the chain's salted digest of an entry's personal part; `redact_entries` drops the salt
-    "auditentry": frozenset({"personal_salt", "personal_sha256"}),  # a Message-ID or a hash
+    "auditentry": frozenset({"personal_parts", "personal_sha256"}),  # a Message-ID or a hash
+    "notice": frozenset({"link_version", "link_expires"}),  # a number and an instant: the link's, not a person's
 }
 """Columns whose name looks personal but that hold no personal data, with why."""
 

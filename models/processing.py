@@ -31,6 +31,8 @@ PUBLIC_MISSION = ("Exécution d'une mission d'intérêt public dont est investi 
 COMMON_SECURITY = ("Base de données seule source de vérité, accessible au seul serveur de l'application ; "
                    "portail servi derrière HTTPS, sans aucun script, en-têtes de sécurité, formulaires à jeton "
                    "à usage unique.",
+                   "Fichiers de l'application (base SQLite, boîte d'envoi, ancres, journaux) lisibles par son "
+                   "seul compte système (0600, dossiers 0700), resserrés au démarrage s'ils ne l'étaient pas.",
                    "Chaque action est inscrite au journal d'audit (qui, quoi, quand).")
 
 
@@ -151,7 +153,8 @@ def processings(durations: Mapping[str, str]) -> tuple[Processing, ...]:
             ("Identité, fonction et coordonnées professionnelles",
              "Réponses aux invitations, personnes annoncées et émargements (présence)",
              "Livrables déposés, commentaires, demandes de report",
-             "Signatures de la charte : nom, qualité, date, canal et empreinte SHA-256 du texte signé"),
+             "Signatures de la charte : nom, qualité, date, canal, lien personnel ou compte utilisé (sujet, "
+             "adresse de son titulaire, version ; jamais le jeton), empreinte SHA-256 du texte signé"),
             ("L'équipe du Cerdd", "Le prestataire (bureau d'ingénierie)", "Les parties du pilote concerné",
              "Les partenaires financiers (DREAL, Région) en lecture seule"),
             (f"Données de l'accompagnement : {pilots}.", f"Charte signée : {ARCHIVES}."),
@@ -163,7 +166,8 @@ def processings(durations: Mapping[str, str]) -> tuple[Processing, ...]:
             PUBLIC_MISSION,
             ("Toute personne destinataire d'un avis du programme",),
             ("Nom et adresse électronique", "Contenu de l'avis, date d'envoi et état de distribution",
-             "Lien personnel : jeton signé, version et date d'expiration ; demandes de nouveau lien"),
+             "Lien personnel : son porteur, sa version et sa date d'expiration (le lien lui-même n'est pas "
+             "conservé : il est signé au moment de l'envoi) ; demandes de nouveau lien"),
             ("La personne destinataire", "L'équipe du Cerdd", "Le prestataire d'envoi des courriels (sous-traitant)"),
             (f"Contenu d'un avis : {notices}.",
              "Lien personnel : valable le temps du réglage PORTAL_LINK_DAYS (120 jours par défaut), révocable à "

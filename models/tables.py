@@ -450,10 +450,24 @@ class Pilot(SQLModel, table=True):
     withdraw_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
+class CharterText(SQLModel, table=True):
+    """The words of a pilot's charter as its parties sign them, frozen at its first signature
+    (`models.charter_text.freeze`): the text (UTF-8), its SHA-256 (hex), when it was frozen.
+    Unique: its pilot."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    pilot_id: int = Field(foreign_key="pilot.id", unique=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    frozen_at: datetime = instant()
+
+
 class CharterSignature(SQLModel, table=True):
-    """One party's signature of a pilot's charter (signatory, role, channel `cli` or `portail`),
-    recorded once by `sign` or the portal; its audit entry keeps the SHA-256 of the charter's text.
-    Unique: (pilot, party)."""
+    """One party's signature of a pilot's charter (signatory, role, channel `cli`, `portail` or
+    `equipe`), recorded once by `sign` or the portal: the SHA-256 of exactly the text it signed
+    (`text_sha256`, the frozen `CharterText`'s), the link (subject and version) or account it came by
+    (`via`, never a token) and the link's holder (`via_person`), and the id of its audit entry
+    (`audit_entry_id`). Unique: (pilot, party)."""
 
     __table_args__ = (UniqueConstraint("pilot_id", "party"),)
 
@@ -464,6 +478,11 @@ class CharterSignature(SQLModel, table=True):
     role: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     channel: str = Field(default="cli", sa_column=Column(Text, nullable=False, server_default="cli"))
     signed_at: datetime = instant()
+    text_sha256: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    via: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    via_person: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    """The address of the link's holder (empty: a link of the party as a whole, or no link)."""
+    audit_entry_id: int | None = None
 
 
 class PilotPhase(SQLModel, table=True):
@@ -593,9 +612,14 @@ class Notice(SQLModel, table=True):
                                   "recorded when claimed so that a redelivery regroups the same notices.")
     calendar: str | None = Field(default=None, sa_column=Column(Text),
                                  description="iCalendar text (RFC 5546) sent as a text/calendar part.")
-    link: str | None = Field(default=None, sa_column=Column(Text),
-                             description="The recipient's personal link to the portal the notice carries "
-                                         "(its footer): a digest lists it beside the notice's core text.")
+    link_subject: str | None = Field(default=None, sa_column=Column(Text),
+                                     description="The personal link the notice carries (its footer; a digest "
+                                                 "lists it beside the notice's core text), never stored itself: its "
+                                                 "bearer's subject (`models.link_tokens.LinkRef`); the bodies hold "
+                                                 "a placeholder, delivery signs the token again (migration 0022).")
+    link_person: str | None = Field(default=None, sa_column=Column(Text))
+    link_version: int | None = None
+    link_expires: datetime | None = instant(nullable=True)
 
 
 class PlannedEvent(SQLModel, table=True):
@@ -637,11 +661,13 @@ class AuditEntry(SQLModel, table=True):
     hash_version: int = Field(default=1, description="The version of the canonical serialisation hashed.")
     prev_hash: str = Field(default="", max_length=64, description="The previous entry's `entry_hash` (64 zeros first).")
     entry_hash: str = Field(default="", max_length=64, description="SHA-256 (hex) of the entry's chained fields.")
-    personal_salt: str | None = Field(default=None, max_length=32,
-                                      description="16 random bytes (hex) salting `personal_sha256`; erased with it.")
+    personal_parts: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"),
+        description="Each part of the personal part (`actor`, `summary`, `details.<key>`) → [its salted "
+                    "SHA-256, its 16-byte salt (hex), None once the part is erased].")
     personal_sha256: str = Field(
         default="", max_length=64,
-        description="SHA-256 (hex) of the salt and the personal part: actor, summary, details.")
+        description="SHA-256 (hex) of `personal_parts`' hashes: what the chain covers of the personal part.")
     redacted_at: datetime | None = instant(nullable=True)
     """When the personal part was erased (`models.audit.redact_entries`), None while it is whole."""
 

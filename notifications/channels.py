@@ -7,6 +7,7 @@ import os
 import random
 import re
 import sys
+from contextlib import suppress
 from email import policy
 from email.contentmanager import _encode_base64, _encode_text  # type: ignore[attr-defined]
 from email.generator import BytesGenerator
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from models.addresses import deliverable_address, header_text, mailbox
+from models.failures import disk_full, is_disk_full
 from models.wording import os_reason
 from notifications.message import Message
 
@@ -280,6 +282,10 @@ class FileChannel:
             temporary.write_bytes(email_bytes(message, self.sender))
             os.replace(temporary, target)
         except OSError as exc:
+            with suppress(OSError):  # no half-written file left behind
+                temporary.unlink(missing_ok=True)
+            if is_disk_full(exc):  # the disk, not this message: the others wait, untried, for the next run
+                raise DeliveryError(disk_full(self.directory).message, channel_down=True) from exc
             raise DeliveryError(f"écriture impossible dans {self.directory} : {os_reason(exc)}") from exc
 
     def close(self) -> None:

@@ -20,11 +20,12 @@ from sqlmodel import Session
 from models import delivery
 from models.addresses import redact
 from models.errors import TransitionsError
+from models.links import LinkSettings
 from models.outbox import templates_of
 from models.tables import Notice, NoticeStatus
 from notifications.channels import Channel, DeliveryError
 from notifications.message import Message, digest_message, single_message
-from notifications.render import render_notice
+from notifications.render import portal_link_settings, render_notice
 
 if TYPE_CHECKING:
     from notifications.routing import Channels
@@ -84,13 +85,16 @@ copies per crash reach people, which is what bounds it, not the throughput."""
 
 
 def deliver_due(session: Session, *, as_of: datetime, channels: Channels,
-                policy: DeliveryPolicy = DeliveryPolicy()) -> DeliveryReport:
+                policy: DeliveryPolicy = DeliveryPolicy(), signing: LinkSettings | None = None) -> DeliveryReport:
     """Deliver every notice due at `as_of`, batch after batch, until none is left.
 
     Each message goes through the channel its recipient is routed to; the channels are closed
-    at the end, so SMTP keeps one connection for the whole run.
+    at the end, so SMTP keeps one connection for the whole run. The personal links the notices
+    carry are signed again as they leave, with `signing` (default: the portal's settings,
+    `portal_link_settings`).
     """
     report = DeliveryReport()
+    signing = signing or portal_link_settings()
     dead: list[Notice] = []
     untried: list[Notice] = []
     handed: list[tuple[list[Notice], str | None]] = []  # accepted by their channel, not yet recorded
@@ -111,7 +115,7 @@ def deliver_due(session: Session, *, as_of: datetime, channels: Channels,
             report.expired += len(batch) - len(live)
             recorded = time.monotonic()
             for group in delivery.plan_groups(session, live):
-                dead += _deliver_group(session, group, channels, as_of, policy, report, untried, handed)
+                dead += _deliver_group(session, group, channels, as_of, policy, report, untried, handed, signing)
                 if len(handed) >= RECORD_EVERY or time.monotonic() - recorded >= RECORD_WITHIN:
                     _record(session, handed, as_of)
                     recorded = time.monotonic()
@@ -134,16 +138,16 @@ def _record(session: Session, handed: list[tuple[list[Notice], str | None]], as_
     session.commit()
 
 
-def _message(session: Session, group: list[Notice], as_of: datetime) -> Message:
+def _message(session: Session, group: list[Notice], as_of: datetime, signing: LinkSettings | None) -> Message:
     if len(group) == 1:
-        return single_message(group[0], as_of)
+        return single_message(group[0], as_of, signing)
     programme, context = delivery.digest_context(session, group)
-    return digest_message(group, context, as_of, templates_of(programme))
+    return digest_message(group, context, as_of, templates_of(programme), signing)
 
 
 def _deliver_group(session: Session, group: list[Notice], channels: Channels, as_of: datetime,
                    policy: DeliveryPolicy, report: DeliveryReport, untried: list[Notice],
-                   handed: list[tuple[list[Notice], str | None]]) -> list[Notice]:
+                   handed: list[tuple[list[Notice], str | None]], signing: LinkSettings | None) -> list[Notice]:
     """Hand over one notice, or one digest of several: a failure is recorded at once, a success
     added to `handed` (recorded at the next commit). Returns the notices given up."""
     name = channels.name_for(group[0].recipient_email)
@@ -156,7 +160,7 @@ def _deliver_group(session: Session, group: list[Notice], channels: Channels, as
         report.channels_down[name] = exc.message
         return _failed(session, group, as_of, policy, report, exc.message)
     try:
-        message = _message(session, group, as_of)
+        message = _message(session, group, as_of, signing)
         channel.send(message)
     except SQLAlchemyError:
         raise  # the database, not this message: stop the run, the leases protect the batch

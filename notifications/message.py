@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from models import link_tokens
 from models.clock import paris
 from models.identifiers import digest_key, message_id
+from models.links import LinkSettings, notice_url
 from models.notices import NoticeKind, Recipient
-from notifications.render import render_notice
+from notifications.render import portal_link_settings, render_notice
 
 
 class OutboxNotice(Protocol):
@@ -26,7 +28,11 @@ class OutboxNotice(Protocol):
     body_text: str
     body_html: str
     core_text: str
-    link: str | None
+    programme_id: int | None
+    link_subject: str | None
+    link_person: str | None
+    link_version: int | None
+    link_expires: datetime | None
     created_at: datetime
     deliver_after: datetime
     planned_at: datetime | None
@@ -75,11 +81,41 @@ class Message:
         return self.sent_at or self.created_at
 
 
-def single_message(notice: OutboxNotice, sent_at: datetime | None = None) -> Message:
-    """The message carrying one notice, as it was rendered when queued, leaving at `sent_at`."""
+class LinkUnavailable(ValueError):
+    """A notice carries a personal link, and the portal's secret to sign it again is not set."""
+
+
+def personal_link(notice: OutboxNotice, settings: LinkSettings | None = None) -> str | None:
+    """The personal link `notice` carries, signed again at sending time with the portal's settings
+    (`settings`, else read now: `portal_link_settings`), or None when it carries none. LinkUnavailable
+    without PORTAL_SECRET (the notice is then given up with the reason; `outbox retry` sends it
+    once the secret is set)."""
+    if notice.link_subject is None or notice.link_version is None or notice.link_expires is None:
+        return None
+    settings = settings or portal_link_settings()
+    if settings is None:
+        raise LinkUnavailable("son lien personnel ne peut pas être signé sans PORTAL_SECRET")
+    ref = link_tokens.LinkRef(notice.link_subject, notice.link_person or "", notice.link_version,
+                              notice.link_expires)
+    return notice_url(notice.programme_id, ref, settings)
+
+
+def _text(notice: OutboxNotice, link: str | None) -> str:
+    return notice.body_text if link is None else link_tokens.restore(notice.body_text, link)
+
+
+def _html(notice: OutboxNotice, link: str | None) -> str:
+    return notice.body_html if link is None else link_tokens.restore(notice.body_html, link, html=True)
+
+
+def single_message(notice: OutboxNotice, sent_at: datetime | None = None,
+                   settings: LinkSettings | None = None) -> Message:
+    """The message carrying one notice, as it was rendered when queued, with its personal link
+    signed again (`personal_link`), leaving at `sent_at`."""
+    link = personal_link(notice, settings)
     return Message(
         recipient=Recipient(notice.recipient_email, notice.recipient_name),
-        subject=notice.subject, text=notice.body_text, html=notice.body_html,
+        subject=notice.subject, text=_text(notice, link), html=_html(notice, link),
         message_id=notice.message_id, kind=notice.kind, key=notice.dedup_key,
         created_at=notice.created_at,
         stem=f"{notice.created_at:%Y%m%d-%H%M}-{notice.id or 0:05d}-{notice.kind}",
@@ -89,13 +125,13 @@ def single_message(notice: OutboxNotice, sent_at: datetime | None = None) -> Mes
 
 
 def digest_message(group: Sequence[OutboxNotice], context: Mapping[str, Any], at: datetime,
-                   overrides: Mapping[str, str] | None = None) -> Message:
+                   overrides: Mapping[str, str] | None = None, settings: LinkSettings | None = None) -> Message:
     """One message listing several notices to the same person, each once, from each notice's
     stored core text. Its content derives from the notices it carries, not from the moment it
     leaves: its Message-ID (from their sorted keys) and its subject (how many, and the days they
     were planned for), so a redelivered digest is the same message, and one that leaves after an
     outage says which days it covers. Its `Date:` is `at`, the instant it leaves.
-    The personal links the notices carry (`Notice.link`) come with them: once in the footer when
+    The personal links the notices carry (`personal_link`) come with them: once in the footer when
     every notice carries the same one, otherwise each under its own notice (a manager's notices
     about several pilots lead to several pages).
     """
@@ -104,10 +140,13 @@ def digest_message(group: Sequence[OutboxNotice], context: Mapping[str, Any], at
     unique.sort(key=lambda n: (planned[n.dedup_key], n.id or 0))
     days = sorted({paris(when).date() for when in planned.values()})
     noon = {day: max(w for w in planned.values() if paris(w).date() == day) for day in days}
-    links = {n.link for n in unique if n.link}
-    shared = next(iter(links)) if len(links) == 1 and all(n.link for n in unique) else None
-    items = [{"subject": n.subject, "text": n.core_text, "jour": planned[n.dedup_key],
-              "lien": None if shared else n.link} for n in unique]
+    carried = {n.dedup_key: personal_link(n, settings) for n in unique}
+    links = {link for link in carried.values() if link}
+    shared = next(iter(links)) if len(links) == 1 and all(carried.values()) else None
+    items = [{"subject": n.subject, "jour": planned[n.dedup_key], "lien": None if shared else carried[n.dedup_key],
+              "text": n.core_text if not carried[n.dedup_key] else link_tokens.restore(n.core_text,
+                                                                                         carried[n.dedup_key] or "")}
+             for n in unique]
     rendered = render_notice(NoticeKind.DIGEST, {**context, "elements": items, "jour": noon[days[0]],
                                                  "jours": [noon[d] for d in days], "lien": shared}, overrides)
     key = digest_key([n.dedup_key for n in unique])

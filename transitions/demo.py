@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from config.prefect_env import use_demo_folder
+from config.private_files import private_umask, secure_start
 from config.settings import get_settings
 from models.clock import add_paris, format_paris, parse_duration, utc
 from models.errors import InvalidInput
@@ -106,7 +107,10 @@ def run_demo(out: Path, console: Console, *, replace: bool = False, script_path:
     Prefect, and publishes nothing. `until` stops the replay at that instant (people still have
     things to do on the portal). The portal's secret (`secret`, else a new random one) and address
     are set before the replay, so its notices carry links to the portal started from `out`."""
+    private_umask()  # its folder, database, outbox and Prefect home for their owner only
     prepare(out, replace)  # first: the demo's own settings replace the environment's
+    for line in secure_start(get_settings()):  # a folder reused from before (--replace) is tightened
+        console.print(f"Attention : {line}", highlight=False, markup=False)
     secret = secret or _new_secret()
     with portal_settings(out, secret):  # before the replay: its notices carry working links
         _replay(out, console, script_path, tick, until, secret)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import charter as rules
-from models.charter import charter_sha256, charter_text, party_label, sign_by, signatures
+from models.charter import Channel, party_label, sign_by, signatures
+from models.charter_text import charter_sha256, charter_text, frozen
 from models.context import ProgrammeContext
 from models.errors import NotFound
 from models.pilots import Withdrawal, pilots, withdrawal_of
-from models.tables import Application, CharterSignature, Pilot, ProgrammeMode
+from models.tables import Application, CharterSignature, Pilot, PilotStatus, ProgrammeMode
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,17 @@ class Banner:
 
 @dataclass(frozen=True)
 class CharterView:
-    """A pilot's charter as one party sees it: the text, who signed it, whether this party may sign."""
+    """A pilot's charter as one party sees it: the text (frozen at the first signature), who signed
+    it, whether this party may sign on the portal, and whether its deadline has passed."""
 
     title: str
     text: str
     sha256: str
+    frozen_at: datetime | None
+    """When the first signature froze the text (None: nobody has signed yet)."""
     sign_by: datetime
+    late: bool
+    """The signing deadline has passed while this party has not signed (the portal no longer signs)."""
     signatures: tuple[tuple[str, str, CharterSignature | None], ...]
     """(party, « du territoire »…, its signature if any) for each party of the charter."""
     party: str
@@ -66,10 +72,12 @@ def charter_view(ctx: ProgrammeContext, pilot: Pilot, party: str, now: datetime)
     signed = signatures(ctx, pilot)
     charter = ctx.definition.accompaniment.charter
     parties = charter.parties
+    kept, deadline = frozen(ctx, pilot), sign_by(ctx, pilot)
     return CharterView(
         title=charter.title, text=charter_text(ctx, pilot), sha256=charter_sha256(ctx, pilot),
-        sign_by=sign_by(ctx, pilot),
+        frozen_at=kept.frozen_at if kept is not None else None, sign_by=deadline,
+        late=party not in signed and pilot.status == PilotStatus.CHARTER_PENDING and now >= deadline,
         signatures=tuple((p, party_label(p), signed.get(p)) for p in parties),
         party=party, party_label=party_label(party),
-        may_sign=party not in signed and bool(rules.may_sign(ctx, pilot, party, now)),
+        may_sign=party not in signed and bool(rules.may_sign(ctx, pilot, party, now, Channel.PORTAL)),
         withdrawal=withdrawal_of(ctx, pilot, now), form=f"charte:{pilot.id}:{party}")

@@ -57,12 +57,11 @@ def _state(ctx: ProgrammeContext, bearer: Bearer, grants: dict[tuple[str, str], 
     last = ctx.session.exec(select(AuditEntry.action).where(AuditEntry.entity == "portal_grant",
                                                             AuditEntry.entity_id == grant.id)
                             .order_by(col(AuditEntry.id).desc())).first()
-    mailed = ctx.session.exec(select(Notice.link).where(Notice.programme_id == ctx.programme_id,
-                                                        func.lower(Notice.recipient_email) == bearer.person,
-                                                        col(Notice.link).is_not(None))).all()
-    expiries = [payload[3] for payload in map(links.link_payload, mailed)
-                if payload is not None and payload[:3] == (bearer.subject, bearer.person, grant.version)]
-    return LinkState(grant.version, grant.issued_at, max(expiries, default=None), last == "lien.revoque")
+    mailed = ctx.session.exec(select(func.max(Notice.link_expires)).where(
+        Notice.programme_id == ctx.programme_id, func.lower(Notice.recipient_email) == bearer.person,
+        Notice.link_subject == bearer.subject, Notice.link_person == bearer.person,
+        Notice.link_version == grant.version)).first()
+    return LinkState(grant.version, grant.issued_at, mailed, last == "lien.revoque")
 
 
 def _lines(ctx: ProgrammeContext, bearer: Bearer, people: list[Recipient],

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from models import audit
 from models.audit_chain import ChainCheck, matches_anchor, verify
+from models.audit_hash import ERASED as ERASED_MARK
 from models.audit_hash import entry_sha256, seal
 from models.db import get_engine, session_scope
 from models.tables import AuditEntry, Programme
@@ -43,7 +44,7 @@ def test_a_changed_summary_or_instant_is_named(selected: str) -> None:
     _sql(selected, "UPDATE auditentry SET summary = summary || '.' WHERE id = :id", id=entries[3].id)
     broken = _check(selected).broken
     assert broken is not None and (broken.entry_id, broken.seq) == (entries[3].id, 4)
-    assert broken.reason == "contenu modifié (qui, résumé ou détails)"
+    assert broken.reason == "contenu modifié (résumé)"
     _sql(selected, "UPDATE auditentry SET summary = :s WHERE id = :id", s=entries[3].summary, id=entries[3].id)
     assert _check(selected).whole
     _sql(selected, "UPDATE auditentry SET action = 'autre' WHERE id = :id", id=entries[5].id)
@@ -106,19 +107,109 @@ def test_a_declared_erasure_keeps_the_chain_whole_and_a_forged_one_is_named(sele
         declared_id = declaration.id
     with session_scope(selected) as session:
         kept = session.get(AuditEntry, erased.id)
-        assert kept is not None and (kept.actor, kept.summary, kept.personal_salt) == ("personne effacée",
-                                                                                      "Résumé effacé.", None)
+        # Erased whole, never rewritten: the replacement's words do not enter the log, « [effacé] » does.
+        assert kept is not None and (kept.actor, kept.summary) == (ERASED_MARK, ERASED_MARK)
+        assert all(salt is None for _, salt in kept.personal_parts.values())
         assert kept.personal_sha256 == erased.personal_sha256 and kept.redacted_at == at("2018-01-01")
-        assert session.get(AuditEntry, declared_id).details["entrees"] == [erased.id]  # type: ignore[union-attr]
+        declared = session.get(AuditEntry, declared_id)
+        assert declared is not None and declared.details["entrees"] == [erased.id]
+        assert "summary" in declared.details["parties"][str(erased.id)]
     check = _check(selected)
     assert check.whole, check.broken
     assert check.head.seq == entries[-1].seq + 1
     # A forger "erases" a row to hide a rewrite: no later declaration lists it.
-    _sql(selected, "UPDATE auditentry SET summary = 'Autre chose.', personal_salt = NULL, redacted_at = :t "
-                   "WHERE id = :id", t="2018-01-02 00:00:00", id=forged.id)
+    with session_scope(selected) as session:
+        row = session.get(AuditEntry, forged.id)
+        assert row is not None
+        row.summary, row.redacted_at = ERASED_MARK, at("2018-01-02")
+        row.personal_parts = {**row.personal_parts, "summary": [row.personal_parts["summary"][0], None]}
+        session.add(row)
     broken = _check(selected).broken
     assert broken is not None and broken.entry_id == forged.id
     assert broken.reason.startswith("effacement non déclaré")
+
+
+def _forge(url: str, entry_id: int, part: str, value: object, *, declare: bool) -> None:
+    """What whoever holds the database can do: drop a part's salt, write `value` in it, and append
+    a well-chained declaration of the "erasure"."""
+    with session_scope(url) as session:
+        row = session.get(AuditEntry, entry_id)
+        assert row is not None
+        if part.startswith("details."):
+            row.details = {**row.details, part.removeprefix("details."): value}
+        else:
+            setattr(row, part, value)
+        row.personal_parts = {**row.personal_parts, part: [row.personal_parts[part][0], None]}
+        row.redacted_at = at("2018-01-02")
+        session.add(row)
+        if declare:
+            audit.record(session, programme_id=row.programme_id, at=at("2018-01-02"), actor="système",
+                         action=audit.ERASED, entity="audit", entity_id=None, summary="Données effacées",
+                         details={"entrees": [entry_id], "parties": {str(entry_id): [part]}, "motif": "x"})
+
+
+def test_an_erasure_hides_a_fact_but_never_rewrites_it(selected: str) -> None:
+    """The attack found after the first chain: once erased, a part was covered by nothing, so a
+    signature's entry could be rewritten (signatory, hash signed) and verify still said whole."""
+    entries = _first_chain_entries(selected)
+    target = next(e for e in entries if "details." + next(iter(e.details), "") in e.personal_parts
+                  and e.details)
+    with session_scope(selected) as session:
+        audit.redact_entries(session, {int(target.id or 0): ("[effacé]", target.summary, dict(target.details))},
+                             programme_id=target.programme_id, at=at("2018-01-01"), actor="système", reason="purge")
+    assert _check(selected).whole
+    # Rewriting the erased actor afterwards is named…
+    with session_scope(selected) as session:
+        row = session.get(AuditEntry, target.id)
+        assert row is not None and row.actor == ERASED_MARK and row.summary == target.summary
+        row.actor = "Jean Faussaire"
+        session.add(row)
+    broken = _check(selected).broken
+    assert broken is not None and broken.entry_id == target.id and "effacé puis réécrit" in broken.reason
+    with session_scope(selected) as session:
+        row = session.get(AuditEntry, target.id)
+        assert row is not None
+        row.actor = ERASED_MARK
+        session.add(row)
+    assert _check(selected).whole
+    # …and so is a part left whole by the erasure but changed since.
+    key = next(iter(target.details))
+    with session_scope(selected) as session:
+        row = session.get(AuditEntry, target.id)
+        assert row is not None
+        row.details = {**row.details, key: "autre valeur"}
+        session.add(row)
+    broken = _check(selected).broken
+    assert broken is not None and broken.entry_id == target.id and broken.reason.startswith("contenu modifié")
+
+
+def test_a_forged_and_declared_erasure_can_only_hide(selected: str) -> None:
+    entries = _first_chain_entries(selected)
+    victim = entries[4]
+    _forge(selected, int(victim.id or 0), "summary", "Signée par Jean Faussaire.", declare=True)
+    broken = _check(selected).broken
+    assert broken is not None and broken.entry_id == victim.id and "effacé puis réécrit" in broken.reason
+
+
+def test_a_hash_recorded_in_an_entry_is_a_fact_never_erased(selected: str) -> None:
+    programme_id = _first_chain_entries(selected)[0].programme_id
+    with session_scope(selected) as session:
+        signed = audit.record(session, programme_id=programme_id,
+                              at=at("2015-06-12"), actor="territoire", action="charte.signee", entity="pilot",
+                              entity_id=1, summary="Charte signée par Jean-Marc Lefebvre.",
+                              details={"charte_sha256": "a" * 64, "signataire": "Jean-Marc Lefebvre"})
+        session.flush()
+        signed_id = int(signed.id or 0)
+    with session_scope(selected) as session:
+        audit.redact_entries(session, {signed_id: ("[effacé]", "[effacé]", {"charte_sha256": "f" * 64})},
+                             programme_id=programme_id, at=at("2018-01-01"), actor="système", reason="purge")
+    with session_scope(selected) as session:
+        row = session.get(AuditEntry, signed_id)
+        assert row is not None and row.details == {"charte_sha256": "a" * 64, "signataire": ERASED_MARK}
+    assert _check(selected).whole
+    _forge(selected, signed_id, "details.charte_sha256", ERASED_MARK, declare=True)
+    broken = _check(selected).broken
+    assert broken is not None and broken.entry_id == signed_id and "effacement d'un fait" in broken.reason
 
 
 def test_an_anchor_detects_a_rewrite_of_the_whole_chain(selected: str) -> None:
@@ -159,7 +250,8 @@ def test_migration_0019_chains_the_entries_already_written(selected: str) -> Non
     command.upgrade(config, "head")
     entries = _entries(selected)
     assert [e.id for e in entries] == ids and [e.seq for e in entries] == list(range(1, len(ids) + 1))
-    assert all(e.personal_salt and len(e.entry_hash) == 64 for e in entries)
+    assert all(e.personal_parts and all(salt for _, salt in e.personal_parts.values()) and len(e.entry_hash) == 64
+               for e in entries)
     assert _check(selected).whole
 
 

@@ -158,7 +158,7 @@ def test_may_sign_answers_as_sign_charter_does(selected: str) -> None:
 
 
 def test_sign_charter_reads_may_sign(selected: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(charter, "may_sign", lambda ctx, pilot, party, at: NO)
+    monkeypatch.setattr(charter, "may_sign", lambda ctx, pilot, party, at, channel="cli": NO)
     with session_scope(selected) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, ARRAS)

@@ -54,7 +54,7 @@ def test_a_deliverable_reminder_queued_before_0013_is_not_queued_again_after(loa
 
     def stored() -> list[tuple[str, str]]:
         with session_scope(loaded) as session:
-            return sorted((n.kind, n.dedup_key) for n in session.exec(select(Notice)).all())
+            return sorted((kind, key) for kind, key in session.exec(select(Notice.kind, Notice.dedup_key)).all())
 
     select_three_pilots(loaded)
     with session_scope(loaded) as session:

@@ -17,6 +17,7 @@ from models.db import session_scope
 from models.errors import Refused
 from models.read.juror import juror_screen
 from models.tables import AuditEntry, Notice, PartnerAnswer, PartnerConfirmation
+from notifications.message import personal_link
 from tests.conftest import EXAMPLES, at, ctx_of, open_call
 from tests.draft_data import ARRAS
 from transitions.intake import read_application, submit_form
@@ -67,7 +68,7 @@ def test_each_partner_with_a_contact_is_asked_once_by_its_own_link(applied: str)
     assert done.without_contact == ["Saint-Laurent-Blangy", "Agence de développement de l'Artois"]
     mails = _notices(applied, "confirmation_partenaire")
     assert [n.recipient_email for n in mails] == [VASSEUR, CLUB]
-    assert [urlsplit(n.link or "").path.split("/", 3)[3] for n in mails] == [f"partenaire/{ARRAS}/1",
+    assert [urlsplit(personal_link(n) or "").path.split("/", 3)[3] for n in mails] == [f"partenaire/{ARRAS}/1",
                                                                               f"partenaire/{ARRAS}/2"]
     assert "CU d'Arras" in mails[0].subject and "Ville d'Arras" in mails[0].body_text
     again = _ask(applied, "2015-04-21T10:00")

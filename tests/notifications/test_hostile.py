@@ -76,10 +76,10 @@ def test_a_poisoned_notice_is_dead_lettered_while_the_rest_of_its_batch_arrives(
     _queue(loaded, {**dict(list(people.items())[:60]), **poisoned, **dict(list(people.items())[60:])})
     real = deliver_module.single_message
 
-    def explode_for_one(notice, sent_at=None):  # type: ignore[no-untyped-def]
+    def explode_for_one(notice, sent_at=None, settings=None):  # type: ignore[no-untyped-def]
         if notice.recipient_email == "piege@example.org":
             raise RuntimeError("gabarit corrompu")
-        return real(notice, sent_at)
+        return real(notice, sent_at, settings)
 
     monkeypatch.setattr(deliver_module, "single_message", explode_for_one)
     monkeypatch.setenv("DELIVERY_BATCH_SIZE", "50")

@@ -15,11 +15,13 @@ import pytest
 from sqlmodel import select
 
 from models.db import session_scope
+from models.links import LinkSettings
 from models.tables import Application, ApplicationDraft, ApplicationVersion, Notice
+from notifications.message import personal_link
 from tests.conftest import at, open_call
 from tests.draft_data import ACHICOURT, ARRAS, UNKNOWN, arras_fields, arras_files
 from tests.guards import HANG_GUARD, join_or_fail
-from tests.portal.conftest import Clock
+from tests.portal.conftest import SECRET, Clock
 from tests.portal.helpers import assert_french_refusal, form_ending, notices
 
 LENS = "200040947"
@@ -43,8 +45,9 @@ def mailed_path(url: str, email: str = "claire@cu-arras.example.org") -> str:
     with session_scope(url) as session:
         notice = session.exec(select(Notice).where(Notice.kind == "lien_candidature", Notice.recipient_email == email)
                               .order_by(Notice.id.desc())).first()  # type: ignore[union-attr]
-        assert notice is not None and notice.link, "aucun lien envoyé"
-        return urlsplit(notice.link).path
+        link = personal_link(notice, LinkSettings(SECRET, "http://portail", 0)) if notice is not None else None
+        assert link, "aucun lien envoyé"
+        return urlsplit(link).path
 
 
 @pytest.mark.parametrize(("siren", "status", "words"), [

@@ -41,7 +41,8 @@ def test_a_territory_signs_its_charter_once(selected: str, client_for) -> None: 
             ("territoire", "Frédéric Leturque", "Président", "portail")]
         sha = charter_sha256(ctx_of(session), find_pilot(ctx_of(session), ARRAS))
     entry, = audits(selected, "charte.signee")
-    assert entry.details == {"partie": "territoire", "qualite": "Président", "canal": "portail", "charte_sha256": sha}
+    assert entry.details == {"partie": "territoire", "qualite": "Président", "canal": "portail", "charte_sha256": sha,
+                             "via": "lien personnel territoire:200033579, version 1", "via_personne": ""}
     assert entry.at == at("2015-06-10T10:00")  # the portal's clock
     assert form["sha256"] == sha == hashlib.sha256(page.split("<pre>")[1].split("</pre>")[0]
                                                    .replace("&#39;", "'").encode()).hexdigest()
@@ -110,14 +111,16 @@ def test_the_token_never_appears_in_the_audit_log(selected: str, client_for) -> 
 def test_a_replayed_programme_is_acted_on_at_its_last_tick(selected: str, mode: str) -> None:
     """Opened on a replayed programme (the demo), the portal checks links against the real time but
     dates what people do at the replay's present, its last tick; a live programme acts now."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     last_tick = at("2015-06-08T09:00")
+    real = datetime.now(UTC)
     with session_scope(selected) as session:
         programme = ctx_of(session).programme
         programme.mode, programme.last_tick_at = mode, last_tick
         session.add(programme)
-    real = datetime.now(UTC)
+        # a live programme signs now, years after 2015: its deadline was extended past today
+        find_pilot(ctx_of(session), ARRAS).sign_by = real + timedelta(days=30)
     _, path = link(selected, territory(), when=real.isoformat(), days=2)  # valid now, not in 2015
     with TestClient(create_app(selected, SECRET), follow_redirects=False) as client:
         page = client.get(path).text

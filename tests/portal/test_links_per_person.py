@@ -17,6 +17,7 @@ from models.links import link_expiry, pilot_bearer
 from models.pilots import find_pilot
 from models.recipients import territory_contacts
 from models.tables import AuditEntry, Notice
+from notifications.message import personal_link
 from tests.conftest import at, ctx_of
 from tests.portal.conftest import ARRAS, SECRET, link
 from transitions.cli import app
@@ -79,8 +80,8 @@ def test_notices_say_until_when_their_link_works(loaded: str, portal_settings: N
     from tests.conftest import select_three_pilots
 
     select_three_pilots(loaded)
-    notice = next(n for n in _notices(loaded, "charte_a_signer") if n.link)
-    expiry = link_expiry(notice.link)
+    notice = next(n for n in _notices(loaded, "charte_a_signer") if n.link_subject)
+    expiry = link_expiry(personal_link(notice))
     assert expiry is not None and expiry > datetime.now(UTC) + timedelta(days=100)
     from models.clock import format_paris
 
@@ -107,7 +108,7 @@ def test_a_replaced_link_offers_a_new_one_mailed_to_its_holder_only(selected: st
     assert done.status_code == 200 and "au plus un toutes les 15 minutes" in done.text
     sent = _notices(selected, "nouveau_lien")
     assert [n.recipient_email.lower() for n in sent] == [first]
-    mailed = sent[0].link
+    mailed = personal_link(sent[0])
     assert mailed and mailed.startswith(BASE) and "fonctionne jusqu'au" in sent[0].body_text
     assert client.get(mailed.removeprefix(BASE)).status_code == 200
     with session_scope(selected) as session:

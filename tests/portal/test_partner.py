@@ -17,6 +17,7 @@ from config.settings import reset_settings
 from models.call import close_call
 from models.db import session_scope
 from models.tables import Notice
+from notifications.message import personal_link
 from tests.conftest import EXAMPLES, at, ctx_of, open_call
 from tests.draft_data import ARRAS
 from tests.portal.conftest import SECRET, Clock, juror, link
@@ -50,8 +51,9 @@ def partner_path(url: str, email: str) -> str:
     with session_scope(url) as session:
         notice = session.exec(select(Notice).where(Notice.kind == "confirmation_partenaire",
                                                    Notice.recipient_email == email)).one()
-        assert notice.link
-        return urlsplit(notice.link).path
+        link = personal_link(notice)
+        assert link
+        return urlsplit(link).path
 
 
 def _answer(client, path: str, choice: str):  # noqa: ANN001, ANN201

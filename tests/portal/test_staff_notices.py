@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import col, select
 
 from models.db import session_scope
@@ -77,3 +78,25 @@ def test_the_journal_filters_and_pages(closed: str, client_for, clock: Clock) ->
     none = html.unescape(client.get("/equipe/journal", params={"jour": "01/01/2014"}).text)
     assert "Aucune entrée ne correspond" in none
     assert_french_refusal(client.get("/equipe/journal", params={"jour": "31/06/2015"}), 422, "n'existe pas")
+
+
+def test_the_outbox_page_shows_no_personal_link(loaded: str, client_for, clock: Clock,  # noqa: ANN001
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24, item 5: the team reads the outbox, not the people's links (the rows hold none)."""
+    from config.settings import reset_settings
+    from tests.conftest import select_three_pilots
+    from tests.portal.conftest import SECRET
+
+    monkeypatch.setenv("PORTAL_SECRET", SECRET)
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://portail.cerdd.example.org")
+    reset_settings()
+    select_three_pilots(loaded)
+    with session_scope(loaded) as session:
+        assert session.exec(select(Notice).where(col(Notice.link_subject).is_not(None))).first() is not None
+    monkeypatch.delenv("PORTAL_BASE_URL")  # an https:// portal's cookie would not come back over the test's http
+    reset_settings()
+    officer = signed_in(client_for, loaded, clock, "charge_de_mission")
+    page = officer.get("/equipe/avis", params={"type": "charte_a_signer"})
+    assert page.status_code == 200 and "Charte" in html.unescape(page.text)
+    assert "/l/" not in page.text and "portail.cerdd.example.org" not in page.text
+    reset_settings()

@@ -25,7 +25,8 @@ def test_every_portal_page_declines_the_territory_name(started: str, client_for,
         response = client.get(link(started, bearer, when="2015-07-01T10:00")[1], follow_redirects=True)
         assert response.status_code == 200, (label, response.text)
         pages[label] = visible(response.text)
-    assert "signer" in pages["charte à signer"].lower()
+    # 1 July, past the charter's deadline of 26 June: the page says the portal no longer signs it
+    assert "la charte ne se signe plus en ligne" in pages["charte à signer"].lower()
     clock.now = at("2015-05-20T10:00")  # the juror's sheet, read while the jury scores
     response = client.get(link(started, juror(), when="2015-05-20T10:00")[1], follow_redirects=True)
     assert response.status_code == 200, response.text

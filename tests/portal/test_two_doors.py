@@ -93,8 +93,11 @@ def test_signing_by_either_door_records_the_same_facts(selected: str, secret: No
     (cli_actor, cli_summary, cli_details), (web_actor, web_summary, web_details) = facts(selected, "charte.signee")
     assert cli_actor == web_actor == "Emmanuel Bertin"
     assert cli_summary.replace("du Cerdd", "X") == web_summary.replace("du prestataire", "X")
-    assert {**cli_details, "partie": "", "canal": ""} == {**web_details, "partie": "", "canal": ""}
+    door = {"partie": "", "canal": "", "via": "", "via_personne": ""}  # what each door records of itself
+    assert {**cli_details, **door} == {**web_details, **door}
     assert (cli_details["canal"], web_details["canal"]) == ("cli", "portail")
+    assert cli_details["via"].startswith("cli:")
+    assert (web_details["via"], web_details["via_personne"]) == ("lien personnel prestataire:*, version 1", "")
     with session_scope(selected) as session:
         rows = session.exec(select(CharterSignature).order_by(CharterSignature.id)).all()
         assert [(r.signatory, r.role, r.signed_at) for r in rows] == [("Emmanuel Bertin", "Directeur",

@@ -68,7 +68,7 @@ def test_each_rewrite_is_named_by_verify(replayed: tuple[Path, str], tmp_path: P
     assert done.returncode == 1
     said = " ".join(done.stderr.split())
     assert f"Journal altéré (cerdd-2015) : entrée n° 41 (numéro {target.id}, " in said
-    assert f"{target.action}) : contenu modifié (qui, résumé ou détails)." in said
+    assert f"{target.action}) : contenu modifié (résumé)." in said
 
     url = _copy(replayed, tmp_path, "supprime")
     _sql(url, "DELETE FROM auditentry WHERE id = :id", id=_entries(url)[40].id)

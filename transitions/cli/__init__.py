@@ -8,6 +8,7 @@ from transitions.cli import (  # noqa: F401  (registers the commands)
     accompaniment,
     applications,
     audit,
+    charter,
     jury,
     outbox,
     pilots,
@@ -29,11 +30,15 @@ def main(argv: list[str] | None = None) -> Any:
     import typer
 
     from config.prefect_env import configure_prefect
-    from transitions.cli.common import guarded
+    from config.private_files import private_umask, secure_start
+    from transitions.cli.common import err, escape, guarded
     from transitions.cli.french import run
 
+    private_umask()  # before anything is written, the error log of a bad setting included
     try:
-        guarded(configure_prefect)  # reads the settings: a bad one is explained, not dumped
+        for warning in guarded(secure_start):  # reads the settings: a bad one is explained, not dumped
+            err.print(f"[yellow]Attention :[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        guarded(configure_prefect)
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
     sys.exit(run(app, argv))

@@ -146,10 +146,12 @@ def _log_internal_error() -> Path | None:
 
 
 def translate(exc: Exception) -> Exception:
-    """Environment problems a user can fix, told in French; anything else is left as it is."""
+    """Environment problems a user can fix, told in French (a full disk, the database out of reach:
+    `models.failures.told`); anything else is left as it is."""
     from pydantic import ValidationError
-    from sqlalchemy.exc import ArgumentError, OperationalError
+    from sqlalchemy.exc import ArgumentError
 
+    from models.failures import told
     from transitions.userfiles import french_errors
 
     if isinstance(exc, ValidationError) and exc.title == "Settings":
@@ -166,14 +168,15 @@ def translate(exc: Exception) -> Exception:
         return Unavailable(f"Le serveur Prefect temporaire n'a pas démarré dans le délai permis ({seconds} s) : "
                            "réessayez, augmentez PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ou indiquez un "
                            "serveur Prefect avec PREFECT_API_URL.")
-    if isinstance(exc, OSError) and exc.errno is not None:
-        return InvalidInput(f"Le système refuse l'opération : {os_reason(exc)}"
-                            + (f" ({visible(str(exc.filename))[:200]})." if exc.filename else "."))
-    if isinstance(exc, OperationalError):
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        return Unavailable(f"La base de données est injoignable ou refuse l'accès ; réessayez plus tard ou "
-                           f"vérifiez DATABASE_URL (détail technique : {reason}).")
-    return exc
+    return told(exc, database_url=_database_url()) or exc
+
+
+def _database_url() -> str | None:
+    """The settings' database, to name its folder when its disk is full (None if they are the problem)."""
+    try:
+        return get_settings().database_url
+    except Exception:
+        return None
 
 
 def instant(text: str | None, option: str = "--at") -> datetime:

@@ -35,22 +35,28 @@ def sign(
     party: Annotated[str, typer.Option("--party", help="territoire, cerdd ou prestataire.")],
     signatory: Annotated[str, typer.Option("--signatory", help="Nom du ou de la signataire.")],
     role: Annotated[str, typer.Option("--role", help="Qualité du ou de la signataire (ex. Président).")] = "",
+    sha256: Annotated[str | None, typer.Option(
+        "--sha256", help="Empreinte SHA-256 du texte lu par le ou la signataire (voir « charter certificate ») : "
+                         "refusée si le texte à signer est un autre.")] = None,
     at: AtOption = None,
+    by: ByOption = None,
     programme: ProgrammeOption = None,
 ) -> None:
-    """Enregistre la signature de la charte par une des trois parties."""
-    from models import charter, pilots
+    """Enregistre la signature de la charte par une des trois parties (le texte figé à la première
+    signature)."""
+    from models import charter, charter_text, pilots
 
     signatory = line_option(signatory, "Nom du ou de la signataire (--signatory)")
     with programme_ctx(programme) as ctx:
         found = pilots.find_pilot(ctx, pilot)
-        changed = charter.sign_charter(ctx, found, party=party, signatory=signatory, role=role, at=instant(at))
+        changed = charter.sign_charter(ctx, found, party=party, signatory=signatory, role=role, at=instant(at),
+                                       channel=charter.Channel.CLI, via=(cli_actor(by), ""), sha256=sha256)
         signed = set(charter.signatures(ctx, found))
         missing = [charter.party_name(p) for p in ctx.definition.accompaniment.charter.parties if p not in signed]
-        name = found.name
+        name, digest = found.name, charter_text.charter_sha256(ctx, found)
     word = "enregistrée" if changed else "déjà enregistrée"
     rest = f" ; reste à signer : {', '.join(missing)}." if missing else " ; la charte est complète."
-    out.print(f"Signature {word} pour {escape(name)}{rest}", highlight=False)
+    out.print(f"Signature {word} pour {escape(name)}{rest}\nTexte signé : SHA-256 {digest}", highlight=False)
 
 
 @command(app)

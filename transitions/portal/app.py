@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
+from models.db import get_engine
 from transitions.portal import errors
 from transitions.portal.delivery import ImmediateDelivery
 from transitions.portal.errors import http_status
@@ -59,10 +60,11 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
         raise ValueError("le secret du portail doit compter au moins 32 caractères")
     portal = Portal(database_url, secret, clock or (lambda: datetime.now(UTC)), programme, environment(),
                     publish_events, fixed_clock=clock is not None,
-                    deliver=ImmediateDelivery(database_url) if deliver_at_once else None)
+                    deliver=ImmediateDelivery(database_url, secret) if deliver_at_once else None)
     app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(LimitBody, render_error=lambda status, text: error_html(portal.env, status, text))
     app.state.portal = portal
+    portal.outage.watch(get_engine(database_url))
     errors.install(app, portal)
     # the order paths are tried in
     for audience in (public, legal, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,

@@ -13,7 +13,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from config.settings import get_settings
+from models import failures
 from models.db import get_engine
+from models.links import LinkSettings
 from notifications.deliver import deliver_due
 from notifications.routing import from_settings
 
@@ -25,8 +27,9 @@ class ImmediateDelivery:
     delivers every notice due at the latest instant it was given, then waits to be called again;
     a failure is logged (the notices stay in the outbox for the next delivery run)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, secret: str | None = None) -> None:
         self._url = database_url
+        self._secret = secret  # the portal's: the notices' links are signed again with it as they leave
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._as_of: datetime | None = None
@@ -50,8 +53,12 @@ class ImmediateDelivery:
                 continue
             try:
                 with Session(get_engine(self._url), expire_on_commit=False) as session:
-                    channels, policy = from_settings(get_settings())
-                    deliver_due(session, as_of=as_of, channels=channels, policy=policy)
-            except Exception:  # the notices stay queued: the next delivery run sends them
-                log.warning("avis immédiats non distribués : ils partiront à la prochaine distribution",
-                            exc_info=True)
+                    settings = get_settings()
+                    channels, policy = from_settings(settings)
+                    signing = None if self._secret is None else LinkSettings(
+                        self._secret, settings.portal_base_url, settings.portal_link_days)
+                    deliver_due(session, as_of=as_of, channels=channels, policy=policy, signing=signing)
+            except Exception as exc:  # the notices stay queued: the next delivery run sends them
+                outage = failures.told(exc, database_url=self._url) if failures.is_database_failure(exc) else None
+                log.warning("avis immédiats non distribués : ils partiront à la prochaine distribution%s",
+                            f" ({outage.message})" if outage else "", exc_info=outage is None)

@@ -55,8 +55,9 @@ def party_rule(party: str) -> Rule:
 
 
 def charter_rule(bearer: Bearer, params: Mapping[str, Any]) -> bool:
-    """The charter's page of the path's party (`party`) for its pilot."""
-    return may_act_for(bearer, str(params["party"]), params.get("siren"))
+    """The charter's page of the path's party (`party`, one of the charter's) for its pilot."""
+    party = str(params["party"])
+    return party in set(CharterParty) and may_act_for(bearer, party, params.get("siren"))
 
 
 def juror_rule(bearer: Bearer, params: Mapping[str, Any]) -> bool:

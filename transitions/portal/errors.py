@@ -1,5 +1,7 @@
 """Every refusal as a French page with its HTTP status: the domain's refusals, a bad path or form,
-Starlette's own refusals, and an internal error (logged, never shown)."""
+Starlette's own refusals, the service out of reach (`unavailable`: the one 503 page, with
+`Retry-After`; the database stopped or cut off, a full disk), and an internal error (logged, never
+shown)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models import links
+from models import failures, links
 from models.attachments import FileRefused
-from models.errors import InvalidInput, NotFound, Refused, TransitionsError, Unavailable
+from models.db import get_engine
+from models.errors import DiskFull, InvalidInput, NotFound, Refused, TransitionsError, Unavailable
 from models.staff_sessions import StaffSignedOut
 from transitions.portal.middleware import SECURITY_HEADERS
 from transitions.portal.staff_state import SIGN_IN_PATH, signed_out
@@ -34,6 +38,21 @@ STATUS = {"invalide": 403, "interdit": 403, "expire": 410, "revoque": 410, "form
           "session": 401}
 NO_PAGE = "Cette page n'existe pas. Utilisez le lien personnel reçu par courriel."
 NO_STAFF_PAGE = "Cette page de l'espace de l'équipe n'existe pas : revenez à l'accueil, /equipe/."
+UNAVAILABLE = "Le service est momentanément indisponible, réessayez dans quelques minutes."
+NOTHING_RECORDED = "Rien n'a été enregistré de ce que vous venez d'envoyer : recommencez une fois le service revenu."
+RETRY_AFTER = 120
+"""Seconds a refused visitor (or a monitoring probe) is told to wait (`Retry-After`, RFC 9110 §10.2.3)."""
+
+
+def unavailable(portal: Portal, request: Request, retry_after: int = RETRY_AFTER) -> HTMLResponse:
+    """The one 503 page (French, `Retry-After`), for whatever leaves the portal unable to answer for
+    a while: the database out of reach, a full disk, no connection free. A form posted is told
+    that nothing of it was recorded (its transaction was rolled back)."""
+    posted = request.method not in ("GET", "HEAD")
+    details = [NOTHING_RECORDED] if posted else None
+    html = error_html(portal.env, 503, UNAVAILABLE, details, page_of(request) if posted else None,
+                      staff=is_staff(request))
+    return HTMLResponse(html, status_code=503, headers={"retry-after": str(retry_after)})
 
 
 def is_staff(request: Request) -> bool:
@@ -89,7 +108,8 @@ def install(app: FastAPI, portal: Portal) -> None:
         status = http_status(exc)
         renew = renewal(request, exc) if status == 410 else None
         return HTMLResponse(error_html(portal.env, status, exc.message, exc.details, back, renew,
-                                       staff=is_staff(request)), status_code=status)
+                                       staff=is_staff(request)), status_code=status,
+                            headers={"retry-after": str(RETRY_AFTER)} if status == 503 else None)
 
     def renewal(request: Request, exc: TransitionsError) -> tuple[str, str] | None:
         """The « Recevoir un nouveau lien » form of an expired or replaced link (its signature good)."""
@@ -99,6 +119,21 @@ def install(app: FastAPI, portal: Portal) -> None:
             return None
         return (str(request.app.url_path_for("renew_link", token=token)),
                 links.form_token(portal.secret, holder, links.RENEWAL_FORM, portal.now()))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(OSError)
+    async def out_of_service(request: Request, exc: Exception) -> Response:
+        """The database out of reach or a full disk: 503, one log line (`outage.OutageLog`), no traceback."""
+        problem = failures.told(exc, database_url=portal.database_url)
+        if isinstance(problem, DiskFull):
+            portal.outage.disk_full(problem.message)
+        elif isinstance(exc, OSError):  # another refusal of the system: a bug to look at
+            return await internal(request, exc)
+        else:
+            portal.outage.watch(get_engine(portal.database_url))
+            portal.outage.began(failures.detail(exc))
+        return unavailable(portal, request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:

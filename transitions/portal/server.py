@@ -58,8 +58,10 @@ def build_server(host: str, port: int, *, app: Any = None) -> Any:
     """A uvicorn server for the portal (the settings' database and secret unless `app` is given)."""
     import uvicorn
 
+    from config.private_files import private_umask
     from config.settings import get_settings
 
+    private_umask()  # its error log, uploads and database files for their owner only
     settings = get_settings()
     if app is None:
         from transitions.portal.app import create_app

@@ -3,6 +3,7 @@ page once its link is read, and the act of a form inside its one transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from models.links import Bearer
 from models.tables import Pilot
 from notifications.render import portal_linker, render_notice
 from transitions.portal.fields import field
+from transitions.portal.outage import OutageLog
 
 log = logging.getLogger("transitions.portail")
 
@@ -44,6 +46,8 @@ class Portal:
     deliver: Callable[[datetime], None] | None = None
     """Called with an act's instant once it is committed, to send what leaves at once
     (`transitions.portal.delivery.ImmediateDelivery`); None: the next delivery run sends it."""
+    outage: OutageLog = dataclasses.field(default_factory=lambda: OutageLog(log))
+    """One log line when the database stops answering, one when it answers again."""
 
     def delivered(self, as_of: datetime) -> None:
         """After an act's commit: the notices it queued that leave at once are sent now (if set)."""

@@ -26,7 +26,7 @@ down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_COLUMNS = ('chain', 'seq', 'hash_version', 'prev_hash', 'entry_hash', 'personal_salt', 'personal_sha256',
+_COLUMNS = ('chain', 'seq', 'hash_version', 'prev_hash', 'entry_hash', 'personal_parts', 'personal_sha256',
             'redacted_at')
 
 
@@ -40,7 +40,7 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column(name, sa.Integer(), nullable=True))
         for name in ('prev_hash', 'entry_hash', 'personal_sha256'):
             batch_op.add_column(_hex(name, 64, True))
-        batch_op.add_column(_hex('personal_salt', 32, True))
+        batch_op.add_column(sa.Column('personal_parts', sa.JSON(), nullable=False, server_default='{}'))
         batch_op.add_column(sa.Column('redacted_at', models.db.UTCDateTime(timezone=True), nullable=True))
     _backfill()
     with op.batch_alter_table('auditentry', schema=None) as batch_op:
@@ -58,7 +58,8 @@ def _backfill() -> None:
                      sa.column('actor', sa.String()), sa.column('action', sa.String()),
                      sa.column('entity', sa.String()), sa.column('entity_id', sa.Integer()),
                      sa.column('summary', sa.Text()), sa.column('details', sa.JSON()),
-                     *(sa.column(name) for name in _COLUMNS))
+                     *(sa.column(name, sa.JSON()) if name == 'personal_parts' else sa.column(name)
+                       for name in _COLUMNS))
     bind = op.get_bind()
     heads: dict[int, tuple[int, str]] = {}
     updates: list[dict[str, Any]] = []

@@ -60,7 +60,7 @@ def test_the_charter_form_and_the_signature_follow_may_sign(selected: str, monke
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, ARRAS)
         assert charter_view(ctx, arras, CharterParty.TERRITORY, SIGNED).may_sign
-    monkeypatch.setattr(charter, "may_sign", lambda ctx, pilot, party, at: NO)
+    monkeypatch.setattr(charter, "may_sign", lambda ctx, pilot, party, at, channel="cli": NO)
     with session_scope(selected) as session:
         ctx = ctx_of(session)
         arras = pilots.find_pilot(ctx, ARRAS)

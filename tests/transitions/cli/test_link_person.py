@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from config.settings import reset_settings
+from notifications.message import personal_link
 from tests.conftest import start_arras
 from tests.portal.helpers import audits, notices
 from transitions.cli import app
@@ -36,7 +37,7 @@ def test_send_then_revoke_one_persons_link(selected: str, monkeypatch: pytest.Mo
     sent = run("link", *who, "--person", PERSON, "--send", "--by", "Claire", "--at", "2015-07-02T10:00")
     assert "envoyé par courriel" in sent and PERSON in sent
     mailed = notices(selected, "nouveau_lien")
-    assert [n.recipient_email.lower() for n in mailed] == [PERSON] and mailed[0].link
+    assert [n.recipient_email.lower() for n in mailed] == [PERSON] and personal_link(mailed[0])
     assert [a.actor for a in audits(selected, "lien.envoye")] == ["cli:Claire"]
     assert "révoqués" in run("link", *who, "--person", PERSON, "--revoke", "--by", "Claire", "--at",
                              "2015-07-02T10:05")

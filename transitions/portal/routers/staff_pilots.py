@@ -1,8 +1,9 @@
 """The back office's pilot pages, `/equipe/pilotes` and `/equipe/pilotes/{siren}` (issue 23):
-each pilot's charter (who signed, the text's SHA-256, the deadline) and progress (phases,
-milestones); « Prolonger le délai » (`models.charter.extend_charter`, as `transitions charter
-extend`) and « Retirer le pilote » after a confirmation page naming the application offered the
-place (`models.withdrawal.withdraw`, as `transitions pilot withdraw`; direction only)."""
+each pilot's charter (who signed, the text's SHA-256, the deadline, its signature certificate as
+PDF or HTML) and progress (phases, milestones); « Prolonger le délai »
+(`models.charter.extend_charter`, as `transitions charter extend`) and « Retirer le pilote » after a
+confirmation page naming the application offered the place (`models.withdrawal.withdraw`, as
+`transitions pilot withdraw`; direction only)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models.charter import extend_charter
 from models.clock import format_number
-from models.errors import InvalidInput
+from models.errors import InvalidInput, NotFound
+from models.read.charter_certificate import charter_certificate
 from models.read.pilot import pilot_of
 from models.read.staff_pilots import pilot_board, pilots_board
 from models.staff import StaffAct, actor, may
 from models.text import require_text
 from models.withdrawal import may_withdraw, withdraw
+from reports.certificate import FORMATS, certificate_file
 from transitions.portal.deps import StaffDep, require, staff_form
 from transitions.portal.fields import field, paris_input
 from transitions.portal.staff_state import StaffAction, StaffVisit, staff_html
@@ -42,6 +45,14 @@ def pilot_page(seen: StaffDep, siren: str, fait: str | None = None) -> HTMLRespo
                       section=SECTION, ecran=board, maintenant=seen.now, jeton=seen.form, formulaire=EXTEND,
                       peut_prolonger=bool(may(seen.member, StaffAct.EXTEND_CHARTER)),
                       peut_retirer=bool(may(seen.member, StaffAct.WITHDRAW_PILOT)))
+
+
+@router.get("/pilotes/{siren}/certificat.{kind}", name="staff_pilot_certificate")
+def certificate_download(seen: StaffDep, siren: str, kind: str) -> Response:
+    if kind not in FORMATS:
+        raise NotFound("Ce format de certificat n'existe pas (PDF ou HTML).")
+    body, media, name = certificate_file(charter_certificate(seen.ctx, pilot_of(seen.ctx, siren), seen.now), kind)
+    return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/pilotes/{siren}/charte", name="staff_pilot_extend")

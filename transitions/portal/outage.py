@@ -1,0 +1,67 @@
+"""The portal's log of an outage: one line when the database stops answering, one when it answers
+again, however many pages were refused in between (issue 25: « one line per outage », no traceback).
+
+The start is told by the 503 handler (`errors.install`), the end by the engine itself: a new
+connection made after an outage means the database answers again (SQLAlchemy throws away every
+pooled connection when one of them was lost, so a page during the outage connects afresh or fails).
+A full disk is not an outage of the connection: it is told at most once per `DISK_FULL_EVERY`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+DISK_FULL_EVERY = 600.0
+"""Seconds between two lines about a full disk (it stays full until someone frees room)."""
+
+
+class OutageLog:
+    """Whether the database is out of reach for this portal, with the lines that say so."""
+
+    def __init__(self, log: logging.Logger, clock: Any = time.monotonic) -> None:
+        self._log = log
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self._disk_told: float | None = None
+
+    @property
+    def down(self) -> bool:
+        return self._since is not None
+
+    def began(self, reason: str) -> None:
+        """A page found the database out of reach: the first one since it answered says so."""
+        with self._lock:
+            if self._since is not None:
+                return
+            self._since = self._clock()
+        self._log.error("base de données injoignable, les pages répondent 503 jusqu'à son retour (%s)", reason)
+
+    def ended(self, *_: Any) -> None:
+        """The database answered (a connection was made): the outage, if any, is over."""
+        if self._since is None:  # the usual case, without taking the lock
+            return
+        with self._lock:
+            if self._since is None:
+                return
+            lasted, self._since = self._clock() - self._since, None
+        self._log.warning("base de données de nouveau joignable après %.0f s d'indisponibilité", lasted)
+
+    def disk_full(self, message: str) -> None:
+        """A full disk refused a page's write: said once per DISK_FULL_EVERY seconds."""
+        with self._lock:
+            now = self._clock()
+            if self._disk_told is not None and now - self._disk_told < DISK_FULL_EVERY:
+                return
+            self._disk_told = now
+        self._log.error("%s", message)
+
+    def watch(self, engine: Engine) -> None:
+        """End the outage at the engine's next new connection (registered once per engine)."""
+        if not event.contains(engine, "connect", self.ended):
+            event.listen(engine, "connect", self.ended)
