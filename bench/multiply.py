@@ -113,6 +113,7 @@ RULES: dict[str, Rule] = {
     "staff_recovery_code": Rule("empty"),
     "staff_session": Rule("empty"),
     "staff_signin_failure": Rule("empty"),
+    "service_lease": Rule("empty"),  # issue 25: who runs `transitions serve` on this database
 }
 
 KEY_REFS = {"pilote": "pilot", "session": "trainingsession", "livrable": "deliverable"}

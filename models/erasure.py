@@ -138,24 +138,41 @@ def erase_notice(notice: Notice, needles: Needles) -> None:
             notice.status = NoticeStatus.EXPIRED
 
 
+def scrub_notice(notice: Notice, needles: Needles) -> None:
+    """Replace the needles in a notice sent to someone else (its texts, not its recipient): the
+    message that person received stays, without the erased person's identifiers."""
+    notice.recipient_name = needles.scrub(notice.recipient_name)
+    notice.subject, notice.body_text = needles.scrub(notice.subject), needles.scrub(notice.body_text)
+    notice.body_html, notice.core_text = needles.scrub(notice.body_html), needles.scrub(notice.core_text)
+    notice.calendar = notice.calendar and needles.scrub(notice.calendar)
+    notice.link_subject = notice.link_subject and needles.scrub(notice.link_subject)
+
+
 def erase_traces(session: Session, programme_id: int, needles: Needles, counts: Counter[str], *,
-                 audit_kept: tuple[str, ...] = (), stays: bool = False) -> dict[int, tuple[str, str, dict[str, Any]]]:
+                 audit_kept: tuple[str, ...] = (), stays: bool = False,
+                 others: bool = False) -> dict[int, tuple[str, str, dict[str, Any]]]:
     """Erase what names these people outside their own rows: the programme's notices naming them
-    (body erased, recipient when it is them), their personal links (revoked: the grants go) and
-    form tokens. Returns the audit entries' replacements for `models.audit.redact_entries` (those
-    whose action starts with one of `audit_kept` are left: public acts kept for the archives).
+    (body erased, recipient when it is them; `others`, a person's erasure: a notice to someone else
+    keeps its body, the needles replaced, `scrub_notice`), their personal links (revoked: the grants
+    go) and form tokens. Returns the audit entries' replacements for `models.audit.redact_entries`
+    (those whose action starts with one of `audit_kept` are left: public acts kept for the archives).
     `stays`: the person remains a pilot's contact: their links and their address as a notice's
     recipient stay (the address is a notice's deduplication key: erased, a reminder could leave again)."""
     if not needles:
         return {}
     for notice in session.exec(select(Notice).where(Notice.programme_id == programme_id)).all():
         texts = (notice.recipient_email, notice.recipient_name, notice.subject, notice.body_text, notice.body_html,
-                 notice.calendar, notice.link_subject, notice.link_person)
-        if notice.body_text != ERASED_BODY and any(needles.found(t) for t in texts) or (
-                notice.recipient_email.lower() in needles.emails):
+                 notice.calendar, notice.link_subject, notice.link_person, notice.core_text)
+        theirs = notice.recipient_email.lower() in needles.emails
+        if others and not theirs and any(needles.found(t) for t in texts):
+            scrub_notice(notice, needles)
+            session.add(notice)
+            counts["avis à d'autres personnes : ses identifiants remplacés"] += 1
+        elif notice.body_text != ERASED_BODY and any(needles.found(t) for t in texts) or theirs:
+            if notice.body_text != ERASED_BODY:
+                counts["avis nommant ces personnes effacés"] += 1
             erase_notice(notice, Needles(set(), needles.names, needles.phones) if stays else needles)
             session.add(notice)
-            counts["avis nommant ces personnes effacés"] += 1
     links = session.exec(select(PortalGrant).where(PortalGrant.programme_id == programme_id)).all()
     for grant in [] if stays else links:
         if grant.person.lower() in needles.emails or needles.found(grant.subject):

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 
 from models import link_tokens
 from models.context import NoticeLinker, ProgrammeContext
+from models.db import lock_row
 from models.errors import InvalidInput, NotFound, Refused
 from models.forms import CONTACT_FIELDS, siren_or_reference
 from models.notices import NoticeKind, Recipient
@@ -318,6 +319,9 @@ def renew_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime,
     the same either way."""
     bearer, _, _ = signed_bearer(ctx, token, secret=secret)
     grant = _grant(ctx, bearer)
+    if grant is not None:  # two requests at once (two portal processes): the second reads the first's instant
+        lock_row(ctx.session, PortalGrant.id, grant.id)
+        ctx.session.refresh(grant)
     address = holder_address(ctx, bearer) if grant is not None else None
     if grant is None or address is None:
         return False

@@ -13,7 +13,9 @@ from sqlmodel import Session, SQLModel, col, func, select
 
 from models.erasure import Needles
 from models.errors import InvalidInput, UnknownPerson
+from models.personal_data import BY_TABLE
 from models.tables import (
+    Application,
     ApplicationDraft,
     ApplicationVersion,
     Attendance,
@@ -26,7 +28,9 @@ from models.tables import (
     JurySubmission,
     MailMessage,
     Notice,
+    Organisation,
     PartnerConfirmation,
+    Pilot,
     PortalGrant,
     Programme,
     SessionAnswer,
@@ -76,9 +80,11 @@ def _holds(value: Any, address: str) -> bool:
 
 
 def _names_in(value: Any, address: str, needles: Needles) -> None:
-    """Names beside the address in a JSON value (a form's person, a programme's member)."""
+    """Names beside the address in a JSON value (a form's person, a programme's member); an
+    organisation's entry (a lead with its SIREN, an organiser) gives no name nor phone."""
     if isinstance(value, dict):
-        if any(_holds(value.get(key), address) for key in ("courriel", "email")):
+        organisation = "siren" in value or "full_name" in value
+        if not organisation and any(_holds(value.get(key), address) for key in ("courriel", "email")):
             needles.add(value.get("nom") or value.get("name"), address, value.get("telephone"))
         for item in value.values():
             _names_in(item, address, needles)
@@ -95,6 +101,8 @@ class Found:
     needles: Needles
     rows: dict[str, list[Any]] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    mentions: list[Notice] = field(default_factory=list)
+    """Notices to other people whose texts name this person (an erasure replaces only the needles)."""
 
     def add(self, row: Any) -> None:
         rows = self.rows.setdefault(row.__tablename__, [])
@@ -110,8 +118,8 @@ def find_person(session: Session, text: str) -> Found:
     for table, column in BY_ADDRESS:
         for row in session.exec(select(table).where(func.lower(getattr(table, column)) == address)):
             found.add(row)
-            for key in ("name", "contact_name"):
-                found.needles.add(getattr(row, key, None))
+            held = BY_TABLE[str(row.__tablename__)]
+            found.needles.add(getattr(row, held.name, None) if held.name else None)
             found.needles.add(None, None, getattr(row, "phone", None))
     for table, column in IN_JSON:
         for row in session.exec(select(table)):
@@ -122,6 +130,7 @@ def find_person(session: Session, text: str) -> Found:
     if not found.rows:
         raise UnknownPerson("Aucune donnée n'est enregistrée pour cette adresse (comparée exactement, "
                        "majuscules et minuscules confondues).")
+    found.needles = only_theirs(session, address, found.needles)
     for table, column in BY_NAME:
         names = sorted(found.needles.names)
         if names:
@@ -130,5 +139,29 @@ def find_person(session: Session, text: str) -> Found:
     found.audit = [entry for entry in session.exec(select(AuditEntry).order_by(col(AuditEntry.id)))
                    if found.needles.found(entry.actor) or found.needles.found(entry.summary)
                    or found.needles.in_value(entry.details)]
+    found.mentions = [notice for notice in session.exec(select(Notice).order_by(col(Notice.id)))
+                      if notice.recipient_email.lower() != address and any(found.needles.found(t) for t in (
+                          notice.recipient_name, notice.subject, notice.body_text, notice.body_html,
+                          notice.core_text, notice.calendar))]
     return found
+
+
+def only_theirs(session: Session, address: str, needles: Needles) -> Needles:
+    """`needles` without what names others too: an organisation's name (an EPCI, a pilot, a lead,
+    a partner) and a name or phone another address's contact or intent also holds (RGPD art. 17
+    erases one person's data, never another's)."""
+    shared: set[str] = set()
+    for column in (Organisation.name, Application.lead_name, Pilot.name, Intent.name,
+                   ApplicationDraft.lead_name, PartnerConfirmation.lead_name, PartnerConfirmation.partner_name):
+        shared |= {str(v).casefold() for v in session.exec(select(column).distinct()) if v}
+    phones: set[str] = set()
+    for name, email, phone in session.exec(select(Contact.name, Contact.email, Contact.phone)):
+        if email.strip().lower() != address:
+            shared.add(name.casefold())
+            phones.add(phone or "")
+    for name, email in session.exec(select(Intent.contact_name, Intent.contact_email)):
+        if email.strip().lower() != address:
+            shared.add(name.casefold())
+    return Needles(needles.emails, {n for n in needles.names if n.casefold() not in shared},
+                   needles.phones - phones)
 

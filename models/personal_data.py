@@ -80,11 +80,13 @@ class Held:
     person: tuple[str, ...] = ()
     """Columns holding a person's e-mail address (exactly, or inside a JSON value)."""
     kept: Kept | None = None
+    name: str = ""
+    """The column naming the person whose address the row holds (never an organisation's name)."""
 
 
 MAP: tuple[Held, ...] = (
     Held("contact", {"name": Kind.NAME, "role": Kind.TEXT, "email": Kind.EMAIL, "phone": Kind.PHONE},
-         Follows.APPLICATION, "organisation_id -> the organisation's applications", ("email",), RUNNING),
+         Follows.APPLICATION, "organisation_id -> the organisation's applications", ("email",), RUNNING, "name"),
     Held("application", {"warnings": Kind.TEXT, "decision_reason": Kind.TEXT, "withdrawal_reason": Kind.TEXT},
          Follows.APPLICATION, "the application itself (its lead is an organisation)", (), ARCHIVES),
     Held("applicationversion", {"submitted_by": Kind.EMAIL, "payload": Kind.RECORD, "warnings": Kind.TEXT},
@@ -99,7 +101,8 @@ MAP: tuple[Held, ...] = (
                                  "requested_by": Kind.EMAIL},
          Follows.APPLICATION, "(programme, lead_siren)", ("contact_email", "requested_by", "line")),
     Held("intent", {"contact_name": Kind.NAME, "contact_email": Kind.EMAIL},
-         Follows.APPLICATION, "(programme, siren): the application of that lead, if any", ("contact_email",)),
+         Follows.APPLICATION, "(programme, siren): the application of that lead, if any", ("contact_email",),
+         None, "contact_name"),
     Held("juryscore", {"juror": Kind.NAME, "comment": Kind.TEXT}, Follows.APPLICATION, "application_id",
          (), ARCHIVES),
     Held("conflictofinterest", {"juror": Kind.NAME, "reason": Kind.TEXT}, Follows.APPLICATION, "application_id",
@@ -135,7 +138,8 @@ MAP: tuple[Held, ...] = (
          "application_id when it became one", ("sender",)),
     Held("programme", {"definition": Kind.RECORD}, Follows.PROGRAMME, "the organiser's team and the jurors",
          (), PROGRAMME),
-    Held("staff_member", {"email": Kind.EMAIL, "name": Kind.NAME}, Follows.STAFF, "itself", ("email",), ACCOUNT),
+    Held("staff_member", {"email": Kind.EMAIL, "name": Kind.NAME}, Follows.STAFF, "itself", ("email",), ACCOUNT,
+         "name"),
     Held("staff_session", {"address": Kind.NETWORK}, Follows.STAFF, "staff_id", (), ACCOUNT),
     Held("staff_signin_failure", {"email": Kind.EMAIL, "address": Kind.NETWORK}, Follows.STAFF,
          "the address typed", ("email",), ACCOUNT),
@@ -161,6 +165,7 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     # the chain's salted digest of an entry's personal part; `redact_entries` drops the salt
     "auditentry": frozenset({"personal_parts", "personal_sha256"}),  # a Message-ID or a hash
     "notice": frozenset({"link_version", "link_expires"}),  # a number and an instant: the link's, not a person's
+    "service_lease": frozenset({"name", "holder"}),  # a service's name; a machine, a process id, a random part
 }
 """Columns whose name looks personal but that hold no personal data, with why."""
 
@@ -175,3 +180,66 @@ def erasable_for_person(held: Held, *, pilot: bool) -> bool:
     """Whether a person's erasure request erases this table's data about them (`pilot`: the row
     belongs to a pilot within its retention)."""
     return held.kept is None or (held.kept.pilots_only and not pilot)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How a table's rows are told to the person (French): the export's section title, the word
+    for its rows in an erasure's report, and the columns shown with their labels (the others,
+    bookkeeping such as deduplication keys, claims, attempts, hashes, stay in the JSON only)."""
+
+    title: str
+    word: str
+    labels: dict[str, str]
+
+
+SHOWN: dict[str, Shown] = {
+    "contact": Shown("Vos coordonnées de contact", "coordonnées de contact",
+                     {"name": "Nom", "role": "Fonction", "email": "Adresse électronique", "phone": "Téléphone"}),
+    "intent": Shown("Vos annonces de candidature", "annonces de candidature",
+                    {"name": "Territoire", "contact_name": "Nom", "contact_email": "Adresse électronique",
+                     "declared_at": "Annoncée le"}),
+    "applicationversion": Shown("Vos candidatures", "versions de candidature",
+                                {"version": "Version", "submitted_at": "Déposée le", "submitted_by": "Déposée par",
+                                 "payload": "Contenu du formulaire"}),
+    "applicationdraft": Shown("Vos brouillons de candidature", "brouillons de candidature",
+                              {"lead_name": "Territoire", "holders": "Adresses autorisées", "created_at": "Ouvert le",
+                               "updated_at": "Enregistré le", "payload": "Contenu"}),
+    "partnerconfirmation": Shown("Confirmations de partenariat demandées", "confirmations de partenaires",
+                                 {"lead_name": "Territoire candidat", "partner_name": "Partenaire",
+                                  "contact_email": "Adresse du contact", "requested_at": "Demandée le",
+                                  "requested_by": "Demandée par", "answered_at": "Répondue le"}),
+    "sessionanswer": Shown("Vos réponses aux invitations", "réponses aux invitations",
+                           {"respondent": "Adresse", "attending": "Présent(e)", "people": "Personnes annoncées",
+                            "answered_at": "Répondu le"}),
+    "duedaterequest": Shown("Vos demandes de report", "demandes de report",
+                            {"requested_due": "Échéance demandée", "reason": "Motif", "requested_at": "Demandée le",
+                             "requested_by": "Demandée par", "decided_at": "Décidée le"}),
+    "notice": Shown("Avis qui vous ont été envoyés", "avis",
+                    {"recipient_name": "Destinataire", "recipient_email": "Adresse", "subject": "Objet",
+                     "created_at": "Créé le", "sent_at": "Envoyé le", "body_text": "Texte"}),
+    "portalgrant": Shown("Vos liens personnels", "liens personnels",
+                         {"person": "Adresse", "version": "Version du lien", "issued_at": "Émis le"}),
+    "mailmessage": Shown("Courriels que vous avez envoyés à l'appel", "courriels reçus",
+                         {"sender": "Expéditeur", "subject": "Objet", "received_at": "Reçu le",
+                          "processed_at": "Traité le"}),
+    "staff_member": Shown("Votre compte de l'équipe", "comptes de l'équipe",
+                          {"name": "Nom", "email": "Adresse électronique", "active": "Actif",
+                           "created_at": "Créé le", "disabled_at": "Désactivé le"}),
+    "staff_signin_failure": Shown("Connexions refusées", "connexions refusées",
+                                  {"at": "Le", "email": "Adresse saisie", "address": "Adresse IP"}),
+    "programme": Shown("Programme qui vous nomme (organisation, jury)", "définition du programme",
+                       {"title": "Programme"}),
+    "chartersignature": Shown("Vos signatures", "signatures de charte",
+                              {"signatory": "Signataire", "role": "Qualité", "signed_at": "Signée le",
+                               "via_person": "Lien utilisé (titulaire)"}),
+    "attendance": Shown("Vos présences aux sessions", "présences aux sessions",
+                        {"person": "Nom", "organisation": "Organisation", "present": "Présent(e)",
+                         "recorded_at": "Enregistrée le"}),
+    "juryscore": Shown("Vos notes de juré", "notes de juré",
+                       {"criterion": "Critère", "score": "Note", "comment": "Commentaire", "recorded_at": "Le"}),
+    "jurysubmission": Shown("Vos feuilles de notes remises", "feuilles de notes", {"submitted_at": "Remise le"}),
+    "auditentry": Shown("Journal des actions qui vous nomment", "journal d'audit",
+                        {"at": "Le", "actor": "Auteur", "summary": "Action"}),
+}
+"""The person-facing words of each table (export, erasure's report)."""

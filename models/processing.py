@@ -92,9 +92,10 @@ def retention_texts(definitions: Sequence[object]) -> dict[str, str]:
     return texts
 
 
-def register(definitions: Sequence[object]) -> Register:
+def register(definitions: Sequence[object], *, link_days: int = 120) -> Register:
     """The register of the programmes' processings (usually one programme); without a programme,
-    the organiser and the durations read « à compléter »."""
+    the organiser and the durations read « à compléter ». `link_days`: how long a personal link is
+    valid (the setting `portal_link_days`), told in days."""
     first = definitions[0] if definitions else None
     organiser = getattr(first, "organiser", None)
     controller = str(getattr(organiser, "full_name", "")) or "l'organisateur du programme (à compléter)"
@@ -103,11 +104,15 @@ def register(definitions: Sequence[object]) -> Register:
         controller = f"{controller} ({short})"
     contact = str(getattr(organiser, "manager", "")) or "à compléter"
     titles = tuple(str(getattr(d, "title", "")) for d in definitions)
-    return Register(controller, contact, titles, processings(retention_texts(definitions)))
+    mails = _duration(getattr(first, "retention", None), "mailbox_refused") or TO_COMPLETE
+    return Register(controller, contact, titles, processings(retention_texts(definitions), link_days=link_days,
+                                                             mailbox=mails))
 
 
-def processings(durations: Mapping[str, str]) -> tuple[Processing, ...]:
-    """The programme's seven processings, with the durations of `retention_texts`."""
+def processings(durations: Mapping[str, str], *, link_days: int = 120,
+                mailbox: str = TO_COMPLETE) -> tuple[Processing, ...]:
+    """The programme's seven processings, with the durations of `retention_texts`, a personal
+    link's validity in days and the call's mailbox's retention (`retention.mailbox_refused`)."""
     not_selected, pilots, notices = (durations[k] for k in RETENTION_KEYS)
     return (
         Processing(
@@ -170,8 +175,7 @@ def processings(durations: Mapping[str, str]) -> tuple[Processing, ...]:
              "conservé : il est signé au moment de l'envoi) ; demandes de nouveau lien"),
             ("La personne destinataire", "L'équipe du Cerdd", "Le prestataire d'envoi des courriels (sous-traitant)"),
             (f"Contenu d'un avis : {notices}.",
-             "Lien personnel : valable le temps du réglage PORTAL_LINK_DAYS (120 jours par défaut), révocable à "
-             "tout moment par le Cerdd."),
+             f"Lien personnel : valable {link_days} jours, révocable à tout moment par le Cerdd."),
             (*COMMON_SECURITY, "Liens signés, expirants et révocables ; au plus un nouveau lien toutes les 15 "
              "minutes, envoyé à la seule adresse enregistrée.")),
         Processing(
@@ -199,7 +203,10 @@ def processings(durations: Mapping[str, str]) -> tuple[Processing, ...]:
              "Pièces jointes (devenues pièces de la candidature) et problèmes relevés"),
             ("L'équipe du Cerdd", "Le fournisseur de la messagerie (sous-traitant)"),
             ("Message devenu candidature : comme la candidature.",
-             "Autre message (refusé, « À revoir ») : 12 mois après sa réception (hypothèse)."),
+             f"Autre message (refusé, « À revoir ») : son enregistrement, {mailbox} après sa lecture.",
+             "Les messages eux-mêmes restent dans la messagerie de l'appel (dossiers « Traitées » et « À revoir ») : "
+             "le logiciel ne les efface pas ; l'équipe du Cerdd les supprime dans la messagerie aux mêmes "
+             "échéances."),
             (*COMMON_SECURITY, "Chaque message est lu comme une entrée hostile : pièces contrôlées par leur "
              "contenu, archives et tailles bornées.")),
         Processing(

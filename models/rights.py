@@ -14,9 +14,13 @@ from sqlmodel import Session, select
 from models import audit
 from models.erasure import ERASED, Needles, anonymise_payload, erase_notice, erase_traces
 from models.person_data import Found
-from models.personal_data import ARCHIVES, BY_TABLE, erasable_for_person
+from models.personal_data import ARCHIVES, BY_TABLE, SHOWN, erasable_for_person
 from models.tables import Application, Contact, Pilot, Programme
 
+OTHERS_NOTICES = ("avis envoyés à d'autres personnes qui la nomment : gardés, seuls ses nom, adresse et téléphone "
+                  "y sont remplacés ; la copie .eml du message que ces personnes ont reçu reste jusqu'à la fin "
+                  "de la conservation des avis")
+OTHERS_BASIS = "RGPD art. 17 (ses seules données) ; art. 6-1-e (les avis des autres destinataires)"
 ARCHIVED_ACTIONS = ("charte.", "jury.")
 """Audit entries of public acts (signatures, the jury's decision), kept for the archives."""
 
@@ -81,20 +85,22 @@ def erase_person(session: Session, found: Found, *, at: datetime, actor: str, re
                 kept[(table, held.kept.reason, held.kept.basis)] += 1
                 continue
             _erase_row(session, table, row, needles, stays=running)
-            erased[f"lignes effacées ({table})"] += 1
+            erased[f"{SHOWN[table].word} : lignes effacées"] += 1
             if table == "notice" and running and held.kept is not None:
                 kept[(table, held.kept.reason, held.kept.basis)] += 1
     safe_reason = needles.scrub(reason)
     for programme in session.exec(select(Programme)):
         assert programme.id is not None
         replacements = erase_traces(session, programme.id, needles, erased, audit_kept=ARCHIVED_ACTIONS,
-                                    stays=running)
+                                    stays=running, others=True)
         audit.redact_entries(session, replacements, programme_id=programme.id, at=at, actor=actor,
                              reason=f"demande d'effacement d'une personne (RGPD art. 17) : {safe_reason}")
     archived = sum(1 for e in found.audit if e.action.startswith(ARCHIVED_ACTIONS))
     if archived:
         kept[("auditentry", "entrées du journal sur un acte public (signature, décision du jury)",
               ARCHIVES.basis)] += archived
+    if found.mentions:
+        kept[("notice", OTHERS_NOTICES, OTHERS_BASIS)] += len(found.mentions)
     return Erasure(erased, [KeptRows(t, n, why, basis) for (t, why, basis), n in sorted(kept.items())])
 
 

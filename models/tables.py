@@ -887,3 +887,19 @@ class StaffSignInFailure(SQLModel, table=True):
     at: datetime = instant(index=True)
     email: str = Field(index=True)
     address: str = Field(index=True)
+
+
+class ServiceLease(SQLModel, table=True):
+    """Who runs a service on this database (`transitions serve`: one per database), until when:
+    the holder renews `expires_at` while it runs and deletes the row when it stops; a holder that
+    crashed leaves a row whose expiry passes, and the next one takes it over (`models.lease`)."""
+
+    __tablename__ = "service_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=120, description="The holding process's own key (host, pid, a random part).")
+    host: str = Field(max_length=255)
+    pid: int
+    since: datetime = instant()
+    heartbeat_at: datetime = instant()
+    expires_at: datetime = instant()

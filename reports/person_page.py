@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from models.personal_data import SHOWN
 from models.read.person import PersonExport
 from reports.html_report import _environment
 
@@ -14,4 +15,5 @@ def render_person(export: PersonExport, generated_at: datetime) -> str:
     tables: dict[str, list[object]] = {}
     for row in export.rows:
         tables.setdefault(row.title, []).append(row)
-    return _environment().get_template("personne.html").render(e=export, tables=tables, generated_at=generated_at)
+    return _environment().get_template("personne.html").render(e=export, tables=tables, generated_at=generated_at,
+                                                                      audit_title=SHOWN["auditentry"].title)

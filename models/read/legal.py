@@ -37,17 +37,19 @@ class LegalPages:
     register: Register
 
 
-def legal_pages(session: Session, programme: str | None, *, host: str, address: str) -> LegalPages:
+def legal_pages(session: Session, programme: str | None, *, host: str, address: str,
+                link_days: int = 120) -> LegalPages:
     """The legal pages for the programmes this portal serves (`programme`: its slug, or None for
     every one loaded; usually one). `host` and `address` are the settings `LEGAL_HOST` and
-    `LEGAL_PUBLISHER_ADDRESS`. Without a programme loaded, the publisher reads « à compléter »."""
+    `LEGAL_PUBLISHER_ADDRESS`, `link_days` the setting `PORTAL_LINK_DAYS` (told as « 120 jours »).
+    Without a programme loaded, the publisher reads « à compléter »."""
     definitions = [c.definition for c in all_ctx(session) if programme is None or c.definition.slug == programme]
     if not definitions:
         publisher = Publisher(TO_COMPLETE, address, TO_COMPLETE, TO_COMPLETE, TO_COMPLETE, TO_COMPLETE)
-        return LegalPages(publisher, host, register([]))
+        return LegalPages(publisher, host, register([], link_days=link_days))
     first = definitions[0]
     organiser = first.organiser
     manager = first.organiser_manager()
     name = organiser.full_name if organiser.name == organiser.full_name else f"{organiser.full_name} ({organiser.name})"
     publisher = Publisher(name, address, organiser.phone, organiser.signatory, manager.name, str(manager.email))
-    return LegalPages(publisher, host, register(definitions))
+    return LegalPages(publisher, host, register(definitions, link_days=link_days))

@@ -12,21 +12,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from models.clock import format_duration, format_paris
+from models.context import all_ctx
 from models.person_data import Found, find_person
-from models.personal_data import BY_TABLE
+from models.personal_data import BY_TABLE, SHOWN, Follows
+from models.processing import ARCHIVES, retention_texts
 from models.tables import ApplicationFile, DraftFile
-
-TABLE_LABELS = {
-    "contact": "Contacts des organisations", "applicationversion": "Versions de candidature",
-    "applicationdraft": "Brouillons de candidature", "partnerconfirmation": "Confirmations de partenaires",
-    "intent": "Intentions de candidater", "sessionanswer": "Réponses aux invitations",
-    "duedaterequest": "Demandes de report d'échéance", "notice": "Avis envoyés", "portalgrant": "Liens personnels",
-    "mailmessage": "Courriels reçus", "staff_member": "Compte de l'équipe", "staff_signin_failure":
-    "Connexions refusées", "programme": "Définition du programme", "chartersignature": "Signatures de charte",
-    "attendance": "Présences aux sessions", "juryscore": "Notes de juré", "jurysubmission": "Grilles de juré remises",
-    "auditentry": "Journal des actes",
-}
-"""The French titles of the tables, as the export shows them."""
 
 LEFT_OUT = frozenset({"content", "password_hash", "totp_secret", "body_html"})
 """Columns not copied: file contents (listed with their SHA-256), secrets, the HTML twin of a text."""
@@ -34,11 +25,26 @@ LEFT_OUT = frozenset({"content", "password_hash", "totp_secret", "body_html"})
 
 @dataclass(frozen=True)
 class RowView:
+    """One row: its table, the section's French title, every column (`values`, for the JSON), the
+    columns a person reads with French labels and French values (`shown`), how long such rows are
+    kept (`retention`) and why an erasure keeps it (`kept`, empty: erased on request)."""
+
     table: str
     title: str
     values: tuple[tuple[str, str], ...]
     kept: str
-    """Why an erasure keeps such a row (empty: erased on request)."""
+    shown: tuple[tuple[str, str], ...] = ()
+    retention: str = ""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A notice to someone else naming the person: when, its subject (an erasure replaces only
+    the person's identifiers in it)."""
+
+    id: int
+    sent: str
+    subject: str
 
 
 @dataclass(frozen=True)
@@ -57,13 +63,16 @@ class PersonExport:
     rows: tuple[RowView, ...]
     files: tuple[FileView, ...]
     audit: tuple[RowView, ...]
+    mentions: tuple[Mention, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         def row(view: RowView) -> dict[str, Any]:
-            return {"table": view.table, "valeurs": dict(view.values), "conservation": view.kept}
+            return {"table": view.table, "valeurs": dict(view.values), "conservation": view.kept,
+                    "duree_de_conservation": view.retention}
 
         return {"adresse": self.address, "noms": list(self.names), "lignes": [row(r) for r in self.rows],
-                "fichiers": [vars(f) for f in self.files], "journal": [row(r) for r in self.audit]}
+                "fichiers": [vars(f) for f in self.files], "journal": [row(r) for r in self.audit],
+                "avis_a_d_autres_personnes": [vars(m) for m in self.mentions]}
 
 
 def _text(value: Any) -> str:
@@ -74,12 +83,55 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _view(row: Any) -> RowView:
+def _french(value: Any) -> str:
+    """A value as a person reads it: instants in Paris time, Oui/Non, JSON indented, « — » for none."""
+    if isinstance(value, datetime):
+        return format_paris(value)
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if isinstance(value, dict | list):
+        return "\n".join(_lines(value, 0)) or "—"
+    return "—" if value is None or value == "" else str(value)
+
+
+def _lines(value: Any, depth: int) -> list[str]:
+    """A form's JSON value as indented « clé : valeur » lines (no braces, keys' « _ » as spaces)."""
+    pad, lines = "  " * depth, []
+    items = value.items() if isinstance(value, dict) else ((f"{n}.", v) for n, v in enumerate(value, start=1))
+    for key, item in items:
+        label = str(key).replace("_", " ")
+        if isinstance(item, dict | list) and item:
+            lines += [f"{pad}{label}", *_lines(item, depth + 1)]
+        else:
+            lines.append(f"{pad}{label} : {_french(item)}")
+    return lines
+
+
+def retentions(session: Session) -> dict[Follows, str]:
+    """How long each kind of row is kept, in French, from the programmes' `retention:` (RGPD art. 5-1-e)."""
+    definitions = [ctx.definition for ctx in all_ctx(session)]
+    texts = retention_texts(definitions)
+    first = definitions[0].retention if definitions else None
+    drafts = format_duration(first.drafts_not_deposited) if first else "12 mois"
+    mails = format_duration(first.mailbox_refused) if first else "24 mois"
+    return {Follows.APPLICATION: f"candidature non retenue : {texts['applications_not_selected']} ; territoire "
+                                 f"pilote : {texts['pilots']}",
+            Follows.PILOT: texts["pilots"], Follows.NOTICE: f"texte de l'avis : {texts['notices']}",
+            Follows.DRAFT: f"{drafts} après son dernier enregistrement s'il n'est pas déposé",
+            Follows.MAILBOX: f"{mails} après sa lecture s'il n'est devenu aucune candidature (sinon, comme elle)",
+            Follows.AUDIT: ARCHIVES, Follows.PROGRAMME: "tant que le programme est installé",
+            Follows.STAFF: "le temps des fonctions, puis 12 mois après la désactivation du compte"}
+
+
+def _view(row: Any, kept_for: dict[Follows, str]) -> RowView:
     table = row.__tablename__
-    held = BY_TABLE.get(table)
-    values = tuple((name, _text(value)) for name, value in row.model_dump().items() if name not in LEFT_OUT)
+    held, shown = BY_TABLE.get(table), SHOWN.get(table)
+    dumped = row.model_dump()
+    values = tuple((name, _text(value)) for name, value in dumped.items() if name not in LEFT_OUT)
     kept = "" if held is None or held.kept is None else f"{held.kept.reason} ({held.kept.basis})"
-    return RowView(table, TABLE_LABELS.get(table, table), values, kept)
+    labelled = tuple((label, _french(dumped.get(name))) for name, label in (shown.labels if shown else {}).items())
+    return RowView(table, shown.title if shown else table, values, kept, labelled,
+                   kept_for.get(held.follows, "") if held else "")
 
 
 def _files(session: Session, found: Found) -> list[FileView]:
@@ -99,6 +151,12 @@ def person_export(session: Session, address: str) -> PersonExport:
     """Everything held about the person whose address is `address`. Raises InvalidInput for an
     unreadable address, UnknownPerson when nothing is held (`models.person_data.find_person`)."""
     found = find_person(session, address)
-    rows = [_view(row) for table in sorted(found.rows) for row in found.rows[table]]
+    kept_for = retentions(session)
+    order = list(SHOWN)
+    tables = sorted(found.rows, key=lambda t: order.index(t) if t in order else len(order))
+    rows = [_view(row, kept_for) for table in tables for row in found.rows[table]]
+    mentions = tuple(Mention(n.id or 0, format_paris(n.sent_at) if n.sent_at else "non envoyé", n.subject)
+                     for n in found.mentions)
     return PersonExport(found.address, tuple(sorted(found.needles.names)), tuple(rows),
-                        tuple(_files(session, found)), tuple(_view(entry) for entry in found.audit))
+                        tuple(_files(session, found)), tuple(_view(entry, kept_for) for entry in found.audit),
+                        mentions)

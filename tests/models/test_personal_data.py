@@ -45,3 +45,19 @@ def test_a_new_unclassified_column_is_caught() -> None:
     metadata = MetaData()
     Table("newsletter", metadata, Column("id", String, primary_key=True), Column("subscriber_email", String))
     assert unclassified(metadata) == ["newsletter.subscriber_email"]  # type: ignore[arg-type]
+
+
+def test_every_table_a_person_is_found_in_has_french_words_for_its_rows() -> None:
+    from sqlmodel import SQLModel
+
+    from models.person_data import BY_ADDRESS, BY_NAME
+    from models.personal_data import SHOWN
+
+    tables = {table.__tablename__ for table, _ in BY_ADDRESS + BY_NAME} | {"auditentry", "applicationdraft",
+                                                                           "programme"}
+    assert tables <= set(SHOWN)
+    for name, shown in SHOWN.items():
+        columns = set(SQLModel.metadata.tables[name].columns.keys())
+        assert set(shown.labels) <= columns, name
+        assert not {"dedup_key", "claimed_until", "attempts", "password_hash", "totp_secret", "entry_hash",
+                    "prev_hash", "personal_sha256"} & set(shown.labels), name

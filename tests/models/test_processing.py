@@ -89,3 +89,13 @@ def test_markup_in_a_programme_name_stays_text() -> None:
     organiser = SimpleNamespace(full_name="Cerdd | <b>*gras*</b>", name="Cerdd", manager="x@example.org")
     text = render_register(register([SimpleNamespace(title="[lien](javascript:x)", organiser=organiser)]))
     assert "\\| \\<b\\>\\*gras\\*\\</b\\>" in text and "« \\[lien\\](javascript:x) »" in text
+
+
+def test_the_register_tells_the_public_values_not_settings_and_who_deletes_the_mailbox() -> None:
+    found = register([load_programme(PROGRAMME).definition], link_days=90)
+    text = render_register(found)
+    assert "PORTAL" not in text and "LINK_DAYS" not in text
+    by_key = {p.key: p for p in found.processings}
+    assert any("valable 90 jours" in line for line in by_key["avis"].retention)
+    assert any("le logiciel ne les efface pas" in line and "l'équipe du Cerdd les supprime" in line
+               for line in by_key["boite"].retention)

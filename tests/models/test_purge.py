@@ -104,3 +104,48 @@ def test_the_tick_plans_and_runs_the_purge_of_a_live_programme(loaded: str, tmp_
     assert run_one_stage(StageName.PURGE, day_after) == 0  # idempotent
     assert [p for p in people if p.lower() in "\n".join(dump(loaded)).lower()] == []
     reset_settings()
+
+
+def notices_to(url: str, clause: str) -> list[str]:
+    return [line for line in dump(url) if line.startswith("notice ") and clause in line]
+
+
+def test_the_purge_of_an_application_leaves_the_other_applications_notices(loaded: str, tmp_path: Path) -> None:
+    bethune_applies(loaded)
+    arras = notices_to(loaded, "cu-arras.example.org")
+    assert arras
+    purge_programmes(loaded, at("2017-06-01T00:00"), outbox_dir=tmp_path)
+    assert notices_to(loaded, "cu-arras.example.org") == arras
+
+
+def test_a_persons_erasure_replaces_only_her_identifiers_in_a_notice_to_someone_else(loaded: str) -> None:
+    """A notice to Mehdi Benali naming Claire Dufour and the CU d'Arras: after her erasure, her name,
+    address and phone are replaced, the organisation's name and the rest stay (RGPD art. 17)."""
+    from models.person_data import find_person
+    from models.read.person import person_export
+    from models.rights import erase_person
+    from models.tables import Notice
+
+    bethune_applies(loaded)
+    named = ("Réunion avec Claire Dufour (claire.dufour@cu-arras.example.org, 03 21 21 87 10) "
+             "de la CU d'Arras, jeudi.")
+    with session_scope(loaded) as session:
+        notice = session.exec(Notice.__table__.select().where(  # type: ignore[attr-defined]
+            Notice.__table__.c.recipient_email == "mehdi.benali@cu-arras.example.org")).first()  # type: ignore[attr-defined]
+        assert notice is not None
+        row = session.get(Notice, notice.id)
+        assert row is not None
+        row.body_text = f"{row.body_text}\n{named}"
+        session.add(row)
+        number = row.id
+    with session_scope(loaded) as session:
+        export = person_export(session, "claire.dufour@cu-arras.example.org")
+        assert [m.id for m in export.mentions] == [number] and export.names == ("Claire Dufour",)
+        found = find_person(session, "claire.dufour@cu-arras.example.org")
+        result = erase_person(session, found, at=at("2018-01-03T10:00"), actor="test", reason="Demande")
+        assert any("d'autres personnes" in kept.reason for kept in result.kept)
+    with session_scope(loaded) as session:
+        after = session.get(Notice, number)
+        assert after is not None and after.recipient_email == "mehdi.benali@cu-arras.example.org"
+        assert after.body_text.endswith(f"Réunion avec {ERASED} ({ERASED}, {ERASED}) de la CU d'Arras, jeudi.")
+        assert "Claire" not in after.body_text and after.body_text.count("\n") > 2

@@ -184,3 +184,69 @@ def test_erasure_of_a_person_of_an_application_not_retained_leaves_nothing(copy:
     assert not any(b"s.petit@bethune" in path.read_bytes().lower() for path in (out / "outbox").iterdir())
     after = runner.invoke(app, ["privacy", "export", "--person", "s.petit@bethune.example.org", "--out", str(out)])
     assert after.exit_code == 1 and "Aucune donnée" in after.output
+
+
+def rows_of(url: str, query: str) -> list[Any]:
+    with get_engine(url).connect() as connection:
+        return list(connection.execute(text(query)).all())
+
+
+def test_erasure_of_a_pilot_contact_touches_only_her_identifiers(copy: tuple[Path, str]) -> None:
+    """Claire Dufour (CU d'Arras, a pilot) asks for erasure: the organisation's name is no needle,
+    notices to others stay whole (and their .eml files), the jury's decision and other people's
+    attendance entries stay, her own notices' bodies are erased."""
+    out, url = copy
+    her = "claire.dufour@cu-arras.example.org"
+    others = f"SELECT * FROM notice WHERE lower(recipient_email) != '{her}' ORDER BY id"
+    notices_before = rows_of(url, others)
+    decision = "SELECT actor, summary, details FROM auditentry WHERE action LIKE 'jury.%' ORDER BY id"
+    attendance = ("SELECT id, actor, summary, details FROM auditentry WHERE action = 'session.emargement' "
+                  "AND summary NOT LIKE '%Claire Dufour%' ORDER BY id")
+    decision_before, attendance_before = rows_of(url, decision), rows_of(url, attendance)
+    assert decision_before and attendance_before
+    attendance = attendance.replace("AND summary NOT LIKE '%Claire Dufour%'", "AND id IN ({})".format(
+        ", ".join(str(row[0]) for row in attendance_before)))
+    files_before = sorted(p.name for p in (out / "outbox").iterdir())
+    runner = CliRunner()
+    exported = runner.invoke(app, ["privacy", "export", "--person", her, "--out", str(out / "a"), "--at", "2018-01-03"])
+    assert exported.exit_code == 0, exported.output
+    held = json.loads((out / "a" / "donnees.json").read_text(encoding="utf-8"))
+    assert held["noms"] == ["Claire Dufour"]  # never « CU d'Arras »
+
+    args = ["privacy", "erase", "--person", her, "--reason", "Demande", "--at", "2018-01-03"]
+    trial = runner.invoke(app, [*args, "--dry-run"])
+    erased = runner.invoke(app, args)
+    assert trial.exit_code == erased.exit_code == 0, erased.output
+    assert trial.output.split("Ce qui est gardé")[1] == erased.output.split("Ce qui est gardé")[1]
+    assert trial.output.split("\n", 1)[1] == erased.output.split("\n", 1)[1]  # the same counts
+    shown = " ".join(erased.output.split())
+    assert "versions de" in shown and not any(t in shown for t in ("applicationversion", "attendance", "portalgrant",
+                                                                     "intent", "mailmessage", "notice"))
+
+    assert rows_of(url, others) == notices_before  # nobody else's notice names her: all whole
+    assert rows_of(url, decision) == decision_before and rows_of(url, attendance) == attendance_before
+    hers = rows_of(url, f"SELECT body_text FROM notice WHERE lower(recipient_email) = '{her}'")
+    assert len(hers) == len([r for r in held["lignes"] if r["table"] == "notice"]) > 0
+    assert all(body.startswith("Contenu effacé") for (body,) in hers)
+    left = {p.name for p in (out / "outbox").iterdir()}
+    assert left < set(files_before) and len(files_before) - len(left) <= len(hers)
+    assert not any(her.encode() in (out / "outbox" / name).read_bytes().lower() for name in left)
+    assert chains_whole(url)
+
+
+def test_the_export_page_is_written_for_the_person(copy: tuple[Path, str]) -> None:
+    out, _ = copy
+    result = CliRunner().invoke(app, ["privacy", "export", "--person", "claire.dufour@cu-arras.example.org",
+                                      "--out", str(out), "--at", "2018-01-03"])
+    assert result.exit_code == 0, result.output
+    page = (out / "donnees.html").read_text(encoding="utf-8")
+    for title in ("Vos candidatures", "Avis qui vous ont été envoyés", "Vos présences aux sessions",
+                  "Durée de conservation : candidature non retenue : 24 mois"):
+        assert title in page, title
+    for raw in ("contact_email", "declared_at", "body_text", "dedup_key", "claimed_until", "link_version",
+                "personal_salt", "+00:00", ">True<", ">False<"):
+        assert raw not in page, raw
+    assert "jeudi 7 mai 2015 à 11h48" in page  # her application, in Paris time
+    held = json.loads((out / "donnees.json").read_text(encoding="utf-8"))
+    assert all(row["duree_de_conservation"] for row in held["lignes"])
+    assert any("dedup_key" in row["valeurs"] for row in held["lignes"])  # the JSON keeps every column

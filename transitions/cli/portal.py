@@ -26,6 +26,7 @@ from transitions.cli.common import (
 )
 from transitions.cli.jury import jury_app
 from transitions.cli.pilots import PilotArgument
+from transitions.cli.service import WorkersOption, check_host
 
 if TYPE_CHECKING:
     from models.context import ProgrammeContext
@@ -174,22 +175,22 @@ def _withdrawal_note(ctx: ProgrammeContext, reference: str) -> str | None:
 def portal(
     host: Annotated[str, typer.Option("--host", help="Adresse d'écoute du portail.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port du portail.")] = 8000,
+    workers: WorkersOption = 1,
 ) -> None:
-    """Lance le portail web (pages personnelles des territoires, du prestataire, des jurés et du Cerdd)."""
-    import ipaddress
-
+    """Lance le portail web (pages personnelles des territoires, du prestataire, des jurés et du Cerdd), dans un
+    processus ou plusieurs sur le même port (--workers)."""
     from transitions.cli.common import database
-    from transitions.portal.server import run
+    from transitions.portal.server import run, workers_warning
 
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if host != "localhost":
-            raise InvalidInput(f"--host : « {host[:60]} » n'est pas une adresse IP (ex. 127.0.0.1).") from None
+    check_host(host)
     portal_secret()
-    database()
-    out.print(f"Portail en service sur http://{host}:{port} (Ctrl-C pour arrêter).", highlight=False)
-    run(host, port)
+    warning = workers_warning(database(), workers)
+    if warning:
+        out.print(f"[yellow]{escape(warning)}[/]", highlight=False)
+    several = f", {workers} processus" if workers > 1 else ""
+    out.print(f"Portail en service sur http://{host}:{port}{several} (Ctrl-C pour arrêter).", highlight=False)
+    run(host, port, workers)
+
 
 
 @command(session_app, "answer")

@@ -91,6 +91,7 @@ def privacy_erase(person: PersonOption, reason: Annotated[str, typer.Option(
 
     from models.db import get_engine
     from models.person_data import find_person
+    from models.personal_data import SHOWN
     from models.purge import sweep_outbox
     from models.rights import erase_person
     from models.text import require_line
@@ -114,9 +115,9 @@ def privacy_erase(person: PersonOption, reason: Annotated[str, typer.Option(
     _print_counts(f"{what}.", counts)
     out.print("Ce qui est gardé, et pourquoi :" if result.kept else "Rien n'est gardé.", soft_wrap=True)
     kept = Table()
-    for column in ("Table", "Lignes", "Motif", "Fondement"):
+    for column in ("Données", "Lignes", "Motif", "Fondement"):
         kept.add_column(column)
     for row in result.kept:
-        kept.add_row(row.table, str(row.count), escape(row.reason), escape(row.basis))
+        kept.add_row(SHOWN[row.table].word, str(row.count), escape(row.reason), escape(row.basis))
     if result.kept:
         out.print(kept)

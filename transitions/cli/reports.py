@@ -121,7 +121,7 @@ def registre(
 
     settings = get_settings()
     bundle = load_programme(programme_file or settings.programmes_dir / f"{settings.default_programme}.yaml")
-    text = render_register(register([bundle.definition]))
+    text = render_register(register([bundle.definition], link_days=settings.portal_link_days))
     if file is None:
         out.print(text, highlight=False, markup=False, soft_wrap=True)
         return

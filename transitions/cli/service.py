@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from config.settings import get_settings
 from transitions.cli.common import (
     AtOption,
     ProgrammeOption,
@@ -19,25 +20,41 @@ from transitions.cli.common import (
     paris_text,
 )
 
+WorkersOption = Annotated[int, typer.Option("--workers", min=1, max=64, help="Processus du portail sur le même "
+                                            "port (plusieurs : de préférence sur PostgreSQL).")]
 
-@command(app)
-def serve(
-    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute du serveur Prefect.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port du serveur Prefect.")] = 4200,
-) -> None:
-    """Lance (ou rejoint, avec PREFECT_API_URL) un serveur Prefect et sert les flux : tick aux instants du
-    programme, envoi des avis, décision du jury, réactions aux signatures."""
+
+def check_host(host: str) -> None:
+    """An IP address to listen on (or localhost), or a French refusal (exit 2)."""
     import ipaddress
 
     from models.errors import InvalidInput
-    from transitions.serve import serve as run
 
     try:
         ipaddress.ip_address(host)
     except ValueError:
         if host != "localhost":
             raise InvalidInput(f"--host : « {host[:60]} » n'est pas une adresse IP (ex. 127.0.0.1).") from None
-    run(host, port, out)
+
+
+@command(app)
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Adresse d'écoute du serveur Prefect.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port du serveur Prefect.")] = 4200,
+    portal_workers: Annotated[int, typer.Option("--portal-workers", min=1, max=64, help="Processus du portail "
+                                                "(sur PORTAL_PORT).")] = 1,
+) -> None:
+    """Lance (ou rejoint, avec PREFECT_API_URL) un serveur Prefect, le portail et les flux : tick aux instants du
+    programme, envoi des avis, décision du jury, réactions aux signatures. Un seul service par base de données ;
+    SIGINT ou SIGTERM l'arrêtent, lui et ses processus."""
+    from transitions.portal.server import workers_warning
+    from transitions.serve import serve as run
+
+    check_host(host)
+    url = database()
+    if get_settings().portal_secret is not None:
+        workers_warning(url, portal_workers)  # refused before anything starts; the portal says the rest
+    run(host, port, out, url=url, portal_workers=portal_workers)
 
 
 @command(app)

@@ -1,11 +1,11 @@
-"""Serving the portal with uvicorn: no access log (a personal link's token is in the path), errors
-to the data directory's error log, never a traceback on a page."""
+"""Serving the portal with uvicorn, in one process or several sharing a port (`--workers`): no
+access log (a personal link's token is in the path), errors to the data directory's error log,
+never a traceback on a page."""
 
 from __future__ import annotations
 
 import logging
 import re
-import threading
 from typing import Any
 
 TOKEN_IN_PATH = re.compile(r"/l/[^/\s\"?]+")
@@ -54,48 +54,70 @@ def log_config(error_log: str | None) -> dict[str, Any]:
     }
 
 
+GRACEFUL_SHUTDOWN = 5
+"""Seconds the portal waits for requests under way once asked to stop, before it closes them."""
+
+
+def portal_app() -> Any:
+    """The portal on the settings' database and secret: the app factory each worker process calls
+    (`transitions portal --workers N`)."""
+    from config.settings import get_settings
+    from transitions.portal.app import create_app
+
+    settings = get_settings()
+    return create_app(settings.database_url, settings.require_portal_secret(), publish_events=True,
+                      deliver_at_once=True)
+
+
+def server_options() -> dict[str, Any]:
+    """uvicorn's options for the portal: no access log, errors to the data directory's log, the proxy's
+    headers trusted, a bounded graceful shutdown."""
+    from config.private_files import private_umask
+    from config.settings import get_settings
+
+    private_umask()  # its error log, uploads and database files for their owner only (workers inherit it)
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return {"access_log": False, "log_config": log_config(str(settings.error_log)), "proxy_headers": True,
+            "server_header": False, "date_header": True, "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN}
+
+
 def build_server(host: str, port: int, *, app: Any = None) -> Any:
     """A uvicorn server for the portal (the settings' database and secret unless `app` is given)."""
     import uvicorn
 
-    from config.private_files import private_umask
-    from config.settings import get_settings
-
-    private_umask()  # its error log, uploads and database files for their owner only
-    settings = get_settings()
-    if app is None:
-        from transitions.portal.app import create_app
-
-        app = create_app(settings.database_url, settings.require_portal_secret(), publish_events=True,
-                         deliver_at_once=True)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    config = uvicorn.Config(app, host=host, port=port, access_log=False, log_config=log_config(str(settings.error_log)),
-                            proxy_headers=True, server_header=False, date_header=True)
-    return uvicorn.Server(config)
+    options = server_options()  # first: the umask before any file is created
+    return uvicorn.Server(uvicorn.Config(app if app is not None else portal_app(), host=host, port=port, **options))
 
 
-def run(host: str, port: int) -> None:
-    """Serve the portal until interrupted."""
-    build_server(host, port).run()
+def run(host: str, port: int, workers: int = 1) -> None:
+    """Serve the portal until SIGINT or SIGTERM: in this process, or in `workers` processes sharing
+    the port (uvicorn's supervisor restarts a worker that dies; every worker reads and writes the
+    same database, where one-time form tokens, link versions and throttles live)."""
+    if workers == 1:
+        build_server(host, port).run()
+        return
+    import uvicorn
+
+    uvicorn.run("transitions.portal.server:portal_app", factory=True, host=host, port=port, workers=workers,
+                **server_options())
 
 
-def start_beside(host: str, console: Any) -> threading.Thread | None:
-    """`transitions serve`: the portal on `host`:PORTAL_PORT in a thread, if PORTAL_SECRET is set."""
-    from config.settings import get_settings
+def workers_warning(database_url: str, workers: int) -> str | None:
+    """What to tell the operator about `workers` portal processes on `database_url`, in French:
+    nothing on PostgreSQL; on a SQLite file, that writes go one at a time (each process takes the
+    file's write lock in turn: correct, not faster); a SQLite database in memory is refused
+    (InvalidInput: each process would have its own)."""
+    from sqlalchemy.engine import make_url
 
-    settings = get_settings()
-    if settings.portal_secret is None:
-        console.print("Portail non lancé : PORTAL_SECRET n'est pas défini.", highlight=False)
+    from models.errors import InvalidInput
+
+    parsed = make_url(database_url)
+    if workers == 1 or parsed.get_backend_name() != "sqlite":
         return None
-    console.print(f"Portail sur http://{host}:{settings.portal_port} (liens personnels : transitions link).",
-                  highlight=False)
-    return start_in_thread(host, settings.portal_port)
-
-
-def start_in_thread(host: str, port: int) -> threading.Thread:
-    """Serve the portal in a background thread (beside `transitions serve`'s deployments)."""
-    server = build_server(host, port)
-    server.install_signal_handlers = lambda: None  # the main thread keeps them
-    thread = threading.Thread(target=server.run, name="portail", daemon=True)
-    thread.start()
-    return thread
+    if not parsed.database or parsed.database == ":memory:" or "mode=memory" in str(parsed.query):
+        raise InvalidInput(f"--workers {workers} : une base SQLite en mémoire n'est pas partagée entre processus ; "
+                           "indiquez un fichier ou PostgreSQL dans DATABASE_URL.")
+    return (f"Attention : {workers} processus sur une base SQLite. Les pages se lisent en parallèle, mais les "
+            "écritures (formulaires, nouveaux liens) passent une à une, chacune attendant le verrou du fichier ; "
+            "pour plusieurs processus, préférez PostgreSQL (DATABASE_URL=postgresql+psycopg://…).")

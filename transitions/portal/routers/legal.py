@@ -24,7 +24,7 @@ def read_legal(portal: PortalDep) -> LegalPages:
     settings = get_settings()
     with session_scope(portal.database_url) as session:
         return legal_pages(session, portal.programme, host=settings.legal_host,
-                           address=settings.legal_publisher_address)
+                           address=settings.legal_publisher_address, link_days=settings.portal_link_days)
 
 
 LegalDep = Annotated[LegalPages, Depends(read_legal)]
