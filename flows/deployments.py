@@ -85,7 +85,10 @@ def deployments(*, mailbox: bool | None = None) -> list[Any]:
     if mailbox is None:
         mailbox = get_settings().mailbox_configured
 
+    # The tick waits its turn (each run keeps its own instant); a delivery or a reading of the
+    # mailbox finding another at work is dropped: the running one leaves nothing for it to do.
     one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+    only_one = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
     stages = [
         (launch_call_flow, "lancement-appel"), (close_call_flow, "cloture-appel"),
         (select_pilots_flow, "selection-jury"), (phases_flow, "phases-et-jalons"),
@@ -99,7 +102,7 @@ def deployments(*, mailbox: bool | None = None) -> list[Any]:
             description="Fait avancer les programmes en direct à leurs instants (rattrape une panne courte) ; "
                         "filet de sécurité chaque heure ouvrée."),
         deliver_flow.to_deployment(
-            name="envoi-avis", tags=TAGS, concurrency_limit=one_at_a_time,
+            name="envoi-avis", tags=TAGS, concurrency_limit=only_one,
             schedules=[Schedule(**_cron("*/15 8-17 * * 1-5"))],
             description="Distribue les avis en attente (accusés, relances, alertes) avec reprises."),
         kickoff_flow.to_deployment(
@@ -117,7 +120,7 @@ def deployments(*, mailbox: bool | None = None) -> list[Any]:
             name="ancre-journal", tags=TAGS, schedules=[Schedule(**_cron("5 0 * * *"))],
             description=anchor_flow.description or ""),
         *([mailbox_flow.to_deployment(
-            name="releve-candidatures", tags=TAGS, concurrency_limit=one_at_a_time,
+            name="releve-candidatures", tags=TAGS, concurrency_limit=only_one,
             schedules=[Schedule(**_cron("*/15 8-17 * * 1-5"))],
             description=mailbox_flow.description or "")] if mailbox else []),
     ]
