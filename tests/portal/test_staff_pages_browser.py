@@ -70,7 +70,7 @@ def test_every_back_office_page_passes_axe_and_fits_a_phone(replayed: str, serve
     clock.now = at(UNTIL)
     email = enrolled(replayed, clock, "lecture")
     base = serve(replayed)
-    values = known_values(replayed) | {"kind": "applications", "file_format": "csv"}
+    values = known_values(replayed) | {"kind": "applications", "file_format": "csv", "certificate_format": "pdf"}
     routes = staff_routes(create_app(replayed, SECRET, clock=clock), "GET")
     # A page that is the first step of an act (the withdrawal's confirmation) is refused to lecture: 403.
     acting = {route.path for route in routes if declared_acts(route) - {StaffAct.READ}}

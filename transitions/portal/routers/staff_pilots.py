@@ -47,11 +47,12 @@ def pilot_page(seen: StaffDep, siren: str, fait: str | None = None) -> HTMLRespo
                       peut_retirer=bool(may(seen.member, StaffAct.WITHDRAW_PILOT)))
 
 
-@router.get("/pilotes/{siren}/certificat.{kind}", name="staff_pilot_certificate")
-def certificate_download(seen: StaffDep, siren: str, kind: str) -> Response:
-    if kind not in FORMATS:
+@router.get("/pilotes/{siren}/certificat.{certificate_format}", name="staff_pilot_certificate")
+def certificate_download(seen: StaffDep, siren: str, certificate_format: str) -> Response:
+    if certificate_format not in FORMATS:
         raise NotFound("Ce format de certificat n'existe pas (PDF ou HTML).")
-    body, media, name = certificate_file(charter_certificate(seen.ctx, pilot_of(seen.ctx, siren), seen.now), kind)
+    body, media, name = certificate_file(charter_certificate(seen.ctx, pilot_of(seen.ctx, siren), seen.now),
+                                         certificate_format)
     return Response(body, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
