@@ -27,6 +27,8 @@ from typing import Any
 
 import httpx
 
+from transitions.processes import descendants
+
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "from transitions.cli import main; main()"]
 
@@ -35,28 +37,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (children's children included), read from /proc."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 def alive(pid: int) -> bool:

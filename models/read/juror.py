@@ -70,7 +70,7 @@ class JurorScreen:
     @property
     def countdown(self) -> str:
         """« il reste 3 jours », « il reste 1 jour », « c'est aujourd'hui »."""
-        return f"il reste {counted(self.days_left, 'jour')}" if self.days_left > 0 else "c'est aujourd'hui"
+        return countdown(self.days_left)
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,11 @@ class Attachment:
     content: bytes
     media_type: str
     filename: str
+
+
+def countdown(days_left: int) -> str:
+    """« il reste 3 jours », « il reste 1 jour », « c'est aujourd'hui » (0 days or fewer)."""
+    return f"il reste {counted(days_left, 'jour')}" if days_left > 0 else "c'est aujourd'hui"
 
 
 def juror_of(ctx: ProgrammeContext, bearer: Bearer) -> str:

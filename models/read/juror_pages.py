@@ -19,7 +19,7 @@ from models.errors import NotFound
 from models.forms import form_of
 from models.jury import find_application, submitted_at
 from models.programme import Jury
-from models.read.juror import JUDGED, ApplicationLine, current_files, decision_by
+from models.read.juror import JUDGED, ApplicationLine, countdown, current_files, decision_by
 from models.read.paging import PAGE_SIZE, Pager
 from models.tables import (
     Application,
@@ -29,7 +29,6 @@ from models.tables import (
     JuryScore,
     Pilot,
 )
-from models.wording import counted
 
 
 class SheetState(StrEnum):
@@ -60,7 +59,7 @@ class JurorHead:
     @property
     def countdown(self) -> str:
         """« il reste 3 jours », « il reste 1 jour », « c'est aujourd'hui »."""
-        return f"il reste {counted(self.days_left, 'jour')}" if self.days_left > 0 else "c'est aujourd'hui"
+        return countdown(self.days_left)
 
 
 @dataclass(frozen=True)
