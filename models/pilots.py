@@ -27,7 +27,7 @@ from models.tables import (
     SessionStatus,
     TrainingSession,
 )
-from models.text import visible
+from models.text import single_line, visible
 from models.wording import withdrawn
 
 
@@ -65,7 +65,13 @@ def pilot_named(ctx: ProgrammeContext, reference: str, *, siren_only: bool = Fal
     """The pilot whose lead's SIREN is `reference`, else (unless `siren_only`) whose receipt number,
     else whose exact name it is; None when none. One query per key tried, each on an index
     (application: (programme, lead SIREN), receipt number; pilot: its application), so a page
-    finds its pilot in the same time whatever the number of pilots."""
+    finds its pilot in the same time whatever the number of pilots. A reference holding a control
+    character (a NUL, which PostgreSQL cannot even compare) names no pilot."""
+    try:
+        reference = single_line(reference)
+    except ValueError:
+        return None
+
     def of_application(key: Any) -> Any:  # the pilot by its unique application, not by its programme's pilots
         return select(Pilot).where(col(Pilot.application_id).in_(select(Application.id).where(
             Application.programme_id == ctx.programme_id, key)))
