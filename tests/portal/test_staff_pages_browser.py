@@ -20,7 +20,7 @@ from models.staff import StaffAct
 from tests.conftest import at
 from tests.needs import CHROMIUM, NO_CHROMIUM, playwright_api
 from tests.portal.conftest import SECRET, Clock
-from tests.portal.staff_login import PASSWORD, enrolled
+from tests.portal.staff_login import enrolled, sign_in_page
 from tests.portal.staff_routes import declared_acts, filled, known_values, staff_routes
 from tests.portal.test_portal_browser import ARGS, NARROW, SCREENSHOTS, _check
 from transitions.demo import run_demo
@@ -47,23 +47,8 @@ def replayed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _sign_in(page: Any, base: str, url: str, clock: Clock, email: str) -> None:
-    import pyotp
-
-    from models import staff
-    from models.db import session_scope
-
     clock.now = clock.now.replace(second=30)
-    with session_scope(url) as session:
-        member = staff.member_by_email(session, email)
-        assert member is not None and member.totp_secret
-        code = pyotp.TOTP(member.totp_secret).at(clock.now)
-    page.goto(base + "/equipe/connexion")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_label("Code à 6 chiffres").fill(code)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state("load")
-    assert page.locator("h1").inner_text() == "Espace de l'équipe"
+    sign_in_page(page, base, url, email, clock)
 
 
 def test_every_back_office_page_passes_axe_and_fits_a_phone(replayed: str, serve: Any, clock: Clock) -> None:
