@@ -29,6 +29,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -501,6 +502,7 @@ def bench_load(options: argparse.Namespace) -> tuple[list[Configuration], list[d
                     figures = judge(configs)
                     write_report(configs, figures, options, builds, started, time.perf_counter() - begin)
     finally:
+        shutil.rmtree(work, ignore_errors=True)
         if options.drop_cache:
             for name in builds.values():
                 admin(server, f'DROP DATABASE IF EXISTS "{name}"')

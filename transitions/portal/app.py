@@ -94,9 +94,10 @@ def sizing(database_url: str, concurrency: int | None, pool_timeout: float | Non
     """The engine of `database_url` made with a pool of `concurrency` connections (+ POOL_BESIDE),
     a checkout waiting `pool_timeout` s at most; returns the app's lifespan, which runs the
     handlers on `concurrency` threads (AnyIO's limiter: FastAPI runs every plain `def` there).
-    A request holds a connection only while it reads or acts, so they suffice; the requests
-    beyond wait their turn for a thread, and one that waits for a connection longer than
-    `pool_timeout` is answered 503 (`errors.install`)."""
+    A request holds a connection only while it reads or acts, and no more requests than threads
+    are admitted at once (`middleware.Admission`), so they suffice; the requests beyond wait their
+    turn, and one that waits for a connection longer than `pool_timeout` is answered 503
+    (`errors.install`)."""
     settings = get_settings()
     threads = concurrency or settings.portal_concurrency
     get_engine(database_url, PoolSize(threads + POOL_BESIDE, pool_timeout or settings.portal_pool_timeout))
