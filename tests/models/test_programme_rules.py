@@ -39,6 +39,14 @@ def _item(pilot: Pilot, kind: Kind, key: str, starts: datetime, ends: datetime |
     return Placed(pilot.id or 0, pilot.name, kind, key, starts, ends, place)
 
 
+def _one(url: str, kind: Kind, key: str, starts: datetime, ends: datetime | None = None,
+         place: str | None = None) -> tuple[str, list[str]]:
+    """The CU d'Arras's name and the problems of one of its items placed so."""
+    with session_scope(url) as session:
+        arras = _pilot(session, ARRAS)
+        return arras.name, clashes(ctx_of(session), [_item(arras, kind, key, starts, ends, place)])
+
+
 def _stored(session: Session, pilot: Pilot, key: str) -> TrainingSession:
     return session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id,
                                                       TrainingSession.key == key)).one()
@@ -59,50 +67,36 @@ def test_a_layout_within_the_rules_has_no_problem(started: str) -> None:
 
 
 def test_a_session_before_the_kickoff_is_refused(started: str) -> None:
-    with session_scope(started) as session:
-        arras = _pilot(session, ARRAS)
-        problems = clashes(ctx_of(session), [_item(arras, "session", "formation-1", at("2015-06-30T09:30"),
-                                                   at("2015-06-30T12:30"), "Ailleurs")])
-    assert problems == [f"{arras.name} : la session formation-1 commencerait le mardi 30 juin 2015 à 9h30, avant "
+    name, problems = _one(started, "session", "formation-1", at("2015-06-30T09:30"), at("2015-06-30T12:30"),
+                          "Ailleurs")
+    assert problems == [f"{name} : la session formation-1 commencerait le mardi 30 juin 2015 à 9h30, avant "
                         "le lancement de son accompagnement (le mercredi 1er juillet 2015 à 9h30)."]
 
 
 def test_a_session_ending_after_the_pilot_s_end_is_refused(started: str) -> None:
-    with session_scope(started) as session:
-        arras = _pilot(session, ARRAS)
-        problems = clashes(ctx_of(session), [_item(arras, "session", "atelier-projets", at("2016-07-01T08:00"),
-                                                   at("2016-07-01T11:00"), "Ailleurs")])
-    assert len(problems) == 1
-    assert problems[0].startswith(f"{arras.name} : la session atelier-projets finirait le vendredi 1er juillet "
-                                  "2016 à 11h00, après la fin de son accompagnement (le vendredi 1er juillet 2016 "
-                                  "à 9h30)")
+    name, problems = _one(started, "session", "atelier-projets", at("2016-07-01T08:00"), at("2016-07-01T11:00"),
+                          "Ailleurs")
+    assert problems == [f"{name} : la session atelier-projets finirait le vendredi 1er juillet 2016 à 11h00, après "
+                        "la fin de son accompagnement (le vendredi 1er juillet 2016 à 9h30)."]
 
 
 @pytest.mark.parametrize(("kind", "key", "verb"), [("livrable", "rapport-final", "le livrable rapport-final serait dû"),
                                                    ("jalon", "diffusion", "le jalon diffusion tomberait")])
 def test_a_deliverable_or_milestone_after_the_end_is_refused(started: str, kind: Kind, key: str, verb: str) -> None:
-    with session_scope(started) as session:
-        arras = _pilot(session, ARRAS)
-        problems = clashes(ctx_of(session), [_item(arras, kind, key, at("2016-07-04T18:00"))])
-    assert problems == [f"{arras.name} : {verb} le lundi 4 juillet 2016 à 18h00, après la fin de son "
+    name, problems = _one(started, kind, key, at("2016-07-04T18:00"))
+    assert problems == [f"{name} : {verb} le lundi 4 juillet 2016 à 18h00, après la fin de son "
                         "accompagnement (le vendredi 1er juillet 2016 à 9h30)."]
 
 
 def test_a_phase_ending_before_it_starts_is_refused(started: str) -> None:
-    with session_scope(started) as session:
-        arras = _pilot(session, ARRAS)
-        problems = clashes(ctx_of(session), [_item(arras, "phase", "former-outiller", at("2015-12-01T09:30"),
-                                                   at("2015-11-01T09:30"))])
-    assert problems == [f"{arras.name} : la phase former-outiller finirait le dimanche 1er novembre 2015 à 9h30, "
+    name, problems = _one(started, "phase", "former-outiller", at("2015-12-01T09:30"), at("2015-11-01T09:30"))
+    assert problems == [f"{name} : la phase former-outiller finirait le dimanche 1er novembre 2015 à 9h30, "
                         "avant de commencer (le mardi 1er décembre 2015 à 9h30)."]
 
 
 def test_a_phase_outside_the_pilot_s_year_is_refused(started: str) -> None:
-    with session_scope(started) as session:
-        arras = _pilot(session, ARRAS)
-        problems = clashes(ctx_of(session), [_item(arras, "phase", "ressources-diffusion", at("2016-05-01T09:30"),
-                                                   at("2016-08-01T09:30"))])
-    assert problems == [f"{arras.name} : la phase ressources-diffusion (du dimanche 1er mai 2016 à 9h30 au lundi "
+    name, problems = _one(started, "phase", "ressources-diffusion", at("2016-05-01T09:30"), at("2016-08-01T09:30"))
+    assert problems == [f"{name} : la phase ressources-diffusion (du dimanche 1er mai 2016 à 9h30 au lundi "
                         "1er août 2016 à 9h30) sortirait de son année d'accompagnement (du mercredi 1er juillet "
                         "2015 à 9h30 au vendredi 1er juillet 2016 à 9h30)."]
 
