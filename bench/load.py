@@ -49,6 +49,7 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 
 from bench.load_people import Person, Tally, run  # noqa: E402
+from bench.load_report import Configuration, judge, ms, write_report  # noqa: E402
 from bench.load_verify import mark, verify  # noqa: E402
 
 BUILT_FROM = [ROOT / "bench" / "national.py", ROOT / "programmes" / "cerdd-2015.yaml",
@@ -56,9 +57,6 @@ BUILT_FROM = [ROOT / "bench" / "national.py", ROOT / "programmes" / "cerdd-2015.
 """What a cached programme is built from: its version is their SHA-256 (with the migrations' names)."""
 BUILT: dict[int, float] = {}
 """Seconds each programme took to build in this run (none: a cached build was used)."""
-TARGET_RATIO, TARGET_GROWTH = 0.2, 1.5
-"""The territory page's requests/s at least 0.2x the bare endpoint's; its p95 at 1,000 pilots at most
-1.5x its p95 at 100."""
 
 
 def say(text: str) -> None:
@@ -313,28 +311,6 @@ def ticking(url: str, env: dict[str, str], every: float, step_hours: float) -> I
 
 # --- one configuration ------------------------------------------------------------------------------
 
-@dataclass
-class Configuration:
-    pilots: int
-    people: int
-    bare: dict[str, Any] = field(default_factory=dict)
-    alone: dict[str, Any] = field(default_factory=dict)
-    mixed: dict[str, Any] = field(default_factory=dict)
-    ticks: list[dict[str, Any]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    load: list[float] = field(default_factory=list)
-
-    @property
-    def ratio(self) -> float:
-        bare = self.bare["kinds"]["nu"]["per_s"]
-        return self.alone["kinds"]["territoire"]["per_s"] / bare if bare else 0.0
-
-    @property
-    def errors(self) -> int:
-        return int(self.mixed["errors"]) + int(self.alone["errors"]) + int(self.bare["errors"]) + len(
-            [t for t in self.ticks if "error" in t])
-
-
 def environment(work: Path, url: str, secret: str) -> dict[str, str]:
     env = {**os.environ, "DATABASE_URL": url, "PORTAL_SECRET": secret, "DATA_DIR": str(work),
            "OUTBOX_DIR": str(work / "outbox"), "NOTICE_CHANNEL": "file", "PREFECT_HOME": str(work / "prefect"),
@@ -380,103 +356,6 @@ def run_configuration(config: Configuration, server: str, template: str, bare_ba
         say(f"      ! {line}")
 
 
-# --- the report -------------------------------------------------------------------------------------
-
-def ms(seconds: float) -> str:
-    return f"{1000 * seconds:.0f}"
-
-
-def judge(configs: list[Configuration]) -> list[dict[str, Any]]:
-    """The figures against their targets: per configuration, no error, every act recorded once, the
-    territory page's requests/s against the bare endpoint's; per people count, the territory page's
-    p95 at the largest size against the smallest."""
-    figures: list[dict[str, Any]] = []
-    for c in configs:
-        figures.append({"name": f"errors, {c.pilots} pilots, {c.people} people", "value": c.errors, "target": "0",
-                        "met": c.errors == 0})
-        figures.append({"name": f"acts not recorded exactly once, {c.pilots} pilots, {c.people} people",
-                        "value": len(c.problems), "target": "0", "met": not c.problems})
-        figures.append({"name": f"territory page req/s ÷ bare endpoint req/s, {c.pilots} pilots, {c.people} people",
-                        "value": round(c.ratio, 3), "target": f"≥ {TARGET_RATIO}x", "met": c.ratio >= TARGET_RATIO})
-    sizes = sorted({c.pilots for c in configs})
-    for people in sorted({c.people for c in configs}):
-        at = {c.pilots: c for c in configs if c.people == people}
-        if len(sizes) < 2 or sizes[0] not in at or sizes[-1] not in at:
-            continue
-        small, large = at[sizes[0]], at[sizes[-1]]
-        for run_name in ("mixed", "alone"):
-            p_small = getattr(small, run_name)["kinds"].get("territoire", {}).get("p95", 0.0)
-            p_large = getattr(large, run_name)["kinds"].get("territoire", {}).get("p95", 0.0)
-            growth = p_large / p_small if p_small else float("inf")
-            figures.append({"name": f"territory page p95, {sizes[-1]} vs {sizes[0]} pilots, {people} people "
-                                    f"({'at work, ticks running' if run_name == 'mixed' else 'alone'})",
-                            "value": round(growth, 3), "target": f"≤ {TARGET_GROWTH}x", "met": growth <= TARGET_GROWTH})
-    return figures
-
-
-def write_report(configs: list[Configuration], figures: list[dict[str, Any]], options: argparse.Namespace,
-                 builds: dict[int, str], started: datetime, seconds: float) -> None:
-    lines = [
-        "# The portal under load (`make bench-load`, bench/load.py)", "",
-        f"- Date: {started:%Y-%m-%d %H:%M} UTC; the whole run took {seconds / 60:.1f} min. Machine: 2 cores, "
-        f"**shared with other work** (other helpers' builds and tests ran at the same time; 1-minute load "
-        f"average read before each run: {', '.join(f'{x:.1f}' for c in configs for x in c.load)}). "
-        "Compare each figure with its floor measured in turn in the same run, not absolute values.",
-        f"- PostgreSQL on loopback; the portal as people run it: `transitions portal --workers 2` (default "
-        f"PORTAL_CONCURRENCY), one fresh copy of the programme per configuration ({', '.join(builds.values())}; "
-        + (", ".join(f"{size} pilots built in {seconds:.0f} s" for size, seconds in BUILT.items()) or "cached builds")
-        + ": `bench.national.build`, then one tick).",
-        f"- People: one persistent HTTP client each (httpx, one process), think time uniform "
-        f"0–{2 * options.think:.2f} s (seeded); 60 % territories, 20 % consultants, 10 % jurors, the rest the Cerdd; "
-        f"{options.double:.0%} of forms posted twice with the same token (in turn or at once).",
-        f"- Runs per configuration, in this order: the bare endpoint ({options.floor_seconds:.0f} s), the territory "
-        f"page alone ({options.floor_seconds:.0f} s), everyone at work with ticks ({options.seconds:.0f} s; a tick "
-        f"every {options.tick_every:.0f} s, each {options.tick_hours:.0f} h later in the programme's time).",
-        "", "## Targets", "", "| figure | value | target | met |", "| --- | --- | --- | --- |"]
-    lines += [f"| {f['name']} | {f['value']} | {f['target']} | {'yes' if f['met'] else '**no**'} |" for f in figures]
-    lines += ["", "## People at work, ticks running", "",
-              "| pilots | people | requests | req/s | errors | 503 (Retry-After) | acts accepted | second posts "
-              "refused (409) | forms gone | ticks (failed) | recorded exactly once |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for c in configs:
-        m = c.mixed
-        once = "yes" if not c.problems else "no: " + "; ".join(c.problems[:3])
-        lines.append(f"| {c.pilots} | {c.people} | {m['requests']} | {m['per_s']:.1f} | {m['errors']} | "
-                     f"{m['busy_503']} | {m['acts_accepted']} | {m['replays_refused']} | {m['no_form']} | "
-                     f"{len(c.ticks)} ({len([t for t in c.ticks if 'error' in t])}) | {once} |")
-    lines += ["", "Latency per page kind (ms):", "", "| pilots | people | page | requests | req/s | p50 | p95 | p99 |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for c in configs:
-        for kind, k in c.mixed["kinds"].items():
-            lines.append(f"| {c.pilots} | {c.people} | {kind} | {k['count']} | {k['per_s']:.1f} | {ms(k['p50'])} | "
-                         f"{ms(k['p95'])} | {ms(k['p99'])} |")
-    lines += ["", "## The territory page beside the bare endpoint (same people, same client, in turn)", "",
-              "| pilots | people | bare req/s | bare p95 ms | territory req/s | territory p50 ms | territory p95 ms | "
-              "territory p99 ms | ratio (req/s) | errors |", "|" + " --- |" * 10]
-    for c in configs:
-        b, t = c.bare["kinds"]["nu"], c.alone["kinds"].get("territoire", {"per_s": 0, "p50": 0, "p95": 0, "p99": 0})
-        lines.append(f"| {c.pilots} | {c.people} | {b['per_s']:.0f} | {ms(b['p95'])} | {t['per_s']:.1f} | "
-                     f"{ms(t['p50'])} | {ms(t['p95'])} | {ms(t['p99'])} | {c.ratio:.2f}x | "
-                     f"{c.alone['errors'] + c.bare['errors']} |")
-    lines += ["", "## Ticks during the runs", "", "| pilots | people | ticks | median s | max s | changes | failed |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for c in configs:
-        durations = sorted(float(t.get("seconds", 0)) for t in c.ticks)
-        median = durations[len(durations) // 2] if durations else 0.0
-        lines.append(f"| {c.pilots} | {c.people} | {len(c.ticks)} | {median:.2f} "
-                     f"| {max(durations, default=0):.2f} | {sum(int(t.get('changes', 0)) for t in c.ticks)} | "
-                     f"{len([t for t in c.ticks if 'error' in t])} |")
-    problems = [f"- {c.pilots} pilots, {c.people} people: {line}" for c in configs
-                for line in c.mixed["first_errors"] + c.alone["first_errors"] + c.problems
-                + [str(t["error"]) for t in c.ticks if "error" in t]]
-    if problems:
-        lines += ["", "## Errors and recording problems (first ones)", "", *problems[:40]]
-    options.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (options.out.parent / "results-load.json").write_text(json.dumps(
-        {"figures": figures, "configurations": [c.__dict__ for c in configs]}, indent=1, default=str) + "\n",
-        encoding="utf-8")
-
-
 def bench_load(options: argparse.Namespace) -> tuple[list[Configuration], list[dict[str, Any]]]:
     """Every configuration in turn (sizes alternating), the report written; the configurations and
     the judged figures."""
@@ -500,14 +379,14 @@ def bench_load(options: argparse.Namespace) -> tuple[list[Configuration], list[d
                     run_configuration(config, server, builds[size], bare_base, work, options)
                     configs.append(config)
                     figures = judge(configs)
-                    write_report(configs, figures, options, builds, started, time.perf_counter() - begin)
+                    write_report(configs, figures, options, builds, BUILT, started, time.perf_counter() - begin)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if options.drop_cache:
             for name in builds.values():
                 admin(server, f'DROP DATABASE IF EXISTS "{name}"')
     figures = judge(configs)
-    write_report(configs, figures, options, builds, started, time.perf_counter() - begin)
+    write_report(configs, figures, options, builds, BUILT, started, time.perf_counter() - begin)
     return configs, figures
 
 
