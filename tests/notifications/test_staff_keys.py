@@ -5,7 +5,6 @@ attempt. The messages go through a real SMTP server on loopback."""
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from datetime import timedelta
@@ -13,9 +12,8 @@ from email.message import EmailMessage
 
 import pyotp
 import pytest
-from sqlalchemy import select as sa_select
 from sqlalchemy import text
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from config.settings import reset_settings
 from flows.plain import deliver_now
@@ -25,6 +23,7 @@ from models.link_tokens import KEY_PLACEHOLDER
 from models.tables import Notice, NoticeStatus, StaffToken
 from tests.conftest import at, ctx_of
 from tests.notifications.servers import SmtpSink, smtp_server
+from tests.staff_keys import columns_holding
 
 SECRET = "Wq3Zt8Kd1Vn6Rb4Hy9Lc2Mx7Fp5Js0Ga8Ue3"
 BASE = "https://transitions.example.org"
@@ -53,24 +52,6 @@ def _keys(messages: list[EmailMessage]) -> list[tuple[str, str]]:
     return [found.groups() for body in texts for found in MAILED.finditer(body)]
 
 
-def _holding(url: str, needle: str) -> list[str]:
-    """Every `table.column` of the database with a value containing `needle` (texts, JSON, bytes)."""
-    found = []
-    with get_engine(url).connect() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in connection.execute(sa_select(table)).mappings():
-                for column, value in row.items():
-                    if isinstance(value, bytes):
-                        shown = value.decode("utf-8", "replace")
-                    elif isinstance(value, dict | list):
-                        shown = json.dumps(value, ensure_ascii=False)
-                    else:
-                        shown = str(value)
-                    if needle in shown:
-                        found.append(f"{table.name}.{column}")
-    return found
-
-
 def _invite(url: str) -> None:
     with session_scope(url) as session:
         staff.add_member(ctx_of(session), EMAIL, "Anne Martin", "charge_de_mission", at=T0, by="cli:admin",
@@ -95,7 +76,7 @@ def test_an_invitation_and_a_reset_key_are_mailed_and_never_stored(loaded: str, 
     assert deliver_now(T0).sent == 1
     [(path, key)] = _keys(smtp.received)
     assert path == "invitation" and len(key) == 43
-    assert _holding(loaded, key) == []  # no column of any table, the notice sent included
+    assert columns_holding(loaded, key) == []  # no column of any table, the notice sent included
     codes = _enrol(loaded, key)  # the key mailed opens the invitation
     assert len(codes) == staff.RECOVERY_CODES
 
@@ -105,7 +86,7 @@ def test_an_invitation_and_a_reset_key_are_mailed_and_never_stored(loaded: str, 
     assert deliver_now(asked).sent == 1
     [_, (path, reset_key)] = _keys(smtp.received)
     assert path == "reinitialisation" and reset_key != key
-    assert _holding(loaded, reset_key) == []
+    assert columns_holding(loaded, reset_key) == []
     with session_scope(loaded) as session:
         assert staff.reset_password(ctx_of(session), reset_key, PASSWORD + "x", PASSWORD + "x", codes[0], at=asked)
 
@@ -127,7 +108,7 @@ def test_a_notice_sent_again_carries_the_same_working_key(loaded: str, smtp: Smt
     keys = _keys(invitations)
     assert len(keys) == 2 and keys[0] == keys[1]
     assert len({m["Message-ID"] for m in invitations}) == 1  # the same message, a detectable duplicate
-    assert _holding(loaded, keys[0][1]) == []
+    assert columns_holding(loaded, keys[0][1]) == []
     assert _enrol(loaded, keys[0][1])
 
 
