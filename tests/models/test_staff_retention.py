@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyotp
+import pytest
 from sqlmodel import select
 
 from models import staff, staff_sessions
@@ -17,8 +18,10 @@ from models.audit_hash import ERASED as ERASED_PART
 from models.clock import add_paris, parse_duration
 from models.db import session_scope
 from models.erasure import ERASED, ERASED_BODY
-from models.purge import PurgeReport, purge_programmes
+from models.purge import PurgeReport, planned_purge, purge_programmes
+from models.retention import purge_instant
 from models.staff_retention import ACCOUNTS_KEPT, SESSIONS_KEPT, SIGN_INS_KEPT
+from models.stages import StageName
 from models.tables import (
     AuditEntry,
     Notice,
@@ -66,6 +69,23 @@ def _purge(url: str, when: datetime, tmp_path: Path, dry_run: bool = False) -> P
     return purge_programmes(url, when, dry_run=dry_run, outbox_dir=tmp_path)
 
 
+def _purged_at(url: str, deadline: datetime, tmp_path: Path) -> PurgeReport:
+    """Purge at `deadline` after checking that a second before nothing is due and that a dry run
+    writes nothing; then that a second purge changes nothing and every audit chain is whole.
+    Returns the purge's report (the dry run's, which must be the same)."""
+    assert _purge(url, deadline - SECOND, tmp_path).counts == {}
+    before = dump(url)
+    trial = _purge(url, deadline, tmp_path, dry_run=True)
+    assert dump(url) == before  # a dry run writes nothing
+    done = _purge(url, deadline, tmp_path)
+    assert (done.units, done.counts) == (trial.units, trial.counts)
+    again = dump(url)
+    assert _purge(url, deadline, tmp_path).counts == {}
+    assert dump(url) == again  # a second purge changes nothing
+    _chains_whole(url)
+    return done
+
+
 def _chains_whole(url: str) -> None:
     with session_scope(url) as session:
         chains = {entry.programme_id for entry in session.exec(select(AuditEntry))}
@@ -82,22 +102,13 @@ def test_an_ended_session_goes_seven_days_after_its_end(loaded: str, tmp_path: P
     with session_scope(loaded) as session:
         member, row = staff_sessions.signed_in(session, result.key, out)
         staff_sessions.sign_out(ctx_of(session), member, row, at=out)
-    deadline = _after(out, SESSIONS_KEPT)
-    assert _purge(loaded, deadline - SECOND, tmp_path).counts == {}
-    before = dump(loaded)
-    trial = _purge(loaded, deadline, tmp_path, dry_run=True)
-    assert trial.counts == {"sessions de l'équipe supprimées": 1}
-    assert dump(loaded) == before  # a dry run writes nothing
-    done = _purge(loaded, deadline, tmp_path)
-    assert done.counts == trial.counts and done.units == trial.units == [("sessions de l'équipe", "1 session terminée")]
+    done = _purged_at(loaded, _after(out, SESSIONS_KEPT), tmp_path)
+    assert done.counts == {"sessions de l'équipe supprimées": 1}
+    assert done.units == [("sessions de l'équipe", "1 session terminée")]
     with session_scope(loaded) as session:
         assert session.exec(select(StaffSession)).all() == []
         signed_entry = session.exec(select(AuditEntry).where(AuditEntry.action == "equipe.connexion")).one()
         assert signed_entry.details["adresse"] == "192.0.2.7"  # the sign-in stays in the journal for now
-    again = dump(loaded)
-    assert _purge(loaded, deadline, tmp_path).counts == {}
-    assert dump(loaded) == again  # a second purge changes nothing
-    _chains_whole(loaded)
 
 
 def test_an_open_session_is_kept_while_it_may_be_used(loaded: str, tmp_path: Path) -> None:
@@ -115,14 +126,9 @@ def test_a_refused_sign_in_and_its_addresses_go_after_twelve_months(loaded: str,
     secret = _enrolled(loaded)
     refused = T0 + timedelta(hours=1)
     assert _sign_in(loaded, secret, refused, password="Mauvais-mot-de-passe").refusal == staff_sessions.WRONG
-    deadline = _after(refused, SIGN_INS_KEPT)
-    assert _purge(loaded, deadline - SECOND, tmp_path).counts == {}
-    before = dump(loaded)
-    trial = _purge(loaded, deadline, tmp_path, dry_run=True)
-    assert trial.counts == {"connexions refusées supprimées": 1,
-                            "entrées de connexion du journal expurgées (adresse IP, adresse saisie)": 1}
-    assert dump(loaded) == before
-    assert _purge(loaded, deadline, tmp_path).counts == trial.counts
+    done = _purged_at(loaded, _after(refused, SIGN_INS_KEPT), tmp_path)
+    assert done.counts == {"connexions refusées supprimées": 1,
+                           "entrées de connexion du journal expurgées (adresse IP, adresse saisie)": 1}
     with session_scope(loaded) as session:
         assert session.exec(select(StaffSignInFailure)).all() == []
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "equipe.connexion_refusee")).one()
@@ -130,10 +136,6 @@ def test_a_refused_sign_in_and_its_addresses_go_after_twelve_months(loaded: str,
         assert entry.details["adresse"] == ERASED_PART and entry.details["courriel"] == ERASED_PART
         assert entry.actor == "portail"  # the entry stays, its other parts provable
     assert "192.0.2.7" not in "\n".join(dump(loaded))
-    again = dump(loaded)
-    assert _purge(loaded, deadline, tmp_path).counts == {}
-    assert dump(loaded) == again
-    _chains_whole(loaded)
 
 
 def test_a_disabled_account_is_anonymised_twelve_months_after(loaded: str, tmp_path: Path) -> None:
@@ -141,16 +143,9 @@ def test_a_disabled_account_is_anonymised_twelve_months_after(loaded: str, tmp_p
     disabled = T0 + timedelta(days=30)
     with session_scope(loaded) as session:
         staff.disable(ctx_of(session), EMAIL, at=disabled, by="cli:admin")
-    deadline = _after(disabled, ACCOUNTS_KEPT)
-    within = _purge(loaded, deadline - SECOND, tmp_path)
-    assert "comptes de l'équipe anonymisés" not in within.counts
-    assert columns_holding(loaded, EMAIL)  # still held, as within its retention
-    before = dump(loaded)
-    trial = _purge(loaded, deadline, tmp_path, dry_run=True)
-    assert trial.counts["comptes de l'équipe anonymisés"] == 1
-    assert dump(loaded) == before
-    done = _purge(loaded, deadline, tmp_path)
-    assert done.counts == trial.counts
+    assert columns_holding(loaded, EMAIL)
+    done = _purged_at(loaded, _after(disabled, ACCOUNTS_KEPT), tmp_path)
+    assert done.counts["comptes de l'équipe anonymisés"] == 1
     assert columns_holding(loaded, EMAIL) == [] and columns_holding(loaded, NAME) == []
     with session_scope(loaded) as session:
         member = session.exec(select(StaffMember)).one()
@@ -162,10 +157,6 @@ def test_a_disabled_account_is_anonymised_twelve_months_after(loaded: str, tmp_p
         assert invitation.body_text == ERASED_BODY
         created = session.exec(select(AuditEntry).where(AuditEntry.action == "equipe.compte_cree")).one()
         assert created.entity_id == member.id and created.redacted_at is not None  # the entry stays
-    again = dump(loaded)
-    assert _purge(loaded, deadline, tmp_path).counts == {}
-    assert dump(loaded) == again
-    _chains_whole(loaded)
 
 
 def test_an_account_invited_again_is_not_anonymised(loaded: str, tmp_path: Path) -> None:
@@ -179,3 +170,23 @@ def test_an_account_invited_again_is_not_anonymised(loaded: str, tmp_path: Path)
     assert "comptes de l'équipe anonymisés" not in report.counts
     with session_scope(loaded) as session:
         assert staff.find_member(session, EMAIL).name == NAME
+
+
+def test_the_tick_plans_the_team_s_purge_in_a_live_programme(loaded: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import reset_settings
+    from flows.plain import run_one_stage
+
+    monkeypatch.setenv("OUTBOX_DIR", str(tmp_path))
+    reset_settings()
+    secret = _enrolled(loaded)
+    refused = T0 + timedelta(hours=1)
+    _sign_in(loaded, secret, refused, password="Mauvais-mot-de-passe")
+    day_after = purge_instant(_after(refused, SIGN_INS_KEPT))  # 11 June 2016, 8h00 Paris time
+    with session_scope(loaded) as session:
+        assert day_after in planned_purge(ctx_of(session))
+    assert run_one_stage(StageName.PURGE, day_after) == 2  # the refused sign-in, its audit entry
+    assert run_one_stage(StageName.PURGE, day_after) == 0
+    with session_scope(loaded) as session:
+        assert session.exec(select(StaffSignInFailure)).all() == []
+    reset_settings()
