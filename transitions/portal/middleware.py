@@ -1,9 +1,10 @@
-"""What wraps every answer: the body limit (413 before reading, 411 without a length) and the
-security headers."""
+"""What wraps every answer: the body limit (413 before reading, 411 without a length), the
+security headers, and the bound on requests waiting for a thread (`BoundQueue`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -61,3 +62,43 @@ class LimitBody:
             await send(message)
 
         return with_headers
+
+
+EXEMPT = ("/sante", "/static/", "/favicon.ico")
+"""Paths outside the bound: the health check (a probe must see the portal alive while it is busy) and
+the files every page asks for, which need no thread of the pool's worth."""
+
+
+@dataclass
+class InFlight:
+    """The requests one portal process holds (`count`, worked on or waiting for a thread) and how many
+    it may hold (`limit`: PORTAL_CONCURRENCY + PORTAL_QUEUE)."""
+
+    limit: int
+    count: int = 0
+
+
+class BoundQueue:
+    """At most `requests.limit` requests in one portal process at once, those worked on (the
+    handlers' threads) and those waiting for a thread; one more is answered at once by
+    `refuse(scope, receive, send)` (503 with `Retry-After`, `errors.unavailable`), its body unread,
+    rather than waiting without bound. One event loop counts: no lock."""
+
+    def __init__(self, app: ASGIApp, requests: InFlight,
+                 refuse: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+        self.requests = requests
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
+            await self.app(scope, receive, send)
+            return
+        if self.requests.count >= self.requests.limit:
+            await self.refuse(scope, receive, send)
+            return
+        self.requests.count += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.requests.count -= 1
