@@ -76,6 +76,86 @@ def page_paths(url: str, secret: str = SECRET) -> dict[str, str]:
             "jury": f"/l/{juror}/jury", "jury (une candidature)": f"/l/{juror}/jury/candidature/{receipt}"}
 
 
+BENCH_STAFF = "banc.mesure@cerdd.example.org"
+BENCH_PASSWORD = "Ecluse-Douai-1905!"
+
+
+def staff_paths(url: str) -> dict[str, str]:
+    """The back office's pages (`/equipe/…`): every list of every pilot, application, notice, audit
+    entry, person, session and deliverable (its first page and its last), the home and the jury's
+    page, and one of each kind of detail page (the middle pilot's, its application, a session, a
+    deliverable). Downloads (the report's file, exports, certificates, attached files) are files,
+    not pages, and are left out."""
+    from sqlmodel import col, func, select
+
+    from models.db import session_scope
+    from models.tables import Application, Deliverable, Pilot, TrainingSession
+
+    with session_scope(url) as session:
+        middle = session.exec(select(func.count()).select_from(Pilot)).one() // 2
+        pilot, application = session.exec(
+            select(Pilot, Application).join(Application, col(Application.id) == Pilot.application_id)
+            .order_by(col(Pilot.rank)).offset(middle).limit(1)).one()
+        training = session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)
+                                .order_by(col(TrainingSession.id))).first()
+        deliverable = session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id)
+                                   .order_by(col(Deliverable.id))).first()
+    paths = {"équipe : accueil": "/equipe/", "équipe : jury": "/equipe/jury", "équipe : rapport": "/equipe/rapport"}
+    for name, path in (("pilotes", "/equipe/pilotes"), ("candidatures", "/equipe/candidatures"),
+                       ("avis", "/equipe/avis"), ("journal", "/equipe/journal"), ("personnes", "/equipe/personnes"),
+                       ("sessions", "/equipe/sessions"), ("livrables", "/equipe/livrables")):
+        paths[f"équipe : {name}"] = path
+        paths[f"équipe : {name} (dernière page)"] = f"{path}?page=100000"
+    paths["équipe : un pilote"] = f"/equipe/pilotes/{application.lead_siren}"
+    paths["équipe : une candidature"] = f"/equipe/candidatures/{application.receipt_number}"
+    if training is not None:
+        paths["équipe : une session"] = f"/equipe/sessions/{training.id}"
+    if deliverable is not None:
+        paths["équipe : un livrable"] = f"/equipe/livrables/{deliverable.id}"
+    return paths
+
+
+def sign_in_staff(browser: Any, url: str) -> None:
+    """A member of the Cerdd's direction (made and enrolled through the domain the first time, at
+    the programme's present) signed in on `browser` through the sign-in page."""
+    import re
+
+    import pyotp
+
+    from models import staff
+    from models.context import load_ctx
+    from models.db import session_scope
+    from models.tables import Notice
+    from notifications.render import portal_linker, render_notice
+
+    at = present(url)
+    with session_scope(url) as session:
+        member = staff.member_by_email(session, BENCH_STAFF)
+        if member is None:
+            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
+            member = staff.add_member(ctx, BENCH_STAFF, "Banc de mesure", "direction", at=at, by="banc",
+                                      base_url="http://testserver")
+            body = session.exec(select_invitation(Notice, BENCH_STAFF)).one().body_text
+            key = re.findall(r"/equipe/invitation/([A-Za-z0-9_-]+)", body)[0]
+            staff.enrol(ctx, key, BENCH_PASSWORD, BENCH_PASSWORD, pyotp.TOTP(member.totp_secret or "").at(at), at=at)
+        secret = member.totp_secret or ""
+    page = browser.get("/equipe/connexion").text
+    token = re.findall(r'name="jeton" value="([^"]+)"', page)[0]
+    # the client's clock is a minute past the present: the code of that instant (a new step)
+    code = pyotp.TOTP(secret).at(at + timedelta(minutes=1))
+    answer = browser.post("/equipe/connexion", data={"jeton": token, "courriel": BENCH_STAFF,
+                                                      "mot_de_passe": BENCH_PASSWORD, "code": code},
+                          follow_redirects=False)
+    assert answer.status_code == 303, (answer.status_code, answer.text[:500])
+
+
+def select_invitation(notice: Any, email: str) -> Any:
+    from sqlmodel import col, select
+
+    return select(notice).where(notice.kind == "invitation_equipe", notice.recipient_email == email) \
+        .order_by(col(notice.id).desc()).limit(1)
+
+
 def client(url: str, secret: str = SECRET) -> Any:
     """The portal on `url`, its clock at the programme's present (plus a minute)."""
     from fastapi.testclient import TestClient
@@ -156,12 +236,14 @@ def main() -> None:
     args = parser.parse_args()
     paths = page_paths(args.url)
     with client(args.url) as browser:
+        sign_in_staff(browser, args.url)
+        paths.update(staff_paths(args.url))
         for name, path in paths.items():
             get = getter(browser, path)
             get()  # warm
             start = time.perf_counter()
             size = get()
-            print(f"{name:28} {time.perf_counter() - start:8.3f} s {size / 1024:10.1f} KB", flush=True)
+            print(f"{name:36} {time.perf_counter() - start:8.3f} s {size / 1024:10.1f} KB", flush=True)
         if args.profile:
             profiler = cProfile.Profile()
             profiler.runcall(getter(browser, paths[args.profile]))
