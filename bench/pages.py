@@ -4,8 +4,10 @@ through the real application (FastAPI, in process), its time and size.
 `page_paths(url, secret)` issues a personal link for each kind of bearer (the territory, the Cerdd
 and the consultancy of the middle pilot, the consultancy for every pilot, a juror) and returns the
 paths of their pages; `client(url, secret)` is the portal on `url` at the programme's present.
-`bench/run.py --only pages` measures the territory's page at two sizes in turn, the juror's page's
-size, beside a bare FastAPI endpoint. Alone: `python bench/pages.py --url sqlite:///national-1000.db
+`staff_paths(url)` names the back office's pages (every list, its first and last page, and one
+detail page of each kind), `sign_in_staff(browser, url)` signs a member of the team in.
+`bench/run.py --only pages` measures the territory's page at two sizes in turn, every page's size,
+beside a bare FastAPI endpoint. Alone: `python bench/pages.py --url sqlite:///national-1000.db
 [--profile territoire]` prints each page's time and size (and a profile of one).
 """
 
@@ -121,6 +123,7 @@ def sign_in_staff(browser: Any, url: str) -> None:
     import re
 
     import pyotp
+    from sqlmodel import select
 
     from models import staff
     from models.context import load_ctx
@@ -135,7 +138,8 @@ def sign_in_staff(browser: Any, url: str) -> None:
             ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
             member = staff.add_member(ctx, BENCH_STAFF, "Banc de mesure", "direction", at=at, by="banc",
                                       base_url="http://testserver")
-            body = session.exec(select_invitation(Notice, BENCH_STAFF)).one().body_text
+            body = session.exec(select(Notice).where(Notice.kind == "invitation_equipe",
+                                                     Notice.recipient_email == BENCH_STAFF)).one().body_text
             key = re.findall(r"/equipe/invitation/([A-Za-z0-9_-]+)", body)[0]
             staff.enrol(ctx, key, BENCH_PASSWORD, BENCH_PASSWORD, pyotp.TOTP(member.totp_secret or "").at(at), at=at)
         secret = member.totp_secret or ""
@@ -147,13 +151,6 @@ def sign_in_staff(browser: Any, url: str) -> None:
                                                       "mot_de_passe": BENCH_PASSWORD, "code": code},
                           follow_redirects=False)
     assert answer.status_code == 303, (answer.status_code, answer.text[:500])
-
-
-def select_invitation(notice: Any, email: str) -> Any:
-    from sqlmodel import col, select
-
-    return select(notice).where(notice.kind == "invitation_equipe", notice.recipient_email == email) \
-        .order_by(col(notice.id).desc()).limit(1)
 
 
 def client(url: str, secret: str = SECRET) -> Any:
@@ -199,7 +196,8 @@ PAGE_LIMIT_KB = 300.0
 def measure_pages(built: dict[int, Path], work: Path, rounds: int) -> tuple[dict[str, Any], dict[str, float]]:
     """The territory's page at each size of `built` (national programmes, SQLite: copied into
     `work` first) and the bare endpoint (« nu »), sampled in turn (`bench.timing.in_turn`, keys
-    « territoire SIZE » and « nu »); and every page's size in KB at the largest size."""
+    « territoire SIZE » and « nu »); and every page's size in KB at the largest size: each bearer's
+    and each of the back office's (`staff_paths`, a member of the team signed in)."""
     import shutil
 
     from fastapi.testclient import TestClient
@@ -223,7 +221,10 @@ def measure_pages(built: dict[int, Path], work: Path, rounds: int) -> tuple[dict
     for action in actions.values():
         action()  # warm
     measured = in_turn(actions, max(10 * rounds, 31))
-    weights = {name: getter(clients[sizes[-1]], path)() / 1024 for name, path in paths[sizes[-1]].items()}
+    largest = clients[sizes[-1]]
+    sign_in_staff(largest, urls[sizes[-1]])  # the back office's lists too, after the timings
+    every = {**paths[sizes[-1]], **staff_paths(urls[sizes[-1]])}
+    weights = {name: getter(largest, path)() / 1024 for name, path in every.items()}
     for browser in (*clients.values(), floor):
         browser.__exit__(None, None, None)
     return measured, weights
