@@ -19,6 +19,7 @@ from models.tables import Application, Pilot
 from tests.portal.conftest import SECRET
 
 PILOTS = 30
+pytestmark = pytest.mark.slow  # a year ticked for 30 pilots (about 20 s a database)
 
 
 @pytest.fixture
@@ -59,35 +60,39 @@ def test_every_page_kind_weighs_under_300_kb(national: str, staff: Any) -> None:
     assert max(weights.values()) < PAGE_LIMIT_KB, weights
 
 
-@pytest.mark.parametrize("path", ["/equipe/pilotes", "/equipe/personnes", "/equipe/sessions", "/equipe/livrables"])
-def test_the_lists_of_every_pilot_are_paged_by_rank(national: str, staff: Any, path: str) -> None:
-    pilots = _by_rank(national)
+LISTS = ("/equipe/pilotes", "/equipe/personnes", "/equipe/sessions", "/equipe/livrables")
+
+
+def _paged_by_rank(staff: Any, path: str, pilots: list[tuple[str, str]]) -> None:
     first, second = _text(staff.get(path)), _text(staff.get(path + "?page=2"))
-    assert "Page 1 sur 2" in first and "Page 2 sur 2" in second
+    assert "Page 1 sur 2" in first and "Page 2 sur 2" in second, path
     assert f'href="{path}?page=2"' in staff.get(path).text
     for siren, _ in pilots[:25]:
-        assert siren in first and siren not in second
+        assert siren in first and siren not in second, (path, siren)
     for siren, _ in pilots[25:]:
-        assert siren in second and siren not in first
-    assert _text(staff.get(path + "?page=999")) == second  # beyond the last: the last
+        assert siren in second and siren not in first, (path, siren)
+    beyond = _text(staff.get(path + "?page=999"))  # beyond the last: the last
+    assert "Page 2 sur 2" in beyond and all(siren in beyond for siren, _ in pilots[25:])
 
 
-@pytest.mark.parametrize("path", ["/equipe/pilotes", "/equipe/personnes", "/equipe/sessions", "/equipe/livrables"])
-def test_a_long_list_of_pilots_is_searched_by_name_or_siren(national: str, staff: Any, path: str) -> None:
-    pilots = _by_rank(national)
+def _searched(staff: Any, path: str, pilots: list[tuple[str, str]]) -> None:
     siren, name = pilots[27]
     found = _text(staff.get(path, params={"recherche": siren}))
-    assert "1 résultat(s)" in found and name in found and pilots[0][0] not in found
-    by_start = _text(staff.get(path, params={"recherche": siren[:-1]}))
-    assert name in by_start
+    assert "1 résultat(s)" in found and name in found and pilots[0][0] not in found, path
+    assert name in _text(staff.get(path, params={"recherche": siren[:-1]}))  # its first digits
     named = _text(staff.get(path, params={"recherche": "territoire 0000"}))  # case aside: 00000 to 00009
-    assert "10 résultat(s)" in named and "Page 1 sur" not in named
+    assert "10 résultat(s)" in named and "Page 1 sur" not in named, path
     assert all(f"CC du Territoire {n:05d}" in named for n in range(10))
     none = _text(staff.get(path, params={"recherche": "100%_introuvable"}))
-    assert "0 résultat(s)" in none and pilots[0][0] not in none
+    assert "0 résultat(s)" in none and pilots[0][0] not in none, path
 
 
-def test_the_applications_are_paged_in_the_order_received_and_searched(national: str, staff: Any) -> None:
+def test_the_long_lists_are_paged_by_25_and_searched_by_name_or_siren(national: str, staff: Any) -> None:
+    pilots = _by_rank(national)
+    assert len(pilots) == PILOTS
+    for path in LISTS:
+        _paged_by_rank(staff, path, pilots)
+        _searched(staff, path, pilots)
     with session_scope(national) as session:
         receipts = list(session.exec(select(Application.receipt_number).order_by(col(Application.id))).all())
     assert len(receipts) > 25
@@ -95,5 +100,6 @@ def test_the_applications_are_paged_in_the_order_received_and_searched(national:
     assert "Page 1 sur 2" in first and f"{len(receipts)} candidature(s)" in first
     assert all(r in first for r in receipts[:25]) and not any(r in first for r in receipts[25:])
     assert all(r in second for r in receipts[25:])
+    _searched(staff, "/equipe/candidatures", pilots)
     paged_search = staff.get("/equipe/candidatures", params={"recherche": "Territoire", "page": "2"}).text
     assert re.search(r'href="/equipe/candidatures\?recherche=Territoire&amp;page=1"', paged_search)
