@@ -19,8 +19,8 @@ from models.tables import CharterSignature
 from tests.guards import HANG_GUARD, join_or_fail, wait_for
 from tests.portal.conftest import ARRAS, LENS, SECRET, Clock, link, territory
 from tests.portal.helpers import form_ending
-from tests.portal.test_blocking import held_lock
-from transitions.portal import errors, state
+from tests.portal.test_blocking import announce_transactions, held_lock
+from transitions.portal import errors
 from transitions.portal.app import create_app
 
 
@@ -45,14 +45,7 @@ def test_beyond_concurrency_and_queue_a_request_is_answered_503_at_once(
     _, lens = link(selected, territory(LENS))
     arras_form, lens_form = _signature_form(base, arras), _signature_form(base, lens)
 
-    in_transaction = threading.Event()
-    take_lock = state.write_lock
-
-    def announced(session: Any) -> None:
-        in_transaction.set()
-        take_lock(session)
-
-    monkeypatch.setattr(state, "write_lock", announced)
+    in_transaction = announce_transactions(monkeypatch)
     answers: dict[str, httpx.Response] = {}
 
     def ask(name: str, method: str, path: str, form: dict[str, str] | None = None) -> None:
