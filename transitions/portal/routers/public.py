@@ -3,7 +3,6 @@ link's own address, which leads to its bearer's page."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Annotated
 
@@ -51,7 +50,6 @@ async def health(request: Request) -> PlainTextResponse:
     else is a bug and answers 500 like any page. Outside the bound on waiting requests
     (`middleware.BoundQueue`), on a thread of its own (the pool's connections hold two beyond
     the threads)."""
-
     portal: Portal = request.app.state.portal  # not `PortalDep`: a plain-def dependency takes a thread
 
     def probe() -> None:
@@ -68,20 +66,14 @@ async def health(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok\n")
 
 
-@cache
-def _stylesheet() -> bytes:
-    return (STATIC / "portail.css").read_bytes()
-
-
 @router.get("/static/portail.css", name="stylesheet")
-async def stylesheet() -> Response:
-    """The stylesheet, read once (no thread of the pool's)."""
-    return Response(_stylesheet(), media_type="text/css; charset=utf-8",
+def stylesheet() -> Response:
+    return Response((STATIC / "portail.css").read_bytes(), media_type="text/css; charset=utf-8",
                     headers={"cache-control": "public, max-age=3600"})
 
 
 @router.get("/favicon.ico", name="favicon")
-async def favicon() -> Response:
+def favicon() -> Response:
     """No icon: 204, so browsers stop asking and log no error (the security headers are added)."""
     return Response(status_code=204, headers={"cache-control": "public, max-age=86400"})
 
