@@ -71,7 +71,7 @@ def test_beyond_concurrency_and_queue_a_request_is_answered_503_at_once(
     assert refused.headers["x-content-type-options"] == "nosniff"
     assert health.status_code == 200
     assert answers["signature"].status_code == 303 and answers["page"].status_code == 200
-    assert requests.count == 0
+    wait_for(lambda: requests.count == 0, "le portail compte encore des requêtes finies")  # after their answers
     assert _signatures(selected) == 1  # Arras's: the refused one (Lens's) recorded nothing
     again = httpx.post(base + lens + "/charte", data=lens_form, timeout=HANG_GUARD)
     assert again.status_code == 303, again.text  # its one-time token was not spent
