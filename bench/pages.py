@@ -117,9 +117,10 @@ def staff_paths(url: str) -> dict[str, str]:
     return paths
 
 
-def sign_in_staff(browser: Any, url: str) -> None:
+def sign_in_staff(browser: Any, url: str, secret: str = SECRET) -> None:
     """A member of the Cerdd's direction (made and enrolled through the domain the first time, at
-    the programme's present) signed in on `browser` through the sign-in page."""
+    the programme's present: its invitation's key derived under the portal's `secret` as delivery
+    derives it) signed in on `browser` through the sign-in page."""
     import re
 
     import pyotp
@@ -128,25 +129,31 @@ def sign_in_staff(browser: Any, url: str) -> None:
     from models import staff
     from models.context import load_ctx
     from models.db import session_scope
+    from models.links import LinkSettings
     from models.tables import Notice
+    from notifications.message import single_message
     from notifications.render import portal_linker, render_notice
 
     at = present(url)
     with session_scope(url) as session:
-        member = staff.member_by_email(session, BENCH_STAFF)
-        if member is None:
-            ctx = load_ctx(session, renderer=render_notice, linker=portal_linker())
-            member = staff.add_member(ctx, BENCH_STAFF, "Banc de mesure", "direction", at=at, by="banc",
-                                      base_url="http://testserver")
-            body = session.exec(select(Notice).where(Notice.kind == "invitation_equipe",
-                                                     Notice.recipient_email == BENCH_STAFF)).one().body_text
-            key = re.findall(r"/equipe/invitation/([A-Za-z0-9_-]+)", body)[0]
-            staff.enrol(ctx, key, BENCH_PASSWORD, BENCH_PASSWORD, pyotp.TOTP(member.totp_secret or "").at(at), at=at)
-        secret = member.totp_secret or ""
+        if staff.member_by_email(session, BENCH_STAFF) is None:
+            staff.add_member(load_ctx(session, renderer=render_notice, linker=portal_linker()), BENCH_STAFF,
+                             "Banc de mesure", "direction", at=at, by="banc", base_url="http://testserver",
+                             secret=secret)
+    with session_scope(url) as session:
+        member = staff.find_member(session, BENCH_STAFF)
+        if member.enrolled_at is None:
+            notice = session.exec(select(Notice).where(Notice.kind == "invitation_equipe",
+                                                       Notice.recipient_email == BENCH_STAFF)).one()
+            text = single_message(notice, settings=LinkSettings(secret, "http://testserver", 1)).text
+            key = re.findall(r"/equipe/invitation/([A-Za-z0-9_-]+)", text)[0]
+            staff.enrol(load_ctx(session), key, BENCH_PASSWORD, BENCH_PASSWORD,
+                        pyotp.TOTP(member.totp_secret or "").at(at), at=at)
+        totp = member.totp_secret or ""
     page = browser.get("/equipe/connexion").text
     token = re.findall(r'name="jeton" value="([^"]+)"', page)[0]
     # the client's clock is a minute past the present: the code of that instant (a new step)
-    code = pyotp.TOTP(secret).at(at + timedelta(minutes=1))
+    code = pyotp.TOTP(totp).at(at + timedelta(minutes=1))
     answer = browser.post("/equipe/connexion", data={"jeton": token, "courriel": BENCH_STAFF,
                                                       "mot_de_passe": BENCH_PASSWORD, "code": code},
                           follow_redirects=False)

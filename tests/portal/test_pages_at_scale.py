@@ -32,7 +32,7 @@ def national(db_url: str) -> str:
 @pytest.fixture
 def staff(national: str) -> Any:
     with client(national, SECRET) as browser:
-        sign_in_staff(browser, national)
+        sign_in_staff(browser, national, SECRET)
         yield browser
 
 
