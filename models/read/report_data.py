@@ -13,6 +13,7 @@ The HTML report, the exports and the terminal lists read these dataclasses; noth
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -439,15 +440,17 @@ class PilotView:
         return item_label(self.status)
 
 
-def pilot_views(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = None) -> list[PilotView]:
-    """Each pilot selected by `as_of` (or only `pilot_ref`: SIREN, receipt number or name)."""
+def pilot_views(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = None, *,
+                among: Sequence[Pilot] | None = None) -> list[PilotView]:
+    """Each pilot selected by `as_of` (or only `pilot_ref`: SIREN, receipt number or name; or only
+    those `among`, a page of them)."""
     session = ctx.session
     past = History(session, ctx.programme_id, as_of)  # later moves, cancellations, postponements undone
     views = []
     if pilot_ref:  # one pilot: found by indexed queries, not by reading every pilot
         chosen = [found] if (found := pilot_named(ctx, pilot_ref)) is not None else []
     else:
-        chosen = pilots(ctx)
+        chosen = list(among) if among is not None else pilots(ctx)
     for pilot in chosen:
         if pilot.selected_at > as_of:
             continue
