@@ -3,18 +3,17 @@ that instant (phases, milestones, sessions at the pilot's seat, the consultancy'
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from models.charter import awaiting_charter, signatures
 from models.clock import add_paris, format_duration, parse_duration
 from models.context import ProgrammeContext
-from models.layout import Laid, lay_out, started_before
+from models.layout import lay_out, row_of, started_before
 from models.notices import NoticeKind
 from models.pilots import pilots, slot_taken
 from models.recipients import all_parties
 from models.stages import StageName, stage
-from models.tables import Deliverable, Milestone, Pilot, PilotPhase, PilotStatus, TrainingSession
+from models.tables import Pilot, PilotStatus
 
 
 def planned_kickoff(ctx: ProgrammeContext) -> list[datetime]:
@@ -56,17 +55,7 @@ def kickoff(ctx: ProgrammeContext, as_of: datetime) -> int:
 def _lay_out(ctx: ProgrammeContext, pilot: Pilot, start: datetime) -> None:
     """Store the pilot's year as `models.layout.lay_out` places it (a place held by another pilot's
     session moves a session to the next working day)."""
-    pilot_id = pilot.id or 0
-    rows: dict[str, Callable[[Laid], object]] = {
-        "phase": lambda item: PilotPhase(pilot_id=pilot_id, key=item.key, title=item.title, position=item.position,
-                                         starts_at=item.starts_at, ends_at=item.ends_at),
-        "jalon": lambda item: Milestone(pilot_id=pilot_id, key=item.key, title=item.title, due_at=item.starts_at),
-        "session": lambda item: TrainingSession(pilot_id=pilot_id, key=item.key, title=item.title,
-                                                location=item.place, audience=item.audience,
-                                                starts_at=item.starts_at, ends_at=item.ends_at),
-        "livrable": lambda item: Deliverable(pilot_id=pilot_id, key=item.key, title=item.title, due_at=item.starts_at),
-    }
     for item in lay_out(ctx.definition.accompaniment, ctx.calendar, start, pilot.name, started_before(ctx, pilot),
                         lambda place, begins, ends: slot_taken(ctx, place, begins, ends)):
-        ctx.session.add(rows[item.kind](item))
+        ctx.session.add(row_of(item, pilot.id or 0))
     ctx.session.flush()

@@ -15,7 +15,7 @@ from sqlmodel import col, func, select
 from models.clock import WorkingCalendar, add_paris, paris, parse_duration, utc
 from models.context import ProgrammeContext
 from models.programme import Accompaniment
-from models.tables import AuditEntry, Pilot
+from models.tables import AuditEntry, Deliverable, Milestone, Pilot, PilotPhase, TrainingSession
 from models.wording import with_article
 
 Kind = Literal["phase", "jalon", "session", "livrable"]
@@ -77,6 +77,20 @@ def lay_out(accompaniment: Accompaniment, calendar: WorkingCalendar, start: date
                   working_day_at(calendar, add_paris(start, parse_duration(deliverable.due)), deliverable.due_time))
              for deliverable in accompaniment.deliverables]
     return laid
+
+
+def row_of(item: Laid, pilot_id: int) -> PilotPhase | Milestone | TrainingSession | Deliverable:
+    """The row that stores `item` for the pilot (not added to any session)."""
+    if item.kind == "phase":
+        return PilotPhase(pilot_id=pilot_id, key=item.key, title=item.title, position=item.position,
+                          starts_at=item.starts_at, ends_at=item.ends_at or item.starts_at)
+    if item.kind == "jalon":
+        return Milestone(pilot_id=pilot_id, key=item.key, title=item.title, due_at=item.starts_at)
+    if item.kind == "session":
+        return TrainingSession(pilot_id=pilot_id, key=item.key, title=item.title, location=item.place or "",
+                               audience=item.audience, starts_at=item.starts_at,
+                               ends_at=item.ends_at or item.starts_at)
+    return Deliverable(pilot_id=pilot_id, key=item.key, title=item.title, due_at=item.starts_at)
 
 
 def working_day_at(calendar: WorkingCalendar, instant: datetime, at: time) -> datetime:
