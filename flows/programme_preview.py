@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -27,14 +26,12 @@ from models.programme import ProgrammeDefinition
 from models.programme_apply import apply_change, check_plan, file_sha256
 from models.programme_change import ChangePlan, Move, active_pilots, plan_change
 from models.programme_versions import record_preview
+from models.read.programme_diff import Change, Difference, Preview
 from models.schedule import STAGES, plan, record_tick, run_stage
 from models.tables import Notice, Pilot, PlannedEvent, Programme
 
 MAX_TICKS = 5000
 """A replay stops there whatever happens (a year has a few hundred planned instants)."""
-
-Change = Literal["apparait", "disparait", "deplace"]
-
 
 @dataclass(frozen=True)
 class Sent:
@@ -48,41 +45,6 @@ class Sent:
     uid: str | None = None
     sequence: int | None = None
     event_at: str | None = None
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One thing that differs between the two futures (French words for `what` and `change`)."""
-
-    what: Literal["avis", "instant", "element"]
-    change: Change
-    person: str
-    kind: str
-    subject: str
-    before: datetime | None
-    after: datetime | None
-    cause: str
-    uid: str | None = None
-    sequence_before: int | None = None
-    sequence_after: int | None = None
-
-    @property
-    def when(self) -> datetime:
-        """The date it is filed under: its new instant, else its former one."""
-        return self.after or self.before or datetime.min
-
-
-@dataclass
-class Preview:
-    """The preview of a change: the file's hash, the plan, the rules it breaks and the differences."""
-
-    slug: str
-    sha256: str
-    version: int
-    at: datetime
-    plan: ChangePlan
-    problems: list[str] = field(default_factory=list)
-    differences: list[Difference] = field(default_factory=list)
 
 
 def preview_change(url: str, definition: ProgrammeDefinition, *, source: str, templates: dict[str, str],
