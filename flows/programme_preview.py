@@ -74,6 +74,7 @@ def preview_change(url: str, definition: ProgrammeDefinition, *, source: str, te
             after, instants_after = _future(session, definition.slug, at, until, renderer, linker, mark)
         finally:
             session.rollback()
+    result.future = sorted({(sent.kind, sent.person, sent.planned_at) for sent in after})
     result.differences = _compare(before, after, change) + _instants(instants_before, instants_after)
     result.differences += [_element(move) for move in change.moves]
     result.differences.sort(key=lambda d: (d.person, d.when, d.what, d.kind, d.subject))

@@ -65,6 +65,8 @@ class Preview:
     plan: ChangePlan
     problems: list[str] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
+    future: list[tuple[str, str, datetime]] = field(default_factory=list)
+    """Every notice of the changed future, from `at` on: (kind, recipient, planned time)."""
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -89,4 +91,5 @@ def preview_json(preview: Preview) -> dict[str, Any]:
             "instant": preview.at.isoformat(), "problemes": preview.problems,
             "refus": [{"territoire": r.pilot, "type": r.kind, "cle": r.key, "titre": r.title, "motif": r.why,
                        "cause": r.cause} for r in preview.plan.refused],
-            "differences": [d.as_json() for d in preview.differences]}
+            "differences": [d.as_json() for d in preview.differences],
+            "avenir": [[kind, person, planned.isoformat()] for kind, person, planned in preview.future]}
