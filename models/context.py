@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import audit
 from models.clock import WorkingCalendar
@@ -20,18 +20,20 @@ from models.db import lock_for_update
 from models.errors import InvalidInput, NotFound
 from models.notices import NoticeKind, Recipient, Renderer
 from models.outbox import dedup_key, enqueue, queued_keys
-from models.programme import ProgrammeDefinition
+from models.programme import ProgrammeDefinition, layout_changes
 from models.programme_versions import record_version
 from models.register import Register, parse_register
 from models.tables import (
     AuditEntry,
     Organisation,
     OrgKind,
+    Pilot,
     Programme,
     ProgrammeMode,
     ProgrammeState,
     RegisterSnapshot,
 )
+from models.wording import counted
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
                 raise InvalidInput(
                     f"Le programme « {definition.slug} » est déjà lancé : ses dates ne peuvent plus changer."
                 )
+            _refuse_moving_laid_out_pilots(session, existing, before, bundle)
         existing.definition = data
         existing.source = bundle.source
         existing.templates = templates
@@ -288,6 +291,26 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
               f"Programme {definition.slug} chargé depuis {bundle.source}.")
     record_version(session, programme, source=bundle.source, at=at, actor=actor, reason="installation")
     return ctx, True
+
+
+def _refuse_moving_laid_out_pilots(session: Session, existing: Programme, before: ProgrammeDefinition,
+                                   bundle: ProgrammeBundle) -> None:
+    """InvalidInput when `bundle` would lay out differently the year of pilots already laid out
+    (any pilot with a kick-off): storing it would move no one's dates and tell no one (issue 26),
+    so such a change goes through `transitions programme diff` and `apply`."""
+    changes = layout_changes(before, bundle.definition)
+    if not changes:
+        return
+    laid_out = session.exec(select(Pilot.id).where(Pilot.programme_id == existing.id,
+                                                   col(Pilot.kickoff_at).is_not(None)).limit(1)).first()
+    if laid_out is None:
+        return
+    raise InvalidInput(
+        f"Programme {bundle.source} non chargé : il déplace l'accompagnement des territoires pilotes déjà lancés "
+        f"du programme « {existing.slug} » ({counted(len(changes), 'changement')}). Prévisualisez d'abord le "
+        f"changement avec « transitions programme diff {bundle.source} », puis appliquez-le avec « transitions "
+        f"programme apply {bundle.source} --reason \"…\" » : chaque personne concernée en sera avertie.",
+        changes)
 
 
 def _calendar(definition: ProgrammeDefinition) -> tuple[object, ...]:

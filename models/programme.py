@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import combinations
 from typing import Annotated, Literal
 
@@ -14,8 +14,10 @@ from pydantic import (
     EmailStr,
     Field,
     StrictBool,
+    ValidationError,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from models.clock import (
     InstantError,
@@ -23,6 +25,9 @@ from models.clock import (
     add_paris,
     check_country,
     check_year,
+    format_duration,
+    format_number,
+    format_paris,
     paris,
     parse_duration,
     utc,
@@ -353,27 +358,66 @@ class Accompaniment(Strict):
         _unique([m.key for m in self.milestones], "jalon")
         _unique([s.key for s in self.sessions], "session")
         _unique([t.key for t in self.deliverables], "livrable")
+        problems = self._unknown_requirements() + self._outside_the_year() + self._sessions_apart()
+        if problems:  # every problem at once, each at its place in the file
+            raise ValidationError.from_exception_data("Accompaniment", [
+                InitErrorDetails(type=PydanticCustomError("value_error", "{error}", {"error": message}),
+                                 loc=loc, input=None) for loc, message in problems])
+        return self
+
+    def _unknown_requirements(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Milestones requiring a deliverable, a session or a phase the programme does not have."""
         known = {"deliverables_accepted": {t.key for t in self.deliverables},
                  "sessions_held": {s.key for s in self.sessions}, "phases_done": {p.key for p in self.phases}}
-        for milestone in self.milestones:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        for index, milestone in enumerate(self.milestones):
             for field_name, keys in known.items():
                 for key in getattr(milestone.requires, field_name):
                     if key not in keys:
-                        raise ValueError(f"jalon {milestone.key} : requires.{field_name} nomme « {key} », "
-                                         "qui n'existe pas")
-        self._sessions_apart()
-        return self
+                        problems.append((("milestones", index, "requires", field_name),
+                                         f"jalon {milestone.key} : requires.{field_name} nomme « {key} », "
+                                         "qui n'existe pas"))
+        return problems
 
-    def _sessions_apart(self) -> None:
+    def _outside_the_year(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Items the file places past the accompaniment's `duration` (from the nominal kick-off,
+        compared by Paris date): a phase ending after it or before it starts, a milestone, a session
+        or a deliverable due after it. Offsets are never negative (`parse_duration`), so nothing
+        falls before the kick-off."""
+        def day(offset: str) -> date:
+            return paris(add_paris(self.kickoff, parse_duration(offset))).date()
+
+        end = day(self.duration)
+        told = (f"après la fin de l'accompagnement ({format_duration(self.duration)} : le "
+                f"{format_paris(add_paris(self.kickoff, parse_duration(self.duration)), with_time=False)})")
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        for index, phase in enumerate(self.phases):
+            if day(phase.end) < day(phase.start):
+                problems.append((("phases", index, "end"), f"la phase {phase.key} finirait avant de commencer "
+                                 f"({phase.end} avant {phase.start})"))
+            elif day(phase.end) > end:
+                problems.append((("phases", index, "end"), f"la phase {phase.key} finirait {told}"))
+        for index, milestone in enumerate(self.milestones):
+            if day(milestone.at) > end:
+                problems.append((("milestones", index, "at"), f"le jalon {milestone.key} tomberait {told}"))
+        for index, training_session in enumerate(self.sessions):
+            if day(training_session.at) > end:
+                problems.append((("sessions", index, "at"), f"la session {training_session.key} aurait lieu {told}"))
+        for index, deliverable in enumerate(self.deliverables):
+            if day(deliverable.due) > end:
+                problems.append((("deliverables", index, "due"), f"le livrable {deliverable.key} serait dû {told}"))
+        return problems
+
+    def _sessions_apart(self) -> list[tuple[tuple[str | int, ...], str]]:
         """No two sessions of one pilot overlap at the same place (from the nominal kick-off)."""
         slots = []
-        for training_session in self.sessions:
+        for index, training_session in enumerate(self.sessions):
             day = paris(add_paris(self.kickoff, parse_duration(training_session.at))).date()
             start = datetime.combine(day, training_session.start_time)
-            slots.append((training_session, start, start + timedelta(hours=training_session.hours)))
-        for (a, a_start, a_end), (b, b_start, b_end) in combinations(slots, 2):
-            if a.place == b.place and a_start < b_end and b_start < a_end:
-                raise ValueError(f"les sessions {a.key} et {b.key} se chevauchent au même lieu ({a.place})")
+            slots.append((index, training_session, start, start + timedelta(hours=training_session.hours)))
+        return [(("sessions", j, "at"), f"les sessions {a.key} et {b.key} se chevauchent au même lieu ({a.place})")
+                for (_, a, a_start, a_end), (j, b, b_start, b_end) in combinations(slots, 2)
+                if a.place == b.place and a_start < b_end and b_start < a_end]
 
 
 WorkingDays = Annotated[int, Field(strict=True, ge=0, le=60)]
@@ -502,3 +546,42 @@ def _unique(keys: list[str], what: str) -> None:
         if key in seen:
             raise ValueError(f"clé de {what} en double : {key}")
         seen.add(key)
+
+
+def layout_changes(before: ProgrammeDefinition, after: ProgrammeDefinition) -> list[str]:
+    """What `after` moves in a pilot's year compared with `before`, one French line per item: a
+    phase, milestone, session or deliverable added, removed, or with another offset, hour, length,
+    place or stagger. Titles, aims, audiences and the reminder rules move no one's dates: not
+    listed. Empty when the layout is the same (`models.context.install_programme` refuses to reload
+    a programme whose pilots are laid out otherwise: issue 26)."""
+    old, new = _layout(before), _layout(after)
+    changes = []
+    for item in [*old, *(item for item in new if item not in old)]:
+        noun, key = item
+        if item not in new:
+            changes.append(f"{noun} {key} : retiré(e) du programme")
+        elif item not in old:
+            changes.append(f"{noun} {key} : ajouté(e) au programme")
+        elif old[item] != new[item]:
+            moved = [f"{name} {was} → {now}" for (name, was), (_, now) in zip(old[item], new[item], strict=True)
+                     if was != now]
+            changes.append(f"{noun} {key} : {', '.join(moved)}")
+    return changes
+
+
+def _layout(definition: ProgrammeDefinition) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
+    """Each item of a pilot's year (noun, key) → the values that place it, as (field, text)."""
+    accompaniment = definition.accompaniment
+    layout: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+    for phase in accompaniment.phases:
+        layout["phase", phase.key] = (("start", phase.start), ("end", phase.end))
+    for milestone in accompaniment.milestones:
+        layout["jalon", milestone.key] = (("at", milestone.at),)
+    for session in accompaniment.sessions:
+        layout["session", session.key] = (("at", session.at), ("start_time", f"{session.start_time:%H:%M}"),
+                                          ("hours", format_number(session.hours)), ("place", session.place),
+                                          ("stagger", session.stagger or "—"))
+    for deliverable in accompaniment.deliverables:
+        layout["livrable", deliverable.key] = (("due", deliverable.due),
+                                               ("due_time", f"{deliverable.due_time:%H:%M}"))
+    return layout

@@ -11,7 +11,7 @@ from models.errors import InvalidInput
 from models.programme import ProgrammeDefinition, renamed_templates, renamed_words, template_name
 from models.register import read_register
 from models.text import visible
-from models.wording import os_reason
+from models.wording import counted, os_reason
 from notifications.render import OVERRIDABLE, check_overrides
 from transitions.userfiles import MAX_TEXT_FILE, load_model, parse_document, read_confined
 
@@ -26,7 +26,14 @@ def load_programme(path: Path) -> ProgrammeBundle:
     in the file and in its template overrides: `renamed_templates`) come back as the bundle's
     `warnings`, for the caller to show.
     """
-    definition, text = load_model(path, ProgrammeDefinition, "de programme", refusal=f"Programme {path.name} refusé")
+    try:
+        definition, text = load_model(path, ProgrammeDefinition, "de programme",
+                                      refusal=f"Programme {path.name} refusé")
+    except InvalidInput as exc:
+        if not exc.details:
+            raise
+        raise InvalidInput(f"Programme {path.name} refusé : le programme compte "
+                           f"{counted(len(exc.details), 'problème')}.", exc.details) from None
     warnings = tuple(f"Programme {path.name} : {line}." for line in renamed_words(parse_document(text, path.name,
                                                                                                  "de programme")[0]))
     folder = Path(os.path.realpath(path)).parent
