@@ -49,8 +49,9 @@ def upgrade() -> None:
                     _instant('previewed_at'),
                     sa.ForeignKeyConstraint(['programme_id'], ['programme.id']),
                     sa.PrimaryKeyConstraint('programme_id'))
-    with op.batch_alter_table('programme') as batch:
-        batch.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
+    # A plain ADD COLUMN (SQLite has it): a batch would copy the programme table, which every
+    # programme's rows reference.
+    op.add_column('programme', sa.Column('version', sa.Integer(), server_default='1', nullable=False))
     # Backfill: each installed programme's definition becomes its version 1 (same canonical hash
     # as models.programme_versions.canonical_sha256).
     connection = op.get_bind()
@@ -71,8 +72,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('programme') as batch:
-        batch.drop_column('version')
+    op.drop_column('programme', 'version')  # SQLite ≥ 3.35 drops a column in place, like PostgreSQL
     op.drop_table('programme_preview')
     op.drop_index(op.f('ix_programme_version_programme_id'), table_name='programme_version')
     op.drop_table('programme_version')
