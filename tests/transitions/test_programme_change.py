@@ -28,7 +28,7 @@ from models.read.report_data import report_data
 from models.read.status import build_status
 from models.tables import AuditEntry, Notice, Programme, ProgrammeVersion, TrainingSession
 from tests.conftest import PROJECT_ROOT, at
-from tests.notifications.test_calendar_parts import khal  # noqa: F401  (the fixture)
+from tests.notifications.test_calendar_parts import khal, khal_calendar  # noqa: F401  (khal: the fixture)
 from transitions.cli import app
 from transitions.demo import run_demo
 from transitions.exports import export_rows
@@ -199,13 +199,7 @@ def test_diff_then_apply_moves_exactly_the_previewed_dates(replay: tuple[Path, s
 
 
 def _khal_shows_the_new_time(out: Path, khal: Path, calendars: list[str]) -> None:  # noqa: F811
-    store = out / "agenda"
-    store.mkdir()
-    config = out / "khal.conf"
-    config.write_text(f"[calendars]\n[[formations]]\npath = {store}\ntype = calendar\n[locale]\n"
-                      "timeformat = %H:%M\ndateformat = %Y-%m-%d\nlongdateformat = %Y-%m-%d\n"
-                      "datetimeformat = %Y-%m-%d %H:%M\nlongdatetimeformat = %Y-%m-%d %H:%M\n"
-                      "default_timezone = Europe/Paris\nlocal_timezone = Europe/Paris\n", encoding="utf-8")
+    config, _ = khal_calendar(out)
     for index, text in enumerate(calendars):
         part = out / f"part-{index}.ics"
         part.write_text(text, encoding="utf-8")
