@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -43,7 +44,7 @@ def programme_diff(
     html: Annotated[Path | None, typer.Option("--html", help="Écrit aussi la prévisualisation en HTML.")] = None,
 ) -> None:
     """Montre ce que changerait ce fichier (instants, avis, agendas), sans rien changer."""
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from flows.programme_preview import preview_change
     from models.errors import InvalidInput
@@ -87,10 +88,16 @@ def _print(preview: Preview) -> None:
             table.add_column(column)
         for d in rows:
             agenda = f"{d.uid} ({d.sequence_before} → {d.sequence_after})" if d.uid else ""
-            table.add_row(WHAT[d.what], CHANGES[d.change], escape(d.kind), escape(d.subject),
-                          paris_text(d.before) if d.before else "—", paris_text(d.after) if d.after else "—",
-                          escape(agenda), escape(d.cause))
+            table.add_row(WHAT[d.what], CHANGES[d.change], escape(d.kind), escape(d.subject), _short(d.before),
+                          _short(d.after), escape(agenda), escape(d.cause))
         out.print(table)
+
+
+def _short(value: datetime | None) -> str:
+    """« 08/10/2015 09:30 », Paris time (a table column)."""
+    from models.clock import paris
+
+    return paris(value).strftime("%d/%m/%Y %H:%M") if value else "—"
 
 
 @command(programme_app, "apply")
