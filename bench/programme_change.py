@@ -29,8 +29,8 @@ from sqlmodel import select  # noqa: E402
 from bench.national import build  # noqa: E402
 from models.clock import parse_instant  # noqa: E402
 from models.db import dispose_engines, session_scope  # noqa: E402
-from models.schedule import next_due  # noqa: E402
 from models.programme import ProgrammeDefinition  # noqa: E402
+from models.schedule import next_due  # noqa: E402
 from models.tables import Programme  # noqa: E402
 
 REACHED = parse_instant("2015-09-01T00:00")
