@@ -18,6 +18,7 @@ from models import audit
 from models.clock import WorkingCalendar
 from models.db import lock_for_update
 from models.errors import InvalidInput, NotFound
+from models.link_tokens import KeyRef
 from models.notices import NoticeKind, Recipient, Renderer
 from models.outbox import dedup_key, enqueue, queued_keys
 from models.programme import ProgrammeDefinition, layout_changes
@@ -133,9 +134,9 @@ class ProgrammeContext:
 
     def notify(self, kind: NoticeKind, recipients: list[Recipient], *, key: str, context: dict[str, Any],
                at: datetime, deliver_after: datetime | None = None,
-               calendar: Callable[[Recipient], str] | None = None) -> int:
+               calendar: Callable[[Recipient], str] | None = None, key_ref: KeyRef | None = None) -> int:
         """Queue a notice to each recipient in this transaction (see `models.outbox.enqueue`);
-        `calendar` writes each recipient's iCalendar part."""
+        `calendar` writes each recipient's iCalendar part; `key_ref`: a staff member's single-use key."""
         if self.renderer is None:  # a programming error: a writing command must give one
             raise RuntimeError("this context was loaded without a renderer: it cannot queue notices")
         linker = self.linker
@@ -147,7 +148,7 @@ class ProgrammeContext:
                           renderer=self.renderer, kind=kind, recipients=recipients, key=key, context=context,
                           at=at, deliver_after=deliver_after, calendar=calendar,
                           linker=None if linker is None else lambda person: linker(self, kind, person, context, at),
-                          queued={k for k in keys if self._queued[k]} if known else None)
+                          queued={k for k in keys if self._queued[k]} if known else None, key_ref=key_ref)
         if known:
             self._queued.update(dict.fromkeys(keys, True))
         return created

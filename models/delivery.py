@@ -170,9 +170,9 @@ def record_sent(session: Session, handed: Sequence[tuple[Sequence[Notice], str |
 
 
 def _forget_keys(sent: Sequence[Notice]) -> None:
-    """A staff member's single-use key stays in its notice only until the message has left (issue
-    24, item 5): then its bodies keep « [clé personnelle] » instead (the ORM writes them with the
-    caller's commit)."""
+    """A staff notice queued before keys were derived at delivery (`models.link_tokens.staff_key`)
+    holds its key in its bodies: once the message has left they keep « [clé personnelle] » instead
+    (the ORM writes them with the caller's commit). A notice queued since never held one: no change."""
     for notice in sent:
         notice.body_text = link_tokens.forget_keys(notice.body_text)
         notice.body_html = link_tokens.forget_keys(notice.body_html)

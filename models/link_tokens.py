@@ -7,11 +7,20 @@ values and secret always give the same token. A notice therefore stores what its
 `LINK_PLACEHOLDER` where the link was (`strip`); delivery signs the token again with the portal's
 secret, builds the link (`models.links.notice_url`) and puts it back (`restore`). Whoever reads the
 database (a backup, another local account, the back office's pages) reads no working link.
+
+A staff member's single-use key (invitation, password reset: `models.staff`) is kept out the same
+way: it is an HMAC-SHA256 of its `StaffToken` row's number, purpose and expiry under the portal's
+secret (`staff_key`), the row storing only its SHA-256; the notice stores the row's number and
+expiry (`KeyRef`, in `link_version` and `link_expires`) and its bodies `KEY_PLACEHOLDER` where the
+key goes; delivery derives the key again (`put_key`), the same key at every attempt.
 Below `models.links` and `models.outbox`: imports nothing of the project.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,12 +34,14 @@ LINK_PLACEHOLDER = "[lien personnel]"
 """What a stored notice body holds instead of its recipient's link (shown as is to the Cerdd's team)."""
 TOKEN_PLACEHOLDER = "[jeton personnel]"
 """What a stored body holds instead of a token a programme's own template wrote apart from its link."""
-SINGLE_USE_KINDS = frozenset({"invitation_equipe", "reinitialisation_equipe"})
-"""The notices carrying a staff member's single-use key (`models.staff`: its SHA-256 only is kept
-with the member): random, it cannot be signed again, so the body keeps it until the message has
-left, and then no more (`forget_keys`)."""
+STAFF_KEY_PATHS = {"invitation_equipe": "invitation", "reinitialisation_equipe": "reinitialisation"}
+"""The notices carrying a staff member's single-use key, each with its path on the portal
+(`/equipe/<path>/<key>`) and the `StaffToken` purpose of the same name."""
+SINGLE_USE_KINDS = frozenset(STAFF_KEY_PATHS)
+STAFF_KEY_SALT = "transitions.cle-equipe"
 _SINGLE_USE_KEY = re.compile(r"(/equipe/(?:invitation|reinitialisation)/)[A-Za-z0-9_-]+")
 KEY_PLACEHOLDER = "[clé personnelle]"
+"""What a stored staff notice's body holds where its recipient's single-use key goes."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,33 @@ class LinkRef:
     person: str
     version: int
     expires: datetime
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """What a staff member's single-use key is derived from, but the secret: its `StaffToken`
+    row's number, the notice's kind (`STAFF_KEY_PATHS`: the purpose) and the key's expiry (UTC)."""
+
+    token_id: int
+    kind: str
+    expires: datetime
+
+
+def staff_key(secret: str, ref: KeyRef) -> str:
+    """The single-use key of `ref` under `secret`: 43 URL-safe characters (HMAC-SHA256, 256 bits),
+    the same for the same row and secret (a notice sent again carries the same working key); without
+    the secret, the row's number and expiry give nothing. ValueError for a kind that carries no key."""
+    purpose = STAFF_KEY_PATHS.get(ref.kind)
+    if purpose is None:  # a programming error: only the staff notices carry a key
+        raise ValueError(f"{ref.kind} carries no staff key")
+    message = f"{STAFF_KEY_SALT}|{purpose}|{ref.token_id}|{int(ref.expires.timestamp())}".encode()
+    mac = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+def put_key(text: str, key: str) -> str:
+    """A stored staff notice's body as it leaves: `KEY_PLACEHOLDER` replaced by `key`."""
+    return text.replace(KEY_PLACEHOLDER, key)
 
 
 def sign(secret: str, programme_id: int | None, ref: LinkRef) -> str:
@@ -104,6 +142,7 @@ def restore(text: str, link: str, *, html: bool = False) -> str:
 
 
 def forget_keys(text: str) -> str:
-    """A sent invitation's or reset's body without its single-use key (`KEY_PLACEHOLDER` instead):
-    the message that left holds it, the database no longer does."""
+    """An invitation's or reset's body without a single-use key written in it (`KEY_PLACEHOLDER`
+    instead): for the notices queued before keys were derived at delivery, which held theirs in
+    clear until they left."""
     return _SINGLE_USE_KEY.sub(lambda found: found.group(1) + KEY_PLACEHOLDER, text)

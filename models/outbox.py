@@ -60,6 +60,7 @@ def enqueue(
     calendar: Callable[[Recipient], str] | None = None,
     linker: Callable[[Recipient], str | None] | None = None,
     queued: Collection[str] | None = None,
+    key_ref: link_tokens.KeyRef | None = None,
 ) -> int:
     """Render (with `renderer` and the programme's own wording) and queue one notice per
     recipient; returns how many were new.
@@ -73,6 +74,9 @@ def enqueue(
     `linker`, if given, each recipient's personal link to the portal (the templates' `lien`): the
     notice stores what its token is made of (`link_*`), never the link, and its bodies hold
     `link_tokens.LINK_PLACEHOLDER` in its place (delivery puts the link back, `models.link_tokens`).
+    `key_ref`, for a staff member's invitation or reset: what its single-use key is derived from,
+    stored as the notice's `link_version` (the row's number) and `link_expires`; the context's
+    address holds `link_tokens.KEY_PLACEHOLDER` where the key goes (delivery derives it).
     `queued`, if given, holds every one of this call's keys already in the outbox, read by the
     caller for many calls at once (`queued_keys`): no query is made here. A key queued meanwhile
     by another transaction is still left out, by the insert itself.
@@ -121,8 +125,8 @@ def enqueue(
             "calendar": calendar(recipient) if calendar is not None else None,
             "link_subject": ref.subject if ref else None,
             "link_person": ref.person if ref else None,
-            "link_version": ref.version if ref else None,
-            "link_expires": ref.expires if ref else None,
+            "link_version": ref.version if ref else key_ref.token_id if key_ref else None,
+            "link_expires": ref.expires if ref else key_ref.expires if key_ref else None,
         })
     # One INSERT for them all; a key a concurrent writer queued since it was read is left out.
     return insert_new_rows(session, Notice.__table__, rows, unique="dedup_key")  # type: ignore[attr-defined]

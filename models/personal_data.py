@@ -64,7 +64,8 @@ PROGRAMME = Kept("définition du programme installé (organisateur, jurés) : ch
                  "RGPD art. 6-1-e")
 ADDRESSEE = Kept("corps effacé ; l'adresse du destinataire reste tant que la personne est contact d'un pilote "
                  "(elle est la clé qui empêche un avis de repartir)", "RGPD art. 6-1-e et 17-3-b", pilots_only=True)
-ACCOUNT = Kept("compte de l'équipe du Cerdd : désactivé par « transitions staff disable »",
+ACCOUNT = Kept("compte de l'équipe du Cerdd : désactivé par « transitions staff disable », puis anonymisé par la "
+               "purge à l'échéance que fixe le registre des traitements",
                "RGPD art. 6-1-b (relation de travail)")
 
 

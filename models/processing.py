@@ -6,7 +6,8 @@ concerned, recipients, retention (art. 5-1-e), transfers (art. 44 ff.: none) and
 
 The three durations the programme file may state (`retention:` with `applications_not_selected`,
 `pilots`, `notices`, ISO 8601) are read from the definition when it has them (`retention_texts`);
-the other durations are this register's own choices, marked « hypothèse » where the law sets none.
+the team accounts' durations are `models.staff_retention`'s (the team belongs to no programme); the
+other durations are this register's own choices, marked « hypothèse » where the law sets none.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from models.clock import InstantError, format_duration
+from models.staff_retention import ACCOUNTS_KEPT, SESSIONS_KEPT, SIGN_INS_KEPT
 
 RETENTION_KEYS = {"applications_not_selected": "après la décision du jury",
                   "pilots": "après la fin de l'accompagnement du pilote",
@@ -188,11 +190,22 @@ def processings(durations: Mapping[str, str], *, link_days: int = 120,
              "Empreinte du mot de passe (argon2id), secret du second facteur, empreintes des codes de secours",
              "Sessions (adresse IP du poste, dates) et tentatives de connexion refusées (adresse saisie, adresse IP)"),
             ("L'équipe du Cerdd (la direction gère les comptes)", "L'hébergeur du portail (sous-traitant)"),
-            ("Compte : le temps des fonctions, puis 12 mois après sa désactivation (hypothèse).",
-             "Sessions et tentatives refusées : 12 mois (hypothèse, recommandation de la CNIL sur la "
-             "journalisation : 6 mois à 1 an)."),
+            (f"Compte : le temps des fonctions ; {format_duration(ACCOUNTS_KEPT)} après sa désactivation "
+             "(hypothèse), il est anonymisé : nom, adresse, empreinte du mot de passe, secret du second facteur, "
+             "codes de secours et liens effacés, avis qu'il a reçus effacés, son nom et son adresse retirés du "
+             "journal d'audit (les entrées restent, vérifiables). Réinvité avant cette échéance, il redevient actif.",
+             f"Session : supprimée {format_duration(SESSIONS_KEPT)} après sa fin (déconnexion, expiration ou "
+             "inactivité) ; la connexion reste inscrite au journal d'audit.",
+             f"Tentative de connexion refusée (adresse saisie, adresse IP), et adresse IP ou adresse saisie des "
+             f"connexions inscrites au journal d'audit : {format_duration(SIGN_INS_KEPT)} (recommandation de la "
+             "CNIL sur la journalisation : 6 mois à 1 an), puis supprimées de la base et retirées du journal.",
+             "Ces durées valent pour toute l'équipe, commune à tous les programmes : fixées par le logiciel, elles "
+             "sont appliquées par la purge (chaque jour à 8 h pour un programme en cours, ou « transitions privacy "
+             "purge »)."),
             (*COMMON_SECURITY, "Mot de passe d'au moins 12 caractères, second facteur TOTP, codes de secours à "
-             "usage unique, tentatives limitées, sessions de 30 minutes d'inactivité et 10 heures au plus.")),
+             "usage unique, tentatives limitées, sessions de 30 minutes d'inactivité et 10 heures au plus.",
+             "Liens d'invitation et de réinitialisation à usage unique et expirants : leur clé n'est jamais "
+             "conservée (seule son empreinte l'est), elle est calculée au moment de l'envoi.")),
         Processing(
             "boite", "Boîte aux lettres de l'appel",
             "Relever les courriels envoyés à l'adresse de l'appel : une candidature envoyée par courriel devient "

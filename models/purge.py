@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import audit
+from models import audit, staff_retention
 from models.anonymise import (
     application_needles,
     erase_application,
@@ -30,11 +30,29 @@ from models.context import ProgrammeContext, all_ctx, load_ctx
 from models.db import get_engine, session_scope
 from models.erasure import ERASED_BODY, Needles, erase_notice, erase_traces, people_of_payload
 from models.errors import InvalidInput
-from models.retention import Unit, UnitKind, past_retention, planned
+from models.retention import Unit, UnitKind, past_retention, planned, purge_instant
 from models.stages import StageName, stage
-from models.tables import Application, ApplicationDraft, Intent, MailMessage, Notice, Pilot
+from models.tables import Application, ApplicationDraft, Intent, MailMessage, Notice, Pilot, ProgrammeMode
 
 ACTOR = "purge"
+STAFF_UNITS = frozenset({UnitKind.STAFF_ACCOUNT, UnitKind.STAFF_SESSIONS, UnitKind.STAFF_SIGN_INS,
+                         UnitKind.STAFF_SIGN_IN_ENTRIES})
+
+
+def due_units(ctx: ProgrammeContext, at: datetime) -> list[Unit]:
+    """What the purge of `ctx`'s programme erases at `at`: the programme's units past retention
+    (`models.retention`), then the team's (`models.staff_retention`: in every programme's purge,
+    the first erases them)."""
+    return past_retention(ctx, at) + staff_retention.past(ctx.session, at)
+
+
+def planned_purge(ctx: ProgrammeContext) -> list[datetime]:
+    """When the tick's purge has work in a live programme: the programme's instants
+    (`models.retention.planned`) and the day after each of the team's traces reaches its end."""
+    if ctx.programme.mode != ProgrammeMode.LIVE:
+        return []
+    team = {purge_instant(ended) for _, _, ended in staff_retention.ends(ctx.session)}
+    return sorted(set(planned(ctx)) | team)
 
 
 def purge_unit(ctx: ProgrammeContext, unit: Unit, at: datetime, actor: str = ACTOR) -> Counter[str]:
@@ -42,6 +60,8 @@ def purge_unit(ctx: ProgrammeContext, unit: Unit, at: datetime, actor: str = ACT
     (`donnees.effacees`, through `redact_entries`) naming the unit, never the people. Returns the
     counts per category (French)."""
     session, counts = ctx.session, Counter[str]()
+    if unit.kind in STAFF_UNITS:
+        return staff_retention.purge(session, unit, programme_id=ctx.programme_id, at=at, actor=actor)
     if unit.kind == UnitKind.NOTICES:
         for notice in session.exec(select(Notice).where(col(Notice.id).in_(unit.notices),
                                                         Notice.body_text != ERASED_BODY)):
@@ -89,11 +109,12 @@ def purge_unit(ctx: ProgrammeContext, unit: Unit, at: datetime, actor: str = ACT
     return counts
 
 
-@stage(StageName.PURGE, planned=planned)
+@stage(StageName.PURGE, planned=planned_purge)
 def purge_due(ctx: ProgrammeContext, as_of: datetime) -> int:
-    """The tick's purge: every unit past retention at `as_of`, in the stage's transaction (the
-    outbox's files go after its commit, `flows.plain.run_one_stage`). Returns the units erased."""
-    units = past_retention(ctx, as_of)
+    """The tick's purge: every unit past retention at `as_of` (`due_units`), in the stage's
+    transaction (the outbox's files go after its commit, `flows.plain.run_one_stage`). Returns the
+    units erased."""
+    units = due_units(ctx, as_of)
     for unit in units:
         purge_unit(ctx, unit, as_of)
     return len(units)
@@ -155,19 +176,20 @@ def purge_programmes(url: str, at: datetime, *, slug: str | None = None, dry_run
         slugs = [load_ctx(session, slug).programme.slug] if slug else [c.programme.slug for c in all_ctx(session)]
     units: list[tuple[str, str]] = []
     counts, files = Counter[str](), 0
-    for each in slugs:
-        if dry_run:
-            with Session(get_engine(url)) as session:
+    if dry_run:  # one transaction for every programme: the team's units are counted once
+        with Session(get_engine(url)) as session:
+            for each in slugs:
                 ctx = load_ctx(session, each, lock=True)
-                for unit in past_retention(ctx, at):
+                for unit in due_units(ctx, at):
                     counts += purge_unit(ctx, unit, at, actor)
                     units.append((unit.kind.value, unit.label))
                 session.flush()
-                files += sweep_outbox(session, outbox_dir, remove=False)
-                session.rollback()
-            continue
+            files += sweep_outbox(session, outbox_dir, remove=False)
+            session.rollback()
+        return PurgeReport(at, dry_run, units, counts, files)
+    for each in slugs:
         with session_scope(url) as session:
-            pending = past_retention(load_ctx(session, each), at)
+            pending = due_units(load_ctx(session, each), at)
         for unit in pending:
             with session_scope(url) as session:
                 counts += purge_unit(load_ctx(session, each, lock=True), unit, at, actor)

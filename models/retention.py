@@ -42,18 +42,24 @@ class UnitKind(StrEnum):
     DRAFT = "brouillon non déposé"
     MAIL = "courriel reçu sans candidature"
     NOTICES = "corps d'avis"
+    STAFF_ACCOUNT = "compte de l'équipe désactivé"
+    STAFF_SESSIONS = "sessions de l'équipe"
+    STAFF_SIGN_INS = "connexions refusées"
+    STAFF_SIGN_IN_ENTRIES = "traces de connexion du journal"
 
 
 @dataclass(frozen=True)
 class Unit:
-    """One unit past retention: its kind, its row (0 for notices, `notices` listing them), a French
-    label without personal data, and the instant its retention ended (UTC)."""
+    """One unit past retention: its kind, its row (0 for notices, `notices` listing them, and for
+    the team's sessions and sign-ins, `rows` listing them: `models.staff_retention`), a French label
+    without personal data, and the instant its retention ended (UTC)."""
 
     kind: UnitKind
     id: int
     label: str
     ended: datetime
     notices: tuple[int, ...] = ()
+    rows: tuple[int, ...] = ()
 
 
 def _after(start: datetime | None, duration: str) -> datetime | None:
@@ -139,6 +145,11 @@ PURGE_HOUR = time(8, 0)
 """A retention that ends during a day is purged by the first tick of the next day (Paris time)."""
 
 
+def purge_instant(ended: datetime) -> datetime:
+    """When the tick purges what ended at `ended`: the next day, `PURGE_HOUR` Paris time."""
+    return add_paris(ended, _NEXT_DAY, PURGE_HOUR)
+
+
 def planned(ctx: ProgrammeContext) -> list[datetime]:
     """The instants at which the purge has work: the day after each retention ends, 8h00 Paris
     time. Only for a live programme: a replay (`ProgrammeMode.REPLAY`) is purged when asked
@@ -146,5 +157,5 @@ def planned(ctx: ProgrammeContext) -> list[datetime]:
     if ctx.programme.mode != ProgrammeMode.LIVE:
         return []
     ends = [unit.ended for unit in candidates(ctx)] + [ended for _, ended in notice_ends(ctx)]
-    return sorted({add_paris(end, _NEXT_DAY, PURGE_HOUR) for end in ends})
+    return sorted({purge_instant(end) for end in ends})
 

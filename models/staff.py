@@ -7,6 +7,8 @@ factor (RFC 6238, `pyotp`), then shows 10 single-use recovery codes (their SHA-2
 forgotten password is reset by a mailed link valid `RESET_LIFETIME` (`request_reset`,
 `reset_password`), with the second factor still required. Who may do what is data: `PERMISSIONS`,
 act → roles, read by `may` (the back office's `require(act)` and every future act).
+A link's key is never stored: it is derived from its row under the portal's secret when the
+notice leaves (`models.link_tokens.staff_key`), the row keeping its SHA-256.
 Signing in and sessions are in `models.staff_sessions`.
 """
 
@@ -23,6 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
+from models import link_tokens
 from models.addresses import deliverable_address
 from models.context import ProgrammeContext
 from models.db import lock_for_update
@@ -245,9 +248,9 @@ def members(session: Session) -> list[StaffMember]:
 
 
 def add_member(ctx: ProgrammeContext, email: str, name: str, role: str, *, at: datetime, by: str,
-               base_url: str) -> StaffMember:
-    """A new member, mailed an invitation (see `reinvite`); InvalidInput for a bad address, name or
-    role, Refused when the address has an account already."""
+               base_url: str, secret: str) -> StaffMember:
+    """A new member, mailed an invitation (see `reinvite`: `base_url` and `secret` are the portal's);
+    InvalidInput for a bad address, name or role, Refused when the address has an account already."""
     try:
         address = deliverable_address(email.strip()).lower()
     except ValueError as exc:
@@ -261,14 +264,16 @@ def add_member(ctx: ProgrammeContext, email: str, name: str, role: str, *, at: d
     ctx.session.flush()
     ctx.audit(at, by, "equipe.compte_cree", "staff_member", member.id,
               f"Compte de {member_name} ({address}) créé, rôle {ROLE_LABELS[chosen]}.", role=chosen.value)
-    reinvite(ctx, member, at=at, by=by, base_url=base_url)
+    reinvite(ctx, member, at=at, by=by, base_url=base_url, secret=secret)
     return member
 
 
-def reinvite(ctx: ProgrammeContext, member: StaffMember, *, at: datetime, by: str, base_url: str) -> None:
-    """Mail `member` a new invitation (`invitation_equipe`): password, second factor and recovery
-    codes are set again from it; until then the account cannot sign in (every session revoked, every
-    earlier link, a reset's too, spent)."""
+def reinvite(ctx: ProgrammeContext, member: StaffMember, *, at: datetime, by: str, base_url: str,
+             secret: str) -> None:
+    """Mail `member` a new invitation (`invitation_equipe`) to the portal at `base_url`, its key
+    derived under the portal's `secret`: password, second factor and recovery codes are set again
+    from it; until then the account cannot sign in (every session revoked, every earlier link, a
+    reset's too, spent)."""
     member.password_hash = None
     member.totp_secret = pyotp.random_base32()
     member.totp_last_step = None
@@ -280,7 +285,7 @@ def reinvite(ctx: ProgrammeContext, member: StaffMember, *, at: datetime, by: st
         ctx.session.delete(code)
     revoke_sessions(ctx.session, member, at)
     _spend_links(ctx.session, member, at)  # a reset link mailed before would set a password meanwhile
-    _mail_link(ctx, member, INVITATION, at, INVITATION_LIFETIME, base_url)
+    _mail_link(ctx, member, INVITATION, at, INVITATION_LIFETIME, base_url, secret)
     ctx.audit(at, by, "equipe.invitation", "staff_member", member.id,
               f"Invitation envoyée à {member.name} ({member.email}).")
 
@@ -294,17 +299,25 @@ def _spend_links(session: Session, member: StaffMember, at: datetime, purpose: s
 
 
 def _mail_link(ctx: ProgrammeContext, member: StaffMember, purpose: str, at: datetime, lifetime: timedelta,
-               base_url: str) -> None:
-    """Issue a single-use link (older unused ones of the same purpose stop working) and mail it."""
+               base_url: str, secret: str) -> None:
+    """Issue a single-use link (older unused ones of the same purpose stop working) and mail it.
+    Its key is derived from the new row under the portal's `secret` (`link_tokens.staff_key`), the
+    row keeping its SHA-256 only; the notice keeps no key: delivery derives it again."""
     _spend_links(ctx.session, member, at, purpose)
-    key = secrets.token_urlsafe(32)
-    ctx.session.add(StaffToken(staff_id=member_id(member), purpose=purpose, digest=digest(key), created_at=at,
-                               expires_at=at + lifetime))
+    row = StaffToken(staff_id=member_id(member), purpose=purpose, digest=secrets.token_hex(32), created_at=at,
+                     expires_at=at + lifetime)  # a random stand-in until the row's number is known
+    ctx.session.add(row)
+    ctx.session.flush()
     kind = NoticeKind.STAFF_INVITATION if purpose == INVITATION else NoticeKind.STAFF_RESET
-    path = "invitation" if purpose == INVITATION else "reinitialisation"
-    ctx.notify(kind, [Recipient(member.email, member.name)], key=f"{member.id}|{digest(key)[:16]}",
-               context={"membre": member, "adresse": f"{base_url.rstrip('/')}/equipe/{path}/{key}",
-                        "jusqu_au": at + lifetime}, at=at)
+    assert row.id is not None
+    ref = link_tokens.KeyRef(row.id, kind.value, row.expires_at)
+    row.digest = digest(link_tokens.staff_key(secret, ref))
+    ctx.session.add(row)
+    path = link_tokens.STAFF_KEY_PATHS[kind.value]
+    ctx.notify(kind, [Recipient(member.email, member.name)], key=f"{member.id}|{row.id}",
+               context={"membre": member, "jusqu_au": row.expires_at,
+                        "adresse": f"{base_url.rstrip('/')}/equipe/{path}/{link_tokens.KEY_PLACEHOLDER}"},
+               at=at, key_ref=ref)
 
 
 def link_member(session: Session, key: str, purpose: str, now: datetime) -> tuple[StaffMember, StaffToken]:
@@ -353,9 +366,10 @@ def otpauth_uri(member: StaffMember) -> str:
     return pyotp.TOTP(member.totp_secret).provisioning_uri(name=member.email, issuer_name=ISSUER)
 
 
-def request_reset(ctx: ProgrammeContext, email: str, *, at: datetime, base_url: str) -> None:
-    """Mail a reset link to an active, enrolled member with this address, at most once per
-    `RESET_INTERVAL`; for any other address nothing happens (the page says the same either way)."""
+def request_reset(ctx: ProgrammeContext, email: str, *, at: datetime, base_url: str, secret: str) -> None:
+    """Mail a reset link (to the portal at `base_url`, its key derived under the portal's `secret`)
+    to an active, enrolled member with this address, at most once per `RESET_INTERVAL`; for any
+    other address nothing happens (the page says the same either way)."""
     member = member_by_email(ctx.session, email)
     if member is None or not member.active or member.enrolled_at is None:
         return
@@ -363,7 +377,7 @@ def request_reset(ctx: ProgrammeContext, email: str, *, at: datetime, base_url: 
                             .order_by(col(StaffToken.created_at).desc())).first()
     if last is not None and at - last.created_at < RESET_INTERVAL:
         return
-    _mail_link(ctx, member, RESET, at, RESET_LIFETIME, base_url)
+    _mail_link(ctx, member, RESET, at, RESET_LIFETIME, base_url, secret)
     ctx.audit(at, actor(member), "equipe.reinitialisation_demandee", "staff_member", member.id,
               f"Lien de réinitialisation du mot de passe envoyé à {member.email}.")
 

@@ -85,6 +85,13 @@ class LinkUnavailable(ValueError):
     """A notice carries a personal link, and the portal's secret to sign it again is not set."""
 
 
+def _settings(settings: LinkSettings | None, why: str) -> LinkSettings:
+    found = settings or portal_link_settings()
+    if found is None:
+        raise LinkUnavailable(why)
+    return found
+
+
 def personal_link(notice: OutboxNotice, settings: LinkSettings | None = None) -> str | None:
     """The personal link `notice` carries, signed again at sending time with the portal's settings
     (`settings`, else read now: `portal_link_settings`), or None when it carries none. LinkUnavailable
@@ -92,30 +99,41 @@ def personal_link(notice: OutboxNotice, settings: LinkSettings | None = None) ->
     once the secret is set)."""
     if notice.link_subject is None or notice.link_version is None or notice.link_expires is None:
         return None
-    settings = settings or portal_link_settings()
-    if settings is None:
-        raise LinkUnavailable("son lien personnel ne peut pas être signé sans PORTAL_SECRET")
+    settings = _settings(settings, "son lien personnel ne peut pas être signé sans PORTAL_SECRET")
     ref = link_tokens.LinkRef(notice.link_subject, notice.link_person or "", notice.link_version,
                               notice.link_expires)
     return notice_url(notice.programme_id, ref, settings)
 
 
-def _text(notice: OutboxNotice, link: str | None) -> str:
-    return notice.body_text if link is None else link_tokens.restore(notice.body_text, link)
+def staff_key(notice: OutboxNotice, settings: LinkSettings | None = None) -> str | None:
+    """The single-use key a staff member's invitation or reset carries, derived again at sending
+    time from its row's number and expiry under the portal's secret (`link_tokens.staff_key`: the
+    same key at every attempt), or None for any other notice (and for one queued before keys were
+    derived, whose body holds its key). LinkUnavailable without PORTAL_SECRET, as `personal_link`."""
+    if (notice.kind not in link_tokens.SINGLE_USE_KINDS or notice.link_version is None
+            or notice.link_expires is None):
+        return None
+    settings = _settings(settings, "sa clé à usage unique ne peut pas être calculée sans PORTAL_SECRET")
+    return link_tokens.staff_key(settings.secret, link_tokens.KeyRef(notice.link_version, notice.kind,
+                                                                      notice.link_expires))
 
 
-def _html(notice: OutboxNotice, link: str | None) -> str:
-    return notice.body_html if link is None else link_tokens.restore(notice.body_html, link, html=True)
+def _restored(text: str, link: str | None, key: str | None, *, html: bool = False) -> str:
+    """A stored body as it leaves: its personal link and its single-use key put back."""
+    text = text if link is None else link_tokens.restore(text, link, html=html)
+    return text if key is None else link_tokens.put_key(text, key)
 
 
 def single_message(notice: OutboxNotice, sent_at: datetime | None = None,
                    settings: LinkSettings | None = None) -> Message:
     """The message carrying one notice, as it was rendered when queued, with its personal link
-    signed again (`personal_link`), leaving at `sent_at`."""
-    link = personal_link(notice, settings)
+    signed again (`personal_link`) or its single-use key derived again (`staff_key`), leaving at
+    `sent_at`."""
+    link, key = personal_link(notice, settings), staff_key(notice, settings)
     return Message(
         recipient=Recipient(notice.recipient_email, notice.recipient_name),
-        subject=notice.subject, text=_text(notice, link), html=_html(notice, link),
+        subject=notice.subject, text=_restored(notice.body_text, link, key),
+        html=_restored(notice.body_html, link, key, html=True),
         message_id=notice.message_id, kind=notice.kind, key=notice.dedup_key,
         created_at=notice.created_at,
         stem=f"{notice.created_at:%Y%m%d-%H%M}-{notice.id or 0:05d}-{notice.kind}",
@@ -144,8 +162,7 @@ def digest_message(group: Sequence[OutboxNotice], context: Mapping[str, Any], at
     links = {link for link in carried.values() if link}
     shared = next(iter(links)) if len(links) == 1 and all(carried.values()) else None
     items = [{"subject": n.subject, "jour": planned[n.dedup_key], "lien": None if shared else carried[n.dedup_key],
-              "text": n.core_text if not carried[n.dedup_key] else link_tokens.restore(n.core_text,
-                                                                                         carried[n.dedup_key] or "")}
+              "text": _restored(n.core_text, carried[n.dedup_key], staff_key(n, settings))}
              for n in unique]
     rendered = render_notice(NoticeKind.DIGEST, {**context, "elements": items, "jour": noon[days[0]],
                                                  "jours": [noon[d] for d in days], "lien": shared}, overrides)

@@ -17,6 +17,7 @@ from models.context import all_ctx
 from models.person_data import Found, find_person
 from models.personal_data import BY_TABLE, SHOWN, Follows
 from models.processing import ARCHIVES, retention_texts
+from models.staff_retention import ACCOUNTS_KEPT, SESSIONS_KEPT, SIGN_INS_KEPT
 from models.tables import ApplicationFile, DraftFile
 
 LEFT_OUT = frozenset({"content", "password_hash", "totp_secret", "body_html"})
@@ -120,7 +121,9 @@ def retentions(session: Session) -> dict[Follows, str]:
             Follows.DRAFT: f"{drafts} après son dernier enregistrement s'il n'est pas déposé",
             Follows.MAILBOX: f"{mails} après sa lecture s'il n'est devenu aucune candidature (sinon, comme elle)",
             Follows.AUDIT: ARCHIVES, Follows.PROGRAMME: "tant que le programme est installé",
-            Follows.STAFF: "le temps des fonctions, puis 12 mois après la désactivation du compte"}
+            Follows.STAFF: f"compte : le temps des fonctions, puis {format_duration(ACCOUNTS_KEPT)} après sa "
+                           f"désactivation ; session : {format_duration(SESSIONS_KEPT)} après sa fin ; connexion "
+                           f"refusée : {format_duration(SIGN_INS_KEPT)}"}
 
 
 def _view(row: Any, kept_for: dict[Follows, str]) -> RowView:

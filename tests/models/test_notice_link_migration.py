@@ -67,13 +67,15 @@ def test_an_invitation_sent_before_0022_forgets_its_key(loaded: str) -> None:
 
     with session_scope(loaded) as session:
         staff.add_member(ctx_of(session), "anne.martin@cerdd.example.org", "Anne Martin", "lecture",
-                         at=at("2015-06-10T10:00"), by="test", base_url=BASE)
+                         at=at("2015-06-10T10:00"), by="test", base_url=BASE, secret=SECRET)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = get_engine(loaded)
     command.downgrade(config, str(ScriptDirectory.from_config(config).get_revision("0022").down_revision))
     with get_engine(loaded).begin() as connection:  # sent before 0022, its key in its bodies
-        connection.execute(text("UPDATE notice SET status = 'envoye' WHERE kind = 'invitation_equipe'"))
+        connection.execute(text("UPDATE notice SET status = 'envoye', body_text = replace(body_text, :mark, :key), "
+                                "body_html = replace(body_html, :mark, :key) WHERE kind = 'invitation_equipe'"),
+                           {"mark": "[clé personnelle]", "key": "Cle-en-clair_d-avant-la-derivation-0123456789"})
     command.upgrade(config, "head")
     with session_scope(loaded) as session:
         invitation = session.exec(select(Notice).where(Notice.kind == "invitation_equipe")).one()

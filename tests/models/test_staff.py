@@ -3,7 +3,6 @@ sign-in with replay refused, throttling, sessions revoked, reset links, roles as
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ from models.errors import InvalidInput, Refused
 from models.tables import AuditEntry, Notice, StaffMember, StaffRole, StaffSession
 from tests.conftest import at, ctx_of
 from tests.guards import join_or_fail
+from tests.staff_keys import SECRET, mailed_link
 
 BASE = "https://transitions.example.org"
 PASSWORD = "Bocage-Artois-1987!"
@@ -26,17 +26,15 @@ T0 = at("2015-06-10T10:00")
 def _invite(url: str, email: str = "anne.martin@cerdd.example.org", role: str = "charge_de_mission") -> str:
     """Add a member; returns the key of the invitation mailed to them (read from the outbox)."""
     with session_scope(url) as session:
-        staff.add_member(ctx_of(session), email, "Anne Martin", role, at=T0, by="cli:admin", base_url=BASE)
+        staff.add_member(ctx_of(session), email, "Anne Martin", role, at=T0, by="cli:admin", base_url=BASE,
+                         secret=SECRET)
     return _mailed_key(url, "invitation_equipe", "invitation")
 
 
 def _mailed_key(url: str, kind: str, path: str) -> str:
-    with session_scope(url) as session:
-        notice = session.exec(select(Notice).where(Notice.kind == kind).order_by(Notice.id.desc())).first()
-    assert notice is not None
-    found = re.search(rf"{BASE}/equipe/{path}/([A-Za-z0-9_-]+)", notice.body_text)
-    assert found, notice.body_text
-    return found.group(1)
+    link = mailed_link(url, kind)
+    assert link.startswith(f"{BASE}/equipe/{path}/"), link
+    return link.rsplit("/", 1)[1]
 
 
 def _secret(url: str, email: str = "anne.martin@cerdd.example.org") -> str:
@@ -92,12 +90,13 @@ def test_an_invitation_expires_and_an_address_has_one_account(loaded: str) -> No
             staff.enrol(ctx_of(session), key, PASSWORD, PASSWORD, pyotp.TOTP(_secret(loaded)).at(late), at=late)
         with pytest.raises(Refused):
             staff.add_member(ctx_of(session), "ANNE.martin@cerdd.example.org", "Anne", "lecture", at=T0, by="x",
-                             base_url=BASE)
+                             base_url=BASE, secret=SECRET)
         with pytest.raises(InvalidInput):
-            staff.add_member(ctx_of(session), "b@cerdd.example.org", "Bob", "chef", at=T0, by="x", base_url=BASE)
+            staff.add_member(ctx_of(session), "b@cerdd.example.org", "Bob", "chef", at=T0, by="x", base_url=BASE,
+                             secret=SECRET)
         with pytest.raises(InvalidInput):
             staff.add_member(ctx_of(session), "b@cerdd.example.org", "Bob\nEve", "lecture", at=T0, by="x",
-                             base_url=BASE)
+                             base_url=BASE, secret=SECRET)
 
 
 def test_sign_in_accepts_a_totp_code_once_and_a_recovery_code_once(loaded: str) -> None:
@@ -174,11 +173,11 @@ def test_a_reset_link_works_once_in_time_with_the_second_factor(loaded: str) -> 
     secret, codes = _enrolled(loaded)
     asked = T0 + timedelta(hours=2)
     with session_scope(loaded) as session:
-        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=asked, base_url=BASE)
-        staff.request_reset(ctx_of(session), "inconnu@cerdd.example.org", at=asked, base_url=BASE)
+        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=asked, base_url=BASE, secret=SECRET)
+        staff.request_reset(ctx_of(session), "inconnu@cerdd.example.org", at=asked, base_url=BASE, secret=SECRET)
     key = _mailed_key(loaded, "reinitialisation_equipe", "reinitialisation")
     with session_scope(loaded) as session:  # asked again at once: nothing more is sent
-        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=asked, base_url=BASE)
+        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=asked, base_url=BASE, secret=SECRET)
         assert len(session.exec(select(Notice).where(Notice.kind == "reinitialisation_equipe")).all()) == 1
     new = "Terril-Lens-2015-neuf"
     with session_scope(loaded) as session:
@@ -192,7 +191,7 @@ def test_a_reset_link_works_once_in_time_with_the_second_factor(loaded: str) -> 
     assert _sign_in(loaded, pyotp.TOTP(secret).at(asked), asked, password=new).key
     later = asked + timedelta(minutes=20)
     with session_scope(loaded) as session:
-        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=later, base_url=BASE)
+        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=later, base_url=BASE, secret=SECRET)
     late_key = _mailed_key(loaded, "reinitialisation_equipe", "reinitialisation")
     with session_scope(loaded) as session:
         with pytest.raises(staff.StaffLinkExpired):
@@ -200,7 +199,7 @@ def test_a_reset_link_works_once_in_time_with_the_second_factor(loaded: str) -> 
                                  at=later + staff.RESET_LIFETIME)
     guessed = later + timedelta(minutes=20)
     with session_scope(loaded) as session:
-        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=guessed, base_url=BASE)
+        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=guessed, base_url=BASE, secret=SECRET)
     guessed_key = _mailed_key(loaded, "reinitialisation_equipe", "reinitialisation")
     with session_scope(loaded) as session:  # a wrong code spends the link: one guess per link
         assert not staff.reset_password(ctx_of(session), guessed_key, new + "y", new + "y", "000000", at=guessed)
@@ -268,11 +267,12 @@ def test_a_new_invitation_ends_a_reset_link_mailed_before(loaded: str) -> None:
     _enrolled(loaded)
     asked = T0 + timedelta(hours=1)
     with session_scope(loaded) as session:
-        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=asked, base_url=BASE)
+        staff.request_reset(ctx_of(session), "anne.martin@cerdd.example.org", at=asked, base_url=BASE, secret=SECRET)
     key = _mailed_key(loaded, "reinitialisation_equipe", "reinitialisation")
     with session_scope(loaded) as session:
         member = staff.find_member(session, "anne.martin@cerdd.example.org")
-        staff.reinvite(ctx_of(session), member, at=asked + timedelta(minutes=5), by="cli:admin", base_url=BASE)
+        staff.reinvite(ctx_of(session), member, at=asked + timedelta(minutes=5), by="cli:admin", base_url=BASE,
+                       secret=SECRET)
     later = asked + timedelta(minutes=10)
     with session_scope(loaded) as session:
         with pytest.raises(staff.StaffLinkUsed):

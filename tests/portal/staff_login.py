@@ -3,7 +3,6 @@ domain (invitation, password, a real TOTP code), then the sign-in page posted wi
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -12,10 +11,10 @@ from fastapi.testclient import TestClient
 
 from models import staff
 from models.db import session_scope
-from models.tables import Notice
 from tests.conftest import ctx_of
 from tests.portal.conftest import Clock
 from tests.portal.helpers import form_ending
+from tests.staff_keys import SECRET, mailed_key
 
 PASSWORD = "Ecluse-Douai-1905!"
 EMAILS = {"direction": "emmanuel.bertin@cerdd.example.org", "charge_de_mission": "claire.dufour@cerdd.example.org",
@@ -27,12 +26,12 @@ def enrolled(url: str, clock: Clock, role: str) -> str:
     """A member of `role` with a password and a second factor; returns their address."""
     email = EMAILS[role]
     with session_scope(url) as session:
+        staff.add_member(ctx_of(session), email, NAMES[role], role, at=clock.now, by="test",
+                         base_url="http://testserver", secret=SECRET)
+    key = mailed_key(url, "invitation_equipe", email)
+    with session_scope(url) as session:
         ctx = ctx_of(session)
-        member = staff.add_member(ctx, email, NAMES[role], role, at=clock.now, by="test",
-                                  base_url="http://testserver")
-        body = session.query(Notice).filter(Notice.kind == "invitation_equipe",
-                                            Notice.recipient_email == email).one().body_text
-        key = re.findall(r"/equipe/invitation/([A-Za-z0-9_-]+)", body)[0]
+        member = staff.find_member(session, email)
         assert member.totp_secret
         staff.enrol(ctx, key, PASSWORD, PASSWORD, pyotp.TOTP(member.totp_secret).at(clock.now), at=clock.now)
     return email

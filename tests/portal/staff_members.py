@@ -3,19 +3,17 @@ through the domain, then signed in over HTTP with its password and a real TOTP c
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pyotp
 from fastapi.testclient import TestClient
-from sqlmodel import col, select
 
 from models import staff
 from models.db import session_scope
-from models.tables import Notice
 from tests.conftest import ctx_of
 from tests.portal.conftest import Clock
 from tests.portal.helpers import form_ending
+from tests.staff_keys import SECRET, mailed_key
 
 PASSWORD = "Ecluse-Douai-1905!"
 NAMES = {"direction": "Emmanuel Bertin", "charge_de_mission": "Claire Dufour", "lecture": "Paul Morel"}
@@ -47,12 +45,9 @@ def _enrol(url: str, clock: Clock, role: str, email: str) -> str:
     enrolled = clock.now - timedelta(minutes=2)
     with session_scope(url) as session:
         staff.add_member(ctx_of(session), email, NAMES[role], role, at=enrolled, by="test",
-                         base_url="http://testserver")
+                         base_url="http://testserver", secret=SECRET)
     with session_scope(url) as session:
-        notice = session.exec(select(Notice).where(Notice.kind == "invitation_equipe", Notice.recipient_email == email)
-                              .order_by(col(Notice.id).desc())).first()
-        assert notice is not None
-        key = re.findall(r"/equipe/invitation/([A-Za-z0-9_-]+)", notice.body_text)[0]
+        key = mailed_key(url, "invitation_equipe", email)
         member = staff.member_by_email(session, email)
         assert member is not None and member.totp_secret
         code = pyotp.TOTP(member.totp_secret).at(enrolled)

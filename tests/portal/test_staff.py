@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 from models import staff
 from models.db import session_scope
 from models.staff_sessions import ACCOUNT_LIMIT
-from models.tables import Notice, StaffSession
+from models.tables import StaffSession
 from tests.conftest import at, ctx_of
 from tests.portal.conftest import SECRET, Clock
 from tests.portal.helpers import assert_french_refusal, audits, count, form_ending, forms
+from tests.staff_keys import mailed_key
 from transitions.portal.app import create_app
 from transitions.portal.deps import require
 from transitions.portal.staff_state import StaffVisit
@@ -30,16 +31,13 @@ BASE = "http://testserver"
 
 
 def _mailed_key(url: str, kind: str) -> str:
-    with session_scope(url) as session:
-        notice = session.query(Notice).filter(Notice.kind == kind).order_by(Notice.id.desc()).first()
-    assert notice is not None
-    return re.findall(r"/equipe/[a-z]+/([A-Za-z0-9_-]+)", notice.body_text)[0]
+    return mailed_key(url, kind)
 
 
 def _add(url: str, role: str, email: str = EMAIL) -> str:
     with session_scope(url) as session:
         staff.add_member(ctx_of(session), email, "Claire Dufour", role, at=at("2015-06-10T09:00"), by="test",
-                         base_url=BASE)
+                         base_url=BASE, secret=SECRET)
     return _mailed_key(url, "invitation_equipe")
 
 
@@ -149,7 +147,7 @@ def test_every_form_needs_its_one_time_token(loaded: str, client_for, clock: Clo
     _sign_in(client, _totp(loaded, clock))
     pages.append(client.get("/equipe/").text)
     with session_scope(loaded) as session:
-        staff.request_reset(ctx_of(session), EMAIL, at=clock.now, base_url=BASE)
+        staff.request_reset(ctx_of(session), EMAIL, at=clock.now, base_url=BASE, secret=SECRET)
     pages.append(client.get(f"/equipe/reinitialisation/{_mailed_key(loaded, 'reinitialisation_equipe')}").text)
     every = [form for page in pages for form in forms(page)]
     assert len(every) == 6 and all(form.hidden.get("jeton") for form in every)

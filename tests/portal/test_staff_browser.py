@@ -5,7 +5,6 @@ at 375 px nothing scrolls sideways."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pyotp
@@ -13,11 +12,11 @@ import pytest
 
 from models import staff
 from models.db import session_scope
-from models.tables import Notice
 from tests.conftest import at, ctx_of
 from tests.needs import CHROMIUM, NO_CHROMIUM, playwright_api
 from tests.portal.conftest import Clock
 from tests.portal.test_portal_browser import ARGS, NARROW, SCREENSHOTS, _check
+from tests.staff_keys import SECRET, mailed_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)]
 
@@ -45,9 +44,8 @@ def test_a_project_officer_signs_in_with_password_and_totp(loaded: str, serve: A
     base = serve(loaded)
     with session_scope(loaded) as session:
         staff.add_member(ctx_of(session), EMAIL, "Claire Dufour", "charge_de_mission", at=clock.now, by="test",
-                         base_url=base)
-        body = session.query(Notice).filter(Notice.kind == "invitation_equipe").one().body_text
-    invitation = re.findall(r"http://\S+/equipe/invitation/[A-Za-z0-9_-]+", body)[0]
+                         base_url=base, secret=SECRET)
+    invitation = mailed_link(loaded)
     playwright = playwright_api()
     with playwright.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

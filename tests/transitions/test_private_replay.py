@@ -106,6 +106,7 @@ def test_outbox_show_gives_the_cerdd_the_notice_without_its_link(replayed: tuple
     with session_scope(url) as session:
         notice = session.exec(select(Notice).where(Notice.kind == "charte_a_signer")).first()
         assert notice is not None and notice.link_subject
+    reset_settings()  # an earlier test's settings (another database) are not this command's
     shown = CliRunner().invoke(app, ["outbox", "show", str(notice.id), "--html", str(tmp_path / "avis.html")],
                                env={"DATABASE_URL": url, "DATA_DIR": str(tmp_path), "COLUMNS": "250"})
     reset_settings()  # the command's settings are not the next test's

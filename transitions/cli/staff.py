@@ -35,6 +35,13 @@ def _base_url() -> str:
     return get_settings().portal_base_url
 
 
+def _secret() -> str:
+    """The portal's secret, which an invitation's key is derived under (a French refusal without it)."""
+    from transitions.cli.portal import portal_secret
+
+    return portal_secret()
+
+
 @command(staff_app, "add")
 def add(
     email: EmailArgument,
@@ -48,9 +55,10 @@ def add(
     authentification)."""
     from models import staff
 
-    actor = cli_actor(by)
+    actor, secret = cli_actor(by), _secret()
     with programme_ctx(programme) as ctx:
-        member = staff.add_member(ctx, email, name, role, at=instant(at), by=actor, base_url=_base_url())
+        member = staff.add_member(ctx, email, name, role, at=instant(at), by=actor, base_url=_base_url(),
+                                  secret=secret)
         shown = f"{member.name} ({member.email}), {staff.ROLE_LABELS[staff.read_role(member.role)]}"
     out.print(f"Compte créé pour {escape(shown)} ; l'invitation part par courriel (file d'envoi : "
               "« transitions outbox deliver » l'envoie sans attendre).", highlight=False)
@@ -62,10 +70,10 @@ def invite(email: EmailArgument, by: ByOption = None, at: AtOption = None, progr
     sessions ouvertes sont fermées) : pour un téléphone perdu, ou un compte réactivé."""
     from models import staff
 
-    actor = cli_actor(by)
+    actor, secret = cli_actor(by), _secret()
     with programme_ctx(programme) as ctx:
         member = staff.find_member(ctx.session, email)
-        staff.reinvite(ctx, member, at=instant(at), by=actor, base_url=_base_url())
+        staff.reinvite(ctx, member, at=instant(at), by=actor, base_url=_base_url(), secret=secret)
         shown = member.email
     out.print(f"Nouvelle invitation envoyée à {escape(shown)} ; ses anciens accès ne fonctionnent plus.",
               highlight=False)

@@ -15,6 +15,7 @@ from models.delivery import mark_failed
 from models.read.staff_monitor import LATE_AFTER, held_back
 from models.tables import Notice, NoticeStatus
 from tests.conftest import at, ctx_of
+from tests.staff_keys import SECRET
 
 NEWCOMER = "anne.martin@cerdd.example.org"
 
@@ -23,7 +24,8 @@ def _invite(url: str, when: str) -> None:
     """A member invited at `when`: an invitation notice that leaves at once, queued then."""
     with session_scope(url) as session:
         staff.add_member(ctx_of(session), NEWCOMER, "Anne Martin", "lecture", at=at(when), by="test",
-                         base_url="https://equipe.example.org")
+                         base_url="https://equipe.example.org",
+                         secret=SECRET)
 
 
 def test_a_notice_waiting_past_its_time_then_given_up_is_held_back(selected: str) -> None:

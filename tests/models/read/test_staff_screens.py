@@ -15,6 +15,7 @@ from models.read.staff_notices import JOURNAL_PAGE, journal_screen, notices_scre
 from models.staff import add_member
 from models.tables import Application, AuditEntry, NoticeStatus
 from tests.conftest import at, ctx_of
+from tests.staff_keys import SECRET
 
 
 def test_while_the_jury_scores_each_jurors_missing_scores_are_late_items(closed: str) -> None:
@@ -31,7 +32,7 @@ def test_charters_unsigned_past_their_date_wait_for_the_cerdd_and_are_late_for_t
     with session_scope(selected) as session:
         ctx = ctx_of(session)
         member = add_member(ctx, "claire.dufour@cerdd.example.org", "Claire Dufour", "lecture",
-                            at=at("2015-06-10T09:00"), by="test", base_url="http://testserver")
+                            at=at("2015-06-10T09:00"), by="test", base_url="http://testserver", secret=SECRET)
         before = staff_home(ctx, member, at("2015-06-20T10:00"))
         assert before.role == "lecture seule" and before.acts == () and before.agenda
         own = [item for item in before.for_cerdd if item.page == PILOTS]  # the Cerdd signs too, in time

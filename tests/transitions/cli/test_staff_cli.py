@@ -3,14 +3,24 @@ audited with who ran it; mistakes told in French with their exit code."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from config.settings import reset_settings
 from models.db import session_scope
 from models.tables import AuditEntry, Notice, StaffMember
 from transitions.cli import app
 
 runner = CliRunner()
+SECRET = "k3Jx9QvT2mLw8RbZ5nYc7HdF4sGp6AeU"
+
+
+@pytest.fixture(autouse=True)
+def _portal_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An invitation's key is derived under the portal's secret: the commands need it."""
+    monkeypatch.setenv("PORTAL_SECRET", SECRET)
+    reset_settings()
 
 
 def run(*args: str, expect: int = 0) -> str:
@@ -53,3 +63,15 @@ def test_mistakes_are_french_and_change_nothing(loaded: str) -> None:
     assert "Aucun membre de l'équipe" in run("staff", "disable", "z@cerdd.example.org", expect=3)
     with session_scope(loaded) as session:
         assert [m.email for m in session.exec(select(StaffMember))] == ["a@cerdd.example.org"]
+
+
+def test_an_invitation_needs_the_portal_secret(loaded: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    run("staff", "add", "a@cerdd.example.org", "--name", "Anne Martin", "--role", "lecture")
+    monkeypatch.delenv("PORTAL_SECRET")
+    reset_settings()
+    for args in (("add", "b@cerdd.example.org", "--name", "Bob Martin", "--role", "lecture"),
+                 ("invite", "a@cerdd.example.org")):
+        assert "PORTAL_SECRET n'est pas défini" in run("staff", *args, expect=2)
+    with session_scope(loaded) as session:
+        assert [m.email for m in session.exec(select(StaffMember))] == ["a@cerdd.example.org"]
+        assert len(session.exec(select(Notice).where(Notice.kind == "invitation_equipe")).all()) == 1

@@ -81,7 +81,8 @@ def forgotten(portal: PortalDep) -> HTMLResponse:
 @router.post("/mot-de-passe-oublie", name="staff_forgotten_post")
 def forgotten_post(portal: PortalDep, form: AnonymousForm) -> HTMLResponse:
     with anonymous(portal, form, FORGOTTEN) as (ctx, now):
-        request_reset(ctx, field(form, "courriel"), at=now, base_url=get_settings().portal_base_url)
+        request_reset(ctx, field(form, "courriel"), at=now, base_url=get_settings().portal_base_url,
+                      secret=portal.secret)
     return staff_html(portal, "equipe_oubli.html", "Mot de passe oublié", envoye=SENT,
                       jeton=portal.form(ANONYMOUS, FORGOTTEN))
 
