@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= var/demo
 
-.PHONY: setup demo test lint bench bench-repeat bench-kill clean
+.PHONY: setup demo test lint bench bench-repeat bench-kill bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ bench-repeat: $(STAMP)
 # Crash safety of delivery under 100 SIGKILLs (slow): writes bench/RESULTS-kill.md.
 bench-kill: $(STAMP)
 	$(BIN)/python bench/kill.py
+
+# The real portal (2 workers, PostgreSQL from TEST_DATABASE_URL) under 50 and 100 simulated people at 100 and
+# 1,000 pilots while ticks run, beside a bare FastAPI endpoint (10–20 min): writes bench/RESULTS-load.md.
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

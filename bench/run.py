@@ -927,7 +927,8 @@ def main() -> None:
                              "(its database is emptied; about 2 more minutes)")
     parser.add_argument("--skip", default="", help="comma-separated: national,national-pg,pages,prefect,replay,"
                                                   "status,submit,doors,smtp,serve,outbox,audit")
-    parser.add_argument("--only", default="", help="comma-separated: only these steps (same names as --skip)")
+    parser.add_argument("--only", default="", help="comma-separated: only these steps (same names as --skip; "
+                                                  "`load`, 10–20 min, runs only when named here)")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -956,9 +957,10 @@ def main() -> None:
     steps.append(("serve", bench_serve_tick))
     steps.append(("outbox", bench_outbox_script))
     steps.append(("audit", lambda: bench_audit_chain(args.rounds)))
+    steps.append(("load", bench_portal_load))
     only = set(filter(None, args.only.split(",")))
     for name, step in steps:
-        if name in skip or (only and name not in only):
+        if name in skip or (only and name not in only) or (name in OPT_IN and name not in only):
             continue
         say(f"== {name} ({(time.perf_counter() - begin) / 60:.1f} min)")
         try:
@@ -1001,6 +1003,23 @@ def bench_portal_pages(built: dict[int, Path], sizes: list[int], rounds: int) ->
     for name, kb in weights.items():
         add(Figure(f"page size: {name}, {large} pilots", kb, "KB", target=f"≤ {PAGE_LIMIT_KB:.0f} KB",
                    met=kb <= PAGE_LIMIT_KB, note="a list's first page"))
+
+
+OPT_IN = {"load"}
+"""Steps run only when `--only` names them: longer than `make bench`'s budget."""
+
+
+def bench_portal_load() -> None:
+    """The portal under load (bench/load.py, its default sizes, PostgreSQL from TEST_DATABASE_URL):
+    its report in bench/RESULTS-load.md, its judged figures here."""
+    from bench.load import bench_load, parser
+
+    _, figures = bench_load(parser().parse_args([]))
+    for figure in figures:
+        add(Figure(figure["name"], float(figure["value"]), "x" if "÷" in figure["name"] or "vs" in figure["name"]
+                   else "count", target=figure["target"], met=figure["met"],
+                   note="bench/load.py: the real portal (2 workers, PostgreSQL), people acting while ticks run; "
+                        "the floor (a bare FastAPI endpoint) measured in turn; details in bench/RESULTS-load.md"))
 
 
 def bench_audit_chain(rounds: int) -> None:

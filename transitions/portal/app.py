@@ -27,7 +27,7 @@ from models.db import PoolSize, get_engine
 from transitions.portal import errors
 from transitions.portal.delivery import ImmediateDelivery
 from transitions.portal.errors import http_status
-from transitions.portal.middleware import BODY_LIMIT, LimitBody
+from transitions.portal.middleware import BODY_LIMIT, Admission, LimitBody
 from transitions.portal.routers import (
     applicant,
     call,
@@ -60,8 +60,9 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                pool_timeout: float | None = None) -> FastAPI:
     """The portal on `database_url`, its links and forms signed with `secret`; `deliver_at_once`: what
     an act queues that leaves at once is sent right after it (`delivery.ImmediateDelivery`).
-    `concurrency` (PORTAL_CONCURRENCY) requests at once, on as many database connections, each
-    waiting `pool_timeout` seconds (PORTAL_POOL_TIMEOUT) at most for one (then 503): `sizing`."""
+    `concurrency` (PORTAL_CONCURRENCY) requests at once (`middleware.Admission`; the others wait
+    their turn), on as many database connections, each waiting `pool_timeout` seconds
+    (PORTAL_POOL_TIMEOUT) at most for one (then 503): `sizing`."""
     if len(secret) < 32:
         raise ValueError("le secret du portail doit compter au moins 32 caractères")
     threads = sizing(database_url, concurrency, pool_timeout)
@@ -69,6 +70,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
                     publish_events, fixed_clock=clock is not None,
                     deliver=ImmediateDelivery(database_url, secret) if deliver_at_once else None)
     app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None, lifespan=threads)
+    app.add_middleware(Admission, limit=concurrency or get_settings().portal_concurrency)  # inside LimitBody
     app.add_middleware(LimitBody, render_error=lambda status, text: error_html(portal.env, status, text))
     app.state.portal = portal
     portal.outage.watch(get_engine(database_url))
@@ -92,9 +94,10 @@ def sizing(database_url: str, concurrency: int | None, pool_timeout: float | Non
     """The engine of `database_url` made with a pool of `concurrency` connections (+ POOL_BESIDE),
     a checkout waiting `pool_timeout` s at most; returns the app's lifespan, which runs the
     handlers on `concurrency` threads (AnyIO's limiter: FastAPI runs every plain `def` there).
-    A request holds a connection only while it reads or acts, so they suffice; the requests
-    beyond wait their turn for a thread, and one that waits for a connection longer than
-    `pool_timeout` is answered 503 (`errors.install`)."""
+    A request holds a connection only while it reads or acts, and no more requests than threads
+    are admitted at once (`middleware.Admission`), so they suffice; the requests beyond wait their
+    turn, and one that waits for a connection longer than `pool_timeout` is answered 503
+    (`errors.install`)."""
     settings = get_settings()
     threads = concurrency or settings.portal_concurrency
     get_engine(database_url, PoolSize(threads + POOL_BESIDE, pool_timeout or settings.portal_pool_timeout))

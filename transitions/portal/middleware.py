@@ -1,8 +1,10 @@
-"""What wraps every answer: the body limit (413 before reading, 411 without a length) and the
-security headers."""
+"""What wraps every answer: the body limit (413 before reading, 411 without a length), the
+security headers, and the admission of PORTAL_CONCURRENCY requests at once (`Admission`)."""
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -61,3 +63,40 @@ class LimitBody:
             await send(message)
 
         return with_headers
+
+
+UNGATED = ("/sante", "/static/", "/favicon.ico")
+"""Paths admitted at once: the health check (a probe must see the portal alive while it is busy) and
+the files every page asks for (no thread, no database)."""
+
+
+class Admission:
+    """At most `limit` requests (PORTAL_CONCURRENCY: the handlers' threads) past this point at once
+    in one portal process; the others wait here, holding nothing, in the order they came.
+
+    Why: a page's link is read by a dependency on one thread and its handler runs on another, the
+    request keeping its database connection in between while it waits for a thread. Without this,
+    more requests than connections deadlock: the threads' requests wait for a connection held by
+    requests that wait for a thread, until PORTAL_POOL_TIMEOUT, then 503 (bench/load.py found it).
+    Admitted requests never outnumber the threads, nor the pool's connections (`app.sizing`)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())
+
+    def _gate(self) -> asyncio.Semaphore:
+        """The gate of the running event loop (one per loop: a test client may start several)."""
+        loop = asyncio.get_running_loop()
+        gate = self.gates.get(loop)
+        if gate is None:
+            gate = self.gates[loop] = asyncio.Semaphore(self.limit)
+        return gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(UNGATED):
+            await self.app(scope, receive, send)
+            return
+        async with self._gate():
+            await self.app(scope, receive, send)

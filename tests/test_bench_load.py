@@ -1,0 +1,62 @@
+"""The load bench (bench/load.py) at tiny size on PostgreSQL: the real portal, people acting, ticks
+running, and its check that every accepted act is recorded exactly once, which must catch an act
+recorded twice, one recorded without being accepted, and one accepted but never recorded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from bench.load import bench_load as run_bench
+from bench.load import cached, copy_of, parser
+from bench.load_people import Act
+from bench.load_verify import mark, verify
+from models.context import load_ctx
+from models.db import session_scope
+from models.deliverables import hand_in_file
+from models.tables import Application, Deliverable, Pilot, TrainingSession
+from models.training import answer_invitation
+from tests.needs import postgres_url
+
+PDF = b"%PDF-1.4\n% livrable de test\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def test_people_act_and_every_accepted_act_is_recorded_once(tmp_path):
+    server = postgres_url()
+    options = parser().parse_args(["--pg", server, "--pilots", "6", "--people", "6", "--seconds", "5",
+                                   "--floor-seconds", "1", "--tick-every", "1.5", "--double", "0.5",
+                                   "--out", str(tmp_path / "RESULTS-load.md")])
+    configs, _ = run_bench(options)
+    (config,) = configs
+    assert config.errors == 0, config.mixed["first_errors"] + config.ticks
+    assert config.problems == []
+    assert config.mixed["acts_accepted"] > 0 and config.mixed["replays_refused"] > 0
+    assert config.mixed["kinds"]["territoire"]["count"] > 0 and len(config.ticks) >= 2
+    report = (tmp_path / "RESULTS-load.md").read_text(encoding="utf-8")
+    assert "| 6 | 6 |" in report and "recorded exactly once" in report
+
+
+def test_the_check_catches_an_act_recorded_twice_or_never():
+    server = postgres_url()
+    with copy_of(server, cached(server, 6), "load_test_verify") as url:
+        since = mark(url)
+        with session_scope(url) as session:
+            ctx = load_ctx(session)
+            at = ctx.present(since.at)
+            siren, pilot = session.exec(select(Application.lead_siren, Pilot).join(
+                Pilot, col(Pilot.application_id) == Application.id).order_by(col(Pilot.rank))).first()
+            meeting = session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id,
+                                                                 TrainingSession.key == "seminaire-diffusion")).one()
+            answer_invitation(ctx, pilot, meeting, attending=True, people="Camille Martin", at=at)
+            answer_invitation(ctx, pilot, meeting, attending=False, people="", at=at + timedelta(minutes=1))
+            deliverable = session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id,
+                                                                 Deliverable.key == "rapport-final")).one()
+            hand_in_file(ctx, deliverable, filename="rapport.pdf", data=PDF, at=at, by="prestataire")
+        accepted = [Act("reponse", siren, "seminaire-diffusion", "non"),
+                    Act("remise", siren, "plan-ressources", "plan.pdf")]
+        problems = verify(url, since, accepted)
+    assert f"answers to session {siren}/seminaire-diffusion: 1 accepted, 2 recorded" in problems
+    assert any(p.startswith("hand-ins of deliverable n°") and p.endswith("0 accepted, 1 recorded") for p in problems)
+    assert f"hand-ins of deliverable {siren}/plan-ressources: 1 accepted, 0 recorded" in problems
+    assert "0 form tokens spent for 2 accepted acts" in problems
