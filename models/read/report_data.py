@@ -480,14 +480,15 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
         select(CharterSignature).where(CharterSignature.pilot_id == pilot.id, CharterSignature.signed_at <= as_of)
         .order_by(col(CharterSignature.signed_at)))]
     phases = []
-    for p in session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id)
-                          .order_by(col(PilotPhase.position))):
+    for p in past.all(session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id)
+                                   .order_by(col(PilotPhase.position)))):
         done, started = _at(p.completed_at, as_of), _at(p.started_at, as_of)
         phases.append(TimelineItem("phase", p.key, p.title, p.starts_at, p.ends_at, done,
                                    ItemState.DONE if done else ItemState.IN_PROGRESS if started
                                    else ItemState.UPCOMING))
     milestones = []
-    for m in session.exec(select(Milestone).where(Milestone.pilot_id == pilot.id).order_by(col(Milestone.due_at))):
+    for m in sorted(past.all(session.exec(select(Milestone).where(Milestone.pilot_id == pilot.id))),
+                    key=lambda row: (row.due_at, row.id or 0)):
         reached = _at(m.reached_at, as_of)
         if reached:
             state = ItemState.REACHED_LATE if reached > m.due_at + LATE_GRACE else ItemState.REACHED
