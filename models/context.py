@@ -236,15 +236,17 @@ def definition_of(programme: Programme) -> ProgrammeDefinition:
 
 def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, actor: str, *,
                       renderer: Renderer | None = None, linker: NoticeLinker | None = None,
-                      mode: str = ProgrammeMode.LIVE) -> tuple[ProgrammeContext, bool]:
+                      mode: str | None = None) -> tuple[ProgrammeContext, bool]:
     """Store a programme (definition, register, wording) in the database; installing the same
     bundle again changes nothing. Returns the programme's context and whether anything changed.
 
     Once the call is launched, only a definition with the same dates may replace it (wording and
     reminder rules can evolve; the calendar the applicants were given cannot): InvalidInput otherwise.
-    `mode` is « direct » (scheduled runs advance it) or « rejeu » (only explicit instants do).
+    `mode` is « direct » (scheduled runs advance it) or « rejeu » (only explicit instants do); None
+    keeps a stored programme's mode (a new one is « direct »): reloading a file never switches a
+    replayed programme to direct unless asked (an explicit change is audited as `programme.mode`).
     """
-    if mode not in set(ProgrammeMode):
+    if mode is not None and mode not in set(ProgrammeMode):
         raise InvalidInput(f"Mode « {mode} » inconnu : « direct » ou « rejeu ».")
     definition = bundle.definition
     data = definition.model_dump(mode="json")
@@ -255,6 +257,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
     templates = dict(bundle.templates)
     existing = session.exec(select(Programme).where(Programme.slug == definition.slug)).first()
     if existing is not None:
+        mode = existing.mode if mode is None else mode
         moved = existing.mode != mode
         if moved:
             existing.mode = mode
@@ -282,7 +285,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
         record_version(session, existing, source=bundle.source, at=at, actor=actor, reason="transitions init")
         return ctx, True
     programme = Programme(slug=definition.slug, title=definition.title, definition=data, source=bundle.source,
-                          templates=templates, register_sha256=sha, loaded_at=at, mode=mode)
+                          templates=templates, register_sha256=sha, loaded_at=at, mode=mode or ProgrammeMode.LIVE)
     session.add(programme)
     session.flush()
     ctx = ProgrammeContext(session, programme, definition, renderer, linker)

@@ -103,3 +103,18 @@ def test_overlapping_sessions_and_a_phase_ending_before_it_starts_are_listed_tog
     assert error.value.details[1].startswith("accompaniment.sessions[1].at (ligne ")
     assert error.value.details[1].endswith(
         " : les sessions formation-1 et formation-2 se chevauchent au même lieu (Siège de {territoire})")
+
+
+def test_init_without_mode_keeps_a_replayed_programme_replayed(selected: str) -> None:
+    first = runner.invoke(app, ["init", "--mode", "rejeu", "--at", "2015-04-01T09:00"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["init", "--at", "2015-04-02T09:00"])
+    assert again.exit_code == 0, again.output
+    assert "(mode rejeu)" in again.output and "Mode changé" not in again.output
+    with session_scope(selected) as session:
+        assert session.exec(select(Programme)).one().mode == "rejeu"
+    switched = runner.invoke(app, ["init", "--mode", "direct", "--at", "2015-04-03T09:00"])
+    assert switched.exit_code == 0, switched.output
+    assert "Mode changé : rejeu → direct." in switched.output
+    with session_scope(selected) as session:
+        assert session.exec(select(Programme)).one().mode == "direct"
