@@ -8,7 +8,8 @@ differently moves to its new place, unless it is refused, with why, and never ap
 - already past at the change's instant: a session started, held or cancelled, a deliverable handed
   in or accepted, a phase started (its notice went) or completed, a milestone reached or past its
   date (the manager was told), or a new date already past;
-- changed by hand since its kick-off (a session rescheduled, a deliverable postponed or returned):
+- changed by hand since its kick-off (a session rescheduled, a deliverable postponed or returned, and
+  not where the stored definition lays it out: an earlier applied change is not a hand's, `by_hand`):
   the hand's decision stands; change it again by hand if needed.
 Keys added by the new file are created for each active pilot where their date is still to come
 (a session is then invited by the sessions stage as any other); a session removed from the file is
@@ -165,7 +166,7 @@ def plan_change(ctx: ProgrammeContext, new: ProgrammeDefinition, at: datetime) -
             elif item is None and row is not None:
                 _remove(plan, pilot, kind, row, cause, at)
             elif item is not None and row is not None and before.get(slot) != item:
-                _move(ctx, plan, pilot, item, row, cause, at)
+                _move(ctx, plan, pilot, item, row, cause, at, before.get(slot))
     return plan
 
 
@@ -203,14 +204,25 @@ def _session_past(row: TrainingSession, at: datetime) -> str | None:
     return None
 
 
+def by_hand(row: TrainingSession | Deliverable, laid: Laid | None) -> bool:
+    """Whether a session or deliverable was changed by hand: it was changed since it was created
+    (its SEQUENCE or revision) and its stored date is not where the current definition (the stored
+    version) lays it out. A change applied by `programme apply` moves it where the next version lays
+    it out, so a later change may move it again (issue 26)."""
+    if isinstance(row, TrainingSession):
+        return bool(row.sequence) and (laid is None or row.starts_at != laid.starts_at)
+    return bool(row.revision) and (laid is None or row.due_at != laid.starts_at)
+
+
 def _move(ctx: ProgrammeContext, plan: ChangePlan, pilot: Pilot, item: Laid, row: Row, cause: str,
-          at: datetime) -> None:
+          at: datetime, laid: Laid | None) -> None:
     refusal: str | None = None
     starts, ends = item.starts_at, item.ends_at
     old: tuple[datetime, datetime | None, str | None]
     new: tuple[datetime, datetime | None, str | None]
     if isinstance(row, TrainingSession):
-        refusal = _session_past(row, at) or ("la session a déjà été déplacée à la main" if row.sequence else None)
+        refusal = _session_past(row, at) or (
+            "la session a déjà été déplacée à la main" if by_hand(row, laid) else None)
         length = row.ends_at - row.starts_at
         while refusal is None and slot_taken(ctx, item.place or row.location, starts, starts + length, besides=row.id):
             starts = working_day_at(ctx.calendar, starts + timedelta(days=1), paris(starts).time())
@@ -219,7 +231,7 @@ def _move(ctx: ProgrammeContext, plan: ChangePlan, pilot: Pilot, item: Laid, row
         new = (starts, ends, item.place or row.location)
     elif isinstance(row, Deliverable):
         refusal = ("le livrable est déjà remis" if row.delivered_at or row.accepted_at else
-                   "son échéance a déjà été changée à la main" if row.revision else None)
+                   "son échéance a déjà été changée à la main" if by_hand(row, laid) else None)
         old, new = (row.due_at, None, None), (starts, None, None)
     elif isinstance(row, Milestone):
         refusal = ("le jalon est atteint" if row.reached_at else

@@ -113,3 +113,25 @@ def test_a_change_breaking_the_rules_is_refused_with_every_problem_and_writes_no
         _apply(started, definition, "2015-09-01T10:00", previewed=False)
     assert refused.value.details == preview.problems
     assert _state(started) == before
+
+
+def test_a_second_change_moves_again_what_the_first_moved_but_not_what_a_hand_moved(started: str) -> None:
+    from models.training import reschedule
+
+    _apply(started, _changed(started, sessions={"formation-2": {"at": "P3M1W"}}), "2015-09-01T10:00",
+           previewed=False)
+    third = _changed(started, sessions={"formation-2": {"at": "P3M2W"}, "atelier-innovation": {"at": "P5M1W"}})
+    with session_scope(started) as session:
+        plan = plan_change(ctx_of(session), third, at("2015-09-02T10:00"))
+    assert plan.refused == []
+    assert {(m.key, m.before, m.after) for m in plan.moves} >= {
+        ("formation-2", at("2015-10-08T09:30"), at("2015-10-15T09:30"))}
+    with session_scope(started) as session:  # atelier-innovation rescheduled by hand: its new date stands
+        ctx = ctx_of(session)
+        row = session.exec(select(TrainingSession).where(TrainingSession.key == "atelier-innovation")).one()
+        reschedule(ctx, row, to=row.starts_at + (at("2015-07-02T09:30") - at("2015-07-01T09:30")),
+                   reason="Salle prise", at=at("2015-09-02T10:00"), by="test")
+    with session_scope(started) as session:
+        plan = plan_change(ctx_of(session), third, at("2015-09-02T11:00"))
+    assert [(r.key, r.why) for r in plan.refused] == [("atelier-innovation", "la session a déjà été déplacée à la main")]
+    assert "formation-2" in [m.key for m in plan.moves]
