@@ -29,6 +29,7 @@ from models.tables import (
     Organisation,
     OrgKind,
     Pilot,
+    PilotStatus,
     Programme,
     ProgrammeMode,
     ProgrammeState,
@@ -236,7 +237,7 @@ def definition_of(programme: Programme) -> ProgrammeDefinition:
 
 def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, actor: str, *,
                       renderer: Renderer | None = None, linker: NoticeLinker | None = None,
-                      mode: str | None = None) -> tuple[ProgrammeContext, bool]:
+                      mode: str | None = None, typed: str | None = None) -> tuple[ProgrammeContext, bool]:
     """Store a programme (definition, register, wording) in the database; installing the same
     bundle again changes nothing. Returns the programme's context and whether anything changed.
 
@@ -245,6 +246,8 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
     `mode` is « direct » (scheduled runs advance it) or « rejeu » (only explicit instants do); None
     keeps a stored programme's mode (a new one is « direct »): reloading a file never switches a
     replayed programme to direct unless asked (an explicit change is audited as `programme.mode`).
+    `typed`: the file's path as its user typed it, shown in the commands a refusal suggests
+    (default: the bundle's source, the file's name).
     """
     if mode is not None and mode not in set(ProgrammeMode):
         raise InvalidInput(f"Mode « {mode} » inconnu : « direct » ou « rejeu ».")
@@ -273,7 +276,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
                 raise InvalidInput(
                     f"Le programme « {definition.slug} » est déjà lancé : ses dates ne peuvent plus changer."
                 )
-            _refuse_moving_laid_out_pilots(session, existing, before, bundle)
+            _refuse_moving_laid_out_pilots(session, existing, before, bundle, typed or bundle.source)
         existing.definition = data
         existing.source = bundle.source
         existing.templates = templates
@@ -298,22 +301,25 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
 
 
 def _refuse_moving_laid_out_pilots(session: Session, existing: Programme, before: ProgrammeDefinition,
-                                   bundle: ProgrammeBundle) -> None:
-    """InvalidInput when `bundle` would lay out differently the year of pilots already laid out
-    (any pilot with a kick-off): storing it would move no one's dates and tell no one (issue 26),
-    so such a change goes through `transitions programme diff` and `apply`."""
+                                   bundle: ProgrammeBundle, shown: str) -> None:
+    """InvalidInput when `bundle` would lay out differently the year of pilots under way (active, that
+    is kicked off and neither finished nor withdrawn: those `programme apply` moves): storing it
+    would move no one's dates and tell no one (issue 26), so such a change goes through `transitions
+    programme diff` and `apply`. A programme whose pilots are all finished or withdrawn loads (`diff`
+    has nothing to move). `shown`: the file's path in the suggested commands."""
     changes = layout_changes(before, bundle.definition)
     if not changes:
         return
-    laid_out = session.exec(select(Pilot.id).where(Pilot.programme_id == existing.id,
-                                                   col(Pilot.kickoff_at).is_not(None)).limit(1)).first()
-    if laid_out is None:
+    under_way = session.exec(select(Pilot.id).where(Pilot.programme_id == existing.id,
+                                                    Pilot.status == PilotStatus.ACTIVE,
+                                                    col(Pilot.kickoff_at).is_not(None)).limit(1)).first()
+    if under_way is None:
         return
     raise InvalidInput(
-        f"Programme {bundle.source} non chargé : il déplace l'accompagnement des territoires pilotes déjà lancés "
+        f"Programme {shown} non chargé : il déplace l'accompagnement des territoires pilotes en cours "
         f"du programme « {existing.slug} » ({counted(len(changes), 'changement')}). Prévisualisez d'abord le "
-        f"changement avec « transitions programme diff {bundle.source} », puis appliquez-le avec « transitions "
-        f"programme apply {bundle.source} --reason \"…\" » : chaque personne concernée en sera avertie.",
+        f"changement avec « transitions programme diff {shown} », puis appliquez-le avec « transitions "
+        f"programme apply {shown} --reason \"…\" » : chaque personne concernée en sera avertie.",
         changes)
 
 

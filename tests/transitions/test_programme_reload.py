@@ -43,19 +43,21 @@ def _stored(url: str) -> tuple[dict[str, object], int]:
         return programme.definition, len(session.exec(select(AuditEntry)).all())
 
 
-def test_moving_a_session_of_a_running_programme_is_refused_with_the_way_to_do_it(selected: str,
-                                                                                  tmp_path: Path) -> None:
+def test_moving_a_session_of_a_running_programme_is_refused_with_the_way_to_do_it(
+        selected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     start_arras(selected)
-    moved = _edited(tmp_path, (FORMATION_2, FORMATION_2.replace("at: P3M", "at: P3M7D")))
+    _edited(tmp_path, (FORMATION_2, FORMATION_2.replace("at: P3M", "at: P3M7D")))
+    monkeypatch.chdir(tmp_path)
+    moved = Path("programmes/programme.yaml")  # as typed
     before = _stored(selected)
     result = runner.invoke(app, ["init", "--programme", str(moved), "--at", "2015-09-01T09:00"])
     output = " ".join(result.output.split())
     assert result.exit_code == 2, result.output
     assert "chargé dans" not in output and "Traceback" not in output
-    assert "Programme programme.yaml non chargé : il déplace l'accompagnement des territoires pilotes déjà " \
-           "lancés du programme « cerdd-2015 » (1 changement)" in output
-    assert "« transitions programme diff programme.yaml »" in output
-    assert "« transitions programme apply programme.yaml --reason \"…\" »" in output
+    assert f"Programme {moved} non chargé : il déplace l'accompagnement des territoires pilotes en " \
+           "cours du programme « cerdd-2015 » (1 changement)" in output
+    assert f"« transitions programme diff {moved} »" in output  # the path as typed
+    assert f"« transitions programme apply {moved} --reason \"…\" »" in output
     assert "session formation-2 : at P3M → P3M7D" in output
     assert _stored(selected) == before
 
@@ -118,3 +120,17 @@ def test_init_without_mode_keeps_a_replayed_programme_replayed(selected: str) ->
     assert "Mode changé : rejeu → direct." in switched.output
     with session_scope(selected) as session:
         assert session.exec(select(Programme)).one().mode == "direct"
+
+
+def test_moving_the_year_of_a_programme_whose_pilots_are_all_finished_loads(selected: str, tmp_path: Path) -> None:
+    from models.tables import Pilot, PilotStatus
+
+    start_arras(selected)
+    with session_scope(selected) as session:  # the CU d'Arras's year is over
+        for pilot in session.exec(select(Pilot).where(Pilot.status == PilotStatus.ACTIVE)).all():
+            pilot.status = PilotStatus.FINISHED
+            session.add(pilot)
+    moved = _edited(tmp_path, (FORMATION_2, FORMATION_2.replace("at: P3M", "at: P3M7D")))
+    result = runner.invoke(app, ["init", "--programme", str(moved), "--at", "2016-08-01T09:00"])
+    assert result.exit_code == 0, result.output
+    assert "P3M7D" in str(_stored(selected)[0])
