@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import history
+from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.deliverables import postpone
 from models.errors import InvalidInput
@@ -20,7 +21,7 @@ from models.notices import NoticeKind, Recipient
 from models.programme import ProgrammeDefinition
 from models.programme_change import ChangePlan, Move, plan_change
 from models.programme_rules import Placed, clashes
-from models.programme_versions import canonical_sha256, check_preview, record_version
+from models.programme_versions import canonical_sha256, check_preview, record_version, versions
 from models.recipients import all_parties
 from models.schedule import write_plan
 from models.tables import Deliverable, Milestone, Pilot, PilotPhase, TrainingSession
@@ -57,7 +58,8 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
     current definition changes nothing and sends nothing. With `previewed`, the file must be the last
     previewed one against the current version (Refused otherwise, naming `programme diff`).
     InvalidInput for a missing or hostile reason, another programme's file, or a change breaking the
-    programme's rules (every problem listed)."""
+    programme's rules (every problem listed), or an instant before the current version's or the
+    programme's last tick (a change cannot be applied in its past)."""
     if definition.slug != ctx.programme.slug:
         raise InvalidInput(f"Ce fichier décrit le programme « {definition.slug} », pas « {ctx.programme.slug} ».")
     if not reason.strip():
@@ -66,6 +68,7 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
     sha = file_sha256(definition)
     if sha == canonical_sha256(ctx.programme.definition):
         return Applied(plan_change(ctx, definition, at), None, 0)
+    _refuse_going_back(ctx, at)
     if previewed:
         check_preview(ctx.session, ctx.programme, sha)
     plan = plan_change(ctx, definition, at)
@@ -88,6 +91,18 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
                   version=version, sha256=sha, motif=reason, refus=refusal_lines(plan))
     write_plan(changed, at)
     return Applied(plan, version, sent)
+
+
+def _refuse_going_back(ctx: ProgrammeContext, at: datetime) -> None:
+    """InvalidInput when `at` is before the current version's instant or the programme's last tick:
+    the change would be dated before what is already recorded after it."""
+    programme = ctx.programme
+    current = max((v.applied_at for v in versions(ctx.session, programme)), default=None)
+    for instant, what in ((current, f"la version {programme.version} du programme, appliquée le"),
+                          (programme.last_tick_at, "le dernier tick du programme, le")):
+        if instant is not None and at < instant:
+            raise InvalidInput(f"Changement refusé : l'instant demandé ({format_paris(at)}) précède {what} "
+                               f"{format_paris(instant)} (rien n'est changé).")
 
 
 def _make(ctx: ProgrammeContext, move: Move, motive: str, at: datetime, actor: str) -> None:

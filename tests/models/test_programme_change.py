@@ -135,3 +135,21 @@ def test_a_second_change_moves_again_what_the_first_moved_but_not_what_a_hand_mo
         plan = plan_change(ctx_of(session), third, at("2015-09-02T11:00"))
     assert [(r.key, r.why) for r in plan.refused] == [("atelier-innovation", "la session a déjà été déplacée à la main")]
     assert "formation-2" in [m.key for m in plan.moves]
+
+
+def test_a_change_dated_before_the_current_version_or_the_last_tick_is_refused(started: str) -> None:
+    _apply(started, _changed(started, sessions={"formation-2": {"at": "P3M1W"}}), "2015-09-01T10:00",
+           previewed=False)
+    third = _changed(started, sessions={"formation-2": {"at": "P3M2W"}})
+    before = _state(started)
+    with pytest.raises(InvalidInput, match="précède la version 2 du programme, appliquée le mardi 1er septembre"):
+        _apply(started, third, "2015-08-31T10:00", previewed=False)
+    assert _state(started) == before
+    with session_scope(started) as session:  # the programme has ticked on 15 September
+        programme = session.exec(select(Programme)).one()
+        programme.last_tick_at = at("2015-09-15T10:00")
+        session.add(programme)
+    with pytest.raises(InvalidInput, match="précède le dernier tick du programme, le mardi 15 septembre"):
+        _apply(started, third, "2015-09-10T10:00", previewed=False)
+    assert _state(started) == before
+    assert _apply(started, third, "2015-09-15T10:00", previewed=False).version == 3
