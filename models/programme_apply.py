@@ -26,6 +26,7 @@ from models.recipients import all_parties
 from models.schedule import write_plan
 from models.tables import Deliverable, Milestone, Pilot, PilotPhase, TrainingSession
 from models.text import require_text
+from models.wording import counted
 from models.training import cancel, reschedule
 
 
@@ -155,22 +156,37 @@ def _position(ctx: ProgrammeContext, key: str) -> int:
 
 def _tell(ctx: ProgrammeContext, plan: ChangePlan, reason: str, version: int, at: datetime) -> int:
     """One « changement de programme » notice to each person a moved item concerns (every party of
-    its pilot), once, listing what moved for them (their pilots' moves, in time order)."""
-    people: dict[str, tuple[Recipient, list[tuple[datetime, str]]]] = {}
+    its pilot), once, listing what moved for them (their pilots' moves, in time order), its subject
+    saying what changed (`summary`), with their personal link to their first pilot's page."""
+    people: dict[str, tuple[Recipient, Pilot, list[tuple[datetime, str]], list[Move]]] = {}
     for pilot_id in sorted({move.pilot_id for move in plan.moves}):
         pilot = ctx.session.get(Pilot, pilot_id)
         assert pilot is not None
-        lines = [(move.after or move.before or at, f"{pilot.name} : {move.describe()}")
-                 for move in plan.moves if move.pilot_id == pilot_id]
+        theirs = [move for move in plan.moves if move.pilot_id == pilot_id]
+        lines = [(move.after or move.before or at, f"{pilot.name} : {move.describe()}") for move in theirs]
         for group in all_parties(ctx, pilot).values():
             for person in group:
-                people.setdefault(person.email.lower(), (person, []))[1].extend(lines)
+                entry = people.setdefault(person.email.lower(), (person, pilot, [], []))
+                entry[2].extend(lines)
+                entry[3].extend(theirs)
     sent = 0
-    for person, lines in people.values():
+    for person, pilot, lines, moves in people.values():
         shown = [line for _, line in sorted(set(lines))]
         sent += ctx.notify(NoticeKind.PROGRAMME_CHANGED, recipients=[person], key=f"programme-v{version}",
-                           context={"motif": reason, "changements": shown, "version": version}, at=at)
+                           context={"motif": reason, "changements": shown, "version": version, "pilote": pilot,
+                                    "resume": summary(moves)}, at=at)
     return sent
+
+
+def summary(moves: list[Move]) -> str:
+    """What the moves do, in French, for a subject: « 2 dates modifiées, 1 session ajoutée »."""
+    moved = sum(1 for m in moves if m.action == "deplacer")
+    added = sum(1 for m in moves if m.action == "creer")
+    cancelled = sum(1 for m in moves if m.action == "annuler")
+    parts = ([counted(moved, "date modifiée", "dates modifiées")] if moved else []) + (
+        [counted(added, "élément ajouté", "éléments ajoutés")] if added else []) + (
+        [counted(cancelled, "session annulée", "sessions annulées")] if cancelled else [])
+    return ", ".join(parts)
 
 
 def refusal_lines(plan: ChangePlan) -> list[str]:

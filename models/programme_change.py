@@ -63,17 +63,43 @@ class Move:
     row_id: int | None = None
 
     def describe(self) -> str:
-        """One French line: what moves, from when to when."""
+        """One French line: what moves, from when to when (« Session « X » : déplacée du jeudi 1er
+        octobre 2015, 9h30–12h30, au jeudi 8 octobre 2015, 9h30–12h30 » ; « Phase « Y » : se termine
+        le mardi 15 décembre 2015 (au lieu du mardi 1er décembre 2015) »)."""
         what = f"{WORDS[self.kind]} « {self.title} »"
+        added = "ajoutée" if self.kind in ("phase", "session") else "ajouté"
         if self.action == "creer" and self.after is not None:
-            return f"{what} ajoutée : le {format_paris(self.after)}"
+            return f"{what} : {added}, le {_when(self.kind, self.after, self.after_end)}"
         if self.action == "annuler" and self.before is not None:
-            return f"{what} du {format_paris(self.before)} annulée"
-        start = "" if self.before == self.after or self.before is None or self.after is None else (
-            f" : du {format_paris(self.before)} au {format_paris(self.after)}")
-        end = "" if self.before_end == self.after_end or self.before_end is None or self.after_end is None else (
-            f" ; fin du {format_paris(self.before_end)} au {format_paris(self.after_end)}")
-        return f"{what}{start}{end}"
+            return f"{what} : annulée (elle était prévue le {_when(self.kind, self.before, self.before_end)})"
+        if self.kind == "session" and self.before is not None and self.after is not None:
+            return (f"{what} : déplacée du {_when(self.kind, self.before, self.before_end)}, "
+                    f"au {_when(self.kind, self.after, self.after_end)}")
+        parts = []
+        if self.before is not None and self.after is not None and self.before != self.after:
+            verb = {"phase": "commence", "jalon": "prévu", "livrable": "à remettre"}[self.kind]
+            parts.append(f"{verb} le {_day(self.kind, self.after)} (au lieu du {_day(self.kind, self.before)})")
+        if self.before_end is not None and self.after_end is not None and self.before_end != self.after_end:
+            parts.append(f"se termine le {_day(self.kind, self.after_end)} "
+                         f"(au lieu du {_day(self.kind, self.before_end)})")
+        return f"{what} : {' ; '.join(parts)}" if parts else what
+
+
+def _day(kind: Kind, value: datetime) -> str:
+    """A phase's day (« mardi 1er décembre 2015 »), a milestone's or deliverable's day and hour."""
+    return format_paris(value, with_time=kind != "phase")
+
+
+def _when(kind: Kind, starts: datetime, ends: datetime | None) -> str:
+    """A session's day and hours (« jeudi 1er octobre 2015, 9h30–12h30 »), another item's `_day`."""
+    if kind != "session" or ends is None:
+        return _day(kind, starts)
+    return f"{format_paris(starts, with_time=False)}, {_hour(starts)}–{_hour(ends)}"
+
+
+def _hour(value: datetime) -> str:
+    local = paris(value)
+    return f"{local.hour}h{local.minute:02d}"
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,12 @@ def _state(url: str) -> tuple[object, ...]:
                 sorted((s.key, s.starts_at, s.sequence) for s in session.exec(select(TrainingSession))))
 
 
-def test_apply_moves_what_the_preview_showed_and_history_undoes_it(started: str) -> None:
+def test_apply_moves_what_the_preview_showed_and_history_undoes_it(started: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import reset_settings
+
+    monkeypatch.setenv("PORTAL_SECRET", "Tq8v2Lm9Xr4Wz7Kp1Nc6Hb3Jd5Fs0Gy8Ue2")  # notices carry links
+    reset_settings()
     definition = _changed(started, sessions={"formation-2": {"at": "P3M1W"}},
                           phases={"espace-innovation": {"end": "P8M"}})
     with pytest.raises(Refused, match="programme diff"):
@@ -74,6 +79,14 @@ def test_apply_moves_what_the_preview_showed_and_history_undoes_it(started: str)
         told = session.exec(select(Notice).where(Notice.kind == "changement_programme")).all()
     assert len(told) == len({n.recipient_email for n in told}) >= 4  # once per person
     assert all("Salle prise" in n.body_text and "8 octobre 2015" in n.body_text for n in told)
+    assert all("Session « Économie de services et de proximité : outils pour l'action » : déplacée du jeudi 1er "
+               "octobre 2015, 9h30–12h30, au jeudi 8 octobre 2015, 9h30–12h30" in " ".join(n.body_text.split())
+               for n in told)
+    assert all("se termine le mardi 1er mars 2016 (au lieu du lundi 1er février 2016)" in " ".join(n.body_text.split())
+               for n in told)
+    assert {n.subject for n in told} == {"Changement de programme : 2 dates modifiées"}
+    territory = [n for n in told if n.recipient_email.endswith("cu-arras.example.org")]
+    assert territory and all(n.link_subject for n in territory)  # their personal link, as `session_modifiee`
     before = _state(started)
     assert _apply(started, definition, "2015-09-01T11:00").version is None  # the same file again
     assert _state(started) == before
