@@ -74,6 +74,8 @@ class ProgrammeContext:
     linker: NoticeLinker | None = None
     _queued: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
     """Deduplication keys read ahead (`prefetch`): whether each is already in the outbox."""
+    queued_count: int = field(default=0, init=False, repr=False)
+    """How many notices `notify` has queued through this context (a command's count of what it sent)."""
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
     """Values derived once per context, that is per transaction (each stage of a tick has its own):
     the contacts of an application's current version, the bearers a pilot's notices reach, the
@@ -152,6 +154,7 @@ class ProgrammeContext:
                           queued={k for k in keys if self._queued[k]} if known else None, key_ref=key_ref)
         if known:
             self._queued.update(dict.fromkeys(keys, True))
+        self.queued_count += created
         return created
 
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: int | None,

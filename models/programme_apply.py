@@ -33,7 +33,8 @@ from models.training import cancel, reschedule
 @dataclass(frozen=True)
 class Applied:
     """What `apply_change` did: the plan, the version stored (None: nothing to apply, the file is
-    the current definition) and the number of notices queued."""
+    the current definition) and the number of notices queued (all of them: the moves' own and the
+    « changement de programme » ones)."""
 
     plan: ChangePlan
     version: int | None
@@ -84,7 +85,8 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
     motive = f"changement de programme (version {version}) : {reason}"
     for move in plan.moves:
         _make(changed, move, motive, at, actor)
-    sent = _tell(changed, plan, reason, version, at)
+    _tell(changed, plan, reason, version, at)
+    sent = changed.queued_count  # every notice: the moves' own (`session_modifiee`…) and the change's
     changed.audit(at, actor, "programme.change", "programme", programme.id,
                   f"Programme {programme.slug} : version {version} appliquée depuis {source} ({len(plan.moves)} "
                   f"changement{'s' if len(plan.moves) > 1 else ''}, {len(plan.refused)} refusé"

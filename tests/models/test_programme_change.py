@@ -166,3 +166,18 @@ def test_a_change_dated_before_the_current_version_or_the_last_tick_is_refused(s
         _apply(started, third, "2015-09-10T10:00", previewed=False)
     assert _state(started) == before
     assert _apply(started, third, "2015-09-15T10:00", previewed=False).version == 3
+
+
+def test_the_count_of_notices_queued_by_an_apply_counts_every_notice(started: str) -> None:
+    from flows.plain import run_one_stage
+    from models.schedule import STAGES
+
+    for stage in STAGES:  # the CU d'Arras's formation-2 (1 October) is invited on 10 September
+        run_one_stage(stage.name, at("2015-09-11T10:00"))
+    before = _state(started)[1]
+    applied = _apply(started, _changed(started, sessions={"formation-2": {"at": "P3M1W"}}), "2015-09-11T11:00",
+                     previewed=False)
+    with session_scope(started) as session:
+        kinds = {n.kind for n in session.exec(select(Notice).where(Notice.created_at == at("2015-09-11T11:00")))}
+    assert {"session_modifiee", "changement_programme"} <= kinds
+    assert applied.notices == _state(started)[1] - before
