@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from sqlmodel import col, select
 
-from models.clock import format_paris, paris
+from models.clock import format_duration, format_paris, paris
 from models.context import ProgrammeContext
 from models.layout import KINDS, Kind, Laid, lay_out, started_before, working_day_at
 from models.pilots import pilots, slot_taken
@@ -46,7 +46,7 @@ WORDS: dict[Kind, str] = {"phase": "Phase", "jalon": "Jalon", "session": "Sessio
 class Move:
     """One item of one pilot's year the change moves, creates or cancels: `before`/`after` are its
     start (or date) and `before_end`/`after_end` its end (phases, sessions), UTC; `cause` names the
-    file's change (French, `accompaniment.sessions[formation-2].at : P3M → P3M1W`)."""
+    file's change (French, `Session formation-2 : date 3 mois → 3 mois et 1 semaine`)."""
 
     pilot_id: int
     pilot: str
@@ -126,32 +126,44 @@ class ChangePlan:
     """The file's changes per item (`kind:key` → French), including those that move nothing."""
 
 
+FIELDS = {"at": "date", "start": "début", "end": "fin", "due": "échéance", "stagger": "décalage entre territoires",
+          "hours": "heures", "start_time": "heure de début", "place": "lieu", "title": "titre",
+          "audience": "public", "requires": "conditions"}
+"""The French words for the fields of an accompaniment's item, in a change's cause."""
+OFFSETS = frozenset({"at", "start", "end", "due", "stagger"})
+"""The fields holding an ISO 8601 duration from the kick-off (shown in words: « 3 mois et 1 semaine »)."""
+
+
 def causes(old: ProgrammeDefinition, new: ProgrammeDefinition) -> dict[str, str]:
-    """The changes between two definitions' accompaniments, per item (`kind:key`), in French:
-    `accompaniment.sessions[formation-2].at : P3M → P3M1W ; …`, « ajouté(e) » or « retiré(e) »."""
+    """The changes between two definitions' accompaniments, per item (`kind:key`), in French words:
+    `Session formation-2 : date 3 mois → 3 mois et 1 semaine ; …`, « ajouté(e) » or « retiré(e) »."""
     found: dict[str, str] = {}
     for kind in KINDS:
         section = SECTIONS[kind]
         before = {item["key"]: item for item in old.accompaniment.model_dump(mode="json")[section]}
         after = {item["key"]: item for item in new.accompaniment.model_dump(mode="json")[section]}
         for key in [*before, *(k for k in after if k not in before)]:
-            path = f"accompaniment.{section}[{key}]"
+            path, e = f"{WORDS[kind]} {key}", "e" if kind in ("phase", "session") else ""
             if key not in after:
-                found[f"{kind}:{key}"] = f"{path} retiré du fichier"
+                found[f"{kind}:{key}"] = f"{path} retiré{e} du fichier"
             elif key not in before:
-                found[f"{kind}:{key}"] = f"{path} ajouté au fichier"
+                found[f"{kind}:{key}"] = f"{path} ajouté{e} au fichier"
             elif before[key] != after[key]:
                 was, now = before[key], after[key]
-                found[f"{kind}:{key}"] = " ; ".join(
-                    f"{path}.{name} : {_shown(was.get(name))} → {_shown(now.get(name))}"
+                found[f"{kind}:{key}"] = f"{path} : " + " ; ".join(
+                    f"{FIELDS.get(name, name)} {_shown(name, was.get(name))} → {_shown(name, now.get(name))}"
                     for name in sorted(set(was) | set(now)) if was.get(name) != now.get(name))
     if old.reminders.calendar != new.reminders.calendar:
-        found["calendrier"] = "reminders.calendar modifié (jours ouvrés, heures d'envoi)"
+        found["calendrier"] = "calendrier des rappels modifié (jours ouvrés, heures d'envoi)"
     return found
 
 
-def _shown(value: Any) -> str:
-    return "—" if value is None else str(value)
+def _shown(name: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if name in OFFSETS and isinstance(value, str):
+        return format_duration(value)
+    return str(value)
 
 
 def active_pilots(ctx: ProgrammeContext) -> list[Pilot]:

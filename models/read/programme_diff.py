@@ -10,7 +10,8 @@ from itertools import groupby
 from typing import Any, Literal
 
 from models.clock import format_paris, paris
-from models.programme_change import ChangePlan
+from models.notices import LABELS, NoticeKind
+from models.programme_change import WORDS, ChangePlan
 
 Change = Literal["apparait", "disparait", "deplace"]
 WHAT = {"avis": "Avis", "instant": "Instant planifié", "element": "Élément de l'année"}
@@ -67,6 +68,19 @@ class Preview:
     differences: list[Difference] = field(default_factory=list)
     future: list[tuple[str, str, datetime]] = field(default_factory=list)
     """Every notice of the changed future, from `at` on: (kind, recipient, planned time)."""
+
+
+def kind_label(difference: Difference) -> str:
+    """The French name of a difference's kind: a notice kind's label (`models.notices.LABELS`), an
+    item's word (« Session »), a planned instant's stage as it is."""
+    if difference.what == "avis" and difference.kind in NOTICE_KINDS:
+        return LABELS[NoticeKind(difference.kind)]
+    if difference.what == "element" and difference.kind in WORDS:
+        return WORDS[difference.kind]  # type: ignore[index]
+    return difference.kind
+
+
+NOTICE_KINDS = frozenset(kind.value for kind in NoticeKind)
 
 
 def _iso(value: datetime | None) -> str | None:

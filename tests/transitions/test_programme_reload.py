@@ -4,6 +4,7 @@ still loads. A file whose own layout breaks the year lists every problem at once
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -134,3 +135,35 @@ def test_moving_the_year_of_a_programme_whose_pilots_are_all_finished_loads(sele
     result = runner.invoke(app, ["init", "--programme", str(moved), "--at", "2016-08-01T09:00"])
     assert result.exit_code == 0, result.output
     assert "P3M7D" in str(_stored(selected)[0])
+
+
+PHASE_3 = "      start: P5M\n      end: P7M\n"
+
+
+def test_diff_fits_80_columns_in_french_and_its_html_is_never_overwritten_unasked(
+        selected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    start_arras(selected)
+    moved = _edited(tmp_path, (FORMATION_2, FORMATION_2.replace("at: P3M", "at: P3M1W")),
+                    (PHASE_3, PHASE_3.replace("end: P7M", "end: P8M")))
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = runner.invoke(app, ["programme", "diff", str(moved), "--at", "2015-09-01T10:00"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "None" not in shown.output
+    output = " ".join(shown.output.split())
+    assert "Avant → après" in output and "--json et --html FICHIER" in output
+    assert "Session formation-2 :" in output and "date 3 mois → 3 mois et" in output  # the cause in words
+    assert "│ 01/02/2016 09:30 →" in shown.output and "│ 01/03/2016 09:30" in shown.output  # a phase's ends
+    assert "Avis « Rappel de" in output and "session » déplacé" in output
+    as_json = runner.invoke(app, ["programme", "diff", str(moved), "--at", "2015-09-01T10:00", "--json"])
+    phase = [d for d in json.loads(as_json.output)["differences"] if d["type"] == "phase"]
+    assert [(d["avant"], d["apres"]) for d in phase] == [("2016-02-01T08:30:00+00:00", "2016-03-01T08:30:00+00:00")]
+    page = tmp_path / "diff.html"
+    page.write_text("à garder", encoding="utf-8")
+    refused = runner.invoke(app, ["programme", "diff", str(moved), "--at", "2015-09-01T10:00", "--html", str(page)])
+    assert refused.exit_code == 2 and "--remplacer" in refused.output, refused.output
+    assert page.read_text(encoding="utf-8") == "à garder"
+    replaced = runner.invoke(app, ["programme", "diff", str(moved), "--at", "2015-09-01T10:00", "--html", str(page),
+                                   "--remplacer"])
+    assert replaced.exit_code == 0, replaced.output
+    assert "Par personne" in page.read_text(encoding="utf-8")
