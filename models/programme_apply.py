@@ -26,8 +26,8 @@ from models.recipients import all_parties
 from models.schedule import write_plan
 from models.tables import Deliverable, Milestone, Pilot, PilotPhase, TrainingSession
 from models.text import require_text
-from models.wording import counted
 from models.training import cancel, reschedule
+from models.wording import counted
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,9 @@ def _make(ctx: ProgrammeContext, move: Move, motive: str, at: datetime, actor: s
     session = ctx.session
     if move.action == "creer":
         assert move.after is not None
+        audience = next((s.audience for s in ctx.definition.accompaniment.sessions if s.key == move.key), "")
         item = Laid(move.kind, move.key, move.title, move.after, move.after_end, move.place,
-                    position=_position(ctx, move.key))
+                    audience=audience if move.kind == "session" else "", position=_position(ctx, move.key))
         created = row_of(item, move.pilot_id)
         session.add(created)
         session.flush()

@@ -22,5 +22,5 @@ from models.userfiles import (
 )
 
 __all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_TEXT_FILE", "describe", "field_path", "french_errors", "load_model",
-           "parse_document", "read_bytes", "read_confined", "read_text_file", "validate_text", "write_new", "write_text",
-           "yaml_problem"]
+           "parse_document", "read_bytes", "read_confined", "read_text_file", "validate_text", "write_new",
+           "write_text", "yaml_problem"]

@@ -76,7 +76,7 @@ def kind_label(difference: Difference) -> str:
     if difference.what == "avis" and difference.kind in NOTICE_KINDS:
         return LABELS[NoticeKind(difference.kind)]
     if difference.what == "element" and difference.kind in WORDS:
-        return WORDS[difference.kind]  # type: ignore[index]
+        return WORDS[difference.kind]
     return difference.kind
 
 

@@ -158,7 +158,8 @@ def test_diff_then_apply_moves_exactly_the_previewed_dates(replay: tuple[Path, s
     # a phase's start is unchanged: the element carries its end before and after
     assert {e for e in elements if e[1] == "phase"} == {(p, k, at(b), at(a)) for p, k, b, a in ELEMENTS if k == "phase"}
     assert not [e for e in elements if e[1] == "jalon"]  # no milestone of the 2015 file depends on these dates
-    assert all("date 3 mois → 3 mois et 1 semaine" in d["cause"] for d in notices if d["quoi"] == "avis" and d["changement"] == "deplace")
+    assert all("date 3 mois → 3 mois et 1 semaine" in d["cause"]
+               for d in notices if d["quoi"] == "avis" and d["changement"] == "deplace")
     page = (out / "diff.html").read_text(encoding="utf-8")
     assert preview["sha256"] in page and "Par personne" in page and "<script" not in page
     assert _seen(url, "2015-09-02") == before["2015-09-02"]  # the preview wrote nothing
