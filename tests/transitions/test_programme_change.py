@@ -169,6 +169,8 @@ def test_diff_then_apply_moves_exactly_the_previewed_dates(replay: tuple[Path, s
     assert applied.exit_code == 0, applied.output
     with session_scope(url) as session:
         mark = session.exec(select(func.max(col(Notice.id))).where(col(Notice.created_at) < at(T))).one()
+        queued = session.exec(select(func.count()).select_from(Notice).where(col(Notice.id) > mark)).one()
+        assert f"{queued} avis en attente d'envoi" in " ".join(applied.output.split())  # every one counted
         sessions = session.exec(select(TrainingSession).where(TrainingSession.key == "formation-2")).all()
         assert sorted((s.starts_at, s.sequence) for s in sessions) == sorted(
             (at(a), 1) for p, k, b, a in ELEMENTS if k == "session")
