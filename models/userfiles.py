@@ -351,10 +351,20 @@ def write_new(path: Path, data: bytes, replace: bool) -> None:
         with path.open("wb" if replace else "xb") as handle:
             handle.write(data)
     except FileExistsError:
-        raise InvalidInput(f"Le fichier {path} existe déjà : choisissez un autre nom, ou ajoutez --remplacer "
-                           "pour l'écraser.") from None
+        raise _exists(path) from None
     except OSError as exc:
         raise InvalidInput(f"Impossible d'écrire {path} : {os_reason(exc)}.") from None
+
+
+def check_new(path: Path, replace: bool) -> None:
+    """Refuse ahead (InvalidInput) the file `write_new` would refuse, before any work is done."""
+    if not replace and path.exists():
+        raise _exists(path)
+
+
+def _exists(path: Path) -> InvalidInput:
+    return InvalidInput(f"Le fichier {path} existe déjà : choisissez un autre nom, ou ajoutez --remplacer pour "
+                        "l'écraser.")
 
 
 def french_errors(exc: ValidationError, lines: dict[tuple[Any, ...], int] | None = None) -> list[str]:

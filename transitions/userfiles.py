@@ -7,6 +7,7 @@ from models.userfiles import (
     MAX_DEPTH,
     MAX_INT_DIGITS,
     MAX_TEXT_FILE,
+    check_new,
     describe,
     field_path,
     french_errors,
@@ -21,6 +22,6 @@ from models.userfiles import (
     yaml_problem,
 )
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_TEXT_FILE", "describe", "field_path", "french_errors", "load_model",
-           "parse_document", "read_bytes", "read_confined", "read_text_file", "validate_text", "write_new",
-           "write_text", "yaml_problem"]
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_TEXT_FILE", "check_new", "describe", "field_path", "french_errors",
+           "load_model", "parse_document", "read_bytes", "read_confined", "read_text_file", "validate_text",
+           "write_new", "write_text", "yaml_problem"]

@@ -55,13 +55,12 @@ def programme_diff(
     from notifications.render import portal_linker, render_notice
     from reports.programme_diff_page import render_programme_diff
     from transitions.programmes import load_programme
-    from transitions.userfiles import write_new
+    from transitions.userfiles import check_new, write_new
 
     bundle = load_programme(file)
     when = instant(at)
-    if html is not None and not replace and html.exists():
-        raise InvalidInput(f"Le fichier {html} existe déjà : choisissez un autre nom, ou ajoutez --remplacer "
-                           "pour l'écraser.")
+    if html is not None:
+        check_new(html, replace)
     preview = preview_change(database(), bundle.definition, source=bundle.source, templates=dict(bundle.templates),
                              at=when, renderer=render_notice, linker=portal_linker())
     if html is not None:
