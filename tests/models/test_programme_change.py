@@ -57,7 +57,7 @@ def test_apply_moves_what_the_preview_showed_and_history_undoes_it(started: str)
     with pytest.raises(Refused, match="programme diff"):
         _apply(started, definition, "2015-09-01T10:00")  # never previewed
     preview = preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
-                             renderer=render_notice)
+                             made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
     assert preview.problems == [] and preview.plan.refused == []
     assert {(m.kind, m.key, m.before, m.after) for m in preview.plan.moves} == {
         ("session", "formation-2", at("2015-10-01T09:30"), at("2015-10-08T09:30")),
@@ -105,7 +105,7 @@ def test_a_change_breaking_the_rules_is_refused_with_every_problem_and_writes_no
     definition = _changed(started, sessions={"formation-2": {"place": "Cerdd, Base du 11/19, Loos-en-Gohelle",
                                                              "stagger": None}})
     preview = preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
-                             renderer=render_notice)
+                             made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
     assert preview.problems and all("chevaucherait" in p and "formation-2" in p for p in preview.problems)
     assert preview.differences == []  # nothing replayed for a change that cannot be applied
     before = _state(started)
