@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import yaml
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from models.clock import paris
@@ -93,22 +94,26 @@ class VersionScreen:
     lines: tuple[tuple[DiffKind, str], ...]
 
 
-_VERSION_COLUMNS = (ProgrammeVersion.number, ProgrammeVersion.applied_at, ProgrammeVersion.actor,
-                    ProgrammeVersion.reason, ProgrammeVersion.source, ProgrammeVersion.sha256)
-_PREVIEW_COLUMNS = (ProgrammePreview.id, ProgrammePreview.made_at, ProgrammePreview.actor, ProgrammePreview.at,
-                    ProgrammePreview.source, ProgrammePreview.sha256, ProgrammePreview.version,
-                    ProgrammePreview.differences, ProgrammePreview.problems)
-
-
 def programme_screen(ctx: ProgrammeContext, page: int | None = None) -> ProgrammeScreen:
     """The programme's versions (all, newest first: a programme changes a few times a year) and page
     `page` of its previews (25 a page, newest first); definitions and results are not loaded."""
-    versions = ctx.session.exec(select(*_VERSION_COLUMNS).where(ProgrammeVersion.programme_id == ctx.programme_id)
+    versions = ctx.session.exec(select(ProgrammeVersion).options(defer(ProgrammeVersion.definition))  # type: ignore[arg-type]
+                                .where(ProgrammeVersion.programme_id == ctx.programme_id)
                                 .order_by(col(ProgrammeVersion.number).desc())).all()
-    pager, rows = page_of(ctx.session, select(*_PREVIEW_COLUMNS).where(
-        ProgrammePreview.programme_id == ctx.programme_id).order_by(col(ProgrammePreview.id).desc()), page)
-    return ProgrammeScreen(ctx.programme.slug, ctx.programme.version, tuple(VersionLine(*row) for row in versions),
-                           tuple(PreviewLine(*row) for row in rows), pager)
+    pager, rows = page_of(ctx.session, select(ProgrammePreview).options(defer(ProgrammePreview.result))  # type: ignore[arg-type]
+                          .where(ProgrammePreview.programme_id == ctx.programme_id)
+                          .order_by(col(ProgrammePreview.id).desc()), page)
+    return ProgrammeScreen(ctx.programme.slug, ctx.programme.version, tuple(_version(row) for row in versions),
+                           tuple(_preview(row) for row in rows), pager)
+
+
+def _version(row: ProgrammeVersion) -> VersionLine:
+    return VersionLine(row.number, row.applied_at, row.actor, row.reason, row.source, row.sha256)
+
+
+def _preview(row: ProgrammePreview) -> PreviewLine:
+    return PreviewLine(row.id or 0, row.made_at, row.actor, row.at, row.source, row.sha256, row.version,
+                       row.differences, row.problems)
 
 
 def preview_screen(ctx: ProgrammeContext, preview_id: int) -> PreviewScreen:
@@ -121,9 +126,7 @@ def preview_screen(ctx: ProgrammeContext, preview_id: int) -> PreviewScreen:
         preview = preview_from_json(row.result, id=row.id)
     except (KeyError, ValueError, TypeError):
         raise NotFound(f"L'aperçu n° {preview_id} est illisible : relancez « transitions programme diff ».") from None
-    line = PreviewLine(row.id or 0, row.made_at, row.actor, row.at, row.source, row.sha256, row.version,
-                       row.differences, row.problems)
-    return PreviewScreen(line, preview, ctx.programme.version, _applicable(ctx, row), _command(row))
+    return PreviewScreen(_preview(row), preview, ctx.programme.version, _applicable(ctx, row), _command(row))
 
 
 def _applicable(ctx: ProgrammeContext, row: ProgrammePreview) -> Applicable:
@@ -158,8 +161,7 @@ def version_screen(ctx: ProgrammeContext, number: int) -> VersionScreen:
     lines = difflib.unified_diff(_dump(before.definition) if before else [], _dump(row.definition),
                                  fromfile=f"version {number - 1}" if before else "(rien)",
                                  tofile=f"version {number}", lineterm="")
-    version = VersionLine(row.number, row.applied_at, row.actor, row.reason, row.source, row.sha256)
-    return VersionScreen(version, before.number if before else None, tuple((_kind(line), line) for line in lines))
+    return VersionScreen(_version(row), before.number if before else None, tuple((_kind(line), line) for line in lines))
 
 
 def _dump(definition: dict[str, Any]) -> list[str]:
