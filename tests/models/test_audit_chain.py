@@ -5,6 +5,7 @@ An erasure through `redact_entries` keeps the chain whole."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import text
@@ -360,6 +361,45 @@ def verify_programme(url: str, programme_id: int | None) -> ChainCheck:
         return verify(session, programme_id)
 
 
+def _act_while_open(url: str, long_work: Callable[[Session], object], act: Callable[[Session], object],
+                    what: str) -> tuple[object, object]:
+    """Run `long_work` in a transaction of its own thread, and, once it has flushed what it
+    recorded, `act` in another transaction (this thread) to its commit; the long transaction
+    commits only then, or after HANG_GUARD seconds if the act waits for it. Fails unless the act
+    committed while the long transaction was still open. Returns what each returned."""
+    recorded, act_committed = threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+    failures: list[BaseException] = []
+
+    def long_transaction() -> None:
+        try:
+            with session_scope(url) as session:
+                seen["long"] = long_work(session)
+                session.flush()
+                recorded.set()
+                seen["act committed while open"] = act_committed.wait(HANG_GUARD)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+            recorded.set()
+
+    thread = threading.Thread(target=long_transaction, name=what)
+    thread.start()
+    assert recorded.wait(HANG_GUARD), f"{what} : rien d'enregistré"
+    with session_scope(url) as session:
+        done = act(session)
+    act_committed.set()
+    join_or_fail([thread], what)
+    assert failures == []
+    assert seen["act committed while open"] is True, f"l'acte a attendu la fin de : {what}"
+    return seen["long"], done
+
+
+def _entries_after(url: str, programme_id: int | None, head: int) -> list[AuditEntry]:
+    with session_scope(url) as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.chain == programme_id, AuditEntry.seq > head)
+                                 .order_by(col(AuditEntry.seq))).all())
+
+
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_an_act_commits_while_a_long_transaction_holds_entries_of_its_chain(loaded: str) -> None:
     """Issue 25: a tick's stage at national scale records its first entry seconds before it
@@ -370,37 +410,14 @@ def test_an_act_commits_while_a_long_transaction_holds_entries_of_its_chain(load
     with session_scope(loaded) as session:
         programme_id = session.exec(select(Programme)).one().id
     head = _check_head(loaded, programme_id)
-    recorded, act_committed = threading.Event(), threading.Event()
-    seen: dict[str, bool] = {}
-    failures: list[BaseException] = []
-
-    def long_transaction() -> None:
-        try:
-            with session_scope(loaded) as session:
-                for step in range(3):
-                    _record(session, programme_id, f"Étape {step} d'une longue transaction.")
-                session.flush()
-                recorded.set()
-                seen["act committed while open"] = act_committed.wait(HANG_GUARD)
-        except BaseException as exc:  # reported below
-            failures.append(exc)
-            recorded.set()
-
-    thread = threading.Thread(target=long_transaction, name="longue transaction")
-    thread.start()
-    assert recorded.wait(HANG_GUARD), "la longue transaction n'a rien enregistré"
-    with session_scope(loaded) as session:
-        act = _record(session, programme_id, "Un acte pendant la longue transaction.")
-    act_committed.set()
-    join_or_fail([thread], "la longue transaction")
-    assert failures == []
-    assert seen == {"act committed while open": True}, "l'acte a attendu la fin de la longue transaction"
-    with session_scope(loaded) as session:
-        rows = session.exec(select(AuditEntry).where(AuditEntry.chain == programme_id, AuditEntry.seq > head)
-                            .order_by(col(AuditEntry.seq))).all()
-    assert [row.summary for row in rows] == ["Un acte pendant la longue transaction."] + [
-        f"Étape {step} d'une longue transaction." for step in range(3)]
-    assert rows[0].id == act.id and all(row.id < act.id for row in rows[1:])  # recorded before, placed after
+    steps = [f"Étape {step} d'une longue transaction." for step in range(3)]
+    _, act = _act_while_open(loaded, lambda session: [_record(session, programme_id, step) for step in steps],
+                             lambda session: _record(session, programme_id, "Un acte pendant la longue transaction."),
+                             "la longue transaction")
+    rows = _entries_after(loaded, programme_id, head)
+    assert [row.summary for row in rows] == ["Un acte pendant la longue transaction.", *steps]
+    assert isinstance(act, AuditEntry) and rows[0].id == act.id
+    assert all((row.id or 0) < (act.id or 0) for row in rows[1:])  # recorded before the act, placed after it
     assert verify_programme(loaded, programme_id).whole
 
 
@@ -408,8 +425,8 @@ def test_an_act_commits_while_a_long_transaction_holds_entries_of_its_chain(load
 def test_a_territory_signs_while_a_tick_stage_is_still_open(loaded: str) -> None:
     """The same with the real thing: the stages of the accompaniment's start (three pilots, one
     started, every stage in one open transaction, the programme's row locked as a tick holds it)
-    have recorded their entries; the CC de Flandre Intérieure signs its charter meanwhile,
-    and its signature commits before the stages do."""
+    have recorded their entries; the CC de Flandre Intérieure signs its charter meanwhile (its
+    signature's rows refer to the programme), and its signature commits before the stages do."""
     from models.charter import sign_charter
     from models.pilots import find_pilot
     from models.schedule import STAGES, run_stage
@@ -424,35 +441,16 @@ def test_a_territory_signs_while_a_tick_stage_is_still_open(loaded: str) -> None
         for party in ("territoire", "cerdd", "prestataire"):
             sign_charter(ctx, arras, party=party, signatory="Quelqu'un", at=at("2015-06-20T10:00"))
     head = _check_head(loaded, programme_id)
-    recorded, signed = threading.Event(), threading.Event()
-    seen: dict[str, object] = {}
-    failures: list[BaseException] = []
 
-    def stages() -> None:
-        try:
-            with session_scope(loaded) as session:
-                seen["changes"] = sum(run_stage(session, each.name, at("2015-07-01T09:30"), renderer=render_notice)
-                                      for each in STAGES)
-                session.flush()
-                recorded.set()
-                seen["signed while open"] = signed.wait(HANG_GUARD)
-        except BaseException as exc:  # reported below
-            failures.append(exc)
-            recorded.set()
-
-    thread = threading.Thread(target=stages, name="étapes du 1er juillet")
-    thread.start()
-    assert recorded.wait(HANG_GUARD), "les étapes n'ont rien enregistré"
-    with session_scope(loaded) as session:
+    def sign(session: Session) -> bool:
         ctx = ctx_of(session)
-        assert sign_charter(ctx, find_pilot(ctx, "200040947"), party="territoire", signatory="Jean Dupont",
+        return sign_charter(ctx, find_pilot(ctx, "200040947"), party="territoire", signatory="Jean Dupont",
                             at=at("2015-07-01T09:31"))
-    signed.set()
-    join_or_fail([thread], "les étapes du 1er juillet")
-    assert failures == []
-    assert seen["signed while open"] is True, "la signature a attendu la fin des étapes"
-    with session_scope(loaded) as session:
-        rows = session.exec(select(AuditEntry).where(AuditEntry.chain == programme_id, AuditEntry.seq > head)
-                            .order_by(col(AuditEntry.seq))).all()
-    assert rows[0].action == "charte.signee" and len(rows) > 1 and int(str(seen["changes"])) > 0
+
+    changes, signed = _act_while_open(
+        loaded, lambda session: sum(run_stage(session, each.name, at("2015-07-01T09:30"), renderer=render_notice)
+                                    for each in STAGES), sign, "les étapes du 1er juillet")
+    rows = _entries_after(loaded, programme_id, head)
+    assert signed is True and isinstance(changes, int) and changes > 0
+    assert rows[0].action == "charte.signee" and len(rows) > 1
     assert verify_programme(loaded, programme_id).whole
