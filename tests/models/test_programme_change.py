@@ -127,7 +127,7 @@ def test_two_applies_at_once_apply_the_change_once(started: str) -> None:
 
     definition = _changed(started, sessions={"formation-2": {"at": "P3M1W"}})
     preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
-                   renderer=render_notice)
+                   made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
     applied = threading.Event()
     results: dict[str, Any] = {}
 
@@ -166,7 +166,7 @@ def test_a_session_added_by_a_change_is_laid_out_with_its_audience(started: str)
                                               "at": "P4M", "audience": "Élus et agents du territoire"})
     definition = ProgrammeDefinition.model_validate(data)
     preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
-                   renderer=render_notice)
+                   made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
     assert _apply(started, definition, "2015-09-01T10:00").version == 2
     with session_scope(started) as session:
         added = session.exec(select(TrainingSession).where(TrainingSession.key == "atelier-bonus")).all()
