@@ -64,6 +64,7 @@ class StaffAct(StrEnum):
     DECIDE_DUE_DATES = "decider_echeances"
     ISSUE_LINKS = "emettre_liens"
     RETRY_NOTICES = "relancer_avis"
+    SEE_PROGRAMME_CHANGES = "voir_changements_programme"
 
 
 ACT_LABELS = {
@@ -78,6 +79,7 @@ ACT_LABELS = {
     StaffAct.DECIDE_DUE_DATES: "accorder ou refuser une nouvelle échéance",
     StaffAct.ISSUE_LINKS: "émettre et envoyer les liens personnels",
     StaffAct.RETRY_NOTICES: "relancer les avis",
+    StaffAct.SEE_PROGRAMME_CHANGES: "voir les versions du programme et les changements prévisualisés",
 }
 """Each act in French, as the home page lists what a role allows."""
 
@@ -96,9 +98,12 @@ PERMISSIONS: dict[StaffAct, frozenset[StaffRole]] = {
     StaffAct.DECIDE_DUE_DATES: _TEAM,
     StaffAct.ISSUE_LINKS: _TEAM,
     StaffAct.RETRY_NOTICES: _TEAM,
+    StaffAct.SEE_PROGRAMME_CHANGES: _TEAM,
 }
 """Who may do what (issue 23, item 2): direction decides the selection, withdraws a pilot and
-manages the team; a chargé·e de mission runs the year; lecture (the DREAL, the Region) reads."""
+manages the team; a chargé·e de mission runs the year; lecture (the DREAL, the Region) reads the
+programme as it runs, not the changes the team previews before deciding them (nor the settings'
+versions beside them: `/equipe/programme`)."""
 
 
 class StaffForbidden(LinkForbidden):

@@ -42,8 +42,10 @@ def programme_diff(
     at: AtOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Écrit la prévisualisation en JSON.")] = False,
     html: Annotated[Path | None, typer.Option("--html", help="Écrit aussi la prévisualisation en HTML.")] = None,
+    by: ByOption = None,
 ) -> None:
-    """Montre ce que changerait ce fichier (instants, avis, agendas), sans rien changer."""
+    """Montre ce que changerait ce fichier (instants, avis, agendas), sans rien changer (l'aperçu est
+    gardé : page /equipe/programme de l'espace de l'équipe)."""
     from datetime import UTC
 
     from flows.programme_preview import preview_change
@@ -56,10 +58,12 @@ def programme_diff(
 
     bundle = load_programme(file)
     when = instant(at)
+    made_at = datetime.now(UTC)
     preview = preview_change(database(), bundle.definition, source=bundle.source, templates=dict(bundle.templates),
-                             at=when, renderer=render_notice, linker=portal_linker())
+                             at=when, made_at=made_at, actor=cli_actor(by), renderer=render_notice,
+                             linker=portal_linker())
     if html is not None:
-        write_text(html, render_programme_diff(preview, datetime.now(UTC)))
+        write_text(html, render_programme_diff(preview, made_at))
     if as_json:
         out.print_json(json.dumps(preview_json(preview), ensure_ascii=False))
     else:
@@ -74,6 +78,8 @@ def _print(preview: Preview) -> None:
 
     out.print(f"Programme « {escape(preview.slug)} », version {preview.version}, au {paris_text(preview.at)} : "
               f"fichier SHA-256 {preview.sha256} (prévisualisation : rien n'est changé).", highlight=False)
+    out.print(f"Aperçu n° {preview.id} gardé : /equipe/programme/apercus/{preview.id} dans l'espace de l'équipe.",
+              highlight=False)
     for refusal in preview.plan.refused:
         out.print(f"Refusé — {escape(refusal.pilot)} : {escape(refusal.title)} ({escape(refusal.key)}) : "
                   f"{escape(refusal.why)}.", highlight=False)
