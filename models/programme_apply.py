@@ -94,8 +94,9 @@ def _make(ctx: ProgrammeContext, move: Move, motive: str, at: datetime, actor: s
     session = ctx.session
     if move.action == "creer":
         assert move.after is not None
+        audience = next((s.audience for s in ctx.definition.accompaniment.sessions if s.key == move.key), "")
         item = Laid(move.kind, move.key, move.title, move.after, move.after_end, move.place,
-                    position=_position(ctx, move.key))
+                    audience=audience if move.kind == "session" else "", position=_position(ctx, move.key))
         created = row_of(item, move.pilot_id)
         session.add(created)
         session.flush()

@@ -661,7 +661,8 @@ class AuditEntry(SQLModel, table=True):
     summary: str = Field(sa_column=Column(Text, nullable=False))
     details: dict[str, Any] = json_column(dict)
     chain: int = Field(default=0, description="The chain: the programme's id, 0 for entries without one.")
-    seq: int = Field(default=0, description="The entry's position in its chain, from 1.")
+    seq: int = Field(default=0, description="The entry's position in its chain, from 1 (negative, pending, until "
+                                            "its transaction commits: `models.audit_hash`).")
     hash_version: int = Field(default=1, description="The version of the canonical serialisation hashed.")
     prev_hash: str = Field(default="", max_length=64, description="The previous entry's `entry_hash` (64 zeros first).")
     entry_hash: str = Field(default="", max_length=64, description="SHA-256 (hex) of the entry's chained fields.")

@@ -113,3 +113,61 @@ def test_a_change_breaking_the_rules_is_refused_with_every_problem_and_writes_no
         _apply(started, definition, "2015-09-01T10:00", previewed=False)
     assert refused.value.details == preview.problems
     assert _state(started) == before
+
+
+def test_two_applies_at_once_apply_the_change_once(started: str) -> None:
+    """Two `programme apply` of one file at once (the CLI holds the programme, `load_ctx(lock=True)`):
+    the second waits for the first to commit, then finds nothing to change; one version, one notice
+    per person. Without the lock the second read the old definition and applied it again (the
+    attack: every person told twice, or a duplicate key)."""
+    import threading
+    import time
+
+    from models.context import load_ctx
+
+    definition = _changed(started, sessions={"formation-2": {"at": "P3M1W"}})
+    preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
+                   renderer=render_notice)
+    applied = threading.Event()
+    results: dict[str, Any] = {}
+
+    def apply(name: str, first: bool) -> None:
+        try:
+            if not first:
+                applied.wait(30)
+            with session_scope(started) as session:
+                ctx = load_ctx(session, lock=True, renderer=render_notice)
+                results[name] = apply_change(ctx, definition, source="v2.yaml", templates={}, reason="Salle prise",
+                                             at=at("2015-09-01T10:00"), actor=name).version
+                if first:
+                    applied.set()
+                    time.sleep(1.0)  # the second is now waiting for the programme (or, unlocked, applying too)
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            results[name] = exc
+
+    threads = [threading.Thread(target=apply, args=("premier", True)),
+               threading.Thread(target=apply, args=("second", False))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert results == {"premier": 2, "second": None}
+    with session_scope(started) as session:
+        told = session.exec(select(Notice).where(Notice.kind == "changement_programme")).all()
+        assert session.exec(select(Programme.version)).one() == 2
+    assert told and len(told) == len({n.recipient_email for n in told})
+
+
+def test_a_session_added_by_a_change_is_laid_out_with_its_audience(started: str) -> None:
+    with session_scope(started) as session:
+        data = session.exec(select(Programme.definition)).one()
+    model = next(s for s in data["accompaniment"]["sessions"] if s["key"] == "formation-2")
+    data["accompaniment"]["sessions"].append({**model, "key": "atelier-bonus", "title": "Atelier en plus",
+                                              "at": "P4M", "audience": "Élus et agents du territoire"})
+    definition = ProgrammeDefinition.model_validate(data)
+    preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
+                   renderer=render_notice)
+    assert _apply(started, definition, "2015-09-01T10:00").version == 2
+    with session_scope(started) as session:
+        added = session.exec(select(TrainingSession).where(TrainingSession.key == "atelier-bonus")).all()
+    assert [(s.title, s.audience) for s in added] == [("Atelier en plus", "Élus et agents du territoire")]

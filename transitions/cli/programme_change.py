@@ -114,7 +114,7 @@ def programme_apply(
 
     bundle = load_programme(file)
     when = instant(at)
-    with programme_ctx(bundle.definition.slug) as ctx:
+    with programme_ctx(bundle.definition.slug, lock=True) as ctx:  # two applies at once: one after the other
         result = apply_change(ctx, bundle.definition, source=bundle.source, templates=dict(bundle.templates),
                               reason=reason, at=when, actor=cli_actor(by))
         version = ctx.programme.version
