@@ -34,6 +34,7 @@ from models.links import LinkExpired, LinkForbidden, LinkRevoked
 from models.notices import NoticeKind, Recipient
 from models.tables import StaffMember, StaffRecoveryCode, StaffRole, StaffSession, StaffToken, label
 from models.text import require_line, visible
+from models.wording import of_person
 
 INVITATION_LIFETIME = timedelta(days=7)
 RESET_LIFETIME = timedelta(hours=1)
@@ -268,7 +269,7 @@ def add_member(ctx: ProgrammeContext, email: str, name: str, role: str, *, at: d
     ctx.session.add(member)
     ctx.session.flush()
     ctx.audit(at, by, "equipe.compte_cree", "staff_member", member.id,
-              f"Compte de {member_name} ({address}) créé, rôle {ROLE_LABELS[chosen]}.", role=chosen.value)
+              f"Compte {of_person(member_name)} ({address}) créé, rôle {ROLE_LABELS[chosen]}.", role=chosen.value)
     reinvite(ctx, member, at=at, by=by, base_url=base_url, secret=secret)
     return member
 
@@ -430,7 +431,7 @@ def disable(ctx: ProgrammeContext, email: str, *, at: datetime, by: str) -> int:
     _spend_links(ctx.session, member, at)
     closed = revoke_sessions(ctx.session, member, at)
     ctx.audit(at, by, "equipe.compte_desactive", "staff_member", member.id,
-              f"Compte de {member.name} ({member.email}) désactivé ; {closed} session(s) fermée(s).")
+              f"Compte {of_person(member.name)} ({member.email}) désactivé ; {closed} session(s) fermée(s).")
     return closed
 
 
@@ -461,9 +462,12 @@ def actor(member: StaffMember) -> str:
 
 def actor_label(recorded: str) -> str:
     """An audit entry's actor as a page shows it: « equipe:anne@… » → « anne@… », « cli:root » →
-    « root (ligne de commande) »; anything else as recorded."""
+    « root (ligne de commande) », « cli » (a command run by a user without a name) → « ligne de
+    commande »; anything else as recorded."""
     if recorded.startswith("equipe:"):
         return recorded.removeprefix("equipe:")
+    if recorded == "cli":
+        return "ligne de commande"
     if recorded.startswith("cli:"):
         return f"{recorded.removeprefix('cli:')} (ligne de commande)"
     return recorded

@@ -15,6 +15,7 @@ from transitions.cli.common import (
     ProgrammeOption,
     app,
     changes_text,
+    cli_actor,
     command,
     database,
     instant,
@@ -49,11 +50,11 @@ def init(
 
     try:
         with session_scope(url) as session:
-            ctx, changed = install_programme(session, bundle, when, "cli", mode=mode)
+            ctx, changed = install_programme(session, bundle, when, cli_actor(), mode=mode)
             slug = ctx.programme.slug
     except IntegrityError:  # another init installed it at the same moment: now it is there
         with session_scope(url) as session:
-            ctx, changed = install_programme(session, bundle, when, "cli", mode=mode)
+            ctx, changed = install_programme(session, bundle, when, cli_actor(), mode=mode)
             slug = ctx.programme.slug
     word = "chargé" if changed else "déjà à jour"
     from sqlalchemy.engine import make_url
