@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= var/demo
 
-.PHONY: setup demo test lint bench bench-repeat bench-kill bench-load clean
+.PHONY: setup demo test lint bench bench-repeat bench-kill bench-load bench-load-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench-kill: $(STAMP)
 # 1,000 pilots while ticks run, beside a bare FastAPI endpoint (10–20 min): writes bench/RESULTS-load.md.
 bench-load: $(STAMP)
 	$(BIN)/python bench/load.py
+
+# The same at 10 pilots and 6 people (a smoke check): writes var/bench-load-quick/, drops what it built.
+bench-load-quick: $(STAMP)
+	$(BIN)/python bench/load.py --quick
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

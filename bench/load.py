@@ -16,9 +16,11 @@ template databases (`load_cache_<pilots>_<version>`); each run copies one (CREAT
 TEMPLATE) and drops it. `--drop-cache` drops them at the end.
 
 Usage: `.venv/bin/python bench/load.py [--pg URL] [--pilots 100,1000] [--people 50,100]
-[--seconds 60] [--floor-seconds 20] [--quick] [--out bench/RESULTS-load.md]`; `--pg` defaults to
-TEST_DATABASE_URL (its server only: databases are created beside it). Writes the report and
-bench/results-load.json; exit 1 when a target is missed or an act is not recorded exactly once.
+[--seconds 60] [--floor-seconds 20] [--quick [--keep-cache]] [--out bench/RESULTS-load.md]`; `--pg`
+defaults to TEST_DATABASE_URL (its server only: databases are created beside it). Writes the report
+and results-load.json beside it (bench/ for a full run; `--quick`, a smoke check at 10 pilots:
+var/bench-load-quick/, and the programmes it built dropped at the end unless `--keep-cache`); exit 1
+when a target is missed or an act is not recorded exactly once.
 """
 
 from __future__ import annotations
@@ -359,6 +361,7 @@ def run_configuration(config: Configuration, server: str, template: str, bare_ba
 def bench_load(options: argparse.Namespace) -> tuple[list[Configuration], list[dict[str, Any]]]:
     """Every configuration in turn (sizes alternating), the report written; the configurations and
     the judged figures."""
+    settle(options)
     server = options.pg or os.environ.get("TEST_DATABASE_URL")
     if not server or not server.startswith("postgresql"):
         raise SystemExit("Indiquez un serveur PostgreSQL : --pg postgresql+psycopg://… ou TEST_DATABASE_URL.")
@@ -382,9 +385,8 @@ def bench_load(options: argparse.Namespace) -> tuple[list[Configuration], list[d
                     write_report(configs, figures, options, builds, BUILT, started, time.perf_counter() - begin)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        if options.drop_cache:
-            for name in builds.values():
-                admin(server, f'DROP DATABASE IF EXISTS "{name}"')
+        for name in to_drop(options, builds, BUILT):
+            admin(server, f'DROP DATABASE IF EXISTS "{name}"')
     figures = judge(configs)
     write_report(configs, figures, options, builds, BUILT, started, time.perf_counter() - begin)
     return configs, figures
@@ -405,15 +407,39 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--seed", type=int, default=2015)
     parse.add_argument("--quick", action="store_true", help="a smoke check: 10 pilots, 6 people, 8 s")
     parse.add_argument("--drop-cache", action="store_true", help="drop the cached programmes at the end")
-    parse.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS-load.md")
+    parse.add_argument("--keep-cache", action="store_true",
+                       help="with --quick: keep the programmes it built (dropped at the end otherwise)")
+    parse.add_argument("--out", type=Path, default=None,
+                       help=f"the report (results-load.json beside it); default {RESULTS.relative_to(ROOT)}, "
+                            f"with --quick {QUICK_RESULTS.relative_to(ROOT)}")
     return parse
+
+
+RESULTS = ROOT / "bench" / "RESULTS-load.md"
+"""The committed report of a full run."""
+QUICK_RESULTS = ROOT / "var" / "bench-load-quick" / "RESULTS-load.md"
+"""Where a `--quick` run writes (git ignores var/): a smoke check never overwrites the committed figures."""
+
+
+def settle(options: argparse.Namespace) -> None:
+    """The options a run goes by: `--quick`'s sizes and durations (10 pilots, 6 people, 8 s) and its
+    report under var/; without `--out`, the committed report for a full run. Idempotent."""
+    if options.quick:
+        options.pilots, options.people = "10", "6"
+        options.seconds, options.floor_seconds, options.tick_every, options.warm = 8.0, 3.0, 2.0, 1.0
+    options.out = options.out or (QUICK_RESULTS if options.quick else RESULTS)
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+
+
+def to_drop(options: argparse.Namespace, builds: dict[int, str], built: dict[int, float]) -> list[str]:
+    """The cached programmes a run drops at its end: all with `--drop-cache`; with `--quick`, those
+    it built itself (`built`: sizes built in this run), unless `--keep-cache`."""
+    return [name for size, name in builds.items()
+            if options.drop_cache or (options.quick and not options.keep_cache and size in built)]
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parser().parse_args(argv)
-    if options.quick:
-        options.pilots, options.people = "10", "6"
-        options.seconds, options.floor_seconds, options.tick_every, options.warm = 8.0, 3.0, 2.0, 1.0
     _, figures = bench_load(options)
     for figure in figures:
         say(f"  {figure['name']}: {figure['value']} (target {figure['target']}) {'met' if figure['met'] else 'MISSED'}")

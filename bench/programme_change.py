@@ -80,8 +80,8 @@ def main() -> None:
         ticks.append(time.perf_counter() - began)
         dispose_engines()
         began = time.perf_counter()
-        preview = preview_change(url, definition, source="bench.yaml", templates={}, at=REACHED,
-                                 renderer=render_notice)
+        preview = preview_change(url, definition, source="bench.yaml", templates={}, at=REACHED, made_at=REACHED,
+                                 actor="bench", renderer=render_notice)
         previews.append(time.perf_counter() - began)
         print(f"  tick {ticks[-1]:.2f} s, preview {previews[-1]:.2f} s ({len(preview.differences)} differences)",
               flush=True)

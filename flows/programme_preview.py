@@ -5,8 +5,9 @@ runs the tick's stages at each planned instant up to the programme's end (`model
 `run_stage`, `record_tick`), the notices the stages queue read back from the outbox, never
 delivered. The two futures are compared: every planned instant, notice (kind, recipient, planned
 time, subject) and calendar event (UID, SEQUENCE) that appears, disappears or moves, with the file's
-change that caused it. Only the preview itself (the file's hash, the version it was compared with)
-is stored afterwards: `apply` requires it."""
+change that caused it. Only the preview itself is stored afterwards (the file's name and hash, the
+version it was compared with, who made it and when, its result as JSON): `apply` requires it, the
+back office shows it (`/equipe/programme`)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from models.programme import ProgrammeDefinition
 from models.programme_apply import apply_change, check_plan, file_sha256
 from models.programme_change import ChangePlan, Move, active_pilots, plan_change
 from models.programme_versions import record_preview
-from models.read.programme_diff import Change, Difference, Preview
+from models.read.programme_diff import Change, Difference, Preview, preview_json
 from models.schedule import STAGES, plan, record_tick, run_stage
 from models.tables import Notice, Pilot, PlannedEvent, Programme
 
@@ -48,9 +49,12 @@ class Sent:
 
 
 def preview_change(url: str, definition: ProgrammeDefinition, *, source: str, templates: dict[str, str],
-                   at: datetime, renderer: Renderer, linker: NoticeLinker | None = None) -> Preview:
-    """Preview `definition` as a change of its programme at `at` (see the module); InvalidInput when
-    the programme is not installed or has no pilot under way."""
+                   at: datetime, made_at: datetime, actor: str, renderer: Renderer,
+                   linker: NoticeLinker | None = None) -> Preview:
+    """Preview `definition` (read from the file named `source`) as a change of its programme at
+    `at` (see the module), kept with who made it (`actor`) and when (`made_at`, UTC) as a
+    `ProgrammePreview` row whose id the result carries; InvalidInput when the programme is not
+    installed or has no pilot under way."""
     sha = file_sha256(definition)
     with Session(get_engine(url), expire_on_commit=False) as session:
         try:
@@ -65,7 +69,7 @@ def preview_change(url: str, definition: ProgrammeDefinition, *, source: str, te
         finally:
             session.rollback()
         if result.problems:
-            return result
+            return _kept(url, result, source=source, made_at=made_at, actor=actor)
         try:
             ctx = load_ctx(session, definition.slug, renderer=renderer, linker=linker)
             mark = _last_notice(session)
@@ -78,8 +82,15 @@ def preview_change(url: str, definition: ProgrammeDefinition, *, source: str, te
     result.differences = _compare(before, after, change) + _instants(instants_before, instants_after)
     result.differences += [_element(move) for move in change.moves]
     result.differences.sort(key=lambda d: (d.person, d.when, d.what, d.kind, d.subject))
+    return _kept(url, result, source=source, made_at=made_at, actor=actor)
+
+
+def _kept(url: str, result: Preview, *, source: str, made_at: datetime, actor: str) -> Preview:
+    """`result` stored as the programme's latest preview (its id set)."""
     with session_scope(url) as session:
-        record_preview(session, load_ctx(session, definition.slug).programme, sha, at)
+        row = record_preview(session, load_ctx(session, result.slug).programme, sha256=result.sha256, at=result.at,
+                             made_at=made_at, actor=actor, source=source, result=preview_json(result))
+        result.id = row.id
     return result
 
 

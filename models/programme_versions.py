@@ -3,8 +3,9 @@
 The first install of a programme is version 1; each later definition stored (`install_programme`
 before the call is launched, `models.programme_apply.apply_change` while it runs) the next, with
 who, when, why and from which file; `Programme.version` names the current one. A change is
-applied only as it was last previewed (`transitions programme diff`): the preview stores the file's
-definition hash and the version it was compared with (`record_preview`, `check_preview`)."""
+applied only as it was last previewed (`transitions programme diff`): every preview is kept with the
+file's definition hash, the version it was compared with, who made it, when, and its result
+(`record_preview`, `check_preview`)."""
 
 from __future__ import annotations
 
@@ -48,21 +49,28 @@ def versions(session: Session, programme: Programme) -> list[ProgrammeVersion]:
                              .order_by(col(ProgrammeVersion.number))).all())
 
 
-def record_preview(session: Session, programme: Programme, sha256: str, at: datetime) -> None:
-    """Remember that the definition hashed `sha256` was previewed against the current version."""
-    row = session.get(ProgrammePreview, programme.id)
-    if row is None:
-        row = ProgrammePreview(programme_id=programme.id or 0, sha256=sha256, version=programme.version,
-                               previewed_at=at)
-    else:
-        row.sha256, row.version, row.previewed_at = sha256, programme.version, at
+def record_preview(session: Session, programme: Programme, *, sha256: str, at: datetime, made_at: datetime,
+                   actor: str, source: str, result: dict[str, Any]) -> ProgrammePreview:
+    """Keep one preview of a change against the programme's current version: the definition hashed
+    `sha256` read from the file `source`, replayed from `at`, made at `made_at` by `actor`, and its
+    result as `--json` prints it (`models.read.programme_diff.preview_json`: its `differences` and
+    `problemes` counted into the row)."""
+    row = ProgrammePreview(programme_id=programme.id or 0, sha256=sha256, version=programme.version, at=at,
+                           made_at=made_at, actor=actor, source=source,
+                           differences=len(result.get("differences", [])), problems=len(result.get("problemes", [])),
+                           result=result)
     session.add(row)
+    session.flush()
+    return row
 
 
 def check_preview(session: Session, programme: Programme, sha256: str) -> None:
-    """Refused (French) unless the definition hashed `sha256` is the last one previewed, against
-    the programme's current version."""
-    row = session.get(ProgrammePreview, programme.id)
+    """Refused (French) unless the definition hashed `sha256` is the last one previewed without a
+    broken rule, against the programme's current version (a refused preview, its rules broken,
+    clears nothing: the earlier one still stands)."""
+    row = session.exec(select(ProgrammePreview).where(ProgrammePreview.programme_id == programme.id,
+                                                      ProgrammePreview.problems == 0)
+                       .order_by(col(ProgrammePreview.id).desc())).first()
     if row is None or row.sha256 != sha256:
         raise Refused(f"Ce fichier n'est pas le dernier prévisualisé pour « {programme.slug} » (SHA-256 "
                       f"{sha256[:12]}…) : lancez d'abord « transitions programme diff » sur ce fichier.")

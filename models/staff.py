@@ -34,6 +34,7 @@ from models.links import LinkExpired, LinkForbidden, LinkRevoked
 from models.notices import NoticeKind, Recipient
 from models.tables import StaffMember, StaffRecoveryCode, StaffRole, StaffSession, StaffToken, label
 from models.text import require_line, visible
+from models.wording import of_person
 
 INVITATION_LIFETIME = timedelta(days=7)
 RESET_LIFETIME = timedelta(hours=1)
@@ -64,6 +65,7 @@ class StaffAct(StrEnum):
     DECIDE_DUE_DATES = "decider_echeances"
     ISSUE_LINKS = "emettre_liens"
     RETRY_NOTICES = "relancer_avis"
+    SEE_PROGRAMME_CHANGES = "voir_changements_programme"
 
 
 ACT_LABELS = {
@@ -78,6 +80,7 @@ ACT_LABELS = {
     StaffAct.DECIDE_DUE_DATES: "accorder ou refuser une nouvelle échéance",
     StaffAct.ISSUE_LINKS: "émettre et envoyer les liens personnels",
     StaffAct.RETRY_NOTICES: "relancer les avis",
+    StaffAct.SEE_PROGRAMME_CHANGES: "voir les versions du programme et les changements prévisualisés",
 }
 """Each act in French, as the home page lists what a role allows."""
 
@@ -96,9 +99,12 @@ PERMISSIONS: dict[StaffAct, frozenset[StaffRole]] = {
     StaffAct.DECIDE_DUE_DATES: _TEAM,
     StaffAct.ISSUE_LINKS: _TEAM,
     StaffAct.RETRY_NOTICES: _TEAM,
+    StaffAct.SEE_PROGRAMME_CHANGES: _TEAM,
 }
 """Who may do what (issue 23, item 2): direction decides the selection, withdraws a pilot and
-manages the team; a chargé·e de mission runs the year; lecture (the DREAL, the Region) reads."""
+manages the team; a chargé·e de mission runs the year; lecture (the DREAL, the Region) reads the
+programme as it runs, not the changes the team previews before deciding them (nor the settings'
+versions beside them: `/equipe/programme`)."""
 
 
 class StaffForbidden(LinkForbidden):
@@ -263,7 +269,7 @@ def add_member(ctx: ProgrammeContext, email: str, name: str, role: str, *, at: d
     ctx.session.add(member)
     ctx.session.flush()
     ctx.audit(at, by, "equipe.compte_cree", "staff_member", member.id,
-              f"Compte de {member_name} ({address}) créé, rôle {ROLE_LABELS[chosen]}.", role=chosen.value)
+              f"Compte {of_person(member_name)} ({address}) créé, rôle {ROLE_LABELS[chosen]}.", role=chosen.value)
     reinvite(ctx, member, at=at, by=by, base_url=base_url, secret=secret)
     return member
 
@@ -425,7 +431,7 @@ def disable(ctx: ProgrammeContext, email: str, *, at: datetime, by: str) -> int:
     _spend_links(ctx.session, member, at)
     closed = revoke_sessions(ctx.session, member, at)
     ctx.audit(at, by, "equipe.compte_desactive", "staff_member", member.id,
-              f"Compte de {member.name} ({member.email}) désactivé ; {closed} session(s) fermée(s).")
+              f"Compte {of_person(member.name)} ({member.email}) désactivé ; {closed} session(s) fermée(s).")
     return closed
 
 
@@ -456,9 +462,12 @@ def actor(member: StaffMember) -> str:
 
 def actor_label(recorded: str) -> str:
     """An audit entry's actor as a page shows it: « equipe:anne@… » → « anne@… », « cli:root » →
-    « root (ligne de commande) »; anything else as recorded."""
+    « root (ligne de commande) », « cli » (a command run by a user without a name) → « ligne de
+    commande »; anything else as recorded."""
     if recorded.startswith("equipe:"):
         return recorded.removeprefix("equipe:")
+    if recorded == "cli":
+        return "ligne de commande"
     if recorded.startswith("cli:"):
         return f"{recorded.removeprefix('cli:')} (ligne de commande)"
     return recorded

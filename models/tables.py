@@ -661,7 +661,8 @@ class AuditEntry(SQLModel, table=True):
     summary: str = Field(sa_column=Column(Text, nullable=False))
     details: dict[str, Any] = json_column(dict)
     chain: int = Field(default=0, description="The chain: the programme's id, 0 for entries without one.")
-    seq: int = Field(default=0, description="The entry's position in its chain, from 1.")
+    seq: int = Field(default=0, description="The entry's position in its chain, from 1 (negative, pending, until "
+                                            "its transaction commits: `models.audit_hash`).")
     hash_version: int = Field(default=1, description="The version of the canonical serialisation hashed.")
     prev_hash: str = Field(default="", max_length=64, description="The previous entry's `entry_hash` (64 zeros first).")
     entry_hash: str = Field(default="", max_length=64, description="SHA-256 (hex) of the entry's chained fields.")
@@ -930,13 +931,22 @@ class ProgrammeVersion(SQLModel, table=True):
 
 
 class ProgrammePreview(SQLModel, table=True):
-    """The last preview of a change of a programme (`transitions programme diff`): the previewed
-    file's definition (its SHA-256) and the version it was compared with. `apply` refuses a file
-    that is not the last previewed one, or a preview made against an older version."""
+    """One preview of a change of a programme (`transitions programme diff`), kept: the previewed
+    file's name and definition hash (SHA-256 of its canonical JSON), the version it was compared
+    with, the instant it replayed from (`at`), when and by whom it was made, and its result as
+    `--json` prints it (`models.read.programme_diff.preview_json`). `apply` refuses a file that is
+    not the last preview without broken rules, or a preview made against an older version."""
 
     __tablename__ = "programme_preview"
 
-    programme_id: int = Field(foreign_key="programme.id", primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
     sha256: str = Field(max_length=64)
     version: int
-    previewed_at: datetime = instant()
+    at: datetime = instant()
+    made_at: datetime = instant()
+    actor: str
+    source: str = Field(default="", description="File name the previewed definition was read from.")
+    differences: int = Field(default=0, description="How many differences the preview found.")
+    problems: int = Field(default=0, description="How many rules the change breaks (0: it may be applied).")
+    result: dict[str, Any] = json_column(dict)

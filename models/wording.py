@@ -81,6 +81,13 @@ def of_territory(name: str) -> str:
     return "d'" + phrase if _elides(phrase) and not lowered.startswith(("l'", "l’")) else "de " + phrase
 
 
+def of_person(name: str) -> str:
+    """« de Marie Dupont », « d'Emmanuel Bertin », « d'Hélène Roux » (h taken as mute, as `_VOWELS`):
+    a person's name after « de », elided before a vowel."""
+    text = " ".join(name.split())
+    return f"d'{text}" if _elides(text) else f"de {text}"
+
+
 def to_territory(name: str) -> str:
     """« à la CU d'Arras », « au Réseau… », « à l'Agglomération… »."""
     phrase = with_article(name)

@@ -60,3 +60,19 @@ def test_the_check_catches_an_act_recorded_twice_or_never():
     assert any(p.startswith("hand-ins of deliverable n°") and p.endswith("0 accepted, 1 recorded") for p in problems)
     assert f"hand-ins of deliverable {siren}/plan-ressources: 1 accepted, 0 recorded" in problems
     assert "0 form tokens spent for 2 accepted acts" in problems
+
+
+def test_a_quick_run_leaves_the_committed_results_and_drops_what_it_built():
+    from bench.load import QUICK_RESULTS, RESULTS, settle, to_drop
+
+    quick = parser().parse_args(["--quick"])
+    settle(quick)
+    assert quick.out == QUICK_RESULTS and QUICK_RESULTS.parent.name == "bench-load-quick"
+    assert QUICK_RESULTS.parent.parent.name == "var" and quick.pilots == "10"
+    assert to_drop(quick, {10: "load_cache_10_x"}, {10: 4.2}) == ["load_cache_10_x"]
+    assert to_drop(quick, {10: "load_cache_10_x"}, {}) == []  # a cache it found is not its to drop
+    kept = parser().parse_args(["--quick", "--keep-cache"])
+    assert to_drop(kept, {10: "load_cache_10_x"}, {10: 4.2}) == []
+    full = parser().parse_args([])
+    settle(full)
+    assert full.out == RESULTS and to_drop(full, {100: "load_cache_100_x"}, {100: 60.0}) == []

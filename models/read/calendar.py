@@ -90,13 +90,14 @@ def may_subscribe(bearer: Bearer) -> bool:
     return bearer.role not in (JUROR, PARTNER)
 
 
-def personal_feed(ctx: ProgrammeContext, bearer: Bearer, stamp: datetime, siren: str | None = None) -> bytes:
+def personal_feed(ctx: ProgrammeContext, bearer: Bearer, stamp: datetime, siren: str | None = None, *,
+                  present: datetime | None = None) -> bytes:
     """The calendar a link's bearer subscribes to: the sessions of their pilot, and for the Cerdd and
     the consultancy, who follow the deliverables, their due dates too. The consultancy's link for
     every pilot: with `siren`, that pilot's whole year; without, `programme_feed` (what is coming
-    for every pilot, bounded)."""
+    for every pilot, bounded, from the programme's `present`: `stamp` when not given)."""
     if bearer.every_pilot and not siren:
-        return programme_feed(ctx, stamp)
+        return programme_feed(ctx, stamp, present=present)
     pilot = find_pilot(ctx, siren or bearer.siren or "")
     return accompaniment_calendar(ctx, [(pilot, None)], stamp, due_dates=bearer.role != CharterParty.TERRITORY)
 
@@ -110,13 +111,16 @@ nearest first: at 1,000 pilots on the same dates a single day holds more; the la
 the earlier ones pass, and each pilot's whole year is in its own feed."""
 
 
-def programme_feed(ctx: ProgrammeContext, stamp: datetime) -> bytes:
+def programme_feed(ctx: ProgrammeContext, stamp: datetime, *, present: datetime | None = None) -> bytes:
     """The consultancy's feed of every pilot whose accompaniment has started: the sessions and due
-    dates ending FEED_PAST before `stamp` or later, by start, FEED_EVENTS at most; two bounded
-    queries, whatever the number of pilots. Same UID and SEQUENCE as every other door."""
+    dates ending FEED_PAST before the programme's `present` or later, by start, FEED_EVENTS at most;
+    two bounded queries, whatever the number of pilots. Same UID and SEQUENCE as every other door.
+    `stamp`: the instant the feed is written (DTSTAMP, UTC); `present`: the programme's own present
+    (`ProgrammeContext.present`: the last tick of a replayed programme such as the 2015 demo, whose
+    events lie years before the real clock), `stamp` when not given."""
     from sqlmodel import col, select
 
-    since = stamp - FEED_PAST
+    since = (present or stamp) - FEED_PAST
     started = (Pilot.programme_id == ctx.programme_id, Pilot.status != PilotStatus.CHARTER_PENDING)
     sessions = ctx.session.exec(
         select(TrainingSession, Pilot).join(Pilot, col(Pilot.id) == TrainingSession.pilot_id)

@@ -1,6 +1,6 @@
 """The preview of a change of a running programme, as pages and the command show it: the
 differences between the programme's future unchanged and changed (`flows.programme_preview`),
-grouped by person and by date, and as JSON."""
+grouped by person and by date, as JSON, and read back from the JSON a kept preview stores."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from models.clock import format_paris, paris
 from models.notices import LABELS, NoticeKind
-from models.programme_change import WORDS, ChangePlan
+from models.programme_change import WORDS, ChangePlan, Refusal
 
 Change = Literal["apparait", "disparait", "deplace"]
 WHAT = {"avis": "Avis", "instant": "Instant planifié", "element": "Élément de l'année"}
@@ -68,6 +68,8 @@ class Preview:
     differences: list[Difference] = field(default_factory=list)
     future: list[tuple[str, str, datetime]] = field(default_factory=list)
     """Every notice of the changed future, from `at` on: (kind, recipient, planned time)."""
+    id: int | None = None
+    """The `ProgrammePreview` row it is kept as (None: not stored)."""
 
 
 def kind_label(difference: Difference) -> str:
@@ -85,6 +87,27 @@ NOTICE_KINDS = frozenset(kind.value for kind in NoticeKind)
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _instant(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
+def preview_from_json(data: dict[str, Any], *, id: int | None = None) -> Preview:  # noqa: A002
+    """A preview as `preview_json` wrote it (a kept `ProgrammePreview.result`), read back for its
+    pages. The plan's moves are not in the JSON: they are among the differences (`element`), so
+    `plan.moves` is empty; a refusal's pilot is known by name only (`pilot_id` 0). KeyError or
+    ValueError on a document `preview_json` did not write."""
+    at = datetime.fromisoformat(data["instant"])
+    refused = [Refusal(pilot_id=0, pilot=r["territoire"], kind=r["type"], key=r["cle"], title=r["titre"],
+                       why=r["motif"], cause=r["cause"]) for r in data["refus"]]
+    differences = [Difference(what=d["quoi"], change=d["changement"], person=d["personne"], kind=d["type"],
+                              subject=d["objet"], before=_instant(d["avant"]), after=_instant(d["apres"]),
+                              cause=d["cause"], uid=d["uid"], sequence_before=d["sequence_avant"],
+                              sequence_after=d["sequence_apres"]) for d in data["differences"]]
+    future = [(kind, person, datetime.fromisoformat(planned)) for kind, person, planned in data["avenir"]]
+    return Preview(data["programme"], data["sha256"], int(data["version"]), at, ChangePlan(at, refused=refused),
+                   list(data["problemes"]), differences, future, id)
 
 
 def by_person(preview: Preview) -> list[tuple[str, list[Difference]]]:

@@ -33,6 +33,8 @@ class PilotLine:
     """The charter's deadline while it awaits signatures."""
     unsigned: tuple[str, ...]
     """The parties that have not signed yet (« le territoire »…), while it awaits signatures."""
+    signed_at: datetime | None
+    """When the charter's last party signed, once every party has (None before, or withdrawn unsigned)."""
     elapsed_percent: int
     late: int
     """How many items are late at the instant (milestones, deliverables, the charter)."""
@@ -72,9 +74,13 @@ def pilots_board(ctx: ProgrammeContext, now: datetime, page: int | None = None,
     whose name holds it or whose SIREN starts with it)."""
     pager, chosen = pilot_page(ctx, page, search, where=[col(Pilot.selected_at) <= now])
     lines = []
+    parties = set(ctx.definition.accompaniment.charter.parties)
     for view in pilot_views(ctx, now, among=chosen):
         unsigned = tuple(PARTY_NAMES.get(party, party) for party in view.missing_parties)
+        signed = [s.signed_at for s in view.signatures if s.party in parties]
+        all_signed = {s.party for s in view.signatures} >= parties and not view.missing_parties
         lines.append(PilotLine(view.siren, view.name, view.rank, item_label(view.status), view.sign_by, unsigned,
+                               max(signed) if all_signed and signed else None,
                                view.progress.elapsed_percent, len(view.late)))
     return Listing(tuple(lines), pager, search)
 

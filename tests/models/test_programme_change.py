@@ -62,7 +62,7 @@ def test_apply_moves_what_the_preview_showed_and_history_undoes_it(started: str,
     with pytest.raises(Refused, match="programme diff"):
         _apply(started, definition, "2015-09-01T10:00")  # never previewed
     preview = preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
-                             renderer=render_notice)
+                             made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
     assert preview.problems == [] and preview.plan.refused == []
     assert {(m.kind, m.key, m.before, m.after) for m in preview.plan.moves} == {
         ("session", "formation-2", at("2015-10-01T09:30"), at("2015-10-08T09:30")),
@@ -118,7 +118,7 @@ def test_a_change_breaking_the_rules_is_refused_with_every_problem_and_writes_no
     definition = _changed(started, sessions={"formation-2": {"place": "Cerdd, Base du 11/19, Loos-en-Gohelle",
                                                              "stagger": None}})
     preview = preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
-                             renderer=render_notice)
+                             made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
     assert preview.problems and all("chevaucherait" in p and "formation-2" in p for p in preview.problems)
     assert preview.differences == []  # nothing replayed for a change that cannot be applied
     before = _state(started)
@@ -196,7 +196,7 @@ def test_two_applies_at_once_apply_the_change_once(started: str) -> None:
 
     definition = _changed(started, sessions={"formation-2": {"at": "P3M1W"}})
     preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
-                   renderer=render_notice)
+                   made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
     applied = threading.Event()
     results: dict[str, Any] = {}
 
@@ -235,7 +235,7 @@ def test_a_session_added_by_a_change_is_laid_out_with_its_audience(started: str)
                                               "at": "P4M", "audience": "Élus et agents du territoire"})
     definition = ProgrammeDefinition.model_validate(data)
     preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
-                   renderer=render_notice)
+                   made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
     assert _apply(started, definition, "2015-09-01T10:00").version == 2
     with session_scope(started) as session:
         added = session.exec(select(TrainingSession).where(TrainingSession.key == "atelier-bonus")).all()

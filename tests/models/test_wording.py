@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.wording import agreement, of_territory, to_territory, with_article, withdrawn
+from models.wording import agreement, of_person, of_territory, to_territory, with_article, withdrawn
 
 
 @pytest.mark.parametrize(("name", "article", "of", "to", "ending"), [
@@ -26,3 +26,8 @@ def test_a_withdrawal_says_who_decided_it() -> None:
     assert withdrawn("CU d'Arras", by_itself=True) == "s'est retirée du programme"
     assert withdrawn("CU d'Arras", by_itself=False) == "a été retirée du programme par le Cerdd"
     assert withdrawn("SIVOM du Ternois", by_itself=False) == "a été retiré du programme par le Cerdd"
+
+
+def test_a_persons_name_after_de_is_elided_before_a_vowel() -> None:
+    assert [of_person(n) for n in ("Emmanuel Bertin", "Hélène Roux", "Marie  Dupont", "Yves Li")] == [
+        "d'Emmanuel Bertin", "d'Hélène Roux", "de Marie Dupont", "d'Yves Li"]

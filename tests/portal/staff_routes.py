@@ -24,6 +24,8 @@ from models.tables import (
     DueDateRequest,
     Notice,
     Pilot,
+    ProgrammePreview,
+    ProgrammeVersion,
     TrainingSession,
 )
 
@@ -72,7 +74,7 @@ def declared_acts(route: APIRoute) -> set[StaffAct]:
 def known_values(url: str) -> dict[str, str]:
     """Values for the path parameters the back office's pages use, from the database: the first
     pilot's SIREN, its application's receipt and first file, a session, a deliverable, a request,
-    the first notice."""
+    the first notice, the programme's first version and first kept preview."""
     with session_scope(url) as session:
         values: dict[str, str] = {"party": "territoire", "partie": "territoire"}
         pilot = session.exec(select(Pilot).order_by(col(Pilot.id))).first()
@@ -93,6 +95,12 @@ def known_values(url: str) -> dict[str, str]:
                 values |= dict.fromkeys(names, str(found.id))
                 if isinstance(found, TrainingSession | Deliverable):
                     values.setdefault("key", found.key)
+        version = session.exec(select(ProgrammeVersion.number).order_by(col(ProgrammeVersion.id))).first()
+        if version is not None:
+            values["version_number"] = str(version)
+        preview = session.exec(select(ProgrammePreview.id).order_by(col(ProgrammePreview.id))).first()
+        if preview is not None:
+            values["preview_id"] = str(preview)
         handed = session.exec(select(DeliverableFile).order_by(col(DeliverableFile.id))).first()
         if handed is not None:  # a deliverable with a file handed in, and that file
             values |= {"deliverable_id": str(handed.deliverable_id), "handed_file_id": str(handed.id)}

@@ -155,3 +155,29 @@ def test_only_the_consultancys_link_opens_a_pilots_consultancy_feed(started: str
         assert client.get(f"{token_path}/calendrier.ics").status_code == 200  # their own feed
         assert_french_refusal(client.get(f"{token_path}/prestataire/{ARRAS}/calendrier.ics"), 403,
                               "pas le calendrier de ce territoire")
+
+
+def test_the_feed_of_every_pilot_on_a_replayed_programme_starts_from_its_last_tick(started: str) -> None:
+    """Issue 25: the 2015 demo's feed of every pilot was empty, its window measured from the real
+    clock (years after its events) instead of the replay's present."""
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from models.tables import Programme, ProgrammeMode
+    from tests.portal.conftest import SECRET
+    from transitions.portal.app import create_app
+
+    with session_scope(started) as session:
+        programme = session.exec(select(Programme)).one()
+        programme.mode, programme.last_tick_at = ProgrammeMode.REPLAY, at("2015-10-15T10:00")
+        session.add(programme)
+    real_now = datetime.now(UTC).astimezone(at("2015-10-15T10:00").tzinfo).strftime("%Y-%m-%dT%H:%M")
+    _, page = link(started, consultancy(), when=real_now)
+    with TestClient(create_app(started, SECRET)) as client:  # the real clock, as `transitions portal` runs
+        feed = client.get("/".join(page.split("/")[:3]) + "/calendrier.ics")
+    assert feed.status_code == 200
+    events = Calendar.from_ical(feed.content).walk("VEVENT")
+    assert events, feed.text
+    assert min(e.decoded("dtend") for e in events) >= at("2015-09-15T10:00")
+    assert any(s.startswith("Échéance prestataire — CU d'Arras") for s in map(str, (e["summary"] for e in events)))

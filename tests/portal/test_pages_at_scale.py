@@ -81,7 +81,7 @@ def _searched(staff: Any, path: str, pilots: list[tuple[str, str]]) -> None:
     assert "1 résultat(s)" in found and name in found and pilots[0][0] not in found, path
     assert name in _text(staff.get(path, params={"recherche": siren[:-1]}))  # its first digits
     named = _text(staff.get(path, params={"recherche": "territoire 0000"}))  # case aside: 00000 to 00009
-    assert "10 résultat(s)" in named and "Page 1 sur" not in named, path
+    assert "10 résultat(s)" in named and "Page 1 sur 1 : lignes 1 à 10 sur 10." in named, path
     assert all(f"CC du Territoire {n:05d}" in named for n in range(10))
     none = _text(staff.get(path, params={"recherche": "100%_introuvable"}))
     assert "0 résultat(s)" in none and pilots[0][0] not in none, path

@@ -100,3 +100,23 @@ def test_the_outbox_page_shows_no_personal_link(loaded: str, client_for, clock: 
     assert page.status_code == 200 and "Charte" in html.unescape(page.text)
     assert "/l/" not in page.text and "portail.cerdd.example.org" not in page.text
     reset_settings()
+
+
+def test_the_journal_shows_who_in_french_and_elides_a_name(closed: str, client_for, clock: Clock) -> None:
+    """Issue 25: « Compte d'Emmanuel Bertin … créé », not « de Emmanuel »; a command's actor read as
+    « ligne de commande » whether it was recorded with a user name (`cli:root`) or without (`cli`)."""
+    from models.staff import add_member
+    from tests.conftest import at, ctx_of
+    from tests.portal.conftest import SECRET
+
+    with session_scope(closed) as session:
+        ctx = ctx_of(session)
+        add_member(ctx, "emmanuel.bertin@cerdd.example.org", "Emmanuel Bertin", "lecture",
+                   at=at("2015-05-20T10:00"), by="cli:root", base_url="http://portail.test", secret=SECRET)
+        ctx.audit(at("2015-05-20T10:05"), "cli", "essai.sans_nom", "programme", None, "Une commande sans nom.")
+    client = signed_in(client_for, closed, clock, "lecture")
+    text = html.unescape(client.get("/equipe/journal", params={"action": "equipe.compte_cree"}).text)
+    assert "Compte d'Emmanuel Bertin (emmanuel.bertin@cerdd.example.org) créé" in text
+    assert "<td>root (ligne de commande)</td>" in text and "<td>cli:root</td>" not in text
+    nameless = html.unescape(client.get("/equipe/journal", params={"action": "essai.sans_nom"}).text)
+    assert "<td>ligne de commande</td>" in nameless and "<td>cli</td>" not in nameless

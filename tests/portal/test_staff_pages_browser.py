@@ -43,7 +43,25 @@ def replayed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     finally:
         dispose_engines()
         reset_settings()
-    return f"sqlite:///{out / 'transitions.db'}"
+    url = f"sqlite:///{out / 'transitions.db'}"
+    _keep_a_preview(url)
+    return url
+
+
+def _keep_a_preview(url: str) -> None:
+    """A kept preview of an unchanged file, so that `/equipe/programme/apercus/{preview_id}` has a
+    value (its content is `tests/portal/test_staff_programme_browser.py`'s, after a real `diff`)."""
+    from models.db import session_scope
+    from models.programme_change import ChangePlan
+    from models.programme_versions import record_preview
+    from models.read.programme_diff import Preview, preview_json
+    from tests.conftest import ctx_of
+
+    with session_scope(url) as session:
+        programme = ctx_of(session).programme
+        empty = Preview(programme.slug, "0" * 64, programme.version, at(UNTIL), ChangePlan(at(UNTIL)))
+        record_preview(session, programme, sha256=empty.sha256, at=empty.at, made_at=empty.at, actor="test",
+                       source="inchange.yaml", result=preview_json(empty))
 
 
 def _sign_in(page: Any, base: str, url: str, clock: Clock, email: str) -> None:

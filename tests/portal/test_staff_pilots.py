@@ -126,3 +126,23 @@ def test_withdrawing_is_for_direction_only_and_lecture_acts_on_nothing(two_pilot
         assert extended.status_code == 400
     with session_scope(two_pilots) as session:
         assert session.exec(select(Pilot).where(Pilot.status == PilotStatus.WITHDRAWN)).all() == []
+
+
+def test_the_lists_show_their_search_page_and_a_signed_charter(started: str, client_for, clock: Clock) -> None:
+    """Issue 25: the search box on every paged list from the start, « Page N sur M » always, a page
+    number that is none refused in French (422) and one beyond the last answered with the last; a
+    charter all its parties signed is shown signed, not « — »."""
+    client = client_for(started)
+    sign_in(client, started, clock, "lecture")
+    for path in ("/equipe/pilotes", "/equipe/candidatures", "/equipe/sessions", "/equipe/livrables",
+                 "/equipe/personnes"):
+        text = html.unescape(client.get(path).text)
+        assert 'role="search"' in text and 'name="recherche"' in text, path
+        assert "Page 1 sur 1 : lignes 1 à " in text, path
+        for odd in ("abc", "0", "-1", "1.5", ""):
+            assert_french_refusal(client.get(path, params={"page": odd}), 422, "Numéro de page"), (path, odd)
+        beyond = html.unescape(client.get(path, params={"page": "999999999999999999999"}).text)
+        assert "Page 1 sur 1 : lignes 1 à " in beyond, path
+    listing = html.unescape(client.get("/equipe/pilotes").text)
+    arras = next(row for row in listing.split("<tr>") if "CU d'Arras" in row)
+    assert "signée par toutes les parties le" in arras and "<td>—</td>" not in arras

@@ -26,7 +26,7 @@ from models.context import load_ctx
 from models.db import dispose_engines, session_scope
 from models.read.report_data import report_data
 from models.read.status import build_status
-from models.tables import AuditEntry, Notice, Programme, ProgrammeVersion, TrainingSession
+from models.tables import AuditEntry, Notice, Programme, ProgrammePreview, ProgrammeVersion, TrainingSession
 from tests.conftest import PROJECT_ROOT, at
 from tests.notifications.test_calendar_parts import khal, khal_calendar  # noqa: F401  (khal: the fixture)
 from transitions.cli import app
@@ -137,9 +137,13 @@ def test_diff_then_apply_moves_exactly_the_previewed_dates(replay: tuple[Path, s
     assert refused.exit_code == 4 and "programme diff" in refused.output, refused.output  # never previewed
 
     shown = runner.invoke(app, ["programme", "diff", str(changed), "--at", T, "--json",
-                                "--html", str(out / "diff.html")])
+                                "--html", str(out / "diff.html"), "--by", "Anne Boutonne"])
     assert shown.exit_code == 0, shown.output
     preview = json.loads(shown.output)
+    with session_scope(url) as session:  # kept for the back office: what --json printed, who, which file
+        kept = session.exec(select(ProgrammePreview)).one()
+        assert (kept.result, kept.actor, kept.source, kept.version, kept.at) == (
+            preview, "cli:Anne Boutonne", "cerdd-2015.yaml", 1, at(T))
     assert len(preview["sha256"]) == 64 and preview["version"] == 1 and preview["refus"] == []
     notices = preview["differences"]
     moved = {(d["type"], d["personne"], datetime.fromisoformat(d["avant"]), datetime.fromisoformat(d["apres"]))

@@ -15,6 +15,7 @@ from transitions.cli.common import (
     ProgrammeOption,
     app,
     changes_text,
+    cli_actor,
     command,
     database,
     instant,
@@ -54,12 +55,12 @@ def init(
     try:
         with session_scope(url) as session:
             was = _stored_mode(session, bundle.definition.slug)
-            ctx, changed = install_programme(session, bundle, when, "cli", mode=mode, typed=str(path))
+            ctx, changed = install_programme(session, bundle, when, cli_actor(), mode=mode, typed=str(path))
             slug = ctx.programme.slug
     except IntegrityError:  # another init installed it at the same moment: now it is there
         with session_scope(url) as session:
             was = _stored_mode(session, bundle.definition.slug)
-            ctx, changed = install_programme(session, bundle, when, "cli", mode=mode, typed=str(path))
+            ctx, changed = install_programme(session, bundle, when, cli_actor(), mode=mode, typed=str(path))
             slug = ctx.programme.slug
     word = "chargé" if changed else "déjà à jour"
     from sqlalchemy.engine import make_url

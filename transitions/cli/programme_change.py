@@ -45,8 +45,10 @@ def programme_diff(
                                               help="Écrit aussi la prévisualisation en HTML dans FICHIER.")] = None,
     replace: Annotated[bool, typer.Option(
         "--remplacer", help="Écraser le fichier HTML s'il existe (sinon : refusé).")] = False,
+    by: ByOption = None,
 ) -> None:
-    """Montre ce que changerait ce fichier (instants, avis, agendas), sans rien changer."""
+    """Montre ce que changerait ce fichier (instants, avis, agendas), sans rien changer (l'aperçu est
+    gardé : page /equipe/programme de l'espace de l'équipe)."""
     from datetime import UTC
 
     from flows.programme_preview import preview_change
@@ -61,10 +63,12 @@ def programme_diff(
     when = instant(at)
     if html is not None:
         check_new(html, replace)
+    made_at = datetime.now(UTC)
     preview = preview_change(database(), bundle.definition, source=bundle.source, templates=dict(bundle.templates),
-                             at=when, renderer=render_notice, linker=portal_linker())
+                             at=when, made_at=made_at, actor=cli_actor(by), renderer=render_notice,
+                             linker=portal_linker())
     if html is not None:
-        write_new(html, render_programme_diff(preview, datetime.now(UTC)).encode("utf-8"), replace)
+        write_new(html, render_programme_diff(preview, made_at).encode("utf-8"), replace)
     if as_json:
         out.print_json(json.dumps(preview_json(preview), ensure_ascii=False))
     else:
@@ -79,6 +83,8 @@ def _print(preview: Preview) -> None:
 
     out.print(f"Programme « {escape(preview.slug)} », version {preview.version}, au {paris_text(preview.at)} : "
               f"fichier SHA-256 {preview.sha256} (prévisualisation : rien n'est changé).", highlight=False)
+    out.print(f"Aperçu n° {preview.id} gardé : /equipe/programme/apercus/{preview.id} dans l'espace de l'équipe.",
+              highlight=False)
     for refusal in preview.plan.refused:
         out.print(f"Refusé — {escape(refusal.pilot)} : {escape(refusal.title)} ({escape(refusal.key)}) : "
                   f"{escape(refusal.why)}.", highlight=False)

@@ -47,6 +47,7 @@ from transitions.portal.routers import (
     staff_notices,
     staff_people,
     staff_pilots,
+    staff_programme,
     staff_report,
     staff_sessions,
     territory,
@@ -92,7 +93,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     # the order paths are tried in
     for audience in (public, legal, call, applicant, partner, territory, charter, cerdd, consultancy, jury, staff,
                      staff_access, staff_applications, staff_notices, staff_report, staff_sessions,
-                     staff_deliverables, staff_people, staff_jury, staff_pilots):
+                     staff_deliverables, staff_people, staff_jury, staff_pilots, staff_programme):
         answer_head(audience.router)
         app.include_router(audience.router)
     return app

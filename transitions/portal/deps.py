@@ -18,10 +18,12 @@ from starlette.datastructures import FormData
 
 from models import links
 from models.context import ProgrammeContext
+from models.errors import InvalidInput
 from models.links import Bearer
 from models.read.pilot import pilot_of
 from models.staff import StaffAct
 from models.tables import CharterParty
+from models.text import visible
 from transitions.portal.fields import field
 from transitions.portal.staff_state import StaffAction, StaffVisit, check_staff, staff_acting, staff_reading
 from transitions.portal.state import FORBIDDEN, Act, PilotVisit, Portal, Visit
@@ -36,12 +38,20 @@ RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 
 def page_asked(page: str | None = None) -> int | None:
-    """The page of a list the address asks for (« ?page=3 »); anything but a number: the first."""
-    return int(page) if page is not None and page.isascii() and page.isdigit() and len(page) <= 6 else None
+    """The page of a list the address asks for (« ?page=3 »; none: the first). Anything but a whole
+    number from 1 (« abc », « 0 », « -2 », « 1.5 »): InvalidInput (422, in French), never a silent
+    first page; a number beyond the last page (however long): the last, which the page names
+    (« Page 40 sur 40 », `models.read.paging.Pager.of`)."""
+    if page is None:
+        return None
+    digits = page.lstrip("0") if page.isascii() and page.isdigit() else ""
+    if not digits:
+        raise InvalidInput(f"Numéro de page « {visible(page)[:20]} » invalide : un nombre entier à partir de 1.")
+    return min(int(digits), 10**9) if len(digits) <= 10 else 10**9
 
 
 PageAsked = Annotated[int | None, Depends(page_asked)]
-"""A list's page (`models.read.paging.Pager.of` brings one beyond the last back to the last)."""
+"""A list's page (`page_asked`: 422 for what is not a page number, the last for one beyond it)."""
 
 
 def get_portal(request: Request) -> Portal:

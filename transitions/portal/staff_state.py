@@ -164,10 +164,20 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("/equipe/", "Accueil"), ("/equipe/candidatures", "Candidatures"), ("/equipe/jury", "Jury"),
     ("/equipe/pilotes", "Pilotes"), ("/equipe/sessions", "Sessions"), ("/equipe/livrables", "Livrables"),
     ("/equipe/personnes", "Personnes et liens"), ("/equipe/avis", "Avis"), ("/equipe/journal", "Journal"),
-    ("/equipe/rapport", "Rapport"),
+    ("/equipe/rapport", "Rapport"), ("/equipe/programme", "Programme"),
 )
 """The back office's sections (path, French name), in the order its navigation lists them
 (`equipe_base.html`)."""
+SECTION_ACTS: dict[str, StaffAct] = {"/equipe/programme": StaffAct.SEE_PROGRAMME_CHANGES}
+"""The sections whose pages need more than reading: listed only to the roles that may open them."""
+
+
+def navigation(seen: Portal | StaffVisit) -> tuple[tuple[str, str], ...]:
+    """The sections `seen`'s member may open (before sign-in: all, the page shows none)."""
+    if not isinstance(seen, StaffVisit):
+        return NAVIGATION
+    return tuple((path, name) for path, name in NAVIGATION
+                 if path not in SECTION_ACTS or may(seen.member, SECTION_ACTS[path]))
 
 
 def staff_html(seen: Portal | StaffVisit, template: str, title: str, *, status: int = 200, done: str | None = None,
@@ -176,11 +186,12 @@ def staff_html(seen: Portal | StaffVisit, template: str, title: str, *, status: 
     path of its entry in `NAVIGATION` (« /equipe/avis »), marked as the current one; a page extending
     `equipe_base.html` shows the navigation. A member's visit (`seen`) lets its database connection
     go before the page renders (`state.release`)."""
+    sections = navigation(seen)
     if isinstance(seen, StaffVisit):
         release(seen.ctx)
     portal = seen.portal if isinstance(seen, StaffVisit) else seen
     html = portal.env.get_template(template).render(titre=title, titre_programme="Espace de l'équipe du Cerdd",
-                                                    message=DONE.get(done or ""), equipe=True, navigation=NAVIGATION,
+                                                    message=DONE.get(done or ""), equipe=True, navigation=sections,
                                                     rubrique=section, **values)
     return HTMLResponse(html, status_code=status)
 

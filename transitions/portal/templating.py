@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from models.clock import format_paris, paris
 from models.read.pilot import banner
+from models.staff import actor_label
 from models.tables import label
 from models.text import visible
 from models.wording import agreement, of_territory, to_territory, with_article
@@ -85,6 +86,7 @@ def environment() -> Environment:
     env.filters["a_territoire"] = to_territory
     env.filters["Article"] = lambda name: (lambda phrase: phrase[:1].upper() + phrase[1:])(with_article(name))
     env.filters["article"] = with_article
+    env.filters["qui"] = actor_label
     env.filters["accord"] = agreement
     return env
 

@@ -1,5 +1,6 @@
 """programme versions: each definition a programme ran under (the first install is version 1),
-the programme's current version, and the last previewed change (`transitions programme diff`)
+the programme's current version, and every preview of a change (`transitions programme diff`):
+who made it, when, from which file, and its result
 
 Revision ID: 0025
 Revises: 0023
@@ -43,12 +44,20 @@ def upgrade() -> None:
                     sa.UniqueConstraint('programme_id', 'number'))
     op.create_index(op.f('ix_programme_version_programme_id'), 'programme_version', ['programme_id'])
     op.create_table('programme_preview',
+                    sa.Column('id', sa.Integer(), nullable=False),
                     sa.Column('programme_id', sa.Integer(), nullable=False),
                     sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
                     sa.Column('version', sa.Integer(), nullable=False),
-                    _instant('previewed_at'),
+                    _instant('at'),
+                    _instant('made_at'),
+                    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+                    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+                    sa.Column('differences', sa.Integer(), nullable=False),
+                    sa.Column('problems', sa.Integer(), nullable=False),
+                    sa.Column('result', sa.JSON(), nullable=False),
                     sa.ForeignKeyConstraint(['programme_id'], ['programme.id']),
-                    sa.PrimaryKeyConstraint('programme_id'))
+                    sa.PrimaryKeyConstraint('id'))
+    op.create_index(op.f('ix_programme_preview_programme_id'), 'programme_preview', ['programme_id'])
     # A plain ADD COLUMN (SQLite has it): a batch would copy the programme table, which every
     # programme's rows reference.
     op.add_column('programme', sa.Column('version', sa.Integer(), server_default='1', nullable=False))
@@ -73,6 +82,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_column('programme', 'version')  # SQLite ≥ 3.35 drops a column in place, like PostgreSQL
+    op.drop_index(op.f('ix_programme_preview_programme_id'), table_name='programme_preview')
     op.drop_table('programme_preview')
     op.drop_index(op.f('ix_programme_version_programme_id'), table_name='programme_version')
     op.drop_table('programme_version')

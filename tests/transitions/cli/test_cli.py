@@ -398,3 +398,14 @@ def test_status_loads_only_what_it_shows(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "cerdd-2015" in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_init_records_who_ran_it_like_every_other_command(sqlite_url: str) -> None:
+    """Issue 25: `init` recorded « cli » where `programme apply` and the others record `cli_actor()`
+    (« cli:root »), so the journal named one person two ways."""
+    from transitions.cli.common import cli_actor
+
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    with session_scope(sqlite_url) as session:
+        actors = set(session.exec(select(AuditEntry.actor)).all())
+    assert actors == {cli_actor()} and cli_actor().startswith("cli:")

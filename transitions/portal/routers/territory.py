@@ -66,8 +66,9 @@ def session_ics(seen: Territory, key: str) -> Response:
 @router.get("/l/{token}/calendrier.ics", name="calendar_feed")
 def calendar_feed(request: Request, seen: Subscriber) -> Response:
     """The bearer's calendar to subscribe to: it follows every change (same UIDs, SEQUENCE). The
-    consultancy's link for every pilot: what is coming for all (`calendar.programme_feed`)."""
-    return feed_answer(request, personal_feed(seen.ctx, seen.bearer, seen.portal.now()))
+    consultancy's link for every pilot: what is coming for all (`calendar.programme_feed`), from the
+    programme's present (a replayed programme's last tick: the 2015 demo's feed is not empty)."""
+    return feed_answer(request, personal_feed(seen.ctx, seen.bearer, seen.portal.now(), present=seen.now))
 
 
 @router.get("/l/{token}/prestataire/{siren}/calendrier.ics", name="consultancy_pilot_feed")
