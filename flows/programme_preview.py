@@ -194,4 +194,7 @@ def _instants(before: set[tuple[str, datetime]], after: set[tuple[str, datetime]
 
 def _element(move: Move) -> Difference:
     change: Change = {"creer": "apparait", "annuler": "disparait"}.get(move.action, "deplace")  # type: ignore[assignment]
-    return Difference("element", change, move.pilot, move.kind, move.describe(), move.before, move.after, move.cause)
+    before, after = move.before, move.after
+    if change == "deplace" and before == after and move.before_end != move.after_end:
+        before, after = move.before_end, move.after_end  # a phase whose end moves: its ends
+    return Difference("element", change, move.pilot, move.kind, move.describe(), before, after, move.cause)

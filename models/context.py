@@ -29,6 +29,7 @@ from models.tables import (
     Organisation,
     OrgKind,
     Pilot,
+    PilotStatus,
     Programme,
     ProgrammeMode,
     ProgrammeState,
@@ -73,6 +74,8 @@ class ProgrammeContext:
     linker: NoticeLinker | None = None
     _queued: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
     """Deduplication keys read ahead (`prefetch`): whether each is already in the outbox."""
+    queued_count: int = field(default=0, init=False, repr=False)
+    """How many notices `notify` has queued through this context (a command's count of what it sent)."""
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
     """Values derived once per context, that is per transaction (each stage of a tick has its own):
     the contacts of an application's current version, the bearers a pilot's notices reach, the
@@ -151,6 +154,7 @@ class ProgrammeContext:
                           queued={k for k in keys if self._queued[k]} if known else None, key_ref=key_ref)
         if known:
             self._queued.update(dict.fromkeys(keys, True))
+        self.queued_count += created
         return created
 
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: int | None,
@@ -236,15 +240,19 @@ def definition_of(programme: Programme) -> ProgrammeDefinition:
 
 def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, actor: str, *,
                       renderer: Renderer | None = None, linker: NoticeLinker | None = None,
-                      mode: str = ProgrammeMode.LIVE) -> tuple[ProgrammeContext, bool]:
+                      mode: str | None = None, typed: str | None = None) -> tuple[ProgrammeContext, bool]:
     """Store a programme (definition, register, wording) in the database; installing the same
     bundle again changes nothing. Returns the programme's context and whether anything changed.
 
     Once the call is launched, only a definition with the same dates may replace it (wording and
     reminder rules can evolve; the calendar the applicants were given cannot): InvalidInput otherwise.
-    `mode` is « direct » (scheduled runs advance it) or « rejeu » (only explicit instants do).
+    `mode` is « direct » (scheduled runs advance it) or « rejeu » (only explicit instants do); None
+    keeps a stored programme's mode (a new one is « direct »): reloading a file never switches a
+    replayed programme to direct unless asked (an explicit change is audited as `programme.mode`).
+    `typed`: the file's path as its user typed it, shown in the commands a refusal suggests
+    (default: the bundle's source, the file's name).
     """
-    if mode not in set(ProgrammeMode):
+    if mode is not None and mode not in set(ProgrammeMode):
         raise InvalidInput(f"Mode « {mode} » inconnu : « direct » ou « rejeu ».")
     definition = bundle.definition
     data = definition.model_dump(mode="json")
@@ -255,6 +263,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
     templates = dict(bundle.templates)
     existing = session.exec(select(Programme).where(Programme.slug == definition.slug)).first()
     if existing is not None:
+        mode = existing.mode if mode is None else mode
         moved = existing.mode != mode
         if moved:
             existing.mode = mode
@@ -270,7 +279,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
                 raise InvalidInput(
                     f"Le programme « {definition.slug} » est déjà lancé : ses dates ne peuvent plus changer."
                 )
-            _refuse_moving_laid_out_pilots(session, existing, before, bundle)
+            _refuse_moving_laid_out_pilots(session, existing, before, bundle, typed or bundle.source)
         existing.definition = data
         existing.source = bundle.source
         existing.templates = templates
@@ -282,7 +291,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
         record_version(session, existing, source=bundle.source, at=at, actor=actor, reason="transitions init")
         return ctx, True
     programme = Programme(slug=definition.slug, title=definition.title, definition=data, source=bundle.source,
-                          templates=templates, register_sha256=sha, loaded_at=at, mode=mode)
+                          templates=templates, register_sha256=sha, loaded_at=at, mode=mode or ProgrammeMode.LIVE)
     session.add(programme)
     session.flush()
     ctx = ProgrammeContext(session, programme, definition, renderer, linker)
@@ -295,22 +304,25 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
 
 
 def _refuse_moving_laid_out_pilots(session: Session, existing: Programme, before: ProgrammeDefinition,
-                                   bundle: ProgrammeBundle) -> None:
-    """InvalidInput when `bundle` would lay out differently the year of pilots already laid out
-    (any pilot with a kick-off): storing it would move no one's dates and tell no one (issue 26),
-    so such a change goes through `transitions programme diff` and `apply`."""
+                                   bundle: ProgrammeBundle, shown: str) -> None:
+    """InvalidInput when `bundle` would lay out differently the year of pilots under way (active, that
+    is kicked off and neither finished nor withdrawn: those `programme apply` moves): storing it
+    would move no one's dates and tell no one (issue 26), so such a change goes through `transitions
+    programme diff` and `apply`. A programme whose pilots are all finished or withdrawn loads (`diff`
+    has nothing to move). `shown`: the file's path in the suggested commands."""
     changes = layout_changes(before, bundle.definition)
     if not changes:
         return
-    laid_out = session.exec(select(Pilot.id).where(Pilot.programme_id == existing.id,
-                                                   col(Pilot.kickoff_at).is_not(None)).limit(1)).first()
-    if laid_out is None:
+    under_way = session.exec(select(Pilot.id).where(Pilot.programme_id == existing.id,
+                                                    Pilot.status == PilotStatus.ACTIVE,
+                                                    col(Pilot.kickoff_at).is_not(None)).limit(1)).first()
+    if under_way is None:
         return
     raise InvalidInput(
-        f"Programme {bundle.source} non chargé : il déplace l'accompagnement des territoires pilotes déjà lancés "
+        f"Programme {shown} non chargé : il déplace l'accompagnement des territoires pilotes en cours "
         f"du programme « {existing.slug} » ({counted(len(changes), 'changement')}). Prévisualisez d'abord le "
-        f"changement avec « transitions programme diff {bundle.source} », puis appliquez-le avec « transitions "
-        f"programme apply {bundle.source} --reason \"…\" » : chaque personne concernée en sera avertie.",
+        f"changement avec « transitions programme diff {shown} », puis appliquez-le avec « transitions "
+        f"programme apply {shown} --reason \"…\" » : chaque personne concernée en sera avertie.",
         changes)
 
 

@@ -180,7 +180,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.PARTNER_REQUEST: ("porteur", "chef_de_file", "partenaire", "jury"),
         NoticeKind.PARTNER_ANSWER: ("porteur", "chef_de_file", "partenaire"),
         NoticeKind.DRAFT_CLAIMED: ("chef_de_file", "siren", "demandeur", "titulaires", "depose"),
-        NoticeKind.PROGRAMME_CHANGED: ("motif", "changements", "version"),
+        NoticeKind.PROGRAMME_CHANGED: ("motif", "changements", "version", "pilote", "resume"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""

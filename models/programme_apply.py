@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import history
+from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.deliverables import postpone
 from models.errors import InvalidInput
@@ -20,18 +21,20 @@ from models.notices import NoticeKind, Recipient
 from models.programme import ProgrammeDefinition
 from models.programme_change import ChangePlan, Move, plan_change
 from models.programme_rules import Placed, clashes
-from models.programme_versions import canonical_sha256, check_preview, record_version
+from models.programme_versions import canonical_sha256, check_preview, record_version, versions
 from models.recipients import all_parties
 from models.schedule import write_plan
 from models.tables import Deliverable, Milestone, Pilot, PilotPhase, TrainingSession
 from models.text import require_text
 from models.training import cancel, reschedule
+from models.wording import counted
 
 
 @dataclass(frozen=True)
 class Applied:
     """What `apply_change` did: the plan, the version stored (None: nothing to apply, the file is
-    the current definition) and the number of notices queued."""
+    the current definition) and the number of notices queued (all of them: the moves' own and the
+    « changement de programme » ones)."""
 
     plan: ChangePlan
     version: int | None
@@ -57,7 +60,8 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
     current definition changes nothing and sends nothing. With `previewed`, the file must be the last
     previewed one against the current version (Refused otherwise, naming `programme diff`).
     InvalidInput for a missing or hostile reason, another programme's file, or a change breaking the
-    programme's rules (every problem listed)."""
+    programme's rules (every problem listed), or an instant before the current version's or the
+    programme's last tick (a change cannot be applied in its past)."""
     if definition.slug != ctx.programme.slug:
         raise InvalidInput(f"Ce fichier décrit le programme « {definition.slug} », pas « {ctx.programme.slug} ».")
     if not reason.strip():
@@ -66,6 +70,7 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
     sha = file_sha256(definition)
     if sha == canonical_sha256(ctx.programme.definition):
         return Applied(plan_change(ctx, definition, at), None, 0)
+    _refuse_going_back(ctx, at)
     if previewed:
         check_preview(ctx.session, ctx.programme, sha)
     plan = plan_change(ctx, definition, at)
@@ -80,7 +85,8 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
     motive = f"changement de programme (version {version}) : {reason}"
     for move in plan.moves:
         _make(changed, move, motive, at, actor)
-    sent = _tell(changed, plan, reason, version, at)
+    _tell(changed, plan, reason, version, at)
+    sent = changed.queued_count  # every notice: the moves' own (`session_modifiee`…) and the change's
     changed.audit(at, actor, "programme.change", "programme", programme.id,
                   f"Programme {programme.slug} : version {version} appliquée depuis {source} ({len(plan.moves)} "
                   f"changement{'s' if len(plan.moves) > 1 else ''}, {len(plan.refused)} refusé"
@@ -88,6 +94,18 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
                   version=version, sha256=sha, motif=reason, refus=refusal_lines(plan))
     write_plan(changed, at)
     return Applied(plan, version, sent)
+
+
+def _refuse_going_back(ctx: ProgrammeContext, at: datetime) -> None:
+    """InvalidInput when `at` is before the current version's instant or the programme's last tick:
+    the change would be dated before what is already recorded after it."""
+    programme = ctx.programme
+    current = max((v.applied_at for v in versions(ctx.session, programme)), default=None)
+    for instant, what in ((current, f"la version {programme.version} du programme, appliquée le"),
+                          (programme.last_tick_at, "le dernier tick du programme, le")):
+        if instant is not None and at < instant:
+            raise InvalidInput(f"Changement refusé : l'instant demandé ({format_paris(at)}) précède {what} "
+                               f"{format_paris(instant)} (rien n'est changé).")
 
 
 def _make(ctx: ProgrammeContext, move: Move, motive: str, at: datetime, actor: str) -> None:
@@ -141,22 +159,37 @@ def _position(ctx: ProgrammeContext, key: str) -> int:
 
 def _tell(ctx: ProgrammeContext, plan: ChangePlan, reason: str, version: int, at: datetime) -> int:
     """One « changement de programme » notice to each person a moved item concerns (every party of
-    its pilot), once, listing what moved for them (their pilots' moves, in time order)."""
-    people: dict[str, tuple[Recipient, list[tuple[datetime, str]]]] = {}
+    its pilot), once, listing what moved for them (their pilots' moves, in time order), its subject
+    saying what changed (`summary`), with their personal link to their first pilot's page."""
+    people: dict[str, tuple[Recipient, Pilot, list[tuple[datetime, str]], list[Move]]] = {}
     for pilot_id in sorted({move.pilot_id for move in plan.moves}):
         pilot = ctx.session.get(Pilot, pilot_id)
         assert pilot is not None
-        lines = [(move.after or move.before or at, f"{pilot.name} : {move.describe()}")
-                 for move in plan.moves if move.pilot_id == pilot_id]
+        theirs = [move for move in plan.moves if move.pilot_id == pilot_id]
+        lines = [(move.after or move.before or at, f"{pilot.name} : {move.describe()}") for move in theirs]
         for group in all_parties(ctx, pilot).values():
             for person in group:
-                people.setdefault(person.email.lower(), (person, []))[1].extend(lines)
+                entry = people.setdefault(person.email.lower(), (person, pilot, [], []))
+                entry[2].extend(lines)
+                entry[3].extend(theirs)
     sent = 0
-    for person, lines in people.values():
+    for person, pilot, lines, moves in people.values():
         shown = [line for _, line in sorted(set(lines))]
         sent += ctx.notify(NoticeKind.PROGRAMME_CHANGED, recipients=[person], key=f"programme-v{version}",
-                           context={"motif": reason, "changements": shown, "version": version}, at=at)
+                           context={"motif": reason, "changements": shown, "version": version, "pilote": pilot,
+                                    "resume": summary(moves)}, at=at)
     return sent
+
+
+def summary(moves: list[Move]) -> str:
+    """What the moves do, in French, for a subject: « 2 dates modifiées, 1 session ajoutée »."""
+    moved = sum(1 for m in moves if m.action == "deplacer")
+    added = sum(1 for m in moves if m.action == "creer")
+    cancelled = sum(1 for m in moves if m.action == "annuler")
+    parts = ([counted(moved, "date modifiée", "dates modifiées")] if moved else []) + (
+        [counted(added, "élément ajouté", "éléments ajoutés")] if added else []) + (
+        [counted(cancelled, "session annulée", "sessions annulées")] if cancelled else [])
+    return ", ".join(parts)
 
 
 def refusal_lines(plan: ChangePlan) -> list[str]:

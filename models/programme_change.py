@@ -8,7 +8,8 @@ differently moves to its new place, unless it is refused, with why, and never ap
 - already past at the change's instant: a session started, held or cancelled, a deliverable handed
   in or accepted, a phase started (its notice went) or completed, a milestone reached or past its
   date (the manager was told), or a new date already past;
-- changed by hand since its kick-off (a session rescheduled, a deliverable postponed or returned):
+- changed by hand since its kick-off (a session rescheduled, a deliverable postponed or returned, and
+  not where the stored definition lays it out: an earlier applied change is not a hand's, `by_hand`):
   the hand's decision stands; change it again by hand if needed.
 Keys added by the new file are created for each active pilot where their date is still to come
 (a session is then invited by the sessions stage as any other); a session removed from the file is
@@ -25,7 +26,7 @@ from typing import Any, Literal
 
 from sqlmodel import col, select
 
-from models.clock import format_paris, paris
+from models.clock import format_duration, format_paris, paris
 from models.context import ProgrammeContext
 from models.layout import KINDS, Kind, Laid, lay_out, started_before, working_day_at
 from models.pilots import pilots, slot_taken
@@ -45,7 +46,7 @@ WORDS: dict[Kind, str] = {"phase": "Phase", "jalon": "Jalon", "session": "Sessio
 class Move:
     """One item of one pilot's year the change moves, creates or cancels: `before`/`after` are its
     start (or date) and `before_end`/`after_end` its end (phases, sessions), UTC; `cause` names the
-    file's change (French, `accompaniment.sessions[formation-2].at : P3M → P3M1W`)."""
+    file's change (French, `Session formation-2 : date 3 mois → 3 mois et 1 semaine`)."""
 
     pilot_id: int
     pilot: str
@@ -62,17 +63,43 @@ class Move:
     row_id: int | None = None
 
     def describe(self) -> str:
-        """One French line: what moves, from when to when."""
+        """One French line: what moves, from when to when (« Session « X » : déplacée du jeudi 1er
+        octobre 2015, 9h30–12h30, au jeudi 8 octobre 2015, 9h30–12h30 » ; « Phase « Y » : se termine
+        le mardi 15 décembre 2015 (au lieu du mardi 1er décembre 2015) »)."""
         what = f"{WORDS[self.kind]} « {self.title} »"
+        added = "ajoutée" if self.kind in ("phase", "session") else "ajouté"
         if self.action == "creer" and self.after is not None:
-            return f"{what} ajoutée : le {format_paris(self.after)}"
+            return f"{what} : {added}, le {_when(self.kind, self.after, self.after_end)}"
         if self.action == "annuler" and self.before is not None:
-            return f"{what} du {format_paris(self.before)} annulée"
-        start = "" if self.before == self.after or self.before is None or self.after is None else (
-            f" : du {format_paris(self.before)} au {format_paris(self.after)}")
-        end = "" if self.before_end == self.after_end or self.before_end is None or self.after_end is None else (
-            f" ; fin du {format_paris(self.before_end)} au {format_paris(self.after_end)}")
-        return f"{what}{start}{end}"
+            return f"{what} : annulée (elle était prévue le {_when(self.kind, self.before, self.before_end)})"
+        if self.kind == "session" and self.before is not None and self.after is not None:
+            return (f"{what} : déplacée du {_when(self.kind, self.before, self.before_end)}, "
+                    f"au {_when(self.kind, self.after, self.after_end)}")
+        parts = []
+        if self.before is not None and self.after is not None and self.before != self.after:
+            verb = {"phase": "commence", "jalon": "prévu", "livrable": "à remettre"}[self.kind]
+            parts.append(f"{verb} le {_day(self.kind, self.after)} (au lieu du {_day(self.kind, self.before)})")
+        if self.before_end is not None and self.after_end is not None and self.before_end != self.after_end:
+            parts.append(f"se termine le {_day(self.kind, self.after_end)} "
+                         f"(au lieu du {_day(self.kind, self.before_end)})")
+        return f"{what} : {' ; '.join(parts)}" if parts else what
+
+
+def _day(kind: Kind, value: datetime) -> str:
+    """A phase's day (« mardi 1er décembre 2015 »), a milestone's or deliverable's day and hour."""
+    return format_paris(value, with_time=kind != "phase")
+
+
+def _when(kind: Kind, starts: datetime, ends: datetime | None) -> str:
+    """A session's day and hours (« jeudi 1er octobre 2015, 9h30–12h30 »), another item's `_day`."""
+    if kind != "session" or ends is None:
+        return _day(kind, starts)
+    return f"{format_paris(starts, with_time=False)}, {_hour(starts)}–{_hour(ends)}"
+
+
+def _hour(value: datetime) -> str:
+    local = paris(value)
+    return f"{local.hour}h{local.minute:02d}"
 
 
 @dataclass(frozen=True)
@@ -99,32 +126,44 @@ class ChangePlan:
     """The file's changes per item (`kind:key` → French), including those that move nothing."""
 
 
+FIELDS = {"at": "date", "start": "début", "end": "fin", "due": "échéance", "stagger": "décalage entre territoires",
+          "hours": "heures", "start_time": "heure de début", "place": "lieu", "title": "titre",
+          "audience": "public", "requires": "conditions"}
+"""The French words for the fields of an accompaniment's item, in a change's cause."""
+OFFSETS = frozenset({"at", "start", "end", "due", "stagger"})
+"""The fields holding an ISO 8601 duration from the kick-off (shown in words: « 3 mois et 1 semaine »)."""
+
+
 def causes(old: ProgrammeDefinition, new: ProgrammeDefinition) -> dict[str, str]:
-    """The changes between two definitions' accompaniments, per item (`kind:key`), in French:
-    `accompaniment.sessions[formation-2].at : P3M → P3M1W ; …`, « ajouté(e) » or « retiré(e) »."""
+    """The changes between two definitions' accompaniments, per item (`kind:key`), in French words:
+    `Session formation-2 : date 3 mois → 3 mois et 1 semaine ; …`, « ajouté(e) » or « retiré(e) »."""
     found: dict[str, str] = {}
     for kind in KINDS:
         section = SECTIONS[kind]
         before = {item["key"]: item for item in old.accompaniment.model_dump(mode="json")[section]}
         after = {item["key"]: item for item in new.accompaniment.model_dump(mode="json")[section]}
         for key in [*before, *(k for k in after if k not in before)]:
-            path = f"accompaniment.{section}[{key}]"
+            path, e = f"{WORDS[kind]} {key}", "e" if kind in ("phase", "session") else ""
             if key not in after:
-                found[f"{kind}:{key}"] = f"{path} retiré du fichier"
+                found[f"{kind}:{key}"] = f"{path} retiré{e} du fichier"
             elif key not in before:
-                found[f"{kind}:{key}"] = f"{path} ajouté au fichier"
+                found[f"{kind}:{key}"] = f"{path} ajouté{e} au fichier"
             elif before[key] != after[key]:
                 was, now = before[key], after[key]
-                found[f"{kind}:{key}"] = " ; ".join(
-                    f"{path}.{name} : {_shown(was.get(name))} → {_shown(now.get(name))}"
+                found[f"{kind}:{key}"] = f"{path} : " + " ; ".join(
+                    f"{FIELDS.get(name, name)} {_shown(name, was.get(name))} → {_shown(name, now.get(name))}"
                     for name in sorted(set(was) | set(now)) if was.get(name) != now.get(name))
     if old.reminders.calendar != new.reminders.calendar:
-        found["calendrier"] = "reminders.calendar modifié (jours ouvrés, heures d'envoi)"
+        found["calendrier"] = "calendrier des rappels modifié (jours ouvrés, heures d'envoi)"
     return found
 
 
-def _shown(value: Any) -> str:
-    return "—" if value is None else str(value)
+def _shown(name: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if name in OFFSETS and isinstance(value, str):
+        return format_duration(value)
+    return str(value)
 
 
 def active_pilots(ctx: ProgrammeContext) -> list[Pilot]:
@@ -165,7 +204,7 @@ def plan_change(ctx: ProgrammeContext, new: ProgrammeDefinition, at: datetime) -
             elif item is None and row is not None:
                 _remove(plan, pilot, kind, row, cause, at)
             elif item is not None and row is not None and before.get(slot) != item:
-                _move(ctx, plan, pilot, item, row, cause, at)
+                _move(ctx, plan, pilot, item, row, cause, at, before.get(slot))
     return plan
 
 
@@ -203,14 +242,25 @@ def _session_past(row: TrainingSession, at: datetime) -> str | None:
     return None
 
 
+def by_hand(row: TrainingSession | Deliverable, laid: Laid | None) -> bool:
+    """Whether a session or deliverable was changed by hand: it was changed since it was created
+    (its SEQUENCE or revision) and its stored date is not where the current definition (the stored
+    version) lays it out. A change applied by `programme apply` moves it where the next version lays
+    it out, so a later change may move it again (issue 26)."""
+    if isinstance(row, TrainingSession):
+        return bool(row.sequence) and (laid is None or row.starts_at != laid.starts_at)
+    return bool(row.revision) and (laid is None or row.due_at != laid.starts_at)
+
+
 def _move(ctx: ProgrammeContext, plan: ChangePlan, pilot: Pilot, item: Laid, row: Row, cause: str,
-          at: datetime) -> None:
+          at: datetime, laid: Laid | None) -> None:
     refusal: str | None = None
     starts, ends = item.starts_at, item.ends_at
     old: tuple[datetime, datetime | None, str | None]
     new: tuple[datetime, datetime | None, str | None]
     if isinstance(row, TrainingSession):
-        refusal = _session_past(row, at) or ("la session a déjà été déplacée à la main" if row.sequence else None)
+        refusal = _session_past(row, at) or (
+            "la session a déjà été déplacée à la main" if by_hand(row, laid) else None)
         length = row.ends_at - row.starts_at
         while refusal is None and slot_taken(ctx, item.place or row.location, starts, starts + length, besides=row.id):
             starts = working_day_at(ctx.calendar, starts + timedelta(days=1), paris(starts).time())
@@ -219,7 +269,7 @@ def _move(ctx: ProgrammeContext, plan: ChangePlan, pilot: Pilot, item: Laid, row
         new = (starts, ends, item.place or row.location)
     elif isinstance(row, Deliverable):
         refusal = ("le livrable est déjà remis" if row.delivered_at or row.accepted_at else
-                   "son échéance a déjà été changée à la main" if row.revision else None)
+                   "son échéance a déjà été changée à la main" if by_hand(row, laid) else None)
         old, new = (row.due_at, None, None), (starts, None, None)
     elif isinstance(row, Milestone):
         refusal = ("le jalon est atteint" if row.reached_at else

@@ -344,6 +344,29 @@ def write_text(path: Path, text: str) -> None:
         raise InvalidInput(f"Impossible d'écrire {path} : {os_reason(exc)}.") from None
 
 
+def write_new(path: Path, data: bytes, replace: bool) -> None:
+    """Write a new file for the user, or overwrite one only when asked (`replace`, the commands'
+    `--remplacer`): InvalidInput in French otherwise, or when the system refuses."""
+    try:
+        with path.open("wb" if replace else "xb") as handle:
+            handle.write(data)
+    except FileExistsError:
+        raise _exists(path) from None
+    except OSError as exc:
+        raise InvalidInput(f"Impossible d'écrire {path} : {os_reason(exc)}.") from None
+
+
+def check_new(path: Path, replace: bool) -> None:
+    """Refuse ahead (InvalidInput) the file `write_new` would refuse, before any work is done."""
+    if not replace and path.exists():
+        raise _exists(path)
+
+
+def _exists(path: Path) -> InvalidInput:
+    return InvalidInput(f"Le fichier {path} existe déjà : choisissez un autre nom, ou ajoutez --remplacer pour "
+                        "l'écraser.")
+
+
 def french_errors(exc: ValidationError, lines: dict[tuple[Any, ...], int] | None = None) -> list[str]:
     """One French line per problem: `chemin (ligne N) : message`."""
     out = []

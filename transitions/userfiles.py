@@ -7,6 +7,7 @@ from models.userfiles import (
     MAX_DEPTH,
     MAX_INT_DIGITS,
     MAX_TEXT_FILE,
+    check_new,
     describe,
     field_path,
     french_errors,
@@ -16,10 +17,11 @@ from models.userfiles import (
     read_confined,
     read_text_file,
     validate_text,
+    write_new,
     write_text,
     yaml_problem,
 )
 
-__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_TEXT_FILE", "describe", "field_path", "french_errors", "load_model",
-           "parse_document", "read_bytes", "read_confined", "read_text_file", "validate_text", "write_text",
-           "yaml_problem"]
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "MAX_TEXT_FILE", "check_new", "describe", "field_path", "french_errors",
+           "load_model", "parse_document", "read_bytes", "read_confined", "read_text_file", "validate_text",
+           "write_new", "write_text", "yaml_problem"]

@@ -10,7 +10,8 @@ from itertools import groupby
 from typing import Any, Literal
 
 from models.clock import format_paris, paris
-from models.programme_change import ChangePlan, Refusal
+from models.notices import LABELS, NoticeKind
+from models.programme_change import WORDS, ChangePlan, Refusal
 
 Change = Literal["apparait", "disparait", "deplace"]
 WHAT = {"avis": "Avis", "instant": "Instant planifié", "element": "Élément de l'année"}
@@ -69,6 +70,19 @@ class Preview:
     """Every notice of the changed future, from `at` on: (kind, recipient, planned time)."""
     id: int | None = None
     """The `ProgrammePreview` row it is kept as (None: not stored)."""
+
+
+def kind_label(difference: Difference) -> str:
+    """The French name of a difference's kind: a notice kind's label (`models.notices.LABELS`), an
+    item's word (« Session »), a planned instant's stage as it is."""
+    if difference.what == "avis" and difference.kind in NOTICE_KINDS:
+        return LABELS[NoticeKind(difference.kind)]
+    if difference.what == "element" and difference.kind in WORDS:
+        return WORDS[difference.kind]
+    return difference.kind
+
+
+NOTICE_KINDS = frozenset(kind.value for kind in NoticeKind)
 
 
 def _iso(value: datetime | None) -> str | None:

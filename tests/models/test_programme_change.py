@@ -51,7 +51,12 @@ def _state(url: str) -> tuple[object, ...]:
                 sorted((s.key, s.starts_at, s.sequence) for s in session.exec(select(TrainingSession))))
 
 
-def test_apply_moves_what_the_preview_showed_and_history_undoes_it(started: str) -> None:
+def test_apply_moves_what_the_preview_showed_and_history_undoes_it(started: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import reset_settings
+
+    monkeypatch.setenv("PORTAL_SECRET", "Tq8v2Lm9Xr4Wz7Kp1Nc6Hb3Jd5Fs0Gy8Ue2")  # notices carry links
+    reset_settings()
     definition = _changed(started, sessions={"formation-2": {"at": "P3M1W"}},
                           phases={"espace-innovation": {"end": "P8M"}})
     with pytest.raises(Refused, match="programme diff"):
@@ -74,6 +79,14 @@ def test_apply_moves_what_the_preview_showed_and_history_undoes_it(started: str)
         told = session.exec(select(Notice).where(Notice.kind == "changement_programme")).all()
     assert len(told) == len({n.recipient_email for n in told}) >= 4  # once per person
     assert all("Salle prise" in n.body_text and "8 octobre 2015" in n.body_text for n in told)
+    assert all("Session « Économie de services et de proximité : outils pour l'action » : déplacée du jeudi 1er "
+               "octobre 2015, 9h30–12h30, au jeudi 8 octobre 2015, 9h30–12h30" in " ".join(n.body_text.split())
+               for n in told)
+    assert all("se termine le mardi 1er mars 2016 (au lieu du lundi 1er février 2016)" in " ".join(n.body_text.split())
+               for n in told)
+    assert {n.subject for n in told} == {"Changement de programme : 2 dates modifiées"}
+    territory = [n for n in told if n.recipient_email.endswith("cu-arras.example.org")]
+    assert territory and all(n.link_subject for n in territory)  # their personal link, as `session_modifiee`
     before = _state(started)
     assert _apply(started, definition, "2015-09-01T11:00").version is None  # the same file again
     assert _state(started) == before
@@ -113,6 +126,62 @@ def test_a_change_breaking_the_rules_is_refused_with_every_problem_and_writes_no
         _apply(started, definition, "2015-09-01T10:00", previewed=False)
     assert refused.value.details == preview.problems
     assert _state(started) == before
+
+
+def test_a_second_change_moves_again_what_the_first_moved_but_not_what_a_hand_moved(started: str) -> None:
+    from models.training import reschedule
+
+    _apply(started, _changed(started, sessions={"formation-2": {"at": "P3M1W"}}), "2015-09-01T10:00",
+           previewed=False)
+    third = _changed(started, sessions={"formation-2": {"at": "P3M2W"}, "atelier-innovation": {"at": "P5M1W"}})
+    with session_scope(started) as session:
+        plan = plan_change(ctx_of(session), third, at("2015-09-02T10:00"))
+    assert plan.refused == []
+    assert {(m.key, m.before, m.after) for m in plan.moves} >= {
+        ("formation-2", at("2015-10-08T09:30"), at("2015-10-15T09:30"))}
+    with session_scope(started) as session:  # atelier-innovation rescheduled by hand: its new date stands
+        ctx = ctx_of(session)
+        row = session.exec(select(TrainingSession).where(TrainingSession.key == "atelier-innovation")).one()
+        reschedule(ctx, row, to=row.starts_at + (at("2015-07-02T09:30") - at("2015-07-01T09:30")),
+                   reason="Salle prise", at=at("2015-09-02T10:00"), by="test")
+    with session_scope(started) as session:
+        plan = plan_change(ctx_of(session), third, at("2015-09-02T11:00"))
+    assert [(r.key, r.why) for r in plan.refused] == [
+        ("atelier-innovation", "la session a déjà été déplacée à la main")]
+    assert "formation-2" in [m.key for m in plan.moves]
+
+
+def test_a_change_dated_before_the_current_version_or_the_last_tick_is_refused(started: str) -> None:
+    _apply(started, _changed(started, sessions={"formation-2": {"at": "P3M1W"}}), "2015-09-01T10:00",
+           previewed=False)
+    third = _changed(started, sessions={"formation-2": {"at": "P3M2W"}})
+    before = _state(started)
+    with pytest.raises(InvalidInput, match="précède la version 2 du programme, appliquée le mardi 1er septembre"):
+        _apply(started, third, "2015-08-31T10:00", previewed=False)
+    assert _state(started) == before
+    with session_scope(started) as session:  # the programme has ticked on 15 September
+        programme = session.exec(select(Programme)).one()
+        programme.last_tick_at = at("2015-09-15T10:00")
+        session.add(programme)
+    with pytest.raises(InvalidInput, match="précède le dernier tick du programme, le mardi 15 septembre"):
+        _apply(started, third, "2015-09-10T10:00", previewed=False)
+    assert _state(started) == before
+    assert _apply(started, third, "2015-09-15T10:00", previewed=False).version == 3
+
+
+def test_the_count_of_notices_queued_by_an_apply_counts_every_notice(started: str) -> None:
+    from flows.plain import run_one_stage
+    from models.schedule import STAGES
+
+    for stage in STAGES:  # the CU d'Arras's formation-2 (1 October) is invited on 10 September
+        run_one_stage(stage.name, at("2015-09-11T10:00"))
+    before = _state(started)[1]
+    applied = _apply(started, _changed(started, sessions={"formation-2": {"at": "P3M1W"}}), "2015-09-11T11:00",
+                     previewed=False)
+    with session_scope(started) as session:
+        kinds = {n.kind for n in session.exec(select(Notice).where(Notice.created_at == at("2015-09-11T11:00")))}
+    assert {"session_modifiee", "changement_programme"} <= kinds
+    assert applied.notices == _state(started)[1] - before
 
 
 def test_two_applies_at_once_apply_the_change_once(started: str) -> None:

@@ -4,6 +4,7 @@ still loads. A file whose own layout breaks the year lists every problem at once
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -43,19 +44,21 @@ def _stored(url: str) -> tuple[dict[str, object], int]:
         return programme.definition, len(session.exec(select(AuditEntry)).all())
 
 
-def test_moving_a_session_of_a_running_programme_is_refused_with_the_way_to_do_it(selected: str,
-                                                                                  tmp_path: Path) -> None:
+def test_moving_a_session_of_a_running_programme_is_refused_with_the_way_to_do_it(
+        selected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     start_arras(selected)
-    moved = _edited(tmp_path, (FORMATION_2, FORMATION_2.replace("at: P3M", "at: P3M7D")))
+    _edited(tmp_path, (FORMATION_2, FORMATION_2.replace("at: P3M", "at: P3M7D")))
+    monkeypatch.chdir(tmp_path)
+    moved = Path("programmes/programme.yaml")  # as typed
     before = _stored(selected)
     result = runner.invoke(app, ["init", "--programme", str(moved), "--at", "2015-09-01T09:00"])
     output = " ".join(result.output.split())
     assert result.exit_code == 2, result.output
     assert "chargé dans" not in output and "Traceback" not in output
-    assert "Programme programme.yaml non chargé : il déplace l'accompagnement des territoires pilotes déjà " \
-           "lancés du programme « cerdd-2015 » (1 changement)" in output
-    assert "« transitions programme diff programme.yaml »" in output
-    assert "« transitions programme apply programme.yaml --reason \"…\" »" in output
+    assert f"Programme {moved} non chargé : il déplace l'accompagnement des territoires pilotes en " \
+           "cours du programme « cerdd-2015 » (1 changement)" in output
+    assert f"« transitions programme diff {moved} »" in output  # the path as typed
+    assert f"« transitions programme apply {moved} --reason \"…\" »" in output
     assert "session formation-2 : at P3M → P3M7D" in output
     assert _stored(selected) == before
 
@@ -103,3 +106,64 @@ def test_overlapping_sessions_and_a_phase_ending_before_it_starts_are_listed_tog
     assert error.value.details[1].startswith("accompaniment.sessions[1].at (ligne ")
     assert error.value.details[1].endswith(
         " : les sessions formation-1 et formation-2 se chevauchent au même lieu (Siège de {territoire})")
+
+
+def test_init_without_mode_keeps_a_replayed_programme_replayed(selected: str) -> None:
+    first = runner.invoke(app, ["init", "--mode", "rejeu", "--at", "2015-04-01T09:00"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["init", "--at", "2015-04-02T09:00"])
+    assert again.exit_code == 0, again.output
+    assert "(mode rejeu)" in again.output and "Mode changé" not in again.output
+    with session_scope(selected) as session:
+        assert session.exec(select(Programme)).one().mode == "rejeu"
+    switched = runner.invoke(app, ["init", "--mode", "direct", "--at", "2015-04-03T09:00"])
+    assert switched.exit_code == 0, switched.output
+    assert "Mode changé : rejeu → direct." in switched.output
+    with session_scope(selected) as session:
+        assert session.exec(select(Programme)).one().mode == "direct"
+
+
+def test_moving_the_year_of_a_programme_whose_pilots_are_all_finished_loads(selected: str, tmp_path: Path) -> None:
+    from models.tables import Pilot, PilotStatus
+
+    start_arras(selected)
+    with session_scope(selected) as session:  # the CU d'Arras's year is over
+        for pilot in session.exec(select(Pilot).where(Pilot.status == PilotStatus.ACTIVE)).all():
+            pilot.status = PilotStatus.FINISHED
+            session.add(pilot)
+    moved = _edited(tmp_path, (FORMATION_2, FORMATION_2.replace("at: P3M", "at: P3M7D")))
+    result = runner.invoke(app, ["init", "--programme", str(moved), "--at", "2016-08-01T09:00"])
+    assert result.exit_code == 0, result.output
+    assert "P3M7D" in str(_stored(selected)[0])
+
+
+PHASE_3 = "      start: P5M\n      end: P7M\n"
+
+
+def test_diff_fits_80_columns_in_french_and_its_html_is_never_overwritten_unasked(
+        selected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    start_arras(selected)
+    moved = _edited(tmp_path, (FORMATION_2, FORMATION_2.replace("at: P3M", "at: P3M1W")),
+                    (PHASE_3, PHASE_3.replace("end: P7M", "end: P8M")))
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = runner.invoke(app, ["programme", "diff", str(moved), "--at", "2015-09-01T10:00"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "None" not in shown.output
+    output = " ".join(shown.output.split())
+    assert "Avant → après" in output and "--json et --html FICHIER" in output
+    assert "Session formation-2 :" in output and "date 3 mois → 3 mois et" in output  # the cause in words
+    assert "│ 01/02/2016 09:30 →" in shown.output and "│ 01/03/2016 09:30" in shown.output  # a phase's ends
+    assert "Avis « Rappel de" in output and "session » déplacé" in output
+    as_json = runner.invoke(app, ["programme", "diff", str(moved), "--at", "2015-09-01T10:00", "--json"])
+    phase = [d for d in json.loads(as_json.output)["differences"] if d["type"] == "phase"]
+    assert [(d["avant"], d["apres"]) for d in phase] == [("2016-02-01T08:30:00+00:00", "2016-03-01T08:30:00+00:00")]
+    page = tmp_path / "diff.html"
+    page.write_text("à garder", encoding="utf-8")
+    refused = runner.invoke(app, ["programme", "diff", str(moved), "--at", "2015-09-01T10:00", "--html", str(page)])
+    assert refused.exit_code == 2 and "--remplacer" in refused.output, refused.output
+    assert page.read_text(encoding="utf-8") == "à garder"
+    replaced = runner.invoke(app, ["programme", "diff", str(moved), "--at", "2015-09-01T10:00", "--html", str(page),
+                                   "--remplacer"])
+    assert replaced.exit_code == 0, replaced.output
+    assert "Par personne" in page.read_text(encoding="utf-8")

@@ -9,22 +9,10 @@ from typing import Annotated
 import typer
 
 from models.errors import InvalidInput
-from models.wording import os_reason
 from transitions.cli.accompaniment import charter_app
 from transitions.cli.common import ProgrammeOption, command, escape, instant, out, programme_ctx
 from transitions.cli.pilots import PilotArgument
-
-
-def _write(path: Path, data: bytes, replace: bool) -> None:
-    """Write a new file, or overwrite one only when asked (`--remplacer`): a French refusal otherwise."""
-    try:
-        with path.open("wb" if replace else "xb") as handle:
-            handle.write(data)
-    except FileExistsError:
-        raise InvalidInput(f"Le fichier {path} existe déjà : choisissez un autre nom, ou ajoutez --remplacer "
-                           "pour l'écraser.") from None
-    except OSError as exc:
-        raise InvalidInput(f"Impossible d'écrire {path} : {os_reason(exc)}.") from None
+from transitions.userfiles import write_new
 
 
 @command(charter_app, "certificate")
@@ -52,9 +40,9 @@ def certificate(
         when = instant(at) if at is not None else ctx.present(instant(None))
         made = charter_certificate(ctx, pilots.find_pilot(ctx, pilot), when)
     if html is not None:
-        _write(html, certificate_html(made).encode("utf-8"), replace)
+        write_new(html, certificate_html(made).encode("utf-8"), replace)
     if pdf is not None:
-        _write(pdf, certificate_pdf(made), replace)
+        write_new(pdf, certificate_pdf(made), replace)
     out.print(f"Charte de {escape(made.pilot_name)}, certificat établi le {format_paris(made.made_at)} (date du "
               f"programme) : texte SHA-256 {made.sha256}", highlight=False)
     for s in made.signatures:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime  # noqa: F401
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,13 +25,17 @@ from transitions.cli.common import (
 )
 from transitions.userfiles import write_text
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
 
 @command(app)
 def init(
     programme: Annotated[Path | None, typer.Option("--programme", help="Fichier YAML du programme.")] = None,
-    mode: Annotated[str, typer.Option(
-        "--mode", help="direct (le service Prefect le fait avancer à ses instants) ou rejeu (seulement avec --at).",
-    )] = "direct",
+    mode: Annotated[str | None, typer.Option(
+        "--mode", help="direct (le service Prefect le fait avancer à ses instants) ou rejeu (seulement avec --at) ; "
+                       "par défaut : le mode déjà enregistré (direct pour un nouveau programme).",
+    )] = None,
     at: AtOption = None,
 ) -> None:
     """Crée ou met à jour la base et y charge le programme (par défaut : cerdd-2015)."""
@@ -50,17 +54,30 @@ def init(
 
     try:
         with session_scope(url) as session:
-            ctx, changed = install_programme(session, bundle, when, cli_actor(), mode=mode)
+            was = _stored_mode(session, bundle.definition.slug)
+            ctx, changed = install_programme(session, bundle, when, cli_actor(), mode=mode, typed=str(path))
             slug = ctx.programme.slug
     except IntegrityError:  # another init installed it at the same moment: now it is there
         with session_scope(url) as session:
-            ctx, changed = install_programme(session, bundle, when, cli_actor(), mode=mode)
+            was = _stored_mode(session, bundle.definition.slug)
+            ctx, changed = install_programme(session, bundle, when, cli_actor(), mode=mode, typed=str(path))
             slug = ctx.programme.slug
     word = "chargé" if changed else "déjà à jour"
     from sqlalchemy.engine import make_url
 
     shown = make_url(url).render_as_string(hide_password=True)  # never print a password
     out.print(f"Programme « {slug} » {word} dans {shown} (mode {ctx.programme.mode}).")
+    if was is not None and was != ctx.programme.mode:
+        out.print(f"Mode changé : {was} → {ctx.programme.mode}.")
+
+
+def _stored_mode(session: Session, slug: str) -> str | None:
+    """The mode of the programme `slug` as stored, None when it is not loaded yet."""
+    from sqlmodel import select
+
+    from models.tables import Programme
+
+    return session.exec(select(Programme.mode).where(Programme.slug == slug)).first()
 
 
 @command(app)

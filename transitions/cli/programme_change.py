@@ -33,7 +33,7 @@ programme_app = typer.Typer(help="Changer le déroulement d'un programme en cour
                             no_args_is_help=True)
 app.add_typer(programme_app, name="programme")
 
-FileArgument = Annotated[Path, typer.Argument(help="Fichier YAML du programme modifié.")]
+FileArgument = Annotated[Path, typer.Argument(metavar="FICHIER", help="Fichier YAML du programme modifié.")]
 
 
 @command(programme_app, "diff")
@@ -41,7 +41,10 @@ def programme_diff(
     file: FileArgument,
     at: AtOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Écrit la prévisualisation en JSON.")] = False,
-    html: Annotated[Path | None, typer.Option("--html", help="Écrit aussi la prévisualisation en HTML.")] = None,
+    html: Annotated[Path | None, typer.Option("--html", metavar="FICHIER",
+                                              help="Écrit aussi la prévisualisation en HTML dans FICHIER.")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--remplacer", help="Écraser le fichier HTML s'il existe (sinon : refusé).")] = False,
     by: ByOption = None,
 ) -> None:
     """Montre ce que changerait ce fichier (instants, avis, agendas), sans rien changer (l'aperçu est
@@ -54,16 +57,18 @@ def programme_diff(
     from notifications.render import portal_linker, render_notice
     from reports.programme_diff_page import render_programme_diff
     from transitions.programmes import load_programme
-    from transitions.userfiles import write_text
+    from transitions.userfiles import check_new, write_new
 
     bundle = load_programme(file)
     when = instant(at)
+    if html is not None:
+        check_new(html, replace)
     made_at = datetime.now(UTC)
     preview = preview_change(database(), bundle.definition, source=bundle.source, templates=dict(bundle.templates),
                              at=when, made_at=made_at, actor=cli_actor(by), renderer=render_notice,
                              linker=portal_linker())
     if html is not None:
-        write_text(html, render_programme_diff(preview, made_at))
+        write_new(html, render_programme_diff(preview, made_at).encode("utf-8"), replace)
     if as_json:
         out.print_json(json.dumps(preview_json(preview), ensure_ascii=False))
     else:
@@ -74,7 +79,7 @@ def programme_diff(
 
 
 def _print(preview: Preview) -> None:
-    from models.read.programme_diff import CHANGES, WHAT, by_person
+    from models.read.programme_diff import CHANGES, WHAT, by_person, kind_label
 
     out.print(f"Programme « {escape(preview.slug)} », version {preview.version}, au {paris_text(preview.at)} : "
               f"fichier SHA-256 {preview.sha256} (prévisualisation : rien n'est changé).", highlight=False)
@@ -88,15 +93,35 @@ def _print(preview: Preview) -> None:
     if not preview.differences:
         out.print("Rien ne change.")
         return
+    narrow = out.width < WIDE
     for person, rows in by_person(preview):
         table = Table(title=escape(person), title_justify="left")
-        for column in ("Quoi", "Changement", "Type", "Objet", "Avant", "Après", "Agenda", "Cause"):
+        columns = ("Quoi", "Avant → après", "Cause") if narrow else (
+            "Quoi", "Changement", "Type", "Objet", "Avant", "Après", "Agenda", "Cause")
+        for column in columns:
             table.add_column(column)
         for d in rows:
-            agenda = f"{d.uid} ({d.sequence_before} → {d.sequence_after})" if d.uid else ""
-            table.add_row(WHAT[d.what], CHANGES[d.change], escape(d.kind), escape(d.subject), _short(d.before),
-                          _short(d.after), escape(agenda), escape(d.cause))
+            if narrow:
+                what = (d.subject if d.what == "element" else f"Avis « {kind_label(d)} » {CHANGES[d.change]}"
+                        if d.what == "avis" else f"{WHAT[d.what]} {CHANGES[d.change]} : {d.kind}")
+                table.add_row(escape(what), f"{_short(d.before)} → {_short(d.after)}", escape(d.cause or "—"))
+                continue
+            agenda = (f"{d.uid} ({_number(d.sequence_before)} → {_number(d.sequence_after)})" if d.uid else "—")
+            table.add_row(WHAT[d.what], CHANGES[d.change], escape(kind_label(d)), escape(d.subject or "—"),
+                          _short(d.before), _short(d.after), escape(agenda), escape(d.cause or "—"))
         out.print(table)
+    if narrow:
+        out.print(f"Colonnes réduites à la largeur du terminal ({out.width} colonnes, {WIDE} pour toutes) : l'objet "
+                  "de chaque avis et les agendas (UID, SEQUENCE) sont dans --json et --html FICHIER.",
+                  highlight=False)
+
+
+WIDE = 160
+"""The terminal width (columns) from which `programme diff` shows every column."""
+
+
+def _number(value: int | None) -> str:
+    return "—" if value is None else str(value)
 
 
 def _short(value: datetime | None) -> str:
