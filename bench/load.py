@@ -16,8 +16,10 @@ template databases (`load_cache_<pilots>_<version>`); each run copies one (CREAT
 TEMPLATE) and drops it. `--drop-cache` drops them at the end.
 
 Usage: `.venv/bin/python bench/load.py [--pg URL] [--pilots 100,1000] [--people 50,100]
-[--seconds 60] [--floor-seconds 20] [--quick] [--out bench/RESULTS-load.md]`; `--pg` defaults to
-TEST_DATABASE_URL (its server only: databases are created beside it). Writes the report and
+[--seconds 60] [--floor-seconds 20] [--quick] [--floors] [--out bench/RESULTS-load.md]`; `--pg` defaults
+to TEST_DATABASE_URL (its server only: databases are created beside it). `--floors` runs only the
+bare endpoint and the territory page alone (the ratio target, in a few minutes), into
+bench/RESULTS-load-floors.md. Writes the report and
 bench/results-load.json; exit 1 when a target is missed or an act is not recorded exactly once.
 """
 
@@ -323,7 +325,7 @@ def run_configuration(config: Configuration, server: str, template: str, bare_ba
                       options: argparse.Namespace) -> None:
     secret = secrets.token_urlsafe(48)
     seed = options.seed + config.pilots + config.people
-    with copy_of(server, template, f"load_run_{config.pilots}") as url:
+    with copy_of(server, template, f"load_run_{config.pilots}_{os.getpid()}") as url:  # two benches at once: apart
         people = cast(url, secret, config.people, seed)
         env = environment(work, url, secret)
         portal = [str(Path(sys.executable).parent / "transitions"), "portal", "--workers", "2", "--host",
@@ -341,6 +343,8 @@ def run_configuration(config: Configuration, server: str, template: str, bare_ba
             say(f"    territory page alone: {config.alone['per_s']:.0f} req/s, "
                 f"p95 {1000 * config.alone['kinds'].get('territoire', {}).get('p95', 0):.0f} ms, "
                 f"{config.alone['errors']} errors")
+            if options.floors:
+                return
             before = mark(url)
             config.load.append(os.getloadavg()[0])
             with ticking(url, env, options.tick_every, options.tick_hours) as ticks:
@@ -405,12 +409,18 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--seed", type=int, default=2015)
     parse.add_argument("--quick", action="store_true", help="a smoke check: 10 pilots, 6 people, 8 s")
     parse.add_argument("--drop-cache", action="store_true", help="drop the cached programmes at the end")
-    parse.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS-load.md")
+    parse.add_argument("--floors", action="store_true",
+                       help="only the bare endpoint and the territory page alone, in turn (no people at work, no "
+                            "ticks): the ratio in a few minutes")
+    parse.add_argument("--out", type=Path, default=None,
+                       help="the report (default bench/RESULTS-load.md; with --floors bench/RESULTS-load-floors.md)")
     return parse
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parser().parse_args(argv)
+    if options.out is None:
+        options.out = ROOT / "bench" / ("RESULTS-load-floors.md" if options.floors else "RESULTS-load.md")
     if options.quick:
         options.pilots, options.people = "10", "6"
         options.seconds, options.floor_seconds, options.tick_every, options.warm = 8.0, 3.0, 2.0, 1.0
