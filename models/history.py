@@ -14,12 +14,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, and_, col, select
 
 from models.tables import AuditEntry, Deliverable, TrainingSession
 
 SESSION_ACTS = ("session.deplacee", "session.annulee")
 DELIVERABLE_ACTS = ("livrable.reporte", "livrable.a_reprendre")
+UNDONE = SESSION_ACTS + DELIVERABLE_ACTS
 ENTITY = {TrainingSession: "training_session", Deliverable: "deliverable"}
 
 Row = TypeVar("Row", TrainingSession, Deliverable)
@@ -40,11 +41,20 @@ class History:
     later than `as_of`, read in one indexed query (none at all for the present, the usual case)."""
 
     def __init__(self, session: Session, programme_id: int, as_of: datetime) -> None:
+        self._fill(session.exec(select(AuditEntry).where(
+            AuditEntry.programme_id == programme_id, col(AuditEntry.at) > as_of,
+            col(AuditEntry.action).in_(UNDONE)).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())), as_of)
+
+    @classmethod
+    def of(cls, entries: Iterable[AuditEntry], as_of: datetime) -> History:
+        """The undo log made of `entries`, the acts after `as_of` on some rows (read with them: `later`),
+        in any order."""
+        log = cls.__new__(cls)
+        log._fill(sorted(entries, key=lambda entry: (entry.at, entry.id or 0), reverse=True), as_of)
+        return log
+
+    def _fill(self, entries: Iterable[AuditEntry], as_of: datetime) -> None:
         self.as_of = as_of
-        entries = session.exec(select(AuditEntry).where(
-            AuditEntry.programme_id == programme_id, AuditEntry.at > as_of,
-            col(AuditEntry.action).in_(SESSION_ACTS + DELIVERABLE_ACTS),
-        ).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())).all()
         self._undo: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
         for entry in entries:  # newest first: undone in that order
             previous = (entry.details or {}).get("avant")
@@ -64,6 +74,13 @@ class History:
 
     def all(self, rows: Iterable[Row]) -> list[Row]:
         return [self.at(row) for row in rows]
+
+
+def later(model: type[TrainingSession] | type[Deliverable], programme_id: int, as_of: datetime) -> Any:
+    """The join condition of the acts after `as_of` on `model`'s rows, as `History` undoes them: a
+    query on sessions or deliverables outer-joined on it reads its rows' undo log with them (`History.of`)."""
+    return and_(AuditEntry.programme_id == programme_id, AuditEntry.entity == ENTITY[model],
+                col(AuditEntry.entity_id) == model.id, col(AuditEntry.at) > as_of, col(AuditEntry.action).in_(UNDONE))
 
 
 def _loaded(name: str, value: object) -> object:

@@ -1,7 +1,7 @@
 """One pilot's year read at once, for its pages and the report: its application, its charter (every
 signature, the frozen text), phases, milestones, sessions with their answers and the attendance
-recorded by the instant, deliverables, and the undo log after the instant: six queries whatever the
-page shows of it (five when the undo log is given), shared by the view (`report_data.view_of`), the
+recorded by the instant, deliverables, and their undo log after the instant (the acts that moved them
+since, read with them): five queries whatever the page shows of it, shared by the view (`report_data.view_of`), the
 next steps (`steps.year_steps`) and the charter block (`pilot.charter_view`), which would each read
 their part again otherwise."""
 
@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
+from sqlalchemy import select as rows_of  # rows, not scalars, whether or not the acts are joined
 from sqlmodel import and_, col, select
 
 from models.context import ProgrammeContext
-from models.history import History
+from models.history import History, later
 from models.tables import (
     Application,
+    AuditEntry,
     Attendance,
     CharterSignature,
     CharterText,
@@ -77,24 +80,41 @@ def read_year(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, past: Histor
     sessions: dict[int, TrainingSession] = {}
     answers: dict[int, SessionAnswer] = {}
     marks: dict[int, dict[int, Attendance]] = {}
-    # One row per (session, answer, attendance): a session's few answers times its attendance list.
-    for training_session, answer, mark in session.exec(
+    entries: dict[int, AuditEntry] = {}
+    # One row per (session, answer, attendance, later act): a session's answers times its attendance list.
+    for training_session, answer, mark, *entry in session.exec(_undone(
             select(TrainingSession, SessionAnswer, Attendance).where(TrainingSession.pilot_id == pilot.id)
             .outerjoin(SessionAnswer, col(SessionAnswer.session_id) == TrainingSession.id)
             .outerjoin(Attendance, and_(col(Attendance.session_id) == TrainingSession.id,
                                         col(Attendance.recorded_at) <= as_of))
-            .order_by(col(TrainingSession.starts_at), col(TrainingSession.id), col(Attendance.person))):
+            .order_by(col(TrainingSession.starts_at), col(TrainingSession.id), col(Attendance.person)),
+            TrainingSession, ctx, as_of, past)):
         key = training_session.id or 0
         sessions.setdefault(key, training_session)
         if answer is not None:
             answers.setdefault(answer.id or 0, answer)
         if mark is not None:
             marks.setdefault(key, {}).setdefault(mark.id or 0, mark)
-    deliverables = session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id)
-                                .order_by(col(Deliverable.id))).all()
+        entries.update((act.id or 0, act) for act in entry if act is not None)
+    deliverables: dict[int, Deliverable] = {}
+    for deliverable, *entry in session.exec(_undone(
+            rows_of(Deliverable).where(Deliverable.pilot_id == pilot.id).order_by(col(Deliverable.id)),
+            Deliverable, ctx, as_of, past)):
+        deliverables.setdefault(deliverable.id or 0, deliverable)
+        entries.update((act.id or 0, act) for act in entry if act is not None)
     return PilotYear(
         pilot=pilot, application=charter[0][0], signatures={row.party: row for _, row, _ in charter if row is not None},
         charter_text=charter[0][2], phases=tuple(phases), milestones=tuple(milestones),
         sessions=tuple(sessions.values()), answers=tuple(answers.values()),
-        attendance={key: tuple(found.values()) for key, found in marks.items()}, deliverables=tuple(deliverables),
-        past=past if past is not None else History(session, ctx.programme_id, as_of), as_of=as_of)
+        attendance={key: tuple(found.values()) for key, found in marks.items()},
+        deliverables=tuple(deliverables.values()), past=past if past is not None else History.of(entries.values(), as_of),
+        as_of=as_of)
+
+
+def _undone(query: Any, model: type[TrainingSession] | type[Deliverable], ctx: ProgrammeContext, as_of: datetime,
+            past: History | None) -> Any:
+    """`query` on `model`'s rows with, when the programme's undo log is not given (`past`), the acts
+    on each row after `as_of` outer-joined as its last entity (usually none: one row each)."""
+    if past is not None:
+        return query
+    return query.add_columns(AuditEntry).outerjoin(AuditEntry, later(model, ctx.programme_id, as_of))

@@ -442,12 +442,18 @@ class PilotView:
 
 def pilot_views(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = None) -> list[PilotView]:
     """Each pilot selected by `as_of` (or only `pilot_ref`: SIREN, receipt number or name)."""
-    past = History(ctx.session, ctx.programme_id, as_of)  # later moves, cancellations, postponements undone
+    session = ctx.session
+    past = History(session, ctx.programme_id, as_of)  # later moves, cancellations, postponements undone
+    views = []
     if pilot_ref:  # one pilot: found by indexed queries, not by reading every pilot
         chosen = [found] if (found := pilot_named(ctx, pilot_ref)) is not None else []
     else:
         chosen = pilots(ctx)
-    return [view_of(ctx, read_year(ctx, pilot, as_of, past)) for pilot in chosen if pilot.selected_at <= as_of]
+    for pilot in chosen:
+        if pilot.selected_at > as_of:
+            continue
+        views.append(view_of(ctx, read_year(ctx, pilot, as_of, past)))
+    return views
 
 
 def _at(value: datetime | None, as_of: datetime) -> datetime | None:

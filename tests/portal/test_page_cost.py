@@ -28,7 +28,7 @@ from tests.conftest import at, ctx_of
 from tests.portal.conftest import ARRAS, LENS, Clock, consultancy, juror, link, territory
 
 BUDGETS = {
-    "territoire": 9,
+    "territoire": 8,
     "session (.ics)": 5,
     "calendrier (territoire)": 4,
     "cerdd": 19,
@@ -38,7 +38,7 @@ BUDGETS = {
     "jury (candidature)": 10,
 }
 """The SQL statements each page the load bench drives may send (`bench/load.py`), for the three
-pilots of this programme: the territory's page was 23 before its year was read at once."""
+pilots of this programme: the territory's page sent 23 before its year was read at once."""
 
 
 @contextmanager
