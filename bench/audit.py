@@ -1,6 +1,6 @@
-"""Cost of the audit log's hash chain: one act's audit entry chained (`models.audit.record`: chain
-lock, head read, two SHA-256) against a plain insert of the same row, each in its own
-transaction, in turn, on SQLite and (with `--pg URL`) PostgreSQL; and, with `--before DIR` (a
+"""Cost of the audit log's hash chain: one act's audit entry chained (`models.audit.record`, then at
+its commit the chain lock, head read, seq and two SHA-256 written) against a plain insert of the
+same row, each in its own transaction, in turn, on SQLite and (with `--pg URL`) PostgreSQL; and, with `--before DIR` (a
 checkout of the code before the chain, e.g. `git archive main | tar -x -C DIR`), the whole 2015
 replay (plain ticks, no Prefect) of that code against this one, in turn, as processes.
 

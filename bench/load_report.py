@@ -103,17 +103,18 @@ def write_report(configs: list[Configuration], figures: list[dict[str, Any]], op
     lines += table(["figure", "value", "target", "met"],
                    [[f["name"], f["value"], f["target"], "yes" if f["met"] else "**no**"] for f in figures])
     at_work = [c for c in configs if c.mixed]  # none with --floors
-    lines += ["", "## People at work, ticks running", ""] if at_work else []
-    lines += [] if not at_work else table(["pilots", "people", "requests", "req/s", "errors", "503 (Retry-After)", "acts accepted",
-                    "second posts refused (409)", "forms gone", "ticks (failed)", "recorded exactly once"],
-                   [[c.pilots, c.people, c.mixed["requests"], f"{c.mixed['per_s']:.1f}", c.mixed["errors"],
-                     c.mixed["busy_503"], c.mixed["acts_accepted"], c.mixed["replays_refused"], c.mixed["no_form"],
-                     f"{len(c.ticks)} ({failed(c)})", "yes" if not c.problems else "no: " + "; ".join(c.problems[:3])]
-                    for c in at_work])
-    lines += ["", "Latency per page kind (ms):", ""] if at_work else []
-    lines += [] if not at_work else table(["pilots", "people", "page", "requests", "req/s", "p50", "p95", "p99"],
-                   [[c.pilots, c.people, kind, k["count"], f"{k['per_s']:.1f}", ms(k["p50"]), ms(k["p95"]),
-                     ms(k["p99"])] for c in at_work for kind, k in c.mixed["kinds"].items()])
+    if at_work:
+        lines += ["", "## People at work, ticks running", ""]
+        lines += table(["pilots", "people", "requests", "req/s", "errors", "503 (Retry-After)", "acts accepted",
+                        "second posts refused (409)", "forms gone", "ticks (failed)", "recorded exactly once"],
+                       [[c.pilots, c.people, c.mixed["requests"], f"{c.mixed['per_s']:.1f}", c.mixed["errors"],
+                         c.mixed["busy_503"], c.mixed["acts_accepted"], c.mixed["replays_refused"], c.mixed["no_form"],
+                         f"{len(c.ticks)} ({failed(c)})",
+                         "yes" if not c.problems else "no: " + "; ".join(c.problems[:3])] for c in at_work])
+        lines += ["", "Latency per page kind (ms):", ""]
+        lines += table(["pilots", "people", "page", "requests", "req/s", "p50", "p95", "p99"],
+                       [[c.pilots, c.people, kind, k["count"], f"{k['per_s']:.1f}", ms(k["p50"]), ms(k["p95"]),
+                         ms(k["p99"])] for c in at_work for kind, k in c.mixed["kinds"].items()])
     lines += ["", "## The territory page beside the bare endpoint (same people, same client, in turn)", ""]
     rows = []
     for c in configs:

@@ -114,6 +114,8 @@ RULES: dict[str, Rule] = {
     "staff_session": Rule("empty"),
     "staff_signin_failure": Rule("empty"),
     "service_lease": Rule("empty"),  # issue 25: who runs `transitions serve` on this database
+    "programme_version": Rule("keep"),  # issue 26: the definitions the programme ran under
+    "programme_preview": Rule("empty"),  # issue 26: a preview is made against the programme as it is
 }
 
 KEY_REFS = {"pilote": "pilot", "session": "trainingsession", "livrable": "deliverable"}

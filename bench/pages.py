@@ -4,8 +4,10 @@ through the real application (FastAPI, in process), its time and size.
 `page_paths(url, secret)` issues a personal link for each kind of bearer (the territory, the Cerdd
 and the consultancy of the middle pilot, the consultancy for every pilot, a juror) and returns the
 paths of their pages; `client(url, secret)` is the portal on `url` at the programme's present.
-`bench/run.py --only pages` measures the territory's page at two sizes in turn, the juror's page's
-size, beside a bare FastAPI endpoint. Alone: `python bench/pages.py --url sqlite:///national-1000.db
+`staff_paths(url)` names the back office's pages (every list, its first and last page, and one
+detail page of each kind), `sign_in_staff(browser, url)` signs a member of the team in.
+`bench/run.py --only pages` measures the territory's page at two sizes in turn, every page's size,
+beside a bare FastAPI endpoint. Alone: `python bench/pages.py --url sqlite:///national-1000.db
 [--profile territoire]` prints each page's time and size (and a profile of one, with its SQL
 statements).
 """
@@ -77,6 +79,88 @@ def page_paths(url: str, secret: str = SECRET) -> dict[str, str]:
             "jury": f"/l/{juror}/jury", "jury (une candidature)": f"/l/{juror}/jury/candidature/{receipt}"}
 
 
+BENCH_STAFF = "banc.mesure@cerdd.example.org"
+BENCH_PASSWORD = "Ecluse-Douai-1905!"
+
+
+def staff_paths(url: str) -> dict[str, str]:
+    """The back office's pages (`/equipe/…`): every list of every pilot, application, notice, audit
+    entry, person, session and deliverable (its first page and its last), the home and the jury's
+    page, and one of each kind of detail page (the middle pilot's, its application, a session, a
+    deliverable). Downloads (the report's file, exports, certificates, attached files) are files,
+    not pages, and are left out."""
+    from sqlmodel import col, func, select
+
+    from models.db import session_scope
+    from models.tables import Application, Deliverable, Pilot, TrainingSession
+
+    with session_scope(url) as session:
+        middle = session.exec(select(func.count()).select_from(Pilot)).one() // 2
+        pilot, application = session.exec(
+            select(Pilot, Application).join(Application, col(Application.id) == Pilot.application_id)
+            .order_by(col(Pilot.rank)).offset(middle).limit(1)).one()
+        training = session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id)
+                                .order_by(col(TrainingSession.id))).first()
+        deliverable = session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id)
+                                   .order_by(col(Deliverable.id))).first()
+    paths = {"équipe : accueil": "/equipe/", "équipe : jury": "/equipe/jury", "équipe : rapport": "/equipe/rapport"}
+    for name, path in (("pilotes", "/equipe/pilotes"), ("candidatures", "/equipe/candidatures"),
+                       ("avis", "/equipe/avis"), ("journal", "/equipe/journal"), ("personnes", "/equipe/personnes"),
+                       ("sessions", "/equipe/sessions"), ("livrables", "/equipe/livrables")):
+        paths[f"équipe : {name}"] = path
+        paths[f"équipe : {name} (dernière page)"] = f"{path}?page=100000"
+    paths["équipe : un pilote"] = f"/equipe/pilotes/{application.lead_siren}"
+    paths["équipe : une candidature"] = f"/equipe/candidatures/{application.receipt_number}"
+    if training is not None:
+        paths["équipe : une session"] = f"/equipe/sessions/{training.id}"
+    if deliverable is not None:
+        paths["équipe : un livrable"] = f"/equipe/livrables/{deliverable.id}"
+    return paths
+
+
+def sign_in_staff(browser: Any, url: str, secret: str = SECRET) -> None:
+    """A member of the Cerdd's direction (made and enrolled through the domain the first time, at
+    the programme's present: its invitation's key derived under the portal's `secret` as delivery
+    derives it) signed in on `browser` through the sign-in page."""
+    import re
+
+    import pyotp
+    from sqlmodel import select
+
+    from models import staff
+    from models.context import load_ctx
+    from models.db import session_scope
+    from models.links import LinkSettings
+    from models.tables import Notice
+    from notifications.message import single_message
+    from notifications.render import portal_linker, render_notice
+
+    at = present(url)
+    with session_scope(url) as session:
+        if staff.member_by_email(session, BENCH_STAFF) is None:
+            staff.add_member(load_ctx(session, renderer=render_notice, linker=portal_linker()), BENCH_STAFF,
+                             "Banc de mesure", "direction", at=at, by="banc", base_url="http://testserver",
+                             secret=secret)
+    with session_scope(url) as session:
+        member = staff.find_member(session, BENCH_STAFF)
+        if member.enrolled_at is None:
+            notice = session.exec(select(Notice).where(Notice.kind == "invitation_equipe",
+                                                       Notice.recipient_email == BENCH_STAFF)).one()
+            text = single_message(notice, settings=LinkSettings(secret, "http://testserver", 1)).text
+            key = re.findall(r"/equipe/invitation/([A-Za-z0-9_-]+)", text)[0]
+            staff.enrol(load_ctx(session), key, BENCH_PASSWORD, BENCH_PASSWORD,
+                        pyotp.TOTP(member.totp_secret or "").at(at), at=at)
+        totp = member.totp_secret or ""
+    page = browser.get("/equipe/connexion").text
+    token = re.findall(r'name="jeton" value="([^"]+)"', page)[0]
+    # the client's clock is a minute past the present: the code of that instant (a new step)
+    code = pyotp.TOTP(totp).at(at + timedelta(minutes=1))
+    answer = browser.post("/equipe/connexion", data={"jeton": token, "courriel": BENCH_STAFF,
+                                                      "mot_de_passe": BENCH_PASSWORD, "code": code},
+                          follow_redirects=False)
+    assert answer.status_code == 303, (answer.status_code, answer.text[:500])
+
+
 def client(url: str, secret: str = SECRET) -> Any:
     """The portal on `url`, its clock at the programme's present (plus a minute)."""
     from fastapi.testclient import TestClient
@@ -120,7 +204,8 @@ PAGE_LIMIT_KB = 300.0
 def measure_pages(built: dict[int, Path], work: Path, rounds: int) -> tuple[dict[str, Any], dict[str, float]]:
     """The territory's page at each size of `built` (national programmes, SQLite: copied into
     `work` first) and the bare endpoint (« nu »), sampled in turn (`bench.timing.in_turn`, keys
-    « territoire SIZE » and « nu »); and every page's size in KB at the largest size."""
+    « territoire SIZE » and « nu »); and every page's size in KB at the largest size: each bearer's
+    and each of the back office's (`staff_paths`, a member of the team signed in)."""
     import shutil
 
     from fastapi.testclient import TestClient
@@ -144,7 +229,10 @@ def measure_pages(built: dict[int, Path], work: Path, rounds: int) -> tuple[dict
     for action in actions.values():
         action()  # warm
     measured = in_turn(actions, max(10 * rounds, 31))
-    weights = {name: getter(clients[sizes[-1]], path)() / 1024 for name, path in paths[sizes[-1]].items()}
+    largest = clients[sizes[-1]]
+    sign_in_staff(largest, urls[sizes[-1]])  # the back office's lists too, after the timings
+    every = {**paths[sizes[-1]], **staff_paths(urls[sizes[-1]])}
+    weights = {name: getter(largest, path)() / 1024 for name, path in every.items()}
     for browser in (*clients.values(), floor):
         browser.__exit__(None, None, None)
     return measured, weights
@@ -199,12 +287,14 @@ def main() -> None:
     args = parser.parse_args()
     paths = page_paths(args.url)
     with client(args.url) as browser:
+        sign_in_staff(browser, args.url)
+        paths.update(staff_paths(args.url))
         for name, path in paths.items():
             get = getter(browser, path)
             get()  # warm
             start = time.perf_counter()
             size = get()
-            print(f"{name:28} {time.perf_counter() - start:8.3f} s {size / 1024:10.1f} KB", flush=True)
+            print(f"{name:36} {time.perf_counter() - start:8.3f} s {size / 1024:10.1f} KB", flush=True)
         if args.profile:
             profile(browser, paths[args.profile]).sort_stats("cumulative").print_stats(40)
 

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
         "(as many, each request holding one only while it reads or acts, plus 2 for a tick beside it)."))
     portal_pool_timeout: float = Field(default=10.0, gt=0, le=120, description=(
         "Seconds a request waits for a database connection before the portal answers 503 (service busy)."))
+    portal_queue: int | None = Field(default=None, ge=0, le=10_000, description=(
+        "Requests one portal process keeps waiting for a thread beyond PORTAL_CONCURRENCY; one more is answered "
+        "503 at once, with Retry-After (by default twice PORTAL_CONCURRENCY)."))
     legal_host: str = Field(default="à compléter par l'hébergeur : raison sociale, adresse et téléphone",
                             max_length=500, description="The portal's host as its legal notice names it "
                             "(LCEN art. 6-III).")
@@ -294,6 +297,10 @@ class Settings(BaseSettings):
             raise ValueError("l'adresse du portail doit commencer par http:// ou https:// et nommer un hôte "
                              "(exemple : https://transitions.cerdd.org)")
         return value.strip().rstrip("/")
+
+    def queue_length(self, concurrency: int) -> int:
+        """Requests kept waiting for a thread beyond `concurrency` (PORTAL_QUEUE, by default twice it)."""
+        return self.portal_queue if self.portal_queue is not None else 2 * concurrency
 
     def require_portal_secret(self) -> str:
         """The portal's secret; ValueError with a French message when it is not set."""

@@ -72,14 +72,14 @@ def progress_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -> 
     ids = [p.id for p in chosen]
     if not ids:
         return []
+    past = History(session, ctx.programme_id, as_of)  # a session cancelled, a date moved later: undone
     phases: dict[int, list[PilotPhase]] = defaultdict(list)
-    for phase in session.exec(select(PilotPhase).where(col(PilotPhase.pilot_id).in_(ids))
-                              .order_by(col(PilotPhase.pilot_id), col(PilotPhase.position))):
+    for phase in past.all(session.exec(select(PilotPhase).where(col(PilotPhase.pilot_id).in_(ids))
+                                       .order_by(col(PilotPhase.pilot_id), col(PilotPhase.position)))):
         phases[phase.pilot_id].append(phase)
     milestones: dict[int, list[Milestone]] = defaultdict(list)
-    for milestone in session.exec(select(Milestone).where(col(Milestone.pilot_id).in_(ids))):
+    for milestone in past.all(session.exec(select(Milestone).where(col(Milestone.pilot_id).in_(ids)))):
         milestones[milestone.pilot_id].append(milestone)
-    past = History(session, ctx.programme_id, as_of)  # a session cancelled, a due date moved later: undone
     sessions: dict[int, list[TrainingSession]] = defaultdict(list)
     stored = session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids)))
     for training_session in past.all(stored):

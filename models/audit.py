@@ -28,9 +28,10 @@ def record(
     summary: str,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction (it commits with the change it records), chained
-    to the head of its programme's chain (`models.audit_hash.append`: the chain is locked until the
-    transaction ends)."""
+    """Add an audit entry to the current transaction (it commits with the change it records); it is
+    chained to the head of its programme's chain as the transaction commits (`models.audit_hash`:
+    the chain is locked only then). Its id is known once flushed (at once on PostgreSQL), its
+    `seq` and hashes once committed."""
     entry = AuditEntry(
         chain=programme_id or 0,
         programme_id=programme_id,

@@ -18,11 +18,20 @@ microseconds and « Z »:
   "action", "entity", "entity_id", "personal_sha256"}))`, `prev_hash` being the previous entry's
   `entry_hash` (`GENESIS` for the first).
 
-Appends to one chain are serialised inside the writer's transaction (`lock_chain`): PostgreSQL
-takes `pg_advisory_xact_lock(CHAIN_LOCK, chain)`, SQLite its write lock (BEGIN IMMEDIATE when no
-transaction has started, else a write that changes nothing). The head read then is cached in
-`session.info` for the transaction's next entries, and forgotten when any transaction of the
-session ends. The unique (chain, seq) is the last guard.
+An entry takes its place in the chain when its transaction commits, not when it is recorded
+(`append`): it is written at once with its personal part sealed and a pending, negative `seq`
+unique to it (PostgreSQL: minus its id, drawn from the id sequence when recorded; SQLite, whose one
+writer at a time needs no more: minus a count of the session's entries), so the transaction's own
+reads (its id, its rows) see it like any other row; then the session's `before_commit` hook
+(`chain_pending`) flushes what else the transaction wrote, locks each chain it appends to, in chain
+order (`lock_chain`: PostgreSQL `pg_advisory_xact_lock(CHAIN_LOCK, chain)`, SQLite its write lock,
+which the transaction holds already), reads the chain's committed head and gives the pending
+entries their seq, `prev_hash` and `entry_hash` in the order they were recorded, and the commit
+follows. A chain is thus locked for the few statements before a commit, however long the
+transaction ran (a tick's stage at national scale: seconds), and two writers never wait for each
+other's work, only for each other's commit. Within a chain, seq order is commit order; ids are
+drawn when entries are recorded, so two transactions of one chain may commit in the other order
+than their ids. The unique (chain, seq) is the last guard; a pending seq is never committed.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlmodel import Session
 
 from models.tables import AuditEntry
@@ -44,9 +53,12 @@ GENESIS = "0" * 64
 """The `prev_hash` of a chain's first entry."""
 CHAIN_LOCK = 20150424
 """The first key of PostgreSQL's advisory lock on a chain (the second is the chain)."""
-_HEADS = "audit_chain_heads"
-"""The `session.info` key of the heads read (or written) in the current transaction: chain → (seq, hash)."""
-_HEAD = text("SELECT seq, entry_hash FROM auditentry WHERE chain = :chain ORDER BY seq DESC LIMIT 1")
+_PENDING = "audit_chain_pending"
+"""The `session.info` key of the entries recorded in the current transaction, not chained yet."""
+_COUNT = "audit_chain_recorded"
+"""The `session.info` key of the count behind SQLite's pending seqs (see the module's docstring)."""
+_HEAD = text("SELECT seq, entry_hash FROM auditentry WHERE chain = :chain AND seq > 0 ORDER BY seq DESC LIMIT 1")
+_NEXT_ID = text("SELECT nextval(pg_get_serial_sequence('auditentry', 'id'))")
 
 
 def utc_text(value: datetime) -> str:
@@ -102,19 +114,31 @@ def entry_sha256(entry: AuditEntry) -> str:
     })).hexdigest()
 
 
-def seal(entry: AuditEntry, prev_seq: int, prev_hash: str) -> None:
-    """Fill the chain's fields of `entry` (whose chain, instants and personal part are set) as the
-    entry following (`prev_seq`, `prev_hash`): seq, salt, personal hash, entry hash."""
+def seal_personal(entry: AuditEntry) -> None:
+    """Hash the personal part of `entry` part by part, each part with its own salt (see the
+    module's docstring): what does not depend on the entry's place in its chain."""
     entry.hash_version = VERSION
     entry.details = stored_json(entry.details)
-    entry.seq, entry.prev_hash = prev_seq + 1, prev_hash
     parts: dict[str, Any] = {}
     for part, value in personal_values(entry.actor, entry.summary, entry.details).items():
         salt = secrets.token_hex(16)
         parts[part] = [part_sha256(salt, part, value), salt]
     entry.personal_parts = parts
     entry.personal_sha256 = personal_sha256(parts)
+
+
+def link(entry: AuditEntry, prev_seq: int, prev_hash: str) -> None:
+    """Place `entry` (its personal part sealed) after (`prev_seq`, `prev_hash`): seq, previous
+    hash, entry hash."""
+    entry.seq, entry.prev_hash = prev_seq + 1, prev_hash
     entry.entry_hash = entry_sha256(entry)
+
+
+def seal(entry: AuditEntry, prev_seq: int, prev_hash: str) -> None:
+    """Fill the chain's fields of `entry` (whose chain, instants and personal part are set) as the
+    entry following (`prev_seq`, `prev_hash`): salts, personal hash, seq, entry hash."""
+    seal_personal(entry)
+    link(entry, prev_seq, prev_hash)
 
 
 def lock_chain(session: Session, chain: int) -> None:
@@ -130,22 +154,52 @@ def lock_chain(session: Session, chain: int) -> None:
 
 
 def append(session: Session, entry: AuditEntry) -> AuditEntry:
-    """Chain `entry` (its `chain` set) to the head of its chain and add it to the session."""
-    heads: dict[int, tuple[int, str]] = session.info.setdefault(_HEADS, {})
-    head = heads.get(entry.chain)
-    if head is None:
-        lock_chain(session, entry.chain)
-        row = session.execute(_HEAD, {"chain": entry.chain}).first()  # autoflush: this transaction's too
-        head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
-    seal(entry, *head)
+    """Add `entry` (its `chain` set) to the session, its personal part sealed and its place in the
+    chain pending until the transaction commits (`chain_pending`); on PostgreSQL its id is known at
+    once, on SQLite once flushed."""
+    seal_personal(entry)
+    if session.get_bind().dialect.name == "postgresql":
+        entry.id = int(session.execute(_NEXT_ID).scalar_one())
+        entry.seq = -entry.id
+    else:
+        entry.seq = session.info[_COUNT] = session.info.get(_COUNT, 0) - 1
     session.add(entry)
-    heads[entry.chain] = (entry.seq, entry.entry_hash)
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
 
 
+def pending(session: Session) -> list[AuditEntry]:
+    """The entries recorded in the session's transaction and not chained yet, in recording order
+    (those a rolled back savepoint took away left out)."""
+    return [entry for entry in session.info.get(_PENDING, ()) if inspect(entry).persistent or inspect(entry).pending]
+
+
+@event.listens_for(Session, "before_commit")
+def chain_pending(session: Session) -> None:
+    """Chain the transaction's pending entries as it commits (see the module's docstring): its
+    other writes flushed first, so that no chain is locked while they wait for rows another
+    transaction holds; then each chain locked in turn, in chain order (no two writers wait for each
+    other), its head read and the entries placed after it. A savepoint's release waits for the
+    commit of its transaction."""
+    if session.in_nested_transaction() or not session.info.get(_PENDING):
+        return
+    session.flush()
+    entries = pending(session)
+    for chain in sorted({entry.chain for entry in entries}):
+        lock_chain(session, chain)
+        row = session.execute(_HEAD, {"chain": chain}).first()
+        head = (int(row[0]), str(row[1])) if row else (0, GENESIS)
+        for entry in entries:
+            if entry.chain == chain:
+                link(entry, *head)
+                head = (entry.seq, entry.entry_hash)
+    session.flush()
+    session.info.pop(_PENDING, None)
+
+
 @event.listens_for(Session, "after_transaction_end")
-def _forget_heads(session: Session, transaction: Any) -> None:
-    """A commit, a rollback or a savepoint's end: the heads cached may be stale or gone (a flush's
-    inner transaction changes nothing)."""
-    if transaction.parent is None or transaction.nested:
-        session.info.pop(_HEADS, None)
+def _forget_pending(session: Session, transaction: Any) -> None:
+    """The transaction committed or rolled back: its pending entries are chained or gone (a flush's
+    inner transaction and a savepoint change nothing)."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)

@@ -22,6 +22,7 @@ from models.link_tokens import KeyRef
 from models.notices import NoticeKind, Recipient, Renderer
 from models.outbox import dedup_key, enqueue, queued_keys
 from models.programme import ProgrammeDefinition, layout_changes
+from models.programme_versions import record_version
 from models.register import Register, parse_register
 from models.tables import (
     AuditEntry,
@@ -278,6 +279,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
         ctx = ProgrammeContext(session, existing, definition, renderer, linker)
         ctx.audit(at, actor, "programme.mis_a_jour", "programme", existing.id,
                   f"Définition du programme {definition.slug} mise à jour depuis {bundle.source}.")
+        record_version(session, existing, source=bundle.source, at=at, actor=actor, reason="transitions init")
         return ctx, True
     programme = Programme(slug=definition.slug, title=definition.title, definition=data, source=bundle.source,
                           templates=templates, register_sha256=sha, loaded_at=at, mode=mode)
@@ -288,6 +290,7 @@ def install_programme(session: Session, bundle: ProgrammeBundle, at: datetime, a
     ensure_organisation(session, OrgKind.CONSULTANCY, definition.consultancy.name, None)
     ctx.audit(at, actor, "programme.charge", "programme", programme.id,
               f"Programme {definition.slug} chargé depuis {bundle.source}.")
+    record_version(session, programme, source=bundle.source, at=at, actor=actor, reason="installation")
     return ctx, True
 
 

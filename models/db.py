@@ -107,14 +107,17 @@ def dispose_engines() -> None:
 def lock_for_update(session: Session, query: Any, *, skip_locked: bool = False) -> Any:
     """Make `query` hold what it reads until the transaction ends, on either database.
 
-    PostgreSQL locks the rows (`skip_locked`: rows another transaction holds are left out);
-    SQLite has no row locks, so a transaction that has not started yet takes the database's write
+    PostgreSQL locks the rows (`skip_locked`: rows another transaction holds are left out) FOR NO
+    KEY UPDATE: two transactions locking a row take turns, as with FOR UPDATE, but a row that only
+    refers to it (a foreign key's check, FOR KEY SHARE) is still written meanwhile: a territory's
+    act inserts its audit entry and notices while a tick's stage holds their programme. SQLite has
+    no row locks, so a transaction that has not started yet takes the database's write
     lock before reading (BEGIN IMMEDIATE), and a second writer waits for the first to commit: call
     it first in the transaction.
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return query.with_for_update(skip_locked=skip_locked)
+        return query.with_for_update(skip_locked=skip_locked, key_share=True)
     if dialect == "sqlite" and not session.in_transaction():
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
     return query
@@ -123,7 +126,7 @@ def lock_for_update(session: Session, query: Any, *, skip_locked: bool = False) 
 def lock_row(session: Session, key_column: Any, key: object) -> None:
     """Hold the row whose primary key `key_column` (e.g. `Programme.id`) is `key` until the
     transaction ends, as `lock_for_update` holds what a query reads: PostgreSQL locks the row
-    (SELECT of its key FOR UPDATE); SQLite takes the database's write lock if the transaction
+    (SELECT of its key FOR NO KEY UPDATE); SQLite takes the database's write lock if the transaction
     has not started yet, and otherwise reads nothing (a query would lock nothing more)."""
     if session.get_bind().dialect.name == "sqlite" and session.in_transaction():
         return

@@ -1,6 +1,7 @@
-"""Sessions and deliverables as they stood at an earlier instant.
+"""Sessions, deliverables, phases and milestones as they stood at an earlier instant.
 
-A session moved or cancelled, a deliverable postponed or returned, changes its row in place: the
+A session moved or cancelled, a deliverable postponed or returned, a phase or a milestone moved by
+a change of the programme (`models.programme_apply`), changes its row in place: the
 row holds today's values. Each of these acts records the values it replaced as data in its audit
 entry (`details["avant"]`, see `before`), so a list, a report or an export asked for an earlier
 instant undoes, newest first, the acts dated after that instant (`History`). Audit entries written
@@ -16,17 +17,19 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, and_, col, select
 
-from models.tables import AuditEntry, Deliverable, TrainingSession
+from models.tables import AuditEntry, Deliverable, Milestone, PilotPhase, TrainingSession
 
 SESSION_ACTS = ("session.deplacee", "session.annulee")
 DELIVERABLE_ACTS = ("livrable.reporte", "livrable.a_reprendre")
-UNDONE = SESSION_ACTS + DELIVERABLE_ACTS
-ENTITY = {TrainingSession: "training_session", Deliverable: "deliverable"}
+YEAR_ACTS = ("phase.deplacee", "jalon.deplace")
+UNDONE = SESSION_ACTS + DELIVERABLE_ACTS + YEAR_ACTS
+ENTITY = {TrainingSession: "training_session", Deliverable: "deliverable", PilotPhase: "pilot_phase",
+          Milestone: "milestone"}
 
-Row = TypeVar("Row", TrainingSession, Deliverable)
+Row = TypeVar("Row", TrainingSession, Deliverable, PilotPhase, Milestone)
 
 
-def before(row: TrainingSession | Deliverable, *fields: str) -> dict[str, Any]:
+def before(row: TrainingSession | Deliverable | PilotPhase | Milestone, *fields: str) -> dict[str, Any]:
     """The current values of `fields` of `row`, as an act records them before changing them
     (instants as ISO 8601 text in UTC, so that they fit the audit's JSON details)."""
     return {name: _stored(getattr(row, name)) for name in fields}
@@ -37,7 +40,8 @@ def _stored(value: object) -> object:
 
 
 class History:
-    """The undo log of one programme after `as_of`: every act on a session or a deliverable dated
+    """The undo log of one programme after `as_of`: every act on a session, a deliverable, a phase
+    or a milestone dated
     later than `as_of`, read in one indexed query (none at all for the present, the usual case)."""
 
     def __init__(self, session: Session, programme_id: int, as_of: datetime) -> None:
@@ -76,9 +80,10 @@ class History:
         return [self.at(row) for row in rows]
 
 
-def later(model: type[TrainingSession] | type[Deliverable], programme_id: int, as_of: datetime) -> Any:
+def later(model: type[TrainingSession | Deliverable | PilotPhase | Milestone], programme_id: int,
+          as_of: datetime) -> Any:
     """The join condition of the acts after `as_of` on `model`'s rows, as `History` undoes them: a
-    query on sessions or deliverables outer-joined on it reads its rows' undo log with them (`History.of`)."""
+    query on such rows outer-joined on it reads their undo log with them (`History.of`)."""
     return and_(AuditEntry.programme_id == programme_id, AuditEntry.entity == ENTITY[model],
                 col(AuditEntry.entity_id) == model.id, col(AuditEntry.at) > as_of, col(AuditEntry.action).in_(UNDONE))
 

@@ -188,10 +188,16 @@ def ranking(ctx: ProgrammeContext) -> list[Ranked]:
     declared = ctx.session.exec(select(ConflictOfInterest).where(
         col(ConflictOfInterest.application_id).in_([a.id for a in applications]))).all()
     marked = not_applicable(ctx, [a.id for a in applications])
+    by_application: dict[int, list[JuryScore]] = {}  # grouped once: not every score per application
+    for row in scores:
+        by_application.setdefault(row.application_id, []).append(row)
+    conflicted: dict[int, list[str]] = {}
+    for conflict in declared:
+        conflicted.setdefault(conflict.application_id, []).append(conflict.juror)
     ranked = []
     for application in applications:
-        excluded = tuple(sorted(c.juror for c in declared if c.application_id == application.id))
-        own = [s for s in scores if s.application_id == application.id and s.juror not in excluded]
+        excluded = tuple(sorted(conflicted.get(application.id or 0, [])))
+        own = [s for s in by_application.get(application.id or 0, []) if s.juror not in excluded]
         scored = {(s.juror, s.criterion) for s in own}
         missing = sum(1 for m in jury.members if m.juror not in excluded for key in weights
                       if (m.juror, key) not in scored and (m.juror, application.id, key) not in marked)

@@ -3,19 +3,17 @@ that instant (phases, milestones, sessions at the pilot's seat, the consultancy'
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
-from sqlmodel import col, func, select
+from datetime import datetime
 
 from models.charter import awaiting_charter, signatures
-from models.clock import add_paris, format_duration, paris, parse_duration, utc
+from models.clock import add_paris, format_duration, parse_duration
 from models.context import ProgrammeContext
+from models.layout import lay_out, row_of, started_before
 from models.notices import NoticeKind
 from models.pilots import pilots, slot_taken
 from models.recipients import all_parties
 from models.stages import StageName, stage
-from models.tables import Deliverable, Milestone, Pilot, PilotPhase, PilotStatus, TrainingSession
-from models.wording import with_article
+from models.tables import Pilot, PilotStatus
 
 
 def planned_kickoff(ctx: ProgrammeContext) -> list[datetime]:
@@ -55,43 +53,9 @@ def kickoff(ctx: ProgrammeContext, as_of: datetime) -> int:
 
 
 def _lay_out(ctx: ProgrammeContext, pilot: Pilot, start: datetime) -> None:
-    accompaniment = ctx.definition.accompaniment
-    pilot_id = pilot.id or 0
-    for position, phase in enumerate(accompaniment.phases, start=1):
-        ctx.session.add(PilotPhase(
-            pilot_id=pilot_id, key=phase.key, title=phase.title, position=position,
-            starts_at=add_paris(start, parse_duration(phase.start)),
-            ends_at=add_paris(start, parse_duration(phase.end))))
-    for milestone in accompaniment.milestones:
-        ctx.session.add(Milestone(pilot_id=pilot_id, key=milestone.key, title=milestone.title,
-                                  due_at=add_paris(start, parse_duration(milestone.at))))
-    # Pilots started before this one: each moves this pilot's sessions by one more `stagger`.
-    earlier = ctx.session.exec(select(func.count()).select_from(Pilot).where(
-        Pilot.programme_id == ctx.programme_id, col(Pilot.id) != pilot.id,
-        col(Pilot.kickoff_at).is_not(None))).one()
-    territory = with_article(pilot.name)
-    for training_session in accompaniment.sessions:
-        offset = parse_duration(training_session.at)
-        if training_session.stagger:
-            offset += parse_duration(training_session.stagger) * earlier
-        place = training_session.place.format(territoire=territory)
-        begins = _working_day_at(ctx, add_paris(start, offset), training_session.start_time)
-        while slot_taken(ctx, place, begins, begins + timedelta(hours=training_session.hours)):
-            begins = _working_day_at(ctx, begins + timedelta(days=1), training_session.start_time)
-        ctx.session.add(TrainingSession(
-            pilot_id=pilot_id, key=training_session.key, title=training_session.title, location=place,
-            audience=training_session.audience, starts_at=begins,
-            ends_at=begins + timedelta(hours=training_session.hours)))
-        ctx.session.flush()
-    for deliverable in accompaniment.deliverables:
-        ctx.session.add(Deliverable(pilot_id=pilot_id, key=deliverable.key, title=deliverable.title,
-                                        due_at=_working_day_at(ctx, add_paris(start, parse_duration(deliverable.due)),
-                                                               deliverable.due_time)))
+    """Store the pilot's year as `models.layout.lay_out` places it (a place held by another pilot's
+    session moves a session to the next working day)."""
+    for item in lay_out(ctx.definition.accompaniment, ctx.calendar, start, pilot.name, started_before(ctx, pilot),
+                        lambda place, begins, ends: slot_taken(ctx, place, begins, ends)):
+        ctx.session.add(row_of(item, pilot.id or 0))
     ctx.session.flush()
-
-
-
-def _working_day_at(ctx: ProgrammeContext, instant: datetime, at: time) -> datetime:
-    """The first working day on or after the instant's Paris date, at the given hour."""
-    day = ctx.calendar.next_working_day(paris(instant).date())
-    return utc(datetime.combine(day, at))

@@ -68,6 +68,7 @@ class NoticeKind(StrEnum):
     PARTNER_REQUEST = "confirmation_partenaire"  # a partner's contact, when the lead asks it to confirm (its link)
     PARTNER_ANSWER = "reponse_partenaire"  # the online application's holders, when a partner confirms or declines
     DRAFT_CLAIMED = "brouillon_revendique"  # the Cerdd's manager, when an address not on file asks for a draft's link
+    PROGRAMME_CHANGED = "changement_programme"  # each person a programme change concerns, once: what moved for them
 
 
 RENAMED_KINDS: dict[str, NoticeKind] = {
@@ -125,6 +126,7 @@ LABELS: dict[NoticeKind, str] = {
     NoticeKind.PARTNER_REQUEST: "Confirmation de partenariat demandée",
     NoticeKind.PARTNER_ANSWER: "Réponse d'un partenaire",
     NoticeKind.DRAFT_CLAIMED: "Lien d'une candidature en ligne demandé par une autre adresse (alerte)",
+    NoticeKind.PROGRAMME_CHANGED: "Changement de programme",
 }
 
 
@@ -178,6 +180,7 @@ CONTEXT: dict[NoticeKind, frozenset[str]] = {
         NoticeKind.PARTNER_REQUEST: ("porteur", "chef_de_file", "partenaire", "jury"),
         NoticeKind.PARTNER_ANSWER: ("porteur", "chef_de_file", "partenaire"),
         NoticeKind.DRAFT_CLAIMED: ("chef_de_file", "siren", "demandeur", "titulaires", "depose"),
+        NoticeKind.PROGRAMME_CHANGED: ("motif", "changements", "version"),
     }.items()
 }
 """The variables each kind of notice gives its templates, besides programme, destinataire and organisateur."""

@@ -33,6 +33,7 @@ from models.tables import (
     Pilot,
     PortalGrant,
     Programme,
+    ProgrammeVersion,
     SessionAnswer,
     StaffMember,
     StaffSignInFailure,
@@ -48,7 +49,7 @@ BY_ADDRESS: tuple[tuple[type[SQLModel], str], ...] = (
 """Plain columns holding an address, compared with `lower(column) = address`."""
 IN_JSON: tuple[tuple[type[SQLModel], str], ...] = (
     (ApplicationVersion, "payload"), (ApplicationDraft, "payload"), (ApplicationDraft, "holders"),
-    (PartnerConfirmation, "line"), (Programme, "definition"),
+    (PartnerConfirmation, "line"), (Programme, "definition"), (ProgrammeVersion, "definition"),
 )
 """JSON columns that may hold an address among their values."""
 BY_NAME: tuple[tuple[type[SQLModel], str], ...] = (

@@ -242,7 +242,10 @@ def _work_between(session: Session, programme: _Ticked, mark: int, start: dateti
 
 def audit_mark(session: Session) -> int:
     """The newest audit entry's id (0 when none): every fact is audited in its own transaction,
-    so a newer entry than a tick saw means the facts changed since that tick began."""
+    so a newer entry than a tick saw means the facts changed since that tick began. Ids are drawn
+    when entries are recorded, not when they commit (`models.audit_hash`): a transaction open
+    across a whole tick, from `plan` to `record_tick`, could commit an id older than the mark
+    unseen, as an entry of another chain always could; an act on the portal lasts milliseconds."""
     return int(session.connection().execute(_AUDIT_MARK).scalar() or 0)
 
 

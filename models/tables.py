@@ -242,6 +242,8 @@ class Programme(SQLModel, table=True):
     audit_seen: int | None = Field(default=None, description=(
         "The newest audit entry when the last tick began: a newer one means facts changed since, "
         "so the next tick runs every stage (see models.schedule.due_stages)."))
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"},
+                         description="The current `ProgrammeVersion` number of its definition.")
     next_due_at: datetime | None = instant(nullable=True)
     """The first of the programme's `PlannedEvent` rows, as the last re-planning tick wrote them
     (None: nothing planned): a copy for whoever reads the programme row; the tick reads the rows."""
@@ -659,7 +661,8 @@ class AuditEntry(SQLModel, table=True):
     summary: str = Field(sa_column=Column(Text, nullable=False))
     details: dict[str, Any] = json_column(dict)
     chain: int = Field(default=0, description="The chain: the programme's id, 0 for entries without one.")
-    seq: int = Field(default=0, description="The entry's position in its chain, from 1.")
+    seq: int = Field(default=0, description="The entry's position in its chain, from 1 (negative, pending, until "
+                                            "its transaction commits: `models.audit_hash`).")
     hash_version: int = Field(default=1, description="The version of the canonical serialisation hashed.")
     prev_hash: str = Field(default="", max_length=64, description="The previous entry's `entry_hash` (64 zeros first).")
     entry_hash: str = Field(default="", max_length=64, description="SHA-256 (hex) of the entry's chained fields.")
@@ -906,3 +909,35 @@ class ServiceLease(SQLModel, table=True):
     since: datetime = instant()
     heartbeat_at: datetime = instant()
     expires_at: datetime = instant()
+
+
+class ProgrammeVersion(SQLModel, table=True):
+    """One definition a programme ran under (`models.programme_versions`): the first install is
+    version 1, each applied change (`transitions programme apply`) the next; the previous ones are
+    kept, diffable. `Programme.version` names the current one. Unique: (programme, number)."""
+
+    __tablename__ = "programme_version"
+    __table_args__ = (UniqueConstraint("programme_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    number: int
+    definition: dict[str, Any] = json_column(dict)
+    sha256: str = Field(max_length=64, description="SHA-256 of the canonical JSON of the definition.")
+    source: str = Field(default="", description="File name the definition was read from.")
+    applied_at: datetime = instant()
+    actor: str
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class ProgrammePreview(SQLModel, table=True):
+    """The last preview of a change of a programme (`transitions programme diff`): the previewed
+    file's definition (its SHA-256) and the version it was compared with. `apply` refuses a file
+    that is not the last previewed one, or a preview made against an older version."""
+
+    __tablename__ = "programme_preview"
+
+    programme_id: int = Field(foreign_key="programme.id", primary_key=True)
+    sha256: str = Field(max_length=64)
+    version: int
+    previewed_at: datetime = instant()

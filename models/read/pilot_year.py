@@ -19,8 +19,8 @@ from models.context import ProgrammeContext
 from models.history import History, later
 from models.tables import (
     Application,
-    AuditEntry,
     Attendance,
+    AuditEntry,
     CharterSignature,
     CharterText,
     Deliverable,
@@ -43,9 +43,9 @@ class PilotYear:
     charter_text: CharterText | None
     """The text frozen by the first signature (`models.charter_text.frozen`), None before it."""
     phases: tuple[PilotPhase, ...]
-    """By position."""
+    """By position (today's: `past` undoes a later move)."""
     milestones: tuple[Milestone, ...]
-    """By due date."""
+    """By due date (today's)."""
     sessions: tuple[TrainingSession, ...]
     """By start."""
     answers: tuple[SessionAnswer, ...]
@@ -73,14 +73,23 @@ def read_year(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, past: Histor
         .outerjoin(CharterSignature, col(CharterSignature.pilot_id) == Pilot.id)
         .outerjoin(CharterText, col(CharterText.pilot_id) == Pilot.id)
         .where(Pilot.id == pilot.id).order_by(col(CharterSignature.signed_at), col(CharterSignature.id))).all()
-    phases = session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id)
-                          .order_by(col(PilotPhase.position))).all()
-    milestones = session.exec(select(Milestone).where(Milestone.pilot_id == pilot.id)
-                              .order_by(col(Milestone.due_at), col(Milestone.id))).all()
+    entries: dict[int, AuditEntry] = {}
+    phases: dict[int, PilotPhase] = {}
+    for phase, *entry in session.exec(_undone(
+            rows_of(PilotPhase).where(col(PilotPhase.pilot_id) == pilot.id).order_by(col(PilotPhase.position)),
+            PilotPhase, ctx, as_of, past)):
+        phases.setdefault(phase.id or 0, phase)
+        entries.update((act.id or 0, act) for act in entry if act is not None)
+    milestones: dict[int, Milestone] = {}
+    for milestone, *entry in session.exec(_undone(
+            rows_of(Milestone).where(col(Milestone.pilot_id) == pilot.id)
+            .order_by(col(Milestone.due_at), col(Milestone.id)),
+            Milestone, ctx, as_of, past)):
+        milestones.setdefault(milestone.id or 0, milestone)
+        entries.update((act.id or 0, act) for act in entry if act is not None)
     sessions: dict[int, TrainingSession] = {}
     answers: dict[int, SessionAnswer] = {}
     marks: dict[int, dict[int, Attendance]] = {}
-    entries: dict[int, AuditEntry] = {}
     # One row per (session, answer, attendance, later act): a session's answers times its attendance list.
     for training_session, answer, mark, *entry in session.exec(_undone(
             select(TrainingSession, SessionAnswer, Attendance).where(TrainingSession.pilot_id == pilot.id)
@@ -98,21 +107,21 @@ def read_year(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, past: Histor
         entries.update((act.id or 0, act) for act in entry if act is not None)
     deliverables: dict[int, Deliverable] = {}
     for deliverable, *entry in session.exec(_undone(
-            rows_of(Deliverable).where(Deliverable.pilot_id == pilot.id).order_by(col(Deliverable.id)),
+            rows_of(Deliverable).where(col(Deliverable.pilot_id) == pilot.id).order_by(col(Deliverable.id)),
             Deliverable, ctx, as_of, past)):
         deliverables.setdefault(deliverable.id or 0, deliverable)
         entries.update((act.id or 0, act) for act in entry if act is not None)
     return PilotYear(
         pilot=pilot, application=charter[0][0], signatures={row.party: row for _, row, _ in charter if row is not None},
-        charter_text=charter[0][2], phases=tuple(phases), milestones=tuple(milestones),
+        charter_text=charter[0][2], phases=tuple(phases.values()), milestones=tuple(milestones.values()),
         sessions=tuple(sessions.values()), answers=tuple(answers.values()),
         attendance={key: tuple(found.values()) for key, found in marks.items()},
-        deliverables=tuple(deliverables.values()), past=past if past is not None else History.of(entries.values(), as_of),
-        as_of=as_of)
+        deliverables=tuple(deliverables.values()),
+        past=past if past is not None else History.of(entries.values(), as_of), as_of=as_of)
 
 
-def _undone(query: Any, model: type[TrainingSession] | type[Deliverable], ctx: ProgrammeContext, as_of: datetime,
-            past: History | None) -> Any:
+def _undone(query: Any, model: type[TrainingSession | Deliverable | PilotPhase | Milestone], ctx: ProgrammeContext,
+            as_of: datetime, past: History | None) -> Any:
     """`query` on `model`'s rows with, when the programme's undo log is not given (`past`), the acts
     on each row after `as_of` outer-joined as its last entity (usually none: one row each)."""
     if past is not None:

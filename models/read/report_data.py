@@ -13,6 +13,7 @@ The HTML report, the exports and the terminal lists read these dataclasses; noth
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,16 +36,12 @@ from models.tables import (
     ApplicationVersion,
     Attendance,
     AuditEntry,
-    CharterSignature,
     ConflictOfInterest,
-    Deliverable,
     JuryNotApplicable,
     JuryScore,
-    Milestone,
     Notice,
     NoticeStatus,
     Pilot,
-    PilotPhase,
     PilotStatus,
     Programme,
     ProgrammeState,
@@ -440,15 +437,17 @@ class PilotView:
         return item_label(self.status)
 
 
-def pilot_views(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = None) -> list[PilotView]:
-    """Each pilot selected by `as_of` (or only `pilot_ref`: SIREN, receipt number or name)."""
+def pilot_views(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = None, *,
+                among: Sequence[Pilot] | None = None) -> list[PilotView]:
+    """Each pilot selected by `as_of` (or only `pilot_ref`: SIREN, receipt number or name; or only
+    those `among`, a page of them)."""
     session = ctx.session
     past = History(session, ctx.programme_id, as_of)  # later moves, cancellations, postponements undone
     views = []
     if pilot_ref:  # one pilot: found by indexed queries, not by reading every pilot
         chosen = [found] if (found := pilot_named(ctx, pilot_ref)) is not None else []
     else:
-        chosen = pilots(ctx)
+        chosen = list(among) if among is not None else pilots(ctx)
     for pilot in chosen:
         if pilot.selected_at > as_of:
             continue
@@ -471,13 +470,13 @@ def view_of(ctx: ProgrammeContext, year: PilotYear) -> PilotView:
     signatures = [SignatureFact(s.party, s.signatory, s.signed_at) for s in sorted(
         (s for s in year.signatures.values() if s.signed_at <= as_of), key=lambda s: s.signed_at)]
     phases = []
-    for p in year.phases:
+    for p in past.all(year.phases):
         done, started = _at(p.completed_at, as_of), _at(p.started_at, as_of)
         phases.append(TimelineItem("phase", p.key, p.title, p.starts_at, p.ends_at, done,
                                    ItemState.DONE if done else ItemState.IN_PROGRESS if started
                                    else ItemState.UPCOMING))
     milestones = []
-    for m in year.milestones:
+    for m in sorted(past.all(year.milestones), key=lambda row: (row.due_at, row.id or 0)):
         reached = _at(m.reached_at, as_of)
         if reached:
             state = ItemState.REACHED_LATE if reached > m.due_at + LATE_GRACE else ItemState.REACHED

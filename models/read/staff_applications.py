@@ -19,6 +19,7 @@ from models.errors import NotFound
 from models.forms import SECTIONS, ApplicationForm, Partner, SectionKind, form_of
 from models.jury import find_application
 from models.read.juror import Attachment
+from models.read.paging import Listing, matching, page_of
 from models.tables import (
     Application,
     ApplicationDraft,
@@ -98,12 +99,17 @@ class ApplicationScreen:
     """Each partner line with its confirmation's state in French (confirmée, déclinée, non confirmée)."""
 
 
-def _doors(ctx: ProgrammeContext) -> dict[int, str]:
-    """The door of every application that came by mail or online; the others were recorded as files."""
-    mailed = set(ctx.session.exec(select(MailMessage.application_id).where(
-        MailMessage.programme_id == ctx.programme_id, MailMessage.outcome == MailOutcome.APPLICATION)).all())
-    online = set(ctx.session.exec(select(ApplicationDraft.application_id).where(
-        ApplicationDraft.programme_id == ctx.programme_id)).all())
+def _doors(ctx: ProgrammeContext, ids: list[int] | None = None) -> dict[int, str]:
+    """The door of every application (or of those `ids`) that came by mail or online; the others
+    were recorded as files."""
+    mail_query = select(MailMessage.application_id).where(
+        MailMessage.programme_id == ctx.programme_id, MailMessage.outcome == MailOutcome.APPLICATION)
+    draft_query = select(ApplicationDraft.application_id).where(ApplicationDraft.programme_id == ctx.programme_id)
+    if ids is not None:
+        mail_query = mail_query.where(col(MailMessage.application_id).in_(ids))
+        draft_query = draft_query.where(col(ApplicationDraft.application_id).in_(ids))
+    mailed = set(ctx.session.exec(mail_query).all())
+    online = set(ctx.session.exec(draft_query).all())
     return {i: ", ".join(d for d, found in ((ONLINE, i in online), (MAIL, i in mailed)) if found)
             for i in (mailed | online) - {None} if i is not None}
 
@@ -114,11 +120,15 @@ def _row(application: Application, doors: dict[int, str]) -> ApplicationRow:
                           application.last_submitted_at)
 
 
-def application_list(ctx: ProgrammeContext) -> tuple[ApplicationRow, ...]:
-    """Every application of the programme as recorded, in the order received."""
-    doors = _doors(ctx)
-    return tuple(_row(a, doors) for a in ctx.session.exec(select(Application).where(
-        Application.programme_id == ctx.programme_id).order_by(col(Application.id))).all())
+def application_list(ctx: ProgrammeContext, page: int | None = None, search: str = "") -> Listing[ApplicationRow]:
+    """Page `page` of the programme's applications as recorded, in the order received (PAGE_SIZE a
+    page; with `search`, those whose lead's name holds it or whose SIREN starts with it)."""
+    statement = select(Application).where(Application.programme_id == ctx.programme_id)
+    if (found := matching(search, Application.lead_name, Application.lead_siren)) is not None:
+        statement = statement.where(found)
+    pager, shown = page_of(ctx.session, statement.order_by(col(Application.id)), page)
+    doors = _doors(ctx, [a.id for a in shown if a.id is not None])
+    return Listing(tuple(_row(a, doors) for a in shown), pager, search)
 
 
 def _cell(data: Any, key: str) -> str:

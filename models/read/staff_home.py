@@ -73,6 +73,10 @@ class StaffHome:
     """What waits for the Cerdd's team, oldest first."""
     late_for_others: tuple[Item, ...] = ()
     """What the territories, the consultancy and the jurors are late with, oldest first."""
+    more_for_cerdd: int = 0
+    """Items waiting for the Cerdd beyond the HOME_ITEMS shown (their pages list them all)."""
+    more_late: int = 0
+    """Late items of the others beyond the HOME_ITEMS shown."""
 
 
 def staff_home(ctx: ProgrammeContext, member: StaffMember, now: datetime) -> StaffHome:
@@ -81,8 +85,15 @@ def staff_home(ctx: ProgrammeContext, member: StaffMember, now: datetime) -> Sta
     due = [d for d in agenda(ctx.session, now, limit=AGENDA_LENGTH * 4, live_only=False)
            if d.programme == ctx.programme.slug][:AGENDA_LENGTH]
     acts = tuple(act for act, roles in PERMISSIONS.items() if act != StaffAct.READ and role in roles)
+    for_cerdd, late = _ordered(waiting_for_cerdd(ctx, now)), _ordered(late_for_others(ctx, now))
     return StaffHome(member.name, member.email, ROLE_LABELS[role], acts, ctx.definition.title, tuple(due),
-                     _ordered(waiting_for_cerdd(ctx, now)), _ordered(late_for_others(ctx, now)))
+                     for_cerdd[:HOME_ITEMS], late[:HOME_ITEMS], max(0, len(for_cerdd) - HOME_ITEMS),
+                     max(0, len(late) - HOME_ITEMS))
+
+
+HOME_ITEMS = 25
+"""Items of each list the home page shows, the oldest first: at 1,000 pilots a late deliverable
+of each makes a thousand lines (1.2 MB); the pages they link to list them all, page by page."""
 
 
 def _ordered(items: list[Item]) -> tuple[Item, ...]:

@@ -4,7 +4,7 @@ secretary confirms or departs from, and the decision once taken (by any door).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -13,6 +13,7 @@ from models.context import ProgrammeContext
 from models.decision import decided, may_decide, proposal
 from models.errors import Verdict
 from models.jury import conflicts, missing_scores
+from models.read.paging import Pager
 from models.read.report_data import JuryView, applications_at, jury_view, scores_at
 from models.staff import actor_label
 from models.tables import Application, ApplicationStatus, AuditEntry
@@ -73,13 +74,26 @@ class JuryScreen:
     """Whether the decision form is offered (its refusal in French otherwise)."""
     decided: bool
     decision: TakenDecision | None
+    pager: Pager | None = None
+    """The page of the detailed ranking `view.lines` holds (PAGE_SIZE applications a page)."""
+    listed: bool = True
+    """The candidates are few enough (CANDIDATES_LISTED) to be ticked one by one; otherwise the
+    secretary types the SIREN of those retained."""
 
 
-def jury_screen(ctx: ProgrammeContext, now: datetime) -> JuryScreen:
-    """The jury page at the programme's present `now` (scores, conflicts and decision recorded by then)."""
+CANDIDATES_LISTED = 40
+"""Candidates the decision form lists as boxes to tick; beyond, a field for their SIREN (at 1,000
+pilots, 1,250 boxes weighed 250 KB)."""
+
+
+def jury_screen(ctx: ProgrammeContext, now: datetime, page: int | None = None) -> JuryScreen:
+    """The jury page at the programme's present `now` (scores, conflicts and decision recorded by
+    then), its detailed ranking at page `page` (out of range: the nearest)."""
     jury = ctx.definition.jury
     facts = applications_at(ctx.session, ctx, now)
-    view = jury_view(ctx, now, facts, scores_at(ctx.session, ctx, now, facts))
+    whole = jury_view(ctx, now, facts, scores_at(ctx.session, ctx, now, facts))
+    pager = Pager.of(len(whole.lines), page)
+    view = replace(whole, lines=whole.lines[pager.offset:pager.offset + pager.size])
     current = proposal(ctx)
     proposed = {a.id for a in current.proposed}
     candidates = tuple(Candidate(r.application.lead_siren, r.application.receipt_number, r.application.lead_name,
@@ -101,4 +115,4 @@ def jury_screen(ctx: ProgrammeContext, now: datetime) -> JuryScreen:
     return JuryScreen(view, current.describe(jury.scale_max),
                       None if current.tie is None else current.tie.describe(jury.scale_max, jury.threshold),
                       current.blocked, candidates, gaps, tuple(declared), may_decide(ctx, now, current),
-                      decided(ctx), decision)
+                      decided(ctx), decision, pager, len(candidates) <= CANDIDATES_LISTED)

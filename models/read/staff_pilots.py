@@ -8,9 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import col
+
 from models.charter import may_extend
 from models.context import ProgrammeContext
 from models.errors import Verdict
+from models.read.paging import Listing, pilot_page
 from models.read.pilot import CharterView, charter_view, siren_of
 from models.read.report_data import PARTY_NAMES, PilotView, item_label, pilot_views
 from models.tables import CharterParty, Pilot, PilotStatus
@@ -63,14 +66,17 @@ class PilotBoard:
     scale_max: int
 
 
-def pilots_board(ctx: ProgrammeContext, now: datetime) -> tuple[PilotLine, ...]:
-    """Every pilot selected by `now`, by rank."""
+def pilots_board(ctx: ProgrammeContext, now: datetime, page: int | None = None,
+                 search: str = "") -> Listing[PilotLine]:
+    """Page `page` of the pilots selected by `now`, by rank (PAGE_SIZE a page; with `search`, those
+    whose name holds it or whose SIREN starts with it)."""
+    pager, chosen = pilot_page(ctx, page, search, where=[col(Pilot.selected_at) <= now])
     lines = []
-    for view in pilot_views(ctx, now):
+    for view in pilot_views(ctx, now, among=chosen):
         unsigned = tuple(PARTY_NAMES.get(party, party) for party in view.missing_parties)
         lines.append(PilotLine(view.siren, view.name, view.rank, item_label(view.status), view.sign_by, unsigned,
                                view.progress.elapsed_percent, len(view.late)))
-    return tuple(lines)
+    return Listing(tuple(lines), pager, search)
 
 
 def pilot_board(ctx: ProgrammeContext, pilot: Pilot, now: datetime) -> PilotBoard:

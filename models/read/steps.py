@@ -120,13 +120,15 @@ def next_steps_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -
             if _coming(training_session, as_of):
                 coming[training_session.pilot_id].append(training_session)
         session_ids = [s.id for found in coming.values() for s in found]
-        _answered(answers, ctx.session.exec(select(SessionAnswer).where(col(SessionAnswer.session_id).in_(session_ids),
-                                                                        col(SessionAnswer.answered_at) <= as_of)), as_of)
+        given = select(SessionAnswer).where(col(SessionAnswer.session_id).in_(session_ids),
+                                            col(SessionAnswer.answered_at) <= as_of)
+        _answered(answers, ctx.session.exec(given), as_of)
         for deliverable in ctx.session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))
                                             .order_by(col(Deliverable.id))):
             if _owed(deliverable, as_of):
                 owed[deliverable.pilot_id].append(deliverable)
-        for request, deliverable in ctx.session.exec(_pending_requests(as_of).where(col(Deliverable.pilot_id).in_(ids))):
+        pending = _pending_requests(as_of).where(col(Deliverable.pilot_id).in_(ids))
+        for request, deliverable in ctx.session.exec(pending):
             requests[deliverable.pilot_id].append((request, deliverable))
     for pilot in active:
         key = pilot.id or 0

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import defer
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from models.context import ProgrammeContext
-from models.deliverables import deliverables_of, may_decide_due_date, may_review
+from models.deliverables import may_decide_due_date, may_review
 from models.errors import NotFound
-from models.pilots import pilot_row, pilots
+from models.pilots import pilot_row
 from models.read.deliverables import state_of
+from models.read.paging import Listing, pilot_page
 from models.read.pilot import siren_of
 from models.tables import Deliverable, DeliverableFile, DueDateRequest, DueDateRequestStatus, Pilot, label
 
@@ -62,19 +63,31 @@ def _files(ctx: ProgrammeContext, deliverable: Deliverable) -> tuple[FileLine, .
                  for f in rows)
 
 
-def deliverables_screen(ctx: ProgrammeContext, now: datetime) -> tuple[PilotDeliverables, ...]:
-    """Each launched pilot's deliverables by due date, with their state at `now`, how many files
-    were handed in and how many requests for a new due date wait."""
+def deliverables_screen(ctx: ProgrammeContext, now: datetime, page: int | None = None,
+                        search: str = "") -> Listing[PilotDeliverables]:
+    """Page `page` (PAGE_SIZE pilots, by rank; with `search`, those whose name holds it or whose SIREN
+    starts with it) of the launched pilots: their deliverables by due date, with their state at `now`,
+    how many files were handed in and how many requests for a new due date wait (counted for the
+    whole page in two grouped queries)."""
+    pager, chosen = pilot_page(ctx, page, search, where=[col(Pilot.kickoff_at).is_not(None)])
+    ids = [pilot.id for pilot in chosen]
+    rows = ctx.session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))
+                            .order_by(col(Deliverable.due_at), col(Deliverable.id))).all()
+    shown = [d.id for d in rows]
+    files = dict(ctx.session.exec(select(DeliverableFile.deliverable_id, func.count())
+                                  .where(col(DeliverableFile.deliverable_id).in_(shown))
+                                  .group_by(col(DeliverableFile.deliverable_id))).all())
+    waiting = dict(ctx.session.exec(select(DueDateRequest.deliverable_id, func.count())
+                                    .where(col(DueDateRequest.deliverable_id).in_(shown),
+                                           DueDateRequest.status == DueDateRequestStatus.PENDING)
+                                    .group_by(col(DueDateRequest.deliverable_id))).all())
     blocks = []
-    for pilot in pilots(ctx):
-        if pilot.kickoff_at is None:
-            continue
-        rows = tuple(DeliverableRow(d.id or 0, d.key, d.title, d.due_at, state_of(d, now, pilot.withdrawn_at),
-                                    len(_files(ctx, d)),
-                                    sum(r.status == DueDateRequestStatus.PENDING for r in _requests(ctx, d)))
-                     for d in deliverables_of(ctx, pilot))
-        blocks.append(PilotDeliverables(pilot.name, siren_of(ctx, pilot), rows))
-    return tuple(blocks)
+    for pilot in chosen:
+        mine = tuple(DeliverableRow(d.id or 0, d.key, d.title, d.due_at, state_of(d, now, pilot.withdrawn_at),
+                                    files.get(d.id or 0, 0), waiting.get(d.id or 0, 0))
+                     for d in rows if d.pilot_id == pilot.id)
+        blocks.append(PilotDeliverables(pilot.name, siren_of(ctx, pilot), mine))
+    return Listing(tuple(blocks), pager, search)
 
 
 @dataclass(frozen=True)

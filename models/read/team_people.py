@@ -13,10 +13,10 @@ from models import links
 from models.context import ProgrammeContext
 from models.links import Bearer
 from models.notices import Recipient
-from models.pilots import pilots
+from models.read.paging import Listing, pilot_page
 from models.read.pilot import siren_of
 from models.recipients import all_parties, consultancy_contacts
-from models.tables import AuditEntry, CharterParty, Notice, PilotStatus, PortalGrant
+from models.tables import AuditEntry, CharterParty, Notice, Pilot, PilotStatus, PortalGrant
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,16 @@ def _lines(ctx: ProgrammeContext, bearer: Bearer, people: list[Recipient],
     return tuple(seen.values())
 
 
-def people_screen(ctx: ProgrammeContext) -> tuple[PartyPeople, ...]:
-    """Each pilot not withdrawn (its territory's and the Cerdd's contacts), then the consultancy's
-    contacts (one link each, for every pilot), each person with their own link's state."""
+def people_screen(ctx: ProgrammeContext, page: int | None = None, search: str = "") -> Listing[PartyPeople]:
+    """Page `page` of the pilots not withdrawn, by rank (PAGE_SIZE a page; with `search`, those whose
+    name holds it or whose SIREN starts with it): their territory's and the Cerdd's contacts; then,
+    on every page, the consultancy's contacts (one link each, for every pilot). Each person with
+    their own link's state."""
+    pager, chosen = pilot_page(ctx, page, search, where=[Pilot.status != PilotStatus.WITHDRAWN])
     grants = {(g.subject, g.person): g for g in ctx.session.exec(
         select(PortalGrant).where(PortalGrant.programme_id == ctx.programme_id)).all()}
     blocks = []
-    for pilot in pilots(ctx):
-        if pilot.status == PilotStatus.WITHDRAWN:
-            continue
+    for pilot in chosen:
         siren = siren_of(ctx, pilot)
         parties = all_parties(ctx, pilot)
         people = tuple(line for party in (CharterParty.TERRITORY, CharterParty.ORGANISER)
@@ -92,7 +93,7 @@ def people_screen(ctx: ProgrammeContext) -> tuple[PartyPeople, ...]:
         blocks.append(PartyPeople(pilot.name, siren, people))
     consultancy = _lines(ctx, links.consultancy_bearer(), consultancy_contacts(ctx), grants)
     blocks.append(PartyPeople(f"{ctx.definition.consultancy.name} (tous les pilotes)", None, consultancy))
-    return tuple(blocks)
+    return Listing(tuple(blocks), pager, search)
 
 
 def person_bearer(ctx: ProgrammeContext, siren: str, party: str, email: str) -> Bearer:

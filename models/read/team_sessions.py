@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models.context import ProgrammeContext
-from models.pilots import pilot_row, pilots
+from models.pilots import pilot_row
+from models.read.paging import Listing, pilot_page
 from models.read.pilot import siren_of
 from models.recipients import consultancy_contacts, territory_contacts
 from models.tables import Attendance, Pilot, PilotStatus, SessionAnswer, SessionStatus, TrainingSession, label
@@ -47,17 +48,18 @@ def _state(ctx: ProgrammeContext, training_session: TrainingSession, now: dateti
     return label(training_session.status) + (" (déplacée)" if training_session.sequence else "")
 
 
-def sessions_screen(ctx: ProgrammeContext, now: datetime) -> tuple[PilotSessions, ...]:
-    """Each pilot whose accompaniment started (active or finished, withdrawn ones too: their past
-    sessions keep their attendance), with its sessions by date and their state at `now`."""
+def sessions_screen(ctx: ProgrammeContext, now: datetime, page: int | None = None,
+                    search: str = "") -> Listing[PilotSessions]:
+    """Page `page` (PAGE_SIZE pilots, by rank; with `search`, those whose name holds it or whose SIREN
+    starts with it) of the pilots whose accompaniment started (active or finished, withdrawn ones too:
+    their past sessions keep their attendance), with their sessions by date and their state at `now`."""
+    pager, chosen = pilot_page(ctx, page, search, where=[Pilot.status != PilotStatus.CHARTER_PENDING])
     blocks = []
-    for pilot in pilots(ctx):
-        if pilot.status == PilotStatus.CHARTER_PENDING:
-            continue
+    for pilot in chosen:
         lines = tuple(SessionLine(s.id or 0, s.key, s.title, s.starts_at, s.ends_at, s.location, _state(ctx, s, now))
                       for s in sessions_of(ctx, pilot))
         blocks.append(PilotSessions(pilot.name, siren_of(ctx, pilot), lines))
-    return tuple(blocks)
+    return Listing(tuple(blocks), pager, search)
 
 
 @dataclass(frozen=True)

@@ -681,6 +681,8 @@ COMMANDS: dict[tuple[str, ...], tuple[bool, list[str], dict[str, str], set[str]]
     ("outbox", "retry"): (False, ["notice_id"], {"--at": "at"}, set()),
     ("outbox", "deliver"): (False, [], {"--at": "at"}, set()),
     ("demo",): (False, [], {"--out": "demo_out"}, {"--out"}),
+    ("programme", "diff"): (False, ["in_file"], {"--at": "at", "--html": "out_file"}, set()),
+    ("programme", "apply"): (False, ["in_file"], {"--reason": "name", "--at": "at"}, {"--reason"}),
 }
 
 

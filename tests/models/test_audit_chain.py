@@ -4,8 +4,12 @@ An erasure through `redact_entries` keeps the chain whole."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
+import pytest
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models import audit
 from models.audit_chain import ChainCheck, matches_anchor, verify
@@ -14,6 +18,7 @@ from models.audit_hash import entry_sha256, seal
 from models.db import get_engine, session_scope
 from models.tables import AuditEntry, Programme
 from tests.conftest import at
+from tests.guards import HANG_GUARD, join_or_fail
 
 
 def _check(url: str) -> ChainCheck:
@@ -309,3 +314,143 @@ def test_the_listing_shows_the_entries_without_a_programme_unless_one_is_named(s
         assert [(e.id, e.chain, e.seq) for e in listed] == [(orphan_id, 0, 1)]
         assert audit.entries(session, programme_id, action="donnees") == []
         assert audit.entries(session, programme_id, limit=1, unattached=True)[0].id == orphan_id
+
+
+def test_an_entry_takes_its_place_in_the_chain_when_its_transaction_commits(loaded: str) -> None:
+    """Recorded, an entry has its id (once flushed) but no place yet (a pending seq, never
+    committed); the commit places it after the head. A savepoint rolled back takes its entry away,
+    and a transaction rolled back leaves the chain as it was."""
+    with session_scope(loaded) as session:
+        programme_id = session.exec(select(Programme)).one().id
+    before = _check_head(loaded, programme_id)
+    with session_scope(loaded) as session:
+        kept = _record(session, programme_id, "Gardée.")
+        with session.begin_nested() as savepoint:
+            _record(session, programme_id, "Retirée avec son point de sauvegarde.")
+            savepoint.rollback()
+        session.flush()
+        assert kept.id and kept.seq < 0 and kept.entry_hash == ""
+        assert session.get(AuditEntry, kept.id) is kept
+    with session_scope(loaded) as session:
+        placed = session.get(AuditEntry, kept.id)
+        assert placed is not None and placed.seq == before + 1 and placed.prev_hash and len(placed.entry_hash) == 64
+    session = Session(get_engine(loaded))
+    _record(session, programme_id, "Abandonnée.")
+    session.flush()
+    session.rollback()
+    session.close()
+    with session_scope(loaded) as session:
+        assert session.exec(select(func.min(AuditEntry.seq))).one() == 1
+        assert session.exec(select(func.count()).select_from(AuditEntry).where(
+            col(AuditEntry.summary).in_(["Retirée avec son point de sauvegarde.", "Abandonnée."]))).one() == 0
+    check = verify_programme(loaded, programme_id)
+    assert check.whole and check.head.seq == before + 1
+
+
+def _record(session: Session, programme_id: int | None, summary: str) -> AuditEntry:
+    return audit.record(session, programme_id=programme_id, at=at("2015-05-01T10:00"), actor="test",
+                        action="test.ordre", entity="programme", entity_id=programme_id, summary=summary)
+
+
+def _check_head(url: str, programme_id: int | None) -> int:
+    return verify_programme(url, programme_id).head.seq
+
+
+def verify_programme(url: str, programme_id: int | None) -> ChainCheck:
+    with session_scope(url) as session:
+        return verify(session, programme_id)
+
+
+def _act_while_open(url: str, long_work: Callable[[Session], object], act: Callable[[Session], object],
+                    what: str) -> tuple[object, object]:
+    """Run `long_work` in a transaction of its own thread, and, once it has flushed what it
+    recorded, `act` in another transaction (this thread) to its commit; the long transaction
+    commits only then, or after HANG_GUARD seconds if the act waits for it. Fails unless the act
+    committed while the long transaction was still open. Returns what each returned."""
+    recorded, act_committed = threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+    failures: list[BaseException] = []
+
+    def long_transaction() -> None:
+        try:
+            with session_scope(url) as session:
+                seen["long"] = long_work(session)
+                session.flush()
+                recorded.set()
+                seen["act committed while open"] = act_committed.wait(HANG_GUARD)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+            recorded.set()
+
+    thread = threading.Thread(target=long_transaction, name=what)
+    thread.start()
+    assert recorded.wait(HANG_GUARD), f"{what} : rien d'enregistré"
+    with session_scope(url) as session:
+        done = act(session)
+    act_committed.set()
+    join_or_fail([thread], what)
+    assert failures == []
+    assert seen["act committed while open"] is True, f"l'acte a attendu la fin de : {what}"
+    return seen["long"], done
+
+
+def _entries_after(url: str, programme_id: int | None, head: int) -> list[AuditEntry]:
+    with session_scope(url) as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.chain == programme_id, AuditEntry.seq > head)
+                                 .order_by(col(AuditEntry.seq))).all())
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_an_act_commits_while_a_long_transaction_holds_entries_of_its_chain(loaded: str) -> None:
+    """Issue 25: a tick's stage at national scale records its first entry seconds before it
+    commits; people's acts on the same programme no longer wait for it. A long transaction
+    records entries and stays open until an act (another connection, same chain) has committed:
+    the act commits first, then the long one, and each takes its place in the order they
+    committed. PostgreSQL only: SQLite has one writer at a time, whatever the chain does."""
+    with session_scope(loaded) as session:
+        programme_id = session.exec(select(Programme)).one().id
+    head = _check_head(loaded, programme_id)
+    steps = [f"Étape {step} d'une longue transaction." for step in range(3)]
+    _, act = _act_while_open(loaded, lambda session: [_record(session, programme_id, step) for step in steps],
+                             lambda session: _record(session, programme_id, "Un acte pendant la longue transaction."),
+                             "la longue transaction")
+    rows = _entries_after(loaded, programme_id, head)
+    assert [row.summary for row in rows] == ["Un acte pendant la longue transaction.", *steps]
+    assert isinstance(act, AuditEntry) and rows[0].id == act.id
+    assert all((row.id or 0) < (act.id or 0) for row in rows[1:])  # recorded before the act, placed after it
+    assert verify_programme(loaded, programme_id).whole
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_territory_signs_while_a_tick_stage_is_still_open(loaded: str) -> None:
+    """The same with the real thing: the stages of the accompaniment's start (three pilots, one
+    started, every stage in one open transaction, the programme's row locked as a tick holds it)
+    have recorded their entries; the CC de Flandre Intérieure signs its charter meanwhile (its
+    signature's rows refer to the programme), and its signature commits before the stages do."""
+    from models.charter import sign_charter
+    from models.pilots import find_pilot
+    from models.schedule import STAGES, run_stage
+    from notifications.render import render_notice
+    from tests.conftest import ctx_of, select_three_pilots
+
+    select_three_pilots(loaded)
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        programme_id = ctx.programme_id
+        arras = find_pilot(ctx, "200033579")
+        for party in ("territoire", "cerdd", "prestataire"):
+            sign_charter(ctx, arras, party=party, signatory="Quelqu'un", at=at("2015-06-20T10:00"))
+    head = _check_head(loaded, programme_id)
+
+    def sign(session: Session) -> bool:
+        ctx = ctx_of(session)
+        return sign_charter(ctx, find_pilot(ctx, "200040947"), party="territoire", signatory="Jean Dupont",
+                            at=at("2015-07-01T09:31"))
+
+    changes, signed = _act_while_open(
+        loaded, lambda session: sum(run_stage(session, each.name, at("2015-07-01T09:30"), renderer=render_notice)
+                                    for each in STAGES), sign, "les étapes du 1er juillet")
+    rows = _entries_after(loaded, programme_id, head)
+    assert signed is True and isinstance(changes, int) and changes > 0
+    assert rows[0].action == "charte.signee" and len(rows) > 1
+    assert verify_programme(loaded, programme_id).whole

@@ -182,6 +182,19 @@ def khal(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin" / "khal"
 
 
+def khal_calendar(folder: Path) -> tuple[Path, Path]:
+    """A khal configuration in `folder` with one calendar, « formations », in Paris time: the
+    configuration file and the calendar's folder."""
+    store = folder / "agenda"
+    store.mkdir()
+    config = folder / "khal.conf"
+    config.write_text(f"[calendars]\n[[formations]]\npath = {store}\ntype = calendar\n[locale]\n"
+                      "timeformat = %H:%M\ndateformat = %Y-%m-%d\nlongdateformat = %Y-%m-%d\n"
+                      "datetimeformat = %Y-%m-%d %H:%M\nlongdatetimeformat = %Y-%m-%d %H:%M\n"
+                      "default_timezone = Europe/Paris\nlocal_timezone = Europe/Paris\n", encoding="utf-8")
+    return config, store
+
+
 @pytest.mark.slow
 def test_a_calendar_client_holds_the_invitation_its_update_and_its_cancellation_as_one_event(
         loaded: str, tmp_path: Path, khal: Path) -> None:
@@ -189,13 +202,7 @@ def test_a_calendar_client_holds_the_invitation_its_update_and_its_cancellation_
     the same session's file from the portal lands on that event too."""
     _, files = _invite_move_cancel(loaded, tmp_path)
     sent = _claires_calendars(files)
-    store = tmp_path / "agenda"
-    store.mkdir()
-    config = tmp_path / "khal.conf"
-    config.write_text(f"[calendars]\n[[formations]]\npath = {store}\ntype = calendar\n[locale]\n"
-                      "timeformat = %H:%M\ndateformat = %Y-%m-%d\nlongdateformat = %Y-%m-%d\n"
-                      "datetimeformat = %Y-%m-%d %H:%M\nlongdatetimeformat = %Y-%m-%d %H:%M\n"
-                      "default_timezone = Europe/Paris\nlocal_timezone = Europe/Paris\n", encoding="utf-8")
+    config, store = khal_calendar(tmp_path)
     listed = []
     for kind in KINDS:
         part = tmp_path / f"{kind}.ics"

@@ -76,6 +76,8 @@ def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[s
                                           partner_name="Club <des> entreprises", contact_email="c@example.org",
                                           state="confirmee", requested_at=now, requested_by="portail",
                                           answered_at=now),
+        "changements": ["CU d'Arras : Session « <Formation> & co » : du jeudi 1er octobre 2015 à 9h30 au jeudi "
+                        "8 octobre 2015 à 9h30"], "version": 2,
         "demande": DueDateRequest(id=7, deliverable_id=1, requested_due=now, reason="Entretiens décalés",
                                   requested_at=now, requested_by="prestataire"),
     }

@@ -94,9 +94,10 @@ def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Iter
     reset_settings()
     servers: list[Any] = []
 
-    def start(url: str) -> str:
+    def start(url: str, app: Any = None) -> str:
+        """`app`: a portal made by the test (by default `create_app(url, SECRET, clock=clock)`)."""
         port = _free_port()
-        server = build_server("127.0.0.1", port, app=create_app(url, SECRET, clock=clock))
+        server = build_server("127.0.0.1", port, app=app or create_app(url, SECRET, clock=clock))
         server.install_signal_handlers = lambda: None
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -53,13 +53,8 @@ def held_lock(url: str) -> Iterator[Any]:
         engine.dispose()
 
 
-def test_an_act_held_on_a_lock_blocks_no_other_page(selected: str, serve: Any,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    base = serve(selected)
-    _, path = link(selected, territory())
-    page = httpx.get(base + path, timeout=HANG_GUARD).text
-    form = {**form_ending(page, "/charte").hidden, "signataire": "Frédéric Leturque", "qualite": "Président",
-            "lu": "oui"}
+def announce_transactions(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """An event set when an act opens its transaction (`state.write_lock`), just before it takes the lock."""
     in_transaction = threading.Event()
     take_lock = state.write_lock
 
@@ -68,6 +63,17 @@ def test_an_act_held_on_a_lock_blocks_no_other_page(selected: str, serve: Any,
         take_lock(session)
 
     monkeypatch.setattr(state, "write_lock", announced)
+    return in_transaction
+
+
+def test_an_act_held_on_a_lock_blocks_no_other_page(selected: str, serve: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    base = serve(selected)
+    _, path = link(selected, territory())
+    page = httpx.get(base + path, timeout=HANG_GUARD).text
+    form = {**form_ending(page, "/charte").hidden, "signataire": "Frédéric Leturque", "qualite": "Président",
+            "lu": "oui"}
+    in_transaction = announce_transactions(monkeypatch)
     statuses: list[int] = []
 
     def sign() -> None:

@@ -93,3 +93,65 @@ def test_the_cerdd_and_the_consultancy_pages_link_to_their_feed(started: str, cl
         assert feed is not None, page[:2000]
         answer = client.get(feed.group(1))
         assert answer.status_code == 200 and answer.content.startswith(b"BEGIN:VCALENDAR")
+
+
+def _uids(data: bytes) -> dict[str, int]:
+    return {str(e["uid"]): int(e["sequence"]) for e in Calendar.from_ical(data).walk("VEVENT")}
+
+
+def test_the_feed_of_every_pilot_is_what_is_coming_bounded_under_the_same_uids(
+        started: str, monkeypatch) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from models.read import calendar
+
+    stamp = at("2015-10-15T10:00")
+    with session_scope(started) as session:
+        ctx = ctx_of(session)
+        whole = Calendar.from_ical(calendar.accompaniment_calendar(ctx, [(pilots.find_pilot(ctx, ARRAS), None)], stamp,
+                                                                   due_dates=True)).walk("VEVENT")
+        coming = Calendar.from_ical(calendar.programme_feed(ctx, stamp)).walk("VEVENT")
+        monkeypatch.setattr(calendar, "FEED_EVENTS", 3)
+        first_three = Calendar.from_ical(calendar.programme_feed(ctx, stamp)).walk("VEVENT")
+    since = stamp - calendar.FEED_PAST
+    kept = sorted((e for e in whole if e.decoded("dtend") >= since), key=lambda e: e.decoded("dtstart"))
+    assert len(whole) > len(kept) > 3  # the year holds events ended before the window, and more than 3 after
+    assert [str(e["uid"]) for e in coming] == [str(e["uid"]) for e in kept]
+    assert {str(e["uid"]): int(e["sequence"]) for e in coming} == {str(e["uid"]): int(e["sequence"]) for e in kept}
+    assert [str(e["uid"]) for e in first_three] == [str(e["uid"]) for e in kept[:3]]
+    assert all(e.decoded("dtend") >= since for e in coming) and since < stamp - timedelta(days=1)
+
+
+def test_the_consultancy_subscribes_to_one_pilots_year_and_a_poll_without_change_costs_a_304(
+        started: str, client_for, clock: Clock) -> None:  # noqa: ANN001
+    clock.now = at("2015-07-02T10:00")
+    client = client_for(started)
+    _, page = link(started, consultancy(), when="2015-07-01T10:00")
+    found = re.search(r'href="(/l/[^"]+/prestataire/200033579/calendrier\.ics)"', client.get(page).text)
+    assert found is not None
+    feed = client.get(found.group(1))
+    assert feed.status_code == 200 and feed.headers["cache-control"] == "private, no-cache"
+    with session_scope(started) as session:
+        whole = build_calendar(session, None, at("2015-07-02T10:00"), pilot=ARRAS)
+    assert _uids(feed.content) == _uids(whole)  # its whole year, under the UIDs of every other door
+    tag = feed.headers["etag"]
+    clock.now = at("2015-07-02T15:00")  # another DTSTAMP, the same events
+    unchanged = client.get(found.group(1), headers={"if-none-match": tag})
+    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged.headers["etag"] == tag
+    with session_scope(started) as session:
+        ctx = ctx_of(session)
+        training.reschedule(ctx, training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), "formation-1"),
+                            to=at("2015-08-05T14:00"), reason="Salle prise", at=at("2015-07-02T16:00"))
+    moved = client.get(found.group(1), headers={"if-none-match": tag})
+    assert moved.status_code == 200 and moved.headers["etag"] != tag
+    assert max(_uids(moved.content).values()) == 1  # the session moved: SEQUENCE 1
+
+
+def test_only_the_consultancys_link_opens_a_pilots_consultancy_feed(started: str, client_for) -> None:  # noqa: ANN001
+    client = client_for(started)
+    for bearer in (territory(), territory(party="cerdd")):
+        _, page = link(started, bearer, when="2015-07-01T10:00")
+        token_path = "/".join(page.split("/")[:3])
+        assert client.get(f"{token_path}/calendrier.ics").status_code == 200  # their own feed
+        assert_french_refusal(client.get(f"{token_path}/prestataire/{ARRAS}/calendrier.ics"), 403,
+                              "pas le calendrier de ce territoire")

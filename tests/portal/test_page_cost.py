@@ -22,7 +22,7 @@ from models.read.report_data import pilot_views
 from models.read.steps import next_steps
 from models.read.territory import SessionLine, TerritoryScreen
 from models.tables import Application, Attendance, CharterParty, Pilot
-from models.training import answer_invitation, answers_of, cancel, find_session, record_attendance, reschedule
+from models.training import answer_invitation, answers_of, cancel, record_attendance, reschedule
 from models.withdrawal import withdraw
 from tests.conftest import at, ctx_of
 from tests.portal.conftest import ARRAS, LENS, Clock, consultancy, juror, link, territory

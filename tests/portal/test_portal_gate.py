@@ -48,7 +48,8 @@ def test_more_requests_than_connections_wait_their_turn_and_none_is_refused(sele
                                                                             tmp_path: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     _, lens = link(selected, territory(LENS))
-    app = create_app(selected, SECRET, clock=clock, concurrency=1, pool_timeout=2)  # 1 thread, 3 connections
+    app = create_app(selected, SECRET, clock=clock, concurrency=1, pool_timeout=2,
+                     queue=2 * PEOPLE)  # 1 thread, 3 connections; room for all to wait (PORTAL_QUEUE)
     base, server, thread = _serve(app)
     try:
         statuses = asyncio.run(_at_once(base, lens))

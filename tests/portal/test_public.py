@@ -57,3 +57,31 @@ def test_a_link_leads_to_the_page_mailed_links_name(selected: str, client_for) -
             answer = client.get(own)
             assert answer.status_code == 303 and answer.headers["location"] == path
         assert client.get(path).status_code == 200, path
+
+
+def test_health_tells_an_outage_with_retry_after_and_logs_it_once(tmp_path, caplog) -> None:  # noqa: ANN001
+    import logging
+
+    from transitions.portal import errors
+
+    unreachable = f"sqlite:///{tmp_path / 'absent' / 'transitions.db'}"  # its folder does not exist
+    client = TestClient(create_app(unreachable, SECRET), raise_server_exceptions=False)
+    with caplog.at_level(logging.WARNING, logger="transitions.portail"):
+        answers = [client.get("/sante") for _ in range(3)]
+    assert [a.status_code for a in answers] == [503, 503, 503]
+    assert all(a.headers["retry-after"] == str(errors.RETRY_AFTER) for a in answers)
+    assert answers[0].text == "base de données injoignable\n"
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "base de données injoignable" in lines[0], lines
+    assert not any(r.exc_info for r in caplog.records)
+
+
+def test_health_does_not_hide_a_bug_as_an_outage(selected: str, monkeypatch) -> None:  # noqa: ANN001
+    from transitions.portal.routers import public
+
+    def broken(*_: object, **__: object) -> object:
+        raise RuntimeError("un défaut du programme, pas une panne")
+
+    monkeypatch.setattr(public, "load_ctx", broken)
+    client = TestClient(create_app(selected, SECRET), raise_server_exceptions=False)
+    assert_french_refusal(client.get("/sante"), 500, "Erreur interne inattendue")

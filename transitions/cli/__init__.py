@@ -15,6 +15,7 @@ from transitions.cli import (  # noqa: F401  (registers the commands)
     portal,
     privacy,
     programme,
+    programme_change,
     reports,
     service,
     staff,

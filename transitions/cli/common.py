@@ -225,8 +225,9 @@ def changes_text(changed: dict[StageName, int], sent: int) -> str:
 
 
 @contextmanager
-def programme_ctx(programme: str | None) -> Iterator[ProgrammeContext]:
-    """The programme (named, or the only one) in one transaction, the schema brought up to date first."""
+def programme_ctx(programme: str | None, *, lock: bool = False) -> Iterator[ProgrammeContext]:
+    """The programme (named, or the only one) in one transaction, the schema brought up to date first;
+    with `lock`, held until the transaction ends (`load_ctx`): a second command waits its turn."""
     from flows.events import bookmark, publish_since
     from models.context import load_ctx
     from models.db import session_scope
@@ -235,7 +236,7 @@ def programme_ctx(programme: str | None) -> Iterator[ProgrammeContext]:
     url = database()
     before = bookmark()
     with session_scope(url) as session:
-        yield load_ctx(session, programme, renderer=render_notice, linker=portal_linker())
+        yield load_ctx(session, programme, renderer=render_notice, linker=portal_linker(), lock=lock)
     publish_since(before, only_with_server=True)  # after the commit: a trigger may react at once
 
 

@@ -19,15 +19,16 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 
 import anyio.to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.types import Receive, Scope, Send
 
 from config.settings import get_settings
 from models.db import PoolSize, get_engine
 from transitions.portal import errors
 from transitions.portal.delivery import ImmediateDelivery
 from transitions.portal.errors import http_status
-from transitions.portal.middleware import BODY_LIMIT, Admission, LimitBody
+from transitions.portal.middleware import BODY_LIMIT, Admission, BoundQueue, InFlight, LimitBody
 from transitions.portal.routers import (
     applicant,
     call,
@@ -57,20 +58,33 @@ from transitions.portal.templating import environment, error_html
 def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] | None = None,
                programme: str | None = None, publish_events: bool = False,
                deliver_at_once: bool = False, concurrency: int | None = None,
-               pool_timeout: float | None = None) -> FastAPI:
+               pool_timeout: float | None = None, queue: int | None = None) -> FastAPI:
     """The portal on `database_url`, its links and forms signed with `secret`; `deliver_at_once`: what
     an act queues that leaves at once is sent right after it (`delivery.ImmediateDelivery`).
     `concurrency` (PORTAL_CONCURRENCY) requests at once (`middleware.Admission`; the others wait
     their turn), on as many database connections, each waiting `pool_timeout` seconds
-    (PORTAL_POOL_TIMEOUT) at most for one (then 503): `sizing`."""
+    (PORTAL_POOL_TIMEOUT) at most for one (then 503): `sizing`; `queue` (PORTAL_QUEUE) more waiting
+    their turn, and beyond them 503 at once (`middleware.BoundQueue`; `app.state.requests`, the
+    requests it counts)."""
     if len(secret) < 32:
         raise ValueError("le secret du portail doit compter au moins 32 caractères")
-    threads = sizing(database_url, concurrency, pool_timeout)
+    settings = get_settings()
+    threads = concurrency or settings.portal_concurrency
+    waiting = queue if queue is not None else settings.queue_length(threads)
+    lifespan = sizing(database_url, threads, pool_timeout)
     portal = Portal(database_url, secret, clock or (lambda: datetime.now(UTC)), programme, environment(),
                     publish_events, fixed_clock=clock is not None,
                     deliver=ImmediateDelivery(database_url, secret) if deliver_at_once else None)
-    app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None, lifespan=threads)
-    app.add_middleware(Admission, limit=concurrency or get_settings().portal_concurrency)  # inside LimitBody
+    app = FastAPI(title="Transitions — portail", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.requests = InFlight(threads + waiting)
+
+    async def busy(scope: Scope, receive: Receive, send: Send) -> None:
+        errors.log_busy("trop de requêtes en attente d'un fil (PORTAL_QUEUE)")
+        answer = errors.unavailable(portal, Request(scope, receive), errors.BUSY_RETRY_AFTER, errors.BUSY)
+        await answer(scope, receive, send)
+
+    app.add_middleware(Admission, limit=threads)  # innermost: BoundQueue counts the requests waiting here
+    app.add_middleware(BoundQueue, requests=app.state.requests, refuse=busy)  # inside LimitBody: its headers
     app.add_middleware(LimitBody, render_error=lambda status, text: error_html(portal.env, status, text))
     app.state.portal = portal
     portal.outage.watch(get_engine(database_url))
@@ -89,18 +103,16 @@ POOL_BESIDE = 2
 same process as the portal."""
 
 
-def sizing(database_url: str, concurrency: int | None, pool_timeout: float | None,
+def sizing(database_url: str, threads: int, pool_timeout: float | None,
            ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """The engine of `database_url` made with a pool of `concurrency` connections (+ POOL_BESIDE),
+    """The engine of `database_url` made with a pool of `threads` connections (+ POOL_BESIDE),
     a checkout waiting `pool_timeout` s at most; returns the app's lifespan, which runs the
-    handlers on `concurrency` threads (AnyIO's limiter: FastAPI runs every plain `def` there).
+    handlers on `threads` threads (AnyIO's limiter: FastAPI runs every plain `def` there).
     A request holds a connection only while it reads or acts, and no more requests than threads
     are admitted at once (`middleware.Admission`), so they suffice; the requests beyond wait their
-    turn, and one that waits for a connection longer than `pool_timeout` is answered 503
-    (`errors.install`)."""
-    settings = get_settings()
-    threads = concurrency or settings.portal_concurrency
-    get_engine(database_url, PoolSize(threads + POOL_BESIDE, pool_timeout or settings.portal_pool_timeout))
+    turn (as many as PORTAL_QUEUE, `middleware.BoundQueue`), and one that waits for a connection
+    longer than `pool_timeout` is answered 503 (`errors.install`)."""
+    get_engine(database_url, PoolSize(threads + POOL_BESIDE, pool_timeout or get_settings().portal_pool_timeout))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -62,6 +62,30 @@ def unavailable(portal: Portal, request: Request, retry_after: int = RETRY_AFTER
     return HTMLResponse(html, status_code=503, headers={"retry-after": str(retry_after)})
 
 
+OUTAGES = (OperationalError, InterfaceError, OSError)
+"""What a failure of the machine raises (`models.failures`): the database out of reach, a full disk."""
+
+
+def note_outage(portal: Portal, exc: BaseException) -> bool:
+    """Log a failure of the machine the way every page does: one line when the database stops
+    answering (`outage.OutageLog`, until a new connection is made), a full disk at most every ten
+    minutes. False when `exc` is none (another refusal of the system: a bug, told as such)."""
+    problem = failures.told(exc, database_url=portal.database_url)
+    if isinstance(problem, DiskFull):
+        portal.outage.disk_full(problem.message)
+    elif isinstance(exc, OSError):
+        return False
+    else:
+        portal.outage.watch(get_engine(portal.database_url))
+        portal.outage.began(failures.detail(exc))
+    return True
+
+
+def log_busy(why: str) -> None:
+    """One line for a request answered BUSY (no path: it carries a personal link's token)."""
+    log.warning("portail saturé : %s, réponse 503", why)
+
+
 def is_staff(request: Request) -> bool:
     """Whether the request is the back office's (`/equipe/…`): its error pages speak to the team."""
     return request.url.path.startswith("/equipe")
@@ -132,14 +156,8 @@ def install(app: FastAPI, portal: Portal) -> None:
     @app.exception_handler(OSError)
     async def out_of_service(request: Request, exc: Exception) -> Response:
         """The database out of reach or a full disk: 503, one log line (`outage.OutageLog`), no traceback."""
-        problem = failures.told(exc, database_url=portal.database_url)
-        if isinstance(problem, DiskFull):
-            portal.outage.disk_full(problem.message)
-        elif isinstance(exc, OSError):  # another refusal of the system: a bug to look at
+        if not note_outage(portal, exc):  # another refusal of the system: a bug to look at
             return await internal(request, exc)
-        else:
-            portal.outage.watch(get_engine(portal.database_url))
-            portal.outage.began(failures.detail(exc))
         return unavailable(portal, request)
 
     @app.exception_handler(RequestValidationError)
@@ -164,8 +182,7 @@ def install(app: FastAPI, portal: Portal) -> None:
 
     @app.exception_handler(PoolTimeout)
     async def busy(request: Request, exc: PoolTimeout) -> HTMLResponse:
-        log.warning("portail saturé : aucune connexion à la base libérée à temps (PORTAL_POOL_TIMEOUT), "
-                    "réponse 503")  # no path: it carries a personal link's token
+        log_busy("aucune connexion à la base libérée à temps (PORTAL_POOL_TIMEOUT)")
         return unavailable(portal, request, BUSY_RETRY_AFTER, BUSY)
 
     @app.exception_handler(Exception)

@@ -1,11 +1,13 @@
 """What wraps every answer: the body limit (413 before reading, 411 without a length), the
-security headers, and the admission of PORTAL_CONCURRENCY requests at once (`Admission`)."""
+security headers, the bound on requests waiting for a thread (`BoundQueue`) and the admission of
+PORTAL_CONCURRENCY requests at once (`Admission`)."""
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,9 +67,44 @@ class LimitBody:
         return with_headers
 
 
-UNGATED = ("/sante", "/static/", "/favicon.ico")
-"""Paths admitted at once: the health check (a probe must see the portal alive while it is busy) and
-the files every page asks for (no thread, no database)."""
+EXEMPT = ("/sante", "/static/", "/favicon.ico")
+"""Paths outside the bound: the health check (a probe must see the portal alive while it is busy) and
+the files every page asks for, which need no thread of the pool's worth."""
+
+
+@dataclass
+class InFlight:
+    """The requests one portal process holds (`count`, worked on or waiting for a thread) and how many
+    it may hold (`limit`: PORTAL_CONCURRENCY + PORTAL_QUEUE)."""
+
+    limit: int
+    count: int = 0
+
+
+class BoundQueue:
+    """At most `requests.limit` requests in one portal process at once, those worked on (the
+    handlers' threads) and those waiting for a thread; one more is answered at once by
+    `refuse(scope, receive, send)` (503 with `Retry-After`, `errors.unavailable`), its body unread,
+    rather than waiting without bound. One event loop counts: no lock."""
+
+    def __init__(self, app: ASGIApp, requests: InFlight,
+                 refuse: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+        self.requests = requests
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
+            await self.app(scope, receive, send)
+            return
+        if self.requests.count >= self.requests.limit:
+            await self.refuse(scope, receive, send)
+            return
+        self.requests.count += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.requests.count -= 1
 
 
 class Admission:
@@ -95,7 +132,7 @@ class Admission:
         return gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UNGATED):
+        if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             await self.app(scope, receive, send)
             return
         async with self._gate():

@@ -56,7 +56,7 @@ def test_the_pilot_screens_offer_what_withdraw_then_does(closed: str) -> None:
         decide(ctx_of(session), chosen=[ARRAS, LENS_LIEVIN], rationale="Deux", by="d", at=at("2015-06-04T14:30"))
     with session_scope(closed) as session:
         ctx = ctx_of(session)
-        lines = pilots_board(ctx, at("2015-06-29T10:00"))
+        lines = pilots_board(ctx, at("2015-06-29T10:00")).lines
         assert [(line.siren, line.unsigned) for line in lines] == [
             (ARRAS, ("le Cerdd", "le prestataire", "le territoire")),
             (LENS_LIEVIN, ("le Cerdd", "le prestataire", "le territoire"))]

@@ -48,7 +48,7 @@ def test_charters_unsigned_past_their_date_wait_for_the_cerdd_and_are_late_for_t
 def test_the_applications_list_and_one_file_section_by_section(closed: str) -> None:
     with session_scope(closed) as session:
         ctx = ctx_of(session)
-        rows = application_list(ctx)
+        rows = application_list(ctx).lines
         stored = session.exec(select(Application)).all()
         assert [r.receipt for r in rows] == [a.receipt_number for a in stored]
         assert {r.door for r in rows} == {FILE} and {r.status for r in rows} == {"recevable"}

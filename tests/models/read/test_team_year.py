@@ -26,7 +26,7 @@ def test_an_attendance_sheet_is_prefilled_from_the_answer(selected: str) -> None
         ctx = ctx_of(session)
         pilot = find_pilot(ctx, ARRAS)
         first = training.find_session(ctx, pilot, "formation-1")
-        blocks = sessions_screen(ctx, at("2015-07-02T10:00"))
+        blocks = sessions_screen(ctx, at("2015-07-02T10:00")).lines
         assert [b.siren for b in blocks] == [ARRAS] and blocks[0].sessions[0].state == "prévue"
         before = session_sheet(ctx, first.id or 0, at("2015-07-02T10:00"))
         assert before.change_refusal is None and "pas encore eu lieu" in (before.sheet_refusal or "")
@@ -56,7 +56,7 @@ def test_deliverables_files_and_requests(selected: str) -> None:
         deliverables.request_due_date(ctx, found["diagnostic"], to=at("2015-09-15T18:00"), reason="Été",
                                       at=at("2015-07-20T11:00"))
         now = at("2015-07-21T10:00")
-        rows = {row.key: row for row in deliverables_screen(ctx, now)[0].deliverables}
+        rows = {row.key: row for row in deliverables_screen(ctx, now).lines[0].deliverables}
         assert rows["methode"].files == 1 and rows["diagnostic"].waiting_requests == 1
         sheet = deliverable_sheet(ctx, found["methode"].id or 0, now)
         assert sheet.review_refusal is None and sheet.files[0].filename == "methode.pdf"
@@ -81,7 +81,7 @@ def test_each_person_has_their_own_link_state(selected: str) -> None:
                          at=at("2015-07-01T10:00"), days=30)
         links.revoke_link(ctx, links.pilot_bearer(ctx, ARRAS, "territoire", second), at=at("2015-07-02T10:00"),
                           by="test")
-        people = {p.email: p for block in people_screen(ctx) for p in block.people}
+        people = {p.email: p for block in people_screen(ctx).lines for p in block.people}
         assert people[first].link.version == 1 and not people[first].link.revoked
         assert people[second].link.version == 2 and people[second].link.revoked
         assert people["cheffe-de-projet@prestataire.example.org"].link.version is None

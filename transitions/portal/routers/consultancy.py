@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from models.attachments import MAX_BYTES
 from models.deliverables import hand_in_file, request_due_date
 from models.errors import InvalidInput
+from models.read.calendar import FEED_EVENTS
 from models.read.consultancy import consultancy_page, deliverable_of
 from models.tables import CharterParty
 from transitions.portal.deps import FormName, PageAsked, acting, party_rule, visit
@@ -31,7 +32,7 @@ def consultancy(request: Request, seen: Consultancy, number: PageAsked, siren: s
                 fait: str | None = None) -> HTMLResponse:
     screen = consultancy_page(seen.ctx, siren, seen.now, number)
     return page(request, seen, "prestataire.html", "Le prestataire : livrables et charte", fait, blocs=screen.blocks,
-                pages=screen.pager)
+                pages=screen.pager, evenements_max=FEED_EVENTS)
 
 
 def _hand_in_form(siren: str, key: str) -> FormName:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
@@ -15,8 +18,9 @@ from models import links
 from models.context import load_ctx
 from models.db import session_scope
 from notifications.render import render_notice
+from transitions.portal import errors
 from transitions.portal.deps import PortalDep, any_bearer, form_token, visit
-from transitions.portal.state import Visit, write_lock
+from transitions.portal.state import Portal, Visit, write_lock
 from transitions.portal.templating import error_html
 from transitions.portal.urls import home_path
 
@@ -25,14 +29,40 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 router = APIRouter()
 
 
-@router.get("/sante", response_class=PlainTextResponse, name="health")
-def health(portal: PortalDep) -> PlainTextResponse:
-    """For monitoring: 200 « ok » when the database answers, 503 otherwise."""
+HEALTH_THREADS: RunVar[CapacityLimiter] = RunVar("health_threads")
+"""The health check's own thread (one per event loop): a probe is answered while every thread of the
+pool (PORTAL_CONCURRENCY) is busy, and the requests waiting for one never wait behind it."""
+
+
+def _health_limiter() -> CapacityLimiter:
     try:
+        return HEALTH_THREADS.get()
+    except LookupError:
+        limiter = CapacityLimiter(1)
+        HEALTH_THREADS.set(limiter)
+        return limiter
+
+
+@router.get("/sante", response_class=PlainTextResponse, name="health")
+async def health(request: Request) -> PlainTextResponse:
+    """For monitoring: 200 « ok » when the database answers; 503 with `Retry-After` when it is out of
+    reach (or its disk full), logged once per outage as pages do (`errors.note_outage`). Anything
+    else is a bug and answers 500 like any page. Outside the bound on waiting requests
+    (`middleware.BoundQueue`), on a thread of its own (the pool's connections hold two beyond
+    the threads)."""
+    portal: Portal = request.app.state.portal  # not `PortalDep`: a plain-def dependency takes a thread
+
+    def probe() -> None:
         with session_scope(portal.database_url) as session:
             load_ctx(session, portal.programme)
-    except Exception:
-        return PlainTextResponse("base de données injoignable\n", status_code=503)
+
+    try:
+        await anyio.to_thread.run_sync(probe, limiter=_health_limiter())
+    except errors.OUTAGES as exc:
+        if not errors.note_outage(portal, exc):
+            raise
+        return PlainTextResponse("base de données injoignable\n", status_code=503,
+                                 headers={"retry-after": str(errors.RETRY_AFTER)})
     return PlainTextResponse("ok\n")
 
 

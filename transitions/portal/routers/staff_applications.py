@@ -9,8 +9,9 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from models.read.paging import search_text
 from models.read.staff_applications import application_file, application_list, staff_attachment
-from transitions.portal.deps import RowId, StaffDep
+from transitions.portal.deps import PageAsked, RowId, StaffDep
 from transitions.portal.staff_state import staff_html
 
 router = APIRouter(prefix="/equipe/candidatures")
@@ -18,9 +19,10 @@ SECTION = "/equipe/candidatures"
 
 
 @router.get("", response_class=HTMLResponse, name="staff_applications")
-def applications(seen: StaffDep) -> HTMLResponse:
+def applications(seen: StaffDep, number: PageAsked, recherche: str | None = None) -> HTMLResponse:
+    listing = application_list(seen.ctx, number, search_text(recherche))
     return staff_html(seen, "equipe_candidatures.html", "Candidatures", section=SECTION,
-                      lignes=application_list(seen.ctx))
+                      lignes=listing.lines, liste=listing)
 
 
 @router.get("/{receipt}", response_class=HTMLResponse, name="staff_application")

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models import deliverables
 from models.errors import InvalidInput, Refused
+from models.read.paging import search_text
 from models.read.team_deliverables import (
     deliverable_by_id,
     deliverable_file,
@@ -22,7 +23,7 @@ from models.read.team_deliverables import (
     request_deliverable,
 )
 from models.staff import StaffAct, actor
-from transitions.portal.deps import RowId, StaffDep, staff_form
+from transitions.portal.deps import PageAsked, RowId, StaffDep, staff_form
 from transitions.portal.fields import paris_input
 from transitions.portal.staff_state import StaffAction, staff_html
 
@@ -35,10 +36,10 @@ def _back(request: Request, deliverable_id: int, done: str, fragment: str = "exa
 
 
 @router.get("/livrables", response_class=HTMLResponse, name="staff_deliverables")
-def listing(seen: StaffDep) -> HTMLResponse:
+def listing(seen: StaffDep, number: PageAsked, recherche: str | None = None) -> HTMLResponse:
+    shown = deliverables_screen(seen.ctx, seen.now, number, search_text(recherche))
     return staff_html(seen, "equipe_livrables.html", section="/equipe/livrables",
-                      title="Les livrables du prestataire",
-                      blocs=deliverables_screen(seen.ctx, seen.now), maintenant=seen.now)
+                      title="Les livrables du prestataire", blocs=shown.lines, liste=shown, maintenant=seen.now)
 
 
 @router.get("/livrables/{deliverable_id}", response_class=HTMLResponse, name="staff_deliverable")

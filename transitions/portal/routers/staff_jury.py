@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -20,7 +21,7 @@ from models.errors import InvalidInput
 from models.read.staff_jury import jury_screen
 from models.staff import StaffAct, actor, may
 from models.text import require_text
-from transitions.portal.deps import StaffDep, staff_form
+from transitions.portal.deps import PageAsked, StaffDep, staff_form
 from transitions.portal.fields import field
 from transitions.portal.staff_state import StaffAction, staff_html
 
@@ -32,9 +33,9 @@ log = logging.getLogger("transitions.portail")
 
 
 @router.get("/jury", response_class=HTMLResponse, name="staff_jury")
-def jury_page(seen: StaffDep, fait: str | None = None) -> HTMLResponse:
+def jury_page(seen: StaffDep, number: PageAsked, fait: str | None = None) -> HTMLResponse:
     return staff_html(seen, "equipe_jury.html", "Jury : classement et décision", done=fait,
-                      section="/equipe/jury", ecran=jury_screen(seen.ctx, seen.now), maintenant=seen.now,
+                      section="/equipe/jury", ecran=jury_screen(seen.ctx, seen.now, number), maintenant=seen.now,
                       jeton=seen.form,
                       peut_decider=bool(may(seen.member, StaffAct.DECIDE_SELECTION)), decision=DECISION,
                       nombre=format_number)
@@ -46,7 +47,9 @@ def _answer(action: StaffAction) -> DecisionForm:
     if choice not in ("confirmer", "autre"):
         raise InvalidInput("Choisissez de confirmer la proposition ou de retenir d'autres territoires. "
                            "Rien n'a été enregistré.")
-    chosen = [str(value).strip() for value in action.form.getlist("territoire")]
+    # ticked boxes, or SIREN typed in one field (many candidates): spaces, commas or lines between them
+    chosen = [part for value in action.form.getlist("territoire") for part in re.split(r"[\s,;]+", str(value))
+              if part]
     if len(chosen) > MOST_CHOSEN or any(not value.isdigit() or len(value) != 9 for value in chosen):
         raise InvalidInput("Les territoires cochés ne sont pas des SIREN de candidatures. Rien n'a été enregistré.")
     rationale = require_text(field(action.form, "motif", multiline=True), "Motif", max_length=4000, required=False)

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from models import links
+from models.read.paging import search_text
 from models.read.team_people import people_screen, person_bearer
 from models.staff import StaffAct, actor
-from transitions.portal.deps import StaffDep, staff_form
+from transitions.portal.deps import PageAsked, StaffDep, staff_form
 from transitions.portal.staff_state import StaffAction, staff_html
 
 router = APIRouter(prefix="/equipe")
@@ -30,10 +31,11 @@ def _bearer(action: StaffAction) -> links.Bearer:
 
 
 @router.get("/personnes", response_class=HTMLResponse, name="staff_people")
-def people(seen: StaffDep, fait: str | None = None) -> HTMLResponse:
+def people(seen: StaffDep, number: PageAsked, fait: str | None = None, recherche: str | None = None) -> HTMLResponse:
+    listing = people_screen(seen.ctx, number, search_text(recherche))
     return staff_html(seen, "equipe_personnes.html", section="/equipe/personnes",
                       title="Les personnes et leurs liens personnels", done=fait,
-                      blocs=people_screen(seen.ctx), maintenant=seen.now, jeton=seen.form, peut=seen.acts)
+                      blocs=listing.lines, liste=listing, maintenant=seen.now, jeton=seen.form, peut=seen.acts)
 
 
 @router.post("/personnes/envoyer", name="staff_people_send")

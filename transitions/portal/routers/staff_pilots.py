@@ -16,13 +16,14 @@ from models.charter import extend_charter
 from models.clock import format_number
 from models.errors import InvalidInput, NotFound
 from models.read.charter_certificate import charter_certificate
+from models.read.paging import search_text
 from models.read.pilot import pilot_of
 from models.read.staff_pilots import pilot_board, pilots_board
 from models.staff import StaffAct, actor, may
 from models.text import require_text
 from models.withdrawal import may_withdraw, withdraw
 from reports.certificate import FORMATS, certificate_file
-from transitions.portal.deps import StaffDep, require, staff_form
+from transitions.portal.deps import PageAsked, StaffDep, require, staff_form
 from transitions.portal.fields import field, paris_input
 from transitions.portal.staff_state import StaffAction, StaffVisit, staff_html
 
@@ -33,9 +34,10 @@ Withdrawer = Annotated[StaffVisit, require(StaffAct.WITHDRAW_PILOT)]
 
 
 @router.get("/pilotes", response_class=HTMLResponse, name="staff_pilots")
-def pilots_page(seen: StaffDep) -> HTMLResponse:
+def pilots_page(seen: StaffDep, number: PageAsked, recherche: str | None = None) -> HTMLResponse:
+    listing = pilots_board(seen.ctx, seen.now, number, search_text(recherche))
     return staff_html(seen, "equipe_pilotes.html", "Territoires pilotes", section=SECTION,
-                      ecran=pilots_board(seen.ctx, seen.now), maintenant=seen.now)
+                      ecran=listing.lines, liste=listing, maintenant=seen.now)
 
 
 @router.get("/pilotes/{siren}", response_class=HTMLResponse, name="staff_pilot")

@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from models import training
 from models.errors import InvalidInput
+from models.read.paging import search_text
 from models.read.team_sessions import session_by_id, session_sheet, sessions_screen, sheet_lines
 from models.staff import StaffAct, actor
-from transitions.portal.deps import RowId, StaffDep, staff_form
+from transitions.portal.deps import PageAsked, RowId, StaffDep, staff_form
 from transitions.portal.fields import paris_input
 from transitions.portal.staff_state import StaffAction, staff_html
 
@@ -29,10 +30,10 @@ def _back(request: Request, session_id: int, done: str, fragment: str) -> Redire
 
 
 @router.get("/sessions", response_class=HTMLResponse, name="staff_sessions")
-def sessions(seen: StaffDep) -> HTMLResponse:
+def sessions(seen: StaffDep, number: PageAsked, recherche: str | None = None) -> HTMLResponse:
+    listing = sessions_screen(seen.ctx, seen.now, number, search_text(recherche))
     return staff_html(seen, "equipe_sessions.html", section="/equipe/sessions",
-                      title="Les sessions des pilotes",
-                      blocs=sessions_screen(seen.ctx, seen.now), maintenant=seen.now)
+                      title="Les sessions des pilotes", blocs=listing.lines, liste=listing, maintenant=seen.now)
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse, name="staff_session")

@@ -1,4 +1,5 @@
-"""The territory's pages: its year, its sessions (answer an invitation, add one to a calendar)."""
+"""The territory's pages: its year, its sessions (answer an invitation, add one to a calendar); and
+every bearer's calendar feed to subscribe to (the consultancy's: also one per pilot)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from models.errors import InvalidInput
-from models.read.calendar import may_subscribe, personal_feed
+from models.read.calendar import feed_tag, may_subscribe, personal_feed
 from models.read.pilot import pilot_of
 from models.read.territory import session_calendar, territory_screen
 from models.tables import CharterParty
@@ -23,6 +24,8 @@ Subscriber = Annotated[Visit, visit(lambda bearer, params: may_subscribe(bearer)
                                      "Ce lien personnel ne donne pas de calendrier : le jury n'a pas de session.")]
 Territory = Annotated[PilotVisit, pilot_visit(CharterParty.TERRITORY,
                                               "Ce lien personnel ne donne pas accès à la page de ce territoire.")]
+ConsultancyPilot = Annotated[PilotVisit, pilot_visit(CharterParty.CONSULTANCY,
+                                                     "Ce lien personnel ne donne pas le calendrier de ce territoire.")]
 
 
 @router.get("/l/{token}/territoire/{siren}", response_class=HTMLResponse, name="territory")
@@ -61,8 +64,27 @@ def session_ics(seen: Territory, key: str) -> Response:
 
 
 @router.get("/l/{token}/calendrier.ics", name="calendar_feed")
-def calendar_feed(seen: Subscriber) -> Response:
-    """The bearer's calendar to subscribe to: it follows every change (same UIDs, SEQUENCE)."""
-    body = personal_feed(seen.ctx, seen.bearer, seen.portal.now())
+def calendar_feed(request: Request, seen: Subscriber) -> Response:
+    """The bearer's calendar to subscribe to: it follows every change (same UIDs, SEQUENCE). The
+    consultancy's link for every pilot: what is coming for all (`calendar.programme_feed`)."""
+    return feed_answer(request, personal_feed(seen.ctx, seen.bearer, seen.portal.now()))
+
+
+@router.get("/l/{token}/prestataire/{siren}/calendrier.ics", name="consultancy_pilot_feed")
+def consultancy_pilot_feed(request: Request, seen: ConsultancyPilot) -> Response:
+    """One pilot's whole year (sessions and due dates) for the consultancy, linked from its block."""
+    return feed_answer(request, personal_feed(seen.ctx, seen.bearer, seen.portal.now(), seen.siren))
+
+
+def feed_answer(request: Request, body: bytes) -> Response:
+    """A calendar feed with its entity tag: 304 without a body when the client's copy
+    (If-None-Match, RFC 9110 §13.1.2) holds the same events, so a poll every few hours costs a
+    few hundred bytes while nothing changes. Revalidated at each poll, kept by no shared cache
+    (`private, no-cache`: its address holds a personal link)."""
+    tag = feed_tag(body)
+    headers = {"etag": tag, "cache-control": "private, no-cache"}
+    asked = {t.strip() for t in request.headers.get("if-none-match", "").split(",")}
+    if tag in asked or tag.removeprefix("W/") in asked or "*" in asked:
+        return Response(status_code=304, headers=headers)
     return Response(body, media_type="text/calendar; charset=utf-8",
-                    headers={"content-disposition": 'inline; filename="calendrier.ics"', "cache-control": "no-store"})
+                    headers={**headers, "content-disposition": 'inline; filename="calendrier.ics"'})

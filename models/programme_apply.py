@@ -1,0 +1,165 @@
+"""Applying a change of a running programme (`transitions programme apply`), in one transaction:
+the new definition stored as the next version, each move of the plan (`models.programme_change`)
+made through the single acts' own code (`training.reschedule`, `training.cancel`,
+`deliverables.postpone`: iTIP REQUEST or CANCEL with a higher SEQUENCE to those invited, « avant »
+values in their audit entries), phases and milestones moved with their « avant » recorded
+(`models.history`), one « changement de programme » notice with the reason to each person
+concerned, and the planned instants rewritten (`schedule.write_plan`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from models import history
+from models.context import ProgrammeContext
+from models.deliverables import postpone
+from models.errors import InvalidInput
+from models.layout import Laid, row_of
+from models.notices import NoticeKind, Recipient
+from models.programme import ProgrammeDefinition
+from models.programme_change import ChangePlan, Move, plan_change
+from models.programme_rules import Placed, clashes
+from models.programme_versions import canonical_sha256, check_preview, record_version
+from models.recipients import all_parties
+from models.schedule import write_plan
+from models.tables import Deliverable, Milestone, Pilot, PilotPhase, TrainingSession
+from models.text import require_text
+from models.training import cancel, reschedule
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What `apply_change` did: the plan, the version stored (None: nothing to apply, the file is
+    the current definition) and the number of notices queued."""
+
+    plan: ChangePlan
+    version: int | None
+    notices: int
+
+
+def file_sha256(definition: ProgrammeDefinition) -> str:
+    """The hash a preview and an apply compare: of the definition's canonical JSON."""
+    return canonical_sha256(definition.model_dump(mode="json"))
+
+
+def check_plan(ctx: ProgrammeContext, plan: ChangePlan) -> list[str]:
+    """Every rule the plan's moved and created items would break in their pilots' years, and
+    against the sessions stored at the same places (`models.programme_rules.clashes`), in French."""
+    return clashes(ctx, [Placed(pilot_id=m.pilot_id, pilot=m.pilot, kind=m.kind, key=m.key, starts_at=m.after,
+                                ends_at=m.after_end, place=m.place)
+                         for m in plan.moves if m.action != "annuler" and m.after is not None])
+
+
+def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, source: str, templates: dict[str, str],
+                 reason: str, at: datetime, actor: str, previewed: bool = True) -> Applied:
+    """Apply `definition` to the running programme at `at` (see the module). A file equal to the
+    current definition changes nothing and sends nothing. With `previewed`, the file must be the last
+    previewed one against the current version (Refused otherwise, naming `programme diff`).
+    InvalidInput for a missing or hostile reason, another programme's file, or a change breaking the
+    programme's rules (every problem listed)."""
+    if definition.slug != ctx.programme.slug:
+        raise InvalidInput(f"Ce fichier décrit le programme « {definition.slug} », pas « {ctx.programme.slug} ».")
+    if not reason.strip():
+        raise InvalidInput("Changement refusé : le motif (--reason) est obligatoire.")
+    reason = require_text(reason, "Motif du changement")
+    sha = file_sha256(definition)
+    if sha == canonical_sha256(ctx.programme.definition):
+        return Applied(plan_change(ctx, definition, at), None, 0)
+    if previewed:
+        check_preview(ctx.session, ctx.programme, sha)
+    plan = plan_change(ctx, definition, at)
+    problems = check_plan(ctx, plan)
+    if problems:
+        raise InvalidInput("Changement de programme refusé : il enfreint les règles du programme.", problems)
+    programme = ctx.programme
+    programme.definition = definition.model_dump(mode="json")
+    programme.title, programme.source, programme.templates = definition.title, source, dict(templates)
+    version = record_version(ctx.session, programme, source=source, at=at, actor=actor, reason=reason).number
+    changed = ProgrammeContext(ctx.session, programme, definition, ctx.renderer, ctx.linker)
+    motive = f"changement de programme (version {version}) : {reason}"
+    for move in plan.moves:
+        _make(changed, move, motive, at, actor)
+    sent = _tell(changed, plan, reason, version, at)
+    changed.audit(at, actor, "programme.change", "programme", programme.id,
+                  f"Programme {programme.slug} : version {version} appliquée depuis {source} ({len(plan.moves)} "
+                  f"changement{'s' if len(plan.moves) > 1 else ''}, {len(plan.refused)} refusé"
+                  f"{'s' if len(plan.refused) > 1 else ''}) : {reason}.",
+                  version=version, sha256=sha, motif=reason, refus=refusal_lines(plan))
+    write_plan(changed, at)
+    return Applied(plan, version, sent)
+
+
+def _make(ctx: ProgrammeContext, move: Move, motive: str, at: datetime, actor: str) -> None:
+    session = ctx.session
+    if move.action == "creer":
+        assert move.after is not None
+        audience = next((s.audience for s in ctx.definition.accompaniment.sessions if s.key == move.key), "")
+        item = Laid(move.kind, move.key, move.title, move.after, move.after_end, move.place,
+                    audience=audience if move.kind == "session" else "", position=_position(ctx, move.key))
+        created = row_of(item, move.pilot_id)
+        session.add(created)
+        session.flush()
+        ctx.audit(at, actor, "programme.element_ajoute", _ENTITY[move.kind], created.id,
+                  f"{move.pilot} : {move.describe()} ({motive}).")
+        return
+    row = session.get(_TABLE[move.kind], move.row_id)
+    assert row is not None
+    if isinstance(row, TrainingSession):
+        if move.action == "annuler":
+            cancel(ctx, row, reason=motive, at=at, by=actor)
+        else:
+            assert move.after is not None
+            reschedule(ctx, row, to=move.after, reason=motive, at=at, place=move.place, by=actor)
+    elif isinstance(row, Deliverable):
+        assert move.after is not None
+        postpone(ctx, row, to=move.after, reason=motive, at=at, by=actor)
+    elif isinstance(row, PilotPhase):
+        previous = history.before(row, "starts_at", "ends_at")
+        row.starts_at, row.ends_at = move.after or row.starts_at, move.after_end or row.ends_at
+        session.add(row)
+        ctx.audit(at, actor, "phase.deplacee", "pilot_phase", row.id, f"{move.pilot} : {move.describe()} ({motive}).",
+                  motif=motive, avant=previous)
+    elif isinstance(row, Milestone):
+        previous = history.before(row, "due_at")
+        row.due_at = move.after or row.due_at
+        session.add(row)
+        ctx.audit(at, actor, "jalon.deplace", "milestone", row.id, f"{move.pilot} : {move.describe()} ({motive}).",
+                  motif=motive, avant=previous)
+    session.flush()
+
+
+_TABLE: dict[str, type[PilotPhase | Milestone | TrainingSession | Deliverable]] = {
+    "phase": PilotPhase, "jalon": Milestone, "session": TrainingSession, "livrable": Deliverable}
+_ENTITY = {"phase": "pilot_phase", "jalon": "milestone", "session": "training_session", "livrable": "deliverable"}
+
+
+def _position(ctx: ProgrammeContext, key: str) -> int:
+    keys = [phase.key for phase in ctx.definition.accompaniment.phases]
+    return keys.index(key) + 1 if key in keys else 0
+
+
+def _tell(ctx: ProgrammeContext, plan: ChangePlan, reason: str, version: int, at: datetime) -> int:
+    """One « changement de programme » notice to each person a moved item concerns (every party of
+    its pilot), once, listing what moved for them (their pilots' moves, in time order)."""
+    people: dict[str, tuple[Recipient, list[tuple[datetime, str]]]] = {}
+    for pilot_id in sorted({move.pilot_id for move in plan.moves}):
+        pilot = ctx.session.get(Pilot, pilot_id)
+        assert pilot is not None
+        lines = [(move.after or move.before or at, f"{pilot.name} : {move.describe()}")
+                 for move in plan.moves if move.pilot_id == pilot_id]
+        for group in all_parties(ctx, pilot).values():
+            for person in group:
+                people.setdefault(person.email.lower(), (person, []))[1].extend(lines)
+    sent = 0
+    for person, lines in people.values():
+        shown = [line for _, line in sorted(set(lines))]
+        sent += ctx.notify(NoticeKind.PROGRAMME_CHANGED, recipients=[person], key=f"programme-v{version}",
+                           context={"motif": reason, "changements": shown, "version": version}, at=at)
+    return sent
+
+
+def refusal_lines(plan: ChangePlan) -> list[str]:
+    """The plan's refused items, one French line each."""
+    return [f"{r.pilot} : {r.title} ({r.key}) : {r.why}" + (f" [{r.cause}]" if r.cause else "") for r in plan.refused]
+
