@@ -16,11 +16,13 @@ template databases (`load_cache_<pilots>_<version>`); each run copies one (CREAT
 TEMPLATE) and drops it. `--drop-cache` drops them at the end.
 
 Usage: `.venv/bin/python bench/load.py [--pg URL] [--pilots 100,1000] [--people 50,100]
-[--seconds 60] [--floor-seconds 20] [--quick [--keep-cache]] [--out bench/RESULTS-load.md]`; `--pg`
-defaults to TEST_DATABASE_URL (its server only: databases are created beside it). Writes the report
-and results-load.json beside it (bench/ for a full run; `--quick`, a smoke check at 10 pilots:
-var/bench-load-quick/, and the programmes it built dropped at the end unless `--keep-cache`); exit 1
-when a target is missed or an act is not recorded exactly once.
+[--seconds 60] [--floor-seconds 20] [--quick [--keep-cache]] [--floors] [--out bench/RESULTS-load.md]`;
+`--pg` defaults to TEST_DATABASE_URL (its server only: databases are created beside it). `--floors`
+runs only the bare endpoint and the territory page alone (the ratio target, in a few minutes), into
+bench/RESULTS-load-floors.md. Writes the report and results-load.json beside it (bench/ for a full
+run; `--quick`, a smoke check at 10 pilots: var/bench-load-quick/, and the programmes it built
+dropped at the end unless `--keep-cache`); exit 1 when a target is missed or an act is not recorded
+exactly once.
 """
 
 from __future__ import annotations
@@ -325,7 +327,7 @@ def run_configuration(config: Configuration, server: str, template: str, bare_ba
                       options: argparse.Namespace) -> None:
     secret = secrets.token_urlsafe(48)
     seed = options.seed + config.pilots + config.people
-    with copy_of(server, template, f"load_run_{config.pilots}") as url:
+    with copy_of(server, template, f"load_run_{config.pilots}_{os.getpid()}") as url:  # two benches at once: apart
         people = cast(url, secret, config.people, seed)
         env = environment(work, url, secret)
         portal = [str(Path(sys.executable).parent / "transitions"), "portal", "--workers", "2", "--host",
@@ -343,6 +345,8 @@ def run_configuration(config: Configuration, server: str, template: str, bare_ba
             say(f"    territory page alone: {config.alone['per_s']:.0f} req/s, "
                 f"p95 {1000 * config.alone['kinds'].get('territoire', {}).get('p95', 0):.0f} ms, "
                 f"{config.alone['errors']} errors")
+            if options.floors:
+                return
             before = mark(url)
             config.load.append(os.getloadavg()[0])
             with ticking(url, env, options.tick_every, options.tick_hours) as ticks:
@@ -409,14 +413,19 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--drop-cache", action="store_true", help="drop the cached programmes at the end")
     parse.add_argument("--keep-cache", action="store_true",
                        help="with --quick: keep the programmes it built (dropped at the end otherwise)")
+    parse.add_argument("--floors", action="store_true",
+                       help="only the bare endpoint and the territory page alone, in turn (no people at work, no "
+                            "ticks): the ratio in a few minutes")
     parse.add_argument("--out", type=Path, default=None,
                        help=f"the report (results-load.json beside it); default {RESULTS.relative_to(ROOT)}, "
-                            f"with --quick {QUICK_RESULTS.relative_to(ROOT)}")
+                            f"with --floors bench/RESULTS-load-floors.md, with --quick {QUICK_RESULTS.relative_to(ROOT)}")
     return parse
 
 
 RESULTS = ROOT / "bench" / "RESULTS-load.md"
 """The committed report of a full run."""
+FLOORS_RESULTS = ROOT / "bench" / "RESULTS-load-floors.md"
+"""The committed report of a `--floors` run (the bare endpoint and the territory page alone)."""
 QUICK_RESULTS = ROOT / "var" / "bench-load-quick" / "RESULTS-load.md"
 """Where a `--quick` run writes (git ignores var/): a smoke check never overwrites the committed figures."""
 
@@ -427,7 +436,7 @@ def settle(options: argparse.Namespace) -> None:
     if options.quick:
         options.pilots, options.people = "10", "6"
         options.seconds, options.floor_seconds, options.tick_every, options.warm = 8.0, 3.0, 2.0, 1.0
-    options.out = options.out or (QUICK_RESULTS if options.quick else RESULTS)
+    options.out = options.out or (QUICK_RESULTS if options.quick else FLOORS_RESULTS if options.floors else RESULTS)
     options.out.parent.mkdir(parents=True, exist_ok=True)
 
 

@@ -38,7 +38,7 @@ class Configuration:
 
     @property
     def errors(self) -> int:
-        return int(self.mixed["errors"]) + int(self.alone["errors"]) + int(self.bare["errors"]) + len(
+        return int(self.mixed.get("errors", 0)) + int(self.alone["errors"]) + int(self.bare["errors"]) + len(
             [t for t in self.ticks if "error" in t])
 
 
@@ -69,7 +69,7 @@ def judge(configs: list[Configuration]) -> list[dict[str, Any]]:
         if len(sizes) < 2 or sizes[0] not in at or sizes[-1] not in at:
             continue
         small, large = at[sizes[0]], at[sizes[-1]]
-        for run_name in ("mixed", "alone"):
+        for run_name in ("mixed", "alone") if small.mixed and large.mixed else ("alone",):
             p_small = getattr(small, run_name)["kinds"].get("territoire", {}).get("p95", 0.0)
             p_large = getattr(large, run_name)["kinds"].get("territoire", {}).get("p95", 0.0)
             growth = p_large / p_small if p_small else float("inf")
@@ -96,22 +96,25 @@ def write_report(configs: list[Configuration], figures: list[dict[str, Any]], op
         f"0–{2 * options.think:.2f} s (seeded); 60 % territories, 20 % consultants, 10 % jurors, the rest the Cerdd; "
         f"{options.double:.0%} of forms posted twice with the same token (in turn or at once).",
         f"- Runs per configuration, in this order: the bare endpoint ({options.floor_seconds:.0f} s), the territory "
-        f"page alone ({options.floor_seconds:.0f} s), everyone at work with ticks ({options.seconds:.0f} s; a tick "
-        f"every {options.tick_every:.0f} s, each {options.tick_hours:.0f} h later in the programme's time).",
+        f"page alone ({options.floor_seconds:.0f} s)" + (" only (`--floors`)." if options.floors else
+        f", everyone at work with ticks ({options.seconds:.0f} s; a tick "
+        f"every {options.tick_every:.0f} s, each {options.tick_hours:.0f} h later in the programme's time)."),
         "", "## Targets", ""]
     lines += table(["figure", "value", "target", "met"],
                    [[f["name"], f["value"], f["target"], "yes" if f["met"] else "**no**"] for f in figures])
-    lines += ["", "## People at work, ticks running", ""]
-    lines += table(["pilots", "people", "requests", "req/s", "errors", "503 (Retry-After)", "acts accepted",
-                    "second posts refused (409)", "forms gone", "ticks (failed)", "recorded exactly once"],
-                   [[c.pilots, c.people, c.mixed["requests"], f"{c.mixed['per_s']:.1f}", c.mixed["errors"],
-                     c.mixed["busy_503"], c.mixed["acts_accepted"], c.mixed["replays_refused"], c.mixed["no_form"],
-                     f"{len(c.ticks)} ({failed(c)})", "yes" if not c.problems else "no: " + "; ".join(c.problems[:3])]
-                    for c in configs])
-    lines += ["", "Latency per page kind (ms):", ""]
-    lines += table(["pilots", "people", "page", "requests", "req/s", "p50", "p95", "p99"],
-                   [[c.pilots, c.people, kind, k["count"], f"{k['per_s']:.1f}", ms(k["p50"]), ms(k["p95"]),
-                     ms(k["p99"])] for c in configs for kind, k in c.mixed["kinds"].items()])
+    at_work = [c for c in configs if c.mixed]  # none with --floors
+    if at_work:
+        lines += ["", "## People at work, ticks running", ""]
+        lines += table(["pilots", "people", "requests", "req/s", "errors", "503 (Retry-After)", "acts accepted",
+                        "second posts refused (409)", "forms gone", "ticks (failed)", "recorded exactly once"],
+                       [[c.pilots, c.people, c.mixed["requests"], f"{c.mixed['per_s']:.1f}", c.mixed["errors"],
+                         c.mixed["busy_503"], c.mixed["acts_accepted"], c.mixed["replays_refused"], c.mixed["no_form"],
+                         f"{len(c.ticks)} ({failed(c)})",
+                         "yes" if not c.problems else "no: " + "; ".join(c.problems[:3])] for c in at_work])
+        lines += ["", "Latency per page kind (ms):", ""]
+        lines += table(["pilots", "people", "page", "requests", "req/s", "p50", "p95", "p99"],
+                       [[c.pilots, c.people, kind, k["count"], f"{k['per_s']:.1f}", ms(k["p50"]), ms(k["p95"]),
+                         ms(k["p99"])] for c in at_work for kind, k in c.mixed["kinds"].items()])
     lines += ["", "## The territory page beside the bare endpoint (same people, same client, in turn)", ""]
     rows = []
     for c in configs:
@@ -120,15 +123,15 @@ def write_report(configs: list[Configuration], figures: list[dict[str, Any]], op
                      ms(t["p95"]), ms(t["p99"]), f"{c.ratio:.2f}x", c.alone["errors"] + c.bare["errors"]])
     lines += table(["pilots", "people", "bare req/s", "bare p95 ms", "territory req/s", "territory p50 ms",
                     "territory p95 ms", "territory p99 ms", "ratio (req/s)", "errors"], rows)
-    lines += ["", "## Ticks during the runs", ""]
+    lines += ["", "## Ticks during the runs", ""] if at_work else []
     rows = []
-    for c in configs:
+    for c in at_work:
         durations = sorted(float(t.get("seconds", 0)) for t in c.ticks)
         rows.append([c.pilots, c.people, len(c.ticks), f"{durations[len(durations) // 2] if durations else 0.0:.2f}",
                      f"{max(durations, default=0):.2f}", sum(int(t.get("changes", 0)) for t in c.ticks), failed(c)])
-    lines += table(["pilots", "people", "ticks", "median s", "max s", "changes", "failed"], rows)
+    lines += table(["pilots", "people", "ticks", "median s", "max s", "changes", "failed"], rows) if at_work else []
     problems = [f"- {c.pilots} pilots, {c.people} people: {line}" for c in configs
-                for line in c.mixed["first_errors"] + c.alone["first_errors"] + c.problems
+                for line in c.mixed.get("first_errors", []) + c.alone["first_errors"] + c.problems
                 + [str(t["error"]) for t in c.ticks if "error" in t]]
     if problems:
         lines += ["", "## Errors and recording problems (first ones)", "", *problems[:40]]

@@ -8,7 +8,8 @@ paths of their pages; `client(url, secret)` is the portal on `url` at the progra
 detail page of each kind), `sign_in_staff(browser, url)` signs a member of the team in.
 `bench/run.py --only pages` measures the territory's page at two sizes in turn, every page's size,
 beside a bare FastAPI endpoint. Alone: `python bench/pages.py --url sqlite:///national-1000.db
-[--profile territoire]` prints each page's time and size (and a profile of one).
+[--profile territoire]` prints each page's time and size (and a profile of one, with its SQL
+statements).
 """
 
 from __future__ import annotations
@@ -237,6 +238,48 @@ def measure_pages(built: dict[int, Path], work: Path, rounds: int) -> tuple[dict
     return measured, weights
 
 
+def profile(browser: Any, path: str, rounds: int = 20) -> pstats.Stats:
+    """The portal answering `path` `rounds` times, profiled, and the SQL statements of one answer
+    printed. cProfile sees one thread: the handlers, which FastAPI runs on worker threads, run inline
+    on the event loop's thread while it profiles."""
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    profiler, app, threads, sent = cProfile.Profile(), browser.app, anyio.to_thread.run_sync, []
+
+    async def observed(scope: Any, receive: Any, send: Any) -> None:
+        profiler.enable()
+        try:
+            await app(scope, receive, send)
+        finally:
+            profiler.disable()
+
+    async def inline(function: Callable[..., Any], *args: Any, **_: Any) -> Any:
+        return function(*args)
+
+    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+    try:
+        with TestClient(observed) as inlined:
+            get = getter(inlined, path)
+            get()  # warm (this and the next answer are left out of the profile)
+            event.listen(Engine, "before_cursor_execute", count)
+            get()
+            event.remove(Engine, "before_cursor_execute", count)
+            print(f"{len(sent)} SQL statements for one answer:", *(" " + " ".join(s.split()).split(" FROM ")[-1][:110]
+                                                                 for s in sent), sep="\n")
+            profiler = cProfile.Profile()  # `observed` profiles into this one from now on
+            for _ in range(rounds):
+                get()
+    finally:
+        anyio.to_thread.run_sync = threads  # type: ignore[assignment]
+    return pstats.Stats(profiler)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
@@ -253,9 +296,7 @@ def main() -> None:
             size = get()
             print(f"{name:36} {time.perf_counter() - start:8.3f} s {size / 1024:10.1f} KB", flush=True)
         if args.profile:
-            profiler = cProfile.Profile()
-            profiler.runcall(getter(browser, paths[args.profile]))
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+            profile(browser, paths[args.profile]).sort_stats("cumulative").print_stats(40)
 
 
 if __name__ == "__main__":

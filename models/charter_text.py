@@ -71,14 +71,20 @@ def frozen(ctx: ProgrammeContext, pilot: Pilot) -> CharterText | None:
 def charter_text(ctx: ProgrammeContext, pilot: Pilot) -> str:
     """The text the parties read and sign: the frozen one once a party has signed, the draft
     (`draft_text`) before."""
-    kept = frozen(ctx, pilot)
-    return kept.text if kept is not None else draft_text(ctx, pilot)
+    return charter_words(ctx, pilot, frozen(ctx, pilot))[0]
 
 
 def charter_sha256(ctx: ProgrammeContext, pilot: Pilot) -> str:
     """The SHA-256 of `charter_text`: what a signature records and a signing form posts back."""
-    kept = frozen(ctx, pilot)
-    return kept.sha256 if kept is not None else sha256_of(draft_text(ctx, pilot))
+    return charter_words(ctx, pilot, frozen(ctx, pilot))[1]
+
+
+def charter_words(ctx: ProgrammeContext, pilot: Pilot, kept: CharterText | None) -> tuple[str, str]:
+    """(`charter_text`, `charter_sha256`) given the pilot's frozen text `kept` (`frozen`, read once)."""
+    if kept is not None:
+        return kept.text, kept.sha256
+    text = draft_text(ctx, pilot)
+    return text, sha256_of(text)
 
 
 def freeze(ctx: ProgrammeContext, pilot: Pilot, at: datetime) -> CharterText:

@@ -15,13 +15,14 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, and_, col, select
 
 from models.tables import AuditEntry, Deliverable, Milestone, PilotPhase, TrainingSession
 
 SESSION_ACTS = ("session.deplacee", "session.annulee")
 DELIVERABLE_ACTS = ("livrable.reporte", "livrable.a_reprendre")
 YEAR_ACTS = ("phase.deplacee", "jalon.deplace")
+UNDONE = SESSION_ACTS + DELIVERABLE_ACTS + YEAR_ACTS
 ENTITY = {TrainingSession: "training_session", Deliverable: "deliverable", PilotPhase: "pilot_phase",
           Milestone: "milestone"}
 
@@ -44,11 +45,20 @@ class History:
     later than `as_of`, read in one indexed query (none at all for the present, the usual case)."""
 
     def __init__(self, session: Session, programme_id: int, as_of: datetime) -> None:
+        self._fill(session.exec(select(AuditEntry).where(
+            AuditEntry.programme_id == programme_id, col(AuditEntry.at) > as_of,
+            col(AuditEntry.action).in_(UNDONE)).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())), as_of)
+
+    @classmethod
+    def of(cls, entries: Iterable[AuditEntry], as_of: datetime) -> History:
+        """The undo log made of `entries`, the acts after `as_of` on some rows (read with them: `later`),
+        in any order."""
+        log = cls.__new__(cls)
+        log._fill(sorted(entries, key=lambda entry: (entry.at, entry.id or 0), reverse=True), as_of)
+        return log
+
+    def _fill(self, entries: Iterable[AuditEntry], as_of: datetime) -> None:
         self.as_of = as_of
-        entries = session.exec(select(AuditEntry).where(
-            AuditEntry.programme_id == programme_id, AuditEntry.at > as_of,
-            col(AuditEntry.action).in_(SESSION_ACTS + DELIVERABLE_ACTS + YEAR_ACTS),
-        ).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())).all()
         self._undo: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
         for entry in entries:  # newest first: undone in that order
             previous = (entry.details or {}).get("avant")
@@ -68,6 +78,14 @@ class History:
 
     def all(self, rows: Iterable[Row]) -> list[Row]:
         return [self.at(row) for row in rows]
+
+
+def later(model: type[TrainingSession | Deliverable | PilotPhase | Milestone], programme_id: int,
+          as_of: datetime) -> Any:
+    """The join condition of the acts after `as_of` on `model`'s rows, as `History` undoes them: a
+    query on such rows outer-joined on it reads their undo log with them (`History.of`)."""
+    return and_(AuditEntry.programme_id == programme_id, AuditEntry.entity == ENTITY[model],
+                col(AuditEntry.entity_id) == model.id, col(AuditEntry.at) > as_of, col(AuditEntry.action).in_(UNDONE))
 
 
 def _loaded(name: str, value: object) -> object:

@@ -8,10 +8,11 @@ from datetime import datetime
 
 from models import charter as rules
 from models.charter import Channel, party_label, sign_by, signatures
-from models.charter_text import charter_sha256, charter_text, frozen
+from models.charter_text import charter_words, frozen
 from models.context import ProgrammeContext
 from models.errors import NotFound
 from models.pilots import Withdrawal, pilot_named, withdrawal_of
+from models.read.pilot_year import PilotYear
 from models.tables import Application, CharterSignature, Pilot, PilotStatus, ProgrammeMode
 
 
@@ -67,14 +68,17 @@ def pilot_of(ctx: ProgrammeContext, siren: str) -> Pilot:
     return found
 
 
-def charter_view(ctx: ProgrammeContext, pilot: Pilot, party: str, now: datetime) -> CharterView:
-    """The pilot's charter as `party` sees it at `now`."""
-    signed = signatures(ctx, pilot)
+def charter_view(ctx: ProgrammeContext, pilot: Pilot, party: str, now: datetime,
+                 year: PilotYear | None = None) -> CharterView:
+    """The pilot's charter as `party` sees it at `now` (from the pilot's `year` when read already:
+    `models.read.pilot_year`)."""
+    signed = year.signatures if year is not None else signatures(ctx, pilot)
     charter = ctx.definition.accompaniment.charter
     parties = charter.parties
-    kept, deadline = frozen(ctx, pilot), sign_by(ctx, pilot)
+    kept, deadline = year.charter_text if year is not None else frozen(ctx, pilot), sign_by(ctx, pilot)
+    text, sha256 = charter_words(ctx, pilot, kept)
     return CharterView(
-        title=charter.title, text=charter_text(ctx, pilot), sha256=charter_sha256(ctx, pilot),
+        title=charter.title, text=text, sha256=sha256,
         frozen_at=kept.frozen_at if kept is not None else None, sign_by=deadline,
         late=party not in signed and pilot.status == PilotStatus.CHARTER_PENDING and now >= deadline,
         signatures=tuple((p, party_label(p), signed.get(p)) for p in parties),

@@ -28,6 +28,7 @@ from models.history import History
 from models.notices import LABELS as NOTICE_LABELS
 from models.notices import NoticeKind
 from models.pilots import find_pilot, pilot_named, pilots
+from models.read.pilot_year import PilotYear, read_year
 from models.tables import (
     STATE_LABELS,
     Application,
@@ -35,16 +36,12 @@ from models.tables import (
     ApplicationVersion,
     Attendance,
     AuditEntry,
-    CharterSignature,
     ConflictOfInterest,
-    Deliverable,
     JuryNotApplicable,
     JuryScore,
-    Milestone,
     Notice,
     NoticeStatus,
     Pilot,
-    PilotPhase,
     PilotStatus,
     Programme,
     ProgrammeState,
@@ -454,14 +451,7 @@ def pilot_views(ctx: ProgrammeContext, as_of: datetime, pilot_ref: str | None = 
     for pilot in chosen:
         if pilot.selected_at > as_of:
             continue
-        application = session.get(Application, pilot.application_id)
-        assert application is not None
-        view = _pilot_view(session, pilot, application, as_of, past)
-        charter = ctx.definition.accompaniment.charter
-        if view.status == PilotStatus.CHARTER_PENDING:
-            view.missing_parties = sorted(set(charter.parties) - {s.party for s in view.signatures})
-            view.sign_by = pilot.sign_by or charter.sign_by
-        views.append(view)
+        views.append(view_of(ctx, read_year(ctx, pilot, as_of, past)))
     return views
 
 
@@ -469,26 +459,24 @@ def _at(value: datetime | None, as_of: datetime) -> datetime | None:
     return value if value is not None and value <= as_of else None
 
 
-def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of: datetime,
-                past: History) -> PilotView:
+def view_of(ctx: ProgrammeContext, year: PilotYear) -> PilotView:
+    """The pilot's view at its year's instant, from its year read once (`models.read.pilot_year`)."""
+    pilot, as_of, past = year.pilot, year.as_of, year.past
     kickoff = _at(pilot.kickoff_at, as_of)
     finished = _at(pilot.finished_at, as_of)
     withdrawn = _at(pilot.withdrawn_at, as_of)
     status = (PilotStatus.WITHDRAWN if withdrawn else PilotStatus.FINISHED if finished
               else PilotStatus.ACTIVE if kickoff else PilotStatus.CHARTER_PENDING)
-    signatures = [SignatureFact(s.party, s.signatory, s.signed_at) for s in session.exec(
-        select(CharterSignature).where(CharterSignature.pilot_id == pilot.id, CharterSignature.signed_at <= as_of)
-        .order_by(col(CharterSignature.signed_at)))]
+    signatures = [SignatureFact(s.party, s.signatory, s.signed_at) for s in sorted(
+        (s for s in year.signatures.values() if s.signed_at <= as_of), key=lambda s: s.signed_at)]
     phases = []
-    for p in past.all(session.exec(select(PilotPhase).where(PilotPhase.pilot_id == pilot.id)
-                                   .order_by(col(PilotPhase.position)))):
+    for p in past.all(year.phases):
         done, started = _at(p.completed_at, as_of), _at(p.started_at, as_of)
         phases.append(TimelineItem("phase", p.key, p.title, p.starts_at, p.ends_at, done,
                                    ItemState.DONE if done else ItemState.IN_PROGRESS if started
                                    else ItemState.UPCOMING))
     milestones = []
-    for m in sorted(past.all(session.exec(select(Milestone).where(Milestone.pilot_id == pilot.id))),
-                    key=lambda row: (row.due_at, row.id or 0)):
+    for m in sorted(past.all(year.milestones), key=lambda row: (row.due_at, row.id or 0)):
         reached = _at(m.reached_at, as_of)
         if reached:
             state = ItemState.REACHED_LATE if reached > m.due_at + LATE_GRACE else ItemState.REACHED
@@ -501,12 +489,8 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
         milestones.append(TimelineItem("jalon", m.key, m.title, m.due_at, None, reached, state,
                                        withdrawn_at=withdrawn))
     sessions = []
-    rows = sorted(past.all(session.exec(select(TrainingSession).where(TrainingSession.pilot_id == pilot.id))),
-                  key=lambda row: (row.starts_at, row.id or 0))
-    marks = session.exec(select(Attendance).where(col(Attendance.session_id).in_([s.id for s in rows]),
-                                                  Attendance.recorded_at <= as_of)).all()
-    for s in rows:
-        own = [a for a in marks if a.session_id == s.id]
+    for s in sorted(past.all(year.sessions), key=lambda row: (row.starts_at, row.id or 0)):
+        own = year.attendance.get(s.id or 0, ())
         cancelled = s.status == SessionStatus.CANCELLED
         held = s.ends_at <= as_of and not cancelled
         sessions.append(TimelineItem("session", s.key, s.title, s.starts_at, s.ends_at, s.ends_at if held else None,
@@ -515,8 +499,7 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
                                      present=sum(1 for a in own if a.present),
                                      absent=sum(1 for a in own if not a.present), location=s.location))
     deliverables = []
-    for d in sorted(past.all(session.exec(select(Deliverable).where(Deliverable.pilot_id == pilot.id))),
-                    key=lambda row: (row.due_at, row.id or 0)):
+    for d in sorted(past.all(year.deliverables), key=lambda row: (row.due_at, row.id or 0)):
         delivered = _at(d.delivered_at, as_of)
         if delivered:
             state = ItemState.DELIVERED_LATE if delivered > d.due_at else ItemState.DELIVERED
@@ -545,11 +528,16 @@ def _pilot_view(session: Session, pilot: Pilot, application: Application, as_of:
         deliverables_overdue=sum(1 for d in deliverables if d.state == ItemState.LATE),
         deliverables_total=len(deliverables),
     )
-    return PilotView(id=pilot.id or 0, name=pilot.name, siren=application.lead_siren,
-                     receipt=application.receipt_number, rank=pilot.rank, status=status,
+    view = PilotView(id=pilot.id or 0, name=pilot.name, siren=year.application.lead_siren,
+                     receipt=year.application.receipt_number, rank=pilot.rank, status=status,
                      selected_at=pilot.selected_at, kickoff_at=kickoff, ends_at=pilot.ends_at, finished_at=finished,
                      signatures=signatures, phases=phases, milestones=milestones, sessions=sessions,
                      deliverables=deliverables, progress=progress, as_of=as_of)
+    charter = ctx.definition.accompaniment.charter
+    if view.status == PilotStatus.CHARTER_PENDING:
+        view.missing_parties = sorted(set(charter.parties) - {s.party for s in view.signatures})
+        view.sign_by = pilot.sign_by or charter.sign_by
+    return view
 
 
 @dataclass(frozen=True)

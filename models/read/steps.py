@@ -6,16 +6,20 @@ decides (a new due date asked for, a charter past its deadline)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, select
 
 from models.accompaniment import status_at
 from models.charter import party_name, sign_by, signatures
 from models.context import ProgrammeContext
+from models.read.pilot_year import PilotYear
 from models.tables import (
     CharterParty,
+    CharterSignature,
     Deliverable,
     DueDateRequest,
     DueDateRequestStatus,
@@ -48,10 +52,11 @@ def steps_of_party(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime, 
     return [step for step in next_steps_of(ctx, chosen, as_of) if step.party == party]
 
 
-def _charter_steps(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime) -> list[Step]:
+def _charter_steps(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime,
+                   signed_rows: dict[str, CharterSignature]) -> list[Step]:
     charter = ctx.definition.accompaniment.charter
     deadline = sign_by(ctx, pilot)
-    signed = {party for party, row in signatures(ctx, pilot).items() if row.signed_at <= as_of}
+    signed = {party for party, row in signed_rows.items() if row.signed_at <= as_of}
     missing = sorted(set(charter.parties) - signed)
     steps = [Step(pilot.name, deadline, f"signature de la charte par {party_name(party)}", as_of > deadline, party)
              for party in missing]
@@ -102,7 +107,7 @@ def next_steps_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -
     for pilot in chosen:
         state = status_at(pilot, as_of)
         if state == PilotStatus.CHARTER_PENDING and as_of >= pilot.selected_at:
-            own[pilot.id or 0] += _charter_steps(ctx, pilot, as_of)
+            own[pilot.id or 0] += _charter_steps(ctx, pilot, as_of, signatures(ctx, pilot))
         elif state == PilotStatus.ACTIVE:
             active.append(pilot)
     ids = [p.id for p in active]
@@ -112,20 +117,18 @@ def next_steps_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -
     answers: dict[int, bool] = {}
     if ids:
         for training_session in ctx.session.exec(select(TrainingSession).where(col(TrainingSession.pilot_id).in_(ids))):
-            if training_session.starts_at > as_of and training_session.status != SessionStatus.CANCELLED:
+            if _coming(training_session, as_of):
                 coming[training_session.pilot_id].append(training_session)
         session_ids = [s.id for found in coming.values() for s in found]
-        for row in ctx.session.exec(select(SessionAnswer).where(col(SessionAnswer.session_id).in_(session_ids),
-                                                                col(SessionAnswer.answered_at) <= as_of)):
-            answers[row.session_id] = answers.get(row.session_id, False) or row.attending
+        given = select(SessionAnswer).where(col(SessionAnswer.session_id).in_(session_ids),
+                                            col(SessionAnswer.answered_at) <= as_of)
+        _answered(answers, ctx.session.exec(given), as_of)
         for deliverable in ctx.session.exec(select(Deliverable).where(col(Deliverable.pilot_id).in_(ids))
                                             .order_by(col(Deliverable.id))):
-            if not (deliverable.accepted_at and deliverable.accepted_at <= as_of):
+            if _owed(deliverable, as_of):
                 owed[deliverable.pilot_id].append(deliverable)
-        for request, deliverable in ctx.session.exec(
-                select(DueDateRequest, Deliverable).join(Deliverable).where(
-                    col(Deliverable.pilot_id).in_(ids), DueDateRequest.status == DueDateRequestStatus.PENDING,
-                    col(DueDateRequest.requested_at) <= as_of).order_by(col(DueDateRequest.id))):
+        pending = _pending_requests(as_of).where(col(Deliverable.pilot_id).in_(ids))
+        for request, deliverable in ctx.session.exec(pending):
             requests[deliverable.pilot_id].append((request, deliverable))
     for pilot in active:
         key = pilot.id or 0
@@ -134,3 +137,46 @@ def next_steps_of(ctx: ProgrammeContext, chosen: list[Pilot], as_of: datetime) -
     # Each pilot's steps sorted, pilots in their order, then all by instant (stable: ties keep it).
     return sorted((step for pilot in chosen for step in sorted(own[pilot.id or 0], key=lambda s: s.when)),
                   key=lambda step: step.when)
+
+
+def _coming(training_session: TrainingSession, as_of: datetime) -> bool:
+    return training_session.starts_at > as_of and training_session.status != SessionStatus.CANCELLED
+
+
+def _answered(answers: dict[int, bool], rows: Iterable[SessionAnswer], as_of: datetime) -> None:
+    """Whether someone comes, by session id, from the answers given by `as_of` (any respondent's yes)."""
+    for row in rows:
+        if row.answered_at <= as_of:
+            answers[row.session_id] = answers.get(row.session_id, False) or row.attending
+
+
+def _owed(deliverable: Deliverable, as_of: datetime) -> bool:
+    return not (deliverable.accepted_at and deliverable.accepted_at <= as_of)
+
+
+def _pending_requests(as_of: datetime) -> Any:
+    return (select(DueDateRequest, Deliverable).join(Deliverable)
+            .where(DueDateRequest.status == DueDateRequestStatus.PENDING, col(DueDateRequest.requested_at) <= as_of)
+            .order_by(col(DueDateRequest.id)))
+
+
+def year_steps(ctx: ProgrammeContext, year: PilotYear, party: str) -> list[Step]:
+    """`party`'s next steps for the pilot of `year` at its instant, as `next_steps` gives them, from the
+    pilot's year read once (`models.read.pilot_year`); the pending due-date requests (the Cerdd's
+    steps) are read only for the Cerdd."""
+    pilot, as_of = year.pilot, year.as_of
+    state = status_at(pilot, as_of)
+    steps: list[Step] = []
+    if state == PilotStatus.CHARTER_PENDING and as_of >= pilot.selected_at:
+        steps = _charter_steps(ctx, pilot, as_of, year.signatures)
+    elif state == PilotStatus.ACTIVE:
+        answers: dict[int, bool] = {}
+        coming = [s for s in year.sessions if _coming(s, as_of)]
+        _answered(answers, (row for row in year.answers if row.session_id in {s.id for s in coming}), as_of)
+        steps = _session_step(pilot, coming, answers)
+        if party != CharterParty.TERRITORY:  # the deliverables' steps are the consultancy's and the Cerdd's
+            requests = [] if party != CharterParty.ORGANISER else list(ctx.session.exec(
+                _pending_requests(as_of).where(Deliverable.pilot_id == pilot.id)).all())
+            steps += _deliverable_steps(pilot, [d for d in year.deliverables if _owed(d, as_of)],
+                                        [(request, deliverable) for request, deliverable in requests], as_of)
+    return sorted((step for step in steps if step.party == party), key=lambda step: step.when)

@@ -6,16 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
-
 from models import training
 from models.context import ProgrammeContext
 from models.read.calendar import session_file
 from models.read.pilot import CharterView, charter_view
-from models.read.report_data import PilotView, pilot_views
-from models.read.steps import Step, next_steps
+from models.read.pilot_year import read_year
+from models.read.report_data import PilotView, view_of
+from models.read.steps import Step, year_steps
 from models.tables import Attendance, CharterParty, Pilot, SessionAnswer, SessionStatus, TrainingSession
-from models.training import answers_of, find_session, sessions_of
+from models.training import find_session
 
 
 @dataclass(frozen=True)
@@ -47,27 +46,17 @@ class TerritoryScreen:
     sessions: tuple[SessionLine, ...]
 
 
-def _attendance(ctx: ProgrammeContext, session_ids: list[int], now: datetime) -> dict[int, list[Attendance]]:
-    found: dict[int, list[Attendance]] = {}
-    for row in ctx.session.exec(select(Attendance).where(col(Attendance.session_id).in_(session_ids),
-                                                         col(Attendance.recorded_at) <= now)
-                                .order_by(col(Attendance.person))):
-        found.setdefault(row.session_id, []).append(row)
-    return found
-
-
 def territory_screen(ctx: ProgrammeContext, pilot: Pilot, siren: str, now: datetime) -> TerritoryScreen:
-    """The territory's page for `pilot` (SIREN `siren`) at `now`."""
-    view = pilot_views(ctx, now, siren)[0]
-    answers = answers_of(ctx, pilot)
-    sessions = sessions_of(ctx, pilot)
-    marks = _attendance(ctx, [training_session.id or 0 for training_session in sessions], now)
+    """The territory's page for `pilot` (SIREN `siren`) at `now`: its year read once
+    (`models.read.pilot_year`), shared by the view, the next steps, the charter and the sessions."""
+    year = read_year(ctx, pilot, now)
+    answers = year.answer_of
     lines = tuple(SessionLine(training_session, answers.get(training_session.id or 0), training_session.ends_at <= now,
-                              tuple(marks.get(training_session.id or 0, [])),
+                              year.attendance.get(training_session.id or 0, ()),
                               bool(training.may_answer(ctx, pilot, training_session, now)),
-                              f"reponse:{training_session.id}") for training_session in sessions)
-    return TerritoryScreen(pilot, view, tuple(next_steps(ctx, pilot, now, CharterParty.TERRITORY)),
-                           charter_view(ctx, pilot, CharterParty.TERRITORY, now), lines)
+                              f"reponse:{training_session.id}") for training_session in year.sessions)
+    return TerritoryScreen(pilot, view_of(ctx, year), tuple(year_steps(ctx, year, CharterParty.TERRITORY)),
+                           charter_view(ctx, pilot, CharterParty.TERRITORY, now, year), lines)
 
 
 def session_calendar(ctx: ProgrammeContext, pilot: Pilot, key: str, stamp: datetime) -> bytes:

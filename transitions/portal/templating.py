@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.applications import Starlette
+from starlette.routing import NoMatchFound
 
 from models.clock import format_paris, paris
 from models.read.pilot import banner
@@ -98,12 +100,41 @@ def page(request: Request, visit: Visit, template: str, title: str, done: str | 
     visit.release()
 
     def url_for(name: str, /, **params: Any) -> str:
-        return str(request.app.url_path_for(name, token=visit.token, **params))
+        return path_for(request.app, name, token=visit.token, **params)
 
     html = visit.portal.env.get_template(template).render(
         titre=title, titre_programme=top.programme_title, rejeu=top.replayed_at, message=DONE.get(done or ""),
         maintenant=visit.now, url_for=url_for, jeton=visit.form, **values)
     return HTMLResponse(html)
+
+
+def path_for(app: Starlette, name: str, /, **params: Any) -> str:
+    """`app.url_path_for(name, **params)` through an index of the application's routes by name, built
+    once (Starlette asks every route in turn for each link: 80 routes, 50 links on a page); a name the
+    index does not hold is asked of the application."""
+    index: dict[str, list[Any]] | None = getattr(app.state, "routes_by_name", None)
+    if index is None:
+        index = app.state.routes_by_name = _routes_by_name(app)
+    for route in index.get(name, ()):
+        try:
+            return str(route.url_path_for(name, **params))
+        except NoMatchFound:
+            continue
+    return str(app.url_path_for(name, **params))
+
+
+def _routes_by_name(app: Starlette) -> dict[str, list[Any]]:
+    """Each route by its name, in the application's order (FastAPI's included routers opened); empty
+    (every link asked of the application) when a route does not say its name."""
+    index: dict[str, list[Any]] = {}
+    for route in app.routes:
+        opened = getattr(route, "effective_route_contexts", None)  # FastAPI ≥ 0.130: a router included whole
+        for each in opened() if callable(opened) else [route]:
+            name = getattr(each, "name", None)
+            if not isinstance(name, str) or not callable(getattr(each, "url_path_for", None)):
+                return {}
+            index.setdefault(name, []).append(each)
+    return index
 
 
 def error_html(env: Environment, status: int, message: str, details: list[str] | None = None,
