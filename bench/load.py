@@ -418,7 +418,8 @@ def parser() -> argparse.ArgumentParser:
                             "ticks): the ratio in a few minutes")
     parse.add_argument("--out", type=Path, default=None,
                        help=f"the report (results-load.json beside it); default {RESULTS.relative_to(ROOT)}, "
-                            f"with --floors bench/RESULTS-load-floors.md, with --quick {QUICK_RESULTS.relative_to(ROOT)}")
+                            f"with --floors bench/RESULTS-load-floors.md, "
+                            f"with --quick {QUICK_RESULTS.relative_to(ROOT)}")
     return parse
 
 
