@@ -82,7 +82,7 @@ def _print(preview: Preview) -> None:
     from models.read.programme_diff import CHANGES, WHAT, by_person, kind_label
 
     out.print(f"Programme « {escape(preview.slug)} », version {preview.version}, au {paris_text(preview.at)} : "
-              f"fichier SHA-256 {preview.sha256} (prévisualisation : rien n'est changé).", highlight=False)
+              f"SHA-256 de la définition {preview.sha256} (prévisualisation : rien n'est changé).", highlight=False)
     out.print(f"Aperçu n° {preview.id} gardé : /equipe/programme/apercus/{preview.id} dans l'espace de l'équipe.",
               highlight=False)
     for refusal in preview.plan.refused:
