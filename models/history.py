@@ -22,7 +22,10 @@ from models.tables import AuditEntry, Deliverable, Milestone, PilotPhase, Traini
 SESSION_ACTS = ("session.deplacee", "session.annulee")
 DELIVERABLE_ACTS = ("livrable.reporte", "livrable.a_reprendre")
 YEAR_ACTS = ("phase.deplacee", "jalon.deplace")
-UNDONE = SESSION_ACTS + DELIVERABLE_ACTS + YEAR_ACTS
+ADDED = "programme.element_ajoute"
+"""An item a programme change added to a pilot's year (`models.programme_apply`): before it, the row
+did not exist, and `History.all` leaves it out."""
+UNDONE = SESSION_ACTS + DELIVERABLE_ACTS + YEAR_ACTS + (ADDED,)
 ENTITY = {TrainingSession: "training_session", Deliverable: "deliverable", PilotPhase: "pilot_phase",
           Milestone: "milestone"}
 
@@ -60,7 +63,10 @@ class History:
     def _fill(self, entries: Iterable[AuditEntry], as_of: datetime) -> None:
         self.as_of = as_of
         self._undo: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
+        self._added: set[tuple[str, int]] = set()
         for entry in entries:  # newest first: undone in that order
+            if entry.action == ADDED and entry.entity_id is not None:
+                self._added.add((entry.entity, entry.entity_id))
             previous = (entry.details or {}).get("avant")
             if entry.entity_id is not None and isinstance(previous, dict):
                 self._undo.setdefault((entry.entity, entry.entity_id), []).append(previous)
@@ -77,7 +83,8 @@ class History:
         return type(row)(**values)
 
     def all(self, rows: Iterable[Row]) -> list[Row]:
-        return [self.at(row) for row in rows]
+        """`rows` as they stood at `as_of`, without those a later programme change added."""
+        return [self.at(row) for row in rows if (ENTITY[type(row)], row.id or 0) not in self._added]
 
 
 def later(model: type[TrainingSession | Deliverable | PilotPhase | Milestone], programme_id: int,

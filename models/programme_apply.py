@@ -118,7 +118,7 @@ def _make(ctx: ProgrammeContext, move: Move, motive: str, at: datetime, actor: s
         created = row_of(item, move.pilot_id)
         session.add(created)
         session.flush()
-        ctx.audit(at, actor, "programme.element_ajoute", _ENTITY[move.kind], created.id,
+        ctx.audit(at, actor, history.ADDED, _ENTITY[move.kind], created.id,
                   f"{move.pilot} : {move.describe()} ({motive}).")
         return
     row = session.get(_TABLE[move.kind], move.row_id)

@@ -240,3 +240,26 @@ def test_a_session_added_by_a_change_is_laid_out_with_its_audience(started: str)
     with session_scope(started) as session:
         added = session.exec(select(TrainingSession).where(TrainingSession.key == "atelier-bonus")).all()
     assert [(s.title, s.audience) for s in added] == [("Atelier en plus", "Élus et agents du territoire")]
+
+
+def test_a_session_added_by_a_change_is_not_in_the_year_as_it_stood_before(started: str) -> None:
+    """History at an earlier instant stays true for what a change adds (found by the attack: the
+    added session was listed, exported and reported at instants before the change)."""
+    from models.read.sessions import session_rows
+
+    with session_scope(started) as session:
+        data = session.exec(select(Programme.definition)).one()
+    model = next(s for s in data["accompaniment"]["sessions"] if s["key"] == "formation-2")
+    data["accompaniment"]["sessions"].append({**model, "key": "atelier-bonus", "title": "Atelier en plus", "at": "P4M"})
+    definition = ProgrammeDefinition.model_validate(data)
+    preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
+                   made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
+    _apply(started, definition, "2015-09-01T10:00")
+    with session_scope(started) as session:
+        ctx = ctx_of(session)
+        before = {row.key for row in session_rows(ctx, at("2015-08-31T10:00"))}
+        after = {row.key for row in session_rows(ctx, at("2015-09-02T10:00"))}
+        past = History(session, ctx.programme_id, at("2015-08-31T10:00"))
+        stored = session.exec(select(TrainingSession)).all()
+    assert "atelier-bonus" in after and "atelier-bonus" not in before and "formation-2" in before
+    assert "atelier-bonus" not in {s.key for s in past.all(stored)}
