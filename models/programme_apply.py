@@ -77,6 +77,9 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
     problems = check_plan(ctx, plan)
     if problems:
         raise InvalidInput("Changement de programme refusé : il enfreint les règles du programme.", problems)
+    if plan.refused and not plan.moves:  # a version that would move nothing it was written to move
+        raise InvalidInput("Changement de programme refusé : aucun de ses déplacements n'est encore possible à "
+                           "cet instant (vérifiez --at), rien n'est enregistré.", refusal_lines(plan))
     programme = ctx.programme
     programme.definition = definition.model_dump(mode="json")
     programme.title, programme.source, programme.templates = definition.title, source, dict(templates)

@@ -263,3 +263,19 @@ def test_a_session_added_by_a_change_is_not_in_the_year_as_it_stood_before(start
         stored = session.exec(select(TrainingSession)).all()
     assert "atelier-bonus" in after and "atelier-bonus" not in before and "formation-2" in before
     assert "atelier-bonus" not in {s.key for s in past.all(stored)}
+
+
+def test_a_change_whose_every_move_is_refused_is_not_stored(started: str) -> None:
+    """The attack: `apply --at 2099-12-31` (a typo in the year) stored a version that moved nothing,
+    and the same file could then never be applied. Now refused, nothing written."""
+    definition = _changed(started, sessions={"formation-2": {"at": "P3M1W"}})
+    preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
+                   made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
+    before = _state(started)
+    with pytest.raises(InvalidInput, match="aucun de ses déplacements") as refused:
+        _apply(started, definition, "2015-12-31T10:00")  # formation-2 held by then
+    assert refused.value.details and "formation-2" in refused.value.details[0]
+    assert _state(started) == before
+    with session_scope(started) as session:
+        assert session.exec(select(Programme.version)).one() == 1
+    assert _apply(started, definition, "2015-09-01T10:00").version == 2  # still applicable when it can be
