@@ -142,6 +142,8 @@ MAP: tuple[Held, ...] = (
     Held("programme_version", {"definition": Kind.RECORD, "actor": Kind.NAME, "reason": Kind.TEXT},
          Follows.PROGRAMME, "programme_id: every definition it ran under (the organiser's team and the jurors), "
          "who applied it and why", (), PROGRAMME),
+    Held("programme_preview", {"actor": Kind.NAME, "result": Kind.RECORD}, Follows.PROGRAMME,
+         "programme_id: who previewed a change, and what it would send to whom", (), PROGRAMME),
     Held("staff_member", {"email": Kind.EMAIL, "name": Kind.NAME}, Follows.STAFF, "itself", ("email",), ACCOUNT,
          "name"),
     Held("staff_session", {"address": Kind.NETWORK}, Follows.STAFF, "staff_id", (), ACCOUNT),
@@ -154,6 +156,7 @@ BY_TABLE: dict[str, Held] = {held.table: held for held in MAP}
 
 NOT_PERSONAL: dict[str, frozenset[str]] = {
     "organisation": frozenset({"name"}),  # a public body, a company or a network: a legal person
+    "programme_preview": frozenset({"problems"}),  # how many rules a previewed change breaks: a count
     "application": frozenset({"lead_name", "partnership"}),  # the lead's name; counts and booleans
     "applicationdraft": frozenset({"lead_name"}),
     "partnerconfirmation": frozenset({"lead_name", "partner_name"}),
