@@ -76,7 +76,7 @@ def _sample(ctx: ProgrammeContext, session: Session, kind: NoticeKind) -> dict[s
                                           partner_name="Club <des> entreprises", contact_email="c@example.org",
                                           state="confirmee", requested_at=now, requested_by="portail",
                                           answered_at=now),
-        "changements": ["CU d'Arras : Session « <Formation> & co » : déplacée du jeudi 1er octobre 2015, "
+        "changements": [f"{pilot.name} : Session « <Formation> & co » : déplacée du jeudi 1er octobre 2015, "
                         "9h30–12h30, au jeudi 8 octobre 2015, 9h30–12h30"], "version": 2,
         "resume": "1 date modifiée",
         "demande": DueDateRequest(id=7, deliverable_id=1, requested_due=now, reason="Entretiens décalés",
