@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select as rows_of  # rows, not scalars, whether or not the acts are joined
-from sqlmodel import and_, col, select
+from sqlmodel import Session, and_, col, select
 
 from models.context import ProgrammeContext
 from models.history import History, later
@@ -74,19 +74,13 @@ def read_year(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, past: Histor
         .outerjoin(CharterText, col(CharterText.pilot_id) == Pilot.id)
         .where(Pilot.id == pilot.id).order_by(col(CharterSignature.signed_at), col(CharterSignature.id))).all()
     entries: dict[int, AuditEntry] = {}
-    phases: dict[int, PilotPhase] = {}
-    for phase, *entry in session.exec(_undone(
-            rows_of(PilotPhase).where(col(PilotPhase.pilot_id) == pilot.id).order_by(col(PilotPhase.position)),
-            PilotPhase, ctx, as_of, past)):
-        phases.setdefault(phase.id or 0, phase)
-        entries.update((act.id or 0, act) for act in entry if act is not None)
-    milestones: dict[int, Milestone] = {}
-    for milestone, *entry in session.exec(_undone(
-            rows_of(Milestone).where(col(Milestone.pilot_id) == pilot.id)
-            .order_by(col(Milestone.due_at), col(Milestone.id)),
-            Milestone, ctx, as_of, past)):
-        milestones.setdefault(milestone.id or 0, milestone)
-        entries.update((act.id or 0, act) for act in entry if act is not None)
+    phases: dict[int, PilotPhase] = _with_acts(session, _undone(
+        rows_of(PilotPhase).where(col(PilotPhase.pilot_id) == pilot.id).order_by(col(PilotPhase.position)),
+        PilotPhase, ctx, as_of, past), entries)
+    milestones: dict[int, Milestone] = _with_acts(session, _undone(
+        rows_of(Milestone).where(col(Milestone.pilot_id) == pilot.id)
+        .order_by(col(Milestone.due_at), col(Milestone.id)),
+        Milestone, ctx, as_of, past), entries)
     sessions: dict[int, TrainingSession] = {}
     answers: dict[int, SessionAnswer] = {}
     marks: dict[int, dict[int, Attendance]] = {}
@@ -105,12 +99,9 @@ def read_year(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, past: Histor
         if mark is not None:
             marks.setdefault(key, {}).setdefault(mark.id or 0, mark)
         entries.update((act.id or 0, act) for act in entry if act is not None)
-    deliverables: dict[int, Deliverable] = {}
-    for deliverable, *entry in session.exec(_undone(
-            rows_of(Deliverable).where(col(Deliverable.pilot_id) == pilot.id).order_by(col(Deliverable.id)),
-            Deliverable, ctx, as_of, past)):
-        deliverables.setdefault(deliverable.id or 0, deliverable)
-        entries.update((act.id or 0, act) for act in entry if act is not None)
+    deliverables: dict[int, Deliverable] = _with_acts(session, _undone(
+        rows_of(Deliverable).where(col(Deliverable.pilot_id) == pilot.id).order_by(col(Deliverable.id)),
+        Deliverable, ctx, as_of, past), entries)
     return PilotYear(
         pilot=pilot, application=charter[0][0], signatures={row.party: row for _, row, _ in charter if row is not None},
         charter_text=charter[0][2], phases=tuple(phases.values()), milestones=tuple(milestones.values()),
@@ -118,6 +109,19 @@ def read_year(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, past: Histor
         attendance={key: tuple(found.values()) for key, found in marks.items()},
         deliverables=tuple(deliverables.values()),
         past=past if past is not None else History.of(entries.values(), as_of), as_of=as_of)
+
+
+Row = TypeVar("Row", Deliverable, PilotPhase, Milestone)
+
+
+def _with_acts(session: Session, query: Any, entries: dict[int, AuditEntry]) -> dict[int, Row]:
+    """The rows `query` (`_undone`) reads, by id in its order, each read once however many later
+    acts joined it; those acts added to `entries`."""
+    rows: dict[int, Row] = {}
+    for row, *entry in session.exec(query):
+        rows.setdefault(row.id or 0, row)
+        entries.update((act.id or 0, act) for act in entry if act is not None)
+    return rows
 
 
 def _undone(query: Any, model: type[TrainingSession | Deliverable | PilotPhase | Milestone], ctx: ProgrammeContext,
