@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlmodel import Session, and_, col, select
 
@@ -32,6 +32,23 @@ ENTITY = {TrainingSession: "training_session", Deliverable: "deliverable", Pilot
 Row = TypeVar("Row", TrainingSession, Deliverable, PilotPhase, Milestone)
 
 
+class Act(NamedTuple):
+    """What `History` reads of an audit entry (an `AuditEntry` has the same attributes): a query
+    that joins acts to rows (`later`) selects these columns (`ACT_COLUMNS`), not the whole entry."""
+
+    id: int
+    at: datetime
+    action: str
+    entity: str
+    entity_id: int | None
+    details: dict[str, Any] | None
+
+
+ACT_COLUMNS = (AuditEntry.id, AuditEntry.at, AuditEntry.action, AuditEntry.entity, AuditEntry.entity_id,
+               AuditEntry.details)
+"""The columns of `Act`, in its order."""
+
+
 def before(row: TrainingSession | Deliverable | PilotPhase | Milestone, *fields: str) -> dict[str, Any]:
     """The current values of `fields` of `row`, as an act records them before changing them
     (instants as ISO 8601 text in UTC, so that they fit the audit's JSON details)."""
@@ -48,19 +65,20 @@ class History:
     later than `as_of`, read in one indexed query (none at all for the present, the usual case)."""
 
     def __init__(self, session: Session, programme_id: int, as_of: datetime) -> None:
-        self._fill(session.exec(select(AuditEntry).where(
+        entries = session.exec(select(AuditEntry).where(
             AuditEntry.programme_id == programme_id, col(AuditEntry.at) > as_of,
-            col(AuditEntry.action).in_(UNDONE)).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())), as_of)
+            col(AuditEntry.action).in_(UNDONE)).order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())).all()
+        self._fill(entries, as_of)
 
     @classmethod
-    def of(cls, entries: Iterable[AuditEntry], as_of: datetime) -> History:
+    def of(cls, entries: Iterable[AuditEntry | Act], as_of: datetime) -> History:
         """The undo log made of `entries`, the acts after `as_of` on some rows (read with them: `later`),
         in any order."""
         log = cls.__new__(cls)
         log._fill(sorted(entries, key=lambda entry: (entry.at, entry.id or 0), reverse=True), as_of)
         return log
 
-    def _fill(self, entries: Iterable[AuditEntry], as_of: datetime) -> None:
+    def _fill(self, entries: Iterable[AuditEntry | Act], as_of: datetime) -> None:
         self.as_of = as_of
         self._undo: dict[tuple[str, int], list[Mapping[str, Any]]] = {}
         self._added: set[tuple[str, int]] = set()
@@ -87,8 +105,8 @@ class History:
         return [self.at(row) for row in rows if (ENTITY[type(row)], row.id or 0) not in self._added]
 
 
-def later(model: type[TrainingSession | Deliverable | PilotPhase | Milestone], programme_id: int,
-          as_of: datetime) -> Any:
+def later(model: type[TrainingSession | Deliverable | PilotPhase | Milestone], programme_id: Any,
+          as_of: Any) -> Any:
     """The join condition of the acts after `as_of` on `model`'s rows, as `History` undoes them: a
     query on such rows outer-joined on it reads their undo log with them (`History.of`)."""
     return and_(AuditEntry.programme_id == programme_id, AuditEntry.entity == ENTITY[model],

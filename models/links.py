@@ -208,10 +208,15 @@ def partner_request(ctx: ProgrammeContext, bearer: Bearer) -> PartnerConfirmatio
         PartnerConfirmation.number == int(number))).first()
 
 
+_GRANT = select(PortalGrant).where(PortalGrant.programme_id == bindparam("programme_id"),
+                                   PortalGrant.subject == bindparam("subject"),
+                                   PortalGrant.person == bindparam("person"))
+"""A person's grant (built once: every page reads it, `models.context._PROGRAMMES`)."""
+
+
 def _grant(ctx: ProgrammeContext, bearer: Bearer) -> PortalGrant | None:
-    return ctx.session.exec(select(PortalGrant).where(PortalGrant.programme_id == ctx.programme_id,
-                                                      PortalGrant.subject == bearer.subject,
-                                                      PortalGrant.person == bearer.person)).first()
+    return ctx.session.exec(_GRANT, params={"programme_id": ctx.programme_id, "subject": bearer.subject,
+                                            "person": bearer.person}).first()
 
 
 def _sign(ctx: ProgrammeContext, secret: str, grant: PortalGrant, expires: datetime) -> str:

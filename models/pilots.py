@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from models.context import ProgrammeContext
@@ -71,20 +72,25 @@ def pilot_named(ctx: ProgrammeContext, reference: str, *, siren_only: bool = Fal
         reference = single_line(reference)
     except ValueError:
         return None
-
-    def of_application(key: Any) -> Any:  # the pilot by its unique application, not by its programme's pilots
-        return select(Pilot).where(col(Pilot.application_id).in_(select(Application.id).where(
-            Application.programme_id == ctx.programme_id, key)))
-
-    queries = [of_application(Application.lead_siren == reference)]
-    if not siren_only:
-        queries += [of_application(Application.receipt_number == reference),
-                    select(Pilot).where(Pilot.programme_id == ctx.programme_id, Pilot.name == reference)]
-    for query in queries:
-        found = ctx.session.exec(query.order_by(col(Pilot.rank)).limit(1)).first()
+    values = {"programme_id": ctx.programme_id, "reference": reference}
+    for query in _NAMED[:1] if siren_only else _NAMED:
+        found = ctx.session.exec(query, params=values).first()
         if found is not None:
             return found
     return None
+
+
+def _of_application(key: Any) -> Any:  # the pilot by its unique application, not by its programme's pilots
+    return select(Pilot).where(col(Pilot.application_id).in_(select(Application.id).where(
+        Application.programme_id == bindparam("programme_id"), key)))
+
+
+_NAMED = tuple(query.order_by(col(Pilot.rank)).limit(1) for query in (
+    _of_application(Application.lead_siren == bindparam("reference")),
+    _of_application(Application.receipt_number == bindparam("reference")),
+    select(Pilot).where(Pilot.programme_id == bindparam("programme_id"), Pilot.name == bindparam("reference"))))
+"""`pilot_named`'s queries in the order it tries them (by SIREN, receipt number, name), built once:
+every pilot's page runs the first."""
 
 
 def slot_taken(ctx: ProgrammeContext, place: str, starts: datetime, ends: datetime, *,

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as rows_of  # rows, not scalars, whether or not the acts are joined
 from sqlmodel import Session, and_, col, select
 
 from models.context import ProgrammeContext
-from models.history import History, later
+from models.history import ACT_COLUMNS, Act, History, later
 from models.tables import (
     Application,
     Attendance,
@@ -66,42 +67,26 @@ class PilotYear:
 def read_year(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, past: History | None = None) -> PilotYear:
     """The pilot's year at `as_of` (`past`: the programme's undo log after `as_of`, read here when not
     given: a report over every pilot reads it once)."""
-    session = ctx.session
-    charter = session.exec(  # one row per signature (at least one): the application and frozen text repeated
-        select(Application, CharterSignature, CharterText).select_from(Pilot)
-        .join(Application, col(Application.id) == Pilot.application_id)
-        .outerjoin(CharterSignature, col(CharterSignature.pilot_id) == Pilot.id)
-        .outerjoin(CharterText, col(CharterText.pilot_id) == Pilot.id)
-        .where(Pilot.id == pilot.id).order_by(col(CharterSignature.signed_at), col(CharterSignature.id))).all()
-    entries: dict[int, AuditEntry] = {}
-    phases: dict[int, PilotPhase] = _with_acts(session, _undone(
-        rows_of(PilotPhase).where(col(PilotPhase.pilot_id) == pilot.id).order_by(col(PilotPhase.position)),
-        PilotPhase, ctx, as_of, past), entries)
-    milestones: dict[int, Milestone] = _with_acts(session, _undone(
-        rows_of(Milestone).where(col(Milestone.pilot_id) == pilot.id)
-        .order_by(col(Milestone.due_at), col(Milestone.id)),
-        Milestone, ctx, as_of, past), entries)
+    session, acts = ctx.session, past is None
+    values = {"pilot_id": pilot.id, "programme_id": ctx.programme_id, "as_of": as_of}
+    charter = session.exec(_statements(False)["charter"], params=values).all()
+    entries: dict[int, Act] = {}
+    statements = _statements(acts)
+    phases: dict[int, PilotPhase] = _with_acts(session, statements["phases"], values, entries)
+    milestones: dict[int, Milestone] = _with_acts(session, statements["milestones"], values, entries)
     sessions: dict[int, TrainingSession] = {}
     answers: dict[int, SessionAnswer] = {}
     marks: dict[int, dict[int, Attendance]] = {}
     # One row per (session, answer, attendance, later act): a session's answers times its attendance list.
-    for training_session, answer, mark, *entry in session.exec(_undone(
-            select(TrainingSession, SessionAnswer, Attendance).where(TrainingSession.pilot_id == pilot.id)
-            .outerjoin(SessionAnswer, col(SessionAnswer.session_id) == TrainingSession.id)
-            .outerjoin(Attendance, and_(col(Attendance.session_id) == TrainingSession.id,
-                                        col(Attendance.recorded_at) <= as_of))
-            .order_by(col(TrainingSession.starts_at), col(TrainingSession.id), col(Attendance.person)),
-            TrainingSession, ctx, as_of, past)):
+    for training_session, answer, mark, *act in session.exec(statements["sessions"], params=values):
         key = training_session.id or 0
         sessions.setdefault(key, training_session)
         if answer is not None:
             answers.setdefault(answer.id or 0, answer)
         if mark is not None:
             marks.setdefault(key, {}).setdefault(mark.id or 0, mark)
-        entries.update((act.id or 0, act) for act in entry if act is not None)
-    deliverables: dict[int, Deliverable] = _with_acts(session, _undone(
-        rows_of(Deliverable).where(col(Deliverable.pilot_id) == pilot.id).order_by(col(Deliverable.id)),
-        Deliverable, ctx, as_of, past), entries)
+        _add(entries, act)
+    deliverables: dict[int, Deliverable] = _with_acts(session, statements["deliverables"], values, entries)
     return PilotYear(
         pilot=pilot, application=charter[0][0], signatures={row.party: row for _, row, _ in charter if row is not None},
         charter_text=charter[0][2], phases=tuple(phases.values()), milestones=tuple(milestones.values()),
@@ -111,23 +96,61 @@ def read_year(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, past: Histor
         past=past if past is not None else History.of(entries.values(), as_of), as_of=as_of)
 
 
+_PILOT: Any = bindparam("pilot_id")
+_PROGRAMME: Any = bindparam("programme_id")
+_AS_OF: Any = bindparam("as_of")
+
+
+@cache
+def _statements(acts: bool) -> dict[str, Any]:
+    """The year's five statements, built once per process (`acts`: with each row's later acts joined,
+    see `_undone`) and run with the values `pilot_id`, `programme_id`, `as_of`: building a statement
+    and its cache key cost a page more than running it."""
+    return {
+        # one row per signature (at least one): the application and frozen text repeated
+        "charter": select(Application, CharterSignature, CharterText).select_from(Pilot)
+        .join(Application, col(Application.id) == Pilot.application_id)
+        .outerjoin(CharterSignature, col(CharterSignature.pilot_id) == Pilot.id)
+        .outerjoin(CharterText, col(CharterText.pilot_id) == Pilot.id)
+        .where(Pilot.id == _PILOT).order_by(col(CharterSignature.signed_at), col(CharterSignature.id)),
+        "phases": _undone(rows_of(PilotPhase).where(col(PilotPhase.pilot_id) == _PILOT)
+                          .order_by(col(PilotPhase.position)), PilotPhase, acts),
+        "milestones": _undone(rows_of(Milestone).where(col(Milestone.pilot_id) == _PILOT)
+                              .order_by(col(Milestone.due_at), col(Milestone.id)), Milestone, acts),
+        "sessions": _undone(
+            select(TrainingSession, SessionAnswer, Attendance).where(TrainingSession.pilot_id == _PILOT)
+            .outerjoin(SessionAnswer, col(SessionAnswer.session_id) == TrainingSession.id)
+            .outerjoin(Attendance, and_(col(Attendance.session_id) == TrainingSession.id,
+                                        col(Attendance.recorded_at) <= _AS_OF))
+            .order_by(col(TrainingSession.starts_at), col(TrainingSession.id), col(Attendance.person)),
+            TrainingSession, acts),
+        "deliverables": _undone(rows_of(Deliverable).where(col(Deliverable.pilot_id) == _PILOT)
+                                .order_by(col(Deliverable.id)), Deliverable, acts),
+    }
+
+
 Row = TypeVar("Row", Deliverable, PilotPhase, Milestone)
 
 
-def _with_acts(session: Session, query: Any, entries: dict[int, AuditEntry]) -> dict[int, Row]:
-    """The rows `query` (`_undone`) reads, by id in its order, each read once however many later
-    acts joined it; those acts added to `entries`."""
+def _with_acts(session: Session, query: Any, values: dict[str, Any], entries: dict[int, Act]) -> dict[int, Row]:
+    """The rows `query` (`_undone`) reads with `values`, by id in its order, each read once however
+    many later acts joined it; those acts added to `entries`."""
     rows: dict[int, Row] = {}
-    for row, *entry in session.exec(query):
+    for row, *act in session.exec(query, params=values):
         rows.setdefault(row.id or 0, row)
-        entries.update((act.id or 0, act) for act in entry if act is not None)
+        _add(entries, act)
     return rows
 
 
-def _undone(query: Any, model: type[TrainingSession | Deliverable | PilotPhase | Milestone], ctx: ProgrammeContext,
-            as_of: datetime, past: History | None) -> Any:
-    """`query` on `model`'s rows with, when the programme's undo log is not given (`past`), the acts
-    on each row after `as_of` outer-joined as its last entity (usually none: one row each)."""
-    if past is not None:
+def _add(entries: dict[int, Act], columns: list[Any]) -> None:
+    """The later act a row was read with (`ACT_COLUMNS`, all None when none) added to `entries`."""
+    if columns and columns[0] is not None:
+        entries[columns[0]] = Act(*columns)
+
+
+def _undone(query: Any, model: type[TrainingSession | Deliverable | PilotPhase | Milestone], acts: bool) -> Any:
+    """`query` on `model`'s rows with, when `acts` (the programme's undo log not given), the acts on
+    each row after `as_of` outer-joined as its last entity (usually none: one row each)."""
+    if not acts:
         return query
-    return query.add_columns(AuditEntry).outerjoin(AuditEntry, later(model, ctx.programme_id, as_of))
+    return query.add_columns(*ACT_COLUMNS).outerjoin(AuditEntry, later(model, _PROGRAMME, _AS_OF))
