@@ -342,8 +342,9 @@ def run_configuration(config: Configuration, server: str, template: str, bare_ba
             config.load.append(os.getloadavg()[0])
             alone = run(base, territories_only(people), options.floor_seconds, seed=seed, think=options.think)
             config.alone = alone.summary()
-            say(f"    territory page alone: {config.alone['per_s']:.0f} req/s, "
-                f"p95 {1000 * config.alone['kinds'].get('territoire', {}).get('p95', 0):.0f} ms, "
+            page = config.alone["kinds"].get("territoire", {})
+            say(f"    territory page alone: {page.get('per_s', 0):.0f} req/s served, "
+                f"p95 {1000 * page.get('p95', 0):.0f} ms, {config.alone['busy_503']} × 503 (full), "
                 f"{config.alone['errors']} errors")
             if options.floors:
                 return

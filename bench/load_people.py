@@ -64,6 +64,8 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     busy: int = 0  # 503 with Retry-After: the portal said it was full, as it should under overload
+    refused: Counter[str] = field(default_factory=Counter)
+    """The busy 503s per page kind (`latencies` holds the pages served only)."""
     accepted: list[Act] = field(default_factory=list)
     replays_refused: int = 0
     no_form: int = 0
@@ -75,9 +77,11 @@ class Tally:
 
     def summary(self) -> dict[str, Any]:
         kinds = {}
-        for kind, values in sorted(self.latencies.items()):
+        for kind in sorted(set(self.latencies) | set(self.refused)):  # a kind refused every time: 0 served
+            values = self.latencies.get(kind, [])
             ordered = sorted(values)
-            kinds[kind] = {"count": len(values), "per_s": len(values) / self.seconds if self.seconds else 0.0,
+            kinds[kind] = {"count": len(values), "busy_503": self.refused[kind],
+                           "per_s": len(values) / self.seconds if self.seconds else 0.0,
                            "p50": percentile(ordered, 50), "p95": percentile(ordered, 95),
                            "p99": percentile(ordered, 99), "mean": statistics.fmean(values) if values else 0.0}
         return {"requests": self.requests, "per_s": self.requests / self.seconds if self.seconds else 0.0,
@@ -116,11 +120,12 @@ class Browser:
             self.tally.errors.append(f"{kind}: {type(exc).__name__} {exc}")
             self.tally.statuses[0] += 1
             return None
-        self.tally.latencies[kind].append(time.perf_counter() - started)
         self.tally.statuses[answer.status_code] += 1
         if answer.status_code == 503 and answer.headers.get("retry-after"):
-            self.tally.busy += 1
+            self.tally.busy += 1  # a refusal, not a page served: left out of the kind's latencies and req/s
+            self.tally.refused[kind] += 1
             return None
+        self.tally.latencies[kind].append(time.perf_counter() - started)
         if answer.status_code not in expect:
             self.tally.errors.append(f"{kind}: HTTP {answer.status_code} {answer.text[:200]!r}")
             return None

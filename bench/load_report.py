@@ -85,9 +85,11 @@ def write_report(configs: list[Configuration], figures: list[dict[str, Any]], op
     lines = [
         "# The portal under load (`make bench-load`, bench/load.py)", "",
         f"- Date: {started:%Y-%m-%d %H:%M} UTC; the whole run took {seconds / 60:.1f} min. Machine: 2 cores, "
-        f"**shared with other work** (other helpers' builds and tests ran at the same time; 1-minute load "
-        f"average read before each run: {', '.join(f'{x:.1f}' for c in configs for x in c.load)}). "
+        f"the client, the portal, PostgreSQL and the ticks on them together; 1-minute load average read before "
+        f"each run: {', '.join(f'{x:.1f}' for c in configs for x in c.load)}. "
         "Compare each figure with its floor measured in turn in the same run, not absolute values.",
+        "- Requests per second count the pages served: a request the portal refused as full (503 with "
+        "Retry-After) is counted apart, never as a page.",
         f"- PostgreSQL on loopback; the portal as people run it: `transitions portal --workers 2` (default "
         f"PORTAL_CONCURRENCY), one fresh copy of the programme per configuration ({', '.join(builds.values())}; "
         + (", ".join(f"{size} pilots built in {spent:.0f} s" for size, spent in built.items()) or "cached builds")
@@ -118,11 +120,13 @@ def write_report(configs: list[Configuration], figures: list[dict[str, Any]], op
     lines += ["", "## The territory page beside the bare endpoint (same people, same client, in turn)", ""]
     rows = []
     for c in configs:
-        b, t = c.bare["kinds"]["nu"], c.alone["kinds"].get("territoire", {"per_s": 0, "p50": 0, "p95": 0, "p99": 0})
+        b = c.bare["kinds"]["nu"]
+        t = c.alone["kinds"].get("territoire", {"per_s": 0, "p50": 0, "p95": 0, "p99": 0, "busy_503": 0})
         rows.append([c.pilots, c.people, f"{b['per_s']:.0f}", ms(b["p95"]), f"{t['per_s']:.1f}", ms(t["p50"]),
-                     ms(t["p95"]), ms(t["p99"]), f"{c.ratio:.2f}x", c.alone["errors"] + c.bare["errors"]])
-    lines += table(["pilots", "people", "bare req/s", "bare p95 ms", "territory req/s", "territory p50 ms",
-                    "territory p95 ms", "territory p99 ms", "ratio (req/s)", "errors"], rows)
+                     ms(t["p95"]), ms(t["p99"]), t.get("busy_503", 0), f"{c.ratio:.2f}x",
+                     c.alone["errors"] + c.bare["errors"]])
+    lines += table(["pilots", "people", "bare req/s", "bare p95 ms", "territory req/s (served)", "territory p50 ms",
+                    "territory p95 ms", "territory p99 ms", "territory 503 (full)", "ratio (req/s)", "errors"], rows)
     lines += ["", "## Ticks during the runs", ""] if at_work else []
     rows = []
     for c in at_work:
