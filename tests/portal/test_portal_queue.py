@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from config.settings import get_settings
 from models.db import session_scope
 from models.tables import CharterSignature
 from tests.guards import HANG_GUARD, join_or_fail, wait_for
@@ -59,12 +60,16 @@ def test_beyond_concurrency_and_queue_a_request_is_answered_503_at_once(
         waiting.start()
         wait_for(lambda: requests.count == 2, "la page n'attend pas son tour")
         refused = httpx.post(base + lens + "/charte", data=lens_form, timeout=HANG_GUARD)
+        refused_too = [httpx.get(base + lens, timeout=HANG_GUARD).status_code for _ in range(5)]
         health = httpx.get(base + "/sante", timeout=HANG_GUARD)
         still_held = held.is_alive() and waiting.is_alive()
     join_or_fail([held, waiting], "les requêtes acceptées, une fois le verrou libéré")
 
     assert still_held, "la signature et la page devaient encore attendre quand la troisième a été refusée"
-    assert refused.status_code == 503
+    assert refused.status_code == 503 and refused_too == [503] * 5
+    error_log = get_settings().error_log  # what the operator reads: one line for six refusals, not six
+    told = [line.split(" : ", 1)[1] for line in error_log.read_text(encoding="utf-8").splitlines() if "saturé" in line]
+    assert told == ["portail saturé : trop de requêtes en attente d'un fil (PORTAL_QUEUE), réponse 503"]
     assert refused.headers["retry-after"] == str(errors.BUSY_RETRY_AFTER)
     page = html.unescape(refused.text)
     assert errors.BUSY in page and errors.NOTHING_RECORDED in page and '<html lang="fr">' in page

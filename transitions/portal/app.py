@@ -80,7 +80,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     app.state.requests = InFlight(threads + waiting)
 
     async def busy(scope: Scope, receive: Receive, send: Send) -> None:
-        errors.log_busy("trop de requêtes en attente d'un fil (PORTAL_QUEUE)")
+        errors.log_busy(portal, "trop de requêtes en attente d'un fil (PORTAL_QUEUE)")
         answer = errors.unavailable(portal, Request(scope, receive), errors.BUSY_RETRY_AFTER, errors.BUSY)
         await answer(scope, receive, send)
 

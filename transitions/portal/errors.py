@@ -81,9 +81,10 @@ def note_outage(portal: Portal, exc: BaseException) -> bool:
     return True
 
 
-def log_busy(why: str) -> None:
-    """One line for a request answered BUSY (no path: it carries a personal link's token)."""
-    log.warning("portail saturé : %s, réponse 503", why)
+def log_busy(portal: Portal, why: str) -> None:
+    """A request answered BUSY, for the log (`Portal.busy`, an `outage.BusyLog`: a flood of
+    refusals writes a line a minute, not one per request)."""
+    portal.busy.refused(why)
 
 
 def is_staff(request: Request) -> bool:
@@ -182,7 +183,7 @@ def install(app: FastAPI, portal: Portal) -> None:
 
     @app.exception_handler(PoolTimeout)
     async def busy(request: Request, exc: PoolTimeout) -> HTMLResponse:
-        log_busy("aucune connexion à la base libérée à temps (PORTAL_POOL_TIMEOUT)")
+        log_busy(portal, "aucune connexion à la base libérée à temps (PORTAL_POOL_TIMEOUT)")
         return unavailable(portal, request, BUSY_RETRY_AFTER, BUSY)
 
     @app.exception_handler(Exception)

@@ -18,6 +18,36 @@ from sqlalchemy import Engine, event
 
 DISK_FULL_EVERY = 600.0
 """Seconds between two lines about a full disk (it stays full until someone frees room)."""
+BUSY_EVERY = 60.0
+"""Seconds between two lines about requests refused because the portal is full (`BusyLog`)."""
+
+
+class BusyLog:
+    """The lines that say the portal refused requests because it was full (503 with Retry-After):
+    the first refusal of each cause says so at once, the next ones within `BUSY_EVERY` seconds are
+    only counted, and the first one after says how many there were: a flood of refusals writes one
+    line a minute, not one per request (issue 25). Thread-safe: refusals come from the event loop
+    (the queue is full) and from the handlers' threads (no connection in time)."""
+
+    def __init__(self, log: logging.Logger, clock: Any = time.monotonic, every: float = BUSY_EVERY) -> None:
+        self._log, self._clock, self._every = log, clock, every
+        self._lock = threading.Lock()
+        self._told: dict[str, float] = {}
+        self._unsaid: dict[str, int] = {}
+
+    def refused(self, why: str) -> None:
+        """One request answered 503 for `why` (no path: it carries a personal link's token)."""
+        with self._lock:
+            now, last = self._clock(), self._told.get(why)
+            if last is not None and now - last < self._every:
+                self._unsaid[why] = self._unsaid.get(why, 0) + 1
+                return
+            self._told[why], earlier = now, self._unsaid.pop(why, 0)
+        if earlier:
+            self._log.warning("portail saturé : %s, réponse 503 (et %d autre%s depuis la ligne précédente)", why,
+                              earlier, "s" if earlier > 1 else "")
+        else:
+            self._log.warning("portail saturé : %s, réponse 503", why)
 
 
 class OutageLog:

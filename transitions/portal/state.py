@@ -24,7 +24,7 @@ from models.links import Bearer
 from models.tables import Pilot
 from notifications.render import portal_linker, render_notice
 from transitions.portal.fields import field
-from transitions.portal.outage import OutageLog
+from transitions.portal.outage import BusyLog, OutageLog
 
 log = logging.getLogger("transitions.portail")
 
@@ -48,6 +48,8 @@ class Portal:
     (`transitions.portal.delivery.ImmediateDelivery`); None: the next delivery run sends it."""
     outage: OutageLog = dataclasses.field(default_factory=lambda: OutageLog(log))
     """One log line when the database stops answering, one when it answers again."""
+    busy: BusyLog = dataclasses.field(default_factory=lambda: BusyLog(log))
+    """The lines about requests refused because the portal was full: at most one a minute per cause."""
 
     def delivered(self, as_of: datetime) -> None:
         """After an act's commit: the notices it queued that leave at once are sent now (if set)."""
