@@ -143,13 +143,16 @@ def forms(page: str) -> dict[str, str]:
 async def post_form(browser: Browser, kind: str, path: str, data: dict[str, str], files: Any, rng: random.Random,
                     double: float) -> bool:
     """Post a form (303 expected); with probability `double` post it twice with the same token, in
-    turn or at once: exactly one accepted, the other refused as a replay (409). True if accepted."""
+    turn or at once: exactly one accepted, the other refused as a replay (409), unless one was
+    refused as full (503: nothing read, nothing spent), when the other is accepted. True if accepted."""
     options: dict[str, Any] = {"data": data} | ({"files": files} if files else {})
     if rng.random() >= double:
         return await browser.call(kind, "POST", path, (303,), **options) is not None
     if rng.random() < 0.5:
+        full = browser.tally.busy
         first = await browser.call(kind, "POST", path, (303,), **options)
-        second = await browser.call(f"{kind} (deuxième envoi)", "POST", path, (409,), **options)
+        unread = browser.tally.busy > full  # refused as full before its form was read: its token is not spent
+        second = await browser.call(f"{kind} (deuxième envoi)", "POST", path, (303,) if unread else (409,), **options)
         answers = [first, second]
     else:
         answers = list(await asyncio.gather(browser.call(kind, "POST", path, (303, 409), **options),

@@ -76,3 +76,46 @@ def test_a_quick_run_leaves_the_committed_results_and_drops_what_it_built():
     full = parser().parse_args([])
     settle(full)
     assert full.out == RESULTS and to_drop(full, {100: "load_cache_100_x"}, {100: 60.0}) == []
+
+
+def test_a_form_refused_as_full_then_posted_again_counts_as_one_accepted_act():
+    """The bench's own accounting: a first post answered 503 (full, its form unread) leaves its
+    one-time token unspent, so the same form posted again is accepted (303), not a replay; both
+    orders of a double post end with one act accepted and no error."""
+    import asyncio
+    import random
+
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from bench.load_people import Browser, Tally, post_form
+
+    spent: list[str] = []
+
+    async def form(request):  # noqa: ANN001, ANN202
+        if not spent:
+            spent.append("refused")
+            return Response("complet", status_code=503, headers={"Retry-After": "5"})
+        if "accepted" in spent:
+            return Response("Ce formulaire a déjà été envoyé", status_code=409)
+        spent.append("accepted")
+        return Response(status_code=303, headers={"Location": "/"})
+
+    async def post_twice(seed: float) -> tuple[bool, Tally]:
+        spent.clear()
+        tally = Tally()
+        browser = Browser("http://portail", tally)
+        browser.client = httpx.AsyncClient(transport=httpx.ASGITransport(Starlette(routes=[
+            Route("/f", form, methods=["POST"])])), base_url="http://portail")
+        rng = random.Random()
+        rng.random = iter([0.0, seed]).__next__  # always double; then in turn (< 0.5) or at once
+        accepted = await post_form(browser, "réponse (POST)", "/f", {"jeton": "t"}, None, rng, 1.0)
+        await browser.close()
+        return accepted, tally
+
+    for order in (0.1, 0.9):  # in turn, at once
+        accepted, tally = asyncio.run(post_twice(order))
+        assert accepted and tally.errors == [] and tally.busy == 1, (order, tally.errors)
+        assert spent == ["refused", "accepted"]
