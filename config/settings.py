@@ -28,6 +28,10 @@ def packaged_defaults() -> Path:
     return packaged if (packaged / "programmes").is_dir() else SOURCE_ROOT
 
 
+QUEUE_FACTOR = 5
+"""PORTAL_QUEUE's default, times PORTAL_CONCURRENCY (`Settings.queue_length`)."""
+
+
 class ImapSecurity(StrEnum):
     """How the mailbox's IMAP connection is protected: TLS from the start (port 993), STARTTLS on a
     plain connection (port 143), or nothing at all (only to a server on this machine: tests)."""
@@ -109,7 +113,7 @@ class Settings(BaseSettings):
         "Seconds a request waits for a database connection before the portal answers 503 (service busy)."))
     portal_queue: int | None = Field(default=None, ge=0, le=10_000, description=(
         "Requests one portal process keeps waiting for a thread beyond PORTAL_CONCURRENCY; one more is answered "
-        "503 at once, with Retry-After (by default twice PORTAL_CONCURRENCY)."))
+        "503 at once, with Retry-After (by default five times PORTAL_CONCURRENCY)."))
     legal_host: str = Field(default="à compléter par l'hébergeur : raison sociale, adresse et téléphone",
                             max_length=500, description="The portal's host as its legal notice names it "
                             "(LCEN art. 6-III).")
@@ -299,8 +303,11 @@ class Settings(BaseSettings):
         return value.strip().rstrip("/")
 
     def queue_length(self, concurrency: int) -> int:
-        """Requests kept waiting for a thread beyond `concurrency` (PORTAL_QUEUE, by default twice it)."""
-        return self.portal_queue if self.portal_queue is not None else 2 * concurrency
+        """Requests kept waiting for a thread beyond `concurrency` (PORTAL_QUEUE, by default five times
+        it: 100 for the default 20, under two seconds of waiting at the 60 to 75 territory pages a
+        process serves per second on 2 cores (bench/RESULTS-load.md); twice it refused a quarter of the
+        requests of 100 people at work on 2 processes, a waiting request holding nothing but its socket)."""
+        return self.portal_queue if self.portal_queue is not None else QUEUE_FACTOR * concurrency
 
     def require_portal_secret(self) -> str:
         """The portal's secret; ValueError with a French message when it is not set."""
