@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, exists, select
 
 from models import history, outbox
 from models.clock import format_paris, paris
@@ -237,20 +238,30 @@ def held_at(ctx: ProgrammeContext, training_session: TrainingSession, as_of: dat
     return first
 
 
+def _recorded_by(as_of: datetime) -> Any:
+    """SQL: the session of the row has an attendance record by `as_of` (`held_at` is not None for a
+    session not cancelled)."""
+    return exists().where(col(Attendance.session_id) == TrainingSession.id, col(Attendance.recorded_at) <= as_of)
+
+
 ATTENDANCE_GRACE = timedelta(days=1)
 """How long after a session ends its attendance may wait before the Cerdd's manager is reminded
 (the `rappel-presences` deployment's proactive trigger waits as long: prefect.yaml)."""
 
 
-def ended_between(ctx: ProgrammeContext, start: datetime | None, end: datetime) -> list[TrainingSession]:
+def ended_between(ctx: ProgrammeContext, start: datetime | None, end: datetime, *,
+                  unrecorded_at: datetime | None = None) -> list[TrainingSession]:
     """The sessions of active pilots, not cancelled, whose end lies in (`start`, `end`] (from the
-    beginning when `start` is None), earliest first."""
+    beginning when `start` is None), earliest first; with `unrecorded_at`, only those with no
+    attendance recorded by then (`held_at` None), in the same one query whatever their number."""
     query = (select(TrainingSession).join(Pilot, col(Pilot.id) == TrainingSession.pilot_id)
              .where(Pilot.programme_id == ctx.programme_id, Pilot.status == PilotStatus.ACTIVE,
                     TrainingSession.status != SessionStatus.CANCELLED, col(TrainingSession.ends_at) <= end))
     if start is not None:
         query = query.where(col(TrainingSession.ends_at) > start)
-    return list(ctx.session.exec(query.order_by(col(TrainingSession.ends_at))).all())
+    if unrecorded_at is not None:
+        query = query.where(~_recorded_by(unrecorded_at))
+    return list(ctx.session.exec(query.order_by(col(TrainingSession.ends_at), col(TrainingSession.id))).all())
 
 
 def attendance_reminders(ctx: ProgrammeContext, as_of: datetime, grace: timedelta = ATTENDANCE_GRACE) -> int:
@@ -258,9 +269,7 @@ def attendance_reminders(ctx: ProgrammeContext, as_of: datetime, grace: timedelt
     before `as_of` with no attendance recorded by then; returns the number of sessions reminded of
     for the first time (0 when run again: the outbox keeps one notice per session)."""
     reminded = 0
-    for training_session in ended_between(ctx, None, as_of - grace):
-        if held_at(ctx, training_session, as_of) is not None:
-            continue
+    for training_session in ended_between(ctx, None, as_of - grace, unrecorded_at=as_of):
         pilot = ctx.session.get(Pilot, training_session.pilot_id)
         application = ctx.session.get(Application, pilot.application_id) if pilot is not None else None
         if pilot is None or application is None:

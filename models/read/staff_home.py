@@ -36,7 +36,7 @@ from models.tables import (
     StaffRole,
     TrainingSession,
 )
-from models.training import ended_between, held_at
+from models.training import ended_between
 from models.wording import counted
 
 AGENDA_LENGTH = 8
@@ -129,7 +129,7 @@ def _decision_awaited(ctx: ProgrammeContext, now: datetime) -> list[Item]:
 
 
 def _attendance_to_record(ctx: ProgrammeContext, now: datetime) -> list[Item]:
-    ended: list[TrainingSession] = [s for s in ended_between(ctx, None, now) if held_at(ctx, s, now) is None]
+    ended: list[TrainingSession] = ended_between(ctx, None, now, unrecorded_at=now)
     names = {p.id: p.name for p in pilots(ctx)}
     return [Item(f"{names.get(s.pilot_id, '?')} : présences de la session « {s.title} » du "
                  f"{format_paris(s.starts_at)} à saisir", s.ends_at, SESSIONS) for s in ended]
