@@ -9,13 +9,13 @@ from typing import Any
 
 from markupsafe import Markup
 
-from models.read.programme_diff import CHANGES, WHAT, Preview, by_date, by_person
+from models.read.programme_diff import CHANGES, WHAT, Preview, by_date, by_person, kind_label
 from reports.html_report import _environment
 
 
 def _values(preview: Preview) -> dict[str, Any]:
     return {"p": preview, "people": by_person(preview), "days": by_date(preview), "quoi": WHAT,
-            "changements": CHANGES}
+            "changements": CHANGES, "type_de": kind_label}
 
 
 def render_programme_diff(preview: Preview, generated_at: datetime) -> str:

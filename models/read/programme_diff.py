@@ -12,6 +12,8 @@ from typing import Any, Literal
 from models.clock import format_paris, paris
 from models.notices import LABELS, NoticeKind
 from models.programme_change import WORDS, ChangePlan, Refusal
+from models.stages import LABELS as STAGE_LABELS
+from models.stages import StageName
 
 Change = Literal["apparait", "disparait", "deplace"]
 WHAT = {"avis": "Avis", "instant": "Instant planifié", "element": "Élément de l'année"}
@@ -74,15 +76,19 @@ class Preview:
 
 def kind_label(difference: Difference) -> str:
     """The French name of a difference's kind: a notice kind's label (`models.notices.LABELS`), an
-    item's word (« Session »), a planned instant's stage as it is."""
+    item's word (« Session »), a planned instant's stage (`models.stages.LABELS`: « phases et
+    jalons », not `phases_jalons`); a code none of them knows, as it is."""
     if difference.what == "avis" and difference.kind in NOTICE_KINDS:
         return LABELS[NoticeKind(difference.kind)]
     if difference.what == "element" and difference.kind in WORDS:
         return WORDS[difference.kind]
+    if difference.what == "instant" and difference.kind in STAGE_NAMES:
+        return STAGE_LABELS[StageName(difference.kind)]
     return difference.kind
 
 
 NOTICE_KINDS = frozenset(kind.value for kind in NoticeKind)
+STAGE_NAMES = frozenset(stage.value for stage in StageName)
 
 
 def _iso(value: datetime | None) -> str | None:

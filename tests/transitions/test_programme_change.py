@@ -166,6 +166,10 @@ def test_diff_then_apply_moves_exactly_the_previewed_dates(replay: tuple[Path, s
                for d in notices if d["quoi"] == "avis" and d["changement"] == "deplace")
     page = (out / "diff.html").read_text(encoding="utf-8")
     assert preview["sha256"] in page and "Par personne" in page and "<script" not in page
+    codes = {d["type"] for d in notices if d["quoi"] in ("avis", "instant")}
+    assert {"changement_programme", "sessions"} <= codes  # kinds and stages by their code in --json ...
+    assert not [code for code in codes if f"<td>{code}</td>" in page]  # ... by their French name on the page
+    assert "<td>Changement de programme</td>" in page and "<td>invitations et rappels de session</td>" in page
     assert _seen(url, "2015-09-02") == before["2015-09-02"]  # the preview wrote nothing
 
     applied = runner.invoke(app, ["programme", "apply", str(changed), "--reason", "Salle du conseil prise",

@@ -103,7 +103,7 @@ def _print(preview: Preview) -> None:
         for d in rows:
             if narrow:
                 what = (d.subject if d.what == "element" else f"Avis « {kind_label(d)} » {CHANGES[d.change]}"
-                        if d.what == "avis" else f"{WHAT[d.what]} {CHANGES[d.change]} : {d.kind}")
+                        if d.what == "avis" else f"{WHAT[d.what]} {CHANGES[d.change]} : {kind_label(d)}")
                 table.add_row(escape(what), f"{_short(d.before)} → {_short(d.after)}", escape(d.cause or "—"))
                 continue
             agenda = (f"{d.uid} ({_number(d.sequence_before)} → {_number(d.sequence_after)})" if d.uid else "—")
