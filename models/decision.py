@@ -30,9 +30,10 @@ class Proposal:
 
     def describe(self, scale_max: int) -> str:
         """The proposal in French, one line per ranked application."""
+        proposed = {a.id for a in self.proposed}  # by id: comparing rows compares every field, once per pair
         lines = [f"{rank}. {r.application.lead_name} ({r.application.lead_siren}) : "
                  + (f"{format_number(r.score)}/{scale_max}" if r.score is not None else "non notée")
-                 + (" — proposée" if r.application in self.proposed else "")
+                 + (" — proposée" if r.application.id in proposed else "")
                  for rank, r in enumerate(self.ranked, start=1)]
         head = f"Décision impossible : {self.blocked}." if self.blocked else "Proposition du jury :"
         tied = {r.application.id for r in self.tie.tied} if self.tie else set()

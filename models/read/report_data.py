@@ -12,7 +12,7 @@ The HTML report, the exports and the terminal lists read these dataclasses; noth
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -162,10 +162,13 @@ def applications_at(session: Session, ctx: ProgrammeContext, as_of: datetime) ->
     latest: dict[int, AuditEntry] = {}
     for entry in decisions:
         latest[entry.entity_id or 0] = entry
+    newest: dict[int, ApplicationVersion] = {}  # each application's latest version by `as_of`, in one pass
+    for v in versions:
+        if v.application_id not in newest or v.version > newest[v.application_id].version:
+            newest[v.application_id] = v
     facts = []
     for a in rows:
-        own = [v for v in versions if v.application_id == a.id]
-        current = max(own, key=lambda v: v.version) if own else None
+        current = newest.get(a.id or 0)
         decision = latest.get(a.id or 0)
         status, reason, decided = ApplicationStatus.RECEIVED.value, "", None
         if decision is not None:
@@ -304,13 +307,22 @@ def jury_view(ctx: ProgrammeContext, as_of: datetime, applications: list[Applica
     marked = ctx.session.exec(select(JuryNotApplicable).where(
         col(JuryNotApplicable.application_id).in_([a.id for a in applications]),
         JuryNotApplicable.recorded_at <= as_of)).all()
+    conflicted: dict[int, list[str]] = defaultdict(list)  # grouped once: 1,250 applications, not 1,250²
+    for conflict in declared:
+        conflicted[conflict.application_id].append(conflict.juror)
+    not_applicable: dict[int, list[JuryNotApplicable]] = defaultdict(list)
+    for mark in marked:
+        not_applicable[mark.application_id].append(mark)
+    scored: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
+    for fact in scores:
+        scored[fact.receipt][(fact.juror, fact.criterion)] = fact.score
     for application in applications:
         if application.status not in JURY_STATUSES:
             continue
-        excluded = sorted(c.juror for c in declared if c.application_id == application.id)
-        declared_na = {(m.juror, m.criterion) for m in marked if m.application_id == application.id
-                       and m.juror not in excluded}
-        own = {(s.juror, s.criterion): s.score for s in scores if s.receipt == application.receipt}
+        excluded = sorted(conflicted.get(application.id, ()))
+        declared_na = {(m.juror, m.criterion) for m in not_applicable.get(application.id, ())
+                       if m.juror not in excluded}
+        own = scored.get(application.receipt, {})
         grid: dict[tuple[str, str], int | None] = {(m.juror, c.key): own.get((m.juror, c.key))
                                                    for m in jury.members for c in jury.criteria}
         by_criterion: dict[str, tuple[float | None, int]] = {}

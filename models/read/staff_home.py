@@ -22,7 +22,7 @@ from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.jury import missing_scores
 from models.pilots import pilots
-from models.read.steps import next_steps_of
+from models.read.steps import Step, next_steps_of
 from models.schedule import Due, agenda
 from models.staff import PERMISSIONS, ROLE_LABELS, StaffAct
 from models.tables import (
@@ -85,7 +85,8 @@ def staff_home(ctx: ProgrammeContext, member: StaffMember, now: datetime) -> Sta
     due = [d for d in agenda(ctx.session, now, limit=AGENDA_LENGTH * 4, live_only=False)
            if d.programme == ctx.programme.slug][:AGENDA_LENGTH]
     acts = tuple(act for act, roles in PERMISSIONS.items() if act != StaffAct.READ and role in roles)
-    for_cerdd, late = _ordered(waiting_for_cerdd(ctx, now)), _ordered(late_for_others(ctx, now))
+    steps = next_steps_of(ctx, pilots(ctx), now)  # every pilot's, read once for both lists
+    for_cerdd, late = _ordered(waiting_for_cerdd(ctx, now, steps)), _ordered(late_for_others(ctx, now, steps))
     return StaffHome(member.name, member.email, ROLE_LABELS[role], acts, ctx.definition.title, tuple(due),
                      for_cerdd[:HOME_ITEMS], late[:HOME_ITEMS], max(0, len(for_cerdd) - HOME_ITEMS),
                      max(0, len(late) - HOME_ITEMS))
@@ -104,11 +105,13 @@ def _step_page(what: str) -> str:
     return PILOTS if "charte" in what else DELIVERABLES
 
 
-def waiting_for_cerdd(ctx: ProgrammeContext, now: datetime) -> list[Item]:
-    """Everything the Cerdd's team must decide or record at `now` (see the module's docstring)."""
+def waiting_for_cerdd(ctx: ProgrammeContext, now: datetime, steps: list[Step] | None = None) -> list[Item]:
+    """Everything the Cerdd's team must decide or record at `now` (see the module's docstring);
+    `steps`: every pilot's next steps at `now` (`next_steps_of`), read here when not given."""
     items = _decision_awaited(ctx, now)
+    steps = next_steps_of(ctx, pilots(ctx), now) if steps is None else steps
     items += [Item(f"{step.pilot} : {step.what}", step.when, _step_page(step.what), step.late)
-              for step in next_steps_of(ctx, pilots(ctx), now) if step.party == CharterParty.ORGANISER]
+              for step in steps if step.party == CharterParty.ORGANISER]
     items += _attendance_to_record(ctx, now)
     items += [Item(f"Courriel de {mail.sender or 'expéditeur inconnu'} « {mail.subject} » à revoir", mail.received_at,
                    APPLICATIONS) for mail in ctx.session.exec(select(MailMessage).where(
@@ -152,10 +155,12 @@ def _drafts_claimed(ctx: ProgrammeContext, now: datetime) -> list[Item]:
             for (_, address), entry in seen.items()]
 
 
-def late_for_others(ctx: ProgrammeContext, now: datetime) -> list[Item]:
-    """What the other parties are late with at `now`: their late steps, the jurors' missing scores."""
+def late_for_others(ctx: ProgrammeContext, now: datetime, steps: list[Step] | None = None) -> list[Item]:
+    """What the other parties are late with at `now`: their late steps, the jurors' missing scores
+    (`steps` as `waiting_for_cerdd`'s)."""
+    steps = next_steps_of(ctx, pilots(ctx), now) if steps is None else steps
     items = [Item(f"{step.pilot} : {step.what}", step.when, _step_page(step.what), True)
-             for step in next_steps_of(ctx, pilots(ctx), now) if step.party != CharterParty.ORGANISER and step.late]
+             for step in steps if step.party != CharterParty.ORGANISER and step.late]
     if ctx.programme.state == ProgrammeState.CALL_CLOSED:
         meeting = ctx.definition.jury.meeting
         items += [Item(f"Jury : {juror} n'a pas noté {counted(len(missing), 'candidature')} "
