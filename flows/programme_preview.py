@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -193,8 +194,5 @@ def _instants(before: set[tuple[str, datetime]], after: set[tuple[str, datetime]
 
 
 def _element(move: Move) -> Difference:
-    change: Change = {"creer": "apparait", "annuler": "disparait"}.get(move.action, "deplace")  # type: ignore[assignment]
-    before, after = move.before, move.after
-    if change == "deplace" and before == after and move.before_end != move.after_end:
-        before, after = move.before_end, move.after_end  # a phase whose end moves: its ends
-    return Difference("element", change, move.pilot, move.kind, move.describe(), before, after, move.cause)
+    change, pilot, kind, line, before, after = move.shown()
+    return Difference("element", cast(Change, change), pilot, kind, line, before, after, move.cause)

@@ -15,7 +15,7 @@ from models import history
 from models.clock import format_paris
 from models.context import ProgrammeContext
 from models.deliverables import postpone
-from models.errors import InvalidInput
+from models.errors import InvalidInput, Refused
 from models.layout import Laid, row_of
 from models.notices import NoticeKind, Recipient
 from models.programme import ProgrammeDefinition
@@ -24,7 +24,7 @@ from models.programme_rules import Placed, clashes
 from models.programme_versions import canonical_sha256, check_preview, record_version, versions
 from models.recipients import all_parties
 from models.schedule import write_plan
-from models.tables import Deliverable, Milestone, Pilot, PilotPhase, TrainingSession
+from models.tables import Deliverable, Milestone, Pilot, PilotPhase, ProgrammePreview, TrainingSession
 from models.text import require_text
 from models.training import cancel, reschedule
 from models.wording import counted
@@ -71,8 +71,7 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
     if sha == canonical_sha256(ctx.programme.definition):
         return Applied(plan_change(ctx, definition, at), None, 0)
     _refuse_going_back(ctx, at)
-    if previewed:
-        check_preview(ctx.session, ctx.programme, sha)
+    kept = check_preview(ctx.session, ctx.programme, sha) if previewed else None
     plan = plan_change(ctx, definition, at)
     problems = check_plan(ctx, plan)
     if problems:
@@ -80,6 +79,8 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
     if plan.refused and not plan.moves:  # a version that would move nothing it was written to move
         raise InvalidInput("Changement de programme refusé : aucun de ses déplacements n'est encore possible à "
                            "cet instant (vérifiez --at), rien n'est enregistré.", refusal_lines(plan))
+    if kept is not None:
+        _as_previewed(kept, plan, at)
     programme = ctx.programme
     programme.definition = definition.model_dump(mode="json")
     programme.title, programme.source, programme.templates = definition.title, source, dict(templates)
@@ -97,6 +98,30 @@ def apply_change(ctx: ProgrammeContext, definition: ProgrammeDefinition, *, sour
                   version=version, sha256=sha, motif=reason, refus=refusal_lines(plan))
     write_plan(changed, at)
     return Applied(plan, version, sent)
+
+
+def _as_previewed(kept: ProgrammePreview, plan: ChangePlan, at: datetime) -> None:
+    """Refused (French, nothing written) when the plan at `at` is not the one the kept preview
+    showed (its `element` differences: `Move.shown`): applied later than previewed, a move became
+    impossible (its session started, its deliverable handed in…) or another appeared, and the
+    people would be told of a change nobody looked at. The same plan at another instant passes."""
+    shown = {(d.get("changement"), d.get("personne"), d.get("type"), d.get("objet"), _instant(d.get("avant")),
+              _instant(d.get("apres"))) for d in kept.result.get("differences", []) if d.get("quoi") == "element"}
+    planned = {move.shown() for move in plan.moves}
+    if planned == shown:
+        return
+    gone, new = len(shown - planned), len(planned - shown)
+    parts = ([counted(gone, "changement prévu n'est plus possible", "changements prévus ne sont plus possibles")]
+             if gone else []) + ([counted(new, "changement non prévu apparaît", "changements non prévus apparaissent")]
+                                 if new else [])
+    raise Refused(f"Changement refusé : le {format_paris(at)}, il ne ferait plus ce que sa prévisualisation "
+                  f"(faite pour le {format_paris(kept.at)}) a montré : {' ; '.join(parts)}. Rien n'est "
+                  "enregistré : relancez « transitions programme diff » avec ce --at, puis appliquez.",
+                  refusal_lines(plan))
+
+
+def _instant(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def _refuse_going_back(ctx: ProgrammeContext, at: datetime) -> None:

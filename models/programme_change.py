@@ -84,6 +84,16 @@ class Move:
                          f"(au lieu du {_day(self.kind, self.before_end)})")
         return f"{what} : {' ; '.join(parts)}" if parts else what
 
+    def shown(self) -> tuple[str, str, str, str, datetime | None, datetime | None]:
+        """The move as a preview shows it: (change « apparait », « disparait » or « deplace », pilot,
+        kind, `describe()`, before, after), a phase whose only end moves shown by its ends. What
+        `apply` compares with the preview it requires."""
+        change = {"creer": "apparait", "annuler": "disparait"}.get(self.action, "deplace")
+        before, after = self.before, self.after
+        if change == "deplace" and before == after and self.before_end != self.after_end:
+            before, after = self.before_end, self.after_end
+        return change, self.pilot, self.kind, self.describe(), before, after
+
 
 def _day(kind: Kind, value: datetime) -> str:
     """A phase's day (« mardi 1er décembre 2015 »), a milestone's or deliverable's day and hour."""

@@ -64,10 +64,11 @@ def record_preview(session: Session, programme: Programme, *, sha256: str, at: d
     return row
 
 
-def check_preview(session: Session, programme: Programme, sha256: str) -> None:
-    """Refused (French) unless the definition hashed `sha256` is the last one previewed without a
-    broken rule, against the programme's current version (a refused preview, its rules broken,
-    clears nothing: the earlier one still stands)."""
+def check_preview(session: Session, programme: Programme, sha256: str) -> ProgrammePreview:
+    """The kept preview an apply of the definition hashed `sha256` relies on: the last one previewed
+    without a broken rule, against the programme's current version (a refused preview, its rules
+    broken, clears nothing: the earlier one still stands). Refused (French) when it is not that
+    definition's or was made on another version."""
     row = session.exec(select(ProgrammePreview).where(ProgrammePreview.programme_id == programme.id,
                                                       ProgrammePreview.problems == 0)
                        .order_by(col(ProgrammePreview.id).desc())).first()
@@ -78,3 +79,4 @@ def check_preview(session: Session, programme: Programme, sha256: str) -> None:
         raise Refused(f"La prévisualisation de ce fichier a été faite sur la version {row.version} du programme, "
                       f"qui est depuis passé à la version {programme.version} : relancez « transitions programme "
                       "diff ».")
+    return row

@@ -279,3 +279,25 @@ def test_a_change_whose_every_move_is_refused_is_not_stored(started: str) -> Non
     with session_scope(started) as session:
         assert session.exec(select(Programme.version)).one() == 1
     assert _apply(started, definition, "2015-09-01T10:00").version == 2  # still applicable when it can be
+
+
+def test_an_apply_later_than_its_preview_is_refused_when_it_would_no_longer_do_what_was_shown(
+        started: str) -> None:
+    """The attack: previewed on 1 September, applied on 5 October with `--at`: formation-2 (1 October)
+    had started, so the apply moved only the phase and told everyone of a change nobody had looked
+    at. Now refused, nothing written, pointing to a new preview at that instant; the same plan at
+    another instant still applies."""
+    definition = _changed(started, sessions={"formation-2": {"at": "P3M1W"}},
+                          phases={"espace-innovation": {"end": "P8M"}})
+    preview_change(started, definition, source="v2.yaml", templates={}, at=at("2015-09-01T10:00"),
+                   made_at=at("2015-09-01T10:05"), actor="test", renderer=render_notice)
+    before = _state(started)
+    with pytest.raises(Refused, match="1 changement prévu n'est plus possible") as refused:
+        _apply(started, definition, "2015-10-05T10:00")
+    assert "programme diff" in refused.value.message and "1er septembre 2015" in refused.value.message
+    assert any("formation-2" in line for line in refused.value.details)
+    assert _state(started) == before
+    with session_scope(started) as session:
+        assert session.exec(select(Programme.version)).one() == 1
+    applied = _apply(started, definition, "2015-09-02T10:00")  # a day later: the same moves, so allowed
+    assert applied.version == 2 and {m.key for m in applied.plan.moves} >= {"formation-2", "espace-innovation"}
