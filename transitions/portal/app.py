@@ -112,13 +112,17 @@ def sizing(database_url: str, threads: int, pool_timeout: float | None,
     A request holds a connection only while it reads or acts, and no more requests than threads
     are admitted at once (`middleware.Admission`), so they suffice; the requests beyond wait their
     turn (as many as PORTAL_QUEUE, `middleware.BoundQueue`), and one that waits for a connection
-    longer than `pool_timeout` is answered 503 (`errors.install`)."""
+    longer than `pool_timeout` is answered 503 (`errors.install`). When the app stops, the refusals
+    counted and not yet logged are (`outage.BusyLog.flush`)."""
     get_engine(database_url, PoolSize(threads + POOL_BESIDE, pool_timeout or get_settings().portal_pool_timeout))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
+        portal = getattr(app.state, "portal", None)
+        if portal is not None:  # the refusals counted and not yet told, before the process ends
+            portal.busy.flush()
 
     return lifespan
 

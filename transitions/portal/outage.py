@@ -25,29 +25,48 @@ BUSY_EVERY = 60.0
 class BusyLog:
     """The lines that say the portal refused requests because it was full (503 with Retry-After):
     the first refusal of each cause says so at once, the next ones within `BUSY_EVERY` seconds are
-    only counted, and the first one after says how many there were: a flood of refusals writes one
-    line a minute, not one per request (issue 25). Thread-safe: refusals come from the event loop
-    (the queue is full) and from the handlers' threads (no connection in time)."""
+    only counted, and their count is told with the span of their times (local time of day) by the
+    first refusal after the minute, by the next health probe (`/sante`) or when the portal stops
+    (`flush`): a flood writes about a line a minute, not one per request, and a burst is never lost
+    (issue 25). Thread-safe: refusals come from the event loop (the queue is full) and from the
+    handlers' threads (no connection in time)."""
 
-    def __init__(self, log: logging.Logger, clock: Any = time.monotonic, every: float = BUSY_EVERY) -> None:
-        self._log, self._clock, self._every = log, clock, every
+    def __init__(self, log: logging.Logger, clock: Any = time.monotonic, every: float = BUSY_EVERY,
+                 wall: Any = time.time) -> None:
+        self._log, self._clock, self._every, self._wall = log, clock, every, wall
         self._lock = threading.Lock()
         self._told: dict[str, float] = {}
-        self._unsaid: dict[str, int] = {}
+        self._unsaid: dict[str, list[float]] = {}  # cause → [count, first wall time, last wall time]
 
     def refused(self, why: str) -> None:
         """One request answered 503 for `why` (no path: it carries a personal link's token)."""
         with self._lock:
-            now, last = self._clock(), self._told.get(why)
+            now, wall, last = self._clock(), self._wall(), self._told.get(why)
             if last is not None and now - last < self._every:
-                self._unsaid[why] = self._unsaid.get(why, 0) + 1
+                pending = self._unsaid.setdefault(why, [0, wall, wall])
+                pending[0], pending[2] = pending[0] + 1, wall
                 return
-            self._told[why], earlier = now, self._unsaid.pop(why, 0)
-        if earlier:
-            self._log.warning("portail saturé : %s, réponse 503 (et %d autre%s depuis la ligne précédente)", why,
-                              earlier, "s" if earlier > 1 else "")
-        else:
-            self._log.warning("portail saturé : %s, réponse 503", why)
+            self._told[why], earlier = now, self._unsaid.pop(why, None)
+        self._log.warning("portail saturé : %s, réponse 503%s", why,
+                          f" ({self._others(earlier, 'et ')})" if earlier else "")
+
+    def flush(self) -> None:
+        """Tell the refusals counted and not yet told, one line per cause (a health probe, the stop)."""
+        with self._lock:
+            pending, self._unsaid = self._unsaid, {}
+        for why, counted_ in pending.items():
+            self._log.warning("portail saturé : %s, %s", why, self._others(counted_, ""))
+
+    @staticmethod
+    def _others(pending: list[float], lead: str) -> str:
+        count, first, last = int(pending[0]), pending[1], pending[2]
+        span = (f"à {_time_of_day(first)}" if _time_of_day(first) == _time_of_day(last)
+                else f"de {_time_of_day(first)} à {_time_of_day(last)}")
+        return f"{lead}{count} autre{'s' if count > 1 else ''} réponse{'s' if count > 1 else ''} 503 {span}"
+
+
+def _time_of_day(wall: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(wall))
 
 
 class OutageLog:

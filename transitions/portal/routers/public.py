@@ -51,6 +51,7 @@ async def health(request: Request) -> PlainTextResponse:
     (`middleware.BoundQueue`), on a thread of its own (the pool's connections hold two beyond
     the threads)."""
     portal: Portal = request.app.state.portal  # not `PortalDep`: a plain-def dependency takes a thread
+    portal.busy.flush()  # refusals counted since the last line are told now, not at the next refusal
 
     def probe() -> None:
         with session_scope(portal.database_url) as session:
