@@ -355,7 +355,7 @@ def run_configuration(config: Configuration, server: str, template: str, bare_ba
             config.ticks = ticks.records
             config.mixed = tally.summary()
         config.problems = verify(url, before, tally.accepted)
-    say(f"    people at work: {config.mixed['requests']} requests ({config.mixed['per_s']:.0f}/s), "
+    say(f"    people at work: {config.mixed['requests']} requests ({config.mixed['per_s']:.0f}/s answered), "
         f"{config.mixed['errors']} errors, {config.mixed['busy_503']} busy (503), {len(tally.accepted)} acts accepted, "
         f"{config.mixed['replays_refused']} second posts refused, {len(config.ticks)} ticks "
         f"({len([t for t in config.ticks if 'error' in t])} failed); {len(config.problems)} recording problems")

@@ -84,7 +84,9 @@ class Tally:
                            "per_s": len(values) / self.seconds if self.seconds else 0.0,
                            "p50": percentile(ordered, 50), "p95": percentile(ordered, 95),
                            "p99": percentile(ordered, 99), "mean": statistics.fmean(values) if values else 0.0}
-        return {"requests": self.requests, "per_s": self.requests / self.seconds if self.seconds else 0.0,
+        served = sum(len(values) for values in self.latencies.values())  # answers, not refusals nor failures
+        return {"requests": self.requests, "served": served,
+                "per_s": served / self.seconds if self.seconds else 0.0,
                 "seconds": self.seconds, "errors": len(self.errors), "busy_503": self.busy,
                 "statuses": dict(sorted(self.statuses.items())), "acts_accepted": len(self.accepted),
                 "replays_refused": self.replays_refused, "no_form": self.no_form, "kinds": kinds,
@@ -105,6 +107,8 @@ class Browser:
     def __init__(self, base: str, tally: Tally) -> None:
         self.client = httpx.AsyncClient(base_url=base, timeout=60.0, follow_redirects=False)
         self.tally = tally
+        self.refused = False
+        """This person's last request was refused as full (the tally is everyone's)."""
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -113,7 +117,7 @@ class Browser:
                    **options: Any) -> httpx.Response | None:
         """One request; its latency under `kind`; a status outside `expect` is an error (a 503
         carrying Retry-After is counted apart, as the portal's answer to overload)."""
-        started = time.perf_counter()
+        started, self.refused = time.perf_counter(), False
         try:
             answer = await self.client.request(method, path, **options)
         except httpx.HTTPError as exc:
@@ -123,6 +127,7 @@ class Browser:
         self.tally.statuses[answer.status_code] += 1
         if answer.status_code == 503 and answer.headers.get("retry-after"):
             self.tally.busy += 1  # a refusal, not a page served: left out of the kind's latencies and req/s
+            self.refused = True
             self.tally.refused[kind] += 1
             return None
         self.tally.latencies[kind].append(time.perf_counter() - started)
@@ -149,9 +154,8 @@ async def post_form(browser: Browser, kind: str, path: str, data: dict[str, str]
     if rng.random() >= double:
         return await browser.call(kind, "POST", path, (303,), **options) is not None
     if rng.random() < 0.5:
-        full = browser.tally.busy
         first = await browser.call(kind, "POST", path, (303,), **options)
-        unread = browser.tally.busy > full  # refused as full before its form was read: its token is not spent
+        unread = browser.refused  # refused as full before its form was read: its token is not spent
         second = await browser.call(f"{kind} (deuxième envoi)", "POST", path, (303,) if unread else (409,), **options)
         answers = [first, second]
     else:

@@ -107,7 +107,8 @@ def write_report(configs: list[Configuration], figures: list[dict[str, Any]], op
     at_work = [c for c in configs if c.mixed]  # none with --floors
     if at_work:
         lines += ["", "## People at work, ticks running", ""]
-        lines += table(["pilots", "people", "requests", "req/s", "errors", "503 (Retry-After)", "acts accepted",
+        lines += table(["pilots", "people", "requests sent", "answered/s", "errors", "503 (Retry-After)",
+                        "acts accepted",
                         "second posts refused (409)", "forms gone", "ticks (failed)", "recorded exactly once"],
                        [[c.pilots, c.people, c.mixed["requests"], f"{c.mixed['per_s']:.1f}", c.mixed["errors"],
                          c.mixed["busy_503"], c.mixed["acts_accepted"], c.mixed["replays_refused"], c.mixed["no_form"],

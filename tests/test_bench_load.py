@@ -119,3 +119,53 @@ def test_a_form_refused_as_full_then_posted_again_counts_as_one_accepted_act():
         accepted, tally = asyncio.run(post_twice(order))
         assert accepted and tally.errors == [] and tally.busy == 1, (order, tally.errors)
         assert spent == ["refused", "accepted"]
+
+
+def test_another_persons_refusal_during_a_double_post_leaves_the_second_post_a_replay():
+    """The review: the tally is everyone's, so « was my first post refused? » read from its count
+    took another person's 503 for this one's, expected the second post to be accepted and counted
+    its right 409 as an error. Read from this person's own last answer."""
+    import asyncio
+    import random
+
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from bench.load_people import Browser, Tally, post_form
+
+    gate, sent = asyncio.Event(), []
+
+    async def form(request):  # noqa: ANN001, ANN202
+        sent.append(request)
+        if len(sent) > 1:
+            return Response("Ce formulaire a déjà été envoyé", status_code=409)
+        await gate.wait()  # the first send is accepted once someone else was refused meanwhile
+        return Response(status_code=303, headers={"Location": "/"})
+
+    async def full(request):  # noqa: ANN001, ANN202
+        return Response("complet", status_code=503, headers={"Retry-After": "5"})
+
+    async def main() -> tuple[bool, Tally]:
+        tally = Tally()  # as `drive` makes it: one for every person
+        app = Starlette(routes=[Route("/f", form, methods=["POST"]), Route("/p", full)])
+        one, other = Browser("http://portail", tally), Browser("http://portail", tally)
+        for browser in (one, other):
+            browser.client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://portail")
+        rng = random.Random()
+        rng.random = iter([0.0, 0.1]).__next__  # a double post, in turn
+
+        async def refused_meanwhile() -> None:
+            await asyncio.sleep(0.05)
+            await other.call("territoire", "GET", "/p")
+            gate.set()
+
+        accepted, _ = await asyncio.gather(post_form(one, "réponse (POST)", "/f", {"jeton": "t"}, None, rng, 1.0),
+                                           refused_meanwhile())
+        await one.close()
+        await other.close()
+        return accepted, tally
+
+    accepted, tally = asyncio.run(main())
+    assert accepted and tally.errors == [] and tally.busy == 1 and tally.replays_refused == 1, tally.errors
