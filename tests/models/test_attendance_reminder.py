@@ -55,6 +55,22 @@ def test_attendance_recorded_in_time_means_no_reminder(loaded: str) -> None:
     assert not [n for n in _reminders(loaded) if first.title in n.subject and "Arras" in n.subject]
 
 
+def test_attendance_recorded_only_after_the_reminder_instant_does_not_spare_the_reminder(loaded: str) -> None:
+    """Held by an instant means recorded by then (`training.held_at`, read in one query for every
+    session by `ended_between(…, unrecorded_at=)`): a sheet recorded later does not count earlier."""
+    _started(loaded)
+    first = _first_session(loaded)
+    remind_at = first.ends_at + 2 * training.ATTENDANCE_GRACE
+    with session_scope(loaded) as session:
+        ctx = ctx_of(session)
+        training_session = training.find_session(ctx, pilots.find_pilot(ctx, ARRAS), first.key)
+        training.record_attendance(ctx, training_session, person="Claire Dufour", organisation="CU d'Arras",
+                                   present=True, at=remind_at + timedelta(hours=1))
+        assert training.held_at(ctx, training_session, remind_at) is None
+    remind_attendance(remind_at)
+    assert [n for n in _reminders(loaded) if first.title in n.subject and "Arras" in n.subject]
+
+
 def test_a_cancelled_session_needs_no_attendance(loaded: str) -> None:
     _started(loaded)
     first = _first_session(loaded)
