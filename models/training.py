@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, exists, select
+from sqlmodel import and_, col, exists, select
 
 from models import history, outbox
 from models.clock import format_paris, paris
@@ -232,16 +232,21 @@ def held_at(ctx: ProgrammeContext, training_session: TrainingSession, as_of: dat
     """When the session counts as held: its first attendance record, if recorded by `as_of`."""
     if training_session.status == SessionStatus.CANCELLED:
         return None
-    first = ctx.session.exec(select(Attendance.recorded_at).where(
-        Attendance.session_id == training_session.id, col(Attendance.recorded_at) <= as_of)
-        .order_by(col(Attendance.recorded_at))).first()
+    first = ctx.session.exec(select(Attendance.recorded_at).where(_records(training_session.id, as_of))
+                             .order_by(col(Attendance.recorded_at))).first()
     return first
+
+
+def _records(session_id: Any, as_of: datetime) -> Any:
+    """SQL: the attendance records of the session `session_id` (a value or a column) made by
+    `as_of`: the one rule of `held_at` and of `ended_between(…, unrecorded_at=)`."""
+    return and_(col(Attendance.session_id) == session_id, col(Attendance.recorded_at) <= as_of)
 
 
 def _recorded_by(as_of: datetime) -> Any:
     """SQL: the session of the row has an attendance record by `as_of` (`held_at` is not None for a
     session not cancelled)."""
-    return exists().where(col(Attendance.session_id) == TrainingSession.id, col(Attendance.recorded_at) <= as_of)
+    return exists().where(_records(TrainingSession.id, as_of))
 
 
 ATTENDANCE_GRACE = timedelta(days=1)
