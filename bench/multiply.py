@@ -116,6 +116,7 @@ RULES: dict[str, Rule] = {
     "service_lease": Rule("empty"),  # issue 25: who runs `transitions serve` on this database
     "programme_version": Rule("keep"),  # issue 26: the definitions the programme ran under
     "programme_preview": Rule("empty"),  # issue 26: a preview is made against the programme as it is
+    "pilot_change": Rule("keep"),  # issue 25: written by the database's triggers as the copies are inserted
 }
 
 KEY_REFS = {"pilote": "pilot", "session": "trainingsession", "livrable": "deliverable"}

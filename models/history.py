@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
+from sqlalchemy import literal
 from sqlmodel import Session, and_, col, select
 
 from models.tables import AuditEntry, Deliverable, Milestone, PilotPhase, TrainingSession
@@ -89,6 +90,11 @@ class History:
             if entry.entity_id is not None and isinstance(previous, dict):
                 self._undo.setdefault((entry.entity, entry.entity_id), []).append(previous)
 
+    @property
+    def empty(self) -> bool:
+        """Nothing to undo: no act after `as_of` on the rows it was read for (the present's usual case)."""
+        return not self._undo and not self._added
+
     def at(self, row: Row) -> Row:
         """`row` as it stood at `as_of`: the row itself when nothing changed it since, otherwise a
         detached copy (never added to the session) with the earlier values restored."""
@@ -110,7 +116,13 @@ def later(model: type[TrainingSession | Deliverable | PilotPhase | Milestone], p
     """The join condition of the acts after `as_of` on `model`'s rows, as `History` undoes them: a
     query on such rows outer-joined on it reads their undo log with them (`History.of`)."""
     return and_(AuditEntry.programme_id == programme_id, AuditEntry.entity == ENTITY[model],
-                col(AuditEntry.entity_id) == model.id, col(AuditEntry.at) > as_of, col(AuditEntry.action).in_(UNDONE))
+                col(AuditEntry.entity_id) == model.id, col(AuditEntry.at) > as_of,
+                col(AuditEntry.action).in_(_UNDONE_BOUND))
+
+
+_UNDONE_BOUND = [literal(action) for action in UNDONE]
+"""`UNDONE` as one bound parameter each: a list of values would be an expanding parameter, whose
+SQL is rendered again at every execution of a statement otherwise built once."""
 
 
 def _loaded(name: str, value: object) -> object:

@@ -950,3 +950,20 @@ class ProgrammePreview(SQLModel, table=True):
     differences: int = Field(default=0, description="How many differences the preview found.")
     problems: int = Field(default=0, description="How many rules the change breaks (0: it may be applied).")
     result: dict[str, Any] = json_column(dict)
+
+
+class PilotChange(SQLModel, table=True):
+    """One change to the rows a pilot's year is read from (the pilot, its application, charter
+    signatures and text, phases, milestones, sessions, their answers and attendance, deliverables),
+    written by the database itself: a trigger on each of those tables adds a row for every row
+    inserted, updated or deleted (migration 0026), whichever code or tool wrote it. Never updated,
+    never deleted: the count and the sum of the random `token`s of a pilot's rows change with each
+    committed change, and are what `models.read.pilot_year.YearCache` checks a kept year against.
+    No foreign key: a row outlives nothing it would have to follow."""
+
+    __tablename__ = "pilot_change"
+    __table_args__ = (Index("ix_pilot_change_pilot_token", "pilot_id", "token"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pilot_id: int
+    token: int = Field(description="A random number in [0, 2^31): two histories of one pilot do not share a sum.")

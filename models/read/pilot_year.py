@@ -7,12 +7,14 @@ their part again otherwise."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, cached_property
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as rows_of  # rows, not scalars, whether or not the acts are joined
 from sqlmodel import Session, and_, col, select
 
@@ -27,6 +29,7 @@ from models.tables import (
     Deliverable,
     Milestone,
     Pilot,
+    PilotChange,
     PilotPhase,
     SessionAnswer,
     TrainingSession,
@@ -96,9 +99,93 @@ def read_year(ctx: ProgrammeContext, pilot: Pilot, as_of: datetime, past: Histor
         past=past if past is not None else History.of(entries.values(), as_of), as_of=as_of)
 
 
+class YearCache:
+    """Pilots' years kept in this process, each checked against its pilot's changes before use (the
+    territory's page reads its year here: `YEARS`).
+
+    The database writes a `PilotChange` row for every row inserted, updated or deleted in the tables
+    a year is read from, whoever writes it (triggers, migration 0026); a pilot's stamp is the count
+    and the sum of the random tokens of its rows, read in one indexed aggregate. A year read at
+    `as_of` is the year at any later instant while its stamp stays the same, up to the first
+    attendance recorded after `as_of` (`until`); a year with acts dated after its instant (the past
+    replayed: `History` undoes them) is not kept. So `read` returns what `read_year` would: one
+    aggregate when the kept year is good; the aggregate, the year's five queries and one more when
+    it is not. At most `size` years, the least recently used dropped first; thread-safe.
+
+    Kept rows are shared by the requests that read them: read-only, and detached from the session
+    that read them (its rollback cannot expire them under another request)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[str, int, int], _Kept] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def read(self, ctx: ProgrammeContext, pilot: Pilot, as_of: datetime) -> PilotYear:
+        """The pilot's year at `as_of`, as `read_year(ctx, pilot, as_of)` reads it."""
+        session = ctx.session
+        bind = session.get_bind()
+        key = (str(bind.engine.url), ctx.programme_id, pilot.id or 0)
+        values = {"pilot_id": pilot.id, "as_of": as_of}
+        stamp = tuple(session.exec(_STAMP, params=values).one())
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept.stamp == stamp and kept.read_at <= as_of \
+                    and (kept.until is None or as_of < kept.until):
+                self._kept.move_to_end(key)
+                self.hits += 1
+                return replace(kept.year, pilot=pilot, as_of=as_of, past=History.of((), as_of))
+            self.misses += 1
+        year = read_year(ctx, pilot, as_of)
+        if not year.past.empty:
+            return year
+        until = session.exec(_NEXT_ATTENDANCE, params=values).one()
+        for row in _rows(year):
+            if row in session:
+                session.expunge(row)
+        with self._lock:
+            self._kept[key] = _Kept(stamp, as_of, until, year)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return year
+
+    def clear(self) -> None:
+        """Forget every kept year (each is read again at its next use)."""
+        with self._lock:
+            self._kept.clear()
+
+
+@dataclass(frozen=True)
+class _Kept:
+    stamp: tuple[int, ...]
+    read_at: datetime
+    until: datetime | None
+    """The first attendance of the pilot's sessions recorded after `read_at` (None: none)."""
+    year: PilotYear
+
+
+def _rows(year: PilotYear) -> list[Any]:
+    """Every row of `year` but its pilot (the caller's)."""
+    return [year.application, *year.signatures.values(), *([year.charter_text] if year.charter_text else []),
+            *year.phases, *year.milestones, *year.sessions, *year.answers,
+            *(mark for marks in year.attendance.values() for mark in marks), *year.deliverables]
+
+
+YEARS = YearCache()
+"""This process's kept years (the territory's page)."""
+
 _PILOT: Any = bindparam("pilot_id")
 _PROGRAMME: Any = bindparam("programme_id")
 _AS_OF: Any = bindparam("as_of")
+
+
+_STAMP: Any = select(func.count(), func.coalesce(func.sum(PilotChange.token), 0)).where(
+    PilotChange.pilot_id == _PILOT)
+"""A pilot's stamp (`YearCache`): its changes counted, their tokens summed (an index-only scan)."""
+_NEXT_ATTENDANCE: Any = select(func.min(Attendance.recorded_at)).join(
+    TrainingSession, col(TrainingSession.id) == Attendance.session_id).where(
+    TrainingSession.pilot_id == _PILOT, col(Attendance.recorded_at) > _AS_OF)
 
 
 @cache

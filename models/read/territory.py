@@ -10,7 +10,7 @@ from models import training
 from models.context import ProgrammeContext
 from models.read.calendar import session_file
 from models.read.pilot import CharterView, charter_view
-from models.read.pilot_year import read_year
+from models.read.pilot_year import YEARS
 from models.read.report_data import PilotView, view_of
 from models.read.steps import Step, year_steps
 from models.tables import Attendance, CharterParty, Pilot, SessionAnswer, SessionStatus, TrainingSession
@@ -47,9 +47,10 @@ class TerritoryScreen:
 
 
 def territory_screen(ctx: ProgrammeContext, pilot: Pilot, siren: str, now: datetime) -> TerritoryScreen:
-    """The territory's page for `pilot` (SIREN `siren`) at `now`: its year read once
-    (`models.read.pilot_year`), shared by the view, the next steps, the charter and the sessions."""
-    year = read_year(ctx, pilot, now)
+    """The territory's page for `pilot` (SIREN `siren`) at `now`: its year read once, or kept since
+    its last change (`models.read.pilot_year.YEARS`), shared by the view, the next steps, the charter
+    and the sessions."""
+    year = YEARS.read(ctx, pilot, now)
     answers = year.answer_of
     lines = tuple(SessionLine(training_session, answers.get(training_session.id or 0), training_session.ends_at <= now,
                               year.attendance.get(training_session.id or 0, ()),
