@@ -38,9 +38,10 @@ SECRET = "Vb7Qk2Lx9Pz4Mw6Rt1Jn8Hc3Gd5Fs0Ya2Ue4Ko7"
 """The demo's portal secret, pinned (the demo draws a random one)."""
 LINK_CLOCK = "2026-01-05T09:00:00+00:00"
 """The real instant the notices' links are issued at, pinned (their expiry is written in them)."""
-REAL_TIME = frozenset({"recorded_at", "personal_parts", "personal_sha256", "prev_hash", "entry_hash"})
+REAL_TIME = frozenset({"recorded_at", "personal_parts", "personal_sha256", "prev_hash", "entry_hash", "token"})
 """Columns written with the real time of the run, not the replay's instant, or drawn at random: left
-out (the audit chain's hashes cover `recorded_at`, its personal part's hash a random salt)."""
+out (the audit chain's hashes cover `recorded_at`, its personal part's hash a random salt; a pilot
+change's `token` is drawn by the database's trigger)."""
 BOUNDARY = re.compile(r"={15}\d+==")
 """MIME boundaries are random: replaced by one placeholder."""
 
