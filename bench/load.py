@@ -3,7 +3,8 @@
 simulated people (bench/load_people.py) opening their pages and acting through the forms while
 ticks run (bench/load_ticks.py); then every accepted act checked in the database
 (bench/load_verify.py). Beside it, in turn, the floor: a bare FastAPI endpoint (bench/pages.py
-`bare_app`, a fixed 12 KB page) under the same uvicorn, 2 workers, same client and people.
+`bare_app`, a fixed 12 KB page) under the same uvicorn, 2 workers, same client and people, asked
+the territories' own paths (the same requests as the territory page alone).
 
 Per configuration (pilots, people), in this order: the bare endpoint (`--floor-seconds`), the
 territory page alone (every person a territory, `--floor-seconds`), then everyone at work with
@@ -226,8 +227,10 @@ def territories_only(people: list[Person]) -> list[Person]:
     return [Person("territoire seul", territories[i % len(territories)].paths) for i in range(len(people))]
 
 
-def bare_people(count: int) -> list[Person]:
-    return [Person("nu", {}) for _ in range(count)]
+def bare_people(people: list[Person]) -> list[Person]:
+    """As many people as `territories_only` makes of `people`, asking the bare endpoint the same
+    territories' paths (`bench.pages.bare_app` answers them with its fixed page)."""
+    return [Person("nu", person.paths) for person in territories_only(people)]
 
 
 # --- servers --------------------------------------------------------------------------------------
@@ -333,10 +336,10 @@ def run_configuration(config: Configuration, server: str, template: str, bare_ba
         portal = [str(Path(sys.executable).parent / "transitions"), "portal", "--workers", "2", "--host",
                   "127.0.0.1", "--port", "{port}"]
         with served(portal, env, "/sante", work / f"portal-{config.pilots}.log") as base:
-            run(bare_base, bare_people(config.people), options.warm, seed=seed)  # warm: not measured
+            run(bare_base, bare_people(people), options.warm, seed=seed)  # warm: not measured
             run(base, territories_only(people), options.warm, seed=seed)
             config.load.append(os.getloadavg()[0])
-            config.bare = run(bare_base, bare_people(config.people), options.floor_seconds, seed=seed,
+            config.bare = run(bare_base, bare_people(people), options.floor_seconds, seed=seed,
                               think=options.think).summary()
             say(f"    bare endpoint: {config.bare['per_s']:.0f} req/s, p95 {ms(config.bare['kinds']['nu']['p95'])} ms")
             config.load.append(os.getloadavg()[0])

@@ -232,7 +232,7 @@ STEPS: dict[str, list[tuple[Step, int]]] = {
              (reader("jury (candidature)", lambda p, r: f"{p.paths['jury']}/candidature/{r.choice(p.receipts)}"), 2)],
     "cerdd": [(reader("cerdd", lambda p, r: p.paths["cerdd"]), 1)],
     "territoire seul": [(reader("territoire", lambda p, r: p.paths["territoire"]), 1)],
-    "nu": [(reader("nu", lambda p, r: "/nu"), 1)],
+    "nu": [(reader("nu", lambda p, r: p.paths.get("territoire", "/nu")), 1)],
 }
 
 
