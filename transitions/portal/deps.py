@@ -3,16 +3,21 @@ page, before any handler code), the pilot the path names, and the acting transac
 posted form (the link checked before the body is read, the form's one-time token spent).
 
 Every dependency that touches the database is a plain function: FastAPI runs it in its thread
-pool, so a request waiting on a lock never holds up another.
+pool, so a request waiting on a lock never holds up another. One that does not (the portal, a
+list's page number) is `async`: FastAPI would send a plain one to the thread pool too, a trip that
+costs the event loop more than the function. A pilot's page is built in one trip (`PilotPage`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
@@ -37,7 +42,7 @@ RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 """A row number in a path: beyond SQL's BIGINT it names nothing (404, not an overflow)."""
 
 
-def page_asked(page: str | None = None) -> int | None:
+async def page_asked(page: str | None = None) -> int | None:
     """The page of a list the address asks for (« ?page=3 »; none: the first). Anything but a whole
     number from 1 (« abc », « 0 », « -2 », « 1.5 »): InvalidInput (422, in French), never a silent
     first page; a number beyond the last page (however long): the last, which the page names
@@ -54,7 +59,7 @@ PageAsked = Annotated[int | None, Depends(page_asked)]
 """A list's page (`page_asked`: 422 for what is not a page number, the last for one beyond it)."""
 
 
-def get_portal(request: Request) -> Portal:
+async def get_portal(request: Request) -> Portal:
     return cast(Portal, request.app.state.portal)
 
 
@@ -99,18 +104,61 @@ def visit(rule: Rule, refusal: str = FORBIDDEN) -> Any:
     return Depends(read, scope="function")
 
 
+@contextmanager
+def visiting_pilot(portal: Portal, request: Request, token: str, siren: str, allowed: Rule,
+                   refusal: str) -> Iterator[PilotVisit]:
+    """The visit of a page for the pilot the path names (`siren`; NotFound when none): the link read,
+    its bearer `allowed` (LinkForbidden `refusal` otherwise), within the page's reading transaction."""
+    with portal.reading(token) as (ctx, bearer):
+        if not allowed(bearer, request.path_params):
+            raise links.LinkForbidden(refusal)
+        yield PilotVisit(portal, ctx, bearer, portal.present(ctx), token, pilot_of(ctx, siren), siren)
+
+
 def pilot_visit(party: str, refusal: str = FORBIDDEN) -> Any:
     """A visit to a page of `party` for the pilot the path names (NotFound when none)."""
     allowed = party_rule(party)
 
     def read(request: Request, token: str, siren: str, portal: PortalDep) -> Iterator[PilotVisit]:
-        with portal.reading(token) as (ctx, bearer):
-            if not allowed(bearer, request.path_params):
-                raise links.LinkForbidden(refusal)
-            pilot = pilot_of(ctx, siren)
-            yield PilotVisit(portal, ctx, bearer, portal.present(ctx), token, pilot, siren)
+        with visiting_pilot(portal, request, token, siren, allowed, refusal) as seen:
+            yield seen
 
     return Depends(read, scope="function")
+
+
+@dataclass(frozen=True)
+class PilotPage:
+    """A page of `party` for the pilot the path names, made in one trip to the thread pool: the
+    link read, the bearer allowed, the pilot found and the page made (`render`) in one thread and
+    one reading transaction, as `pilot_visit` and its handler would in three trips (the
+    dependency's start, the handler, its end). Measured on the territory's page under load, 50
+    people on 2 workers: the event loop spent an eighth of the process's time handing work to
+    threads, and three trips cost 13 to 20 % more CPU a page than one."""
+
+    request: Request
+    portal: Portal
+    token: str
+    siren: str
+    allowed: Rule
+    refusal: str
+
+    async def render(self, make: Callable[[PilotVisit], Response]) -> Response:
+        """The page `make` builds from the visit (any refusal raised as `pilot_visit` raises it)."""
+        return await run_in_threadpool(self._made, make)
+
+    def _made(self, make: Callable[[PilotVisit], Response]) -> Response:
+        with visiting_pilot(self.portal, self.request, self.token, self.siren, self.allowed, self.refusal) as seen:
+            return make(seen)
+
+
+def pilot_page(party: str, refusal: str = FORBIDDEN) -> Any:
+    """The `PilotPage` of `party` for the pilot the path names (nothing read until it renders)."""
+    allowed = party_rule(party)
+
+    async def of(request: Request, token: str, siren: str, portal: PortalDep) -> PilotPage:
+        return PilotPage(request, portal, token, siren, allowed, refusal)
+
+    return Depends(of)
 
 
 def posted(rule: Rule, **limits: Any) -> Any:

@@ -15,24 +15,29 @@ from models.read.pilot import pilot_of
 from models.read.territory import session_calendar, territory_screen
 from models.tables import CharterParty
 from models.training import answer_invitation, find_session
-from transitions.portal.deps import FormName, acting, party_rule, pilot_visit, visit
+from transitions.portal.deps import FormName, PilotPage, acting, party_rule, pilot_page, pilot_visit, visit
 from transitions.portal.state import Act, PilotVisit, Visit
 from transitions.portal.templating import page, see_other
 
 router = APIRouter()
 Subscriber = Annotated[Visit, visit(lambda bearer, params: may_subscribe(bearer),
                                      "Ce lien personnel ne donne pas de calendrier : le jury n'a pas de session.")]
-Territory = Annotated[PilotVisit, pilot_visit(CharterParty.TERRITORY,
-                                              "Ce lien personnel ne donne pas accès à la page de ce territoire.")]
+TERRITORY_REFUSAL = "Ce lien personnel ne donne pas accès à la page de ce territoire."
+Territory = Annotated[PilotVisit, pilot_visit(CharterParty.TERRITORY, TERRITORY_REFUSAL)]
+TerritoryPage = Annotated[PilotPage, pilot_page(CharterParty.TERRITORY, TERRITORY_REFUSAL)]
+"""The territory's page, made in one trip to the thread pool (the page every territory opens)."""
 ConsultancyPilot = Annotated[PilotVisit, pilot_visit(CharterParty.CONSULTANCY,
                                                      "Ce lien personnel ne donne pas le calendrier de ce territoire.")]
 
 
 @router.get("/l/{token}/territoire/{siren}", response_class=HTMLResponse, name="territory")
-def territory(request: Request, seen: Territory, fait: str | None = None) -> HTMLResponse:
-    screen = territory_screen(seen.ctx, seen.pilot, seen.siren, seen.now)
-    return page(request, seen, "territoire.html", f"{seen.pilot.name} : votre année d'accompagnement", fait,
-                ecran=screen, pilote=seen.pilot, siren=seen.siren)
+async def territory(request: Request, visit: TerritoryPage, fait: str | None = None) -> Response:
+    def made(seen: PilotVisit) -> Response:
+        screen = territory_screen(seen.ctx, seen.pilot, seen.siren, seen.now)
+        return page(request, seen, "territoire.html", f"{seen.pilot.name} : votre année d'accompagnement", fait,
+                    ecran=screen, pilote=seen.pilot, siren=seen.siren)
+
+    return await visit.render(made)
 
 
 def _answer_form(siren: str, key: str) -> FormName:
