@@ -91,6 +91,7 @@ def get_engine(url: str, pool: PoolSize | None = None) -> Engine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA recursive_triggers=ON")  # a REPLACE's deleted row fires its trigger
             cursor.close()
 
     _engines[url], _pools[url] = engine, pool
@@ -247,7 +248,9 @@ def _at_head(url: str) -> bool:
 def migrate(url: str) -> None:
     """Bring the schema to the newest Alembic revision; commands started at once migrate in turn.
     When the schema is already at the single head of the migration files (one query reads its
-    revision), Alembic is not even imported: every command calls this."""
+    revision), Alembic is not even imported: every command calls this. After an upgrade, the
+    triggers that stamp pilots' changes are made again where a migration dropped them, and every
+    pilot is stamped (`models.pilot_changes.ensure`)."""
     if _at_head(url):
         return
     from alembic import command
@@ -258,6 +261,12 @@ def migrate(url: str) -> None:
     config.attributes["engine"] = get_engine(url)
     with _sqlite_file_lock(url):
         command.upgrade(config, "head")
+        from models import pilot_changes  # a later migration may have dropped them (SQLite's batch mode)
+
+        with get_engine(url).begin() as connection:
+            if connection.dialect.name == "postgresql":  # two processes migrating at once: in turn
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            pilot_changes.ensure(connection)
 
 
 _Item = TypeVar("_Item")

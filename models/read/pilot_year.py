@@ -109,8 +109,8 @@ class YearCache:
     `as_of` is the year at any later instant while its stamp stays the same, up to the first
     attendance recorded after `as_of` (`until`); a year with acts dated after its instant (the past
     replayed: `History` undoes them) is not kept. So `read` returns what `read_year` would: one
-    aggregate when the kept year is good; the aggregate, the year's five queries and one more when
-    it is not. At most `size` years, the least recently used dropped first; thread-safe.
+    statement when the kept year is good (the stamp); the stamp and the year's five queries when it
+    is not. At most `size` years, the least recently used dropped first; thread-safe.
 
     Kept rows are shared by the requests that read them: read-only, and detached from the session
     that read them (its rollback cannot expire them under another request)."""
@@ -127,7 +127,8 @@ class YearCache:
         bind = session.get_bind()
         key = (str(bind.engine.url), ctx.programme_id, pilot.id or 0)
         values = {"pilot_id": pilot.id, "as_of": as_of}
-        stamp = tuple(session.exec(_STAMP, params=values).one())
+        count, tokens, until = session.exec(_STAMP, params=values).one()
+        stamp = (count, tokens)
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None and kept.stamp == stamp and kept.read_at <= as_of \
@@ -139,7 +140,6 @@ class YearCache:
         year = read_year(ctx, pilot, as_of)
         if not year.past.empty:
             return year
-        until = session.exec(_NEXT_ATTENDANCE, params=values).one()
         for row in _rows(year):
             if row in session:
                 session.expunge(row)
@@ -180,12 +180,13 @@ _PROGRAMME: Any = bindparam("programme_id")
 _AS_OF: Any = bindparam("as_of")
 
 
-_STAMP: Any = select(func.count(), func.coalesce(func.sum(PilotChange.token), 0)).where(
-    PilotChange.pilot_id == _PILOT)
-"""A pilot's stamp (`YearCache`): its changes counted, their tokens summed (an index-only scan)."""
-_NEXT_ATTENDANCE: Any = select(func.min(Attendance.recorded_at)).join(
-    TrainingSession, col(TrainingSession.id) == Attendance.session_id).where(
-    TrainingSession.pilot_id == _PILOT, col(Attendance.recorded_at) > _AS_OF)
+_STAMP: Any = select(
+    func.count(), func.coalesce(func.sum(PilotChange.token), 0),
+    select(func.min(Attendance.recorded_at)).join(TrainingSession, col(TrainingSession.id) == Attendance.session_id)
+    .where(TrainingSession.pilot_id == _PILOT, col(Attendance.recorded_at) > _AS_OF).scalar_subquery(),
+).where(PilotChange.pilot_id == _PILOT)
+"""A pilot's stamp (`YearCache`): its changes counted, their tokens summed (an index-only scan), and
+the first attendance of its sessions recorded after `as_of` (None: none), the end of a kept year."""
 
 
 @cache
