@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     portal_queue: int | None = Field(default=None, ge=0, le=10_000, description=(
         "Requests one portal process keeps waiting for a thread beyond PORTAL_CONCURRENCY; one more is answered "
         "503 at once, with Retry-After (by default five times PORTAL_CONCURRENCY)."))
+    portal_kept_years: int = Field(default=1024, ge=0, le=100_000, description=(
+        "Pilots' years one portal process keeps between the territory's pages, each checked against its "
+        "pilot's changes before use (about 55 KiB each; 0: every page reads its year)."))
     legal_host: str = Field(default="à compléter par l'hébergeur : raison sociale, adresse et téléphone",
                             max_length=500, description="The portal's host as its legal notice names it "
                             "(LCEN art. 6-III).")

@@ -115,14 +115,17 @@ class YearCache:
     Kept rows are shared by the requests that read them: read-only, and detached from the session
     that read them (its rollback cannot expire them under another request)."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 1024) -> None:
         self.size = size
         self._kept: OrderedDict[tuple[str, int, int], _Kept] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def read(self, ctx: ProgrammeContext, pilot: Pilot, as_of: datetime) -> PilotYear:
-        """The pilot's year at `as_of`, as `read_year(ctx, pilot, as_of)` reads it."""
+        """The pilot's year at `as_of`, as `read_year(ctx, pilot, as_of)` reads it (read so when
+        `size` is 0)."""
+        if self.size <= 0:
+            return read_year(ctx, pilot, as_of)
         session = ctx.session
         bind = session.get_bind()
         key = (str(bind.engine.url), ctx.programme_id, pilot.id or 0)
@@ -173,7 +176,7 @@ def _rows(year: PilotYear) -> list[Any]:
 
 
 YEARS = YearCache()
-"""This process's kept years (the territory's page)."""
+"""This process's kept years (the territory's page; the portal sets its size: PORTAL_KEPT_YEARS)."""
 
 _PILOT: Any = bindparam("pilot_id")
 _PROGRAMME: Any = bindparam("programme_id")

@@ -165,3 +165,19 @@ def test_the_territory_page_from_its_year_read_at_once_is_the_page_its_separate_
     if when >= "2015-09":  # what the year holds by then is on the pages compared
         assert [part for part in ("Présences relevées : 2 présents (",
                                   "annulée", "retiré", "Claire Dufour, Jean Martin") if part not in shown] == []
+
+
+def test_the_portal_keeps_as_many_years_as_its_setting_says(started: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from config.settings import reset_settings
+    from models.read.pilot_year import YEARS
+    from transitions.portal.app import create_app
+
+    size = YEARS.size
+    monkeypatch.setenv("PORTAL_KEPT_YEARS", "7")
+    reset_settings()
+    try:
+        create_app(started, "s" * 40)
+        assert YEARS.size == 7
+    finally:
+        YEARS.size = size
+        reset_settings()

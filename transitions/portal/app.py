@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from config.settings import get_settings
 from models.db import PoolSize, get_engine
+from models.read.pilot_year import YEARS
 from transitions.portal import errors
 from transitions.portal.delivery import ImmediateDelivery
 from transitions.portal.errors import http_status
@@ -88,6 +89,7 @@ def create_app(database_url: str, secret: str, *, clock: Callable[[], datetime] 
     app.add_middleware(BoundQueue, requests=app.state.requests, refuse=busy)  # inside LimitBody: its headers
     app.add_middleware(LimitBody, render_error=lambda status, text: error_html(portal.env, status, text))
     app.state.portal = portal
+    YEARS.size = settings.portal_kept_years
     portal.outage.watch(get_engine(database_url))
     errors.install(app, portal)
     # the order paths are tried in

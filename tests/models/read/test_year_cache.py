@@ -262,3 +262,11 @@ def test_statements_that_fire_no_row_trigger_still_read_the_years_again(arras: s
         changed(arras, statement)
         kept, fresh = through(cache, arras, NOW)
         assert kept == fresh != before, statement
+
+
+def test_a_cache_of_size_zero_keeps_nothing_and_reads_every_year(arras: str) -> None:
+    cache = YearCache(size=0)
+    for _ in range(2):
+        kept, fresh = through(cache, arras, NOW)
+        assert kept == fresh
+    assert (cache.hits, len(cache._kept)) == (0, 0)
