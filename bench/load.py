@@ -58,8 +58,9 @@ from bench.load_report import Configuration, judge, ms, write_report  # noqa: E4
 from bench.load_verify import mark, verify  # noqa: E402
 
 BUILT_FROM = [ROOT / "bench" / "national.py", ROOT / "programmes" / "cerdd-2015.yaml",
-              ROOT / "examples" / "candidature-cu-arras.yaml"]
-"""What a cached programme is built from: its version is their SHA-256 (with the migrations' names)."""
+              ROOT / "examples" / "candidature-cu-arras.yaml", ROOT / "models" / "pilot_changes.py"]
+"""What a cached programme is built from: its version is their SHA-256 (with the migrations' names
+and contents; `models/pilot_changes.py` makes the triggers a migration installs)."""
 BUILT: dict[int, float] = {}
 """Seconds each programme took to build in this run (none: a cached build was used)."""
 
@@ -98,6 +99,7 @@ def version() -> str:
         digest.update(path.read_bytes())
     for path in sorted((ROOT / "models" / "migrations" / "versions").glob("*.py")):
         digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
