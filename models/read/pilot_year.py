@@ -104,7 +104,7 @@ class YearCache:
     territory's page reads its year here: `YEARS`).
 
     The database writes a `PilotChange` row for every row inserted, updated or deleted in the tables
-    a year is read from, whoever writes it (triggers, migration 0026); a pilot's stamp is the count
+    a year is read from, whoever writes it (triggers: `models.pilot_changes`); a pilot's stamp is the count
     and the sum of the random tokens of its rows, read in one indexed aggregate. A year read at
     `as_of` is the year at any later instant while its stamp stays the same, up to the first
     attendance recorded after `as_of` (`until`); a year with acts dated after its instant (the past
