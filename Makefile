@@ -42,7 +42,7 @@ bench-kill: $(STAMP)
 	$(BIN)/python bench/kill.py
 
 # The real portal (2 workers, PostgreSQL from TEST_DATABASE_URL) under 50 and 100 simulated people at 100 and
-# 1,000 pilots while ticks run, beside a bare FastAPI endpoint (10–20 min): writes bench/RESULTS-load.md.
+# 1,000 pilots while ticks run, beside a bare FastAPI endpoint (8–20 min): writes bench/RESULTS-load.md.
 bench-load: $(STAMP)
 	$(BIN)/python bench/load.py
 

@@ -16,6 +16,8 @@ portal's present is the last tick) once per version of what builds them, and kep
 template databases (`load_cache_<pilots>_<version>`); each run copies one (CREATE DATABASE …
 TEMPLATE) and drops it. `--drop-cache` drops them at the end.
 
+Building a version drops the cached builds of the same size made by earlier versions.
+
 Usage: `.venv/bin/python bench/load.py [--pg URL] [--pilots 100,1000] [--people 50,100]
 [--seconds 60] [--floor-seconds 20] [--quick [--keep-cache]] [--floors] [--out bench/RESULTS-load.md]`;
 `--pg` defaults to TEST_DATABASE_URL (its server only: databases are created beside it). `--floors`
@@ -112,6 +114,10 @@ def cached(server: str, pilots: int) -> str:
     if admin(server, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
         say(f"  {pilots} pilots: cached build {name}")
         return name
+    for (older,) in admin(server, "SELECT datname FROM pg_database WHERE datname ~ "
+                                  f"'^load_cache_{pilots}_[0-9a-f]{{12}}(_building)?$'"):
+        say(f"  {pilots} pilots: {older}, built by an earlier version, dropped")
+        admin(server, f'DROP DATABASE IF EXISTS "{older}" WITH (FORCE)')
     building = f"{name}_building"
     admin(server, f'DROP DATABASE IF EXISTS "{building}"', f'CREATE DATABASE "{building}"')
     url = database_url(server, building)
@@ -432,7 +438,7 @@ def parser() -> argparse.ArgumentParser:
 RESULTS = ROOT / "bench" / "RESULTS-load.md"
 """The committed report of a full run."""
 FLOORS_RESULTS = ROOT / "bench" / "RESULTS-load-floors.md"
-"""The committed report of a `--floors` run (the bare endpoint and the territory page alone)."""
+"""Where a `--floors` run writes its report (the bare endpoint and the territory page alone)."""
 QUICK_RESULTS = ROOT / "var" / "bench-load-quick" / "RESULTS-load.md"
 """Where a `--quick` run writes (git ignores var/): a smoke check never overwrites the committed figures."""
 
@@ -455,6 +461,7 @@ def to_drop(options: argparse.Namespace, builds: dict[int, str], built: dict[int
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # the reports, logs and outboxes under var/ are this account's only, as the product's
     options = parser().parse_args(argv)
     _, figures = bench_load(options)
     for figure in figures:

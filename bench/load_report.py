@@ -83,7 +83,9 @@ def write_report(configs: list[Configuration], figures: list[dict[str, Any]], op
                  builds: dict[int, str], built: dict[int, float], started: datetime, seconds: float) -> None:
     """bench/RESULTS-load.md (or `options.out`) and results-load.json beside it."""
     lines = [
-        "# The portal under load (`make bench-load`, bench/load.py)", "",
+        "# The portal under load (" + ("`make bench-load-quick`, a smoke check" if options.quick
+                                        else "`bench/load.py --floors`" if options.floors
+                                        else "`make bench-load`") + ", bench/load.py)", "",
         f"- Date: {started:%Y-%m-%d %H:%M} UTC; the whole run took {seconds / 60:.1f} min. Machine: 2 cores, "
         f"the client, the portal, PostgreSQL and the ticks on them together; 1-minute load average read before "
         f"each run: {', '.join(f'{x:.1f}' for c in configs for x in c.load)}. "
