@@ -4,14 +4,11 @@ read through the pilot's year at once, the same page as the one its separate rea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from models import training
@@ -26,6 +23,7 @@ from models.training import answer_invitation, answers_of, cancel, record_attend
 from models.withdrawal import withdraw
 from tests.conftest import at, ctx_of
 from tests.portal.conftest import ARRAS, LENS, Clock, consultancy, juror, link, territory
+from tests.statements import statements
 
 BUDGETS = {
     "territoire": 4,
@@ -41,21 +39,6 @@ BUDGETS = {
 pilots of this programme, asked a second time: the territory's page sent 23 before its year was read
 at once, 8 before it was kept between pages (`models.read.pilot_year.YearCache`: the programme, the
 link, the pilot and its stamp now)."""
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement sent while the block runs (the portal's threads included)."""
-    sent: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
 
 
 def _paths(url: str) -> dict[str, str]:

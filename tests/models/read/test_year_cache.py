@@ -3,8 +3,6 @@ while it is the year `read_year` would read, whoever changed the database and ho
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,14 +11,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
 
 from models import pilot_changes, training
 from models.db import MIGRATIONS_DIR, get_engine, migrate, session_scope
 from models.pilots import find_pilot
 from models.read.pilot_year import PilotYear, YearCache, read_year
 from tests.conftest import at, ctx_of, start_arras
+from tests.statements import statements
 
 ARRAS = "200033579"
 NOW = "2015-08-20T10:00"
@@ -53,20 +51,6 @@ def shown(year: PilotYear) -> tuple[Any, ...]:
             rows(year.milestones), rows(year.past.all(year.sessions)), rows(year.answers),
             tuple(sorted((key, rows(marks)) for key, marks in year.attendance.items())), rows(year.deliverables),
             year.as_of, year.past.empty)
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    sent: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
 
 
 def through(cache: YearCache, url: str, when: str | datetime, siren: str = ARRAS) -> tuple[Any, Any]:
