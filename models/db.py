@@ -17,6 +17,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
+from models import pilot_changes
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -261,9 +263,7 @@ def migrate(url: str) -> None:
     config.attributes["engine"] = get_engine(url)
     with _sqlite_file_lock(url):
         command.upgrade(config, "head")
-        from models import pilot_changes  # a later migration may have dropped them (SQLite's batch mode)
-
-        with get_engine(url).begin() as connection:
+        with get_engine(url).begin() as connection:  # a later migration may have dropped them (SQLite's batch mode)
             if connection.dialect.name == "postgresql":  # two processes migrating at once: in turn
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             pilot_changes.ensure(connection)

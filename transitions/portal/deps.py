@@ -128,12 +128,10 @@ def pilot_visit(party: str, refusal: str = FORBIDDEN) -> Any:
 
 @dataclass(frozen=True)
 class PilotPage:
-    """A page of `party` for the pilot the path names, made in one trip to the thread pool: the
-    link read, the bearer allowed, the pilot found and the page made (`render`) in one thread and
-    one reading transaction, as `pilot_visit` and its handler would in three trips (the
-    dependency's start, the handler, its end). Measured on the territory's page under load, 50
-    people on 2 workers: the event loop spent an eighth of the process's time handing work to
-    threads, and three trips cost 13 to 20 % more CPU a page than one."""
+    """A page of `party` for the pilot the path names, made in one trip to the thread pool (link,
+    bearer, pilot and page in one thread and one reading transaction) where `pilot_visit` and its
+    handler take three (the dependency's start, the handler, its end): on the territory's page
+    under load, three trips cost 13 to 20 % more CPU a page than one."""
 
     request: Request
     portal: Portal
