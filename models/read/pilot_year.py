@@ -153,11 +153,6 @@ class YearCache:
                 self._kept.popitem(last=False)
         return year
 
-    def clear(self) -> None:
-        """Forget every kept year (each is read again at its next use)."""
-        with self._lock:
-            self._kept.clear()
-
 
 @dataclass(frozen=True)
 class _Kept:
