@@ -12,6 +12,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from sqlalchemy import bindparam, literal_column
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from models import audit
@@ -181,6 +184,13 @@ def _snapshot_text(session: Session, sha: str) -> str:
 _PROGRAMMES = select(Programme).order_by(Programme.id)  # type: ignore[arg-type]
 """Every loaded programme, in order. A query every command runs is built once: SQLAlchemy keeps
 its cache key and ORM compile state on the statement, about half of a small query's cost."""
+_STAMPED_PROGRAMMES: Any = (select(Programme, literal_column("xmin::text"))
+                            .options(defer(Programme.definition))  # type: ignore[arg-type]
+                            .order_by(Programme.id))  # type: ignore[arg-type]
+"""PostgreSQL: every loaded programme without its definition (14 KB of JSON decoded per read), with
+its row version (`xmin`, which every UPDATE of the row changes) to find its validated definition by."""
+_DEFINITION_NOW: Any = (select(Programme.definition, literal_column("xmin::text"))
+                        .where(Programme.id == bindparam("programme_id")))
 
 
 def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | None = None,
@@ -188,24 +198,33 @@ def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | 
     """The programme named `slug`, or the only one loaded. With `lock`, the programmes are held
     until the transaction ends, as `all_ctx` holds them.
 
+    On PostgreSQL without `lock`, the programme's definition is found by its row's version
+    (`stamped_definition`): its JSON is neither read nor decoded while the row has not changed, and
+    `programme.definition` loads when first read.
+
     Raises NotFound when none (or not that one) is loaded, InvalidInput when several are and
     none is named."""
-    programmes = session.exec(lock_for_update(session, _PROGRAMMES) if lock else _PROGRAMMES).all()
-    if not programmes:
+    stamped = not lock and session.get_bind().dialect.name == "postgresql"
+    if stamped:
+        rows: list[tuple[Programme, str | None]] = [(p, stamp) for p, stamp in session.execute(_STAMPED_PROGRAMMES)]
+    else:
+        rows = [(p, None) for p in session.exec(lock_for_update(session, _PROGRAMMES) if lock else _PROGRAMMES)]
+    if not rows:
         raise NotFound(
             "Aucun programme n'est chargé dans la base : lancez d'abord « transitions init »."
         )
     if slug is None:
-        if len(programmes) > 1:
-            names = ", ".join(p.slug for p in programmes)
+        if len(rows) > 1:
+            names = ", ".join(p.slug for p, _ in rows)
             raise InvalidInput(f"Plusieurs programmes sont chargés ({names}) : précisez --programme.")
-        programme = programmes[0]
+        programme, stamp = rows[0]
     else:
-        found = [p for p in programmes if p.slug == slug]
+        found = [(p, stamp) for p, stamp in rows if p.slug == slug]
         if not found:
             raise NotFound(f"Le programme « {slug} » n'est pas chargé dans la base.")
-        programme = found[0]
-    return ProgrammeContext(session, programme, definition_of(programme), renderer, linker)
+        programme, stamp = found[0]
+    definition = definition_of(programme) if stamp is None else stamped_definition(session, programme, stamp)
+    return ProgrammeContext(session, programme, definition, renderer, linker)
 
 
 def all_ctx(session: Session, *, lock: bool = False, renderer: Renderer | None = None,
@@ -235,6 +254,33 @@ def definition_of(programme: Programme) -> ProgrammeDefinition:
     if len(_DEFINITIONS) > 32:
         _DEFINITIONS.clear()
     _DEFINITIONS[programme.id or 0] = (copy.deepcopy(data), found)  # a copy: the row's dict may change in place
+    return found
+
+
+_STAMPED: dict[tuple[str | None, int | None, str | None, int], tuple[str, ProgrammeDefinition]] = {}
+"""Per database (host, port, name) and programme id: the row version last validated and its definition."""
+
+
+def stamped_definition(session: Session, programme: Programme, stamp: str) -> ProgrammeDefinition:
+    """PostgreSQL: the validated definition of `programme`, read with its row version `stamp`
+    (`xmin` as text): validated once per process for each version of the row (a tick's UPDATE of
+    its bookkeeping makes a new version: its definition is read and compared again, about 0.5 ms
+    once). A definition already loaded in this session (perhaps changed in memory) is
+    `definition_of`'s. Treat the result as read-only."""
+    if "definition" in programme.__dict__:
+        return definition_of(programme)
+    url = session.get_bind().engine.url
+    key = (url.host, url.port, url.database, programme.id or 0)
+    known = _STAMPED.get(key)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    data, now = session.execute(_DEFINITION_NOW, {"programme_id": programme.id}).one()
+    if "definition" not in programme.__dict__:
+        set_committed_value(programme, "definition", data)
+    found = definition_of(programme)
+    if len(_STAMPED) > 32:
+        _STAMPED.clear()
+    _STAMPED[key] = (now, found)
     return found
 
 

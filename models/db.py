@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import select as select_module
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, Table, event, select, text
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidatePoolError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -65,7 +66,8 @@ _pools: dict[str, PoolSize | None] = {}
 
 def get_engine(url: str, pool: PoolSize | None = None) -> Engine:
     """One engine per URL, with SQLite foreign keys on and a busy timeout; PostgreSQL's pooled
-    connections checked before use (a server restarted or cut off costs no request an error).
+    connections checked before use (`_replace_if_dropped`: a server restarted or cut off costs no
+    request an error).
     `pool` sizes its pool (an in-memory SQLite has none); asked with another `pool` than it was
     made with, the engine is made again (the portal does so once, at start-up) and the old one
     disposed."""
@@ -82,7 +84,6 @@ def get_engine(url: str, pool: PoolSize | None = None) -> Engine:
     elif parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not the absent psycopg2
-        kwargs["pool_pre_ping"] = True  # a pooled connection the server dropped (restart, cut) is replaced, not failed
     if pool is not None and parsed.database not in (None, "", ":memory:"):
         kwargs |= {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout}
     engine = create_engine(parsed, **kwargs)
@@ -96,8 +97,37 @@ def get_engine(url: str, pool: PoolSize | None = None) -> Engine:
             cursor.execute("PRAGMA recursive_triggers=ON")  # a REPLACE's deleted row fires its trigger
             cursor.close()
 
+    elif engine.dialect.name == "postgresql":
+        dialect = engine.dialect
+
+        @event.listens_for(engine, "checkout")
+        def _checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+            _replace_if_dropped(dialect, dbapi_conn)  # a connection the server dropped is replaced, not failed
+
     _engines[url], _pools[url] = engine, pool
     return engine
+
+
+def _replace_if_dropped(dialect: Dialect, dbapi_conn: Any) -> None:
+    """A pooled PostgreSQL connection, as it is handed out, is replaced if the server dropped it
+    (a restart, `pg_terminate_backend`, a cut): SQLAlchemy's `pool_pre_ping` asks the server
+    (« SELECT 1 ») at every checkout, a round trip per page; this looks at the socket first. An idle
+    connection receives nothing: a socket with something to read (the server's « terminating
+    connection » message, or its end) is asked as `pool_pre_ping` would; one that cannot be asked
+    (closed) or does not answer is dropped with the whole pool's older connections
+    (`InvalidatePoolError`: a restart dropped them all), and the pool hands out a new one (its
+    failure, the server still down, is the caller's error, as with `pool_pre_ping`).
+
+    Sources: SQLAlchemy, « Dealing with Disconnects » (pessimistic handling, checkout events);
+    PostgreSQL's protocol, « Asynchronous Operations » (what an idle backend may send)."""
+    try:
+        waiting = select_module.poll()
+        waiting.register(dbapi_conn.fileno(), select_module.POLLIN | select_module.POLLPRI)
+        if not waiting.poll(0):
+            return
+        dialect.do_ping(dbapi_conn)  # something came: a notice, or the end; the server tells which
+    except Exception as error:
+        raise InvalidatePoolError("connexion fermée par PostgreSQL") from error
 
 
 def dispose_engines() -> None:
