@@ -135,6 +135,7 @@ def dispose_engines() -> None:
         engine.dispose()
     _engines.clear()
     _pools.clear()
+    _readers.clear()
 
 
 def lock_for_update(session: Session, query: Any, *, skip_locked: bool = False) -> Any:
@@ -212,6 +213,53 @@ def _insert_or_skip(dialect: str, table: Table, unique: str) -> Any:
 def session_scope(url: str) -> Iterator[Session]:
     """A session whose changes are committed together, or not at all."""
     with Session(get_engine(url), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+class ReadOnlySession(Session):
+    """A session that only reads (`reading_scope`): a change flushed or an ORM INSERT, UPDATE or
+    DELETE run through it raises `WriteInReadingSession` before anything reaches the database."""
+
+
+class WriteInReadingSession(RuntimeError):
+    """A reading session was asked to write (a defect of the caller, never a user's error)."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _no_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise WriteInReadingSession("une page qui ne fait que lire a voulu écrire dans la base")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _no_write(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise WriteInReadingSession("une page qui ne fait que lire a voulu écrire dans la base")
+
+
+_readers: dict[str, tuple[Engine, Engine]] = {}
+"""Per URL: its engine and the same engine's connections in AUTOCOMMIT (`reading_scope`)."""
+
+
+@contextmanager
+def reading_scope(url: str) -> Iterator[Session]:
+    """A session for a page that only reads (a `ReadOnlySession`). On PostgreSQL its statements run
+    outside any transaction (AUTOCOMMIT: no BEGIN, no COMMIT, two round trips a page saved): at
+    READ COMMITTED, PostgreSQL's level here, each statement of a transaction reads its own snapshot
+    anyway, so a transaction gives reads nothing but its cost. SQLite keeps its transaction (one
+    snapshot for the page's reads, no round trip to save)."""
+    engine = get_engine(url)
+    if engine.dialect.name == "postgresql":
+        made = _readers.get(url)
+        if made is None or made[0] is not engine:  # the engine made again (another pool): its reader too
+            made = _readers[url] = (engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
+        engine = made[1]
+    with ReadOnlySession(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from config.settings import get_settings
 from models import links
 from models.context import ProgrammeContext, load_ctx
-from models.db import session_scope
+from models.db import reading_scope, session_scope
 from models.errors import NotFound
 from models.links import Bearer
 from models.tables import Pilot
@@ -66,7 +66,9 @@ class Portal:
 
     @contextmanager
     def reading(self, token: str) -> Iterator[tuple[ProgrammeContext, Bearer]]:
-        with session_scope(self.database_url) as session:
+        """A page's reads (`models.db.reading_scope`: no transaction on PostgreSQL, no write allowed):
+        the programme and the link's bearer, checked."""
+        with reading_scope(self.database_url) as session:
             ctx = load_ctx(session, self.programme, renderer=render_notice, linker=portal_linker())
             yield ctx, links.read_link(ctx, token, secret=self.secret, now=self.now())
 
@@ -136,7 +138,7 @@ class Portal:
     def check(self, token: str, allowed: Callable[[Bearer], bool]) -> None:
         """Refuse a bad, expired or revoked link, or a person without access, before the request's
         body is read (`acting` checks again in its transaction)."""
-        with session_scope(self.database_url) as session:
+        with reading_scope(self.database_url) as session:
             ctx = load_ctx(session, self.programme, renderer=render_notice, linker=portal_linker())
             bearer = links.read_link(ctx, token, secret=self.secret, now=self.now())
             if not allowed(bearer):
