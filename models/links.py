@@ -214,6 +214,20 @@ _GRANT = select(PortalGrant).where(PortalGrant.programme_id == bindparam("progra
 """A person's grant (built once: every page reads it, `models.context._PROGRAMMES`)."""
 
 
+_GRANTS: Any = PortalGrant.__table__  # type: ignore[attr-defined]
+_LINK_VERSION: Any = sa_select(_GRANTS.c.version).where(_GRANTS.c.programme_id == bindparam("programme_id"),
+                                                         _GRANTS.c.subject == bindparam("subject"),
+                                                         _GRANTS.c.person == bindparam("person"))
+"""A person's current link version, on the table (every page checks it: no ORM step for one number)."""
+
+
+def _current_version(ctx: ProgrammeContext, bearer: Bearer) -> int | None:
+    """The version of `bearer`'s current link (None: never issued), what this session changed included."""
+    ctx.session.flush()
+    values = {"programme_id": ctx.programme_id, "subject": bearer.subject, "person": bearer.person}
+    return ctx.session.connection().execute(_LINK_VERSION, values).scalar_one_or_none()
+
+
 def _grant(ctx: ProgrammeContext, bearer: Bearer) -> PortalGrant | None:
     return ctx.session.exec(_GRANT, params={"programme_id": ctx.programme_id, "subject": bearer.subject,
                                             "person": bearer.person}).first()
@@ -300,8 +314,7 @@ def read_link(ctx: ProgrammeContext, token: str, *, secret: str, now: datetime) 
     bearer, version, expires = signed_bearer(ctx, token, secret=secret)
     if now.timestamp() > expires:
         raise LinkExpired("Ce lien a expiré : vous pouvez recevoir un nouveau lien par courriel ci-dessous.")
-    grant = _grant(ctx, bearer)
-    if grant is None or grant.version != version:
+    if _current_version(ctx, bearer) != version:
         raise LinkRevoked("Ce lien a été remplacé par un lien plus récent : utilisez le dernier lien reçu, "
                           "ou recevez-en un nouveau par courriel ci-dessous.")
     return bearer

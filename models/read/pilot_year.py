@@ -130,7 +130,8 @@ class YearCache:
         bind = session.get_bind()
         key = (str(bind.engine.url), ctx.programme_id, pilot.id or 0)
         values = {"pilot_id": pilot.id, "as_of": as_of}
-        count, tokens, until = session.exec(_STAMP, params=values).one()
+        session.flush()  # what this session changed counts (its triggers fire), as an ORM query's autoflush does
+        count, tokens, until = session.connection().execute(_STAMP, values).one()  # Core: no ORM step for three values
         stamp = (count, tokens)
         with self._lock:
             kept = self._kept.get(key)
