@@ -25,6 +25,8 @@ SECURITY_HEADERS = {
     "cache-control": "no-store",
 }
 """Sent with every answer: no script at all, no framing, no Referer carrying a token onwards."""
+_ENCODED = tuple((name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items())
+"""SECURITY_HEADERS as ASGI sends them (bytes), encoded once."""
 
 
 class LimitBody:
@@ -49,7 +51,7 @@ class LimitBody:
                 await send({"type": "http.response.start", "status": status,
                             "headers": [(b"content-type", b"text/html; charset=utf-8"),
                                         (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
-                                        *[(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]]})
+                                        *_ENCODED]})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, self._headers(send))
@@ -59,9 +61,7 @@ class LimitBody:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = [*message.get("headers", []),
-                                      *[(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
-                                        if k.encode() not in present]]
+                message["headers"] = [*message.get("headers", []), *[(k, v) for k, v in _ENCODED if k not in present]]
             await send(message)
 
         return with_headers
