@@ -6,9 +6,10 @@ ticks run (bench/load_ticks.py); then every accepted act checked in the database
 `bare_app`, a fixed 12 KB page) under the same uvicorn, 2 workers, same client and people, asked
 the territories' own paths (the same requests as the territory page alone).
 
-Per configuration (pilots, people), in this order: the bare endpoint (`--floor-seconds`), the
-territory page alone (every person a territory, `--floor-seconds`), then everyone at work with
-ticks (`--seconds`). Configurations alternate sizes (100, 1,000, 100, 1,000), so portal and floor
+Per configuration (pilots, people), in this order: the bare endpoint and the territory page alone
+(every person a territory) in turn, `--rounds` rounds of `--floor-seconds / --rounds` seconds a
+side in the order A B, B A, A B… (the ratio: the median of the rounds' ratios), then everyone at
+work with ticks (`--seconds`). Configurations alternate sizes (100, 1,000, 100, 1,000), so portal and floor
 runs alternate all along. Each configuration runs on a fresh copy of its programme.
 
 The programmes are built through the product (`bench.national.build`, in replay mode so that the
@@ -19,7 +20,7 @@ TEMPLATE) and drops it. `--drop-cache` drops them at the end.
 Building a version drops the cached builds of the same size made by earlier versions.
 
 Usage: `.venv/bin/python bench/load.py [--pg URL] [--pilots 100,1000] [--people 50,100]
-[--seconds 60] [--floor-seconds 20] [--quick [--keep-cache]] [--floors] [--out bench/RESULTS-load.md]`;
+[--seconds 60] [--floor-seconds 24] [--rounds 4] [--quick [--keep-cache]] [--floors] [--out bench/RESULTS-load.md]`;
 `--pg` defaults to TEST_DATABASE_URL (its server only: databases are created beside it). `--floors`
 runs only the bare endpoint and the territory page alone (the ratio target, in a few minutes), into
 bench/RESULTS-load-floors.md. Writes the report and results-load.json beside it (bench/ for a full
@@ -55,7 +56,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
-from bench.load_people import Person, Tally, run  # noqa: E402
+from bench.load_people import Person, Tally, merged, run  # noqa: E402
 from bench.load_report import Configuration, judge, ms, write_report  # noqa: E402
 from bench.load_verify import mark, verify  # noqa: E402
 
@@ -334,6 +335,28 @@ def environment(work: Path, url: str, secret: str) -> dict[str, str]:
     return env
 
 
+def floors(config: Configuration, bare_base: str, base: str, people: list[Person], seed: int,
+           options: argparse.Namespace) -> None:
+    """The bare endpoint and the territory page alone, in turn: `options.rounds` rounds of
+    `floor_seconds / rounds` seconds a side, in the order A B, B A, A B… (a machine that slows down
+    or speeds up during the measure weighs on both sides alike); each round's ratio kept
+    (`Configuration.rounds`: the figure is their median), each side's rounds summed."""
+    bares: list[Tally] = []
+    alones: list[Tally] = []
+    seconds = options.floor_seconds / options.rounds
+    for index in range(options.rounds):
+        for side in ("bare", "page") if index % 2 == 0 else ("page", "bare"):
+            config.load.append(os.getloadavg()[0])
+            if side == "bare":
+                bares.append(run(bare_base, bare_people(people), seconds, seed=seed + index, think=options.think))
+            else:
+                alones.append(run(base, territories_only(people), seconds, seed=seed + index, think=options.think))
+        bare_per_s = bares[-1].summary()["kinds"].get("nu", {}).get("per_s", 0.0)
+        page_per_s = alones[-1].summary()["kinds"].get("territoire", {}).get("per_s", 0.0)
+        config.rounds.append(page_per_s / bare_per_s if bare_per_s else 0.0)
+    config.bare, config.alone = merged(bares).summary(), merged(alones).summary()
+
+
 def run_configuration(config: Configuration, server: str, template: str, bare_base: str, work: Path,
                       options: argparse.Namespace) -> None:
     secret = secrets.token_urlsafe(48)
@@ -346,17 +369,12 @@ def run_configuration(config: Configuration, server: str, template: str, bare_ba
         with served(portal, env, "/sante", work / f"portal-{config.pilots}.log") as base:
             run(bare_base, bare_people(people), options.warm, seed=seed)  # warm: not measured
             run(base, territories_only(people), options.warm, seed=seed)
-            config.load.append(os.getloadavg()[0])
-            config.bare = run(bare_base, bare_people(people), options.floor_seconds, seed=seed,
-                              think=options.think).summary()
+            floors(config, bare_base, base, people, seed, options)
             say(f"    bare endpoint: {config.bare['per_s']:.0f} req/s, p95 {ms(config.bare['kinds']['nu']['p95'])} ms")
-            config.load.append(os.getloadavg()[0])
-            alone = run(base, territories_only(people), options.floor_seconds, seed=seed, think=options.think)
-            config.alone = alone.summary()
             page = config.alone["kinds"].get("territoire", {})
             say(f"    territory page alone: {page.get('per_s', 0):.0f} req/s served, "
                 f"p95 {1000 * page.get('p95', 0):.0f} ms, {config.alone['busy_503']} × 503 (full), "
-                f"{config.alone['errors']} errors")
+                f"{config.alone['errors']} errors; ratio {config.ratio:.2f}x ({config.spread or 'one round'})")
             if options.floors:
                 return
             before = mark(url)
@@ -414,7 +432,9 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--pilots", default="100,1000")
     parse.add_argument("--people", default="50,100")
     parse.add_argument("--seconds", type=float, default=60.0, help="people at work, per configuration")
-    parse.add_argument("--floor-seconds", type=float, default=20.0, help="bare endpoint and territory page alone")
+    parse.add_argument("--floor-seconds", type=float, default=24.0,
+                       help="bare endpoint and territory page alone, each (split into --rounds)")
+    parse.add_argument("--rounds", type=int, default=4, help="rounds of the two floors in turn (A B, B A…)")
     parse.add_argument("--warm", type=float, default=3.0, help="unmeasured seconds on each server first")
     parse.add_argument("--think", type=float, default=0.05, help="mean seconds between two steps of a person")
     parse.add_argument("--double", type=float, default=0.1, help="share of forms posted twice")
@@ -449,6 +469,7 @@ def settle(options: argparse.Namespace) -> None:
     if options.quick:
         options.pilots, options.people = "10", "6"
         options.seconds, options.floor_seconds, options.tick_every, options.warm = 8.0, 3.0, 2.0, 1.0
+        options.rounds = 2
     options.out = options.out or (QUICK_RESULTS if options.quick else FLOORS_RESULTS if options.floors else RESULTS)
     options.out.parent.mkdir(parents=True, exist_ok=True)
 

@@ -93,6 +93,24 @@ class Tally:
                 "first_errors": self.errors[:10]}
 
 
+def merged(tallies: list[Tally]) -> Tally:
+    """The runs `tallies` as one run: their answers, refusals and acts together, their seconds added
+    (the rounds of one side of a floor measured in turn)."""
+    whole = Tally()
+    for tally in tallies:
+        for kind, values in tally.latencies.items():
+            whole.latencies[kind].extend(values)
+        whole.statuses.update(tally.statuses)
+        whole.errors.extend(tally.errors)
+        whole.busy += tally.busy
+        whole.refused.update(tally.refused)
+        whole.accepted.extend(tally.accepted)
+        whole.replays_refused += tally.replays_refused
+        whole.no_form += tally.no_form
+        whole.seconds += tally.seconds
+    return whole
+
+
 def percentile(ordered: list[float], rank: float) -> float:
     """The `rank`-th percentile of sorted values (nearest rank); 0 when none."""
     if not ordered:

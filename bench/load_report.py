@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,11 +31,23 @@ class Configuration:
     ticks: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     load: list[float] = field(default_factory=list)
+    rounds: list[float] = field(default_factory=list)
+    """The territory page's requests/s ÷ the bare endpoint's, round by round (measured in turn)."""
 
     @property
     def ratio(self) -> float:
+        """The median of the rounds' ratios (without rounds: the two sides' totals)."""
+        if self.rounds:
+            return statistics.median(self.rounds)
         bare = self.bare["kinds"]["nu"]["per_s"]
         return self.alone["kinds"]["territoire"]["per_s"] / bare if bare else 0.0
+
+    @property
+    def spread(self) -> str:
+        """The rounds' ratios, lowest to highest (« 0.24–0.31 in 4 rounds »)."""
+        if len(self.rounds) < 2:
+            return ""
+        return f"{min(self.rounds):.2f}–{max(self.rounds):.2f} in {len(self.rounds)} rounds"
 
     @property
     def errors(self) -> int:
@@ -99,8 +112,10 @@ def write_report(configs: list[Configuration], figures: list[dict[str, Any]], op
         f"- People: one persistent HTTP client each (httpx, one process), think time uniform "
         f"0–{2 * options.think:.2f} s (seeded); 60 % territories, 20 % consultants, 10 % jurors, the rest the Cerdd; "
         f"{options.double:.0%} of forms posted twice with the same token (in turn or at once).",
-        f"- Runs per configuration, in this order: the bare endpoint ({options.floor_seconds:.0f} s), the territory "
-        f"page alone ({options.floor_seconds:.0f} s)" + (" only (`--floors`)." if options.floors else
+        f"- Runs per configuration, in this order: the bare endpoint and the territory page alone in turn, "
+        f"{options.rounds} rounds of {options.floor_seconds / options.rounds:.0f} s a side in the order A B, B A… "
+        f"(the ratio is the median of the rounds' ratios; their range beside it)"
+        + (" only (`--floors`)." if options.floors else
         f", everyone at work with ticks ({options.seconds:.0f} s; a tick "
         f"every {options.tick_every:.0f} s, each {options.tick_hours:.0f} h later in the programme's time)."),
         "", "## Targets", ""]
@@ -126,7 +141,8 @@ def write_report(configs: list[Configuration], figures: list[dict[str, Any]], op
         b = c.bare["kinds"]["nu"]
         t = c.alone["kinds"].get("territoire", {"per_s": 0, "p50": 0, "p95": 0, "p99": 0, "busy_503": 0})
         rows.append([c.pilots, c.people, f"{b['per_s']:.0f}", ms(b["p95"]), f"{t['per_s']:.1f}", ms(t["p50"]),
-                     ms(t["p95"]), ms(t["p99"]), t.get("busy_503", 0), f"{c.ratio:.2f}x",
+                     ms(t["p95"]), ms(t["p99"]), t.get("busy_503", 0),
+                     f"{c.ratio:.2f}x" + (f" ({c.spread})" if c.spread else ""),
                      c.alone["errors"] + c.bare["errors"]])
     lines += table(["pilots", "people", "bare req/s", "bare p95 ms", "territory req/s (served)", "territory p50 ms",
                     "territory p95 ms", "territory p99 ms", "territory 503 (full)", "ratio (req/s)", "errors"], rows)

@@ -10,7 +10,8 @@ from sqlmodel import col, select
 
 from bench.load import bench_load as run_bench
 from bench.load import cached, copy_of, parser
-from bench.load_people import Act
+from bench.load_people import Act, Tally, merged
+from bench.load_report import Configuration
 from bench.load_verify import mark, verify
 from models.context import load_ctx
 from models.db import session_scope
@@ -33,8 +34,22 @@ def test_people_act_and_every_accepted_act_is_recorded_once(tmp_path):
     assert config.problems == []
     assert config.mixed["acts_accepted"] > 0 and config.mixed["replays_refused"] > 0
     assert config.mixed["kinds"]["territoire"]["count"] > 0 and len(config.ticks) >= 2
+    assert len(config.rounds) == 4  # the two floors in turn, four rounds
     report = (tmp_path / "RESULTS-load.md").read_text(encoding="utf-8")
-    assert "| 6 | 6 |" in report and "recorded exactly once" in report
+    assert "| 6 | 6 |" in report and "recorded exactly once" in report and "in 4 rounds" in report
+
+
+def test_rounds_in_turn_add_up_and_the_ratio_is_their_median():
+    first, second = Tally(seconds=2.0), Tally(seconds=6.0)
+    first.latencies["nu"].extend([0.01] * 100)
+    second.latencies["nu"].extend([0.02] * 500)
+    second.statuses[200] = 500
+    whole = merged([first, second]).summary()
+    assert whole["seconds"] == 8.0 and whole["kinds"]["nu"]["count"] == 600
+    assert whole["kinds"]["nu"]["per_s"] == 75.0 and whole["requests"] == 500
+    config = Configuration(100, 50, rounds=[0.31, 0.19, 0.27, 0.25])
+    assert config.ratio == 0.26  # the median: one slow round does not make the figure
+    assert config.spread == "0.19–0.31 in 4 rounds"
 
 
 def test_the_check_catches_an_act_recorded_twice_or_never():
