@@ -1,4 +1,5 @@
-"""Ticks while people use the portal (bench/load.py): as `transitions serve` would, a tick every
+"""Ticks while people use the portal (bench/load.py): as `transitions serve` would (at its flows'
+priority, `transitions.processes.give_way_to_people`), a tick every
 `every` seconds, each `step_hours` later in the programme's time than the previous, until SIGTERM
 (the tick under way finishes first). One JSON line per tick on stdout: its instant, seconds,
 changes, and its error if it failed.
@@ -24,7 +25,9 @@ if str(ROOT) not in sys.path:
 def main() -> None:
     from config.settings import get_settings
     from flows.plain import run_tick_plain
+    from transitions.processes import give_way_to_people
 
+    give_way_to_people()  # the flows' priority, as `transitions serve` and the workers' units set it
     url, start, step, every = sys.argv[1], datetime.fromisoformat(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -58,3 +58,15 @@ def test_every_unit_runs_an_installed_command_with_the_environment_files() -> No
         program = next(word for word in command if word.startswith("/opt/transitions/"))
         assert (PROJECT_ROOT / program.removeprefix("/opt/transitions/")).is_file(), unit.name
         assert "/etc/transitions/transitions.env" in unit.read_text(encoding="utf-8"), unit.name
+
+
+def test_the_workers_flow_runs_give_way_to_the_portals_pages() -> None:
+    from transitions.processes import BACKGROUND_NICE
+
+    def nice(name: str) -> int:
+        parsed = configparser.ConfigParser(strict=False, interpolation=None)
+        parsed.read(DEPLOY / "systemd" / name, encoding="utf-8")
+        return int(parsed["Service"].get("Nice", "0"))
+
+    assert nice("transitions-worker@.service") == BACKGROUND_NICE  # as `transitions serve`'s flows process
+    assert nice("transitions-portal.service") == 0

@@ -35,6 +35,23 @@ def become_subreaper() -> bool:
         return False
 
 
+BACKGROUND_NICE = 5
+"""How much lower than the portal's the priority of the flows' work is (`os.nice`): under CPU
+contention Linux gives a nice-5 process about a third of a nice-0 one's share."""
+
+
+def give_way_to_people() -> int:
+    """Lower this process's CPU priority by BACKGROUND_NICE, for itself and the processes it starts
+    (they inherit it): the ticks and deliveries are batch work, which may take a few seconds more;
+    the pages people wait for are not. Called by the process serving the deployments
+    (`transitions.serve_flows`); a Prefect worker's unit sets `Nice=5` (deploy/systemd). Returns
+    the new niceness (unchanged where the system refuses)."""
+    try:
+        return os.nice(BACKGROUND_NICE)
+    except OSError:
+        return os.nice(0)
+
+
 def descendants(pid: int) -> set[int]:
     """Every live (not zombie) process below `pid`, children's children included (/proc; empty elsewhere)."""
     parents: dict[int, list[int]] = {}

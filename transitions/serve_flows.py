@@ -12,6 +12,7 @@ from rich.console import Console
 
 from config.prefect_env import configure_prefect
 from config.settings import get_settings
+from transitions.processes import give_way_to_people
 
 
 def first_tick(console: Console) -> None:
@@ -29,7 +30,9 @@ def first_tick(console: Console) -> None:
 
 
 def main(arguments: list[str]) -> None:
-    """Serve every deployment until SIGTERM; `--sans-tick`: no tick at start."""
+    """Serve every deployment until SIGTERM, its flow runs giving way to the portal's pages
+    (`give_way_to_people`); `--sans-tick`: no tick at start."""
+    give_way_to_people()
     configure_prefect(get_settings())
     from prefect import serve as prefect_serve
 

@@ -85,7 +85,7 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         from config.settings import reset_settings
 
         reset_settings()
-        yield {"env": env, "api_url": api_url, "folder": tmp_path, "log": tmp_path / "serve.log"}
+        yield {"env": env, "api_url": api_url, "folder": tmp_path, "log": tmp_path / "serve.log", "pid": process.pid}
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
@@ -131,7 +131,18 @@ def _wait(what: str, condition: Any, service: dict[str, Any], seconds: float = 2
     raise AssertionError(f"{what} : rien après {seconds} s\n" + service["log"].read_text(errors="replace")[-4000:])
 
 
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 def test_the_programme_runs_on_prefect_by_itself(service: dict[str, Any]) -> None:
+    from transitions.processes import BACKGROUND_NICE, descendants
+
+    flows = [pid for pid in descendants(service["pid"])
+             if b"transitions.serve_flows" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert flows, "le processus des déploiements manque"
+    assert {_niceness(pid) for pid in flows} == {os.nice(0) + BACKGROUND_NICE}  # the flows give way to the portal
+    assert _niceness(service["pid"]) == os.nice(0)
     from flows.plain import run_tick_plain
     from models.context import install_programme
     from models.db import migrate, session_scope
