@@ -184,11 +184,15 @@ def _snapshot_text(session: Session, sha: str) -> str:
 _PROGRAMMES = select(Programme).order_by(Programme.id)  # type: ignore[arg-type]
 """Every loaded programme, in order. A query every command runs is built once: SQLAlchemy keeps
 its cache key and ORM compile state on the statement, about half of a small query's cost."""
-_STAMPED_PROGRAMMES: Any = (select(Programme, literal_column("xmin::text"))
+_STAMPED_PROGRAMMES: Any = (select(Programme, literal_column("xmin::text"),
+                                   literal_column("pg_current_xact_id_if_assigned() IS NOT NULL"))
                             .options(defer(Programme.definition))  # type: ignore[arg-type]
                             .order_by(Programme.id))  # type: ignore[arg-type]
 """PostgreSQL: every loaded programme without its definition (14 KB of JSON decoded per read), with
-its row version (`xmin`, which every UPDATE of the row changes) to find its validated definition by."""
+its row version (`xmin`, which every UPDATE of the row changes) to find its validated definition by,
+and whether this transaction has written anything (its own writes share one `xmin`: two UPDATEs of
+the row in one transaction leave the same version, so a transaction that writes never uses the kept
+definitions)."""
 _DEFINITION_NOW: Any = (select(Programme.definition, literal_column("xmin::text"))
                         .where(Programme.id == bindparam("programme_id")))
 
@@ -206,7 +210,8 @@ def load_ctx(session: Session, slug: str | None = None, *, renderer: Renderer | 
     none is named."""
     stamped = not lock and session.get_bind().dialect.name == "postgresql"
     if stamped:
-        rows: list[tuple[Programme, str | None]] = [(p, stamp) for p, stamp in session.execute(_STAMPED_PROGRAMMES)]
+        rows: list[tuple[Programme, str | None]] = [(p, None if writing else stamp)
+                                                    for p, stamp, writing in session.execute(_STAMPED_PROGRAMMES)]
     else:
         rows = [(p, None) for p in session.exec(lock_for_update(session, _PROGRAMMES) if lock else _PROGRAMMES)]
     if not rows:
@@ -257,8 +262,8 @@ def definition_of(programme: Programme) -> ProgrammeDefinition:
     return found
 
 
-_STAMPED: dict[tuple[str | None, int | None, str | None, int], tuple[str, ProgrammeDefinition]] = {}
-"""Per database (host, port, name) and programme id: the row version last validated and its definition."""
+_STAMPED: dict[tuple[str, int], tuple[str, ProgrammeDefinition]] = {}
+"""Per database (its URL, whole) and programme id: the row version last validated and its definition."""
 
 
 def stamped_definition(session: Session, programme: Programme, stamp: str) -> ProgrammeDefinition:
@@ -269,8 +274,7 @@ def stamped_definition(session: Session, programme: Programme, stamp: str) -> Pr
     `definition_of`'s. Treat the result as read-only."""
     if "definition" in programme.__dict__:
         return definition_of(programme)
-    url = session.get_bind().engine.url
-    key = (url.host, url.port, url.database, programme.id or 0)
+    key = (str(session.get_bind().engine.url), programme.id or 0)
     known = _STAMPED.get(key)
     if known is not None and known[0] == stamp:
         return known[1]

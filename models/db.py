@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import select as select_module
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,30 +102,47 @@ def get_engine(url: str, pool: PoolSize | None = None) -> Engine:
         dialect = engine.dialect
 
         @event.listens_for(engine, "checkout")
-        def _checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
-            _replace_if_dropped(dialect, dbapi_conn)  # a connection the server dropped is replaced, not failed
+        def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+            _replace_if_dropped(dialect, dbapi_conn, record.info)  # dropped by the server: replaced, not failed
+
+        @event.listens_for(engine, "checkin")
+        def _checkin(_dbapi_conn: Any, record: Any) -> None:
+            record.info[_RETURNED] = time.monotonic()
 
     _engines[url], _pools[url] = engine, pool
     return engine
 
 
-def _replace_if_dropped(dialect: Dialect, dbapi_conn: Any) -> None:
+_RETURNED = "transitions_returned_at"
+"""Where a pooled connection's record keeps when it last came back to the pool (`time.monotonic`)."""
+IDLE_PING_AFTER = 1.0
+"""Seconds a pooled connection may rest before it is asked « SELECT 1 » as it is handed out."""
+
+
+def _replace_if_dropped(dialect: Dialect, dbapi_conn: Any, info: dict[str, Any]) -> None:
     """A pooled PostgreSQL connection, as it is handed out, is replaced if the server dropped it
     (a restart, `pg_terminate_backend`, a cut): SQLAlchemy's `pool_pre_ping` asks the server
-    (« SELECT 1 ») at every checkout, a round trip per page; this looks at the socket first. An idle
-    connection receives nothing: a socket with something to read (the server's « terminating
-    connection » message, or its end) is asked as `pool_pre_ping` would; one that cannot be asked
-    (closed) or does not answer is dropped with the whole pool's older connections
-    (`InvalidatePoolError`: a restart dropped them all), and the pool hands out a new one (its
-    failure, the server still down, is the caller's error, as with `pool_pre_ping`).
+    (« SELECT 1 ») at every checkout, a round trip per page; this asks only a connection that
+    rested more than IDLE_PING_AFTER seconds (a cut nobody told the client about, by a firewall or a
+    failover, leaves nothing to read on its socket) or whose socket has something to read (an idle
+    connection receives nothing: this is the server's « terminating connection » message, or its
+    end). Under load a connection comes back within milliseconds and is handed out again without a
+    round trip; a quiet portal asks, as before. One that cannot be asked (closed) or does not answer
+    is dropped with the whole pool's older connections (`InvalidatePoolError`: a restart dropped them
+    all), and the pool hands out a new one (its failure, the server still down, is the caller's
+    error, as with `pool_pre_ping`). A connection just opened is not asked.
 
     Sources: SQLAlchemy, « Dealing with Disconnects » (pessimistic handling, checkout events);
     PostgreSQL's protocol, « Asynchronous Operations » (what an idle backend may send)."""
+    returned = info.get(_RETURNED)
+    if returned is None:
+        return
     try:
-        waiting = select_module.poll()
-        waiting.register(dbapi_conn.fileno(), select_module.POLLIN | select_module.POLLPRI)
-        if not waiting.poll(0):
-            return
+        if time.monotonic() - returned <= IDLE_PING_AFTER:
+            waiting = select_module.poll()
+            waiting.register(dbapi_conn.fileno(), select_module.POLLIN | select_module.POLLPRI)
+            if not waiting.poll(0):
+                return
         dialect.do_ping(dbapi_conn)  # something came: a notice, or the end; the server tells which
     except Exception as error:
         raise InvalidatePoolError("connexion fermée par PostgreSQL") from error

@@ -70,3 +70,15 @@ def test_on_postgresql_a_definition_changed_by_plain_sql_is_read_anew(loaded: st
         after = load_ctx(session).definition
     assert after is not before
     assert after.title == "Titre réparé à la main"
+
+
+@ON_POSTGRESQL
+def test_a_definition_changed_twice_in_one_transaction_is_not_kept_under_its_first_change(loaded: str) -> None:
+    retitle = text("UPDATE programme SET definition = "  # found by the hostile review: one xmin for both
+                   "(definition::jsonb || jsonb_build_object('title', CAST(:title AS text)))::json")
+    with session_scope(loaded) as session:
+        session.execute(retitle, {"title": "Première correction"})
+        assert load_ctx(session).definition.title == "Première correction"
+        session.execute(retitle, {"title": "Seconde correction"})
+    with session_scope(loaded) as session:
+        assert load_ctx(session).definition.title == "Seconde correction"

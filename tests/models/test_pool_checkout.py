@@ -1,16 +1,23 @@
 """PostgreSQL's pooled connections are checked as they are handed out without a round trip
-(`models.db._replace_if_dropped`): a live one costs no « SELECT 1 »; one the server dropped
-(`pg_terminate_backend`, as a restart does) is replaced, with every older one, and costs no
-session an error."""
+(`models.db._replace_if_dropped`): a live one back from a page a moment ago costs no « SELECT 1 »;
+one the server dropped (`pg_terminate_backend`, as a restart does) is replaced, with every older
+one, and costs no session an error; so is one cut without a word (a firewall, a failover: nothing
+to read on its socket) once it rested."""
 
 from __future__ import annotations
 
+import socket
+import struct
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+import models.db
 from models.db import dispose_engines, get_engine, session_scope
 from tests.needs import postgres_url
 
@@ -76,3 +83,99 @@ def test_a_restart_drops_every_older_connection_of_the_pool_at_once(pg: str, pin
         now = {int(c.execute(text("SELECT pg_backend_pid()")).scalar_one()) for c in (one, two)}
     assert not now & set(pids)
     assert len(pings) == 1  # the first dropped one invalidated the pool: the second was not asked
+
+
+class CuttingProxy:
+    """A TCP proxy to PostgreSQL whose `cut()` silently forgets every connection it carries: the
+    server side is closed (the backend ends), the client side is left open with nothing to read,
+    and the client's next bytes get a TCP reset, as a NAT that dropped an idle flow answers."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.pairs: list[dict[str, object]] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            pair: dict[str, object] = {"client": client, "upstream": upstream, "cut": False}
+            with self.lock:
+                self.pairs.append(pair)
+            threading.Thread(target=self._up, args=(pair,), daemon=True).start()
+            threading.Thread(target=self._down, args=(pair,), daemon=True).start()
+
+    def _up(self, pair: dict[str, object]) -> None:
+        client, upstream = pair["client"], pair["upstream"]
+        assert isinstance(client, socket.socket) and isinstance(upstream, socket.socket)
+        while True:
+            try:
+                data = client.recv(65536)
+            except OSError:
+                return
+            if pair["cut"]:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                client.close()  # RST: the flow is unknown
+                return
+            if not data:
+                upstream.close()
+                return
+            try:
+                upstream.sendall(data)
+            except OSError:
+                return
+
+    def _down(self, pair: dict[str, object]) -> None:
+        client, upstream = pair["client"], pair["upstream"]
+        assert isinstance(client, socket.socket) and isinstance(upstream, socket.socket)
+        while True:
+            try:
+                data = upstream.recv(65536)
+            except OSError:
+                data = b""
+            if pair["cut"]:
+                return  # nothing reaches the client any more, not even the end
+            if not data:
+                client.close()
+                return
+            try:
+                client.sendall(data)
+            except OSError:
+                return
+
+    def cut(self) -> None:
+        with self.lock:
+            for pair in self.pairs:
+                pair["cut"] = True
+                upstream = pair["upstream"]
+                assert isinstance(upstream, socket.socket)
+                upstream.shutdown(socket.SHUT_RDWR)
+            self.pairs.clear()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def proxied(pg: str) -> Iterator[tuple[str, CuttingProxy]]:
+    real = make_url(pg)
+    proxy = CuttingProxy(real.host or "127.0.0.1", real.port or 5432)
+    yield real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
+    dispose_engines()
+    proxy.close()
+
+
+def test_a_connection_cut_without_a_word_is_asked_once_it_rested_and_costs_no_session_an_error(
+        proxied: tuple[str, CuttingProxy], monkeypatch: pytest.MonkeyPatch) -> None:
+    url, proxy = proxied  # found by the hostile review: with the socket alone, this session failed
+    monkeypatch.setattr(models.db, "IDLE_PING_AFTER", 0.2)
+    first = _backend(url)  # one pooled connection, resting
+    proxy.cut()
+    time.sleep(0.3)
+    assert _backend(url) != first  # asked, found dead, replaced: as with pool_pre_ping
