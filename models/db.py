@@ -130,7 +130,10 @@ def _replace_if_dropped(dialect: Dialect, dbapi_conn: Any, info: dict[str, Any])
     round trip; a quiet portal asks, as before. One that cannot be asked (closed) or does not answer
     is dropped with the whole pool's older connections (`InvalidatePoolError`: a restart dropped them
     all), and the pool hands out a new one (its failure, the server still down, is the caller's
-    error, as with `pool_pre_ping`). A connection just opened is not asked.
+    error, as with `pool_pre_ping`). A connection just opened is not asked. A page handed a connection
+    in the instant its backend is being ended, before the server's message arrived, still meets the
+    error (the portal's 503), as one could between `pool_pre_ping`'s ping and its query; the window is
+    wider here (the socket is looked at, not asked), and closes as soon as the message arrives.
 
     Sources: SQLAlchemy, « Dealing with Disconnects » (pessimistic handling, checkout events);
     PostgreSQL's protocol, « Asynchronous Operations » (what an idle backend may send)."""

@@ -54,7 +54,9 @@ def _terminate(url: str, *pids: int) -> None:
     killer = create_engine(url, poolclass=NullPool)  # a connection of its own, outside the pool
     with killer.connect() as connection:
         for pid in pids:
-            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+            # waits until the backend has ended (PostgreSQL ≥ 14): its « terminating » message sent, as
+            # after a restart; without the wait, a page racing with the kill may still meet it
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar_one()
     killer.dispose()
 
 

@@ -99,7 +99,7 @@ def test_backends_terminated_by_the_server_cost_no_page_an_error(selected: str, 
         killer = create_engine(selected, poolclass=NullPool)  # a connection of its own, outside the portal's pool
         with killer.connect() as connection:  # every other backend of this test's database
             killed = connection.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "  # each gone before it returns
                 "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": database}).scalar_one()
         killer.dispose()
         assert killed >= 1
