@@ -231,15 +231,22 @@ def _insert_or_skip(dialect: str, table: Table, unique: str) -> Any:
 
 
 @contextmanager
-def session_scope(url: str) -> Iterator[Session]:
-    """A session whose changes are committed together, or not at all."""
-    with Session(get_engine(url), expire_on_commit=False) as session:
+def _committed(session: Session) -> Iterator[Session]:
+    """`session` committed at the block's end, rolled back if it raises, closed either way."""
+    with session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session whose changes are committed together, or not at all."""
+    with _committed(Session(get_engine(url), expire_on_commit=False)) as session:
+        yield session
 
 
 class ReadOnlySession(Session):
@@ -280,13 +287,8 @@ def reading_scope(url: str) -> Iterator[Session]:
         if made is None or made[0] is not engine:  # the engine made again (another pool): its reader too
             made = _readers[url] = (engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
         engine = made[1]
-    with ReadOnlySession(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with _committed(ReadOnlySession(engine, expire_on_commit=False)) as session:
+        yield session
 
 
 MIGRATION_LOCK = 20150402

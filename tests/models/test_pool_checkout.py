@@ -110,44 +110,28 @@ class CuttingProxy:
             pair: dict[str, object] = {"client": client, "upstream": upstream, "cut": False}
             with self.lock:
                 self.pairs.append(pair)
-            threading.Thread(target=self._up, args=(pair,), daemon=True).start()
-            threading.Thread(target=self._down, args=(pair,), daemon=True).start()
+            threading.Thread(target=self._pump, args=(pair, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(pair, False), daemon=True).start()
 
-    def _up(self, pair: dict[str, object]) -> None:
+    def _pump(self, pair: dict[str, object], to_server: bool) -> None:
         client, upstream = pair["client"], pair["upstream"]
         assert isinstance(client, socket.socket) and isinstance(upstream, socket.socket)
+        source, sink = (client, upstream) if to_server else (upstream, client)
         while True:
             try:
-                data = client.recv(65536)
+                data = source.recv(65536)
             except OSError:
                 return
             if pair["cut"]:
-                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                client.close()  # RST: the flow is unknown
-                return
+                if to_server:  # the client spoke on a forgotten flow: RST
+                    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    client.close()
+                return  # towards the client: nothing reaches it any more, not even the end
             if not data:
-                upstream.close()
+                sink.close()
                 return
             try:
-                upstream.sendall(data)
-            except OSError:
-                return
-
-    def _down(self, pair: dict[str, object]) -> None:
-        client, upstream = pair["client"], pair["upstream"]
-        assert isinstance(client, socket.socket) and isinstance(upstream, socket.socket)
-        while True:
-            try:
-                data = upstream.recv(65536)
-            except OSError:
-                data = b""
-            if pair["cut"]:
-                return  # nothing reaches the client any more, not even the end
-            if not data:
-                client.close()
-                return
-            try:
-                client.sendall(data)
+                sink.sendall(data)
             except OSError:
                 return
 
