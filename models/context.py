@@ -192,7 +192,7 @@ _STAMPED_PROGRAMMES: Any = (select(Programme, literal_column("xmin::text"),
 its row version (`xmin`, which every UPDATE of the row changes) to find its validated definition by,
 and whether this transaction has written anything (its own writes share one `xmin`: two UPDATEs of
 the row in one transaction leave the same version, so a transaction that writes never uses the kept
-definitions)."""
+definitions; `pg_current_xact_id_if_assigned`, PostgreSQL ≥ 13)."""
 _DEFINITION_NOW: Any = (select(Programme.definition, literal_column("xmin::text"))
                         .where(Programme.id == bindparam("programme_id")))
 
@@ -279,8 +279,7 @@ def stamped_definition(session: Session, programme: Programme, stamp: str) -> Pr
     if known is not None and known[0] == stamp:
         return known[1]
     data, now = session.execute(_DEFINITION_NOW, {"programme_id": programme.id}).one()
-    if "definition" not in programme.__dict__:
-        set_committed_value(programme, "definition", data)
+    set_committed_value(programme, "definition", data)  # loaded as if read with the row
     found = definition_of(programme)
     if len(_STAMPED) > 32:
         _STAMPED.clear()
