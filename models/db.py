@@ -258,16 +258,19 @@ class WriteInReadingSession(RuntimeError):
     """A reading session was asked to write (a defect of the caller, never a user's error)."""
 
 
+_READ_ONLY = "une page qui ne fait que lire a voulu écrire dans la base"
+
+
 @event.listens_for(ReadOnlySession, "before_flush")
 def _no_flush(session: Session, _context: Any, _instances: Any) -> None:
     if session.new or session.dirty or session.deleted:
-        raise WriteInReadingSession("une page qui ne fait que lire a voulu écrire dans la base")
+        raise WriteInReadingSession(_READ_ONLY)
 
 
 @event.listens_for(ReadOnlySession, "do_orm_execute")
 def _no_write(state: Any) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        raise WriteInReadingSession("une page qui ne fait que lire a voulu écrire dans la base")
+        raise WriteInReadingSession(_READ_ONLY)
 
 
 _readers: dict[str, tuple[Engine, Engine]] = {}
